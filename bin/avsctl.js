@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Thin launcher: check the runtime before importing anything, then hand over to dist/.
+import module from "node:module";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `avsctl needs Node.js >= 22.12 (found ${process.versions.node}).\n` +
+      "Install Node 24 LTS, or put a newer node first on PATH.\n",
+  );
+  process.exit(4);
+}
+// Reuse V8's compiled code across runs: most of a CLI's start-up is parsing its modules.
+module.enableCompileCache?.();
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  // The one call scripts make in a loop; answer it without loading the program.
+  const { readFileSync } = await import("node:fs");
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import("../dist/cli/main.js");
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import type { Runner } from "../runner.js";
+import { notBuilt } from "./not-built.js";
+
+export function registerDevnet(program: Command, runner: Runner): void {
+  const devnet = program
+    .command("devnet")
+    .description("a local AVS network: chains, contracts, operators, nodes, services");
+  devnet
+    .command("up")
+    .description("start, deploy, register and wait until healthy, then return (detached)")
+    .option("--runtime <runtime>", "auto | docker | process (auto: docker when the engine answers)", "auto")
+    .option("--attesters <n>", "number of attester nodes", "3")
+    .option("--l2-chains <n>", "number of L2 chains", "1")
+    .option("--block-time <s>", "seconds per block (0 = mine on each transaction)", "0")
+    .option("--no-services", "start no execution/validation service")
+    .option("--fresh", "tear down any existing devnet of this project first")
+    .option("--validation-url <url>", "use a validation service you run yourself")
+    .option("--execution-url <url>", "use an execution service you run yourself")
+    .action(runner.action(notBuilt("devnet up", 6)));
+  devnet
+    .command("down")
+    .description("remove every container, network, volume and process of this project's devnet")
+    .option("--all", "remove every avsctl devnet on this machine")
+    .action(runner.action(notBuilt("devnet down", 6)));
+  devnet
+    .command("status")
+    .description("check every component of the devnet (exit 1 when unhealthy)")
+    .action(runner.action(notBuilt("devnet status", 6)));
+  devnet
+    .command("logs")
+    .description("show the logs of one component or of all")
+    .argument("[node]")
+    .option("-f, --follow", "keep streaming")
+    .option("--tail <n>", "lines from the end", "200")
+    .action(runner.action(notBuilt("devnet logs", 6)));
+  devnet
+    .command("restart")
+    .description("restart one component")
+    .argument("<node>")
+    .action(runner.action(notBuilt("devnet restart", 6)));
+  devnet
+    .command("export")
+    .description("write the devnet topology for Docker Compose or Kubernetes")
+    .option("--format <format>", "compose | k8s", "compose")
+    .option("-o, --output <file>", "output file (default: stdout)")
+    .action(runner.action(notBuilt("devnet export", 6)));
+}

@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import type { Runner } from "../runner.js";
+import { notBuilt } from "./not-built.js";
+
+/** Flags mirror Othentic's node where they exist (CLI.md, `avsctl node`). */
+function nodeOptions(command: Command): Command {
+  return command
+    .option("--json-rpc", "serve the aggregator JSON-RPC API")
+    .option("--json-rpc.port <port>", "JSON-RPC port", "8545")
+    .option("--json-rpc.custom-message-enabled", "accept sendCustomMessage")
+    .option("--avs-webapi <url>", "validation service base URL")
+    .option("--avs-webapi-port <port>", "validation service port (host taken from --avs-webapi)")
+    .option("--l1-chain <id>", "L1 chain id")
+    .option("--l2-chain <ids>", "L2 chain id(s), comma-separated")
+    .option("--internal-tasks", "run internal tasks (VOTING_POWER_SYNC, ...)")
+    .option("--sync-interval <ms>", "voting power sync interval (legacy flag)")
+    .option("--metrics", "serve Prometheus metrics")
+    .option("--metrics.port <port>", "metrics port", "6060")
+    .option("--keystore <file>", "operator keystore")
+    .option("--host <host>", "bind address (0.0.0.0 only inside a container)", "127.0.0.1");
+}
+
+export function registerNode(program: Command, runner: Runner): void {
+  const node = program
+    .command("node")
+    .description("run one AVS node (aggregator or attester) against any chain");
+  nodeOptions(
+    node.command("aggregator").description("collect votes, aggregate BLS signatures, submit tasks"),
+  ).action(runner.action(notBuilt("node aggregator", 5)));
+  nodeOptions(
+    node.command("attester").description("validate tasks with the validation service and vote"),
+  ).action(runner.action(notBuilt("node attester", 5)));
+}

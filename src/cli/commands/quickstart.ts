@@ -1,0 +1,13 @@
+import type { Command } from "commander";
+import type { Runner } from "../runner.js";
+import { notBuilt } from "./not-built.js";
+
+export function registerQuickstart(program: Command, runner: Runner): void {
+  program
+    .command("quickstart")
+    .description("run the whole life cycle on the embedded default project and print what to run next")
+    .option("--keep", "leave the devnet up at the end (default)")
+    .option("--down", "tear the devnet down at the end")
+    .option("--runtime <runtime>", "auto | docker | process", "auto")
+    .action(runner.action(notBuilt("quickstart", 8)));
+}

@@ -1,0 +1,44 @@
+import type { Command } from "commander";
+import type { Runner } from "../runner.js";
+import { notBuilt } from "./not-built.js";
+
+export function registerTask(program: Command, runner: Runner): void {
+  const task = program.command("task").description("fire test tasks and follow their on-chain verdicts");
+  task
+    .command("send")
+    .description("send a task (as the performer, or through the execution service)")
+    .option("--task-def <id>", "task definition id", "1")
+    .option("--via <path>", "rpc (sign and call sendTask) | execution (POST /task/execute)", "rpc")
+    .option("--proof <string>", "proof of task")
+    .option("--data <string|0xhex>", "task data")
+    .option("--sig-type <type>", "ecdsa | bls", "ecdsa")
+    .option("--target-chain <chainId>", "L2 chain id")
+    .option("--aggregator <url>", "aggregator JSON-RPC URL (default: the devnet's)")
+    .option("--wait", "wait until the task is submitted or rejected on-chain")
+    .option("--timeout <s>", "seconds to wait", "60")
+    .option("--count <n>", "number of tasks", "1")
+    .option("--concurrency <n>", "tasks in flight", "1")
+    .option("--rate <n>", "tasks per second at most")
+    .action(runner.action(notBuilt("task send", 8)));
+  task
+    .command("status")
+    .description("the verdict of one task")
+    .argument("<taskNumber|taskHash>")
+    .action(runner.action(notBuilt("task status", 8)));
+  task
+    .command("list")
+    .description("tasks from chain events")
+    .option("--task-def <id>", "only this task definition")
+    .option("--status <status>", "approved | rejected")
+    .option("--from-block <n>")
+    .option("--to-block <n>")
+    .action(runner.action(notBuilt("task list", 8)));
+  task
+    .command("watch")
+    .description("stream new verdicts until interrupted")
+    .action(runner.action(notBuilt("task watch", 8)));
+  task
+    .command("triggers")
+    .description("the configured triggers of the running devnet with their next firing")
+    .action(runner.action(notBuilt("task triggers", 8)));
+}

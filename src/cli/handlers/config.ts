@@ -1,0 +1,37 @@
+import { loadConfig, privateKeyFromEnv } from "../../config/load.js";
+import type { CommandContext } from "../context.js";
+import type { CommandResult } from "../runner.js";
+
+export interface ConfigShow {
+  file: string | null;
+  root: string;
+  config: unknown;
+  sources: Record<string, string>;
+  signer: { source: string } | null;
+  warnings: { path: string; message: string }[];
+}
+
+/** `avsctl config show`: the resolved configuration; a signer key is reported by source only. */
+export async function configShowCommand(ctx: CommandContext): Promise<CommandResult<ConfigShow>> {
+  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  const key = privateKeyFromEnv(loaded.env);
+  const data: ConfigShow = {
+    file: loaded.filepath ?? null,
+    root: loaded.root,
+    config: loaded.config,
+    sources: loaded.sources,
+    signer: key ? { source: key.source } : null,
+    warnings: loaded.warnings,
+  };
+  return {
+    data,
+    human: (d) => {
+      const lines = [`config file: ${d.file ?? "(none: defaults)"}`, `project root: ${d.root}`];
+      for (const [k, v] of Object.entries(d.sources)) if (k !== "file") lines.push(`${k} <- ${v}`);
+      if (d.signer) lines.push(`signer key: from ${d.signer.source} (hidden)`);
+      for (const w of d.warnings) lines.push(`warning: ${w.path}: ${w.message}`);
+      lines.push(JSON.stringify(d.config, null, 2));
+      return lines.join("\n");
+    },
+  };
+}

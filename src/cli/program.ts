@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { registerConfig } from "./commands/config.js";
+import { registerDevnet } from "./commands/devnet.js";
+import { registerInit } from "./commands/init.js";
+import { registerKeys } from "./commands/keys.js";
+import { registerNode } from "./commands/node.js";
+import { registerQuickstart } from "./commands/quickstart.js";
+import { registerTask } from "./commands/task.js";
+import { registerTaskDef } from "./commands/task-def.js";
+import { registerWorkflow } from "./commands/workflow.js";
+import type { Output } from "./context.js";
+import type { Runner } from "./runner.js";
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/**
+ * The commander tree. Only declarations live here and in `commands/*`: every action imports
+ * its implementation on demand, so `--help` and `--version` load nothing heavy.
+ */
+export function buildProgram(runner: Runner, out: Output): Command {
+  const program = new Command("avsctl")
+    .description(
+      "Build, run and test an Othentic/EigenLayer AVS locally: scaffold, devnet, task definitions, tasks.",
+    )
+    .version(packageVersion(), "-V, --version", "print the avsctl version")
+    .option("--json", "machine-readable output on stdout (nothing else is printed there)")
+    .option("-c, --config <file>", "configuration file (default: searched from --cwd upwards)")
+    .option("--cwd <dir>", "project directory (default: the current directory)")
+    .option("-y, --yes", "never prompt; use defaults or fail naming the missing flag")
+    .option("--verbose", "debug logging on stderr (same as DEBUG=avsctl:*)")
+    .option("--no-color", "disable colours (NO_COLOR and FORCE_COLOR are honoured too)")
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => out.stdout(text),
+      // commander's own error lines are replaced by our rendering in main.ts
+      writeErr: () => {},
+      outputError: () => {},
+    });
+
+  registerInit(program, runner);
+  registerTaskDef(program, runner);
+  registerDevnet(program, runner);
+  registerTask(program, runner);
+  registerNode(program, runner);
+  registerWorkflow(program, runner);
+  registerKeys(program, runner);
+  registerQuickstart(program, runner);
+  registerConfig(program, runner);
+
+  // Subcommands inherit the exit override and output configuration.
+  for (const command of allCommands(program)) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => out.stdout(text),
+      writeErr: () => {},
+      outputError: () => {},
+    });
+  }
+  return program;
+}
+
+function* allCommands(command: Command): Generator<Command> {
+  for (const sub of command.commands) {
+    yield sub;
+    yield* allCommands(sub);
+  }
+}

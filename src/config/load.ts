@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { AvsctlError } from "../errors.js";
+import { type AvsctlConfig, type ConfigProblem, defaultConfig, validateConfig } from "./schema.js";
+
+export interface LoadedConfig {
+  config: AvsctlConfig;
+  /** The file the config came from, or undefined when defaults were used. */
+  filepath: string | undefined;
+  /** The project root: the config file's directory, else the working directory. */
+  root: string;
+  /** process.env over the project's .env (real environment wins, as dotenv does). */
+  env: NodeJS.ProcessEnv;
+  /** Where each overridden value came from, e.g. {"network.rpcUrl": "env AVSCTL_RPC_URL"}. */
+  sources: Record<string, string>;
+  warnings: ConfigProblem[];
+}
+
+export interface LoadConfigOptions {
+  cwd: string;
+  /** An explicit --config file; it must exist. */
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const MODULE = "avsctl";
+
+/**
+ * Finds and validates the configuration (cosmiconfig, name `avsctl`), loads the project's
+ * `.env`, and applies the environment overrides of CLI.md. Throws CONFIG_INVALID naming the
+ * file and key, or CONFIG_NOT_FOUND for a missing --config file.
+ */
+export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
+  const { cosmiconfig, getDefaultSearchPlaces } = await import("cosmiconfig");
+  const searchPlaces = [
+    ...getDefaultSearchPlaces(MODULE),
+    `${MODULE}.config.json`,
+    `${MODULE}.config.yaml`,
+    `${MODULE}.config.yml`,
+  ];
+  const explorer = cosmiconfig(MODULE, { searchStrategy: "project", searchPlaces, cache: false });
+  let result: { config: unknown; filepath: string; isEmpty?: boolean } | null;
+  const explicit = opts.configFile ? path.resolve(opts.cwd, opts.configFile) : undefined;
+  try {
+    if (explicit) {
+      if (!existsSync(explicit)) {
+        throw new AvsctlError("CONFIG_NOT_FOUND", `config file ${explicit} does not exist`, {
+          hint: "check the --config path",
+          details: { file: explicit },
+        });
+      }
+      result = await explorer.load(explicit);
+    } else {
+      result = await explorer.search(opts.cwd);
+    }
+  } catch (error) {
+    if (error instanceof AvsctlError) throw error;
+    const file = explicit ?? fileFromParseError(error) ?? "configuration file";
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new AvsctlError("CONFIG_INVALID", `${file}: cannot be parsed: ${reason}`, {
+      hint: "fix the syntax of the file",
+      details: { file },
+      cause: error,
+    });
+  }
+
+  const filepath = result?.filepath;
+  const raw = result && !result.isEmpty ? unwrapDefault(result.config) : undefined;
+  const { config, errors, warnings } =
+    raw === undefined ? { config: defaultConfig(), errors: [], warnings: [] } : validateConfig(raw);
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    const where = filepath ? path.relative(opts.cwd, filepath) || filepath : "configuration";
+    const key = first.path || "(root)";
+    throw new AvsctlError("CONFIG_INVALID", `${where}: ${key}: ${first.message}`, {
+      hint:
+        errors.length > 1
+          ? `${errors.length - 1} more problem(s): ${errors
+              .slice(1)
+              .map((e) => e.path)
+              .join(", ")}`
+          : undefined,
+      details: { file: filepath, key: first.path, errors },
+    });
+  }
+
+  const root = filepath ? path.dirname(filepath) : opts.cwd;
+  const env = withDotEnv(root, opts.env ?? process.env);
+  const sources: Record<string, string> = {};
+  if (filepath) sources.file = filepath;
+  applyEnvOverrides(config, env, sources);
+  return { config, filepath, root, env, sources, warnings };
+}
+
+/** ESM config files export default; cosmiconfig hands us the module namespace for some loaders. */
+function unwrapDefault(value: unknown): unknown {
+  if (value && typeof value === "object" && "default" in value && Object.keys(value).length === 1) {
+    return (value as { default: unknown }).default;
+  }
+  return value;
+}
+
+function fileFromParseError(error: unknown): string | undefined {
+  if (error && typeof error === "object" && "filepath" in error)
+    return String((error as { filepath: unknown }).filepath);
+  const m = /(\/[^\s:]+\.(?:json|ya?ml|js|mjs|cjs|ts)|\.avsctlrc[^\s:]*)/.exec(
+    String((error as Error)?.message ?? ""),
+  );
+  return m?.[1];
+}
+
+/** Reads `<root>/.env` without touching process.env; the real environment wins. */
+export function withDotEnv(root: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const file = path.join(root, ".env");
+  if (!existsSync(file)) return { ...env };
+  const parsed = parseDotEnv(readFileSync(file, "utf8"));
+  return { ...parsed, ...env };
+}
+
+/** A small .env parser (KEY=value, quotes, comments, `export` prefix): enough, and no startup cost. */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)?\s*$/.exec(line);
+    if (!m) continue;
+    let value = (m[2] ?? "").trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\n/g, "\n");
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+/** CLI.md: AVSCTL_* names win over the Othentic names, which win over the file. */
+const OVERRIDES: ReadonlyArray<{ key: "rpcUrl" | "attestationCenter" | "keystore"; names: string[] }> = [
+  { key: "rpcUrl", names: ["AVSCTL_RPC_URL", "L2_RPC"] },
+  { key: "attestationCenter", names: ["AVSCTL_ATTESTATION_CENTER", "ATTESTATION_CENTER_ADDRESS"] },
+  { key: "keystore", names: ["AVSCTL_KEYSTORE"] },
+];
+
+export function applyEnvOverrides(
+  config: AvsctlConfig,
+  env: NodeJS.ProcessEnv,
+  sources: Record<string, string>,
+): void {
+  for (const { key, names } of OVERRIDES) {
+    const name = names.find((n) => env[n] !== undefined && env[n] !== "");
+    if (name) {
+      config.network[key] = env[name];
+      sources[`network.${key}`] = `env ${name}`;
+    }
+  }
+}
+
+/** The signer key from the environment, by CLI.md precedence; never stored in the config. */
+export function privateKeyFromEnv(env: NodeJS.ProcessEnv): { value: string; source: string } | undefined {
+  for (const name of ["AVSCTL_PRIVATE_KEY", "PRIVATE_KEY_DEPLOYER", "PRIVATE_KEY"]) {
+    const value = env[name];
+    if (value) return { value, source: name };
+  }
+  return undefined;
+}

@@ -1,0 +1,69 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const binPath = path.join(repoRoot, "bin", "avsctl.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (throws when it is not exactly one JSON document). */
+  json<T = any>(): T;
+}
+
+export interface RunCliOptions {
+  cwd?: string;
+  /** Replaces the inherited environment's keys given here; `undefined` removes a key. */
+  env?: Record<string, string | undefined>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the built CLI (`node bin/avsctl.js`) as a child process, as a user or a CI script
+ * would, and collects its output and exit code.
+ */
+export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  // Settings of the developer's shell must not leak into what the test asserts.
+  for (const name of [
+    "AVSCTL_RPC_URL",
+    "AVSCTL_PRIVATE_KEY",
+    "AVSCTL_ATTESTATION_CENTER",
+    "L2_RPC",
+    "PRIVATE_KEY",
+    "ATTESTATION_CENTER_ADDRESS",
+    "DEBUG",
+  ]) {
+    delete env[name];
+  }
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? -1,
+        stdout,
+        stderr,
+        json: () => JSON.parse(stdout),
+      });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
