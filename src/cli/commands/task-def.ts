@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
-import { notBuilt } from "./not-built.js";
 
 /** Flags that pick the chain, the AttestationCenter and the signer (CLI.md, task-def). */
 function targetOptions(command: Command): Command {
@@ -15,6 +14,8 @@ function targetOptions(command: Command): Command {
     .option("--abi <generation>", "auto | gen1 | gen2", "auto")
     .option("--dry-run", "print the method, decoded arguments and calldata; send nothing");
 }
+
+const handlers = () => import("../handlers/task-def.js");
 
 export function registerTaskDef(program: Command, runner: Runner): void {
   const taskDef = program
@@ -35,13 +36,13 @@ export function registerTaskDef(program: Command, runner: Runner): void {
     .option("--min-voting-power <wei>", "minimum voting power of each attester", "0")
     .option("--restricted-operators <ids>", "comma-separated operator ids allowed to attest")
     .option("--max-attesters <n>", "maximum number of attesters (generation 2)", "0")
-    .action(runner.action(notBuilt("task-def create", 4)));
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskDefCreate(ctx, opts)));
 
-  targetOptions(
-    taskDef.command("list").description("list the task definitions of an AttestationCenter"),
-  ).action(runner.action(notBuilt("task-def list", 4)));
+  targetOptions(taskDef.command("list").description("list the task definitions of an AttestationCenter"))
+    .option("--all", "include the internal task definitions (ids >= 10001)")
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskDefList(ctx, opts)));
   targetOptions(taskDef.command("show").description("show one task definition").argument("<id>")).action(
-    runner.action(notBuilt("task-def show", 4)),
+    runner.action(async (ctx, args, opts) => (await handlers()).taskDefShow(ctx, args[0]!, opts)),
   );
   targetOptions(
     taskDef
@@ -49,7 +50,11 @@ export function registerTaskDef(program: Command, runner: Runner): void {
       .description("setTaskDefinitionMinVotingPower")
       .argument("<id>")
       .argument("<wei>"),
-  ).action(runner.action(notBuilt("task-def set-min-voting-power", 4)));
+  ).action(
+    runner.action(async (ctx, args, opts) =>
+      (await handlers()).taskDefSet(ctx, "min-voting-power", args, opts),
+    ),
+  );
   targetOptions(
     taskDef
       .command("set-restricted-operators")
@@ -57,17 +62,21 @@ export function registerTaskDef(program: Command, runner: Runner): void {
       .description("setTaskDefinitionRestrictedOperators / setTaskDefinitionRestrictedAttesters")
       .argument("<id>")
       .argument("<ids...>"),
-  ).action(runner.action(notBuilt("task-def set-restricted-operators", 4)));
+  ).action(
+    runner.action(async (ctx, args, opts) => (await handlers()).taskDefSet(ctx, "restricted", args, opts)),
+  );
   targetOptions(
     taskDef
       .command("set-max-attesters")
       .description("setTaskDefinitionMaximumNumberOfAttesters (generation 2)")
       .argument("<id>")
       .argument("<n>"),
-  ).action(runner.action(notBuilt("task-def set-max-attesters", 4)));
+  ).action(
+    runner.action(async (ctx, args, opts) => (await handlers()).taskDefSet(ctx, "max-attesters", args, opts)),
+  );
   targetOptions(
     taskDef
       .command("apply")
       .description("make the chain match the taskDefinitions of the config (never duplicates)"),
-  ).action(runner.action(notBuilt("task-def apply", 4)));
+  ).action(runner.action(async (ctx, _args, opts) => (await handlers()).taskDefApply(ctx, opts)));
 }

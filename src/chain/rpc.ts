@@ -1,0 +1,167 @@
+import type { JsonRpcProvider } from "ethers";
+import { AvsctlError, isAvsctlError } from "../errors.js";
+import { PROTOCOL_ERRORS } from "./abi/attestation-center.js";
+
+/** URLs in messages lose their credentials and API-key-looking path parts. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = "***";
+      u.password = "";
+    }
+    u.pathname = u.pathname.replace(/\/[A-Za-z0-9_-]{24,}(?=\/|$)/g, "/***");
+    for (const key of [...u.searchParams.keys()]) {
+      if (/key|token|secret/i.test(key)) u.searchParams.set(key, "***");
+    }
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "<invalid url>";
+  }
+}
+
+/**
+ * Asks the endpoint for its chain id with a deadline. ethers' provider retries a dead
+ * endpoint forever, so reachability is checked here first and reported as RPC_UNREACHABLE.
+ */
+export async function fetchChainId(rpcUrl: string, timeoutMs = 5000): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new AvsctlError("RPC_UNREACHABLE", `cannot reach the RPC endpoint ${redactUrl(rpcUrl)}`, {
+      hint: "check --rpc-url (or AVSCTL_RPC_URL / L2_RPC), or start the devnet with `avsctl devnet up`",
+      details: { rpcUrl: redactUrl(rpcUrl) },
+      cause: error,
+    });
+  }
+  const body = (await response.json().catch(() => undefined)) as { result?: string } | undefined;
+  if (!response.ok || typeof body?.result !== "string") {
+    throw new AvsctlError(
+      "RPC_UNREACHABLE",
+      `${redactUrl(rpcUrl)} is not an Ethereum JSON-RPC endpoint (HTTP ${response.status})`,
+      {
+        details: { rpcUrl: redactUrl(rpcUrl) },
+      },
+    );
+  }
+  return Number(BigInt(body.result));
+}
+
+/** A provider pinned to a known chain id, so ethers never polls for the network. */
+export async function connectRpc(rpcUrl: string): Promise<{ provider: JsonRpcProvider; chainId: number }> {
+  const chainId = await fetchChainId(rpcUrl);
+  const { JsonRpcProvider, Network } = await import("ethers");
+  const network = Network.from(chainId);
+  const provider = new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, pollingInterval: 250 });
+  return { provider, chainId };
+}
+
+export interface DecodedRevert {
+  name: string;
+  signature: string;
+  args: Record<string, string>;
+}
+
+let errorInterface: import("ethers").Interface | undefined;
+
+/** Decodes revert data against every custom error we know (PROTOCOL.md names) and Error(string). */
+export async function decodeRevertData(data: string | undefined | null): Promise<DecodedRevert | undefined> {
+  if (!data || data === "0x" || data.length < 10) return undefined;
+  const { Interface } = await import("ethers");
+  errorInterface ??= new Interface([
+    ...PROTOCOL_ERRORS,
+    "error Error(string message)",
+    "error Panic(uint256 code)",
+  ]);
+  try {
+    const parsed = errorInterface.parseError(data);
+    if (!parsed) return undefined;
+    const args: Record<string, string> = {};
+    parsed.fragment.inputs.forEach((input, i) => {
+      args[input.name || String(i)] = String(parsed.args[i]);
+    });
+    return { name: parsed.name, signature: parsed.signature, args };
+  } catch {
+    return undefined;
+  }
+}
+
+function findRevertData(error: unknown): string | undefined {
+  let e: any = error;
+  for (let depth = 0; e && depth < 6; depth++) {
+    if (typeof e.data === "string" && e.data.startsWith("0x")) return e.data;
+    if (typeof e.data?.data === "string") return e.data.data;
+    e = e.info?.error ?? e.error ?? e.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The one translation of ethers/anvil failures into avsctl errors: reverts become TX_REVERTED
+ * with the custom error decoded by name, connection failures RPC_UNREACHABLE.
+ */
+export async function translateChainError(
+  error: unknown,
+  context: { action: string; rpcUrl?: string },
+): Promise<AvsctlError> {
+  if (isAvsctlError(error)) return error;
+  const e = error as any;
+  const data = findRevertData(error);
+  const decoded = await decodeRevertData(data);
+  if (decoded || e?.code === "CALL_EXCEPTION") {
+    const what = decoded
+      ? `${decoded.name}(${Object.entries(decoded.args)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")})`
+      : e?.reason
+        ? `"${e.reason}"`
+        : "without a reason";
+    return new AvsctlError("TX_REVERTED", `${context.action} reverted: ${what}`, {
+      hint: revertHint(decoded?.name),
+      details: { revert: decoded ?? null, data: data ?? null },
+      cause: error,
+    });
+  }
+  const text = String(e?.message ?? error);
+  if (
+    /ECONNREFUSED|ENOTFOUND|ECONNRESET|fetch failed|socket hang up|NETWORK_ERROR/i.test(text) ||
+    e?.code === "NETWORK_ERROR"
+  ) {
+    return new AvsctlError("RPC_UNREACHABLE", `${context.action}: the RPC endpoint stopped answering`, {
+      details: context.rpcUrl ? { rpcUrl: redactUrl(context.rpcUrl) } : undefined,
+      cause: error,
+    });
+  }
+  if (e?.code === "INSUFFICIENT_FUNDS") {
+    return new AvsctlError("TX_FAILED", `${context.action}: the signer cannot pay for gas`, {
+      hint: "fund the signer's account",
+      cause: error,
+    });
+  }
+  return new AvsctlError("TX_FAILED", `${context.action} failed: ${e?.shortMessage ?? text.split("\n")[0]}`, {
+    cause: error,
+  });
+}
+
+function revertHint(name: string | undefined): string | undefined {
+  switch (name) {
+    case "AccessControlUnauthorizedAccount":
+    case "OwnableUnauthorizedAccount":
+      return "the signer lacks the AVS governance role; use the governance multisig's key";
+    case "InvalidBlockExpiry":
+      return "--block-expiry must be a future block (or never)";
+    case "InvalidRestrictedOperatorIndexes":
+    case "InvalidRestrictedAttesterIds":
+      return "restricted ids must be strictly ascending";
+    case "InvalidMaximumNumberOfAttesters":
+      return "--max-attesters may not exceed the number of restricted operators";
+    default:
+      return undefined;
+  }
+}

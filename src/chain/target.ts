@@ -1,0 +1,124 @@
+import type { JsonRpcProvider } from "ethers";
+import type { AvsctlConfig } from "../config/schema.js";
+import { type DevnetState, readDevnetState } from "../devnet/state.js";
+import { AvsctlError, invalidArgument } from "../errors.js";
+import { connectRpc } from "./rpc.js";
+import { parseAddress } from "./units.js";
+
+export interface TargetInput {
+  projectDir: string;
+  config: AvsctlConfig;
+  /** Flags win over config and environment (already merged into `config.network`). */
+  rpcUrl?: string;
+  attestationCenter?: string;
+  chainId?: number;
+}
+
+export interface ChainTarget {
+  rpcUrl: string;
+  chainId: number;
+  attestationCenter: `0x${string}`;
+  provider: JsonRpcProvider;
+  /** The devnet this target belongs to, when it came from `.avsctl/devnet.json`. */
+  devnet: DevnetState | undefined;
+  /** Chain ids on which the anvil test keys are acceptable. */
+  devnetChainIds: number[];
+}
+
+/** `0xabc` or Othentic's multi-L2 form `80002@0xabc,84532@0xdef`. */
+export function parseAttestationCenters(
+  value: string,
+  name: string,
+): Array<{ chainId?: number; address: `0x${string}` }> {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.indexOf("@");
+      if (at < 0) return { address: parseAddress(entry, name) };
+      const chainId = Number(entry.slice(0, at));
+      if (!Number.isSafeInteger(chainId) || chainId <= 0)
+        throw invalidArgument(name, `"${entry}" has a bad chain id`);
+      return { chainId, address: parseAddress(entry.slice(at + 1), name) };
+    });
+}
+
+/** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
+export function checkTargetFlags(input: TargetInput): void {
+  const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
+  if (rpcUrl !== undefined && !/^(https?|wss?):\/\/.+/.test(rpcUrl)) {
+    throw invalidArgument("--rpc-url", `"${rpcUrl}" is not an http(s) or ws(s) URL`);
+  }
+  const ac = input.attestationCenter ?? input.config.network.attestationCenter;
+  if (ac !== undefined) parseAttestationCenters(ac, "--attestation-center");
+}
+
+export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetState | undefined): number[] {
+  if (devnet) return [devnet.l1.chainId, ...devnet.l2.map((l) => l.chainId)];
+  const d = config.devnet;
+  return [d.l1ChainId, ...Array.from({ length: d.l2Chains }, (_, i) => d.l2ChainId + i)];
+}
+
+/**
+ * Picks the L2 and AttestationCenter to talk to: flags, then environment and config, then the
+ * running devnet. Connects (RPC_UNREACHABLE when the endpoint does not answer).
+ */
+export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
+  checkTargetFlags(input);
+  const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
+  const acValue = input.attestationCenter ?? input.config.network.attestationCenter;
+  const wantedChain = input.chainId ?? input.config.network.chainId;
+  const devnet = readDevnetState(input.projectDir);
+  const devnetChainIds = devnetChainIdsOf(input.config, devnet);
+
+  if (rpcUrl === undefined && acValue === undefined) {
+    if (!devnet) {
+      throw new AvsctlError(
+        "NO_DEVNET",
+        "no target: no devnet is running and no --rpc-url/--attestation-center given",
+        {
+          hint: "start one with `avsctl devnet up`, or pass --rpc-url and --attestation-center",
+        },
+      );
+    }
+    const l2 = wantedChain === undefined ? devnet.l2[0] : devnet.l2.find((l) => l.chainId === wantedChain);
+    if (!l2) throw invalidArgument("--chain-id", `the devnet has no L2 with chain id ${wantedChain}`);
+    const { provider, chainId } = await connectRpc(l2.rpcUrl);
+    return {
+      rpcUrl: l2.rpcUrl,
+      chainId,
+      attestationCenter: parseAddress(l2.attestationCenter, "devnet attestationCenter"),
+      provider,
+      devnet,
+      devnetChainIds,
+    };
+  }
+  if (rpcUrl === undefined) {
+    throw invalidArgument("--rpc-url", "required with --attestation-center (or set AVSCTL_RPC_URL / L2_RPC)");
+  }
+  if (acValue === undefined) {
+    throw invalidArgument(
+      "--attestation-center",
+      "required with --rpc-url (or set AVSCTL_ATTESTATION_CENTER / ATTESTATION_CENTER_ADDRESS)",
+    );
+  }
+  const entries = parseAttestationCenters(acValue, "--attestation-center");
+  const { provider, chainId } = await connectRpc(rpcUrl);
+  if (wantedChain !== undefined && wantedChain !== chainId) {
+    provider.destroy();
+    throw invalidArgument(
+      "--chain-id",
+      `${wantedChain} does not match the RPC endpoint's chain id ${chainId}`,
+    );
+  }
+  const entry =
+    entries.length === 1 && entries[0]!.chainId === undefined
+      ? entries[0]
+      : entries.find((e) => e.chainId === chainId);
+  if (!entry) {
+    provider.destroy();
+    throw invalidArgument("--attestation-center", `no entry for chain ${chainId} in "${acValue}"`);
+  }
+  return { rpcUrl, chainId, attestationCenter: entry.address, provider, devnet, devnetChainIds };
+}

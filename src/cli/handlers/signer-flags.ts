@@ -1,0 +1,63 @@
+import type { SignerSpec } from "../../chain/signer.js";
+import type { LoadedConfig } from "../../config/load.js";
+import { privateKeyFromEnv } from "../../config/load.js";
+import { AvsctlError } from "../../errors.js";
+import type { CommandContext } from "../context.js";
+
+export interface SignerFlags {
+  privateKey?: string;
+  keystore?: string;
+  passwordStdin?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+/**
+ * Where a keystore password comes from: AVSCTL_KEYSTORE_PASSWORD, --password-stdin, or a
+ * prompt when we may ask; otherwise an error naming the flag.
+ */
+export function passwordSource(
+  ctx: CommandContext,
+  env: NodeJS.ProcessEnv,
+  flags: SignerFlags,
+): () => Promise<string> {
+  return async () => {
+    if (flags.passwordStdin) return readStdin();
+    const fromEnv = env.AVSCTL_KEYSTORE_PASSWORD;
+    if (fromEnv !== undefined) return fromEnv;
+    if (!ctx.interactive) {
+      throw new AvsctlError("MISSING_ARGUMENT", "the keystore needs a password", {
+        hint: "set AVSCTL_KEYSTORE_PASSWORD or pass --password-stdin",
+        details: { argument: "--password-stdin" },
+      });
+    }
+    const { password } = await import("@inquirer/prompts");
+    return password({ message: "Keystore password:", mask: "*" });
+  };
+}
+
+/**
+ * The signer by precedence: --private-key, --keystore, AVSCTL_PRIVATE_KEY (then the Othentic
+ * names), the configured keystore, and last the devnet deployer when the target is the devnet.
+ */
+export function signerSpec(
+  ctx: CommandContext,
+  loaded: LoadedConfig,
+  flags: SignerFlags,
+  devnetDeployerKey?: string,
+): SignerSpec {
+  if (flags.privateKey) return { privateKey: { value: flags.privateKey, source: "--private-key" } };
+  const password = passwordSource(ctx, loaded.env, flags);
+  if (flags.keystore) return { keystore: { file: flags.keystore, password } };
+  const fromEnv = privateKeyFromEnv(loaded.env);
+  if (fromEnv) return { privateKey: fromEnv };
+  if (loaded.config.network.keystore) return { keystore: { file: loaded.config.network.keystore, password } };
+  if (devnetDeployerKey) return { privateKey: { value: devnetDeployerKey, source: "devnet deployer" } };
+  return {};
+}
