@@ -51,7 +51,8 @@ export class Runner {
 
   private print(result: CommandResult, json: boolean): void {
     if (json) {
-      this.out.stdout(`${JSON.stringify(result.data, jsonReplacer, 2)}\n`);
+      // a streaming command (task watch) has already printed its JSON lines
+      if (result.data !== undefined) this.out.stdout(`${JSON.stringify(result.data, jsonReplacer, 2)}\n`);
       return;
     }
     const text = result.human ? result.human(result.data) : defaultHuman(result.data);

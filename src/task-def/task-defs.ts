@@ -1,5 +1,5 @@
 import type { Interface, Log, Wallet } from "ethers";
-import { ATTESTATION_CENTER_GEN1, ATTESTATION_CENTER_GEN2 } from "../chain/abi/attestation-center.js";
+import { type AttestationCenterInterfaces, attestationCenterInterfaces } from "../chain/abi/interfaces.js";
 import type { Generation, GenerationReport } from "../chain/generation.js";
 import { translateChainError } from "../chain/rpc.js";
 import type { ChainTarget } from "../chain/target.js";
@@ -117,18 +117,13 @@ export class TaskDefClient {
   private constructor(
     readonly target: ChainTarget,
     readonly generation: GenerationReport,
-    iface: Interface,
+    private readonly ifaces: AttestationCenterInterfaces,
   ) {
-    this.iface = iface;
+    this.iface = generation.generation === "gen2" ? ifaces.gen2 : ifaces.gen1;
   }
 
   static async open(target: ChainTarget, generation: GenerationReport): Promise<TaskDefClient> {
-    await loadInterfaces();
-    return new TaskDefClient(
-      target,
-      generation,
-      generation.generation === "gen2" ? gen2Iface() : gen1Iface(),
-    );
+    return new TaskDefClient(target, generation, await attestationCenterInterfaces());
   }
 
   get gen(): Generation {
@@ -211,7 +206,7 @@ export class TaskDefClient {
 
   private parseCreated(log: Log): TaskDefinitionInfo | undefined {
     // Either generation's event may appear, whatever the contract's generation today.
-    const iface = [gen2Iface(), gen1Iface()].find(
+    const iface = [this.ifaces.gen2, this.ifaces.gen1].find(
       (i) => i.getEvent("TaskDefinitionCreated")!.topicHash === log.topics[0],
     );
     const parsed = iface?.parseLog(log);
@@ -236,10 +231,9 @@ export class TaskDefClient {
    * setter-controlled values read back from the views (they change after creation).
    */
   async list(opts: { includeInternal?: boolean; fromBlock?: number } = {}): Promise<TaskDefinitionInfo[]> {
-    const topics = [
-      gen1Iface().getEvent("TaskDefinitionCreated")!.topicHash,
-      gen2Iface().getEvent("TaskDefinitionCreated")!.topicHash,
-    ];
+    const topics = [this.ifaces.gen1, this.ifaces.gen2].map(
+      (i) => i.getEvent("TaskDefinitionCreated")!.topicHash,
+    );
     let logs: Log[];
     try {
       logs = await this.target.provider.getLogs({
@@ -307,25 +301,6 @@ export class TaskDefClient {
     if (restricted !== undefined) d.restrictedOperatorIndexes = Array.from(restricted as bigint[], String);
     if (max !== undefined) d.maximumNumberOfAttesters = String(max);
   }
-}
-
-let gen1: Interface | undefined;
-let gen2: Interface | undefined;
-function gen1Iface(): Interface {
-  if (!gen1) throw new Error("interfaces not loaded");
-  return gen1;
-}
-function gen2Iface(): Interface {
-  if (!gen2) throw new Error("interfaces not loaded");
-  return gen2;
-}
-
-/** Loads both generations' interfaces once: events of either may appear on one contract. */
-export async function loadInterfaces(): Promise<void> {
-  if (gen1 && gen2) return;
-  const { Interface } = await import("ethers");
-  gen1 = new Interface(ATTESTATION_CENTER_GEN1 as unknown as string[]);
-  gen2 = new Interface(ATTESTATION_CENTER_GEN2 as unknown as string[]);
 }
 
 export interface CreateResult {

@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import type { Runner } from "../runner.js";
 import { notBuilt } from "./not-built.js";
 
+const handlers = () => import("../handlers/task.js");
+
 export function registerTask(program: Command, runner: Runner): void {
   const task = program.command("task").description("fire test tasks and follow their on-chain verdicts");
   task
@@ -19,12 +21,13 @@ export function registerTask(program: Command, runner: Runner): void {
     .option("--count <n>", "number of tasks", "1")
     .option("--concurrency <n>", "tasks in flight", "1")
     .option("--rate <n>", "tasks per second at most")
-    .action(runner.action(notBuilt("task send", 8)));
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskSend(ctx, opts)));
   task
     .command("status")
     .description("the verdict of one task")
     .argument("<taskNumber|taskHash>")
-    .action(runner.action(notBuilt("task status", 8)));
+    .option("--target-chain <chainId>", "L2 chain id (default: the first)")
+    .action(runner.action(async (ctx, args, opts) => (await handlers()).taskStatus(ctx, args[0]!, opts)));
   task
     .command("list")
     .description("tasks from chain events")
@@ -32,11 +35,14 @@ export function registerTask(program: Command, runner: Runner): void {
     .option("--status <status>", "approved | rejected")
     .option("--from-block <n>")
     .option("--to-block <n>")
-    .action(runner.action(notBuilt("task list", 8)));
+    .option("--target-chain <chainId>", "L2 chain id (default: the first)")
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskList(ctx, opts)));
   task
     .command("watch")
-    .description("stream new verdicts until interrupted")
-    .action(runner.action(notBuilt("task watch", 8)));
+    .description("stream new verdicts until interrupted (one JSON line each with --json)")
+    .option("--target-chain <chainId>", "L2 chain id (default: the first)")
+    .option("--timeout <s>", "stop after this many seconds")
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskWatch(ctx, opts)));
   task
     .command("triggers")
     .description("the configured triggers of the running devnet with their next firing")

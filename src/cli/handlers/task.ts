@@ -1,0 +1,326 @@
+import { type ChainTarget, resolveTarget } from "../../chain/target.js";
+import { parseTaskDefinitionId, parseUint } from "../../chain/units.js";
+import { loadConfig } from "../../config/load.js";
+import { readDevnetState } from "../../devnet/state.js";
+import { AvsctlError, EXIT, type ExitCode, invalidArgument } from "../../errors.js";
+import { type LoadSummary, runTasks, type TaskResult } from "../../task/run.js";
+import { buildTask, parseSigType, sendTaskRpc, sendTaskViaExecution } from "../../task/send.js";
+import { readVerdicts, type TaskVerdict } from "../../task/verdicts.js";
+import type { CommandContext } from "../context.js";
+import { table } from "../format.js";
+import type { CommandResult } from "../runner.js";
+
+interface SendFlags {
+  taskDef?: string;
+  via?: string;
+  proof?: string;
+  data?: string;
+  sigType?: string;
+  targetChain?: string;
+  aggregator?: string;
+  wait?: boolean;
+  timeout?: string;
+  count?: string;
+  concurrency?: string;
+  rate?: string;
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number, max = 1_000_000): number {
+  if (value === undefined) return fallback;
+  const n = Number(parseUint(value, flag, 32));
+  if (n < 1 || n > max) throw invalidArgument(flag, `expected 1 to ${max}, got ${value}`);
+  return n;
+}
+
+/** Where tasks go and where verdicts are read: the devnet, or --aggregator plus a configured L2. */
+async function sendContext(ctx: CommandContext, flags: SendFlags, targetChain: number | undefined) {
+  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  const devnet = readDevnetState(loaded.root);
+  if (!devnet && !flags.aggregator) {
+    throw new AvsctlError("NO_DEVNET", "no devnet is running for this project", {
+      hint: "start one with `avsctl devnet up`, or pass --aggregator <url> (and set PRIVATE_KEY_PERFORMER)",
+    });
+  }
+  const aggregatorUrl = flags.aggregator ?? devnet!.aggregator.rpcUrl;
+  if (!/^https?:\/\//.test(aggregatorUrl))
+    throw invalidArgument("--aggregator", `"${aggregatorUrl}" is not an http(s) URL`);
+  const performerKey =
+    loaded.env.PRIVATE_KEY_PERFORMER ??
+    loaded.env.AVSCTL_PRIVATE_KEY ??
+    devnet?.performer.privateKey ??
+    undefined;
+  if (!performerKey) {
+    throw new AvsctlError("MISSING_ARGUMENT", "no performer key", {
+      hint: "set PRIVATE_KEY_PERFORMER (or AVSCTL_PRIVATE_KEY)",
+      details: { argument: "PRIVATE_KEY_PERFORMER" },
+    });
+  }
+  let target: ChainTarget | undefined;
+  if (devnet && !flags.aggregator) {
+    if (targetChain !== undefined && !devnet.l2.some((l) => l.chainId === targetChain)) {
+      throw invalidArgument(
+        "--target-chain",
+        `the devnet has no L2 with chain id ${targetChain} (it has ${devnet.l2.map((l) => l.chainId).join(", ")})`,
+      );
+    }
+    target = await resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId: targetChain });
+  } else if (flags.wait) {
+    target = await resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId: targetChain });
+  }
+  return { devnet, aggregatorUrl, performerKey, target };
+}
+
+function exitFor(summary: LoadSummary): ExitCode {
+  if (summary.rejected > 0 || summary.failed > 0) return EXIT.FAILED;
+  if (summary.timedOut > 0) return EXIT.TIMEOUT;
+  return EXIT.OK;
+}
+
+function resultLine(r: TaskResult): string {
+  const head = `${r.status.toUpperCase()}`;
+  if (r.status === "approved" || r.status === "rejected") {
+    return `${head}  task #${r.taskNumber} (definition ${r.taskDefinitionId}) on chain ${r.chainId}  tx ${r.txHash}  attesters [${r.attestersIds.join(",")}]  ${r.latencyMs} ms${r.gasUsed ? `  gas ${r.gasUsed}` : ""}`;
+  }
+  return `${head}  task ${r.taskHash}${r.error ? `: ${r.error}` : ""}`;
+}
+
+export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<CommandResult> {
+  const taskDefinitionId = parseTaskDefinitionId(flags.taskDef ?? "1", "--task-def");
+  const via = flags.via ?? "rpc";
+  if (via !== "rpc" && via !== "execution")
+    throw invalidArgument("--via", `expected rpc or execution, got "${via}"`);
+  const sigType = parseSigType(flags.sigType);
+  const targetChain =
+    flags.targetChain === undefined ? undefined : Number(parseUint(flags.targetChain, "--target-chain", 64));
+  const timeoutMs = positiveInt(flags.timeout ?? "60", "--timeout", 60, 3600) * 1000;
+  const count = positiveInt(flags.count, "--count", 1, 100_000);
+  const concurrency = positiveInt(flags.concurrency, "--concurrency", 1, 1000);
+  const rate = flags.rate === undefined ? undefined : positiveInt(flags.rate, "--rate", 1, 100_000);
+  if (via === "execution" && (flags.proof !== undefined || sigType !== "ecdsa")) {
+    throw invalidArgument(
+      "--via",
+      "with --via execution the execution service builds and signs the proof (drop --proof/--sig-type)",
+    );
+  }
+
+  const sc = await sendContext(ctx, flags, targetChain);
+  try {
+    const chainId = sc.target?.chainId ?? targetChain ?? 0;
+    let performer = "";
+    if (via === "execution") {
+      const { Wallet } = await import("ethers");
+      performer = new Wallet(sc.performerKey).address;
+      if (!sc.devnet?.services.execution) {
+        throw new AvsctlError("NOT_FOUND", "the devnet runs no execution service", {
+          hint: "start the devnet with services (without --no-services), or use --via rpc",
+        });
+      }
+    }
+    const summary = await runTasks({
+      count,
+      concurrency,
+      rate,
+      wait: flags.wait === true,
+      timeoutMs,
+      chainId,
+      provider: sc.target?.provider,
+      attestationCenter: sc.target?.attestationCenter,
+      sendOne: (i) =>
+        via === "execution"
+          ? sendTaskViaExecution(
+              sc.devnet!.services.execution!,
+              {
+                taskDefinitionId,
+                data: flags.data === undefined ? undefined : count > 1 ? `${flags.data}#${i}` : flags.data,
+                targetChainId: targetChain,
+              },
+              performer,
+            )
+          : sendTaskRpc(
+              buildTask({
+                proof: flags.proof,
+                data: flags.data === undefined ? undefined : count > 1 ? `${flags.data}#${i}` : flags.data,
+                taskDefinitionId,
+              }),
+              {
+                aggregatorUrl: sc.aggregatorUrl,
+                performerKey: sc.performerKey,
+                sigType,
+                targetChainId: targetChain,
+              },
+            ),
+      onProgress:
+        count > 1
+          ? (done, total) =>
+              done % Math.max(1, Math.floor(total / 10)) === 0
+                ? ctx.progress(`sent ${done}/${total}`)
+                : undefined
+          : undefined,
+    });
+    if (count === 1) {
+      const r = summary.results[0]!;
+      if (r.status === "failed") {
+        throw new AvsctlError("COMMAND_FAILED", r.error ?? "sending the task failed");
+      }
+      const { taskHash: _h, error: _e, ...publicResult } = r;
+      return {
+        data: { ...publicResult, taskHash: r.taskHash },
+        human: () => resultLine(r),
+        exitCode: exitFor(summary),
+      };
+    }
+    return {
+      data: summary,
+      human: () =>
+        [
+          `sent ${summary.sent}, approved ${summary.approved}, rejected ${summary.rejected}, timed out ${summary.timedOut}, failed ${summary.failed}`,
+          `latency ms: p50 ${summary.latencyMs.p50}  p95 ${summary.latencyMs.p95}  p99 ${summary.latencyMs.p99}  max ${summary.latencyMs.max}`,
+          `throughput ${summary.throughputPerSec}/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
+        ].join("\n"),
+      exitCode: exitFor(summary),
+    };
+  } finally {
+    sc.target?.provider.destroy();
+  }
+}
+
+async function chainTarget(ctx: CommandContext, flags: { targetChain?: string }) {
+  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  const chainId =
+    flags.targetChain === undefined ? undefined : Number(parseUint(flags.targetChain, "--target-chain", 64));
+  return resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId });
+}
+
+function verdictRow(v: TaskVerdict): (string | number)[] {
+  return [
+    v.taskNumber,
+    v.status,
+    v.taskDefinitionId,
+    v.performer,
+    v.attestersIds.join(","),
+    v.blockNumber,
+    v.txHash,
+  ];
+}
+
+export async function taskStatus(
+  ctx: CommandContext,
+  ref: string,
+  flags: { targetChain?: string },
+): Promise<CommandResult> {
+  const isHash = /^0x[0-9a-fA-F]{64}$/.test(ref);
+  const number = isHash ? undefined : Number(parseUint(ref, "<taskNumber|taskHash>", 32));
+  const target = await chainTarget(ctx, flags);
+  try {
+    const verdicts = await readVerdicts({
+      provider: target.provider,
+      attestationCenter: target.attestationCenter,
+      chainId: target.chainId,
+    });
+    const v = verdicts.find((x) =>
+      isHash ? x.taskHash.toLowerCase() === ref.toLowerCase() : x.taskNumber === number,
+    );
+    if (!v) {
+      throw new AvsctlError("NOT_FOUND", `no verdict on chain ${target.chainId} for task ${ref}`, {
+        hint: "a task appears once the aggregator submits it; `avsctl task list` shows the known ones",
+      });
+    }
+    return {
+      data: v,
+      human: () =>
+        Object.entries(v)
+          .map(([k, val]) => `${k.padEnd(17)} ${Array.isArray(val) ? val.join(",") : val}`)
+          .join("\n"),
+    };
+  } finally {
+    target.provider.destroy();
+  }
+}
+
+export async function taskList(
+  ctx: CommandContext,
+  flags: { taskDef?: string; status?: string; fromBlock?: string; toBlock?: string; targetChain?: string },
+): Promise<CommandResult> {
+  const taskDefinitionId =
+    flags.taskDef === undefined ? undefined : Number(parseUint(flags.taskDef, "--task-def", 16));
+  const status = flags.status;
+  if (status !== undefined && status !== "approved" && status !== "rejected") {
+    throw invalidArgument("--status", `expected approved or rejected, got "${status}"`);
+  }
+  const fromBlock =
+    flags.fromBlock === undefined ? 0 : Number(parseUint(flags.fromBlock, "--from-block", 64));
+  const toBlock = flags.toBlock === undefined ? "latest" : Number(parseUint(flags.toBlock, "--to-block", 64));
+  const target = await chainTarget(ctx, flags);
+  try {
+    const tasks = (
+      await readVerdicts({
+        provider: target.provider,
+        attestationCenter: target.attestationCenter,
+        chainId: target.chainId,
+        fromBlock,
+        toBlock,
+      })
+    ).filter(
+      (v) =>
+        (taskDefinitionId === undefined || v.taskDefinitionId === taskDefinitionId) &&
+        (!status || v.status === status),
+    );
+    return {
+      data: { tasks },
+      human: () =>
+        tasks.length === 0
+          ? "no tasks"
+          : table(["TASK", "STATUS", "DEF", "PERFORMER", "ATTESTERS", "BLOCK", "TX"], tasks.map(verdictRow)),
+    };
+  } finally {
+    target.provider.destroy();
+  }
+}
+
+/** Streams verdicts as they land; one JSON line per verdict with --json. Ends on Ctrl-C. */
+export async function taskWatch(
+  ctx: CommandContext,
+  flags: { targetChain?: string; timeout?: string },
+): Promise<CommandResult> {
+  const target = await chainTarget(ctx, flags);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const until =
+    flags.timeout === undefined
+      ? Number.POSITIVE_INFINITY
+      : Date.now() + positiveInt(flags.timeout, "--timeout", 60) * 1000;
+  const { verdictTopics } = await import("../../task/verdicts.js");
+  const v = await verdictTopics();
+  let seen = 0;
+  try {
+    let from = (await target.provider.getBlockNumber()) + 1;
+    if (!ctx.json)
+      ctx.out.stderr(`watching chain ${target.chainId} (${target.attestationCenter}); Ctrl-C to stop\n`);
+    while (!controller.signal.aborted && Date.now() < until) {
+      const head = await target.provider.getBlockNumber();
+      if (head >= from) {
+        const logs = await target.provider.getLogs({
+          address: target.attestationCenter,
+          topics: [v.topics],
+          fromBlock: from,
+          toBlock: head,
+        });
+        for (const log of logs) {
+          const verdict = v.parse(log, target.chainId);
+          if (!verdict) continue;
+          seen++;
+          ctx.out.stdout(ctx.json ? `${JSON.stringify(verdict)}\n` : `${verdictRow(verdict).join("  ")}\n`);
+        }
+        from = head + 1;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    target.provider.destroy();
+  }
+  return { data: undefined, human: () => (ctx.json ? "" : `${seen} verdict(s) seen`) };
+}

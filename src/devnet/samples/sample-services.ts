@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { sampleIsValid, sampleProof, toDataHex } from "./sample-rule.js";
+
+/**
+ * avsctl's own execution and validation services, speaking the HTTP APIs of PROTOCOL.md
+ * section 6, for a devnet whose project has none (and for `quickstart`).
+ */
+
+export interface SampleService {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error("body too large");
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  return text ? JSON.parse(text) : {};
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function listen(server: Server, host: string, port: number): Promise<SampleService> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      const actual = (server.address() as AddressInfo).port;
+      resolve({
+        url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actual}`,
+        port: actual,
+        stop: () => new Promise<void>((r) => server.close(() => r())),
+      });
+    });
+  });
+}
+
+/** POST /task/validate: approve iff proofOfTask is the SHA-256 of data. */
+export function startSampleValidation(opts: { host?: string; port?: number } = {}): Promise<SampleService> {
+  const server = createServer(async (req, res) => {
+    try {
+      if (req.method === "GET" && req.url === "/health") return send(res, 200, { status: "ok" });
+      if (req.method !== "POST" || req.url !== "/task/validate")
+        return send(res, 404, { error: true, message: "not found", data: {} });
+      const body = await readJson(req);
+      if (typeof body.proofOfTask !== "string") {
+        return send(res, 500, { error: true, message: "proofOfTask is required", data: {} });
+      }
+      const data = typeof body.data === "string" ? body.data : "0x";
+      return send(res, 200, { data: sampleIsValid(body.proofOfTask, data), error: false, message: null });
+    } catch (error) {
+      return send(res, 500, { error: true, message: (error as Error).message, data: {} });
+    }
+  });
+  return listen(server, opts.host ?? "127.0.0.1", opts.port ?? 0);
+}
+
+export interface SampleExecutionOptions {
+  host?: string;
+  port?: number;
+  /** Aggregator JSON-RPC (OTHENTIC_CLIENT_RPC_ADDRESS). */
+  aggregatorUrl: string;
+  performerKey: string;
+}
+
+/**
+ * POST /task/execute {data?, taskDefinitionId?, targetChainId?}: computes the proof, signs the
+ * task hash as the performer (raw ECDSA) and calls sendTask on the aggregator.
+ */
+export async function startSampleExecution(opts: SampleExecutionOptions): Promise<SampleService> {
+  const { Wallet } = await import("ethers");
+  const { taskHash } = await import("../../crypto/task-hash.js");
+  const { signTaskEcdsa } = await import("../../crypto/ecdsa.js");
+  const performer = new Wallet(opts.performerKey).address;
+  let id = 0;
+  const server = createServer(async (req, res) => {
+    try {
+      if (req.method === "GET" && req.url === "/health") return send(res, 200, { status: "ok" });
+      if (req.method !== "POST" || req.url !== "/task/execute")
+        return send(res, 404, { error: true, message: "not found", data: {} });
+      const body = await readJson(req);
+      const data = toDataHex(
+        typeof body.data === "string" ? body.data : JSON.stringify({ at: Date.now(), n: ++id }),
+      );
+      const taskDefinitionId = Number(body.taskDefinitionId ?? 1);
+      const proofOfTask = sampleProof(data);
+      const signature = signTaskEcdsa(
+        opts.performerKey,
+        taskHash({ proofOfTask, data, performer, taskDefinitionId }),
+      );
+      const params: unknown[] = [proofOfTask, data, taskDefinitionId, performer, signature];
+      if (body.targetChainId !== undefined) params.push("ecdsa", Number(body.targetChainId));
+      const rpc = await fetch(opts.aggregatorUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTask", params }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const answer = (await rpc.json()) as { error?: { message: string } };
+      if (answer.error)
+        return send(res, 500, { error: true, message: `sendTask: ${answer.error.message}`, data: {} });
+      return send(res, 200, { data: { proofOfTask, data, taskDefinitionId }, error: false, message: null });
+    } catch (error) {
+      return send(res, 500, { error: true, message: (error as Error).message, data: {} });
+    }
+  });
+  return listen(server, opts.host ?? "127.0.0.1", opts.port ?? 0);
+}

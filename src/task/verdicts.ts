@@ -1,0 +1,119 @@
+import type { Log, Provider } from "ethers";
+import { attestationCenterInterfaces } from "../chain/abi/interfaces.js";
+import { taskHash } from "../crypto/task-hash.js";
+
+/** A task's on-chain outcome, from a TaskSubmitted or TaskRejected event (either generation). */
+export interface TaskVerdict {
+  status: "approved" | "rejected";
+  taskHash: string;
+  taskNumber: number;
+  taskDefinitionId: number;
+  proofOfTask: string;
+  data: string;
+  performer: string;
+  chainId: number;
+  txHash: string;
+  blockNumber: number;
+  attestersIds: number[];
+}
+
+export interface VerdictTopics {
+  topics: string[];
+  parse(log: Log, chainId: number): TaskVerdict | undefined;
+}
+
+/** Topics of the four verdict events and a parser that matches a log to its task hash. */
+export async function verdictTopics(): Promise<VerdictTopics> {
+  const { gen1, gen2 } = await attestationCenterInterfaces();
+  const kinds = [
+    { iface: gen2, name: "TaskSubmitted", status: "approved" as const },
+    { iface: gen2, name: "TaskRejected", status: "rejected" as const },
+    { iface: gen1, name: "TaskSubmitted", status: "approved" as const },
+    { iface: gen1, name: "TaskRejected", status: "rejected" as const },
+  ].map((k) => ({ ...k, topic: k.iface.getEvent(k.name)!.topicHash }));
+  return {
+    topics: kinds.map((k) => k.topic),
+    parse(log, chainId) {
+      const kind = kinds.find((k) => k.topic === log.topics[0]);
+      if (!kind) return undefined;
+      const parsed = kind.iface.parseLog(log);
+      if (!parsed) return undefined;
+      const a = parsed.args;
+      const performer = String(a.operator);
+      const proofOfTask = String(a.proofOfTask);
+      const data = String(a.data);
+      const taskDefinitionId = Number(a.taskDefinitionId);
+      return {
+        status: kind.status,
+        taskHash: taskHash({ proofOfTask, data, performer, taskDefinitionId }),
+        taskNumber: Number(a.taskNumber),
+        taskDefinitionId,
+        proofOfTask,
+        data,
+        performer,
+        chainId,
+        txHash: log.transactionHash,
+        blockNumber: log.blockNumber,
+        attestersIds: "attestersIds" in a ? Array.from(a.attestersIds as bigint[], Number) : [],
+      };
+    },
+  };
+}
+
+export interface VerdictQuery {
+  provider: Provider;
+  attestationCenter: string;
+  chainId: number;
+  fromBlock?: number;
+  toBlock?: number | "latest";
+}
+
+/** Every verdict in a block range, oldest first. */
+export async function readVerdicts(q: VerdictQuery): Promise<TaskVerdict[]> {
+  const v = await verdictTopics();
+  const logs = await q.provider.getLogs({
+    address: q.attestationCenter,
+    topics: [v.topics],
+    fromBlock: q.fromBlock ?? 0,
+    toBlock: q.toBlock ?? "latest",
+  });
+  return logs.map((l) => v.parse(l, q.chainId)).filter((x): x is TaskVerdict => x !== undefined);
+}
+
+/**
+ * Follows the chain until every awaited task hash has a verdict or the deadline passes.
+ * Matching is by task hash recomputed from each event, never by "the latest event".
+ */
+export async function waitForVerdicts(
+  q: VerdictQuery & { fromBlock: number },
+  hashes: Iterable<string>,
+  opts: { deadline: number; signal?: AbortSignal; pollMs?: number; onVerdict?: (v: TaskVerdict) => void },
+): Promise<Map<string, TaskVerdict>> {
+  const pending = new Set([...hashes].map((h) => h.toLowerCase()));
+  const found = new Map<string, TaskVerdict>();
+  const v = await verdictTopics();
+  let from = q.fromBlock;
+  while (pending.size > 0 && Date.now() < opts.deadline && !opts.signal?.aborted) {
+    const head = await q.provider.getBlockNumber();
+    if (head >= from) {
+      const logs = await q.provider.getLogs({
+        address: q.attestationCenter,
+        topics: [v.topics],
+        fromBlock: from,
+        toBlock: head,
+      });
+      for (const log of logs) {
+        const verdict = v.parse(log, q.chainId);
+        const key = verdict?.taskHash.toLowerCase();
+        if (verdict && key && pending.has(key)) {
+          pending.delete(key);
+          found.set(key, verdict);
+          opts.onVerdict?.(verdict);
+        }
+      }
+      from = head + 1;
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+  }
+  return found;
+}
