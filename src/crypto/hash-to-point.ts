@@ -1,0 +1,107 @@
+/**
+ * Hash-to-G1 of the Hubble BLS scheme used by Othentic's BLS.sol, bit for bit:
+ * RFC 9380 expand_message_xmd (SHA-256, 96 bytes, the 32-byte domain as DST), two field
+ * elements from 48-byte halves, Fouque-Tibouchi mapToPoint on each, and their sum.
+ * Pure bigint code: no async init needed.
+ */
+
+import { sha256 } from "@noble/hashes/sha2.js";
+import { AvsctlError } from "../errors.js";
+import { FIELD_MODULUS, fpInv, fpMod, fpSqrt, g1AddAffine } from "./bn254-field.js";
+import { type BytesLike, bytesToBigInt, concatBytes, toBytes } from "./bytes.js";
+import type { G1 } from "./mcl.js";
+
+export type { G1 };
+
+const P = FIELD_MODULUS;
+// sqrt(-3) mod p and (sqrt(-3) - 1) / 2 mod p: the Fouque-Tibouchi constants for b = 3.
+const Z0 = 0x0000000000000000b3c4d79d41a91759a9e4c7e359b6b89eaec68e62effffffdn;
+const Z1 = 0x000000000000000059e26bcea0d48bacd4f263f1acdb5c4f5763473177fffffen;
+
+function domainBytes(domain: BytesLike): Uint8Array {
+  const bytes = toBytes(domain, "domain");
+  if (bytes.length !== 32) {
+    throw new AvsctlError("INVALID_ARGUMENT", "domain: expected 32 bytes", {
+      details: { argument: "domain", length: bytes.length },
+    });
+  }
+  return bytes;
+}
+
+/**
+ * RFC 9380 `expand_message_xmd` with SHA-256 to 96 bytes, the 32-byte `domain` as DST, exactly as
+ * `BLS.expandMsgTo96` in Solidity.
+ */
+export function expandMsgTo96(domain: BytesLike, message: BytesLike): Uint8Array {
+  const dst = domainBytes(domain);
+  const msg = toBytes(message, "message");
+  const dstPrime = concatBytes(dst, Uint8Array.of(32));
+  const b0 = sha256(concatBytes(new Uint8Array(64), msg, Uint8Array.of(0, 96, 0), dstPrime));
+  const out = new Uint8Array(96);
+  let prev = sha256(concatBytes(b0, Uint8Array.of(1), dstPrime));
+  out.set(prev, 0);
+  for (let i = 2; i <= 3; i++) {
+    const mixed = new Uint8Array(32);
+    for (let j = 0; j < 32; j++) mixed[j] = b0[j]! ^ prev[j]!;
+    prev = sha256(concatBytes(mixed, Uint8Array.of(i), dstPrime));
+    out.set(prev, (i - 1) * 32);
+  }
+  return out;
+}
+
+/** The two field elements of `BLS.hashToField`: 48-byte big-endian halves of the 96 bytes, mod p. */
+export function hashToField(domain: BytesLike, message: BytesLike): readonly [bigint, bigint] {
+  const expanded = expandMsgTo96(domain, message);
+  return [fpMod(bytesToBigInt(expanded.subarray(0, 48))), fpMod(bytesToBigInt(expanded.subarray(48, 96)))];
+}
+
+function curveRhs(x: bigint): bigint {
+  return (((x * x) % P) * x + 3n) % P;
+}
+
+/**
+ * Fouque-Tibouchi map of a field element to G1, step for step as `BLS.mapToPoint` (including
+ * its choice of y: the root x^((p+1)/4), negated when the input is not a square).
+ */
+export function mapToPoint(e: bigint): G1 {
+  if (e < 0n || e >= P) {
+    throw new AvsctlError("INVALID_ARGUMENT", "mapToPoint: invalid field element", {
+      details: { e: e.toString() },
+    });
+  }
+  const decision = fpSqrt(e).isSquare;
+  const pick = (root: bigint): bigint => (decision ? root : P - root);
+
+  const a0 = (((e * e) % P) + 4n) % P;
+  let a1 = (e * Z0) % P;
+  const a2 = fpInv((a1 * a0) % P);
+  a1 = (((a1 * a1) % P) * a2) % P;
+  a1 = (e * a1) % P;
+
+  const x1 = (Z1 + P - a1) % P;
+  const s1 = fpSqrt(curveRhs(x1));
+  if (s1.isSquare) return [x1, pick(s1.root)];
+
+  const x2 = P - ((x1 + 1n) % P);
+  const s2 = fpSqrt(curveRhs(x2));
+  if (s2.isSquare) return [x2, pick(s2.root)];
+
+  let x3 = (a0 * a0) % P;
+  x3 = (x3 * x3) % P;
+  x3 = (x3 * a2) % P;
+  x3 = (x3 * a2) % P;
+  x3 = (x3 + 1n) % P;
+  const s3 = fpSqrt(curveRhs(x3));
+  if (!s3.isSquare)
+    throw new AvsctlError("INTERNAL", "mapToPoint: no square root for x3 (cannot happen on BN254)");
+  return [x3, pick(s3.root)];
+}
+
+/**
+ * `BLS.hashToPoint(domain, message)`: the G1 message point signatures are made over. For task
+ * and vote signatures `message` is the 32-byte hash itself (`abi.encode(bytes32)`).
+ */
+export function hashToPoint(domain: BytesLike, message: BytesLike): G1 {
+  const [u0, u1] = hashToField(domain, message);
+  return g1AddAffine(mapToPoint(u0), mapToPoint(u1));
+}
