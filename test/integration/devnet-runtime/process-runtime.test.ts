@@ -1,0 +1,211 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findFreePort } from "../../../src/devnet/runtime/ports.js";
+import { findLabelledProcesses, isAlive, ProcessRuntime } from "../../../src/devnet/runtime/process.js";
+import type { ProcessComponentSpec } from "../../../src/devnet/runtime/types.js";
+import { codeOf, errorOf, httpGet, SERVER_JS, uniqueSuffix } from "./fixtures.js";
+
+const execFileAsync = promisify(execFile);
+const srcDir = path.resolve(import.meta.dirname, "../../../src");
+
+/** Lets a plain `node` child import our TypeScript sources (`./x.js` -> `./x.ts`). */
+const REGISTER_TS = `
+import { registerHooks } from "node:module";
+registerHooks({
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (error) {
+      if (/^\\.\\.?\\//.test(specifier) && specifier.endsWith(".js")) return next(specifier.slice(0, -3) + ".ts", context);
+      throw error;
+    }
+  },
+});
+`;
+
+async function waitUntil(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
+}
+
+describe("process runtime (real child processes)", () => {
+  const project = `proc-${uniqueSuffix()}`;
+  let dir: string;
+  let runtime: ProcessRuntime;
+  let serverFile: string;
+  const spawnedPids: number[] = [];
+
+  const server = (
+    name: string,
+    port: number,
+    extra: Partial<ProcessComponentSpec> = {},
+  ): ProcessComponentSpec => ({
+    name,
+    command: process.execPath,
+    args: [serverFile],
+    env: { NAME: name, PORT: String(port), HOST: "127.0.0.1", CHILD: "1" },
+    ports: [port],
+    wait: [
+      { kind: "log", pattern: `^listening on ${port}`, timeoutMs: 15_000 },
+      { kind: "http", port, path: "/health", timeoutMs: 15_000 },
+    ],
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "avsctl-proc-"));
+    serverFile = path.join(dir, "server.cjs");
+    await writeFile(serverFile, SERVER_JS);
+    runtime = new ProcessRuntime({ project, projectDir: dir });
+  });
+
+  afterAll(async () => {
+    await runtime?.removeProject();
+    // Whatever happened above, nothing we started may survive the suite.
+    for (const pid of spawnedPids) {
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("starts a detached server, waits for it, logs to .avsctl/logs, and stops the whole group", async () => {
+    const port = await findFreePort();
+    const started = await runtime.start(server("api", port));
+    expect(started.pid).toBeGreaterThan(0);
+    spawnedPids.push(started.pid!);
+    expect(started.url(port, "/whoami")).toBe(`http://127.0.0.1:${port}/whoami`);
+    expect((await httpGet(started.url(port, "/whoami"))).body).toBe("api");
+    expect(started.logFile).toBe(path.join(dir, ".avsctl", "logs", "api.log"));
+
+    const log = await readFile(started.logFile!, "utf8");
+    expect(log).toMatch(/^listening on \d+ as api$/m);
+    expect(log).toMatch(/^GET \/whoami$/m);
+    const childPid = Number(/^child pid (\d+)$/m.exec(log)?.[1]);
+    expect(isAlive(childPid)).toBe(true);
+    spawnedPids.push(childPid);
+
+    const lines: string[] = [];
+    for await (const line of runtime.logs("api", { tail: 3 })) lines.push(line);
+    expect(lines).toHaveLength(3);
+    expect(lines.at(-1)).toBe("GET /whoami");
+
+    const health = await runtime.health("api");
+    expect(health.healthy).toBe(true);
+    expect(health.pid).toBe(started.pid);
+
+    await runtime.stop("api");
+    expect(isAlive(started.pid!)).toBe(false);
+    expect(isAlive(childPid)).toBe(false);
+    expect(await findLabelledProcesses({ project })).toEqual([]);
+    // Stopping what is already stopped succeeds.
+    await runtime.stop("api");
+    const after = await runtime.health("api");
+    expect(after.healthy).toBe(false);
+    expect(after.state).toBe("exited");
+  });
+
+  it("follows the log file and restarts from the run record", async () => {
+    const port = await findFreePort();
+    const first = await runtime.start(server("web", port));
+    spawnedPids.push(first.pid!);
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const follower = (async () => {
+      for await (const line of runtime.logs("web", { follow: true, tail: 0, signal: controller.signal })) {
+        seen.push(line);
+        if (line === "GET /followed") controller.abort();
+      }
+    })();
+    for (let i = 0; i < 50 && !controller.signal.aborted; i++) {
+      await httpGet(`http://127.0.0.1:${port}/followed`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    controller.abort();
+    await follower;
+    expect(seen).toContain("GET /followed");
+
+    const restarted = await runtime.restart("web");
+    spawnedPids.push(restarted.pid!);
+    expect(restarted.pid).not.toBe(first.pid);
+    expect(isAlive(first.pid!)).toBe(false);
+    expect((await httpGet(`http://127.0.0.1:${port}/whoami`)).body).toBe("web");
+    const log = await readFile(restarted.logFile!, "utf8");
+    expect(log.match(/starting web:/g)).toHaveLength(2);
+  });
+
+  it("cleans up after a failed start and names a missing command", async () => {
+    const port = await findFreePort();
+    const crash = await errorOf(
+      runtime.start(
+        server("crash", port, { args: ["-e", "console.log('boom before ready'); process.exit(3)"] }),
+      ),
+    );
+    expect(crash.code).toBe("DEVNET_START_FAILED");
+    expect(crash.details.logTail).toContain("boom before ready");
+    expect((await runtime.inspect("crash")).running).toBe(false);
+    expect(await findLabelledProcesses({ project, component: "crash" })).toEqual([]);
+
+    const slow = await errorOf(
+      runtime.start(
+        server("slow", port, { wait: [{ kind: "log", pattern: "never printed", timeoutMs: 1_000 }] }),
+      ),
+    );
+    expect(slow.code).toBe("TIMEOUT");
+    expect(await findLabelledProcesses({ project, component: "slow" })).toEqual([]);
+
+    expect(await codeOf(runtime.start({ name: "ghost", command: `no-such-command-${uniqueSuffix()}` }))).toBe(
+      "TOOLCHAIN_MISSING",
+    );
+    expect(await codeOf(runtime.restart("never-started"))).toBe("NOT_FOUND");
+  });
+
+  it("keeps running after the starting CLI exits, and a later removeProject leaves nothing", async () => {
+    const port = await findFreePort();
+    const register = path.join(dir, "register-ts.mjs");
+    const cli = path.join(dir, "fake-cli.mjs");
+    await writeFile(register, REGISTER_TS);
+    await writeFile(
+      cli,
+      `import { ProcessRuntime } from ${JSON.stringify(path.join(srcDir, "devnet/runtime/process.ts"))};
+const runtime = new ProcessRuntime({ project: ${JSON.stringify(project)}, projectDir: ${JSON.stringify(dir)} });
+const started = await runtime.start(${JSON.stringify(server("detached", port))});
+console.log(JSON.stringify({ pid: started.pid }));
+`,
+    );
+    const { stdout } = await execFileAsync(process.execPath, ["--import", register, cli], {
+      timeout: 30_000,
+      cwd: dir,
+    });
+    const { pid } = JSON.parse(stdout.trim().split("\n").at(-1)!) as { pid: number };
+    spawnedPids.push(pid);
+    // The "CLI" has exited; the component still answers.
+    expect(isAlive(pid)).toBe(true);
+    expect((await httpGet(`http://127.0.0.1:${port}/whoami`)).body).toBe("detached");
+    const record = JSON.parse(await readFile(path.join(dir, ".avsctl", "run", "detached.json"), "utf8"));
+    expect(record.pid).toBe(pid);
+    expect((await stat(path.join(dir, ".avsctl", "run", "detached.json"))).mode & 0o777).toBe(0o600);
+
+    const labelled = await findLabelledProcesses({ project });
+    expect(labelled.map((p) => p.pid)).toContain(pid);
+    const childPids = labelled.map((p) => p.pid).filter((p) => p !== pid);
+    expect(childPids.length).toBeGreaterThanOrEqual(1);
+    spawnedPids.push(...childPids);
+
+    const removed = await runtime.removeProject();
+    expect(removed.processes).toContain(pid);
+    expect(await waitUntil(() => !isAlive(pid))).toBe(true);
+    for (const child of childPids) expect(isAlive(child)).toBe(false);
+    expect(await findLabelledProcesses({ project })).toEqual([]);
+    expect(await runtime.list()).toEqual([]);
+    // Nothing to do the second time.
+    expect((await runtime.removeProject()).processes).toEqual([]);
+  });
+});
