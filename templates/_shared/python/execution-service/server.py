@@ -1,0 +1,85 @@
+"""The execution service: POST /task/execute and GET /health."""
+
+from __future__ import annotations
+
+import os
+import sys
+from http.server import ThreadingHTTPServer
+from typing import Any, Mapping
+
+from httputil import HttpError, load_env_files, make_server
+from rpc import send_task
+from settings import ExecutionSettings, load_execution_settings, parse_chain_id, parse_task_definition_id
+from signing import sign_ecdsa, task_hash
+from task import perform_task
+
+
+def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping[str, str]) -> dict[str, Any]:
+    """Runs the task, signs its hash as the performer and sends it to the aggregator.
+
+    A failed sendTask is an error (HTTP 500), so a caller never mistakes an unsent task for a sent one.
+    """
+    try:
+        task_definition_id = settings.task_definition_id
+        if body.get("taskDefinitionId") is not None:
+            task_definition_id = parse_task_definition_id(body["taskDefinitionId"])
+        signature_type = body.get("signatureType", "ecdsa")
+        if signature_type != "ecdsa":
+            raise ValueError(f'signatureType must be "ecdsa" (this Python service has no BLS), got {signature_type!r}')
+        target_chain_id = None
+        if body.get("targetChainId") is not None:
+            target_chain_id = parse_chain_id(body["targetChainId"])
+    except ValueError as error:
+        raise HttpError(400, str(error)) from None
+
+    proof = perform_task(body, env)
+    performer = settings.performer_address
+    digest = task_hash(proof["proofOfTask"], proof["data"], performer, task_definition_id)
+    signature = sign_ecdsa(digest, settings.private_key)
+    params: list[Any] = [proof["proofOfTask"], proof["data"], task_definition_id, performer, signature, "ecdsa"]
+    if target_chain_id is not None:
+        params.append(target_chain_id)
+    send_task(settings.rpc_url, params, settings.send_task_timeout)
+    return {
+        "proofOfTask": proof["proofOfTask"],
+        "data": proof["data"],
+        "taskDefinitionId": task_definition_id,
+        "performer": performer,
+        "signatureType": "ecdsa",
+        "taskHash": digest,
+    }
+
+
+def create_server(settings: ExecutionSettings, env: Mapping[str, str], host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
+    def execute(body: dict[str, Any]) -> tuple[int, Any]:
+        return 200, {"data": execute_task(body, settings, env), "error": False, "message": None}
+
+    return make_server(
+        settings.host if host is None else host,
+        settings.port if port is None else port,
+        "execution",
+        {("POST", "/task/execute"): execute},
+    )
+
+
+def main() -> None:
+    # The project's .env first, then the service's own; variables already set always win.
+    load_env_files(["../.env", ".env"])
+    try:
+        settings = load_execution_settings(os.environ)
+    except ValueError as error:
+        print(f"execution service: {error}", file=sys.stderr)
+        sys.exit(1)
+    server = create_server(settings, os.environ)
+    port = server.server_address[1]
+    print(f"execution service listening on http://{settings.host}:{port} (performer {settings.performer_address})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RecordedCall {
+  method: string;
+  params: unknown[];
+}
+
+export interface FakeAggregator {
+  url: string;
+  calls: RecordedCall[];
+  /** The params of every sendTask received, in order. */
+  sendTasks(): unknown[][];
+  close(): Promise<void>;
+}
+
+interface RpcRequest {
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+}
+
+/**
+ * A JSON-RPC endpoint on 127.0.0.1 that answers like an Othentic aggregator as far as an
+ * execution service can tell: batches, eth_chainId and sendTask. It records what it received
+ * so tests can check the exact parameters and signature.
+ */
+export async function startFakeAggregator(
+  options: { chainId?: number; sendTaskError?: string } = {},
+): Promise<FakeAggregator> {
+  const chainId = options.chainId ?? 31338;
+  const calls: RecordedCall[] = [];
+  const answer = (request: RpcRequest) => {
+    const base = { jsonrpc: "2.0", id: request.id ?? null };
+    const params = Array.isArray(request.params) ? request.params : [];
+    if (request.method === "eth_chainId") return { ...base, result: `0x${chainId.toString(16)}` };
+    if (request.method === "sendTask") {
+      calls.push({ method: "sendTask", params });
+      if (options.sendTaskError) return { ...base, error: { code: -32000, message: options.sendTaskError } };
+      return { ...base, result: true };
+    }
+    calls.push({ method: String(request.method), params });
+    return { ...base, error: { code: -32601, message: `method ${String(request.method)} not found` } };
+  };
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      body = null;
+    }
+    const reply = Array.isArray(body)
+      ? body.map((r) => answer(r as RpcRequest))
+      : body && typeof body === "object"
+        ? answer(body as RpcRequest)
+        : { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } };
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(reply));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    sendTasks: () => calls.filter((c) => c.method === "sendTask").map((c) => c.params),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,170 @@
+package main
+
+// The price report and its proof, shared word for word by the execution service (which builds
+// them) and the validation service (which checks them), and identical in the TypeScript,
+// Python and Go versions of this template, so any of them can check the others' proofs:
+//
+//	canonical JSON = {"price":"<decimal>","symbol":"<symbol>","timestamp":<unix seconds>}
+//	                 exactly these keys in this order, no whitespace, ASCII only
+//	data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
+//	proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
+//
+// price matches pricePattern (a plain decimal string, as the source sent it), symbol matches
+// symbolPattern, timestamp is an integer from 0 to 2^53-1.
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/sha3"
+)
+
+var (
+	pricePattern     = regexp.MustCompile(`^(0|[1-9][0-9]{0,59})(\.[0-9]{1,30})?$`)
+	symbolPattern    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
+	timestampPattern = regexp.MustCompile(`^(0|[1-9][0-9]{0,15})$`)
+	dataPattern      = regexp.MustCompile(`^0x([0-9a-fA-F]{2})*$`)
+)
+
+const (
+	defaultPriceSourceURL = "https://api.binance.com/api/v3/ticker/price"
+	defaultSymbol         = "ETHUSDT"
+	defaultToleranceBps   = 100
+	maxTimestamp          = 1<<53 - 1
+)
+
+type priceReport struct {
+	Price     string
+	Symbol    string
+	Timestamp uint64
+}
+
+func keccakHex(data []byte) string {
+	hash := sha3.NewLegacyKeccak256()
+	hash.Write(data)
+	return "0x" + hex.EncodeToString(hash.Sum(nil))
+}
+
+// canonicalJSON is the canonical text of a report, or an error when a field is outside the rule.
+func canonicalJSON(r priceReport) (string, error) {
+	if !pricePattern.MatchString(r.Price) {
+		return "", fmt.Errorf("price %q is not a plain decimal", r.Price)
+	}
+	if !symbolPattern.MatchString(r.Symbol) {
+		return "", fmt.Errorf("symbol %q is not allowed", r.Symbol)
+	}
+	if r.Timestamp > maxTimestamp {
+		return "", fmt.Errorf("timestamp %d is too large", r.Timestamp)
+	}
+	return fmt.Sprintf(`{"price":"%s","symbol":"%s","timestamp":%d}`, r.Price, r.Symbol, r.Timestamp), nil
+}
+
+// buildProof returns proofOfTask (the keccak256 digest) and data (the canonical JSON as 0x-hex).
+func buildProof(r priceReport) (proofOfTask string, data string, err error) {
+	text, err := canonicalJSON(r)
+	if err != nil {
+		return "", "", err
+	}
+	return keccakHex([]byte(text)), "0x" + hex.EncodeToString([]byte(text)), nil
+}
+
+// decodeReport reads a report back from data; ok is false unless data is exactly the canonical
+// JSON of a valid report (extra keys, other spacing or number forms are all refused).
+func decodeReport(data any) (report priceReport, ok bool) {
+	text, isString := data.(string)
+	if !isString || !dataPattern.MatchString(text) {
+		return report, false
+	}
+	raw, err := hex.DecodeString(text[2:])
+	if err != nil {
+		return report, false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || len(fields) != 3 {
+		return report, false
+	}
+	if json.Unmarshal(fields["price"], &report.Price) != nil || json.Unmarshal(fields["symbol"], &report.Symbol) != nil {
+		return report, false
+	}
+	stamp := string(fields["timestamp"])
+	if !timestampPattern.MatchString(stamp) {
+		return report, false
+	}
+	if report.Timestamp, err = strconv.ParseUint(stamp, 10, 64); err != nil {
+		return report, false
+	}
+	canonical, err := canonicalJSON(report)
+	if err != nil || canonical != string(raw) {
+		return report, false
+	}
+	return report, true
+}
+
+// proofMatchesData tells whether proofOfTask is the keccak256 digest of the bytes in data.
+func proofMatchesData(proofOfTask any, data string) bool {
+	text, ok := proofOfTask.(string)
+	raw, err := hex.DecodeString(strings.TrimPrefix(data, "0x"))
+	return ok && err == nil && strings.ToLower(text) == keccakHex(raw)
+}
+
+func scaled(decimal string, decimals int) *big.Int {
+	whole, fraction, _ := strings.Cut(decimal, ".")
+	value, _ := new(big.Int).SetString(whole+fraction+strings.Repeat("0", decimals-len(fraction)), 10)
+	return value
+}
+
+func fractionDigits(decimal string) int {
+	_, fraction, _ := strings.Cut(decimal, ".")
+	return len(fraction)
+}
+
+// withinTolerance is exact decimal arithmetic: |claimed - reference| * 10000 <= bps * reference.
+func withinTolerance(claimed, reference string, toleranceBps int64) bool {
+	decimals := max(fractionDigits(claimed), fractionDigits(reference))
+	a, b := scaled(claimed, decimals), scaled(reference, decimals)
+	diff := new(big.Int).Abs(new(big.Int).Sub(a, b))
+	left := diff.Mul(diff, big.NewInt(10000))
+	right := new(big.Int).Mul(big.NewInt(toleranceBps), b)
+	return left.Cmp(right) <= 0
+}
+
+func priceURL(sourceURL, symbol string) string {
+	separator := "?"
+	if strings.Contains(sourceURL, "?") {
+		separator = "&"
+	}
+	return sourceURL + separator + "symbol=" + symbol
+}
+
+// fetchPrice reads {"price": "<decimal string>", "timestamp"?: <unix seconds>} from the source.
+// The price must be a string, as a JSON number would print differently in each language.
+func fetchPrice(sourceURL, symbol string) (price string, timestamp *uint64, err error) {
+	url := priceURL(sourceURL, symbol)
+	client := &http.Client{Timeout: 10 * time.Second}
+	response, err := client.Get(url)
+	if err != nil {
+		return "", nil, fmt.Errorf("price source %s unreachable: %w", url, err)
+	}
+	defer response.Body.Close()
+	if response.StatusCode < 200 || response.StatusCode > 299 {
+		return "", nil, fmt.Errorf("price source %s answered HTTP %d", url, response.StatusCode)
+	}
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(response.Body).Decode(&body); err != nil ||
+		json.Unmarshal(body["price"], &price) != nil || !pricePattern.MatchString(price) {
+		return "", nil, fmt.Errorf(`price source %s did not answer {"price": "<decimal string>"}`, url)
+	}
+	if raw := string(body["timestamp"]); timestampPattern.MatchString(raw) {
+		if value, err := strconv.ParseUint(raw, 10, 64); err == nil && value <= maxTimestamp {
+			timestamp = &value
+		}
+	}
+	return price, timestamp, nil
+}

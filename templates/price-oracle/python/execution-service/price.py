@@ -1,0 +1,111 @@
+"""The price report and its proof, shared word for word by the execution service (which builds
+them) and the validation service (which checks them), and identical in the TypeScript, Python
+and Go versions of this template, so any of them can check the others' proofs:
+
+    canonical JSON = {"price":"<decimal>","symbol":"<symbol>","timestamp":<unix seconds>}
+                     exactly these keys in this order, no whitespace, ASCII only
+    data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
+    proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
+
+price matches PRICE_PATTERN (a plain decimal string, as the source sent it), symbol matches
+SYMBOL_PATTERN, timestamp is an integer from 0 to 2^53-1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from typing import Any
+
+from Crypto.Hash import keccak
+
+PRICE_PATTERN = re.compile(r"(0|[1-9][0-9]{0,59})(\.[0-9]{1,30})?")
+SYMBOL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
+DEFAULT_PRICE_SOURCE_URL = "https://api.binance.com/api/v3/ticker/price"
+DEFAULT_SYMBOL = "ETHUSDT"
+DEFAULT_TOLERANCE_BPS = 100
+MAX_TIMESTAMP = 2**53 - 1
+
+
+def keccak_hex(data: bytes) -> str:
+    return "0x" + keccak.new(digest_bits=256, data=data).hexdigest()
+
+
+def _is_timestamp(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TIMESTAMP
+
+
+def canonical_json(price: str, symbol: str, timestamp: int) -> str:
+    """The canonical JSON text of a report; raises ValueError when a field is outside the rule."""
+    if not isinstance(price, str) or not PRICE_PATTERN.fullmatch(price):
+        raise ValueError(f"price {price!r} is not a plain decimal")
+    if not isinstance(symbol, str) or not SYMBOL_PATTERN.fullmatch(symbol):
+        raise ValueError(f"symbol {symbol!r} is not allowed")
+    if not _is_timestamp(timestamp):
+        raise ValueError(f"timestamp {timestamp!r} is not a non-negative integer")
+    return f'{{"price":"{price}","symbol":"{symbol}","timestamp":{timestamp}}}'
+
+
+def build_proof(price: str, symbol: str, timestamp: int) -> dict[str, str]:
+    """{"proofOfTask": keccak256 digest, "data": the canonical JSON as 0x-hex}."""
+    raw = canonical_json(price, symbol, timestamp).encode("utf-8")
+    return {"proofOfTask": keccak_hex(raw), "data": "0x" + raw.hex()}
+
+
+def decode_report(data: Any) -> dict[str, Any] | None:
+    """The report in `data`, or None unless `data` is exactly the canonical JSON of a valid report."""
+    if not isinstance(data, str) or not re.fullmatch(r"0x([0-9a-fA-F]{2})*", data):
+        return None
+    try:
+        text = bytes.fromhex(data[2:]).decode("utf-8")
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or sorted(value) != ["price", "symbol", "timestamp"]:
+        return None
+    try:
+        canonical = canonical_json(value["price"], value["symbol"], value["timestamp"])
+    except ValueError:
+        return None
+    return value if canonical == text else None
+
+
+def proof_matches_data(proof_of_task: Any, data: str) -> bool:
+    """Whether proofOfTask is the keccak256 digest of the bytes in data (hex case ignored)."""
+    return isinstance(proof_of_task, str) and proof_of_task.lower() == keccak_hex(bytes.fromhex(data[2:]))
+
+
+def _scaled(decimal: str, decimals: int) -> int:
+    whole, _, fraction = decimal.partition(".")
+    return int(whole + fraction.ljust(decimals, "0"))
+
+
+def within_tolerance(claimed: str, reference: str, tolerance_bps: int) -> bool:
+    """Exact decimal comparison: |claimed - reference| * 10000 <= tolerance_bps * reference."""
+    decimals = max(len(claimed.partition(".")[2]), len(reference.partition(".")[2]))
+    a, b = _scaled(claimed, decimals), _scaled(reference, decimals)
+    return abs(a - b) * 10000 <= tolerance_bps * b
+
+
+def price_url(source_url: str, symbol: str) -> str:
+    return f"{source_url}{'&' if '?' in source_url else '?'}symbol={symbol}"
+
+
+def fetch_price(source_url: str, symbol: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Fetches {"price": "<decimal string>", "timestamp"?: <unix seconds>}; the price must be a
+    string, as a JSON number would print differently in each language."""
+    url = price_url(source_url, symbol)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"price source {url} answered HTTP {error.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise RuntimeError(f"price source {url} unreachable: {error}") from None
+    price = body.get("price") if isinstance(body, dict) else None
+    if not isinstance(price, str) or not PRICE_PATTERN.fullmatch(price):
+        raise RuntimeError(f'price source {url} did not answer {{"price": "<decimal string>"}}')
+    timestamp = body.get("timestamp")
+    return {"price": price, "timestamp": timestamp if _is_timestamp(timestamp) else None}

@@ -1,0 +1,26 @@
+"""The task: fetch the current price of a symbol and prove it.
+
+Body fields it reads: `symbol` (default PRICE_SYMBOL or ETHUSDT). Change this function to change
+what the AVS does; keep validation-service/validate.py in step with it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from httputil import HttpError, env_value
+from price import DEFAULT_PRICE_SOURCE_URL, DEFAULT_SYMBOL, SYMBOL_PATTERN, build_proof, fetch_price
+
+
+def perform_task(body: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+    symbol = body.get("symbol")
+    if symbol is None:
+        symbol = env_value(env, "PRICE_SYMBOL") or DEFAULT_SYMBOL
+    if not isinstance(symbol, str) or not SYMBOL_PATTERN.fullmatch(symbol):
+        raise HttpError(400, f"symbol must match {SYMBOL_PATTERN.pattern}, got {symbol!r}")
+    source = env_value(env, "PRICE_SOURCE_URL") or DEFAULT_PRICE_SOURCE_URL
+    quote = fetch_price(source, symbol)
+    # The source's own time when it sends one, so every run over the same quote proves the same bytes.
+    timestamp = quote["timestamp"] if quote["timestamp"] is not None else int(time.time())
+    return build_proof(quote["price"], symbol, timestamp)

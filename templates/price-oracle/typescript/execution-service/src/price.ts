@@ -1,0 +1,131 @@
+import { getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
+
+/*
+ * The price report and its proof, shared word for word by the execution service (which builds
+ * them) and the validation service (which checks them), and identical in the TypeScript,
+ * Python and Go versions of this template, so any of them can check the others' proofs:
+ *
+ *   canonical JSON = {"price":"<decimal>","symbol":"<symbol>","timestamp":<unix seconds>}
+ *                    exactly these keys in this order, no whitespace, ASCII only
+ *   data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
+ *   proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
+ *
+ * price matches PRICE_PATTERN (a plain decimal string, as the source sent it), symbol matches
+ * SYMBOL_PATTERN, timestamp is an integer from 0 to 2^53-1.
+ */
+
+export const PRICE_PATTERN = /^(0|[1-9][0-9]{0,59})(\.[0-9]{1,30})?$/;
+export const SYMBOL_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
+export const DEFAULT_PRICE_SOURCE_URL = "https://api.binance.com/api/v3/ticker/price";
+export const DEFAULT_SYMBOL = "ETHUSDT";
+export const DEFAULT_TOLERANCE_BPS = 100;
+
+export interface PriceReport {
+  price: string;
+  symbol: string;
+  timestamp: number;
+}
+
+export interface Proof {
+  proofOfTask: string;
+  data: string;
+}
+
+/** The canonical JSON text of a report; throws when a field is outside the rule. */
+export function canonicalJson(report: PriceReport): string {
+  if (!PRICE_PATTERN.test(report.price)) throw new Error(`price "${report.price}" is not a plain decimal`);
+  if (!SYMBOL_PATTERN.test(report.symbol)) throw new Error(`symbol "${report.symbol}" is not allowed`);
+  if (!Number.isSafeInteger(report.timestamp) || report.timestamp < 0) {
+    throw new Error(`timestamp ${report.timestamp} is not a non-negative integer`);
+  }
+  return `{"price":"${report.price}","symbol":"${report.symbol}","timestamp":${report.timestamp}}`;
+}
+
+/** The proof of a report: its canonical JSON as `data` and the keccak256 digest as `proofOfTask`. */
+export function buildProof(report: PriceReport): Proof {
+  const bytes = toUtf8Bytes(canonicalJson(report));
+  return { proofOfTask: keccak256(bytes), data: hexlify(bytes) };
+}
+
+/**
+ * Reads a report back from `data`, or null when `data` is not exactly the canonical JSON of a
+ * valid report (extra keys, other spacing or number forms are all refused).
+ */
+export function decodeReport(data: unknown): PriceReport | null {
+  if (typeof data !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(data)) return null;
+  let text: string;
+  let value: unknown;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(getBytes(data));
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const keys = Object.keys(value).sort();
+  if (keys.join(",") !== "price,symbol,timestamp") return null;
+  const { price, symbol, timestamp } = value as Record<string, unknown>;
+  if (typeof price !== "string" || typeof symbol !== "string" || typeof timestamp !== "number") return null;
+  const report = { price, symbol, timestamp };
+  try {
+    return canonicalJson(report) === text ? report : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether proofOfTask is the keccak256 digest of the bytes in data (hex case ignored). */
+export function proofMatchesData(proofOfTask: unknown, data: string): boolean {
+  return typeof proofOfTask === "string" && proofOfTask.toLowerCase() === keccak256(getBytes(data));
+}
+
+function scaled(decimal: string, decimals: number): bigint {
+  const [whole = "0", fraction = ""] = decimal.split(".");
+  return BigInt(whole + fraction.padEnd(decimals, "0"));
+}
+
+/**
+ * Exact decimal comparison: approve when |claimed - reference| * 10000 <= toleranceBps * reference.
+ * Both prices are decimal strings; no floating point is involved, so every language agrees.
+ */
+export function withinTolerance(claimed: string, reference: string, toleranceBps: number): boolean {
+  const decimals = Math.max(claimed.split(".")[1]?.length ?? 0, reference.split(".")[1]?.length ?? 0);
+  const a = scaled(claimed, decimals);
+  const b = scaled(reference, decimals);
+  const diff = a > b ? a - b : b - a;
+  return diff * 10000n <= BigInt(toleranceBps) * b;
+}
+
+/** The URL asked for a symbol: the source URL with ?symbol=<symbol> (or &symbol=) appended. */
+export function priceUrl(sourceUrl: string, symbol: string): string {
+  return `${sourceUrl}${sourceUrl.includes("?") ? "&" : "?"}symbol=${symbol}`;
+}
+
+/**
+ * Fetches {"price": "<decimal string>", "timestamp"?: <unix seconds>} from the source. The
+ * price must be a string, as Binance's ticker and the avsctl devnet feed send it: a JSON
+ * number would print differently in each language and break the shared proof rule.
+ */
+export async function fetchPrice(
+  sourceUrl: string,
+  symbol: string,
+  timeoutMs = 10000,
+): Promise<{ price: string; timestamp?: number }> {
+  const url = priceUrl(sourceUrl, symbol);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new Error(`price source ${url} unreachable: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new Error(`price source ${url} answered HTTP ${response.status}`);
+  const body = (await response.json().catch(() => null)) as { price?: unknown; timestamp?: unknown } | null;
+  if (!body || typeof body.price !== "string" || !PRICE_PATTERN.test(body.price)) {
+    throw new Error(`price source ${url} did not answer {"price": "<decimal string>"}`);
+  }
+  const timestamp =
+    typeof body.timestamp === "number" && Number.isSafeInteger(body.timestamp) && body.timestamp >= 0
+      ? body.timestamp
+      : undefined;
+  return { price: body.price, timestamp };
+}

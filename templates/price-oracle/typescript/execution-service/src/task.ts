@@ -1,0 +1,29 @@
+import { envValue, HttpError } from "./http.ts";
+import {
+  buildProof,
+  DEFAULT_PRICE_SOURCE_URL,
+  DEFAULT_SYMBOL,
+  fetchPrice,
+  type Proof,
+  SYMBOL_PATTERN,
+} from "./price.ts";
+
+/**
+ * The task: fetch the current price of a symbol and prove it. Body fields it reads:
+ * `symbol` (default PRICE_SYMBOL or ETHUSDT). Change this function to change what the AVS does;
+ * keep validation-service/src/validate.ts in step with it.
+ */
+export async function performTask(input: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<Proof> {
+  const symbol = input.symbol ?? envValue(env, "PRICE_SYMBOL") ?? DEFAULT_SYMBOL;
+  if (typeof symbol !== "string" || !SYMBOL_PATTERN.test(symbol)) {
+    throw new HttpError(400, `symbol must match ${SYMBOL_PATTERN}, got ${JSON.stringify(symbol)}`);
+  }
+  const source = envValue(env, "PRICE_SOURCE_URL") ?? DEFAULT_PRICE_SOURCE_URL;
+  const quote = await fetchPrice(source, symbol);
+  return buildProof({
+    price: quote.price,
+    symbol,
+    // The source's own time when it sends one, so every run over the same quote proves the same bytes.
+    timestamp: quote.timestamp ?? Math.floor(Date.now() / 1000),
+  });
+}

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, test } from "node:test";
+import { recoverAddress } from "ethers";
+import { blsPublicKey, blsVerifyTask } from "../src/bls.ts";
+import { createExecutionServer } from "../src/server.ts";
+import { loadExecutionSettings } from "../src/settings.ts";
+import { taskHash } from "../src/signing.ts";
+import { type FakeAggregator, startFakeAggregator } from "./fake-aggregator.ts";
+import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
+
+// A well-known development key (anvil's account 1); never use it for anything real.
+const PRIVATE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const PERFORMER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+let feed: PriceFeed;
+let aggregator: FakeAggregator;
+let server: Server;
+let baseUrl: string;
+
+before(async () => {
+  feed = await startPriceFeed({ ETHUSDT: "3000.5" });
+  aggregator = await startFakeAggregator();
+  const env = {
+    OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.url,
+    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+    PRICE_SOURCE_URL: feed.url,
+  };
+  server = createExecutionServer(loadExecutionSettings(env), env);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await aggregator.close();
+  await feed.close();
+});
+
+async function execute(body: unknown) {
+  const response = await fetch(`${baseUrl}/task/execute`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+test("GET /health answers ok", async () => {
+  const response = await fetch(`${baseUrl}/health`);
+  assert.equal(response.status, 200);
+  assert.equal(((await response.json()) as any).status, "ok");
+});
+
+test("POST /task/execute sends the signed task to the aggregator and answers the proof", async () => {
+  const before = aggregator.sendTasks().length;
+  const { status, body } = await execute({ symbol: "ETHUSDT", taskDefinitionId: 2 });
+  assert.equal(status, 200);
+  assert.equal(body.error, false);
+  assert.equal(body.message, null);
+  const { proofOfTask, data, taskDefinitionId } = body.data;
+  assert.equal(taskDefinitionId, 2);
+  const params = aggregator.sendTasks()[before];
+  assert.ok(params, "sendTask reached the aggregator");
+  assert.deepEqual(params.slice(0, 4), [proofOfTask, data, 2, PERFORMER]);
+  assert.equal(params[5], "ecdsa");
+  const hash = taskHash(proofOfTask, data, PERFORMER, 2);
+  assert.equal(recoverAddress(hash, params[4] as string), PERFORMER);
+});
+
+test("a BLS performer signature travels as {x, y} JSON and verifies", async () => {
+  const before = aggregator.sendTasks().length;
+  const { status, body } = await execute({ signatureType: "bls", targetChainId: 31338 });
+  assert.equal(status, 200);
+  const params = aggregator.sendTasks()[before];
+  assert.ok(params);
+  assert.equal(params[5], "bls");
+  assert.equal(params[6], 31338);
+  const signature = JSON.parse(params[4] as string);
+  const hash = taskHash(body.data.proofOfTask, body.data.data, PERFORMER, 1);
+  assert.equal(await blsVerifyTask(hash, signature, await blsPublicKey(PRIVATE_KEY)), true);
+});
+
+test("bad input is a 400 and nothing is sent", async () => {
+  const before = aggregator.sendTasks().length;
+  for (const body of [{ taskDefinitionId: 70000 }, { signatureType: "rsa" }, { symbol: "" }]) {
+    const { status, body: answer } = await execute(body);
+    assert.equal(status, 400);
+    assert.equal(answer.error, true);
+    assert.deepEqual(answer.data, {});
+  }
+  assert.equal(aggregator.sendTasks().length, before);
+});
+
+test("an aggregator error is a 500 that names sendTask", async () => {
+  const failing = await startFakeAggregator({ sendTaskError: "invalid performer" });
+  const env = {
+    OTHENTIC_CLIENT_RPC_ADDRESS: failing.url,
+    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+    PRICE_SOURCE_URL: feed.url,
+  };
+  const other = createExecutionServer(loadExecutionSettings(env), env);
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (other.address() as AddressInfo).port;
+    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, { method: "POST", body: "{}" });
+    assert.equal(response.status, 500);
+    const answer = (await response.json()) as any;
+    assert.equal(answer.error, true);
+    assert.match(answer.message, /sendTask failed: invalid performer/);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+    await failing.close();
+  }
+});
+
+test("settings name the missing variable", () => {
+  assert.throws(
+    () => loadExecutionSettings({ PRIVATE_KEY_PERFORMER: PRIVATE_KEY }),
+    /OTHENTIC_CLIENT_RPC_ADDRESS/,
+  );
+  assert.throws(
+    () => loadExecutionSettings({ OTHENTIC_CLIENT_RPC_ADDRESS: "http://x" }),
+    /PRIVATE_KEY_PERFORMER/,
+  );
+  assert.throws(
+    () =>
+      loadExecutionSettings({
+        OTHENTIC_CLIENT_RPC_ADDRESS: "http://x",
+        PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+        PERFORMER_ADDRESS: "0x1234",
+      }),
+    /PERFORMER_ADDRESS/,
+  );
+});

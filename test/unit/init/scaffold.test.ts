@@ -1,0 +1,272 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { validateConfig } from "../../../src/config/schema.js";
+import {
+  LANGUAGES,
+  type Language,
+  listTemplates,
+  normalizeLanguage,
+  projectNameProblem,
+  scaffoldProject,
+  suggestProjectName,
+  templatesRoot,
+  validateProjectName,
+} from "../../../src/init/scaffold.js";
+
+const tmp = mkdtempSync(path.join(tmpdir(), "avsctl-init-unit-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let counter = 0;
+const freshDir = () => path.join(tmp, `p${++counter}`);
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+function treeOf(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, prefix: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path.join(d, entry.name), rel);
+      else out.push(rel);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+const SERVICE_FILES: Record<Language, string[]> = {
+  typescript: [
+    "execution-service/package.json",
+    "execution-service/tsconfig.json",
+    "execution-service/src/main.ts",
+    "execution-service/src/server.ts",
+    "execution-service/src/task.ts",
+    "execution-service/src/bls.ts",
+    "execution-service/test/fixtures/bls-othentic.json",
+    "validation-service/package.json",
+    "validation-service/src/validate.ts",
+  ],
+  python: [
+    "requirements-dev.txt",
+    "execution-service/requirements.txt",
+    "execution-service/server.py",
+    "execution-service/task.py",
+    "execution-service/tests/test_signing.py",
+    "validation-service/requirements.txt",
+    "validation-service/validate.py",
+  ],
+  go: [
+    "execution-service/go.mod",
+    "execution-service/go.sum",
+    "execution-service/main.go",
+    "execution-service/task.go",
+    "execution-service/signing_test.go",
+    "validation-service/go.mod",
+    "validation-service/go.sum",
+    "validation-service/validate.go",
+  ],
+};
+
+const COMMON_FILES = [
+  ".env.example",
+  ".gitignore",
+  "README.md",
+  "avsctl.config.json",
+  "execution-service/Dockerfile",
+  "execution-service/.dockerignore",
+  "validation-service/Dockerfile",
+  "validation-service/.dockerignore",
+];
+
+describe("templates", () => {
+  it("lists price-oracle first (the default) and blank, each in three languages", () => {
+    const templates = listTemplates();
+    expect(templates[0]).toMatchObject({ name: "price-oracle", default: true, languages: [...LANGUAGES] });
+    const blank = templates.find((t) => t.name === "blank");
+    expect(blank).toMatchObject({ default: false, languages: ["typescript", "python", "go"] });
+    for (const t of templates) expect(t.description.length).toBeGreaterThan(10);
+  });
+
+  it("finds the templates folder at the package root", () => {
+    expect(templatesRoot()).toBe(path.resolve(import.meta.dirname, "../../../templates"));
+  });
+
+  it("accepts the language aliases of CLI.md and refuses others", () => {
+    expect(normalizeLanguage("ts")).toBe("typescript");
+    expect(normalizeLanguage("TypeScript")).toBe("typescript");
+    expect(normalizeLanguage("py")).toBe("python");
+    expect(normalizeLanguage("python")).toBe("python");
+    expect(normalizeLanguage("golang")).toBe("go");
+    expect(normalizeLanguage("go")).toBe("go");
+    expect(() => normalizeLanguage("rust")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+
+  it("validates project names npm-style and derives one from a directory name", () => {
+    for (const good of ["my-avs", "a", "avs2", "0x-oracle", "a".repeat(63)]) {
+      expect(projectNameProblem(good), good).toBeUndefined();
+      expect(validateProjectName(good)).toBe(good);
+    }
+    for (const bad of ["", "My-AVS", "-avs", "avs-", "my_avs", "my avs", "@scope/x", "a".repeat(64), "été"]) {
+      expect(projectNameProblem(bad), bad).toBeTypeOf("string");
+      expect(() => validateProjectName(bad)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+    expect(suggestProjectName("My AVS_2")).toBe("my-avs-2");
+    expect(suggestProjectName("___")).toBeUndefined();
+  });
+
+  it("keeps the copies that both services carry identical", () => {
+    const root = templatesRoot();
+    const pairs = [
+      ["_shared/typescript", "src/http.ts"],
+      ["_shared/python", "httputil.py"],
+      ["_shared/go", "httputil.go"],
+      ["price-oracle/typescript", "src/price.ts"],
+      ["price-oracle/typescript", "test/price-feed.ts"],
+      ["price-oracle/python", "price.py"],
+      ["price-oracle/python", "tests/price_feed.py"],
+      ["price-oracle/go", "price.go"],
+      ["price-oracle/go", "pricefeed_test.go"],
+    ];
+    for (const [layer, file] of pairs) {
+      const a = readFileSync(path.join(root, layer, "execution-service", file), "utf8");
+      const b = readFileSync(path.join(root, layer, "validation-service", file), "utf8");
+      expect(b, `${layer}/{execution,validation}-service/${file}`).toBe(a);
+    }
+  });
+
+  it("ships the BLS known-answer vector of shared/ in the TypeScript template", () => {
+    const copy = path.join(
+      templatesRoot(),
+      "_shared/typescript/execution-service/test/fixtures/bls-othentic.json",
+    );
+    const original = path.resolve(import.meta.dirname, "../../../../shared/vectors/bls-othentic.json");
+    const data = JSON.parse(readFileSync(copy, "utf8"));
+    expect(data.task.taskHash).toBe("0xe46401d3d7e425f047ffafb58d428790de8ca50c6dd9527ef7b080882fc4fe6e");
+    if (existsSync(original)) expect(data).toEqual(JSON.parse(readFileSync(original, "utf8")));
+  });
+});
+
+describe("scaffoldProject", () => {
+  for (const template of ["price-oracle", "blank"]) {
+    for (const language of LANGUAGES) {
+      it(`writes the ${template} project in ${language} with placeholders replaced`, async () => {
+        const dir = freshDir();
+        const result = await scaffoldProject({ dir, name: "demo-avs", template, language, install: false });
+        expect(result).toMatchObject({ path: dir, name: "demo-avs", template, language, installed: false });
+        expect(result.files).toEqual(treeOf(dir));
+        for (const file of [...COMMON_FILES, ...SERVICE_FILES[language]])
+          expect(result.files).toContain(file);
+        for (const file of result.files) {
+          expect(file).not.toMatch(/(^|\/)_gitignore$|(^|\/)_dockerignore$|\.tmpl$/);
+          const text = readFileSync(path.join(dir, file), "utf8");
+          expect(text, file).not.toMatch(/__PROJECT_NAME__|__TEMPLATE__/);
+        }
+        expect(readFileSync(path.join(dir, "README.md"), "utf8")).toMatch(/^# demo-avs\n/);
+
+        const rawConfig = JSON.parse(readFileSync(path.join(dir, "avsctl.config.json"), "utf8"));
+        const { config, errors, warnings } = validateConfig(rawConfig);
+        expect(errors).toEqual([]);
+        expect(warnings).toEqual([]);
+        expect(config.name).toBe("demo-avs");
+        expect(config.services.execution).toMatchObject({ dir: "execution-service", port: 4003 });
+        expect(config.services.validation).toMatchObject({ dir: "validation-service", port: 4002 });
+        expect(config.taskDefinitions).toHaveLength(1);
+
+        const env = readFileSync(path.join(dir, ".env.example"), "utf8");
+        for (const name of [
+          "OTHENTIC_CLIENT_RPC_ADDRESS",
+          "PRIVATE_KEY_PERFORMER",
+          "PERFORMER_ADDRESS",
+          "L2_RPC",
+        ]) {
+          expect(env).toContain(name);
+        }
+        if (template === "price-oracle") expect(env).toMatch(/PRICE_SOURCE_URL=.*\nPRICE_SYMBOL=ETHUSDT/);
+      });
+    }
+  }
+
+  it("names package manifests and modules after the project", async () => {
+    const ts = await scaffoldProject({ dir: freshDir(), name: "oracle-x", language: "ts" });
+    const pkg = JSON.parse(readFileSync(path.join(ts.path, "execution-service/package.json"), "utf8"));
+    expect(pkg.name).toBe("oracle-x-execution-service");
+    for (const version of Object.values({ ...pkg.dependencies, ...pkg.devDependencies })) {
+      expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+    const go = await scaffoldProject({ dir: freshDir(), name: "oracle-x", language: "golang" });
+    expect(readFileSync(path.join(go.path, "validation-service/go.mod"), "utf8")).toMatch(
+      /^module oracle-x\/validation-service\n/,
+    );
+    const py = await scaffoldProject({ dir: freshDir(), name: "oracle-x", language: "py" });
+    for (const line of readFileSync(path.join(py.path, "execution-service/requirements.txt"), "utf8")
+      .trim()
+      .split("\n")) {
+      expect(line).toMatch(/^[a-z0-9-]+==\d+(\.\d+)*$/);
+    }
+  });
+
+  it("defaults to price-oracle in TypeScript and to a name derived from the directory", async () => {
+    const dir = path.join(tmp, "My Oracle");
+    const result = await scaffoldProject({ dir });
+    expect(result).toMatchObject({ name: "my-oracle", template: "price-oracle", language: "typescript" });
+  });
+
+  it("refuses a non-empty directory without force and writes nothing", async () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "notes.txt"), "mine");
+    expect(await codeOf(scaffoldProject({ dir, name: "x" }))).toBe("DIRECTORY_NOT_EMPTY");
+    expect(readdirSync(dir)).toEqual(["notes.txt"]);
+    expect(readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("mine");
+  });
+
+  it("writes into a non-empty directory with force, keeping other files", async () => {
+    const dir = freshDir();
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "notes.txt"), "mine");
+    writeFileSync(path.join(dir, "README.md"), "old");
+    const result = await scaffoldProject({ dir, name: "x", force: true, template: "blank", language: "go" });
+    expect(readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("mine");
+    expect(readFileSync(path.join(dir, "README.md"), "utf8")).toMatch(/^# x\n/);
+    expect(result.files).not.toContain("notes.txt");
+  });
+
+  it("accepts a directory holding only .git", async () => {
+    const dir = freshDir();
+    mkdirSync(path.join(dir, ".git"), { recursive: true });
+    const result = await scaffoldProject({ dir, name: "x", template: "blank" });
+    expect(result.files).toContain("README.md");
+  });
+
+  it("refuses bad names, templates and languages before writing anything", async () => {
+    const dir = freshDir();
+    expect(await codeOf(scaffoldProject({ dir, name: "Bad Name" }))).toBe("INVALID_ARGUMENT");
+    expect(await codeOf(scaffoldProject({ dir, name: "x", template: "nope" }))).toBe("INVALID_ARGUMENT");
+    expect(await codeOf(scaffoldProject({ dir, name: "x", language: "rust" }))).toBe("INVALID_ARGUMENT");
+    expect(await codeOf(scaffoldProject({ dir: path.join(tmp, "___") }))).toBe("INVALID_ARGUMENT");
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("refuses a path that is a file", async () => {
+    const file = path.join(tmp, "a-file");
+    writeFileSync(file, "x");
+    expect(await codeOf(scaffoldProject({ dir: file, name: "x" }))).toBe("INVALID_ARGUMENT");
+  });
+});
