@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import type { Runner } from "../runner.js";
 import { notBuilt } from "./not-built.js";
 
+const handlers = () => import("../handlers/devnet.js");
+
 export function registerDevnet(program: Command, runner: Runner): void {
   const devnet = program
     .command("devnet")
@@ -17,32 +19,43 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .option("--fresh", "tear down any existing devnet of this project first")
     .option("--validation-url <url>", "use a validation service you run yourself")
     .option("--execution-url <url>", "use an execution service you run yourself")
-    .action(runner.action(notBuilt("devnet up", 6)));
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetUpCommand(ctx, opts)));
   devnet
     .command("down")
     .description("remove every container, network, volume and process of this project's devnet")
     .option("--all", "remove every avsctl devnet on this machine")
-    .action(runner.action(notBuilt("devnet down", 6)));
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetDownCommand(ctx, opts)));
   devnet
     .command("status")
     .description("check every component of the devnet (exit 1 when unhealthy)")
-    .action(runner.action(notBuilt("devnet status", 6)));
+    .action(runner.action(async (ctx) => (await handlers()).devnetStatusCommand(ctx)));
   devnet
     .command("logs")
     .description("show the logs of one component or of all")
     .argument("[node]")
     .option("-f, --follow", "keep streaming")
-    .option("--tail <n>", "lines from the end", "200")
-    .action(runner.action(notBuilt("devnet logs", 6)));
+    .option("--tail <n>", "lines from the end")
+    .action(
+      runner.action(async (ctx, args, opts) => (await handlers()).devnetLogsCommand(ctx, args[0], opts)),
+    );
   devnet
     .command("restart")
     .description("restart one component")
     .argument("<node>")
-    .action(runner.action(notBuilt("devnet restart", 6)));
+    .action(runner.action(async (ctx, args) => (await handlers()).devnetRestartCommand(ctx, args[0]!)));
   devnet
     .command("export")
     .description("write the devnet topology for Docker Compose or Kubernetes")
     .option("--format <format>", "compose | k8s", "compose")
     .option("-o, --output <file>", "output file (default: stdout)")
     .action(runner.action(notBuilt("devnet export", 6)));
+  devnet
+    .command("service", { hidden: true })
+    .description("run one of avsctl's built-in services (used inside the devnet)")
+    .argument("<name>", "sample-validation | sample-execution")
+    .option("--port <port>", "port", "0")
+    .option("--host <host>", "bind address", "127.0.0.1")
+    .action(
+      runner.action(async (ctx, args, opts) => (await handlers()).devnetServiceCommand(ctx, args[0]!, opts)),
+    );
 }

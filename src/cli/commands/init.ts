@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
-import { notBuilt } from "./not-built.js";
 
 export function registerInit(program: Command, runner: Runner): void {
   program
@@ -13,5 +12,10 @@ export function registerInit(program: Command, runner: Runner): void {
     .option("--force", "write into a non-empty directory")
     .option("--no-install", "do not install the generated project's dependencies")
     .option("--list-templates", "list the templates and languages, then exit")
-    .action(runner.action(notBuilt("init", 7)));
+    .action(
+      runner.action(async (ctx, args, opts) => {
+        const { initCommand } = await import("../handlers/init.js");
+        return initCommand(ctx, args[0], opts);
+      }),
+    );
 }

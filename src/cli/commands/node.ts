@@ -1,12 +1,11 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
-import { notBuilt } from "./not-built.js";
 
 /** Flags mirror Othentic's node where they exist (CLI.md, `avsctl node`). */
 function nodeOptions(command: Command): Command {
   return command
     .option("--json-rpc", "serve the aggregator JSON-RPC API")
-    .option("--json-rpc.port <port>", "JSON-RPC port", "8545")
+    .option("--json-rpc.port <port>", "JSON-RPC port (default 8545)")
     .option("--json-rpc.custom-message-enabled", "accept sendCustomMessage")
     .option("--avs-webapi <url>", "validation service base URL")
     .option("--avs-webapi-port <port>", "validation service port (host taken from --avs-webapi)")
@@ -15,10 +14,15 @@ function nodeOptions(command: Command): Command {
     .option("--internal-tasks", "run internal tasks (VOTING_POWER_SYNC, ...)")
     .option("--sync-interval <ms>", "voting power sync interval (legacy flag)")
     .option("--metrics", "serve Prometheus metrics")
-    .option("--metrics.port <port>", "metrics port", "6060")
+    .option("--metrics.port <port>", "metrics port (default 6060)")
     .option("--keystore <file>", "operator keystore")
-    .option("--host <host>", "bind address (0.0.0.0 only inside a container)", "127.0.0.1");
+    .option("--host <host>", "bind address (0.0.0.0 only inside a container)", "127.0.0.1")
+    .option("--journal <file>", "aggregator task journal (sqlite); survives restarts")
+    .option("--relayer", "aggregator: mirror L1 registrations to L2 (key: AVSCTL_RELAYER_KEY)")
+    .option("--aggregator <url>", "attester: the aggregator URL (or OTHENTIC_CLIENT_RPC_ADDRESS)");
 }
+
+const handlers = () => import("../handlers/node.js");
 
 export function registerNode(program: Command, runner: Runner): void {
   const node = program
@@ -26,8 +30,10 @@ export function registerNode(program: Command, runner: Runner): void {
     .description("run one AVS node (aggregator or attester) against any chain");
   nodeOptions(
     node.command("aggregator").description("collect votes, aggregate BLS signatures, submit tasks"),
-  ).action(runner.action(notBuilt("node aggregator", 5)));
+  ).action(
+    runner.action(async (ctx, _args, opts) => (await handlers()).nodeCommand(ctx, "aggregator", opts)),
+  );
   nodeOptions(
     node.command("attester").description("validate tasks with the validation service and vote"),
-  ).action(runner.action(notBuilt("node attester", 5)));
+  ).action(runner.action(async (ctx, _args, opts) => (await handlers()).nodeCommand(ctx, "attester", opts)));
 }

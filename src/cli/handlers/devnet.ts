@@ -1,0 +1,176 @@
+import { loadConfig } from "../../config/load.js";
+import type { DevnetState } from "../../devnet/state.js";
+import { publicState } from "../../devnet/state.js";
+import { AvsctlError, EXIT, invalidArgument } from "../../errors.js";
+import type { CommandContext } from "../context.js";
+import { table } from "../format.js";
+import { withProgress } from "../progress.js";
+import type { CommandResult } from "../runner.js";
+
+async function project(ctx: CommandContext) {
+  return loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+}
+
+export function renderState(s: Omit<DevnetState, "internal">): string {
+  const lines = [
+    `devnet "${s.name}" (${s.runtime}) ${s.healthy ? "healthy" : "UNHEALTHY"}${s.startupMs ? `, started in ${(s.startupMs / 1000).toFixed(1)} s` : ""}`,
+    `  L1 ${s.l1.chainId}  ${s.l1.rpcUrl}  AvsGovernance ${s.l1.avsGovernance}`,
+    ...s.l2.map((l) => `  L2 ${l.chainId}  ${l.rpcUrl}  AttestationCenter ${l.attestationCenter}`),
+    `  aggregator   ${s.aggregator.rpcUrl}  operator ${s.aggregator.operatorId}  ${s.aggregator.address}`,
+    ...s.attesters.map((a) => `  ${a.name.padEnd(12)} operator ${a.operatorId}  ${a.address}`),
+    `  performer    ${s.performer.address}`,
+    `  services     execution ${s.services.execution ?? "-"}  validation ${s.services.validation ?? "-"}`,
+    `  task definitions: ${s.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}`,
+  ];
+  return lines.join("\n");
+}
+
+export async function devnetUpCommand(
+  ctx: CommandContext,
+  flags: Record<string, unknown>,
+): Promise<CommandResult> {
+  const loaded = await project(ctx);
+  const { devnetUp } = await import("../../devnet/up.js");
+  const result = await withProgress(ctx, "devnet up", (step) =>
+    devnetUp({ config: loaded.config, projectDir: loaded.root, flags, progress: step }),
+  );
+  const data = publicState(result.state);
+  return {
+    data,
+    human: () =>
+      [
+        result.created ? "" : "devnet already running and healthy; nothing changed",
+        renderState(data),
+        ...result.warnings.map((w) => `warning: ${w}`),
+        "",
+        "next: avsctl task send --wait",
+      ]
+        .filter((l, i) => l !== "" || i > 0)
+        .join("\n"),
+  };
+}
+
+export async function devnetDownCommand(
+  ctx: CommandContext,
+  flags: { all?: boolean },
+): Promise<CommandResult> {
+  const loaded = await project(ctx);
+  const { devnetDown } = await import("../../devnet/manage.js");
+  const removed = await devnetDown(loaded.root, loaded.config, { all: flags.all === true });
+  const count =
+    removed.containers.length + removed.networks.length + removed.volumes.length + removed.processes.length;
+  return {
+    data: { removed },
+    human: () =>
+      count === 0
+        ? "nothing was running"
+        : `removed ${removed.containers.length} container(s), ${removed.networks.length} network(s), ${removed.volumes.length} volume(s), ${removed.processes.length} process(es)`,
+  };
+}
+
+export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandResult> {
+  const loaded = await project(ctx);
+  const { devnetStatus } = await import("../../devnet/manage.js");
+  const status = await devnetStatus(loaded.root);
+  if (!status.state) {
+    throw new AvsctlError("NO_DEVNET", `no devnet for the project in ${loaded.root}`, {
+      hint: "start one with `avsctl devnet up`",
+    });
+  }
+  const data = { ...publicState(status.state), components: status.components, problems: status.problems };
+  return {
+    data,
+    human: () =>
+      [
+        renderState(data),
+        "",
+        table(
+          ["COMPONENT", "STATE", "HEALTH"],
+          status.components.map((c) => [
+            c.name,
+            c.state,
+            c.healthy ? "ok" : `DOWN: ${c.problems.join(", ")}`,
+          ]),
+        ),
+      ].join("\n"),
+    exitCode: status.state.healthy ? EXIT.OK : EXIT.FAILED,
+  };
+}
+
+export async function devnetLogsCommand(
+  ctx: CommandContext,
+  component: string | undefined,
+  flags: { follow?: boolean; tail?: string },
+): Promise<CommandResult> {
+  const tail = flags.tail === undefined ? undefined : Number(flags.tail);
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0))
+    throw invalidArgument("--tail", "expected a whole number");
+  const loaded = await project(ctx);
+  const { devnetLogs } = await import("../../devnet/manage.js");
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  const lines: string[] = [];
+  try {
+    for await (const line of devnetLogs(loaded.root, component, {
+      follow: flags.follow,
+      tail,
+      signal: controller.signal,
+    })) {
+      // Logs stream straight through; with --json each line is a JSON string.
+      if (flags.follow || !ctx.json) ctx.out.stdout(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
+      else lines.push(line);
+    }
+  } finally {
+    process.off("SIGINT", stop);
+  }
+  return { data: ctx.json && !flags.follow ? { lines } : undefined, human: () => "" };
+}
+
+export async function devnetRestartCommand(ctx: CommandContext, component: string): Promise<CommandResult> {
+  const loaded = await project(ctx);
+  const { devnetRestart } = await import("../../devnet/manage.js");
+  const status = await withProgress(ctx, `restart ${component}`, async (step) => {
+    step(`restarting ${component}`);
+    return devnetRestart(loaded.root, component);
+  });
+  return {
+    data: status,
+    human: () =>
+      `${component}: ${status.healthy ? "restarted and healthy" : `restarted but unhealthy: ${status.problems.join(", ")}`}`,
+    exitCode: status.healthy ? EXIT.OK : EXIT.FAILED,
+  };
+}
+
+/** The hidden `devnet service <name>` that containers and processes run. Blocks until a signal. */
+export async function devnetServiceCommand(
+  ctx: CommandContext,
+  name: string,
+  flags: { port?: string; host?: string },
+): Promise<CommandResult> {
+  const port = Number(flags.port ?? 0);
+  const host = flags.host ?? "127.0.0.1";
+  const samples = await import("../../devnet/samples/sample-services.js");
+  let service: { url: string; stop(): Promise<void> };
+  if (name === "sample-validation") service = await samples.startSampleValidation({ host, port });
+  else if (name === "sample-execution") {
+    const aggregatorUrl = ctx.env.OTHENTIC_CLIENT_RPC_ADDRESS;
+    const performerKey = ctx.env.PRIVATE_KEY_PERFORMER;
+    if (!aggregatorUrl || !performerKey) {
+      throw invalidArgument(
+        "environment",
+        "OTHENTIC_CLIENT_RPC_ADDRESS and PRIVATE_KEY_PERFORMER are required",
+      );
+    }
+    service = await samples.startSampleExecution({ host, port, aggregatorUrl, performerKey });
+  } else {
+    throw invalidArgument("<name>", `unknown service "${name}" (sample-validation, sample-execution)`);
+  }
+  ctx.out.stderr(`${name} listening on ${service.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  await service.stop();
+  return { data: undefined, human: () => "" };
+}

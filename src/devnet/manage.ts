@@ -1,0 +1,190 @@
+import type { AvsctlConfig } from "../config/schema.js";
+import { AvsctlError } from "../errors.js";
+import { projectName } from "./plan.js";
+import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
+import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
+
+/** Opens the runtime an existing devnet runs in, without building anything. */
+export async function runtimeFor(
+  kind: RuntimeKind,
+  project: string,
+  projectDir: string,
+): Promise<DevnetRuntime<any>> {
+  if (kind === "process") {
+    const { ProcessRuntime } = await import("./runtime/process.js");
+    return new ProcessRuntime({ project, projectDir });
+  }
+  const { requireDocker, dockerClient } = await import("./docker-engine.js");
+  await requireDocker(3000);
+  const { DockerRuntime } = await import("./runtime/docker.js");
+  return new DockerRuntime({ project, projectDir, docker: dockerClient() });
+}
+
+export interface ComponentStatus {
+  name: string;
+  state: string;
+  healthy: boolean;
+  problems: string[];
+}
+
+export interface StatusResult {
+  state: DevnetState | undefined;
+  components: ComponentStatus[];
+  problems: string[];
+}
+
+/**
+ * Checks every component for real (its RPC or HTTP health answers now), not the state file.
+ * A devnet whose runtime is gone (Docker stopped) is reported unhealthy, not an error.
+ */
+export async function devnetStatus(projectDir: string): Promise<StatusResult> {
+  const state = readDevnetState(projectDir);
+  if (!state) return { state: undefined, components: [], problems: ["no devnet"] };
+  let runtime: DevnetRuntime<any>;
+  try {
+    runtime = await runtimeFor(state.runtime, state.name, projectDir);
+  } catch (error) {
+    const problem = `${state.runtime} runtime unavailable: ${(error as Error).message}`;
+    return { state: { ...state, healthy: false }, components: [], problems: [problem] };
+  }
+  const expected = state.internal?.components.map((c) => c.name) ?? [];
+  const listed = (await runtime.list()).map((c) => c.component);
+  const names = [...new Set([...expected, ...listed])];
+  const health = await Promise.all(
+    names.map(async (name): Promise<ComponentStatus> => {
+      const h: ComponentHealth = await runtime.health(name, { probeTimeoutMs: 2000 });
+      const problems = h.state === "missing" ? ["missing"] : h.problems;
+      return { name, state: h.state, healthy: h.healthy, problems };
+    }),
+  );
+  const problems = health
+    .filter((h) => !h.healthy)
+    .map((h) => `${h.name}: ${h.problems.join(", ") || h.state}`);
+  const healthy = problems.length === 0 && health.length > 0;
+  return { state: { ...state, healthy }, components: health, problems };
+}
+
+/**
+ * Removes this project's devnet: every container, network, volume and process, and only
+ * those. Succeeds when nothing runs. Without a state file it still looks for labelled leftovers.
+ */
+export async function devnetDown(
+  projectDir: string,
+  config?: AvsctlConfig,
+  opts: { all?: boolean } = {},
+): Promise<RemovedResources & { runtimes: RuntimeKind[] }> {
+  const removed: RemovedResources & { runtimes: RuntimeKind[] } = {
+    containers: [],
+    networks: [],
+    volumes: [],
+    processes: [],
+    runtimes: [],
+  };
+  const merge = (r: RemovedResources, kind: RuntimeKind) => {
+    removed.containers.push(...r.containers);
+    removed.networks.push(...r.networks);
+    removed.volumes.push(...r.volumes);
+    removed.processes.push(...r.processes);
+    if (r.containers.length + r.networks.length + r.volumes.length + r.processes.length > 0)
+      removed.runtimes.push(kind);
+  };
+  const { pingDocker, dockerClient } = await import("./docker-engine.js");
+  const dockerUp = (await pingDocker(2000)).ok;
+
+  if (opts.all) {
+    const { removeAllProcesses } = await import("./runtime/process.js");
+    merge({ containers: [], networks: [], volumes: [], processes: await removeAllProcesses() }, "process");
+    if (dockerUp) {
+      const { removeAllProjects } = await import("./runtime/docker.js");
+      merge(await removeAllProjects(dockerClient()), "docker");
+    }
+    removeDevnetState(projectDir);
+    return removed;
+  }
+
+  const state = readDevnetState(projectDir);
+  const project = state?.name ?? (config ? projectName(config, projectDir) : undefined);
+  if (!project) return removed;
+  const { ProcessRuntime } = await import("./runtime/process.js");
+  merge(await new ProcessRuntime({ project, projectDir }).removeProject(), "process");
+  if (dockerUp) {
+    const { removeProject } = await import("./runtime/docker.js");
+    merge(await removeProject(dockerClient(), project), "docker");
+  } else if (state?.runtime === "docker") {
+    throw new AvsctlError("DOCKER_UNAVAILABLE", "the devnet runs in Docker, but no Docker engine answers", {
+      hint: "start the Docker engine, then run `avsctl devnet down` again",
+    });
+  }
+  removeDevnetState(projectDir);
+  return removed;
+}
+
+export async function devnetRestart(projectDir: string, component: string): Promise<ComponentStatus> {
+  const state = requireState(projectDir);
+  const runtime = await runtimeFor(state.runtime, state.name, projectDir);
+  const known = (await runtime.list()).map((c) => c.component);
+  const expected = state.internal?.components.map((c) => c.name) ?? [];
+  if (!known.includes(component) && !expected.includes(component)) {
+    throw new AvsctlError("INVALID_ARGUMENT", `<node>: no component "${component}" in this devnet`, {
+      hint: `components: ${[...new Set([...expected, ...known])].join(", ")}`,
+      details: { argument: "<node>" },
+    });
+  }
+  await runtime.restart(component);
+  const h = await runtime.health(component);
+  writeDevnetState(projectDir, { ...state });
+  return { name: component, state: h.state, healthy: h.healthy, problems: h.problems };
+}
+
+export async function* devnetLogs(
+  projectDir: string,
+  component: string | undefined,
+  opts: { follow?: boolean; tail?: number; signal?: AbortSignal },
+): AsyncGenerator<string> {
+  const state = requireState(projectDir);
+  const runtime = await runtimeFor(state.runtime, state.name, projectDir);
+  const names = component ? [component] : (await runtime.list()).map((c) => c.component);
+  if (component && !(await runtime.list()).some((c) => c.component === component)) {
+    throw new AvsctlError("INVALID_ARGUMENT", `<node>: no component "${component}" in this devnet`, {
+      details: { argument: "<node>" },
+    });
+  }
+  if (!opts.follow || names.length === 1) {
+    for (const name of names) {
+      for await (const line of runtime.logs(name, opts))
+        yield names.length > 1 ? `${name.padEnd(12)} | ${line}` : line;
+    }
+    return;
+  }
+  // Following several components: interleave as lines arrive.
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  let running = names.length;
+  for (const name of names) {
+    void (async () => {
+      try {
+        for await (const line of runtime.logs(name, opts)) {
+          queue.push(`${name.padEnd(12)} | ${line}`);
+          wake?.();
+        }
+      } finally {
+        running--;
+        wake?.();
+      }
+    })();
+  }
+  while (running > 0 || queue.length > 0) {
+    if (queue.length === 0) await new Promise<void>((r) => (wake = r));
+    while (queue.length > 0) yield queue.shift()!;
+  }
+}
+
+export function requireState(projectDir: string): DevnetState {
+  const state = readDevnetState(projectDir);
+  if (!state) {
+    throw new AvsctlError("NO_DEVNET", `no devnet for the project in ${projectDir}`, {
+      hint: "start one with `avsctl devnet up`",
+    });
+  }
+  return state;
+}
