@@ -10,6 +10,11 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(4);
 }
+// `avsctl ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
 // Reuse V8's compiled code across runs: most of a CLI's start-up is parsing its modules.
 module.enableCompileCache?.();
 

@@ -144,6 +144,8 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
     }
     const v = verdicts.get(s.taskHash.toLowerCase());
     const base = {
+      status: "sent" as TaskResult["status"],
+      taskNumber: null as number | null,
       taskDefinitionId: s.taskDefinitionId,
       proofOfTask: s.proofOfTask,
       performer: s.performer,

@@ -54,7 +54,8 @@ export async function verdictTopics(): Promise<VerdictTopics> {
         chainId,
         txHash: log.transactionHash,
         blockNumber: log.blockNumber,
-        attestersIds: "attestersIds" in a ? Array.from(a.attestersIds as bigint[], Number) : [],
+        // generation 1 events carry no attester ids
+        attestersIds: parsed.fragment.inputs.length > 5 ? Array.from(a[5] as bigint[], Number) : [],
       };
     },
   };

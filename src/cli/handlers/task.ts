@@ -162,9 +162,9 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
       if (r.status === "failed") {
         throw new AvsctlError("COMMAND_FAILED", r.error ?? "sending the task failed");
       }
-      const { taskHash: _h, error: _e, ...publicResult } = r;
+      const { error: _e, ...publicResult } = r;
       return {
-        data: { ...publicResult, taskHash: r.taskHash },
+        data: publicResult,
         human: () => resultLine(r),
         exitCode: exitFor(summary),
       };

@@ -118,3 +118,21 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
   });
   return listen(server, opts.host ?? "127.0.0.1", opts.port ?? 0);
 }
+
+/**
+ * The devnet's deterministic price feed for the price-oracle template: `GET /price?symbol=X`
+ * answers `{"symbol", "price", "timestamp"}` with a constant price, so execution and validation
+ * always agree within tolerance (and a test can predict the proof).
+ */
+export function startPriceFeed(opts: { host?: string; port?: number; price?: string } = {}): Promise<SampleService> {
+  const price = opts.price ?? "3000.00";
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://feed");
+    if (req.method === "GET" && url.pathname === "/health") return send(res, 200, { status: "ok" });
+    if (req.method !== "GET" || url.pathname !== "/price") return send(res, 404, { error: "not found" });
+    const symbol = url.searchParams.get("symbol") ?? "ETHUSDT";
+    if (!/^[A-Za-z0-9._-]{1,32}$/.test(symbol)) return send(res, 400, { error: "bad symbol" });
+    return send(res, 200, { symbol, price, timestamp: Math.floor(Date.now() / 1000) });
+  });
+  return listen(server, opts.host ?? "127.0.0.1", opts.port ?? 0);
+}
