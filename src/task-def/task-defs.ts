@@ -194,12 +194,18 @@ export class TaskDefClient {
     return this.call("setTaskDefinitionMaximumNumberOfAttesters", [id, n]);
   }
 
-  /** The id assigned by a create transaction, from its TaskDefinitionCreated event. */
-  createdId(logs: readonly Log[]): number | undefined {
+  /**
+   * The definition a create transaction made, from its own TaskDefinitionCreated event, with
+   * the setter-controlled values read back from the views.
+   */
+  async created(logs: readonly Log[]): Promise<TaskDefinitionInfo | undefined> {
     for (const log of logs) {
       if (log.address.toLowerCase() !== this.target.attestationCenter.toLowerCase()) continue;
-      const parsed = this.parseCreated(log);
-      if (parsed) return parsed.taskDefinitionId;
+      const info = this.parseCreated(log);
+      if (info) {
+        await this.refresh(info);
+        return info;
+      }
     }
     return undefined;
   }
@@ -236,11 +242,14 @@ export class TaskDefClient {
     );
     let logs: Log[];
     try {
+      // The head is asked for directly: ethers may answer "latest" from a block number cached
+      // before a transaction this very command just sent.
+      const head = Number(await this.target.provider.send("eth_blockNumber", []));
       logs = await this.target.provider.getLogs({
         address: this.target.attestationCenter,
         topics: [topics],
         fromBlock: opts.fromBlock ?? 0,
-        toBlock: "latest",
+        toBlock: head,
       });
     } catch (error) {
       throw await translateChainError(error, {
@@ -346,8 +355,8 @@ export async function createTaskDefinition(
   const p = parsed.params;
   await client.checkAgainstChain(p);
   const sent = await sendCall(signer, client.prepareCreate(p), client.target.rpcUrl);
-  const id = client.createdId(sent.receipt.logs);
-  if (id === undefined) {
+  const now = await client.created(sent.receipt.logs);
+  if (now === undefined) {
     throw new AvsctlError(
       "TX_FAILED",
       `createNewTaskDefinition (tx ${sent.txHash}) emitted no TaskDefinitionCreated event`,
@@ -356,8 +365,8 @@ export async function createTaskDefinition(
       },
     );
   }
+  const id = now.taskDefinitionId;
   const transactions = [{ method: sent.method, txHash: sent.txHash, gasUsed: sent.gasUsed }];
-  const now = await client.show(id);
   const followUps: PreparedCall[] = [];
   if (now.minimumVotingPower !== p.minimumVotingPower.toString()) {
     followUps.push(client.prepareSetMinVotingPower(id, p.minimumVotingPower));

@@ -95,7 +95,7 @@ export async function waitForVerdicts(
   const v = await verdictTopics();
   let from = q.fromBlock;
   while (pending.size > 0 && Date.now() < opts.deadline && !opts.signal?.aborted) {
-    const head = await q.provider.getBlockNumber();
+    const head = Number(await (q.provider as import("ethers").JsonRpcProvider).send("eth_blockNumber", []));
     if (head >= from) {
       const logs = await q.provider.getLogs({
         address: q.attestationCenter,

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
-import { notBuilt } from "./not-built.js";
 
 export function registerQuickstart(program: Command, runner: Runner): void {
   program
@@ -9,5 +8,10 @@ export function registerQuickstart(program: Command, runner: Runner): void {
     .option("--keep", "leave the devnet up at the end (default)")
     .option("--down", "tear the devnet down at the end")
     .option("--runtime <runtime>", "auto | docker | process", "auto")
-    .action(runner.action(notBuilt("quickstart", 8)));
+    .action(
+      runner.action(async (ctx, _args, opts) => {
+        const { quickstartCommand } = await import("../handlers/quickstart.js");
+        return quickstartCommand(ctx, opts);
+      }),
+    );
 }

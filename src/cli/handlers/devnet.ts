@@ -166,7 +166,10 @@ export async function devnetServiceCommand(
   } else if (name === "price-feed") {
     service = await samples.startPriceFeed({ host, port, price: ctx.env.AVSCTL_FEED_PRICE });
   } else {
-    throw invalidArgument("<name>", `unknown service "${name}" (sample-validation, sample-execution, price-feed)`);
+    throw invalidArgument(
+      "<name>",
+      `unknown service "${name}" (sample-validation, sample-execution, price-feed)`,
+    );
   }
   ctx.out.stderr(`${name} listening on ${service.url}\n`);
   await new Promise<void>((resolve) => {
