@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title BN254 helpers for the Hubble-style BLS scheme Othentic uses
+/// @notice Signatures and message points live in G1, public keys in G2. A public key is
+/// `uint256[4]` laid out [x.c0, x.c1, y.c0, y.c1] (real part first); the EIP-197 precompiles
+/// want the imaginary part first, so every call into them reorders.
+/// @dev Everything heavy goes through precompiles (0x02 SHA-256, 0x05 modexp, 0x06 ecAdd,
+/// 0x08 pairing): an inversion or square root is one modexp call (~1.4k gas) instead of a
+/// few hundred mulmods, which is what keeps hashToPoint far below Othentic's ~64k.
+library BN254 {
+    /// Base field modulus p.
+    uint256 internal constant P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47;
+    /// (p + 1) / 4: x^((p+1)/4) is a square root of x whenever one exists (p = 3 mod 4).
+    uint256 private constant SQRT_EXP = 0xc19139cb84c680a6e14116da060561765e05aa45a1c72a34f082305b61f3f52;
+    /// 2^256 mod p, to reduce the 384-bit halves of expand_message_xmd's output.
+    uint256 private constant R256 = 0xe0a77c19a07df2f666ea36f7879462c0a78eb28f5c70b3dd35d438dc58f0d9d;
+
+    /// Fouque-Tibouchi constants for y^2 = x^3 + 3: sqrt(-3) and (sqrt(-3) - 1) / 2. These are
+    /// the roots BLS.sol picked; the other root would map every message to a different point.
+    uint256 private constant FT_Z0 = 0x0000000000000000b3c4d79d41a91759a9e4c7e359b6b89eaec68e62effffffd;
+    uint256 private constant FT_Z1 = 0x000000000000000059e26bcea0d48bacd4f263f1acdb5c4f5763473177fffffe;
+
+    /// -G2 (the EIP-197 generator with y negated), in precompile order (imaginary first).
+    uint256 private constant NEG_G2_X_IM = 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2;
+    uint256 private constant NEG_G2_X_RE = 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed;
+    uint256 private constant NEG_G2_Y_IM = 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec;
+    uint256 private constant NEG_G2_Y_RE = 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d;
+
+    /// base^exponent mod p through the modexp precompile.
+    function expMod(uint256 base, uint256 exponent) internal view returns (uint256 result) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 0x20)
+            mstore(add(m, 0x20), 0x20)
+            mstore(add(m, 0x40), 0x20)
+            mstore(add(m, 0x60), base)
+            mstore(add(m, 0x80), exponent)
+            mstore(add(m, 0xa0), P)
+            if iszero(staticcall(gas(), 0x05, m, 0xc0, 0x00, 0x20)) { revert(0, 0) }
+            result := mload(0x00)
+        }
+    }
+
+    /// 1/a mod p (0 for a = 0, as a^(p-2) gives).
+    function inverse(uint256 a) internal view returns (uint256) {
+        return expMod(a, P - 2);
+    }
+
+    /// The root a^((p+1)/4) and whether it really is a square root of a (a < p).
+    function sqrt(uint256 a) internal view returns (uint256 root, bool exists) {
+        root = expMod(a, SQRT_EXP);
+        exists = mulmod(root, root, P) == a;
+    }
+
+    /// RFC 9380 expand_message_xmd with SHA-256 to 96 bytes, DST = the 32-byte domain. Returns
+    /// the three 32-byte blocks b1, b2, b3 of the output.
+    function expandMsgTo96(bytes32 domain, bytes memory message)
+        internal
+        view
+        returns (uint256 b1, uint256 b2, uint256 b3)
+    {
+        assembly ("memory-safe") {
+            let len := mload(message)
+            let m := mload(0x40)
+            // b0 = H(Z_pad(64) || msg || I2OSP(96, 2) || I2OSP(0, 1) || DST || I2OSP(32, 1))
+            mstore(m, 0)
+            mstore(add(m, 0x20), 0)
+            mcopy(add(m, 0x40), add(message, 0x20), len)
+            let q := add(add(m, 0x40), len)
+            mstore8(q, 0)
+            mstore8(add(q, 1), 96)
+            mstore8(add(q, 2), 0)
+            mstore(add(q, 3), domain)
+            mstore8(add(q, 35), 32)
+            if iszero(staticcall(gas(), 0x02, m, add(len, 100), 0x00, 0x20)) { revert(0, 0) }
+            let b0 := mload(0x00)
+            // b_i = H((b0 xor b_{i-1}) || I2OSP(i, 1) || DST || I2OSP(32, 1)), b_0 xor nothing for i = 1
+            mstore(m, b0)
+            mstore8(add(m, 0x20), 1)
+            mstore(add(m, 0x21), domain)
+            mstore8(add(m, 0x41), 32)
+            if iszero(staticcall(gas(), 0x02, m, 66, 0x00, 0x20)) { revert(0, 0) }
+            b1 := mload(0x00)
+            mstore(m, xor(b0, b1))
+            mstore8(add(m, 0x20), 2)
+            if iszero(staticcall(gas(), 0x02, m, 66, 0x00, 0x20)) { revert(0, 0) }
+            b2 := mload(0x00)
+            mstore(m, xor(b0, b2))
+            mstore8(add(m, 0x20), 3)
+            if iszero(staticcall(gas(), 0x02, m, 66, 0x00, 0x20)) { revert(0, 0) }
+            b3 := mload(0x00)
+        }
+    }
+
+    /// The two field elements of the 96 expanded bytes: bytes 0-48 and 48-96, big-endian, mod p.
+    function hashToField(bytes32 domain, bytes memory message) internal view returns (uint256 u0, uint256 u1) {
+        (uint256 b1, uint256 b2, uint256 b3) = expandMsgTo96(domain, message);
+        // bytes 0..48 = b1 || high half of b2; bytes 48..96 = low half of b2 || b3
+        u0 = addmod(mulmod(b1, 1 << 128, P), b2 >> 128, P);
+        u1 = addmod(mulmod(b2 & type(uint128).max, R256, P), b3, P);
+    }
+
+    function _curveRhs(uint256 x) private pure returns (uint256) {
+        return addmod(mulmod(mulmod(x, x, P), x, P), 3, P);
+    }
+
+    /// Fouque-Tibouchi map of a field element t < p to G1, choosing x1, x2, x3 and the sign of
+    /// y exactly as BLS.sol does (so the same message gives the same point off-chain).
+    function mapToPoint(uint256 t) internal view returns (uint256 x, uint256 y) {
+        (, bool tIsSquare) = sqrt(t);
+        uint256 a0 = addmod(mulmod(t, t, P), 4, P); // t^2 + 1 + b
+        uint256 a1 = mulmod(t, FT_Z0, P);
+        uint256 a2 = inverse(mulmod(a1, a0, P));
+        uint256 tw = mulmod(t, mulmod(mulmod(a1, a1, P), a2, P), P); // t * w
+        x = addmod(FT_Z1, P - tw, P);
+        bool found;
+        (y, found) = sqrt(_curveRhs(x));
+        if (!found) {
+            x = P - addmod(x, 1, P);
+            (y, found) = sqrt(_curveRhs(x));
+            if (!found) {
+                uint256 a0sq = mulmod(a0, a0, P);
+                x = addmod(mulmod(mulmod(mulmod(a0sq, a0sq, P), a2, P), a2, P), 1, P);
+                (y, found) = sqrt(_curveRhs(x));
+                // Fouque-Tibouchi guarantees one of x1, x2, x3 is on the curve.
+                assert(found);
+            }
+        }
+        if (!tIsSquare) y = P - y;
+    }
+
+    /// G1 addition through the ecAdd precompile.
+    function g1Add(uint256 ax, uint256 ay, uint256 bx, uint256 by) internal view returns (uint256 x, uint256 y) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, ax)
+            mstore(add(m, 0x20), ay)
+            mstore(add(m, 0x40), bx)
+            mstore(add(m, 0x60), by)
+            if iszero(staticcall(gas(), 0x06, m, 0x80, m, 0x40)) { revert(0, 0) }
+            x := mload(m)
+            y := mload(add(m, 0x20))
+        }
+    }
+
+    /// The message point of BLS.sol's hashToPoint(domain, message).
+    /// @dev Same result as mapToPoint(u0) + mapToPoint(u1), with fewer modexp calls (each is
+    /// ~4k gas since EIP-7883): one inversion shared by both maps, and each candidate y taken
+    /// as (t^2 g)^((p+1)/4) / t = chi(t) g^((p+1)/4), which is BLS.sol's root of g already
+    /// carrying its sign, so chi(t) costs no exponentiation of its own.
+    function hashToPoint(bytes32 domain, bytes memory message) internal view returns (uint256[2] memory point) {
+        (uint256 u0, uint256 u1) = hashToField(domain, message);
+        uint256 x0;
+        uint256 y0;
+        uint256 x1;
+        uint256 y1;
+        if (u0 == 0 || u1 == 0) {
+            // t = 0 has no inverse; BLS.sol's step-by-step map handles it (probability ~2^-253)
+            (x0, y0) = mapToPoint(u0);
+            (x1, y1) = mapToPoint(u1);
+        } else {
+            uint256 a00 = addmod(mulmod(u0, u0, P), 4, P);
+            uint256 a01 = mulmod(u0, FT_Z0, P);
+            uint256 a10 = addmod(mulmod(u1, u1, P), 4, P);
+            uint256 a11 = mulmod(u1, FT_Z0, P);
+            uint256 d0 = mulmod(a01, a00, P);
+            uint256 d1 = mulmod(a11, a10, P);
+            uint256 inv = inverse(mulmod(d0, d1, P));
+            (x0, y0) = _mapWithInverse(u0, a00, a01, mulmod(d1, inv, P));
+            (x1, y1) = _mapWithInverse(u1, a10, a11, mulmod(d0, inv, P));
+        }
+        (point[0], point[1]) = g1Add(x0, y0, x1, y1);
+    }
+
+    /// mapToPoint(t) for t != 0, given a0 = t^2 + 4, a1 = t sqrt(-3) and a2 = 1 / (a1 a0).
+    function _mapWithInverse(uint256 t, uint256 a0, uint256 a1, uint256 a2)
+        private
+        view
+        returns (uint256 x, uint256 y)
+    {
+        uint256 tInv = mulmod(mulmod(a2, FT_Z0, P), a0, P);
+        uint256 t2 = mulmod(t, t, P);
+        x = addmod(FT_Z1, P - mulmod(t, mulmod(mulmod(a1, a1, P), a2, P), P), P);
+        bool found;
+        (y, found) = _signedRoot(x, t2, tInv);
+        if (found) return (x, y);
+        x = P - addmod(x, 1, P);
+        (y, found) = _signedRoot(x, t2, tInv);
+        if (found) return (x, y);
+        uint256 a0sq = mulmod(a0, a0, P);
+        x = addmod(mulmod(mulmod(mulmod(a0sq, a0sq, P), a2, P), a2, P), 1, P);
+        (y, found) = _signedRoot(x, t2, tInv);
+        // Fouque-Tibouchi guarantees one of x1, x2, x3 is on the curve.
+        assert(found);
+    }
+
+    /// chi(t) * g^((p+1)/4) for g = x^3 + 3, and whether it is a square root of g.
+    function _signedRoot(uint256 x, uint256 t2, uint256 tInv) private view returns (uint256 y, bool found) {
+        uint256 g = _curveRhs(x);
+        y = mulmod(expMod(mulmod(t2, g, P), SQRT_EXP), tInv, P);
+        found = mulmod(y, y, P) == g;
+    }
+
+    /// hashToPoint over abi.encode(hash), the form every task, vote and registration message takes.
+    function hashToPoint32(bytes32 domain, bytes32 hash) internal view returns (uint256[2] memory) {
+        return hashToPoint(domain, abi.encode(hash));
+    }
+
+    /// Whether (x, y) is a G1 point with reduced coordinates (infinity (0, 0) included).
+    function isValidG1(uint256 x, uint256 y) internal pure returns (bool) {
+        if (x >= P || y >= P) return false;
+        if (x == 0 && y == 0) return true;
+        return mulmod(y, y, P) == _curveRhs(x);
+    }
+
+    /// e(signature, -g2) * e(message, publicKey) == 1, i.e. the signature is publicKey's over
+    /// message. An invalid signature point is a failed check, never a precompile fault.
+    function verify(uint256[2] memory signature, uint256[2] memory message, uint256[4] memory publicKey)
+        internal
+        view
+        returns (bool ok)
+    {
+        if (!isValidG1(signature[0], signature[1])) return false;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, mload(signature))
+            mstore(add(m, 0x20), mload(add(signature, 0x20)))
+            mstore(add(m, 0x40), NEG_G2_X_IM)
+            mstore(add(m, 0x60), NEG_G2_X_RE)
+            mstore(add(m, 0x80), NEG_G2_Y_IM)
+            mstore(add(m, 0xa0), NEG_G2_Y_RE)
+            mstore(add(m, 0xc0), mload(message))
+            mstore(add(m, 0xe0), mload(add(message, 0x20)))
+            mstore(add(m, 0x100), mload(add(publicKey, 0x20)))
+            mstore(add(m, 0x120), mload(publicKey))
+            mstore(add(m, 0x140), mload(add(publicKey, 0x60)))
+            mstore(add(m, 0x160), mload(add(publicKey, 0x40)))
+            let success := staticcall(gas(), 0x08, m, 0x180, 0x00, 0x20)
+            ok := and(success, eq(mload(0x00), 1))
+        }
+    }
+}

@@ -1,0 +1,404 @@
+/**
+ * Typed ethers handles on our compiled contracts (AttestationCenter, OBLS, AvsGovernance,
+ * InternalTaskHandler), their struct shapes, role ids, and the decoding of reverts by the
+ * custom error names of every ABI we ship.
+ *
+ * @example
+ * const ac = attestationCenter(address, wallet);
+ * await ac[SIGNATURES.createNewTaskDefinitionGen2]("price", params);
+ * try { await ac.setTaskDefinitionMinVotingPower(1, 5n); } catch (e) { decodeRevert(e)?.name; }
+ */
+
+import {
+  AbiCoder,
+  type BaseContract,
+  type BaseContractMethod,
+  Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  dataSlice,
+  Interface,
+  type InterfaceAbi,
+  id,
+  ZeroHash,
+} from "ethers";
+import { type ContractName, loadAbi } from "./artifacts.js";
+
+export type BigNumberish = bigint | number | string;
+type View<A extends unknown[], R> = BaseContractMethod<A, R, R>;
+type Send<A extends unknown[]> = BaseContractMethod<A, void, ContractTransactionResponse>;
+type G2Words = readonly [BigNumberish, BigNumberish, BigNumberish, BigNumberish];
+type G1Words = readonly [BigNumberish, BigNumberish];
+
+/** TaskInfo of PROTOCOL.md section 2. */
+export interface TaskInfo {
+  proofOfTask: string;
+  /** 0x-hex bytes ("0x" for none). */
+  data: string;
+  taskPerformer: string;
+  taskDefinitionId: BigNumberish;
+}
+
+/** Generation 1 createNewTaskDefinition parameters. */
+export interface TaskDefinitionParams {
+  blockExpiry: BigNumberish;
+  baseRewardFeeForAttesters: BigNumberish;
+  baseRewardFeeForPerformer: BigNumberish;
+  baseRewardFeeForAggregator: BigNumberish;
+  disputePeriodBlocks: BigNumberish;
+  minimumVotingPower: BigNumberish;
+  restrictedOperatorIndexes: BigNumberish[];
+}
+
+/** Generation 2 createNewTaskDefinition parameters. */
+export interface TaskDefinitionParamsV2 {
+  blockExpiry: BigNumberish;
+  baseRewardFeeForAttesters: BigNumberish;
+  baseRewardFeeForPerformer: BigNumberish;
+  baseRewardFeeForAggregator: BigNumberish;
+  disputePeriodBlocks: BigNumberish;
+  minimumVotingPower: BigNumberish;
+  restrictedAttesterIds: BigNumberish[];
+  maximumNumberOfAttesters: BigNumberish;
+}
+
+export interface EcdsaTaskSubmissionDetails {
+  isApproved: boolean;
+  /** 65-byte r||s||v over the raw task hash. */
+  tpSignature: string;
+  taSignature: G1Words;
+  attestersIds: BigNumberish[];
+}
+
+export interface BlsTaskSubmissionDetails {
+  isApproved: boolean;
+  tpSignature: G1Words;
+  taSignature: G1Words;
+  attestersIds: BigNumberish[];
+}
+
+export interface OperatorDetails {
+  operator: string;
+  operatorId: bigint;
+  votingPower: bigint;
+  feeToClaim: bigint;
+}
+
+/** Full signatures of the overloaded functions (ethers needs them to pick an overload). */
+export const SIGNATURES = {
+  createNewTaskDefinitionGen1:
+    "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[]))",
+  createNewTaskDefinitionGen2:
+    "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[],uint256))",
+  submitTaskGen1: "submitTask((string,bytes,address,uint16),bool,bytes,uint256[2],uint256[])",
+  submitTaskEcdsa: "submitTask((string,bytes,address,uint16),(bool,bytes,uint256[2],uint256[]))",
+  submitTaskBls: "submitTask((string,bytes,address,uint16),(bool,uint256[2],uint256[2],uint256[]))",
+} as const;
+
+function roleId(name: string): string {
+  // Othentic's RolesLibrary: bytes32(bytes4(keccak256(name))), i.e. left-aligned
+  return dataSlice(id(name), 0, 4).padEnd(66, "0");
+}
+
+/** Role ids of our contracts' access control (hasRole / grantRole / revokeRole). */
+export const ROLES = {
+  DEFAULT_ADMIN_ROLE: ZeroHash,
+  AVS_GOVERNANCE_MULTISIG: roleId("AVS_GOVERNANCE_MULTISIG"),
+  MESSAGE_HANDLER: roleId("MESSAGE_HANDLER"),
+  OBLS_MANAGER: roleId("OBLS_MANAGER"),
+  VOTING_POWER_SYNCER: roleId("VOTING_POWER_SYNCER"),
+} as const;
+
+/** The internal task definitions every AttestationCenter has from the start. */
+export const INTERNAL_TASK_DEFINITIONS = {
+  VOTING_POWER_SYNC: 10001,
+  VOTING_POWER_PER_TASK_DEFINITION_SYNC: 10002,
+} as const;
+
+/** Othentic's default definition, pre-created with no expiry (ours has no fees). */
+export const DEFAULT_TASK_DEFINITION_ID = 0;
+
+/** The data of a VOTING_POWER_SYNC (10001) task (PROTOCOL.md section 7); votingPower are deltas. */
+export interface VotingPowerUpdate {
+  toIncrease: { operatorId: bigint; votingPower: bigint }[];
+  toDecrease: { operatorId: bigint; votingPower: bigint }[];
+  toBlockL1: bigint;
+  toBlockL2: bigint;
+}
+
+const VOTING_POWER_UPDATE =
+  "tuple(tuple(uint256 operatorId, uint256 votingPower)[] toIncrease, tuple(uint256 operatorId, uint256 votingPower)[] toDecrease, uint256 toBlockL1, uint256 toBlockL2)";
+
+/** abi.encode(VotingPowerUpdate), the `data` of a VOTING_POWER_SYNC task. */
+export function encodeVotingPowerUpdate(update: VotingPowerUpdate): string {
+  const entries = (list: VotingPowerUpdate["toIncrease"]) => list.map((e) => [e.operatorId, e.votingPower]);
+  return AbiCoder.defaultAbiCoder().encode(
+    [VOTING_POWER_UPDATE],
+    [[entries(update.toIncrease), entries(update.toDecrease), update.toBlockL1, update.toBlockL2]],
+  );
+}
+
+/** The inverse of encodeVotingPowerUpdate (what attesters recompute and compare). */
+export function decodeVotingPowerUpdate(data: string): VotingPowerUpdate {
+  const [u] = AbiCoder.defaultAbiCoder().decode([VOTING_POWER_UPDATE], data);
+  const entries = (list: unknown[]) =>
+    list.map((e) => {
+      const [operatorId, votingPower] = e as [bigint, bigint];
+      return { operatorId, votingPower };
+    });
+  return { toIncrease: entries([...u[0]]), toDecrease: entries([...u[1]]), toBlockL1: u[2], toBlockL2: u[3] };
+}
+
+export interface AttestationCenterContract extends BaseContract {
+  obls: View<[], string>;
+  internalTaskHandler: View<[], string>;
+  avsGovernanceMultisig: View<[], string>;
+  messageHandler: View<[], string>;
+  taskNumber: View<[], bigint>;
+  numOfTaskDefinitions: View<[], bigint>;
+  numOfActiveOperators: View<[], bigint>;
+  numOfTotalOperators: View<[], bigint>;
+  operatorsIdsByAddress: View<[operator: string], bigint>;
+  votingPower: View<[operator: string], bigint>;
+  isSignedTask: View<[taskHash: string], boolean>;
+  rewardsReceiver: View<[operator: string], string>;
+  getActiveOperatorsDetails: View<[], OperatorDetails[]>;
+  getTaskDefinitionMinimumVotingPower: View<[taskDefinitionId: BigNumberish], bigint>;
+  getTaskDefinitionRestrictedAttesters: View<[taskDefinitionId: BigNumberish], bigint[]>;
+  getTaskDefinitionRestrictedOperators: View<[taskDefinitionId: BigNumberish], bigint[]>;
+  getTaskDefinitionMaximumNumberOfAttesters: View<[taskDefinitionId: BigNumberish], bigint>;
+  verifyOperatorValidForTaskDefinition: View<[operator: string, taskDefinitionId: BigNumberish], void>;
+  pendingPayment: View<[operatorId: BigNumberish], [bigint, bigint]>;
+  hasRole: View<[role: string, account: string], boolean>;
+  setTaskDefinitionMinVotingPower: Send<[taskDefinitionId: BigNumberish, minimumVotingPower: BigNumberish]>;
+  setTaskDefinitionRestrictedOperators: Send<[taskDefinitionId: BigNumberish, ids: BigNumberish[]]>;
+  setTaskDefinitionRestrictedAttesters: Send<[taskDefinitionId: BigNumberish, ids: BigNumberish[]]>;
+  setTaskDefinitionMaximumNumberOfAttesters: Send<[taskDefinitionId: BigNumberish, maximum: BigNumberish]>;
+  registerToNetwork: Send<
+    [operator: string, votingPower: BigNumberish, blsKey: G2Words, rewardsReceiver: string]
+  >;
+  unRegisterOperatorFromNetwork: Send<[operator: string]>;
+  updateBlsKey: Send<[blsKey: G2Words, authSignature: { signature: G1Words }]>;
+  requestPayment: Send<[operatorId: BigNumberish]>;
+  claimPayment: Send<[operatorId: BigNumberish]>;
+  transferAvsGovernanceMultisig: Send<[newGovernance: string]>;
+  transferMessageHandler: Send<[newMessageHandler: string]>;
+  setInternalTaskHandler: Send<[handler: string]>;
+  grantRole: Send<[role: string, account: string]>;
+  revokeRole: Send<[role: string, account: string]>;
+  "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[]))": BaseContractMethod<
+    [name: string, params: TaskDefinitionParams],
+    bigint,
+    ContractTransactionResponse
+  >;
+  "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[],uint256))": BaseContractMethod<
+    [name: string, params: TaskDefinitionParamsV2],
+    bigint,
+    ContractTransactionResponse
+  >;
+  "submitTask((string,bytes,address,uint16),bool,bytes,uint256[2],uint256[])": Send<
+    [
+      taskInfo: TaskInfo,
+      isApproved: boolean,
+      tpSignature: string,
+      taSignature: G1Words,
+      attestersIds: BigNumberish[],
+    ]
+  >;
+  "submitTask((string,bytes,address,uint16),(bool,bytes,uint256[2],uint256[]))": Send<
+    [taskInfo: TaskInfo, details: EcdsaTaskSubmissionDetails]
+  >;
+  "submitTask((string,bytes,address,uint16),(bool,uint256[2],uint256[2],uint256[]))": Send<
+    [taskInfo: TaskInfo, details: BlsTaskSubmissionDetails]
+  >;
+}
+
+export interface OblsContract extends BaseContract {
+  totalVotingPower: View<[], bigint>;
+  numOfVoters: View<[], bigint>;
+  votingPower: View<[operatorIndex: BigNumberish], bigint>;
+  totalVotingPowerPerTaskDefinition: View<[taskDefinitionId: BigNumberish], bigint>;
+  isActive: View<[operatorIndex: BigNumberish], boolean>;
+  feeToClaim: View<[operatorIndex: BigNumberish], bigint>;
+  getOperatorBlsKey: View<[operatorIndex: BigNumberish], [bigint, bigint, bigint, bigint]>;
+  votersPublicKey: View<[], [bigint, bigint, bigint, bigint]>;
+  signersPublicKey: View<[ids: BigNumberish[]], [bigint, bigint, bigint, bigint]>;
+  hashToPoint: View<[domain: string, message: string], [bigint, bigint]>;
+  verifySingle: View<[signature: G1Words, pubkey: G2Words, message: G1Words], boolean>;
+  verifyOperatorMessage: View<
+    [operatorIndex: BigNumberish, messageHash: string, signature: G1Words],
+    boolean
+  >;
+  verifyAuthSignature: View<[signature: G1Words, operator: string, contract: string, blsKey: G2Words], void>;
+  verifySignature: View<
+    [
+      message: G1Words,
+      signature: G1Words,
+      indexes: BigNumberish[],
+      requiredVotingPower: BigNumberish,
+      minimumVotingPower: BigNumberish,
+    ],
+    void
+  >;
+  attestationCenter: View<[], string>;
+  hasRole: View<[role: string, account: string], boolean>;
+  grantRole: Send<[role: string, account: string]>;
+  revokeRole: Send<[role: string, account: string]>;
+  increaseBatchOperatorVotingPower: Send<
+    [entries: { operatorId: BigNumberish; votingPower: BigNumberish }[]]
+  >;
+  decreaseBatchOperatorVotingPower: Send<
+    [entries: { operatorId: BigNumberish; votingPower: BigNumberish }[]]
+  >;
+  syncTotalVotingPowerPerTaskDefinition: Send<[taskDefinitionIds: BigNumberish[]]>;
+}
+
+export interface AvsGovernanceContract extends BaseContract {
+  registerAsOperator: Send<[blsKey: G2Words, rewardsReceiver: string, blsRegistrationSignature: G1Words]>;
+  unregisterAsOperator: Send<[]>;
+  setStake: Send<[operator: string, stake: BigNumberish]>;
+  depositStake: Send<[]>;
+  votingPower: View<[operator: string], bigint>;
+  stakeOf: View<[operator: string], bigint>;
+  isOperatorRegistered: View<[operator: string], boolean>;
+  getOperator: View<
+    [operator: string],
+    [boolean, [bigint, bigint, bigint, bigint], string, bigint] & {
+      registered: boolean;
+      blsKey: [bigint, bigint, bigint, bigint];
+      rewardsReceiver: string;
+      stake: bigint;
+    }
+  >;
+  getOperators: View<[], string[]>;
+  numOfActiveOperators: View<[], bigint>;
+  hasRole: View<[role: string, account: string], boolean>;
+  grantRole: Send<[role: string, account: string]>;
+  revokeRole: Send<[role: string, account: string]>;
+}
+
+export interface InternalTaskHandlerContract extends BaseContract {
+  attestationCenter: View<[], string>;
+  obls: View<[], string>;
+  lastCommitBlockL1: View<[], bigint>;
+  lastCommitBlockL2: View<[], bigint>;
+}
+
+function connect<T>(name: ContractName, address: string, runner?: ContractRunner | null): T {
+  return new Contract(address, loadAbi(name) as InterfaceAbi, runner ?? null) as unknown as T;
+}
+
+/** Our AttestationCenter at `address`. */
+export function attestationCenter(
+  address: string,
+  runner?: ContractRunner | null,
+): AttestationCenterContract {
+  return connect("AttestationCenter", address, runner);
+}
+
+/** Our OBLS at `address` (AttestationCenter.obls()). */
+export function obls(address: string, runner?: ContractRunner | null): OblsContract {
+  return connect("OBLS", address, runner);
+}
+
+/** Our AvsGovernance (L1) at `address`. */
+export function avsGovernance(address: string, runner?: ContractRunner | null): AvsGovernanceContract {
+  return connect("AvsGovernance", address, runner);
+}
+
+/** Our InternalTaskHandler at `address`. */
+export function internalTaskHandler(
+  address: string,
+  runner?: ContractRunner | null,
+): InternalTaskHandlerContract {
+  return connect("InternalTaskHandler", address, runner);
+}
+
+/** The ethers Interface of one of our contracts. */
+export function contractInterface(name: ContractName): Interface {
+  return new Interface(loadAbi(name) as InterfaceAbi);
+}
+
+/** A revert decoded by name. */
+export interface DecodedRevert {
+  /** Custom error name, or "Error" (require message) / "Panic" (assert, overflow). */
+  name: string;
+  /** Canonical signature, e.g. "TaskDefinitionNotFound(uint16)". */
+  signature: string;
+  /** 4-byte selector, 0x-prefixed. */
+  selector: string;
+  /** Decoded arguments in order (uint as bigint). */
+  args: unknown[];
+  /** The same arguments by parameter name. */
+  namedArgs: Record<string, unknown>;
+}
+
+let errorsInterface: Interface | undefined;
+
+/** One Interface holding the custom errors of every contract we ship (deduplicated). */
+function allErrors(): Interface {
+  if (errorsInterface) return errorsInterface;
+  const seen = new Set<string>();
+  const fragments: string[] = [];
+  for (const name of ["AttestationCenter", "OBLS", "AvsGovernance", "InternalTaskHandler"] as const) {
+    for (const item of loadAbi(name)) {
+      if (item.type !== "error") continue;
+      const types = (item.inputs ?? []).map((i) => `${i.type} ${i.name || ""}`.trim()).join(", ");
+      const fragment = `error ${item.name}(${types})`;
+      const key = `${item.name}(${(item.inputs ?? []).map((i) => i.type).join(",")})`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      fragments.push(fragment);
+    }
+  }
+  errorsInterface = new Interface(fragments);
+  return errorsInterface;
+}
+
+const ERROR_STRING = "0x08c379a0";
+const PANIC = "0x4e487b71";
+
+/** Revert data found anywhere in an ethers / JSON-RPC error (it nests differently per path). */
+export function revertDataOf(error: unknown): string | undefined {
+  let e: any = error;
+  for (let depth = 0; e && depth < 8; depth++) {
+    if (typeof e === "string") return /^0x[0-9a-fA-F]*$/.test(e) && e.length >= 10 ? e : undefined;
+    if (typeof e.data === "string" && /^0x[0-9a-fA-F]+$/.test(e.data) && e.data.length >= 10) return e.data;
+    if (typeof e.data?.data === "string" && e.data.data.length >= 10) return e.data.data;
+    if (typeof e.revert?.data === "string") return e.revert.data;
+    e = e.info?.error ?? e.error ?? e.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Decode a revert (an ethers error, or raw 0x revert data) by the custom errors of all our
+ * ABIs, plus Error(string) and Panic(uint256). Undefined when there is no revert data or it
+ * matches nothing we know.
+ */
+export function decodeRevert(error: unknown): DecodedRevert | undefined {
+  const data = typeof error === "string" ? error : revertDataOf(error);
+  if (!data || data.length < 10) return undefined;
+  const selector = data.slice(0, 10).toLowerCase();
+  const coder = AbiCoder.defaultAbiCoder();
+  try {
+    if (selector === ERROR_STRING) {
+      const [message] = coder.decode(["string"], dataSlice(data, 4));
+      return { name: "Error", signature: "Error(string)", selector, args: [message], namedArgs: { message } };
+    }
+    if (selector === PANIC) {
+      const [code] = coder.decode(["uint256"], dataSlice(data, 4));
+      return { name: "Panic", signature: "Panic(uint256)", selector, args: [code], namedArgs: { code } };
+    }
+    const parsed = allErrors().parseError(data);
+    if (!parsed) return undefined;
+    const args = [...parsed.args];
+    const namedArgs: Record<string, unknown> = {};
+    parsed.fragment.inputs.forEach((input, i) => {
+      namedArgs[input.name || String(i)] = args[i];
+    });
+    return { name: parsed.name, signature: parsed.signature, selector, args, namedArgs };
+  } catch {
+    return undefined;
+  }
+}
