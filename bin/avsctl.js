@@ -27,4 +27,7 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
 } else {
   const { main } = await import("../dist/cli/main.js");
   process.exitCode = await main(process.argv);
+  // The answer is out: an abandoned request (a frozen aggregator, a keep-alive socket) must not
+  // hold the process. Unref'd, this fires only if something else still keeps the loop alive.
+  setTimeout(() => process.exit(), 100).unref();
 }

@@ -4,6 +4,8 @@
  * report them (CLI: CONFIG_INVALID naming file and key).
  */
 
+import { parseTrigger } from "../triggers/schedule.js";
+
 export type Runtime = "auto" | "docker" | "process";
 export type AbiGeneration = "auto" | "gen1" | "gen2";
 
@@ -18,10 +20,51 @@ export interface ServiceConfig {
   url?: string;
 }
 
-export interface TriggerConfig {
-  type: "interval" | "cron" | "fixedTime" | "block" | "event";
-  [key: string]: unknown;
+/** Keys every trigger accepts (see src/triggers/schedule.ts for the semantics). */
+export interface TriggerCommonConfig {
+  /** Task data template: `{{n}}`, `{{firedAt}}`, `{{blockNumber}}`...; an object is sent as its JSON. */
+  data?: string | Record<string, unknown> | unknown[];
+  /** Stop after this many firings. */
+  maxFirings?: number;
 }
+export interface IntervalTriggerConfig extends TriggerCommonConfig {
+  type: "interval";
+  /** Exactly one of everyMs or every ("30s", "5m"). */
+  everyMs?: number;
+  every?: string;
+}
+export interface CronTriggerConfig extends TriggerCommonConfig {
+  type: "cron";
+  expression: string;
+  /** IANA zone (default: the machine's local time). */
+  timezone?: string;
+}
+export interface FixedTimeTriggerConfig extends TriggerCommonConfig {
+  type: "fixedTime";
+  /** ISO times or epoch milliseconds. */
+  at: Array<string | number>;
+}
+export interface BlockTriggerConfig extends TriggerCommonConfig {
+  type: "block";
+  everyBlocks: number;
+  /** Fire on blocks where blockNumber % everyBlocks === offset (default 0). */
+  offset?: number;
+}
+export interface EventTriggerConfig extends TriggerCommonConfig {
+  type: "event";
+  address: string;
+  /** topic0 (hash or event signature), topic1..3; null matches any, an array any of its topics. */
+  topics?: Array<string | string[] | null>;
+  /** At most one firing per cooldown, measured in block time; or `cooldown: "30s"`. */
+  cooldownMs?: number;
+  cooldown?: string;
+}
+export type TriggerConfig =
+  | IntervalTriggerConfig
+  | CronTriggerConfig
+  | FixedTimeTriggerConfig
+  | BlockTriggerConfig
+  | EventTriggerConfig;
 
 export interface TaskDefinitionConfig {
   name: string;
@@ -194,7 +237,6 @@ const TASK_DEF_KEYS = [
   "maxAttesters",
   "triggers",
 ] as const;
-const TRIGGER_TYPES = ["interval", "cron", "fixedTime", "block", "event"] as const;
 const SECRET_KEYS = ["privateKey", "password", "keystorePassword"];
 
 /** Normalises raw config data (from any file format) into an AvsctlConfig with defaults. */
@@ -301,17 +343,10 @@ export function validateConfig(raw: unknown): ValidationResult {
           else {
             triggers = [];
             for (const [j, t] of d.triggers.entries()) {
-              const tp = join(join(path, "triggers"), j);
-              if (!isObj(t)) {
-                c.fail(tp, "expected an object");
-                continue;
-              }
-              const type = c.oneOf(t, "type", tp, TRIGGER_TYPES);
-              if (!type) {
-                if (t.type === undefined) c.fail(join(tp, "type"), "required");
-                continue;
-              }
-              triggers.push({ ...t, type });
+              const checked = parseTrigger(t, join(join(path, "triggers"), j));
+              for (const e of checked.errors) c.fail(e.path, e.message);
+              c.warnings.push(...checked.warnings);
+              if (checked.config) triggers.push(checked.config);
             }
           }
         }

@@ -1,5 +1,5 @@
 import type { Provider } from "ethers";
-import { isAvsctlError } from "../errors.js";
+import { AvsctlError, isAvsctlError } from "../errors.js";
 import { type LatencySummary, percentiles, type SentTask } from "./send.js";
 import { type TaskVerdict, waitForVerdicts } from "./verdicts.js";
 
@@ -49,6 +49,22 @@ export interface RunOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A send that hangs (a frozen aggregator) must not outlive --timeout. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AvsctlError("TIMEOUT", "the aggregator did not answer before the deadline")),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function isTransient(error: unknown): boolean {
   return isAvsctlError(error) && (error.code === "RPC_UNREACHABLE" || error.code === "TIMEOUT");
 }
@@ -76,7 +92,7 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
       }
       for (;;) {
         try {
-          sent[index] = await opts.sendOne(index);
+          sent[index] = await beforeDeadline(opts.sendOne(index), deadline);
           break;
         } catch (error) {
           // With --wait a task may ride out an aggregator restart; the deadline still bounds it.

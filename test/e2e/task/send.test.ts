@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../helpers/cli.js";
+
+// One process-runtime devnet shared by the file: the CLI as a user's CI script runs it.
+const dir = mkdtempSync(path.join(tmpdir(), "avsctl-send-"));
+writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `e2e-send-${process.pid}` }));
+const cli = (args: string[], timeoutMs = 120_000) => runCli([...args, "--json"], { cwd: dir, timeoutMs });
+let state: any;
+
+async function verdictsByHash(): Promise<Map<string, number>> {
+  const r = await cli(["task", "list"]);
+  expect(r.code, r.stderr).toBe(0);
+  const counts = new Map<string, number>();
+  for (const t of r.json().tasks) counts.set(t.taskHash, (counts.get(t.taskHash) ?? 0) + 1);
+  return counts;
+}
+
+beforeAll(async () => {
+  const up = await cli(["devnet", "up", "--runtime", "process"], 180_000);
+  expect(up.code, up.stderr + up.stdout).toBe(0);
+  state = up.json();
+}, 240_000);
+
+afterAll(async () => {
+  await runCli(["devnet", "down"], { cwd: dir });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("task send on the devnet (process runtime)", () => {
+  it("--wait --json returns approved with task number, tx, attester ids and latency", async () => {
+    const r = await cli(["task", "send", "--wait", "--data", "hello"]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = r.json();
+    expect(t).toMatchObject({ status: "approved", taskDefinitionId: 1, performer: state.performer.address, chainId: state.l2[0].chainId });
+    expect(t.taskNumber).toBeGreaterThanOrEqual(1);
+    expect(t.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(t.attestersIds.length).toBeGreaterThanOrEqual(2);
+    const ids = state.attesters.map((a: any) => a.operatorId);
+    for (const id of t.attestersIds) expect(ids).toContain(id);
+    expect(t.latencyMs).toBeGreaterThan(0);
+    const status = await cli(["task", "status", String(t.taskNumber)]);
+    expect(status.json()).toMatchObject({ status: "approved", taskNumber: t.taskNumber, txHash: t.txHash });
+  });
+
+  it("a BLS performer signature is approved too", async () => {
+    const r = await cli(["task", "send", "--wait", "--sig-type", "bls"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().status).toBe("approved");
+  });
+
+  it("through the execution service", async () => {
+    const r = await cli(["task", "send", "--wait", "--via", "execution"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().status).toBe("approved");
+  });
+
+  it("a wrong proof is rejected on-chain: status rejected, exit 1", async () => {
+    const r = await cli(["task", "send", "--wait", "--proof", "0xbad"]);
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ status: "rejected", proofOfTask: "0xbad" });
+    expect(r.json().txHash).toMatch(/^0x/);
+  });
+
+  it("bad input exits 2 and sends nothing", async () => {
+    const before = await verdictsByHash();
+    for (const args of [
+      ["--task-def", "70000"],
+      ["--task-def", "10001"],
+      ["--sig-type", "rsa"],
+      ["--via", "carrier-pigeon"],
+      ["--count", "0"],
+      ["--target-chain", "999"],
+    ]) {
+      const r = await cli(["task", "send", "--wait", ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.json().error.code).toMatch(/INVALID_ARGUMENT/);
+    }
+    expect((await verdictsByHash()).size).toBe(before.size);
+  });
+
+  it("--count 200 --concurrency 20: every task approved, counts add up, each on-chain exactly once", async () => {
+    const r = await cli(["task", "send", "--wait", "--count", "200", "--concurrency", "20", "--timeout", "120"], 200_000);
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json();
+    expect(s).toMatchObject({ sent: 200, approved: 200, rejected: 0, timedOut: 0 });
+    expect(s.approved + s.rejected + s.timedOut + s.failed).toBe(200);
+    expect(s.results).toHaveLength(200);
+    expect(s.latencyMs.p50).toBeLessThanOrEqual(s.latencyMs.p95);
+    expect(s.latencyMs.p95).toBeLessThanOrEqual(s.latencyMs.p99);
+    expect(s.latencyMs.p99).toBeLessThanOrEqual(s.latencyMs.max);
+    expect(s.throughputPerSec).toBeGreaterThan(0);
+    const onChain = await verdictsByHash();
+    for (const t of s.results) expect(onChain.get(t.taskHash), t.taskHash).toBe(1);
+    const numbers = new Set(s.results.map((t: any) => t.taskNumber));
+    expect(numbers.size).toBe(200);
+  }, 240_000);
+
+  it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
+    const run = JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", "aggregator.json"), "utf8"));
+    process.kill(-run.pid, "SIGSTOP"); // frozen: connections hang instead of failing fast
+    try {
+      const started = Date.now();
+      const r = await cli(["task", "send", "--wait", "--timeout", "4"], 60_000);
+      expect(r.code).toBe(3);
+      expect(r.json().status).toBe("timeout");
+      expect(Date.now() - started).toBeLessThan(45_000);
+    } finally {
+      process.kill(-run.pid, "SIGCONT");
+    }
+    const status = await runCli(["devnet", "status", "--json"], { cwd: dir });
+    expect(status.code, status.stdout).toBe(0);
+  });
+});

@@ -1,0 +1,540 @@
+/**
+ * The trigger runner against a real anvil, real contracts (compiled here with solc: an event
+ * emitter and an operator registry that answers getActiveOperatorsDetails()) and a real HTTP
+ * JSON-RPC server standing in for the aggregator, which checks each performer signature.
+ */
+
+import http from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import {
+  AbiCoder,
+  type Contract,
+  ContractFactory,
+  JsonRpcProvider,
+  keccak256,
+  Network,
+  recoverAddress,
+  toBeHex,
+  Wallet,
+  zeroPadValue,
+} from "ethers";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startSampleExecution } from "../../../src/devnet/samples/sample-services.js";
+import {
+  type FiringRecord,
+  startTriggerRunner,
+  type TriggerRunnerHandle,
+  type TriggerRunnerOptions,
+} from "../../../src/triggers/runner.js";
+import { eventTopic } from "../../../src/triggers/schedule.js";
+import { fetchTriggerStatus } from "../../../src/triggers/status-client.js";
+import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
+
+const CHAIN_ID = 31338;
+const chain = useAnvil({ chainId: CHAIN_ID });
+
+const [DEPLOYER_KEY, A_KEY, B_KEY] = ANVIL_DEV_PRIVATE_KEYS;
+const A = ANVIL_DEV_ADDRESSES[1];
+const B = ANVIL_DEV_ADDRESSES[2];
+const C = ANVIL_DEV_ADDRESSES[3];
+
+const SOURCE = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+contract Emitter {
+  event Ping(uint256 indexed kind, uint256 value);
+  function ping(uint256 kind, uint256 value) external { emit Ping(kind, value); }
+  function pingTwice(uint256 kind) external { emit Ping(kind, 1); emit Ping(kind, 2); }
+}
+contract OperatorList {
+  struct Details { address operator; uint256 operatorId; uint256 votingPower; uint256 feeToClaim; }
+  Details[] private active;
+  function setActive(address[] calldata ops) external {
+    delete active;
+    for (uint256 i = 0; i < ops.length; i++) active.push(Details(ops[i], i + 1, 100, 0));
+  }
+  function getActiveOperatorsDetails() external view returns (Details[] memory) { return active; }
+}`;
+
+function compile(): Record<string, { abi: unknown[]; bytecode: string }> {
+  const solc = createRequire(import.meta.url)("solc");
+  const out = JSON.parse(
+    solc.compile(
+      JSON.stringify({
+        language: "Solidity",
+        sources: { "T.sol": { content: SOURCE } },
+        settings: { evmVersion: "cancun", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+      }),
+    ),
+  );
+  const errors = (out.errors ?? []).filter((e: { severity: string }) => e.severity === "error");
+  if (errors.length) throw new Error(JSON.stringify(errors));
+  const c = out.contracts["T.sol"];
+  return Object.fromEntries(
+    ["Emitter", "OperatorList"].map((name) => [
+      name,
+      { abi: c[name].abi, bytecode: `0x${c[name].evm.bytecode.object}` },
+    ]),
+  );
+}
+
+interface SendTaskCall {
+  proofOfTask: string;
+  data: string;
+  taskDefinitionId: number;
+  performer: string;
+  taskHash: string;
+}
+
+/** A JSON-RPC endpoint playing the aggregator: batches, eth_chainId, and sendTask with a signature check. */
+async function startFakeAggregator(chainId: number) {
+  const calls: SendTaskCall[] = [];
+  const coder = AbiCoder.defaultAbiCoder();
+  const handle = (msg: { id: unknown; method: string; params?: unknown[] }) => {
+    const reply = (result: unknown) => ({ jsonrpc: "2.0", id: msg.id, result });
+    const fail = (message: string) => ({ jsonrpc: "2.0", id: msg.id, error: { code: -32602, message } });
+    if (msg.method === "eth_chainId") return reply(toBeHex(chainId));
+    if (msg.method !== "sendTask")
+      return { jsonrpc: "2.0", id: msg.id, error: { code: -32601, message: "no such method" } };
+    const [proofOfTask, data, taskDefinitionId, performer, signature] = (msg.params ?? []) as [
+      string,
+      string,
+      number,
+      string,
+      string,
+    ];
+    // PROTOCOL.md section 4, written out independently of src/crypto.
+    const taskHash = keccak256(
+      coder.encode(
+        ["string", "bytes", "address", "uint16"],
+        [proofOfTask, data, performer, taskDefinitionId],
+      ),
+    );
+    if (recoverAddress(taskHash, signature).toLowerCase() !== performer.toLowerCase()) {
+      return fail("InvalidPerformerSignature");
+    }
+    calls.push({ proofOfTask, data, taskDefinitionId, performer, taskHash });
+    return reply(taskHash);
+  };
+  const server = http.createServer(async (req, res) => {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    const body = JSON.parse(text);
+    const answer = JSON.stringify(Array.isArray(body) ? body.map(handle) : handle(body));
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(answer);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface Receipt {
+  hash: string;
+  blockNumber: number;
+  logs: Array<{ topics: readonly string[]; index: number }>;
+}
+
+/** Sends a contract call and waits for its receipt (automine: the next block). */
+async function transact(contract: Contract, fn: string, ...args: unknown[]): Promise<Receipt> {
+  const tx = await contract.getFunction(fn)(...args);
+  return (await tx.wait()) as Receipt;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls a condition, bounded in time. */
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Waits until the runner has processed block `n` and every firing it caused is settled. */
+async function caughtUp(runner: TriggerRunnerHandle, n: number): Promise<void> {
+  await until(`the runner to see block ${n}`, () => (runner.lastBlock() ?? -1) >= n);
+  await runner.idle();
+}
+
+const head = async () => Number(await rpc<string>(chain().rpcUrl, "eth_blockNumber"));
+const ids = (records: FiringRecord[]) => records.map((r) => r.blockNumber);
+const fakeOperators =
+  (...addresses: string[]) =>
+  async () =>
+    addresses.map((operator, i) => ({ operator, operatorId: i + 1 }));
+const keysOf = (...keys: string[]) => new Map(keys.map((k) => [new Wallet(k).address.toLowerCase(), k]));
+
+let aggregator: Awaited<ReturnType<typeof startFakeAggregator>>;
+let provider: JsonRpcProvider;
+let emitter: Contract;
+let operatorList: Contract;
+const runners: TriggerRunnerHandle[] = [];
+
+function base(): Pick<TriggerRunnerOptions, "l2" | "send" | "pollMs"> {
+  return {
+    l2: { rpcUrl: chain().rpcUrl, attestationCenter: String(operatorList.target), chainId: CHAIN_ID },
+    send: { via: "rpc", aggregatorUrl: aggregator.url },
+    pollMs: 40,
+  };
+}
+
+async function start(opts: TriggerRunnerOptions): Promise<TriggerRunnerHandle> {
+  const runner = await startTriggerRunner(opts);
+  runners.push(runner);
+  return runner;
+}
+
+beforeAll(async () => {
+  aggregator = await startFakeAggregator(CHAIN_ID);
+  const network = Network.from(CHAIN_ID);
+  provider = new JsonRpcProvider(chain().rpcUrl, network, {
+    staticNetwork: network,
+    pollingInterval: 50,
+    cacheTimeout: -1,
+  });
+  const deployer = new Wallet(DEPLOYER_KEY, provider);
+  const built = compile();
+  const deploy = async (name: string) => {
+    const contract = await new ContractFactory(
+      built[name]!.abi as never,
+      built[name]!.bytecode,
+      deployer,
+    ).deploy();
+    await contract.waitForDeployment();
+    return contract as Contract;
+  };
+  emitter = await deploy("Emitter");
+  operatorList = await deploy("OperatorList");
+});
+
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.stop()));
+  aggregator.calls.length = 0;
+});
+
+afterAll(async () => {
+  provider?.destroy();
+  await aggregator?.stop();
+});
+
+describe("trigger runner", () => {
+  it("fires an interval trigger at its pace, stops at maxFirings, serves its status and leaves no timer", async () => {
+    const everyMs = 300;
+    // Timers are counted around the runner's life; transient ones from earlier requests settle first.
+    await sleep(200);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const timersBefore = timers();
+    const t0 = Date.now();
+    const runner = await start({
+      ...base(),
+      definitions: [
+        {
+          taskDefinitionId: 7,
+          name: "price",
+          triggers: [
+            { type: "interval", everyMs, data: '{"n":{{n}},"slot":"{{scheduledAt}}"}' },
+            { type: "interval", every: "100ms", maxFirings: 2 },
+          ],
+        },
+      ],
+      operators: keysOf(A_KEY!),
+      activeOperators: fakeOperators(A),
+      statusPort: 0,
+    });
+    await until("4 interval firings", () => runner.firings().filter((r) => r.trigger === "7#0").length >= 4);
+
+    const status = await fetchTriggerStatus(runner.statusUrl!);
+    expect(status.chainId).toBe(CHAIN_ID);
+    expect(status.triggers.map((t) => [t.id, t.type, t.description])).toEqual([
+      ["7#0", "interval", "every 300ms"],
+      ["7#1", "interval", "every 100ms, at most 2 firings"],
+    ]);
+    expect(status.triggers[0]).toMatchObject({
+      taskDefinitionId: 7,
+      taskDefinitionName: "price",
+      nextBlock: null,
+      done: false,
+    });
+    expect(Date.parse(status.triggers[0]!.nextFiring!) % everyMs).toBe(0);
+    expect(status.triggers[0]!.lastFiring).toMatchObject({ trigger: "7#0", outcome: "sent" });
+    expect(status.triggers[1]).toMatchObject({ firings: 2, sent: 2, done: true, nextFiring: null });
+    expect(await (await fetch(`${runner.statusUrl}/health`)).json()).toEqual({ status: "ok" });
+    expect((await fetch(`${runner.statusUrl}/nothing`)).status).toBe(404);
+
+    expect(timers()).toBeGreaterThan(timersBefore);
+    await runner.stop();
+    const t1 = Date.now();
+    await runner.idle();
+    expect(timers()).toBe(timersBefore);
+    await expect(fetch(`${runner.statusUrl}/health`)).rejects.toThrow();
+    await expect(fetchTriggerStatus(runner.statusUrl!)).rejects.toMatchObject({ code: "RPC_UNREACHABLE" });
+
+    const paced = runner.firings().filter((r) => r.trigger === "7#0");
+    // Never faster than the pace: one firing per slot, slots on the interval's grid.
+    expect(paced.length).toBeLessThanOrEqual(Math.floor((t1 - t0) / everyMs) + 1);
+    const slots = paced.map((r) => Date.parse(r.scheduledAt!));
+    for (const [i, slot] of slots.entries()) {
+      expect(slot % everyMs).toBe(0);
+      if (i > 0) expect(slot).toBeGreaterThan(slots[i - 1]!);
+      expect(Date.parse(paced[i]!.firedAt)).toBeGreaterThanOrEqual(slot);
+    }
+    expect(paced.map((r) => r.n)).toEqual(paced.map((_, i) => i + 1));
+    expect(paced.every((r) => r.outcome === "sent" && r.performer === A && r.blockNumber !== null)).toBe(
+      true,
+    );
+
+    // Every recorded task reached the aggregator, signed by the performer, with the rendered data.
+    const all = runner.firings();
+    expect(aggregator.calls.map((c) => c.taskHash).sort()).toEqual(all.map((r) => r.taskHash).sort());
+    expect(aggregator.calls.every((c) => c.performer === A && c.taskDefinitionId === 7)).toBe(true);
+    const first = aggregator.calls.find((c) => c.taskHash === paced[0]!.taskHash)!;
+    expect(JSON.parse(Buffer.from(first.data.slice(2), "hex").toString("utf8"))).toEqual({
+      n: 1,
+      slot: paced[0]!.scheduledAt,
+    });
+  });
+
+  it("fires a block trigger on every N-th block and performs only when elected", async () => {
+    const runner = await start({
+      ...base(),
+      definitions: [{ taskDefinitionId: 3, triggers: [{ type: "block", everyBlocks: 3 }] }],
+      operators: keysOf(A_KEY!),
+      activeOperators: fakeOperators(A, B),
+    });
+    const h0 = await head();
+    await caughtUp(runner, h0);
+    await rpc(chain().rpcUrl, "anvil_mine", ["0x4"]);
+    await rpc(chain().rpcUrl, "evm_mine");
+    await rpc(chain().rpcUrl, "evm_mine");
+    await rpc(chain().rpcUrl, "anvil_mine", ["0x5"]);
+    const h1 = h0 + 11;
+    expect(await head()).toBe(h1);
+    await caughtUp(runner, h1);
+
+    const expected: number[] = [];
+    for (let b = h0 + 1; b <= h1; b++) if (b % 3 === 0) expected.push(b);
+    const records = runner.firings();
+    expect(ids(records)).toEqual(expected);
+    for (const r of records) {
+      // Round robin over [A, B]: A performs on even blocks, B (not held here) on odd ones.
+      const leader = r.blockNumber! % 2 === 0 ? A : B;
+      expect(r).toMatchObject({ performer: leader, outcome: leader === A ? "sent" : "skipped" });
+    }
+    expect(aggregator.calls.map((c) => c.taskHash)).toEqual(
+      records.filter((r) => r.outcome === "sent").map((r) => r.taskHash),
+    );
+    const [status] = runner.status();
+    expect(status).toMatchObject({ type: "block", description: "every 3 blocks", nextFiring: null });
+    expect(status!.nextBlock).toBe(Math.floor(h1 / 3) * 3 + 3);
+    expect(status!.firings).toBe(expected.length);
+  });
+
+  it("fires an event trigger once per matching log, and its cooldown by block time", async () => {
+    const execution = await startSampleExecution({ aggregatorUrl: aggregator.url, performerKey: A_KEY! });
+    try {
+      const ping = eventTopic("Ping(uint256,uint256)");
+      const kind = (k: number) => zeroPadValue(toBeHex(k), 32);
+      const runner = await start({
+        ...base(),
+        send: { via: "execution", executionUrl: execution.url, performer: A },
+        definitions: [
+          {
+            taskDefinitionId: 2,
+            triggers: [
+              {
+                type: "event",
+                address: String(emitter.target),
+                topics: ["Ping(uint256,uint256)", kind(1)],
+                data: '{"tx":"{{txHash}}","i":{{logIndex}},"topic0":"{{topic0}}"}',
+              },
+              {
+                type: "event",
+                address: String(emitter.target),
+                topics: [ping, [kind(3)]],
+                cooldownMs: 60_000,
+              },
+            ],
+          },
+        ],
+        operators: keysOf(A_KEY!),
+        activeOperators: fakeOperators(A),
+      });
+      const user = new Wallet(DEPLOYER_KEY!, provider);
+      const e = emitter.connect(user) as Contract;
+
+      const kind1: string[] = [];
+      for (const tx of [
+        () => transact(e, "ping", 1, 10),
+        () => transact(e, "ping", 2, 20),
+        () => transact(e, "ping", 1, 11),
+        () => transact(e, "pingTwice", 1),
+      ]) {
+        const receipt = await tx();
+        for (const log of receipt.logs)
+          if (log.topics[1] === kind(1)) kind1.push(`${receipt.hash}:${log.index}`);
+      }
+      expect(kind1).toHaveLength(4);
+
+      // Cooldown 60 s of block time: fires at T+100, not at T+110, again at T+170, then once in a block of two.
+      const block = await provider.getBlock("latest");
+      const t = block!.timestamp;
+      const kind3: Array<{ hash: string; at: number }> = [];
+      for (const [offset, tx] of [
+        [100, () => transact(e, "ping", 3, 1)],
+        [110, () => transact(e, "ping", 3, 2)],
+        [170, () => transact(e, "ping", 3, 3)],
+        [300, () => transact(e, "pingTwice", 3)],
+      ] as const) {
+        await rpc(chain().rpcUrl, "evm_setNextBlockTimestamp", [t + offset]);
+        kind3.push({ hash: (await tx()).hash, at: offset });
+      }
+      await caughtUp(runner, await head());
+
+      const records = runner.firings();
+      const first = records.filter((r) => r.trigger === "2#0");
+      expect(first.map((r) => `${r.log!.txHash}:${r.log!.logIndex}`).sort()).toEqual([...kind1].sort());
+      expect(first.every((r) => r.outcome === "sent" && r.blockNumber === r.log!.blockNumber)).toBe(true);
+      const second = records.filter((r) => r.trigger === "2#1");
+      expect(second.map((r) => r.log!.txHash)).toEqual([kind3[0]!.hash, kind3[2]!.hash, kind3[3]!.hash]);
+      expect(runner.status()[1]).toMatchObject({ firings: 3, sent: 3, suppressed: 2, nextBlock: null });
+
+      // The execution service sent each task with the rendered data, as the performer it signs for.
+      expect(aggregator.calls).toHaveLength(records.length);
+      expect(aggregator.calls.map((c) => c.taskHash).sort()).toEqual(records.map((r) => r.taskHash).sort());
+      const sample = first[0]!;
+      const call = aggregator.calls.find((c) => c.taskHash === sample.taskHash)!;
+      expect(JSON.parse(Buffer.from(call.data.slice(2), "hex").toString("utf8"))).toEqual({
+        tx: sample.log!.txHash,
+        i: sample.log!.logIndex,
+        topic0: ping,
+      });
+    } finally {
+      await Promise.all(runners.splice(0).map((r) => r.stop()));
+      await execution.stop();
+    }
+  });
+
+  it("with two runners holding different keys, one performer fires per firing (operators read on-chain)", async () => {
+    const deployer = new Wallet(DEPLOYER_KEY!, provider);
+    const list = operatorList.connect(deployer) as Contract;
+    await transact(list, "setActive", [A, B]);
+    const opts = (key: string): TriggerRunnerOptions => ({
+      ...base(),
+      definitions: [{ taskDefinitionId: 5, triggers: [{ type: "block", everyBlocks: 1 }] }],
+      operators: keysOf(key),
+    });
+    const one = await start(opts(A_KEY!));
+    const two = await start(opts(B_KEY!));
+    const h0 = await head();
+    await caughtUp(one, h0);
+    await caughtUp(two, h0);
+
+    await rpc(chain().rpcUrl, "anvil_mine", ["0x6"]);
+    // A new operator set from this block on: [B, A, C], and nobody here holds C's key.
+    const changedAt = (await transact(list, "setActive", [B, A, C])).blockNumber;
+    await rpc(chain().rpcUrl, "anvil_mine", ["0x6"]);
+    const h1 = await head();
+    expect(h1).toBe(h0 + 13);
+    await caughtUp(one, h1);
+    await caughtUp(two, h1);
+
+    const expectedLeader = (b: number) => {
+      const set = b >= changedAt ? [B, A, C] : [A, B];
+      return set[b % set.length]!;
+    };
+    const byBlock = (r: TriggerRunnerHandle) => new Map(r.firings().map((f) => [f.blockNumber!, f]));
+    const [fromOne, fromTwo] = [byBlock(one), byBlock(two)];
+    let expectedSends = 0;
+    for (let b = h0 + 1; b <= h1; b++) {
+      const leader = expectedLeader(b);
+      const x = fromOne.get(b)!;
+      const y = fromTwo.get(b)!;
+      expect([x.performer, y.performer]).toEqual([leader, leader]);
+      const performers = [x, y].filter((r) => r.outcome === "sent");
+      expect(performers).toHaveLength(leader === C ? 0 : 1);
+      if (leader !== C) {
+        expectedSends++;
+        expect(performers[0]).toBe(leader === A ? x : y);
+      }
+      expect([x, y].every((r) => r.outcome !== "failed")).toBe(true);
+    }
+    expect(fromOne.size).toBe(13);
+    expect(fromTwo.size).toBe(13);
+    expect(aggregator.calls).toHaveLength(expectedSends);
+    expect(new Set(aggregator.calls.map((c) => c.performer))).toEqual(new Set([A, B]));
+  });
+
+  it("stops on abort, and refuses bad triggers and keys before starting anything", async () => {
+    const controller = new AbortController();
+    const runner = await start({
+      ...base(),
+      definitions: [
+        {
+          taskDefinitionId: 1,
+          triggers: [
+            { type: "block", everyBlocks: 1 },
+            { type: "cron", expression: "* * * * * *" },
+          ],
+        },
+      ],
+      operators: keysOf(A_KEY!),
+      activeOperators: fakeOperators(A),
+      signal: controller.signal,
+    });
+    expect(runner.status()[1]!.nextFiring).not.toBeNull();
+    controller.abort();
+    await runner.stop();
+    const h = await head();
+    await rpc(chain().rpcUrl, "anvil_mine", ["0x3"]);
+    // Room for a poller that outlived stop() to show itself (it polls every 40 ms).
+    await sleep(300);
+    expect(runner.status()[1]!.nextFiring).toBeNull();
+    expect(runner.lastBlock()).toBeLessThanOrEqual(h);
+    expect(runner.firings().filter((r) => r.blockNumber !== null && r.blockNumber > h)).toEqual([]);
+
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => "resolved",
+        (error: { code?: string }) => error.code,
+      );
+    expect(
+      await codeOf(
+        startTriggerRunner({
+          ...base(),
+          definitions: [
+            { taskDefinitionId: 1, triggers: [{ type: "interval", every: "5 minutes" } as never] },
+          ],
+          operators: new Map(),
+        }),
+      ),
+    ).toBe("CONFIG_INVALID");
+    expect(
+      await codeOf(
+        startTriggerRunner({
+          ...base(),
+          definitions: [],
+          operators: new Map([[B.toLowerCase(), A_KEY!]]),
+        }),
+      ),
+    ).toBe("INVALID_KEY");
+    expect(
+      await codeOf(
+        startTriggerRunner({
+          ...base(),
+          l2: { ...base().l2, chainId: 1 },
+          definitions: [],
+          operators: new Map(),
+        }),
+      ),
+    ).toBe("INVALID_ARGUMENT");
+  });
+});
