@@ -73,11 +73,13 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
           };
 
       step("sending 3 tasks: two valid, one with a wrong proof (the sample validation service rejects it)");
+      // Unique data per run: a task hash can be submitted only once (MessageAlreadySigned).
+      const run = new Date().toISOString();
       const inputs = [
-        buildTask({ data: "hello avs", taskDefinitionId: taskDefinition.taskDefinitionId }),
-        buildTask({ data: "second task", taskDefinitionId: taskDefinition.taskDefinitionId }),
+        buildTask({ data: `hello avs ${run}`, taskDefinitionId: taskDefinition.taskDefinitionId }),
+        buildTask({ data: `second task ${run}`, taskDefinitionId: taskDefinition.taskDefinitionId }),
         buildTask({
-          data: "tampered",
+          data: `tampered ${run}`,
           proof: "0xnot-the-digest",
           taskDefinitionId: taskDefinition.taskDefinitionId,
         }),

@@ -64,7 +64,7 @@ describe("quickstart", () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.json().tornDown).toBe(false);
     const status = await runCli(["devnet", "status", "--json"], { cwd: path.join(cwd, ".avsctl", "quickstart") });
-    expect(status.code).toBe(0);
+    expect(status.code, status.stdout).toBe(0);
     const second = await runCli(["quickstart", "--runtime", "process", "--json"], { cwd, timeoutMs: 240_000 });
     expect(second.code, second.stderr).toBe(0);
     expect(second.json().devnet.l2[0].attestationCenter).toBe(first.json().devnet.l2[0].attestationCenter);
