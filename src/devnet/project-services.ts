@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
-import type { DockerLauncher, Launcher } from "./launcher.js";
+import type { DockerLauncher, Launched, Launcher } from "./launcher.js";
 import type { DevnetPlan, ServicePlan } from "./plan.js";
 import type { WaitStrategy } from "./runtime/types.js";
 
@@ -36,6 +36,62 @@ export function serviceCommand(kind: string, service: ProjectService): string {
 
 function portEnv(kind: string, port: number): Record<string, string> {
   return { PORT: String(port), [`${kind.toUpperCase()}_PORT`]: String(port) };
+}
+
+const PRICE_FEED_PORT = 4010;
+// One feed per devnet start, shared by both services (the plan object is per start).
+const priceFeeds = new WeakMap<DevnetPlan, Promise<Launched>>();
+
+/**
+ * The devnet's deterministic price feed (`avsctl devnet service price-feed`), started with the
+ * first project service that needs it. A project's services read PRICE_SOURCE_URL; without the
+ * feed they would fall back to a public exchange, which a devnet must never depend on.
+ */
+function priceFeed(plan: DevnetPlan, launcher: Launcher, signal?: AbortSignal): Promise<Launched> {
+  let feed = priceFeeds.get(plan);
+  if (!feed) {
+    feed = (async () => {
+      const ports = await launcher.allocate({ http: PRICE_FEED_PORT });
+      return launcher.launch(
+        {
+          name: "price-feed",
+          what: {
+            avsctl: [
+              "devnet",
+              "service",
+              "price-feed",
+              "--port",
+              String(ports.http),
+              "--host",
+              launcher.bindHost,
+            ],
+          },
+          ports,
+          wait: (p) => [{ kind: "http", port: p.http!, path: "/health", timeoutMs: 60_000 }],
+        },
+        signal,
+      );
+    })();
+    priceFeeds.set(plan, feed);
+  }
+  return feed;
+}
+
+/** Environment every project service gets on top of the devnet's (which wins when it sets the same). */
+async function serviceDefaults(
+  plan: DevnetPlan,
+  launcher: Launcher,
+  env: ServiceEnv,
+  signal?: AbortSignal,
+): Promise<ServiceEnv> {
+  const internal: Record<string, string> = { HOST: launcher.bindHost };
+  const host: Record<string, string> = { HOST: "127.0.0.1" };
+  if (!env.host.PRICE_SOURCE_URL || !env.internal.PRICE_SOURCE_URL) {
+    const feed = await priceFeed(plan, launcher, signal);
+    internal.PRICE_SOURCE_URL = feed.internalUrl("http", "/price");
+    host.PRICE_SOURCE_URL = feed.hostUrl("http", "/price");
+  }
+  return { internal: { ...internal, ...env.internal }, host: { ...host, ...env.host } };
 }
 
 async function asProcess(
@@ -79,6 +135,7 @@ export async function launchProjectService(
   warn: (message: string) => void,
   signal?: AbortSignal,
 ): Promise<{ host: string; internal: string }> {
+  env = await serviceDefaults(plan, launcher, env, signal);
   if (launcher.kind === "process") return asProcess(kind, service, plan, env.host, signal);
 
   const docker = launcher as DockerLauncher;
