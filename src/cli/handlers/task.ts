@@ -46,7 +46,10 @@ async function sendContext(ctx: CommandContext, flags: SendFlags, targetChain: n
     throw invalidArgument("--aggregator", `"${aggregatorUrl}" is not an http(s) URL`);
   // `||`: a `.env` copied from .env.example holds empty values, which mean "not set"
   const performerKey =
-    loaded.env.PRIVATE_KEY_PERFORMER || loaded.env.AVSCTL_PRIVATE_KEY || devnet?.performer.privateKey || undefined;
+    loaded.env.PRIVATE_KEY_PERFORMER ||
+    loaded.env.AVSCTL_PRIVATE_KEY ||
+    devnet?.performer.privateKey ||
+    undefined;
   if (!performerKey) {
     throw new AvsctlError("MISSING_ARGUMENT", "no performer key", {
       hint: "set PRIVATE_KEY_PERFORMER (or AVSCTL_PRIVATE_KEY)",

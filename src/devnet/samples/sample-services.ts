@@ -124,7 +124,9 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
  * answers `{"symbol", "price", "timestamp"}` with a constant price, so execution and validation
  * always agree within tolerance (and a test can predict the proof).
  */
-export function startPriceFeed(opts: { host?: string; port?: number; price?: string } = {}): Promise<SampleService> {
+export function startPriceFeed(
+  opts: { host?: string; port?: number; price?: string } = {},
+): Promise<SampleService> {
   const price = opts.price ?? "3000.00";
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://feed");

@@ -34,9 +34,13 @@ function expectLifeCycle(body: any) {
 /** No process of the quickstart devnet may survive `--down`. */
 function quickstartProcesses(): string {
   try {
-    return execFileSync("sh", ["-c", "grep -l 'AVSCTL_DEVNET_PROJECT=avsctl-quickstart' /proc/[0-9]*/environ 2>/dev/null || true"], {
-      encoding: "utf8",
-    }).trim();
+    return execFileSync(
+      "sh",
+      ["-c", "grep -l 'AVSCTL_DEVNET_PROJECT=avsctl-quickstart' /proc/[0-9]*/environ 2>/dev/null || true"],
+      {
+        encoding: "utf8",
+      },
+    ).trim();
   } catch {
     return "";
   }
@@ -63,9 +67,14 @@ describe("quickstart", () => {
     const first = await runCli(["quickstart", "--runtime", "process", "--json"], { cwd, timeoutMs: 240_000 });
     expect(first.code, first.stderr).toBe(0);
     expect(first.json().tornDown).toBe(false);
-    const status = await runCli(["devnet", "status", "--json"], { cwd: path.join(cwd, ".avsctl", "quickstart") });
+    const status = await runCli(["devnet", "status", "--json"], {
+      cwd: path.join(cwd, ".avsctl", "quickstart"),
+    });
     expect(status.code, status.stdout).toBe(0);
-    const second = await runCli(["quickstart", "--runtime", "process", "--json"], { cwd, timeoutMs: 240_000 });
+    const second = await runCli(["quickstart", "--runtime", "process", "--json"], {
+      cwd,
+      timeoutMs: 240_000,
+    });
     expect(second.code, second.stderr).toBe(0);
     expect(second.json().devnet.l2[0].attestationCenter).toBe(first.json().devnet.l2[0].attestationCenter);
     expect(second.json().taskDefinition.taskDefinitionId).toBe(first.json().taskDefinition.taskDefinitionId);
@@ -75,14 +84,21 @@ describe("quickstart", () => {
 describeDocker("quickstart with Docker", () => {
   it("runs the whole life cycle in containers", async () => {
     const cwd = freshDir();
-    const r = await runCli(["quickstart", "--runtime", "docker", "--down", "--json"], { cwd, timeoutMs: 400_000 });
+    const r = await runCli(["quickstart", "--runtime", "docker", "--down", "--json"], {
+      cwd,
+      timeoutMs: 400_000,
+    });
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const body = r.json();
     expect(body.devnet.runtime).toBe("docker");
     expectLifeCycle(body);
-    const left = execFileSync("docker", ["ps", "-a", "--filter", "label=dev.avsctl.project=avsctl-quickstart", "-q"], {
-      encoding: "utf8",
-    }).trim();
+    const left = execFileSync(
+      "docker",
+      ["ps", "-a", "--filter", "label=dev.avsctl.project=avsctl-quickstart", "-q"],
+      {
+        encoding: "utf8",
+      },
+    ).trim();
     expect(left).toBe("");
   }, 450_000);
 });

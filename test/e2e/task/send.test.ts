@@ -34,7 +34,12 @@ describe("task send on the devnet (process runtime)", () => {
     const r = await cli(["task", "send", "--wait", "--data", "hello"]);
     expect(r.code, r.stderr).toBe(0);
     const t = r.json();
-    expect(t).toMatchObject({ status: "approved", taskDefinitionId: 1, performer: state.performer.address, chainId: state.l2[0].chainId });
+    expect(t).toMatchObject({
+      status: "approved",
+      taskDefinitionId: 1,
+      performer: state.performer.address,
+      chainId: state.l2[0].chainId,
+    });
     expect(t.taskNumber).toBeGreaterThanOrEqual(1);
     expect(t.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(t.attestersIds.length).toBeGreaterThanOrEqual(2);
@@ -82,7 +87,10 @@ describe("task send on the devnet (process runtime)", () => {
   });
 
   it("--count 200 --concurrency 20: every task approved, counts add up, each on-chain exactly once", async () => {
-    const r = await cli(["task", "send", "--wait", "--count", "200", "--concurrency", "20", "--timeout", "120"], 200_000);
+    const r = await cli(
+      ["task", "send", "--wait", "--count", "200", "--concurrency", "20", "--timeout", "120"],
+      200_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     const s = r.json();
     expect(s).toMatchObject({ sent: 200, approved: 200, rejected: 0, timedOut: 0 });
