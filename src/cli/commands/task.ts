@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
-import { notBuilt } from "./not-built.js";
 
 const handlers = () => import("../handlers/task.js");
 
@@ -46,5 +45,5 @@ export function registerTask(program: Command, runner: Runner): void {
   task
     .command("triggers")
     .description("the configured triggers of the running devnet with their next firing")
-    .action(runner.action(notBuilt("task triggers", 8)));
+    .action(runner.action(async (ctx) => (await handlers()).taskTriggers(ctx)));
 }

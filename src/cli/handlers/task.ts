@@ -325,3 +325,60 @@ export async function taskWatch(
   }
   return { data: undefined, human: () => (ctx.json ? "" : `${seen} verdict(s) seen`) };
 }
+
+/**
+ * `task triggers`: the running devnet's triggers with their next firing, from its trigger
+ * runner; the configured ones (not running) when the devnet runs none.
+ */
+export async function taskTriggers(ctx: CommandContext): Promise<CommandResult> {
+  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  const devnet = readDevnetState(loaded.root);
+  const statusUrl = devnet?.internal?.triggersUrl as string | undefined;
+  if (devnet && statusUrl) {
+    const { fetchTriggerStatus } = await import("../../triggers/status-client.js");
+    const status = await fetchTriggerStatus(statusUrl);
+    return {
+      data: { running: true, ...status },
+      human: () =>
+        status.triggers.length === 0
+          ? "no triggers"
+          : table(
+              ["TRIGGER", "DEFINITION", "TYPE", "SCHEDULE", "NEXT", "FIRED", "LAST PERFORMER"],
+              status.triggers.map((t) => [
+                t.id,
+                `${t.taskDefinitionId} ${t.taskDefinitionName ?? ""}`.trim(),
+                t.type,
+                t.description,
+                t.done
+                  ? "done"
+                  : (t.nextFiring ?? (t.nextBlock !== null ? `block ${t.nextBlock}` : "on event")),
+                t.firings,
+                t.lastFiring?.performer ?? "-",
+              ]),
+            ),
+    };
+  }
+  const { parseTrigger, describeTrigger, nextFiring } = await import("../../triggers/schedule.js");
+  const triggers = loaded.config.taskDefinitions.flatMap((d, i) =>
+    (d.triggers ?? []).map((raw, j) => {
+      const { trigger } = parseTrigger(raw, `taskDefinitions[${i}].triggers[${j}]`);
+      const next = trigger ? nextFiring(trigger, Date.now(), null) : { at: null, block: null };
+      return {
+        taskDefinition: d.name,
+        type: raw.type,
+        description: trigger ? describeTrigger(trigger) : "",
+        nextFiring: next.at === null ? null : new Date(next.at).toISOString(),
+      };
+    }),
+  );
+  return {
+    data: { running: false, triggers },
+    human: () =>
+      triggers.length === 0
+        ? "no triggers configured (add taskDefinitions[].triggers to the avsctl config)"
+        : `${table(
+            ["DEFINITION", "TYPE", "SCHEDULE", "NEXT (if the devnet ran)"],
+            triggers.map((t) => [t.taskDefinition, t.type, t.description, t.nextFiring ?? "-"]),
+          )}\n(the devnet is not running them: \`avsctl devnet up\` starts the trigger runner)`,
+  };
+}
