@@ -53,12 +53,20 @@ export async function fetchChainId(rpcUrl: string, timeoutMs = 5000): Promise<nu
   return Number(BigInt(body.result));
 }
 
-/** A provider pinned to a known chain id, so ethers never polls for the network. */
+/**
+ * A provider pinned to a known chain id, so ethers never polls for the network. Its response
+ * cache is off: with it, a second transaction sent within 250 ms reused the first one's nonce
+ * and views read right after a transaction returned the old values.
+ */
 export async function connectRpc(rpcUrl: string): Promise<{ provider: JsonRpcProvider; chainId: number }> {
   const chainId = await fetchChainId(rpcUrl);
   const { JsonRpcProvider, Network } = await import("ethers");
   const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, pollingInterval: 250 });
+  const provider = new JsonRpcProvider(rpcUrl, network, {
+    staticNetwork: network,
+    pollingInterval: 250,
+    cacheTimeout: -1,
+  });
   return { provider, chainId };
 }
 

@@ -1,4 +1,4 @@
-import type { Interface, TransactionReceipt, Wallet } from "ethers";
+import type { Interface, ParamType, TransactionReceipt, Wallet } from "ethers";
 import { AvsctlError } from "../errors.js";
 import { translateChainError } from "./rpc.js";
 
@@ -28,16 +28,25 @@ export function prepareCall(
   if (!fragment) throw new Error(`ABI has no ${signature}`);
   const args: Record<string, unknown> = {};
   fragment.inputs.forEach((input, i) => {
-    args[input.name || String(i)] = toPlain(values[i]);
+    args[input.name || String(i)] = toPlain(input, values[i]);
   });
   return { method: fragment.format("sighash"), args, to, data: iface.encodeFunctionData(fragment, values) };
 }
 
-function toPlain(value: unknown): unknown {
+/** A value as JSON can show it; struct fields by their ABI names, so a reader need not count positions. */
+function toPlain(param: ParamType | undefined, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(toPlain);
+  if (Array.isArray(value)) {
+    if (param?.isTuple()) {
+      const items = param.components.map((c, i) => toPlain(c, value[i]));
+      return param.components.every((c) => c.name)
+        ? Object.fromEntries(param.components.map((c, i) => [c.name, items[i]]))
+        : items;
+    }
+    return value.map((v) => toPlain(param?.isArray() ? param.arrayChildren : undefined, v));
+  }
   if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(undefined, v)]));
   return value;
 }
 

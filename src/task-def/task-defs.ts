@@ -134,15 +134,18 @@ export class TaskDefClient {
     return prepareCall(this.iface, this.target.attestationCenter, signature, values);
   }
 
-  /** Checks that need the chain (expiry in the future, generation supports the flags). */
-  async checkAgainstChain(params: TaskDefinitionParams): Promise<void> {
+  /**
+   * Checks that need the chain (expiry in the future, generation supports the flags). The
+   * expiry matters only for a definition about to be created (`creating: false` skips it).
+   */
+  async checkAgainstChain(params: TaskDefinitionParams, opts: { creating?: boolean } = {}): Promise<void> {
     if (this.gen === "gen1" && params.maximumNumberOfAttesters !== 0n) {
       throw invalidArgument(
         "--max-attesters",
         "this AttestationCenter is generation 1, which has no maximum number of attesters",
       );
     }
-    if (params.blockExpiry !== UINT256_MAX) {
+    if (opts.creating !== false && params.blockExpiry !== UINT256_MAX) {
       const block = BigInt(await this.target.provider.getBlockNumber());
       if (params.blockExpiry <= block) {
         throw invalidArgument(
@@ -431,24 +434,32 @@ export function planApply(
       });
     }
     const want = p.restrictedOperatorIndexes.map(String);
-    if (existing.restrictedOperatorIndexes.join(",") !== want.join(",")) {
-      plan.push({
-        action: "setRestrictedOperators",
-        name: p.name,
-        taskDefinitionId: id,
-        from: existing.restrictedOperatorIndexes,
-        to: want,
-      });
-    }
-    if (gen === "gen2" && existing.maximumNumberOfAttesters !== p.maximumNumberOfAttesters.toString()) {
-      plan.push({
-        action: "setMaxAttesters",
-        name: p.name,
-        taskDefinitionId: id,
-        from: existing.maximumNumberOfAttesters,
-        to: p.maximumNumberOfAttesters.toString(),
-      });
-    }
+    const restrictedStep: ApplyStep | undefined =
+      existing.restrictedOperatorIndexes.join(",") !== want.join(",")
+        ? {
+            action: "setRestrictedOperators",
+            name: p.name,
+            taskDefinitionId: id,
+            from: existing.restrictedOperatorIndexes,
+            to: want,
+          }
+        : undefined;
+    const maxStep: ApplyStep | undefined =
+      gen === "gen2" && existing.maximumNumberOfAttesters !== p.maximumNumberOfAttesters.toString()
+        ? {
+            action: "setMaxAttesters",
+            name: p.name,
+            taskDefinitionId: id,
+            from: existing.maximumNumberOfAttesters,
+            to: p.maximumNumberOfAttesters.toString(),
+          }
+        : undefined;
+    // Each setter checks max <= restricted count against the other's current value: lower the
+    // maximum first unless it is about to exceed the restricted ids still on-chain.
+    const currentCount = BigInt(existing.restrictedOperatorIndexes.length);
+    const maxFirst = currentCount === 0n || p.maximumNumberOfAttesters <= currentCount;
+    const ordered = maxFirst ? [maxStep, restrictedStep] : [restrictedStep, maxStep];
+    for (const step of ordered) if (step) plan.push(step);
     for (const [key, want2] of [
       ["blockExpiry", p.blockExpiry],
       ["baseRewardFeeForAttesters", p.baseRewardFeeForAttesters],

@@ -34,6 +34,9 @@ export const PROTOCOL_ERRORS = [
   "error InvalidOperatorIndexes()",
   "error InactiveOperator(uint256 operatorIndex)",
   "error InvalidRequiredVotingPower()",
+  // avsctl's own AttestationCenter packs definitions into narrower types and caps their number
+  "error ValueOutOfRange(uint256 value)",
+  "error TooManyTaskDefinitions()",
   // OpenZeppelin access control, which governance-restricted setters commonly use
   "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
   "error OwnableUnauthorizedAccount(address account)",

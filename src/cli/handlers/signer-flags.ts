@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { SignerSpec } from "../../chain/signer.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { privateKeyFromEnv } from "../../config/load.js";
@@ -57,7 +58,12 @@ export function signerSpec(
   if (flags.keystore) return { keystore: { file: flags.keystore, password } };
   const fromEnv = privateKeyFromEnv(loaded.env);
   if (fromEnv) return { privateKey: fromEnv };
-  if (loaded.config.network.keystore) return { keystore: { file: loaded.config.network.keystore, password } };
+  const configured = loaded.config.network.keystore;
+  if (configured) {
+    // a path from the config file is relative to that file, one from AVSCTL_KEYSTORE to where we run
+    const base = loaded.sources["network.keystore"]?.startsWith("env ") ? ctx.cwd : loaded.root;
+    return { keystore: { file: path.resolve(base, configured), password } };
+  }
   if (devnetDeployerKey) return { privateKey: { value: devnetDeployerKey, source: "devnet deployer" } };
   return {};
 }

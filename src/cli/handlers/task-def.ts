@@ -6,7 +6,7 @@ import type { PreparedCall } from "../../chain/tx.js";
 import { sendCall } from "../../chain/tx.js";
 import { parseAmount, parseOperatorIds, parseTaskDefinitionId, parseUint } from "../../chain/units.js";
 import { type LoadedConfig, loadConfig } from "../../config/load.js";
-import { invalidArgument } from "../../errors.js";
+import { type AvsctlError, invalidArgument } from "../../errors.js";
 import {
   configToInput,
   createTaskDefinition,
@@ -235,6 +235,8 @@ export async function taskDefSet(
 ): Promise<CommandResult> {
   let id = 0;
   let prepare!: (client: TaskDefClient) => PreparedCall;
+  // checks against the definition on-chain, so a setter the contract would refuse exits 2
+  let checkState: (def: TaskDefinitionInfo) => void = () => {};
   const warnings: string[] = [];
   const s = await open(ctx, flags, () => {
     id = parseTaskDefinitionId(args[0] ?? "", "<id>");
@@ -245,14 +247,32 @@ export async function taskDefSet(
       const { ids, sorted } = parseOperatorIds(args.slice(1), "<ids>");
       if (sorted) warnings.push(`operator ids sorted ascending as the contract requires: ${ids.join(",")}`);
       prepare = (c) => c.prepareSetRestricted(id, ids);
+      checkState = (def) => {
+        const max = BigInt(def.maximumNumberOfAttesters);
+        if (ids.length > 0 && max > BigInt(ids.length)) {
+          throw invalidArgument(
+            "<ids>",
+            `${ids.length} id(s) are fewer than the definition's maximum number of attesters (${max}); lower it first with set-max-attesters (InvalidMaximumNumberOfAttesters)`,
+          );
+        }
+      };
     } else {
       const n = parseUint(args[1] ?? "", "<n>");
       prepare = (c) => c.prepareSetMaxAttesters(id, n);
+      checkState = (def) => {
+        const count = def.restrictedOperatorIndexes.length;
+        if (count > 0 && n > BigInt(count)) {
+          throw invalidArgument(
+            "<n>",
+            `${n} exceeds the definition's ${count} restricted operators (InvalidMaximumNumberOfAttesters)`,
+          );
+        }
+      };
     }
   });
   return withSession(s, async () => {
     const call = prepare(s.client);
-    await s.client.show(id); // a missing definition fails here, before signing
+    checkState(await s.client.show(id)); // a missing definition fails here, before signing
     if (flags.dryRun) return dryRun(s, [call], warnings);
     const wallet = await signer(ctx, s, flags);
     for (const w of warnings) ctx.progress(`note: ${w}`);
@@ -287,9 +307,18 @@ export async function taskDefApply(ctx: CommandContext, flags: TargetFlags): Pro
         throw invalidArgument(`taskDefinitions[${i}] (${d.name})`, (error as Error).message);
       }
     });
-    for (const d of desired) await s.client.checkAgainstChain(d.params);
     const current = await s.client.list();
     const plan = planApply(desired, current, s.generation.generation);
+    // an existing definition whose expiry block has passed is still the one the config means
+    const creating = new Set(plan.filter((p) => p.action === "create").map((p) => p.name));
+    for (const [i, d] of desired.entries()) {
+      try {
+        await s.client.checkAgainstChain(d.params, { creating: creating.has(d.params.name) });
+      } catch (error) {
+        if ((error as AvsctlError).code !== "INVALID_ARGUMENT") throw error;
+        throw invalidArgument(`taskDefinitions[${i}] (${d.params.name})`, (error as Error).message);
+      }
+    }
     const actionable = plan.filter((p) => p.action !== "drift");
     if (flags.dryRun || actionable.length === 0) {
       return {
