@@ -19,6 +19,7 @@ import {
 } from "../../task-def/task-defs.js";
 import type { CommandContext } from "../context.js";
 import { humanUint, table } from "../format.js";
+import { valueOrPrompt } from "../interactive.js";
 import type { CommandResult } from "../runner.js";
 import { signerSpec } from "./signer-flags.js";
 
@@ -132,9 +133,14 @@ export async function taskDefCreate(
   flags: TargetFlags & Record<string, unknown>,
 ): Promise<CommandResult> {
   let parsed!: ReturnType<typeof parseTaskDefinitionInput>;
+  // The one required value: asked for on a terminal, otherwise an error naming --name.
+  const name = await valueOrPrompt(flags.name as string | undefined, "--name", ctx.interactive, async () => {
+    const { input } = await import("@inquirer/prompts");
+    return input({ message: "Task definition name", validate: (v) => v.trim() !== "" || "required" });
+  });
   const s = await open(ctx, flags, () => {
     parsed = parseTaskDefinitionInput({
-      name: flags.name as string | undefined,
+      name,
       blockExpiry: flags.blockExpiry as string | undefined,
       rewardAttesters: flags.rewardAttesters as string | undefined,
       rewardPerformer: flags.rewardPerformer as string | undefined,
@@ -219,7 +225,10 @@ export async function taskDefShow(
       data: { ...def, generation: s.generation.generation },
       human: () =>
         Object.entries(def)
-          .map(([k, v]) => `${k.padEnd(28)} ${Array.isArray(v) ? v.join(",") || "-" : v}`)
+          .map(
+            ([k, v]) =>
+              `${k.padEnd(28)} ${Array.isArray(v) ? v.join(",") || "-" : humanUint(String(v), k === "blockExpiry" ? "block" : "plain")}`,
+          )
           .join("\n"),
     };
   });

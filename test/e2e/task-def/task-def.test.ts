@@ -356,7 +356,7 @@ describe("generation 2: our AttestationCenter", () => {
         () => ["task-def", "create", "--name", "x", "--abi", "gen3", ...signed()],
         "INVALID_ARGUMENT",
       ],
-      ["a missing --name", () => ["task-def", "create", ...signed()], "INVALID_ARGUMENT"],
+      ["a missing --name", () => ["task-def", "create", ...signed()], "MISSING_ARGUMENT"],
       [
         "a non-numeric dispute period",
         () => ["task-def", "create", "--name", "x", "--dispute-period", "ten", ...signed()],
