@@ -76,6 +76,12 @@ export function devnetImageFiles(root = packageRoot()): ContextFile[] {
   return files;
 }
 
+/** `avsctl/devnet:<version>`: the tag of the devnet image of the installed avsctl package. */
+export function devnetImageTag(root = packageRoot()): string {
+  const version = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version as string;
+  return `${DEVNET_IMAGE_REPO}:${version}`;
+}
+
 /** Builds (or finds cached) the one image every devnet component runs: nodes, chains, samples. */
 export async function ensureDevnetImage(
   docker: Docker,
@@ -83,10 +89,8 @@ export async function ensureDevnetImage(
 ): Promise<{ image: string; baseImage: string; cached: boolean; durationMs: number }> {
   const { resolveBaseImage, buildImage } = await import("./runtime/images.js");
   const base = await resolveBaseImage(docker, { image: opts.baseImage, signal: opts.signal });
-  const version = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8"))
-    .version as string;
   const built = await buildImage(docker, {
-    tag: `${DEVNET_IMAGE_REPO}:${version}`,
+    tag: devnetImageTag(),
     files: devnetImageFiles(),
     buildArgs: { BASE_IMAGE: base.image },
     kind: "devnet",

@@ -60,7 +60,8 @@ export interface Launcher {
   reachHost(url: string): Promise<string>;
 }
 
-function anvilArgs(
+/** anvil's arguments for a devnet chain (also written by `devnet export`). */
+export function anvilArgs(
   a: { chainId: number; blockTime: number; accounts: number; mnemonic: string },
   host: string,
   port: number,

@@ -53,7 +53,11 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
   const health = await Promise.all(
     names.map(async (name): Promise<ComponentStatus> => {
       const h: ComponentHealth = await runtime.health(name, { probeTimeoutMs: 2000 });
-      const problems = h.state === "missing" ? ["missing"] : h.problems;
+      // The runtimes name the component in some problems; the status lines name it once.
+      const problems =
+        h.state === "missing"
+          ? ["missing"]
+          : h.problems.map((p) => (p.startsWith(`${name}: `) ? p.slice(name.length + 2) : p));
       return { name, state: h.state, healthy: h.healthy, problems };
     }),
   );

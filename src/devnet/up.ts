@@ -95,6 +95,13 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
       progress("--fresh: removing the existing devnet");
     }
     await devnetDown(opts.projectDir);
+  } else {
+    // No state file, yet an interrupted start (Ctrl-C, a crash) may have left labelled
+    // components behind: an attester the new plan lacks would otherwise run on unnoticed.
+    const { devnetDown } = await import("./manage.js");
+    const left = await devnetDown(opts.projectDir, opts.config);
+    const count = left.containers.length + left.networks.length + left.volumes.length + left.processes.length;
+    if (count > 0) progress(`removed ${count} leftover(s) of an interrupted start`);
   }
 
   const started = Date.now();
@@ -137,7 +144,7 @@ async function bringUp(
     { name: "l1", chainId: plan.l1ChainId },
     ...plan.l2ChainIds.map((chainId, i) => ({ name: `l2-${i + 1}`, chainId })),
   ];
-  const chains = await Promise.all(
+  const chains = await settled(
     chainSpecs.map(async (c) =>
       launcher.launch(
         {
@@ -159,42 +166,14 @@ async function bringUp(
   );
   const [l1, ...l2s] = chains as [Launched, ...Launched[]];
 
-  // 2. contracts
-  progress("deploying AvsGovernance, AttestationCenter, OBLS and InternalTaskHandler");
-  const { deployDevnetContracts, registerOperator } = await import("../chain/deploy.js");
-  const deployment = await deployDevnetContracts({
-    l1: { rpcUrl: l1.hostUrl("rpc") },
-    l2: l2s.map((l) => ({ rpcUrl: l.hostUrl("rpc") })),
-    deployerKey: keys.deployer.privateKey,
-  });
-
-  // 3. operators: the aggregator and performer are active but hold no voting power
-  progress(`registering the aggregator, the performer and ${plan.attesters} attester(s) on L1 and L2`);
-  const register = (key: string, stake: bigint) =>
-    registerOperator({
-      l1: { rpcUrl: l1.hostUrl("rpc"), avsGovernance: deployment.avsGovernance },
-      l2: l2s.map((l, i) => ({
-        rpcUrl: l.hostUrl("rpc"),
-        attestationCenter: deployment.l2[i]!.attestationCenter,
-      })),
-      operatorKey: key,
-      messageHandlerKey: keys.deployer.privateKey,
-      governanceKey: keys.deployer.privateKey,
-      stake,
-    });
-  const aggregatorReg = await register(keys.aggregator.privateKey, 0n);
-  await register(keys.performer.privateKey, 0n);
-  const attesterRegs: Awaited<ReturnType<typeof register>>[] = [];
-  for (const a of keys.attesters) attesterRegs.push(await register(a.privateKey, ATTESTER_STAKE));
-
-  // 4. task definitions: the config's, or one named "default"
-  progress("creating task definitions");
-  const taskDefinitions = await createTaskDefinitions(
-    opts.config,
-    l2s,
-    deployment.l2.map((d) => d.attestationCenter),
+  // 2-4. contracts, operators, task definitions
+  const { deployment, aggregatorReg, attesterRegs, taskDefinitions } = await deployAndRegister({
+    l1RpcUrl: l1.hostUrl("rpc"),
+    l2RpcUrls: l2s.map((l) => l.hostUrl("rpc")),
     keys,
-  );
+    taskDefinitions: opts.config.taskDefinitions,
+    progress,
+  });
 
   // 5. services and nodes, which get the Othentic environment names (PROTOCOL.md section 6)
   const chainEnv = (view: "internal" | "host") => {
@@ -216,18 +195,57 @@ async function bringUp(
     progress(`warning: ${message}`);
   };
 
-  progress("starting the validation service, the aggregator and the attesters");
-  const validation = plan.services.validation
-    ? await launchService(
-        "validation",
-        plan.services.validation,
-        plan,
-        launcher,
-        { internal: {}, host: {} },
-        warn,
-        signal,
-      )
-    : undefined;
+  // The validation service and the aggregator need nothing of each other, and the execution
+  // service needs only the aggregator: they start side by side with the attesters.
+  progress("starting the validation service, the aggregator, the attesters and the execution service");
+  const journal =
+    launcher.kind === "process"
+      ? path.join(plan.projectDir, ".avsctl", "aggregator.db")
+      : "/tmp/aggregator.db";
+  const aggPorts = await launcher.allocate({ rpc: PORTS.aggregator, metrics: PORTS.metrics });
+  const [validation, aggregator] = await settled([
+    plan.services.validation
+      ? launchService(
+          "validation",
+          plan.services.validation,
+          plan,
+          launcher,
+          { internal: {}, host: {} },
+          warn,
+          signal,
+        )
+      : Promise.resolve(undefined),
+    launcher.launch(
+      {
+        name: "aggregator",
+        what: {
+          avsctl: [
+            "node",
+            "aggregator",
+            "--json-rpc",
+            "--json-rpc.port",
+            String(aggPorts.rpc),
+            "--metrics",
+            "--metrics.port",
+            String(aggPorts.metrics),
+            "--host",
+            launcher.bindHost,
+            "--journal",
+            journal,
+            "--relayer",
+          ],
+        },
+        env: {
+          ...l2Env,
+          PRIVATE_KEY: keys.aggregator.privateKey,
+          AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
+        },
+        ports: aggPorts,
+        wait: (p) => rpcWait(p.rpc!),
+      },
+      signal,
+    ),
+  ] as const);
   const validationForNodes = validation
     ? validation.internal
     : await launcher.reachHost(`http://127.0.0.1:${PORTS.validation}`);
@@ -236,98 +254,65 @@ async function bringUp(
       `--no-services: attesters call a validation service at http://127.0.0.1:${PORTS.validation} on this machine`,
     );
 
-  const journal =
-    launcher.kind === "process"
-      ? path.join(plan.projectDir, ".avsctl", "aggregator.db")
-      : "/tmp/aggregator.db";
-  const aggPorts = await launcher.allocate({ rpc: PORTS.aggregator, metrics: PORTS.metrics });
-  const aggregator = await launcher.launch(
-    {
-      name: "aggregator",
-      what: {
-        avsctl: [
-          "node",
-          "aggregator",
-          "--json-rpc",
-          "--json-rpc.port",
-          String(aggPorts.rpc),
-          "--metrics",
-          "--metrics.port",
-          String(aggPorts.metrics),
-          "--host",
-          launcher.bindHost,
-          "--journal",
-          journal,
-          "--relayer",
-        ],
-      },
-      env: {
-        ...l2Env,
-        PRIVATE_KEY: keys.aggregator.privateKey,
-        AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
-      },
-      ports: aggPorts,
-      wait: (p) => rpcWait(p.rpc!),
-    },
-    signal,
-  );
-
-  const attesters = await Promise.all(
-    keys.attesters.map(async (a, i) => {
-      const ports = await launcher.allocate({ metrics: PORTS.metrics });
-      return launcher.launch(
-        {
-          name: `attester-${i + 1}`,
-          what: {
-            avsctl: [
-              "node",
-              "attester",
-              "--avs-webapi",
-              validationForNodes,
-              "--metrics",
-              "--metrics.port",
-              String(ports.metrics),
-              "--host",
-              launcher.bindHost,
-            ],
-          },
-          env: {
-            ...l2Env,
-            PRIVATE_KEY: a.privateKey,
-            OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
-          },
-          ports,
-          wait: (p) => httpWait(p.metrics!),
-        },
-        signal,
-      );
-    }),
-  );
-
-  let execution: { host: string; internal: string } | undefined;
   const performerEnv = {
     PRIVATE_KEY_PERFORMER: keys.performer.privateKey,
     PERFORMER_ADDRESS: keys.performer.address,
   };
-  if (plan.services.execution) {
-    progress("starting the execution service");
-    execution = await launchService(
-      "execution",
-      plan.services.execution,
-      plan,
-      launcher,
-      {
-        internal: { ...l2Env, ...performerEnv, OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc") },
-        host: {
-          ...chainEnv("host"),
-          ...performerEnv,
-          OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.hostUrl("rpc"),
-        },
-      },
-      warn,
-      signal,
-    );
-  }
+  const [attesters, execution] = await settled([
+    settled(
+      keys.attesters.map(async (a, i) => {
+        const ports = await launcher.allocate({ metrics: PORTS.metrics });
+        return launcher.launch(
+          {
+            name: `attester-${i + 1}`,
+            what: {
+              avsctl: [
+                "node",
+                "attester",
+                "--avs-webapi",
+                validationForNodes,
+                "--metrics",
+                "--metrics.port",
+                String(ports.metrics),
+                "--host",
+                launcher.bindHost,
+              ],
+            },
+            env: {
+              ...l2Env,
+              PRIVATE_KEY: a.privateKey,
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
+            },
+            ports,
+            wait: (p) => httpWait(p.metrics!),
+          },
+          signal,
+        );
+      }),
+    ),
+    plan.services.execution
+      ? launchService(
+          "execution",
+          plan.services.execution,
+          plan,
+          launcher,
+          {
+            internal: {
+              ...l2Env,
+              ...performerEnv,
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
+            },
+            host: {
+              ...chainEnv("host"),
+              ...performerEnv,
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.hostUrl("rpc"),
+            },
+          },
+          warn,
+          signal,
+        )
+      : Promise.resolve(undefined),
+  ] as const);
 
   const operatorId = (reg: { l2: { operatorId: number }[] }) => reg.l2[0]?.operatorId ?? 0;
   return {
@@ -372,6 +357,74 @@ async function bringUp(
   };
 }
 
+export interface DeployAndRegisterOptions {
+  l1RpcUrl: string;
+  l2RpcUrls: string[];
+  keys: DevnetKeys;
+  /** The config's task definitions; none: one named "default". */
+  taskDefinitions: AvsctlConfig["taskDefinitions"];
+  progress?: (step: string) => void;
+}
+
+/**
+ * What turns empty chains into an AVS: our contracts deployed, the aggregator, the performer
+ * and the attesters registered on L1 and mirrored to every L2, and the task definitions
+ * created. `up` runs it from the host; an exported topology runs it as its bootstrap job.
+ * On fresh chains the addresses depend only on the deployer key.
+ */
+export async function deployAndRegister(opts: DeployAndRegisterOptions) {
+  const progress = opts.progress ?? (() => {});
+  const { keys } = opts;
+  progress("deploying AvsGovernance, AttestationCenter, OBLS and InternalTaskHandler");
+  const { deployDevnetContracts, registerOperator } = await import("../chain/deploy.js");
+  const deployment = await deployDevnetContracts({
+    l1: { rpcUrl: opts.l1RpcUrl },
+    l2: opts.l2RpcUrls.map((rpcUrl) => ({ rpcUrl })),
+    deployerKey: keys.deployer.privateKey,
+  });
+
+  // The aggregator and performer are active but hold no voting power.
+  progress(`registering the aggregator, the performer and ${keys.attesters.length} attester(s) on L1 and L2`);
+  const register = (key: string, stake: bigint) =>
+    registerOperator({
+      l1: { rpcUrl: opts.l1RpcUrl, avsGovernance: deployment.avsGovernance },
+      l2: opts.l2RpcUrls.map((rpcUrl, i) => ({
+        rpcUrl,
+        attestationCenter: deployment.l2[i]!.attestationCenter,
+      })),
+      operatorKey: key,
+      messageHandlerKey: keys.deployer.privateKey,
+      governanceKey: keys.deployer.privateKey,
+      stake,
+    });
+  const aggregatorReg = await register(keys.aggregator.privateKey, 0n);
+  await register(keys.performer.privateKey, 0n);
+  const attesterRegs: Awaited<ReturnType<typeof register>>[] = [];
+  for (const a of keys.attesters) attesterRegs.push(await register(a.privateKey, ATTESTER_STAKE));
+
+  progress("creating task definitions");
+  const taskDefinitions = await createTaskDefinitions(
+    opts.taskDefinitions,
+    opts.l2RpcUrls,
+    deployment.l2.map((d) => d.attestationCenter),
+    keys,
+  );
+  return { deployment, aggregatorReg, attesterRegs, taskDefinitions };
+}
+
+/**
+ * Like Promise.all, but waits for every start to finish before rethrowing the first failure,
+ * so the cleanup that follows a failed start never races a component still starting.
+ */
+async function settled<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 function kindOf(name: string): "chain" | "aggregator" | "attester" | "service" | "relayer" {
   if (name === "l1" || name.startsWith("l2-")) return "chain";
   if (name === "aggregator") return "aggregator";
@@ -380,8 +433,8 @@ function kindOf(name: string): "chain" | "aggregator" | "attester" | "service" |
 }
 
 async function createTaskDefinitions(
-  config: AvsctlConfig,
-  l2s: Launched[],
+  configured: AvsctlConfig["taskDefinitions"],
+  l2RpcUrls: string[],
   attestationCenters: string[],
   keys: DevnetKeys,
 ): Promise<Array<{ taskDefinitionId: number; name: string }>> {
@@ -390,17 +443,16 @@ async function createTaskDefinitions(
   const { TaskDefClient, createTaskDefinition, parseTaskDefinitionInput, configToInput } = await import(
     "../task-def/task-defs.js"
   );
-  const wanted =
-    config.taskDefinitions.length > 0 ? config.taskDefinitions.map(configToInput) : [{ name: "default" }];
+  const wanted = configured.length > 0 ? configured.map(configToInput) : [{ name: "default" }];
   const parsed = wanted.map((w) => parseTaskDefinitionInput(w));
   let created: Array<{ taskDefinitionId: number; name: string }> = [];
   // The same definitions on every L2, so a task can target any of them with the same id.
-  for (const [i, l2] of l2s.entries()) {
-    const { provider, chainId } = await connectRpc(l2.hostUrl("rpc"));
+  for (const [i, rpcUrl] of l2RpcUrls.entries()) {
+    const { provider, chainId } = await connectRpc(rpcUrl);
     try {
       const client = await TaskDefClient.open(
         {
-          rpcUrl: l2.hostUrl("rpc"),
+          rpcUrl,
           chainId,
           attestationCenter: attestationCenters[i] as `0x${string}`,
           provider,

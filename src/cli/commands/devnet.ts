@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
-import { notBuilt } from "./not-built.js";
 
 const handlers = () => import("../handlers/devnet.js");
 
@@ -48,7 +47,12 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .description("write the devnet topology for Docker Compose or Kubernetes")
     .option("--format <format>", "compose | k8s", "compose")
     .option("-o, --output <file>", "output file (default: stdout)")
-    .action(runner.action(notBuilt("devnet export", 6)));
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetExportCommand(ctx, opts)));
+  devnet
+    .command("bootstrap", { hidden: true })
+    .description("deploy, register and create task definitions on fresh chains (an exported topology's job)")
+    .option("--attesters <n>", "number of attesters", "3")
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetBootstrapCommand(ctx, opts)));
   devnet
     .command("service", { hidden: true })
     .description("run one of avsctl's built-in services (used inside the devnet)")

@@ -142,6 +142,45 @@ export async function devnetRestartCommand(ctx: CommandContext, component: strin
   };
 }
 
+export async function devnetExportCommand(
+  ctx: CommandContext,
+  flags: { format?: string; output?: string },
+): Promise<CommandResult> {
+  const loaded = await project(ctx);
+  const { exportDevnet } = await import("../../devnet/export.js");
+  const result = await exportDevnet({
+    config: loaded.config,
+    projectDir: loaded.root,
+    format: flags.format ?? "compose",
+    output: flags.output,
+    cwd: ctx.cwd,
+  });
+  // Without -o the YAML itself is the output, so `avsctl devnet export > compose.yaml` works.
+  return { data: result, human: () => (result.path ? `wrote ${result.path}` : result.content) };
+}
+
+/** The hidden `devnet bootstrap` an exported topology runs once: deploy, register, task definitions. */
+export async function devnetBootstrapCommand(
+  ctx: CommandContext,
+  flags: { attesters?: string },
+): Promise<CommandResult> {
+  const attesters = Number(flags.attesters ?? "3");
+  if (!Number.isInteger(attesters) || attesters < 1 || attesters > 64)
+    throw invalidArgument("--attesters", "expected an integer from 1 to 64");
+  const { bootstrapDevnet } = await import("../../devnet/export.js");
+  const result = await withProgress(ctx, "devnet bootstrap", (step) =>
+    bootstrapDevnet({ env: ctx.env, attesters, progress: step }),
+  );
+  return {
+    data: result,
+    human: () =>
+      result.alreadyDone
+        ? `contracts already deployed (AvsGovernance ${result.avsGovernance}); nothing to do`
+        : `deployed AvsGovernance ${result.avsGovernance}, AttestationCenter ${result.attestationCenters.join(", ")}; ` +
+          `registered ${attesters} attester(s); task definitions: ${result.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}`,
+  };
+}
+
 /** The hidden `devnet service <name>` that containers and processes run. Blocks until a signal. */
 export async function devnetServiceCommand(
   ctx: CommandContext,

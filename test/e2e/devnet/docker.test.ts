@@ -1,0 +1,6 @@
+import { describeDocker } from "../../helpers/docker.js";
+import { devnetSuite } from "./suite.js";
+
+describeDocker("devnet, Docker runtime (built CLI, real engine)", () => {
+  devnetSuite("docker");
+});
