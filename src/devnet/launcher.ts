@@ -20,6 +20,7 @@ export const PORTS = {
   metrics: 6060,
   validation: 4002,
   execution: 4003,
+  triggers: 4020,
 } as const;
 
 export interface LaunchSpec {

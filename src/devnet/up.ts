@@ -8,6 +8,7 @@ import { type DevnetPlan, planDevnet, type ServicePlan, type UpFlags } from "./p
 import type { ServiceEnv } from "./project-services.js";
 import type { WaitStrategy } from "./runtime/types.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
+import { hasTriggers, type TriggerSetup, triggerDefinitions } from "./trigger-service.js";
 
 const debug = createDebug("avsctl:devnet:up");
 
@@ -190,6 +191,8 @@ async function bringUp(
     };
   };
   const l2Env = chainEnv("internal");
+  // The generated services send their tasks for this definition unless told otherwise.
+  const definitionEnv = { TASK_DEFINITION_ID: String(taskDefinitions[0]?.taskDefinitionId ?? 1) };
   const warn = (message: string) => {
     warnings.push(message);
     progress(`warning: ${message}`);
@@ -210,7 +213,7 @@ async function bringUp(
           plan.services.validation,
           plan,
           launcher,
-          { internal: {}, host: {} },
+          { internal: { ...definitionEnv }, host: { ...definitionEnv } },
           warn,
           signal,
         )
@@ -299,11 +302,13 @@ async function bringUp(
           {
             internal: {
               ...l2Env,
+              ...definitionEnv,
               ...performerEnv,
               OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
             },
             host: {
               ...chainEnv("host"),
+              ...definitionEnv,
               ...performerEnv,
               OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.hostUrl("rpc"),
             },
@@ -313,6 +318,49 @@ async function bringUp(
         )
       : Promise.resolve(undefined),
   ] as const);
+
+  // 6. the trigger runner, when the config has triggers
+  let triggersUrl: string | undefined;
+  if (hasTriggers(opts.config)) {
+    progress("starting the trigger runner");
+    const setup: TriggerSetup = {
+      definitions: triggerDefinitions(opts.config, taskDefinitions),
+      l2: {
+        rpcUrl: l2s[0]!.internalUrl("rpc"),
+        attestationCenter: deployment.l2[0]!.attestationCenter,
+        chainId: plan.l2ChainIds[0]!,
+      },
+      aggregatorUrl: aggregator.internalUrl("rpc"),
+      // avsctl's sample execution service signs as the devnet performer; without a service of the
+      // project's own, the elected operator signs each task itself, which shows the round robin.
+      executionUrl: plan.services.execution?.kind === "sample" ? null : (execution?.internal ?? null),
+      performer: keys.performer.address,
+      attesters: plan.attesters,
+      mnemonic: plan.mnemonic,
+    };
+    const ports = await launcher.allocate({ http: PORTS.triggers });
+    const runner = await launcher.launch(
+      {
+        name: "triggers",
+        what: {
+          avsctl: [
+            "devnet",
+            "service",
+            "triggers",
+            "--port",
+            String(ports.http),
+            "--host",
+            launcher.bindHost,
+          ],
+        },
+        env: { AVSCTL_TRIGGER_SETUP: JSON.stringify(setup) },
+        ports,
+        wait: (p) => httpWait(p.http!),
+      },
+      signal,
+    );
+    triggersUrl = runner.hostUrl("http");
+  }
 
   const operatorId = (reg: { l2: { operatorId: number }[] }) => reg.l2[0]?.operatorId ?? 0;
   return {
@@ -352,6 +400,7 @@ async function bringUp(
         kind: kindOf(c.component),
       })),
       warnings,
+      triggersUrl,
       plan: { attesters: plan.attesters, l2Chains: plan.l2ChainIds.length, blockTime: plan.blockTime },
     },
   };

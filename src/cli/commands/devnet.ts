@@ -56,7 +56,7 @@ export function registerDevnet(program: Command, runner: Runner): void {
   devnet
     .command("service", { hidden: true })
     .description("run one of avsctl's built-in services (used inside the devnet)")
-    .argument("<name>", "sample-validation | sample-execution")
+    .argument("<name>", "sample-validation | sample-execution | price-feed | triggers")
     .option("--port <port>", "port", "0")
     .option("--host <host>", "bind address", "127.0.0.1")
     .action(

@@ -34,7 +34,12 @@ export async function devnetUpCommand(
   const result = await withProgress(ctx, "devnet up", (step) =>
     devnetUp({ config: loaded.config, projectDir: loaded.root, flags, progress: step }),
   );
-  const data = publicState(result.state);
+  // Added keys (CLI.md allows them): why this runtime, and what a script should know.
+  const data = {
+    ...publicState(result.state),
+    runtimeReason: result.runtimeReason,
+    warnings: result.warnings,
+  };
   return {
     data,
     human: () =>
@@ -204,10 +209,17 @@ export async function devnetServiceCommand(
     service = await samples.startSampleExecution({ host, port, aggregatorUrl, performerKey });
   } else if (name === "price-feed") {
     service = await samples.startPriceFeed({ host, port, price: ctx.env.AVSCTL_FEED_PRICE });
+  } else if (name === "triggers") {
+    const { parseTriggerSetup, startDevnetTriggers } = await import("../../devnet/trigger-service.js");
+    const runner = await startDevnetTriggers(parseTriggerSetup(ctx.env.AVSCTL_TRIGGER_SETUP), {
+      statusPort: port,
+      statusHost: host,
+    });
+    service = { url: runner.statusUrl ?? `http://${host}:${port}`, stop: () => runner.stop() };
   } else {
     throw invalidArgument(
       "<name>",
-      `unknown service "${name}" (sample-validation, sample-execution, price-feed)`,
+      `unknown service "${name}" (sample-validation, sample-execution, price-feed, triggers)`,
     );
   }
   ctx.out.stderr(`${name} listening on ${service.url}\n`);

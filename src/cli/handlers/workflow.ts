@@ -1,0 +1,263 @@
+import { connectRpc } from "../../chain/rpc.js";
+import { loadSigner, normalizePrivateKey } from "../../chain/signer.js";
+import { devnetChainIdsOf } from "../../chain/target.js";
+import { parseAddress, parseUint } from "../../chain/units.js";
+import { type LoadedConfig, loadConfig, privateKeyFromEnv } from "../../config/load.js";
+import { type DevnetState, readDevnetState } from "../../devnet/state.js";
+import { EXIT, invalidArgument } from "../../errors.js";
+import {
+  chainUse,
+  type ExecutionRecord,
+  type ExecutionStep,
+  loadWorkflow,
+  readInputsFile,
+  runWorkflow,
+  type ValidationResult,
+  type Workflow,
+  type WorkflowChain,
+  type WorkflowProblem,
+} from "../../workflow/index.js";
+import type { CommandContext } from "../context.js";
+import type { CommandResult } from "../runner.js";
+import { signerSpec } from "./signer-flags.js";
+
+interface ExecuteFlags {
+  input?: string[];
+  inputs?: string;
+  secret?: string[];
+  triggerData?: string;
+  rpcUrl?: string;
+  from?: string;
+  privateKey?: string;
+  keystore?: string;
+  passwordStdin?: boolean;
+  allowDevKeys?: boolean;
+  concurrency?: string;
+  codeTimeout?: string;
+}
+
+function problemLines(errors: WorkflowProblem[]): string {
+  return errors.map((e) => `  ${e.code}  ${e.path || "(root)"}: ${e.message}`).join("\n");
+}
+
+/** `workflow validate <file>`: `{valid, errors}`, exit 2 when invalid. */
+export async function workflowValidate(ctx: CommandContext, file: string): Promise<CommandResult> {
+  const result = await loadWorkflow(file, ctx.cwd);
+  const data = { valid: result.valid, errors: result.errors };
+  return {
+    data,
+    exitCode: result.valid ? EXIT.OK : EXIT.USAGE,
+    human: () =>
+      result.valid
+        ? `${file}: valid (${result.workflow!.nodes.length} node(s), ${result.workflow!.edges.length} edge(s))`
+        : `${file}: ${result.errors.length} problem(s)\n${problemLines(result.errors)}`,
+  };
+}
+
+function assignments(values: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw invalidArgument(flag, `"${v}" is not name=value`);
+    out[v.slice(0, eq).trim()] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+function positiveInt(value: string | undefined, flag: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(parseUint(value, flag, 32));
+  if (n < 1 || n > max) throw invalidArgument(flag, `expected 1 to ${max}, got ${value}`);
+  return n;
+}
+
+/** Secrets for `apContext.configVars`: AVSCTL_SECRET_<NAME> from the environment, then --secret. */
+function configVarsOf(loaded: LoadedConfig, flags: ExecuteFlags): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(loaded.env)) {
+    if (k.startsWith("AVSCTL_SECRET_") && k.length > 14 && v !== undefined) vars[k.slice(14)] = v;
+  }
+  return { ...vars, ...assignments(flags.secret, "--secret") };
+}
+
+function isDevnetUrl(devnet: DevnetState | undefined, rpcUrl: string): boolean {
+  return !!devnet && [devnet.l1.rpcUrl, ...devnet.l2.map((l) => l.rpcUrl)].includes(rpcUrl);
+}
+
+/**
+ * The chain a workflow's contract nodes use: --rpc-url, else the configured network (or
+ * AVSCTL_RPC_URL / L2_RPC), else the running devnet's first L2. Undefined when there is none
+ * (a contract node then fails and says what to pass). In run mode with writes, a signer too.
+ */
+async function openChain(
+  ctx: CommandContext,
+  loaded: LoadedConfig,
+  workflow: Workflow,
+  mode: "simulate" | "run",
+  flags: ExecuteFlags,
+): Promise<{ chain: WorkflowChain | undefined; close: () => void }> {
+  const use = chainUse(workflow);
+  if (!use.reads) return { chain: undefined, close: () => {} };
+  if (flags.rpcUrl !== undefined && !/^https?:\/\/.+/.test(flags.rpcUrl)) {
+    throw invalidArgument("--rpc-url", `"${flags.rpcUrl}" is not an http(s) URL`);
+  }
+  const devnet = readDevnetState(loaded.root);
+  const rpcUrl = flags.rpcUrl ?? loaded.config.network.rpcUrl ?? devnet?.l2[0]?.rpcUrl;
+  if (!rpcUrl) return { chain: undefined, close: () => {} };
+  const onDevnet = isDevnetUrl(devnet, rpcUrl);
+  const from = flags.from === undefined ? undefined : parseAddress(flags.from, "--from");
+  const { provider, chainId } = await connectRpc(rpcUrl);
+  const close = () => provider.destroy();
+  try {
+    const chain: WorkflowChain = { provider, ...(from ? { from } : {}) };
+    if (mode === "run" && use.writes) {
+      const spec = signerSpec(ctx, loaded, flags, onDevnet ? devnet?.deployer.privateKey : undefined);
+      chain.signer = await loadSigner(spec, provider, {
+        chainId,
+        devnetChainIds: devnetChainIdsOf(loaded.config, devnet),
+        allowDevKeys: flags.allowDevKeys === true,
+      });
+    } else if (!from && use.writes) {
+      // simulated writes come from the account `run` would send with, when we know it
+      const key =
+        flags.privateKey ??
+        privateKeyFromEnv(loaded.env)?.value ??
+        (onDevnet ? devnet?.deployer.privateKey : undefined);
+      if (key) {
+        const { Wallet } = await import("ethers");
+        chain.from = new Wallet(normalizePrivateKey(key, "--private-key")).address;
+      }
+    }
+    return { chain, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+interface Prepared {
+  result: ValidationResult;
+  loaded: LoadedConfig;
+  flags: ExecuteFlags;
+}
+
+async function prepare(ctx: CommandContext, file: string, flags: ExecuteFlags): Promise<Prepared> {
+  const inputs = flags.inputs === undefined ? undefined : readInputsFile(flags.inputs, ctx.cwd);
+  const result = await loadWorkflow(file, ctx.cwd, { inputs, assignments: flags.input ?? [] });
+  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  return { result, loaded, flags };
+}
+
+function parseTriggerData(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidArgument("--trigger-data", "expected JSON");
+  }
+}
+
+async function execute(ctx: CommandContext, file: string, flags: ExecuteFlags, mode: "simulate" | "run") {
+  const triggerData = parseTriggerData(flags.triggerData);
+  const concurrency = positiveInt(flags.concurrency, "--concurrency", 64);
+  const codeTimeoutMs = positiveInt(flags.codeTimeout, "--code-timeout", 60_000);
+  const { result, loaded } = await prepare(ctx, file, flags);
+  if (!result.valid) {
+    return { invalid: result.errors, record: undefined };
+  }
+  const workflow = result.workflow!;
+  const configVars = configVarsOf(loaded, flags);
+  const { chain, close } = await openChain(ctx, loaded, workflow, mode, flags);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  try {
+    ctx.progress(
+      `${mode === "run" ? "running" : "simulating"} ${workflow.name} (${workflow.nodes.length} node(s))`,
+    );
+    const record = await runWorkflow(workflow, {
+      mode,
+      configVars,
+      ...(triggerData === undefined ? {} : { triggerData }),
+      ...(chain ? { chain } : {}),
+      limits: {
+        ...(concurrency === undefined ? {} : { concurrency }),
+        ...(codeTimeoutMs === undefined ? {} : { codeTimeoutMs }),
+      },
+      signal: controller.signal,
+    });
+    return { invalid: undefined, record };
+  } finally {
+    process.off("SIGINT", stop);
+    close();
+  }
+}
+
+function humanSteps(steps: ExecutionStep[]): string {
+  return steps
+    .map((s) => {
+      const mark = s.success ? "ok  " : "FAIL";
+      const head = `${mark} ${s.name} (${s.type}) ${s.endAt - s.startAt} ms`;
+      const body = s.success
+        ? `\n     -> ${truncate(JSON.stringify(s.output) ?? "null", 300)}`
+        : `\n     ${s.error}`;
+      return head + body;
+    })
+    .join("\n");
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+function invalidData(errors: WorkflowProblem[]) {
+  return {
+    status: "error" as const,
+    error: `the workflow is invalid: ${errors.map((e) => `${e.code} at ${e.path || "(root)"}`).join(", ")}`,
+    steps: [],
+    errors,
+  };
+}
+
+function recordResult(data: object, record: ExecutionRecord): CommandResult {
+  return {
+    data,
+    exitCode: record.status === "success" ? EXIT.OK : EXIT.FAILED,
+    human: () =>
+      `${humanSteps(record.steps)}\n${record.status.toUpperCase()}${record.error ? `: ${record.error}` : ""}`,
+  };
+}
+
+/** `workflow simulate <file>`: `{status, error, steps}`, nothing sent or saved; exit 0 or 1. */
+export async function workflowSimulate(
+  ctx: CommandContext,
+  file: string,
+  flags: ExecuteFlags,
+): Promise<CommandResult> {
+  const { invalid, record } = await execute(ctx, file, flags, "simulate");
+  if (invalid) {
+    return {
+      data: invalidData(invalid),
+      exitCode: EXIT.FAILED,
+      human: () => `invalid workflow\n${problemLines(invalid)}`,
+    };
+  }
+  return recordResult({ status: record!.status, error: record!.error, steps: record!.steps }, record!);
+}
+
+/** `workflow run <file>`: like simulate, but writes are sent; prints the execution record. */
+export async function workflowRun(
+  ctx: CommandContext,
+  file: string,
+  flags: ExecuteFlags,
+): Promise<CommandResult> {
+  const { invalid, record } = await execute(ctx, file, flags, "run");
+  if (invalid) {
+    return {
+      data: invalidData(invalid),
+      exitCode: EXIT.FAILED,
+      human: () => `invalid workflow\n${problemLines(invalid)}`,
+    };
+  }
+  return recordResult(record!, record!);
+}
