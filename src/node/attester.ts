@@ -1,0 +1,283 @@
+/**
+ * The attester node: keeps an authenticated link to the aggregator, asks its validation
+ * service about every task (internal tasks are recomputed from the chains instead), and answers
+ * with a BLS vote over the vote hash of PROTOCOL.md section 3 (approve or reject). When the
+ * validation service is down, slow or answers garbage the attester abstains and says why; it
+ * never approves by default.
+ */
+
+import { type BlsSecretKey, blsSecretFromSeed, initBls, signVote } from "../crypto/bls.js";
+import { AvsctlError } from "../errors.js";
+import { fastVoteHash } from "./abi-fast.js";
+import { ChainView } from "./chain-view.js";
+import type { ListeningServer } from "./http.js";
+import { checkInternalTask } from "./internal-tasks.js";
+import { createLogger } from "./log.js";
+import { NodeMetrics, startMetricsServer } from "./metrics.js";
+import {
+  type AttesterOptions,
+  DEFAULT_METRICS_PORT,
+  INTERNAL_TASK_IDS,
+  type L2Target,
+  resolveWebapiUrl,
+} from "./options.js";
+import { RpcClient } from "./rpc-client.js";
+import { AggregatorLink, type DownMessage, type TaskMessage, type VoteMessage } from "./transport.js";
+import { BoundedMap, loadOperatorWallet, Semaphore, word } from "./util.js";
+import { postCustomMessage, type ValidationOutcome, validateTask } from "./validation-client.js";
+
+export interface AttesterHandle {
+  readonly address: string;
+  readonly metricsUrl: string | undefined;
+  /** Whether the link to the aggregator is up. */
+  connected(): boolean;
+  /** Resolves once connected (false when `timeoutMs` passes first). */
+  waitConnected(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const DEFAULT_VALIDATION_TIMEOUT_MS = 10_000;
+const DEFAULT_VALIDATION_CONCURRENCY = 64;
+const MAX_QUEUED = 20_000;
+const DEFAULT_CHAIN_REFRESH_MS = 10_000;
+
+/** Starts an attester; resolves once its chain reads work (the link connects in the background). */
+export async function startAttester(opts: AttesterOptions): Promise<AttesterHandle> {
+  if (!opts.aggregatorUrl) {
+    throw new AvsctlError("MISSING_ARGUMENT", "the attester needs the aggregator's URL", {
+      hint: "set OTHENTIC_CLIENT_RPC_ADDRESS (or pass the aggregator URL)",
+    });
+  }
+  if (!opts.avsWebapi) {
+    throw new AvsctlError("MISSING_ARGUMENT", "the attester needs its validation service", {
+      hint: "pass --avs-webapi <url>",
+    });
+  }
+  if (opts.l2.length === 0) {
+    throw new AvsctlError("MISSING_ARGUMENT", "the attester needs the L2 and its AttestationCenter", {
+      hint: "set L2_RPC and ATTESTATION_CENTER_ADDRESS",
+    });
+  }
+  const webapi = resolveWebapiUrl(opts.avsWebapi, opts.avsWebapiPort);
+  const aggregatorUrl = opts.aggregatorUrl.replace(/\/+$/, "");
+  const { wallet, privateKey } = await loadOperatorWallet(opts, "attester");
+  const log = createLogger(opts.log, { role: "attester", address: wallet.address });
+  const metrics = new NodeMetrics();
+  const abort = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+  await initBls();
+  const blsSecret: BlsSecretKey = blsSecretFromSeed(privateKey);
+
+  const { fetchChainId } = await import("../chain/rpc.js");
+  const targets: L2Target[] = await Promise.all(
+    opts.l2.map(async (t) => ({ ...t, chainId: t.chainId || (await fetchChainId(t.rpcUrl)) })),
+  );
+  const views = new Map<number, ChainView>();
+  for (const t of targets) {
+    const view = new ChainView(t, new RpcClient(t.rpcUrl, { signal }), log, DEFAULT_CHAIN_REFRESH_MS);
+    try {
+      await view.start();
+    } catch (error) {
+      for (const v of views.values()) v.stop();
+      throw error;
+    }
+    views.set(t.chainId, view);
+    if (!view.operatorByAddress(wallet.address)) {
+      log.warn("this attester is not an active operator yet; the aggregator will refuse it until it is", {
+        chainId: t.chainId,
+      });
+    }
+  }
+  const l1Rpc = opts.l1 ? new RpcClient(opts.l1.rpcUrl, { signal }) : undefined;
+
+  const isAggregator = async (address: string): Promise<boolean> => {
+    if (opts.aggregatorAddress) return address.toLowerCase() === opts.aggregatorAddress.toLowerCase();
+    for (const view of views.values()) if (view.operatorByAddress(address)) return true;
+    for (const view of views.values()) await view.refreshIfStale().catch(() => undefined);
+    return [...views.values()].some((v) => v.operatorByAddress(address));
+  };
+
+  // Answers already given, so a task replayed after an aggregator restart gets the same vote
+  // without asking the validation service again. Abstentions are not kept: a retry may succeed.
+  const answered = new BoundedMap<string, VoteMessage>(50_000);
+  const inProgress = new Set<string>();
+  const semaphore = new Semaphore(opts.validationConcurrency ?? DEFAULT_VALIDATION_CONCURRENCY);
+  const timeoutMs = opts.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
+
+  let outbox: VoteMessage[] = [];
+  const flush = (): void => {
+    const votes = outbox;
+    outbox = [];
+    if (votes.length > 0) void link.postVotes(votes);
+  };
+  const queueVote = (vote: VoteMessage): void => {
+    if (outbox.length === 0) setImmediate(flush);
+    outbox.push(vote);
+  };
+
+  async function decide(task: TaskMessage): Promise<ValidationOutcome> {
+    if (task.taskDefinitionId >= 10001) {
+      const view = views.get(task.chainId)!;
+      if (task.taskDefinitionId !== INTERNAL_TASK_IDS.VOTING_POWER_SYNC) {
+        return { verdict: "abstain", reason: `internal task ${task.taskDefinitionId} is not supported` };
+      }
+      return checkInternalTask({ task, view, l1: opts.l1, l1Rpc });
+    }
+    return validateTask(
+      webapi,
+      {
+        proofOfTask: task.proofOfTask,
+        data: task.data,
+        taskDefinitionId: task.taskDefinitionId,
+        performer: task.performer,
+      },
+      { timeoutMs, signal },
+    );
+  }
+
+  async function handleTask(task: TaskMessage): Promise<void> {
+    const key = `${task.chainId}:${String(task.taskHash).toLowerCase()}`;
+    const previous = answered.get(key);
+    if (previous) {
+      queueVote(previous);
+      return;
+    }
+    if (inProgress.has(key)) return;
+    const view = views.get(task.chainId);
+    if (!view || view.attestationCenter.toLowerCase() !== String(task.attestationCenter).toLowerCase()) {
+      log.warn("task for a chain or AttestationCenter this attester does not serve; abstaining", {
+        taskHash: task.taskHash,
+        chainId: task.chainId,
+      });
+      queueVote({
+        chainId: task.chainId,
+        taskHash: task.taskHash,
+        abstain: "chain or AttestationCenter not served by this attester",
+      });
+      return;
+    }
+    if (Date.now() > task.deadline) return;
+    if (semaphore.waiting > MAX_QUEUED) {
+      metrics.validations.inc({ outcome: "overloaded" });
+      queueVote({ chainId: task.chainId, taskHash: task.taskHash, abstain: "attester overloaded" });
+      return;
+    }
+    inProgress.add(key);
+    try {
+      const outcome = await semaphore.run(() => decide(task));
+      if (signal.aborted) return;
+      metrics.validations.inc({ outcome: outcome.verdict });
+      if (outcome.verdict === "abstain") {
+        log.warn("abstaining", { taskHash: task.taskHash, reason: outcome.reason });
+        queueVote({ chainId: task.chainId, taskHash: task.taskHash, abstain: outcome.reason });
+        return;
+      }
+      const isApproved = outcome.verdict === "approve";
+      const vh = fastVoteHash(task, view.attestationCenter, task.chainId, isApproved);
+      const sig = signVote(blsSecret, vh);
+      const vote: VoteMessage = {
+        chainId: task.chainId,
+        taskHash: task.taskHash,
+        isApproved,
+        signature: [word(sig[0]), word(sig[1])],
+      };
+      answered.set(key, vote);
+      log.info(isApproved ? "voted approve" : "voted reject", {
+        taskHash: task.taskHash,
+        chainId: task.chainId,
+      });
+      queueVote(vote);
+    } catch (error) {
+      log.error("could not vote", { taskHash: task.taskHash, error: (error as Error).message });
+    } finally {
+      inProgress.delete(key);
+    }
+  }
+
+  function onMessage(message: DownMessage): void {
+    if (message.type === "tasks" && Array.isArray(message.tasks)) {
+      for (const task of message.tasks) {
+        if (!task || typeof task.taskHash !== "string" || typeof task.proofOfTask !== "string") continue;
+        void handleTask(task);
+      }
+    } else if (message.type === "custom" && typeof message.data === "string") {
+      void postCustomMessage(webapi, message.data, { timeoutMs, signal }).then((r) => {
+        if (!r.ok) log.warn("custom message not delivered to the validation service", { detail: r.detail });
+      });
+    }
+  }
+
+  const connectedWaiters = new Set<() => void>();
+  const link = new AggregatorLink({
+    url: aggregatorUrl,
+    wallet,
+    log,
+    signal,
+    isAggregator,
+    onMessage,
+    onConnected: () => {
+      for (const w of connectedWaiters) w();
+      connectedWaiters.clear();
+    },
+  });
+
+  let metricsServer: ListeningServer | undefined;
+  const health = (): Record<string, unknown> => ({
+    status: link.connected ? "ok" : "connecting",
+    role: "attester",
+    address: wallet.address,
+    aggregator: link.aggregatorAddress ?? null,
+    lastError: link.lastError ?? null,
+  });
+  if (opts.metrics) {
+    try {
+      metricsServer = await startMetricsServer(
+        opts.host ?? "127.0.0.1",
+        opts.metricsPort ?? DEFAULT_METRICS_PORT,
+        metrics,
+        health,
+      );
+    } catch (error) {
+      abort.abort();
+      await link.closed();
+      throw error;
+    }
+  }
+  log.info("attester started", { aggregator: aggregatorUrl, validationService: webapi });
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      abort.abort();
+      await link.closed();
+      await metricsServer?.close();
+      for (const v of views.values()) v.stop();
+      log.info("attester stopped");
+    })();
+    return stopped;
+  };
+  opts.signal?.addEventListener("abort", () => void stop(), { once: true });
+
+  return {
+    address: wallet.address,
+    metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
+    connected: () => link.connected,
+    waitConnected: (ms) =>
+      link.connected
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            const timer = setTimeout(() => {
+              connectedWaiters.delete(done);
+              resolve(link.connected);
+            }, ms);
+            connectedWaiters.add(done);
+          }),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

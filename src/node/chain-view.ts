@@ -1,0 +1,275 @@
+/**
+ * What a node knows about one L2: active operators (id, voting power, BLS key), total voting
+ * power, task definitions and the block height, read from the AttestationCenter and OBLS and
+ * cached. Everything is refreshed periodically and on demand when a request names something
+ * unknown (rate-limited), so a sendTask never waits on more than one round of reads.
+ */
+
+import { Interface } from "ethers";
+import { decodeRevertData } from "../chain/rpc.js";
+import type { G2 } from "../crypto/bls.js";
+import type { Logger } from "./log.js";
+import type { L2Target } from "./options.js";
+import { RpcCallError, type RpcClient, revertDataOf } from "./rpc-client.js";
+import { requiredPower } from "./votes.js";
+
+export interface OperatorInfo {
+  address: string;
+  operatorId: bigint;
+  votingPower: bigint;
+  blsKey: G2;
+}
+
+export interface TaskDefinitionInfo {
+  id: number;
+  minimumVotingPower: bigint;
+  restrictedAttesterIds: bigint[];
+  maximumNumberOfAttesters: number;
+  /** The total the contract compares signers against (per-definition when it has restrictions). */
+  totalVotingPower: bigint;
+  fetchedAt: number;
+}
+
+/** The AttestationCenter and OBLS reads a node needs (names of PROTOCOL.md / contracts/interfaces). */
+export const NODE_VIEW_ABI = [
+  "function getActiveOperatorsDetails() view returns ((address operator, uint256 operatorId, uint256 votingPower, uint256 feeToClaim)[])",
+  "function obls() view returns (address)",
+  "function getTaskDefinitionMinimumVotingPower(uint16) view returns (uint256)",
+  "function getTaskDefinitionRestrictedAttesters(uint16) view returns (uint256[])",
+  "function getTaskDefinitionMaximumNumberOfAttesters(uint16) view returns (uint256)",
+  "function verifyOperatorValidForTaskDefinition(address, uint16) view",
+  "function isSignedTask(bytes32) view returns (bool)",
+  "function totalVotingPower() view returns (uint256)",
+  "function totalVotingPowerPerTaskDefinition(uint256) view returns (uint256)",
+  "function getOperatorBlsKey(uint256) view returns (uint256[4])",
+] as const;
+
+const iface = new Interface(NODE_VIEW_ABI as unknown as string[]);
+
+const MIN_ON_DEMAND_REFRESH_MS = 500;
+const DEFINITION_TTL_MS = 5_000;
+const OPERATOR_CHECK_TTL_MS = 2_000;
+
+export class ChainView {
+  private byAddress = new Map<string, OperatorInfo>();
+  private byId = new Map<bigint, OperatorInfo>();
+  private readonly blsKeys = new Map<bigint, G2>();
+  private readonly definitions = new Map<number, TaskDefinitionInfo>();
+  private readonly operatorChecks = new Map<string, number>();
+  total = 0n;
+  /** Bumped whenever a known operator's BLS key changed on-chain (aggregate keys must be redone). */
+  keysVersion = 0;
+  blockNumber = 0n;
+  obls = "";
+  private refreshedAt = 0;
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly target: L2Target,
+    readonly rpc: RpcClient,
+    private readonly log: Logger,
+    private readonly refreshMs: number,
+  ) {}
+
+  get chainId(): number {
+    return this.target.chainId;
+  }
+
+  get attestationCenter(): string {
+    return this.target.attestationCenter;
+  }
+
+  /** First full read, then periodic refreshes. */
+  async start(): Promise<void> {
+    this.obls = iface.decodeFunctionResult(
+      "obls",
+      await this.ethCall(this.target.attestationCenter, "obls", []),
+    )[0] as string;
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch((error: Error) =>
+        this.log.warn("chain refresh failed", { chainId: this.chainId, error: error.message }),
+      );
+    }, this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async ethCall(to: string, fn: string, args: unknown[]): Promise<string> {
+    return this.rpc.call<string>("eth_call", [{ to, data: iface.encodeFunctionData(fn, args) }, "latest"]);
+  }
+
+  /** Re-reads operators, totals and the block height; concurrent callers share one read. */
+  refresh(): Promise<void> {
+    this.inFlight ??= this.doRefresh().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** A refresh when the last one is older than a short floor (for cache misses). */
+  async refreshIfStale(): Promise<void> {
+    if (Date.now() - this.refreshedAt >= MIN_ON_DEMAND_REFRESH_MS) await this.refresh();
+    else if (this.inFlight) await this.inFlight;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const ac = this.target.attestationCenter;
+    const calls: Array<[string, unknown[]]> = [
+      ["eth_call", [{ to: ac, data: iface.encodeFunctionData("getActiveOperatorsDetails", []) }, "latest"]],
+      ["eth_call", [{ to: this.obls, data: iface.encodeFunctionData("totalVotingPower", []) }, "latest"]],
+      ["eth_blockNumber", []],
+    ];
+    const [ops, total, block] = await this.rpc.batch(calls);
+    for (const a of [ops, total, block]) if (a?.error) throw a.error;
+    const details = iface.decodeFunctionResult(
+      "getActiveOperatorsDetails",
+      ops!.result as string,
+    )[0] as Array<{
+      operator: string;
+      operatorId: bigint;
+      votingPower: bigint;
+    }>;
+    // Every key is read again (one batched request): an operator may rotate its key on-chain
+    // (updateBlsKey), and a stale key would make its votes look forged.
+    const ids = details.map((d) => d.operatorId);
+    const keys = await this.rpc.batch(
+      ids.map((id) => [
+        "eth_call",
+        [{ to: this.obls, data: iface.encodeFunctionData("getOperatorBlsKey", [id]) }, "latest"],
+      ]),
+    );
+    keys.forEach((k, i) => {
+      if (k.error) throw k.error;
+      const key = iface.decodeFunctionResult("getOperatorBlsKey", k.result as string)[0] as bigint[];
+      const id = ids[i]!;
+      const next: G2 = [key[0]!, key[1]!, key[2]!, key[3]!];
+      const old = this.blsKeys.get(id);
+      if (old?.some((c, j) => c !== next[j])) this.keysVersion++;
+      this.blsKeys.set(id, next);
+    });
+    const byAddress = new Map<string, OperatorInfo>();
+    const byId = new Map<bigint, OperatorInfo>();
+    for (const d of details) {
+      const info: OperatorInfo = {
+        address: d.operator,
+        operatorId: d.operatorId,
+        votingPower: d.votingPower,
+        blsKey: this.blsKeys.get(d.operatorId)!,
+      };
+      byAddress.set(d.operator.toLowerCase(), info);
+      byId.set(d.operatorId, info);
+    }
+    this.byAddress = byAddress;
+    this.byId = byId;
+    this.total = iface.decodeFunctionResult("totalVotingPower", total!.result as string)[0] as bigint;
+    this.blockNumber = BigInt(block!.result as string);
+    this.refreshedAt = Date.now();
+  }
+
+  operators(): OperatorInfo[] {
+    return [...this.byId.values()];
+  }
+
+  operatorByAddress(address: string): OperatorInfo | undefined {
+    return this.byAddress.get(address.toLowerCase());
+  }
+
+  operatorById(id: bigint): OperatorInfo | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * Othentic's `verifyOperatorValidForTaskDefinition(operator, id)`: undefined when the operator
+   * is active and may take part in the definition (it exists, has not expired, the operator is
+   * in its restricted set and holds its minimum voting power), else the custom error's name and
+   * arguments. Successes are cached for two seconds.
+   */
+  async checkOperatorForDefinition(
+    address: string,
+    id: number,
+  ): Promise<{ name: string; args: Record<string, string> } | undefined> {
+    const key = `${address.toLowerCase()}:${id}`;
+    const at = this.operatorChecks.get(key);
+    if (at !== undefined && Date.now() - at < OPERATOR_CHECK_TTL_MS) return undefined;
+    try {
+      await this.ethCall(this.target.attestationCenter, "verifyOperatorValidForTaskDefinition", [
+        address,
+        id,
+      ]);
+    } catch (error) {
+      const data = revertDataOf(error);
+      if (data === undefined) throw error;
+      return (await decodeRevertData(data)) ?? { name: "UnknownRevert", args: { data } };
+    }
+    if (this.operatorChecks.size > 10_000) this.operatorChecks.clear();
+    this.operatorChecks.set(key, Date.now());
+    return undefined;
+  }
+
+  /** Whether a task hash was already submitted on this chain (AttestationCenter.isSignedTask). */
+  async isSignedTask(taskHash: string): Promise<boolean> {
+    const out = await this.ethCall(this.target.attestationCenter, "isSignedTask", [taskHash]);
+    return iface.decodeFunctionResult("isSignedTask", out)[0] as boolean;
+  }
+
+  /**
+   * The consensus parameters of a task definition, cached for a few seconds. They read as
+   * zeros for a definition that does not exist: existence is checkOperatorForDefinition's job.
+   */
+  async definition(id: number): Promise<TaskDefinitionInfo> {
+    const cached = this.definitions.get(id);
+    if (cached && Date.now() - cached.fetchedAt < DEFINITION_TTL_MS) return cached;
+    const ac = this.target.attestationCenter;
+    const call = (fn: string, args: unknown[], to = ac): [string, unknown[]] => [
+      "eth_call",
+      [{ to, data: iface.encodeFunctionData(fn, args) }, "latest"],
+    ];
+    const answers = await this.rpc.batch([
+      call("getTaskDefinitionMinimumVotingPower", [id]),
+      call("getTaskDefinitionRestrictedAttesters", [id]),
+      call("getTaskDefinitionMaximumNumberOfAttesters", [id]),
+      call("totalVotingPowerPerTaskDefinition", [id], this.obls),
+    ]);
+    const [min, restricted, max, perDef] = answers;
+    const decode = (fn: string, a: (typeof answers)[number] | undefined): unknown => {
+      if (!a) throw new RpcCallError(fn, -32603, "missing answer");
+      if (a.error) throw a.error;
+      return iface.decodeFunctionResult(fn, a.result as string)[0];
+    };
+    const info: TaskDefinitionInfo = {
+      id,
+      minimumVotingPower: decode("getTaskDefinitionMinimumVotingPower", min) as bigint,
+      restrictedAttesterIds: [...(decode("getTaskDefinitionRestrictedAttesters", restricted) as bigint[])],
+      maximumNumberOfAttesters: Number(decode("getTaskDefinitionMaximumNumberOfAttesters", max) as bigint),
+      totalVotingPower: decode("totalVotingPowerPerTaskDefinition", perDef) as bigint,
+      fetchedAt: Date.now(),
+    };
+    this.definitions.set(id, info);
+    return info;
+  }
+
+  /**
+   * Who may sign for a definition and how much power each verdict needs: the per-definition
+   * total when the definition restricts attesters or sets a minimum, else OBLS' total.
+   */
+  consensusFor(def: TaskDefinitionInfo): {
+    total: bigint;
+    required: { approve: bigint; reject: bigint };
+    eligible(op: OperatorInfo): boolean;
+  } {
+    const restricted = new Set(def.restrictedAttesterIds);
+    const perDefinition = restricted.size > 0 || def.minimumVotingPower > 0n;
+    const total = perDefinition ? def.totalVotingPower : this.total;
+    return {
+      total,
+      required: requiredPower(total),
+      eligible: (op) =>
+        op.votingPower >= def.minimumVotingPower && (restricted.size === 0 || restricted.has(op.operatorId)),
+    };
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The aggregator's task journal (node:sqlite). A task is written before sendTask is answered,
+ * and a submission (nonce, raw signed transaction, its hash) is written before it is
+ * broadcast, so a restarted aggregator knows every task it promised and every transaction it
+ * may have sent: it resumes the first and reconciles the second with the chain, and each
+ * accepted task ends on-chain exactly once.
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+export type TaskStatus = "pending" | "submitting" | "approved" | "rejected" | "timeout" | "failed";
+
+export interface JournalTask {
+  chainId: number;
+  taskHash: string;
+  proofOfTask: string;
+  data: string;
+  performer: string;
+  taskDefinitionId: number;
+  signatureType: "ecdsa" | "bls";
+  /** ECDSA: 0x-hex; BLS: JSON `["0x..","0x.."]`. */
+  signature: string;
+  internal: boolean;
+  acceptedAt: number;
+  deadline: number;
+  status: TaskStatus;
+  isApproved?: boolean;
+  attesterIds?: string[];
+  txHash?: string;
+  txNonce?: number;
+  rawTx?: string;
+  taskNumber?: number;
+  error?: string;
+  finishedAt?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tasks (
+  chain_id INTEGER NOT NULL,
+  task_hash TEXT NOT NULL,
+  proof_of_task TEXT NOT NULL,
+  data TEXT NOT NULL,
+  performer TEXT NOT NULL,
+  task_definition_id INTEGER NOT NULL,
+  signature_type TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  internal INTEGER NOT NULL DEFAULT 0,
+  accepted_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  is_approved INTEGER,
+  attester_ids TEXT,
+  tx_hash TEXT,
+  tx_nonce INTEGER,
+  raw_tx TEXT,
+  task_number INTEGER,
+  error TEXT,
+  finished_at INTEGER,
+  PRIMARY KEY (chain_id, task_hash)
+);
+CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+type Row = Record<string, unknown>;
+
+function fromRow(r: Row): JournalTask {
+  const opt = <T>(v: unknown, f: (x: any) => T): T | undefined =>
+    v === null || v === undefined ? undefined : f(v);
+  return {
+    chainId: Number(r.chain_id),
+    taskHash: String(r.task_hash),
+    proofOfTask: String(r.proof_of_task),
+    data: String(r.data),
+    performer: String(r.performer),
+    taskDefinitionId: Number(r.task_definition_id),
+    signatureType: String(r.signature_type) as "ecdsa" | "bls",
+    signature: String(r.signature),
+    internal: Number(r.internal) === 1,
+    acceptedAt: Number(r.accepted_at),
+    deadline: Number(r.deadline),
+    status: String(r.status) as TaskStatus,
+    isApproved: opt(r.is_approved, (v) => Number(v) === 1),
+    attesterIds: opt(r.attester_ids, (v) => JSON.parse(String(v)) as string[]),
+    txHash: opt(r.tx_hash, String),
+    txNonce: opt(r.tx_nonce, Number),
+    rawTx: opt(r.raw_tx, String),
+    taskNumber: opt(r.task_number, Number),
+    error: opt(r.error, String),
+    finishedAt: opt(r.finished_at, Number),
+  };
+}
+
+/** The journal; `path` ":memory:" keeps nothing across restarts. */
+export class TaskJournal {
+  private readonly db: DatabaseSync;
+  private readonly insertStmt: StatementSync;
+  private readonly getStmt: StatementSync;
+  private readonly submittingStmt: StatementSync;
+  private readonly finalStmt: StatementSync;
+  private readonly resetStmt: StatementSync;
+  private readonly deadlineStmt: StatementSync;
+  private readonly retryStmt: StatementSync;
+
+  constructor(path: string) {
+    this.db = new DatabaseSync(path);
+    // WAL without fsync per commit: a killed process loses nothing (the OS has the pages);
+    // only a power cut could, and a devnet chain would not survive that either.
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.db.exec(SCHEMA);
+    this.insertStmt = this.db.prepare(
+      `INSERT OR IGNORE INTO tasks (chain_id, task_hash, proof_of_task, data, performer, task_definition_id,
+        signature_type, signature, internal, accepted_at, deadline, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+    );
+    this.getStmt = this.db.prepare("SELECT * FROM tasks WHERE chain_id = ? AND task_hash = ?");
+    this.submittingStmt = this.db.prepare(
+      `UPDATE tasks SET status = 'submitting', is_approved = ?, attester_ids = ?, tx_hash = ?, tx_nonce = ?, raw_tx = ?
+       WHERE chain_id = ? AND task_hash = ?`,
+    );
+    this.finalStmt = this.db.prepare(
+      `UPDATE tasks SET status = ?, task_number = coalesce(?, task_number), error = ?, finished_at = ?,
+        tx_hash = coalesce(?, tx_hash), raw_tx = NULL
+       WHERE chain_id = ? AND task_hash = ?`,
+    );
+    this.resetStmt = this.db.prepare(
+      `UPDATE tasks SET status = 'pending', tx_hash = NULL, tx_nonce = NULL, raw_tx = NULL, deadline = ?
+       WHERE chain_id = ? AND task_hash = ?`,
+    );
+    this.deadlineStmt = this.db.prepare("UPDATE tasks SET deadline = ? WHERE chain_id = ? AND task_hash = ?");
+    this.retryStmt = this.db.prepare(
+      "DELETE FROM tasks WHERE chain_id = ? AND task_hash = ? AND status IN ('timeout', 'failed')",
+    );
+  }
+
+  /**
+   * Records an accepted task; false when it was already known (a resent task). With `replace`,
+   * a timed-out or failed task of the same hash starts over.
+   */
+  insert(task: Omit<JournalTask, "status"> & { replace?: boolean }): boolean {
+    if (task.replace) this.retryStmt.run(task.chainId, task.taskHash);
+    const result = this.insertStmt.run(
+      task.chainId,
+      task.taskHash,
+      task.proofOfTask,
+      task.data,
+      task.performer,
+      task.taskDefinitionId,
+      task.signatureType,
+      task.signature,
+      task.internal ? 1 : 0,
+      task.acceptedAt,
+      task.deadline,
+    );
+    return Number(result.changes) > 0;
+  }
+
+  get(chainId: number, taskHash: string): JournalTask | undefined {
+    const row = this.getStmt.get(chainId, taskHash);
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Records a signed submission before it is broadcast. */
+  markSubmitting(
+    chainId: number,
+    taskHash: string,
+    s: { isApproved: boolean; attesterIds: string[]; txHash: string; nonce: number; rawTx: string },
+  ): void {
+    this.submittingStmt.run(
+      s.isApproved ? 1 : 0,
+      JSON.stringify(s.attesterIds),
+      s.txHash,
+      s.nonce,
+      s.rawTx,
+      chainId,
+      taskHash,
+    );
+  }
+
+  /** Records the end of a task. */
+  markFinal(
+    chainId: number,
+    taskHash: string,
+    status: Exclude<TaskStatus, "pending" | "submitting">,
+    extra: { taskNumber?: number; error?: string; txHash?: string } = {},
+  ): void {
+    this.finalStmt.run(
+      status,
+      extra.taskNumber ?? null,
+      extra.error ?? null,
+      Date.now(),
+      extra.txHash ?? null,
+      chainId,
+      taskHash,
+    );
+  }
+
+  /** Puts a task whose transaction was lost back to vote collection. */
+  resetToPending(chainId: number, taskHash: string, deadline: number): void {
+    this.resetStmt.run(deadline, chainId, taskHash);
+  }
+
+  setDeadline(chainId: number, taskHash: string, deadline: number): void {
+    this.deadlineStmt.run(deadline, chainId, taskHash);
+  }
+
+  /** Tasks in a state, oldest first. */
+  byStatus(status: TaskStatus): JournalTask[] {
+    return this.db
+      .prepare("SELECT * FROM tasks WHERE status = ? ORDER BY accepted_at, rowid")
+      .all(status)
+      .map(fromRow);
+  }
+
+  /** Counts per status (for health output). */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const row of this.db.prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status").all()) {
+      out[String(row.status)] = Number(row.n);
+    }
+    return out;
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row ? String(row.value) : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      )
+      .run(key, value);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}

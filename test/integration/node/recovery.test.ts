@@ -1,0 +1,211 @@
+/**
+ * The aggregator is killed (SIGKILL) in the middle of a burst of tasks and restarted on the
+ * same journal: every task it had answered with a task hash ends on-chain exactly once. And
+ * the two ways a journaled submission can be found after a crash, made deterministic.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { hexlify, toUtf8Bytes, Wallet } from "ethers";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { aggregateSignatures, blsSecretFromSeed, initBls, signVote } from "../../../src/crypto/bls.js";
+import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
+import { taskHash, voteHash } from "../../../src/crypto/task-hash.js";
+import { encodeSubmitTask } from "../../../src/node/abi-fast.js";
+import { TaskJournal } from "../../../src/node/journal.js";
+import { signEip1559 } from "../../../src/node/tx-pipeline.js";
+import {
+  buildNodeEntry,
+  ecdsaSendTaskParams,
+  type NodeProcess,
+  postRaw,
+  spawnNode,
+  startAttesterProcess,
+  startTestNetwork,
+  startValidationService,
+  type TestNetwork,
+  taskEvents,
+  type ValidationService,
+  waitPeers,
+  waitTaskFinal,
+} from "../../helpers/node.js";
+
+let net: TestNetwork;
+let entry: string;
+let services: ValidationService[] = [];
+const nodes: NodeProcess[] = [];
+let dir: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  [entry, net] = await Promise.all([buildNodeEntry(), startTestNetwork()]);
+  services = await Promise.all([0, 1, 2].map(() => startValidationService("approve")));
+  dir = mkdtempSync(path.join(tmpdir(), "avsctl-node-journal-"));
+});
+
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop()));
+  await Promise.all(services.map((s) => s.close()));
+  await net?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it("an aggregator killed during a burst and restarted submits each accepted task exactly once", async () => {
+  const port = await freePort();
+  const options = { jsonRpcPort: port, journalPath: path.join(dir, "journal.sqlite"), taskTimeoutMs: 30_000 };
+  const start = async (): Promise<NodeProcess> => {
+    const node = spawnNode(entry, "aggregator", options, net.env("aggregator"));
+    nodes.push(node);
+    const ready = await node.waitFor(
+      (r) => r.msg === "aggregator ready" || r.msg === "node failed to start",
+      60_000,
+    );
+    expect(ready.msg).toBe("aggregator ready");
+    return node;
+  };
+  const first = await start();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 3; i++) nodes.push(startAttesterProcess(entry, net, i + 1, rpcUrl, services[i]!.url));
+  await waitPeers(rpcUrl, 3);
+
+  const total = 120;
+  const accepted: string[] = [];
+  let killed = false;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const i = next++;
+      const params = ecdsaSendTaskParams(net.performer.privateKey, {
+        proofOfTask: `burst-${i}-${Date.now()}`,
+        data: hexlify(toUtf8Bytes(`value ${i}`)),
+        taskDefinitionId: 1,
+      });
+      try {
+        const r = await postRaw(
+          rpcUrl,
+          JSON.stringify({ jsonrpc: "2.0", id: i, method: "sendTask", params }),
+        );
+        if (typeof r.json?.result === "string") accepted.push(r.json.result);
+      } catch {
+        // the aggregator died under this request: not accepted as far as the client knows
+      }
+      if (!killed && accepted.length >= 40) {
+        killed = true;
+        await first.kill();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  expect(killed).toBe(true);
+  expect(accepted.length).toBeGreaterThanOrEqual(40);
+
+  const second = await start();
+  await waitPeers(rpcUrl, 3);
+  // The kill landed while tasks were in flight: the restart had journaled work to resume.
+  const resumed = await second.waitFor((r) => r.msg === "resuming journaled tasks");
+  console.log("resumed after SIGKILL:", {
+    pending: resumed.pending,
+    submitting: resumed.submitting,
+    accepted: accepted.length,
+  });
+  expect(resumed.pending + resumed.submitting).toBeGreaterThan(0);
+  for (const hash of accepted) expect((await waitTaskFinal(rpcUrl, hash, 60_000)).status).toBe("approved");
+
+  const events = await taskEvents(net);
+  const counts = new Map<string, number>();
+  for (const e of events) counts.set(e.taskHash, (counts.get(e.taskHash) ?? 0) + 1);
+  for (const hash of accepted) expect({ hash, count: counts.get(hash) ?? 0 }).toEqual({ hash, count: 1 });
+  for (const [hash, count] of counts) expect({ hash, count }).toEqual({ hash, count: 1 });
+  await second.stop();
+});
+
+it("a restart sends journaled transactions again as they are, and re-signs one whose nonce was taken", async () => {
+  // Two submissions journaled by an aggregator that died before sending them: one whose nonce
+  // is still free, and one whose nonce another transaction of the same key has used since.
+  await initBls();
+  const chainId = 31338;
+  const aggregator = new Wallet(net.aggregator.privateKey, net.l2Provider);
+  const signers = [0, 1].map((i) => net.attesters[i]!);
+  const ids = signers.map((a) => BigInt(net.operatorIds.get(a.address.toLowerCase())!));
+  const journalFile = path.join(dir, "crafted.sqlite");
+  const journal = new TaskJournal(journalFile);
+  const fees = await net.l2Provider.getFeeData();
+  const nonce = await net.l2Provider.getTransactionCount(aggregator.address, "pending");
+  const craft = (label: string, txNonce: number) => {
+    const task = {
+      proofOfTask: `crafted-${label}-${Date.now()}`,
+      data: "0x01",
+      performer: net.performer.address,
+      taskDefinitionId: 1,
+    };
+    const hash = taskHash(task);
+    const signature = signTaskEcdsa(net.performer.privateKey, hash);
+    const vh = voteHash({ ...task, attestationCenter: net.attestationCenter, chainId, isApproved: true });
+    const aggSig = aggregateSignatures(signers.map((a) => signVote(blsSecretFromSeed(a.privateKey), vh)));
+    const data = encodeSubmitTask(task, {
+      isApproved: true,
+      tpSignature: signature,
+      taSignature: aggSig,
+      attestersIds: ids,
+    });
+    const tx = signEip1559(aggregator.signingKey, {
+      chainId: BigInt(chainId),
+      nonce: BigInt(txNonce),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 1n,
+      maxFeePerGas: (fees.maxFeePerGas ?? 10n ** 10n) * 2n,
+      gasLimit: 2_000_000n,
+      to: net.attestationCenter,
+      data,
+    });
+    const now = Date.now();
+    journal.insert({
+      ...task,
+      chainId,
+      taskHash: hash,
+      signatureType: "ecdsa",
+      signature,
+      internal: false,
+      acceptedAt: now,
+      deadline: now + 30_000,
+    });
+    journal.markSubmitting(chainId, hash, { isApproved: true, attesterIds: ids.map(String), ...tx });
+    return { hash, tx };
+  };
+  const displaced = craft("displaced", nonce);
+  const intact = craft("intact", nonce + 1);
+  journal.close();
+  // Another transaction of the aggregator's key takes the first nonce.
+  await (await aggregator.sendTransaction({ to: aggregator.address, value: 0n, nonce })).wait();
+
+  const node = spawnNode(
+    entry,
+    "aggregator",
+    { jsonRpcPort: 0, journalPath: journalFile },
+    net.env("aggregator"),
+  );
+  nodes.push(node);
+  const ready = await node.waitFor(
+    (r) => r.msg === "aggregator ready" || r.msg === "node failed to start",
+    60_000,
+  );
+  expect(ready.msg).toBe("aggregator ready");
+  const rpcUrl = ready.rpcUrl as string;
+  const a = await waitTaskFinal(rpcUrl, intact.hash);
+  const b = await waitTaskFinal(rpcUrl, displaced.hash);
+  expect(a).toMatchObject({ status: "approved", txHash: intact.tx.txHash });
+  expect(b.status).toBe("approved");
+  expect(b.txHash).not.toBe(displaced.tx.txHash);
+  const events = await taskEvents(net);
+  for (const hash of [intact.hash, displaced.hash])
+    expect(events.filter((e) => e.taskHash === hash).length).toBe(1);
+  await node.stop();
+});
