@@ -32,6 +32,9 @@ export interface UpResult {
   warnings: string[];
 }
 
+/** A small young generation keeps each node well under 200 MB even with a backlog of tasks. */
+const NODE_MEMORY = { NODE_OPTIONS: "--max-semi-space-size=4" };
+
 const rpcWait = (port: number): WaitStrategy[] => [
   { kind: "json-rpc", port, requireResult: true, timeoutMs: 30_000 },
 ];
@@ -87,8 +90,9 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
         return {
           state: status.state,
           created: false,
-          runtimeReason: `already running (${existing.runtime})`,
-          warnings: [],
+          // the same answer as the run that started it: `up` twice prints the same state
+          runtimeReason: (existing.internal?.runtimeReason as string | undefined) ?? existing.runtime,
+          warnings: (existing.internal?.warnings as string[] | undefined) ?? [],
         };
       }
       progress(`the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again`);
@@ -111,6 +115,7 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
   try {
     const state = await bringUp(plan, launcher, opts, progress);
     state.startupMs = Date.now() - started;
+    if (state.internal) state.internal.runtimeReason = reason;
     writeDevnetState(opts.projectDir, state);
     const warnings = state.internal?.warnings as string[];
     return { state, created: true, runtimeReason: reason, warnings: warnings ?? [] };
@@ -240,6 +245,7 @@ async function bringUp(
         },
         env: {
           ...l2Env,
+          ...NODE_MEMORY,
           PRIVATE_KEY: keys.aggregator.privateKey,
           AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
         },
@@ -283,6 +289,7 @@ async function bringUp(
             },
             env: {
               ...l2Env,
+              ...NODE_MEMORY,
               PRIVATE_KEY: a.privateKey,
               OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
             },

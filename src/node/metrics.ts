@@ -152,7 +152,10 @@ export async function startMetricsServer(
     if (req.method === "GET" && path === "/metrics") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(metrics.render());
     } else if (req.method === "GET" && (path === "/health" || path === "/healthz")) {
-      sendJson(res, 200, health());
+      // 503 until the node takes part (an attester not yet joined to its aggregator), so a
+      // readiness probe (devnet up, status, restart, Kubernetes) waits for the real thing.
+      const body = health();
+      sendJson(res, body.status === "ok" ? 200 : 503, body);
     } else sendJson(res, 404, { error: "not found" });
   });
   return listen(server, host, port);
