@@ -20,6 +20,35 @@ export async function runtimeFor(
   return new DockerRuntime({ project, projectDir, docker: dockerClient() });
 }
 
+/**
+ * The runtimes of an existing devnet. A Docker devnet may also run some components as host
+ * processes (a project service whose image cannot be built here): each component is reached
+ * through the runtime that started it.
+ */
+export interface DevnetRuntimes {
+  primary: DevnetRuntime<any>;
+  of(component: string): DevnetRuntime<any>;
+  names(): Promise<string[]>;
+}
+
+export async function openRuntimes(state: DevnetState, projectDir: string): Promise<DevnetRuntimes> {
+  const primary = await runtimeFor(state.runtime, state.name, projectDir);
+  const host = state.runtime === "docker" ? await runtimeFor("process", state.name, projectDir) : undefined;
+  const onHost = new Set(
+    (state.internal?.components ?? []).filter((c) => c.runtime === "process").map((c) => c.name),
+  );
+  return {
+    primary,
+    of: (component) => (host && onHost.has(component) ? host : primary),
+    async names() {
+      const expected = state.internal?.components.map((c) => c.name) ?? [];
+      const listed = (await primary.list()).map((c) => c.component);
+      const hostListed = host ? (await host.list()).map((c) => c.component) : [];
+      return [...new Set([...expected, ...listed, ...hostListed])];
+    },
+  };
+}
+
 export interface ComponentStatus {
   name: string;
   state: string;
@@ -40,19 +69,17 @@ export interface StatusResult {
 export async function devnetStatus(projectDir: string): Promise<StatusResult> {
   const state = readDevnetState(projectDir);
   if (!state) return { state: undefined, components: [], problems: ["no devnet"] };
-  let runtime: DevnetRuntime<any>;
+  let runtimes: DevnetRuntimes;
   try {
-    runtime = await runtimeFor(state.runtime, state.name, projectDir);
+    runtimes = await openRuntimes(state, projectDir);
   } catch (error) {
     const problem = `${state.runtime} runtime unavailable: ${(error as Error).message}`;
     return { state: { ...state, healthy: false }, components: [], problems: [problem] };
   }
-  const expected = state.internal?.components.map((c) => c.name) ?? [];
-  const listed = (await runtime.list()).map((c) => c.component);
-  const names = [...new Set([...expected, ...listed])];
+  const names = await runtimes.names();
   const health = await Promise.all(
     names.map(async (name): Promise<ComponentStatus> => {
-      const h: ComponentHealth = await runtime.health(name, { probeTimeoutMs: 2000 });
+      const h: ComponentHealth = await runtimes.of(name).health(name, { probeTimeoutMs: 2000 });
       // The runtimes name the component in some problems; the status lines name it once.
       const problems =
         h.state === "missing"
@@ -125,15 +152,15 @@ export async function devnetDown(
 
 export async function devnetRestart(projectDir: string, component: string): Promise<ComponentStatus> {
   const state = requireState(projectDir);
-  const runtime = await runtimeFor(state.runtime, state.name, projectDir);
-  const known = (await runtime.list()).map((c) => c.component);
-  const expected = state.internal?.components.map((c) => c.name) ?? [];
-  if (!known.includes(component) && !expected.includes(component)) {
+  const runtimes = await openRuntimes(state, projectDir);
+  const known = await runtimes.names();
+  if (!known.includes(component)) {
     throw new AvsctlError("INVALID_ARGUMENT", `<node>: no component "${component}" in this devnet`, {
-      hint: `components: ${[...new Set([...expected, ...known])].join(", ")}`,
+      hint: `components: ${known.join(", ")}`,
       details: { argument: "<node>" },
     });
   }
+  const runtime = runtimes.of(component);
   await runtime.restart(component);
   const h = await runtime.health(component);
   writeDevnetState(projectDir, { ...state });
@@ -146,16 +173,17 @@ export async function* devnetLogs(
   opts: { follow?: boolean; tail?: number; signal?: AbortSignal },
 ): AsyncGenerator<string> {
   const state = requireState(projectDir);
-  const runtime = await runtimeFor(state.runtime, state.name, projectDir);
-  const names = component ? [component] : (await runtime.list()).map((c) => c.component);
-  if (component && !(await runtime.list()).some((c) => c.component === component)) {
+  const runtimes = await openRuntimes(state, projectDir);
+  const known = await runtimes.names();
+  const names = component ? [component] : known;
+  if (component && !known.includes(component)) {
     throw new AvsctlError("INVALID_ARGUMENT", `<node>: no component "${component}" in this devnet`, {
       details: { argument: "<node>" },
     });
   }
   if (!opts.follow || names.length === 1) {
     for (const name of names) {
-      for await (const line of runtime.logs(name, opts))
+      for await (const line of runtimes.of(name).logs(name, opts))
         yield names.length > 1 ? `${name.padEnd(12)} | ${line}` : line;
     }
     return;
@@ -167,7 +195,7 @@ export async function* devnetLogs(
   for (const name of names) {
     void (async () => {
       try {
-        for await (const line of runtime.logs(name, opts)) {
+        for await (const line of runtimes.of(name).logs(name, opts)) {
           queue.push(`${name.padEnd(12)} | ${line}`);
           wake?.();
         }

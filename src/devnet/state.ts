@@ -32,6 +32,8 @@ export interface DevnetInternal {
   components: Array<{
     name: string;
     kind: "chain" | "aggregator" | "attester" | "service" | "feed" | "relayer";
+    /** Set when it runs elsewhere than the devnet's runtime (a host process in a Docker devnet). */
+    runtime?: "docker" | "process";
     pid?: number;
     containerId?: string;
     /** How `status` checks it: a JSON-RPC or HTTP URL on the host. */

@@ -402,10 +402,7 @@ async function bringUp(
     internal: {
       projectDir: plan.projectDir,
       startedAt: new Date().toISOString(),
-      components: (await launcher.runtime.list()).map((c) => ({
-        name: c.component,
-        kind: kindOf(c.component),
-      })),
+      components: await componentList(plan, launcher),
       warnings,
       triggersUrl,
       plan: { attesters: plan.attesters, l2Chains: plan.l2ChainIds.length, blockTime: plan.blockTime },
@@ -479,6 +476,22 @@ async function settled<T extends readonly unknown[]>(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** Every component, including project services that a Docker devnet had to run on the host. */
+async function componentList(plan: DevnetPlan, launcher: Launcher) {
+  const components = (await launcher.runtime.list()).map((c) => ({
+    name: c.component,
+    kind: kindOf(c.component),
+    runtime: undefined as "process" | undefined,
+  }));
+  if (launcher.kind === "docker") {
+    const { ProcessRuntime } = await import("./runtime/process.js");
+    const onHost = await new ProcessRuntime({ project: plan.project, projectDir: plan.projectDir }).list();
+    for (const c of onHost)
+      components.push({ name: c.component, kind: kindOf(c.component), runtime: "process" });
+  }
+  return components;
 }
 
 function kindOf(name: string): "chain" | "aggregator" | "attester" | "service" | "relayer" {
