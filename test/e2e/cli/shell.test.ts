@@ -42,10 +42,10 @@ describe("avsctl shell (built binary)", () => {
     expect(r.json().error.code).toBe("UNKNOWN_COMMAND");
   });
 
-  it("a command that is not built yet says so and exits 1, never 0", async () => {
-    const r = await runCli(["workflow", "validate", "x.json", "--json"]);
-    expect(r.code).toBe(1);
-    expect(r.json().error.code).toBe("NOT_IMPLEMENTED");
+  it("`workflow validate` of a missing file exits 2", async () => {
+    const r = await runCli(["workflow", "validate", "no-such-workflow.json", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.json().error.code).toBe("INVALID_ARGUMENT");
   });
 
   it("a missing argument exits 2", async () => {

@@ -1,0 +1,65 @@
+/**
+ * customCode, branch and filter nodes: user JavaScript in the sandbox, each entry bounded by
+ * a hard time limit.
+ */
+
+import type { NodeContext } from "../context.js";
+import type { BranchConfig, CustomCodeConfig, FilterConfig } from "../types.js";
+
+/** Runs a customCode node: its source's `return` value is the output. */
+export function runCustomCode(config: CustomCodeConfig, ctx: NodeContext): unknown {
+  const sandbox = ctx.sandbox();
+  const timeoutMs = Math.min(config.timeoutMs ?? ctx.limits.codeTimeoutMs, ctx.limits.codeTimeoutMs);
+  try {
+    return sandbox.runCode(config.source, timeoutMs) ?? null;
+  } finally {
+    for (const line of sandbox.logs()) ctx.log(line);
+  }
+}
+
+/**
+ * Runs a branch node: the first `if` whose expression is truthy wins, else the `else`; none
+ * may match (then no path leaves the branch). The output names `<branchId>.<conditionId>`.
+ */
+export function runBranch(
+  nodeId: string,
+  config: BranchConfig,
+  ctx: NodeContext,
+): { output: { conditionId: string | null }; conditionId: string | undefined } {
+  const sandbox = ctx.sandbox();
+  for (const condition of config.conditions) {
+    if (condition.type === "else") {
+      ctx.log(`else "${condition.id}" taken`);
+      return { output: { conditionId: `${nodeId}.${condition.id}` }, conditionId: condition.id };
+    }
+    const value = sandbox.evaluate(condition.expression ?? "", `condition ${condition.id}`);
+    ctx.log(`if "${condition.id}": ${JSON.stringify(value) ?? "undefined"}`);
+    if (value) return { output: { conditionId: `${nodeId}.${condition.id}` }, conditionId: condition.id };
+  }
+  ctx.log("no condition matched: no path is taken");
+  return { output: { conditionId: null }, conditionId: undefined };
+}
+
+/** Evaluates a node's input expression (filter and loop); it must give an array. */
+export function inputArray(expression: string, ctx: NodeContext): unknown[] {
+  const value = ctx.sandbox().evaluate(expression, "inputVariable");
+  if (!Array.isArray(value)) {
+    const kind = value === null ? "null" : typeof value;
+    const hint =
+      kind === "object" && Array.isArray((value as { data?: unknown }).data)
+        ? ` (did you mean ${expression}.data?)`
+        : "";
+    throw new Error(
+      `inputVariable ${expression} is ${kind === "object" ? "an object" : kind}, not an array${hint}`,
+    );
+  }
+  return value;
+}
+
+/** Runs a filter node: the items of the input array for which the predicate holds. */
+export function runFilter(config: FilterConfig, ctx: NodeContext): unknown[] {
+  const items = inputArray(config.inputVariable, ctx);
+  const kept = ctx.sandbox().filterIndexes(items, config.expression, ctx.limits.codeTimeoutMs);
+  ctx.log(`kept ${kept.length} of ${items.length}`);
+  return kept.map((i) => items[i]);
+}

@@ -1,0 +1,251 @@
+/**
+ * `avsctl workflow validate | simulate | run` as a user runs them: the built CLI on the
+ * example workflows and on files written here, JSON shapes and exit codes of CLI.md. The
+ * price example talks to the devnet's real price feed service, started here on a free port.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SampleService, startPriceFeed } from "../../../src/devnet/samples/sample-services.js";
+import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
+import { repoRoot, runCli } from "../../helpers/cli.js";
+
+const examples = path.join(repoRoot, "examples", "workflows");
+const priceCheck = path.join(examples, "price-check.json");
+const portfolio = path.join(examples, "portfolio-loop.yaml");
+
+let dir = "";
+let feed: SampleService;
+
+beforeAll(async () => {
+  // an empty project directory: no config, no devnet state of the developer's leaks in
+  dir = mkdtempSync(path.join(tmpdir(), "avsctl-workflow-e2e-"));
+  feed = await startPriceFeed({ price: "3000.00" });
+});
+
+afterAll(async () => {
+  await feed?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: unknown): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+const cli = (args: string[]) => runCli([...args, "--json"], { cwd: dir });
+
+describe("avsctl workflow validate", () => {
+  it("the examples are valid (exit 0)", async () => {
+    for (const file of [priceCheck, portfolio]) {
+      const r = await cli(["workflow", "validate", file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json()).toEqual({ valid: true, errors: [] });
+    }
+  });
+
+  it("an invalid graph exits 2 with every problem, each {code, message, path}", async () => {
+    const file = write("bad.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      nodes: [
+        { id: "a", name: "a", type: "customCode", config: { source: "return 1" } },
+        { id: "b", name: "b", type: "customCode", config: { source: "return 2" } },
+        { id: "c", name: "not valid", type: "customCode", config: { source: "return 3" } },
+      ],
+      edges: [
+        { id: "e1", source: "t", target: "a" },
+        { id: "e2", source: "a", target: "b" },
+        { id: "e3", source: "b", target: "a" },
+        { id: "e4", source: "a", target: "ghost" },
+      ],
+    });
+    const r = await cli(["workflow", "validate", file]);
+    expect(r.code).toBe(2);
+    const body = r.json();
+    expect(body.valid).toBe(false);
+    expect(body.errors.map((e: { code: string }) => e.code).sort()).toEqual([
+      "WF_DANGLING_EDGE",
+      "WF_INVALID_NAME",
+    ]);
+    for (const e of body.errors) expect(Object.keys(e).sort()).toEqual(["code", "message", "path"]);
+    // once the edges resolve, the cycle and the unreachable node are found too
+    const graph = write("graph.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      nodes: [
+        { id: "a", name: "a", type: "customCode", config: { source: "return 1" } },
+        { id: "b", name: "b", type: "customCode", config: { source: "return 2" } },
+        { id: "c", name: "c", type: "customCode", config: { source: "return 3" } },
+      ],
+      edges: [
+        { id: "e1", source: "t", target: "a" },
+        { id: "e2", source: "a", target: "b" },
+        { id: "e3", source: "b", target: "a" },
+      ],
+    });
+    const g = await cli(["workflow", "validate", graph]);
+    expect(g.code).toBe(2);
+    expect(
+      g
+        .json()
+        .errors.map((e: { code: string }) => e.code)
+        .sort(),
+    ).toEqual(["WF_CYCLE", "WF_UNREACHABLE"]);
+  });
+
+  it("a file that is not YAML or JSON exits 2 with WF_PARSE_ERROR; a missing file with INVALID_ARGUMENT", async () => {
+    const r = await cli(["workflow", "validate", write("broken.yaml", "name: [unclosed\n")]);
+    expect(r.code).toBe(2);
+    expect(r.json().errors[0].code).toBe("WF_PARSE_ERROR");
+    const missing = await cli(["workflow", "validate", "nowhere.json"]);
+    expect(missing.code).toBe(2);
+    expect(missing.json().error.code).toBe("INVALID_ARGUMENT");
+  });
+
+  it("without --json, problems are listed for humans on stdout", async () => {
+    const r = await runCli(["workflow", "validate", write("h.json", { nodes: [] })], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("WF_INVALID_SHAPE");
+  });
+});
+
+describe("avsctl workflow simulate", () => {
+  it("the loop example runs offline: {status, error, steps}, exit 0", async () => {
+    const r = await cli(["workflow", "simulate", portfolio]);
+    expect(r.code, r.stderr).toBe(0);
+    const body = r.json();
+    expect(Object.keys(body).sort()).toEqual(["error", "status", "steps"]);
+    expect(body.status).toBe("success");
+    expect(body.error).toBeNull();
+    expect(body.steps.map((s: { name: string }) => s.name)).toEqual([
+      "manualTrigger",
+      "positions",
+      "large",
+      "describe",
+      "summary",
+    ]);
+    for (const s of body.steps) {
+      for (const key of ["id", "name", "type", "success", "output", "error", "startAt", "endAt"])
+        expect(s).toHaveProperty(key);
+    }
+    expect(body.steps[4].output).toEqual({
+      lines: ["1. ETH: 6000.00 USD", "2. BTC: 6000.00 USD"],
+      total: 12000,
+    });
+    const more = await cli(["workflow", "simulate", portfolio, "--input", "portfolio.minValue=50"]);
+    expect(more.json().steps[4].output.total).toBe(12100);
+  });
+
+  it("the price example takes the branch the price decides, and the join after it runs", async () => {
+    const url = `settings.priceUrl=${feed.url}/price`;
+    const high = await cli(["workflow", "simulate", priceCheck, "--input", url]);
+    expect(high.code, high.stderr).toBe(0);
+    const names = (r: typeof high) => r.json().steps.map((s: { name: string }) => s.name);
+    expect(names(high)).toEqual(["manualTrigger", "fetchPrice", "checkPrice", "alertHigh", "report"]);
+    expect(high.json().steps[4].output).toEqual({ symbol: "ETHUSDT", price: "3000.00", level: "high" });
+
+    const inputs = write("inputs.json", { settings: { priceUrl: `${feed.url}/price`, threshold: 5000 } });
+    const low = await cli(["workflow", "simulate", priceCheck, "--inputs", inputs]);
+    expect(low.code, low.stderr).toBe(0);
+    expect(names(low)).toEqual(["manualTrigger", "fetchPrice", "checkPrice", "alertLow", "report"]);
+    expect(low.json().steps[4].output.level).toBe("low");
+  });
+
+  it("a failing step exits 1 with status failed", async () => {
+    const file = write("fails.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      nodes: [{ id: "a", name: "a", type: "customCode", config: { source: "while (true) {}" } }],
+      edges: [{ id: "e1", source: "t", target: "a" }],
+    });
+    const r = await cli(["workflow", "simulate", file, "--code-timeout", "200"]);
+    expect(r.code).toBe(1);
+    const body = r.json();
+    expect(body.status).toBe("failed");
+    expect(body.error).toMatch(/^a: custom code exceeded its time limit of 200 ms/);
+  });
+
+  it("an invalid workflow does not run: status error, exit 1, the problems listed", async () => {
+    const file = write("invalid.json", {
+      trigger: { id: "t", name: "start", type: "manual" },
+      nodes: [{ id: "a", name: "a", type: "magic", config: {} }],
+    });
+    const r = await cli(["workflow", "simulate", file]);
+    expect(r.code).toBe(1);
+    const body = r.json();
+    expect(body).toMatchObject({ status: "error", steps: [] });
+    expect(body.errors[0].code).toBe("WF_UNKNOWN_NODE_TYPE");
+  });
+
+  it("bad flags exit 2", async () => {
+    expect((await cli(["workflow", "simulate", portfolio, "--input", "no-equals"])).code).toBe(2);
+    expect((await cli(["workflow", "simulate", portfolio, "--concurrency", "0"])).code).toBe(2);
+  });
+});
+
+describe("avsctl workflow run", () => {
+  const chain = useAnvil();
+
+  it("prints the whole execution record", async () => {
+    const r = await cli(["workflow", "run", portfolio]);
+    expect(r.code, r.stderr).toBe(0);
+    const record = r.json();
+    expect(Object.keys(record).sort()).toEqual([
+      "endAt",
+      "error",
+      "id",
+      "index",
+      "startAt",
+      "status",
+      "steps",
+    ]);
+    expect(record).toMatchObject({ status: "success", error: null, index: 0 });
+  });
+
+  it("sends writes with --private-key where simulate only estimates them", async () => {
+    const to = ANVIL_DEV_ADDRESSES[6];
+    const file = write("pay.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      inputVariables: { to },
+      nodes: [
+        {
+          id: "pay",
+          name: "pay",
+          type: "ethTransfer",
+          config: { destination: "{{ to }}", amount: "0.5eth" },
+        },
+      ],
+      edges: [{ id: "e1", source: "t", target: "pay" }],
+    });
+    const balance = async () => BigInt(await rpc<string>(chain().rpcUrl, "eth_getBalance", [to, "latest"]));
+    const before = await balance();
+    const args = [file, "--rpc-url", chain().rpcUrl, "--private-key", ANVIL_DEV_PRIVATE_KEYS[2]];
+    const simulated = await cli(["workflow", "simulate", ...args]);
+    expect(simulated.code, simulated.stderr).toBe(0);
+    expect(simulated.json().steps[1].output).toMatchObject({ simulated: true, gasEstimate: "21000" });
+    expect(await balance()).toBe(before);
+    const sent = await cli(["workflow", "run", ...args]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.json().steps[1].output.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await balance()).toBe(before + 500_000_000_000_000_000n);
+  });
+
+  it("an unreachable --rpc-url is an environment error (exit 4)", async () => {
+    const file = write("read.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      nodes: [
+        {
+          id: "pay",
+          name: "pay",
+          type: "ethTransfer",
+          config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "1" },
+        },
+      ],
+      edges: [{ id: "e1", source: "t", target: "pay" }],
+    });
+    const r = await cli(["workflow", "simulate", file, "--rpc-url", "http://127.0.0.1:9"]);
+    expect(r.code).toBe(4);
+    expect(r.json().error.code).toBe("RPC_UNREACHABLE");
+  });
+});
