@@ -8,6 +8,7 @@ import { buildTask, parseSigType, sendTaskRpc, sendTaskViaExecution } from "../.
 import { readVerdicts, type TaskVerdict } from "../../task/verdicts.js";
 import type { CommandContext } from "../context.js";
 import { table } from "../format.js";
+import { useFancyProgress } from "../interactive.js";
 import type { CommandResult } from "../runner.js";
 
 interface SendFlags {
@@ -69,6 +70,20 @@ async function sendContext(ctx: CommandContext, flags: SendFlags, targetChain: n
     target = await resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId: targetChain });
   }
   return { devnet, aggregatorUrl, performerKey, target };
+}
+
+/** A live bar on a terminal; a line every 10% otherwise; nothing under --json. */
+function progressBar(ctx: CommandContext): (done: number, total: number) => void {
+  if (useFancyProgress(ctx.json, ctx.env)) {
+    return (done, total) => {
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      ctx.out.stderr(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} sent`);
+    };
+  }
+  return (done, total) => {
+    if (done % Math.max(1, Math.floor(total / 10)) === 0) ctx.progress(`sent ${done}/${total}`);
+  };
 }
 
 function exitFor(summary: LoadSummary): ExitCode {
@@ -150,14 +165,9 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
                 targetChainId: targetChain,
               },
             ),
-      onProgress:
-        count > 1
-          ? (done, total) =>
-              done % Math.max(1, Math.floor(total / 10)) === 0
-                ? ctx.progress(`sent ${done}/${total}`)
-                : undefined
-          : undefined,
+      onProgress: count > 1 ? progressBar(ctx) : undefined,
     });
+    if (count > 1 && useFancyProgress(ctx.json, ctx.env)) ctx.out.stderr("\n");
     if (count === 1) {
       const r = summary.results[0]!;
       if (r.status === "failed") {

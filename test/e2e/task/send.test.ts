@@ -122,3 +122,27 @@ describe("task send on the devnet (process runtime)", () => {
     expect(status.code, status.stdout).toBe(0);
   });
 });
+
+describe("task watch", () => {
+  it("streams each new verdict as one JSON line, and stops at --timeout", async () => {
+    const { spawn } = await import("node:child_process");
+    const { binPath } = await import("../../helpers/cli.js");
+    const watch = spawn(process.execPath, [binPath, "task", "watch", "--json", "--timeout", "8"], {
+      cwd: dir,
+    });
+    let out = "";
+    watch.stdout.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => watch.on("close", resolve));
+    await new Promise((r) => setTimeout(r, 1500)); // let it read the head first
+    const sent = await cli(["task", "send", "--wait", "--data", "watched"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(await exited).toBe(0);
+    const lines = out
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.taskHash)).toContain(sent.json().taskHash);
+    expect(lines.every((l) => l.status === "approved" || l.status === "rejected")).toBe(true);
+  }, 60_000);
+});
