@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
-import { type InstallOptions, installDependencies } from "./install.js";
+import { type InstallOptions, installDependencies, SERVICE_DIRS } from "./install.js";
 import {
   DEFAULT_LANGUAGE,
   DEFAULT_TEMPLATE,
@@ -83,7 +83,26 @@ function walk(dir: string, prefix = ""): string[] {
   return out;
 }
 
-/** Maps each project-relative output path to the template file it comes from; later layers win. */
+/**
+ * A folder of this name in any layer holds files every service needs a copy of: each is written
+ * into every service folder, so the template stores it once and each generated service still
+ * builds from its own folder.
+ */
+const SERVICES_LAYER_DIR = "_services";
+
+/**
+ * Per-service placeholders, replaced in files written into that service's folder: lets one
+ * `_services/` file (a Dockerfile's EXPOSE) differ where the services do.
+ */
+const SERVICE_VALUES: Record<(typeof SERVICE_DIRS)[number], Record<string, string>> = {
+  "execution-service": { __SERVICE_PORT__: "4003" },
+  "validation-service": { __SERVICE_PORT__: "4002" },
+};
+
+/**
+ * Maps each project-relative output path to the template file it comes from. Later layers win;
+ * within a layer, a service folder's own file wins over the `_services/` copy of the same path.
+ */
 function planFiles(root: string, template: string, language: Language): Map<string, string> {
   const layers = [
     path.join(root, "_shared", "common"),
@@ -92,15 +111,32 @@ function planFiles(root: string, template: string, language: Language): Map<stri
     path.join(root, template, language),
   ];
   const plan = new Map<string, string>();
+  const add = (target: string[], source: string) => {
+    const name = targetName(target.at(-1) ?? "");
+    plan.set([...target.slice(0, -1), name].join("/"), source);
+  };
   for (const layer of layers) {
     if (!existsSync(layer)) continue;
+    const own: string[][] = [];
     for (const rel of walk(layer)) {
       const parts = rel.split("/");
-      const target = [...parts.slice(0, -1), targetName(parts.at(-1) ?? "")].join("/");
-      plan.set(target, path.join(layer, ...parts));
+      if (parts[0] !== SERVICES_LAYER_DIR) {
+        own.push(parts);
+        continue;
+      }
+      for (const service of SERVICE_DIRS) add([service, ...parts.slice(1)], path.join(layer, ...parts));
     }
+    for (const parts of own) add(parts, path.join(layer, ...parts));
   }
   return plan;
+}
+
+/** The placeholder values for one output file: the project's, plus its service's when it has one. */
+function valuesFor(rel: string, projectValues: Record<string, string>): Record<string, string> {
+  const service = rel.split("/")[0] as keyof typeof SERVICE_VALUES;
+  return Object.hasOwn(SERVICE_VALUES, service)
+    ? { ...projectValues, ...SERVICE_VALUES[service] }
+    : projectValues;
 }
 
 function render(source: string, values: Record<string, string>): Buffer {
@@ -184,7 +220,7 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
   for (const rel of files) {
     const destination = path.join(target, ...rel.split("/"));
     mkdirSync(path.dirname(destination), { recursive: true });
-    writeFileSync(destination, render(plan.get(rel) as string, values));
+    writeFileSync(destination, render(plan.get(rel) as string, valuesFor(rel, values)));
   }
 
   const result: ScaffoldResult = {

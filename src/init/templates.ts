@@ -5,6 +5,7 @@
  * Layout of `templates/` (see templates/README.md): `_shared/<language>/` holds what every
  * template of a language shares (server plumbing, signing, Dockerfiles); `<template>/<language>/`
  * holds the template's own task, tests, config and README and is laid over the shared files.
+ * A `_services/` folder in a layer holds files written into both service folders.
  * A template is a folder with a `template.json` ({"description": "..."}); its languages are the
  * language folders it has.
  */

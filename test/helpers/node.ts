@@ -453,6 +453,48 @@ export async function startValidationService(mode: ValidationMode = "approve"): 
 }
 
 // ------------------------------------------------------------------------------------------
+// Test beds
+// ------------------------------------------------------------------------------------------
+
+/** What a node test starts from: the compiled node entry, a test network, validation services. */
+export interface NodeTestBed {
+  entry: string;
+  net: TestNetwork;
+  /** One approving service per attester, in attester order. */
+  services: ValidationService[];
+  /** Closes the services and stops the network; the test stops its own node processes first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the node entry and starts a test network (its L2s: `l2ChainIds`) with `services`
+ * approving validation services (default three, one per attester). When a step fails, what
+ * already started is stopped before the error is thrown.
+ */
+export async function startNodeTestBed(
+  opts: { l2ChainIds?: number[]; services?: number } = {},
+): Promise<NodeTestBed> {
+  const [built, network] = await Promise.allSettled([
+    buildNodeEntry(),
+    startTestNetwork({ l2ChainIds: opts.l2ChainIds }),
+  ]);
+  const services: ValidationService[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(services.map((s) => s.close()));
+    if (network.status === "fulfilled") await network.value.stop();
+  };
+  try {
+    if (built.status === "rejected") throw built.reason;
+    if (network.status === "rejected") throw network.reason;
+    for (let i = 0; i < (opts.services ?? 3); i++) services.push(await startValidationService("approve"));
+    return { entry: built.value, net: network.value, services, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
 // Clients
 // ------------------------------------------------------------------------------------------
 
@@ -617,6 +659,29 @@ export async function taskEvents(net: TestNetwork, l2: TestL2 = net.l2s[0]!): Pr
   });
 }
 
+/**
+ * Spawns an aggregator of a test network (JSON-RPC on a free port unless `options` names one)
+ * and waits for it to be ready; a node that fails to start is stopped and the error thrown.
+ */
+export async function startAggregatorProcess(
+  entry: string,
+  net: TestNetwork,
+  options: Record<string, unknown> = {},
+): Promise<{ aggregator: NodeProcess; rpcUrl: string }> {
+  const aggregator = spawnNode(entry, "aggregator", { jsonRpcPort: 0, ...options }, net.env("aggregator"));
+  try {
+    const ready = await aggregator.waitFor(
+      (r) => r.msg === "aggregator ready" || r.msg === "node failed to start",
+      60_000,
+    );
+    if (ready.msg !== "aggregator ready") throw new Error(`aggregator failed: ${JSON.stringify(ready)}`);
+    return { aggregator, rpcUrl: ready.rpcUrl as string };
+  } catch (error) {
+    await aggregator.stop();
+    throw error;
+  }
+}
+
 /** Starts the aggregator + n attester processes of a test network; resolves when all are connected. */
 export async function startNodes(
   entry: string,
@@ -624,18 +689,7 @@ export async function startNodes(
   services: ValidationService[],
   aggregatorOptions: Record<string, unknown> = {},
 ): Promise<{ aggregator: NodeProcess; attesters: NodeProcess[]; rpcUrl: string }> {
-  const aggregator = spawnNode(
-    entry,
-    "aggregator",
-    { jsonRpcPort: 0, ...aggregatorOptions },
-    net.env("aggregator"),
-  );
-  const ready = await aggregator.waitFor(
-    (r) => r.msg === "aggregator ready" || r.msg === "node failed to start",
-    60_000,
-  );
-  if (ready.msg !== "aggregator ready") throw new Error(`aggregator failed: ${JSON.stringify(ready)}`);
-  const rpcUrl = ready.rpcUrl as string;
+  const { aggregator, rpcUrl } = await startAggregatorProcess(entry, net, aggregatorOptions);
   const attesters = services.map((s, i) => startAttesterProcess(entry, net, i + 1, rpcUrl, s.url));
   await Promise.all(
     net.attesters

@@ -22,6 +22,7 @@ import {
   SigningKey,
   toUtf8Bytes,
 } from "ethers";
+import type { DevnetState } from "../../../src/devnet/state.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 
 export interface TempProject {
@@ -93,27 +94,8 @@ export async function startValidationServer(): Promise<ValidationServer> {
   });
 }
 
-/** The devnet state of CLI.md, as a test reads it. */
-export interface State {
-  name: string;
-  runtime: "docker" | "process";
-  healthy: boolean;
-  l1: { chainId: number; rpcUrl: string; avsGovernance: string };
-  l2: Array<{
-    chainId: number;
-    rpcUrl: string;
-    attestationCenter: string;
-    obls: string;
-    internalTaskHandler: string;
-  }>;
-  aggregator: { rpcUrl: string; address: string; operatorId: number; metricsUrl: string };
-  attesters: Array<{ name: string; address: string; operatorId: number; votingPower: string }>;
-  performer: { address: string; privateKey: string };
-  deployer: { address: string; privateKey: string };
-  services: { execution: string | null; validation: string | null };
-  taskDefinitions: Array<{ taskDefinitionId: number; name: string }>;
-  startupMs: number;
-}
+/** The devnet state of CLI.md, as a test reads it: the public JSON, without the private bookkeeping. */
+export type State = Omit<DevnetState, "internal">;
 
 export const STATE_KEYS = [
   "name",

@@ -8,23 +8,22 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Contract, type JsonRpcProvider, Wallet } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROLES } from "../../../src/chain/contracts.js";
+import { Wallet } from "ethers";
+import { beforeAll, describe, expect, it } from "vitest";
 import { blsPublicKey, blsSecretFromSeed, initBls } from "../../../src/crypto/bls.js";
 import { g2ToWords } from "../../../src/crypto/bls-encoding.js";
 import { decryptBlsSecret } from "../../../src/keys/keystore.js";
-import { rpc, useAnvil } from "../../helpers/anvil.js";
+import { useAnvil } from "../../helpers/anvil.js";
 import {
-  artifactContract,
   avsctl,
   chainMark,
   DEPLOYER,
   DEPLOYER_KEY,
-  deployAttestationCenter,
   expectError,
   expectOk,
-  providerFor,
+  fund,
+  grantGovernance,
+  useAttestationCenter,
   useProjectDir,
 } from "../task-def/fixture.js";
 
@@ -210,18 +209,13 @@ describe("keys create, list, show, import", () => {
 });
 
 describe("a keystore as the task-def signer", () => {
-  let ac: string;
-  let provider: JsonRpcProvider;
-  let contract: Contract;
+  const center = useAttestationCenter(chain);
   let ops: { address: string; file: string };
-  const target = () => ["--rpc-url", chain().rpcUrl, "--attestation-center", ac];
+  const target = () => center().flags;
   const run = (args: string[], env: Record<string, string | undefined> = {}, input?: string) =>
     avsctl(args, { cwd: project(), env, input });
 
   beforeAll(async () => {
-    ac = await deployAttestationCenter(chain());
-    provider = providerFor(chain());
-    contract = artifactContract("AttestationCenter", ac, provider);
     const created = expectOk(
       await avsctl(["keys", "create", "ops", "--insecure", "--dir", keysDir()], {
         cwd: project(),
@@ -230,15 +224,12 @@ describe("a keystore as the task-def signer", () => {
     );
     ops = { address: created.address, file: created.files.ecdsa };
     // the operator's own key becomes an AVS governance key, and gets gas money
-    const deployer = new Wallet(DEPLOYER_KEY, provider);
-    await (
-      await (contract.connect(deployer) as Contract).grantRole(ROLES.AVS_GOVERNANCE_MULTISIG, ops.address)
-    ).wait();
-    await rpc(chain().rpcUrl, "anvil_setBalance", [ops.address, "0x56bc75e2d63100000"]);
+    await grantGovernance(center(), ops.address);
+    await fund(chain(), ops.address);
   });
-  afterAll(() => provider?.destroy());
 
   it("signs task-def create with the password from AVSCTL_KEYSTORE_PASSWORD or stdin", async () => {
+    const { provider, contract } = center();
     const first = expectOk(
       await run(
         [
@@ -292,6 +283,7 @@ describe("a keystore as the task-def signer", () => {
   });
 
   it("a keystore named in the config file is found relative to that file, from any subdirectory", async () => {
+    const { address: ac, provider, contract } = center();
     const dir = path.join(project(), "configured");
     mkdirSync(path.join(dir, "src", "deep"), { recursive: true });
     writeFileSync(
@@ -341,6 +333,7 @@ describe("a keystore as the task-def signer", () => {
   });
 
   it("a keystore holding an anvil key is refused off the devnet unless --allow-dev-keys", async () => {
+    const { provider } = center();
     const file = path.join(keysDir(), "deployer.ecdsa.json");
     expect(existsSync(file)).toBe(true);
     const before = await chainMark(chain());

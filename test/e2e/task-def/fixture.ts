@@ -10,9 +10,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Contract, ContractFactory, type InterfaceAbi, JsonRpcProvider, Network, Wallet } from "ethers";
-import { afterAll, expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { AnvilInstance } from "../../../src/chain/anvil.js";
 import { loadArtifact } from "../../../src/chain/artifacts.js";
+import { ROLES } from "../../../src/chain/contracts.js";
 import { deployL2 } from "../../../src/chain/deploy.js";
 import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
 import { rpc } from "../../helpers/anvil.js";
@@ -70,6 +71,52 @@ export function artifactContract(
   provider: JsonRpcProvider,
 ): Contract {
   return new Contract(address, loadArtifact(name).abi as InterfaceAbi, provider);
+}
+
+/** An AttestationCenter deployed for one describe block, and what its tests reach it with. */
+export interface DeployedCenter {
+  address: string;
+  provider: JsonRpcProvider;
+  /** The contract through the compiled artifact's ABI. */
+  contract: Contract;
+  /** The flags that point the CLI at it: --rpc-url and --attestation-center. */
+  flags: string[];
+}
+
+/**
+ * Deploys our AttestationCenter on the chain in a beforeAll of the calling block (hooks run in
+ * order, so later beforeAll hooks of the block may use it) and destroys its provider afterwards.
+ */
+export function useAttestationCenter(chain: () => AnvilInstance): () => DeployedCenter {
+  let deployed: DeployedCenter | undefined;
+  beforeAll(async () => {
+    const address = await deployAttestationCenter(chain());
+    const provider = providerFor(chain());
+    const contract = artifactContract("AttestationCenter", address, provider);
+    deployed = {
+      address,
+      provider,
+      contract,
+      flags: ["--rpc-url", chain().rpcUrl, "--attestation-center", address],
+    };
+  });
+  afterAll(() => deployed?.provider.destroy());
+  return () => {
+    if (!deployed) throw new Error("useAttestationCenter(): available only inside tests (after beforeAll)");
+    return deployed;
+  };
+}
+
+/** The deployer grants `address` the AVS governance role, so it may manage task definitions. */
+export async function grantGovernance(center: DeployedCenter, address: string): Promise<void> {
+  const deployer = new Wallet(DEPLOYER_KEY, center.provider);
+  const contract = center.contract.connect(deployer) as Contract;
+  await (await contract.grantRole(ROLES.AVS_GOVERNANCE_MULTISIG, address)).wait();
+}
+
+/** Gas money: sets the balance of `address` to 100 ETH. */
+export async function fund(chain: AnvilInstance, address: string): Promise<void> {
+  await rpc(chain.rpcUrl, "anvil_setBalance", [address, "0x56bc75e2d63100000"]);
 }
 
 /** The TaskDefinitionCreated event of a create transaction, decoded with the artifact's ABI. */

@@ -7,12 +7,10 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type Contract, type JsonRpcProvider, Wallet } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROLES } from "../../../src/chain/contracts.js";
-import { rpc, useAnvil } from "../../helpers/anvil.js";
+import { Wallet } from "ethers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useAnvil } from "../../helpers/anvil.js";
 import {
-  artifactContract,
   avsctl,
   chainMark,
   DEPLOYER,
@@ -20,7 +18,9 @@ import {
   deployAttestationCenter,
   expectError,
   expectOk,
-  providerFor,
+  fund,
+  grantGovernance,
+  useAttestationCenter,
   useProjectDir,
 } from "./fixture.js";
 
@@ -29,19 +29,10 @@ const chain = useAnvil({ chainId: CHAIN_ID });
 const project = useProjectDir("task-def-foreign");
 
 describe("a chain that is not the devnet's", () => {
-  let ac: string;
-  let provider: JsonRpcProvider;
-  let contract: Contract;
-  const target = () => ["--rpc-url", chain().rpcUrl, "--attestation-center", ac];
+  const center = useAttestationCenter(chain);
+  const target = () => center().flags;
   const run = (args: string[], env?: Record<string, string | undefined>) =>
     avsctl(args, { cwd: project(), env });
-
-  beforeAll(async () => {
-    ac = await deployAttestationCenter(chain());
-    provider = providerFor(chain());
-    contract = artifactContract("AttestationCenter", ac, provider);
-  });
-  afterAll(() => provider?.destroy());
 
   it("refuses an anvil key from --private-key, AVSCTL_PRIVATE_KEY or PRIVATE_KEY (exit 2, nothing sent)", async () => {
     const before = await chainMark(chain());
@@ -57,59 +48,30 @@ describe("a chain that is not the devnet's", () => {
       expect(error.hint).toMatch(/--allow-dev-keys/);
     }
     expect(await chainMark(chain())).toEqual(before);
-    expect(await contract.numOfTaskDefinitions()).toBe(0n);
+    expect(await center().contract.numOfTaskDefinitions()).toBe(0n);
   });
 
   it("accepts it with --allow-dev-keys", async () => {
+    const devKey = () => [...target(), "--private-key", DEPLOYER_KEY];
     const r = expectOk(
-      await run([
-        "task-def",
-        "create",
-        "--name",
-        "allowed",
-        ...target(),
-        "--private-key",
-        DEPLOYER_KEY,
-        "--allow-dev-keys",
-      ]),
+      await run(["task-def", "create", "--name", "allowed", ...devKey(), "--allow-dev-keys"]),
     );
     expect(r.taskDefinitionId).toBe(1);
 
     // a setter is refused the same way, then allowed
+    const setter = ["task-def", "set-min-voting-power", "1", "9"];
     const before = await chainMark(chain());
-    const refused = await run([
-      "task-def",
-      "set-min-voting-power",
-      "1",
-      "9",
-      ...target(),
-      "--private-key",
-      DEPLOYER_KEY,
-    ]);
-    expectError(refused, 2, "DEV_KEY_REFUSED");
+    expectError(await run([...setter, ...devKey()]), 2, "DEV_KEY_REFUSED");
     expect(await chainMark(chain())).toEqual(before);
-    const set = expectOk(
-      await run([
-        "task-def",
-        "set-min-voting-power",
-        "1",
-        "9",
-        ...target(),
-        "--private-key",
-        DEPLOYER_KEY,
-        "--allow-dev-keys",
-      ]),
-    );
+    const set = expectOk(await run([...setter, ...devKey(), "--allow-dev-keys"]));
     expect(set.taskDefinition.minimumVotingPower).toBe("9");
-    expect(await contract.getTaskDefinitionMinimumVotingPower(1)).toBe(9n);
+    expect(await center().contract.getTaskDefinitionMinimumVotingPower(1)).toBe(9n);
   });
 
   it("signs with a key of one's own that was granted the governance role", async () => {
+    const { contract, provider } = center();
     const own = Wallet.createRandom();
-    const deployer = new Wallet(DEPLOYER_KEY, provider);
-    await (
-      await (contract.connect(deployer) as Contract).grantRole(ROLES.AVS_GOVERNANCE_MULTISIG, own.address)
-    ).wait();
+    await grantGovernance(center(), own.address);
 
     // without gas money first: the operation fails (exit 1) and says what to do
     const poor = await run(["task-def", "create", "--name", "own-key", ...target()], {
@@ -120,7 +82,7 @@ describe("a chain that is not the devnet's", () => {
     expect(poor.body.error.hint).toMatch(/fund/);
     expect(await contract.numOfTaskDefinitions()).toBe(1n);
 
-    await rpc(chain().rpcUrl, "anvil_setBalance", [own.address, "0x56bc75e2d63100000"]);
+    await fund(chain(), own.address);
     const r = expectOk(
       await run(["task-def", "create", "--name", "own-key", ...target()], {
         AVSCTL_PRIVATE_KEY: own.privateKey,

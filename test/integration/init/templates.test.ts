@@ -120,21 +120,13 @@ describe("generated projects pass their own tests", () => {
 });
 
 describe("installDependencies failures", () => {
-  async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-    try {
-      await promise;
-    } catch (error) {
-      return (error as { code?: string }).code;
-    }
-    return undefined;
-  }
-
   it("reports a missing toolchain as TOOLCHAIN_MISSING", async () => {
     const env = { PATH: path.join(tmp, "no-such-bin") };
     for (const language of LANGUAGES) {
-      expect(await codeOf(installDependencies(blanks[language].path, language, { env })), language).toBe(
-        "TOOLCHAIN_MISSING",
-      );
+      await expect(
+        installDependencies(blanks[language].path, language, { env }),
+        language,
+      ).rejects.toMatchObject({ code: "TOOLCHAIN_MISSING" });
     }
   });
 

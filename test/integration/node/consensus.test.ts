@@ -6,14 +6,13 @@
 import { hexlify, toUtf8Bytes, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildNodeEntry,
   type NodeProcess,
+  type NodeTestBed,
   postRaw,
   sendTaskLikeOthentic,
   startAttesterProcess,
   startNodes,
-  startTestNetwork,
-  startValidationService,
+  startNodeTestBed,
   type TestNetwork,
   taskEvents,
   type ValidationService,
@@ -21,6 +20,7 @@ import {
   waitTaskFinal,
 } from "../../helpers/node.js";
 
+let bed: NodeTestBed | undefined;
 let net: TestNetwork;
 let entry: string;
 let services: ValidationService[] = [];
@@ -38,8 +38,8 @@ const task = (label: string) => ({
 const idOf = (i: number): number => net.operatorIds.get(net.attesters[i]!.address.toLowerCase())!;
 
 beforeAll(async () => {
-  [entry, net] = await Promise.all([buildNodeEntry(), startTestNetwork()]);
-  services = await Promise.all([0, 1, 2].map(() => startValidationService("approve")));
+  bed = await startNodeTestBed();
+  ({ entry, net, services } = bed);
   ({ aggregator, attesters, rpcUrl } = await startNodes(entry, net, services, {
     taskTimeoutMs: 4_000,
     customMessageEnabled: true,
@@ -50,8 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([aggregator, ...attesters].map((n) => n?.stop()));
-  await Promise.all(services.map((s) => s.close()));
-  await net?.stop();
+  await bed?.stop();
 });
 
 describe("consensus between separate node processes", () => {

@@ -17,24 +17,19 @@ import { encodeSubmitTask } from "../../../src/node/abi-fast.js";
 import { TaskJournal } from "../../../src/node/journal.js";
 import { signEip1559 } from "../../../src/node/tx-pipeline.js";
 import {
-  buildNodeEntry,
   ecdsaSendTaskParams,
   type NodeProcess,
+  type NodeTestBed,
   postRaw,
-  spawnNode,
+  startAggregatorProcess,
   startAttesterProcess,
-  startTestNetwork,
-  startValidationService,
-  type TestNetwork,
+  startNodeTestBed,
   taskEvents,
-  type ValidationService,
   waitPeers,
   waitTaskFinal,
 } from "../../helpers/node.js";
 
-let net: TestNetwork;
-let entry: string;
-let services: ValidationService[] = [];
+let bed: NodeTestBed | undefined;
 const nodes: NodeProcess[] = [];
 let dir: string;
 
@@ -47,30 +42,24 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  [entry, net] = await Promise.all([buildNodeEntry(), startTestNetwork()]);
-  services = await Promise.all([0, 1, 2].map(() => startValidationService("approve")));
+  bed = await startNodeTestBed();
   dir = mkdtempSync(path.join(tmpdir(), "avsctl-node-journal-"));
 });
 
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()));
-  await Promise.all(services.map((s) => s.close()));
-  await net?.stop();
+  await bed?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 it("an aggregator killed during a burst and restarted submits each accepted task exactly once", async () => {
+  const { entry, net, services } = bed!;
   const port = await freePort();
   const options = { jsonRpcPort: port, journalPath: path.join(dir, "journal.sqlite"), taskTimeoutMs: 30_000 };
   const start = async (): Promise<NodeProcess> => {
-    const node = spawnNode(entry, "aggregator", options, net.env("aggregator"));
-    nodes.push(node);
-    const ready = await node.waitFor(
-      (r) => r.msg === "aggregator ready" || r.msg === "node failed to start",
-      60_000,
-    );
-    expect(ready.msg).toBe("aggregator ready");
-    return node;
+    const { aggregator } = await startAggregatorProcess(entry, net, options);
+    nodes.push(aggregator);
+    return aggregator;
   };
   const first = await start();
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -131,6 +120,7 @@ it("an aggregator killed during a burst and restarted submits each accepted task
 it("a restart sends journaled transactions again as they are, and re-signs one whose nonce was taken", async () => {
   // Two submissions journaled by an aggregator that died before sending them: one whose nonce
   // is still free, and one whose nonce another transaction of the same key has used since.
+  const { entry, net } = bed!;
   await initBls();
   const chainId = 31338;
   const aggregator = new Wallet(net.aggregator.privateKey, net.l2Provider);
@@ -186,19 +176,8 @@ it("a restart sends journaled transactions again as they are, and re-signs one w
   // Another transaction of the aggregator's key takes the first nonce.
   await (await aggregator.sendTransaction({ to: aggregator.address, value: 0n, nonce })).wait();
 
-  const node = spawnNode(
-    entry,
-    "aggregator",
-    { jsonRpcPort: 0, journalPath: journalFile },
-    net.env("aggregator"),
-  );
+  const { aggregator: node, rpcUrl } = await startAggregatorProcess(entry, net, { journalPath: journalFile });
   nodes.push(node);
-  const ready = await node.waitFor(
-    (r) => r.msg === "aggregator ready" || r.msg === "node failed to start",
-    60_000,
-  );
-  expect(ready.msg).toBe("aggregator ready");
-  const rpcUrl = ready.rpcUrl as string;
   const a = await waitTaskFinal(rpcUrl, intact.hash);
   const b = await waitTaskFinal(rpcUrl, displaced.hash);
   expect(a).toMatchObject({ status: "approved", txHash: intact.tx.txHash });

@@ -131,23 +131,20 @@ describe("templates", () => {
     expect(suggestProjectName("___")).toBeUndefined();
   });
 
-  it("keeps the copies that both services carry identical", () => {
+  it("stores no file twice: what both services carry identically lives in a _services/ folder", () => {
     const root = templatesRoot();
-    const pairs = [
-      ["_shared/typescript", "src/http.ts"],
-      ["_shared/python", "httputil.py"],
-      ["_shared/go", "httputil.go"],
-      ["price-oracle/typescript", "src/price.ts"],
-      ["price-oracle/typescript", "test/price-feed.ts"],
-      ["price-oracle/python", "price.py"],
-      ["price-oracle/python", "tests/price_feed.py"],
-      ["price-oracle/go", "price.go"],
-      ["price-oracle/go", "pricefeed_test.go"],
-    ];
-    for (const [layer, file] of pairs) {
-      const a = readFileSync(path.join(root, layer, "execution-service", file), "utf8");
-      const b = readFileSync(path.join(root, layer, "validation-service", file), "utf8");
-      expect(b, `${layer}/{execution,validation}-service/${file}`).toBe(a);
+    const layers = readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .flatMap((entry) => ["common", ...LANGUAGES].map((sub) => path.join(root, entry.name, sub)))
+      .filter((layer) => existsSync(path.join(layer, "execution-service")));
+    expect(layers.length).toBeGreaterThan(0);
+    for (const layer of layers) {
+      for (const file of treeOf(path.join(layer, "execution-service"))) {
+        const twin = path.join(layer, "validation-service", file);
+        if (!existsSync(twin)) continue;
+        const a = readFileSync(path.join(layer, "execution-service", file));
+        expect(a.equals(readFileSync(twin)), `${path.relative(root, layer)}/*-service/${file}`).toBe(false);
+      }
     }
   });
 
@@ -268,5 +265,67 @@ describe("scaffoldProject", () => {
     const file = path.join(tmp, "a-file");
     writeFileSync(file, "x");
     expect(await codeOf(scaffoldProject({ dir: file, name: "x" }))).toBe("INVALID_ARGUMENT");
+  });
+  it("writes each file of a _services/ folder into both services, per-service placeholders filled", async () => {
+    const root = path.join(tmp, "rule-templates");
+    const put = (rel: string, text: string) => {
+      mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      writeFileSync(path.join(root, rel), text);
+    };
+    put("_shared/go/_services/Dockerfile", "FROM x\nEXPOSE __SERVICE_PORT__\n");
+    put("_shared/go/_services/_dockerignore", "bin\n");
+    put("_shared/go/_services/util.go", "shared util __PROJECT_NAME__\n");
+    put("_shared/go/_services/pkg/deep.go", "deep\n");
+    put("_shared/go/validation-service/util.go", "validation's own util\n");
+    put("_shared/go/execution-service/only.go", "exec only __SERVICE_PORT__\n");
+    put("_shared/go/top.txt", "top __SERVICE_PORT__\n");
+    put("demo/template.json", '{"description": "a template for the rule test"}');
+    put("demo/go/_services/pkg/deep.go", "deep from the template\n");
+    put("demo/go/execution-service/Dockerfile", "FROM own\n");
+
+    const result = await scaffoldProject({
+      dir: freshDir(),
+      name: "rule",
+      template: "demo",
+      language: "go",
+      templatesDir: root,
+    });
+    expect(result.files).toEqual(treeOf(result.path));
+    const written = Object.fromEntries(
+      result.files.map((rel) => [rel, readFileSync(path.join(result.path, rel), "utf8")]),
+    );
+    // Later layers win over _services/ copies of earlier ones, and a layer's own file over its
+    // _services/ one; outside a service folder there is no service to take a port from.
+    expect(written).toEqual({
+      "execution-service/.dockerignore": "bin\n",
+      "execution-service/Dockerfile": "FROM own\n",
+      "execution-service/only.go": "exec only 4003\n",
+      "execution-service/pkg/deep.go": "deep from the template\n",
+      "execution-service/util.go": "shared util rule\n",
+      "top.txt": "top __SERVICE_PORT__\n",
+      "validation-service/.dockerignore": "bin\n",
+      "validation-service/Dockerfile": "FROM x\nEXPOSE 4002\n",
+      "validation-service/pkg/deep.go": "deep from the template\n",
+      "validation-service/util.go": "validation's own util\n",
+    });
+  });
+
+  it("gives each real service its own port in the shared Dockerfile and the same shared sources", async () => {
+    for (const language of LANGUAGES) {
+      const { path: dir } = await scaffoldProject({ dir: freshDir(), name: "x", language });
+      const read = (rel: string) => readFileSync(path.join(dir, rel), "utf8");
+      expect(read("execution-service/Dockerfile"), language).toMatch(/^EXPOSE 4003$/m);
+      expect(read("validation-service/Dockerfile"), language).toMatch(/^EXPOSE 4002$/m);
+      const shared = {
+        typescript: ["src/http.ts", "src/price.ts", "test/price-feed.ts", "tsconfig.json"],
+        python: ["httputil.py", "price.py", "tests/price_feed.py", "pytest.ini"],
+        go: ["httputil.go", "price.go", "pricefeed_test.go"],
+      }[language];
+      for (const file of [...shared, ".dockerignore"]) {
+        expect(read(`validation-service/${file}`), `${language} ${file}`).toBe(
+          read(`execution-service/${file}`),
+        );
+      }
+    }
   });
 });
