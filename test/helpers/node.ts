@@ -4,13 +4,12 @@
  * validation services, and an Othentic-style client written from PROTOCOL.md.
  */
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { AbiCoder, Interface, JsonRpcProvider, keccak256, Network, NonceManager, Wallet } from "ethers";
 import { type AnvilInstance, startAnvil } from "../../src/chain/anvil.js";
 import { attestationCenter } from "../../src/chain/contracts.js";
@@ -21,53 +20,16 @@ import { signTaskEcdsa } from "../../src/crypto/ecdsa.js";
 import { taskHash } from "../../src/crypto/task-hash.js";
 import { startRelayer } from "../../src/node/relayer.js";
 
-const execFileAsync = promisify(execFile);
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-// Inside the repository so that compiled files resolve node_modules; outside dist/ so that a
-// test build never races the CLI's own build.
-const BUILD_DIR = path.join(repoRoot, "node_modules", ".cache", "avsctl-node-test-build");
-const LOCK_DIR = `${BUILD_DIR}.lock`;
-
 /**
- * Compiles src/ (tsc, same tsconfig) into a private build directory once per test run and
- * returns the node entry's path. Children cannot import .ts, so node processes run from it.
+ * The compiled node entry the tests spawn (children cannot import .ts): `npm test` builds
+ * dist/ before running the suite, as `avsctl` itself runs from it.
  */
 export async function buildNodeEntry(): Promise<string> {
-  const entry = path.join(BUILD_DIR, "node", "entry.js");
-  const stamp = path.join(BUILD_DIR, ".built-at");
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK_DIR);
-      break;
-    } catch {
-      // Another test file is building; a lock older than two minutes is stale.
-      try {
-        if (Date.now() - statSync(LOCK_DIR).mtimeMs > 120_000)
-          rmSync(LOCK_DIR, { recursive: true, force: true });
-      } catch {}
-      if (Date.now() > deadline) throw new Error("timed out waiting for the node test build lock");
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    if (existsSync(stamp) && Date.now() - statSync(stamp).mtimeMs < 60_000 && existsSync(entry)) return entry;
-    const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-    try {
-      await execFileAsync(process.execPath, [tsc, "-p", "tsconfig.json", "--outDir", BUILD_DIR], {
-        cwd: repoRoot,
-        maxBuffer: 16 * 1024 * 1024,
-      });
-    } catch {
-      // Type errors elsewhere in the tree still emit JavaScript; only a missing entry is fatal.
-    }
-    if (!existsSync(entry)) throw new Error(`the node entry was not built (${entry})`);
-    writeFileSync(stamp, String(Date.now()));
-    return entry;
-  } finally {
-    rmSync(LOCK_DIR, { recursive: true, force: true });
-  }
+  const entry = path.join(repoRoot, "dist", "node", "entry.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
+  return entry;
 }
 
 // ------------------------------------------------------------------------------------------
