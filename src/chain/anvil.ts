@@ -192,6 +192,18 @@ interface Launched {
 }
 
 /** One start attempt on a given port; rejects with PortCollision when the port was taken. */
+/**
+ * On Linux, `setpriv --pdeathsig` makes the kernel kill the chain when its owner dies however it
+ * dies (SIGKILL included, where no 'exit' hook runs); setpriv execs anvil, so the pid stays
+ * anvil's. Elsewhere, or without setpriv, the 'exit' hook is the last resort.
+ */
+function withParentDeathSignal(bin: string, args: string[]): [string, string[]] {
+  if (process.platform === "linux" && existsSync(SETPRIV))
+    return [SETPRIV, ["--pdeathsig", "KILL", "--", bin, ...args]];
+  return [bin, args];
+}
+const SETPRIV = "/usr/bin/setpriv";
+
 async function launch(
   bin: string,
   args: string[],
@@ -200,7 +212,8 @@ async function launch(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<Launched> {
-  const child = spawn(bin, [...args, "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  const [command, commandArgs] = withParentDeathSignal(bin, [...args, "--port", String(port)]);
+  const child = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid !== undefined) track(child);
   const exited = new Promise<AnvilExit>((resolve) => {
     child.once("exit", (code, signal) => {
