@@ -82,19 +82,16 @@ export async function readVerdicts(q: VerdictQuery): Promise<TaskVerdict[]> {
 }
 
 /**
- * Follows the chain until every awaited task hash has a verdict or the deadline passes.
- * Matching is by task hash recomputed from each event, never by "the latest event".
+ * Every new verdict from `fromBlock` on, as blocks arrive, until `until` (ms) or the signal.
+ * The head is asked for directly: ethers may answer from a block number cached a moment ago.
  */
-export async function waitForVerdicts(
+export async function* followVerdicts(
   q: VerdictQuery & { fromBlock: number },
-  hashes: Iterable<string>,
-  opts: { deadline: number; signal?: AbortSignal; pollMs?: number; onVerdict?: (v: TaskVerdict) => void },
-): Promise<Map<string, TaskVerdict>> {
-  const pending = new Set([...hashes].map((h) => h.toLowerCase()));
-  const found = new Map<string, TaskVerdict>();
+  opts: { until: number; signal?: AbortSignal; pollMs?: number },
+): AsyncGenerator<TaskVerdict> {
   const v = await verdictTopics();
   let from = q.fromBlock;
-  while (pending.size > 0 && Date.now() < opts.deadline && !opts.signal?.aborted) {
+  while (Date.now() < opts.until && !opts.signal?.aborted) {
     const head = Number(await (q.provider as import("ethers").JsonRpcProvider).send("eth_blockNumber", []));
     if (head >= from) {
       const logs = await q.provider.getLogs({
@@ -105,16 +102,36 @@ export async function waitForVerdicts(
       });
       for (const log of logs) {
         const verdict = v.parse(log, q.chainId);
-        const key = verdict?.taskHash.toLowerCase();
-        if (verdict && key && pending.has(key)) {
-          pending.delete(key);
-          found.set(key, verdict);
-          opts.onVerdict?.(verdict);
-        }
+        if (verdict) yield verdict;
       }
       from = head + 1;
     }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+  }
+}
+
+/**
+ * Follows the chain until every awaited task hash has a verdict or the deadline passes.
+ * Matching is by task hash recomputed from each event, never by "the latest event".
+ */
+export async function waitForVerdicts(
+  q: VerdictQuery & { fromBlock: number },
+  hashes: Iterable<string>,
+  opts: { deadline: number; signal?: AbortSignal; pollMs?: number; onVerdict?: (v: TaskVerdict) => void },
+): Promise<Map<string, TaskVerdict>> {
+  const pending = new Set([...hashes].map((h) => h.toLowerCase()));
+  const found = new Map<string, TaskVerdict>();
+  if (pending.size === 0) return found;
+  for await (const verdict of followVerdicts(q, {
+    until: opts.deadline,
+    signal: opts.signal,
+    pollMs: opts.pollMs,
+  })) {
+    const key = verdict.taskHash.toLowerCase();
+    if (!pending.delete(key)) continue;
+    found.set(key, verdict);
+    opts.onVerdict?.(verdict);
+    if (pending.size === 0) break;
   }
   return found;
 }

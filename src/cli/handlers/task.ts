@@ -302,31 +302,21 @@ export async function taskWatch(
     flags.timeout === undefined
       ? Number.POSITIVE_INFINITY
       : Date.now() + positiveInt(flags.timeout, "--timeout", 60) * 1000;
-  const { verdictTopics } = await import("../../task/verdicts.js");
-  const v = await verdictTopics();
+  const { followVerdicts } = await import("../../task/verdicts.js");
   let seen = 0;
   try {
-    let from = (await target.provider.getBlockNumber()) + 1;
+    const fromBlock = Number(await target.provider.send("eth_blockNumber", [])) + 1;
     if (!ctx.json)
       ctx.out.stderr(`watching chain ${target.chainId} (${target.attestationCenter}); Ctrl-C to stop\n`);
-    while (!controller.signal.aborted && Date.now() < until) {
-      const head = await target.provider.getBlockNumber();
-      if (head >= from) {
-        const logs = await target.provider.getLogs({
-          address: target.attestationCenter,
-          topics: [v.topics],
-          fromBlock: from,
-          toBlock: head,
-        });
-        for (const log of logs) {
-          const verdict = v.parse(log, target.chainId);
-          if (!verdict) continue;
-          seen++;
-          ctx.out.stdout(ctx.json ? `${JSON.stringify(verdict)}\n` : `${verdictRow(verdict).join("  ")}\n`);
-        }
-        from = head + 1;
-      }
-      await new Promise((r) => setTimeout(r, 200));
+    const q = {
+      provider: target.provider,
+      attestationCenter: target.attestationCenter,
+      chainId: target.chainId,
+      fromBlock,
+    };
+    for await (const verdict of followVerdicts(q, { until, signal: controller.signal, pollMs: 200 })) {
+      seen++;
+      ctx.out.stdout(ctx.json ? `${JSON.stringify(verdict)}\n` : `${verdictRow(verdict).join("  ")}\n`);
     }
   } finally {
     process.off("SIGINT", stop);
