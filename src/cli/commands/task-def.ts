@@ -40,6 +40,7 @@ export function registerTaskDef(program: Command, runner: Runner): void {
 
   targetOptions(taskDef.command("list").description("list the task definitions of an AttestationCenter"))
     .option("--all", "include the internal task definitions (ids >= 10001)")
+    .option("--from-block <n>", "read events from this block (public RPCs cap log ranges)")
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskDefList(ctx, opts)));
   targetOptions(taskDef.command("show").description("show one task definition").argument("<id>")).action(
     runner.action(async (ctx, args, opts) => (await handlers()).taskDefShow(ctx, args[0]!, opts)),

@@ -192,11 +192,15 @@ function definitionsTable(defs: TaskDefinitionInfo[]): string {
 
 export async function taskDefList(
   ctx: CommandContext,
-  flags: TargetFlags & { all?: boolean },
+  flags: TargetFlags & { all?: boolean; fromBlock?: string },
 ): Promise<CommandResult> {
-  const s = await open(ctx, flags);
+  let fromBlock: number | undefined;
+  const s = await open(ctx, flags, () => {
+    // Public RPCs cap eth_getLogs ranges: start from the AttestationCenter's deployment block.
+    if (flags.fromBlock !== undefined) fromBlock = Number(parseUint(flags.fromBlock, "--from-block", 64));
+  });
   return withSession(s, async () => {
-    const taskDefinitions = await s.client.list({ includeInternal: flags.all === true });
+    const taskDefinitions = await s.client.list({ includeInternal: flags.all === true, fromBlock });
     return {
       data: {
         taskDefinitions,
