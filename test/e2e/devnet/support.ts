@@ -3,6 +3,7 @@
  * own on 127.0.0.1, an Othentic-style performer client written from PROTOCOL.md (not avsctl's),
  * direct chain reads with ethers, and the leftover checks `down` is judged by.
  */
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -24,6 +25,7 @@ import {
 } from "ethers";
 import type { DevnetState } from "../../../src/devnet/state.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
+import type { LooseContract } from "../../helpers/contract.js";
 
 export interface TempProject {
   dir: string;
@@ -155,8 +157,8 @@ export async function readChains(s: State) {
   const l1 = provider(s.l1.rpcUrl);
   const l2 = provider(s.l2[0]!.rpcUrl);
   try {
-    const gov = new Contract(s.l1.avsGovernance, L1_ABI, l1);
-    const ac = new Contract(s.l2[0]!.attestationCenter, L2_ABI, l2);
+    const gov = new Contract(s.l1.avsGovernance, L1_ABI, l1) as LooseContract;
+    const ac = new Contract(s.l2[0]!.attestationCenter, L2_ABI, l2) as LooseContract;
     const operators = [s.aggregator.address, s.performer.address, ...s.attesters.map((a) => a.address)];
     const created = await l2.getLogs({
       address: s.l2[0]!.attestationCenter,

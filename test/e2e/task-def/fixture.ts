@@ -18,6 +18,7 @@ import { deployL2 } from "../../../src/chain/deploy.js";
 import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
 import { rpc } from "../../helpers/anvil.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
+import type { LooseContract } from "../../helpers/contract.js";
 
 export const DEPLOYER_KEY = ANVIL_DEV_PRIVATE_KEYS[0];
 export const DEPLOYER = ANVIL_DEV_ADDRESSES[0];
@@ -69,8 +70,8 @@ export function artifactContract(
   name: "AttestationCenter" | "AttestationCenterGen1",
   address: string,
   provider: JsonRpcProvider,
-): Contract {
-  return new Contract(address, loadArtifact(name).abi as InterfaceAbi, provider);
+): LooseContract {
+  return new Contract(address, loadArtifact(name).abi as InterfaceAbi, provider) as LooseContract;
 }
 
 /** An AttestationCenter deployed for one describe block, and what its tests reach it with. */
@@ -78,7 +79,7 @@ export interface DeployedCenter {
   address: string;
   provider: JsonRpcProvider;
   /** The contract through the compiled artifact's ABI. */
-  contract: Contract;
+  contract: LooseContract;
   /** The flags that point the CLI at it: --rpc-url and --attestation-center. */
   flags: string[];
 }
@@ -110,7 +111,7 @@ export function useAttestationCenter(chain: () => AnvilInstance): () => Deployed
 /** The deployer grants `address` the AVS governance role, so it may manage task definitions. */
 export async function grantGovernance(center: DeployedCenter, address: string): Promise<void> {
   const deployer = new Wallet(DEPLOYER_KEY, center.provider);
-  const contract = center.contract.connect(deployer) as Contract;
+  const contract = center.contract.connect(deployer) as LooseContract;
   await (await contract.grantRole(ROLES.AVS_GOVERNANCE_MULTISIG, address)).wait();
 }
 
@@ -123,7 +124,7 @@ export async function fund(chain: AnvilInstance, address: string): Promise<void>
 export async function createdEvent(
   contract: Contract,
   txHash: string,
-): Promise<Record<string, unknown> & { taskDefinitionId: bigint }> {
+): Promise<Record<string, any> & { taskDefinitionId: bigint }> {
   const receipt = await contract.runner!.provider!.getTransactionReceipt(txHash);
   expect(receipt?.status).toBe(1);
   for (const log of receipt!.logs) {

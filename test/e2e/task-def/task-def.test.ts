@@ -7,9 +7,10 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type Contract, getAddress, type JsonRpcProvider, Wallet } from "ethers";
+import { getAddress, type JsonRpcProvider, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rpc, useAnvil } from "../../helpers/anvil.js";
+import type { LooseContract } from "../../helpers/contract.js";
 import {
   artifactContract,
   avsctl,
@@ -55,7 +56,7 @@ const uints = (values: readonly bigint[]) => values.map(String);
 describe("generation 2: our AttestationCenter", () => {
   let ac: string;
   let provider: JsonRpcProvider;
-  let contract: Contract;
+  let contract: LooseContract;
   const target = () => ["--rpc-url", chain().rpcUrl, "--attestation-center", ac];
   const signed = () => [...target(), "--private-key", DEPLOYER_KEY];
 
@@ -787,7 +788,7 @@ describe("generation 2: our AttestationCenter", () => {
 describe("generation 1: an AttestationCenter with only the gen-1 surface", () => {
   let ac: string;
   let provider: JsonRpcProvider;
-  let contract: Contract;
+  let contract: LooseContract;
   const target = () => ["--rpc-url", chain().rpcUrl, "--attestation-center", ac];
   const signed = () => [...target(), "--private-key", DEPLOYER_KEY];
 

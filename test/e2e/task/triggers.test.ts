@@ -68,7 +68,9 @@ describe("triggers in the devnet", () => {
     expect(block.lastFiring.blockNumber % 4).toBe(0);
 
     // every sent firing is on-chain exactly once, performed by the operator it elected
-    const firings = await fetch(`${await readStateTriggersUrl()}/firings`).then((r) => r.json());
+    const firings = (await fetch(`${await readStateTriggersUrl()}/firings`).then((r) => r.json())) as {
+      firings: any[];
+    };
     const sent = firings.firings.filter((f: any) => f.outcome === "sent");
     expect(sent.length).toBe(interval.sent + block.sent);
     const list = await cli(["task", "list", "--task-def", "1"]);

@@ -59,8 +59,8 @@ describe("task definitions", () => {
     const receipt = await (await create("second", params)).wait();
     expect(await net.ac.numOfTaskDefinitions()).toBe(2n);
     const created = receipt!.logs
-      .map((l) => net.ac.interface.parseLog(l))
-      .find((l) => l?.name === "TaskDefinitionCreated");
+      .map((l: import("ethers").Log) => net.ac.interface.parseLog(l))
+      .find((l: import("ethers").LogDescription | null) => l?.name === "TaskDefinitionCreated");
     expect(created?.args.taskDefinitionId).toBe(2n);
     expect(created?.args.name).toBe("second");
     expect(created?.args.baseRewardFeeForAggregator).toBe(3000n);
@@ -228,7 +228,7 @@ describe("consensus of 3 attesters with equal voting power", () => {
     const task = newTask(net, definition);
     const receipt = await submitEcdsa(net, task, { signers: [a!, b!] });
     const log = receipt.logs
-      .map((l) => net.ac.interface.parseLog(l))
+      .map((l: import("ethers").Log) => net.ac.interface.parseLog(l))
       .find((l) => l?.name === "TaskSubmitted");
     expect(log).toBeDefined();
     expect(log!.args.operator).toBe(net.performer.address);
@@ -244,7 +244,7 @@ describe("consensus of 3 attesters with equal voting power", () => {
   it("accepts tasks of the default definition 0, which Othentic's examples submit to", async () => {
     const receipt = await submitEcdsa(net, newTask(net, 0));
     const log = receipt.logs
-      .map((l) => net.ac.interface.parseLog(l))
+      .map((l: import("ethers").Log) => net.ac.interface.parseLog(l))
       .find((l) => l?.name === "TaskSubmitted");
     expect(log?.args.taskDefinitionId).toBe(0n);
     expect(await net.ac.numOfTaskDefinitions()).toBe(1n);

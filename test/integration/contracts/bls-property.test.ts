@@ -39,6 +39,8 @@ const vector = JSON.parse(
 );
 
 const big = (words: readonly (bigint | string)[]) => words.map((w) => BigInt(w));
+type G1Words = [bigint, bigint];
+type G2Words = [bigint, bigint, bigint, bigint];
 const randomInt = (max: number) => Math.floor(Math.random() * max);
 
 describe("BLS on-chain vs src/crypto", () => {
@@ -97,10 +99,16 @@ describe("BLS on-chain vs src/crypto", () => {
     expect(point).toEqual(big([vector.messagePointG1.x, vector.messagePointG1.y]));
     const signature = big([vector.signatureG1.x, vector.signatureG1.y]);
     const publicKey = big(vector.publicKeyG2);
-    expect(await net.obls.verifySingle(signature, publicKey, point)).toBe(true);
+    expect(await net.obls.verifySingle(signature as G1Words, publicKey as G2Words, point as G1Words)).toBe(
+      true,
+    );
     // the contract reorders [x.c0, x.c1, y.c0, y.c1] for the precompile; the swapped layout fails
     const swapped = [publicKey[1]!, publicKey[0]!, publicKey[3]!, publicKey[2]!];
-    expect(await net.obls.verifySingle(signature, swapped, point).catch(() => false)).toBe(false);
+    expect(
+      await net.obls
+        .verifySingle(signature as G1Words, swapped as G2Words, point as G1Words)
+        .catch(() => false),
+    ).toBe(false);
   });
 
   it("sums signers' keys like src/crypto, by either path", async () => {
