@@ -13,10 +13,12 @@ import {
   type Language,
   listTemplates,
   normalizeLanguage,
+  readTemplateManifest,
   suggestProjectName,
   templatesRoot,
   validateProjectName,
 } from "./templates.js";
+import { ENGINE_DIR, workflowEngineFiles } from "./workflow-engine.js";
 
 export type { InstallOptions, InstallStep } from "./install.js";
 export { installDependencies, installSteps, SERVICE_DIRS } from "./install.js";
@@ -147,6 +149,21 @@ function render(source: string, values: Record<string, string>): Buffer {
   return Buffer.from(text, "utf8");
 }
 
+/**
+ * Files made at scaffold time rather than stored in the template: for a template whose manifest
+ * asks for it, avsctl's own workflow engine in each TypeScript service's `src/engine/`. It comes
+ * from the avsctl package that runs, whatever `templatesDir` says.
+ */
+function generatedFiles(root: string, template: string, language: Language): Map<string, string> {
+  const out = new Map<string, string>();
+  if (language !== "typescript" || readTemplateManifest(root, template).workflowEngine !== true) return out;
+  const engine = workflowEngineFiles(path.join(path.dirname(templatesRoot()), "src"));
+  for (const service of SERVICE_DIRS) {
+    for (const [rel, text] of engine) out.set(`${service}/${ENGINE_DIR}/${rel}`, text);
+  }
+  return out;
+}
+
 /** Entries that do not make a directory "non-empty" for init (a fresh `git init`). */
 const IGNORED_ENTRIES = new Set([".git"]);
 
@@ -215,12 +232,17 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
   options.signal?.throwIfAborted();
 
   const plan = planFiles(root, template.name, language);
+  const generated = generatedFiles(root, template.name, language);
   const values = { __PROJECT_NAME__: name, __TEMPLATE__: template.name };
-  const files = [...plan.keys()].sort();
+  const files = [...new Set([...plan.keys(), ...generated.keys()])].sort();
   for (const rel of files) {
     const destination = path.join(target, ...rel.split("/"));
     mkdirSync(path.dirname(destination), { recursive: true });
-    writeFileSync(destination, render(plan.get(rel) as string, valuesFor(rel, values)));
+    const content = generated.get(rel);
+    writeFileSync(
+      destination,
+      content === undefined ? render(plan.get(rel) as string, valuesFor(rel, values)) : content,
+    );
   }
 
   const result: ScaffoldResult = {

@@ -7,7 +7,8 @@
  * holds the template's own task, tests, config and README and is laid over the shared files.
  * A `_services/` folder in a layer holds files written into both service folders.
  * A template is a folder with a `template.json` ({"description": "..."}); its languages are the
- * language folders it has.
+ * language folders it has, narrowed by the manifest's `languages` when it names some (a template
+ * that only makes sense in one language says so, whatever folders a layer may grow).
  */
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -37,6 +38,38 @@ export interface TemplateInfo {
   languages: Language[];
   /** True for the template `init` uses when none is named. */
   default: boolean;
+}
+
+/** What a template's `template.json` may say. */
+export interface TemplateManifest {
+  description?: string;
+  /** The only languages the template offers; default: every language folder it has. */
+  languages?: string[];
+  /**
+   * Copy avsctl's own workflow engine (src/workflow and what it imports) into each generated
+   * service's `src/engine/` at scaffold time, so the template stores no copy of it.
+   */
+  workflowEngine?: boolean;
+}
+
+/** Reads `<root>/<name>/template.json`; a manifest that is not a JSON object is an INTERNAL error. */
+export function readTemplateManifest(root: string, name: string): TemplateManifest {
+  const file = path.join(root, name, "template.json");
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new AvsctlError("INTERNAL", `the manifest of the ${name} template is unreadable`, {
+      details: { file },
+      cause: error,
+    });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new AvsctlError("INTERNAL", `the manifest of the ${name} template is not a JSON object`, {
+      details: { file },
+    });
+  }
+  return value as TemplateManifest;
 }
 
 let cachedRoot: string | undefined;
@@ -77,8 +110,11 @@ export function listTemplates(root: string = templatesRoot()): TemplateInfo[] {
     const dir = path.join(root, name);
     const manifest = path.join(dir, "template.json");
     if (!isDirectory(dir) || !existsSync(manifest)) continue;
-    const { description } = JSON.parse(readFileSync(manifest, "utf8")) as { description?: string };
-    const languages = LANGUAGES.filter((language) => isDirectory(path.join(dir, language)));
+    const { description, languages: declared } = readTemplateManifest(root, name);
+    const languages = LANGUAGES.filter(
+      (language) =>
+        isDirectory(path.join(dir, language)) && (!Array.isArray(declared) || declared.includes(language)),
+    );
     if (languages.length === 0) continue;
     templates.push({ name, description: description ?? "", languages, default: name === DEFAULT_TEMPLATE });
   }

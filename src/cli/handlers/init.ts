@@ -68,10 +68,13 @@ export async function initCommand(
       choices: templates.map((t) => ({ name: `${t.name}: ${t.description}`, value: t.name })),
       default: init.DEFAULT_TEMPLATE,
     });
+    // Only the languages the chosen template offers; no question when it offers one.
+    const offered = templates.find((t) => t.name === template)?.languages ?? init.LANGUAGES;
+    if (language === undefined && offered.length === 1) language = offered[0];
     language ??= await prompts.select({
       message: "Language",
-      choices: init.LANGUAGES.map((l) => ({ name: l, value: l })),
-      default: init.DEFAULT_LANGUAGE,
+      choices: offered.map((l) => ({ name: l, value: l })),
+      default: offered.includes(init.DEFAULT_LANGUAGE) ? init.DEFAULT_LANGUAGE : offered[0],
     });
   }
   dir ??= name ?? "my-avs";
