@@ -26,6 +26,7 @@ import { AvsctlError, isAvsctlError } from "../errors.js";
 import { type ContractName, loadArtifact } from "./artifacts.js";
 import { attestationCenter, avsGovernance, contractInterface, decodeRevert } from "./contracts.js";
 import { fetchChainId } from "./rpc.js";
+import { checksumAddress } from "./units.js";
 
 const debug = createDebug("avsctl:chain:deploy");
 
@@ -209,16 +210,7 @@ function optionalAddress(value: string | undefined, name: string, fallback: stri
   return value === undefined ? fallback : requireAddress(value, name);
 }
 
-function requireAddress(value: string, name: string): string {
-  try {
-    return getAddress(value);
-  } catch (error) {
-    throw new AvsctlError("INVALID_ADDRESS", `${name}: not a valid address`, {
-      details: { argument: name },
-      cause: error,
-    });
-  }
-}
+const requireAddress = checksumAddress;
 
 export type DeployL1Options = ChainSigner & {
   /** The AVS governance multisig (default: the deployer). */

@@ -103,6 +103,18 @@ export function parseAddress(value: string, name: string): `0x${string}` {
   return value as `0x${string}`;
 }
 
+/** The address in its EIP-55 checksummed form, after the checks of `parseAddress`. */
+export function checksumAddress(value: string, name: string): `0x${string}` {
+  const lower = parseAddress(value, name).slice(2).toLowerCase();
+  const hash = keccak_256(new TextEncoder().encode(lower));
+  let out = "0x";
+  for (let i = 0; i < 40; i++) {
+    const nibble = (hash[i >> 1]! >> (i % 2 === 0 ? 4 : 0)) & 0xf;
+    out += nibble >= 8 ? lower[i]!.toUpperCase() : lower[i]!;
+  }
+  return out as `0x${string}`;
+}
+
 /** EIP-55 check without loading ethers (this runs during flag validation). */
 function checksumMatches(address: string): boolean {
   const lower = address.slice(2).toLowerCase();

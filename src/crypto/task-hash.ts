@@ -3,7 +3,8 @@
  * `keccak256(abi.encode(...))` in the AttestationCenter exactly.
  */
 
-import { AbiCoder, getAddress, isHexString, keccak256 } from "ethers";
+import { AbiCoder, isHexString, keccak256 } from "ethers";
+import { checksumAddress } from "../chain/units.js";
 import { AvsctlError } from "../errors.js";
 import type { Hex } from "./bytes.js";
 
@@ -39,16 +40,7 @@ function invalid(name: string, problem: string): AvsctlError {
   return new AvsctlError("INVALID_ARGUMENT", `${name}: ${problem}`, { details: { argument: name } });
 }
 
-function address(value: string, name: string): string {
-  try {
-    return getAddress(value);
-  } catch (error) {
-    throw new AvsctlError("INVALID_ADDRESS", `${name}: not a valid address`, {
-      details: { argument: name },
-      cause: error,
-    });
-  }
-}
+const address = checksumAddress;
 
 /** keccak256(abi.encode(string proofOfTask, bytes data, address performer, uint16 taskDefinitionId)). */
 export function taskHash(t: TaskHashInput): Hex {

@@ -414,20 +414,25 @@ export async function startTriggerRunner(opts: TriggerRunnerOptions): Promise<Tr
     );
   };
 
+  /** A firing's record before anything is known of its outcome (failed until it is sent). */
+  const firingRecord = (s: TriggerState, n: number, firedAt: number, ctx: FiringContext): FiringRecord => ({
+    trigger: s.id,
+    taskDefinitionId: s.taskDefinitionId,
+    type: s.trigger.type,
+    n,
+    firedAt: new Date(firedAt).toISOString(),
+    scheduledAt: ctx.scheduledAt === undefined ? null : new Date(ctx.scheduledAt).toISOString(),
+    blockNumber: ctx.blockNumber ?? null,
+    performer: null,
+    operatorId: null,
+    outcome: "failed",
+  });
+
   const perform = async (s: TriggerState, n: number, firedAt: number, ctx: FiringContext) => {
     if (stopped) return;
     const log = ctx.log;
     const base: FiringRecord = {
-      trigger: s.id,
-      taskDefinitionId: s.taskDefinitionId,
-      type: s.trigger.type,
-      n,
-      firedAt: new Date(firedAt).toISOString(),
-      scheduledAt: ctx.scheduledAt === undefined ? null : new Date(ctx.scheduledAt).toISOString(),
-      blockNumber: ctx.blockNumber ?? null,
-      performer: null,
-      operatorId: null,
-      outcome: "failed",
+      ...firingRecord(s, n, firedAt, ctx),
       ...(log
         ? {
             log: {
@@ -503,16 +508,7 @@ export async function startTriggerRunner(opts: TriggerRunnerOptions): Promise<Tr
     const firedAt = Date.now();
     if (s.pending >= MAX_PENDING) {
       record(s, {
-        trigger: s.id,
-        taskDefinitionId: s.taskDefinitionId,
-        type: s.trigger.type,
-        n,
-        firedAt: new Date(firedAt).toISOString(),
-        scheduledAt: ctx.scheduledAt === undefined ? null : new Date(ctx.scheduledAt).toISOString(),
-        blockNumber: ctx.blockNumber ?? null,
-        performer: null,
-        operatorId: null,
-        outcome: "failed",
+        ...firingRecord(s, n, firedAt, ctx),
         error: {
           code: "COMMAND_FAILED",
           message: `${MAX_PENDING} earlier firings are still being sent; this one was dropped`,
