@@ -6,15 +6,11 @@
  * run inside this test).
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { symlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AbiCoder, getAddress, hexlify, keccak256, recoverAddress, toUtf8Bytes } from "ethers";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   installDependencies,
@@ -23,18 +19,16 @@ import {
   type ScaffoldResult,
   scaffoldProject,
 } from "../../../src/init/scaffold.js";
-
-// anvil's account 1, a public development key.
-const PRIVATE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const PERFORMER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-const SERVICES = ["execution-service", "validation-service"] as const;
-
-// Children use the Node that runs the tests (24 in CI), whatever else is on PATH.
-const childEnv: NodeJS.ProcessEnv = {
-  ...process.env,
-  PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
-  GOFLAGS: "-mod=mod",
-};
+import {
+  childEnv,
+  PERFORMER,
+  postJson,
+  run,
+  SERVICES,
+  type Service,
+  type ServiceHarness,
+  startServiceHarness,
+} from "./support.js";
 
 let tmp: string;
 const projects = {} as Record<Language, ScaffoldResult>;
@@ -71,22 +65,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
-
-async function run(command: string, args: string[], cwd: string): Promise<string> {
-  const result = await execa(command, args, {
-    cwd,
-    env: childEnv,
-    all: true,
-    reject: false,
-    stdin: "ignore",
-  });
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} in ${cwd} exited ${result.exitCode}:\n${result.all?.slice(-4000)}`,
-    );
-  }
-  return result.all ?? "";
-}
 
 /** Runs a generated project's own tests with its own toolchain. */
 async function runOwnTests(project: ScaffoldResult): Promise<void> {
@@ -145,118 +123,6 @@ describe("installDependencies failures", () => {
 
 // ---- cross-language: real service processes, a local price feed, a fake aggregator ----
 
-interface Recorder {
-  url: string;
-  sendTasks: unknown[][];
-  batches: string[][];
-  close(): Promise<void>;
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    ),
-  );
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** A JSON-RPC endpoint that answers batches, eth_chainId and sendTask, and records them. */
-async function startAggregator(): Promise<Recorder> {
-  const sendTasks: unknown[][] = [];
-  const batches: string[][] = [];
-  const answer = (request: { id?: unknown; method?: string; params?: unknown[] }) => {
-    if (request.method === "eth_chainId") return { jsonrpc: "2.0", id: request.id, result: "0x7a6a" };
-    if (request.method === "sendTask") {
-      sendTasks.push(request.params ?? []);
-      return { jsonrpc: "2.0", id: request.id, result: true };
-    }
-    return { jsonrpc: "2.0", id: request.id, error: { code: -32601, message: "method not found" } };
-  };
-  const server = createServer(async (req, res) => {
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    const body = JSON.parse(text);
-    if (Array.isArray(body)) batches.push(body.map((r) => r.method));
-    const reply = Array.isArray(body) ? body.map(answer) : answer(body);
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(reply));
-  });
-  const url = await listen(server);
-  return { url, sendTasks, batches, close: () => closeServer(server) };
-}
-
-/** The devnet-style price feed: GET /price?symbol=X -> {"symbol", "price", "timestamp"}. */
-async function startFeed(price: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const symbol = new URL(req.url ?? "/", "http://x").searchParams.get("symbol");
-    res.writeHead(symbol === "ETHUSDT" ? 200 : 404, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify(symbol === "ETHUSDT" ? { symbol, price, timestamp: 1700000000 } : { error: "unknown" }),
-    );
-  });
-  const url = `${await listen(server)}/price`;
-  return { url, close: () => closeServer(server) };
-}
-
-interface Service {
-  url: string;
-  child: ChildProcess;
-}
-
-/** Starts a service in its own process group and waits (bounded) for its "listening on" line. */
-function startService(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): Promise<Service> {
-  const child = spawn(command, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stopService(child);
-      reject(new Error(`${command} in ${cwd} did not start within 60 s:\n${output}`));
-    }, 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: `http://127.0.0.1:${match[1]}`, child });
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${command} in ${cwd} exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-function stopService(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
-
 function taskHash(proofOfTask: string, data: string, performer: string, taskDefinitionId: number): string {
   return keccak256(
     AbiCoder.defaultAbiCoder().encode(
@@ -267,25 +133,12 @@ function taskHash(proofOfTask: string, data: string, performer: string, taskDefi
 }
 
 describe("services across languages", () => {
-  let aggregator: Recorder;
-  let feed: { url: string; close(): Promise<void> };
-  const children: ChildProcess[] = [];
+  let services: ServiceHarness;
   const execution = {} as Record<Language, string>;
   const validation = {} as Record<Language, string>;
 
   beforeAll(async () => {
-    aggregator = await startAggregator();
-    feed = await startFeed("3000.00");
-    const env = {
-      ...childEnv,
-      HOST: "127.0.0.1",
-      EXECUTION_PORT: "0",
-      VALIDATION_PORT: "0",
-      OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.url,
-      PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
-      PRICE_SOURCE_URL: feed.url,
-      PRICE_TOLERANCE_BPS: "100",
-    };
+    services = await startServiceHarness({ ETHUSDT: "3000.00" }, { PRICE_TOLERANCE_BPS: "100" });
     const binDir = path.join(tmp, "bin");
     for (const language of LANGUAGES) {
       const root = projects[language].path;
@@ -293,15 +146,18 @@ describe("services across languages", () => {
         const cwd = path.join(root, service);
         let started: Service;
         if (language === "typescript") {
-          started = await startService(process.execPath, ["src/main.ts"], cwd, env);
+          started = await services.start({ cwd });
         } else if (language === "python") {
-          started = await startService(path.join(root, ".venv/bin/python"), ["server.py"], cwd, env);
+          started = await services.start({
+            command: path.join(root, ".venv/bin/python"),
+            args: ["server.py"],
+            cwd,
+          });
         } else {
           const binary = path.join(binDir, `${service}-go`);
           await run("go", ["build", "-o", binary, "."], cwd);
-          started = await startService(binary, [], cwd, env);
+          started = await services.start({ command: binary, args: [], cwd });
         }
-        children.push(started.child);
         if (service === "execution-service") execution[language] = started.url;
         else validation[language] = started.url;
       }
@@ -309,9 +165,7 @@ describe("services across languages", () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const child of children) stopService(child);
-    await aggregator?.close();
-    await feed?.close();
+    await services?.stop();
   });
 
   async function verdicts(body: Record<string, unknown>): Promise<Record<Language, unknown>> {
@@ -330,7 +184,7 @@ describe("services across languages", () => {
 
   for (const producer of LANGUAGES) {
     it(`a proof from the ${producer} execution service is sent signed and approved by every validation service`, async () => {
-      const before = aggregator.sendTasks.length;
+      const before = services.aggregator.sendTasks.length;
       const { status, body } = await postJson(`${execution[producer]}/task/execute`, {
         symbol: "ETHUSDT",
         taskDefinitionId: 1,
@@ -347,8 +201,8 @@ describe("services across languages", () => {
       );
       expect(proofOfTask).toBe(keccak256(data));
 
-      expect(aggregator.sendTasks.length).toBe(before + 1);
-      const params = aggregator.sendTasks[before] as unknown[];
+      expect(services.aggregator.sendTasks.length).toBe(before + 1);
+      const params = services.aggregator.sendTasks[before] as unknown[];
       expect(params.slice(0, 4)).toEqual([proofOfTask, data, 1, PERFORMER]);
       expect(params[5]).toBe("ecdsa");
       const hash = taskHash(proofOfTask, data, PERFORMER, 1);
@@ -361,7 +215,7 @@ describe("services across languages", () => {
   }
 
   it("the TypeScript execution service reaches the aggregator as Othentic's does: one batch, eth_chainId first", () => {
-    expect(aggregator.batches).toContainEqual(["eth_chainId", "sendTask"]);
+    expect(services.aggregator.batches).toContainEqual(["eth_chainId", "sendTask"]);
   });
 
   it("a digest that does not match the data is rejected by every validation service", async () => {
