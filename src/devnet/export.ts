@@ -86,7 +86,6 @@ export interface ExportResult {
 
 const HOST_ALIAS = "host.docker.internal";
 /** The devnet's price feed for project services (as src/devnet/project-services.ts starts it). */
-const PRICE_FEED_PORT = 4010;
 const SECRET_NAMES = ["PRIVATE_KEY", "PRIVATE_KEY_PERFORMER", "AVSCTL_RELAYER_KEY", "AVSCTL_DEVNET_MNEMONIC"];
 
 function portOf(url: string | null | undefined): number | undefined {
@@ -301,19 +300,11 @@ export async function buildTopology(
         name: "price-feed",
         role: "service",
         image,
-        command: avsctl(
-          "devnet",
-          "service",
-          "price-feed",
-          "--port",
-          String(PRICE_FEED_PORT),
-          "--host",
-          "0.0.0.0",
-        ),
+        command: avsctl("devnet", "service", "price-feed", "--port", String(PORTS.feed), "--host", "0.0.0.0"),
         env: {},
         secretEnv: [],
-        ports: [{ name: "http", container: PRICE_FEED_PORT, host: PRICE_FEED_PORT }],
-        health: devnetHealth("http", PRICE_FEED_PORT, "/health"),
+        ports: [{ name: "http", container: PORTS.feed, host: PORTS.feed }],
+        health: devnetHealth("http", PORTS.feed, "/health"),
         dependsOn: [],
       });
     }
@@ -329,7 +320,7 @@ export async function buildTopology(
       },
       env: {
         HOST: "0.0.0.0",
-        PRICE_SOURCE_URL: `http://price-feed:${PRICE_FEED_PORT}/price`,
+        PRICE_SOURCE_URL: `http://price-feed:${PORTS.feed}/price`,
         ...env,
         PORT: String(s.port),
         [`${kind.toUpperCase()}_PORT`]: String(s.port),

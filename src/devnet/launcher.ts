@@ -21,6 +21,7 @@ export const PORTS = {
   validation: 4002,
   execution: 4003,
   triggers: 4020,
+  feed: 4010,
 } as const;
 
 export interface LaunchSpec {

@@ -2,7 +2,13 @@ import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError } from "../errors.js";
 import { projectName } from "./plan.js";
 import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
-import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
+import {
+  type DevnetState,
+  readDevnetState,
+  removeDevnetState,
+  requireDevnetState,
+  writeDevnetState,
+} from "./state.js";
 
 /** Opens the runtime an existing devnet runs in, without building anything. */
 export async function runtimeFor(
@@ -151,7 +157,7 @@ export async function devnetDown(
 }
 
 export async function devnetRestart(projectDir: string, component: string): Promise<ComponentStatus> {
-  const state = requireState(projectDir);
+  const state = requireDevnetState(projectDir);
   const runtimes = await openRuntimes(state, projectDir);
   const known = await runtimes.names();
   if (!known.includes(component)) {
@@ -172,7 +178,7 @@ export async function* devnetLogs(
   component: string | undefined,
   opts: { follow?: boolean; tail?: number; signal?: AbortSignal },
 ): AsyncGenerator<string> {
-  const state = requireState(projectDir);
+  const state = requireDevnetState(projectDir);
   const runtimes = await openRuntimes(state, projectDir);
   const known = await runtimes.names();
   const names = component ? [component] : known;
@@ -209,14 +215,4 @@ export async function* devnetLogs(
     if (queue.length === 0) await new Promise<void>((r) => (wake = r));
     while (queue.length > 0) yield queue.shift()!;
   }
-}
-
-export function requireState(projectDir: string): DevnetState {
-  const state = readDevnetState(projectDir);
-  if (!state) {
-    throw new AvsctlError("NO_DEVNET", `no devnet for the project in ${projectDir}`, {
-      hint: "start one with `avsctl devnet up`",
-    });
-  }
-  return state;
 }

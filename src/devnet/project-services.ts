@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
-import type { DockerLauncher, Launched, Launcher } from "./launcher.js";
+import { type DockerLauncher, type Launched, type Launcher, PORTS } from "./launcher.js";
 import type { DevnetPlan, ServicePlan } from "./plan.js";
 import type { WaitStrategy } from "./runtime/types.js";
 
@@ -38,7 +38,6 @@ function portEnv(kind: string, port: number): Record<string, string> {
   return { PORT: String(port), [`${kind.toUpperCase()}_PORT`]: String(port) };
 }
 
-const PRICE_FEED_PORT = 4010;
 // One feed per devnet start, shared by both services (the plan object is per start).
 const priceFeeds = new WeakMap<DevnetPlan, Promise<Launched>>();
 
@@ -51,7 +50,7 @@ function priceFeed(plan: DevnetPlan, launcher: Launcher, signal?: AbortSignal): 
   let feed = priceFeeds.get(plan);
   if (!feed) {
     feed = (async () => {
-      const ports = await launcher.allocate({ http: PRICE_FEED_PORT });
+      const ports = await launcher.allocate({ http: PORTS.feed });
       return launcher.launch(
         {
           name: "price-feed",
