@@ -27,21 +27,23 @@ export const ERROR_CODES = {
   WRONG_PASSWORD: EXIT.USAGE,
   DIRECTORY_NOT_EMPTY: EXIT.USAGE,
   DEV_KEY_REFUSED: EXIT.USAGE,
+  TASK_DEF_NOT_FOUND: EXIT.USAGE,
   // the operation failed (1)
   NOT_IMPLEMENTED: EXIT.FAILED,
   TX_REVERTED: EXIT.FAILED,
   TX_FAILED: EXIT.FAILED,
   TASK_REJECTED: EXIT.FAILED,
-  NO_DEVNET: EXIT.FAILED,
   DEVNET_UNHEALTHY: EXIT.FAILED,
   DEVNET_START_FAILED: EXIT.FAILED,
   COMMAND_FAILED: EXIT.FAILED,
+  EXECUTION_FAILED: EXIT.FAILED,
   NOT_FOUND: EXIT.FAILED,
   WORKFLOW_FAILED: EXIT.FAILED,
   INTERNAL: EXIT.FAILED,
   // timed out (3)
   TIMEOUT: EXIT.TIMEOUT,
   // environment unavailable (4)
+  NO_DEVNET: EXIT.ENVIRONMENT,
   RPC_UNREACHABLE: EXIT.ENVIRONMENT,
   DOCKER_UNAVAILABLE: EXIT.ENVIRONMENT,
   PORT_IN_USE: EXIT.ENVIRONMENT,
@@ -50,6 +52,59 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** What the CLI knows when it renders an error: the command that ran ("task send"), if any. */
+export interface HintContext {
+  command?: string;
+}
+
+const usageHint = (c: HintContext) =>
+  c.command ? `run \`avsctl ${c.command} --help\` for its flags and arguments` : "run `avsctl --help` for usage";
+
+/**
+ * What to do about each code, for an error whose thrower gave no hint of its own, so every
+ * error a user sees (and every `--json` error) says what to do. A hint must work when pasted:
+ * name only commands and flags that exist wherever the code can be thrown.
+ */
+export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => string)> = {
+  INVALID_ARGUMENT: usageHint,
+  UNKNOWN_OPTION: usageHint,
+  UNKNOWN_COMMAND: "run `avsctl --help` for the commands",
+  MISSING_ARGUMENT: usageHint,
+  CONFIG_INVALID: "fix the file and key named above; the README's Configuration section lists every key",
+  CONFIG_NOT_FOUND: "check the --config path (a relative path starts at --cwd)",
+  INVALID_ADDRESS: "pass a 0x-prefixed 20-byte hex address of a deployed contract",
+  INVALID_KEY: "pass a 0x-prefixed 32-byte hex private key",
+  WRONG_PASSWORD: "check the keystore password (prompt, AVSCTL_KEYSTORE_PASSWORD or --password-stdin)",
+  DIRECTORY_NOT_EMPTY: "pick a new or empty directory, or pass --force to write into this one",
+  DEV_KEY_REFUSED: "sign with a key of your own, or pass --allow-dev-keys when this chain is a test chain",
+  TASK_DEF_NOT_FOUND: "`avsctl task-def list` shows the task definitions that exist",
+  NOT_IMPLEMENTED: "this is not built yet; see the README for what is",
+  TX_REVERTED: "the revert's name and arguments say which check of the contract failed",
+  TX_FAILED: "rerun with --verbose to see the node's whole answer",
+  TASK_REJECTED: "the attesters' validation service refused the task; `avsctl devnet logs` shows why",
+  EXECUTION_FAILED: "the execution service answered an error; `avsctl devnet logs execution` shows its log",
+  DEVNET_UNHEALTHY: "`avsctl devnet status` shows which component is down",
+  DEVNET_START_FAILED: "rerun with --verbose for details; `avsctl devnet up --fresh` starts again from scratch",
+  COMMAND_FAILED: "rerun with --verbose for details",
+  NOT_FOUND: "check the name or number given",
+  WORKFLOW_FAILED: "the failed step and its error are in the execution record; rerun with --verbose for more",
+  INTERNAL: "this is a bug in avsctl; rerun with --verbose and report the stack trace",
+  TIMEOUT: "retry; rerun with --verbose to see what was awaited",
+  NO_DEVNET: "start one with `avsctl devnet up`",
+  RPC_UNREACHABLE: "check that the chain's node runs and that its URL is right",
+  DOCKER_UNAVAILABLE: "start the Docker engine, or set DOCKER_HOST to one that answers",
+  PORT_IN_USE: "stop whatever listens on that port",
+  TOOLCHAIN_MISSING: "install the missing tool and put it on PATH",
+  NODE_VERSION: "install Node.js 24 LTS (at least 22.12) and put it first on PATH",
+};
+
+/** The thrower's hint, else the catalog's default for the code: never empty. */
+export function hintOf(error: AvsctlError, context: HintContext = {}): string {
+  if (error.hint) return error.hint;
+  const hint = DEFAULT_HINTS[error.code] ?? DEFAULT_HINTS.INTERNAL;
+  return typeof hint === "function" ? hint(context) : hint;
+}
 
 export interface AvsctlErrorOptions {
   /** What the user can do about it. */

@@ -686,11 +686,27 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
     return status !== undefined && status !== "timeout" && status !== "failed";
   }
 
+  /**
+   * A re-sent task is answered with the task it repeats, so a client can tell "already there"
+   * from "accepted now" and never counts one task twice.
+   */
+  function knownTask(chainId: number, hash: string): RpcError {
+    const row = journal.get(chainId, hash);
+    const status = row?.status ?? "pending";
+    return new RpcError("TASK_KNOWN", `task ${hash} is already known (${status})`, {
+      taskHash: hash,
+      chainId,
+      status,
+      taskNumber: row?.taskNumber ?? null,
+      txHash: row?.txHash ?? null,
+    });
+  }
+
   async function acceptTask(req: TaskRequest): Promise<string> {
     const chain = chainFor(req.targetChainId);
     const hash = fastTaskHash(req);
     const key = keyOf(chain.target.chainId, hash);
-    if (isKnown(chain.target.chainId, key, hash)) return hash;
+    if (isKnown(chain.target.chainId, key, hash)) throw knownTask(chain.target.chainId, hash);
     if (live.size >= limits.maxPendingTasks) {
       throw new RpcError("OVERLOADED", `too many tasks in progress (${live.size}); retry later`);
     }
@@ -742,7 +758,7 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
     }
 
     // Re-check after the awaits: a concurrent identical request may have won.
-    if (isKnown(chain.target.chainId, key, hash)) return hash;
+    if (isKnown(chain.target.chainId, key, hash)) throw knownTask(chain.target.chainId, hash);
     const now = Date.now();
     const msg: TaskMessage = {
       chainId: chain.target.chainId,
@@ -954,7 +970,10 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
       try {
         return await acceptTask(parseSendTaskParams(params, limits));
       } catch (error) {
-        if (error instanceof RpcError) {
+        if (error instanceof RpcError && error.reason === "TASK_KNOWN") {
+          metrics.tasksDuplicate.inc();
+          log.info("duplicate task", { taskHash: error.details?.taskHash, status: error.details?.status });
+        } else if (error instanceof RpcError) {
           metrics.tasksInvalid.inc({ reason: error.reason });
           log.info("sendTask refused", { reason: error.reason, error: error.message });
         }

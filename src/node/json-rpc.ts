@@ -29,6 +29,8 @@ export const RPC_ERRORS = {
   TASK_NOT_FOUND: -32019,
   CHAIN_UNAVAILABLE: -32020,
   TASK_ALREADY_SUBMITTED: -32021,
+  /** A re-sent task the aggregator already has; `data` carries its hash and state. Not a failure. */
+  TASK_KNOWN: -32022,
 } as const;
 
 export type RpcErrorReason = keyof typeof RPC_ERRORS;

@@ -90,6 +90,9 @@ export class Histogram implements Metric {
 export class NodeMetrics {
   readonly metrics: Metric[] = [];
   readonly tasksReceived = this.add(new Counter("avsctl_tasks_received_total", "sendTask requests accepted"));
+  readonly tasksDuplicate = this.add(
+    new Counter("avsctl_tasks_duplicate_total", "sendTask requests for a task already known"),
+  );
   readonly tasksInvalid = this.add(
     new Counter("avsctl_tasks_invalid_total", "sendTask requests refused, by error code"),
   );

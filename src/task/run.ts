@@ -1,7 +1,7 @@
 import type { Provider } from "ethers";
 import { AvsctlError, isAvsctlError } from "../errors.js";
 import { type LatencySummary, percentiles, type SentTask } from "./send.js";
-import { type TaskVerdict, waitForVerdicts } from "./verdicts.js";
+import { lookupVerdicts, type TaskVerdict, waitForVerdicts } from "./verdicts.js";
 
 /** One task's outcome, as `task send --json` prints it (CLI.md). */
 export interface TaskResult {
@@ -16,11 +16,24 @@ export interface TaskResult {
   gasUsed: string | null;
   latencyMs: number | null;
   taskHash: string;
+  /** This send repeated a task: sent earlier in this run, or already known to the network. */
+  duplicate?: boolean;
   error?: string;
 }
 
+/**
+ * A run's outcome. Sends and tasks are counted apart: identical sends are one task on-chain, so
+ * `approved`, `rejected` and `timedOut` count distinct tasks, each by its verdict on-chain.
+ */
 export interface LoadSummary {
+  /** Sends the network accepted (new tasks and repeats alike). */
   sent: number;
+  /** Distinct tasks among them (by task hash). */
+  distinct: number;
+  /** Sends that repeated a task sent earlier in this run. */
+  duplicates: number;
+  /** Distinct tasks the network already had before this run. */
+  alreadyKnown: number;
   approved: number;
   rejected: number;
   timedOut: number;
@@ -29,6 +42,9 @@ export interface LoadSummary {
   throughputPerSec: number;
   durationMs: number;
   results: TaskResult[];
+  warnings: string[];
+  /** The errors of failed sends, in order, for a caller that reports the first as its own. */
+  errors: unknown[];
 }
 
 export interface RunOptions {
@@ -41,6 +57,8 @@ export interface RunOptions {
   chainId: number;
   provider?: Provider;
   attestationCenter?: string;
+  /** The aggregator whose journal places tasks decided before this run. */
+  aggregatorUrl?: string;
   /** Sends one task; retried on connection failures until the deadline when waiting. */
   sendOne: (index: number) => Promise<SentTask>;
   onProgress?: (done: number, total: number) => void;
@@ -110,17 +128,26 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.count)) }, worker));
 
   const ok = sent.filter((s): s is SentTask => s !== undefined && "taskHash" in s);
+  // The first send of each task hash stands for the task; later ones are repeats.
+  const firstSend = new Map<string, SentTask>();
+  for (const s of ok)
+    if (!firstSend.has(s.taskHash.toLowerCase())) firstSend.set(s.taskHash.toLowerCase(), s);
+  const known = new Set([...firstSend].filter(([, s]) => s.known).map(([h]) => h));
   let verdicts = new Map<string, TaskVerdict>();
   const seenAt = new Map<string, number>();
   if (opts.wait && opts.provider && opts.attestationCenter && ok.length > 0) {
-    verdicts = await waitForVerdicts(
-      {
-        provider: opts.provider,
-        attestationCenter: opts.attestationCenter,
-        chainId: opts.chainId,
-        fromBlock,
-      },
-      ok.map((s) => s.taskHash),
+    const chain = {
+      provider: opts.provider,
+      attestationCenter: opts.attestationCenter,
+      chainId: opts.chainId,
+    };
+    // A task decided before this run started has its verdict already: look it up, never wait for it.
+    verdicts = await lookupVerdicts({ ...chain, aggregatorUrl: opts.aggregatorUrl }, firstSend.keys(), known);
+    const now = Date.now();
+    for (const h of verdicts.keys()) seenAt.set(h, now);
+    const followed = await waitForVerdicts(
+      { ...chain, fromBlock },
+      [...firstSend.keys()].filter((h) => !verdicts.has(h)),
       {
         deadline,
         signal: opts.signal,
@@ -128,6 +155,7 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
         onVerdict: (v) => seenAt.set(v.taskHash.toLowerCase(), Date.now()),
       },
     );
+    for (const [h, v] of followed) verdicts.set(h, v);
   }
 
   const gas = new Map<string, string>();
@@ -158,7 +186,10 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
         error: e instanceof Error ? e.message : String(e),
       };
     }
-    const v = verdicts.get(s.taskHash.toLowerCase());
+    const key = s.taskHash.toLowerCase();
+    const v = verdicts.get(key);
+    const first = firstSend.get(key)!;
+    const repeat = first !== s || s.known === true;
     const base = {
       status: "sent" as TaskResult["status"],
       taskNumber: null as number | null,
@@ -167,6 +198,7 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
       performer: s.performer,
       chainId: opts.chainId,
       taskHash: s.taskHash,
+      ...(repeat ? { duplicate: true } : {}),
     };
     if (!v) {
       return {
@@ -186,23 +218,54 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
       txHash: v.txHash,
       attestersIds: v.attestersIds,
       gasUsed: gas.get(v.txHash) ?? null,
-      latencyMs: (seenAt.get(v.taskHash.toLowerCase()) ?? Date.now()) - s.sentAt,
+      latencyMs: Math.max(0, (seenAt.get(key) ?? Date.now()) - first.sentAt),
     };
   });
 
   const durationMs = Date.now() - started;
-  const latencies = results.map((r) => r.latencyMs).filter((l): l is number => l !== null);
-  const approved = results.filter((r) => r.status === "approved").length;
+  // One line per task, not per send: the first send's result speaks for its task.
+  const counted = new Set<string>();
+  const tasks = results.filter((r) => {
+    const key = r.taskHash.toLowerCase();
+    if (key === "" || counted.has(key)) return false;
+    counted.add(key);
+    return true;
+  });
+  const latencies = tasks.map((r) => r.latencyMs).filter((l): l is number => l !== null);
+  const approved = tasks.filter((r) => r.status === "approved").length;
+  const duplicates = ok.length - firstSend.size;
+  const warnings: string[] = [];
+  if (duplicates > 0) {
+    warnings.push(
+      `${duplicates} of ${ok.length} sends repeated a task of this run (same proof, data, performer and definition): the project produced identical tasks, and each counts once`,
+    );
+  }
+  if (known.size > 0) {
+    warnings.push(
+      `${known.size} task(s) were already known to the network before this run; their verdicts are the earlier ones`,
+    );
+  }
   return {
     sent: ok.length,
+    distinct: firstSend.size,
+    duplicates,
+    alreadyKnown: known.size,
     approved,
-    rejected: results.filter((r) => r.status === "rejected").length,
-    timedOut: results.filter((r) => r.status === "timeout").length,
+    rejected: tasks.filter((r) => r.status === "rejected").length,
+    // a send that never got through before the deadline timed out as well
+    timedOut: [...tasks, ...results.filter((r) => r.taskHash === "")].filter((r) => r.status === "timeout")
+      .length,
     failed: results.filter((r) => r.status === "failed").length,
     latencyMs: percentiles(latencies),
     throughputPerSec:
-      durationMs > 0 ? Math.round(((opts.wait ? approved : ok.length) * 1000 * 100) / durationMs) / 100 : 0,
+      durationMs > 0
+        ? Math.round(((opts.wait ? approved : firstSend.size) * 1000 * 100) / durationMs) / 100
+        : 0,
     durationMs,
     results,
+    warnings,
+    errors: sent
+      .filter((s): s is { error: unknown; index: number } => s !== undefined && "error" in s)
+      .map((s) => s.error),
   };
 }

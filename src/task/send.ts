@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { redactUrl } from "../chain/rpc.js";
 import { sampleProof, toDataHex } from "../devnet/samples/sample-rule.js";
-import { AvsctlError, invalidArgument } from "../errors.js";
+import { AvsctlError, type ErrorCode, invalidArgument } from "../errors.js";
 
 export type SignatureType = "ecdsa" | "bls";
 
@@ -23,7 +23,46 @@ export interface SentTask extends TaskInput {
   taskHash: string;
   performer: string;
   sentAt: number;
+  /** The aggregator already had this very task (JSON-RPC -32022): nothing new was created. */
+  known?: boolean;
 }
+
+/** What an aggregator's JSON-RPC error means for the user: the stable code and its exit. */
+const RPC_REASON_CODES: Record<string, ErrorCode> = {
+  TASK_DEFINITION_NOT_FOUND: "TASK_DEF_NOT_FOUND",
+  INVALID_PARAMS: "INVALID_ARGUMENT",
+  UNKNOWN_CHAIN: "INVALID_ARGUMENT",
+  PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT",
+  CHAIN_UNAVAILABLE: "RPC_UNREACHABLE",
+};
+
+const RPC_REASON_HINTS: Record<string, string> = {
+  TASK_DEFINITION_NOT_FOUND: "`avsctl task-def list` shows the definitions; pass one with --task-def <id>",
+  PERFORMER_NOT_ACTIVE: "the performer must be a registered operator: `avsctl devnet status` lists them",
+  RESTRICTED_OPERATOR:
+    "the definition restricts its operators and the performer is not among them: `avsctl task-def show <id>`",
+  INSUFFICIENT_VOTING_POWER:
+    "the performer's voting power is below the definition's minimum: `avsctl task-def show <id>`",
+  TASK_DEFINITION_EXPIRED:
+    "the definition's blockExpiry has passed; create a new one with `avsctl task-def create`",
+  OVERLOADED: "the aggregator is busy; send fewer tasks at once (--concurrency)",
+};
+
+/** A sendTask refusal as an avsctl error; the aggregator's reason decides the code. */
+function rpcRefusal(method: string, error: { code: number; message: string; data?: { reason?: string } }) {
+  const reason = error.data?.reason ?? "";
+  return new AvsctlError(
+    RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
+    `${method} refused by the aggregator: ${error.message}`,
+    {
+      hint: RPC_REASON_HINTS[reason] ?? "`avsctl devnet logs aggregator` shows why",
+      details: { rpcError: error },
+    },
+  );
+}
+
+/** JSON-RPC -32022 (docs/protocol.md): the aggregator answers a re-sent task with the task it has. */
+export const TASK_KNOWN_CODE = -32022;
 
 /**
  * The task to send: `--data` as text or 0x-hex (default: a fresh unique payload), `--proof`
@@ -69,12 +108,35 @@ export async function aggregatorCall(
     | undefined;
   if (!body)
     throw new AvsctlError("COMMAND_FAILED", `the aggregator answered HTTP ${response.status} without JSON`);
-  if (body.error) {
-    throw new AvsctlError("COMMAND_FAILED", `${method} refused by the aggregator: ${body.error.message}`, {
-      details: { rpcError: body.error },
-    });
-  }
+  if (body.error) throw rpcRefusal(method, body.error);
   return body.result;
+}
+
+/**
+ * One JSON-RPC batch to the aggregator; each answer in the order of `calls`, as a result or an
+ * error object. Throws only when the endpoint cannot be reached or answers no batch.
+ */
+export async function aggregatorBatch(
+  url: string,
+  calls: Array<{ method: string; params: unknown[] }>,
+  timeoutMs = 15_000,
+): Promise<Array<{ result?: unknown; error?: { code: number; message: string } }>> {
+  if (calls.length === 0) return [];
+  const first = ++idCounter;
+  idCounter += calls.length;
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, ...c }))),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await response.json().catch(() => undefined)) as
+    | Array<{ id: number; result?: unknown; error?: { code: number; message: string } }>
+    | undefined;
+  if (!Array.isArray(body))
+    throw new Error(`the aggregator answered HTTP ${response.status} without a batch`);
+  const byId = new Map(body.map((r) => [r.id, r]));
+  return calls.map((_, i) => byId.get(first + i) ?? { error: { code: -32603, message: "no answer" } });
 }
 
 /** Signs the task hash as the performer (raw ECDSA, or BLS as Othentic's JSON) and calls sendTask. */
@@ -97,14 +159,48 @@ export async function sendTaskRpc(task: TaskInput, target: SendTarget): Promise<
   if (target.sigType !== "ecdsa" || target.targetChainId !== undefined) params.push(target.sigType);
   if (target.targetChainId !== undefined) params.push(target.targetChainId);
   const sentAt = Date.now();
-  await aggregatorCall(target.aggregatorUrl, "sendTask", params);
+  try {
+    await aggregatorCall(target.aggregatorUrl, "sendTask", params);
+  } catch (error) {
+    if (rpcErrorCode(error) !== TASK_KNOWN_CODE) throw error;
+    return { ...task, taskHash: hash, performer, sentAt, known: true };
+  }
   return { ...task, taskHash: hash, performer, sentAt };
+}
+
+function rpcErrorCode(error: unknown): number | undefined {
+  return ((error as AvsctlError).details?.rpcError as { code?: number } | undefined)?.code;
+}
+
+/**
+ * The body POSTed to /task/execute: `--data` holding a JSON object gives the task's inputs
+ * (`{"symbol":"BTCUSDT"}`); any other text travels as `data`.
+ */
+export function executionInput(
+  taskDefinitionId: number,
+  data: string | undefined,
+  targetChainId: number | undefined,
+): { taskDefinitionId: number; [field: string]: unknown } {
+  let inputs: Record<string, unknown> = {};
+  if (data !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      parsed = undefined;
+    }
+    inputs =
+      parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : { data };
+  }
+  return { ...inputs, taskDefinitionId, ...(targetChainId === undefined ? {} : { targetChainId }) };
 }
 
 /** POSTs the execution service's /task/execute; the service signs and sends by itself. */
 export async function sendTaskViaExecution(
   executionUrl: string,
-  input: { taskDefinitionId: number; data?: string; targetChainId?: number },
+  input: { taskDefinitionId: number; [field: string]: unknown },
   performer: string,
 ): Promise<SentTask> {
   const sentAt = Date.now();
@@ -136,9 +232,10 @@ export async function sendTaskViaExecution(
   const d = body?.data;
   if (!response.ok || body?.error || typeof d?.proofOfTask !== "string") {
     throw new AvsctlError(
-      "COMMAND_FAILED",
+      "EXECUTION_FAILED",
       `the execution service failed: ${body?.message ?? `HTTP ${response.status}`}`,
       {
+        hint: "`avsctl devnet logs execution` shows the service's own log",
         details: { status: response.status },
       },
     );
@@ -149,7 +246,14 @@ export async function sendTaskViaExecution(
     taskDefinitionId: Number(d.taskDefinitionId ?? input.taskDefinitionId),
   };
   const { taskHash } = await import("../crypto/task-hash.js");
-  return { ...task, taskHash: taskHash({ ...task, performer }), performer, sentAt };
+  const known = (d as { known?: unknown }).known === true;
+  return {
+    ...task,
+    taskHash: taskHash({ ...task, performer }),
+    performer,
+    sentAt,
+    ...(known ? { known } : {}),
+  };
 }
 
 export function parseSigType(value: string | undefined): SignatureType {

@@ -135,3 +135,52 @@ export async function waitForVerdicts(
   }
   return found;
 }
+
+/**
+ * Verdicts that already exist for these task hashes, so a task decided before this command
+ * started is reported at once. The aggregator's journal names the transaction of each decided
+ * task (one batch call); the verdict itself is read from that transaction's logs on-chain.
+ * Hashes in `history` that the journal cannot place (a foreign aggregator, a journal wiped)
+ * are looked for in the chain's whole history.
+ */
+export async function lookupVerdicts(
+  q: VerdictQuery & { aggregatorUrl?: string },
+  hashes: Iterable<string>,
+  history: ReadonlySet<string> = new Set(),
+): Promise<Map<string, TaskVerdict>> {
+  const wanted = [...new Set([...hashes].map((h) => h.toLowerCase()))];
+  const found = new Map<string, TaskVerdict>();
+  const unplaced = new Set(wanted.filter((h) => history.has(h)));
+  if (wanted.length === 0) return found;
+  const v = await verdictTopics();
+  if (q.aggregatorUrl) {
+    const { aggregatorBatch } = await import("./send.js");
+    const answers = await aggregatorBatch(
+      q.aggregatorUrl,
+      wanted.map((h) => ({ method: "avsctl_taskStatus", params: [h, q.chainId] })),
+    ).catch(() => undefined);
+    const txs = new Set<string>();
+    answers?.forEach((a, i) => {
+      const row = a.result as { status?: string; txHash?: string | null } | undefined;
+      if (!row) return;
+      unplaced.delete(wanted[i]!);
+      if ((row.status === "approved" || row.status === "rejected") && row.txHash) txs.add(row.txHash);
+    });
+    const receipts = await Promise.all([...txs].map((tx) => q.provider.getTransactionReceipt(tx)));
+    for (const receipt of receipts) {
+      for (const log of receipt?.logs ?? []) {
+        if (log.address.toLowerCase() !== q.attestationCenter.toLowerCase()) continue;
+        const verdict = v.parse(log as unknown as Log, q.chainId);
+        if (verdict && wanted.includes(verdict.taskHash.toLowerCase()))
+          found.set(verdict.taskHash.toLowerCase(), verdict);
+      }
+    }
+  }
+  if (unplaced.size > 0) {
+    for (const verdict of await readVerdicts(q)) {
+      const key = verdict.taskHash.toLowerCase();
+      if (unplaced.has(key)) found.set(key, verdict);
+    }
+  }
+  return found;
+}

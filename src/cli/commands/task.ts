@@ -9,10 +9,13 @@ export function registerTask(program: Command, runner: Runner): void {
     .command("send")
     .description("send a task (as the performer, or through the execution service)")
     .option("--task-def <id>", "task definition id", "1")
-    .option("--via <path>", "rpc (sign and call sendTask) | execution (POST /task/execute)", "rpc")
+    .option(
+      "--via <path>",
+      "execution (POST the project's /task/execute; the default when the devnet runs one) | rpc (sign and call sendTask)",
+    )
     .option("--proof <string>", "proof of task")
-    .option("--data <string|0xhex>", "task data")
-    .option("--sig-type <type>", "ecdsa | bls", "ecdsa")
+    .option("--data <string|0xhex|json>", "task data; with --via execution a JSON object gives the task's inputs")
+    .option("--sig-type <type>", "ecdsa (default) | bls; implies --via rpc")
     .option("--target-chain <chainId>", "L2 chain id")
     .option("--aggregator <url>", "aggregator JSON-RPC URL (default: the devnet's)")
     .option("--wait", "wait until the task is submitted or rejected on-chain")

@@ -4,7 +4,13 @@ import { loadConfig } from "../../config/load.js";
 import { readDevnetState } from "../../devnet/state.js";
 import { AvsctlError, EXIT, type ExitCode, invalidArgument } from "../../errors.js";
 import { type LoadSummary, runTasks, type TaskResult } from "../../task/run.js";
-import { buildTask, parseSigType, sendTaskRpc, sendTaskViaExecution } from "../../task/send.js";
+import {
+  buildTask,
+  executionInput,
+  parseSigType,
+  sendTaskRpc,
+  sendTaskViaExecution,
+} from "../../task/send.js";
 import { readVerdicts, type TaskVerdict } from "../../task/verdicts.js";
 import type { CommandContext } from "../context.js";
 import { table } from "../format.js";
@@ -95,16 +101,28 @@ function exitFor(summary: LoadSummary): ExitCode {
 function resultLine(r: TaskResult): string {
   const head = `${r.status.toUpperCase()}`;
   if (r.status === "approved" || r.status === "rejected") {
-    return `${head}  task #${r.taskNumber} (definition ${r.taskDefinitionId}) on chain ${r.chainId}  tx ${r.txHash}  attesters [${r.attestersIds.join(",")}]  ${r.latencyMs} ms${r.gasUsed ? `  gas ${r.gasUsed}` : ""}`;
+    return `${head}${r.duplicate ? " (already sent: the same task)" : ""}  task #${r.taskNumber} (definition ${r.taskDefinitionId}) on chain ${r.chainId}  tx ${r.txHash}  attesters [${r.attestersIds.join(",")}]  ${r.latencyMs} ms${r.gasUsed ? `  gas ${r.gasUsed}` : ""}`;
   }
   return `${head}  task ${r.taskHash}${r.error ? `: ${r.error}` : ""}`;
 }
 
+/**
+ * Which path a send takes: the project's own execution service when the devnet runs one and no
+ * raw-proof flag asks otherwise, so a project's first task is checked by its own rules.
+ */
+function choosePath(flags: SendFlags, executionUrl: string | null | undefined): "rpc" | "execution" {
+  if (flags.via !== undefined) {
+    if (flags.via !== "rpc" && flags.via !== "execution")
+      throw invalidArgument("--via", `expected rpc or execution, got "${flags.via}"`);
+    return flags.via;
+  }
+  if (flags.aggregator !== undefined || flags.proof !== undefined || flags.sigType !== undefined)
+    return "rpc";
+  return executionUrl ? "execution" : "rpc";
+}
+
 export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<CommandResult> {
   const taskDefinitionId = parseTaskDefinitionId(flags.taskDef ?? "1", "--task-def");
-  const via = flags.via ?? "rpc";
-  if (via !== "rpc" && via !== "execution")
-    throw invalidArgument("--via", `expected rpc or execution, got "${via}"`);
   const sigType = parseSigType(flags.sigType);
   const targetChain =
     flags.targetChain === undefined ? undefined : Number(parseUint(flags.targetChain, "--target-chain", 64));
@@ -112,7 +130,7 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
   const count = positiveInt(flags.count, "--count", 1, 100_000);
   const concurrency = positiveInt(flags.concurrency, "--concurrency", 1, 1000);
   const rate = flags.rate === undefined ? undefined : positiveInt(flags.rate, "--rate", 1, 100_000);
-  if (via === "execution" && (flags.proof !== undefined || sigType !== "ecdsa")) {
+  if (flags.via === "execution" && (flags.proof !== undefined || flags.sigType !== undefined)) {
     throw invalidArgument(
       "--via",
       "with --via execution the execution service builds and signs the proof (drop --proof/--sig-type)",
@@ -122,16 +140,20 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
   const sc = await sendContext(ctx, flags, targetChain);
   try {
     const chainId = sc.target?.chainId ?? targetChain ?? 0;
-    let performer = "";
-    if (via === "execution") {
-      const { Wallet } = await import("ethers");
-      performer = new Wallet(sc.performerKey).address;
-      if (!sc.devnet?.services.execution) {
-        throw new AvsctlError("NOT_FOUND", "the devnet runs no execution service", {
-          hint: "start the devnet with services (without --no-services), or use --via rpc",
-        });
-      }
+    const via = choosePath(flags, flags.aggregator ? undefined : sc.devnet?.services.execution);
+    if (via === "execution" && !sc.devnet?.services.execution) {
+      throw new AvsctlError("NOT_FOUND", "the devnet runs no execution service", {
+        hint: "start the devnet with services (without --no-services), or use --via rpc",
+      });
     }
+    const { Wallet } = await import("ethers");
+    const performer = new Wallet(sc.performerKey).address;
+    // Built once per index, so a retried send repeats the same task instead of making a new one.
+    const tasks = new Map<number, ReturnType<typeof buildTask>>();
+    const taskFor = (i: number) => {
+      if (!tasks.has(i)) tasks.set(i, buildTask({ proof: flags.proof, data: flags.data, taskDefinitionId }));
+      return tasks.get(i)!;
+    };
     const summary = await runTasks({
       count,
       concurrency,
@@ -141,38 +163,27 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
       chainId,
       provider: sc.target?.provider,
       attestationCenter: sc.target?.attestationCenter,
+      aggregatorUrl: sc.aggregatorUrl,
       sendOne: (i) =>
         via === "execution"
           ? sendTaskViaExecution(
               sc.devnet!.services.execution!,
-              {
-                taskDefinitionId,
-                data: flags.data === undefined ? undefined : count > 1 ? `${flags.data}#${i}` : flags.data,
-                targetChainId: targetChain,
-              },
+              executionInput(taskDefinitionId, flags.data, targetChain),
               performer,
             )
-          : sendTaskRpc(
-              buildTask({
-                proof: flags.proof,
-                data: flags.data === undefined ? undefined : count > 1 ? `${flags.data}#${i}` : flags.data,
-                taskDefinitionId,
-              }),
-              {
-                aggregatorUrl: sc.aggregatorUrl,
-                performerKey: sc.performerKey,
-                sigType,
-                targetChainId: targetChain,
-              },
-            ),
+          : sendTaskRpc(taskFor(i), {
+              aggregatorUrl: sc.aggregatorUrl,
+              performerKey: sc.performerKey,
+              sigType,
+              targetChainId: targetChain,
+            }),
       onProgress: count > 1 ? progressBar(ctx) : undefined,
     });
     if (count > 1 && useFancyProgress(ctx.json, ctx.env)) ctx.out.stderr("\n");
     if (count === 1) {
       const r = summary.results[0]!;
-      if (r.status === "failed") {
-        throw new AvsctlError("COMMAND_FAILED", r.error ?? "sending the task failed");
-      }
+      if (r.status === "failed")
+        throw summary.errors[0] ?? new AvsctlError("COMMAND_FAILED", r.error ?? "sending the task failed");
       const { error: _e, ...publicResult } = r;
       return {
         data: publicResult,
@@ -180,13 +191,16 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
         exitCode: exitFor(summary),
       };
     }
+    const { errors: _errors, ...data } = summary;
     return {
-      data: summary,
+      data,
       human: () =>
         [
-          `sent ${summary.sent}, approved ${summary.approved}, rejected ${summary.rejected}, timed out ${summary.timedOut}, failed ${summary.failed}`,
+          `sent ${summary.sent}: ${summary.distinct} distinct task(s), ${summary.duplicates} duplicate(s)${summary.alreadyKnown ? `, ${summary.alreadyKnown} already known` : ""}, failed ${summary.failed}`,
+          `on-chain: approved ${summary.approved}, rejected ${summary.rejected}, timed out ${summary.timedOut}`,
           `latency ms: p50 ${summary.latencyMs.p50}  p95 ${summary.latencyMs.p95}  p99 ${summary.latencyMs.p99}  max ${summary.latencyMs.max}`,
           `throughput ${summary.throughputPerSec}/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
+          ...summary.warnings.map((w) => `warning: ${w}`),
         ].join("\n"),
       exitCode: exitFor(summary),
     };

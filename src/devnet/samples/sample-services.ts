@@ -108,8 +108,9 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTask", params }),
         signal: AbortSignal.timeout(10_000),
       });
-      const answer = (await rpc.json()) as { error?: { message: string } };
-      if (answer.error)
+      const answer = (await rpc.json()) as { error?: { code: number; message: string } };
+      // -32022: the network already has this very task, which is what was asked for
+      if (answer.error && answer.error.code !== -32022)
         return send(res, 500, { error: true, message: `sendTask: ${answer.error.message}`, data: {} });
       return send(res, 200, { data: { proofOfTask, data, taskDefinitionId }, error: false, message: null });
     } catch (error) {
