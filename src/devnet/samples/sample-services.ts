@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { sampleIsValid, sampleProof, toDataHex } from "./sample-rule.js";
 
 /**
- * avsctl's own execution and validation services, speaking the HTTP APIs of PROTOCOL.md
- * section 6, for a devnet whose project has none (and for `quickstart`).
+ * avsctl's own execution and validation services, speaking the HTTP APIs of
+ * docs/protocol.md#services, for a devnet whose project has none (and for `quickstart`).
  */
 
 export interface SampleService {
@@ -112,7 +112,12 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
       // -32022: the network already has this very task, which is what was asked for
       if (answer.error && answer.error.code !== -32022)
         return send(res, 500, { error: true, message: `sendTask: ${answer.error.message}`, data: {} });
-      return send(res, 200, { data: { proofOfTask, data, taskDefinitionId }, error: false, message: null });
+      const known = answer.error?.code === -32022;
+      return send(res, 200, {
+        data: { proofOfTask, data, taskDefinitionId, ...(known ? { known } : {}) },
+        error: false,
+        message: null,
+      });
     } catch (error) {
       return send(res, 500, { error: true, message: (error as Error).message, data: {} });
     }

@@ -106,6 +106,65 @@ describe("task send on the devnet (process runtime)", () => {
     expect(numbers.size).toBe(200);
   }, 240_000);
 
+  it("a task sent twice: the second --wait answers at once with the same task number and verdict", async () => {
+    for (const args of [
+      ["--via", "rpc", "--data", `twice-rpc-${process.pid}`],
+      ["--via", "execution", "--data", `twice-exec-${process.pid}`],
+      ["--via", "rpc", "--proof", "0xbad", "--data", `twice-rejected-${process.pid}`],
+    ]) {
+      const first = await cli(["task", "send", "--wait", ...args]);
+      const second = await cli(["task", "send", "--wait", "--timeout", "5", ...args]);
+      const a = first.json();
+      const b = second.json();
+      expect(a.status, args.join(" ")).toMatch(/^(approved|rejected)$/);
+      expect(second.code, args.join(" ")).toBe(first.code);
+      expect(b).toMatchObject({
+        status: a.status,
+        taskNumber: a.taskNumber,
+        taskHash: a.taskHash,
+        txHash: a.txHash,
+        duplicate: true,
+      });
+      expect(a.duplicate).toBeUndefined();
+      expect((await verdictsByHash()).get(a.taskHash)).toBe(1);
+    }
+  });
+
+  it("load mode with a constant task: 1 distinct task and N-1 duplicates, counted once on-chain", async () => {
+    const data = `constant-${process.pid}`;
+    const r = await cli([
+      "task",
+      "send",
+      "--via",
+      "rpc",
+      "--data",
+      data,
+      "--count",
+      "12",
+      "--concurrency",
+      "4",
+      "--wait",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json();
+    expect(s).toMatchObject({ sent: 12, distinct: 1, duplicates: 11, approved: 1, rejected: 0, timedOut: 0 });
+    expect(s.warnings.join("\n")).toMatch(/identical tasks/);
+    expect(new Set(s.results.map((t: any) => t.taskNumber)).size).toBe(1);
+    expect(s.results.filter((t: any) => t.duplicate)).toHaveLength(11);
+    expect((await verdictsByHash()).get(s.results[0].taskHash)).toBe(1);
+  });
+
+  it("exit codes: unknown definition 2, a failing execution service 1, nothing sent", async () => {
+    const before = await verdictsByHash();
+    const unknownDef = await cli(["task", "send", "--via", "rpc", "--task-def", "77", "--wait"]);
+    expect(unknownDef.code).toBe(2);
+    expect(unknownDef.json().error).toMatchObject({ code: "TASK_DEF_NOT_FOUND", hint: expect.any(String) });
+    const failedService = await cli(["task", "send", "--via", "execution", "--task-def", "77", "--wait"]);
+    expect(failedService.code).toBe(1);
+    expect(failedService.json().error).toMatchObject({ code: "EXECUTION_FAILED", hint: expect.any(String) });
+    expect((await verdictsByHash()).size).toBe(before.size);
+  });
+
   it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
     const run = JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", "aggregator.json"), "utf8"));
     process.kill(-run.pid, "SIGSTOP"); // frozen: connections hang instead of failing fast
