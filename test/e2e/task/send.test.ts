@@ -154,6 +154,29 @@ describe("task send on the devnet (process runtime)", () => {
     expect((await verdictsByHash()).get(s.results[0].taskHash)).toBe(1);
   });
 
+  it("a verdict decided earlier is found in the chain's history when no aggregator journal answers", async () => {
+    const sent = await cli(["task", "send", "--via", "rpc", "--data", `history-${process.pid}`, "--wait"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const { JsonRpcProvider } = await import("ethers");
+    const { lookupVerdicts } = await import("../../../src/task/verdicts.js");
+    const provider = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const q = { provider, attestationCenter: state.l2[0].attestationCenter, chainId: state.l2[0].chainId };
+      const hash = sent.json().taskHash;
+      // Without the journal and without asking for history, nothing is claimed...
+      expect((await lookupVerdicts(q, [hash])).size).toBe(0);
+      // ...and the chain's history gives the very verdict the send reported.
+      const found = await lookupVerdicts(q, [hash], new Set([hash.toLowerCase()]));
+      expect(found.get(hash.toLowerCase())).toMatchObject({
+        status: "approved",
+        taskNumber: sent.json().taskNumber,
+        txHash: sent.json().txHash,
+      });
+    } finally {
+      provider.destroy();
+    }
+  });
+
   it("exit codes: unknown definition 2, a failing execution service 1, nothing sent", async () => {
     const before = await verdictsByHash();
     const unknownDef = await cli(["task", "send", "--via", "rpc", "--task-def", "77", "--wait"]);
