@@ -4,10 +4,14 @@ import module from "node:module";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
-  process.stderr.write(
-    `avsctl needs Node.js >= 22.12 (found ${process.versions.node}).\n` +
-      "Install Node 24 LTS, or put a newer node first on PATH.\n",
-  );
+  const message = `avsctl needs Node.js >= 22.12 (found ${process.versions.node})`;
+  const hint = "install Node.js 24 LTS, or put a newer node first on PATH";
+  // the same shape as every other error (src/cli/render-error.ts), which cannot load on this Node
+  if (process.argv.includes("--json")) {
+    process.stdout.write(`${JSON.stringify({ error: { code: "NODE_VERSION", message, hint } })}\n`);
+  } else {
+    process.stderr.write(`Error [NODE_VERSION]: ${message}\n  ${hint}\n`);
+  }
   process.exit(4);
 }
 // `avsctl ... | head` closes the pipe early: that is the reader's choice, not an error.

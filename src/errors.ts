@@ -4,7 +4,7 @@
  * turns an error into output. Scripts match on `code`, never on message wording.
  */
 
-/** Exit codes of CLI.md: 0 ok, 1 operation failed, 2 bad input, 3 timed out, 4 environment. */
+/** Exit codes of docs/cli.md: 0 ok, 1 operation failed, 2 bad input, 3 timed out, 4 environment. */
 export const EXIT = {
   OK: 0,
   FAILED: 1,
@@ -59,7 +59,9 @@ export interface HintContext {
 }
 
 const usageHint = (c: HintContext) =>
-  c.command ? `run \`avsctl ${c.command} --help\` for its flags and arguments` : "run `avsctl --help` for usage";
+  c.command
+    ? `run \`avsctl ${c.command} --help\` for its flags and arguments`
+    : "run `avsctl --help` for usage";
 
 /**
  * What to do about each code, for an error whose thrower gave no hint of its own, so every
@@ -73,7 +75,7 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
   MISSING_ARGUMENT: usageHint,
   CONFIG_INVALID: "fix the file and key named above; the README's Configuration section lists every key",
   CONFIG_NOT_FOUND: "check the --config path (a relative path starts at --cwd)",
-  INVALID_ADDRESS: "pass a 0x-prefixed 20-byte hex address of a deployed contract",
+  INVALID_ADDRESS: "pass 0x and 40 hex digits (mixed case only with a valid EIP-55 checksum)",
   INVALID_KEY: "pass a 0x-prefixed 32-byte hex private key",
   WRONG_PASSWORD: "check the keystore password (prompt, AVSCTL_KEYSTORE_PASSWORD or --password-stdin)",
   DIRECTORY_NOT_EMPTY: "pick a new or empty directory, or pass --force to write into this one",
@@ -85,7 +87,8 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
   TASK_REJECTED: "the attesters' validation service refused the task; `avsctl devnet logs` shows why",
   EXECUTION_FAILED: "the execution service answered an error; `avsctl devnet logs execution` shows its log",
   DEVNET_UNHEALTHY: "`avsctl devnet status` shows which component is down",
-  DEVNET_START_FAILED: "rerun with --verbose for details; `avsctl devnet up --fresh` starts again from scratch",
+  DEVNET_START_FAILED:
+    "rerun with --verbose for details; `avsctl devnet up --fresh` starts again from scratch",
   COMMAND_FAILED: "rerun with --verbose for details",
   NOT_FOUND: "check the name or number given",
   WORKFLOW_FAILED: "the failed step and its error are in the execution record; rerun with --verbose for more",

@@ -17,12 +17,14 @@ import {
   type ContractRunner,
   type ContractTransactionResponse,
   dataSlice,
+  type ErrorFragment,
   Interface,
   type InterfaceAbi,
   id,
   ZeroHash,
 } from "ethers";
-import { type ContractName, loadAbi } from "./artifacts.js";
+import { PROTOCOL_ERRORS } from "./abi/attestation-center.js";
+import { type AbiItem, CONTRACT_NAMES, type ContractName, loadAbi } from "./artifacts.js";
 
 export type BigNumberish = bigint | number | string;
 type View<A extends unknown[], R> = BaseContractMethod<A, R, R>;
@@ -30,7 +32,7 @@ type Send<A extends unknown[]> = BaseContractMethod<A, void, ContractTransaction
 type G2Words = readonly [BigNumberish, BigNumberish, BigNumberish, BigNumberish];
 type G1Words = readonly [BigNumberish, BigNumberish];
 
-/** TaskInfo of PROTOCOL.md section 2. */
+/** TaskInfo of docs/protocol.md#contracts. */
 export interface TaskInfo {
   proofOfTask: string;
   /** 0x-hex bytes ("0x" for none). */
@@ -118,7 +120,7 @@ export const INTERNAL_TASK_DEFINITIONS = {
 /** Othentic's default definition, pre-created with no expiry (ours has no fees). */
 export const DEFAULT_TASK_DEFINITION_ID = 0;
 
-/** The data of a VOTING_POWER_SYNC (10001) task (PROTOCOL.md section 7); votingPower are deltas. */
+/** The data of a VOTING_POWER_SYNC (10001) task (docs/protocol.md#internal-tasks); votingPower are deltas. */
 export interface VotingPowerUpdate {
   toIncrease: { operatorId: bigint; votingPower: bigint }[];
   toDecrease: { operatorId: bigint; votingPower: bigint }[];
@@ -335,21 +337,40 @@ export interface DecodedRevert {
 
 let errorsInterface: Interface | undefined;
 
-/** One Interface holding the custom errors of every contract we ship (deduplicated). */
+/**
+ * One Interface holding every custom error we can name: those of each compiled contract we
+ * ship (read from the artifacts' ABIs, so an error added to contracts/ is decoded without
+ * anyone listing it), plus Othentic's names for contracts that are not ours
+ * (PROTOCOL_ERRORS). Deduplicated by signature.
+ */
 function allErrors(): Interface {
   if (errorsInterface) return errorsInterface;
   const seen = new Set<string>();
   const fragments: string[] = [];
-  for (const name of ["AttestationCenter", "OBLS", "AvsGovernance", "InternalTaskHandler"] as const) {
-    for (const item of loadAbi(name)) {
-      if (item.type !== "error") continue;
-      const types = (item.inputs ?? []).map((i) => `${i.type} ${i.name || ""}`.trim()).join(", ");
-      const fragment = `error ${item.name}(${types})`;
-      const key = `${item.name}(${(item.inputs ?? []).map((i) => i.type).join(",")})`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      fragments.push(fragment);
+  const add = (item: AbiItem) => {
+    const key = `${item.name}(${(item.inputs ?? []).map((i) => i.type).join(",")})`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const types = (item.inputs ?? []).map((i) => `${i.type} ${i.name || ""}`.trim()).join(", ");
+    fragments.push(`error ${item.name}(${types})`);
+  };
+  for (const name of CONTRACT_NAMES) {
+    let abi: AbiItem[];
+    try {
+      abi = loadAbi(name);
+    } catch {
+      continue; // uncompiled contracts: decode by the protocol's names alone
     }
+    for (const item of abi) if (item.type === "error") add(item);
+  }
+  for (const item of new Interface(PROTOCOL_ERRORS).fragments) {
+    if (item.type !== "error") continue;
+    const error = item as ErrorFragment;
+    add({
+      type: "error",
+      name: error.name,
+      inputs: error.inputs.map((i) => ({ name: i.name, type: i.type })),
+    });
   }
   errorsInterface = new Interface(fragments);
   return errorsInterface;

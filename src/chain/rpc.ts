@@ -1,6 +1,5 @@
 import type { JsonRpcProvider } from "ethers";
 import { AvsctlError, isAvsctlError } from "../errors.js";
-import { PROTOCOL_ERRORS } from "./abi/attestation-center.js";
 
 /** URLs in messages lose their credentials and API-key-looking path parts. */
 export function redactUrl(url: string): string {
@@ -76,28 +75,19 @@ export interface DecodedRevert {
   args: Record<string, string>;
 }
 
-let errorInterface: import("ethers").Interface | undefined;
-
-/** Decodes revert data against every custom error we know (PROTOCOL.md names) and Error(string). */
+/**
+ * Decodes revert data by name: every custom error of the contracts we ship (from their
+ * compiled ABIs), Othentic's error names, Error(string) and Panic(uint256). The one decoder
+ * behind CLI errors and node logs alike; undefined when the data matches nothing known.
+ */
 export async function decodeRevertData(data: string | undefined | null): Promise<DecodedRevert | undefined> {
   if (!data || data === "0x" || data.length < 10) return undefined;
-  const { Interface } = await import("ethers");
-  errorInterface ??= new Interface([
-    ...PROTOCOL_ERRORS,
-    "error Error(string message)",
-    "error Panic(uint256 code)",
-  ]);
-  try {
-    const parsed = errorInterface.parseError(data);
-    if (!parsed) return undefined;
-    const args: Record<string, string> = {};
-    parsed.fragment.inputs.forEach((input, i) => {
-      args[input.name || String(i)] = String(parsed.args[i]);
-    });
-    return { name: parsed.name, signature: parsed.signature, args };
-  } catch {
-    return undefined;
-  }
+  const { decodeRevert } = await import("./contracts.js");
+  const decoded = decodeRevert(data);
+  if (!decoded) return undefined;
+  const args: Record<string, string> = {};
+  for (const [name, value] of Object.entries(decoded.namedArgs)) args[name] = String(value);
+  return { name: decoded.name, signature: decoded.signature, args };
 }
 
 function findRevertData(error: unknown): string | undefined {

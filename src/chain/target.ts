@@ -1,7 +1,7 @@
 import type { JsonRpcProvider } from "ethers";
 import type { AvsctlConfig } from "../config/schema.js";
 import { type DevnetState, readDevnetState } from "../devnet/state.js";
-import { AvsctlError, invalidArgument } from "../errors.js";
+import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { connectRpc } from "./rpc.js";
 import { parseAddress } from "./units.js";
 
@@ -12,6 +12,10 @@ export interface TargetInput {
   rpcUrl?: string;
   attestationCenter?: string;
   chainId?: number;
+  /** The flag that gave `chainId`, named in errors (default --chain-id). */
+  chainFlag?: string;
+  /** Whether the command takes --rpc-url and --attestation-center, so a hint may suggest them. */
+  targetFlags?: boolean;
 }
 
 export interface ChainTarget {
@@ -61,6 +65,23 @@ export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetState | und
 }
 
 /**
+ * Connects to one of the devnet's chains. When it does not answer the devnet is down, not the
+ * user's URL wrong, and the commands that read the devnet take no --rpc-url: say what to run.
+ */
+export async function connectDevnetRpc(rpcUrl: string): ReturnType<typeof connectRpc> {
+  try {
+    return await connectRpc(rpcUrl);
+  } catch (error) {
+    if (!isAvsctlError(error) || error.code !== "RPC_UNREACHABLE") throw error;
+    throw new AvsctlError("RPC_UNREACHABLE", `${error.message} (a chain of this project's devnet)`, {
+      hint: "`avsctl devnet status` shows what is down; `avsctl devnet up` starts it again",
+      details: error.details,
+      cause: error,
+    });
+  }
+}
+
+/**
  * Picks the L2 and AttestationCenter to talk to: flags, then environment and config, then the
  * running devnet. Connects (RPC_UNREACHABLE when the endpoint does not answer).
  */
@@ -78,13 +99,20 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
         "NO_DEVNET",
         "no target: no devnet is running and no --rpc-url/--attestation-center given",
         {
-          hint: "start one with `avsctl devnet up`, or pass --rpc-url and --attestation-center",
+          hint: input.targetFlags
+            ? "start one with `avsctl devnet up`, or pass --rpc-url and --attestation-center"
+            : "start one with `avsctl devnet up`, or set AVSCTL_RPC_URL and AVSCTL_ATTESTATION_CENTER",
         },
       );
     }
     const l2 = wantedChain === undefined ? devnet.l2[0] : devnet.l2.find((l) => l.chainId === wantedChain);
-    if (!l2) throw invalidArgument("--chain-id", `the devnet has no L2 with chain id ${wantedChain}`);
-    const { provider, chainId } = await connectRpc(l2.rpcUrl);
+    if (!l2) {
+      throw invalidArgument(
+        input.chainId === undefined ? "network.chainId" : (input.chainFlag ?? "--chain-id"),
+        `the devnet has no L2 with chain id ${wantedChain} (it has ${devnet.l2.map((l) => l.chainId).join(", ")})`,
+      );
+    }
+    const { provider, chainId } = await connectDevnetRpc(l2.rpcUrl);
     return {
       rpcUrl: l2.rpcUrl,
       chainId,

@@ -2,7 +2,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { AvsctlError, invalidArgument } from "../errors.js";
 
 export const UINT256_MAX = (1n << 256n) - 1n;
-/** Task definition ids from here on are reserved for internal tasks (PROTOCOL.md section 2). */
+/** Task definition ids from here on are reserved for internal tasks (docs/protocol.md#contracts). */
 export const FIRST_INTERNAL_TASK_DEFINITION_ID = 10001;
 
 const UNITS: Record<string, number> = { wei: 0, gwei: 9, eth: 18, ether: 18 };

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { isInteractive } from "./interactive.js";
 
-/** The global options of CLI.md, as every command sees them. */
+/** The global options of docs/cli.md, as every command sees them. */
 export interface GlobalOptions {
   json: boolean;
   config: string | undefined;

@@ -1,3 +1,5 @@
+import { shellQuote } from "../shell-quote.js";
+
 /** Plain-text table: columns padded to their widest cell. */
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -24,4 +26,15 @@ export function humanUint(value: string, kind: "wei" | "block" | "plain" = "plai
     return `${whole}${frac ? `.${frac}` : ""} eth`;
   }
   return value;
+}
+
+/**
+ * `avsctl` plus the global flags that chose the project (`--cwd`, `--config`) as the user gave
+ * them, so a suggested command run from the same shell reaches the same project.
+ */
+export function avsctlPrefix(ctx: { cwd: string; config?: string }): string {
+  const words = ["avsctl"];
+  if (ctx.cwd !== process.cwd()) words.push("--cwd", shellQuote(ctx.cwd));
+  if (ctx.config) words.push("--config", shellQuote(ctx.config));
+  return words.join(" ");
 }

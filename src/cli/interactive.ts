@@ -15,7 +15,7 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * The one place that decides whether avsctl may prompt (CLI.md: only when stdin and stdout
+ * The one place that decides whether avsctl may prompt (docs/cli.md: only when stdin and stdout
  * are TTYs and none of --yes, --json or CI is set). Spinners follow a separate, weaker rule
  * (a TTY on stderr), see `useFancyProgress`.
  */

@@ -1,4 +1,4 @@
-import { CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { AvsctlError, EXIT, type ExitCode } from "../errors.js";
 import { type Output, processOutput } from "./context.js";
 import { buildProgram } from "./program.js";
@@ -26,14 +26,33 @@ export async function main(
     await program.parseAsync(argv);
     return runner.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return commanderExit(error, { json, verbose, out });
+    if (error instanceof CommanderError)
+      return commanderExit(error, { json, verbose, out, command: commandPathOf(program, argv.slice(2)) });
     return renderError(error, { json, verbose, out });
   }
 }
 
+/**
+ * The subcommand words of `args` ("task send"), so a usage error can point at that command's
+ * help. Words that name no subcommand (option values, arguments) are skipped.
+ */
+function commandPathOf(program: Command, args: string[]): string {
+  const names: string[] = [];
+  let current = program;
+  for (const word of args) {
+    if (word === "--") break;
+    if (word.startsWith("-")) continue;
+    const sub = current.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) continue;
+    names.push(sub.name());
+    current = sub;
+  }
+  return names.join(" ");
+}
+
 function commanderExit(
   error: CommanderError,
-  opts: { json: boolean; verbose: boolean; out: Output },
+  opts: { json: boolean; verbose: boolean; out: Output; command: string },
 ): ExitCode {
   switch (error.code) {
     case "commander.helpDisplayed":
@@ -49,13 +68,16 @@ function commanderExit(
       ? "UNKNOWN_OPTION"
       : error.code === "commander.unknownCommand"
         ? "UNKNOWN_COMMAND"
-        : error.code === "commander.missingArgument" || error.code === "commander.missingMandatoryOptionValue"
+        : error.code === "commander.missingArgument" ||
+            error.code === "commander.optionMissingArgument" ||
+            error.code === "commander.missingMandatoryOptionValue"
           ? "MISSING_ARGUMENT"
           : "INVALID_ARGUMENT";
   const flag = /'([^']+)'/.exec(message)?.[1];
+  const help = opts.command ? `avsctl ${opts.command} --help` : "avsctl --help";
   return renderError(
     new AvsctlError(code, message, {
-      hint: "run `avsctl --help` (or `avsctl <command> --help`) for usage",
+      hint: code === "UNKNOWN_COMMAND" ? `run \`${help}\` for the commands` : `run \`${help}\` for usage`,
       details: flag ? { argument: flag } : undefined,
     }),
     opts,

@@ -37,12 +37,7 @@ export function buildProgram(runner: Runner, out: Output): Command {
     .option("--no-color", "disable colours (NO_COLOR and FORCE_COLOR are honoured too)")
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({
-      writeOut: (text) => out.stdout(text),
-      // commander's own error lines are replaced by our rendering in main.ts
-      writeErr: () => {},
-      outputError: () => {},
-    });
+    .configureOutput(outputConfig(out));
 
   registerInit(program, runner);
   registerTaskDef(program, runner);
@@ -56,13 +51,23 @@ export function buildProgram(runner: Runner, out: Output): Command {
 
   // Subcommands inherit the exit override and output configuration.
   for (const command of allCommands(program)) {
-    command.exitOverride().configureOutput({
-      writeOut: (text) => out.stdout(text),
-      writeErr: () => {},
-      outputError: () => {},
-    });
+    command.exitOverride().configureOutput(outputConfig(out));
   }
   return program;
+}
+
+/**
+ * Commander's own error lines are replaced by our rendering in main.ts, so the only thing it
+ * still writes to its error stream is the help it shows for `avsctl` or a command group given
+ * without a subcommand. That help goes to stdout, as `gh`, `docker` and `kubectl` do, and
+ * main.ts exits 0 for it.
+ */
+function outputConfig(out: Output) {
+  return {
+    writeOut: (text: string) => out.stdout(text),
+    writeErr: (text: string) => out.stdout(text),
+    outputError: () => {},
+  };
 }
 
 function* allCommands(command: Command): Generator<Command> {

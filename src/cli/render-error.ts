@@ -1,8 +1,16 @@
-import { AvsctlError, type ErrorCode, EXIT, type ExitCode, isAvsctlError } from "../errors.js";
+import { AvsctlError, type ErrorCode, EXIT, type ExitCode, hintOf, isAvsctlError } from "../errors.js";
 import type { Output } from "./context.js";
 
 export interface ErrorJson {
-  error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown> };
+  error: { code: ErrorCode; message: string; hint: string; details?: Record<string, unknown> };
+}
+
+export interface RenderOptions {
+  json: boolean;
+  verbose: boolean;
+  out: Output;
+  /** The command that failed ("task send"), so a default hint can name its `--help`. */
+  command?: string;
 }
 
 /** Anything thrown becomes an AvsctlError; an unexpected one is a bug and keeps its stack. */
@@ -15,9 +23,13 @@ export function toAvsctlError(error: unknown): AvsctlError {
   });
 }
 
-export function errorJson(error: AvsctlError): ErrorJson {
-  const body: ErrorJson["error"] = { code: error.code, message: error.message };
-  if (error.hint) body.hint = error.hint;
+/** `{"error": {code, message, hint, details?}}`: the hint falls back to the catalog's, so it is never missing. */
+export function errorJson(error: AvsctlError, command?: string): ErrorJson {
+  const body: ErrorJson["error"] = {
+    code: error.code,
+    message: error.message,
+    hint: hintOf(error, { command }),
+  };
   if (error.details && Object.keys(error.details).length > 0) body.details = error.details;
   return { error: body };
 }
@@ -26,16 +38,13 @@ export function errorJson(error: AvsctlError): ErrorJson {
  * The only place errors reach the user: JSON on stdout under --json, otherwise one message
  * (plus what to do) on stderr. Returns the exit code the error maps to.
  */
-export function renderError(
-  thrown: unknown,
-  opts: { json: boolean; verbose: boolean; out: Output },
-): ExitCode {
+export function renderError(thrown: unknown, opts: RenderOptions): ExitCode {
   const error = toAvsctlError(thrown);
   if (opts.json) {
-    opts.out.stdout(`${JSON.stringify(errorJson(error))}\n`);
+    opts.out.stdout(`${JSON.stringify(errorJson(error, opts.command))}\n`);
   } else {
     let text = `Error [${error.code}]: ${error.message}\n`;
-    if (error.hint) text += `  ${error.hint}\n`;
+    text += `  ${hintOf(error, { command: opts.command })}\n`;
     if (opts.verbose || error.code === "INTERNAL") {
       const stack = (error.cause instanceof Error ? error.cause.stack : undefined) ?? error.stack;
       if (stack) text += `${stack}\n`;

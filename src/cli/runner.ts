@@ -44,7 +44,12 @@ export class Runner {
         this.print(result, globals.json);
         this.exitCode = result.exitCode ?? EXIT.OK;
       } catch (error) {
-        this.exitCode = renderError(error, { json: globals.json, verbose: globals.verbose, out: this.out });
+        this.exitCode = renderError(error, {
+          json: globals.json,
+          verbose: globals.verbose,
+          out: this.out,
+          command: commandPath(command),
+        });
       }
     };
   }
@@ -60,7 +65,14 @@ export class Runner {
   }
 }
 
-/** bigint values become decimal strings, as CLI.md asks for uint256 values. */
+/** "task send" for the `send` command under `task`: the words a user types after `avsctl`. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** bigint values become decimal strings, as docs/cli.md promises for uint256 values. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
 }

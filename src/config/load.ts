@@ -27,7 +27,7 @@ const MODULE = "avsctl";
 
 /**
  * Finds and validates the configuration (cosmiconfig, name `avsctl`), loads the project's
- * `.env`, and applies the environment overrides of CLI.md. Throws CONFIG_INVALID naming the
+ * `.env`, and applies the environment overrides of docs/cli.md. Throws CONFIG_INVALID naming the
  * file and key, or CONFIG_NOT_FOUND for a missing --config file.
  */
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
@@ -56,10 +56,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   } catch (error) {
     if (error instanceof AvsctlError) throw error;
     const file = explicit ?? fileFromParseError(error) ?? "configuration file";
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const { reason, line, column } = parseProblem(error);
     throw new AvsctlError("CONFIG_INVALID", `${file}: cannot be parsed: ${reason}`, {
-      hint: "fix the syntax of the file",
-      details: { file },
+      hint: "fix the syntax of the file at the place named",
+      details: { file, ...(line === undefined ? {} : { line, column }) },
       cause: error,
     });
   }
@@ -100,6 +100,23 @@ function unwrapDefault(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The parser's own words about a syntax error. cosmiconfig puts "JSON Error in <file>:" (or
+ * YAML) on the first line and the parser's message, with its line and column, after it.
+ */
+function parseProblem(error: unknown): { reason: string; line?: number; column?: number } {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (lines.length > 1 && /^(JSON|YAML) Error in .*:$/.test(lines[0]!)) lines.shift();
+  const reason = lines[0] ?? text;
+  // JSON.parse says "(line 1 column 14)", js-yaml "(2:9)"
+  const at = /line (\d+),? column (\d+)/i.exec(reason) ?? /\((\d+):(\d+)\)/.exec(reason);
+  return at ? { reason, line: Number(at[1]), column: Number(at[2]) } : { reason };
+}
+
 function fileFromParseError(error: unknown): string | undefined {
   if (error && typeof error === "object" && "filepath" in error)
     return String((error as { filepath: unknown }).filepath);
@@ -136,7 +153,7 @@ export function parseDotEnv(text: string): Record<string, string> {
   return out;
 }
 
-/** CLI.md: AVSCTL_* names win over the Othentic names, which win over the file. */
+/** docs/cli.md: AVSCTL_* names win over the Othentic names, which win over the file. */
 const OVERRIDES: ReadonlyArray<{ key: "rpcUrl" | "attestationCenter" | "keystore"; names: string[] }> = [
   { key: "rpcUrl", names: ["AVSCTL_RPC_URL", "L2_RPC"] },
   { key: "attestationCenter", names: ["AVSCTL_ATTESTATION_CENTER", "ATTESTATION_CENTER_ADDRESS"] },
@@ -157,7 +174,7 @@ export function applyEnvOverrides(
   }
 }
 
-/** The signer key from the environment, by CLI.md precedence; never stored in the config. */
+/** The signer key from the environment, by docs/cli.md precedence; never stored in the config. */
 export function privateKeyFromEnv(env: NodeJS.ProcessEnv): { value: string; source: string } | undefined {
   for (const name of ["AVSCTL_PRIVATE_KEY", "PRIVATE_KEY_DEPLOYER", "PRIVATE_KEY"]) {
     const value = env[name];

@@ -1,6 +1,6 @@
 /**
- * Task and vote hashes of PROTOCOL.md sections 3-4, computed with ethers' ABI coder so they match
- * `keccak256(abi.encode(...))` in the AttestationCenter exactly.
+ * Task and vote hashes of docs/protocol.md (task hash, consensus), computed with ethers' ABI
+ * coder so they match `keccak256(abi.encode(...))` in the AttestationCenter exactly.
  */
 
 import { AbiCoder, isHexString, keccak256 } from "ethers";

@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { AvsctlError, invalidArgument } from "../errors.js";
+import { shellQuote } from "../shell-quote.js";
 
 /**
  * Operator keys: an ECDSA keystore (Web3 Secret Storage v3, written by ethers, so any wallet
@@ -188,8 +189,12 @@ export function readOperatorKeyInfo(dir: string, name: string): OperatorKeyInfo 
   validateKeyName(name);
   const files = filesOf(dir, name);
   if (!existsSync(files.ecdsa) || !existsSync(files.bls)) {
+    const list =
+      path.resolve(dir) === defaultKeysDir()
+        ? "avsctl keys list"
+        : `avsctl keys list --dir ${shellQuote(dir)}`;
     throw new AvsctlError("NOT_FOUND", `no keys named "${name}" in ${dir}`, {
-      hint: "`avsctl keys list` shows them",
+      hint: `\`${list}\` shows them`,
     });
   }
   const ecdsa = readJson(files.ecdsa);

@@ -1,7 +1,7 @@
 /**
  * The aggregator node: the JSON-RPC endpoint performers call (sendTask, eth_chainId,
  * sendCustomMessage, healthcheck), the hub attesters dial, vote aggregation with the thresholds
- * of PROTOCOL.md section 3, and pipelined submitTask transactions backed by the task journal.
+ * of docs/protocol.md#consensus, and pipelined submitTask transactions backed by the task journal.
  *
  * Life of a task here: checked -> journaled (pending) -> answered with its task hash ->
  * pushed to every attester -> votes tallied as they arrive -> once a verdict's threshold is

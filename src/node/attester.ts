@@ -1,7 +1,7 @@
 /**
  * The attester node: keeps an authenticated link to the aggregator, asks its validation
  * service about every task (internal tasks are recomputed from the chains instead), and answers
- * with a BLS vote over the vote hash of PROTOCOL.md section 3 (approve or reject). When the
+ * with a BLS vote over the vote hash of docs/protocol.md#consensus (approve or reject). When the
  * validation service is down, slow or answers garbage the attester abstains and says why; it
  * never approves by default.
  */

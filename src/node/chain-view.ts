@@ -30,7 +30,7 @@ export interface TaskDefinitionInfo {
   fetchedAt: number;
 }
 
-/** The AttestationCenter and OBLS reads a node needs (names of PROTOCOL.md / contracts/interfaces). */
+/** The AttestationCenter and OBLS reads a node needs (names of docs/protocol.md / contracts/interfaces). */
 export const NODE_VIEW_ABI = [
   "function getActiveOperatorsDetails() view returns ((address operator, uint256 operatorId, uint256 votingPower, uint256 feeToClaim)[])",
   "function obls() view returns (address)",

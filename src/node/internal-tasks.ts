@@ -1,5 +1,5 @@
 /**
- * Internal tasks (PROTOCOL.md section 7). VOTING_POWER_SYNC (10001): the aggregator reads every
+ * Internal tasks (docs/protocol.md#internal-tasks). VOTING_POWER_SYNC (10001): the aggregator reads every
  * L2 operator's voting power on L1 (AvsGovernance.votingPower at block toBlockL1) and on L2
  * (OBLS.votingPower at block toBlockL2), and proposes the difference as
  * `abi.encode(VotingPowerUpdate)`; attesters recompute the same difference at the same blocks

@@ -1,7 +1,7 @@
 /**
- * Options of the node runtime. The fields mirror the flags of `avsctl node` (CLI.md) and the
- * environment names of Othentic's examples (PROTOCOL.md section 6), so the CLI only maps flags
- * onto this shape and `nodeOptionsFromEnv` fills the rest.
+ * Options of the node runtime. The fields mirror the flags of `avsctl node` (docs/cli.md) and
+ * the environment names of Othentic's examples (docs/protocol.md#node-environment), so the CLI
+ * only maps flags onto this shape and `nodeOptionsFromEnv` fills the rest.
  */
 
 import { AvsctlError, invalidArgument } from "../errors.js";
@@ -43,7 +43,7 @@ export interface NodeCommonOptions {
   /** `--metrics`, `--metrics.port` (default 6060): Prometheus text on /metrics plus /health. */
   metrics?: boolean;
   metricsPort?: number;
-  /** `--avs-webapi` and `--avs-webapi-port`: the validation service (PROTOCOL.md section 6). */
+  /** `--avs-webapi` and `--avs-webapi-port`: the validation service (docs/protocol.md#services). */
   avsWebapi?: string;
   avsWebapiPort?: number;
   /** Where JSON log lines go (the process entry writes them to stdout). Default: nowhere. */
@@ -111,7 +111,7 @@ export const DEFAULT_AVS_WEBAPI_PORT = 4002;
 export const DEFAULT_INTERNAL_TASK_INTERVAL_MS = 3_600_000;
 export const MIN_INTERNAL_TASK_INTERVAL_MS = 60_000;
 
-/** Internal task definition ids (PROTOCOL.md section 2). */
+/** Internal task definition ids (docs/protocol.md#contracts). */
 export const INTERNAL_TASK_IDS = {
   VOTING_POWER_SYNC: 10001,
   VOTING_POWER_PER_TASK_DEFINITION_SYNC: 10002,
@@ -267,7 +267,7 @@ export interface EnvNodeOptions {
 }
 
 /**
- * Reads the Othentic environment names (PROTOCOL.md section 6): the role's key
+ * Reads the Othentic environment names (docs/protocol.md#node-environment): the role's key
  * (`PRIVATE_KEY_AGGREGATOR` or `PRIVATE_KEY_ATTESTER<n>` with `attesterIndex`, else
  * `PRIVATE_KEY`), `L1_RPC`, `L1_CHAIN`, `AVS_GOVERNANCE_ADDRESS`, `L2_RPC`, `L2_CHAIN`,
  * `ATTESTATION_CENTER_ADDRESS` (single or `id@0x..` list), `INTERNAL_TASKS`,

@@ -81,12 +81,15 @@ export async function startRelayer(opts: RelayerOptions): Promise<RelayerHandle>
         await chain.rpc.call("eth_call", [{ from: wallet.address, to: ac, data: call }, "latest"]);
       } catch (error) {
         const decoded = await decodeRevertData(revertDataOf(error));
-        if (decoded && SKIPPABLE.has(decoded.name)) continue;
-        log.error("relay would revert; skipped", {
-          chainId: chain.target.chainId,
-          ...what,
-          revert: decoded?.name ?? (error as Error).message,
-        });
+        const revert = decoded
+          ? `${decoded.name}(${Object.values(decoded.args).join(", ")})`
+          : (error as Error).message;
+        // replaying L1 history meets registrations the L2 already has: expected, not an error
+        if (decoded && SKIPPABLE.has(decoded.name)) {
+          log.info("already mirrored; skipped", { chainId: chain.target.chainId, ...what, revert });
+          continue;
+        }
+        log.error("relay would revert; skipped", { chainId: chain.target.chainId, ...what, revert });
         continue;
       }
       const tx = chain.pipeline.sign(ac, call, 1_500_000n);

@@ -4,6 +4,7 @@
  * provider retries a dead endpoint forever and costs more per call; this one reports.
  */
 
+import { decodeRevert } from "../chain/contracts.js";
 import { redactUrl } from "../chain/rpc.js";
 import { httpPost } from "./http.js";
 import { sleep } from "./transport.js";
@@ -16,8 +17,21 @@ export class RpcCallError extends Error {
     message: string,
     readonly data?: unknown,
   ) {
-    super(`${method}: ${message}`);
+    super(`${method}: ${withRevertName(message, data)}`);
   }
+}
+
+/**
+ * anvil names a custom error by its selector only ("custom error 0x866b0dcf: ..."); logs and
+ * errors should say which check failed, so a revert we can decode is named with its arguments.
+ */
+function withRevertName(message: string, data: unknown): string {
+  const raw = typeof data === "string" ? data : (data as { data?: unknown } | undefined)?.data;
+  if (typeof raw !== "string" || !/^0x[0-9a-fA-F]{8}/.test(raw)) return message;
+  const decoded = decodeRevert(raw);
+  // Error(string) and Panic are already spelled out by the node
+  if (!decoded || decoded.name === "Error" || decoded.name === "Panic") return message;
+  return `execution reverted: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
 }
 
 /** The endpoint could not be reached or answered garbage. */

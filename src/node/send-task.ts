@@ -1,5 +1,5 @@
 /**
- * Shape checks of the `sendTask` parameters (PROTOCOL.md section 5), before anything touches the
+ * Shape checks of the `sendTask` parameters (docs/protocol.md#node-json-rpc), before anything touches the
  * chain: positional 5- and 7-parameter forms (and the same keys as an object), hex, sizes,
  * signature encodings. Every failure is an RpcError with a stable code.
  */

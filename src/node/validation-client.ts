@@ -1,7 +1,7 @@
 import { httpPost } from "./http.js";
 
 /**
- * Client of an AVS validation service (PROTOCOL.md section 6). Every known response shape is
+ * Client of an AVS validation service (docs/protocol.md#validation-service). Every known response shape is
  * understood; anything else (service down, timeout, HTTP error, garbage) is an abstention with
  * a reason, never an approval.
  */

@@ -1,8 +1,8 @@
 /**
- * Vote collection for one task: voting power per verdict, the thresholds of PROTOCOL.md
- * section 3 (approve at total*2/3, reject at total/3, integer division), and the choice of
- * signers submitted on-chain (strictly ascending operator ids, at most the definition's
- * maximum number of attesters).
+ * Vote collection for one task: voting power per verdict, the thresholds of
+ * docs/protocol.md#consensus (approve at total*2/3, reject at total/3, integer division), and
+ * the choice of signers submitted on-chain (strictly ascending operator ids, at most the
+ * definition's maximum number of attesters).
  */
 
 import type { G1 } from "../crypto/hash-to-point.js";

@@ -275,11 +275,14 @@ export class TaskDefClient {
   async show(id: number): Promise<TaskDefinitionInfo> {
     const found = (await this.list({ includeInternal: true })).find((d) => d.taskDefinitionId === id);
     if (!found) {
+      const onDevnet = this.target.devnet?.l2.some((l) => l.rpcUrl === this.target.rpcUrl) === true;
       throw new AvsctlError(
-        "NOT_FOUND",
+        "TASK_DEF_NOT_FOUND",
         `task definition ${id} does not exist on ${this.target.attestationCenter}`,
         {
-          hint: "`avsctl task-def list` shows the existing ones",
+          hint: onDevnet
+            ? "`avsctl task-def list` shows the existing ones"
+            : "`avsctl task-def list` with the same --rpc-url and --attestation-center shows the existing ones",
           details: { taskDefinitionId: id },
         },
       );

@@ -3,7 +3,7 @@ import { AvsctlError, isAvsctlError } from "../errors.js";
 import { type LatencySummary, percentiles, type SentTask } from "./send.js";
 import { lookupVerdicts, type TaskVerdict, waitForVerdicts } from "./verdicts.js";
 
-/** One task's outcome, as `task send --json` prints it (CLI.md). */
+/** One task's outcome, as `task send --json` prints it (docs/cli.md#task-send). */
 export interface TaskResult {
   status: "approved" | "rejected" | "timeout" | "sent" | "failed";
   taskNumber: number | null;

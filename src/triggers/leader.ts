@@ -1,8 +1,9 @@
 /**
- * Who performs a firing: round robin over the active operators by block number (PROTOCOL.md
- * section 8), `performerIndex = floor(blockNumber / epochBlocks) % numberOfActiveOperators`,
- * over `getActiveOperatorsDetails()` in the order the contract returns them. Every runner that
- * reads the same chain at the same block elects the same operator, so exactly one performs.
+ * Who performs a firing: round robin over the active operators by block number
+ * (docs/protocol.md#leader-election),
+ * `performerIndex = floor(blockNumber / epochBlocks) % numberOfActiveOperators`, over
+ * `getActiveOperatorsDetails()` in the order the contract returns them. Every runner that reads
+ * the same chain at the same block elects the same operator, so exactly one performs.
  */
 
 import { AvsctlError } from "../errors.js";

@@ -1,6 +1,6 @@
 /**
- * The workflow engine: runs a validated workflow as a graph and returns PROTOCOL.md's
- * execution record.
+ * The workflow engine: runs a validated workflow as a graph and returns the execution
+ * record of docs/protocol.md#task-workflows.
  *
  * Scheduling. A node is decided once every one of its predecessors has settled:
  * - a predecessor that failed (or was blocked by a failure) blocks it: it never runs;
@@ -46,7 +46,7 @@ export interface RunWorkflowOptions {
   chain?: WorkflowChain;
   limits?: Partial<Limits>;
   signal?: AbortSignal;
-  /** The execution's number for this task (PROTOCOL.md's `index`), default 0. */
+  /** The execution's number for this task (the record's `index`), default 0. */
   index?: number;
   id?: string;
   now?: () => number;

@@ -1,5 +1,5 @@
 /**
- * Task workflows (PROTOCOL.md section 10): parse, validate up front, run deterministically.
+ * Task workflows (docs/protocol.md#task-workflows): parse, validate up front, run deterministically.
  *
  * @example
  * const checked = await loadWorkflow("price-check.json", process.cwd());

@@ -1,5 +1,5 @@
 /**
- * The task workflow model of PROTOCOL.md section 10 (Ava Protocol's shape, camelCase), after
+ * The task workflow model of docs/protocol.md#task-workflows (Ava Protocol's shape, camelCase), after
  * validation, and the execution record the engine produces.
  */
 
@@ -194,7 +194,7 @@ export interface ValidationResult {
 
 export type ExecutionStatus = "success" | "failed" | "error";
 
-/** One executed node (or the trigger, first) of PROTOCOL.md's execution record. */
+/** One executed node (or the trigger, first) of the execution record. */
 export interface ExecutionStep {
   id: string;
   name: string;
@@ -208,7 +208,7 @@ export interface ExecutionStep {
   endAt: number;
 }
 
-/** PROTOCOL.md's execution record. */
+/** The execution record (docs/protocol.md#task-workflows). */
 export interface ExecutionRecord {
   id: string;
   startAt: number;

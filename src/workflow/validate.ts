@@ -690,7 +690,7 @@ function retryOf(p: Problems, raw: unknown, path: string): RetryPolicy | undefin
 }
 
 /**
- * Validates a parsed workflow document (PROTOCOL.md section 10). Never throws; every problem
+ * Validates a parsed workflow document (docs/protocol.md#task-workflows). Never throws; every problem
  * is in `errors`.
  */
 export async function validateWorkflow(raw: unknown): Promise<ValidationResult> {

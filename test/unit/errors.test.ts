@@ -1,10 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { isCI, isInteractive } from "../../src/cli/interactive.js";
 import { errorJson, renderError } from "../../src/cli/render-error.js";
-import { AvsctlError, ERROR_CODES, EXIT, exitCodeOf, isAvsctlError } from "../../src/errors.js";
+import {
+  AvsctlError,
+  DEFAULT_HINTS,
+  ERROR_CODES,
+  type ErrorCode,
+  EXIT,
+  exitCodeOf,
+  hintOf,
+  isAvsctlError,
+} from "../../src/errors.js";
 
 describe("error catalog", () => {
-  it("maps every code to one of the exit codes of CLI.md", () => {
+  it("maps every code to one of the exit codes of docs/cli.md", () => {
     const allowed = new Set<number>(Object.values(EXIT));
     for (const [code, exit] of Object.entries(ERROR_CODES)) {
       expect(allowed.has(exit), code).toBe(true);
@@ -12,7 +21,7 @@ describe("error catalog", () => {
     }
   });
 
-  it("maps the categories as CLI.md says", () => {
+  it("maps the categories as docs/cli.md says", () => {
     expect(new AvsctlError("INVALID_ARGUMENT", "x").exitCode).toBe(2);
     expect(new AvsctlError("CONFIG_INVALID", "x").exitCode).toBe(2);
     expect(new AvsctlError("TX_REVERTED", "x").exitCode).toBe(1);
@@ -53,7 +62,29 @@ describe("error catalog", () => {
     expect(renderError(new TypeError("boom"), { json: false, verbose: false, out })).toBe(1);
     expect(stderr).toContain("INTERNAL");
     expect(stderr).toContain("TypeError");
-    expect(errorJson(new AvsctlError("TIMEOUT", "t")).error).toEqual({ code: "TIMEOUT", message: "t" });
+    expect(errorJson(new AvsctlError("TIMEOUT", "t")).error).toEqual({
+      code: "TIMEOUT",
+      message: "t",
+      hint: hintOf(new AvsctlError("TIMEOUT", "t")),
+    });
+  });
+
+  it("gives every error a hint: the thrower's, else the catalog's default for its code", () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      expect(typeof DEFAULT_HINTS[code], code).toMatch(/string|function/);
+      expect(errorJson(new AvsctlError(code, "m")).error.hint.trim(), code).not.toBe("");
+    }
+    expect(errorJson(new AvsctlError("TIMEOUT", "t", { hint: "mine" })).error.hint).toBe("mine");
+    // a usage error points at the help of the command that failed
+    expect(errorJson(new AvsctlError("INVALID_ARGUMENT", "x"), "task list").error.hint).toContain(
+      "`avsctl task list --help`",
+    );
+  });
+
+  it("exits 4 without a devnet, 2 for an unknown task definition, 1 when the execution service fails", () => {
+    expect(new AvsctlError("NO_DEVNET", "x").exitCode).toBe(4);
+    expect(new AvsctlError("TASK_DEF_NOT_FOUND", "x").exitCode).toBe(2);
+    expect(new AvsctlError("EXECUTION_FAILED", "x").exitCode).toBe(1);
   });
 });
 

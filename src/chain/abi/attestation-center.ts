@@ -1,6 +1,6 @@
 /**
  * The AttestationCenter surface avsctl speaks to, as human-readable ABI fragments taken from
- * PROTOCOL.md section 2. Used for foreign AttestationCenters (any Othentic network) and ours
+ * docs/protocol.md#contracts. Used for foreign AttestationCenters (any Othentic network) and ours
  * alike, so a real network never depends on our compiled artifacts.
  */
 
@@ -81,7 +81,7 @@ export const ATTESTATION_CENTER_GEN2 = [
   "event TaskDefinitionCreated(uint16 taskDefinitionId, string name, uint256 blockExpiry, uint256 baseRewardFeeForAttesters, uint256 baseRewardFeeForPerformer, uint256 baseRewardFeeForAggregator, uint256 disputePeriodBlocks, uint256 minimumVotingPower, uint256[] restrictedAttesterIds, uint256 maximumNumberOfAttesters)",
 ] as const;
 
-/** 4-byte selectors that tell the generations apart (PROTOCOL.md section 2). */
+/** 4-byte selectors that tell the generations apart (docs/protocol.md#contracts). */
 export const SELECTORS = {
   createGen1: "0c62bf0d",
   createGen2: "306fba1c",

@@ -10,10 +10,18 @@ export function registerDevnet(program: Command, runner: Runner): void {
   devnet
     .command("up")
     .description("start, deploy, register and wait until healthy, then return (detached)")
-    .option("--runtime <runtime>", "auto | docker | process (auto: docker when the engine answers)", "auto")
-    .option("--attesters <n>", "number of attester nodes", "3")
-    .option("--l2-chains <n>", "number of L2 chains", "1")
-    .option("--block-time <s>", "seconds per block (0 = mine on each transaction)", "0")
+    // No commander defaults: a flag left out takes the config's value (whose defaults are
+    // these), and `up` on a running devnet compares only what was asked.
+    .option(
+      "--runtime <runtime>",
+      "auto | docker | process (default auto, or the config's devnet.runtime; auto: docker when the engine answers)",
+    )
+    .option("--attesters <n>", "number of attester nodes (default 3, or devnet.attesters)")
+    .option("--l2-chains <n>", "number of L2 chains (default 1, or devnet.l2Chains)")
+    .option(
+      "--block-time <s>",
+      "seconds per block, 0 = mine on each transaction (default 0, or devnet.blockTime)",
+    )
     .option("--no-services", "start no execution/validation service")
     .option("--fresh", "tear down any existing devnet of this project first")
     .option("--validation-url <url>", "use a validation service you run yourself")

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
 
-/** Flags mirror Othentic's node where they exist (CLI.md, `avsctl node`). */
+/** Flags mirror Othentic's node where they exist (docs/cli.md#node). */
 function nodeOptions(command: Command): Command {
   return command
     .option("--json-rpc", "serve the aggregator JSON-RPC API")

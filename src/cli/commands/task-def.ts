@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Runner } from "../runner.js";
 
-/** Flags that pick the chain, the AttestationCenter and the signer (CLI.md, task-def). */
+/** Flags that pick the chain, the AttestationCenter and the signer (docs/cli.md#task-def). */
 function targetOptions(command: Command): Command {
   return command
     .option("--rpc-url <url>", "L2 JSON-RPC URL (default: the running devnet)")

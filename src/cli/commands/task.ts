@@ -37,7 +37,7 @@ export function registerTask(program: Command, runner: Runner): void {
     .option("--status <status>", "approved | rejected")
     .option("--from-block <n>")
     .option("--to-block <n>")
-    .option("--target-chain <chainId>", "L2 chain id (default: the first)")
+    .option("--target-chain <chainId>", "only this L2 chain id (default: every L2 of the devnet)")
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskList(ctx, opts)));
   task
     .command("watch")

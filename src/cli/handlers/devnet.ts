@@ -1,9 +1,14 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { loadConfig } from "../../config/load.js";
+import { devnetName, quickstartProject, type UpFlags } from "../../devnet/plan.js";
+import type { RemovedResources } from "../../devnet/runtime/types.js";
 import type { DevnetState } from "../../devnet/state.js";
-import { publicState } from "../../devnet/state.js";
+import { publicState, readDevnetState } from "../../devnet/state.js";
 import { AvsctlError, EXIT, invalidArgument } from "../../errors.js";
+import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
-import { table } from "../format.js";
+import { avsctlPrefix, table } from "../format.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
 
@@ -25,34 +30,61 @@ export function renderState(s: Omit<DevnetState, "internal">): string {
   return lines.join("\n");
 }
 
-export async function devnetUpCommand(
-  ctx: CommandContext,
-  flags: Record<string, unknown>,
-): Promise<CommandResult> {
+export async function devnetUpCommand(ctx: CommandContext, flags: UpFlags): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { devnetUp } = await import("../../devnet/up.js");
   const result = await withProgress(ctx, "devnet up", (step) =>
     devnetUp({ config: loaded.config, projectDir: loaded.root, flags, progress: step }),
   );
-  // Added keys (CLI.md allows them): why this runtime, and what a script should know.
+  const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
+  const apply = differences.length > 0 ? freshCommand(ctx, flags) : undefined;
+  const applyLine = `to apply, removing the running devnet and its chain state: ${apply}`;
+  // Added keys (docs/cli.md#devnet-up lists them): why this runtime, and what a script should know.
   const data = {
     ...publicState(result.state),
     runtimeReason: result.runtimeReason,
-    warnings: result.warnings,
+    warnings: [
+      ...differences.map((d) => `${d}; nothing changed`),
+      ...(apply ? [applyLine] : []),
+      ...result.warnings,
+    ],
   };
   return {
     data,
     human: () =>
       [
-        result.created ? "" : "devnet already running and healthy; nothing changed",
+        ...(result.created
+          ? []
+          : differences.length === 0
+            ? ["devnet already running and healthy; nothing changed"]
+            : [
+                "devnet already running and healthy; nothing changed, but it differs from what was asked:",
+                ...differences.map((d) => `  ${d}`),
+                applyLine,
+                "",
+              ]),
         renderState(data),
         ...result.warnings.map((w) => `warning: ${w}`),
         "",
         "next: avsctl task send --wait",
-      ]
-        .filter((l, i) => l !== "" || i > 0)
-        .join("\n"),
+      ].join("\n"),
   };
+}
+
+/** `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. */
+function freshCommand(ctx: CommandContext, flags: UpFlags): string {
+  const words = [avsctlPrefix(ctx), "devnet up --fresh"];
+  const valued: Array<[string, string | undefined]> = [
+    ["--runtime", flags.runtime],
+    ["--attesters", flags.attesters],
+    ["--l2-chains", flags.l2Chains],
+    ["--block-time", flags.blockTime],
+    ["--validation-url", flags.validationUrl],
+    ["--execution-url", flags.executionUrl],
+  ];
+  for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(value));
+  if (flags.services === false) words.push("--no-services");
+  return words.join(" ");
 }
 
 export async function devnetDownCommand(
@@ -62,15 +94,33 @@ export async function devnetDownCommand(
   const loaded = await project(ctx);
   const { devnetDown } = await import("../../devnet/manage.js");
   const removed = await devnetDown(loaded.root, loaded.config, { all: flags.all === true });
-  const count =
-    removed.containers.length + removed.networks.length + removed.volumes.length + removed.processes.length;
+  // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too.
+  const qs = quickstartProject(loaded.root);
+  let quickstart: { name: string; projectDir: string; removed: RemovedResources } | undefined;
+  if (existsSync(qs.projectDir)) {
+    const name = readDevnetState(qs.projectDir)?.name ?? devnetName(qs.config, qs.projectDir);
+    const r = await devnetDown(qs.projectDir, qs.config);
+    if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r };
+  }
+  const summary = (r: RemovedResources) =>
+    `removed ${r.containers.length} container(s), ${r.networks.length} network(s), ${r.volumes.length} volume(s), ${r.processes.length} process(es)`;
   return {
-    data: { removed },
+    data: quickstart ? { removed, quickstart } : { removed },
     human: () =>
-      count === 0
-        ? "nothing was running"
-        : `removed ${removed.containers.length} container(s), ${removed.networks.length} network(s), ${removed.volumes.length} volume(s), ${removed.processes.length} process(es)`,
+      [
+        count(removed) === 0 && !quickstart ? "nothing was running" : "",
+        count(removed) > 0 ? summary(removed) : "",
+        quickstart
+          ? `quickstart devnet "${quickstart.name}" (${path.relative(process.cwd(), qs.projectDir) || "."}): ${summary(quickstart.removed)}`
+          : "",
+      ]
+        .filter((l) => l !== "")
+        .join("\n"),
   };
+}
+
+function count(r: RemovedResources): number {
+  return r.containers.length + r.networks.length + r.volumes.length + r.processes.length;
 }
 
 export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandResult> {
@@ -78,8 +128,12 @@ export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandR
   const { devnetStatus } = await import("../../devnet/manage.js");
   const status = await devnetStatus(loaded.root);
   if (!status.state) {
+    const qs = quickstartProject(loaded.root).projectDir;
+    const quickstartHint = readDevnetState(qs)
+      ? `; the quickstart's devnet runs apart: \`avsctl --cwd ${shellQuote(path.relative(process.cwd(), qs) || ".")} devnet status\``
+      : "";
     throw new AvsctlError("NO_DEVNET", `no devnet for the project in ${loaded.root}`, {
-      hint: "start one with `avsctl devnet up`",
+      hint: `start one with \`avsctl devnet up\`${quickstartHint}`,
     });
   }
   const data = { ...publicState(status.state), components: status.components, problems: status.problems };

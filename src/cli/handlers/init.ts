@@ -1,5 +1,6 @@
 import path from "node:path";
 import { invalidArgument } from "../../errors.js";
+import { shellCommand } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
 import { table } from "../format.js";
 import { withProgress } from "../progress.js";
@@ -107,7 +108,7 @@ export async function initCommand(
         result.installed ? "dependencies installed" : "dependencies not installed (--no-install)",
         "",
         "next:",
-        `  cd ${path.relative(ctx.cwd, result.path) || "."}`,
+        `  ${shellCommand(["cd", path.relative(ctx.cwd, result.path) || "."])}`,
         "  avsctl devnet up",
         "  avsctl task send --via execution --wait",
       ].join("\n"),

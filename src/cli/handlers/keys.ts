@@ -1,4 +1,5 @@
 import path from "node:path";
+import { normalizePrivateKey } from "../../chain/signer.js";
 import { privateKeyFromEnv } from "../../config/load.js";
 import { AvsctlError, invalidArgument } from "../../errors.js";
 import {
@@ -48,13 +49,17 @@ export async function keysCreate(
 ): Promise<CommandResult> {
   let privateKey: string | undefined;
   if (imported) {
-    privateKey = flags.privateKey ?? privateKeyFromEnv(ctx.env)?.value;
-    if (!privateKey) {
+    const given = flags.privateKey
+      ? { value: flags.privateKey, source: "--private-key" }
+      : privateKeyFromEnv(ctx.env);
+    if (!given) {
       throw new AvsctlError("MISSING_ARGUMENT", "keys import needs the key to import", {
         hint: "pass --private-key or set AVSCTL_PRIVATE_KEY",
         details: { argument: "--private-key" },
       });
     }
+    // a bad key is refused before a password is asked for
+    privateKey = normalizePrivateKey(given.value, given.source);
   }
   const password = await newPassword(ctx, flags);
   const info = await createOperatorKeys({

@@ -1,7 +1,8 @@
 import path from "node:path";
-import { defaultConfig } from "../../config/schema.js";
+import { quickstartProject } from "../../devnet/plan.js";
 import { publicState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
+import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
@@ -20,10 +21,10 @@ interface QuickstartFlags {
  */
 export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFlags): Promise<CommandResult> {
   if (flags.keep && flags.down) throw invalidArgument("--down", "cannot be combined with --keep");
-  const projectDir = path.join(path.resolve(ctx.cwd), ".avsctl", "quickstart");
-  const config = defaultConfig();
-  config.name = "avsctl-quickstart";
-  const cwdFlag = `--cwd ${path.relative(process.cwd(), projectDir) || "."}`;
+  // A devnet name of its own per checkout (quickstart-<hash of the directory>), so two checkouts'
+  // quickstarts run side by side; `devnet down` in ctx.cwd stops this one too.
+  const { projectDir, config } = quickstartProject(ctx.cwd);
+  const cwdFlag = `--cwd ${shellQuote(path.relative(process.cwd(), projectDir) || ".")}`;
 
   const { devnetUp } = await import("../../devnet/up.js");
   const { sendTaskRpc, buildTask } = await import("../../task/send.js");
@@ -138,6 +139,11 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
         "avsctl init my-avs                                 # then: cd my-avs && avsctl devnet up",
       ];
   const ok = outcome.tasks.every((t) => t.status === t.expected);
+  // Only --runtime can differ: the running quickstart devnet was kept as it is.
+  const warnings = outcome.up.differences.map(
+    (d) =>
+      `${d.flag}: running ${d.running}, asked ${d.asked}; nothing changed. To switch, run \`avsctl ${cwdFlag} devnet down\` first`,
+  );
   const data = {
     devnet: publicState(outcome.up.state),
     projectDir,
@@ -148,6 +154,7 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
     tasks: outcome.tasks,
     tornDown,
     next,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   return {
     data,
@@ -155,6 +162,7 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
     human: () =>
       [
         renderState(data.devnet),
+        ...warnings.map((w) => `warning: ${w}`),
         "",
         `task definition ${data.taskDefinition.taskDefinitionId} "${data.taskDefinition.name}"`,
         ...outcome.tasks.flatMap((t) => [

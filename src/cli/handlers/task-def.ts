@@ -61,6 +61,7 @@ async function open(ctx: CommandContext, flags: TargetFlags, check: () => void =
     rpcUrl: flags.rpcUrl,
     attestationCenter: flags.attestationCenter,
     chainId,
+    targetFlags: true,
   };
   checkTargetFlags(input);
   check();

@@ -71,9 +71,19 @@ async function sendContext(ctx: CommandContext, flags: SendFlags, targetChain: n
         `the devnet has no L2 with chain id ${targetChain} (it has ${devnet.l2.map((l) => l.chainId).join(", ")})`,
       );
     }
-    target = await resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId: targetChain });
+    target = await resolveTarget({
+      projectDir: loaded.root,
+      config: loaded.config,
+      chainId: targetChain,
+      chainFlag: "--target-chain",
+    });
   } else if (flags.wait) {
-    target = await resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId: targetChain });
+    target = await resolveTarget({
+      projectDir: loaded.root,
+      config: loaded.config,
+      chainId: targetChain,
+      chainFlag: "--target-chain",
+    });
   }
   return { devnet, aggregatorUrl, performerKey, target };
 }
@@ -111,11 +121,7 @@ function resultLine(r: TaskResult): string {
  * raw-proof flag asks otherwise, so a project's first task is checked by its own rules.
  */
 function choosePath(flags: SendFlags, executionUrl: string | null | undefined): "rpc" | "execution" {
-  if (flags.via !== undefined) {
-    if (flags.via !== "rpc" && flags.via !== "execution")
-      throw invalidArgument("--via", `expected rpc or execution, got "${flags.via}"`);
-    return flags.via;
-  }
+  if (flags.via === "rpc" || flags.via === "execution") return flags.via;
   if (flags.aggregator !== undefined || flags.proof !== undefined || flags.sigType !== undefined)
     return "rpc";
   return executionUrl ? "execution" : "rpc";
@@ -137,14 +143,19 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
     );
   }
 
+  if (flags.via !== undefined && flags.via !== "rpc" && flags.via !== "execution")
+    throw invalidArgument("--via", `expected rpc or execution, got "${flags.via}"`);
+
   const sc = await sendContext(ctx, flags, targetChain);
   try {
     const chainId = sc.target?.chainId ?? targetChain ?? 0;
     const via = choosePath(flags, flags.aggregator ? undefined : sc.devnet?.services.execution);
     if (via === "execution" && !sc.devnet?.services.execution) {
-      throw new AvsctlError("NOT_FOUND", "the devnet runs no execution service", {
-        hint: "start the devnet with services (without --no-services), or use --via rpc",
-      });
+      throw invalidArgument(
+        "--via",
+        "the devnet runs no execution service",
+        "start the devnet with services (without --no-services), or use --via rpc",
+      );
     }
     const { Wallet } = await import("ethers");
     const performer = new Wallet(sc.performerKey).address;
@@ -213,7 +224,12 @@ async function chainTarget(ctx: CommandContext, flags: { targetChain?: string })
   const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
   const chainId =
     flags.targetChain === undefined ? undefined : Number(parseUint(flags.targetChain, "--target-chain", 64));
-  return resolveTarget({ projectDir: loaded.root, config: loaded.config, chainId });
+  return resolveTarget({
+    projectDir: loaded.root,
+    config: loaded.config,
+    chainId,
+    chainFlag: "--target-chain",
+  });
 }
 
 function verdictRow(v: TaskVerdict): (string | number)[] {
@@ -262,6 +278,38 @@ export async function taskStatus(
   }
 }
 
+/**
+ * The L2s `task list` reads: the --target-chain one, else the configured network, else every
+ * L2 of the devnet (a task can land on any of them).
+ */
+async function listTargets(ctx: CommandContext, flags: { targetChain?: string }): Promise<ChainTarget[]> {
+  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  const chainId =
+    flags.targetChain === undefined ? undefined : Number(parseUint(flags.targetChain, "--target-chain", 64));
+  const devnet = readDevnetState(loaded.root);
+  const network = loaded.config.network;
+  const configured =
+    network.rpcUrl !== undefined || network.attestationCenter !== undefined || network.chainId !== undefined;
+  const chains = !devnet || configured || chainId !== undefined ? [chainId] : devnet.l2.map((l) => l.chainId);
+  const targets: ChainTarget[] = [];
+  try {
+    for (const id of chains) {
+      targets.push(
+        await resolveTarget({
+          projectDir: loaded.root,
+          config: loaded.config,
+          chainId: id,
+          chainFlag: "--target-chain",
+        }),
+      );
+    }
+  } catch (error) {
+    for (const t of targets) t.provider.destroy();
+    throw error;
+  }
+  return targets;
+}
+
 export async function taskList(
   ctx: CommandContext,
   flags: { taskDef?: string; status?: string; fromBlock?: string; toBlock?: string; targetChain?: string },
@@ -275,30 +323,44 @@ export async function taskList(
   const fromBlock =
     flags.fromBlock === undefined ? 0 : Number(parseUint(flags.fromBlock, "--from-block", 64));
   const toBlock = flags.toBlock === undefined ? "latest" : Number(parseUint(flags.toBlock, "--to-block", 64));
-  const target = await chainTarget(ctx, flags);
+  const targets = await listTargets(ctx, flags);
   try {
-    const tasks = (
-      await readVerdicts({
-        provider: target.provider,
-        attestationCenter: target.attestationCenter,
-        chainId: target.chainId,
-        fromBlock,
-        toBlock,
-      })
-    ).filter(
-      (v) =>
-        (taskDefinitionId === undefined || v.taskDefinitionId === taskDefinitionId) &&
-        (!status || v.status === status),
+    const perChain = await Promise.all(
+      targets.map((target) =>
+        readVerdicts({
+          provider: target.provider,
+          attestationCenter: target.attestationCenter,
+          chainId: target.chainId,
+          fromBlock,
+          toBlock,
+        }).catch(async (error: unknown) => {
+          const { translateChainError } = await import("../../chain/rpc.js");
+          throw await translateChainError(error, {
+            action: `reading the verdicts of chain ${target.chainId}`,
+            rpcUrl: target.rpcUrl,
+          });
+        }),
+      ),
     );
+    const tasks = perChain
+      .flat()
+      .filter(
+        (v) =>
+          (taskDefinitionId === undefined || v.taskDefinitionId === taskDefinitionId) &&
+          (!status || v.status === status),
+      );
     return {
-      data: { tasks },
+      data: { chains: targets.map((t) => t.chainId), tasks },
       human: () =>
         tasks.length === 0
-          ? "no tasks"
-          : table(["TASK", "STATUS", "DEF", "PERFORMER", "ATTESTERS", "BLOCK", "TX"], tasks.map(verdictRow)),
+          ? `no tasks on chain ${targets.map((t) => t.chainId).join(", ")}`
+          : table(
+              ["CHAIN", "TASK", "STATUS", "DEF", "PERFORMER", "ATTESTERS", "BLOCK", "TX"],
+              tasks.map((v) => [v.chainId, ...verdictRow(v)]),
+            ),
     };
   } finally {
-    target.provider.destroy();
+    for (const t of targets) t.provider.destroy();
   }
 }
 

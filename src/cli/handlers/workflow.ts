@@ -228,7 +228,7 @@ function recordResult(data: object, record: ExecutionRecord): CommandResult {
   };
 }
 
-/** `workflow simulate <file>`: `{status, error, steps}`, nothing sent or saved; exit 0 or 1. */
+/** `workflow simulate <file>`: `{status, error, steps}`, nothing sent or saved; exit 0, 1, or 2 when invalid. */
 export async function workflowSimulate(
   ctx: CommandContext,
   file: string,
@@ -238,7 +238,8 @@ export async function workflowSimulate(
   if (invalid) {
     return {
       data: invalidData(invalid),
-      exitCode: EXIT.FAILED,
+      // an invalid file is invalid input: nothing ran (2), as `workflow validate` says
+      exitCode: EXIT.USAGE,
       human: () => `invalid workflow\n${problemLines(invalid)}`,
     };
   }
@@ -255,7 +256,8 @@ export async function workflowRun(
   if (invalid) {
     return {
       data: invalidData(invalid),
-      exitCode: EXIT.FAILED,
+      // an invalid file is invalid input: nothing ran (2), as `workflow validate` says
+      exitCode: EXIT.USAGE,
       human: () => `invalid workflow\n${problemLines(invalid)}`,
     };
   }

@@ -28,7 +28,7 @@ export const OUTSIDER = ANVIL_DEV_ADDRESSES[3];
 export const NEVER = ((1n << 256n) - 1n).toString();
 export const ETH = 10n ** 18n;
 
-/** PROTOCOL.md section 2. */
+/** docs/protocol.md#contracts. */
 export const SELECTOR = {
   createGen1: "0x0c62bf0d",
   createGen2: "0x306fba1c",

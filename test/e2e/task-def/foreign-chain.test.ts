@@ -151,7 +151,7 @@ describe("the running devnet as the default target", () => {
     const empty = path.join(project(), "no-devnet");
     mkdirSync(empty, { recursive: true });
     const r = await avsctl(["task-def", "list"], { cwd: empty });
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(4);
     expect(r.body.error.code).toBe("NO_DEVNET");
     expect(r.body.error.hint).toMatch(/--rpc-url/);
   });

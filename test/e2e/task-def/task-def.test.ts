@@ -180,7 +180,7 @@ describe("generation 2: our AttestationCenter", () => {
     expect(generation).toBe("gen2");
     expect(def).toEqual(list.taskDefinitions[0]);
 
-    expectError(await run(["task-def", "show", "99", ...target()]), 1, "NOT_FOUND");
+    expectError(await run(["task-def", "show", "99", ...target()]), 2, "TASK_DEF_NOT_FOUND");
 
     const human = await avsctl(["task-def", "list", ...target()], { cwd: project(), json: false });
     expect(human.code).toBe(0);

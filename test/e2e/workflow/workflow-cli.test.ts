@@ -1,6 +1,6 @@
 /**
  * `avsctl workflow validate | simulate | run` as a user runs them: the built CLI on the
- * example workflows and on files written here, JSON shapes and exit codes of CLI.md. The
+ * example workflows and on files written here, JSON shapes and exit codes of docs/cli.md. The
  * price example talks to the devnet's real price feed service, started here on a free port.
  */
 
@@ -166,13 +166,13 @@ describe("avsctl workflow simulate", () => {
     expect(body.error).toMatch(/^a: custom code exceeded its time limit of 200 ms/);
   });
 
-  it("an invalid workflow does not run: status error, exit 1, the problems listed", async () => {
+  it("an invalid workflow does not run: status error, exit 2 (invalid input), the problems listed", async () => {
     const file = write("invalid.json", {
       trigger: { id: "t", name: "start", type: "manual" },
       nodes: [{ id: "a", name: "a", type: "magic", config: {} }],
     });
     const r = await cli(["workflow", "simulate", file]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const body = r.json();
     expect(body).toMatchObject({ status: "error", steps: [] });
     expect(body.errors[0].code).toBe("WF_UNKNOWN_NODE_TYPE");

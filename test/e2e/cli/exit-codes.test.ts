@@ -1,0 +1,339 @@
+/**
+ * The exit-code table, wired: each command's failure modes, run in-process through `main()`,
+ * give the exit code of the table (0 ok, 1 failed, 2 invalid input, 3 timeout, 4 environment),
+ * the stable `--json` error code, and a hint that names only commands and flags that exist.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../../../src/cli/main.js";
+import { buildProgram } from "../../../src/cli/program.js";
+import { Runner } from "../../../src/cli/runner.js";
+import { AvsctlError, DEFAULT_HINTS, ERROR_CODES, type ErrorCode, hintOf } from "../../../src/errors.js";
+
+const root = mkdtempSync(path.join(tmpdir(), "avsctl-exit-codes-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let dirCount = 0;
+/** A fresh directory holding `files`; no devnet has ever run there. */
+function dir(files: Record<string, string> = {}): string {
+  const d = path.join(root, `p${++dirCount}`);
+  mkdirSync(d, { recursive: true });
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(d, name), content);
+  return d;
+}
+
+/** The developer's shell must not decide the outcome: no target, no keys, never a prompt. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", NO_COLOR: "1" };
+  for (const name of Object.keys(env)) {
+    if (/^(AVSCTL_|L2_RPC$|L1_RPC$|PRIVATE_KEY|ATTESTATION_CENTER|DEBUG$|OTHENTIC_)/.test(name))
+      delete env[name];
+  }
+  return env;
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t) };
+  const code = await main(["node", "avsctl", ...args], out, cleanEnv());
+  return { code, stdout, stderr };
+}
+
+const AC = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const DEAD_RPC = "http://127.0.0.1:1"; // nothing listens on port 1: refused at once
+const foreign = ["--rpc-url", DEAD_RPC, "--attestation-center", AC];
+
+interface Case {
+  name: string;
+  /** Arguments after `avsctl`, without --cwd and --json (added here). */
+  args: string[];
+  /** Files of the project directory the command runs in. */
+  files?: Record<string, string>;
+  exit: number;
+  code: ErrorCode;
+}
+
+const badJson = { "avsctl.config.json": '{ "name": "x",, }' };
+const notEmpty = { "keep.txt": "mine" };
+
+const cases: Case[] = [
+  // usage (2): commander's own parsing
+  { name: "unknown command", args: ["bogus"], exit: 2, code: "UNKNOWN_COMMAND" },
+  { name: "unknown subcommand", args: ["devnet", "bogus"], exit: 2, code: "UNKNOWN_COMMAND" },
+  { name: "unknown flag", args: ["task", "send", "--bogus"], exit: 2, code: "UNKNOWN_OPTION" },
+  { name: "unknown global flag", args: ["--bogus", "devnet", "status"], exit: 2, code: "UNKNOWN_OPTION" },
+  { name: "missing argument", args: ["task-def", "show"], exit: 2, code: "MISSING_ARGUMENT" },
+  { name: "missing option value", args: ["task", "list", "--status"], exit: 2, code: "MISSING_ARGUMENT" },
+  // invalid values (2): checked before anything is sent or started
+  {
+    name: "task list --status",
+    args: ["task", "list", "--status", "maybe"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "task list --from-block",
+    args: ["task", "list", "--from-block", "-3"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  { name: "task status <n>", args: ["task", "status", "seven"], exit: 2, code: "INVALID_ARGUMENT" },
+  {
+    name: "devnet up --runtime",
+    args: ["devnet", "up", "--runtime", "vm"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "devnet up --attesters",
+    args: ["devnet", "up", "--attesters", "0"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  { name: "devnet logs --tail", args: ["devnet", "logs", "--tail", "x"], exit: 2, code: "INVALID_ARGUMENT" },
+  {
+    name: "task-def --abi",
+    args: ["task-def", "list", ...foreign, "--abi", "gen9"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "task-def --rpc-url not a URL",
+    args: ["task-def", "list", "--rpc-url", "ftp://x", "--attestation-center", AC],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "task-def --rpc-url without --attestation-center",
+    args: ["task-def", "list", "--rpc-url", DEAD_RPC],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "task-def create without --name",
+    args: ["task-def", "create", ...foreign],
+    exit: 2,
+    code: "MISSING_ARGUMENT",
+  },
+  {
+    name: "task-def create --reward-attesters",
+    args: ["task-def", "create", "--name", "x", "--reward-attesters", "lots", ...foreign],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "quickstart --keep --down",
+    args: ["quickstart", "--keep", "--down"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  // invalid addresses (2)
+  {
+    name: "task-def --attestation-center not hex",
+    args: ["task-def", "list", "--rpc-url", DEAD_RPC, "--attestation-center", "0x1234"],
+    exit: 2,
+    code: "INVALID_ADDRESS",
+  },
+  {
+    name: "task-def --attestation-center bad checksum",
+    args: ["task-def", "list", "--rpc-url", DEAD_RPC, "--attestation-center", AC.replace("F", "f")],
+    exit: 2,
+    code: "INVALID_ADDRESS",
+  },
+  // configuration (2)
+  { name: "config JSON syntax", args: ["config", "show"], files: badJson, exit: 2, code: "CONFIG_INVALID" },
+  {
+    name: "config JSON syntax (task list)",
+    args: ["task", "list"],
+    files: badJson,
+    exit: 2,
+    code: "CONFIG_INVALID",
+  },
+  {
+    name: "config value",
+    args: ["config", "show"],
+    files: { "avsctl.config.json": JSON.stringify({ devnet: { attesters: 0 } }) },
+    exit: 2,
+    code: "CONFIG_INVALID",
+  },
+  {
+    name: "--config missing",
+    args: ["--config", "nope.json", "config", "show"],
+    exit: 2,
+    code: "CONFIG_NOT_FOUND",
+  },
+  // init (2)
+  {
+    name: "init into a non-empty directory",
+    args: ["init", ".", "--no-install", "--language", "ts"],
+    files: notEmpty,
+    exit: 2,
+    code: "DIRECTORY_NOT_EMPTY",
+  },
+  { name: "init --template", args: ["init", "x", "--template", "nope"], exit: 2, code: "INVALID_ARGUMENT" },
+  { name: "init --language", args: ["init", "x", "--language", "cobol"], exit: 2, code: "INVALID_ARGUMENT" },
+  // keys
+  {
+    name: "keys import a short key",
+    args: ["keys", "import", "k", "--dir", "keys", "--private-key", "0x1234", "--insecure"],
+    exit: 2,
+    code: "INVALID_KEY",
+  },
+  {
+    name: "keys show unknown",
+    args: ["keys", "show", "nobody", "--dir", "keys"],
+    exit: 1,
+    code: "NOT_FOUND",
+  },
+  // input is checked before the environment: a bad flag is 2 even without a devnet
+  {
+    name: "task send --via unknown",
+    args: ["task", "send", "--via", "nope"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  // no devnet (4)
+  { name: "task send, no devnet", args: ["task", "send"], exit: 4, code: "NO_DEVNET" },
+  { name: "task list, no devnet", args: ["task", "list"], exit: 4, code: "NO_DEVNET" },
+  { name: "task status, no devnet", args: ["task", "status", "1"], exit: 4, code: "NO_DEVNET" },
+  { name: "task watch, no devnet", args: ["task", "watch", "--timeout", "1"], exit: 4, code: "NO_DEVNET" },
+  { name: "devnet status, no devnet", args: ["devnet", "status"], exit: 4, code: "NO_DEVNET" },
+  { name: "devnet logs, no devnet", args: ["devnet", "logs"], exit: 4, code: "NO_DEVNET" },
+  {
+    name: "devnet logs <node>, no devnet",
+    args: ["devnet", "logs", "aggregator"],
+    exit: 4,
+    code: "NO_DEVNET",
+  },
+  {
+    name: "devnet restart, no devnet",
+    args: ["devnet", "restart", "aggregator"],
+    exit: 4,
+    code: "NO_DEVNET",
+  },
+  { name: "task-def list, no devnet", args: ["task-def", "list"], exit: 4, code: "NO_DEVNET" },
+  { name: "task-def show, no devnet", args: ["task-def", "show", "1"], exit: 4, code: "NO_DEVNET" },
+  {
+    name: "task-def create, no devnet",
+    args: ["task-def", "create", "--name", "x"],
+    exit: 4,
+    code: "NO_DEVNET",
+  },
+  { name: "task-def apply, no devnet", args: ["task-def", "apply"], exit: 4, code: "NO_DEVNET" },
+  // unreachable RPC (4)
+  {
+    name: "task-def list, dead RPC",
+    args: ["task-def", "list", ...foreign],
+    exit: 4,
+    code: "RPC_UNREACHABLE",
+  },
+  {
+    name: "task-def set-min-voting-power, dead RPC",
+    args: ["task-def", "set-min-voting-power", "1", "5", ...foreign],
+    exit: 4,
+    code: "RPC_UNREACHABLE",
+  },
+  // Needing a running devnet, so in the task tests (test/e2e/task): a rejected task (1,
+  // TASK_REJECTED verdict), an unknown --task-def on send (2, TASK_DEF_NOT_FOUND), an execution
+  // service that answers an error (1, EXECUTION_FAILED), `send --wait` timing out (3), and
+  // `task-def show 99` (2, TASK_DEF_NOT_FOUND, in test/e2e/task-def).
+];
+
+/**
+ * Whether every `avsctl ...` command quoted in backticks in `text` exists with the flags it
+ * names, so pasting it at least parses. Returns the problems found.
+ */
+function unpastable(text: string, program: Command): string[] {
+  const problems: string[] = [];
+  for (const [, line] of text.matchAll(/`avsctl ([^`]*)`/g)) {
+    const words = line!.trim().split(/\s+/);
+    let command = program;
+    const scope: Command[] = [program];
+    let i = 0;
+    for (; i < words.length && !words[i]!.startsWith("-"); i++) {
+      const sub = command.commands.find((c) => c.name() === words[i] || c.aliases().includes(words[i]!));
+      if (!sub) break;
+      command = sub;
+      scope.push(sub);
+    }
+    if (command.commands.length > 0 && i < words.length && !words[i]!.startsWith("-")) {
+      problems.push(`\`avsctl ${line}\`: "${words[i]}" is not a subcommand of ${command.name()}`);
+    }
+    for (const word of words.slice(i)) {
+      if (!word.startsWith("-") || word === "--help" || word === "-h") continue;
+      const flag = word.split("=")[0]!;
+      const known = scope.some((c) => c.options.some((o) => o.long === flag || o.short === flag));
+      if (!known) problems.push(`\`avsctl ${line}\`: ${flag} is not a flag of ${command.name()}`);
+    }
+  }
+  return problems;
+}
+
+const program = buildProgram(new Runner({ stdout: () => {}, stderr: () => {} }, {}), {
+  stdout: () => {},
+  stderr: () => {},
+});
+
+describe("exit codes and --json errors", () => {
+  for (const c of cases) {
+    it(`${c.name}: exit ${c.exit}, ${c.code}`, async () => {
+      const cwd = dir(c.files);
+      const r = await run(["--cwd", cwd, "--json", ...c.args]);
+      expect(r.code, r.stdout + r.stderr).toBe(c.exit);
+      const body = JSON.parse(r.stdout) as { error: { code: string; message: string; hint: unknown } };
+      expect(body.error.code).toBe(c.code);
+      expect(body.error.message).toEqual(expect.any(String));
+      expect(typeof body.error.hint).toBe("string");
+      expect((body.error.hint as string).trim()).not.toBe("");
+      expect(unpastable(`${body.error.hint}`, program)).toEqual([]);
+
+      // the same failure for a human: the code and the hint on stderr, nothing on stdout
+      const human = await run(["--cwd", cwd, ...c.args]);
+      expect(human.code).toBe(c.exit);
+      expect(human.stdout).toBe("");
+      expect(human.stderr).toContain(`Error [${c.code}]`);
+      expect(human.stderr).toContain(body.error.hint as string);
+    });
+  }
+
+  it("a config syntax error names the parser's line and column", async () => {
+    const r = await run(["--cwd", dir(badJson), "--json", "config", "show"]);
+    const { error } = JSON.parse(r.stdout);
+    expect(error.message).toMatch(/line 1 column \d+/);
+    expect(error.details).toMatchObject({ line: 1, column: expect.any(Number) });
+  });
+
+  it("every code of the catalog has a default hint that names only real commands and flags", () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      expect(DEFAULT_HINTS[code], code).toBeDefined();
+      for (const command of [undefined, "task send", "devnet logs"]) {
+        const hint = hintOf(new AvsctlError(code, "m"), { command });
+        expect(hint.trim(), code).not.toBe("");
+        expect(unpastable(hint, program), code).toEqual([]);
+      }
+    }
+  });
+});
+
+describe("help", () => {
+  const groups = program.commands.filter((c) => c.commands.length > 0).map((c) => c.name());
+
+  it("covers the command groups", () => {
+    expect(groups).toEqual(
+      expect.arrayContaining(["devnet", "task", "task-def", "keys", "workflow", "node"]),
+    );
+  });
+
+  for (const args of [[], ...groups.map((g) => [g])]) {
+    it(`\`avsctl ${args.join(" ")}\` prints its help on stdout and exits 0`, async () => {
+      const r = await run(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: avsctl ${args.length ? `${args[0]} ` : ""}[options] [command]`);
+      expect(r.stderr).toBe("");
+    });
+  }
+});
