@@ -14,7 +14,7 @@ import { AvsctlError, invalidArgument } from "../errors.js";
 import { devnetImageTag } from "./image.js";
 import { accountsNeeded, type DevnetKeys, deriveDevnetKeys } from "./keys.js";
 import { anvilArgs, PORTS } from "./launcher.js";
-import { type DevnetPlan, planDevnet, type ServicePlan } from "./plan.js";
+import { type DevnetPlan, planDevnet, projectName, type ServicePlan } from "./plan.js";
 import { type DevnetState, readDevnetState } from "./state.js";
 
 export type ExportFormat = "compose" | "k8s";
@@ -145,7 +145,9 @@ export async function buildTopology(
   outputDir: string,
 ): Promise<Topology> {
   const state = readDevnetState(projectDir);
-  const planned = planDevnet(config, projectDir, {});
+  // An exported file runs elsewhere: it keeps the project's own name, without the hash of this
+  // machine's path that the local devnet's name carries.
+  const planned = { ...planDevnet(config, projectDir, {}), project: projectName(config, projectDir) };
   const plan: DevnetPlan = state
     ? {
         ...planned,

@@ -3,6 +3,7 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { anvilBinaryPath } from "../chain/anvil.js";
 import { packageRoot } from "../chain/artifacts.js";
+import { rootHash } from "./plan.js";
 import type { ContextFile } from "./runtime/context.js";
 
 export const DEVNET_IMAGE_REPO = "avsctl/devnet";
@@ -76,10 +77,14 @@ export function devnetImageFiles(root = packageRoot()): ContextFile[] {
   return files;
 }
 
-/** `avsctl/devnet:<version>`: the tag of the devnet image of the installed avsctl package. */
+/**
+ * `avsctl/devnet:<version>-<hash of the package's path>`: the tag of the devnet image of the
+ * installed avsctl package. Two checkouts of one version hold different builds: with one tag
+ * each `up` would rebuild over the other's image.
+ */
 export function devnetImageTag(root = packageRoot()): string {
   const version = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version as string;
-  return `${DEVNET_IMAGE_REPO}:${version}`;
+  return `${DEVNET_IMAGE_REPO}:${version}-${rootHash(root)}`;
 }
 
 /** Builds (or finds cached) the one image every devnet component runs: nodes, chains, samples. */

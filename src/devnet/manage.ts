@@ -1,6 +1,6 @@
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError } from "../errors.js";
-import { projectName } from "./plan.js";
+import { devnetName } from "./plan.js";
 import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
 import {
   type DevnetState,
@@ -140,7 +140,7 @@ export async function devnetDown(
   }
 
   const state = readDevnetState(projectDir);
-  const project = state?.name ?? (config ? projectName(config, projectDir) : undefined);
+  const project = state?.name ?? (config ? devnetName(config, projectDir) : undefined);
   if (!project) return removed;
   const { ProcessRuntime } = await import("./runtime/process.js");
   merge(await new ProcessRuntime({ project, projectDir }).removeProject(), "process");
@@ -184,6 +184,7 @@ export async function* devnetLogs(
   const names = component ? [component] : known;
   if (component && !known.includes(component)) {
     throw new AvsctlError("INVALID_ARGUMENT", `<node>: no component "${component}" in this devnet`, {
+      hint: `components: ${known.join(", ")}`,
       details: { argument: "<node>" },
     });
   }

@@ -1,8 +1,10 @@
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
-import type { AvsctlConfig, ServiceConfig } from "../config/schema.js";
+import { type AvsctlConfig, defaultConfig, type ServiceConfig } from "../config/schema.js";
 import { invalidArgument } from "../errors.js";
 import type { RuntimeRequest } from "./runtime/select.js";
+import type { DevnetState } from "./state.js";
 
 /** How the devnet gets a service: the user's own URL, avsctl's sample, or the project's code. */
 export type ServicePlan =
@@ -62,8 +64,45 @@ export function projectName(config: AvsctlConfig, projectDir: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
+    .slice(0, 40)
+    .replace(/-+$/, "");
   return clean || "avs";
+}
+
+/**
+ * The absolute path with symlinks resolved, also before the directory exists (its nearest
+ * existing ancestor is resolved), so the name derived from it does not change once it is created.
+ */
+function canonicalPath(dir: string): string {
+  const absolute = path.resolve(dir);
+  let existing = absolute;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    return path.join(realpathSync(existing), path.relative(existing, absolute));
+  } catch {
+    return absolute;
+  }
+}
+
+/** Six hex digits of the project root's absolute path. */
+export function rootHash(projectDir: string): string {
+  return createHash("sha256").update(canonicalPath(projectDir)).digest("hex").slice(0, 6);
+}
+
+/**
+ * The devnet's name: the project's name plus a hash of its root. Every container, network,
+ * volume, image and process label of the devnet carries it, so two projects of the same name in
+ * two directories, or the quickstarts of two checkouts, run side by side on one Docker engine.
+ */
+export function devnetName(config: AvsctlConfig, projectDir: string): string {
+  return `${projectName(config, projectDir)}-${rootHash(projectDir)}`;
+}
+
+/** Where a checkout's quickstart keeps its devnet, and the embedded project it runs. */
+export function quickstartProject(root: string): { projectDir: string; config: AvsctlConfig } {
+  const config = defaultConfig();
+  config.name = "quickstart";
+  return { projectDir: path.join(path.resolve(root), ".avsctl", "quickstart"), config };
 }
 
 function servicePlan(
@@ -116,7 +155,7 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
       ? servicePlan("execution", config.services.execution, projectDir, 4003)
       : null;
   return {
-    project: projectName(config, projectDir),
+    project: devnetName(config, projectDir),
     projectDir,
     runtime,
     attesters,
@@ -128,4 +167,98 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
     services: { validation, execution },
     taskDefinitionNames: config.taskDefinitions.map((d) => d.name),
   };
+}
+
+/** How a devnet gets a service, in a word: none, sample, project, or the external URL. */
+export function serviceSummary(service: ServicePlan | null): string {
+  if (!service) return "none";
+  return service.kind === "external" ? service.url : service.kind;
+}
+
+/** One setting where `up`'s request differs from the running devnet. */
+export interface PlanDifference {
+  /** The flag that asked for it, or the config key (`devnet.attesters (config)`). */
+  flag: string;
+  running: string;
+  asked: string;
+}
+
+/** What the running devnet recorded of the plan it was started with (state `internal.plan`). */
+interface RecordedPlan {
+  blockTime?: number;
+  services?: { validation?: string; execution?: string };
+}
+
+const SERVICE_KINDS = ["execution", "validation"] as const;
+
+/**
+ * Where a request to `up` differs from the healthy devnet already running, which `up` leaves as
+ * it is: the runtime (when one was asked for), the attesters, L2 chains, block time, chain ids
+ * and services. A setting the running state does not record is not compared.
+ */
+export function planDifferences(
+  plan: DevnetPlan,
+  running: Pick<DevnetState, "runtime" | "l1" | "l2" | "attesters" | "services" | "internal">,
+  flags: UpFlags,
+): PlanDifference[] {
+  const recorded = (running.internal?.plan ?? {}) as RecordedPlan;
+  const from = (flag: string, given: unknown, key: string) =>
+    given !== undefined ? flag : `${key} (config)`;
+  const out: PlanDifference[] = [];
+  const add = (flag: string, was: unknown, asked: unknown) =>
+    out.push({ flag, running: String(was), asked: String(asked) });
+
+  if (plan.runtime !== "auto" && plan.runtime !== running.runtime)
+    add(from("--runtime", flags.runtime, "devnet.runtime"), running.runtime, plan.runtime);
+  if (plan.attesters !== running.attesters.length)
+    add(from("--attesters", flags.attesters, "devnet.attesters"), running.attesters.length, plan.attesters);
+  if (plan.l2ChainIds.length !== running.l2.length)
+    add(from("--l2-chains", flags.l2Chains, "devnet.l2Chains"), running.l2.length, plan.l2ChainIds.length);
+  if (recorded.blockTime !== undefined && plan.blockTime !== recorded.blockTime)
+    add(from("--block-time", flags.blockTime, "devnet.blockTime"), recorded.blockTime, plan.blockTime);
+  if (plan.l1ChainId !== running.l1.chainId)
+    add("devnet.l1ChainId (config)", running.l1.chainId, plan.l1ChainId);
+  if (running.l2[0] && plan.l2ChainIds[0] !== running.l2[0].chainId)
+    add("devnet.l2ChainId (config)", running.l2[0].chainId, plan.l2ChainIds[0]);
+
+  // Services. A state that recorded no summary only tells "none" from "some" ("running").
+  const was = (kind: "execution" | "validation") =>
+    recorded.services?.[kind] ?? (running.services[kind] === null ? "none" : "running");
+  const asked = (kind: "execution" | "validation") => serviceSummary(plan.services[kind]);
+  const isUrl = (s: string) => !["none", "sample", "project", "running"].includes(s);
+  const describe = (summary: string, url: string | null) =>
+    summary === "none"
+      ? "none"
+      : summary === "sample"
+        ? `avsctl's sample${url ? ` at ${url}` : ""}`
+        : summary === "project"
+          ? `the project's own${url ? ` at ${url}` : ""}`
+          : summary === "running"
+            ? `running at ${url}`
+            : `yours at ${summary}`;
+  const onOff: Array<"execution" | "validation"> = [];
+  for (const kind of SERVICE_KINDS) {
+    const before = was(kind);
+    const now = asked(kind);
+    if (before === now) continue;
+    // recorded by an older avsctl: "running" matches any service but "none" and another URL
+    if (before === "running" && now !== "none" && (!isUrl(now) || running.services[kind] === now)) continue;
+    if (isUrl(now) || isUrl(before))
+      add(`--${kind}-url`, describe(before, running.services[kind]), describe(now, null));
+    else if (now === "none" || before === "none") onOff.push(kind);
+    else add(`services.${kind} (config)`, describe(before, running.services[kind]), describe(now, null));
+  }
+  if (onOff.length > 0) {
+    const services = (pick: (kind: "execution" | "validation") => string, urls: boolean) =>
+      onOff.every((k) => pick(k) === "none")
+        ? `no ${onOff.join(" or ")} service`
+        : onOff.map((k) => `${k} ${describe(pick(k), urls ? running.services[k] : null)}`).join(", ");
+    const askedNone = onOff.every((k) => asked(k) === "none");
+    add(
+      askedNone && flags.services !== false ? "devnet.services (config)" : "--no-services",
+      services(was, true),
+      services(asked, false),
+    );
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
 
-/** The devnet state of CLI.md (`devnet up --json` / `status --json`), plus private bookkeeping. */
+/** The devnet state of docs/cli.md (`devnet up --json` / `status --json`), plus private bookkeeping. */
 export interface DevnetState {
   name: string;
   runtime: "docker" | "process";
@@ -77,7 +77,7 @@ export function removeDevnetState(projectDir: string): void {
   rmSync(statePath(projectDir), { force: true });
 }
 
-/** The public JSON of CLI.md: the state without private bookkeeping. */
+/** The public JSON of docs/cli.md: the state without private bookkeeping. */
 export function publicState(state: DevnetState): Omit<DevnetState, "internal"> {
   const { internal: _internal, ...rest } = state;
   return rest;
@@ -87,7 +87,8 @@ export function requireDevnetState(projectDir: string): DevnetState {
   const state = readDevnetState(projectDir);
   if (!state) {
     throw new AvsctlError("NO_DEVNET", `no devnet is running for the project in ${projectDir}`, {
-      hint: "start one with `avsctl devnet up`, or target a network with --rpc-url and --attestation-center",
+      // its callers (devnet logs, devnet restart) take no --rpc-url: name nothing they reject
+      hint: "start one with `avsctl devnet up`",
     });
   }
   return state;

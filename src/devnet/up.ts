@@ -4,7 +4,15 @@ import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
 import { accountsNeeded, type DevnetKeys, deriveDevnetKeys } from "./keys.js";
 import { DockerLauncher, type Launched, type Launcher, PORTS, ProcessLauncher } from "./launcher.js";
-import { type DevnetPlan, planDevnet, type ServicePlan, type UpFlags } from "./plan.js";
+import {
+  type DevnetPlan,
+  type PlanDifference,
+  planDevnet,
+  planDifferences,
+  type ServicePlan,
+  serviceSummary,
+  type UpFlags,
+} from "./plan.js";
 import type { ServiceEnv } from "./project-services.js";
 import type { WaitStrategy } from "./runtime/types.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
@@ -30,6 +38,8 @@ export interface UpResult {
   created: boolean;
   runtimeReason: string;
   warnings: string[];
+  /** When a healthy devnet was left as it is: where it differs from what was asked (`--fresh` applies it). */
+  differences: PlanDifference[];
 }
 
 /** A small young generation keeps each node well under 200 MB even with a backlog of tasks. */
@@ -93,6 +103,7 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
           // the same answer as the run that started it: `up` twice prints the same state
           runtimeReason: (existing.internal?.runtimeReason as string | undefined) ?? existing.runtime,
           warnings: (existing.internal?.warnings as string[] | undefined) ?? [],
+          differences: planDifferences(plan, status.state, opts.flags),
         };
       }
       progress(`the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again`);
@@ -118,7 +129,7 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
     if (state.internal) state.internal.runtimeReason = reason;
     writeDevnetState(opts.projectDir, state);
     const warnings = state.internal?.warnings as string[];
-    return { state, created: true, runtimeReason: reason, warnings: warnings ?? [] };
+    return { state, created: true, runtimeReason: reason, warnings: warnings ?? [], differences: [] };
   } catch (error) {
     debug("start failed: %O", error);
     progress("start failed; removing what was started");
@@ -181,7 +192,7 @@ async function bringUp(
     progress,
   });
 
-  // 5. services and nodes, which get the Othentic environment names (PROTOCOL.md section 6)
+  // 5. services and nodes, which get the Othentic environment names (docs/protocol.md#service-environment)
   const chainEnv = (view: "internal" | "host") => {
     const url = (l: Launched) => (view === "internal" ? l.internalUrl("rpc") : l.hostUrl("rpc"));
     return {
@@ -405,7 +416,15 @@ async function bringUp(
       components: await componentList(plan, launcher),
       warnings,
       triggersUrl,
-      plan: { attesters: plan.attesters, l2Chains: plan.l2ChainIds.length, blockTime: plan.blockTime },
+      plan: {
+        attesters: plan.attesters,
+        l2Chains: plan.l2ChainIds.length,
+        blockTime: plan.blockTime,
+        services: {
+          validation: serviceSummary(plan.services.validation),
+          execution: serviceSummary(plan.services.execution),
+        },
+      },
     },
   };
 }

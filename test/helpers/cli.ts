@@ -26,6 +26,18 @@ export interface RunCliOptions {
  * would, and collects its output and exit code.
  */
 export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  return run(process.execPath, [binPath, ...args], opts);
+}
+
+/**
+ * Runs a command line exactly as avsctl printed it for a user to paste, in `sh`, where `avsctl`
+ * is the built CLI. Proves a hint works as written, quoting included.
+ */
+export function runPasted(commandLine: string, opts: RunCliOptions = {}): Promise<CliResult> {
+  return run("sh", ["-c", `avsctl() { "${process.execPath}" "${binPath}" "$@"; }\n${commandLine}\n`], opts);
+}
+
+function run(command: string, args: string[], opts: RunCliOptions): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   // Settings of the developer's shell must not leak into what the test asserts.
   for (const name of [
@@ -44,7 +56,7 @@ export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliRes
     else env[k] = v;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const child = spawn(command, args, {
       cwd: opts.cwd ?? repoRoot,
       env,
       stdio: ["pipe", "pipe", "pipe"],

@@ -1,7 +1,7 @@
 /**
  * Helpers for the node runtime's integration tests: a real L1 + L2 (two anvils) with our
  * contracts and registered operators, node processes spawned from a compiled build, real HTTP
- * validation services, and an Othentic-style client written from PROTOCOL.md.
+ * validation services, and an Othentic-style client written from docs/protocol.md.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -467,7 +467,7 @@ export interface TaskInput {
 }
 
 /**
- * What Othentic's example execution service does (PROTOCOL.md section 5): sign the task hash
+ * What Othentic's example execution service does (docs/protocol.md#node-json-rpc): sign the task hash
  * raw with ethers and call `sendTask` through ethers' JsonRpcProvider, which batches its
  * `eth_chainId` probe with the call.
  */

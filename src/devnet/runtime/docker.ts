@@ -55,7 +55,7 @@ export interface DockerRuntimeOptions {
   /** Absolute project directory, recorded as a label. */
   projectDir?: string;
   docker?: Docker;
-  /** Address host ports are published on (default 127.0.0.1; CLI.md: all host endpoints bind it). */
+  /** Address host ports are published on (default 127.0.0.1; docs/cli.md: all host endpoints bind it). */
   publishHost?: string;
   /** Address wait strategies and health probes connect to (default: `publishHost`). */
   probeHost?: string;

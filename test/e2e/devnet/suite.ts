@@ -43,7 +43,7 @@ const NOTHING = { containers: [], networks: [], volumes: [], processes: [] };
 
 async function killAttester(p: TempProject, runtime: Runtime): Promise<void> {
   if (runtime === "docker") {
-    await docker().getContainer(`avsctl-${p.name}-attester-1`).kill();
+    await docker().getContainer(`avsctl-${p.devnet}-attester-1`).kill();
     return;
   }
   const { readFileSync } = await import("node:fs");
@@ -75,11 +75,11 @@ export function devnetSuite(runtime: Runtime): void {
     await validation?.stop();
   });
 
-  it("up --json returns the devnet state of CLI.md", () => {
-    // CLI.md's keys, plus the two `up` adds (runtimeReason, warnings) and nothing else
+  it("up --json returns the devnet state of docs/cli.md", () => {
+    // docs/cli.md's keys, plus the two `up` adds (runtimeReason, warnings) and nothing else
     expect(Object.keys(state).sort()).toEqual([...STATE_KEYS, "runtimeReason", "warnings"].sort());
     expect(Array.isArray((state as unknown as { warnings: unknown }).warnings)).toBe(true);
-    expect(state).toMatchObject({ name: a.name, runtime, healthy: true });
+    expect(state).toMatchObject({ name: a.devnet, runtime, healthy: true });
     expect(state.l1).toEqual({
       chainId: 31337,
       rpcUrl: expect.any(String),
@@ -266,7 +266,7 @@ export function devnetSuite(runtime: Runtime): void {
     expect(statusB.code).toBe(0);
     const sB: State = JSON.parse(statusB.stdout);
     expect(sB.runtime).toBe(runtime);
-    expect(sB.name).toBe(b.name);
+    expect(sB.name).toBe(b.devnet);
     // avsctl's own sample services in project B
     expect(sB.services.validation).not.toBeNull();
     expect(sB.services.execution).not.toBeNull();
@@ -284,19 +284,19 @@ export function devnetSuite(runtime: Runtime): void {
       runtime === "process" ? { DOCKER_HOST: NO_ENGINE } : {},
     );
     expect(downB.code).toBe(0);
-    expect(await leftovers(b.name, runtime)).toEqual(NOTHING);
+    expect(await leftovers(b.devnet, runtime)).toEqual(NOTHING);
     expect(await componentIdentities(a, runtime)).toEqual(beforeA);
     expect((await a.cli(["devnet", "status", "--json"])).code).toBe(0);
   }, 240_000); // a Docker image rebuild (a changed dist/) may fall into this start
 
   it("down leaves no container, network, volume or process; down again and status say so", async () => {
     expect(
-      (await leftovers(a.name, runtime)).processes.length +
-        (await leftovers(a.name, runtime)).containers.length,
+      (await leftovers(a.devnet, runtime)).processes.length +
+        (await leftovers(a.devnet, runtime)).containers.length,
     ).toBeGreaterThan(0);
     const down = await a.cli(["devnet", "down", "--json"]);
     expect(down.code).toBe(0);
-    expect(await leftovers(a.name, runtime)).toEqual(NOTHING);
+    expect(await leftovers(a.devnet, runtime)).toEqual(NOTHING);
     for (const port of devnetPorts(state, [validation.url]))
       expect(await listening(port), `port ${port}`).toBe(false);
     expect(existsSync(path.join(a.dir, ".avsctl", "devnet.json"))).toBe(false);
@@ -304,7 +304,7 @@ export function devnetSuite(runtime: Runtime): void {
     const again = await a.cli(["devnet", "down", "--json"]);
     expect(again.code).toBe(0);
     const status = await a.cli(["devnet", "status", "--json"]);
-    expect(status.code).toBe(1);
+    expect(status.code).toBe(4);
     expect(JSON.parse(status.stdout).error.code).toBe("NO_DEVNET");
   });
 }

@@ -1,6 +1,6 @@
 /**
  * What the devnet end-to-end suites share: temp projects, a validation service of the test's
- * own on 127.0.0.1, an Othentic-style performer client written from PROTOCOL.md (not avsctl's),
+ * own on 127.0.0.1, an Othentic-style performer client written from docs/protocol.md (not avsctl's),
  * direct chain reads with ethers, and the leftover checks `down` is judged by.
  */
 
@@ -23,6 +23,7 @@ import {
   SigningKey,
   toUtf8Bytes,
 } from "ethers";
+import { rootHash } from "../../../src/devnet/plan.js";
 import type { DevnetState } from "../../../src/devnet/state.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import type { LooseContract } from "../../helpers/contract.js";
@@ -30,6 +31,8 @@ import type { LooseContract } from "../../helpers/contract.js";
 export interface TempProject {
   dir: string;
   name: string;
+  /** The devnet's name: the project's, then a hash of its directory (what labels its resources). */
+  devnet: string;
   /** `avsctl <args>` in this project. */
   cli(args: string[], env?: Record<string, string | undefined>, timeoutMs?: number): Promise<CliResult>;
   remove(): void;
@@ -43,6 +46,7 @@ export function tempProject(prefix: string): TempProject {
   return {
     dir,
     name,
+    devnet: `${name}-${rootHash(dir)}`,
     cli: (args, env, timeoutMs = 240_000) => runCli(args, { cwd: dir, env, timeoutMs }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -96,7 +100,7 @@ export async function startValidationServer(): Promise<ValidationServer> {
   });
 }
 
-/** The devnet state of CLI.md, as a test reads it: the public JSON, without the private bookkeeping. */
+/** The devnet state of docs/cli.md as a test reads it: the public JSON, no private bookkeeping. */
 export type State = Omit<DevnetState, "internal">;
 
 export const STATE_KEYS = [
@@ -198,7 +202,7 @@ export async function readChains(s: State) {
 }
 
 /**
- * A performer as Othentic's price-oracle example behaves: the task hash of PROTOCOL.md section 4
+ * A performer as Othentic's price-oracle example behaves: the task hash of docs/protocol.md
  * signed raw (no EIP-191 prefix), posted as the JSON-RPC batch ethers' JsonRpcProvider sends.
  */
 export async function sendOthenticTask(
@@ -334,7 +338,7 @@ export async function componentIdentities(p: TempProject, runtime: "docker" | "p
     return ids;
   }
   const d = docker();
-  const filters = JSON.stringify({ label: [`dev.avsctl.project=${p.name}`] });
+  const filters = JSON.stringify({ label: [`dev.avsctl.project=${p.devnet}`] });
   for (const c of await d.listContainers({ all: true, filters })) {
     const info = await d.getContainer(c.Id).inspect();
     ids[c.Labels["dev.avsctl.component"] ?? c.Names[0]!] =

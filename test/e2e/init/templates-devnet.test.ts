@@ -35,7 +35,7 @@ const TASK_TIMEOUT = 180_000;
 const ENV = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}` };
 
 // A price report in the template's canonical form, at the devnet feed's price ("3000.00").
-const REPORT = '{"price":"3000.00","symbol":"ETHUSDT","timestamp":1700000000}';
+const REPORT = '{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1700000000}';
 const REPORT_DATA = hexlify(toUtf8Bytes(REPORT));
 const REPORT_PROOF = keccak256(REPORT_DATA);
 
@@ -114,6 +114,39 @@ async function sendViaExecution(root: string): Promise<CliResult> {
   return cli(root, ["task", "send", "--via", "execution", "--wait", "--timeout", "120", "--json"]);
 }
 
+/**
+ * A load test through the project's own services: every send is its own task, approved, and
+ * `task list` shows each exactly once.
+ */
+async function loadIsDistinct(root: string, count: number, concurrency: number): Promise<void> {
+  const r = await cli(root, [
+    "task",
+    "send",
+    "--count",
+    String(count),
+    "--concurrency",
+    String(concurrency),
+    "--wait",
+    "--timeout",
+    "150",
+    "--json",
+  ]);
+  expect(r.code, why(r)).toBe(0);
+  const load = r.json();
+  expect(load).toMatchObject({ sent: count, distinct: count, duplicates: 0, approved: count, rejected: 0 });
+  const list = await cli(root, ["task", "list", "--status", "approved", "--json"]);
+  expect(list.code, why(list)).toBe(0);
+  const onChain = new Map<string, number>();
+  for (const t of list.json().tasks) onChain.set(t.taskHash, (onChain.get(t.taskHash) ?? 0) + 1);
+  const numbers = new Set<number>();
+  for (const t of load.results) {
+    expect(t.status, t.taskHash).toBe("approved");
+    expect(onChain.get(t.taskHash), t.taskHash).toBe(1);
+    numbers.add(t.taskNumber);
+  }
+  expect(numbers.size).toBe(count);
+}
+
 /** `devnet down`, then checks that none of it is left: processes, containers, state, ports. */
 async function downLeavesNothing(root: string, state: any): Promise<void> {
   const r = await cli(root, ["devnet", "down", "--json"], 180_000);
@@ -137,7 +170,7 @@ async function downLeavesNothing(root: string, state: any): Promise<void> {
     expect(await refuses(url), url).toBe(true);
   }
   const status = await cli(root, ["devnet", "status", "--json"]);
-  expect(status.code).toBe(1);
+  expect(status.code).toBe(4);
   expect(status.json().error.code).toBe("NO_DEVNET");
 }
 
@@ -198,7 +231,8 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
 
   it("devnet up --runtime process starts its services", { timeout: UP_TIMEOUT }, async () => {
     state = await devnetUp(roots[language], "process");
-    expect(state.name).toBe(path.basename(roots[language]));
+    // the project's name, then a hash of its root: two projects of one name never collide
+    expect(state.name).toMatch(new RegExp(`^${path.basename(roots[language])}-[0-9a-f]{6}$`));
     // status probes every component for real, the services and their price feed among them.
     const status = await cli(roots[language], ["devnet", "status", "--json"]);
     expect(status.code, why(status)).toBe(0);
@@ -209,8 +243,10 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
     }
   });
 
-  it("a task through its execution service is approved on-chain", { timeout: TASK_TIMEOUT }, async () => {
-    const r = await sendViaExecution(roots[language]);
+  it("task send --wait with the defaults goes through its execution service and is approved", {
+    timeout: TASK_TIMEOUT,
+  }, async () => {
+    const r = await cli(roots[language], ["task", "send", "--wait", "--timeout", "120", "--json"]);
     expect(r.code, why(r)).toBe(0);
     const verdict = r.json();
     expect(verdict).toMatchObject({
@@ -220,6 +256,12 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
     });
     expect(verdict.proofOfTask).toMatch(/^0x[0-9a-f]{64}$/);
     expect(verdict.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+
+  it("--count 50 --concurrency 10: 50 distinct tasks, each approved on-chain", {
+    timeout: TASK_TIMEOUT,
+  }, async () => {
+    await loadIsDistinct(roots[language], 50, 10);
   });
 
   it("its validation service gets a tampered proof rejected on-chain", {

@@ -32,11 +32,11 @@ function expectLifeCycle(body: any) {
 }
 
 /** No process of the quickstart devnet may survive `--down`. */
-function quickstartProcesses(): string {
+function quickstartProcesses(devnet: string): string {
   try {
     return execFileSync(
       "sh",
-      ["-c", "grep -l 'AVSCTL_DEVNET_PROJECT=avsctl-quickstart' /proc/[0-9]*/environ 2>/dev/null || true"],
+      ["-c", `grep -l 'AVSCTL_DEVNET_PROJECT=${devnet}' /proc/[0-9]*/environ 2>/dev/null || true`],
       {
         encoding: "utf8",
       },
@@ -59,7 +59,8 @@ describe("quickstart", () => {
     expect(body.devnet.runtime).toBe("process");
     expectLifeCycle(body);
     expect(body.tornDown).toBe(true);
-    expect(quickstartProcesses()).toBe("");
+    expect(body.devnet.name).toMatch(/^quickstart-[0-9a-f]{6}$/);
+    expect(quickstartProcesses(body.devnet.name)).toBe("");
   }, 300_000);
 
   it("keeps the devnet up by default, and a second run reuses it", async () => {
@@ -94,7 +95,7 @@ describeDocker("quickstart with Docker", () => {
     expectLifeCycle(body);
     const left = execFileSync(
       "docker",
-      ["ps", "-a", "--filter", "label=dev.avsctl.project=avsctl-quickstart", "-q"],
+      ["ps", "-a", "--filter", `label=dev.avsctl.project=${body.devnet.name}`, "-q"],
       {
         encoding: "utf8",
       },
