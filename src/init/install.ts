@@ -6,6 +6,7 @@
 
 import path from "node:path";
 import { AvsctlError, isAvsctlError } from "../errors.js";
+import { shellCommand } from "../shell-quote.js";
 import type { Language } from "./templates.js";
 
 export const SERVICE_DIRS = ["execution-service", "validation-service"] as const;
@@ -118,6 +119,13 @@ export async function installDependencies(
   return { steps };
 }
 
+/** The step as a command line that runs the same thing when pasted into a shell. */
+function pastable(step: InstallStep): string {
+  // an absolute tool path (the venv's python) stays that tool when given relative to cwd
+  const tool = path.isAbsolute(step.command) ? path.relative(step.cwd, step.command) : step.command;
+  return `${shellCommand(["cd", step.cwd])} && ${shellCommand([tool, ...step.args])}`;
+}
+
 function toInstallError(error: unknown, step: InstallStep, language: Language): Error {
   if (isAvsctlError(error)) return error;
   const failure = error as {
@@ -139,7 +147,7 @@ function toInstallError(error: unknown, step: InstallStep, language: Language): 
     "COMMAND_FAILED",
     `${step.title} failed${failure.isCanceled ? " (cancelled)" : ""}`,
     {
-      hint: `run \`${[path.basename(step.command), ...step.args].join(" ")}\` in ${step.cwd} to see the whole output`,
+      hint: `run \`${pastable(step)}\` to see the whole output`,
       details: {
         command: [step.command, ...step.args].join(" "),
         cwd: step.cwd,

@@ -8,6 +8,7 @@ import path from "node:path";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { type InstallOptions, installDependencies, SERVICE_DIRS } from "./install.js";
 import {
+  avsctlVersion,
   DEFAULT_LANGUAGE,
   DEFAULT_TEMPLATE,
   type Language,
@@ -66,13 +67,24 @@ export interface ScaffoldResult {
   installed: boolean;
 }
 
-/** Files the template stores under another name so npm, git or Go leave them alone. */
-const RENAMES: Record<string, string> = { _gitignore: ".gitignore", _dockerignore: ".dockerignore" };
+/**
+ * Files and folders the template stores under another name so npm, git, Go or GitHub leave
+ * them alone (a `.github/workflows/` inside avsctl's own tree would look like avsctl's CI).
+ */
+const RENAMES: Record<string, string> = {
+  _gitignore: ".gitignore",
+  _dockerignore: ".dockerignore",
+  _github: ".github",
+};
 const TEMPLATE_SUFFIX = ".tmpl";
 
 function targetName(fileName: string): string {
   if (RENAMES[fileName]) return RENAMES[fileName];
   return fileName.endsWith(TEMPLATE_SUFFIX) ? fileName.slice(0, -TEMPLATE_SUFFIX.length) : fileName;
+}
+
+function targetFolder(folderName: string): string {
+  return RENAMES[folderName] ?? folderName;
 }
 
 function walk(dir: string, prefix = ""): string[] {
@@ -115,7 +127,7 @@ function planFiles(root: string, template: string, language: Language): Map<stri
   const plan = new Map<string, string>();
   const add = (target: string[], source: string) => {
     const name = targetName(target.at(-1) ?? "");
-    plan.set([...target.slice(0, -1), name].join("/"), source);
+    plan.set([...target.slice(0, -1).map(targetFolder), name].join("/"), source);
   };
   for (const layer of layers) {
     if (!existsSync(layer)) continue;
@@ -233,7 +245,11 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
 
   const plan = planFiles(root, template.name, language);
   const generated = generatedFiles(root, template.name, language);
-  const values = { __PROJECT_NAME__: name, __TEMPLATE__: template.name };
+  const values = {
+    __PROJECT_NAME__: name,
+    __TEMPLATE__: template.name,
+    __AVSCTL_VERSION__: avsctlVersion(),
+  };
   const files = [...new Set([...plan.keys(), ...generated.keys()])].sort();
   for (const rel of files) {
     const destination = path.join(target, ...rel.split("/"));

@@ -94,6 +94,19 @@ export function templatesRoot(): string {
   });
 }
 
+/**
+ * The version of the avsctl package that runs, which a generated project's CI installs when
+ * avsctl is missing, so CI runs the avsctl the project was made with.
+ */
+export function avsctlVersion(): string {
+  const file = path.join(path.dirname(templatesRoot()), "package.json");
+  const { version } = JSON.parse(readFileSync(file, "utf8")) as { version?: unknown };
+  if (typeof version !== "string") {
+    throw new AvsctlError("INTERNAL", "the package.json of avsctl has no version", { details: { file } });
+  }
+  return version;
+}
+
 function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses, isAlive } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
+import { loadIsDistinct } from "./load.js";
 
 type Language = "typescript" | "python" | "go";
 const LANGUAGES: Language[] = ["typescript", "python", "go"];
@@ -112,39 +113,6 @@ async function devnetUp(root: string, runtime: "process" | "docker"): Promise<an
 
 async function sendViaExecution(root: string): Promise<CliResult> {
   return cli(root, ["task", "send", "--via", "execution", "--wait", "--timeout", "120", "--json"]);
-}
-
-/**
- * A load test through the project's own services: every send is its own task, approved, and
- * `task list` shows each exactly once.
- */
-async function loadIsDistinct(root: string, count: number, concurrency: number): Promise<void> {
-  const r = await cli(root, [
-    "task",
-    "send",
-    "--count",
-    String(count),
-    "--concurrency",
-    String(concurrency),
-    "--wait",
-    "--timeout",
-    "150",
-    "--json",
-  ]);
-  expect(r.code, why(r)).toBe(0);
-  const load = r.json();
-  expect(load).toMatchObject({ sent: count, distinct: count, duplicates: 0, approved: count, rejected: 0 });
-  const list = await cli(root, ["task", "list", "--status", "approved", "--json"]);
-  expect(list.code, why(list)).toBe(0);
-  const onChain = new Map<string, number>();
-  for (const t of list.json().tasks) onChain.set(t.taskHash, (onChain.get(t.taskHash) ?? 0) + 1);
-  const numbers = new Set<number>();
-  for (const t of load.results) {
-    expect(t.status, t.taskHash).toBe("approved");
-    expect(onChain.get(t.taskHash), t.taskHash).toBe(1);
-    numbers.add(t.taskNumber);
-  }
-  expect(numbers.size).toBe(count);
 }
 
 /** `devnet down`, then checks that none of it is left: processes, containers, state, ports. */
@@ -261,7 +229,7 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
   it("--count 50 --concurrency 10: 50 distinct tasks, each approved on-chain", {
     timeout: TASK_TIMEOUT,
   }, async () => {
-    await loadIsDistinct(roots[language], 50, 10);
+    await loadIsDistinct((args) => cli(roots[language], args), 50, 10);
   });
 
   it("its validation service gets a tampered proof rejected on-chain", {

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses, isAlive } from "../../../src/devnet/runtime/process.js";
 import { canonicalJson } from "../../../src/workflow/index.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
+import { loadIsDistinct } from "./load.js";
 
 const INSTALL_TIMEOUT = 600_000;
 const UP_TIMEOUT = 420_000;
@@ -27,7 +28,11 @@ const ENV = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process
 
 /** `data` for the template's workflow over a threshold, as the execution service writes it. */
 const taskData = (threshold: number) =>
-  hexlify(toUtf8Bytes(`{"inputVariables":{"symbol":"ETHUSDT","threshold":${threshold}},"triggerData":{}}`));
+  hexlify(
+    toUtf8Bytes(
+      `{"inputVariables":{"symbol":"ETHUSDT","threshold":${threshold}},"round":1,"triggerData":{}}`,
+    ),
+  );
 
 /**
  * The proof of the template's workflow over the devnet feed (ETHUSDT at 3000.00), written out by
@@ -143,9 +148,11 @@ describe("a workflow project made by avsctl init", () => {
     }
   });
 
-  it("a task through the execution service is approved on-chain", { timeout: TASK_TIMEOUT }, async () => {
+  it("task send --wait with the defaults goes through the execution service and is approved", {
+    timeout: TASK_TIMEOUT,
+  }, async () => {
     expect(state, "devnet up failed earlier").toBeDefined();
-    const r = await cli(["task", "send", "--via", "execution", "--wait", "--timeout", "120", "--json"]);
+    const r = await cli(["task", "send", "--wait", "--timeout", "120", "--json"]);
     expect(r.code, why(r)).toBe(0);
     const verdict = r.json();
     expect(verdict).toMatchObject({
@@ -155,6 +162,13 @@ describe("a workflow project made by avsctl init", () => {
     });
     // The execution service proved the workflow's own inputs by the rule its README states.
     expect(verdict.proofOfTask).toBe(expectedProof(2500));
+  });
+
+  it("--count 50 --concurrency 10: 50 distinct tasks, each approved on-chain", {
+    timeout: TASK_TIMEOUT,
+  }, async () => {
+    expect(state, "devnet up failed earlier").toBeDefined();
+    await loadIsDistinct((args) => cli(args), 50, 10);
   });
 
   it("a tampered proof is rejected on-chain; the true one over the same data approved", {

@@ -196,8 +196,14 @@ describe("services across languages", () => {
         data: { taskDefinitionId: 1, performer: PERFORMER },
       });
       const { proofOfTask, data } = body.data;
+      const report = JSON.parse(Buffer.from(data.slice(2), "hex").toString("utf8"));
+      expect(Number.isSafeInteger(report.round) && report.round > 0).toBe(true);
       expect(data).toBe(
-        hexlify(toUtf8Bytes('{"price":"3000.00","symbol":"ETHUSDT","timestamp":1700000000}')),
+        hexlify(
+          toUtf8Bytes(
+            `{"price":"3000.00","round":${report.round},"symbol":"ETHUSDT","timestamp":1700000000}`,
+          ),
+        ),
       );
       expect(proofOfTask).toBe(keccak256(data));
 
@@ -219,7 +225,9 @@ describe("services across languages", () => {
   });
 
   it("a digest that does not match the data is rejected by every validation service", async () => {
-    const data = hexlify(toUtf8Bytes('{"price":"3000.00","symbol":"ETHUSDT","timestamp":1700000000}'));
+    const data = hexlify(
+      toUtf8Bytes('{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1700000000}'),
+    );
     const digest = keccak256(data);
     const tampered = `${digest.slice(0, -1)}${digest.endsWith("0") ? "1" : "0"}`;
     expect(
@@ -234,7 +242,9 @@ describe("services across languages", () => {
       ["3030.00", allTrue],
       ["2970.00", allTrue],
     ] as const) {
-      const data = hexlify(toUtf8Bytes(`{"price":"${price}","symbol":"ETHUSDT","timestamp":1700000000}`));
+      const data = hexlify(
+        toUtf8Bytes(`{"price":"${price}","round":1,"symbol":"ETHUSDT","timestamp":1700000000}`),
+      );
       const verdict = await verdicts({
         proofOfTask: keccak256(data),
         data,
@@ -246,7 +256,9 @@ describe("services across languages", () => {
   });
 
   it("data that is not the canonical JSON is rejected by every validation service", async () => {
-    const data = hexlify(toUtf8Bytes('{"price": "3000.00", "symbol": "ETHUSDT", "timestamp": 1700000000}'));
+    const data = hexlify(
+      toUtf8Bytes('{"price": "3000.00", "round": 1, "symbol": "ETHUSDT", "timestamp": 1700000000}'),
+    );
     expect(
       await verdicts({ proofOfTask: keccak256(data), data, taskDefinitionId: 1, performer: PERFORMER }),
     ).toEqual(allFalse);

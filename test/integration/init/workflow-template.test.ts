@@ -81,9 +81,13 @@ describe("the workflow services as processes", () => {
   };
 
   it("the validation service re-runs what the execution service proved and approves it", async () => {
-    for (const inputs of [undefined, { symbol: "DOGEUSDT" }]) {
+    // Inputs travel as body fields, as `avsctl task send --data '{"symbol":"DOGEUSDT"}'` sends them.
+    for (const inputs of [{}, { symbol: "DOGEUSDT" }]) {
       const before = services.aggregator.sendTasks.length;
-      const { status, body } = await postJson(`${execution}/task/execute`, inputs ? { inputs } : {});
+      const { status, body } = await postJson(`${execution}/task/execute`, {
+        taskDefinitionId: 1,
+        ...inputs,
+      });
       expect(status, JSON.stringify(body)).toBe(200);
       const { proofOfTask, data } = body.data;
       expect(proofOfTask).toMatch(/^0x[0-9a-f]{64}$/);
@@ -104,8 +108,18 @@ describe("the workflow services as processes", () => {
     const tampered = `${proofOfTask.slice(0, -1)}${proofOfTask.endsWith("0") ? "1" : "0"}`;
     expect(await validate(tampered, data)).toBe(false);
     const other = hexlify(
-      toUtf8Bytes('{"inputVariables":{"symbol":"DOGEUSDT","threshold":2500},"triggerData":{}}'),
+      toUtf8Bytes('{"inputVariables":{"symbol":"DOGEUSDT","threshold":2500},"round":1,"triggerData":{}}'),
     );
     expect(await validate(proofOfTask, other)).toBe(false);
+  });
+
+  it("each execution is its own task: same proof, another round in data", async () => {
+    const first = (await postJson(`${execution}/task/execute`, {})).body.data;
+    const second = (await postJson(`${execution}/task/execute`, {})).body.data;
+    expect(second.proofOfTask).toBe(first.proofOfTask);
+    expect(second.taskHash).not.toBe(first.taskHash);
+    const round = (data: string) => JSON.parse(Buffer.from(data.slice(2), "hex").toString("utf8")).round;
+    expect(round(second.data)).toBeGreaterThan(round(first.data));
+    expect(await validate(second.proofOfTask, second.data)).toBe(true);
   });
 });

@@ -86,6 +86,7 @@ const SERVICE_FILES: Record<Language, string[]> = {
 
 const COMMON_FILES = [
   ".env.example",
+  ".github/workflows/avs.yml",
   ".gitignore",
   "README.md",
   "avsctl.config.json",
@@ -108,7 +109,7 @@ describe("templates", () => {
     expect(templatesRoot()).toBe(path.resolve(import.meta.dirname, "../../../templates"));
   });
 
-  it("accepts the language aliases of CLI.md and refuses others", () => {
+  it("accepts the language aliases of docs/cli.md and refuses others", () => {
     expect(normalizeLanguage("ts")).toBe("typescript");
     expect(normalizeLanguage("TypeScript")).toBe("typescript");
     expect(normalizeLanguage("py")).toBe("python");
@@ -148,15 +149,15 @@ describe("templates", () => {
     }
   });
 
-  it("ships the BLS known-answer vector of shared/ in the TypeScript template", () => {
+  it("ships avsctl's BLS known-answer vector (test/fixtures) in the TypeScript template", () => {
     const copy = path.join(
       templatesRoot(),
       "_shared/typescript/execution-service/test/fixtures/bls-othentic.json",
     );
-    const original = path.resolve(import.meta.dirname, "../../../../shared/vectors/bls-othentic.json");
+    const original = path.resolve(import.meta.dirname, "../../fixtures/bls-othentic.json");
     const data = JSON.parse(readFileSync(copy, "utf8"));
     expect(data.task.taskHash).toBe("0xe46401d3d7e425f047ffafb58d428790de8ca50c6dd9527ef7b080882fc4fe6e");
-    if (existsSync(original)) expect(data).toEqual(JSON.parse(readFileSync(original, "utf8")));
+    expect(data).toEqual(JSON.parse(readFileSync(original, "utf8")));
   });
 });
 
@@ -171,9 +172,9 @@ describe("scaffoldProject", () => {
         for (const file of [...COMMON_FILES, ...SERVICE_FILES[language]])
           expect(result.files).toContain(file);
         for (const file of result.files) {
-          expect(file).not.toMatch(/(^|\/)_gitignore$|(^|\/)_dockerignore$|\.tmpl$/);
+          expect(file).not.toMatch(/(^|\/)_gitignore$|(^|\/)_dockerignore$|(^|\/)_github\/|\.tmpl$/);
           const text = readFileSync(path.join(dir, file), "utf8");
-          expect(text, file).not.toMatch(/__PROJECT_NAME__|__TEMPLATE__/);
+          expect(text, file).not.toMatch(/__PROJECT_NAME__|__TEMPLATE__|__AVSCTL_VERSION__/);
         }
         expect(readFileSync(path.join(dir, "README.md"), "utf8")).toMatch(/^# demo-avs\n/);
 
@@ -279,6 +280,7 @@ describe("scaffoldProject", () => {
     put("_shared/go/validation-service/util.go", "validation's own util\n");
     put("_shared/go/execution-service/only.go", "exec only __SERVICE_PORT__\n");
     put("_shared/go/top.txt", "top __SERVICE_PORT__\n");
+    put("_shared/go/_github/workflows/ci.yml", "avsctl@__AVSCTL_VERSION__\n");
     put("demo/template.json", '{"description": "a template for the rule test"}');
     put("demo/go/_services/pkg/deep.go", "deep from the template\n");
     put("demo/go/execution-service/Dockerfile", "FROM own\n");
@@ -296,7 +298,11 @@ describe("scaffoldProject", () => {
     );
     // Later layers win over _services/ copies of earlier ones, and a layer's own file over its
     // _services/ one; outside a service folder there is no service to take a port from.
+    const { version } = JSON.parse(
+      readFileSync(path.resolve(import.meta.dirname, "../../../package.json"), "utf8"),
+    );
     expect(written).toEqual({
+      ".github/workflows/ci.yml": `avsctl@${version}\n`,
       "execution-service/.dockerignore": "bin\n",
       "execution-service/Dockerfile": "FROM own\n",
       "execution-service/only.go": "exec only 4003\n",

@@ -10,16 +10,28 @@ import (
 )
 
 // fakeAggregator answers like an Othentic aggregator as far as an execution service can tell
-// (batches, eth_chainId, sendTask) and records the sendTask params it received.
+// (batches, eth_chainId, sendTask) and records the sendTask params it received. With
+// sendTaskError it answers every sendTask with that error (code -32000); with taskKnown, as a
+// task the network already has in that state ("pending", "approved", ...): error -32022, reason
+// TASK_KNOWN, as the aggregator answers a re-sent task.
 type fakeAggregator struct {
 	server        *httptest.Server
 	mu            sync.Mutex
 	sendTasks     [][]any
 	sendTaskError string
+	taskKnown     string
 }
 
 func startFakeAggregator(sendTaskError string) *fakeAggregator {
-	a := &fakeAggregator{sendTaskError: sendTaskError}
+	return startAggregatorWith(&fakeAggregator{sendTaskError: sendTaskError})
+}
+
+// startKnownTaskAggregator answers every sendTask as already known, in the given state.
+func startKnownTaskAggregator(status string) *fakeAggregator {
+	return startAggregatorWith(&fakeAggregator{taskKnown: status})
+}
+
+func startAggregatorWith(a *fakeAggregator) *fakeAggregator {
 	a.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		var reply any
@@ -53,6 +65,13 @@ func (a *fakeAggregator) answer(request map[string]any) map[string]any {
 		a.mu.Unlock()
 		if a.sendTaskError != "" {
 			base["error"] = map[string]any{"code": -32000, "message": a.sendTaskError}
+		} else if a.taskKnown != "" {
+			hash := knownTaskHash(params)
+			base["error"] = map[string]any{
+				"code":    -32022,
+				"message": fmt.Sprintf("task %s is already known (%s)", hash, a.taskKnown),
+				"data":    map[string]any{"reason": "TASK_KNOWN", "taskHash": hash, "status": a.taskKnown, "taskNumber": 7, "txHash": nil},
+			}
 		} else {
 			base["result"] = true
 		}
@@ -60,6 +79,22 @@ func (a *fakeAggregator) answer(request map[string]any) map[string]any {
 		base["error"] = map[string]any{"code": -32601, "message": "method not found"}
 	}
 	return base
+}
+
+// knownTaskHash is the task hash of sendTask params, or "" when they are not a task.
+func knownTaskHash(params []any) string {
+	if len(params) < 4 {
+		return ""
+	}
+	proof, _ := params[0].(string)
+	data, _ := params[1].(string)
+	id, _ := params[2].(float64)
+	performer, _ := params[3].(string)
+	hash, err := taskHash(proof, data, performer, uint16(id))
+	if err != nil {
+		return ""
+	}
+	return hash
 }
 
 func (a *fakeAggregator) received() [][]any {

@@ -13,6 +13,7 @@ type taskProof struct {
 
 // executeTask runs the task, signs its hash as the performer and sends it to the aggregator. A
 // failed sendTask is an error (HTTP 500), so a caller never mistakes an unsent task for a sent one.
+// An aggregator that already has the task (TASK_KNOWN) is a success marked "known".
 func executeTask(body map[string]any, settings executionSettings, env Env) (map[string]any, error) {
 	taskDefinitionID := settings.taskDefinitionID
 	if raw, ok := body["taskDefinitionId"]; ok && raw != nil {
@@ -51,17 +52,22 @@ func executeTask(body map[string]any, settings executionSettings, env Env) (map[
 	if targetChainID != 0 {
 		params = append(params, targetChainID)
 	}
-	if _, err := sendTask(settings.rpcURL, params, settings.sendTaskTimeout); err != nil {
+	outcome, err := sendTask(settings.rpcURL, params, settings.sendTaskTimeout)
+	if err != nil {
 		return nil, err
 	}
-	return map[string]any{
+	result := map[string]any{
 		"proofOfTask":      proof.ProofOfTask,
 		"data":             proof.Data,
 		"taskDefinitionId": taskDefinitionID,
 		"performer":        performer,
 		"signatureType":    "ecdsa",
 		"taskHash":         hash,
-	}, nil
+	}
+	if outcome.Known {
+		result["known"] = true
+	}
+	return result, nil
 }
 
 // newExecutionHandler serves POST /task/execute and GET /health.

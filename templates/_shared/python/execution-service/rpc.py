@@ -5,11 +5,25 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
+# What the aggregator answers for a task it already has (in progress or decided): JSON-RPC error
+# -32022, reason "TASK_KNOWN", with the task's state in error.data.
+TASK_KNOWN_CODE = -32022
 
-def send_task(rpc_url: str, params: list[Any], timeout: float = 15.0) -> Any:
-    """Posts one JSON-RPC sendTask request and returns its result; raises on any JSON-RPC error."""
+
+@dataclass(frozen=True)
+class SendTaskOutcome:
+    # True when the aggregator already had this task (TASK_KNOWN): the network has it, so the
+    # task is sent; nothing failed, and sending it again would change nothing.
+    known: bool
+    # sendTask's result, or the known task's state (error.data: status, taskNumber, ...).
+    result: Any
+
+
+def send_task(rpc_url: str, params: list[Any], timeout: float = 15.0) -> SendTaskOutcome:
+    """Posts one JSON-RPC sendTask request; raises on any JSON-RPC error but TASK_KNOWN."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "sendTask", "params": params}).encode("utf-8")
     request = urllib.request.Request(rpc_url, data=body, headers={"Content-Type": "application/json"}, method="POST")
     try:
@@ -21,7 +35,10 @@ def send_task(rpc_url: str, params: list[Any], timeout: float = 15.0) -> Any:
         answer = answer[0] if answer else {}
     if not isinstance(answer, dict):
         raise RuntimeError("sendTask failed: the aggregator answered something that is not JSON-RPC")
-    if answer.get("error"):
-        message = answer["error"].get("message") if isinstance(answer["error"], dict) else answer["error"]
+    error = answer.get("error")
+    if error:
+        if isinstance(error, dict) and error.get("code") == TASK_KNOWN_CODE:
+            return SendTaskOutcome(known=True, result=error.get("data"))
+        message = error.get("message") if isinstance(error, dict) else error
         raise RuntimeError(f"sendTask failed: {message}")
-    return answer.get("result")
+    return SendTaskOutcome(known=False, result=answer.get("result"))

@@ -18,6 +18,7 @@ def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping
     """Runs the task, signs its hash as the performer and sends it to the aggregator.
 
     A failed sendTask is an error (HTTP 500), so a caller never mistakes an unsent task for a sent one.
+    An aggregator that already has the task (TASK_KNOWN) is a success marked "known".
     """
     try:
         task_definition_id = settings.task_definition_id
@@ -39,8 +40,8 @@ def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping
     params: list[Any] = [proof["proofOfTask"], proof["data"], task_definition_id, performer, signature, "ecdsa"]
     if target_chain_id is not None:
         params.append(target_chain_id)
-    send_task(settings.rpc_url, params, settings.send_task_timeout)
-    return {
+    outcome = send_task(settings.rpc_url, params, settings.send_task_timeout)
+    result: dict[str, Any] = {
         "proofOfTask": proof["proofOfTask"],
         "data": proof["data"],
         "taskDefinitionId": task_definition_id,
@@ -48,6 +49,9 @@ def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping
         "signatureType": "ecdsa",
         "taskHash": digest,
     }
+    if outcome.known:
+        result["known"] = True
+    return result
 
 
 def create_server(settings: ExecutionSettings, env: Mapping[str, str], host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:

@@ -2,19 +2,78 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
-func TestTaskTurnsItsInputIntoTheProof(t *testing.T) {
+type blankData struct {
+	Input string `json:"input"`
+	Round uint64 `json:"round"`
+}
+
+func dataOf(t *testing.T, proof taskProof) blankData {
+	t.Helper()
+	raw, err := hex.DecodeString(strings.TrimPrefix(proof.Data, "0x"))
+	var data blankData
+	if err != nil || json.Unmarshal(raw, &data) != nil {
+		t.Fatalf("data %s", proof.Data)
+	}
+	return data
+}
+
+func TestTaskTurnsItsInputIntoTheProofAndCarriesItWithItsRoundAsData(t *testing.T) {
 	proof, err := performTask(map[string]any{"input": "abc"}, mapEnv(nil))
-	if err != nil || proof.ProofOfTask != "abc" || proof.Data != "0x616263" {
+	if err != nil || proof.ProofOfTask != "abc" {
 		t.Fatalf("%+v %v", proof, err)
+	}
+	if data := dataOf(t, proof); data.Input != "abc" || data.Round == 0 {
+		t.Fatalf("data %+v", data)
 	}
 	if _, err := performTask(map[string]any{"input": ""}, mapEnv(nil)); err == nil {
 		t.Fatal("empty input accepted")
+	}
+}
+
+func TestTwoExecutionsOfTheSameInputAreTwoTasksInIncreasingRounds(t *testing.T) {
+	first, err1 := performTask(map[string]any{}, mapEnv(nil))
+	second, err2 := performTask(map[string]any{}, mapEnv(nil))
+	if err1 != nil || err2 != nil || first.ProofOfTask != second.ProofOfTask || first.Data == second.Data {
+		t.Fatalf("%+v %+v %v %v", first, second, err1, err2)
+	}
+	if dataOf(t, second).Round <= dataOf(t, first).Round {
+		t.Fatalf("rounds do not increase: %+v %+v", first, second)
+	}
+}
+
+func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
+	aggregator := startKnownTaskAggregator("pending")
+	defer aggregator.server.Close()
+	env := mapEnv(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.server.URL, "PRIVATE_KEY_PERFORMER": testPrivateKey})
+	settings, err := loadExecutionSettings(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := httptest.NewServer(newExecutionHandler(settings, env))
+	defer service.Close()
+	response, err := http.Post(service.URL+"/task/execute", "application/json", bytes.NewReader([]byte(`{"taskDefinitionId":1,"input":"abc"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	var answer map[string]any
+	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := answer["data"].(map[string]any)
+	if response.StatusCode != 200 || answer["error"] != false || answer["message"] != nil || data["known"] != true || data["proofOfTask"] != "abc" {
+		t.Fatalf("%d %v", response.StatusCode, answer)
+	}
+	if n := len(aggregator.received()); n != 1 {
+		t.Fatalf("%d sendTask calls", n)
 	}
 }
 

@@ -4,13 +4,18 @@ package main
 // them) and the validation service (which checks them), and identical in the TypeScript,
 // Python and Go versions of this template, so any of them can check the others' proofs:
 //
-//	canonical JSON = {"price":"<decimal>","symbol":"<symbol>","timestamp":<unix seconds>}
+//	canonical JSON = {"price":"<decimal>","round":<round>,"symbol":"<symbol>","timestamp":<unix seconds>}
 //	                 exactly these keys in this order, no whitespace, ASCII only
 //	data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
 //	proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
 //
 // price matches pricePattern (a plain decimal string, as the source sent it), symbol matches
-// symbolPattern, timestamp is an integer from 0 to 2^53-1.
+// symbolPattern, round and timestamp are integers from 0 to 2^53-1.
+//
+// round numbers the executions of one execution service process: max(previous round + 1,
+// current time in ms), so each execution is its own task (its own task hash) even when the
+// price and the source's timestamp have not moved, and rounds increase across restarts as long
+// as the clock does.
 
 import (
 	"encoding/hex"
@@ -21,6 +26,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/sha3"
@@ -42,8 +48,23 @@ const (
 
 type priceReport struct {
 	Price     string
+	Round     uint64
 	Symbol    string
 	Timestamp uint64
+}
+
+var (
+	roundMu   sync.Mutex
+	lastRound uint64
+)
+
+// nextRound is the next round of this process: max(previous round + 1, nowMs). The server
+// answers requests concurrently, hence the lock.
+func nextRound(nowMs uint64) uint64 {
+	roundMu.Lock()
+	defer roundMu.Unlock()
+	lastRound = max(lastRound+1, nowMs)
+	return lastRound
 }
 
 func keccakHex(data []byte) string {
@@ -60,10 +81,13 @@ func canonicalJSON(r priceReport) (string, error) {
 	if !symbolPattern.MatchString(r.Symbol) {
 		return "", fmt.Errorf("symbol %q is not allowed", r.Symbol)
 	}
+	if r.Round > maxTimestamp {
+		return "", fmt.Errorf("round %d is too large", r.Round)
+	}
 	if r.Timestamp > maxTimestamp {
 		return "", fmt.Errorf("timestamp %d is too large", r.Timestamp)
 	}
-	return fmt.Sprintf(`{"price":"%s","symbol":"%s","timestamp":%d}`, r.Price, r.Symbol, r.Timestamp), nil
+	return fmt.Sprintf(`{"price":"%s","round":%d,"symbol":"%s","timestamp":%d}`, r.Price, r.Round, r.Symbol, r.Timestamp), nil
 }
 
 // buildProof returns proofOfTask (the keccak256 digest) and data (the canonical JSON as 0x-hex).
@@ -87,17 +111,16 @@ func decodeReport(data any) (report priceReport, ok bool) {
 		return report, false
 	}
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil || len(fields) != 3 {
+	if json.Unmarshal(raw, &fields) != nil || len(fields) != 4 {
 		return report, false
 	}
 	if json.Unmarshal(fields["price"], &report.Price) != nil || json.Unmarshal(fields["symbol"], &report.Symbol) != nil {
 		return report, false
 	}
-	stamp := string(fields["timestamp"])
-	if !timestampPattern.MatchString(stamp) {
+	if report.Round, ok = parseCount(fields["round"]); !ok {
 		return report, false
 	}
-	if report.Timestamp, err = strconv.ParseUint(stamp, 10, 64); err != nil {
+	if report.Timestamp, ok = parseCount(fields["timestamp"]); !ok {
 		return report, false
 	}
 	canonical, err := canonicalJSON(report)
@@ -105,6 +128,15 @@ func decodeReport(data any) (report priceReport, ok bool) {
 		return report, false
 	}
 	return report, true
+}
+
+// parseCount reads a JSON integer from 0 to 2^53-1 written in its plain form.
+func parseCount(raw json.RawMessage) (uint64, bool) {
+	if !timestampPattern.MatchString(string(raw)) {
+		return 0, false
+	}
+	value, err := strconv.ParseUint(string(raw), 10, 64)
+	return value, err == nil && value <= maxTimestamp
 }
 
 // proofMatchesData tells whether proofOfTask is the keccak256 digest of the bytes in data.

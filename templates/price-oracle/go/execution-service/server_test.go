@@ -64,6 +64,43 @@ func TestExecuteSendsTheSignedTaskAndAnswersTheProof(t *testing.T) {
 	if recovered, err := recoverAddress(hash, params[4].(string)); err != nil || recovered != testPerformer {
 		t.Fatalf("signature recovers %s, %v", recovered, err)
 	}
+	if _, marked := data["known"]; marked {
+		t.Fatalf("a new task marked known: %v", data)
+	}
+}
+
+func TestTwoExecutionsSendTwoDistinctTasks(t *testing.T) {
+	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.5"})
+	defer feed.Close()
+	aggregator := startFakeAggregator("")
+	defer aggregator.server.Close()
+	service := startExecution(t, aggregator.server.URL, feed.URL)
+	defer service.Close()
+	_, first := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
+	_, second := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
+	a, _ := first["data"].(map[string]any)
+	b, _ := second["data"].(map[string]any)
+	if a == nil || b == nil || a["taskHash"] == b["taskHash"] || len(aggregator.received()) != 2 {
+		t.Fatalf("%v then %v", first, second)
+	}
+}
+
+func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
+	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.5"})
+	defer feed.Close()
+	aggregator := startKnownTaskAggregator("approved")
+	defer aggregator.server.Close()
+	service := startExecution(t, aggregator.server.URL, feed.URL)
+	defer service.Close()
+	status, answer := post(t, service.URL+"/task/execute", map[string]any{"taskDefinitionId": 1, "symbol": "ETHUSDT"})
+	data, _ := answer["data"].(map[string]any)
+	if status != 200 || answer["error"] != false || answer["message"] != nil || data["known"] != true || data["taskDefinitionId"] != float64(1) {
+		t.Fatalf("%d %v", status, answer)
+	}
+	received := aggregator.received()
+	if len(received) != 1 || received[0][0] != data["proofOfTask"] || received[0][1] != data["data"] {
+		t.Fatalf("sendTask calls: %v", received)
+	}
 }
 
 func TestBadInputIs400AndNothingIsSent(t *testing.T) {

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// performTask is the task: fetch the current price of a symbol and prove it. Body fields it
-// reads: symbol (default PRICE_SYMBOL or ETHUSDT). Change this function to change what the AVS
-// does; keep validation-service/validate.go in step with it.
+// performTask is the task: fetch the current price of a symbol and prove it, as this process's
+// next round (so each execution is its own task). Body fields it reads: symbol (default
+// PRICE_SYMBOL or ETHUSDT). Change this function to change what the AVS does; keep
+// validation-service/validate.go in step with it.
 func performTask(body map[string]any, env Env) (taskProof, error) {
 	symbol := envValue(env, "PRICE_SYMBOL")
 	if symbol == "" {
@@ -31,8 +32,13 @@ func performTask(body map[string]any, env Env) (taskProof, error) {
 	if err != nil {
 		return taskProof{}, err
 	}
-	// The source's own time when it sends one, so every run over the same quote proves the same bytes.
-	report := priceReport{Price: price, Symbol: symbol, Timestamp: uint64(time.Now().Unix())}
+	// The source's own time when it sends one: the time of the quote, not of this run.
+	report := priceReport{
+		Price:     price,
+		Round:     nextRound(uint64(time.Now().UnixMilli())),
+		Symbol:    symbol,
+		Timestamp: uint64(time.Now().Unix()),
+	}
 	if timestamp != nil {
 		report.Timestamp = *timestamp
 	}

@@ -4,25 +4,41 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The same report gives the same bytes in the TypeScript, Python and Go templates.
+var knownReport = priceReport{Price: "3000.12", Round: 1700000000000, Symbol: "ETHUSDT", Timestamp: 1700000000}
+
 const (
-	knownProofOfTask = "0x276d17989b1610446cb63dae725f38d770f1bd63eac9cd07548bbc8f2302e391"
-	knownData        = "0x7b227072696365223a22333030302e3132222c2273796d626f6c223a2245544855534454222c2274696d657374616d70223a313730303030303030307d"
+	knownProofOfTask = "0xab4ae797cfcdaf9d4fd1b871ed128aaec7651d8a67dfbd98e749567aa2aa9600"
+	knownData        = "0x7b227072696365223a22333030302e3132222c22726f756e64223a313730303030303030303030302c2273796d626f6c223a2245544855534454222c2274696d657374616d70223a313730303030303030307d"
 )
 
 func TestCanonicalJSONHasFixedKeysAndNoWhitespace(t *testing.T) {
-	text, err := canonicalJSON(priceReport{Price: "3000.12", Symbol: "ETHUSDT", Timestamp: 1700000000})
-	if err != nil || text != `{"price":"3000.12","symbol":"ETHUSDT","timestamp":1700000000}` {
+	text, err := canonicalJSON(knownReport)
+	if err != nil || text != `{"price":"3000.12","round":1700000000000,"symbol":"ETHUSDT","timestamp":1700000000}` {
 		t.Fatalf("canonicalJSON = %s, %v", text, err)
 	}
 }
 
 func TestProofMatchesTheOtherLanguages(t *testing.T) {
-	proof, data, err := buildProof(priceReport{Price: "3000.12", Symbol: "ETHUSDT", Timestamp: 1700000000})
+	proof, data, err := buildProof(knownReport)
 	if err != nil || proof != knownProofOfTask || data != knownData {
 		t.Fatalf("buildProof = %s %s %v", proof, data, err)
+	}
+}
+
+func TestRoundsIncreaseByAtLeastOneAndNeverFallBehindTheClock(t *testing.T) {
+	first := nextRound(uint64(time.Now().UnixMilli()))
+	if got := nextRound(0); got != first+1 {
+		t.Fatalf("after %d: %d", first, got)
+	}
+	if got := nextRound(first + 1000); got != first+1000 {
+		t.Fatalf("ahead of the clock: %d", got)
+	}
+	if got := nextRound(first); got != first+1001 {
+		t.Fatalf("behind the clock: %d", got)
 	}
 }
 
@@ -34,12 +50,38 @@ func TestPerformTaskFetchesAndProves(t *testing.T) {
 		t.Fatal(err)
 	}
 	report, ok := decodeReport(proof.Data)
-	if !ok || report != (priceReport{Price: "65000", Symbol: "BTCUSDT", Timestamp: 1700000000}) {
+	if !ok || report.Round == 0 || report != (priceReport{Price: "65000", Round: report.Round, Symbol: "BTCUSDT", Timestamp: 1700000000}) {
 		t.Fatalf("report %+v %v", report, ok)
 	}
 	proof, err = performTask(map[string]any{}, mapEnv(map[string]string{"PRICE_SOURCE_URL": feed.URL, "PRICE_SYMBOL": "ETHUSDT"}))
-	if err != nil || proof.ProofOfTask != knownProofOfTask || proof.Data != knownData {
-		t.Fatalf("PRICE_SYMBOL default: %+v %v", proof, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report, ok := decodeReport(proof.Data); !ok || report.Price != "3000.12" || report.Symbol != "ETHUSDT" {
+		t.Fatalf("PRICE_SYMBOL default: %+v %v", report, ok)
+	}
+}
+
+func TestTwoExecutionsOverTheSameQuoteAreTwoTasksInIncreasingRounds(t *testing.T) {
+	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.12"})
+	defer feed.Close()
+	env := mapEnv(map[string]string{"PRICE_SOURCE_URL": feed.URL})
+	first, err1 := performTask(map[string]any{}, env)
+	second, err2 := performTask(map[string]any{}, env)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if first.Data == second.Data || first.ProofOfTask == second.ProofOfTask {
+		t.Fatalf("the same task twice: %+v", first)
+	}
+	a, okA := decodeReport(first.Data)
+	b, okB := decodeReport(second.Data)
+	if !okA || !okB || b.Round <= a.Round {
+		t.Fatalf("rounds %d then %d", a.Round, b.Round)
+	}
+	b.Round = a.Round
+	if a != b {
+		t.Fatalf("reports differ beyond the round: %+v %+v", a, b)
 	}
 }
 

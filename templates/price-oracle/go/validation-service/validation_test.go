@@ -44,7 +44,7 @@ func requestFor(t *testing.T, proofOfTask, data string) []byte {
 
 func proofFor(t *testing.T, price string) (string, string) {
 	t.Helper()
-	proof, data, err := buildProof(priceReport{Price: price, Symbol: "ETHUSDT", Timestamp: 1})
+	proof, data, err := buildProof(priceReport{Price: price, Round: 1, Symbol: "ETHUSDT", Timestamp: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +91,16 @@ func TestNonCanonicalDataIsRejectedEvenWithAMatchingDigest(t *testing.T) {
 	service, stop := startValidation(t)
 	defer stop()
 	for _, text := range []string{
-		`{"price": "3000.00", "symbol": "ETHUSDT", "timestamp": 1}`,
-		`{"symbol":"ETHUSDT","price":"3000.00","timestamp":1}`,
-		`{"price":3000,"symbol":"ETHUSDT","timestamp":1}`,
-		`{"price":"3000.00","symbol":"ETHUSDT","timestamp":1,"extra":1}`,
-		`{"price":"3000.00","symbol":"ETHUSDT","timestamp":1.0}`,
+		`{"price": "3000.00", "round": 1, "symbol": "ETHUSDT", "timestamp": 1}`,
+		`{"round":1,"price":"3000.00","symbol":"ETHUSDT","timestamp":1}`,
+		`{"price":3000,"round":1,"symbol":"ETHUSDT","timestamp":1}`,
+		`{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1,"extra":1}`,
+		`{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1.0}`,
+		`{"price":"3000.00","round":1.0,"symbol":"ETHUSDT","timestamp":1}`,
+		`{"price":"3000.00","round":-1,"symbol":"ETHUSDT","timestamp":1}`,
+		`{"price":"3000.00","round":"1","symbol":"ETHUSDT","timestamp":1}`,
+		// Without a round: the report of a template older than the round rule.
+		`{"price":"3000.00","symbol":"ETHUSDT","timestamp":1}`,
 	} {
 		data := "0x" + hex.EncodeToString([]byte(text))
 		if _, ok := decodeReport(data); ok {
@@ -118,7 +123,7 @@ func TestMissingFieldsAreARejection(t *testing.T) {
 func TestPriceSourceDownIs500NotAVote(t *testing.T) {
 	service, stop := startValidation(t)
 	defer stop()
-	proof, data, _ := buildProof(priceReport{Price: "1", Symbol: "UNKNOWN", Timestamp: 1})
+	proof, data, _ := buildProof(priceReport{Price: "1", Round: 1, Symbol: "UNKNOWN", Timestamp: 1})
 	status, answer := validate(t, service.URL, requestFor(t, proof, data))
 	if status != 500 || answer["error"] != true || !strings.Contains(answer["message"].(string), "price source") {
 		t.Fatalf("%d %v", status, answer)

@@ -2,19 +2,25 @@
 them) and the validation service (which checks them), and identical in the TypeScript, Python
 and Go versions of this template, so any of them can check the others' proofs:
 
-    canonical JSON = {"price":"<decimal>","symbol":"<symbol>","timestamp":<unix seconds>}
+    canonical JSON = {"price":"<decimal>","round":<round>,"symbol":"<symbol>","timestamp":<unix seconds>}
                      exactly these keys in this order, no whitespace, ASCII only
     data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
     proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
 
 price matches PRICE_PATTERN (a plain decimal string, as the source sent it), symbol matches
-SYMBOL_PATTERN, timestamp is an integer from 0 to 2^53-1.
+SYMBOL_PATTERN, round and timestamp are integers from 0 to 2^53-1.
+
+round numbers the executions of one execution service process: max(previous round + 1, current
+time in ms), so each execution is its own task (its own task hash) even when the price and the
+source's timestamp have not moved, and rounds increase across restarts as long as the clock does.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -37,20 +43,35 @@ def _is_timestamp(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TIMESTAMP
 
 
-def canonical_json(price: str, symbol: str, timestamp: int) -> str:
+_round_lock = threading.Lock()
+_last_round = 0
+
+
+def next_round(now_ms: int | None = None) -> int:
+    """The next round of this process: max(previous round + 1, current time in ms)."""
+    global _last_round
+    now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    with _round_lock:  # the server answers requests on several threads
+        _last_round = max(_last_round + 1, now)
+        return _last_round
+
+
+def canonical_json(price: str, round_number: int, symbol: str, timestamp: int) -> str:
     """The canonical JSON text of a report; raises ValueError when a field is outside the rule."""
     if not isinstance(price, str) or not PRICE_PATTERN.fullmatch(price):
         raise ValueError(f"price {price!r} is not a plain decimal")
+    if not _is_timestamp(round_number):
+        raise ValueError(f"round {round_number!r} is not a non-negative integer")
     if not isinstance(symbol, str) or not SYMBOL_PATTERN.fullmatch(symbol):
         raise ValueError(f"symbol {symbol!r} is not allowed")
     if not _is_timestamp(timestamp):
         raise ValueError(f"timestamp {timestamp!r} is not a non-negative integer")
-    return f'{{"price":"{price}","symbol":"{symbol}","timestamp":{timestamp}}}'
+    return f'{{"price":"{price}","round":{round_number},"symbol":"{symbol}","timestamp":{timestamp}}}'
 
 
-def build_proof(price: str, symbol: str, timestamp: int) -> dict[str, str]:
+def build_proof(price: str, round_number: int, symbol: str, timestamp: int) -> dict[str, str]:
     """{"proofOfTask": keccak256 digest, "data": the canonical JSON as 0x-hex}."""
-    raw = canonical_json(price, symbol, timestamp).encode("utf-8")
+    raw = canonical_json(price, round_number, symbol, timestamp).encode("utf-8")
     return {"proofOfTask": keccak_hex(raw), "data": "0x" + raw.hex()}
 
 
@@ -63,10 +84,10 @@ def decode_report(data: Any) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(value, dict) or sorted(value) != ["price", "symbol", "timestamp"]:
+    if not isinstance(value, dict) or sorted(value) != ["price", "round", "symbol", "timestamp"]:
         return None
     try:
-        canonical = canonical_json(value["price"], value["symbol"], value["timestamp"])
+        canonical = canonical_json(value["price"], value["round"], value["symbol"], value["timestamp"])
     except ValueError:
         return None
     return value if canonical == text else None

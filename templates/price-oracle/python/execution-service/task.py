@@ -1,4 +1,5 @@
-"""The task: fetch the current price of a symbol and prove it.
+"""The task: fetch the current price of a symbol and prove it, as this process's next round (so
+each execution is its own task).
 
 Body fields it reads: `symbol` (default PRICE_SYMBOL or ETHUSDT). Change this function to change
 what the AVS does; keep validation-service/validate.py in step with it.
@@ -10,7 +11,7 @@ import time
 from typing import Any, Mapping
 
 from httputil import HttpError, env_value
-from price import DEFAULT_PRICE_SOURCE_URL, DEFAULT_SYMBOL, SYMBOL_PATTERN, build_proof, fetch_price
+from price import DEFAULT_PRICE_SOURCE_URL, DEFAULT_SYMBOL, SYMBOL_PATTERN, build_proof, fetch_price, next_round
 
 
 def perform_task(body: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
@@ -21,6 +22,6 @@ def perform_task(body: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]
         raise HttpError(400, f"symbol must match {SYMBOL_PATTERN.pattern}, got {symbol!r}")
     source = env_value(env, "PRICE_SOURCE_URL") or DEFAULT_PRICE_SOURCE_URL
     quote = fetch_price(source, symbol)
-    # The source's own time when it sends one, so every run over the same quote proves the same bytes.
+    # The source's own time when it sends one: the time of the quote, not of this run.
     timestamp = quote["timestamp"] if quote["timestamp"] is not None else int(time.time())
-    return build_proof(quote["price"], symbol, timestamp)
+    return build_proof(quote["price"], next_round(), symbol, timestamp)

@@ -8,11 +8,18 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from signing import task_hash
+
 
 class FakeAggregator:
-    def __init__(self, chain_id: int = 31338, send_task_error: str | None = None) -> None:
+    """send_task_error: answer every sendTask with that error (code -32000). task_known: answer
+    every sendTask as a task the network already has, in that state ("pending", "approved", ...):
+    error -32022, reason TASK_KNOWN, as the aggregator answers a re-sent task."""
+
+    def __init__(self, chain_id: int = 31338, send_task_error: str | None = None, task_known: str | None = None) -> None:
         self.chain_id = chain_id
         self.send_task_error = send_task_error
+        self.task_known = task_known
         self.send_tasks: list[list[Any]] = []
         aggregator = self
 
@@ -43,6 +50,11 @@ class FakeAggregator:
             self.send_tasks.append(request.get("params") or [])
             if self.send_task_error:
                 return {**base, "error": {"code": -32000, "message": self.send_task_error}}
+            if self.task_known:
+                params = request.get("params") or []
+                digest = task_hash(params[0], params[1], params[3], params[2])
+                data = {"reason": "TASK_KNOWN", "taskHash": digest, "status": self.task_known, "taskNumber": 7, "txHash": None}
+                return {**base, "error": {"code": -32022, "message": f"task {digest} is already known ({self.task_known})", "data": data}}
             return {**base, "result": True}
         return {**base, "error": {"code": -32601, "message": "method not found"}}
 

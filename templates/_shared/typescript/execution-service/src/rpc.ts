@@ -11,11 +11,37 @@ export type SendTaskParams = [
 ];
 
 /**
+ * What the aggregator answers for a task it already has (in progress or decided): JSON-RPC
+ * error -32022, reason "TASK_KNOWN", with the task's state in `error.data`.
+ */
+export const TASK_KNOWN_CODE = -32022;
+
+export interface SendTaskOutcome {
+  /**
+   * True when the aggregator already had this task (TASK_KNOWN). The network has it, so the
+   * task is sent: nothing failed, and sending it again would change nothing.
+   */
+  known: boolean;
+  /** sendTask's result, or the known task's state (`error.data`: status, taskNumber, ...). */
+  result: unknown;
+}
+
+interface RpcErrorObject {
+  code?: unknown;
+  message?: unknown;
+  data?: unknown;
+}
+
+/**
  * Calls sendTask on the aggregator's JSON-RPC endpoint. ethers' JsonRpcProvider asks for
  * eth_chainId first and batches requests, exactly as Othentic's own services do; a timeout
  * stops it from retrying forever against an endpoint that cannot answer.
  */
-export async function sendTask(rpcUrl: string, params: SendTaskParams, timeoutMs: number): Promise<unknown> {
+export async function sendTask(
+  rpcUrl: string,
+  params: SendTaskParams,
+  timeoutMs: number,
+): Promise<SendTaskOutcome> {
   const provider = new JsonRpcProvider(rpcUrl);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -25,9 +51,12 @@ export async function sendTask(rpcUrl: string, params: SendTaskParams, timeoutMs
         timeoutMs,
       );
     });
-    return await Promise.race([provider.send("sendTask", params), timeout]);
+    return { known: false, result: await Promise.race([provider.send("sendTask", params), timeout]) };
   } catch (error) {
-    const reason = (error as { error?: { message?: string } }).error?.message ?? (error as Error).message;
+    // ethers keeps the JSON-RPC error object of the answer as `error.error`.
+    const rpcError = (error as { error?: RpcErrorObject }).error;
+    if (rpcError?.code === TASK_KNOWN_CODE) return { known: true, result: rpcError.data ?? null };
+    const reason = typeof rpcError?.message === "string" ? rpcError.message : (error as Error).message;
     throw new Error(`sendTask failed: ${reason}`, { cause: error });
   } finally {
     clearTimeout(timer);

@@ -19,6 +19,8 @@ export interface ExecutionResult {
   performer: string;
   signatureType: SignatureType;
   taskHash: string;
+  /** Present (true) when the aggregator already had this task: sent before, not sent twice. */
+  known?: true;
 }
 
 function badInput(fn: () => unknown): void {
@@ -33,6 +35,7 @@ function badInput(fn: () => unknown): void {
  * Executes one task: runs it, signs the task hash as the performer and hands it to the
  * aggregator with sendTask. A failed sendTask is an error here (unlike Othentic's example,
  * which answers 200 regardless), so a caller never mistakes an unsent task for a sent one.
+ * An aggregator that already has the task (TASK_KNOWN) is a success marked `known`.
  */
 export async function executeTask(
   body: Record<string, unknown>,
@@ -57,8 +60,17 @@ export async function executeTask(
       : signEcdsa(hash, settings.privateKey);
   const params: SendTaskParams = [proofOfTask, data, taskDefinitionId, performer, signature, signatureType];
   if (targetChainId !== undefined) params.push(targetChainId);
-  await sendTask(settings.rpcUrl, params, settings.sendTaskTimeoutMs);
-  return { proofOfTask, data, taskDefinitionId, performer, signatureType, taskHash: hash };
+  const { known } = await sendTask(settings.rpcUrl, params, settings.sendTaskTimeoutMs);
+  const result: ExecutionResult = {
+    proofOfTask,
+    data,
+    taskDefinitionId,
+    performer,
+    signatureType,
+    taskHash: hash,
+  };
+  if (known) result.known = true;
+  return result;
 }
 
 /** The HTTP server: POST /task/execute and GET /health. */

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { taskHash } from "../src/signing.ts";
 
 export interface RecordedCall {
   method: string;
@@ -20,14 +21,23 @@ interface RpcRequest {
   params?: unknown;
 }
 
+export interface FakeAggregatorOptions {
+  chainId?: number;
+  /** Answer every sendTask with this JSON-RPC error message (code -32000). */
+  sendTaskError?: string;
+  /**
+   * Answer every sendTask as a task the network already has, in this state ("pending",
+   * "approved", ...): error -32022, reason TASK_KNOWN, as the aggregator answers a re-sent task.
+   */
+  taskKnown?: string;
+}
+
 /**
  * A JSON-RPC endpoint on 127.0.0.1 that answers like an Othentic aggregator as far as an
  * execution service can tell: batches, eth_chainId and sendTask. It records what it received
  * so tests can check the exact parameters and signature.
  */
-export async function startFakeAggregator(
-  options: { chainId?: number; sendTaskError?: string } = {},
-): Promise<FakeAggregator> {
+export async function startFakeAggregator(options: FakeAggregatorOptions = {}): Promise<FakeAggregator> {
   const chainId = options.chainId ?? 31338;
   const calls: RecordedCall[] = [];
   const answer = (request: RpcRequest) => {
@@ -37,6 +47,22 @@ export async function startFakeAggregator(
     if (request.method === "sendTask") {
       calls.push({ method: "sendTask", params });
       if (options.sendTaskError) return { ...base, error: { code: -32000, message: options.sendTaskError } };
+      if (options.taskKnown) {
+        const [proofOfTask, data, taskDefinitionId, performer] = params as [string, string, number, string];
+        const hash = taskHash(proofOfTask, data, performer, taskDefinitionId);
+        const error = {
+          code: -32022,
+          message: `task ${hash} is already known (${options.taskKnown})`,
+          data: {
+            reason: "TASK_KNOWN",
+            taskHash: hash,
+            status: options.taskKnown,
+            taskNumber: 7,
+            txHash: null,
+          },
+        };
+        return { ...base, error };
+      }
       return { ...base, result: true };
     }
     calls.push({ method: String(request.method), params });

@@ -37,11 +37,22 @@ async function execute(body: unknown) {
   return { status: response.status, body: (await response.json()) as any };
 }
 
-test("the task turns its input into the proof", async () => {
+test("the task turns its input into the proof and carries it with its round as data", async () => {
   const proof = await performTask({ input: "abc" }, {});
   assert.equal(proof.proofOfTask, "abc");
-  assert.equal(toUtf8String(proof.data), "abc");
+  const data = JSON.parse(toUtf8String(proof.data));
+  assert.deepEqual(Object.keys(data), ["input", "round"]);
+  assert.equal(data.input, "abc");
+  assert.ok(Number.isSafeInteger(data.round) && data.round > 0);
   await assert.rejects(performTask({ input: "" }, {}), { status: 400 });
+});
+
+test("two executions of the same input are two tasks, in increasing rounds", async () => {
+  const first = await performTask({}, {});
+  const second = await performTask({}, {});
+  assert.equal(second.proofOfTask, first.proofOfTask);
+  assert.notEqual(second.data, first.data);
+  assert.ok(JSON.parse(toUtf8String(second.data)).round > JSON.parse(toUtf8String(first.data)).round);
 });
 
 test("POST /task/execute signs the task and sends it to the aggregator", async () => {
@@ -78,6 +89,36 @@ test("a BLS performer signature verifies", async () => {
     await blsVerifyTask(hash, JSON.parse(params[4] as string), await blsPublicKey(PRIVATE_KEY)),
     true,
   );
+});
+
+test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
+  const knowing = await startFakeAggregator({ taskKnown: "pending" });
+  const env = { OTHENTIC_CLIENT_RPC_ADDRESS: knowing.url, PRIVATE_KEY_PERFORMER: PRIVATE_KEY };
+  const other = createExecutionServer(loadExecutionSettings(env), env);
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (other.address() as AddressInfo).port;
+    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, {
+      method: "POST",
+      body: JSON.stringify({ taskDefinitionId: 1, input: "abc" }),
+    });
+    assert.equal(response.status, 200);
+    const answer = (await response.json()) as any;
+    assert.deepEqual(
+      {
+        error: answer.error,
+        message: answer.message,
+        known: answer.data.known,
+        proof: answer.data.proofOfTask,
+      },
+      { error: false, message: null, known: true, proof: "abc" },
+    );
+    assert.equal(knowing.sendTasks().length, 1);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+    await knowing.close();
+  }
 });
 
 test("GET /health answers ok", async () => {

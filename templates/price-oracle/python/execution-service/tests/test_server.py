@@ -65,6 +65,31 @@ def test_execute_sends_the_signed_task_and_answers_the_proof(setup):
     assert params[:4] == [data["proofOfTask"], data["data"], 2, PERFORMER]
     assert params[5:] == ["ecdsa", 31338]
     assert recover_address(task_hash(data["proofOfTask"], data["data"], PERFORMER, 2), params[4]) == PERFORMER
+    assert "known" not in data
+
+
+def test_two_executions_send_two_distinct_tasks(setup):
+    running, aggregator, _ = setup
+    before = len(aggregator.send_tasks)
+    first = running.post("/task/execute", {"symbol": "ETHUSDT"})
+    second = running.post("/task/execute", {"symbol": "ETHUSDT"})
+    assert first[0] == 200 and second[0] == 200
+    assert first[1]["data"]["taskHash"] != second[1]["data"]["taskHash"]
+    assert len(aggregator.send_tasks) == before + 2
+
+
+def test_task_the_aggregator_already_has_is_a_success_marked_known(setup):
+    _, _, feed = setup
+    knowing = FakeAggregator(task_known="approved")
+    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": knowing.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url})
+    try:
+        status, body = other.post("/task/execute", {"taskDefinitionId": 1, "symbol": "ETHUSDT"})
+        assert status == 200 and body["error"] is False and body["message"] is None
+        assert body["data"]["known"] is True and body["data"]["taskDefinitionId"] == 1
+        assert knowing.send_tasks[0][:3] == [body["data"]["proofOfTask"], body["data"]["data"], 1]
+    finally:
+        other.close()
+        knowing.close()
 
 
 def test_bad_input_is_400_and_nothing_is_sent(setup):

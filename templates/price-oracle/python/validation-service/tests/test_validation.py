@@ -39,15 +39,15 @@ def request(proof):
 
 
 def test_correct_proof_is_approved(service):
-    assert post(service, request(build_proof("3010.5", "ETHUSDT", 1))) == (200, {"data": True, "error": False, "message": None})
+    assert post(service, request(build_proof("3010.5", 1, "ETHUSDT", 1))) == (200, {"data": True, "error": False, "message": None})
 
 
 def test_price_outside_tolerance_is_rejected(service):
-    assert post(service, request(build_proof("3030.01", "ETHUSDT", 1))) == (200, {"data": False, "error": False, "message": None})
+    assert post(service, request(build_proof("3030.01", 1, "ETHUSDT", 1))) == (200, {"data": False, "error": False, "message": None})
 
 
 def test_digest_not_matching_data_is_rejected(service):
-    proof = build_proof("3000.00", "ETHUSDT", 1)
+    proof = build_proof("3000.00", 1, "ETHUSDT", 1)
     last = "1" if proof["proofOfTask"].endswith("0") else "0"
     status, body = post(service, request({**proof, "proofOfTask": proof["proofOfTask"][:-1] + last}))
     assert (status, body["data"]) == (200, False)
@@ -56,11 +56,16 @@ def test_digest_not_matching_data_is_rejected(service):
 @pytest.mark.parametrize(
     "text",
     [
-        '{"price": "3000.00", "symbol": "ETHUSDT", "timestamp": 1}',
-        '{"symbol":"ETHUSDT","price":"3000.00","timestamp":1}',
-        '{"price":3000,"symbol":"ETHUSDT","timestamp":1}',
-        '{"price":"3000.00","symbol":"ETHUSDT","timestamp":1,"extra":1}',
-        '{"price":"3000.00","symbol":"ETHUSDT","timestamp":true}',
+        '{"price": "3000.00", "round": 1, "symbol": "ETHUSDT", "timestamp": 1}',
+        '{"round":1,"price":"3000.00","symbol":"ETHUSDT","timestamp":1}',
+        '{"price":3000,"round":1,"symbol":"ETHUSDT","timestamp":1}',
+        '{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1,"extra":1}',
+        '{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":true}',
+        '{"price":"3000.00","round":1.0,"symbol":"ETHUSDT","timestamp":1}',
+        '{"price":"3000.00","round":-1,"symbol":"ETHUSDT","timestamp":1}',
+        '{"price":"3000.00","round":"1","symbol":"ETHUSDT","timestamp":1}',
+        # Without a round: the report of a template older than the round rule.
+        '{"price":"3000.00","symbol":"ETHUSDT","timestamp":1}',
     ],
 )
 def test_non_canonical_data_is_rejected_even_with_a_matching_digest(service, text):
@@ -75,7 +80,7 @@ def test_missing_fields_are_a_rejection(service):
 
 
 def test_price_source_down_is_500_not_a_vote(service):
-    status, body = post(service, request(build_proof("1", "UNKNOWN", 1)))
+    status, body = post(service, request(build_proof("1", 1, "UNKNOWN", 1)))
     assert status == 500
     assert body["error"] is True and body["data"] == {} and "price source" in body["message"]
 

@@ -5,13 +5,18 @@ import { getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
  * them) and the validation service (which checks them), and identical in the TypeScript,
  * Python and Go versions of this template, so any of them can check the others' proofs:
  *
- *   canonical JSON = {"price":"<decimal>","symbol":"<symbol>","timestamp":<unix seconds>}
+ *   canonical JSON = {"price":"<decimal>","round":<round>,"symbol":"<symbol>","timestamp":<unix seconds>}
  *                    exactly these keys in this order, no whitespace, ASCII only
  *   data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
  *   proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
  *
  * price matches PRICE_PATTERN (a plain decimal string, as the source sent it), symbol matches
- * SYMBOL_PATTERN, timestamp is an integer from 0 to 2^53-1.
+ * SYMBOL_PATTERN, round and timestamp are integers from 0 to 2^53-1.
+ *
+ * round numbers the executions of one execution service process: max(previous round + 1,
+ * current time in ms), so each execution is its own task (its own task hash) even when the
+ * price and the source's timestamp have not moved, and rounds increase across restarts as long
+ * as the clock does.
  */
 
 export const PRICE_PATTERN = /^(0|[1-9][0-9]{0,59})(\.[0-9]{1,30})?$/;
@@ -22,6 +27,7 @@ export const DEFAULT_TOLERANCE_BPS = 100;
 
 export interface PriceReport {
   price: string;
+  round: number;
   symbol: string;
   timestamp: number;
 }
@@ -31,14 +37,27 @@ export interface Proof {
   data: string;
 }
 
+let lastRound = 0;
+
+/** The next round of this process: max(previous round + 1, Date.now()). */
+export function nextRound(now: number = Date.now()): number {
+  lastRound = Math.max(lastRound + 1, now);
+  return lastRound;
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
 /** The canonical JSON text of a report; throws when a field is outside the rule. */
 export function canonicalJson(report: PriceReport): string {
   if (!PRICE_PATTERN.test(report.price)) throw new Error(`price "${report.price}" is not a plain decimal`);
+  if (!isCount(report.round)) throw new Error(`round ${report.round} is not a non-negative integer`);
   if (!SYMBOL_PATTERN.test(report.symbol)) throw new Error(`symbol "${report.symbol}" is not allowed`);
-  if (!Number.isSafeInteger(report.timestamp) || report.timestamp < 0) {
+  if (!isCount(report.timestamp)) {
     throw new Error(`timestamp ${report.timestamp} is not a non-negative integer`);
   }
-  return `{"price":"${report.price}","symbol":"${report.symbol}","timestamp":${report.timestamp}}`;
+  return `{"price":"${report.price}","round":${report.round},"symbol":"${report.symbol}","timestamp":${report.timestamp}}`;
 }
 
 /** The proof of a report: its canonical JSON as `data` and the keccak256 digest as `proofOfTask`. */
@@ -63,10 +82,16 @@ export function decodeReport(data: unknown): PriceReport | null {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const keys = Object.keys(value).sort();
-  if (keys.join(",") !== "price,symbol,timestamp") return null;
-  const { price, symbol, timestamp } = value as Record<string, unknown>;
-  if (typeof price !== "string" || typeof symbol !== "string" || typeof timestamp !== "number") return null;
-  const report = { price, symbol, timestamp };
+  if (keys.join(",") !== "price,round,symbol,timestamp") return null;
+  const { price, round, symbol, timestamp } = value as Record<string, unknown>;
+  if (
+    typeof price !== "string" ||
+    typeof round !== "number" ||
+    typeof symbol !== "string" ||
+    typeof timestamp !== "number"
+  )
+    return null;
+  const report = { price, round, symbol, timestamp };
   try {
     return canonicalJson(report) === text ? report : null;
   } catch {

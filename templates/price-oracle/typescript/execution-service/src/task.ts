@@ -4,14 +4,16 @@ import {
   DEFAULT_PRICE_SOURCE_URL,
   DEFAULT_SYMBOL,
   fetchPrice,
+  nextRound,
   type Proof,
   SYMBOL_PATTERN,
 } from "./price.ts";
 
 /**
- * The task: fetch the current price of a symbol and prove it. Body fields it reads:
- * `symbol` (default PRICE_SYMBOL or ETHUSDT). Change this function to change what the AVS does;
- * keep validation-service/src/validate.ts in step with it.
+ * The task: fetch the current price of a symbol and prove it, as this process's next round (so
+ * each execution is its own task). Body fields it reads: `symbol` (default PRICE_SYMBOL or
+ * ETHUSDT). Change this function to change what the AVS does; keep
+ * validation-service/src/validate.ts in step with it.
  */
 export async function performTask(input: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<Proof> {
   const symbol = input.symbol ?? envValue(env, "PRICE_SYMBOL") ?? DEFAULT_SYMBOL;
@@ -22,8 +24,9 @@ export async function performTask(input: Record<string, unknown>, env: NodeJS.Pr
   const quote = await fetchPrice(source, symbol);
   return buildProof({
     price: quote.price,
+    round: nextRound(),
     symbol,
-    // The source's own time when it sends one, so every run over the same quote proves the same bytes.
+    // The source's own time when it sends one: the time of the quote, not of this run.
     timestamp: quote.timestamp ?? Math.floor(Date.now() / 1000),
   });
 }

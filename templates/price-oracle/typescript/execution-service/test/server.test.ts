@@ -68,6 +68,7 @@ test("POST /task/execute sends the signed task to the aggregator and answers the
   assert.equal(params[5], "ecdsa");
   const hash = taskHash(proofOfTask, data, PERFORMER, 2);
   assert.equal(recoverAddress(hash, params[4] as string), PERFORMER);
+  assert.equal(body.data.known, undefined);
 });
 
 test("a BLS performer signature travels as {x, y} JSON and verifies", async () => {
@@ -92,6 +93,47 @@ test("bad input is a 400 and nothing is sent", async () => {
     assert.deepEqual(answer.data, {});
   }
   assert.equal(aggregator.sendTasks().length, before);
+});
+
+test("two executions send two distinct tasks", async () => {
+  const before = aggregator.sendTasks().length;
+  const first = await execute({ symbol: "ETHUSDT" });
+  const second = await execute({ symbol: "ETHUSDT" });
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  assert.notEqual(second.body.data.taskHash, first.body.data.taskHash);
+  assert.equal(aggregator.sendTasks().length, before + 2);
+});
+
+test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
+  const knowing = await startFakeAggregator({ taskKnown: "approved" });
+  const env = {
+    OTHENTIC_CLIENT_RPC_ADDRESS: knowing.url,
+    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+    PRICE_SOURCE_URL: feed.url,
+  };
+  const other = createExecutionServer(loadExecutionSettings(env), env);
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (other.address() as AddressInfo).port;
+    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, {
+      method: "POST",
+      body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
+    });
+    assert.equal(response.status, 200);
+    const answer = (await response.json()) as any;
+    assert.equal(answer.error, false);
+    assert.equal(answer.message, null);
+    assert.equal(answer.data.known, true);
+    assert.equal(answer.data.taskDefinitionId, 1);
+    const params = knowing.sendTasks()[0];
+    assert.ok(params, "sendTask reached the aggregator");
+    assert.deepEqual(params.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+    await knowing.close();
+  }
 });
 
 test("an aggregator error is a 500 that names sendTask", async () => {

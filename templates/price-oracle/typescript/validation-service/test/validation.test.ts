@@ -41,19 +41,21 @@ function request(proof: { proofOfTask: string; data: string }) {
 
 test("a correct proof is approved", async () => {
   const { status, body } = await validate(
-    request(buildProof({ price: "3010.5", symbol: "ETHUSDT", timestamp: 1 })),
+    request(buildProof({ price: "3010.5", round: 1, symbol: "ETHUSDT", timestamp: 1 })),
   );
   assert.equal(status, 200);
   assert.deepEqual(body, { data: true, error: false, message: null });
 });
 
 test("a price outside the tolerance is rejected", async () => {
-  const { body } = await validate(request(buildProof({ price: "3030.01", symbol: "ETHUSDT", timestamp: 1 })));
+  const { body } = await validate(
+    request(buildProof({ price: "3030.01", round: 1, symbol: "ETHUSDT", timestamp: 1 })),
+  );
   assert.deepEqual(body, { data: false, error: false, message: null });
 });
 
 test("a digest that does not match the data is rejected", async () => {
-  const proof = buildProof({ price: "3000.00", symbol: "ETHUSDT", timestamp: 1 });
+  const proof = buildProof({ price: "3000.00", round: 1, symbol: "ETHUSDT", timestamp: 1 });
   const tampered = `${proof.proofOfTask.slice(0, -1)}${proof.proofOfTask.endsWith("0") ? "1" : "0"}`;
   const { body } = await validate(request({ ...proof, proofOfTask: tampered }));
   assert.equal(body.data, false);
@@ -61,10 +63,15 @@ test("a digest that does not match the data is rejected", async () => {
 
 test("data that is not the canonical JSON is rejected even with a matching digest", async () => {
   for (const text of [
-    '{"price": "3000.00", "symbol": "ETHUSDT", "timestamp": 1}',
-    '{"symbol":"ETHUSDT","price":"3000.00","timestamp":1}',
-    '{"price":3000,"symbol":"ETHUSDT","timestamp":1}',
-    '{"price":"3000.00","symbol":"ETHUSDT","timestamp":1,"extra":1}',
+    '{"price": "3000.00", "round": 1, "symbol": "ETHUSDT", "timestamp": 1}',
+    '{"round":1,"price":"3000.00","symbol":"ETHUSDT","timestamp":1}',
+    '{"price":3000,"round":1,"symbol":"ETHUSDT","timestamp":1}',
+    '{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1,"extra":1}',
+    '{"price":"3000.00","round":1.5,"symbol":"ETHUSDT","timestamp":1}',
+    '{"price":"3000.00","round":-1,"symbol":"ETHUSDT","timestamp":1}',
+    '{"price":"3000.00","round":"1","symbol":"ETHUSDT","timestamp":1}',
+    // Without a round: the report of a template older than the round rule.
+    '{"price":"3000.00","symbol":"ETHUSDT","timestamp":1}',
   ]) {
     const bytes = toUtf8Bytes(text);
     assert.equal(decodeReport(hexlify(bytes)), null, text);
@@ -81,7 +88,7 @@ test("missing fields are a rejection, not an error", async () => {
 
 test("when the price source is down the service answers 500, not a vote", async () => {
   const { status, body } = await validate(
-    request(buildProof({ price: "1", symbol: "UNKNOWN", timestamp: 1 })),
+    request(buildProof({ price: "1", round: 1, symbol: "UNKNOWN", timestamp: 1 })),
   );
   assert.equal(status, 500);
   assert.equal(body.error, true);

@@ -16,7 +16,8 @@ import { envValue } from "./http.ts";
  * The proof rule, shared word for word by the execution service (which runs the workflow and
  * proves the run) and the validation service (which re-runs it and compares):
  *
- *   task data   = {"inputVariables": {...}, "triggerData": ...}, the inputs the run used
+ *   task data   = {"inputVariables": {...}, "round": N, "triggerData": ...}: the inputs the
+ *                 run used, and the execution's round
  *   data        = "0x" + lowercase hex of the UTF-8 bytes of canonicalJson(task data)
  *                 (JSON with object keys sorted at every level, no whitespace)
  *   proofOfTask = recordFingerprint(attested record) = "0x" + lowercase hex of
@@ -29,11 +30,25 @@ import { envValue } from "./http.ts";
  * and error. comparableRecord keeps the run's status, error and every step's id, name, type,
  * success, output and error, and drops execution id, times and logs. The engine lists steps in
  * graph order, never by completion time, so the same workflow and inputs give the same proof.
+ *
+ * round numbers the executions of one execution service process: max(previous round + 1,
+ * current time in ms), an integer from 0 to 2^53-1. The workflow never sees it, so it leaves
+ * the proof alone, but it makes each execution its own task (its own task hash): the
+ * aggregator takes a task it already has as a re-send, not as new work.
  */
 
 export interface TaskData {
   inputVariables: Record<string, unknown>;
+  round: number;
   triggerData: unknown;
+}
+
+let lastRound = 0;
+
+/** The next round of this process: max(previous round + 1, Date.now()). */
+export function nextRound(now: number = Date.now()): number {
+  lastRound = Math.max(lastRound + 1, now);
+  return lastRound;
 }
 
 /** Where the workflow file is looked for when WORKFLOW_FILE is unset, relative to the service. */
@@ -123,11 +138,10 @@ export function proofOf(record: ExecutionRecord): string {
   return recordFingerprint(attestedRecord(record));
 }
 
-/** `data` for a task: the canonical JSON of its inputs, as 0x-hex. */
+/** `data` for a task: the canonical JSON of its inputs and round, as 0x-hex. */
 export function encodeTaskData(task: TaskData): string {
-  return hexlify(
-    toUtf8Bytes(canonicalJson({ inputVariables: task.inputVariables, triggerData: task.triggerData })),
-  );
+  const { inputVariables, round, triggerData } = task;
+  return hexlify(toUtf8Bytes(canonicalJson({ inputVariables, round, triggerData })));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -136,8 +150,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Reads the task's inputs back from `data`, or null when `data` is not exactly the canonical
- * JSON of {"inputVariables": {...}, "triggerData": ...} (other key orders, spacing or extra
- * keys are refused).
+ * JSON of {"inputVariables": {...}, "round": N, "triggerData": ...} (other key orders, spacing,
+ * number forms or extra keys are refused).
  */
 export function decodeTaskData(data: unknown): TaskData | null {
   if (typeof data !== "string" || !/^0x([0-9a-fA-F]{2})+$/.test(data)) return null;
@@ -149,27 +163,22 @@ export function decodeTaskData(data: unknown): TaskData | null {
   } catch {
     return null;
   }
-  if (!isPlainObject(value) || Object.keys(value).sort().join(",") !== "inputVariables,triggerData")
+  if (!isPlainObject(value) || Object.keys(value).sort().join(",") !== "inputVariables,round,triggerData")
     return null;
-  if (!isPlainObject(value.inputVariables)) return null;
+  const { inputVariables, round, triggerData } = value;
+  if (!isPlainObject(inputVariables)) return null;
+  if (typeof round !== "number" || !Number.isSafeInteger(round) || round < 0) return null;
   if (canonicalJson(value) !== text) return null;
-  return { inputVariables: value.inputVariables, triggerData: value.triggerData };
+  return { inputVariables, round, triggerData };
 }
 
-/** The inputs a request names: `inputs` (an object), else `data` as 0x-hex of a JSON object. */
-export function requestInputs(body: Record<string, unknown>): Record<string, unknown> | string {
-  if (body.inputs !== undefined) {
-    return isPlainObject(body.inputs) ? body.inputs : "inputs must be a JSON object";
-  }
-  if (body.data === undefined || body.data === "0x") return {};
-  if (typeof body.data !== "string" || !/^0x([0-9a-fA-F]{2})+$/.test(body.data)) {
-    return "data must be 0x-hex of a JSON object of input variables";
-  }
-  try {
-    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(getBytes(body.data)));
-    if (isPlainObject(value)) return value;
-  } catch {
-    // reported below
-  }
-  return "data must be 0x-hex of a JSON object of input variables";
+/** Body fields that steer the execution service rather than the workflow. */
+export const CONTROL_FIELDS: readonly string[] = ["taskDefinitionId", "signatureType", "targetChainId"];
+
+/**
+ * The inputs a request names: every body field but the control fields, as
+ * `avsctl task send --data '{"symbol":"BTCUSDT"}'` sends them ({"taskDefinitionId": 1, "symbol": "BTCUSDT"}).
+ */
+export function requestInputs(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([name]) => !CONTROL_FIELDS.includes(name)));
 }

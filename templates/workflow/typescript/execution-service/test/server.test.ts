@@ -58,11 +58,56 @@ test("POST /task/execute runs the workflow and sends the signed proof to the agg
   assert.ok(params, "sendTask reached the aggregator");
   assert.deepEqual(params.slice(0, 4), [proofOfTask, data, 2, PERFORMER]);
   assert.equal(recoverAddress(taskHash(proofOfTask, data, PERFORMER, 2), params[4] as string), PERFORMER);
+  assert.equal(body.data.known, undefined);
+});
+
+test("two executions send two distinct tasks", async () => {
+  const before = aggregator.sendTasks().length;
+  const first = await execute({});
+  const second = await execute({});
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  assert.notEqual(second.body.data.taskHash, first.body.data.taskHash);
+  assert.equal(aggregator.sendTasks().length, before + 2);
+});
+
+test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
+  const knowing = await startFakeAggregator({ taskKnown: "approved" });
+  const env = {
+    OTHENTIC_CLIENT_RPC_ADDRESS: knowing.url,
+    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+    PRICE_SOURCE_URL: feed.url,
+  };
+  const other = createExecutionServer(loadExecutionSettings(env), env);
+  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (other.address() as AddressInfo).port;
+    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, {
+      method: "POST",
+      body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
+    });
+    assert.equal(response.status, 200);
+    const answer = (await response.json()) as any;
+    assert.deepEqual(
+      {
+        error: answer.error,
+        message: answer.message,
+        known: answer.data.known,
+        id: answer.data.taskDefinitionId,
+      },
+      { error: false, message: null, known: true, id: 1 },
+    );
+    assert.deepEqual(knowing.sendTasks()[0]?.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+    await knowing.close();
+  }
 });
 
 test("a failing run is a 500 and nothing is sent", async () => {
   const before = aggregator.sendTasks().length;
-  const { status, body } = await execute({ inputs: { symbol: "UNKNOWN" } });
+  const { status, body } = await execute({ symbol: "UNKNOWN" });
   assert.equal(status, 500);
   assert.equal(body.error, true);
   assert.match(body.message, /fetchPrice/);

@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import { hexlify, toUtf8Bytes } from "ethers";
 import { canonicalJson } from "../src/engine/workflow/index.ts";
 import { performTask } from "../src/task.ts";
-import { decodeTaskData } from "../src/workflow-task.ts";
+import { decodeTaskData, nextRound } from "../src/workflow-task.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
 let feed: PriceFeed;
@@ -45,23 +45,54 @@ function expectedRecord(symbol: string, price: string, threshold: number) {
 
 const sha256 = (text: string) => `0x${createHash("sha256").update(text).digest("hex")}`;
 
-test("the proof is the fingerprint of the run and data carries its inputs", async () => {
+test("the proof is the fingerprint of the run and data carries its inputs and round", async () => {
   const proof = await performTask({}, env);
-  const inputs = { inputVariables: { symbol: "ETHUSDT", threshold: 2500 }, triggerData: {} };
+  const task = decodeTaskData(proof.data);
+  assert.ok(task);
+  assert.ok(Number.isSafeInteger(task.round) && task.round > 0);
   assert.equal(
     proof.data,
-    hexlify(toUtf8Bytes('{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"triggerData":{}}')),
+    hexlify(
+      toUtf8Bytes(
+        `{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"round":${task.round},"triggerData":{}}`,
+      ),
+    ),
   );
-  assert.deepEqual(decodeTaskData(proof.data), inputs);
+  assert.deepEqual(task, {
+    inputVariables: { symbol: "ETHUSDT", threshold: 2500 },
+    round: task.round,
+    triggerData: {},
+  });
   assert.equal(proof.proofOfTask, sha256(canonicalJson(expectedRecord("ETHUSDT", "3000.00", 2500))));
 });
 
-test("two runs over the same inputs give the same proof, whatever second the source answers in", async () => {
+test("rounds increase by at least one and never fall behind the clock", () => {
+  const first = nextRound();
+  assert.equal(nextRound(0), first + 1);
+  assert.equal(nextRound(first + 1000), first + 1000);
+  assert.equal(nextRound(first), first + 1001);
+});
+
+/** The task data without its round. */
+const inputsOf = (data: string) => {
+  const task = decodeTaskData(data);
+  assert.ok(task);
+  return { inputVariables: task.inputVariables, triggerData: task.triggerData };
+};
+
+test("two runs over the same inputs give the same proof, whatever second the source answers in, as two tasks", async () => {
   const later = await startPriceFeed({ ETHUSDT: "3000.00" }, 1700000999);
   try {
     const first = await performTask({}, env);
-    assert.deepEqual(await performTask({}, env), first);
-    assert.deepEqual(await performTask({}, { PRICE_SOURCE_URL: later.url }), first);
+    const second = await performTask({}, env);
+    const third = await performTask({}, { PRICE_SOURCE_URL: later.url });
+    for (const other of [second, third]) {
+      assert.equal(other.proofOfTask, first.proofOfTask);
+      assert.notEqual(other.data, first.data);
+      assert.deepEqual(inputsOf(other.data), inputsOf(first.data));
+    }
+    assert.ok((decodeTaskData(third.data)?.round ?? 0) > (decodeTaskData(second.data)?.round ?? 0));
+    assert.ok((decodeTaskData(second.data)?.round ?? 0) > (decodeTaskData(first.data)?.round ?? 0));
   } finally {
     await later.close();
   }
@@ -77,17 +108,16 @@ test("another price from the source is another proof", async () => {
   }
 });
 
-test("inputs from the request change the run and its proof", async () => {
-  const proof = await performTask({ inputs: { symbol: "DOGEUSDT" } }, env);
+test("the body's fields are the inputs: they change the run and its proof", async () => {
+  // What `avsctl task send --data '{"symbol":"DOGEUSDT"}'` POSTs.
+  const proof = await performTask({ taskDefinitionId: 1, symbol: "DOGEUSDT" }, env);
   assert.equal(proof.proofOfTask, sha256(canonicalJson(expectedRecord("DOGEUSDT", "0.15", 2500))));
   assert.deepEqual(decodeTaskData(proof.data)?.inputVariables, { symbol: "DOGEUSDT", threshold: 2500 });
-  const viaData = await performTask({ data: hexlify(toUtf8Bytes('{"symbol":"DOGEUSDT"}')) }, env);
-  assert.deepEqual(viaData, proof);
+  const both = await performTask({ symbol: "DOGEUSDT", threshold: 0.1, signatureType: "ecdsa" }, env);
+  assert.equal(both.proofOfTask, sha256(canonicalJson(expectedRecord("DOGEUSDT", "0.15", 0.1))));
 });
 
 test("bad inputs are a 400; a failed run is an error, not a proof", async () => {
-  await assert.rejects(performTask({ inputs: [1] }, env), { status: 400 });
-  await assert.rejects(performTask({ data: "0x1234" }, env), { status: 400 });
-  await assert.rejects(performTask({ inputs: { "not a name": 1 } }, env), { status: 400 });
-  await assert.rejects(performTask({ inputs: { symbol: "NOPE" } }, env), /failed: fetchPrice: .*HTTP 404/);
+  await assert.rejects(performTask({ "not a name": 1 }, env), { status: 400 });
+  await assert.rejects(performTask({ symbol: "NOPE" }, env), /failed: fetchPrice: .*HTTP 404/);
 });

@@ -10,7 +10,11 @@ import { encodeTaskData } from "../src/workflow-task.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
 const PERFORMER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-const TASK = { inputVariables: { symbol: "ETHUSDT", threshold: 2500 }, triggerData: {} };
+const TASK = {
+  inputVariables: { symbol: "ETHUSDT", threshold: 2500 },
+  round: 1700000000000,
+  triggerData: {},
+};
 
 // The fingerprint of a run of ../workflow.json over ETHUSDT at 3000.00, written out by hand
 // (the restApi step's raw answer is not attested: its output is null).
@@ -85,6 +89,12 @@ test("a proof equal to the re-run's fingerprint is approved", async () => {
   assert.equal(upper.body.data, true);
 });
 
+test("another round of the same work is its own task with the same proof, approved", async () => {
+  const next = { ...TASK, round: TASK.round + 1 };
+  assert.notEqual(encodeTaskData(next), encodeTaskData(TASK));
+  assert.equal((await validate(request(PROOF, encodeTaskData(next)))).body.data, true);
+});
+
 test("a tampered proof is rejected", async () => {
   const tampered = `${PROOF.slice(0, -1)}${PROOF.endsWith("0") ? "1" : "0"}`;
   for (const proof of [tampered, "0xdeadbeef", ""]) {
@@ -101,10 +111,15 @@ test("the same proof over other inputs is rejected: the re-run differs", async (
 
 test("data that is not the canonical task data is rejected", async () => {
   for (const text of [
-    '{"inputVariables": {"symbol": "ETHUSDT", "threshold": 2500}, "triggerData": {}}',
-    '{"triggerData":{},"inputVariables":{"symbol":"ETHUSDT","threshold":2500}}',
-    '{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"triggerData":{},"extra":1}',
-    '{"inputVariables":[],"triggerData":{}}',
+    '{"inputVariables": {"symbol": "ETHUSDT", "threshold": 2500}, "round": 1, "triggerData": {}}',
+    '{"triggerData":{},"round":1,"inputVariables":{"symbol":"ETHUSDT","threshold":2500}}',
+    '{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"round":1,"triggerData":{},"extra":1}',
+    '{"inputVariables":[],"round":1,"triggerData":{}}',
+    '{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"round":1.5,"triggerData":{}}',
+    '{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"round":-1,"triggerData":{}}',
+    '{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"round":"1","triggerData":{}}',
+    // Without a round: the task data of a template older than the round rule.
+    '{"inputVariables":{"symbol":"ETHUSDT","threshold":2500},"triggerData":{}}',
   ]) {
     const { body } = await validate(request(PROOF, hexlify(toUtf8Bytes(text))));
     assert.equal(body.data, false, text);
