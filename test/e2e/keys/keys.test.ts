@@ -28,9 +28,10 @@ import {
 } from "../task-def/fixture.js";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-const vector = JSON.parse(
-  readFileSync(path.resolve(repoRoot, "../shared/vectors/bls-othentic.json"), "utf8"),
-) as { seed: string; publicKeyG2: string[] };
+const vector = JSON.parse(readFileSync(path.join(repoRoot, "test/fixtures/bls-othentic.json"), "utf8")) as {
+  seed: string;
+  publicKeyG2: string[];
+};
 
 const chain = useAnvil({ chainId: 5555 });
 const project = useProjectDir("keys");

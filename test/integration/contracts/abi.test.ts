@@ -1,5 +1,5 @@
 /**
- * The compiled ABI has PROTOCOL.md section 2's selectors, event topics and errors: computed
+ * The compiled ABI has docs/protocol.md's selectors, event topics and errors: computed
  * here from the artifacts, compared with the table (full selectors; topics as prefix...suffix).
  */
 
@@ -30,7 +30,7 @@ const SELECTORS: [string, string][] = [
   ["numOfTaskDefinitions()", "0x34a7c391"],
 ];
 
-// [event signature, topic0 prefix, topic0 suffix] as abbreviated in PROTOCOL.md
+// [event signature, topic0 prefix, topic0 suffix] (Othentic's events, abbreviated)
 const GEN2_EVENTS: [string, string, string][] = [
   ["TaskSubmitted(address,uint32,string,bytes,uint16,uint256[])", "0xaed5b932", "fdb1"],
   ["TaskRejected(address,uint32,string,bytes,uint16,uint256[])", "0x834bcdc4", "595b"],
@@ -77,7 +77,7 @@ const ERRORS: Record<string, string[]> = {
   ],
 };
 
-describe("compiled ABI against PROTOCOL.md section 2", () => {
+describe("compiled ABI against the contracts of docs/protocol.md", () => {
   it.each(SELECTORS)("%s has selector %s", (signature, selector) => {
     const fragment = ac.getFunction(signature);
     expect(fragment, signature).not.toBeNull();

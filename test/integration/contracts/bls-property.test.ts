@@ -34,9 +34,7 @@ import {
 } from "./fixture.js";
 
 const chain = useAnvil({ chainId: 31337 });
-const vector = JSON.parse(
-  readFileSync(new URL("../../../../shared/vectors/bls-othentic.json", import.meta.url), "utf8"),
-);
+const vector = JSON.parse(readFileSync(new URL("../../fixtures/bls-othentic.json", import.meta.url), "utf8"));
 
 const big = (words: readonly (bigint | string)[]) => words.map((w) => BigInt(w));
 type G1Words = [bigint, bigint];

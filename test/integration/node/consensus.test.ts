@@ -76,7 +76,7 @@ describe("consensus between separate node processes", () => {
     expect(status.taskNumber).toBe(event?.taskNumber);
     expect(status.txHash).toBe(event?.txHash);
 
-    // Every validation service got the PROTOCOL.md body, as JSON.
+    // Every validation service got the body of docs/protocol.md#validation-service, as JSON.
     const seen = services.flatMap((s) => s.calls).find((c: any) => c.proofOfTask === t.proofOfTask) as any;
     expect(seen).toEqual({
       proofOfTask: t.proofOfTask,

@@ -1,6 +1,6 @@
 /**
  * One aggregator and its attesters serving two L2s (the multi-L2 environment forms of
- * PROTOCOL.md section 6): `targetChainId` decides where a task lands.
+ * docs/protocol.md#node-environment): `targetChainId` decides where a task lands.
  */
 
 import { hexlify, toUtf8Bytes } from "ethers";

@@ -103,7 +103,7 @@ async function startFakeAggregator(chainId: number) {
       string,
       string,
     ];
-    // PROTOCOL.md section 4, written out independently of src/crypto.
+    // docs/protocol.md#task-hash-and-signatures, written out independently of src/crypto.
     const taskHash = keccak256(
       coder.encode(
         ["string", "bytes", "address", "uint16"],

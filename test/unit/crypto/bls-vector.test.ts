@@ -26,7 +26,7 @@ interface Vector {
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const vector = JSON.parse(
-  readFileSync(path.resolve(repoRoot, "../shared/vectors/bls-othentic.json"), "utf8"),
+  readFileSync(path.join(repoRoot, "test/fixtures/bls-othentic.json"), "utf8"),
 ) as Vector;
 
 describe("Othentic BLS known-answer vector", () => {

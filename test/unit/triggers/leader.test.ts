@@ -4,7 +4,7 @@ import { electPerformer, leaderIndex } from "../../../src/triggers/leader.js";
 
 const operators = ["0xaaa", "0xbbb", "0xccc"].map((operator, i) => ({ operator, operatorId: i + 1 }));
 
-describe("round-robin leader election (PROTOCOL.md section 8)", () => {
+describe("round-robin leader election (docs/protocol.md#leader-election)", () => {
   it("is floor(blockNumber / epochBlocks) % numberOfActiveOperators", () => {
     expect([0, 1, 2, 3, 4, 5, 6].map((b) => leaderIndex(b, 3))).toEqual([0, 1, 2, 0, 1, 2, 0]);
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((b) => leaderIndex(b, 3, 2))).toEqual([0, 0, 1, 1, 2, 2, 0, 0]);

@@ -30,7 +30,7 @@ describe("workflow engine: data flow and the execution record", () => {
     expect(steps.b!.output).toEqual({ doubled: 42, secret: 12 });
   });
 
-  it("has exactly the record shape of PROTOCOL.md", async () => {
+  it("has exactly the record shape of docs/protocol.md", async () => {
     const record = await run(doc([code("a", "return 1")], edges("trigger->a")), { index: 4 });
     expect(Object.keys(record).sort()).toEqual([
       "endAt",
