@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +30,18 @@ afterAll(async () => {
 });
 
 describe("task send on the devnet (process runtime)", () => {
+  it("a healthy start logs no error-level line in any component", () => {
+    const logs = path.join(dir, ".avsctl", "logs");
+    const files = readdirSync(logs).filter((f) => f.endsWith(".log"));
+    expect(files.length).toBeGreaterThanOrEqual(5); // chains, aggregator, attesters, services
+    for (const file of files) {
+      const errors = readFileSync(path.join(logs, file), "utf8")
+        .split("\n")
+        .filter((line) => /"level"\s*:\s*"(error|fatal)"/.test(line));
+      expect(errors, file).toEqual([]);
+    }
+  });
+
   it("--wait --json returns approved with task number, tx, attester ids and latency", async () => {
     const r = await cli(["task", "send", "--wait", "--data", "hello"]);
     expect(r.code, r.stderr).toBe(0);
