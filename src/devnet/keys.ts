@@ -3,6 +3,8 @@ import { ANVIL_MNEMONIC } from "../chain/dev-keys.js";
 export interface DevnetAccount {
   address: string;
   privateKey: string;
+  /** An imported operator's own BLS secret (0x-hex); unset: derived from privateKey. */
+  blsSecretKey?: string;
 }
 
 export interface DevnetKeys {

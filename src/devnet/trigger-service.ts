@@ -16,6 +16,8 @@ export interface TriggerSetup {
   performer: string;
   attesters: number;
   mnemonic?: string;
+  /** `devnet up --operator-keys`: the attesters' own ECDSA keys, which the mnemonic does not give. */
+  attesterKeys?: string[];
 }
 
 /** Matches the config's definitions to their on-chain ids by name. */
@@ -49,8 +51,12 @@ export async function startDevnetTriggers(
 ) {
   const { startTriggerRunner } = await import("../triggers/runner.js");
   const keys = await deriveDevnetKeys(setup.attesters, setup.mnemonic);
+  const { Wallet } = await import("ethers");
+  const attesters = setup.attesterKeys
+    ? setup.attesterKeys.map((k) => ({ address: new Wallet(k).address, privateKey: k }))
+    : keys.attesters;
   const operators = new Map<string, string>(
-    [keys.aggregator, keys.performer, ...keys.attesters].map((a) => [a.address.toLowerCase(), a.privateKey]),
+    [keys.aggregator, keys.performer, ...attesters].map((a) => [a.address.toLowerCase(), a.privateKey]),
   );
   return startTriggerRunner({
     definitions: setup.definitions,

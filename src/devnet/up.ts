@@ -4,6 +4,7 @@ import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
 import { accountsNeeded, type DevnetKeys, deriveDevnetKeys } from "./keys.js";
 import { DockerLauncher, type Launched, type Launcher, PORTS, ProcessLauncher } from "./launcher.js";
+import type { OperatorKeys } from "./operator-keys.js";
 import {
   type DevnetPlan,
   type PlanDifference,
@@ -30,6 +31,8 @@ export interface UpOptions {
   /** Progress lines for humans (the CLI decides where they go). */
   progress?: (step: string) => void;
   signal?: AbortSignal;
+  /** `--operator-keys`: the attesters run with these operators' own keys. */
+  operators?: OperatorKeys;
 }
 
 export interface UpResult {
@@ -91,6 +94,8 @@ export async function openLauncher(
 export async function devnetUp(opts: UpOptions): Promise<UpResult> {
   const progress = opts.progress ?? (() => {});
   const plan = planDevnet(opts.config, opts.projectDir, opts.flags);
+  if (opts.operators)
+    await (await import("./operator-keys.js")).applyOperatorKeys(plan, opts.operators, opts.flags);
   const existing = readDevnetState(opts.projectDir);
   if (existing) {
     const { devnetStatus, devnetDown } = await import("./manage.js");
@@ -103,7 +108,10 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
           // the same answer as the run that started it: `up` twice prints the same state
           runtimeReason: (existing.internal?.runtimeReason as string | undefined) ?? existing.runtime,
           warnings: (existing.internal?.warnings as string[] | undefined) ?? [],
-          differences: planDifferences(plan, status.state, opts.flags),
+          differences: [
+            ...planDifferences(plan, status.state, opts.flags),
+            ...(await import("./operator-keys.js")).operatorKeyDifferences(existing, opts.operators),
+          ],
         };
       }
       progress(`the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again`);
@@ -149,7 +157,8 @@ async function bringUp(
   opts: UpOptions,
   progress: (s: string) => void,
 ): Promise<DevnetState> {
-  const keys = await deriveDevnetKeys(plan.attesters, plan.mnemonic);
+  const { withOperatorKeys, fundOperators } = await import("./operator-keys.js");
+  const keys = withOperatorKeys(await deriveDevnetKeys(plan.attesters, plan.mnemonic), opts.operators);
   const warnings: string[] = [];
   if (keys.insecure)
     warnings.push("devnet keys come from anvil's public test mnemonic: never use them on a real network");
@@ -182,6 +191,13 @@ async function bringUp(
     ),
   );
   const [l1, ...l2s] = chains as [Launched, ...Launched[]];
+  if (opts.operators) {
+    progress(`funding ${keys.attesters.length} operator(s) from ${opts.operators.dir}`);
+    await fundOperators(
+      [l1, ...l2s].map((c) => c.hostUrl("rpc")),
+      keys.attesters,
+    );
+  }
 
   // 2-4. contracts, operators, task definitions
   const { deployment, aggregatorReg, attesterRegs, taskDefinitions } = await deployAndRegister({
@@ -302,6 +318,7 @@ async function bringUp(
               ...l2Env,
               ...NODE_MEMORY,
               PRIVATE_KEY: a.privateKey,
+              ...(a.blsSecretKey ? { AVSCTL_BLS_SECRET_KEY: a.blsSecretKey } : {}),
               OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
             },
             ports,
@@ -355,6 +372,7 @@ async function bringUp(
       performer: keys.performer.address,
       attesters: plan.attesters,
       mnemonic: plan.mnemonic,
+      attesterKeys: opts.operators ? keys.attesters.map((a) => a.privateKey) : undefined,
     };
     const ports = await launcher.allocate({ http: PORTS.triggers });
     const runner = await launcher.launch(
@@ -420,6 +438,7 @@ async function bringUp(
         attesters: plan.attesters,
         l2Chains: plan.l2ChainIds.length,
         blockTime: plan.blockTime,
+        operatorKeys: opts.operators?.dir,
         services: {
           validation: serviceSummary(plan.services.validation),
           execution: serviceSummary(plan.services.execution),
@@ -457,7 +476,7 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
 
   // The aggregator and performer are active but hold no voting power.
   progress(`registering the aggregator, the performer and ${keys.attesters.length} attester(s) on L1 and L2`);
-  const register = (key: string, stake: bigint) =>
+  const register = async (key: string, stake: bigint, blsSecretKey?: string) =>
     registerOperator({
       l1: { rpcUrl: opts.l1RpcUrl, avsGovernance: deployment.avsGovernance },
       l2: opts.l2RpcUrls.map((rpcUrl, i) => ({
@@ -468,11 +487,13 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
       messageHandlerKey: keys.deployer.privateKey,
       governanceKey: keys.deployer.privateKey,
       stake,
+      bls: blsSecretKey ? await ownBlsKey(blsSecretKey) : undefined,
     });
   const aggregatorReg = await register(keys.aggregator.privateKey, 0n);
   await register(keys.performer.privateKey, 0n);
   const attesterRegs: Awaited<ReturnType<typeof register>>[] = [];
-  for (const a of keys.attesters) attesterRegs.push(await register(a.privateKey, ATTESTER_STAKE));
+  for (const a of keys.attesters)
+    attesterRegs.push(await register(a.privateKey, ATTESTER_STAKE, a.blsSecretKey));
 
   progress("creating task definitions");
   const taskDefinitions = await createTaskDefinitions(
@@ -482,6 +503,14 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
     keys,
   );
   return { deployment, aggregatorReg, attesterRegs, taskDefinitions };
+}
+
+/** An imported operator's BLS key pair, registered as it is. */
+async function ownBlsKey(secretHex: string) {
+  const bls = await import("../crypto/bls.js");
+  await bls.initBls();
+  const secret = bls.parseBlsSecret(secretHex);
+  return { secret, publicKey: bls.blsPublicKey(secret) };
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import type { G1, G2 } from "../crypto/bls.js";
 import { AvsctlError, invalidArgument } from "../errors.js";
 import { shellQuote } from "../shell-quote.js";
 
@@ -10,13 +11,16 @@ import { shellQuote } from "../shell-quote.js";
  * Operator keys: an ECDSA keystore (Web3 Secret Storage v3, written by ethers, so any wallet
  * reads it) and a BN254 BLS keystore encrypted the same way (scrypt + aes-128-ctr + keccak
  * MAC) whose plaintext is the 32-byte BLS secret. The BLS key is derived from the ECDSA key as
- * Othentic's clients do, so an imported operator keeps the BLS key it registered with.
+ * Othentic's clients do, so an imported operator keeps the BLS key it registered with, unless
+ * a BLS key of its own is imported (eigensdk, devkit): that one is kept as is.
  */
 
 export interface OperatorKeyInfo {
   name: string;
   address: string;
   blsPublicKey: [string, string, string, string];
+  /** sk*g1; null for a keystore written before avsctl stored it (it needs the secret). */
+  blsPublicKeyG1: [string, string] | null;
   files: { ecdsa: string; bls: string };
 }
 
@@ -26,6 +30,7 @@ interface BlsKeystore {
   type: "bn254-bls";
   operator: string;
   pubkey: [string, string, string, string];
+  pubkeyG1?: [string, string];
   crypto: {
     cipher: "aes-128-ctr";
     cipherparams: { iv: string };
@@ -80,7 +85,7 @@ function derive(password: string, salt: Buffer, p: { n: number; r: number; p: nu
 export function encryptBlsSecret(
   secret: Uint8Array,
   password: string,
-  meta: { operator: string; pubkey: [string, string, string, string] },
+  meta: { operator: string; pubkey: [string, string, string, string]; pubkeyG1?: [string, string] },
   params: { n: number; r: number; p: number },
 ): BlsKeystore {
   const salt = randomBytes(32);
@@ -94,6 +99,7 @@ export function encryptBlsSecret(
     type: "bn254-bls",
     operator: meta.operator,
     pubkey: meta.pubkey,
+    ...(meta.pubkeyG1 ? { pubkeyG1: meta.pubkeyG1 } : {}),
     crypto: {
       cipher: "aes-128-ctr",
       cipherparams: { iv: iv.toString("hex") },
@@ -135,6 +141,8 @@ export interface CreateKeysOptions {
   insecure: boolean;
   /** Import this ECDSA key instead of generating one. */
   privateKey?: string;
+  /** Keep this BLS secret instead of deriving one from the ECDSA key. */
+  blsSecret?: bigint;
 }
 
 /** Writes both keystores of one operator; refuses to overwrite an existing name. */
@@ -150,12 +158,13 @@ export async function createOperatorKeys(opts: CreateKeysOptions): Promise<Opera
   const wallet = opts.privateKey
     ? new Wallet(normalizePrivateKey(opts.privateKey, "--private-key"))
     : (Wallet.createRandom() as unknown as import("ethers").Wallet);
-  const { initBls, blsSecretFromSeed, blsPublicKey } = await import("../crypto/bls.js");
-  const { g2ToWords } = await import("../crypto/bls-encoding.js");
+  const { initBls, blsSecretFromSeed, blsPublicKey, blsPublicKeyG1 } = await import("../crypto/bls.js");
+  const { g1ToWords, g2ToWords } = await import("../crypto/bls-encoding.js");
   const { toWordBytes } = await import("../crypto/bytes.js");
   await initBls();
-  const sk = blsSecretFromSeed(wallet.privateKey);
+  const sk = opts.blsSecret ?? blsSecretFromSeed(wallet.privateKey);
   const pubkey = g2ToWords(blsPublicKey(sk));
+  const pubkeyG1 = g1ToWords(blsPublicKeyG1(sk));
   const params = scryptParams(opts.insecure);
   const ecdsaJson = await encryptKeystoreJson(
     { address: wallet.address, privateKey: wallet.privateKey },
@@ -167,13 +176,19 @@ export async function createOperatorKeys(opts: CreateKeysOptions): Promise<Opera
   const blsJson = encryptBlsSecret(
     toWordBytes(sk),
     opts.password,
-    { operator: wallet.address, pubkey },
+    { operator: wallet.address, pubkey, pubkeyG1 },
     params,
   );
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   writeFileSync(files.ecdsa, ecdsaJson, { mode: 0o600, flag: "wx" });
-  writeFileSync(files.bls, `${JSON.stringify(blsJson, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-  return { name: opts.name, address: wallet.address, blsPublicKey: pubkey, files };
+  try {
+    writeFileSync(files.bls, `${JSON.stringify(blsJson, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    // never leave half an operator behind
+    rmSync(files.ecdsa, { force: true });
+    throw error;
+  }
+  return { name: opts.name, address: wallet.address, blsPublicKey: pubkey, blsPublicKeyG1: pubkeyG1, files };
 }
 
 function readJson(file: string): any {
@@ -201,7 +216,7 @@ export function readOperatorKeyInfo(dir: string, name: string): OperatorKeyInfo 
   const bls = readJson(files.bls) as BlsKeystore;
   // ethers writes the address without 0x and in lowercase; the BLS file keeps the checksummed one
   const address = bls.operator ?? `0x${String(ecdsa.address).replace(/^0x/, "")}`;
-  return { name, address, blsPublicKey: bls.pubkey, files };
+  return { name, address, blsPublicKey: bls.pubkey, blsPublicKeyG1: bls.pubkeyG1 ?? null, files };
 }
 
 export function listOperatorKeys(dir: string): OperatorKeyInfo[] {
@@ -233,4 +248,39 @@ export async function revealOperatorKeys(
   }
   const bls = decryptBlsSecret(readJson(info.files.bls), password, info.files.bls);
   return { privateKey, blsSecretKey: `0x${Buffer.from(bls).toString("hex")}` };
+}
+
+/** The operator's BLS key, decrypted and checked against its stored public key (for export). */
+export async function readOperatorBlsKey(
+  dir: string,
+  name: string,
+  password: string,
+): Promise<{ info: OperatorKeyInfo; secret: bigint; g1: G1; g2: G2 }> {
+  const info = readOperatorKeyInfo(dir, name);
+  const { readBlsKeystoreFile } = await import("./formats.js");
+  const key = await readBlsKeystoreFile(info.files.bls, password);
+  return { info, secret: key.secret, g1: key.g1, g2: key.g2 };
+}
+
+/**
+ * Every operator of a keys directory, unlocked with one password (`devnet up --operator-keys`):
+ * the ECDSA key and the BLS secret as stored, the BLS key checked against its public key.
+ */
+export async function unlockOperatorKeys(
+  dir: string,
+  password: string,
+): Promise<Array<{ name: string; address: string; privateKey: string; blsSecretKey: string }>> {
+  const { readEcdsaKeystoreFile } = await import("./formats.js");
+  const out = [];
+  for (const info of listOperatorKeys(dir)) {
+    const { privateKey, address } = await readEcdsaKeystoreFile(info.files.ecdsa, password);
+    const bls = await readOperatorBlsKey(dir, info.name, password);
+    out.push({
+      name: info.name,
+      address,
+      privateKey,
+      blsSecretKey: `0x${bls.secret.toString(16).padStart(64, "0")}`,
+    });
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
  * never approves by default.
  */
 
-import { type BlsSecretKey, blsSecretFromSeed, initBls, signVote } from "../crypto/bls.js";
+import { type BlsSecretKey, blsSecretFromSeed, initBls, parseBlsSecret, signVote } from "../crypto/bls.js";
 import { AvsctlError } from "../errors.js";
 import { fastVoteHash } from "./abi-fast.js";
 import { ChainView } from "./chain-view.js";
@@ -67,7 +67,9 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
   await initBls();
-  const blsSecret: BlsSecretKey = blsSecretFromSeed(privateKey);
+  const blsSecret: BlsSecretKey = opts.blsSecretKey
+    ? parseBlsSecret(opts.blsSecretKey)
+    : blsSecretFromSeed(privateKey);
 
   const { fetchChainId } = await import("../chain/rpc.js");
   const targets: L2Target[] = await Promise.all(

@@ -41,7 +41,12 @@ async function main(): Promise<void> {
     stop = (await startAggregator({ ...opts, log: common.log, signal: controller.signal })).stop;
   } else {
     const { startAttester } = await import("./attester.js");
-    const opts = { ...common, aggregatorUrl: fromEnv.aggregatorUrl, ...given } as AttesterOptions;
+    const opts = {
+      ...common,
+      aggregatorUrl: fromEnv.aggregatorUrl,
+      blsSecretKey: fromEnv.blsSecretKey,
+      ...given,
+    } as AttesterOptions;
     stop = (await startAttester({ ...opts, log: common.log, signal: controller.signal })).stop;
   }
   const shutdown = (): void => {

@@ -74,6 +74,12 @@ export interface AggregatorOptions extends NodeCommonOptions {
 }
 
 export interface AttesterOptions extends NodeCommonOptions {
+  /**
+   * The BLS secret (0x-hex) the attester votes with (AVSCTL_BLS_SECRET_KEY), for an operator
+   * registered with a BLS key of its own. Default: derived from the ECDSA key as Othentic's
+   * clients do.
+   */
+  blsSecretKey?: string;
   /** The aggregator's base URL (also OTHENTIC_CLIENT_RPC_ADDRESS); the attester dials it. */
   aggregatorUrl: string;
   /** Only accept tasks from this aggregator address (default: any active operator). */
@@ -264,6 +270,7 @@ export interface EnvNodeOptions {
   internalTasks?: InternalTaskSchedule[];
   aggregatorUrl?: string;
   avsWebapi?: string;
+  blsSecretKey?: string;
 }
 
 /**
@@ -330,6 +337,7 @@ export function nodeOptionsFromEnv(
     internalTasks: internalJson ? parseInternalTasks(internalJson) : undefined,
     aggregatorUrl: pick("OTHENTIC_CLIENT_RPC_ADDRESS") ?? pick("AGGREGATOR_URL"),
     avsWebapi: pick("AVS_WEBAPI"),
+    blsSecretKey: pick("AVSCTL_BLS_SECRET_KEY"),
   };
 }
 

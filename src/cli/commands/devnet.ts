@@ -26,6 +26,10 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .option("--fresh", "tear down any existing devnet of this project first")
     .option("--validation-url <url>", "use a validation service you run yourself")
     .option("--execution-url <url>", "use an execution service you run yourself")
+    .option(
+      "--operator-keys <dir>",
+      "run one attester per operator of this keys directory (`avsctl keys import`), with its own keys",
+    )
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetUpCommand(ctx, opts)));
   devnet
     .command("down")

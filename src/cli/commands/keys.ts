@@ -12,17 +12,32 @@ export function registerKeys(program: Command, runner: Runner): void {
       .option("--insecure", "skip the password strength check (devnet only)");
   common(
     keys.command("create").description("create an operator's ECDSA and BLS keystores").argument("<name>"),
-  ).action(
-    runner.action(async (ctx, args, opts) => (await handlers()).keysCreate(ctx, args[0]!, opts, false)),
-  );
+  ).action(runner.action(async (ctx, args, opts) => (await handlers()).keysCreate(ctx, args[0]!, opts)));
   common(
     keys
       .command("import")
-      .description("import an ECDSA private key and derive its BLS key")
+      .description("import an operator's keys: ECDSA and BLS keystores of other tools, or raw keys")
       .argument("<name>")
-      .option("--private-key <hex>", "key to import (prefer AVSCTL_PRIVATE_KEY)"),
+      .option("--ecdsa-keystore <file>", "Web3 Secret Storage (V3) ECDSA keystore")
+      .option("--bls-keystore <file>", "BN254 BLS keystore of eigensdk/eigenlayer-cli, devkit or avsctl")
+      .option("--private-key <hex>", "ECDSA key to import (prefer AVSCTL_PRIVATE_KEY or --key-stdin)")
+      .option("--key-stdin", "read the ECDSA key from stdin, and optionally the BLS secret on a second line"),
   ).action(
-    runner.action(async (ctx, args, opts) => (await handlers()).keysCreate(ctx, args[0]!, opts, true)),
+    runner.action(async (ctx, args, opts) =>
+      (await import("../handlers/keys-transfer.js")).keysImport(ctx, args[0]!, opts),
+    ),
+  );
+  common(
+    keys
+      .command("export")
+      .description("write an operator's BLS key as a keystore eigensdk-go, devkit or avsctl reads")
+      .argument("<name>")
+      .requiredOption("--format <format>", "eigensdk, devkit or avsctl")
+      .option("--out <file>", "where to write it (default ./<name>.bls.<format>.json)"),
+  ).action(
+    runner.action(async (ctx, args, opts) =>
+      (await import("../handlers/keys-transfer.js")).keysExport(ctx, args[0]!, opts),
+    ),
   );
   common(keys.command("list").description("list keystores")).action(
     runner.action(async (ctx, _args, opts) => (await handlers()).keysList(ctx, opts)),

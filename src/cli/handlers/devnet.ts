@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../config/load.js";
+import type { OperatorKeys } from "../../devnet/operator-keys.js";
 import { devnetName, quickstartProject, type UpFlags } from "../../devnet/plan.js";
 import type { RemovedResources } from "../../devnet/runtime/types.js";
 import type { DevnetState } from "../../devnet/state.js";
@@ -30,11 +31,34 @@ export function renderState(s: Omit<DevnetState, "internal">): string {
   return lines.join("\n");
 }
 
-export async function devnetUpCommand(ctx: CommandContext, flags: UpFlags): Promise<CommandResult> {
+/** `--operator-keys <dir>`: every operator there, unlocked with one password, before anything starts. */
+async function operatorKeys(ctx: CommandContext, given: string): Promise<OperatorKeys> {
+  const dir = path.resolve(ctx.cwd, given);
+  if (!existsSync(dir)) throw invalidArgument("--operator-keys", `${dir} does not exist`);
+  const { unlockOperatorKeys } = await import("../../keys/keystore.js");
+  const { passwordSource } = await import("./signer-flags.js");
+  const password = await passwordSource(ctx, ctx.env, {})();
+  const unlocked = await unlockOperatorKeys(dir, password);
+  return {
+    dir,
+    accounts: unlocked.map((o) => ({
+      address: o.address,
+      privateKey: o.privateKey,
+      blsSecretKey: o.blsSecretKey,
+    })),
+  };
+}
+
+export async function devnetUpCommand(
+  ctx: CommandContext,
+  flags: UpFlags & { operatorKeys?: string },
+): Promise<CommandResult> {
   const loaded = await project(ctx);
+  const { operatorKeys: keysDir, ...upFlags } = flags;
+  const operators = keysDir === undefined ? undefined : await operatorKeys(ctx, keysDir);
   const { devnetUp } = await import("../../devnet/up.js");
   const result = await withProgress(ctx, "devnet up", (step) =>
-    devnetUp({ config: loaded.config, projectDir: loaded.root, flags, progress: step }),
+    devnetUp({ config: loaded.config, projectDir: loaded.root, flags: upFlags, progress: step, operators }),
   );
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
   const apply = differences.length > 0 ? freshCommand(ctx, flags) : undefined;
@@ -72,7 +96,7 @@ export async function devnetUpCommand(ctx: CommandContext, flags: UpFlags): Prom
 }
 
 /** `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. */
-function freshCommand(ctx: CommandContext, flags: UpFlags): string {
+function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: string }): string {
   const words = [avsctlPrefix(ctx), "devnet up --fresh"];
   const valued: Array<[string, string | undefined]> = [
     ["--runtime", flags.runtime],
@@ -81,6 +105,7 @@ function freshCommand(ctx: CommandContext, flags: UpFlags): string {
     ["--block-time", flags.blockTime],
     ["--validation-url", flags.validationUrl],
     ["--execution-url", flags.executionUrl],
+    ["--operator-keys", flags.operatorKeys],
   ];
   for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(value));
   if (flags.services === false) words.push("--no-services");

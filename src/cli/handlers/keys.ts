@@ -1,7 +1,5 @@
 import path from "node:path";
-import { normalizePrivateKey } from "../../chain/signer.js";
-import { privateKeyFromEnv } from "../../config/load.js";
-import { AvsctlError, invalidArgument } from "../../errors.js";
+import { invalidArgument } from "../../errors.js";
 import {
   createOperatorKeys,
   defaultKeysDir,
@@ -26,11 +24,24 @@ interface KeysFlags {
 const dirOf = (ctx: CommandContext, flags: KeysFlags) =>
   flags.dir ? path.resolve(ctx.cwd, flags.dir) : defaultKeysDir();
 
-function publicInfo(k: OperatorKeyInfo) {
-  return { name: k.name, address: k.address, blsPublicKey: k.blsPublicKey, files: k.files };
+/**
+ * The public parts of an operator. `blsPublicKeyG2` repeats `blsPublicKey` under the name that
+ * says which group it is in; both G2 forms are [x.c0, x.c1, y.c0, y.c1] (real part first).
+ */
+export function keysPublicInfo(k: OperatorKeyInfo) {
+  return {
+    name: k.name,
+    address: k.address,
+    blsPublicKey: k.blsPublicKey,
+    blsPublicKeyG1: k.blsPublicKeyG1,
+    blsPublicKeyG2: k.blsPublicKey,
+    files: k.files,
+  };
 }
 
-async function newPassword(ctx: CommandContext, flags: KeysFlags): Promise<string> {
+const publicInfo = keysPublicInfo;
+
+export async function newKeysPassword(ctx: CommandContext, flags: KeysFlags): Promise<string> {
   if (!flags.passwordStdin && ctx.env.AVSCTL_KEYSTORE_PASSWORD === undefined && ctx.interactive) {
     const { password } = await import("@inquirer/prompts");
     const first = await password({ message: "New keystore password:", mask: "*" });
@@ -45,35 +56,19 @@ export async function keysCreate(
   ctx: CommandContext,
   name: string,
   flags: KeysFlags,
-  imported: boolean,
 ): Promise<CommandResult> {
-  let privateKey: string | undefined;
-  if (imported) {
-    const given = flags.privateKey
-      ? { value: flags.privateKey, source: "--private-key" }
-      : privateKeyFromEnv(ctx.env);
-    if (!given) {
-      throw new AvsctlError("MISSING_ARGUMENT", "keys import needs the key to import", {
-        hint: "pass --private-key or set AVSCTL_PRIVATE_KEY",
-        details: { argument: "--private-key" },
-      });
-    }
-    // a bad key is refused before a password is asked for
-    privateKey = normalizePrivateKey(given.value, given.source);
-  }
-  const password = await newPassword(ctx, flags);
+  const password = await newKeysPassword(ctx, flags);
   const info = await createOperatorKeys({
     dir: dirOf(ctx, flags),
     name,
     password,
     insecure: flags.insecure === true,
-    privateKey,
   });
   return {
     data: publicInfo(info),
     human: () =>
       [
-        `${imported ? "imported" : "created"} operator keys "${info.name}"`,
+        `created operator keys "${info.name}"`,
         `  address        ${info.address}`,
         `  BLS public key ${info.blsPublicKey.join(" ")}`,
         `  files          ${info.files.ecdsa}`,
@@ -111,6 +106,7 @@ export async function keysShow(ctx: CommandContext, name: string, flags: KeysFla
           `name           ${info.name}`,
           `address        ${info.address}`,
           `BLS public key ${info.blsPublicKey.join(" ")}`,
+          ...(info.blsPublicKeyG1 ? [`BLS G1 key     ${info.blsPublicKeyG1.join(" ")}`] : []),
         ].join("\n"),
     };
   }

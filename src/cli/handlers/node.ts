@@ -110,7 +110,7 @@ export async function nodeCommand(
         "set OTHENTIC_CLIENT_RPC_ADDRESS or pass --aggregator",
       );
     }
-    const options: AttesterOptions = { ...common, aggregatorUrl };
+    const options: AttesterOptions = { ...common, aggregatorUrl, blsSecretKey: fromEnv.blsSecretKey };
     const { startAttester } = await import("../../node/attester.js");
     stop = (await startAttester(options)).stop;
   }
