@@ -36,26 +36,35 @@ const RPC_REASON_CODES: Record<string, ErrorCode> = {
   CHAIN_UNAVAILABLE: "RPC_UNREACHABLE",
 };
 
-const RPC_REASON_HINTS: Record<string, string> = {
-  TASK_DEFINITION_NOT_FOUND: "`avsctl task-def list` shows the definitions; pass one with --task-def <id>",
-  PERFORMER_NOT_ACTIVE: "the performer must be a registered operator: `avsctl devnet status` lists them",
-  RESTRICTED_OPERATOR:
-    "the definition restricts its operators and the performer is not among them: `avsctl task-def show <id>`",
-  INSUFFICIENT_VOTING_POWER:
-    "the performer's voting power is below the definition's minimum: `avsctl task-def show <id>`",
-  TASK_DEFINITION_EXPIRED:
+/** What to do about each refusal; `def` is the task definition the send named. */
+const RPC_REASON_HINTS: Record<string, (def: string) => string> = {
+  TASK_DEFINITION_NOT_FOUND: () =>
+    "`avsctl task-def list` shows the definitions; pass one with --task-def <id>",
+  PERFORMER_NOT_ACTIVE: () =>
+    "the performer must be a registered operator: `avsctl devnet status` lists them",
+  RESTRICTED_OPERATOR: (def) =>
+    `the definition restricts its operators and the performer is not among them: \`avsctl task-def show ${def}\``,
+  INSUFFICIENT_VOTING_POWER: (def) =>
+    `the performer's voting power is below the definition's minimum: \`avsctl task-def show ${def}\``,
+  TASK_DEFINITION_EXPIRED: () =>
     "the definition's blockExpiry has passed; create a new one with `avsctl task-def create`",
-  OVERLOADED: "the aggregator is busy; send fewer tasks at once (--concurrency)",
+  OVERLOADED: () => "the aggregator is busy; send fewer tasks at once (--concurrency)",
 };
 
-/** A sendTask refusal as an avsctl error; the aggregator's reason decides the code. */
-function rpcRefusal(method: string, error: { code: number; message: string; data?: { reason?: string } }) {
+/** A JSON-RPC refusal as an avsctl error; the aggregator's reason decides the code. */
+function rpcRefusal(
+  method: string,
+  params: unknown[],
+  error: { code: number; message: string; data?: { reason?: string } },
+) {
   const reason = error.data?.reason ?? "";
+  // sendTask's third parameter is the task definition id
+  const def = method === "sendTask" ? String(params[2]) : "<id>";
   return new AvsctlError(
     RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
     `${method} refused by the aggregator: ${error.message}`,
     {
-      hint: RPC_REASON_HINTS[reason] ?? "`avsctl devnet logs aggregator` shows why",
+      hint: RPC_REASON_HINTS[reason]?.(def) ?? "`avsctl devnet logs aggregator` shows why",
       details: { rpcError: error },
     },
   );
@@ -108,7 +117,7 @@ export async function aggregatorCall(
     | undefined;
   if (!body)
     throw new AvsctlError("COMMAND_FAILED", `the aggregator answered HTTP ${response.status} without JSON`);
-  if (body.error) throw rpcRefusal(method, body.error);
+  if (body.error) throw rpcRefusal(method, params, body.error);
   return body.result;
 }
 

@@ -14,7 +14,10 @@ export function registerTask(program: Command, runner: Runner): void {
       "execution (POST the project's /task/execute; the default when the devnet runs one) | rpc (sign and call sendTask)",
     )
     .option("--proof <string>", "proof of task")
-    .option("--data <string|0xhex|json>", "task data; with --via execution a JSON object gives the task's inputs")
+    .option(
+      "--data <string|0xhex|json>",
+      "task data; with --via execution a JSON object gives the task's inputs",
+    )
     .option("--sig-type <type>", "ecdsa (default) | bls; implies --via rpc")
     .option("--target-chain <chainId>", "L2 chain id")
     .option("--aggregator <url>", "aggregator JSON-RPC URL (default: the devnet's)")
