@@ -1,10 +1,11 @@
 /**
- * The few Ethereum JSON-RPC reads the trigger runner needs (block number, logs, calls), each
- * with a deadline: ethers' provider retries a dead endpoint forever, a runner must report.
+ * The one JSON-RPC-over-HTTP client of avsctl's own code (the node's hot path keeps its lean
+ * keep-alive client in src/node/rpc-client.ts): single calls and batches, each with a deadline,
+ * because ethers' provider retries a dead endpoint forever and a command must report.
  */
 
-import { redactUrl } from "../chain/rpc.js";
 import { AvsctlError } from "../errors.js";
+import { redactUrl } from "./rpc.js";
 
 let nextId = 1;
 
@@ -14,6 +15,82 @@ export interface JsonRpcOptions {
   timeoutMs?: number;
 }
 
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export interface RpcAnswer<T = unknown> {
+  result?: T;
+  error?: RpcErrorObject;
+}
+
+/**
+ * POSTs one JSON-RPC request or batch and returns the parsed body. Only the transport fails
+ * here: TIMEOUT when the deadline passed, RPC_UNREACHABLE when nothing (or no JSON) answered.
+ */
+async function post(url: string, payload: unknown, what: string, opts: JsonRpcOptions): Promise<unknown> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10_000);
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+    });
+    const body = await response.json().catch(() => undefined);
+    if (body === undefined) throw new Error(`HTTP ${response.status} without a JSON-RPC body`);
+    return body;
+  } catch (error) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    const timedOut = timeout.aborted;
+    throw new AvsctlError(
+      timedOut ? "TIMEOUT" : "RPC_UNREACHABLE",
+      `${what} on ${redactUrl(url)} ${timedOut ? "did not answer in time" : `failed: ${(error as Error).message}`}`,
+      { details: { rpcUrl: redactUrl(url), method: what }, cause: error },
+    );
+  }
+}
+
+/** One call, answered as a result or an error object (never thrown). */
+export async function rpcRequest<T = unknown>(
+  url: string,
+  method: string,
+  params: unknown[],
+  opts: JsonRpcOptions = {},
+): Promise<RpcAnswer<T>> {
+  const body = (await post(
+    url,
+    { jsonrpc: "2.0", id: nextId++, method, params },
+    method,
+    opts,
+  )) as RpcAnswer<T>;
+  return { result: body.result, error: body.error };
+}
+
+/** One batch; each answer in the order of `calls`. */
+export async function rpcBatch(
+  url: string,
+  calls: Array<{ method: string; params: unknown[] }>,
+  opts: JsonRpcOptions = {},
+): Promise<RpcAnswer[]> {
+  if (calls.length === 0) return [];
+  const first = nextId;
+  nextId += calls.length;
+  const body = await post(
+    url,
+    calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, ...c })),
+    calls.map((c) => c.method).join(","),
+    opts,
+  );
+  if (!Array.isArray(body)) {
+    throw new AvsctlError("RPC_UNREACHABLE", `${redactUrl(url)} answered a batch without an array`);
+  }
+  const byId = new Map((body as Array<RpcAnswer & { id: number }>).map((r) => [r.id, r]));
+  return calls.map((_, i) => byId.get(first + i) ?? { error: { code: -32603, message: "no answer" } });
+}
+
 /** One JSON-RPC call; RPC_UNREACHABLE when the endpoint cannot answer, COMMAND_FAILED on a JSON-RPC error. */
 export async function jsonRpc<T>(
   url: string,
@@ -21,32 +98,13 @@ export async function jsonRpc<T>(
   params: unknown[],
   opts: JsonRpcOptions = {},
 ): Promise<T> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10_000);
-  let body: { result?: T; error?: { code: number; message: string; data?: unknown } } | undefined;
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params }),
-      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
-    });
-    body = (await response.json().catch(() => undefined)) as typeof body;
-    if (!body) throw new Error(`HTTP ${response.status} without a JSON-RPC body`);
-  } catch (error) {
-    if (opts.signal?.aborted) throw opts.signal.reason;
-    const timedOut = timeout.aborted;
-    throw new AvsctlError(
-      timedOut ? "TIMEOUT" : "RPC_UNREACHABLE",
-      `${method} on ${redactUrl(url)} ${timedOut ? "did not answer in time" : `failed: ${(error as Error).message}`}`,
-      { details: { rpcUrl: redactUrl(url), method }, cause: error },
-    );
-  }
-  if (body.error) {
-    throw new AvsctlError("COMMAND_FAILED", `${method} on ${redactUrl(url)}: ${body.error.message}`, {
-      details: { rpcError: body.error },
+  const answer = await rpcRequest<T>(url, method, params, opts);
+  if (answer.error) {
+    throw new AvsctlError("COMMAND_FAILED", `${method} on ${redactUrl(url)}: ${answer.error.message}`, {
+      details: { rpcError: answer.error },
     });
   }
-  return body.result as T;
+  return answer.result as T;
 }
 
 /** 0x-quantity to number. */

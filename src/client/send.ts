@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { type RpcAnswer, type RpcErrorObject, rpcRequest } from "../chain/json-rpc.js";
 import { redactUrl } from "../chain/rpc.js";
-import { sampleProof, toDataHex } from "../devnet/samples/sample-rule.js";
+import { toDataHex } from "../crypto/bytes.js";
 import { AvsctlError, type ErrorCode, invalidArgument } from "../errors.js";
 
 export type SignatureType = "ecdsa" | "bls";
@@ -52,12 +52,8 @@ const RPC_REASON_HINTS: Record<string, (def: string) => string> = {
 };
 
 /** A JSON-RPC refusal as an avsctl error; the aggregator's reason decides the code. */
-function rpcRefusal(
-  method: string,
-  params: unknown[],
-  error: { code: number; message: string; data?: { reason?: string } },
-) {
-  const reason = error.data?.reason ?? "";
+function rpcRefusal(method: string, params: unknown[], error: RpcErrorObject) {
+  const reason = (error.data as { reason?: string } | undefined)?.reason ?? "";
   // sendTask's third parameter is the task definition id
   const def = method === "sendTask" ? String(params[2]) : "<id>";
   return new AvsctlError(
@@ -73,79 +69,26 @@ function rpcRefusal(
 /** JSON-RPC -32022 (docs/protocol.md): the aggregator answers a re-sent task with the task it has. */
 export const TASK_KNOWN_CODE = -32022;
 
-/**
- * The task to send: `--data` as text or 0x-hex (default: a fresh unique payload), `--proof`
- * as given or, by default, the built-in sample service's proof of that data.
- */
-export function buildTask(opts: { proof?: string; data?: string; taskDefinitionId: number }): TaskInput {
-  const data = toDataHex(
-    opts.data ?? JSON.stringify({ nonce: randomBytes(8).toString("hex"), at: Date.now() }),
-  );
-  return { proofOfTask: opts.proof ?? sampleProof(data), data, taskDefinitionId: opts.taskDefinitionId };
-}
-
-let idCounter = 0;
-
-/** One JSON-RPC call to the aggregator; JSON-RPC errors become TASK_REJECTED-free input errors. */
+/** One JSON-RPC call to the aggregator; a refusal becomes the avsctl error its reason names. */
 export async function aggregatorCall(
   url: string,
   method: string,
   params: unknown[],
   timeoutMs = 15_000,
 ): Promise<unknown> {
-  let response: Response;
+  let answer: RpcAnswer;
   try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++idCounter, method, params }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    answer = await rpcRequest(url, method, params, { timeoutMs });
   } catch (error) {
-    const timedOut = (error as Error).name === "TimeoutError";
+    const code = (error as AvsctlError).code === "TIMEOUT" ? "TIMEOUT" : "RPC_UNREACHABLE";
     throw new AvsctlError(
-      timedOut ? "TIMEOUT" : "RPC_UNREACHABLE",
-      `the aggregator at ${redactUrl(url)} ${timedOut ? "did not answer in time" : "is unreachable"}`,
-      {
-        hint: "is the devnet up? `avsctl devnet status` checks every component",
-        cause: error,
-      },
+      code,
+      `the aggregator at ${redactUrl(url)} ${code === "TIMEOUT" ? "did not answer in time" : "is unreachable"}`,
+      { hint: "is the devnet up? `avsctl devnet status` checks every component", cause: error },
     );
   }
-  const body = (await response.json().catch(() => undefined)) as
-    | { result?: unknown; error?: { code: number; message: string } }
-    | undefined;
-  if (!body)
-    throw new AvsctlError("COMMAND_FAILED", `the aggregator answered HTTP ${response.status} without JSON`);
-  if (body.error) throw rpcRefusal(method, params, body.error);
-  return body.result;
-}
-
-/**
- * One JSON-RPC batch to the aggregator; each answer in the order of `calls`, as a result or an
- * error object. Throws only when the endpoint cannot be reached or answers no batch.
- */
-export async function aggregatorBatch(
-  url: string,
-  calls: Array<{ method: string; params: unknown[] }>,
-  timeoutMs = 15_000,
-): Promise<Array<{ result?: unknown; error?: { code: number; message: string } }>> {
-  if (calls.length === 0) return [];
-  const first = ++idCounter;
-  idCounter += calls.length;
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, ...c }))),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const body = (await response.json().catch(() => undefined)) as
-    | Array<{ id: number; result?: unknown; error?: { code: number; message: string } }>
-    | undefined;
-  if (!Array.isArray(body))
-    throw new Error(`the aggregator answered HTTP ${response.status} without a batch`);
-  const byId = new Map(body.map((r) => [r.id, r]));
-  return calls.map((_, i) => byId.get(first + i) ?? { error: { code: -32603, message: "no answer" } });
+  if (answer.error) throw rpcRefusal(method, params, answer.error);
+  return answer.result;
 }
 
 /** Signs the task hash as the performer (raw ECDSA, or BLS as Othentic's JSON) and calls sendTask. */
@@ -270,18 +213,4 @@ export function parseSigType(value: string | undefined): SignatureType {
   if (v !== "ecdsa" && v !== "bls")
     throw invalidArgument("--sig-type", `expected ecdsa or bls, got "${value}"`);
   return v;
-}
-
-export interface LatencySummary {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-export function percentiles(values: readonly number[]): LatencySummary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : 0 };
 }

@@ -154,10 +154,11 @@ export async function lookupVerdicts(
   if (wanted.length === 0) return found;
   const v = await verdictTopics();
   if (q.aggregatorUrl) {
-    const { aggregatorBatch } = await import("./send.js");
-    const answers = await aggregatorBatch(
+    const { rpcBatch } = await import("../chain/json-rpc.js");
+    const answers = await rpcBatch(
       q.aggregatorUrl,
       wanted.map((h) => ({ method: "avsctl_taskStatus", params: [h, q.chainId] })),
+      { timeoutMs: 15_000 },
     ).catch(() => undefined);
     const txs = new Set<string>();
     answers?.forEach((a, i) => {

@@ -71,3 +71,9 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** Text or 0x-hex from a user, as the 0x-hex bytes sendTask carries. */
+export function toDataHex(value: string): string {
+  if (/^0x([0-9a-fA-F]{2})*$/.test(value)) return value.toLowerCase();
+  return `0x${Buffer.from(value, "utf8").toString("hex")}`;
+}

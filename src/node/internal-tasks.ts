@@ -13,12 +13,13 @@ import {
   encodeVotingPowerUpdate,
   type VotingPowerUpdate,
 } from "../chain/contracts.js";
+import { INTERNAL_TASK_DEFINITIONS } from "../chain/well-known.js";
+import { sleep } from "../util/sleep.js";
 import type { ChainView } from "./chain-view.js";
 import type { Logger } from "./log.js";
-import { INTERNAL_TASK_IDS, type InternalTaskSchedule, type L1Target } from "./options.js";
+import type { InternalTaskSchedule, L1Target } from "./options.js";
 import { RpcClient } from "./rpc-client.js";
 import type { TaskMessage } from "./transport.js";
-import { sleep } from "./transport.js";
 import type { ValidationOutcome } from "./validation-client.js";
 
 export type { VotingPowerUpdate };
@@ -118,7 +119,7 @@ export async function checkInternalTask(args: {
   l1Rpc: RpcClient | undefined;
 }): Promise<ValidationOutcome> {
   const { task, view, l1, l1Rpc } = args;
-  if (task.taskDefinitionId !== INTERNAL_TASK_IDS.VOTING_POWER_SYNC) {
+  if (task.taskDefinitionId !== INTERNAL_TASK_DEFINITIONS.VOTING_POWER_SYNC) {
     return { verdict: "abstain", reason: `internal task ${task.taskDefinitionId} is not supported` };
   }
   if (!l1?.avsGovernance || !l1Rpc) {
@@ -248,7 +249,7 @@ export function startInternalTasks(opts: InternalTaskRunnerOptions): {
         const data = encodeVotingPowerUpdate({ ...diff, toBlockL1, toBlockL2 });
         const hash = await opts.submit(
           chain.chainId,
-          INTERNAL_TASK_IDS.VOTING_POWER_SYNC,
+          INTERNAL_TASK_DEFINITIONS.VOTING_POWER_SYNC,
           `VOTING_POWER_SYNC:${chain.chainId}:${toBlockL1}:${toBlockL2}`,
           data,
         );

@@ -9,10 +9,10 @@
 import { Interface, Wallet } from "ethers";
 import { decodeRevertData, fetchChainId } from "../chain/rpc.js";
 import { AvsctlError } from "../errors.js";
+import { sleep } from "../util/sleep.js";
 import { createLogger, type LogSink } from "./log.js";
 import type { L2Target } from "./options.js";
 import { RpcClient, revertDataOf } from "./rpc-client.js";
-import { sleep } from "./transport.js";
 import { TxPipeline } from "./tx-pipeline.js";
 
 export interface RelayerOptions {

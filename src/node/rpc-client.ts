@@ -6,8 +6,8 @@
 
 import { decodeRevert } from "../chain/contracts.js";
 import { redactUrl } from "../chain/rpc.js";
+import { sleep } from "../util/sleep.js";
 import { httpPost } from "./http.js";
-import { sleep } from "./transport.js";
 
 /** The node answered with a JSON-RPC error (not transient: retrying would not help). */
 export class RpcCallError extends Error {

@@ -22,6 +22,7 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import { keccak256, toUtf8Bytes, verifyMessage, type Wallet } from "ethers";
+import { sleep } from "../util/sleep.js";
 import { readBody, sendJson } from "./http.js";
 import type { Logger } from "./log.js";
 
@@ -642,18 +643,4 @@ export class AggregatorLink {
     await this.done;
     this.agent.destroy();
   }
-}
-
-/** Resolves after `ms` or as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -8,9 +8,9 @@
 
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type SigningKey, Transaction, type Wallet } from "ethers";
+import { sleep } from "../util/sleep.js";
 import type { Logger } from "./log.js";
 import { RpcCallError, type RpcClient } from "./rpc-client.js";
-import { sleep } from "./transport.js";
 
 export interface SignedTx {
   nonce: number;

@@ -1,7 +1,8 @@
 import type { Provider } from "ethers";
+import type { SentTask } from "../client/send.js";
+import { lookupVerdicts, type TaskVerdict, waitForVerdicts } from "../client/verdicts.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
-import { type LatencySummary, percentiles, type SentTask } from "./send.js";
-import { lookupVerdicts, type TaskVerdict, waitForVerdicts } from "./verdicts.js";
+import { sleep } from "../util/sleep.js";
 
 /** One task's outcome, as `task send --json` prints it (docs/cli.md#task-send). */
 export interface TaskResult {
@@ -64,8 +65,6 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A send that hangs (a frozen aggregator) must not outlive --timeout. */
 async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
@@ -268,4 +267,18 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
       .filter((s): s is { error: unknown; index: number } => s !== undefined && "error" in s)
       .map((s) => s.error),
   };
+}
+
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export function percentiles(values: readonly number[]): LatencySummary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : 0 };
 }

@@ -6,8 +6,8 @@
  * the same chain at the same block elects the same operator, so exactly one performs.
  */
 
+import { jsonRpc } from "../chain/json-rpc.js";
 import { AvsctlError } from "../errors.js";
-import { jsonRpc } from "./json-rpc.js";
 
 export interface ActiveOperator {
   /** Operator address, as the contract returns it. */

@@ -9,10 +9,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import createDebug from "debug";
+import { jsonRpc, quantity } from "../chain/json-rpc.js";
+import { type SignatureType, sendTaskRpc, sendTaskViaExecution } from "../client/send.js";
 import type { TriggerConfig } from "../config/schema.js";
+import { buildTask } from "../devnet/samples/sample-rule.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
-import { buildTask, type SignatureType, sendTaskRpc, sendTaskViaExecution } from "../task/send.js";
-import { jsonRpc, quantity } from "./json-rpc.js";
+import { sleep } from "../util/sleep.js";
 import {
   type ActiveOperator,
   type ActiveOperatorsSource,
@@ -212,19 +214,6 @@ const MAX_PENDING = 32;
 const MAX_LOG_RANGE = 2_000;
 const MAX_LOG_CHUNKS_PER_POLL = 10;
 const STOP_WAIT_MS = 5_000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 const errorOf = (error: unknown) => ({

@@ -27,7 +27,8 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
   const cwdFlag = `--cwd ${shellQuote(path.relative(process.cwd(), projectDir) || ".")}`;
 
   const { devnetUp } = await import("../../devnet/up.js");
-  const { sendTaskRpc, buildTask } = await import("../../task/send.js");
+  const { sendTaskRpc } = await import("../../client/send.js");
+  const { buildTask } = await import("../../devnet/samples/sample-rule.js");
   const { runTasks } = await import("../../task/run.js");
   const { connectRpc } = await import("../../chain/rpc.js");
 

@@ -1,17 +1,12 @@
 import { type ChainTarget, resolveTarget } from "../../chain/target.js";
 import { parseTaskDefinitionId, parseUint } from "../../chain/units.js";
+import { executionInput, parseSigType, sendTaskRpc, sendTaskViaExecution } from "../../client/send.js";
+import { readVerdicts, type TaskVerdict } from "../../client/verdicts.js";
 import { loadConfig } from "../../config/load.js";
+import { buildTask } from "../../devnet/samples/sample-rule.js";
 import { readDevnetState } from "../../devnet/state.js";
 import { AvsctlError, EXIT, type ExitCode, invalidArgument } from "../../errors.js";
 import { type LoadSummary, runTasks, type TaskResult } from "../../task/run.js";
-import {
-  buildTask,
-  executionInput,
-  parseSigType,
-  sendTaskRpc,
-  sendTaskViaExecution,
-} from "../../task/send.js";
-import { readVerdicts, type TaskVerdict } from "../../task/verdicts.js";
 import type { CommandContext } from "../context.js";
 import { table } from "../format.js";
 import { useFancyProgress } from "../interactive.js";
@@ -378,7 +373,7 @@ export async function taskWatch(
     flags.timeout === undefined
       ? Number.POSITIVE_INFINITY
       : Date.now() + positiveInt(flags.timeout, "--timeout", 60) * 1000;
-  const { followVerdicts } = await import("../../task/verdicts.js");
+  const { followVerdicts } = await import("../../client/verdicts.js");
   let seen = 0;
   try {
     const fromBlock = Number(await target.provider.send("eth_blockNumber", [])) + 1;

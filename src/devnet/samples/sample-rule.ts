@@ -1,4 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { toDataHex } from "../../crypto/bytes.js";
+
+export { toDataHex };
 
 /**
  * The built-in sample AVS that the devnet runs when a project has no services of its own:
@@ -16,8 +19,17 @@ export function sampleIsValid(proofOfTask: string, dataHex: string): boolean {
   return proofOfTask.toLowerCase() === sampleProof(dataHex);
 }
 
-/** Text or 0x-hex from a user, as the 0x-hex bytes sendTask carries. */
-export function toDataHex(value: string): string {
-  if (/^0x([0-9a-fA-F]{2})*$/.test(value)) return value.toLowerCase();
-  return `0x${Buffer.from(value, "utf8").toString("hex")}`;
+/**
+ * A task for the sample AVS: `data` as text or 0x-hex (default: a fresh unique payload), the
+ * proof as given or, by default, the sample rule's proof of that data.
+ */
+export function buildTask(opts: { proof?: string; data?: string; taskDefinitionId: number }): {
+  proofOfTask: string;
+  data: string;
+  taskDefinitionId: number;
+} {
+  const data = toDataHex(
+    opts.data ?? JSON.stringify({ nonce: randomBytes(8).toString("hex"), at: Date.now() }),
+  );
+  return { proofOfTask: opts.proof ?? sampleProof(data), data, taskDefinitionId: opts.taskDefinitionId };
 }

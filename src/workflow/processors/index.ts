@@ -3,6 +3,7 @@
  * and retries.
  */
 
+import { sleep } from "../../util/sleep.js";
 import type { NodeContext } from "../context.js";
 import type { LoopConfig, NodeType, RetryPolicy, WorkflowNode } from "../types.js";
 import { runContractRead, runContractWrite, runEthTransfer } from "./chain.js";
@@ -74,19 +75,6 @@ export async function withRetry<T>(
       await sleep(wait, ctx.signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 export function messageOf(error: unknown): string {

@@ -170,7 +170,7 @@ describe("task send on the devnet (process runtime)", () => {
     const sent = await cli(["task", "send", "--via", "rpc", "--data", `history-${process.pid}`, "--wait"]);
     expect(sent.code, sent.stderr).toBe(0);
     const { JsonRpcProvider } = await import("ethers");
-    const { lookupVerdicts } = await import("../../../src/task/verdicts.js");
+    const { lookupVerdicts } = await import("../../../src/client/verdicts.js");
     const provider = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });
     try {
       const q = { provider, attestationCenter: state.l2[0].attestationCenter, chainId: state.l2[0].chainId };
