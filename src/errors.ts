@@ -29,7 +29,6 @@ export const ERROR_CODES = {
   DEV_KEY_REFUSED: EXIT.USAGE,
   TASK_DEF_NOT_FOUND: EXIT.USAGE,
   // the operation failed (1)
-  NOT_IMPLEMENTED: EXIT.FAILED,
   TX_REVERTED: EXIT.FAILED,
   TX_FAILED: EXIT.FAILED,
   TASK_REJECTED: EXIT.FAILED,
@@ -52,6 +51,60 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * A sub-catalog: codes answered on another surface than the CLI's exit, declared beside the code
+ * that answers them (workflow validation problems, the aggregator's JSON-RPC errors). A list
+ * holds names only; a record maps each name to its number on the wire.
+ */
+export type CatalogCodes = readonly string[] | Readonly<Record<string, number>>;
+
+const catalogs = new Map<string, Readonly<Record<string, number | null>>>();
+
+/**
+ * Registers a sub-catalog into this one, so that one listing holds every code a user or a client
+ * can match on. Refuses (INTERNAL, at load time) a name that another catalog already uses and a
+ * wire number already taken; registering the same catalog again is a no-op.
+ */
+export function registerCatalog(name: string, codes: CatalogCodes): void {
+  const entries: Record<string, number | null> = Array.isArray(codes)
+    ? Object.fromEntries(codes.map((code: string) => [code, null]))
+    : { ...(codes as Readonly<Record<string, number>>) };
+  const known = catalogs.get(name);
+  if (known !== undefined && JSON.stringify(known) === JSON.stringify(entries)) return;
+  const clashes: string[] = known === undefined ? [] : [`catalog "${name}" is already registered`];
+  if (Object.keys(entries).length !== Object.keys(codes).length) clashes.push("a code is listed twice");
+  const names = new Map<string, string>(Object.keys(ERROR_CODES).map((code) => [code, "avsctl"]));
+  const numbers = new Map<number, string>();
+  for (const [other, otherCodes] of catalogs) {
+    for (const [code, wire] of Object.entries(otherCodes)) {
+      names.set(code, other);
+      if (wire !== null) numbers.set(wire, `${other}.${code}`);
+    }
+  }
+  const own = new Set<number>();
+  for (const [code, wire] of Object.entries(entries)) {
+    if (names.has(code)) clashes.push(`${code} is also in catalog "${names.get(code)}"`);
+    if (wire === null) continue;
+    if (numbers.has(wire) || own.has(wire)) clashes.push(`${code}: number ${wire} is taken`);
+    own.add(wire);
+  }
+  if (clashes.length > 0) {
+    throw new AvsctlError("INTERNAL", `error catalog "${name}" clashes: ${clashes.join("; ")}`, {
+      details: { catalog: name, clashes },
+    });
+  }
+  catalogs.set(name, entries);
+}
+
+/**
+ * Every code by catalog: "avsctl" (this file's codes, numbered by exit code) and each registered
+ * sub-catalog (wire numbers, or null for name-only codes). Only catalogs whose modules are loaded
+ * have registered.
+ */
+export function errorCatalogs(): Record<string, Readonly<Record<string, number | null>>> {
+  return { avsctl: { ...ERROR_CODES }, ...Object.fromEntries(catalogs) };
+}
 
 /** What the CLI knows when it renders an error: the command that ran ("task send"), if any. */
 export interface HintContext {
@@ -81,7 +134,6 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
   DIRECTORY_NOT_EMPTY: "pick a new or empty directory, or pass --force to write into this one",
   DEV_KEY_REFUSED: "sign with a key of your own, or pass --allow-dev-keys when this chain is a test chain",
   TASK_DEF_NOT_FOUND: "`avsctl task-def list` shows the task definitions that exist",
-  NOT_IMPLEMENTED: "this is not built yet; see the README for what is",
   TX_REVERTED: "the revert's name and arguments say which check of the contract failed",
   TX_FAILED: "rerun with --verbose to see the node's whole answer",
   TASK_REJECTED: "the attesters' validation service refused the task; `avsctl devnet logs` shows why",

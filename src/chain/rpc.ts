@@ -82,22 +82,12 @@ export interface DecodedRevert {
  */
 export async function decodeRevertData(data: string | undefined | null): Promise<DecodedRevert | undefined> {
   if (!data || data === "0x" || data.length < 10) return undefined;
-  const { decodeRevert } = await import("./contracts.js");
+  const { decodeRevert } = await import("./reverts.js");
   const decoded = decodeRevert(data);
   if (!decoded) return undefined;
   const args: Record<string, string> = {};
   for (const [name, value] of Object.entries(decoded.namedArgs)) args[name] = String(value);
   return { name: decoded.name, signature: decoded.signature, args };
-}
-
-function findRevertData(error: unknown): string | undefined {
-  let e: any = error;
-  for (let depth = 0; e && depth < 6; depth++) {
-    if (typeof e.data === "string" && e.data.startsWith("0x")) return e.data;
-    if (typeof e.data?.data === "string") return e.data.data;
-    e = e.info?.error ?? e.error ?? e.cause;
-  }
-  return undefined;
 }
 
 /**
@@ -110,7 +100,8 @@ export async function translateChainError(
 ): Promise<AvsctlError> {
   if (isAvsctlError(error)) return error;
   const e = error as any;
-  const data = findRevertData(error);
+  const { revertDataOf } = await import("./reverts.js");
+  const data = revertDataOf(error);
   const decoded = await decodeRevertData(data);
   if (decoded || e?.code === "CALL_EXCEPTION") {
     const what = decoded
@@ -122,7 +113,12 @@ export async function translateChainError(
         : "without a reason";
     return new AvsctlError("TX_REVERTED", `${context.action} reverted: ${what}`, {
       hint: revertHint(decoded?.name),
-      details: { revert: decoded ?? null, data: data ?? null },
+      details: {
+        error: decoded?.name ?? null,
+        args: decoded?.args ?? null,
+        revert: decoded ?? null,
+        data: data ?? null,
+      },
       cause: error,
     });
   }

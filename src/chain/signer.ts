@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
-import type { Provider, Wallet } from "ethers";
 import { AvsctlError } from "../errors.js";
 import { isDevPrivateKey } from "./dev-keys.js";
 
 export interface SignerSpec {
   privateKey?: { value: string; source: string };
+  /** Opened by src/keys/signer.ts, the one keystore loader. */
   keystore?: { file: string; password: () => Promise<string> };
 }
 
@@ -19,50 +18,15 @@ export function normalizePrivateKey(value: string, source: string): `0x${string}
 }
 
 /**
- * Turns a signer spec into a connected wallet. The well-known anvil keys are refused on any
- * chain that is not one of the devnet's unless the user allows it explicitly: a CI script
- * pointed at a real network by mistake must not sign with a key the whole world knows.
+ * The well-known anvil keys are refused on any chain that is not one of the devnet's unless the
+ * user allows it explicitly: a CI script pointed at a real network by mistake must not sign
+ * with a key the whole world knows.
  */
-export async function loadSigner(
-  spec: SignerSpec,
-  provider: Provider,
+export function refuseDevKey(
+  privateKey: string,
   opts: { chainId: number; devnetChainIds: readonly number[]; allowDevKeys: boolean },
-): Promise<Wallet> {
-  const { Wallet } = await import("ethers");
-  let wallet: Wallet;
-  if (spec.privateKey) {
-    wallet = new Wallet(normalizePrivateKey(spec.privateKey.value, spec.privateKey.source), provider);
-  } else if (spec.keystore) {
-    const json = readKeystoreFile(spec.keystore.file);
-    const password = await spec.keystore.password();
-    try {
-      const decrypted = await Wallet.fromEncryptedJson(json, password);
-      wallet = new Wallet(decrypted.privateKey, provider);
-    } catch (error) {
-      if (/password/i.test(String((error as Error).message))) {
-        throw new AvsctlError("WRONG_PASSWORD", `wrong password for keystore ${spec.keystore.file}`, {
-          hint: "check AVSCTL_KEYSTORE_PASSWORD or the password you typed",
-          details: { argument: "--keystore" },
-        });
-      }
-      throw new AvsctlError("INVALID_KEY", `${spec.keystore.file} is not an ECDSA keystore`, {
-        cause: error,
-      });
-    }
-  } else {
-    throw new AvsctlError(
-      "MISSING_ARGUMENT",
-      "no signer: pass --private-key, --keystore, or set AVSCTL_PRIVATE_KEY",
-      {
-        details: { argument: "--private-key" },
-      },
-    );
-  }
-  if (
-    !opts.allowDevKeys &&
-    !opts.devnetChainIds.includes(opts.chainId) &&
-    isDevPrivateKey(wallet.privateKey)
-  ) {
+): void {
+  if (!opts.allowDevKeys && !opts.devnetChainIds.includes(opts.chainId) && isDevPrivateKey(privateKey)) {
     throw new AvsctlError(
       "DEV_KEY_REFUSED",
       `refusing a well-known anvil test key on chain ${opts.chainId}`,
@@ -71,17 +35,5 @@ export async function loadSigner(
         details: { argument: "--allow-dev-keys", chainId: opts.chainId },
       },
     );
-  }
-  return wallet;
-}
-
-function readKeystoreFile(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw new AvsctlError("INVALID_ARGUMENT", `--keystore: cannot read ${file}`, {
-      details: { argument: "--keystore" },
-      cause: error,
-    });
   }
 }

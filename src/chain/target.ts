@@ -1,12 +1,22 @@
 import type { JsonRpcProvider } from "ethers";
 import type { AvsctlConfig } from "../config/schema.js";
-import { type DevnetState, readDevnetState } from "../devnet/state.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { connectRpc } from "./rpc.js";
 import { parseAddress } from "./units.js";
 
+/**
+ * What a target needs of a running devnet: its chains and the deployer. The caller reads the
+ * devnet (src/devnet/target.ts), so this layer knows nothing of where a devnet keeps its state.
+ */
+export interface DevnetEndpoints {
+  l1: { chainId: number; rpcUrl: string };
+  l2: Array<{ chainId: number; rpcUrl: string; attestationCenter: string }>;
+  deployer: { address: string; privateKey: string };
+}
+
 export interface TargetInput {
-  projectDir: string;
+  /** The project's running devnet, if any: the target when no flag, environment or config names one. */
+  devnet: DevnetEndpoints | undefined;
   config: AvsctlConfig;
   /** Flags win over config and environment (already merged into `config.network`). */
   rpcUrl?: string;
@@ -23,8 +33,8 @@ export interface ChainTarget {
   chainId: number;
   attestationCenter: `0x${string}`;
   provider: JsonRpcProvider;
-  /** The devnet this target belongs to, when it came from `.avsctl/devnet.json`. */
-  devnet: DevnetState | undefined;
+  /** The project's running devnet, when there is one. */
+  devnet: DevnetEndpoints | undefined;
   /** Chain ids on which the anvil test keys are acceptable. */
   devnetChainIds: number[];
 }
@@ -49,7 +59,7 @@ export function parseAttestationCenters(
 }
 
 /** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
-export function checkTargetFlags(input: TargetInput): void {
+export function checkTargetFlags(input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter">): void {
   const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
   if (rpcUrl !== undefined && !/^(https?|wss?):\/\/.+/.test(rpcUrl)) {
     throw invalidArgument("--rpc-url", `"${rpcUrl}" is not an http(s) or ws(s) URL`);
@@ -58,7 +68,7 @@ export function checkTargetFlags(input: TargetInput): void {
   if (ac !== undefined) parseAttestationCenters(ac, "--attestation-center");
 }
 
-export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetState | undefined): number[] {
+export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetEndpoints | undefined): number[] {
   if (devnet) return [devnet.l1.chainId, ...devnet.l2.map((l) => l.chainId)];
   const d = config.devnet;
   return [d.l1ChainId, ...Array.from({ length: d.l2Chains }, (_, i) => d.l2ChainId + i)];
@@ -90,7 +100,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
   const acValue = input.attestationCenter ?? input.config.network.attestationCenter;
   const wantedChain = input.chainId ?? input.config.network.chainId;
-  const devnet = readDevnetState(input.projectDir);
+  const { devnet } = input;
   const devnetChainIds = devnetChainIdsOf(input.config, devnet);
 
   if (rpcUrl === undefined && acValue === undefined) {

@@ -26,9 +26,10 @@ export async function main(
     await program.parseAsync(argv);
     return runner.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError)
-      return commanderExit(error, { json, verbose, out, command: commandPathOf(program, argv.slice(2)) });
-    return renderError(error, { json, verbose, out });
+    const command = commandPathOf(program, argv.slice(2));
+    if (error instanceof CommanderError) return commanderExit(error, { json, verbose, out, command });
+    // a flag's argParser (src/cli/parse.ts) throws before any action runs
+    return renderError(error, { json, verbose, out, command });
   }
 }
 

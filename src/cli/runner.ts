@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "../errors.js";
-import { type CommandContext, createContext, globalOptionsOf, type Output } from "./context.js";
+import {
+  type CommandContext,
+  createContext,
+  globalOptionsOf,
+  type Output,
+  type OwnedContext,
+} from "./context.js";
 import { renderError } from "./render-error.js";
 
 /** What a command returns: the data (printed as-is under --json) and how a human sees it. */
@@ -13,8 +19,10 @@ export interface CommandResult<T = unknown> {
 
 export type Handler = (
   ctx: CommandContext,
-  args: string[],
-  options: Record<string, unknown>,
+  // positional arguments as their argParser made them (strings unless a parser is declared)
+  args: any[],
+  // typed by each handler: the flags as their argParsers made them
+  options: any,
 ) => Promise<CommandResult<any>>;
 
 /**
@@ -34,14 +42,12 @@ export class Runner {
     return async (...raw: unknown[]) => {
       const command = raw[raw.length - 1] as Command;
       const options = (raw[raw.length - 2] ?? {}) as Record<string, unknown>;
-      const args = raw
-        .slice(0, -2)
-        .flatMap((a) => (Array.isArray(a) ? a : a === undefined ? [] : [String(a)]));
+      const args = raw.slice(0, -2).flatMap((a) => (Array.isArray(a) ? a : a === undefined ? [] : [a]));
       const globals = globalOptionsOf(command);
       const ctx = createContext(globals, this.out, this.env);
       try {
         const result = await handler(ctx, args, options);
-        this.print(result, globals.json);
+        this.print(withWarnings(result, ctx), globals.json);
         this.exitCode = result.exitCode ?? EXIT.OK;
       } catch (error) {
         this.exitCode = renderError(error, {
@@ -50,6 +56,8 @@ export class Runner {
           out: this.out,
           command: commandPath(command),
         });
+      } finally {
+        ctx.dispose();
       }
     };
   }
@@ -63,6 +71,15 @@ export class Runner {
     const text = result.human ? result.human(result.data) : defaultHuman(result.data);
     if (text) this.out.stdout(text.endsWith("\n") ? text : `${text}\n`);
   }
+}
+
+/** Config warnings of a --json run join the result's `warnings` (after the command's own). */
+function withWarnings(result: CommandResult, ctx: OwnedContext): CommandResult {
+  const data = result.data as Record<string, unknown> | undefined;
+  if (ctx.pendingWarnings.length === 0 || ctx.warningsReported) return result;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return result;
+  const own = Array.isArray(data.warnings) ? data.warnings : [];
+  return { ...result, data: { ...data, warnings: [...own, ...ctx.pendingWarnings] } };
 }
 
 /** "task send" for the `send` command under `task`: the words a user types after `avsctl`. */

@@ -4,7 +4,19 @@
  * report them (CLI: CONFIG_INVALID naming file and key).
  */
 
-import { parseTrigger } from "../triggers/schedule.js";
+import type { ConfigProblem } from "./problem.js";
+import { parseTrigger, type TriggerConfig } from "./triggers.js";
+
+export type { ConfigProblem } from "./problem.js";
+export type {
+  BlockTriggerConfig,
+  CronTriggerConfig,
+  EventTriggerConfig,
+  FixedTimeTriggerConfig,
+  IntervalTriggerConfig,
+  TriggerCommonConfig,
+  TriggerConfig,
+} from "./triggers.js";
 
 export type Runtime = "auto" | "docker" | "process";
 export type AbiGeneration = "auto" | "gen1" | "gen2";
@@ -19,52 +31,6 @@ export interface ServiceConfig {
   /** A service the user runs himself; nothing is started. */
   url?: string;
 }
-
-/** Keys every trigger accepts (see src/triggers/schedule.ts for the semantics). */
-export interface TriggerCommonConfig {
-  /** Task data template: `{{n}}`, `{{firedAt}}`, `{{blockNumber}}`...; an object is sent as its JSON. */
-  data?: string | Record<string, unknown> | unknown[];
-  /** Stop after this many firings. */
-  maxFirings?: number;
-}
-export interface IntervalTriggerConfig extends TriggerCommonConfig {
-  type: "interval";
-  /** Exactly one of everyMs or every ("30s", "5m"). */
-  everyMs?: number;
-  every?: string;
-}
-export interface CronTriggerConfig extends TriggerCommonConfig {
-  type: "cron";
-  expression: string;
-  /** IANA zone (default: the machine's local time). */
-  timezone?: string;
-}
-export interface FixedTimeTriggerConfig extends TriggerCommonConfig {
-  type: "fixedTime";
-  /** ISO times or epoch milliseconds. */
-  at: Array<string | number>;
-}
-export interface BlockTriggerConfig extends TriggerCommonConfig {
-  type: "block";
-  everyBlocks: number;
-  /** Fire on blocks where blockNumber % everyBlocks === offset (default 0). */
-  offset?: number;
-}
-export interface EventTriggerConfig extends TriggerCommonConfig {
-  type: "event";
-  address: string;
-  /** topic0 (hash or event signature), topic1..3; null matches any, an array any of its topics. */
-  topics?: Array<string | string[] | null>;
-  /** At most one firing per cooldown, measured in block time; or `cooldown: "30s"`. */
-  cooldownMs?: number;
-  cooldown?: string;
-}
-export type TriggerConfig =
-  | IntervalTriggerConfig
-  | CronTriggerConfig
-  | FixedTimeTriggerConfig
-  | BlockTriggerConfig
-  | EventTriggerConfig;
 
 export interface TaskDefinitionConfig {
   name: string;
@@ -103,11 +69,6 @@ export interface AvsctlConfig {
   };
   services: { execution?: ServiceConfig; validation?: ServiceConfig };
   taskDefinitions: TaskDefinitionConfig[];
-}
-
-export interface ConfigProblem {
-  path: string;
-  message: string;
 }
 
 export interface ValidationResult {

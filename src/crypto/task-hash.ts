@@ -4,8 +4,8 @@
  */
 
 import { AbiCoder, isHexString, keccak256 } from "ethers";
-import { checksumAddress } from "../chain/units.js";
 import { AvsctlError } from "../errors.js";
+import { checksumAddress } from "./address.js";
 import type { Hex } from "./bytes.js";
 
 /** The fields of a TaskInfo that the task hash covers. */

@@ -29,7 +29,7 @@ export async function applyOperatorKeys(
   if (count === 0) throw invalidArgument("--operator-keys", `no operator keys in ${operators.dir}`);
   if (count > 64)
     throw invalidArgument("--operator-keys", `at most 64 attesters; ${operators.dir} has ${count}`);
-  if (flags.attesters !== undefined && Number(flags.attesters) !== count) {
+  if (flags.attesters !== undefined && flags.attesters !== count) {
     throw invalidArgument(
       "--attesters",
       `${operators.dir} holds ${count} operator(s), one attester each; drop --attesters or make them agree`,

@@ -27,34 +27,20 @@ export interface DevnetPlan {
   taskDefinitionNames: string[];
 }
 
+/**
+ * What `up` was asked for on top of the config, already parsed and checked where the flags are
+ * declared (src/cli/commands/devnet.ts): a value left out takes the config's.
+ */
 export interface UpFlags {
-  runtime?: string;
-  attesters?: string;
-  l2Chains?: string;
-  blockTime?: string;
+  runtime?: RuntimeRequest;
+  attesters?: number;
+  l2Chains?: number;
+  blockTime?: number;
   services?: boolean;
   fresh?: boolean;
+  /** An http(s) URL without a trailing slash. */
   validationUrl?: string;
   executionUrl?: string;
-}
-
-function intFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw invalidArgument(flag, `expected an integer from ${min} to ${max}, got "${value}"`);
-  }
-  return Number(value);
-}
-
-function urlFlag(value: string | undefined, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const u = new URL(value);
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("protocol");
-    return value.replace(/\/$/, "");
-  } catch {
-    throw invalidArgument(flag, `"${value}" is not an http(s) URL`);
-  }
 }
 
 /** A Docker- and process-safe project name from the config, else the directory name. */
@@ -128,17 +114,13 @@ function servicePlan(
   return { kind: "sample" };
 }
 
-/** The topology from config and flags; checks every flag before anything starts (exit 2). */
+/** The topology from config and the parsed flags, before anything starts (exit 2 on a bad config). */
 export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFlags): DevnetPlan {
-  const runtime = (flags.runtime ?? config.devnet.runtime) as RuntimeRequest;
-  if (!["auto", "docker", "process"].includes(runtime)) {
-    throw invalidArgument("--runtime", `expected auto, docker or process, got "${runtime}"`);
-  }
-  const attesters = intFlag(flags.attesters, "--attesters", 1, 64) ?? config.devnet.attesters;
-  const l2Chains = intFlag(flags.l2Chains, "--l2-chains", 1, 8) ?? config.devnet.l2Chains;
-  const blockTime = intFlag(flags.blockTime, "--block-time", 0, 3600) ?? config.devnet.blockTime;
-  const validationUrl = urlFlag(flags.validationUrl, "--validation-url");
-  const executionUrl = urlFlag(flags.executionUrl, "--execution-url");
+  const runtime = flags.runtime ?? config.devnet.runtime;
+  const attesters = flags.attesters ?? config.devnet.attesters;
+  const l2Chains = flags.l2Chains ?? config.devnet.l2Chains;
+  const blockTime = flags.blockTime ?? config.devnet.blockTime;
+  const { validationUrl, executionUrl } = flags;
   const withServices = flags.services !== false && config.devnet.services;
   const l2ChainIds = Array.from({ length: l2Chains }, (_, i) => config.devnet.l2ChainId + i);
   if (l2ChainIds.includes(config.devnet.l1ChainId)) {

@@ -181,12 +181,12 @@ function parseJson(text: string, file: string): Record<string, unknown> {
   throw malformed(file, "not a JSON object");
 }
 
-function readText(file: string): string {
+function readText(file: string, argument = file): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
     throw new AvsctlError("INVALID_ARGUMENT", `cannot read ${file}: ${(error as Error).message}`, {
-      details: { argument: file },
+      details: { argument },
       cause: error,
     });
   }
@@ -321,20 +321,27 @@ export function writeBlsKeystore(
   )}\n`;
 }
 
-/** Reads a Web3 Secret Storage (V3) ECDSA keystore; ethers checks the MAC and the address. */
+/**
+ * The one ECDSA keystore loader: reads a Web3 Secret Storage (V3) keystore, asks for the
+ * password only once the file is known to be one, and lets ethers check the MAC and the
+ * address. `argument` is the flag that named the file, for the error's details.
+ */
 export async function readEcdsaKeystoreFile(
   file: string,
-  password: string,
+  password: string | (() => Promise<string>),
+  opts: { argument?: string } = {},
 ): Promise<{ privateKey: string; address: string }> {
-  const text = readText(file);
+  const details = opts.argument ? { argument: opts.argument } : undefined;
+  const text = readText(file, opts.argument);
   const json = parseJson(text, file);
   if (typeof json.pubKey === "string" || typeof json.publicKey === "string" || json.type === "bn254-bls") {
     throw malformed(file, "this is a BLS keystore; pass it with --bls-keystore");
   }
   checkV3(json.crypto ?? json.Crypto, file);
+  const secret = typeof password === "string" ? password : await password();
   const { Wallet } = await import("ethers");
   try {
-    const wallet = await Wallet.fromEncryptedJson(text, password);
+    const wallet = await Wallet.fromEncryptedJson(text, secret);
     return { privateKey: wallet.privateKey, address: wallet.address };
   } catch (error) {
     const message = (error as Error).message ?? "";
@@ -342,7 +349,7 @@ export async function readEcdsaKeystoreFile(
       throw new AvsctlError(
         "WRONG_PASSWORD",
         `cannot open ${file}: the MAC does not match (a wrong password, or the file was altered)`,
-        { cause: error },
+        { hint: "check AVSCTL_KEYSTORE_PASSWORD or the password you typed", details, cause: error },
       );
     }
     if (/address/i.test(message)) {

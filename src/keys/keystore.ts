@@ -236,16 +236,8 @@ export async function revealOperatorKeys(
   password: string,
 ): Promise<{ privateKey: string; blsSecretKey: string }> {
   const info = readOperatorKeyInfo(dir, name);
-  const { Wallet } = await import("ethers");
-  let privateKey: string;
-  try {
-    privateKey = (await Wallet.fromEncryptedJson(readFileSync(info.files.ecdsa, "utf8"), password))
-      .privateKey;
-  } catch (error) {
-    throw new AvsctlError("WRONG_PASSWORD", `wrong password for keystore ${info.files.ecdsa}`, {
-      cause: error,
-    });
-  }
+  const { readEcdsaKeystoreFile } = await import("./formats.js");
+  const { privateKey } = await readEcdsaKeystoreFile(info.files.ecdsa, password);
   const bls = decryptBlsSecret(readJson(info.files.bls), password, info.files.bls);
   return { privateKey, blsSecretKey: `0x${Buffer.from(bls).toString("hex")}` };
 }

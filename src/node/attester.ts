@@ -6,6 +6,7 @@
  * never approves by default.
  */
 
+import { INTERNAL_TASK_DEFINITIONS, isInternalTaskDefinitionId } from "../chain/well-known.js";
 import { type BlsSecretKey, blsSecretFromSeed, initBls, parseBlsSecret, signVote } from "../crypto/bls.js";
 import { AvsctlError } from "../errors.js";
 import { fastVoteHash } from "./abi-fast.js";
@@ -14,13 +15,7 @@ import type { ListeningServer } from "./http.js";
 import { checkInternalTask } from "./internal-tasks.js";
 import { createLogger } from "./log.js";
 import { NodeMetrics, startMetricsServer } from "./metrics.js";
-import {
-  type AttesterOptions,
-  DEFAULT_METRICS_PORT,
-  INTERNAL_TASK_IDS,
-  type L2Target,
-  resolveWebapiUrl,
-} from "./options.js";
+import { type AttesterOptions, DEFAULT_METRICS_PORT, type L2Target, resolveWebapiUrl } from "./options.js";
 import { RpcClient } from "./rpc-client.js";
 import { AggregatorLink, type DownMessage, type TaskMessage, type VoteMessage } from "./transport.js";
 import { BoundedMap, loadOperatorWallet, Semaphore, word } from "./util.js";
@@ -119,9 +114,9 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
   };
 
   async function decide(task: TaskMessage): Promise<ValidationOutcome> {
-    if (task.taskDefinitionId >= 10001) {
+    if (isInternalTaskDefinitionId(task.taskDefinitionId)) {
       const view = views.get(task.chainId)!;
-      if (task.taskDefinitionId !== INTERNAL_TASK_IDS.VOTING_POWER_SYNC) {
+      if (task.taskDefinitionId !== INTERNAL_TASK_DEFINITIONS.VOTING_POWER_SYNC) {
         return { verdict: "abstain", reason: `internal task ${task.taskDefinitionId} is not supported` };
       }
       return checkInternalTask({ task, view, l1: opts.l1, l1Rpc });

@@ -6,12 +6,12 @@
  */
 
 import { Interface } from "ethers";
-import { decodeRevertData } from "../chain/rpc.js";
 import type { G2 } from "../crypto/bls.js";
+import { namedRevert, RpcCallError, revertDataOf } from "./chain-errors.js";
+import { type ConsensusRules, consensusRules } from "./consensus.js";
 import type { Logger } from "./log.js";
 import type { L2Target } from "./options.js";
-import { RpcCallError, type RpcClient, revertDataOf } from "./rpc-client.js";
-import { requiredPower } from "./votes.js";
+import type { RpcClient } from "./rpc-client.js";
 
 export interface OperatorInfo {
   address: string;
@@ -204,7 +204,7 @@ export class ChainView {
     } catch (error) {
       const data = revertDataOf(error);
       if (data === undefined) throw error;
-      return (await decodeRevertData(data)) ?? { name: "UnknownRevert", args: { data } };
+      return namedRevert(data) ?? { name: "UnknownRevert", args: { data } };
     }
     if (this.operatorChecks.size > 10_000) this.operatorChecks.clear();
     this.operatorChecks.set(key, Date.now());
@@ -253,23 +253,8 @@ export class ChainView {
     return info;
   }
 
-  /**
-   * Who may sign for a definition and how much power each verdict needs: the per-definition
-   * total when the definition restricts attesters or sets a minimum, else OBLS' total.
-   */
-  consensusFor(def: TaskDefinitionInfo): {
-    total: bigint;
-    required: { approve: bigint; reject: bigint };
-    eligible(op: OperatorInfo): boolean;
-  } {
-    const restricted = new Set(def.restrictedAttesterIds);
-    const perDefinition = restricted.size > 0 || def.minimumVotingPower > 0n;
-    const total = perDefinition ? def.totalVotingPower : this.total;
-    return {
-      total,
-      required: requiredPower(total),
-      eligible: (op) =>
-        op.votingPower >= def.minimumVotingPower && (restricted.size === 0 || restricted.has(op.operatorId)),
-    };
+  /** Who may sign for a definition and how much power each verdict needs (see consensusRules). */
+  consensusFor(def: TaskDefinitionInfo): ConsensusRules {
+    return consensusRules(def, this.total);
   }
 }

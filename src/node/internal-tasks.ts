@@ -131,17 +131,20 @@ export async function checkInternalTask(args: {
   } catch {
     return { verdict: "reject", message: "data is not an abi-encoded VotingPowerUpdate" };
   }
-  let expected: Pick<VotingPowerUpdate, "toIncrease" | "toDecrease">;
-  try {
-    expected = await computeVotingPowerDiff({
+  const { avsGovernance } = l1;
+  const diffAt = (toBlockL2: bigint) =>
+    computeVotingPowerDiff({
       l1Rpc,
-      avsGovernance: l1.avsGovernance,
+      avsGovernance,
       l2Rpc: view.rpc,
       attestationCenter: view.attestationCenter,
       obls: view.obls,
       toBlockL1: proposal.toBlockL1,
-      toBlockL2: proposal.toBlockL2,
+      toBlockL2,
     });
+  let expected: Pick<VotingPowerUpdate, "toIncrease" | "toDecrease">;
+  try {
+    expected = await diffAt(proposal.toBlockL2);
   } catch (error) {
     return {
       verdict: "abstain",
@@ -157,16 +160,7 @@ export async function checkInternalTask(args: {
   // change must still be needed on the L2 as it is now.
   let now: Pick<VotingPowerUpdate, "toIncrease" | "toDecrease">;
   try {
-    const latest = BigInt(await view.rpc.call<string>("eth_blockNumber"));
-    now = await computeVotingPowerDiff({
-      l1Rpc,
-      avsGovernance: l1.avsGovernance,
-      l2Rpc: view.rpc,
-      attestationCenter: view.attestationCenter,
-      obls: view.obls,
-      toBlockL1: proposal.toBlockL1,
-      toBlockL2: latest,
-    });
+    now = await diffAt(BigInt(await view.rpc.call<string>("eth_blockNumber")));
   } catch (error) {
     return {
       verdict: "abstain",

@@ -4,6 +4,8 @@
  * stable error codes. Bad input of any kind becomes an error response; nothing here throws.
  */
 
+import { registerCatalog } from "../errors.js";
+
 /**
  * Stable JSON-RPC error codes. -32700..-32600 are the JSON-RPC 2.0 codes; -32001.. are ours.
  * Every error also carries `data.reason` (the key below) so clients can match on a name.
@@ -32,6 +34,7 @@ export const RPC_ERRORS = {
   /** A re-sent task the aggregator already has; `data` carries its hash and state. Not a failure. */
   TASK_KNOWN: -32022,
 } as const;
+registerCatalog("json-rpc", RPC_ERRORS);
 
 export type RpcErrorReason = keyof typeof RPC_ERRORS;
 

@@ -117,12 +117,6 @@ export const DEFAULT_AVS_WEBAPI_PORT = 4002;
 export const DEFAULT_INTERNAL_TASK_INTERVAL_MS = 3_600_000;
 export const MIN_INTERNAL_TASK_INTERVAL_MS = 60_000;
 
-/** Internal task definition ids (docs/protocol.md#contracts). */
-export const INTERNAL_TASK_IDS = {
-  VOTING_POWER_SYNC: 10001,
-  VOTING_POWER_PER_TASK_DEFINITION_SYNC: 10002,
-} as const;
-
 // Othentic's flags take network names; ours accept ids too.
 const CHAIN_NAMES: Record<string, number> = {
   mainnet: 1,

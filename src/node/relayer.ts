@@ -7,12 +7,13 @@
  */
 
 import { Interface, Wallet } from "ethers";
-import { decodeRevertData, fetchChainId } from "../chain/rpc.js";
+import { fetchChainId } from "../chain/rpc.js";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
+import { revertOf } from "./chain-errors.js";
 import { createLogger, type LogSink } from "./log.js";
 import type { L2Target } from "./options.js";
-import { RpcClient, revertDataOf } from "./rpc-client.js";
+import { RpcClient } from "./rpc-client.js";
 import { TxPipeline } from "./tx-pipeline.js";
 
 export interface RelayerOptions {
@@ -80,10 +81,8 @@ export async function startRelayer(opts: RelayerOptions): Promise<RelayerHandle>
       try {
         await chain.rpc.call("eth_call", [{ from: wallet.address, to: ac, data: call }, "latest"]);
       } catch (error) {
-        const decoded = await decodeRevertData(revertDataOf(error));
-        const revert = decoded
-          ? `${decoded.name}(${Object.values(decoded.args).join(", ")})`
-          : (error as Error).message;
+        const decoded = revertOf(error);
+        const revert = decoded?.label ?? (error as Error).message;
         // replaying L1 history meets registrations the L2 already has: expected, not an error
         if (decoded && SKIPPABLE.has(decoded.name)) {
           log.info("already mirrored; skipped", { chainId: chain.target.chainId, ...what, revert });

@@ -4,35 +4,12 @@
  * provider retries a dead endpoint forever and costs more per call; this one reports.
  */
 
-import { decodeRevert } from "../chain/contracts.js";
 import { redactUrl } from "../chain/rpc.js";
 import { sleep } from "../util/sleep.js";
+import { RpcCallError } from "./chain-errors.js";
 import { httpPost } from "./http.js";
 
-/** The node answered with a JSON-RPC error (not transient: retrying would not help). */
-export class RpcCallError extends Error {
-  constructor(
-    readonly method: string,
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(`${method}: ${withRevertName(message, data)}`);
-  }
-}
-
-/**
- * anvil names a custom error by its selector only ("custom error 0x866b0dcf: ..."); logs and
- * errors should say which check failed, so a revert we can decode is named with its arguments.
- */
-function withRevertName(message: string, data: unknown): string {
-  const raw = typeof data === "string" ? data : (data as { data?: unknown } | undefined)?.data;
-  if (typeof raw !== "string" || !/^0x[0-9a-fA-F]{8}/.test(raw)) return message;
-  const decoded = decodeRevert(raw);
-  // Error(string) and Panic are already spelled out by the node
-  if (!decoded || decoded.name === "Error" || decoded.name === "Panic") return message;
-  return `execution reverted: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
-}
+export { RpcCallError };
 
 /** The endpoint could not be reached or answered garbage. */
 export class RpcTransportError extends Error {}
@@ -116,14 +93,4 @@ export class RpcClient {
       return { result: item.result };
     });
   }
-}
-
-/** The revert data carried by an eth_call / eth_estimateGas error, when there is some. */
-export function revertDataOf(error: unknown): string | undefined {
-  if (!(error instanceof RpcCallError)) return undefined;
-  const d = error.data as unknown;
-  if (typeof d === "string" && d.startsWith("0x")) return d;
-  if (d && typeof d === "object" && typeof (d as { data?: unknown }).data === "string")
-    return (d as { data: string }).data;
-  return undefined;
 }

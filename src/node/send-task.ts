@@ -5,6 +5,7 @@
  */
 
 import { getAddress } from "ethers";
+import { FIRST_INTERNAL_TASK_DEFINITION_ID, isInternalTaskDefinitionId } from "../chain/well-known.js";
 import { isOnCurveG1 } from "../crypto/bn254-field.js";
 import { RpcError } from "./json-rpc.js";
 import type { RequestLimits } from "./options.js";
@@ -149,8 +150,11 @@ export function parseSendTaskParams(
     throw invalid(`data is larger than ${limits.maxDataBytes} bytes`, "data");
 
   const taskDefinitionId = asInteger(defRaw, "taskDefinitionId", 0xffff);
-  if (taskDefinitionId >= 10001) {
-    throw invalid("task definition ids from 10001 are reserved for internal tasks", "taskDefinitionId");
+  if (isInternalTaskDefinitionId(taskDefinitionId)) {
+    throw invalid(
+      `task definition ids from ${FIRST_INTERNAL_TASK_DEFINITION_ID} are reserved for internal tasks`,
+      "taskDefinitionId",
+    );
   }
   const performer = checkAddress(performerRaw, "performerAddress");
 

@@ -5,7 +5,7 @@
 
 import { redactUrl } from "../chain/rpc.js";
 import { AvsctlError } from "../errors.js";
-import type { TriggerStatusResponse } from "./runner.js";
+import type { TriggerStatusResponse } from "./types.js";
 
 /**
  * Fetches `<statusUrl>/triggers`. RPC_UNREACHABLE when nothing answers (no runner: the devnet is

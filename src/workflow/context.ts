@@ -4,7 +4,7 @@
  */
 
 import type { Provider, Signer } from "ethers";
-import { Sandbox } from "./sandbox.js";
+import { Sandbox } from "./sandbox.ts";
 
 /** Chain access for contractRead/contractWrite/ethTransfer. The caller owns and closes it. */
 export interface WorkflowChain {
@@ -29,13 +29,25 @@ export interface Limits {
 export class NodeContext {
   private readonly lines: string[] = [];
 
+  readonly mode: "simulate" | "run";
+  readonly variables: Record<string, unknown>;
+  readonly limits: Limits;
+  readonly signal: AbortSignal;
+  readonly chain: WorkflowChain | undefined;
+
   constructor(
-    readonly mode: "simulate" | "run",
-    readonly variables: Record<string, unknown>,
-    readonly limits: Limits,
-    readonly signal: AbortSignal,
-    readonly chain: WorkflowChain | undefined,
-  ) {}
+    mode: "simulate" | "run",
+    variables: Record<string, unknown>,
+    limits: Limits,
+    signal: AbortSignal,
+    chain: WorkflowChain | undefined,
+  ) {
+    this.mode = mode;
+    this.variables = variables;
+    this.limits = limits;
+    this.signal = signal;
+    this.chain = chain;
+  }
 
   /** A fresh realm holding this node's variables (plus `extra`, e.g. the loop variables). */
   sandbox(extra: Record<string, unknown> = {}): Sandbox {

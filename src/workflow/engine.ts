@@ -22,10 +22,10 @@
  */
 
 import { createHash, randomUUID } from "node:crypto";
-import { type Limits, NodeContext, type WorkflowChain } from "./context.js";
-import { analyzeGraph, ancestorsOf, type ResolvedEdge } from "./graph.js";
-import { messageOf, runNodeOnce, withRetry } from "./processors/index.js";
-import type { ExecutionRecord, ExecutionStep, Workflow, WorkflowNode } from "./types.js";
+import { type Limits, NodeContext, type WorkflowChain } from "./context.ts";
+import { analyzeGraph, ancestorsOf, type ResolvedEdge } from "./graph.ts";
+import { messageOf, runNodeOnce, withRetry } from "./processors/index.ts";
+import type { ExecutionRecord, ExecutionStep, Workflow, WorkflowNode } from "./types.ts";
 
 export const DEFAULT_LIMITS: Limits = {
   codeTimeoutMs: 2_000,

@@ -8,12 +8,12 @@
  * }
  */
 
-import { applyInputAssignments } from "./inputs.js";
-import { readWorkflowFile } from "./parse.js";
-import type { ValidationResult } from "./types.js";
-import { validateWorkflow } from "./validate.js";
+import { applyInputAssignments } from "./inputs.ts";
+import { readWorkflowFile } from "./parse.ts";
+import type { ValidationResult } from "./types.ts";
+import { validateWorkflow } from "./validate.ts";
 
-export type { Limits, WorkflowChain } from "./context.js";
+export type { Limits, WorkflowChain } from "./context.ts";
 export {
   canonicalJson,
   comparableRecord,
@@ -22,12 +22,12 @@ export {
   type RunWorkflowOptions,
   recordFingerprint,
   runWorkflow,
-} from "./engine.js";
-export { applyInputAssignments, readInputsFile } from "./inputs.js";
-export { formatOf, parseWorkflowText, readWorkflowFile } from "./parse.js";
-export { Sandbox, SandboxError } from "./sandbox.js";
-export * from "./types.js";
-export { isValidVariableName, validateWorkflow } from "./validate.js";
+} from "./engine.ts";
+export { applyInputAssignments, readInputsFile } from "./inputs.ts";
+export { formatOf, parseWorkflowText, readWorkflowFile } from "./parse.ts";
+export { Sandbox, SandboxError } from "./sandbox.ts";
+export * from "./types.ts";
+export { isValidVariableName, validateWorkflow } from "./validate.ts";
 
 /** Whether any node (loop runners included) talks to a chain, and whether any writes. */
 export function chainUse(workflow: NonNullable<ValidationResult["workflow"]>): {

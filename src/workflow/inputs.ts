@@ -5,8 +5,8 @@
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { invalidArgument } from "../errors.js";
-import { isValidVariableName } from "./validate.js";
+import { invalidArgument } from "../errors.ts";
+import { isValidVariableName } from "./validate.ts";
 
 function parsedValue(text: string): unknown {
   try {

@@ -5,8 +5,8 @@
 
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { AvsctlError } from "../errors.js";
-import type { WorkflowProblem } from "./types.js";
+import { AvsctlError } from "../errors.ts";
+import type { WorkflowProblem } from "./types.ts";
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; problem: WorkflowProblem };
 

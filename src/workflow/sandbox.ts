@@ -23,11 +23,11 @@ import vm from "node:vm";
 
 /** A failure of user code: a throw, a syntax error, a timeout, or a non-JSON result. */
 export class SandboxError extends Error {
-  constructor(
-    message: string,
-    readonly timedOut = false,
-  ) {
+  readonly timedOut: boolean;
+
+  constructor(message: string, timedOut = false) {
     super(message);
+    this.timedOut = timedOut;
     this.name = "SandboxError";
   }
 }
@@ -125,10 +125,13 @@ export interface SandboxOptions {
  * to make one per node execution.
  */
 export class Sandbox {
-  private constructor(
-    private readonly context: vm.Context,
-    private readonly timeoutMs: number,
-  ) {}
+  private readonly context: vm.Context;
+  private readonly timeoutMs: number;
+
+  private constructor(context: vm.Context, timeoutMs: number) {
+    this.context = context;
+    this.timeoutMs = timeoutMs;
+  }
 
   /** A new realm with `variables` (JSON-safe values) as globals. */
   static create(variables: Record<string, unknown>, options: SandboxOptions): Sandbox {

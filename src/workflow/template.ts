@@ -4,7 +4,7 @@
  * inside other text is spliced in as text (objects as JSON, null and undefined as "").
  */
 
-import type { Sandbox } from "./sandbox.js";
+import type { Sandbox } from "./sandbox.ts";
 
 const TEMPLATE = /\{\{([\s\S]+?)\}\}/g;
 const WHOLE = /^\s*\{\{([\s\S]+?)\}\}\s*$/;

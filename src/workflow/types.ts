@@ -3,21 +3,10 @@
  * validation, and the execution record the engine produces.
  */
 
+import { registerCatalog } from "../errors.ts";
+
 export const TRIGGER_TYPES = ["manual", "fixedTime", "cron", "block", "event"] as const;
 export type WorkflowTriggerType = (typeof TRIGGER_TYPES)[number];
-
-export const NODE_TYPES = [
-  "restApi",
-  "contractRead",
-  "contractWrite",
-  "ethTransfer",
-  "graphqlQuery",
-  "customCode",
-  "branch",
-  "filter",
-  "loop",
-] as const;
-export type NodeType = (typeof NODE_TYPES)[number];
 
 /** Node types a loop may run for each item (no control flow inside a loop). */
 export const LOOP_RUNNER_TYPES = [
@@ -29,6 +18,9 @@ export const LOOP_RUNNER_TYPES = [
   "customCode",
 ] as const;
 export type LoopRunnerType = (typeof LOOP_RUNNER_TYPES)[number];
+
+export const NODE_TYPES = [...LOOP_RUNNER_TYPES, "branch", "filter", "loop"] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
 
 export interface WorkflowTrigger {
   id: string;
@@ -184,6 +176,7 @@ export const WORKFLOW_ERROR_CODES = [
   "WF_INVALID_RETRY",
 ] as const;
 export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
+registerCatalog("workflow", WORKFLOW_ERROR_CODES);
 
 export interface ValidationResult {
   valid: boolean;

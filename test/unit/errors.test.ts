@@ -6,19 +6,40 @@ import {
   DEFAULT_HINTS,
   ERROR_CODES,
   type ErrorCode,
-  EXIT,
+  errorCatalogs,
   exitCodeOf,
   hintOf,
   isAvsctlError,
+  registerCatalog,
 } from "../../src/errors.js";
+import { RPC_ERRORS } from "../../src/node/json-rpc.js";
+import { WORKFLOW_ERROR_CODES } from "../../src/workflow/types.js";
 
 describe("error catalog", () => {
-  it("maps every code to one of the exit codes of docs/cli.md", () => {
-    const allowed = new Set<number>(Object.values(EXIT));
-    for (const [code, exit] of Object.entries(ERROR_CODES)) {
-      expect(allowed.has(exit), code).toBe(true);
-      expect(code).toMatch(/^[A-Z][A-Z0-9_]+$/);
-    }
+  it("holds every catalog, with each code name used once and each JSON-RPC number once", () => {
+    const catalogs = errorCatalogs();
+    expect(Object.keys(catalogs).sort()).toEqual(["avsctl", "json-rpc", "workflow"]);
+    expect(Object.keys(catalogs.workflow!)).toEqual([...WORKFLOW_ERROR_CODES]);
+    expect(catalogs["json-rpc"]).toEqual(RPC_ERRORS);
+    const names = Object.values(catalogs).flatMap((codes) => Object.keys(codes));
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+    for (const name of names) expect(name).toMatch(/^[A-Z][A-Z0-9_]+$/);
+    const wire = Object.values(RPC_ERRORS);
+    expect(new Set(wire).size).toBe(wire.length);
+  });
+
+  it("refuses a catalog that reuses a code name or a wire number, and changes nothing then", () => {
+    const before = errorCatalogs();
+    const clash = (codes: Record<string, number> | string[]) => () => registerCatalog("clash", codes);
+    const internal = expect.objectContaining({ code: "INTERNAL" });
+    expect(clash(["TIMEOUT"])).toThrow(internal);
+    expect(clash(["WF_CYCLE"])).toThrow(internal);
+    expect(clash({ NEW_CODE: RPC_ERRORS.TASK_KNOWN })).toThrow(internal);
+    expect(clash({ ONE: -1, TWO: -1 })).toThrow(internal);
+    expect(clash(["NEW_CODE", "NEW_CODE"])).toThrow(internal);
+    expect(() => registerCatalog("workflow", ["WF_SOMETHING_ELSE"])).toThrow(internal);
+    registerCatalog("workflow", WORKFLOW_ERROR_CODES);
+    expect(errorCatalogs()).toEqual(before);
   });
 
   it("maps the categories as docs/cli.md says", () => {

@@ -1,5 +1,9 @@
 import type { Command } from "commander";
+import { oneOf, typedOption } from "../parse.js";
 import type { Runner } from "../runner.js";
+
+/** As src/keys/formats.ts lists them; not imported from there, so `--help` loads no crypto. */
+const BLS_FORMATS = ["eigensdk", "devkit", "avsctl"] as const;
 
 const handlers = () => import("../handlers/keys.js");
 
@@ -32,7 +36,13 @@ export function registerKeys(program: Command, runner: Runner): void {
       .command("export")
       .description("write an operator's BLS key as a keystore eigensdk-go, devkit or avsctl reads")
       .argument("<name>")
-      .requiredOption("--format <format>", "eigensdk, devkit or avsctl")
+      .addOption(
+        typedOption(
+          "--format <format>",
+          "eigensdk, devkit or avsctl",
+          oneOf("--format", BLS_FORMATS),
+        ).makeOptionMandatory(),
+      )
       .option("--out <file>", "where to write it (default ./<name>.bls.<format>.json)"),
   ).action(
     runner.action(async (ctx, args, opts) =>

@@ -1,20 +1,40 @@
 import type { Command } from "commander";
+import { parseChainId } from "../../node/options.js";
+import { typedOption, uintNumber } from "../parse.js";
 import type { Runner } from "../runner.js";
+
+const port = (flag: string) => uintNumber(flag, 16);
 
 /** Flags mirror Othentic's node where they exist (docs/cli.md#node). */
 function nodeOptions(command: Command): Command {
   return command
     .option("--json-rpc", "serve the aggregator JSON-RPC API")
-    .option("--json-rpc.port <port>", "JSON-RPC port (default 8545)")
+    .addOption(typedOption("--json-rpc.port <port>", "JSON-RPC port (default 8545)", port("--json-rpc.port")))
     .option("--json-rpc.custom-message-enabled", "accept sendCustomMessage")
     .option("--avs-webapi <url>", "validation service base URL")
-    .option("--avs-webapi-port <port>", "validation service port (host taken from --avs-webapi)")
-    .option("--l1-chain <id>", "L1 chain id")
-    .option("--l2-chain <ids>", "L2 chain id(s), comma-separated")
+    .addOption(
+      typedOption(
+        "--avs-webapi-port <port>",
+        "validation service port (host taken from --avs-webapi)",
+        port("--avs-webapi-port"),
+      ),
+    )
+    .addOption(typedOption("--l1-chain <id>", "L1 chain id", (v) => parseChainId(v, "--l1-chain")))
+    .addOption(
+      typedOption("--l2-chain <ids>", "L2 chain id(s), comma-separated", (v) =>
+        v.split(",").map((c) => parseChainId(c.trim(), "--l2-chain")),
+      ),
+    )
     .option("--internal-tasks", "run internal tasks (VOTING_POWER_SYNC, ...)")
-    .option("--sync-interval <ms>", "voting power sync interval (legacy flag)")
+    .addOption(
+      typedOption(
+        "--sync-interval <ms>",
+        "voting power sync interval (legacy flag)",
+        uintNumber("--sync-interval", 53),
+      ),
+    )
     .option("--metrics", "serve Prometheus metrics")
-    .option("--metrics.port <port>", "metrics port (default 6060)")
+    .addOption(typedOption("--metrics.port <port>", "metrics port (default 6060)", port("--metrics.port")))
     .option("--keystore <file>", "operator keystore")
     .option("--host <host>", "bind address (0.0.0.0 only inside a container)", "127.0.0.1")
     .option("--journal <file>", "aggregator task journal (sqlite); survives restarts")

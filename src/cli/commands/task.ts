@@ -1,52 +1,96 @@
 import type { Command } from "commander";
+import {
+  boundedOption,
+  httpUrl,
+  intRange,
+  oneOf,
+  seconds,
+  taskDefinitionId,
+  typedOption,
+  uintNumber,
+} from "../parse.js";
 import type { Runner } from "../runner.js";
 
 const handlers = () => import("../handlers/task.js");
+
+/** `<taskNumber|taskHash>`: a hash stays a hash, anything else must be a task number. */
+function taskRef(value: string): { number: number } | { hash: string } {
+  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return { hash: value };
+  return { number: uintNumber("<taskNumber|taskHash>", 32)(value) };
+}
+
+const targetChain = (help: string) =>
+  typedOption("--target-chain <chainId>", help, uintNumber("--target-chain", 64));
 
 export function registerTask(program: Command, runner: Runner): void {
   const task = program.command("task").description("fire test tasks and follow their on-chain verdicts");
   task
     .command("send")
     .description("send a task (as the performer, or through the execution service)")
-    .option("--task-def <id>", "task definition id", "1")
-    .option(
-      "--via <path>",
-      "execution (POST the project's /task/execute; the default when the devnet runs one) | rpc (sign and call sendTask)",
+    .addOption(
+      typedOption("--task-def <id>", "task definition id", taskDefinitionId("--task-def"), {
+        value: 1,
+        shown: "1",
+      }),
+    )
+    .addOption(
+      typedOption(
+        "--via <path>",
+        "execution (POST the project's /task/execute; the default when the devnet runs one) | rpc (sign and call sendTask)",
+        oneOf("--via", ["rpc", "execution"]),
+      ),
     )
     .option("--proof <string>", "proof of task")
     .option(
       "--data <string|0xhex|json>",
       "task data; with --via execution a JSON object gives the task's inputs",
     )
-    .option("--sig-type <type>", "ecdsa (default) | bls; implies --via rpc")
-    .option("--target-chain <chainId>", "L2 chain id")
-    .option("--aggregator <url>", "aggregator JSON-RPC URL (default: the devnet's)")
+    .addOption(
+      typedOption("--sig-type <type>", "ecdsa (default) | bls; implies --via rpc", (v) =>
+        oneOf("--sig-type", ["ecdsa", "bls"])(v.toLowerCase()),
+      ),
+    )
+    .addOption(targetChain("L2 chain id"))
+    .addOption(
+      typedOption(
+        "--aggregator <url>",
+        "aggregator JSON-RPC URL (default: the devnet's)",
+        httpUrl("--aggregator"),
+      ),
+    )
     .option("--wait", "wait until the task is submitted or rejected on-chain")
-    .option("--timeout <s>", "seconds to wait", "60")
-    .option("--count <n>", "number of tasks", "1")
-    .option("--concurrency <n>", "tasks in flight", "1")
-    .option("--rate <n>", "tasks per second at most")
+    .addOption(
+      typedOption("--timeout <s>", "seconds to wait", seconds("--timeout", 3600), {
+        value: 60_000,
+        shown: "60",
+      }),
+    )
+    .addOption(boundedOption("--count <n>", "number of tasks", 100_000, 1))
+    .addOption(boundedOption("--concurrency <n>", "tasks in flight", 1000, 1))
+    .addOption(typedOption("--rate <n>", "tasks per second at most", intRange("--rate", 1, 100_000)))
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskSend(ctx, opts)));
   task
     .command("status")
     .description("the verdict of one task")
-    .argument("<taskNumber|taskHash>")
-    .option("--target-chain <chainId>", "L2 chain id (default: the first)")
-    .action(runner.action(async (ctx, args, opts) => (await handlers()).taskStatus(ctx, args[0]!, opts)));
+    .argument("<taskNumber|taskHash>", "a task number, or a task hash (0x + 64 hex digits)", taskRef)
+    .addOption(targetChain("L2 chain id (default: the first)"))
+    .action(runner.action(async (ctx, args, opts) => (await handlers()).taskStatus(ctx, args[0], opts)));
   task
     .command("list")
     .description("tasks from chain events")
-    .option("--task-def <id>", "only this task definition")
-    .option("--status <status>", "approved | rejected")
-    .option("--from-block <n>")
-    .option("--to-block <n>")
-    .option("--target-chain <chainId>", "only this L2 chain id (default: every L2 of the devnet)")
+    .addOption(typedOption("--task-def <id>", "only this task definition", uintNumber("--task-def", 16)))
+    .addOption(
+      typedOption("--status <status>", "approved | rejected", oneOf("--status", ["approved", "rejected"])),
+    )
+    .addOption(typedOption("--from-block <n>", "", uintNumber("--from-block", 64)))
+    .addOption(typedOption("--to-block <n>", "", uintNumber("--to-block", 64)))
+    .addOption(targetChain("only this L2 chain id (default: every L2 of the devnet)"))
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskList(ctx, opts)));
   task
     .command("watch")
     .description("stream new verdicts until interrupted (one JSON line each with --json)")
-    .option("--target-chain <chainId>", "L2 chain id (default: the first)")
-    .option("--timeout <s>", "stop after this many seconds")
+    .addOption(targetChain("L2 chain id (default: the first)"))
+    .addOption(typedOption("--timeout <s>", "stop after this many seconds", seconds("--timeout", 1_000_000)))
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskWatch(ctx, opts)));
   task
     .command("triggers")

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { address, boundedOption, json, typedOption } from "../parse.js";
 import type { Runner } from "../runner.js";
 
 const handlers = () => import("../handlers/workflow.js");
@@ -21,13 +22,28 @@ function executeOptions(command: Command): Command {
       "a secret, read as apContext.configVars.<name> (also AVSCTL_SECRET_<NAME>); repeatable",
       collect,
     )
-    .option("--trigger-data <json>", "what the trigger hands the first nodes (<triggerName>.data)")
+    .addOption(
+      typedOption(
+        "--trigger-data <json>",
+        "what the trigger hands the first nodes (<triggerName>.data)",
+        json("--trigger-data"),
+      ),
+    )
     .option(
       "--rpc-url <url>",
       "RPC for contract nodes (default: the configured network, else the devnet's first L2)",
     )
-    .option("--concurrency <n>", "nodes and parallel loop iterations in flight at once", "4")
-    .option("--code-timeout <ms>", "hard time limit of custom code and filter predicates", "2000");
+    .addOption(
+      boundedOption("--concurrency <n>", "nodes and parallel loop iterations in flight at once", 64, 4),
+    )
+    .addOption(
+      boundedOption(
+        "--code-timeout <ms>",
+        "hard time limit of custom code and filter predicates",
+        60_000,
+        2000,
+      ),
+    );
 }
 
 export function registerWorkflow(program: Command, runner: Runner): void {
@@ -44,7 +60,9 @@ export function registerWorkflow(program: Command, runner: Runner): void {
       .command("simulate")
       .description("run a workflow offline and print each step, saving nothing (writes are only estimated)"),
   )
-    .option("--from <address>", "the sender simulated writes are estimated from")
+    .addOption(
+      typedOption("--from <address>", "the sender simulated writes are estimated from", address("--from")),
+    )
     .option("--private-key <hex>", "simulate writes as this key's account (nothing is signed)")
     .action(
       runner.action(async (ctx, args, opts) => (await handlers()).workflowSimulate(ctx, args[0]!, opts)),

@@ -1,4 +1,4 @@
-import { loadConfig, privateKeyFromEnv } from "../../config/load.js";
+import { privateKeyFromEnv } from "../../config/load.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
 
@@ -13,7 +13,8 @@ export interface ConfigShow {
 
 /** `avsctl config show`: the resolved configuration; a signer key is reported by source only. */
 export async function configShowCommand(ctx: CommandContext): Promise<CommandResult<ConfigShow>> {
-  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
+  ctx.reportsConfigWarnings();
+  const loaded = await ctx.loadConfig();
   const key = privateKeyFromEnv(loaded.env);
   const data: ConfigShow = {
     file: loaded.filepath ?? null,

@@ -98,7 +98,7 @@ export async function devnetUpCommand(
 /** `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. */
 function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: string }): string {
   const words = [avsctlPrefix(ctx), "devnet up --fresh"];
-  const valued: Array<[string, string | undefined]> = [
+  const valued: Array<[string, string | number | undefined]> = [
     ["--runtime", flags.runtime],
     ["--attesters", flags.attesters],
     ["--l2-chains", flags.l2Chains],
@@ -107,7 +107,7 @@ function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: str
     ["--execution-url", flags.executionUrl],
     ["--operator-keys", flags.operatorKeys],
   ];
-  for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(value));
+  for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(String(value)));
   if (flags.services === false) words.push("--no-services");
   return words.join(" ");
 }
@@ -184,11 +184,9 @@ export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandR
 export async function devnetLogsCommand(
   ctx: CommandContext,
   component: string | undefined,
-  flags: { follow?: boolean; tail?: string },
+  flags: { follow?: boolean; tail?: number },
 ): Promise<CommandResult> {
-  const tail = flags.tail === undefined ? undefined : Number(flags.tail);
-  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0))
-    throw invalidArgument("--tail", "expected a whole number");
+  const { tail } = flags;
   const loaded = await project(ctx);
   const { devnetLogs } = await import("../../devnet/manage.js");
   const controller = new AbortController();
@@ -246,11 +244,9 @@ export async function devnetExportCommand(
 /** The hidden `devnet bootstrap` an exported topology runs once: deploy, register, task definitions. */
 export async function devnetBootstrapCommand(
   ctx: CommandContext,
-  flags: { attesters?: string },
+  flags: { attesters?: number },
 ): Promise<CommandResult> {
-  const attesters = Number(flags.attesters ?? "3");
-  if (!Number.isInteger(attesters) || attesters < 1 || attesters > 64)
-    throw invalidArgument("--attesters", "expected an integer from 1 to 64");
+  const attesters = flags.attesters ?? 3;
   const { bootstrapDevnet } = await import("../../devnet/export.js");
   const result = await withProgress(ctx, "devnet bootstrap", (step) =>
     bootstrapDevnet({ env: ctx.env, attesters, progress: step }),
@@ -269,9 +265,9 @@ export async function devnetBootstrapCommand(
 export async function devnetServiceCommand(
   ctx: CommandContext,
   name: string,
-  flags: { port?: string; host?: string },
+  flags: { port?: number; host?: string },
 ): Promise<CommandResult> {
-  const port = Number(flags.port ?? 0);
+  const port = flags.port ?? 0;
   const host = flags.host ?? "127.0.0.1";
   const samples = await import("../../devnet/samples/sample-services.js");
   let service: { url: string; stop(): Promise<void> };

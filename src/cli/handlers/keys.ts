@@ -95,36 +95,29 @@ export async function keysList(ctx: CommandContext, flags: KeysFlags): Promise<C
   };
 }
 
+/** `keys show` for a human: the public parts, and the secrets after `--reveal`. */
+function showLines(info: OperatorKeyInfo, secrets?: { privateKey: string; blsSecretKey: string }): string {
+  const row = (label: string, value: string) => `${label.padEnd(secrets ? 16 : 14)} ${value}`;
+  const lines = [
+    row("name", info.name),
+    row("address", info.address),
+    row("BLS public key", info.blsPublicKey.join(" ")),
+  ];
+  if (secrets)
+    lines.push(row("ECDSA private key", secrets.privateKey), row("BLS secret key", secrets.blsSecretKey));
+  else if (info.blsPublicKeyG1) lines.push(row("BLS G1 key", info.blsPublicKeyG1.join(" ")));
+  return lines.join("\n");
+}
+
 export async function keysShow(ctx: CommandContext, name: string, flags: KeysFlags): Promise<CommandResult> {
   const dir = dirOf(ctx, flags);
   const info = readOperatorKeyInfo(dir, name);
-  if (!flags.reveal) {
-    return {
-      data: publicInfo(info),
-      human: () =>
-        [
-          `name           ${info.name}`,
-          `address        ${info.address}`,
-          `BLS public key ${info.blsPublicKey.join(" ")}`,
-          ...(info.blsPublicKeyG1 ? [`BLS G1 key     ${info.blsPublicKeyG1.join(" ")}`] : []),
-        ].join("\n"),
-    };
-  }
+  if (!flags.reveal) return { data: publicInfo(info), human: () => showLines(info) };
   // Secrets go to a person at a terminal, never into a pipe, a log or --json output.
   if (ctx.json || !process.stdout.isTTY) {
     throw invalidArgument("--reveal", "prints secrets only to a terminal (not with --json or a pipe)");
   }
   const password = await passwordSource(ctx, ctx.env, flags)();
   const secrets = await revealOperatorKeys(dir, name, password);
-  return {
-    data: publicInfo(info),
-    human: () =>
-      [
-        `name             ${info.name}`,
-        `address          ${info.address}`,
-        `BLS public key   ${info.blsPublicKey.join(" ")}`,
-        `ECDSA private key ${secrets.privateKey}`,
-        `BLS secret key   ${secrets.blsSecretKey}`,
-      ].join("\n"),
-  };
+  return { data: publicInfo(info), human: () => showLines(info, secrets) };
 }

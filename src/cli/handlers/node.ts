@@ -1,5 +1,4 @@
 import path from "node:path";
-import { parseUint } from "../../chain/units.js";
 import { withDotEnv } from "../../config/load.js";
 import { invalidArgument } from "../../errors.js";
 import type { AggregatorOptions, AttesterOptions, NodeRole } from "../../node/options.js";
@@ -13,11 +12,8 @@ function flag(opts: Record<string, unknown>, ...names: string[]): unknown {
   return undefined;
 }
 
-function port(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(parseUint(String(value), name, 16));
-  return n;
-}
+/** Ports arrive as numbers: src/cli/commands/node.ts parses them. */
+const port = (value: unknown) => value as number | undefined;
 
 /**
  * `avsctl node aggregator|attester`: Othentic's flags and environment names onto the node
@@ -28,16 +24,14 @@ export async function nodeCommand(
   role: NodeRole,
   opts: Record<string, unknown>,
 ): Promise<CommandResult> {
-  const { nodeOptionsFromEnv, parseInternalTasks, parseChainId } = await import("../../node/options.js");
+  const { nodeOptionsFromEnv, parseInternalTasks } = await import("../../node/options.js");
   const env = withDotEnv(ctx.cwd, ctx.env);
   const fromEnv = nodeOptionsFromEnv(env, role);
-  const l1Chain = opts.l1Chain as string | undefined;
-  const l2Chains = (opts.l2Chain as string | undefined)
-    ?.split(",")
-    .map((c) => parseChainId(c.trim(), "--l2-chain"));
+  // chain ids and ports arrive parsed (src/cli/commands/node.ts)
+  const l1Chain = opts.l1Chain as number | undefined;
+  const l2Chains = opts.l2Chain as number[] | undefined;
   const l2 = fromEnv.l2.map((t, i) => ({ ...t, chainId: t.chainId || l2Chains?.[i] || 0 }));
-  const l1 =
-    fromEnv.l1 && l1Chain ? { ...fromEnv.l1, chainId: parseChainId(l1Chain, "--l1-chain") } : fromEnv.l1;
+  const l1 = fromEnv.l1 && l1Chain ? { ...fromEnv.l1, chainId: l1Chain } : fromEnv.l1;
   if (l2.length === 0) {
     throw invalidArgument(
       "ATTESTATION_CENTER_ADDRESS",
@@ -49,18 +43,11 @@ export async function nodeCommand(
   let privateKey = fromEnv.privateKey;
   const keystore = opts.keystore as string | undefined;
   if (keystore) {
-    const { Wallet } = await import("ethers");
-    const { readFileSync } = await import("node:fs");
-    const file = path.resolve(ctx.cwd, keystore);
-    const password = await passwordSource(ctx, env, {})();
-    try {
-      privateKey = (await Wallet.fromEncryptedJson(readFileSync(file, "utf8"), password)).privateKey;
-    } catch (error) {
-      const { AvsctlError } = await import("../../errors.js");
-      throw new AvsctlError("WRONG_PASSWORD", `cannot open keystore ${file}: ${(error as Error).message}`, {
-        details: { argument: "--keystore" },
-      });
-    }
+    const { readEcdsaKeystoreFile } = await import("../../keys/formats.js");
+    const key = await readEcdsaKeystoreFile(path.resolve(ctx.cwd, keystore), passwordSource(ctx, env, {}), {
+      argument: "--keystore",
+    });
+    privateKey = key.privateKey;
   }
 
   const controller = new AbortController();
@@ -71,19 +58,16 @@ export async function nodeCommand(
     l2,
     host: (opts.host as string | undefined) ?? "127.0.0.1",
     metrics: opts.metrics === true,
-    metricsPort: port(flag(opts, "metrics.port", "metricsPort"), "--metrics.port"),
+    metricsPort: port(flag(opts, "metrics.port", "metricsPort")),
     avsWebapi: (opts.avsWebapi as string | undefined) ?? fromEnv.avsWebapi,
-    avsWebapiPort: port(opts.avsWebapiPort, "--avs-webapi-port"),
+    avsWebapiPort: port(opts.avsWebapiPort),
     log,
     signal: controller.signal,
   };
 
   let stop: () => Promise<void>;
   if (role === "aggregator") {
-    const syncInterval =
-      opts.syncInterval === undefined
-        ? undefined
-        : Number(parseUint(String(opts.syncInterval), "--sync-interval", 53));
+    const syncInterval = opts.syncInterval as number | undefined;
     const internalTasks =
       opts.internalTasks === true || syncInterval !== undefined
         ? parseInternalTasks(env.INTERNAL_TASKS ?? '[{"name":"VOTING_POWER_SYNC"}]', syncInterval)
@@ -92,7 +76,7 @@ export async function nodeCommand(
     const options: AggregatorOptions = {
       ...common,
       jsonRpc: flag(opts, "jsonRpc") !== false,
-      jsonRpcPort: port(flag(opts, "jsonRpc.port", "json-rpc.port", "jsonRpcPort"), "--json-rpc.port"),
+      jsonRpcPort: port(flag(opts, "jsonRpc.port", "json-rpc.port", "jsonRpcPort")),
       customMessageEnabled:
         flag(opts, "jsonRpc.customMessageEnabled", "jsonRpcCustomMessageEnabled") === true,
       internalTasks,
@@ -115,10 +99,9 @@ export async function nodeCommand(
     stop = (await startAttester(options)).stop;
   }
 
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  const { signal } = ctx;
+  if (!signal.aborted)
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   controller.abort();
   await stop();
   // Idle keep-alive sockets may hold the event loop for a while; nothing else should.

@@ -11,12 +11,11 @@ export interface SignerFlags {
   passwordStdin?: boolean;
 }
 
-async function readStdin(): Promise<string> {
+/** All of stdin, as text. */
+export async function readStdinText(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString("utf8")
-    .replace(/\r?\n$/, "");
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**
@@ -29,7 +28,7 @@ export function passwordSource(
   flags: SignerFlags,
 ): () => Promise<string> {
   return async () => {
-    if (flags.passwordStdin) return readStdin();
+    if (flags.passwordStdin) return (await readStdinText()).replace(/\r?\n$/, "");
     const fromEnv = env.AVSCTL_KEYSTORE_PASSWORD;
     if (fromEnv !== undefined) return fromEnv;
     if (!ctx.interactive) {

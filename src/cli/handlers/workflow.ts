@@ -1,10 +1,10 @@
 import { connectRpc } from "../../chain/rpc.js";
-import { loadSigner, normalizePrivateKey } from "../../chain/signer.js";
+import { normalizePrivateKey } from "../../chain/signer.js";
 import { devnetChainIdsOf } from "../../chain/target.js";
-import { parseAddress, parseUint } from "../../chain/units.js";
-import { type LoadedConfig, loadConfig, privateKeyFromEnv } from "../../config/load.js";
+import { type LoadedConfig, privateKeyFromEnv } from "../../config/load.js";
 import { type DevnetState, readDevnetState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
+import { loadSigner } from "../../keys/signer.js";
 import {
   chainUse,
   type ExecutionRecord,
@@ -25,15 +25,15 @@ interface ExecuteFlags {
   input?: string[];
   inputs?: string;
   secret?: string[];
-  triggerData?: string;
+  triggerData?: unknown;
   rpcUrl?: string;
-  from?: string;
   privateKey?: string;
   keystore?: string;
   passwordStdin?: boolean;
   allowDevKeys?: boolean;
-  concurrency?: string;
-  codeTimeout?: string;
+  from?: `0x${string}`;
+  concurrency: number;
+  codeTimeout: number;
 }
 
 function problemLines(errors: WorkflowProblem[]): string {
@@ -64,13 +64,6 @@ function assignments(values: string[] | undefined, flag: string): Record<string,
   return out;
 }
 
-function positiveInt(value: string | undefined, flag: string, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(parseUint(value, flag, 32));
-  if (n < 1 || n > max) throw invalidArgument(flag, `expected 1 to ${max}, got ${value}`);
-  return n;
-}
-
 /** Secrets for `apContext.configVars`: AVSCTL_SECRET_<NAME> from the environment, then --secret. */
 function configVarsOf(loaded: LoadedConfig, flags: ExecuteFlags): Record<string, string> {
   const vars: Record<string, string> = {};
@@ -95,44 +88,39 @@ async function openChain(
   workflow: Workflow,
   mode: "simulate" | "run",
   flags: ExecuteFlags,
-): Promise<{ chain: WorkflowChain | undefined; close: () => void }> {
+): Promise<{ chain: WorkflowChain | undefined }> {
   const use = chainUse(workflow);
-  if (!use.reads) return { chain: undefined, close: () => {} };
+  if (!use.reads) return { chain: undefined };
   if (flags.rpcUrl !== undefined && !/^https?:\/\/.+/.test(flags.rpcUrl)) {
     throw invalidArgument("--rpc-url", `"${flags.rpcUrl}" is not an http(s) URL`);
   }
   const devnet = readDevnetState(loaded.root);
   const rpcUrl = flags.rpcUrl ?? loaded.config.network.rpcUrl ?? devnet?.l2[0]?.rpcUrl;
-  if (!rpcUrl) return { chain: undefined, close: () => {} };
+  if (!rpcUrl) return { chain: undefined };
   const onDevnet = isDevnetUrl(devnet, rpcUrl);
-  const from = flags.from === undefined ? undefined : parseAddress(flags.from, "--from");
+  const { from } = flags;
   const { provider, chainId } = await connectRpc(rpcUrl);
-  const close = () => provider.destroy();
-  try {
-    const chain: WorkflowChain = { provider, ...(from ? { from } : {}) };
-    if (mode === "run" && use.writes) {
-      const spec = signerSpec(ctx, loaded, flags, onDevnet ? devnet?.deployer.privateKey : undefined);
-      chain.signer = await loadSigner(spec, provider, {
-        chainId,
-        devnetChainIds: devnetChainIdsOf(loaded.config, devnet),
-        allowDevKeys: flags.allowDevKeys === true,
-      });
-    } else if (!from && use.writes) {
-      // simulated writes come from the account `run` would send with, when we know it
-      const key =
-        flags.privateKey ??
-        privateKeyFromEnv(loaded.env)?.value ??
-        (onDevnet ? devnet?.deployer.privateKey : undefined);
-      if (key) {
-        const { Wallet } = await import("ethers");
-        chain.from = new Wallet(normalizePrivateKey(key, "--private-key")).address;
-      }
+  ctx.own(provider);
+  const chain: WorkflowChain = { provider, ...(from ? { from } : {}) };
+  if (mode === "run" && use.writes) {
+    const spec = signerSpec(ctx, loaded, flags, onDevnet ? devnet?.deployer.privateKey : undefined);
+    chain.signer = await loadSigner(spec, provider, {
+      chainId,
+      devnetChainIds: devnetChainIdsOf(loaded.config, devnet),
+      allowDevKeys: flags.allowDevKeys === true,
+    });
+  } else if (!from && use.writes) {
+    // simulated writes come from the account `run` would send with, when we know it
+    const key =
+      flags.privateKey ??
+      privateKeyFromEnv(loaded.env)?.value ??
+      (onDevnet ? devnet?.deployer.privateKey : undefined);
+    if (key) {
+      const { Wallet } = await import("ethers");
+      chain.from = new Wallet(normalizePrivateKey(key, "--private-key")).address;
     }
-    return { chain, close };
-  } catch (error) {
-    close();
-    throw error;
   }
+  return { chain };
 }
 
 interface Prepared {
@@ -144,53 +132,31 @@ interface Prepared {
 async function prepare(ctx: CommandContext, file: string, flags: ExecuteFlags): Promise<Prepared> {
   const inputs = flags.inputs === undefined ? undefined : readInputsFile(flags.inputs, ctx.cwd);
   const result = await loadWorkflow(file, ctx.cwd, { inputs, assignments: flags.input ?? [] });
-  const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
-  return { result, loaded, flags };
-}
-
-function parseTriggerData(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalidArgument("--trigger-data", "expected JSON");
-  }
+  return { result, loaded: await ctx.loadConfig(), flags };
 }
 
 async function execute(ctx: CommandContext, file: string, flags: ExecuteFlags, mode: "simulate" | "run") {
-  const triggerData = parseTriggerData(flags.triggerData);
-  const concurrency = positiveInt(flags.concurrency, "--concurrency", 64);
-  const codeTimeoutMs = positiveInt(flags.codeTimeout, "--code-timeout", 60_000);
+  const { triggerData } = flags;
+  const { concurrency, codeTimeout: codeTimeoutMs } = flags;
   const { result, loaded } = await prepare(ctx, file, flags);
   if (!result.valid) {
     return { invalid: result.errors, record: undefined };
   }
   const workflow = result.workflow!;
   const configVars = configVarsOf(loaded, flags);
-  const { chain, close } = await openChain(ctx, loaded, workflow, mode, flags);
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  try {
-    ctx.progress(
-      `${mode === "run" ? "running" : "simulating"} ${workflow.name} (${workflow.nodes.length} node(s))`,
-    );
-    const record = await runWorkflow(workflow, {
-      mode,
-      configVars,
-      ...(triggerData === undefined ? {} : { triggerData }),
-      ...(chain ? { chain } : {}),
-      limits: {
-        ...(concurrency === undefined ? {} : { concurrency }),
-        ...(codeTimeoutMs === undefined ? {} : { codeTimeoutMs }),
-      },
-      signal: controller.signal,
-    });
-    return { invalid: undefined, record };
-  } finally {
-    process.off("SIGINT", stop);
-    close();
-  }
+  const { chain } = await openChain(ctx, loaded, workflow, mode, flags);
+  ctx.progress(
+    `${mode === "run" ? "running" : "simulating"} ${workflow.name} (${workflow.nodes.length} node(s))`,
+  );
+  const record = await runWorkflow(workflow, {
+    mode,
+    configVars,
+    ...(triggerData === undefined ? {} : { triggerData }),
+    ...(chain ? { chain } : {}),
+    limits: { concurrency, codeTimeoutMs },
+    signal: ctx.signal,
+  });
+  return { invalid: undefined, record };
 }
 
 function humanSteps(steps: ExecutionStep[]): string {
@@ -228,6 +194,15 @@ function recordResult(data: object, record: ExecutionRecord): CommandResult {
   };
 }
 
+/** An invalid file is invalid input: nothing ran (2), as `workflow validate` says. */
+function invalidResult(invalid: WorkflowProblem[]): CommandResult {
+  return {
+    data: invalidData(invalid),
+    exitCode: EXIT.USAGE,
+    human: () => `invalid workflow\n${problemLines(invalid)}`,
+  };
+}
+
 /** `workflow simulate <file>`: `{status, error, steps}`, nothing sent or saved; exit 0, 1, or 2 when invalid. */
 export async function workflowSimulate(
   ctx: CommandContext,
@@ -235,14 +210,7 @@ export async function workflowSimulate(
   flags: ExecuteFlags,
 ): Promise<CommandResult> {
   const { invalid, record } = await execute(ctx, file, flags, "simulate");
-  if (invalid) {
-    return {
-      data: invalidData(invalid),
-      // an invalid file is invalid input: nothing ran (2), as `workflow validate` says
-      exitCode: EXIT.USAGE,
-      human: () => `invalid workflow\n${problemLines(invalid)}`,
-    };
-  }
+  if (invalid) return invalidResult(invalid);
   return recordResult({ status: record!.status, error: record!.error, steps: record!.steps }, record!);
 }
 
@@ -253,13 +221,6 @@ export async function workflowRun(
   flags: ExecuteFlags,
 ): Promise<CommandResult> {
   const { invalid, record } = await execute(ctx, file, flags, "run");
-  if (invalid) {
-    return {
-      data: invalidData(invalid),
-      // an invalid file is invalid input: nothing ran (2), as `workflow validate` says
-      exitCode: EXIT.USAGE,
-      human: () => `invalid workflow\n${problemLines(invalid)}`,
-    };
-  }
+  if (invalid) return invalidResult(invalid);
   return recordResult(record!, record!);
 }

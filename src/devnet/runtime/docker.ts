@@ -9,45 +9,50 @@ import createDebug from "debug";
 import type Docker from "dockerode";
 import { AvsctlError } from "../../errors.js";
 import { dockerClient } from "../docker-engine.js";
+import { choosePorts, createContainer, forwarderOptions } from "./docker-create.js";
+import { containerWaitTarget, followLines, readLogLines } from "./docker-logs.js";
+import { createOrFindNetwork, detectHostAccess, type ProjectNetwork } from "./docker-network.js";
+import { removeProject } from "./docker-resources.js";
 import {
-  FORWARDER_SCRIPT,
-  forwarderComponent,
-  HOST_ALIAS,
-  type HostAccessMode,
-  isLoopbackHost,
-} from "./host-access.js";
+  assertOurs,
+  componentInfo,
+  DEFAULT_STOP_TIMEOUT_SEC,
+  listedInfo,
+  parseJsonLabel,
+  removeQuietly,
+  sinceParam,
+  startFailure,
+  statusCode,
+} from "./docker-util.js";
+import { forwarderComponent, HOST_ALIAS, type HostAccessMode, isLoopbackHost } from "./host-access.js";
+import { containerName, LABEL_PORTS, LABEL_WAIT, labelFilter, sanitizeName } from "./labels.js";
+import { findFreePort, LOCALHOST, releasePort } from "./ports.js";
 import {
-  containerName,
-  LABEL_COMPONENT,
-  LABEL_PORTS,
-  LABEL_PROJECT,
-  LABEL_WAIT,
-  labelFilter,
-  networkName,
-  projectLabels,
-  sanitizeName,
-  volumeName,
-} from "./labels.js";
-import { demuxDockerBuffer, demuxDockerStream, splitLines } from "./lines.js";
-import { findFreePort, LOCALHOST, releasePort, reservePort } from "./ports.js";
-import type {
-  ComponentHealth,
-  ComponentInfo,
-  ComponentState,
-  DevnetRuntime,
-  DockerComponentSpec,
-  HealthOptions,
-  LogOptions,
-  RemovedResources,
-  StartedComponent,
-  StartOptions,
-  WaitStrategy,
+  type ComponentHealth,
+  type ComponentInfo,
+  type DevnetRuntime,
+  type DockerComponentSpec,
+  type HealthOptions,
+  type LogOptions,
+  notPartOf,
+  type RemovedResources,
+  type StartedComponent,
+  type StartOptions,
+  type WaitStrategy,
 } from "./types.js";
-import { checkStrategies, probe, type WaitTarget, waitForReady } from "./wait.js";
+import { checkStrategies, probe, waitForReady } from "./wait.js";
+
+export type { ProjectNetwork } from "./docker-network.js";
+export {
+  listProjectResources,
+  listProjects,
+  type ProjectResources,
+  removeAllProjects,
+  removeProject,
+} from "./docker-resources.js";
 
 const debug = createDebug("avsctl:devnet:runtime:docker");
 
-const DEFAULT_STOP_TIMEOUT_SEC = 5;
 const START_ATTEMPTS = 3;
 
 export interface DockerRuntimeOptions {
@@ -68,61 +73,6 @@ export interface DockerRuntimeOptions {
   helperImage?: string;
   /** Force how containers reach host loopback services (default: detected). */
   hostAccess?: HostAccessMode;
-}
-
-export interface ProjectNetwork {
-  id: string;
-  name: string;
-  /** The bridge's gateway address on the host, e.g. 172.18.0.1. */
-  gateway: string;
-  subnet: string;
-}
-
-export interface ProjectResources {
-  containers: Array<{ id: string; name: string; project: string; component: string; state: ComponentState }>;
-  networks: Array<{ id: string; name: string; project: string }>;
-  volumes: Array<{ name: string; project: string }>;
-}
-
-function statusCode(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
-}
-
-function engineMessage(error: unknown): string {
-  const json = (error as { json?: { message?: string } }).json;
-  return json?.message ?? (error as Error).message ?? String(error);
-}
-
-function toState(value: string | undefined): ComponentState {
-  switch (value) {
-    case "running":
-    case "created":
-    case "restarting":
-    case "paused":
-    case "exited":
-    case "dead":
-      return value;
-    case "removing":
-      return "dead";
-    default:
-      return "exited";
-  }
-}
-
-function parseJsonLabel<T>(value: string | undefined, fallback: T): T {
-  if (value === undefined) return fallback;
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-/** Engine time as Docker's `since` parameter (seconds with fraction), rounded down to the ms. */
-function sinceParam(isoTime: string | undefined): string | undefined {
-  const ms = isoTime ? Date.parse(isoTime) : Number.NaN;
-  if (!Number.isFinite(ms) || ms <= 0) return undefined;
-  return (Math.floor(ms) / 1000).toFixed(3);
 }
 
 /**
@@ -164,92 +114,16 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
 
   /** Create the project's bridge network, or return the existing one (idempotent, memoised). */
   ensureNetwork(): Promise<ProjectNetwork> {
-    this.network ??= this.createOrFindNetwork().catch((error) => {
+    this.network ??= createOrFindNetwork(this).catch((error) => {
       this.network = undefined;
       throw error;
     });
     return this.network;
   }
 
-  private async createOrFindNetwork(): Promise<ProjectNetwork> {
-    const name = networkName(this.project);
-    const existing = await this.inspectNetwork(name);
-    if (existing) return existing;
-    try {
-      await this.docker.createNetwork({
-        Name: name,
-        Driver: "bridge",
-        CheckDuplicate: true,
-        Labels: projectLabels(this.project, this.projectDir),
-      });
-      debug("created network %s", name);
-    } catch (error) {
-      // Another avsctl run created it meanwhile: fine, use it.
-      if (statusCode(error) !== 409) {
-        throw new AvsctlError(
-          "DEVNET_START_FAILED",
-          `cannot create network ${name}: ${engineMessage(error)}`,
-          {
-            hint: "Too many Docker networks can exhaust the address pools; `docker network prune` frees them.",
-            cause: error,
-          },
-        );
-      }
-    }
-    const created = await this.inspectNetwork(name);
-    if (!created)
-      throw new AvsctlError("DEVNET_START_FAILED", `network ${name} vanished right after it was created`);
-    return created;
-  }
-
-  private async inspectNetwork(name: string): Promise<ProjectNetwork | null> {
-    let info: Docker.NetworkInspectInfo;
-    try {
-      info = await this.docker.getNetwork(name).inspect();
-    } catch (error) {
-      if (statusCode(error) === 404) return null;
-      throw error;
-    }
-    if (info.Labels?.[LABEL_PROJECT] !== this.project) {
-      throw new AvsctlError(
-        "DEVNET_START_FAILED",
-        `network ${name} exists but was not created by avsctl for ${this.project}`,
-        {
-          hint: `Remove it (\`docker network rm ${name}\`) or rename the project.`,
-        },
-      );
-    }
-    const ipam = info.IPAM?.Config?.[0];
-    return { id: info.Id, name, gateway: ipam?.Gateway ?? "", subnet: ipam?.Subnet ?? "" };
-  }
-
-  private async ensureVolume(name: string): Promise<string> {
-    const fullName = volumeName(this.project, name);
-    // Creating an existing volume returns it unchanged, so this is idempotent.
-    await this.docker.createVolume({ Name: fullName, Labels: projectLabels(this.project, this.projectDir) });
-    return fullName;
-  }
-
   private async detectHostAccess(): Promise<HostAccessMode> {
-    if (this.hostAccess) return this.hostAccess;
-    const dockerHost = process.env.DOCKER_HOST ?? "";
-    let mode: HostAccessMode = "forwarder";
-    if (dockerHost !== "" && !dockerHost.startsWith("unix://")) mode = "direct";
-    else {
-      const info = (await this.docker.info()) as { OperatingSystem?: string };
-      if (/docker desktop/i.test(info.OperatingSystem ?? "")) mode = "direct";
-    }
-    this.hostAccess = mode;
-    debug("host access mode: %s", mode);
-    return mode;
-  }
-
-  /** The `ExtraHosts` entry that makes `host.docker.internal` reach the host from containers. */
-  private async hostAliasEntry(network: ProjectNetwork): Promise<string> {
-    const mode = await this.detectHostAccess();
-    return mode === "forwarder" && network.gateway !== ""
-      ? `${HOST_ALIAS}:${network.gateway}`
-      : `${HOST_ALIAS}:host-gateway`;
+    this.hostAccess ??= await detectHostAccess(this.docker);
+    return this.hostAccess;
   }
 
   private async containerInspect(component: string): Promise<Docker.ContainerInspectInfo | null> {
@@ -259,23 +133,6 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
       if (statusCode(error) === 404) return null;
       throw error;
     }
-  }
-
-  private infoFromInspect(component: string, info: Docker.ContainerInspectInfo | null): ComponentInfo {
-    if (!info) return { component, runtime: "docker", id: "", ports: {}, state: "missing", running: false };
-    const state = toState(info.State?.Status);
-    const result: ComponentInfo = {
-      component,
-      runtime: "docker",
-      id: info.Id,
-      ports: parseJsonLabel<Record<string, number>>(info.Config?.Labels?.[LABEL_PORTS], {}),
-      state,
-      running: info.State?.Running === true,
-    };
-    if (info.State?.StartedAt && !info.State.StartedAt.startsWith("0001"))
-      result.startedAt = info.State.StartedAt;
-    if (!result.running && info.State?.ExitCode !== undefined) result.exitCode = info.State.ExitCode;
-    return result;
   }
 
   private started(info: ComponentInfo): StartedComponent {
@@ -297,162 +154,9 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     };
   }
 
-  private waitTarget(
-    component: string,
-    ports: Record<string, number>,
-    since: string | undefined,
-  ): WaitTarget {
+  private waitTarget(component: string, ports: Record<string, number>, since: string | undefined) {
     const container = this.docker.getContainer(this.containerName(component));
-    return {
-      component,
-      host: this.probeHost,
-      hostPort: (port) => {
-        const mapped = ports[String(port)];
-        if (mapped === undefined) {
-          throw new AvsctlError(
-            "INVALID_ARGUMENT",
-            `wait strategy of ${component} uses port ${port}, which is not published`,
-          );
-        }
-        return mapped;
-      },
-      logLines: (signal) => this.followLines(container, { since, signal }),
-      exitReason: async () => {
-        const info = await container.inspect().catch(() => null);
-        if (!info) return "container is gone";
-        if (info.State.Running) return null;
-        return `exit code ${info.State.ExitCode}${info.State.OOMKilled ? ", out of memory" : ""}${info.State.Error ? `, ${info.State.Error}` : ""}`;
-      },
-      logTail: async (lines) => this.tailLines(container, lines),
-    };
-  }
-
-  private async tailLines(container: Docker.Container, lines: number): Promise<string[]> {
-    const buffer = (await container.logs({
-      stdout: true,
-      stderr: true,
-      follow: false,
-      tail: lines,
-    })) as unknown as Buffer;
-    return demuxDockerBuffer(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
-  }
-
-  private async *followLines(
-    container: Docker.Container,
-    options: { since?: string; tail?: number; signal?: AbortSignal },
-  ): AsyncGenerator<string> {
-    const query: Record<string, unknown> = {
-      stdout: true,
-      stderr: true,
-      follow: true,
-      abortSignal: options.signal,
-    };
-    if (options.since !== undefined) query.since = options.since;
-    if (options.tail !== undefined) query.tail = options.tail;
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = (await container.logs(query as { follow: true })) as NodeJS.ReadableStream;
-    } catch (error) {
-      if (options.signal?.aborted) return;
-      if (statusCode(error) === 404) return;
-      throw error;
-    }
-    const onAbort = () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      yield* splitLines(demuxDockerStream(stream as AsyncIterable<Buffer>));
-    } catch (error) {
-      if (!options.signal?.aborted) throw error;
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      onAbort();
-    }
-  }
-
-  private async choosePorts(
-    spec: DockerComponentSpec,
-  ): Promise<{ ports: Record<string, number>; auto: Set<number>; all: number[] }> {
-    const ports: Record<string, number> = {};
-    const auto = new Set<number>();
-    const all: number[] = [];
-    try {
-      for (const entry of spec.ports ?? []) {
-        const containerPort = typeof entry === "number" ? entry : entry.container;
-        const wanted = typeof entry === "number" ? 0 : (entry.host ?? 0);
-        const hostPort =
-          wanted === 0 ? await findFreePort(this.publishHost) : await reservePort(wanted, this.publishHost);
-        if (wanted === 0) auto.add(hostPort);
-        ports[String(containerPort)] = hostPort;
-        all.push(hostPort);
-      }
-    } catch (error) {
-      for (const port of all) releasePort(port);
-      throw error;
-    }
-    return { ports, auto, all };
-  }
-
-  private async createContainer(
-    spec: DockerComponentSpec,
-    ports: Record<string, number>,
-    network: ProjectNetwork,
-  ): Promise<Docker.Container> {
-    const exposed: Record<string, object> = {};
-    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-    for (const [containerPort, hostPort] of Object.entries(ports)) {
-      exposed[`${containerPort}/tcp`] = {};
-      bindings[`${containerPort}/tcp`] = [{ HostIp: this.publishHost, HostPort: String(hostPort) }];
-    }
-    const binds = [...(spec.binds ?? [])];
-    for (const volume of spec.volumes ?? []) {
-      binds.push(`${await this.ensureVolume(volume.name)}:${volume.target}${volume.readOnly ? ":ro" : ""}`);
-    }
-    const labels = {
-      ...spec.labels,
-      ...projectLabels(this.project, this.projectDir),
-      [LABEL_COMPONENT]: spec.name,
-      [LABEL_WAIT]: JSON.stringify(spec.wait ?? []),
-      [LABEL_PORTS]: JSON.stringify(ports),
-    };
-    const options: Docker.ContainerCreateOptions = {
-      name: this.containerName(spec.name),
-      Image: spec.image,
-      Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
-      Labels: labels,
-      ExposedPorts: exposed,
-      StopTimeout: spec.stopTimeoutSec ?? DEFAULT_STOP_TIMEOUT_SEC,
-      HostConfig: {
-        NetworkMode: network.name,
-        PortBindings: bindings,
-        // An init process reaps zombies and forwards SIGTERM, so `node` as PID 1 stops at once.
-        Init: true,
-        ExtraHosts: [await this.hostAliasEntry(network), ...(spec.extraHosts ?? [])],
-        Binds: binds.length > 0 ? binds : undefined,
-        RestartPolicy: { Name: "no" },
-      },
-      NetworkingConfig: {
-        EndpointsConfig: { [network.name]: { Aliases: [...new Set([spec.name, ...(spec.aliases ?? [])])] } },
-      },
-    };
-    if (spec.command) options.Cmd = spec.command;
-    if (spec.entrypoint) options.Entrypoint = spec.entrypoint;
-    if (spec.workingDir) options.WorkingDir = spec.workingDir;
-    if (spec.user) options.User = spec.user;
-    try {
-      return await this.docker.createContainer(options);
-    } catch (error) {
-      if (statusCode(error) === 404) {
-        throw new AvsctlError("DEVNET_START_FAILED", `image ${spec.image} of ${spec.name} is not present`, {
-          hint: "Build it first (devnet up builds its images), or check the image name.",
-          details: { component: spec.name, image: spec.image },
-          cause: error,
-        });
-      }
-      throw new AvsctlError("DEVNET_START_FAILED", `cannot create ${spec.name}: ${engineMessage(error)}`, {
-        details: { component: spec.name },
-        cause: error,
-      });
-    }
+    return containerWaitTarget(container, this.probeHost, component, ports, since);
   }
 
   /**
@@ -467,75 +171,41 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     // A port chosen free can be grabbed before Docker binds it: retry with fresh ports then.
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
-      const { ports, auto, all } = await this.choosePorts(spec);
+      const { ports, auto, all } = await choosePorts(spec, this.publishHost);
       let container: Docker.Container | undefined;
       try {
-        container = await this.createContainer(spec, ports, network);
-        try {
-          await container.start();
-        } catch (error) {
-          const message = engineMessage(error);
-          if (/address already in use|port is already allocated/i.test(message)) {
-            const pinned = all.filter((port) => !auto.has(port));
-            if (pinned.length === 0 && attempt < START_ATTEMPTS) {
-              debug("%s: port race on start (%s), retrying", spec.name, message);
-              await this.removeQuietly(container);
-              container = undefined;
-              for (const port of all) releasePort(port);
-              continue;
-            }
-            throw new AvsctlError("PORT_IN_USE", `cannot start ${spec.name}: ${message}`, {
-              hint: "Free the port or leave it unset so a free one is chosen.",
-              details: { component: spec.name, ports },
-              cause: error,
-            });
-          }
-          throw new AvsctlError("DEVNET_START_FAILED", `cannot start ${spec.name}: ${message}`, {
-            details: { component: spec.name },
-            cause: error,
-          });
+        container = await createContainer(this, spec, ports, network, await this.detectHostAccess());
+        const failure = await container.start().then(
+          () => undefined,
+          (error: unknown) => startFailure(spec.name, error, ports, auto, attempt < START_ATTEMPTS),
+        );
+        if (failure === "retry") {
+          debug("%s: port race on start, retrying", spec.name);
+          await removeQuietly(container);
+          container = undefined;
+          for (const port of all) releasePort(port);
+          continue;
         }
+        if (failure) throw failure;
         debug("started %s (%s)", this.containerName(spec.name), container.id.slice(0, 12));
         await waitForReady(spec.wait ?? [], this.waitTarget(spec.name, ports, undefined), {
           signal: options.signal,
           defaultTimeoutMs: this.defaultWaitTimeoutMs,
         });
-        return this.started(this.infoFromInspect(spec.name, await container.inspect()));
+        return this.started(componentInfo(spec.name, await container.inspect()));
       } catch (error) {
-        if (container) await this.removeQuietly(container);
+        if (container) await removeQuietly(container);
         for (const port of all) releasePort(port);
         throw error;
       }
     }
   }
 
-  private async removeQuietly(container: Docker.Container): Promise<void> {
-    try {
-      await container.remove({ force: true, v: true });
-    } catch (error) {
-      if (statusCode(error) !== 404 && statusCode(error) !== 409)
-        debug("remove failed: %s", engineMessage(error));
-    }
-  }
-
-  /** Never touch a container that merely has our naming scheme but not our labels. */
-  private assertOurs(component: string, info: Docker.ContainerInspectInfo): void {
-    if (info.Config?.Labels?.[LABEL_PROJECT] === this.project) return;
-    throw new AvsctlError(
-      "DEVNET_START_FAILED",
-      `container ${info.Name.replace(/^\//, "")} exists but is not managed by avsctl`,
-      {
-        hint: "Remove or rename that container yourself, or rename the project.",
-        details: { component, container: info.Id },
-      },
-    );
-  }
-
   /** Stop a component; already stopped or missing is success. */
   async stop(component: string): Promise<void> {
     const info = await this.containerInspect(component);
     if (!info) return;
-    this.assertOurs(component, info);
+    assertOurs(this.project, component, info);
     const container = this.docker.getContainer(info.Id);
     try {
       await container.stop();
@@ -549,7 +219,7 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
   async remove(component: string): Promise<void> {
     const info = await this.containerInspect(component);
     if (!info) return;
-    this.assertOurs(component, info);
+    assertOurs(this.project, component, info);
     try {
       await this.docker.getContainer(info.Id).remove({ force: true, v: true });
       debug("removed %s", this.containerName(component));
@@ -572,10 +242,7 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
   async restart(component: string, options: StartOptions = {}): Promise<StartedComponent> {
     const info = await this.containerInspect(component);
     if (!info) {
-      throw new AvsctlError("NOT_FOUND", `${component} is not part of the ${this.project} devnet`, {
-        hint: "Run `avsctl devnet status` to see the components, or `avsctl devnet up` to start them.",
-        details: { component },
-      });
+      throw notPartOf(component, this.project);
     }
     const container = this.docker.getContainer(info.Id);
     const stopTimeout = (info.Config as { StopTimeout?: number }).StopTimeout ?? DEFAULT_STOP_TIMEOUT_SEC;
@@ -587,17 +254,17 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
       signal: options.signal,
       defaultTimeoutMs: this.defaultWaitTimeoutMs,
     });
-    return this.started(this.infoFromInspect(component, await container.inspect()));
+    return this.started(componentInfo(component, await container.inspect()));
   }
 
   async inspect(component: string): Promise<ComponentInfo> {
-    return this.infoFromInspect(component, await this.containerInspect(component));
+    return componentInfo(component, await this.containerInspect(component));
   }
 
   /** State plus a one-shot probe of the stored HTTP/JSON-RPC/TCP strategies. */
   async health(component: string, options: HealthOptions = {}): Promise<ComponentHealth> {
     const raw = await this.containerInspect(component);
-    const info = this.infoFromInspect(component, raw);
+    const info = componentInfo(component, raw);
     if (!info.running) {
       const why = info.state === "missing" ? "container does not exist" : `container is ${info.state}`;
       return { ...info, healthy: false, problems: [`${component}: ${why}`] };
@@ -614,18 +281,7 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
   async list(): Promise<ComponentInfo[]> {
     const containers = await this.docker.listContainers({ all: true, filters: labelFilter(this.project) });
     return containers
-      .map((container) => {
-        const info: ComponentInfo = {
-          component:
-            container.Labels[LABEL_COMPONENT] ?? container.Names[0]?.replace(/^\//, "") ?? container.Id,
-          runtime: "docker",
-          id: container.Id,
-          ports: parseJsonLabel<Record<string, number>>(container.Labels[LABEL_PORTS], {}),
-          state: toState(container.State),
-          running: container.State === "running",
-        };
-        return info;
-      })
+      .map(listedInfo)
       .sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0));
   }
 
@@ -642,17 +298,10 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     }
     const container = this.docker.getContainer(info.Id);
     if (!options.follow) {
-      const query: { stdout: true; stderr: true; follow: false; tail?: number } = {
-        stdout: true,
-        stderr: true,
-        follow: false,
-      };
-      if (options.tail !== undefined) query.tail = options.tail;
-      const buffer = (await container.logs(query)) as unknown as Buffer;
-      yield* demuxDockerBuffer(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+      yield* await readLogLines(container, options.tail);
       return;
     }
-    yield* this.followLines(container, { tail: options.tail ?? 100, signal: options.signal });
+    yield* followLines(container, { tail: options.tail ?? 100, signal: options.signal });
   }
 
   /** Remove every container, network and volume of this project (only this project). */
@@ -684,19 +333,9 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     }
     await this.remove(component);
     const listenPort = await findFreePort(network.gateway);
-    const container = await this.docker.createContainer({
-      name: this.containerName(component),
-      Image: this.helperImage,
-      Cmd: ["node", "-e", FORWARDER_SCRIPT, network.gateway, String(listenPort), LOCALHOST, String(port)],
-      Labels: {
-        ...projectLabels(this.project, this.projectDir),
-        [LABEL_COMPONENT]: component,
-        [LABEL_WAIT]: JSON.stringify([]),
-        [LABEL_PORTS]: JSON.stringify({ [String(port)]: listenPort }),
-      },
-      StopTimeout: 2,
-      HostConfig: { NetworkMode: "host", Init: true, RestartPolicy: { Name: "no" } },
-    });
+    const container = await this.docker.createContainer(
+      forwarderOptions(this, this.helperImage, { gateway: network.gateway, listenPort, port }),
+    );
     try {
       await container.start();
       await waitForReady(
@@ -705,7 +344,7 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
         { signal: options.signal },
       );
     } catch (error) {
-      await this.removeQuietly(container);
+      await removeQuietly(container);
       releasePort(listenPort);
       throw error;
     }
@@ -727,91 +366,4 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     parsed.port = String(exposed.port);
     return parsed.toString();
   }
-}
-
-/** Every avsctl resource of `project` (or of every project when omitted), found by label. */
-export async function listProjectResources(docker: Docker, project?: string): Promise<ProjectResources> {
-  const filters = labelFilter(project);
-  const [containers, networks, volumes] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-    docker.listVolumes({ filters }),
-  ]);
-  return {
-    containers: containers.map((container) => ({
-      id: container.Id,
-      name: container.Names[0]?.replace(/^\//, "") ?? container.Id,
-      project: container.Labels[LABEL_PROJECT] ?? "",
-      component: container.Labels[LABEL_COMPONENT] ?? "",
-      state: toState(container.State),
-    })),
-    networks: networks.map((network) => ({
-      id: network.Id,
-      name: network.Name,
-      project: network.Labels?.[LABEL_PROJECT] ?? "",
-    })),
-    volumes: (volumes.Volumes ?? []).map((volume) => ({
-      name: volume.Name,
-      project: (volume.Labels as Record<string, string> | null)?.[LABEL_PROJECT] ?? "",
-    })),
-  };
-}
-
-async function removeResources(docker: Docker, resources: ProjectResources): Promise<RemovedResources> {
-  const removed: RemovedResources = { containers: [], networks: [], volumes: [], processes: [] };
-  const ignoreGone = (error: unknown) => {
-    const code = statusCode(error);
-    if (code !== 404 && code !== 409) throw error;
-  };
-  await Promise.all(
-    resources.containers.map(async (container) => {
-      await docker.getContainer(container.id).remove({ force: true, v: true }).catch(ignoreGone);
-      removed.containers.push(container.name);
-    }),
-  );
-  for (const network of resources.networks) {
-    const handle = docker.getNetwork(network.id);
-    try {
-      await handle.remove();
-    } catch (error) {
-      if (statusCode(error) === 404) continue;
-      // Something not ours is still attached: detach it rather than leave the network behind.
-      const info = (await handle.inspect().catch(() => null)) as Docker.NetworkInspectInfo | null;
-      for (const id of Object.keys(info?.Containers ?? {})) {
-        await handle.disconnect({ Container: id, Force: true }).catch(ignoreGone);
-      }
-      await handle.remove().catch(ignoreGone);
-    }
-    removed.networks.push(network.name);
-  }
-  for (const volume of resources.volumes) {
-    await docker.getVolume(volume.name).remove().catch(ignoreGone);
-    removed.volumes.push(volume.name);
-  }
-  removed.containers.sort();
-  debug("removed %o", removed);
-  return removed;
-}
-
-/**
- * Remove every container (forced), network and volume labelled for `project`; other projects
- * are untouched. Succeeds when there is nothing to remove.
- */
-export async function removeProject(docker: Docker, project: string): Promise<RemovedResources> {
-  return removeResources(docker, await listProjectResources(docker, sanitizeName(project)));
-}
-
-/** `down --all`: remove the resources of every avsctl devnet on this engine. */
-export async function removeAllProjects(docker: Docker): Promise<RemovedResources> {
-  return removeResources(docker, await listProjectResources(docker));
-}
-
-/** Names of the projects that have any avsctl resource on this engine. */
-export async function listProjects(docker: Docker): Promise<string[]> {
-  const resources = await listProjectResources(docker);
-  const names = new Set<string>();
-  for (const group of [resources.containers, resources.networks, resources.volumes]) {
-    for (const resource of group) if (resource.project !== "") names.add(resource.project);
-  }
-  return [...names].sort();
 }

@@ -71,6 +71,22 @@ function followStream(
   });
 }
 
+/** Runs a pull or an import to its end; the engine's error message when it failed. */
+async function streamFailure(
+  docker: Docker,
+  start: () => Promise<NodeJS.ReadableStream>,
+): Promise<string | undefined> {
+  let failure: string | undefined;
+  try {
+    await followStream(docker, await start(), (event) => {
+      if (event.error) failure = event.errorDetail?.message ?? event.error;
+    });
+  } catch (error) {
+    failure = (error as Error).message;
+  }
+  return failure;
+}
+
 /**
  * Make sure `image` is present, pulling it when it is not. Fails with DEVNET_START_FAILED and
  * advice when it can be neither found nor pulled.
@@ -83,15 +99,10 @@ export async function ensureImagePresent(
   const found = await inspectImage(docker, image);
   if (found) return found.Id;
   debug("pulling %s", image);
-  let failure: string | undefined;
-  try {
-    const stream = (await docker.pull(image, { abortSignal: signal } as object)) as NodeJS.ReadableStream;
-    await followStream(docker, stream, (event) => {
-      if (event.error) failure = event.errorDetail?.message ?? event.error;
-    });
-  } catch (error) {
-    failure = (error as Error).message;
-  }
+  const failure = await streamFailure(
+    docker,
+    async () => (await docker.pull(image, { abortSignal: signal } as object)) as NodeJS.ReadableStream,
+  );
   const pulled = failure === undefined ? await inspectImage(docker, image) : null;
   if (!pulled) {
     throw new AvsctlError(
@@ -198,20 +209,16 @@ export async function ensureLocalBaseImage(
     `LABEL ${LABEL_CONTENT_HASH}=${context.hash}`,
     'CMD ["node"]',
   ];
-  let failure: string | undefined;
-  try {
-    const stream = (await docker.importImage(tarStream(context.entries), {
-      repo,
-      tag: version,
-      changes,
-      abortSignal: options.signal,
-    })) as NodeJS.ReadableStream;
-    await followStream(docker, stream, (event) => {
-      if (event.error) failure = event.errorDetail?.message ?? event.error;
-    });
-  } catch (error) {
-    failure = (error as Error).message;
-  }
+  const failure = await streamFailure(
+    docker,
+    async () =>
+      (await docker.importImage(tarStream(context.entries), {
+        repo,
+        tag: version,
+        changes,
+        abortSignal: options.signal,
+      })) as NodeJS.ReadableStream,
+  );
   const imported = failure === undefined ? await inspectImage(docker, tag) : null;
   if (!imported) {
     throw new AvsctlError("DEVNET_START_FAILED", `importing ${tag} failed: ${failure}`, {

@@ -9,16 +9,22 @@
  * Run records live in `<projectDir>/.avsctl/run/<component>.json` (mode 0600: they hold the
  * component's env, devnet keys included) so that `restart` and `status` work from a later CLI run.
  */
-import { closeSync, openSync, readdirSync, readFileSync, realpathSync, writeSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import createDebug from "debug";
-import { execa } from "execa";
 import { AvsctlError } from "../../errors.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./labels.js";
 import { splitLines } from "./lines.js";
+import { followFile, tailFile } from "./log-files.js";
 import { LOCALHOST } from "./ports.js";
+import {
+  DEFAULT_STOP_GRACE_MS,
+  findLabelledProcesses,
+  isAlive,
+  killProcessGroups,
+} from "./process-groups.js";
+import { spawnDetached } from "./spawn.js";
 import type {
   ComponentHealth,
   ComponentInfo,
@@ -30,14 +36,12 @@ import type {
   StartedComponent,
   StartOptions,
 } from "./types.js";
+import { notPartOf } from "./types.js";
 import { checkStrategies, probe, type WaitTarget, waitForReady } from "./wait.js";
 
 const debug = createDebug("avsctl:devnet:runtime:process");
 
-const DEFAULT_STOP_GRACE_MS = 3_000;
-const KILL_WAIT_MS = 2_000;
-const FOLLOW_POLL_MS = 200;
-const TAIL_READ_BYTES = 1 << 20;
+export { findLabelledProcesses, isAlive, killProcessGroups } from "./process-groups.js";
 
 /** What `start` records about a process (serialisable; the state file can hold it too). */
 export interface ProcessRecord {
@@ -70,229 +74,6 @@ function canonicalDir(dir: string): string {
     return realpathSync(dir);
   } catch {
     return path.resolve(dir);
-  }
-}
-
-/** True when `pid` exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  if (process.platform === "linux") {
-    try {
-      const stat = readProcStat(pid);
-      if (stat?.state === "Z" || stat?.state === "X") return false;
-    } catch {
-      // /proc unreadable: trust kill(0).
-    }
-  }
-  return true;
-}
-
-function readProcStat(pid: number): { state: string; pgrp: number } | null {
-  let text: string;
-  try {
-    // Synchronous on purpose: tiny procfs reads inside bounded kill loops.
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
-  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: rest[0] ?? "", pgrp: Number(rest[2]) };
-}
-
-/** Whether a process group still has a member that is not a zombie. */
-function groupHasLiveMembers(group: number): boolean {
-  try {
-    process.kill(-group, 0);
-  } catch {
-    return false;
-  }
-  // kill(0) also succeeds for a group of zombies nobody reaped yet; look closer where we can.
-  if (process.platform !== "linux") return true;
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readProcStat(Number(entry));
-    if (stat && stat.pgrp === group && stat.state !== "Z" && stat.state !== "X") return true;
-  }
-  return false;
-}
-
-/** Our own pid and process group: never signalled, whatever a label or record says. */
-function isSelf(pid: number): boolean {
-  return pid <= 1 || pid === process.pid || pid === (readProcStat(process.pid)?.pgrp ?? -1);
-}
-
-interface LabelledProcess {
-  pid: number;
-  pgrp: number;
-  project: string;
-  projectDir: string;
-  component: string;
-}
-
-/**
- * Processes carrying avsctl's environment labels (Linux: from /proc/<pid>/environ), optionally
- * of one project / project directory / component. Other platforms return an empty list and
- * rely on the run records.
- */
-export async function findLabelledProcesses(
-  filter: { project?: string; projectDir?: string; component?: string } = {},
-): Promise<LabelledProcess[]> {
-  if (process.platform !== "linux") return [];
-  let entries: string[];
-  try {
-    entries = await readdir("/proc");
-  } catch {
-    return [];
-  }
-  const found: LabelledProcess[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    let environ: string;
-    try {
-      environ = await readFile(`/proc/${pid}/environ`, "latin1");
-    } catch {
-      continue;
-    }
-    if (!environ.includes(`${ENV_PROJECT}=`)) continue;
-    const vars = new Map<string, string>();
-    for (const pair of environ.split("\0")) {
-      const index = pair.indexOf("=");
-      if (index > 0) vars.set(pair.slice(0, index), pair.slice(index + 1));
-    }
-    const labelled: LabelledProcess = {
-      pid,
-      pgrp: readProcStat(pid)?.pgrp ?? pid,
-      project: vars.get(ENV_PROJECT) ?? "",
-      projectDir: vars.get(ENV_PROJECT_DIR) ?? "",
-      component: vars.get(ENV_COMPONENT) ?? "",
-    };
-    if (filter.project !== undefined && labelled.project !== filter.project) continue;
-    if (filter.projectDir !== undefined && labelled.projectDir !== filter.projectDir) continue;
-    if (filter.component !== undefined && labelled.component !== filter.component) continue;
-    if (!isAlive(pid)) continue;
-    found.push(labelled);
-  }
-  return found;
-}
-
-function signalGroupOrPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-    return;
-  } catch {
-    // Not a group leader (or the group is gone): fall back to the process itself.
-  }
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function waitAllDead(pids: readonly number[], groups: readonly number[], ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  const allDead = () =>
-    pids.every((pid) => !isAlive(pid)) && groups.every((group) => !groupHasLiveMembers(group));
-  // Bounded by `ms`.
-  while (Date.now() < deadline) {
-    if (allDead()) return true;
-    await sleep(50);
-  }
-  return allDead();
-}
-
-/**
- * Terminate process groups and loose processes: SIGTERM to each group (and pid), SIGKILL to
- * what is left after `graceMs`. Already-dead pids are fine; our own process and group are
- * never signalled.
- */
-export async function killProcessGroups(
-  groups: readonly number[],
-  loosePids: readonly number[] = [],
-  graceMs: number = DEFAULT_STOP_GRACE_MS,
-): Promise<void> {
-  const allGroups = [...new Set(groups)].filter((group) => !isSelf(group) && groupHasLiveMembers(group));
-  const allPids = [...new Set([...groups, ...loosePids])].filter((pid) => !isSelf(pid) && isAlive(pid));
-  if (allPids.length === 0 && allGroups.length === 0) return;
-  for (const group of allGroups) signalGroupOrPid(group, "SIGTERM");
-  for (const pid of allPids) signalGroupOrPid(pid, "SIGTERM");
-  if (await waitAllDead(allPids, allGroups, graceMs)) return;
-  debug("escalating to SIGKILL for groups %o, pids %o", allGroups, allPids);
-  for (const group of allGroups) signalGroupOrPid(group, "SIGKILL");
-  for (const pid of allPids) signalGroupOrPid(pid, "SIGKILL");
-  if (!(await waitAllDead(allPids, allGroups, KILL_WAIT_MS))) {
-    const left = allPids.filter((pid) => isAlive(pid));
-    throw new AvsctlError("DEVNET_UNHEALTHY", `processes ${left.join(", ")} survived SIGKILL`, {
-      hint: "They may be stuck in the kernel (D state); check `ps -o pid,stat,cmd -p <pid>`.",
-      details: { pids: left, groups: allGroups },
-    });
-  }
-}
-
-/**
- * The last `lines` lines (0: all) of the bytes `[fromOffset, toOffset)` of a file, reading at
- * most 1 MB from the end.
- */
-async function tailFile(file: string, lines: number, fromOffset = 0, toOffset?: number): Promise<string[]> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file, "r");
-  } catch {
-    return [];
-  }
-  try {
-    const size = toOffset ?? (await handle.stat()).size;
-    const start = Math.max(fromOffset, size - TAIL_READ_BYTES);
-    const length = Math.max(0, size - start);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, start);
-    const all = buffer.toString("utf8").split("\n");
-    if (all.at(-1) === "") all.pop();
-    if (start > fromOffset && all.length > 0) all.shift();
-    return lines > 0 ? all.slice(-lines) : all;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Yield chunks appended to `file` from `offset` on, until `signal` aborts (polling, bounded read size). */
-async function* followFile(file: string, offset: number, signal: AbortSignal): AsyncGenerator<Buffer> {
-  let position = offset;
-  while (!signal.aborted) {
-    const size = await stat(file).then(
-      (info) => info.size,
-      () => -1,
-    );
-    if (size >= 0 && size < position) position = 0; // truncated: start over
-    if (size > position) {
-      const handle = await open(file, "r");
-      try {
-        const length = Math.min(size - position, TAIL_READ_BYTES);
-        const buffer = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, position);
-        position += bytesRead;
-        if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
-      } finally {
-        await handle.close();
-      }
-      continue;
-    }
-    await sleep(FOLLOW_POLL_MS, undefined, { signal }).catch(() => undefined);
   }
 }
 
@@ -423,53 +204,20 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     const logFile = this.logFile(spec.name);
     const cwd = spec.cwd ?? this.projectDir;
     const args = spec.args ?? [];
-    const fd = openSync(logFile, "a");
-    let logOffset: number;
-    let subprocess: ReturnType<typeof execa>;
-    try {
-      writeSync(
-        fd,
-        `[avsctl] ${new Date().toISOString()} starting ${spec.name}: ${spec.command} ${args.join(" ")}\n`,
-      );
-      logOffset = (await stat(logFile)).size;
-      subprocess = execa(spec.command, args, {
-        cwd,
-        env: {
-          ...spec.env,
-          [ENV_PROJECT]: this.project,
-          [ENV_PROJECT_DIR]: this.projectDir,
-          [ENV_COMPONENT]: spec.name,
-        },
-        extendEnv: true,
-        // The log file's descriptor goes to the child as is (no pipe through us), so the child keeps
-        // logging after the CLI exits; execa's typings only list small literal descriptors.
-        stdio: ["ignore", fd, fd] as unknown as ["ignore", "ignore", "ignore"],
-        // Own session and process group: survives the CLI, and one kill(-pgid) stops it all.
-        detached: true,
-        cleanup: false,
-        reject: false,
-        buffer: false,
-      });
-    } finally {
-      closeSync(fd);
-    }
-    const pid = subprocess.pid;
-    if (pid === undefined) {
-      const result = await subprocess;
-      const code = (result as { code?: string }).code;
-      throw new AvsctlError(
-        code === "ENOENT" ? "TOOLCHAIN_MISSING" : "DEVNET_START_FAILED",
-        `cannot start ${spec.name}: ${code === "ENOENT" ? `${spec.command} not found` : result.message}`,
-        {
-          hint: code === "ENOENT" ? `Install ${spec.command} or put it on PATH.` : undefined,
-          details: { component: spec.name, command: spec.command },
-        },
-      );
-    }
-    subprocess.nodeChildProcess.unref();
-    void subprocess.then((result) => {
-      this.exits.set(pid, result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
+    const { pid, logOffset, exited } = await spawnDetached({
+      name: spec.name,
+      command: spec.command,
+      args,
+      cwd,
+      env: {
+        ...spec.env,
+        [ENV_PROJECT]: this.project,
+        [ENV_PROJECT_DIR]: this.projectDir,
+        [ENV_COMPONENT]: spec.name,
+      },
+      logFile,
     });
+    void exited.then((reason) => this.exits.set(pid, reason));
     const record: ProcessRecord = {
       component: spec.name,
       pid,
@@ -504,14 +252,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     const record = await this.record(component);
     const labelled = await findLabelledProcesses(this.labelledFilter(component));
     const groups = new Set(labelled.map((p) => p.pgrp));
-    // A recorded pid is only trusted when it is still ours (pids get reused).
-    if (
-      record &&
-      isAlive(record.pid) &&
-      (process.platform !== "linux" || labelled.some((p) => p.pid === record.pid))
-    ) {
-      groups.add(record.pid);
-    }
+    if (record && stillOurs(record, labelled)) groups.add(record.pid);
     if (groups.size === 0 && labelled.length === 0) return;
     await killProcessGroups(
       [...groups],
@@ -531,10 +272,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
   async restart(component: string, options: StartOptions = {}): Promise<StartedComponent> {
     const record = await this.record(component);
     if (!record) {
-      throw new AvsctlError("NOT_FOUND", `${component} is not part of the ${this.project} devnet`, {
-        hint: "Run `avsctl devnet status` to see the components, or `avsctl devnet up` to start them.",
-        details: { component },
-      });
+      throw notPartOf(component, this.project);
     }
     const spec: ProcessComponentSpec = {
       name: record.component,
@@ -615,14 +353,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     const records = await this.records();
     const labelled = await findLabelledProcesses({ project: this.project, projectDir: this.projectDir });
     const groups = new Set(labelled.map((p) => p.pgrp));
-    for (const record of records) {
-      if (
-        isAlive(record.pid) &&
-        (process.platform !== "linux" || labelled.some((p) => p.pid === record.pid))
-      ) {
-        groups.add(record.pid);
-      }
-    }
+    for (const record of records) if (stillOurs(record, labelled)) groups.add(record.pid);
     const pids = [...new Set([...groups, ...labelled.map((p) => p.pid)])].filter((pid) => isAlive(pid));
     await killProcessGroups(
       [...groups],
@@ -632,6 +363,11 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     await rm(this.runDir, { recursive: true, force: true });
     return { containers: [], networks: [], volumes: [], processes: pids.sort((a, b) => a - b) };
   }
+}
+
+/** A recorded pid is only trusted when it is still ours (pids get reused). */
+function stillOurs(record: ProcessRecord, labelled: ReadonlyArray<{ pid: number }>): boolean {
+  return isAlive(record.pid) && (process.platform !== "linux" || labelled.some((p) => p.pid === record.pid));
 }
 
 /** `down --all` for processes: kill every process carrying avsctl labels on this machine (Linux). */

@@ -4,6 +4,8 @@
  * and only picks the spec type that fits.
  */
 
+import { AvsctlError } from "../../errors.js";
+
 export type RuntimeKind = "docker" | "process";
 
 interface WaitCommon {
@@ -198,4 +200,12 @@ export interface DevnetRuntime<Spec> {
   logs(component: string, options?: LogOptions): AsyncIterable<string>;
   /** Remove every container/network/volume/process of this project, and only those. */
   removeProject(): Promise<RemovedResources>;
+}
+
+/** NOT_FOUND for a component the devnet does not have (restart, logs). */
+export function notPartOf(component: string, project: string): AvsctlError {
+  return new AvsctlError("NOT_FOUND", `${component} is not part of the ${project} devnet`, {
+    hint: "Run `avsctl devnet status` to see the components, or `avsctl devnet up` to start them.",
+    details: { component },
+  });
 }

@@ -5,9 +5,9 @@
  */
 import http from "node:http";
 import net from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import createDebug from "debug";
 import { AvsctlError } from "../../errors.js";
+import { sleep } from "../../util/sleep.js";
 import type { WaitStrategy } from "./types.js";
 
 const debug = createDebug("avsctl:devnet:runtime:wait");
@@ -187,7 +187,8 @@ async function waitForProbe(
     lastProblem = problem;
     const exited = await target.exitReason();
     if (exited !== null) return { exited };
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), undefined, { signal });
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), signal);
+    signal?.throwIfAborted();
     delay = Math.min(delay * 2, 500);
   }
   return { timedOut: lastProblem };
@@ -226,7 +227,7 @@ async function waitForLog(
     while (!controller.signal.aborted) {
       const exited = await target.exitReason();
       if (exited !== null) return exited;
-      await sleep(300, undefined, { signal: controller.signal }).catch(() => undefined);
+      await sleep(300, controller.signal);
     }
     return null;
   })();

@@ -80,10 +80,7 @@ export interface SampleExecutionOptions {
  * task hash as the performer (raw ECDSA) and calls sendTask on the aggregator.
  */
 export async function startSampleExecution(opts: SampleExecutionOptions): Promise<SampleService> {
-  const { Wallet } = await import("ethers");
-  const { taskHash } = await import("../../crypto/task-hash.js");
-  const { signTaskEcdsa } = await import("../../crypto/ecdsa.js");
-  const performer = new Wallet(opts.performerKey).address;
+  const { sendTaskRpc } = await import("../../client/send.js");
   let id = 0;
   const server = createServer(async (req, res) => {
     try {
@@ -96,23 +93,17 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
       );
       const taskDefinitionId = Number(body.taskDefinitionId ?? 1);
       const proofOfTask = sampleProof(data);
-      const signature = signTaskEcdsa(
-        opts.performerKey,
-        taskHash({ proofOfTask, data, performer, taskDefinitionId }),
+      const sent = await sendTaskRpc(
+        { proofOfTask, data, taskDefinitionId },
+        {
+          aggregatorUrl: opts.aggregatorUrl,
+          performerKey: opts.performerKey,
+          sigType: "ecdsa",
+          targetChainId: body.targetChainId === undefined ? undefined : Number(body.targetChainId),
+        },
       );
-      const params: unknown[] = [proofOfTask, data, taskDefinitionId, performer, signature];
-      if (body.targetChainId !== undefined) params.push("ecdsa", Number(body.targetChainId));
-      const rpc = await fetch(opts.aggregatorUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTask", params }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      const answer = (await rpc.json()) as { error?: { code: number; message: string } };
-      // -32022: the network already has this very task, which is what was asked for
-      if (answer.error && answer.error.code !== -32022)
-        return send(res, 500, { error: true, message: `sendTask: ${answer.error.message}`, data: {} });
-      const known = answer.error?.code === -32022;
+      // a known task (-32022): the network already has this very task, which is what was asked for
+      const known = sent.known === true;
       return send(res, 200, {
         data: { proofOfTask, data, taskDefinitionId, ...(known ? { known } : {}) },
         error: false,

@@ -11,11 +11,11 @@
  */
 
 import type { FunctionFragment, Interface, ParamType, Result } from "ethers";
-import { parseAmount } from "../../chain/units.js";
-import type { NodeContext, WorkflowChain } from "../context.js";
-import type { Sandbox } from "../sandbox.js";
-import { renderDeep, renderText } from "../template.js";
-import type { ContractReadConfig, ContractWriteConfig, EthTransferConfig, MethodCall } from "../types.js";
+import { parseAmount } from "../../chain/units.ts";
+import type { NodeContext, WorkflowChain } from "../context.ts";
+import type { Sandbox } from "../sandbox.ts";
+import { renderDeep, renderText } from "../template.ts";
+import type { ContractReadConfig, ContractWriteConfig, EthTransferConfig, MethodCall } from "../types.ts";
 
 const RECEIPT_TIMEOUT_MS = 120_000;
 
@@ -168,8 +168,8 @@ async function senderOf(chain: WorkflowChain): Promise<string | undefined> {
   return chain.signer ? chain.signer.getAddress() : undefined;
 }
 
-/** Runs a contractRead node. */
-export async function runContractRead(config: ContractReadConfig, ctx: NodeContext): Promise<unknown> {
+/** What contractRead and contractWrite both start from: the chain, the contract and its calls. */
+async function contractCalls(config: ContractReadConfig, ctx: NodeContext) {
   const chain = ctx.requireChain();
   const sandbox = ctx.sandbox();
   const to = await addressOf(
@@ -178,6 +178,12 @@ export async function runContractRead(config: ContractReadConfig, ctx: NodeConte
   );
   const iface = await interfaceOf(config.contractAbi);
   const calls = await prepareCalls(iface, config.methodCalls, sandbox);
+  return { chain, sandbox, to, iface, calls };
+}
+
+/** Runs a contractRead node. */
+export async function runContractRead(config: ContractReadConfig, ctx: NodeContext): Promise<unknown> {
+  const { chain, to, iface, calls } = await contractCalls(config, ctx);
   const results: unknown[] = [];
   for (const call of calls) {
     let returned: string;
@@ -208,14 +214,7 @@ function decode(iface: Interface, call: PreparedCall, returned: string): unknown
 
 /** Runs a contractWrite node: simulated (eth_call + estimate) or sent, call by call. */
 export async function runContractWrite(config: ContractWriteConfig, ctx: NodeContext): Promise<unknown> {
-  const chain = ctx.requireChain();
-  const sandbox = ctx.sandbox();
-  const to = await addressOf(
-    renderText(config.contractAddress, sandbox, "contractAddress"),
-    "contractAddress",
-  );
-  const iface = await interfaceOf(config.contractAbi);
-  const calls = await prepareCalls(iface, config.methodCalls, sandbox);
+  const { chain, sandbox, to, iface, calls } = await contractCalls(config, ctx);
   const value =
     config.value === undefined ? 0n : amountOf(renderText(config.value, sandbox, "value"), "value");
   const gasLimit =

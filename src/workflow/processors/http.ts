@@ -4,9 +4,9 @@
  * node. The output of a graphqlQuery node is the response's `data`; `errors` fail it.
  */
 
-import type { NodeContext } from "../context.js";
-import { renderDeep, renderText } from "../template.js";
-import type { GraphqlQueryConfig, RestApiConfig } from "../types.js";
+import type { NodeContext } from "../context.ts";
+import { renderDeep, renderText } from "../template.ts";
+import type { GraphqlQueryConfig, RestApiConfig } from "../types.ts";
 
 /** Response bodies beyond this are refused rather than held in memory and in the record. */
 const MAX_BODY_BYTES = 5 * 1024 * 1024;

@@ -3,12 +3,12 @@
  * and retries.
  */
 
-import { sleep } from "../../util/sleep.js";
-import type { NodeContext } from "../context.js";
-import type { LoopConfig, NodeType, RetryPolicy, WorkflowNode } from "../types.js";
-import { runContractRead, runContractWrite, runEthTransfer } from "./chain.js";
-import { runGraphqlQuery, runRestApi } from "./http.js";
-import { inputArray, runBranch, runCustomCode, runFilter } from "./logic.js";
+import { sleep } from "../../util/sleep.ts";
+import type { NodeContext } from "../context.ts";
+import type { LoopConfig, NodeType, RetryPolicy, WorkflowNode } from "../types.ts";
+import { runContractRead, runContractWrite, runEthTransfer } from "./chain.ts";
+import { runGraphqlQuery, runRestApi } from "./http.ts";
+import { inputArray, runBranch, runCustomCode, runFilter } from "./logic.ts";
 
 /** A loop over more items than this is refused: it is a workflow, not a batch job. */
 export const MAX_LOOP_ITEMS = 10_000;

@@ -3,8 +3,8 @@
  * a hard time limit.
  */
 
-import type { NodeContext } from "../context.js";
-import type { BranchConfig, CustomCodeConfig, FilterConfig } from "../types.js";
+import type { NodeContext } from "../context.ts";
+import type { BranchConfig, CustomCodeConfig, FilterConfig } from "../types.ts";
 
 /** Runs a customCode node: its source's `return` value is the output. */
 export function runCustomCode(config: CustomCodeConfig, ctx: NodeContext): unknown {

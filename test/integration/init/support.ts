@@ -1,7 +1,8 @@
 /**
  * Shared by the init integration tests that run generated projects for real: the performer's
- * key, the environment children run in, command and service processes, and the two local
- * servers the services talk to (a fake aggregator and a price feed). 127.0.0.1 only.
+ * key, the environment children run in, command and service processes, and what the services
+ * talk to: the real aggregator (behind a tap that records the wire) and a price feed.
+ * 127.0.0.1 only.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -9,6 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
+import { buildNodeEntry, startAggregatorProcess, startTestNetwork } from "../../helpers/node.js";
 
 /** anvil's account 1, a public development key: the services' performer. */
 export const PRIVATE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -87,8 +89,8 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** The fake aggregator, with what it received. */
-export interface FakeAggregator extends LocalServer {
+/** The real aggregator behind a tap, with what reached it. */
+export interface AggregatorTap extends LocalServer {
   /** The params of every sendTask call, in order. */
   sendTasks: unknown[][];
   /** The method names of every batch request, in order. */
@@ -96,31 +98,52 @@ export interface FakeAggregator extends LocalServer {
 }
 
 /**
- * A JSON-RPC endpoint that answers single and batch requests: eth_chainId and sendTask (recorded),
- * "method not found" for anything else.
+ * The real aggregator (a node process on a test network of test/helpers/node.ts: anvils with our
+ * contracts, {@link PERFORMER} a registered operator, task definition 1) behind a tap. The
+ * aggregator checks and answers every request as in production; the tap only records each
+ * request on its way through, because these tests check the wire itself (raw sendTask params,
+ * batch shapes), which the aggregator does not keep.
  */
-export async function startAggregator(): Promise<FakeAggregator> {
+export async function startAggregator(): Promise<AggregatorTap> {
+  const net = await startTestNetwork();
+  let node: Awaited<ReturnType<typeof startAggregatorProcess>>;
+  try {
+    node = await startAggregatorProcess(await buildNodeEntry(), net);
+  } catch (error) {
+    await net.stop();
+    throw error;
+  }
   const sendTasks: unknown[][] = [];
   const batches: string[][] = [];
-  const answer = (request: { id?: unknown; method?: string; params?: unknown[] }) => {
-    if (request.method === "eth_chainId") return { jsonrpc: "2.0", id: request.id, result: "0x7a6a" };
-    if (request.method === "sendTask") {
-      sendTasks.push(request.params ?? []);
-      return { jsonrpc: "2.0", id: request.id, result: true };
-    }
-    return { jsonrpc: "2.0", id: request.id, error: { code: -32601, message: "method not found" } };
-  };
   const server = createServer(async (req, res) => {
     let text = "";
     for await (const chunk of req) text += chunk;
     const body = JSON.parse(text);
     if (Array.isArray(body)) batches.push(body.map((r) => r.method));
-    const reply = Array.isArray(body) ? body.map(answer) : answer(body);
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(reply));
+    for (const r of Array.isArray(body) ? body : [body])
+      if (r.method === "sendTask") sendTasks.push(r.params ?? []);
+    // Forwarded byte for byte (not re-framed by a JSON-RPC client), so the aggregator sees what the service sent.
+    const answer = await fetch(node.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": req.headers["content-type"] ?? "application/json" },
+      body: text,
+    });
+    res.writeHead(answer.status, {
+      "content-type": answer.headers.get("content-type") ?? "application/json",
+    });
+    res.end(await answer.text());
   });
   const url = await listen(server);
-  return { url, sendTasks, batches, close: () => closeServer(server) };
+  return {
+    url,
+    sendTasks,
+    batches,
+    async close() {
+      await closeServer(server);
+      await node.aggregator.stop();
+      await net.stop();
+    },
+  };
 }
 
 /**
@@ -193,9 +216,9 @@ export function stopService(child: ChildProcess): void {
   }
 }
 
-/** A fake aggregator and a price feed, and the services started against them. */
+/** The aggregator and a price feed, and the services started against them. */
 export interface ServiceHarness {
-  aggregator: FakeAggregator;
+  aggregator: AggregatorTap;
   feed: LocalServer;
   /** What each service runs with: {@link serviceEnv} over this aggregator and feed. */
   env: NodeJS.ProcessEnv;

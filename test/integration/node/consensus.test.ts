@@ -103,6 +103,28 @@ describe("consensus between separate node processes", () => {
     expect((await waitTaskFinal(rpcUrl, byId.get(8).result)).status).toBe("approved");
   });
 
+  it("answers a task sent again with TASK_KNOWN and the task it repeats, before and after its verdict", async () => {
+    const { ecdsaSendTaskParams } = await import("../../helpers/node.js");
+    const params = ecdsaSendTaskParams(net.performer.privateKey, task("again"));
+    const send = () => postRaw(rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTask", params }));
+    const first = await send();
+    const hash = first.json.result as string;
+    expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
+    const early = await send();
+    expect(early.json.error).toMatchObject({
+      code: -32022,
+      data: { reason: "TASK_KNOWN", taskHash: hash, chainId: 0x7a6a },
+    });
+    const final = await waitTaskFinal(rpcUrl, hash);
+    expect(final.status).toBe("approved");
+    const late = await send();
+    expect(late.json.error).toMatchObject({
+      code: -32022,
+      data: { reason: "TASK_KNOWN", taskHash: hash, status: "approved", taskNumber: final.taskNumber },
+    });
+    expect((await taskEvents(net)).filter((e) => e.taskHash === hash)).toHaveLength(1);
+  });
+
   it("accepts the 7-parameter form with a BLS performer signature and a target chain", async () => {
     const hash = await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, task("bls"), {
       sigType: "bls",

@@ -1,25 +1,26 @@
 /**
- * The trigger runner against a real anvil, real contracts (compiled here with solc: an event
- * emitter and an operator registry that answers getActiveOperatorsDetails()) and a real HTTP
- * JSON-RPC server standing in for the aggregator, which checks each performer signature.
+ * The trigger runner against real anvil chains with our contracts, the real aggregator (a node
+ * process, which checks every task as in production: signature, active performer, task
+ * definition), and contracts compiled here with solc: an event emitter and an operator registry
+ * whose getActiveOperatorsDetails() the runners elect from, so a test can change the active set.
  */
 
-import http from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import {
   AbiCoder,
   type Contract,
   ContractFactory,
+  getAddress,
   JsonRpcProvider,
   keccak256,
   Network,
-  recoverAddress,
   toBeHex,
   Wallet,
   zeroPadValue,
 } from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { attestationCenter } from "../../../src/chain/contracts.js";
+import { jsonRpc } from "../../../src/chain/json-rpc.js";
 import { startSampleExecution } from "../../../src/devnet/samples/sample-services.js";
 import {
   type FiringRecord,
@@ -29,15 +30,25 @@ import {
 } from "../../../src/triggers/runner.js";
 import { eventTopic } from "../../../src/triggers/schedule.js";
 import { fetchTriggerStatus } from "../../../src/triggers/status-client.js";
-import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
+import { sleep } from "../../../src/util/sleep.js";
+import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS } from "../../helpers/anvil.js";
+import {
+  buildNodeEntry,
+  startAggregatorProcess,
+  startTestNetwork,
+  type TestNetwork,
+} from "../../helpers/node.js";
 
 const CHAIN_ID = 31338;
-const chain = useAnvil({ chainId: CHAIN_ID });
 
+// The test network registers keys 1..5 as operators (1: its aggregator, 2..4: attesters with
+// stake, 5: its performer), so A, B and C are all active on its AttestationCenter.
 const [DEPLOYER_KEY, A_KEY, B_KEY] = ANVIL_DEV_PRIVATE_KEYS;
 const A = ANVIL_DEV_ADDRESSES[1];
 const B = ANVIL_DEV_ADDRESSES[2];
 const C = ANVIL_DEV_ADDRESSES[3];
+/** The tests use task definitions 1 (created by the test network) to 7. */
+const TASK_DEFINITIONS = 7;
 
 const SOURCE = `// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
@@ -78,63 +89,62 @@ function compile(): Record<string, { abi: unknown[]; bytecode: string }> {
   );
 }
 
-interface SendTaskCall {
-  proofOfTask: string;
-  data: string;
-  taskDefinitionId: number;
-  performer: string;
+/** A task the aggregator accepted, from its "task accepted" log line. */
+interface AcceptedTask {
   taskHash: string;
+  performer: string;
+  taskDefinitionId: number;
 }
 
-/** A JSON-RPC endpoint playing the aggregator: batches, eth_chainId, and sendTask with a signature check. */
-async function startFakeAggregator(chainId: number) {
-  const calls: SendTaskCall[] = [];
-  const coder = AbiCoder.defaultAbiCoder();
-  const handle = (msg: { id: unknown; method: string; params?: unknown[] }) => {
-    const reply = (result: unknown) => ({ jsonrpc: "2.0", id: msg.id, result });
-    const fail = (message: string) => ({ jsonrpc: "2.0", id: msg.id, error: { code: -32602, message } });
-    if (msg.method === "eth_chainId") return reply(toBeHex(chainId));
-    if (msg.method !== "sendTask")
-      return { jsonrpc: "2.0", id: msg.id, error: { code: -32601, message: "no such method" } };
-    const [proofOfTask, data, taskDefinitionId, performer, signature] = (msg.params ?? []) as [
-      string,
-      string,
-      number,
-      string,
-      string,
-    ];
-    // docs/protocol.md#task-hash-and-signatures, written out independently of src/crypto.
-    const taskHash = keccak256(
-      coder.encode(
-        ["string", "bytes", "address", "uint16"],
-        [proofOfTask, data, performer, taskDefinitionId],
-      ),
-    );
-    if (recoverAddress(taskHash, signature).toLowerCase() !== performer.toLowerCase()) {
-      return fail("InvalidPerformerSignature");
-    }
-    calls.push({ proofOfTask, data, taskDefinitionId, performer, taskHash });
-    return reply(taskHash);
+/**
+ * The real aggregator, with no attesters: it accepts each valid task and nothing of it reaches
+ * the chain (no verdict, no submitTask), so the chain's blocks stay the test's own.
+ */
+async function startRealAggregator(net: TestNetwork) {
+  const { aggregator: node, rpcUrl: url } = await startAggregatorProcess(await buildNodeEntry(), net);
+  let from = 0;
+  const refused = (r: Record<string, unknown>) => r.msg === "sendTask refused";
+  /** Waits until every task accepted so far was logged and read, then returns the new ones. */
+  const settle = async (): Promise<AcceptedTask[]> => {
+    // A refused sendTask as a marker: the node logs in order, so once its line is read, the
+    // line of every task accepted before it is too.
+    const before = node.logs.filter(refused).length;
+    await jsonRpc(url, "sendTask", []).catch(() => undefined);
+    await node.waitFor((r) => refused(r) && node.logs.filter(refused).length > before, 15_000);
+    return node.logs
+      .slice(from)
+      .filter((r) => r.msg === "task accepted")
+      .map((r) => ({
+        taskHash: r.taskHash as string,
+        performer: getAddress(r.performer as string),
+        taskDefinitionId: Number(r.taskDefinitionId),
+      }));
   };
-  const server = http.createServer(async (req, res) => {
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    const body = JSON.parse(text);
-    const answer = JSON.stringify(Array.isArray(body) ? body.map(handle) : handle(body));
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(answer);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url,
+    /** The tasks accepted since the last reset(), in order. */
+    accepted: settle,
+    /** Forgets the tasks accepted so far (after each test). */
+    async reset() {
+      await settle();
+      from = node.logs.length;
+    },
+    /** The proofOfTask the aggregator holds for a task. */
+    async proofOf(taskHash: string): Promise<string> {
+      return (await jsonRpc<{ proofOfTask: string }>(url, "avsctl_taskStatus", [taskHash])).proofOfTask;
+    },
+    stop: () => node.stop(),
   };
 }
+
+/** docs/protocol.md#task-hash-and-signatures, written out independently of src/crypto. */
+const expectedTaskHash = (proofOfTask: string, data: string, performer: string, taskDefinitionId: number) =>
+  keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["string", "bytes", "address", "uint16"],
+      [proofOfTask, data, performer, taskDefinitionId],
+    ),
+  );
 
 interface Receipt {
   hash: string;
@@ -147,8 +157,6 @@ async function transact(contract: Contract, fn: string, ...args: unknown[]): Pro
   const tx = await contract.getFunction(fn)(...args);
   return (await tx.wait()) as Receipt;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls a condition, bounded in time. */
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
@@ -165,7 +173,9 @@ async function caughtUp(runner: TriggerRunnerHandle, n: number): Promise<void> {
   await runner.idle();
 }
 
-const head = async () => Number(await rpc<string>(chain().rpcUrl, "eth_blockNumber"));
+/** One call to the test network's L2. */
+const l2 = <T = unknown>(method: string, params: unknown[] = []) => jsonRpc<T>(net.l2.rpcUrl, method, params);
+const head = async () => Number(await l2<string>("eth_blockNumber"));
 const ids = (records: FiringRecord[]) => records.map((r) => r.blockNumber);
 const fakeOperators =
   (...addresses: string[]) =>
@@ -173,7 +183,8 @@ const fakeOperators =
     addresses.map((operator, i) => ({ operator, operatorId: i + 1 }));
 const keysOf = (...keys: string[]) => new Map(keys.map((k) => [new Wallet(k).address.toLowerCase(), k]));
 
-let aggregator: Awaited<ReturnType<typeof startFakeAggregator>>;
+let net: TestNetwork;
+let aggregator: Awaited<ReturnType<typeof startRealAggregator>>;
 let provider: JsonRpcProvider;
 let emitter: Contract;
 let operatorList: Contract;
@@ -181,7 +192,7 @@ const runners: TriggerRunnerHandle[] = [];
 
 function base(): Pick<TriggerRunnerOptions, "l2" | "send" | "pollMs"> {
   return {
-    l2: { rpcUrl: chain().rpcUrl, attestationCenter: String(operatorList.target), chainId: CHAIN_ID },
+    l2: { rpcUrl: net.l2.rpcUrl, attestationCenter: String(operatorList.target), chainId: CHAIN_ID },
     send: { via: "rpc", aggregatorUrl: aggregator.url },
     pollMs: 40,
   };
@@ -194,14 +205,20 @@ async function start(opts: TriggerRunnerOptions): Promise<TriggerRunnerHandle> {
 }
 
 beforeAll(async () => {
-  aggregator = await startFakeAggregator(CHAIN_ID);
+  net = await startTestNetwork({ l2ChainIds: [CHAIN_ID] });
   const network = Network.from(CHAIN_ID);
-  provider = new JsonRpcProvider(chain().rpcUrl, network, {
+  provider = new JsonRpcProvider(net.l2.rpcUrl, network, {
     staticNetwork: network,
     pollingInterval: 50,
     cacheTimeout: -1,
   });
-  const deployer = new Wallet(DEPLOYER_KEY, provider);
+  const deployer = new Wallet(DEPLOYER_KEY!, provider);
+  const create = attestationCenter(net.attestationCenter, deployer).getFunction(
+    "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[],uint256))",
+  );
+  for (let id = 2; id <= TASK_DEFINITIONS; id++) {
+    await (await create(`trigger-test-${id}`, [2n ** 64n - 1n, 0n, 0n, 0n, 0n, 0n, [], 0n])).wait();
+  }
   const built = compile();
   const deploy = async (name: string) => {
     const contract = await new ContractFactory(
@@ -214,24 +231,27 @@ beforeAll(async () => {
   };
   emitter = await deploy("Emitter");
   operatorList = await deploy("OperatorList");
+  aggregator = await startRealAggregator(net);
 });
 
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
-  aggregator.calls.length = 0;
+  await aggregator?.reset();
 });
 
 afterAll(async () => {
   provider?.destroy();
   await aggregator?.stop();
+  await net?.stop();
 });
 
 describe("trigger runner", () => {
   it("fires an interval trigger at its pace, stops at maxFirings, serves its status and leaves no timer", async () => {
     const everyMs = 300;
-    // Timers are counted around the runner's life; transient ones from earlier requests settle first.
-    await sleep(200);
+    // Timers are counted around the runner's life. vitest arms a 100 ms timer of its own when a
+    // test starts (to report it); the count starts once that one has fired.
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    await until("vitest's own timer to fire", () => timers() === 0);
     const timersBefore = timers();
     const t0 = Date.now();
     const runner = await start({
@@ -294,10 +314,14 @@ describe("trigger runner", () => {
 
     // Every recorded task reached the aggregator, signed by the performer, with the rendered data.
     const all = runner.firings();
-    expect(aggregator.calls.map((c) => c.taskHash).sort()).toEqual(all.map((r) => r.taskHash).sort());
-    expect(aggregator.calls.every((c) => c.performer === A && c.taskDefinitionId === 7)).toBe(true);
-    const first = aggregator.calls.find((c) => c.taskHash === paced[0]!.taskHash)!;
-    expect(JSON.parse(Buffer.from(first.data.slice(2), "hex").toString("utf8"))).toEqual({
+    const accepted = await aggregator.accepted();
+    expect(accepted.map((c) => c.taskHash).sort()).toEqual(all.map((r) => r.taskHash).sort());
+    expect(accepted.every((c) => c.performer === A && c.taskDefinitionId === 7)).toBe(true);
+    // The accepted task hash binds the data: the aggregator got exactly the recorded data.
+    const first = paced[0]!;
+    const proof = await aggregator.proofOf(first.taskHash!);
+    expect(expectedTaskHash(proof, first.data!, A, 7)).toBe(first.taskHash);
+    expect(JSON.parse(Buffer.from(first.data!.slice(2), "hex").toString("utf8"))).toEqual({
       n: 1,
       slot: paced[0]!.scheduledAt,
     });
@@ -312,10 +336,10 @@ describe("trigger runner", () => {
     });
     const h0 = await head();
     await caughtUp(runner, h0);
-    await rpc(chain().rpcUrl, "anvil_mine", ["0x4"]);
-    await rpc(chain().rpcUrl, "evm_mine");
-    await rpc(chain().rpcUrl, "evm_mine");
-    await rpc(chain().rpcUrl, "anvil_mine", ["0x5"]);
+    await l2("anvil_mine", ["0x4"]);
+    await l2("evm_mine");
+    await l2("evm_mine");
+    await l2("anvil_mine", ["0x5"]);
     const h1 = h0 + 11;
     expect(await head()).toBe(h1);
     await caughtUp(runner, h1);
@@ -329,7 +353,7 @@ describe("trigger runner", () => {
       const leader = r.blockNumber! % 2 === 0 ? A : B;
       expect(r).toMatchObject({ performer: leader, outcome: leader === A ? "sent" : "skipped" });
     }
-    expect(aggregator.calls.map((c) => c.taskHash)).toEqual(
+    expect((await aggregator.accepted()).map((c) => c.taskHash)).toEqual(
       records.filter((r) => r.outcome === "sent").map((r) => r.taskHash),
     );
     const [status] = runner.status();
@@ -394,7 +418,7 @@ describe("trigger runner", () => {
         [170, () => transact(e, "ping", 3, 3)],
         [300, () => transact(e, "pingTwice", 3)],
       ] as const) {
-        await rpc(chain().rpcUrl, "evm_setNextBlockTimestamp", [t + offset]);
+        await l2("evm_setNextBlockTimestamp", [t + offset]);
         kind3.push({ hash: (await tx()).hash, at: offset });
       }
       await caughtUp(runner, await head());
@@ -408,11 +432,14 @@ describe("trigger runner", () => {
       expect(runner.status()[1]).toMatchObject({ firings: 3, sent: 3, suppressed: 2, nextBlock: null });
 
       // The execution service sent each task with the rendered data, as the performer it signs for.
-      expect(aggregator.calls).toHaveLength(records.length);
-      expect(aggregator.calls.map((c) => c.taskHash).sort()).toEqual(records.map((r) => r.taskHash).sort());
+      const accepted = await aggregator.accepted();
+      expect(accepted).toHaveLength(records.length);
+      expect(accepted.map((c) => c.taskHash).sort()).toEqual(records.map((r) => r.taskHash).sort());
+      expect(accepted.every((c) => c.performer === A && c.taskDefinitionId === 2)).toBe(true);
       const sample = first[0]!;
-      const call = aggregator.calls.find((c) => c.taskHash === sample.taskHash)!;
-      expect(JSON.parse(Buffer.from(call.data.slice(2), "hex").toString("utf8"))).toEqual({
+      const proof = await aggregator.proofOf(sample.taskHash!);
+      expect(expectedTaskHash(proof, sample.data!, A, 2)).toBe(sample.taskHash);
+      expect(JSON.parse(Buffer.from(sample.data!.slice(2), "hex").toString("utf8"))).toEqual({
         tx: sample.log!.txHash,
         i: sample.log!.logIndex,
         topic0: ping,
@@ -438,10 +465,10 @@ describe("trigger runner", () => {
     await caughtUp(one, h0);
     await caughtUp(two, h0);
 
-    await rpc(chain().rpcUrl, "anvil_mine", ["0x6"]);
+    await l2("anvil_mine", ["0x6"]);
     // A new operator set from this block on: [B, A, C], and nobody here holds C's key.
     const changedAt = (await transact(list, "setActive", [B, A, C])).blockNumber;
-    await rpc(chain().rpcUrl, "anvil_mine", ["0x6"]);
+    await l2("anvil_mine", ["0x6"]);
     const h1 = await head();
     expect(h1).toBe(h0 + 13);
     await caughtUp(one, h1);
@@ -469,8 +496,9 @@ describe("trigger runner", () => {
     }
     expect(fromOne.size).toBe(13);
     expect(fromTwo.size).toBe(13);
-    expect(aggregator.calls).toHaveLength(expectedSends);
-    expect(new Set(aggregator.calls.map((c) => c.performer))).toEqual(new Set([A, B]));
+    const accepted = await aggregator.accepted();
+    expect(accepted).toHaveLength(expectedSends);
+    expect(new Set(accepted.map((c) => c.performer))).toEqual(new Set([A, B]));
   });
 
   it("stops on abort, and refuses bad triggers and keys before starting anything", async () => {
@@ -494,9 +522,19 @@ describe("trigger runner", () => {
     controller.abort();
     await runner.stop();
     const h = await head();
-    await rpc(chain().rpcUrl, "anvil_mine", ["0x3"]);
-    // Room for a poller that outlived stop() to show itself (it polls every 40 ms).
-    await sleep(300);
+    // A poller that outlived stop() would show itself on new blocks. A live runner polling as
+    // often witnesses them: three blocks mined one by one, each waited for by the witness, give
+    // such a poller at least as many turns as the witness took.
+    const witness = await start({
+      ...base(),
+      definitions: [{ taskDefinitionId: 1, triggers: [{ type: "block", everyBlocks: 1 }] }],
+      operators: new Map(),
+      activeOperators: fakeOperators(A),
+    });
+    for (let i = 1; i <= 3; i++) {
+      await l2("evm_mine");
+      await caughtUp(witness, h + i);
+    }
     expect(runner.status()[1]!.nextFiring).toBeNull();
     expect(runner.lastBlock()).toBeLessThanOrEqual(h);
     expect(runner.firings().filter((r) => r.blockNumber !== null && r.blockNumber > h)).toEqual([]);

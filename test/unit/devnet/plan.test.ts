@@ -80,15 +80,15 @@ describe("planDifferences", () => {
     planDifferences(planDevnet(config, dir, flags), running, flags);
 
   it("finds nothing when the same is asked, or when the runtime is left to auto", () => {
-    const running = runningWith({ attesters: "4", blockTime: "2" });
-    expect(diff(running, { attesters: "4", blockTime: "2" })).toEqual([]);
-    expect(diff(running, { attesters: "4", blockTime: "2", runtime: "auto" })).toEqual([]);
-    expect(diff(running, { attesters: "4", blockTime: "2", runtime: "process" })).toEqual([]);
+    const running = runningWith({ attesters: 4, blockTime: 2 });
+    expect(diff(running, { attesters: 4, blockTime: 2 })).toEqual([]);
+    expect(diff(running, { attesters: 4, blockTime: 2, runtime: "auto" })).toEqual([]);
+    expect(diff(running, { attesters: 4, blockTime: 2, runtime: "process" })).toEqual([]);
   });
 
   it("names each flag with the running and the asked value", () => {
     const running = runningWith({});
-    expect(diff(running, { runtime: "docker", attesters: "5", l2Chains: "2", blockTime: "3" })).toEqual([
+    expect(diff(running, { runtime: "docker", attesters: 5, l2Chains: 2, blockTime: 3 })).toEqual([
       { flag: "--runtime", running: "process", asked: "docker" },
       { flag: "--attesters", running: "3", asked: "5" },
       { flag: "--l2-chains", running: "1", asked: "2" },
@@ -135,7 +135,7 @@ describe("planDifferences", () => {
   it("compares a state of an older avsctl only on what it records", () => {
     const old = runningWith({});
     old.internal!.plan = { attesters: 3, l2Chains: 1 };
-    expect(diff(old, { blockTime: "5" })).toEqual([]);
+    expect(diff(old, { blockTime: 5 })).toEqual([]);
     expect(diff(old, { services: false })).toHaveLength(1);
   });
 });

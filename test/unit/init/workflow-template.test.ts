@@ -10,15 +10,9 @@ import {
 import { stripTypeScriptTypes } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import vm from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
 import { listTemplates, scaffoldProject, templatesRoot } from "../../../src/init/scaffold.js";
-import {
-  ENGINE_DIR,
-  expandParameterProperties,
-  rewriteImportSuffixes,
-  workflowEngineFiles,
-} from "../../../src/init/workflow-engine.js";
+import { ENGINE_DIR, workflowEngineFiles } from "../../../src/init/workflow-engine.js";
 import { loadWorkflow } from "../../../src/workflow/index.js";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "avsctl-init-wf-unit-"));
@@ -115,69 +109,36 @@ describe("the workflow engine copy", () => {
     }
   });
 
-  it("keeps the engine's code as it is, apart from those two adaptations", () => {
-    const original = readFileSync(path.join(SRC, "workflow/engine.ts"), "utf8");
-    const copy = engine.get("workflow/engine.ts") as string;
-    expect(copy.split("\n").slice(2).join("\n")).toBe(rewriteImportSuffixes(original));
-    expect(copy).toContain('from "./processors/index.ts"');
+  it("copies every file as it is, behind a header naming its origin", () => {
+    for (const [file, copy] of engine) {
+      const original = readFileSync(path.join(SRC, file), "utf8");
+      expect(copy.split("\n").slice(0, 2).join("\n"), file).toMatch(/^\/\/ Copied from avsctl's src\//);
+      expect(copy.split("\n").slice(2).join("\n"), file).toBe(original);
+    }
+    expect(engine.get("workflow/engine.ts")).toContain('from "./processors/index.ts"');
   });
 
-  it("rewrites relative .js specifiers only", () => {
-    const text = [
-      'import { a } from "./a.js";',
-      "import type { B } from '../b/c.js';",
-      'export { d } from "./d.js";',
-      'import "./side.js";',
-      'const e = await import("./e.js");',
-      'import { f } from "ethers";',
-      'import g from "@noble/hashes/sha3.js";',
-    ].join("\n");
-    expect(rewriteImportSuffixes(text)).toBe(
-      [
-        'import { a } from "./a.ts";',
-        "import type { B } from '../b/c.ts';",
-        'export { d } from "./d.ts";',
-        'import "./side.ts";',
-        'const e = await import("./e.ts");',
-        'import { f } from "ethers";',
-        'import g from "@noble/hashes/sha3.js";',
-      ].join("\n"),
+  it("refuses an engine source that Node could not run as it is, naming the file", () => {
+    const copyOf = (files: Record<string, string>) => {
+      const root = path.join(tmp, `engine-${++counter}`);
+      for (const [rel, text] of Object.entries(files)) put(root, rel, text);
+      return () => workflowEngineFiles(root);
+    };
+    const refused = (file: string) =>
+      expect.objectContaining({ code: "INTERNAL", details: expect.objectContaining({ file }) });
+    expect(
+      copyOf({ "workflow/a.ts": 'import { b } from "./b.js";\n', "workflow/b.ts": "export const b = 1;\n" }),
+    ).toThrow(refused("workflow/a.ts"));
+    expect(copyOf({ "workflow/a.ts": "export enum E { A }\n" })).toThrow(refused("workflow/a.ts"));
+    expect(copyOf({ "workflow/a.ts": "export class A { constructor(readonly x: number) {} }\n" })).toThrow(
+      refused("workflow/a.ts"),
     );
-  });
-
-  it("turns parameter properties into fields that behave the same", () => {
-    const source = [
-      "class Base { constructor(readonly tag: string) {} }",
-      "export class Thing extends Base {",
-      "  private readonly list: string[] = [];",
-      "  constructor(",
-      "    message: string,",
-      "    private readonly map: Record<string, (x: number) => boolean>,",
-      "    readonly flag = false,",
-      "    public count?: number,",
-      "  ) {",
-      "    super(message);",
-      "    this.list.push(message);",
-      "  }",
-      "  get all() { return [this.tag, this.map.k?.(1), this.flag, this.count, this.list]; }",
-      "}",
-      "globalThis.result = new Thing('m', { k: (x: number) => x > 0 }).all;",
-    ].join("\n");
-    expect(() => stripTypeScriptTypes(source, { mode: "strip" })).toThrow();
-    const expanded = expandParameterProperties(source);
-    const js = stripTypeScriptTypes(expanded.replace("export class", "class"), { mode: "strip" });
-    const context = vm.createContext({});
-    vm.runInContext(js, context);
-    expect(JSON.parse(JSON.stringify(context.result))).toEqual(["m", true, false, null, ["m"]]);
-    expect(expanded).toMatch(/private readonly map: Record<string, \(x: number\) => boolean>;/);
-    expect(expanded).toMatch(/readonly flag: boolean;/);
-    expect(expanded).toMatch(/super\(message\);\n\s+this\.map = map;/);
-  });
-
-  it("refuses a parameter property whose type it cannot tell", () => {
-    expect(() => expandParameterProperties("class A { constructor(readonly x = f()) {} }")).toThrow(
-      expect.objectContaining({ code: "INTERNAL" }),
-    );
+    expect(copyOf({ "workflow/a.ts": 'import { u } from "../util/u.ts";\n' })).toThrow(refused("util/u.ts"));
+    const ok = copyOf({
+      "workflow/a.ts": 'import { u } from "../util/u.ts";\nexport const a: number = u;\n',
+      "util/u.ts": "export const u = 1;\n",
+    })();
+    expect([...ok.keys()]).toEqual(["util/u.ts", "workflow/a.ts"]);
   });
 
   it("reports missing engine sources as INTERNAL", () => {

@@ -1,0 +1,177 @@
+/**
+ * Operator registration: on L1 with a BLS registration proof, then mirrored to each L2 through
+ * registerToNetwork (the devnet's stand-in for the L1->L2 message bridge).
+ */
+
+import { AvsctlError } from "../errors.js";
+import { attestationCenter, avsGovernance, contractInterface } from "./contracts.js";
+import { optionalAddress, requireAddress, withSender } from "./sender.js";
+
+/** A BLS key pair in the contracts' layout. */
+export interface BlsKeyPair {
+  secret: bigint;
+  /** [x.c0, x.c1, y.c0, y.c1] */
+  publicKey: readonly [bigint, bigint, bigint, bigint];
+}
+
+/** The BLS key Othentic's clients derive from an operator's ECDSA key. */
+export async function blsKeyFromOperatorKey(operatorKey: string): Promise<BlsKeyPair> {
+  const bls = await import("../crypto/bls.js");
+  await bls.initBls();
+  const secret = bls.blsSecretFromSeed(operatorKey);
+  return { secret, publicKey: bls.blsPublicKey(secret) };
+}
+
+export interface RegisterOperatorL1Options {
+  rpcUrl: string;
+  avsGovernance: string;
+  /** The operator's ECDSA key (it sends registerAsOperator and pays for it). */
+  operatorKey: string;
+  /** Default: derived from operatorKey as Othentic's clients do. */
+  bls?: BlsKeyPair;
+  /** Default: the operator. */
+  rewardsReceiver?: string;
+  /** Set this stake first, signed by governanceKey. */
+  stake?: bigint;
+  governanceKey?: string;
+}
+
+export interface RegisteredOnL1 {
+  operator: string;
+  chainId: number;
+  blsPublicKey: readonly [bigint, bigint, bigint, bigint];
+  rewardsReceiver: string;
+  /** AvsGovernance.votingPower(operator) after registration (its stake). */
+  votingPower: bigint;
+}
+
+/**
+ * Register an operator on L1: optionally set its stake (governance), then registerAsOperator
+ * with the BLS key and its proof over (operator, AvsGovernance, chain id).
+ */
+export async function registerOperatorL1(opts: RegisterOperatorL1Options): Promise<RegisteredOnL1> {
+  const bls = await import("../crypto/bls.js");
+  await bls.initBls();
+  const keys = opts.bls ?? (await blsKeyFromOperatorKey(opts.operatorKey));
+  const governanceAddress = requireAddress(opts.avsGovernance, "avsGovernance");
+  const iface = contractInterface("AvsGovernance");
+  return withSender({ rpcUrl: opts.rpcUrl, privateKey: opts.operatorKey }, async (operator) => {
+    const rewardsReceiver = optionalAddress(opts.rewardsReceiver, "rewardsReceiver", operator.address);
+    if (opts.stake !== undefined) {
+      if (!opts.governanceKey) {
+        throw new AvsctlError("MISSING_ARGUMENT", "governanceKey: needed to set the operator's stake");
+      }
+      await withSender({ rpcUrl: opts.rpcUrl, privateKey: opts.governanceKey }, (gov) =>
+        gov.run(
+          {
+            to: governanceAddress,
+            data: iface.encodeFunctionData("setStake", [operator.address, opts.stake]),
+          },
+          "setStake",
+        ),
+      );
+    }
+    const proof = bls.signRegistration(keys.secret, operator.address, governanceAddress, operator.chainId);
+    await operator.run(
+      {
+        to: governanceAddress,
+        data: iface.encodeFunctionData("registerAsOperator", [keys.publicKey, rewardsReceiver, proof]),
+      },
+      "registerAsOperator",
+    );
+    const votingPower = await avsGovernance(governanceAddress, operator.provider).votingPower(
+      operator.address,
+    );
+    return {
+      operator: operator.address,
+      chainId: operator.chainId,
+      blsPublicKey: keys.publicKey,
+      rewardsReceiver,
+      votingPower,
+    };
+  });
+}
+
+export interface MirrorToL2Options {
+  rpcUrl: string;
+  attestationCenter: string;
+  /** Holder of the MESSAGE_HANDLER role on that AttestationCenter. */
+  messageHandlerKey: string;
+  operator: string;
+  votingPower: bigint;
+  blsPublicKey: readonly [bigint, bigint, bigint, bigint];
+  rewardsReceiver: string;
+}
+
+/** Mirror an L1 registration to one L2 (registerToNetwork); returns the operator's id there. */
+export async function mirrorOperatorToL2(
+  opts: MirrorToL2Options,
+): Promise<{ chainId: number; operatorId: number }> {
+  const iface = contractInterface("AttestationCenter");
+  const ac = requireAddress(opts.attestationCenter, "attestationCenter");
+  return withSender({ rpcUrl: opts.rpcUrl, privateKey: opts.messageHandlerKey }, async (handler) => {
+    await handler.run(
+      {
+        to: ac,
+        data: iface.encodeFunctionData("registerToNetwork", [
+          opts.operator,
+          opts.votingPower,
+          opts.blsPublicKey,
+          opts.rewardsReceiver,
+        ]),
+      },
+      "registerToNetwork",
+    );
+    const id = await attestationCenter(ac, handler.provider).operatorsIdsByAddress(opts.operator);
+    return { chainId: handler.chainId, operatorId: Number(id) };
+  });
+}
+
+export interface RegisterOperatorOptions {
+  l1: { rpcUrl: string; avsGovernance: string };
+  l2: { rpcUrl: string; attestationCenter: string }[];
+  operatorKey: string;
+  /** Holder of MESSAGE_HANDLER on every L2 (the devnet relayer's key). */
+  messageHandlerKey: string;
+  bls?: BlsKeyPair;
+  rewardsReceiver?: string;
+  /** Set on L1 before registering (needs governanceKey); the L2 voting power is the L1 stake. */
+  stake?: bigint;
+  governanceKey?: string;
+}
+
+export interface RegisteredOperator extends RegisteredOnL1 {
+  l2: { chainId: number; operatorId: number }[];
+}
+
+/**
+ * Register an operator on L1 and mirror it to every L2 with voting power = its L1 stake, as
+ * the devnet's relayer does. Not safe to run concurrently with the same governance or message
+ * handler key (nonces): register operators one after the other.
+ */
+export async function registerOperator(opts: RegisterOperatorOptions): Promise<RegisteredOperator> {
+  const l1 = await registerOperatorL1({
+    rpcUrl: opts.l1.rpcUrl,
+    avsGovernance: opts.l1.avsGovernance,
+    operatorKey: opts.operatorKey,
+    bls: opts.bls,
+    rewardsReceiver: opts.rewardsReceiver,
+    stake: opts.stake,
+    governanceKey: opts.governanceKey,
+  });
+  const l2: { chainId: number; operatorId: number }[] = [];
+  for (const chain of opts.l2) {
+    l2.push(
+      await mirrorOperatorToL2({
+        rpcUrl: chain.rpcUrl,
+        attestationCenter: chain.attestationCenter,
+        messageHandlerKey: opts.messageHandlerKey,
+        operator: l1.operator,
+        votingPower: l1.votingPower,
+        blsPublicKey: l1.blsPublicKey,
+        rewardsReceiver: l1.rewardsReceiver,
+      }),
+    );
+  }
+  return { ...l1, l2 };
+}

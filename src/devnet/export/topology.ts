@@ -1,0 +1,381 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { AvsctlConfig } from "../../config/schema.js";
+import { AvsctlError } from "../../errors.js";
+import { devnetImageTag } from "../image.js";
+import { accountsNeeded, type DevnetKeys, deriveDevnetKeys } from "../keys.js";
+import { anvilArgs, PORTS } from "../launcher.js";
+import { type DevnetPlan, planDevnet, projectName, type ServicePlan } from "../plan.js";
+import { type DevnetState, readDevnetState } from "../state.js";
+import {
+  EXPORT_HOST_PORTS,
+  type Health,
+  HOST_ALIAS,
+  type Topology,
+  type TopologyComponent,
+} from "./types.js";
+
+/** `avsctl <args>` in the devnet image. */
+const avsctl = (...args: string[]) => ["node", "/app/bin/avsctl.js", ...args];
+
+/** A probe run with the devnet image's `node`. */
+function devnetHealth(kind: Health["kind"], port: number, p?: string) {
+  return { kind, port, path: p, nodeHealth: true };
+}
+
+function portOf(url: string | null | undefined): number | undefined {
+  if (!url) return undefined;
+  const u = new URL(url);
+  return Number(u.port || (u.protocol === "https:" ? 443 : 80));
+}
+
+/** A URL the user serves on this machine's loopback, as containers see it. */
+function viaHost(url: string): { url: string; usesHost: boolean } {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1" || /^127\./.test(host)) {
+    u.hostname = HOST_ALIAS;
+    return { url: u.toString().replace(/\/$/, ""), usesHost: true };
+  }
+  return { url, usesHost: false };
+}
+
+/** Which services a running devnet has: the ones it started, or the user's own URLs. */
+function servicesFromState(
+  state: DevnetState,
+  plan: DevnetPlan,
+): { validation: ServicePlan | null; execution: ServicePlan | null } {
+  const started = new Set(state.internal?.components.map((c) => c.name) ?? []);
+  const pick = (kind: "validation" | "execution"): ServicePlan | null => {
+    const configured = plan.services[kind];
+    if (started.has(kind))
+      return configured && configured.kind !== "external" ? configured : { kind: "sample" };
+    const url = state.services[kind];
+    return url ? { kind: "external", url } : null;
+  };
+  return { validation: pick("validation"), execution: pick("execution") };
+}
+
+/** Contract addresses a fresh deployment by this deployer gets (see deployL1 / deployL2). */
+async function predictedAddresses(keys: DevnetKeys, l2Count: number) {
+  const { getCreateAddress } = await import("ethers");
+  const at = (nonce: number) => getCreateAddress({ from: keys.deployer.address, nonce });
+  return {
+    avsGovernance: at(0),
+    l2: Array.from({ length: l2Count }, () => ({
+      obls: at(0),
+      attestationCenter: at(1),
+      internalTaskHandler: at(2),
+    })),
+  };
+}
+
+/**
+ * The topology to export: from the running devnet's state when there is one (its chain ids,
+ * addresses, attester count and host ports), otherwise from the config's plan.
+ */
+export async function buildTopology(
+  config: AvsctlConfig,
+  projectDir: string,
+  outputDir: string,
+): Promise<Topology> {
+  const state = readDevnetState(projectDir);
+  // An exported file runs elsewhere: it keeps the project's own name, without the hash of this
+  // machine's path that the local devnet's name carries.
+  const planned = { ...planDevnet(config, projectDir, {}), project: projectName(config, projectDir) };
+  const plan: DevnetPlan = state
+    ? {
+        ...planned,
+        attesters: state.attesters.length,
+        l1ChainId: state.l1.chainId,
+        l2ChainIds: state.l2.map((l) => l.chainId),
+        blockTime: Number((state.internal?.plan as { blockTime?: number } | undefined)?.blockTime ?? 0),
+        services: servicesFromState(state, planned),
+      }
+    : planned;
+  const keys = await deriveDevnetKeys(plan.attesters, plan.mnemonic);
+  const notes: string[] = [];
+  if (state && keys.attesters.some((k, i) => k.address !== state.attesters[i]?.address)) {
+    throw new AvsctlError(
+      "CONFIG_INVALID",
+      "devnet.mnemonic changed since the devnet was started: its keys no longer match the running devnet",
+      { hint: "run `avsctl devnet up --fresh`, or export after `avsctl devnet down`" },
+    );
+  }
+  const addresses = state
+    ? { avsGovernance: state.l1.avsGovernance, l2: state.l2 }
+    : await predictedAddresses(keys, plan.l2ChainIds.length);
+
+  const image = devnetImageTag();
+  const hostPort = {
+    l1: portOf(state?.l1.rpcUrl) ?? EXPORT_HOST_PORTS.l1,
+    l2: (i: number) => portOf(state?.l2[i]?.rpcUrl) ?? EXPORT_HOST_PORTS.l2 + i + 1,
+    aggregator: portOf(state?.aggregator.rpcUrl) ?? EXPORT_HOST_PORTS.aggregator,
+    aggregatorMetrics: portOf(state?.aggregator.metricsUrl) ?? EXPORT_HOST_PORTS.aggregatorMetrics,
+    validation: portOf(state?.services.validation) ?? EXPORT_HOST_PORTS.validation,
+    execution: portOf(state?.services.execution) ?? EXPORT_HOST_PORTS.execution,
+  };
+
+  const chainUrl = (name: string) => `http://${name}:${PORTS.chain}`;
+  const l2Names = plan.l2ChainIds.map((_, i) => `l2-${i + 1}`);
+  const chainEnv: Record<string, string> = {
+    L2_RPC: l2Names.map((n, i) => `${plan.l2ChainIds[i]}@${chainUrl(n)}`).join(","),
+    L2_CHAIN: plan.l2ChainIds.join(","),
+    ATTESTATION_CENTER_ADDRESS: addresses.l2
+      .map((d, i) => `${plan.l2ChainIds[i]}@${d.attestationCenter}`)
+      .join(","),
+    L1_RPC: chainUrl("l1"),
+    L1_CHAIN: String(plan.l1ChainId),
+    AVS_GOVERNANCE_ADDRESS: addresses.avsGovernance,
+  };
+  const aggregatorUrl = `http://aggregator:${PORTS.aggregator}`;
+  const components: TopologyComponent[] = [];
+
+  // chains
+  const chains = [
+    { name: "l1", chainId: plan.l1ChainId, host: hostPort.l1 },
+    ...l2Names.map((name, i) => ({ name, chainId: plan.l2ChainIds[i]!, host: hostPort.l2(i) })),
+  ];
+  for (const c of chains) {
+    const anvil = { chainId: c.chainId, blockTime: plan.blockTime, accounts: accountsNeeded(plan.attesters) };
+    components.push({
+      name: c.name,
+      role: "chain",
+      image,
+      command: ["anvil", ...anvilArgs({ ...anvil, mnemonic: keys.mnemonic }, "0.0.0.0", PORTS.chain)],
+      env: {},
+      secretEnv: [],
+      ports: [{ name: "rpc", container: PORTS.chain, host: c.host }],
+      health: devnetHealth("json-rpc", PORTS.chain),
+      dependsOn: [],
+    });
+  }
+
+  // bootstrap: contracts, operators, task definitions (what `up` does from the host)
+  const bootstrapEnv: Record<string, string> = { ...chainEnv };
+  if (!keys.insecure) bootstrapEnv.AVSCTL_DEVNET_MNEMONIC = keys.mnemonic;
+  if (config.taskDefinitions.length > 0)
+    bootstrapEnv.AVSCTL_TASK_DEFINITIONS = JSON.stringify(config.taskDefinitions);
+  components.push({
+    name: "bootstrap",
+    role: "bootstrap",
+    image,
+    command: avsctl("devnet", "bootstrap", "--attesters", String(plan.attesters)),
+    env: bootstrapEnv,
+    secretEnv: keys.insecure ? [] : ["AVSCTL_DEVNET_MNEMONIC"],
+    ports: [],
+    dependsOn: chains.map((c) => ({ name: c.name, condition: "healthy" as const })),
+    oneShot: true,
+  });
+
+  components.push({
+    name: "aggregator",
+    role: "aggregator",
+    image,
+    command: avsctl(
+      "node",
+      "aggregator",
+      "--json-rpc",
+      "--json-rpc.port",
+      String(PORTS.aggregator),
+      "--metrics",
+      "--metrics.port",
+      String(PORTS.metrics),
+      "--host",
+      "0.0.0.0",
+      "--journal",
+      "/tmp/aggregator.db",
+      "--relayer",
+    ),
+    env: {
+      ...chainEnv,
+      PRIVATE_KEY: keys.aggregator.privateKey,
+      AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
+    },
+    secretEnv: ["PRIVATE_KEY", "AVSCTL_RELAYER_KEY"],
+    ports: [
+      { name: "rpc", container: PORTS.aggregator, host: hostPort.aggregator },
+      { name: "metrics", container: PORTS.metrics, host: hostPort.aggregatorMetrics },
+    ],
+    health: devnetHealth("json-rpc", PORTS.aggregator),
+    dependsOn: [{ name: "bootstrap", condition: "completed" }],
+  });
+
+  const service = (
+    kind: "validation" | "execution",
+    sp: ServicePlan,
+    env: Record<string, string>,
+    secretEnv: string[],
+  ) =>
+    serviceComponent(
+      {
+        plan,
+        outputDir,
+        image,
+        components,
+        host: kind === "validation" ? hostPort.validation : hostPort.execution,
+      },
+      kind,
+      sp,
+      env,
+      secretEnv,
+    );
+
+  let validationUrl: string;
+  let validationUsesHost = false;
+  const validation = plan.services.validation;
+  const validationComponent = validation ? service("validation", validation, {}, []) : undefined;
+  if (validationComponent) {
+    components.push(validationComponent);
+    validationUrl = `http://validation:${validationComponent.ports[0]!.container}`;
+  } else {
+    const given =
+      validation?.kind === "external" ? validation.url : `http://127.0.0.1:${EXPORT_HOST_PORTS.validation}`;
+    ({ url: validationUrl, usesHost: validationUsesHost } = viaHost(given));
+    notes.push(
+      `attesters call the validation service you run yourself at ${given} (${validationUrl} from containers); ` +
+        "on a native Linux engine it must listen on the docker bridge, not only on 127.0.0.1",
+    );
+  }
+
+  for (const [i, a] of keys.attesters.entries()) {
+    components.push({
+      name: `attester-${i + 1}`,
+      role: "attester",
+      image,
+      command: avsctl(
+        "node",
+        "attester",
+        "--avs-webapi",
+        validationUrl,
+        "--metrics",
+        "--metrics.port",
+        String(PORTS.metrics),
+        "--host",
+        "0.0.0.0",
+      ),
+      env: { ...chainEnv, PRIVATE_KEY: a.privateKey, OTHENTIC_CLIENT_RPC_ADDRESS: aggregatorUrl },
+      secretEnv: ["PRIVATE_KEY"],
+      ports: [{ name: "metrics", container: PORTS.metrics, host: EXPORT_HOST_PORTS.attesterMetrics + i + 1 }],
+      health: devnetHealth("http", PORTS.metrics, "/health"),
+      dependsOn: [
+        { name: "aggregator", condition: "healthy" },
+        ...(validationComponent
+          ? [
+              {
+                name: "validation",
+                condition: validationComponent.health?.nodeHealth
+                  ? ("healthy" as const)
+                  : ("started" as const),
+              },
+            ]
+          : []),
+      ],
+      usesHost: validationUsesHost,
+    });
+  }
+
+  const execution = plan.services.execution;
+  const executionComponent = execution
+    ? service(
+        "execution",
+        execution,
+        {
+          ...chainEnv,
+          PRIVATE_KEY_PERFORMER: keys.performer.privateKey,
+          PERFORMER_ADDRESS: keys.performer.address,
+          OTHENTIC_CLIENT_RPC_ADDRESS: aggregatorUrl,
+        },
+        ["PRIVATE_KEY_PERFORMER"],
+      )
+    : undefined;
+  if (executionComponent) {
+    executionComponent.dependsOn.push({ name: "aggregator", condition: "healthy" });
+    components.push(executionComponent);
+  } else if (execution?.kind === "external") {
+    notes.push(`the execution service is yours, at ${execution.url}; point it at the aggregator's host port`);
+  }
+
+  if (keys.insecure)
+    notes.push("devnet keys come from anvil's public test mnemonic: never use them on a real network");
+  return {
+    project: plan.project,
+    image,
+    source: state ? "state" : "plan",
+    readyCheck: { rpcUrl: chainUrl(l2Names[0]!), address: addresses.l2[0]!.attestationCenter },
+    components,
+    notes,
+  };
+}
+
+/** Where a service component goes: the topology so far (a price feed is added once) and its host port. */
+interface ServiceContext {
+  plan: DevnetPlan;
+  outputDir: string;
+  image: string;
+  components: TopologyComponent[];
+  host: number;
+}
+
+/** The devnet's sample service, or the project's own built from its Dockerfile; none for the user's URL. */
+function serviceComponent(
+  ctx: ServiceContext,
+  kind: "validation" | "execution",
+  s: ServicePlan,
+  env: Record<string, string>,
+  secretEnv: string[],
+): TopologyComponent | undefined {
+  if (s.kind === "external") return undefined;
+  const { plan, outputDir, image, components, host } = ctx;
+  if (s.kind === "sample") {
+    const port = kind === "validation" ? PORTS.validation : PORTS.execution;
+    return {
+      name: kind,
+      role: kind,
+      image,
+      command: avsctl("devnet", "service", `sample-${kind}`, "--port", String(port), "--host", "0.0.0.0"),
+      env,
+      secretEnv,
+      ports: [{ name: "http", container: port, host }],
+      health: devnetHealth("http", port, "/health"),
+      dependsOn: [],
+    };
+  }
+  // The project's own code, as `up` runs it in Docker: built from its Dockerfile, fed
+  // prices by the devnet's deterministic feed.
+  if (!components.some((c) => c.name === "price-feed")) {
+    components.push({
+      name: "price-feed",
+      role: "service",
+      image,
+      command: avsctl("devnet", "service", "price-feed", "--port", String(PORTS.feed), "--host", "0.0.0.0"),
+      env: {},
+      secretEnv: [],
+      ports: [{ name: "http", container: PORTS.feed, host: PORTS.feed }],
+      health: devnetHealth("http", PORTS.feed, "/health"),
+      dependsOn: [],
+    });
+  }
+  const isNode = existsSync(path.join(s.dir, "package.json"));
+  return {
+    name: kind,
+    role: kind,
+    image: `avsctl/${plan.project}-${kind}:dev`,
+    build: {
+      context: path.relative(outputDir, s.dir) || ".",
+      dockerfile: s.dockerfile,
+      args: isNode ? { BASE_IMAGE: plan.baseImage ?? "avsctl/node-base:24" } : undefined,
+    },
+    env: {
+      HOST: "0.0.0.0",
+      PRICE_SOURCE_URL: `http://price-feed:${PORTS.feed}/price`,
+      ...env,
+      PORT: String(s.port),
+      [`${kind.toUpperCase()}_PORT`]: String(s.port),
+    },
+    secretEnv,
+    ports: [{ name: "http", container: s.port, host }],
+    health: { kind: "http", port: s.port, path: "/health", nodeHealth: false },
+    dependsOn: [{ name: "price-feed", condition: "healthy" }],
+  };
+}

@@ -1,0 +1,71 @@
+import type { AvsctlConfig } from "../../config/schema.js";
+
+export type ExportFormat = "compose" | "k8s";
+
+/** Host ports of a topology exported from the config (a running devnet keeps its own). */
+export const EXPORT_HOST_PORTS = {
+  l1: 8545,
+  /** L2 number i (from 1) gets 8545 + i. */
+  l2: 8545,
+  aggregator: 8645,
+  aggregatorMetrics: 6060,
+  /** Attester i (from 1) gets 6060 + i. */
+  attesterMetrics: 6060,
+  validation: 4002,
+  execution: 4003,
+} as const;
+
+export interface Health {
+  kind: "json-rpc" | "http";
+  port: number;
+  path?: string;
+}
+
+/** One long-running component (or the one-shot bootstrap job) of the exported topology. */
+export interface TopologyComponent {
+  name: string;
+  role: "chain" | "bootstrap" | "aggregator" | "attester" | "validation" | "execution" | "service";
+  image: string;
+  /** The project's own service: built from its Dockerfile. */
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  /** Full argv; undefined keeps the image's own entrypoint and command. */
+  command?: string[];
+  env: Record<string, string>;
+  /** Environment names whose values are keys (a Kubernetes Secret holds them). */
+  secretEnv: string[];
+  ports: Array<{ name: string; container: number; host: number }>;
+  /** `nodeHealth`: the probe runs `node` inside the image (true for the devnet image only). */
+  health?: Health & { nodeHealth: boolean };
+  dependsOn: Array<{ name: string; condition: "healthy" | "started" | "completed" }>;
+  oneShot?: boolean;
+  /** Reaches a service on the host (`host.docker.internal`). */
+  usesHost?: boolean;
+}
+
+export interface Topology {
+  project: string;
+  image: string;
+  source: "state" | "plan";
+  /** The first L2's AttestationCenter: present once the bootstrap job has run. */
+  readyCheck: { rpcUrl: string; address: string };
+  components: TopologyComponent[];
+  notes: string[];
+}
+
+export interface ExportOptions {
+  config: AvsctlConfig;
+  projectDir: string;
+  format: string;
+  /** Output file (relative to the current directory); undefined: only returned. */
+  output?: string;
+  cwd?: string;
+}
+
+export interface ExportResult {
+  format: ExportFormat;
+  path: string | null;
+  content: string;
+}
+
+/** How containers reach the host (a service the user runs on this machine). */
+export const HOST_ALIAS = "host.docker.internal";

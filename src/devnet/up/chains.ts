@@ -1,0 +1,49 @@
+import { accountsNeeded } from "../keys.js";
+import type { Launched, Launcher } from "../launcher.js";
+import { type PhaseContext, rpcWait, settled } from "./launch.js";
+import type { StartPlan } from "./start-plan.js";
+
+export interface Chains {
+  l1: Launched;
+  l2s: Launched[];
+}
+
+/** Phase 1: L1 and every L2 side by side, with the accounts funded (operators' keys too). */
+export async function startChains(plan: StartPlan, launcher: Launcher, ctx: PhaseContext): Promise<Chains> {
+  const { topology, keys } = plan;
+  ctx.progress(`starting L1 (${topology.l1ChainId}) and ${topology.l2ChainIds.length} L2 chain(s)`);
+  const specs = [
+    { name: "l1", chainId: topology.l1ChainId },
+    ...topology.l2ChainIds.map((chainId, i) => ({ name: `l2-${i + 1}`, chainId })),
+  ];
+  const chains = await settled(
+    specs.map(async (c) =>
+      launcher.launch(
+        {
+          name: c.name,
+          what: {
+            anvil: {
+              chainId: c.chainId,
+              blockTime: topology.blockTime,
+              accounts: accountsNeeded(topology.attesters),
+              mnemonic: keys.mnemonic,
+            },
+          },
+          ports: await launcher.allocate({ rpc: plan.ports.chain }),
+          wait: (p) => rpcWait(p.rpc!),
+        },
+        ctx.signal,
+      ),
+    ),
+  );
+  const [l1, ...l2s] = chains as [Launched, ...Launched[]];
+  if (plan.operators) {
+    ctx.progress(`funding ${keys.attesters.length} operator(s) from ${plan.operators.dir}`);
+    const { fundOperators } = await import("../operator-keys.js");
+    await fundOperators(
+      [l1, ...l2s].map((c) => c.hostUrl("rpc")),
+      keys.attesters,
+    );
+  }
+  return { l1, l2s };
+}

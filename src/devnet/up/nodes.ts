@@ -1,0 +1,225 @@
+import path from "node:path";
+import type { Launched, Launcher } from "../launcher.js";
+import type { ServicePlan } from "../plan.js";
+import type { ServiceEnv } from "../project-services.js";
+import type { Chains } from "./chains.js";
+import { httpWait, NODE_MEMORY, type PhaseContext, rpcWait, settled } from "./launch.js";
+import type { Registration } from "./register.js";
+import type { StartPlan } from "./start-plan.js";
+
+export interface ServiceUrls {
+  host: string;
+  internal: string;
+}
+
+export interface Nodes {
+  aggregator: Launched;
+  attesters: Launched[];
+  validation: ServiceUrls | undefined;
+  execution: ServiceUrls | undefined;
+}
+
+/**
+ * The Othentic environment names (docs/protocol.md#service-environment) for the chains and
+ * contracts, as the components (`internal`) or the host sees them.
+ */
+export function chainEnv(
+  plan: StartPlan,
+  chains: Chains,
+  registration: Registration,
+  view: "internal" | "host",
+): Record<string, string> {
+  const { l2ChainIds, l1ChainId } = plan.topology;
+  const url = (l: Launched) => (view === "internal" ? l.internalUrl("rpc") : l.hostUrl("rpc"));
+  return {
+    L2_RPC: chains.l2s.map((l, i) => `${l2ChainIds[i]}@${url(l)}`).join(","),
+    L2_CHAIN: l2ChainIds.join(","),
+    ATTESTATION_CENTER_ADDRESS: registration.deployment.l2
+      .map((d, i) => `${l2ChainIds[i]}@${d.attestationCenter}`)
+      .join(","),
+    L1_RPC: url(chains.l1),
+    L1_CHAIN: String(l1ChainId),
+    AVS_GOVERNANCE_ADDRESS: registration.deployment.avsGovernance,
+  };
+}
+
+/**
+ * Phase 5: the services and the nodes. The validation service and the aggregator need nothing
+ * of each other, and the execution service needs only the aggregator: they start side by side
+ * with the attesters.
+ */
+export async function startNodes(
+  plan: StartPlan,
+  launcher: Launcher,
+  chains: Chains,
+  registration: Registration,
+  ctx: PhaseContext,
+): Promise<Nodes> {
+  const { topology, keys } = plan;
+  const l2Env = chainEnv(plan, chains, registration, "internal");
+  // The generated services send their tasks for this definition unless told otherwise.
+  const definitionEnv = {
+    TASK_DEFINITION_ID: String(registration.taskDefinitions[0]?.taskDefinitionId ?? 1),
+  };
+
+  ctx.progress("starting the validation service, the aggregator, the attesters and the execution service");
+  const journal =
+    launcher.kind === "process"
+      ? path.join(topology.projectDir, ".avsctl", "aggregator.db")
+      : "/tmp/aggregator.db";
+  const aggPorts = await launcher.allocate({ rpc: plan.ports.aggregator, metrics: plan.ports.metrics });
+  const [validation, aggregator] = await settled([
+    topology.services.validation
+      ? launchService(
+          "validation",
+          topology.services.validation,
+          plan,
+          launcher,
+          { internal: { ...definitionEnv }, host: { ...definitionEnv } },
+          ctx,
+        )
+      : Promise.resolve(undefined),
+    launcher.launch(
+      {
+        name: "aggregator",
+        what: {
+          avsctl: [
+            "node",
+            "aggregator",
+            "--json-rpc",
+            "--json-rpc.port",
+            String(aggPorts.rpc),
+            "--metrics",
+            "--metrics.port",
+            String(aggPorts.metrics),
+            "--host",
+            launcher.bindHost,
+            "--journal",
+            journal,
+            "--relayer",
+          ],
+        },
+        env: {
+          ...l2Env,
+          ...NODE_MEMORY,
+          PRIVATE_KEY: keys.aggregator.privateKey,
+          AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
+        },
+        ports: aggPorts,
+        wait: (p) => rpcWait(p.rpc!),
+      },
+      ctx.signal,
+    ),
+  ] as const);
+  const validationForNodes = validation
+    ? validation.internal
+    : await launcher.reachHost(`http://127.0.0.1:${plan.ports.validation}`);
+  if (!validation)
+    ctx.warnings.push(
+      `--no-services: attesters call a validation service at http://127.0.0.1:${plan.ports.validation} on this machine`,
+    );
+
+  const performerEnv = {
+    PRIVATE_KEY_PERFORMER: keys.performer.privateKey,
+    PERFORMER_ADDRESS: keys.performer.address,
+  };
+  const [attesters, execution] = await settled([
+    settled(
+      keys.attesters.map(async (a, i) => {
+        const ports = await launcher.allocate({ metrics: plan.ports.metrics });
+        return launcher.launch(
+          {
+            name: `attester-${i + 1}`,
+            what: {
+              avsctl: [
+                "node",
+                "attester",
+                "--avs-webapi",
+                validationForNodes,
+                "--metrics",
+                "--metrics.port",
+                String(ports.metrics),
+                "--host",
+                launcher.bindHost,
+              ],
+            },
+            env: {
+              ...l2Env,
+              ...NODE_MEMORY,
+              PRIVATE_KEY: a.privateKey,
+              ...(a.blsSecretKey ? { AVSCTL_BLS_SECRET_KEY: a.blsSecretKey } : {}),
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
+            },
+            ports,
+            wait: (p) => httpWait(p.metrics!),
+          },
+          ctx.signal,
+        );
+      }),
+    ),
+    topology.services.execution
+      ? launchService(
+          "execution",
+          topology.services.execution,
+          plan,
+          launcher,
+          {
+            internal: {
+              ...l2Env,
+              ...definitionEnv,
+              ...performerEnv,
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
+            },
+            host: {
+              ...chainEnv(plan, chains, registration, "host"),
+              ...definitionEnv,
+              ...performerEnv,
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.hostUrl("rpc"),
+            },
+          },
+          ctx,
+        )
+      : Promise.resolve(undefined),
+  ] as const);
+  return { aggregator, attesters, validation, execution };
+}
+
+async function launchService(
+  kind: "validation" | "execution",
+  service: ServicePlan,
+  plan: StartPlan,
+  launcher: Launcher,
+  env: ServiceEnv,
+  ctx: PhaseContext,
+): Promise<ServiceUrls> {
+  if (service.kind === "external") {
+    return { host: service.url, internal: await launcher.reachHost(service.url) };
+  }
+  const defaultPort = kind === "validation" ? plan.ports.validation : plan.ports.execution;
+  if (service.kind === "sample") {
+    const ports = await launcher.allocate({ http: defaultPort });
+    const launched = await launcher.launch(
+      {
+        name: kind,
+        what: {
+          avsctl: [
+            "devnet",
+            "service",
+            `sample-${kind}`,
+            "--port",
+            String(ports.http),
+            "--host",
+            launcher.bindHost,
+          ],
+        },
+        env: env.internal,
+        ports,
+        wait: (p) => httpWait(p.http!),
+      },
+      ctx.signal,
+    );
+    return { host: launched.hostUrl("http"), internal: launched.internalUrl("http") };
+  }
+  const { launchProjectService } = await import("../project-services.js");
+  return launchProjectService(kind, service, plan.topology, launcher, env, ctx.warn, ctx.signal);
+}

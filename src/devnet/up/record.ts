@@ -1,0 +1,94 @@
+import type { Launcher } from "../launcher.js";
+import { type DevnetPlan, serviceSummary } from "../plan.js";
+import type { DevnetState } from "../state.js";
+import type { Chains } from "./chains.js";
+import type { Nodes } from "./nodes.js";
+import type { Registration } from "./register.js";
+import type { StartPlan } from "./start-plan.js";
+
+/** The last phase: what was started, as `.avsctl/devnet.json` records it (startupMs set by the caller). */
+export async function recordState(
+  plan: StartPlan,
+  launcher: Launcher,
+  started: { chains: Chains; registration: Registration; nodes: Nodes; triggersUrl: string | undefined },
+  warnings: string[],
+): Promise<DevnetState> {
+  const { topology, keys } = plan;
+  const { chains, registration, nodes } = started;
+  const { deployment, aggregatorReg, attesterRegs, taskDefinitions } = registration;
+  const operatorId = (reg: { l2: { operatorId: number }[] }) => reg.l2[0]?.operatorId ?? 0;
+  return {
+    name: topology.project,
+    runtime: launcher.kind,
+    healthy: true,
+    l1: {
+      chainId: topology.l1ChainId,
+      rpcUrl: chains.l1.hostUrl("rpc"),
+      avsGovernance: deployment.avsGovernance,
+    },
+    l2: chains.l2s.map((l, i) => ({
+      chainId: topology.l2ChainIds[i]!,
+      rpcUrl: l.hostUrl("rpc"),
+      attestationCenter: deployment.l2[i]!.attestationCenter,
+      obls: deployment.l2[i]!.obls,
+      internalTaskHandler: deployment.l2[i]!.internalTaskHandler,
+    })),
+    aggregator: {
+      rpcUrl: nodes.aggregator.hostUrl("rpc"),
+      address: keys.aggregator.address,
+      operatorId: operatorId(aggregatorReg),
+      metricsUrl: nodes.aggregator.hostUrl("metrics", "/metrics"),
+    },
+    attesters: nodes.attesters.map((a, i) => ({
+      name: a.name,
+      address: keys.attesters[i]!.address,
+      operatorId: operatorId(attesterRegs[i]!),
+      votingPower: attesterRegs[i]!.votingPower.toString(),
+    })),
+    performer: { address: keys.performer.address, privateKey: keys.performer.privateKey },
+    deployer: { address: keys.deployer.address, privateKey: keys.deployer.privateKey },
+    services: { execution: nodes.execution?.host ?? null, validation: nodes.validation?.host ?? null },
+    taskDefinitions,
+    startupMs: 0,
+    internal: {
+      projectDir: topology.projectDir,
+      startedAt: new Date().toISOString(),
+      components: await componentList(topology, launcher),
+      warnings,
+      triggersUrl: started.triggersUrl,
+      plan: {
+        attesters: topology.attesters,
+        l2Chains: topology.l2ChainIds.length,
+        blockTime: topology.blockTime,
+        operatorKeys: plan.operators?.dir,
+        services: {
+          validation: serviceSummary(topology.services.validation),
+          execution: serviceSummary(topology.services.execution),
+        },
+      },
+    },
+  };
+}
+
+/** Every component, including project services that a Docker devnet had to run on the host. */
+async function componentList(plan: DevnetPlan, launcher: Launcher) {
+  const components = (await launcher.runtime.list()).map((c) => ({
+    name: c.component,
+    kind: kindOf(c.component),
+    runtime: undefined as "process" | undefined,
+  }));
+  if (launcher.kind === "docker") {
+    const { ProcessRuntime } = await import("../runtime/process.js");
+    const onHost = await new ProcessRuntime({ project: plan.project, projectDir: plan.projectDir }).list();
+    for (const c of onHost)
+      components.push({ name: c.component, kind: kindOf(c.component), runtime: "process" });
+  }
+  return components;
+}
+
+function kindOf(name: string): "chain" | "aggregator" | "attester" | "service" | "relayer" {
+  if (name === "l1" || name.startsWith("l2-")) return "chain";
+  if (name === "aggregator") return "aggregator";
+  if (name.startsWith("attester-")) return "attester";
+  return "service";
+}

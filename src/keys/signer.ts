@@ -1,0 +1,33 @@
+import type { Provider, Wallet } from "ethers";
+import { normalizePrivateKey, refuseDevKey, type SignerSpec } from "../chain/signer.js";
+import { AvsctlError } from "../errors.js";
+import { readEcdsaKeystoreFile } from "./formats.js";
+
+/**
+ * Turns a signer spec into a connected wallet: a raw key, or a keystore opened by the one
+ * keystore loader. The well-known anvil keys are refused on any chain that is not one of the
+ * devnet's unless the user allows it explicitly.
+ */
+export async function loadSigner(
+  spec: SignerSpec,
+  provider: Provider,
+  opts: { chainId: number; devnetChainIds: readonly number[]; allowDevKeys: boolean },
+): Promise<Wallet> {
+  const { Wallet } = await import("ethers");
+  let wallet: Wallet;
+  if (spec.privateKey) {
+    wallet = new Wallet(normalizePrivateKey(spec.privateKey.value, spec.privateKey.source), provider);
+  } else if (spec.keystore) {
+    const { file, password } = spec.keystore;
+    const key = await readEcdsaKeystoreFile(file, password, { argument: "--keystore" });
+    wallet = new Wallet(key.privateKey, provider);
+  } else {
+    throw new AvsctlError(
+      "MISSING_ARGUMENT",
+      "no signer: pass --private-key, --keystore, or set AVSCTL_PRIVATE_KEY",
+      { details: { argument: "--private-key" } },
+    );
+  }
+  refuseDevKey(wallet.privateKey, opts);
+  return wallet;
+}

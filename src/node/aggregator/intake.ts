@@ -1,0 +1,212 @@
+/**
+ * Intake: what sendTask accepts and how a task enters the aggregator. A request is checked
+ * (duplicate -> TASK_KNOWN, load, performer, signature, the definition check on-chain,
+ * eligible voting power), journaled as pending, registered for votes and pushed to attesters.
+ * Internal tasks (VOTING_POWER_SYNC) enter here too, signed by the aggregator itself.
+ */
+
+import { type G1, verifyTaskBls } from "../../crypto/bls.js";
+import { signTaskEcdsa } from "../../crypto/ecdsa.js";
+import { fastTaskHash } from "../abi-fast.js";
+import { definitionCheckError } from "../chain-errors.js";
+import type { ChainView, OperatorInfo, TaskDefinitionInfo } from "../chain-view.js";
+import { TaskConsensus } from "../consensus.js";
+import { isTaskSignedBy } from "../ecdsa-fast.js";
+import { RpcError } from "../json-rpc.js";
+import type { TaskRequest } from "../send-task.js";
+import type { TaskMessage } from "../transport.js";
+import { word } from "../util.js";
+import { type AggregatorContext, type ChainCtx, type LiveTask, taskKey } from "./tasks.js";
+
+export class Intake {
+  private readonly chainById: Map<number, ChainCtx>;
+
+  constructor(
+    private readonly ctx: AggregatorContext,
+    /** Pushes a new task to the attesters. */
+    private readonly broadcast: (msg: TaskMessage) => void,
+  ) {
+    this.chainById = new Map(ctx.chains.map((c) => [c.target.chainId, c]));
+  }
+
+  /** The chain a request targets (the first served one by default). */
+  chainFor(targetChainId: number | undefined): ChainCtx {
+    if (targetChainId === undefined) return this.ctx.chains[0]!;
+    const chain = this.chainById.get(targetChainId);
+    if (!chain) {
+      throw new RpcError("UNKNOWN_CHAIN", `this aggregator does not serve chain ${targetChainId}`, {
+        chains: this.ctx.chains.map((c) => c.target.chainId),
+      });
+    }
+    return chain;
+  }
+
+  /** The served chain with this id, if any. */
+  chain(chainId: number): ChainCtx | undefined {
+    return this.chainById.get(chainId);
+  }
+
+  /** sendTask: checks a performer's task and takes it in; resolves with its task hash. */
+  async acceptTask(req: TaskRequest): Promise<string> {
+    const { tasks, limits, log, metrics } = this.ctx;
+    const chain = this.chainFor(req.targetChainId);
+    const chainId = chain.target.chainId;
+    const hash = fastTaskHash(req);
+    if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);
+    if (tasks.size >= limits.maxPendingTasks) {
+      throw new RpcError("OVERLOADED", `too many tasks in progress (${tasks.size}); retry later`);
+    }
+
+    const performer = await operatorOf(chain, req.performer);
+    if (!performer) {
+      throw new RpcError(
+        "PERFORMER_NOT_ACTIVE",
+        `${req.performer} is not an active operator on chain ${chainId}`,
+      );
+    }
+    checkPerformerSignature(req, hash, performer);
+    const def = await checkDefinition(chain, req);
+
+    // Re-check after the awaits: a concurrent identical request may have won.
+    if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);
+    const now = Date.now();
+    const msg: TaskMessage = {
+      chainId,
+      attestationCenter: chain.target.attestationCenter,
+      taskHash: hash,
+      proofOfTask: req.proofOfTask,
+      data: req.data,
+      performer: req.performer,
+      taskDefinitionId: req.taskDefinitionId,
+      deadline: now + this.ctx.taskTimeoutMs,
+    };
+    const signature = req.signatureType === "ecdsa" ? req.ecdsaSignature! : req.blsSignature!;
+    tasks.journal.insert({
+      ...msg,
+      replace: true,
+      signatureType: req.signatureType,
+      signature: typeof signature === "string" ? signature : JSON.stringify(signature.map(word)),
+      internal: false,
+      acceptedAt: now,
+    });
+    this.register(chain, msg, def, req.signatureType, signature, false);
+    metrics.tasksReceived.inc({ chainId });
+    log.info("task accepted", {
+      taskHash: hash,
+      chainId,
+      taskDefinitionId: req.taskDefinitionId,
+      performer: req.performer,
+      signatureType: req.signatureType,
+    });
+    return hash;
+  }
+
+  /** An internal task performed by the aggregator itself (VOTING_POWER_SYNC). */
+  async submitInternalTask(
+    chainId: number,
+    taskDefinitionId: number,
+    proofOfTask: string,
+    data: string,
+  ): Promise<string> {
+    const { tasks, wallet } = this.ctx;
+    const chain = this.chainFor(chainId);
+    const req = { proofOfTask, data, performer: wallet.address, taskDefinitionId };
+    const hash = fastTaskHash(req);
+    if (tasks.get(chainId, hash) || tasks.journal.get(chainId, hash)) return hash;
+    const def = await chain.view.definition(taskDefinitionId);
+    const signature = signTaskEcdsa(this.ctx.privateKey, hash);
+    const now = Date.now();
+    const msg: TaskMessage = {
+      chainId,
+      attestationCenter: chain.target.attestationCenter,
+      taskHash: hash,
+      ...req,
+      deadline: now + this.ctx.taskTimeoutMs,
+    };
+    tasks.journal.insert({ ...msg, signatureType: "ecdsa", signature, internal: true, acceptedAt: now });
+    this.register(chain, msg, def, "ecdsa", signature, true);
+    this.ctx.log.info("internal task started", { taskHash: hash, chainId, taskDefinitionId });
+    return hash;
+  }
+
+  /** Makes a task live: it collects votes from now on (and is pushed to attesters unless told not to). */
+  register(
+    chain: ChainCtx,
+    msg: TaskMessage,
+    def: TaskDefinitionInfo,
+    signatureType: "ecdsa" | "bls",
+    signature: string | G1,
+    internal: boolean,
+    broadcast = true,
+  ): LiveTask {
+    const task: LiveTask = {
+      key: taskKey(chain.target.chainId, msg.taskHash),
+      chain,
+      msg,
+      signatureType,
+      signature,
+      internal,
+      def,
+      consensus: new TaskConsensus(chain.view.consensusFor(def)),
+      startedAt: performance.now(),
+      voteHashes: {},
+    };
+    this.ctx.tasks.add(task);
+    if (broadcast) this.broadcast(msg);
+    return task;
+  }
+}
+
+async function operatorOf(chain: ChainCtx, address: string): Promise<OperatorInfo | undefined> {
+  let op = chain.view.operatorByAddress(address);
+  if (!op) {
+    await chain.view.refreshIfStale().catch(() => undefined);
+    op = chain.view.operatorByAddress(address);
+  }
+  return op;
+}
+
+function checkPerformerSignature(req: TaskRequest, hash: string, performer: OperatorInfo): void {
+  if (req.signatureType === "ecdsa") {
+    if (!isTaskSignedBy(hash, req.ecdsaSignature!, req.performer)) {
+      throw new RpcError(
+        "INVALID_SIGNATURE",
+        "the signature was not made by performerAddress over the task hash",
+        {
+          taskHash: hash,
+        },
+      );
+    }
+  } else if (!verifyTaskBls(req.blsSignature!, performer.blsKey, hash)) {
+    throw new RpcError(
+      "INVALID_SIGNATURE",
+      "the BLS signature does not verify against the performer's registered key",
+      { taskHash: hash },
+    );
+  }
+}
+
+/** The on-chain definition check for the performer, then the definition's consensus parameters. */
+async function checkDefinition(chain: ChainCtx, req: TaskRequest): Promise<TaskDefinitionInfo> {
+  const id = req.taskDefinitionId;
+  let problem: Awaited<ReturnType<ChainView["checkOperatorForDefinition"]>>;
+  try {
+    problem = await chain.view.checkOperatorForDefinition(req.performer, id);
+  } catch (error) {
+    throw new RpcError(
+      "CHAIN_UNAVAILABLE",
+      `cannot check task definition ${id}: ${(error as Error).message}`,
+    );
+  }
+  if (problem) throw definitionCheckError(problem, id, req.performer);
+  let def: TaskDefinitionInfo;
+  try {
+    def = await chain.view.definition(id);
+  } catch (error) {
+    throw new RpcError("CHAIN_UNAVAILABLE", `cannot read task definition ${id}: ${(error as Error).message}`);
+  }
+  if (chain.view.consensusFor(def).required.approve === 0n) {
+    throw new RpcError("NO_ELIGIBLE_ATTESTERS", `no voting power can attest task definition ${id}`);
+  }
+  return def;
+}

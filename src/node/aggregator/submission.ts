@@ -1,0 +1,205 @@
+/**
+ * The submission pipeline: a decided task's submitTask is signed, journaled (submitting), sent
+ * through the chain's transaction pipeline, and settled from its receipt (approved, rejected or
+ * failed). A nonce lost to another transaction is re-signed; a task the chain already holds is
+ * settled from its TaskSubmitted / TaskRejected event instead of failing.
+ */
+
+import { Interface, Transaction } from "ethers";
+import { ATTESTATION_CENTER_GEN2 } from "../../chain/abi/attestation-center.js";
+import type { G1 } from "../../crypto/bls.js";
+import { encodeSubmitTask } from "../abi-fast.js";
+import { revertReason } from "../chain-errors.js";
+import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
+import type { Verdict, Vote } from "../votes.js";
+import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
+
+const acIface = new Interface(ATTESTATION_CENTER_GEN2 as unknown as string[]);
+const TOPIC_SUBMITTED = acIface.getEvent("TaskSubmitted")!.topicHash;
+const TOPIC_REJECTED = acIface.getEvent("TaskRejected")!.topicHash;
+const MAX_SUBMIT_ATTEMPTS = 3;
+/** How far back settleFromChain looks for the task's event. */
+const SETTLE_LOOKBACK_BLOCKS = 50_000n;
+
+/** Gas for one submitTask: generous, since only gas used is paid and estimation would double the chain's work. */
+function gasLimitFor(signers: number, calldataHex: string, internal: boolean): bigint {
+  const base = 600_000n + 60_000n * BigInt(signers) + 40n * BigInt(calldataHex.length / 2);
+  return internal ? base + 2_000_000n : base;
+}
+
+export class Submissions {
+  constructor(private readonly ctx: AggregatorContext) {}
+
+  /** Submits a verified verdict. */
+  submit(task: LiveTask, verdict: Verdict, signers: Vote[], aggSig: G1): void {
+    task.consensus.phase = "submitting";
+    const ids = signers.map((s) => s.operatorId);
+    const isApproved = verdict === "approve";
+    const data = encodeSubmitTask(task.msg, {
+      isApproved,
+      tpSignature: task.signature as string | G1,
+      taSignature: aggSig,
+      attestersIds: ids,
+    });
+    this.ctx.log.info("threshold reached; submitting", {
+      taskHash: task.msg.taskHash,
+      chainId: task.chain.target.chainId,
+      verdict,
+      attestersIds: ids.map(Number),
+      ms: Math.round(performance.now() - task.startedAt),
+    });
+    this.send(task, isApproved, ids.map(String), data, 0);
+  }
+
+  /** Signs, journals and sends one submitTask call (again after a nonce conflict). */
+  send(task: LiveTask, isApproved: boolean, ids: string[], data: string, attempt: number): void {
+    const { chain } = task;
+    let signed: SignedTx;
+    try {
+      signed = chain.pipeline.sign(
+        chain.target.attestationCenter,
+        data,
+        gasLimitFor(ids.length, data, task.internal),
+      );
+      this.ctx.tasks.journal.markSubmitting(chain.target.chainId, task.msg.taskHash, {
+        isApproved,
+        attesterIds: ids,
+        ...signed,
+      });
+    } catch (error) {
+      this.fail(task, `could not sign the submission: ${(error as Error).message}`);
+      return;
+    }
+    chain.pipeline.send(signed).then(
+      (receipt) => this.onReceipt(task, signed, receipt),
+      async (error: Error) => {
+        if (this.ctx.state.stopping) return;
+        if (error instanceof NonceConflictError && attempt + 1 < MAX_SUBMIT_ATTEMPTS) {
+          if (await this.settleFromChain(task).catch(() => false)) return;
+          this.ctx.log.warn("nonce taken by another transaction; re-signing", {
+            taskHash: task.msg.taskHash,
+          });
+          await chain.pipeline.resync().catch(() => undefined);
+          this.send(task, isApproved, ids, data, attempt + 1);
+          return;
+        }
+        this.fail(task, error.message, signed.txHash);
+      },
+    );
+  }
+
+  /** Sends again a journaled transaction that never left, as it is (same nonce, same hash). */
+  resume(task: LiveTask, signed: SignedTx): void {
+    task.chain.pipeline.resume(signed).then(
+      (receipt) => this.onReceipt(task, signed, receipt),
+      (error: Error) => {
+        if (!this.ctx.state.stopping) this.fail(task, error.message, signed.txHash);
+      },
+    );
+  }
+
+  /** Sends again the call of a journaled transaction whose nonce another transaction took. */
+  resend(task: LiveTask, isApproved: boolean, ids: string[], rawTx: string): void {
+    this.send(task, isApproved, ids, Transaction.from(rawTx).data, 0);
+  }
+
+  fail(task: LiveTask, error: string, txHash?: string): void {
+    this.ctx.tasks.finish(task, "failed", { error, txHash });
+    this.ctx.metrics.tasksFailed.inc({ chainId: task.chain.target.chainId });
+    this.ctx.log.error("task submission failed", { taskHash: task.msg.taskHash, error, txHash });
+  }
+
+  async onReceipt(task: LiveTask, signed: SignedTx, receipt: RawReceipt): Promise<void> {
+    if (this.ctx.state.stopping) return;
+    const { chain } = task;
+    const { metrics } = this.ctx;
+    if (receipt.status === "0x1") {
+      const ac = chain.target.attestationCenter.toLowerCase();
+      const event = receipt.logs.find(
+        (l) =>
+          l.address.toLowerCase() === ac &&
+          (l.topics[0] === TOPIC_SUBMITTED || l.topics[0] === TOPIC_REJECTED),
+      );
+      const approved = event ? event.topics[0] === TOPIC_SUBMITTED : undefined;
+      // taskNumber is the event's first non-indexed field: the first word of its data.
+      const taskNumber =
+        event && event.data.length >= 66 ? Number(BigInt(event.data.slice(0, 66))) : undefined;
+      const status = approved === false ? "rejected" : "approved";
+      this.ctx.tasks.finish(task, status, { taskNumber, txHash: signed.txHash });
+      (status === "approved" ? metrics.tasksApproved : metrics.tasksRejected).inc({
+        chainId: chain.target.chainId,
+      });
+      const seconds = (performance.now() - task.startedAt) / 1000;
+      metrics.latency.observe(seconds);
+      this.ctx.log.info(`task ${status} on-chain`, {
+        taskHash: task.msg.taskHash,
+        chainId: chain.target.chainId,
+        taskNumber,
+        txHash: signed.txHash,
+        latencyMs: Math.round(seconds * 1000),
+      });
+      return;
+    }
+    const reason = await this.revertReason(chain, signed, receipt);
+    if (reason.startsWith("MessageAlreadySigned") && (await this.settleFromChain(task).catch(() => false)))
+      return;
+    this.fail(task, `submitTask reverted: ${reason}`, signed.txHash);
+  }
+
+  /**
+   * When the chain already holds the task (AttestationCenter.isSignedTask), records the verdict
+   * found in its TaskSubmitted / TaskRejected event and returns true.
+   */
+  async settleFromChain(task: LiveTask): Promise<boolean> {
+    const { chain } = task;
+    if (!(await chain.view.isSignedTask(task.msg.taskHash))) return false;
+    const head = BigInt(await chain.rpc.call<string>("eth_blockNumber"));
+    const from = head > SETTLE_LOOKBACK_BLOCKS ? head - SETTLE_LOOKBACK_BLOCKS : 0n;
+    const logs = await chain.rpc.call<Array<{ topics: string[]; data: string; transactionHash: string }>>(
+      "eth_getLogs",
+      [
+        {
+          address: chain.target.attestationCenter,
+          fromBlock: `0x${from.toString(16)}`,
+          toBlock: "latest",
+          topics: [
+            [TOPIC_SUBMITTED, TOPIC_REJECTED],
+            `0x${task.msg.performer.slice(2).toLowerCase().padStart(64, "0")}`,
+          ],
+        },
+      ],
+    );
+    for (const l of logs) {
+      const parsed = acIface.parseLog(l);
+      if (!parsed || parsed.args.proofOfTask !== task.msg.proofOfTask || parsed.args.data !== task.msg.data)
+        continue;
+      if (Number(parsed.args.taskDefinitionId) !== task.msg.taskDefinitionId) continue;
+      const status = parsed.name === "TaskSubmitted" ? "approved" : "rejected";
+      this.ctx.tasks.finish(task, status, {
+        taskNumber: Number(parsed.args.taskNumber),
+        txHash: l.transactionHash,
+      });
+      this.ctx.log.info(`task already ${status} on-chain`, {
+        taskHash: task.msg.taskHash,
+        txHash: l.transactionHash,
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** Why a mined submission reverted: the call replayed at the block before, its revert named. */
+  private async revertReason(chain: ChainCtx, signed: SignedTx, receipt: RawReceipt): Promise<string> {
+    try {
+      const tx = Transaction.from(signed.rawTx);
+      const block = `0x${(BigInt(receipt.blockNumber) - 1n).toString(16)}`;
+      await chain.rpc.call("eth_call", [
+        { from: this.ctx.wallet.address, to: tx.to, data: tx.data, gas: `0x${tx.gasLimit.toString(16)}` },
+        block,
+      ]);
+      return "unknown (the call succeeds when replayed)";
+    } catch (error) {
+      return revertReason(error);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Between a decision and its submission: the signers' BLS signatures are summed and checked
+ * against their summed keys. Tasks decided close together wait for one batched pairing check
+ * (see batch-verify.ts): under load many tasks share a pairing, at light load the batch is a
+ * single task. When a batch fails, each task is checked alone, then each vote, and forged
+ * votes are dropped before the task collects again.
+ */
+
+import { aggregatePublicKeys, aggregateSignatures, type G1, type G2, verifyVote } from "../../crypto/bls.js";
+import { fastVoteHash } from "../abi-fast.js";
+import { verifyBatch } from "../batch-verify.js";
+import type { Verdict, Vote } from "../votes.js";
+import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
+
+/** Above this many decisions a second, verification waits BATCH_WINDOW_MS to batch pairings. */
+const BATCH_RATE_THRESHOLD = 20;
+const BATCH_WINDOW_MS = 25;
+/** Aggregated keys kept per chain before the cache starts over. */
+const MAX_CACHED_KEYS = 256;
+
+interface PendingCheck {
+  task: LiveTask;
+  verdict: Verdict;
+  signers: Vote[];
+  signature: G1;
+  publicKey: G2;
+  voteHash: string;
+}
+
+export type SubmitVerified = (task: LiveTask, verdict: Verdict, signers: Vote[], signature: G1) => void;
+
+export class Verification {
+  private checks: PendingCheck[] = [];
+  private scheduled = false;
+  private readonly recentDecisions: number[] = [];
+
+  constructor(
+    private readonly ctx: AggregatorContext,
+    private readonly submit: SubmitVerified,
+  ) {}
+
+  /** Queues a task for verification as soon as its votes decide a verdict. */
+  tryConclude(task: LiveTask): void {
+    const decision = task.consensus.decision();
+    if (!decision) return;
+    const { verdict, signers } = decision;
+    const publicKey = aggregateKey(task.chain, signers);
+    if (!publicKey) return;
+    task.consensus.phase = "verifying";
+    this.checks.push({
+      task,
+      verdict,
+      signers,
+      signature: aggregateSignatures(signers.map((s) => s.signature)),
+      publicKey,
+      voteHash: voteHashOf(task, verdict),
+    });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // Under load, wait a moment so that several tasks share one pairing; at light load verify now.
+      const now = performance.now();
+      const recent = this.recentDecisions;
+      recent.push(now);
+      while (recent.length > 0 && now - recent[0]! > 1_000) recent.shift();
+      if (recent.length >= BATCH_RATE_THRESHOLD) setTimeout(() => this.run(), BATCH_WINDOW_MS);
+      else setImmediate(() => this.run());
+    }
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const batch = this.checks.filter((c) => c.task.consensus.phase === "verifying");
+    this.checks = [];
+    if (batch.length === 0 || this.ctx.state.stopping) return;
+    if (verifyBatch(batch)) {
+      for (const c of batch) this.submit(c.task, c.verdict, c.signers, c.signature);
+      return;
+    }
+    for (const c of batch) {
+      if (batch.length > 1 && verifyBatch([c])) {
+        this.submit(c.task, c.verdict, c.signers, c.signature);
+        continue;
+      }
+      this.dropForgedVotes(c);
+    }
+  }
+
+  /** Some vote is bad: finds it with one check per vote, drops it, and looks again. */
+  private dropForgedVotes(c: PendingCheck): void {
+    const { log, metrics } = this.ctx;
+    const bad: bigint[] = [];
+    for (const s of c.signers) {
+      const op = c.task.chain.view.operatorById(s.operatorId);
+      if (!op || !verifyVote(s.signature, op.blsKey, c.voteHash)) {
+        bad.push(s.operatorId);
+        metrics.badVotes.inc({ attester: String(s.operatorId) });
+        log.warn("vote signature does not verify; dropped", {
+          taskHash: c.task.msg.taskHash,
+          attester: s.operatorId,
+        });
+      }
+    }
+    c.task.consensus.reopen(bad);
+    if (bad.length > 0) this.tryConclude(c.task);
+    else log.error("aggregate does not verify although every vote does", { taskHash: c.task.msg.taskHash });
+  }
+}
+
+function voteHashOf(task: LiveTask, verdict: Verdict): string {
+  let h = task.voteHashes[verdict];
+  if (!h) {
+    h = fastVoteHash(
+      task.msg,
+      task.chain.target.attestationCenter,
+      task.chain.target.chainId,
+      verdict === "approve",
+    );
+    task.voteHashes[verdict] = h;
+  }
+  return h;
+}
+
+function aggregateKey(chain: ChainCtx, signers: Vote[]): G2 | undefined {
+  const id = `${chain.view.keysVersion}:${signers.map((s) => s.operatorId.toString()).join(",")}`;
+  let key = chain.aggKeys.get(id);
+  if (!key) {
+    const keys = signers.map((s) => chain.view.operatorById(s.operatorId)?.blsKey);
+    if (keys.some((k) => k === undefined)) return undefined;
+    key = aggregatePublicKeys(keys as G2[]);
+    if (chain.aggKeys.size > MAX_CACHED_KEYS) chain.aggKeys.clear();
+    chain.aggKeys.set(id, key);
+  }
+  return key;
+}

@@ -1,0 +1,254 @@
+/**
+ * The attester's end of the channel to the aggregator (see ../transport.ts): hello, the
+ * authenticated stream, reconnection with backoff, and posting votes.
+ */
+
+import http from "node:http";
+import { keccak256, toUtf8Bytes, type Wallet } from "ethers";
+import { sleep } from "../../util/sleep.js";
+import type { Logger } from "../log.js";
+import type { DownMessage, Hello, VoteMessage, Welcome } from "./protocol.js";
+import * as wire from "./protocol.js";
+
+const STREAM_IDLE_TIMEOUT_MS = 20_000;
+
+export interface AggregatorLinkOptions {
+  url: string;
+  wallet: Wallet;
+  log: Logger;
+  signal: AbortSignal;
+  /** Whether the welcome's signer may act as our aggregator. */
+  isAggregator(address: string): Promise<boolean>;
+  onMessage(message: DownMessage): void;
+  onConnected?(aggregator: string): void;
+}
+
+interface ClientSession {
+  sessionId: string;
+  aggregator: string;
+  down: Buffer;
+  up: Buffer;
+  upSeq: number;
+  downSeq: number;
+}
+
+/**
+ * The attester's end: keeps a session and a stream open to the aggregator for as long as the
+ * signal is not aborted, reconnecting with bounded backoff, and posts votes on it.
+ */
+export class AggregatorLink {
+  private session: ClientSession | undefined;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  private streamReq: http.ClientRequest | undefined;
+  private readonly done: Promise<void>;
+  /** Why the last connection attempt failed (for health output). */
+  lastError: string | undefined;
+
+  constructor(private readonly opts: AggregatorLinkOptions) {
+    this.done = this.run();
+  }
+
+  get connected(): boolean {
+    return this.session !== undefined && this.streamReq !== undefined;
+  }
+
+  get aggregatorAddress(): string | undefined {
+    return this.session?.aggregator;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    const { signal, log } = this.opts;
+    while (!signal.aborted) {
+      const started = Date.now();
+      try {
+        this.session = await this.hello();
+        backoff = 100;
+        this.lastError = undefined;
+        await this.stream(this.session);
+        if (!signal.aborted) log.warn("aggregator stream ended; saying hello again");
+      } catch (error) {
+        this.lastError = (error as Error).message;
+        if (!signal.aborted)
+          log.warn("cannot reach the aggregator", { error: this.lastError, retryInMs: backoff });
+      }
+      this.session = undefined;
+      this.streamReq = undefined;
+      if (signal.aborted) break;
+      // A stream that lived a while restarts from the shortest backoff.
+      if (Date.now() - started > 10_000) backoff = 100;
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, 2_000);
+    }
+  }
+
+  private async hello(): Promise<ClientSession> {
+    const eph = wire.newEphemeral();
+    const hello: Hello = {
+      v: wire.PROTOCOL_VERSION,
+      role: "attester",
+      address: this.opts.wallet.address,
+      ephemeralKey: eph.publicRaw,
+      nonce: wire.randomHex(16),
+      timestamp: Date.now(),
+    };
+    const signed = wire.signEnvelope(this.opts.wallet, hello);
+    const res = await fetch(`${this.opts.url}/p2p/hello`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(signed),
+      signal: AbortSignal.any([this.opts.signal, AbortSignal.timeout(10_000)]),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`hello refused: HTTP ${res.status} ${text.slice(0, 200)}`);
+    const env = wire.openEnvelope(JSON.parse(text));
+    const welcome = env?.value as Partial<Welcome> | undefined;
+    if (
+      !env ||
+      !welcome ||
+      welcome.v !== wire.PROTOCOL_VERSION ||
+      typeof welcome.sessionId !== "string" ||
+      !/^[0-9a-f]{32}$/.test(welcome.sessionId) ||
+      typeof welcome.ephemeralKey !== "string" ||
+      typeof welcome.aggregator !== "string" ||
+      welcome.helloHash !== keccak256(toUtf8Bytes(signed.payload))
+    ) {
+      throw new Error("malformed welcome");
+    }
+    if (env.signer.toLowerCase() !== welcome.aggregator.toLowerCase())
+      throw new Error("welcome not signed by its aggregator");
+    if (!(await this.opts.isAggregator(env.signer)))
+      throw new Error(`${env.signer} is not an aggregator we accept`);
+    const keys = wire.deriveKeys(
+      eph.privateKey,
+      welcome.ephemeralKey,
+      welcome.sessionId,
+      `${signed.payload}|${env.text}`,
+    );
+    return {
+      sessionId: welcome.sessionId,
+      aggregator: env.signer,
+      down: keys.down,
+      up: keys.up,
+      upSeq: 0,
+      downSeq: 0,
+    };
+  }
+
+  private authHeaders(session: ClientSession, text: string): Record<string, string> {
+    const seq = ++session.upSeq;
+    return {
+      "x-avsctl-session": session.sessionId,
+      "x-avsctl-seq": String(seq),
+      "x-avsctl-mac": wire.mac(session.up, seq, text),
+    };
+  }
+
+  private stream(session: ClientSession): Promise<void> {
+    const { log, signal } = this.opts;
+    return new Promise<void>((resolve, reject) => {
+      const url = new URL(`${this.opts.url}/p2p/stream`);
+      const req = http.get(url, { headers: this.authHeaders(session, "stream"), agent: false }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`stream refused: HTTP ${res.statusCode}`));
+          return;
+        }
+        this.opts.onConnected?.(session.aggregator);
+        log.info("connected to the aggregator", { aggregator: session.aggregator });
+        res.setEncoding("utf8");
+        let buffer = "";
+        let idle = setTimeout(() => req.destroy(new Error("aggregator silent")), STREAM_IDLE_TIMEOUT_MS);
+        res.on("data", (chunk: string) => {
+          clearTimeout(idle);
+          idle = setTimeout(() => req.destroy(new Error("aggregator silent")), STREAM_IDLE_TIMEOUT_MS);
+          buffer += chunk;
+          let nl = buffer.indexOf("\n");
+          while (nl >= 0) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            this.line(session, line);
+            nl = buffer.indexOf("\n");
+          }
+          if (buffer.length > wire.VOTES_BODY_LIMIT) req.destroy(new Error("line too long"));
+        });
+        res.on("close", () => {
+          clearTimeout(idle);
+          resolve();
+        });
+        res.on("error", () => undefined);
+      });
+      this.streamReq = req;
+      req.on("error", (err) => reject(err));
+      const onAbort = (): void => {
+        req.destroy();
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      req.on("close", () => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  private line(session: ClientSession, line: string): void {
+    const a = line.indexOf(" ");
+    const b = line.indexOf(" ", a + 1);
+    if (a < 0 || b < 0) return;
+    const seq = Number(line.slice(0, a));
+    const tag = line.slice(a + 1, b);
+    const text = line.slice(b + 1);
+    if (seq <= session.downSeq || !wire.macEquals(wire.mac(session.down, seq, text), tag)) {
+      this.opts.log.warn("dropped an unauthenticated stream message");
+      return;
+    }
+    session.downSeq = seq;
+    let message: DownMessage;
+    try {
+      message = JSON.parse(text) as DownMessage;
+    } catch {
+      return;
+    }
+    this.opts.onMessage(message);
+  }
+
+  /** Posts votes to the aggregator; false when not connected or refused. */
+  async postVotes(votes: VoteMessage[]): Promise<boolean> {
+    const session = this.session;
+    if (!session) return false;
+    const text = JSON.stringify({ votes });
+    try {
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = http.request(
+          `${this.opts.url}/p2p/votes`,
+          {
+            method: "POST",
+            agent: this.agent,
+            headers: {
+              "content-type": "application/json",
+              "content-length": Buffer.byteLength(text),
+              ...this.authHeaders(session, text),
+            },
+            timeout: 10_000,
+          },
+          (res) => {
+            res.resume();
+            resolve((res.statusCode ?? 500) < 300);
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", () => resolve(false));
+        req.end(text);
+      });
+      if (!ok) this.opts.log.warn("aggregator refused votes", { count: votes.length });
+      return ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops the link (the signal given at construction must be aborted first, or is aborted by the caller). */
+  async closed(): Promise<void> {
+    this.streamReq?.destroy();
+    await this.done;
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,221 @@
+import type { PreparedCall } from "../chain/tx.js";
+import { sendCall } from "../chain/tx.js";
+import type { IdList } from "../chain/units.js";
+import { type AvsctlError, invalidArgument } from "../errors.js";
+import type { TaskDefClient } from "./client.js";
+import { type CreateResult, createTaskDefinition } from "./create.js";
+import type { ParsedInput, TaskDefinitionInfo, TaskDefinitionInput } from "./params.js";
+import { configToInput, paramsJson, parseTaskDefinitionInput } from "./params.js";
+import { type ApplyStep, executePlan, planApply } from "./plan.js";
+import {
+  type TargetInfo,
+  type TaskDefSession,
+  type TaskDefTargetOptions,
+  withTaskDefSession,
+} from "./session.js";
+
+/** What a dry run prints: the calls it would send, nothing sent. */
+export interface DryRun {
+  dryRun: true;
+  generation: string;
+  chainId: number;
+  calls: PreparedCall[];
+  warnings: string[];
+}
+
+export interface Outcome<T> {
+  info: TargetInfo;
+  result: T;
+}
+
+type Progress = { onProgress?: (message: string) => void };
+
+function dryRun(s: TaskDefSession, calls: PreparedCall[], warnings: string[] = []): Outcome<DryRun> {
+  return {
+    info: s.info,
+    result: { dryRun: true, generation: s.generation.generation, chainId: s.target.chainId, calls, warnings },
+  };
+}
+
+export function generationNote(info: TargetInfo): string {
+  const g = info.generation;
+  return `AttestationCenter generation ${g.generation.slice(3)} (${g.method === "flag" ? "--abi" : `detected from ${g.method}`})`;
+}
+
+/** `task-def create`: createNewTaskDefinition, then the setters for what the struct did not take. */
+export async function createDefinition(
+  opts: TaskDefTargetOptions & Progress & { input: TaskDefinitionInput; dryRun: boolean },
+): Promise<Outcome<DryRun | CreateResult>> {
+  let parsed!: ParsedInput;
+  return withTaskDefSession(
+    opts,
+    async (s) => {
+      await s.client.checkAgainstChain(parsed.params);
+      if (opts.dryRun) return dryRun(s, [s.client.prepareCreate(parsed.params)], parsed.warnings);
+      const wallet = await s.signer();
+      opts.onProgress?.(
+        `${generationNote(s.info)}; creating "${parsed.params.name}" on chain ${s.target.chainId}`,
+      );
+      for (const w of parsed.warnings) opts.onProgress?.(`note: ${w}`);
+      return { info: s.info, result: await createTaskDefinition(s.client, wallet, parsed) };
+    },
+    () => {
+      parsed = parseTaskDefinitionInput(opts.input);
+    },
+  );
+}
+
+export async function listDefinitions(
+  opts: TaskDefTargetOptions & { includeInternal: boolean; fromBlock?: number },
+): Promise<Outcome<TaskDefinitionInfo[]>> {
+  return withTaskDefSession(opts, async (s) => ({
+    info: s.info,
+    result: await s.client.list({ includeInternal: opts.includeInternal, fromBlock: opts.fromBlock }),
+  }));
+}
+
+export async function showDefinition(
+  opts: TaskDefTargetOptions & { taskDefinitionId: number },
+): Promise<Outcome<TaskDefinitionInfo>> {
+  return withTaskDefSession(opts, async (s) => ({
+    info: s.info,
+    result: await s.client.show(opts.taskDefinitionId),
+  }));
+}
+
+/** One setter of `task-def set-*`, its value already parsed. */
+export type SetterChange =
+  | { kind: "min-voting-power"; wei: bigint }
+  | { kind: "restricted"; ids: IdList }
+  | { kind: "max-attesters"; n: bigint };
+
+export interface SetResult {
+  taskDefinitionId: number;
+  method: string;
+  txHash: string;
+  gasUsed: string;
+  transactions: Array<{ method: string; txHash: string; gasUsed: string }>;
+  taskDefinition: TaskDefinitionInfo;
+  generation: string;
+  warnings: string[];
+}
+
+/**
+ * The call of a setter, and the check of the contract's maximum-attester rule against the
+ * definition on-chain (InvalidMaximumNumberOfAttesters): a setter the contract would refuse
+ * exits 2 before anything is signed.
+ */
+function setterCall(
+  id: number,
+  change: SetterChange,
+): {
+  prepare: (c: TaskDefClient) => PreparedCall;
+  check: (def: TaskDefinitionInfo) => void;
+  warnings: string[];
+} {
+  if (change.kind === "min-voting-power") {
+    return { prepare: (c) => c.prepareSetMinVotingPower(id, change.wei), check: () => {}, warnings: [] };
+  }
+  if (change.kind === "restricted") {
+    const { ids, sorted } = change.ids;
+    return {
+      prepare: (c) => c.prepareSetRestricted(id, ids),
+      check: (def) => {
+        const max = BigInt(def.maximumNumberOfAttesters);
+        if (ids.length > 0 && max > BigInt(ids.length)) {
+          throw invalidArgument(
+            "<ids>",
+            `${ids.length} id(s) are fewer than the definition's maximum number of attesters (${max}); lower it first with set-max-attesters (InvalidMaximumNumberOfAttesters)`,
+          );
+        }
+      },
+      warnings: sorted ? [`operator ids sorted ascending as the contract requires: ${ids.join(",")}`] : [],
+    };
+  }
+  const { n } = change;
+  return {
+    prepare: (c) => c.prepareSetMaxAttesters(id, n),
+    check: (def) => {
+      const count = def.restrictedOperatorIndexes.length;
+      if (count > 0 && n > BigInt(count)) {
+        throw invalidArgument(
+          "<n>",
+          `${n} exceeds the definition's ${count} restricted operators (InvalidMaximumNumberOfAttesters)`,
+        );
+      }
+    },
+    warnings: [],
+  };
+}
+
+export async function setDefinition(
+  opts: TaskDefTargetOptions & Progress & { taskDefinitionId: number; change: SetterChange; dryRun: boolean },
+): Promise<Outcome<DryRun | SetResult>> {
+  const id = opts.taskDefinitionId;
+  const { prepare, check, warnings } = setterCall(id, opts.change);
+  return withTaskDefSession(opts, async (s) => {
+    const call = prepare(s.client);
+    check(await s.client.show(id)); // a missing definition fails here, before signing
+    if (opts.dryRun) return dryRun(s, [call], warnings);
+    const wallet = await s.signer();
+    for (const w of warnings) opts.onProgress?.(`note: ${w}`);
+    const sent = await sendCall(wallet, call, s.target.rpcUrl);
+    const after = await s.client.show(id);
+    return {
+      info: s.info,
+      result: {
+        taskDefinitionId: id,
+        method: sent.method,
+        txHash: sent.txHash,
+        gasUsed: sent.gasUsed,
+        transactions: [{ method: sent.method, txHash: sent.txHash, gasUsed: sent.gasUsed }],
+        taskDefinition: after,
+        generation: s.generation.generation,
+        warnings,
+      },
+    };
+  });
+}
+
+export interface ApplyResult {
+  plan: ApplyStep[];
+  applied: Array<ApplyStep & { txHash?: string; gasUsed?: string }>;
+  dryRun?: boolean;
+  desired?: Record<string, unknown>[];
+}
+
+/** `task-def apply`: makes the chain match the config's taskDefinitions (never duplicates). */
+export async function applyDefinitions(
+  opts: TaskDefTargetOptions & { dryRun: boolean },
+): Promise<Outcome<ApplyResult>> {
+  return withTaskDefSession(opts, async (s) => {
+    const desired = opts.project.config.taskDefinitions.map((d, i) => {
+      try {
+        return parseTaskDefinitionInput(configToInput(d));
+      } catch (error) {
+        throw invalidArgument(`taskDefinitions[${i}] (${d.name})`, (error as Error).message);
+      }
+    });
+    const current = await s.client.list();
+    const plan = planApply(desired, current, s.generation.generation);
+    // an existing definition whose expiry block has passed is still the one the config means
+    const creating = new Set(plan.filter((p) => p.action === "create").map((p) => p.name));
+    for (const [i, d] of desired.entries()) {
+      try {
+        await s.client.checkAgainstChain(d.params, { creating: creating.has(d.params.name) });
+      } catch (error) {
+        if ((error as AvsctlError).code !== "INVALID_ARGUMENT") throw error;
+        throw invalidArgument(`taskDefinitions[${i}] (${d.params.name})`, (error as Error).message);
+      }
+    }
+    const actionable = plan.filter((p) => p.action !== "drift");
+    if (opts.dryRun || actionable.length === 0) {
+      return {
+        info: s.info,
+        result: { plan, applied: [], dryRun: opts.dryRun, desired: desired.map((d) => paramsJson(d.params)) },
+      };
+    }
+    const applied = await executePlan(s.client, await s.signer(), plan, desired);
+    return { info: s.info, result: { plan, applied } };
+  });
+}

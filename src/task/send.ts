@@ -1,0 +1,160 @@
+import type { ChainTarget } from "../chain/target.js";
+import { executionInput, type SignatureType, sendTaskRpc, sendTaskViaExecution } from "../client/send.js";
+import type { LoadedConfig } from "../config/load.js";
+import { buildTask } from "../devnet/samples/sample-rule.js";
+import { readDevnetState } from "../devnet/state.js";
+import { resolveProjectTarget } from "../devnet/target.js";
+import { AvsctlError, invalidArgument } from "../errors.js";
+import { type LoadSummary, runTasks } from "./run.js";
+
+/** `task send`, typed: every value already checked where its flag is declared. */
+export interface SendTasksOptions {
+  project: Pick<LoadedConfig, "root" | "config" | "env">;
+  taskDefinitionId: number;
+  via?: "rpc" | "execution";
+  proof?: string;
+  data?: string;
+  sigType?: SignatureType;
+  targetChain?: number;
+  /** An aggregator's JSON-RPC URL instead of the devnet's. */
+  aggregator?: string;
+  wait: boolean;
+  timeoutMs: number;
+  count: number;
+  concurrency: number;
+  rate?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Which path a send takes: the project's own execution service when the devnet runs one and no
+ * raw-proof flag asks otherwise, so a project's first task is checked by its own rules.
+ */
+export function choosePath(
+  opts: Pick<SendTasksOptions, "via" | "aggregator" | "proof" | "sigType">,
+  executionUrl: string | null | undefined,
+): "rpc" | "execution" {
+  if (opts.via) return opts.via;
+  if (opts.aggregator !== undefined || opts.proof !== undefined || opts.sigType !== undefined) return "rpc";
+  return executionUrl ? "execution" : "rpc";
+}
+
+/**
+ * The performer's key: the project's PRIVATE_KEY_PERFORMER, then AVSCTL_PRIVATE_KEY, then the
+ * devnet's performer. `||`: a `.env` copied from .env.example holds empty values, which mean
+ * "not set".
+ */
+export function performerKeyOf(env: NodeJS.ProcessEnv, devnetPerformerKey: string | undefined): string {
+  const key = env.PRIVATE_KEY_PERFORMER || env.AVSCTL_PRIVATE_KEY || devnetPerformerKey || undefined;
+  if (!key) {
+    throw new AvsctlError("MISSING_ARGUMENT", "no performer key", {
+      hint: "set PRIVATE_KEY_PERFORMER (or AVSCTL_PRIVATE_KEY)",
+      details: { argument: "PRIVATE_KEY_PERFORMER" },
+    });
+  }
+  return key;
+}
+
+/** Where tasks go and where verdicts are read: the devnet, or --aggregator plus a configured L2. */
+async function sendContext(opts: SendTasksOptions) {
+  const { project, targetChain } = opts;
+  const devnet = readDevnetState(project.root);
+  if (!devnet && !opts.aggregator) {
+    throw new AvsctlError("NO_DEVNET", "no devnet is running for this project", {
+      hint: "start one with `avsctl devnet up`, or pass --aggregator <url> (and set PRIVATE_KEY_PERFORMER)",
+    });
+  }
+  const aggregatorUrl = opts.aggregator ?? devnet!.aggregator.rpcUrl;
+  const performerKey = performerKeyOf(project.env, devnet?.performer.privateKey);
+  let target: ChainTarget | undefined;
+  const onDevnet = devnet !== undefined && !opts.aggregator;
+  if (onDevnet && targetChain !== undefined && !devnet.l2.some((l) => l.chainId === targetChain)) {
+    throw invalidArgument(
+      "--target-chain",
+      `the devnet has no L2 with chain id ${targetChain} (it has ${devnet.l2.map((l) => l.chainId).join(", ")})`,
+    );
+  }
+  if (onDevnet || opts.wait) {
+    target = await resolveProjectTarget({
+      projectDir: project.root,
+      config: project.config,
+      chainId: targetChain,
+      chainFlag: "--target-chain",
+    });
+  }
+  return { devnet, aggregatorUrl, performerKey, target };
+}
+
+/**
+ * Sends `count` tasks (as the performer over JSON-RPC, or through the devnet's execution
+ * service) and, with `wait`, follows each to its verdict on-chain. A single task that could
+ * not be sent at all throws its error.
+ */
+export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
+  if (opts.via === "execution" && (opts.proof !== undefined || opts.sigType !== undefined)) {
+    throw invalidArgument(
+      "--via",
+      "with --via execution the execution service builds and signs the proof (drop --proof/--sig-type)",
+    );
+  }
+  const sc = await sendContext(opts);
+  try {
+    const chainId = sc.target?.chainId ?? opts.targetChain ?? 0;
+    const via = choosePath(opts, opts.aggregator ? undefined : sc.devnet?.services.execution);
+    if (via === "execution" && !sc.devnet?.services.execution) {
+      throw invalidArgument(
+        "--via",
+        "the devnet runs no execution service",
+        "start the devnet with services (without --no-services), or use --via rpc",
+      );
+    }
+    const { Wallet } = await import("ethers");
+    const performer = new Wallet(sc.performerKey).address;
+    // Built once per index, so a retried send repeats the same task instead of making a new one.
+    const tasks = new Map<number, ReturnType<typeof buildTask>>();
+    const taskFor = (i: number) => {
+      if (!tasks.has(i))
+        tasks.set(
+          i,
+          buildTask({ proof: opts.proof, data: opts.data, taskDefinitionId: opts.taskDefinitionId }),
+        );
+      return tasks.get(i)!;
+    };
+    const summary = await runTasks({
+      count: opts.count,
+      concurrency: opts.concurrency,
+      rate: opts.rate,
+      wait: opts.wait,
+      timeoutMs: opts.timeoutMs,
+      chainId,
+      provider: sc.target?.provider,
+      attestationCenter: sc.target?.attestationCenter,
+      aggregatorUrl: sc.aggregatorUrl,
+      sendOne: (i) =>
+        via === "execution"
+          ? sendTaskViaExecution(
+              sc.devnet!.services.execution!,
+              executionInput(opts.taskDefinitionId, opts.data, opts.targetChain),
+              performer,
+            )
+          : sendTaskRpc(taskFor(i), {
+              aggregatorUrl: sc.aggregatorUrl,
+              performerKey: sc.performerKey,
+              sigType: opts.sigType ?? "ecdsa",
+              targetChainId: opts.targetChain,
+            }),
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
+    if (opts.count === 1 && summary.results[0]!.status === "failed") {
+      throw (
+        summary.errors[0] ??
+        new AvsctlError("COMMAND_FAILED", summary.results[0]!.error ?? "sending the task failed")
+      );
+    }
+    return summary;
+  } finally {
+    sc.target?.provider.destroy();
+  }
+}

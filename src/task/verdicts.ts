@@ -1,0 +1,141 @@
+import type { ChainTarget } from "../chain/target.js";
+import { followVerdicts, readVerdicts, type TaskVerdict } from "../client/verdicts.js";
+import type { LoadedConfig } from "../config/load.js";
+import { readDevnetState } from "../devnet/state.js";
+import { resolveProjectTarget } from "../devnet/target.js";
+import { AvsctlError } from "../errors.js";
+
+type Project = Pick<LoadedConfig, "root" | "config">;
+
+function targetOf(project: Project, chainId: number | undefined): Promise<ChainTarget> {
+  return resolveProjectTarget({
+    projectDir: project.root,
+    config: project.config,
+    chainId,
+    chainFlag: "--target-chain",
+  });
+}
+
+/** A task by its number (`number`) or its hash (`0x` + 64 hex digits). */
+export type TaskRef = { number: number } | { hash: string };
+
+/** `task status`: one task's verdict on the target L2 (NOT_FOUND until it is submitted). */
+export async function findTaskVerdict(opts: {
+  project: Project;
+  ref: TaskRef;
+  targetChain?: number;
+}): Promise<TaskVerdict> {
+  const target = await targetOf(opts.project, opts.targetChain);
+  try {
+    const verdicts = await readVerdicts({
+      provider: target.provider,
+      attestationCenter: target.attestationCenter,
+      chainId: target.chainId,
+    });
+    const { ref } = opts;
+    const v = verdicts.find((x) =>
+      "hash" in ref ? x.taskHash.toLowerCase() === ref.hash.toLowerCase() : x.taskNumber === ref.number,
+    );
+    if (!v) {
+      const shown = "hash" in ref ? ref.hash : String(ref.number);
+      throw new AvsctlError("NOT_FOUND", `no verdict on chain ${target.chainId} for task ${shown}`, {
+        hint: "a task appears once the aggregator submits it; `avsctl task list` shows the known ones",
+      });
+    }
+    return v;
+  } finally {
+    target.provider.destroy();
+  }
+}
+
+/**
+ * The L2s `task list` reads: the --target-chain one, else the configured network, else every
+ * L2 of the devnet (a task can land on any of them).
+ */
+async function listTargets(project: Project, chainId: number | undefined): Promise<ChainTarget[]> {
+  const devnet = readDevnetState(project.root);
+  const network = project.config.network;
+  const configured =
+    network.rpcUrl !== undefined || network.attestationCenter !== undefined || network.chainId !== undefined;
+  const chains = !devnet || configured || chainId !== undefined ? [chainId] : devnet.l2.map((l) => l.chainId);
+  const targets: ChainTarget[] = [];
+  try {
+    for (const id of chains) targets.push(await targetOf(project, id));
+  } catch (error) {
+    for (const t of targets) t.provider.destroy();
+    throw error;
+  }
+  return targets;
+}
+
+export interface ListTasksOptions {
+  project: Project;
+  taskDefinitionId?: number;
+  status?: "approved" | "rejected";
+  fromBlock?: number;
+  toBlock?: number;
+  targetChain?: number;
+}
+
+/** `task list`: the verdicts of the chosen L2s, filtered. */
+export async function listTasks(opts: ListTasksOptions): Promise<{ chains: number[]; tasks: TaskVerdict[] }> {
+  const targets = await listTargets(opts.project, opts.targetChain);
+  try {
+    const perChain = await Promise.all(
+      targets.map((target) =>
+        readVerdicts({
+          provider: target.provider,
+          attestationCenter: target.attestationCenter,
+          chainId: target.chainId,
+          fromBlock: opts.fromBlock ?? 0,
+          toBlock: opts.toBlock ?? "latest",
+        }).catch(async (error: unknown) => {
+          const { translateChainError } = await import("../chain/rpc.js");
+          throw await translateChainError(error, {
+            action: `reading the verdicts of chain ${target.chainId}`,
+            rpcUrl: target.rpcUrl,
+          });
+        }),
+      ),
+    );
+    const tasks = perChain
+      .flat()
+      .filter(
+        (v) =>
+          (opts.taskDefinitionId === undefined || v.taskDefinitionId === opts.taskDefinitionId) &&
+          (!opts.status || v.status === opts.status),
+      );
+    return { chains: targets.map((t) => t.chainId), tasks };
+  } finally {
+    for (const t of targets) t.provider.destroy();
+  }
+}
+
+export interface WatchTasksOptions {
+  project: Project;
+  targetChain?: number;
+  /** Stop after this long (default: until `signal`). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called once the watch starts, with what it watches. */
+  onStart?: (target: { chainId: number; attestationCenter: string }) => void;
+}
+
+/** `task watch`: the verdicts that land from the next block on, as they land. */
+export async function* watchTasks(opts: WatchTasksOptions): AsyncGenerator<TaskVerdict> {
+  const target = await targetOf(opts.project, opts.targetChain);
+  const until = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
+  try {
+    const fromBlock = Number(await target.provider.send("eth_blockNumber", [])) + 1;
+    opts.onStart?.({ chainId: target.chainId, attestationCenter: target.attestationCenter });
+    const q = {
+      provider: target.provider,
+      attestationCenter: target.attestationCenter,
+      chainId: target.chainId,
+      fromBlock,
+    };
+    yield* followVerdicts(q, { until, signal: opts.signal, pollMs: 200 });
+  } finally {
+    target.provider.destroy();
+  }
+}
