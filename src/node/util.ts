@@ -1,6 +1,5 @@
 /** Small helpers of the node runtime: key loading, a semaphore, a bounded cache. */
 
-import { readFile } from "node:fs/promises";
 import { Wallet } from "ethers";
 import { AvsctlError } from "../errors.js";
 import { checkPrivateKey, type NodeCommonOptions } from "./options.js";
@@ -14,25 +13,16 @@ export async function loadOperatorWallet(
   what: string,
 ): Promise<{ wallet: Wallet; privateKey: string }> {
   if (opts.keystore) {
-    let json: string;
-    try {
-      json = await readFile(opts.keystore, "utf8");
-    } catch (error) {
-      throw new AvsctlError("INVALID_ARGUMENT", `--keystore: cannot read ${opts.keystore}`, { cause: error });
-    }
     if (opts.keystorePassword === undefined) {
       throw new AvsctlError("MISSING_ARGUMENT", "--keystore needs a password", {
         hint: "set AVSCTL_KEYSTORE_PASSWORD",
       });
     }
-    try {
-      const w = await Wallet.fromEncryptedJson(json, opts.keystorePassword);
-      return { wallet: new Wallet(w.privateKey), privateKey: w.privateKey.toLowerCase() };
-    } catch (error) {
-      throw new AvsctlError("WRONG_PASSWORD", `--keystore: cannot decrypt ${opts.keystore}`, {
-        cause: error,
-      });
-    }
+    const { readEcdsaKeystoreFile } = await import("../keys/formats.js");
+    const { privateKey } = await readEcdsaKeystoreFile(opts.keystore, opts.keystorePassword, {
+      argument: "--keystore",
+    });
+    return { wallet: new Wallet(privateKey), privateKey: privateKey.toLowerCase() };
   }
   const privateKey = checkPrivateKey(opts.privateKey, what);
   return { wallet: new Wallet(privateKey), privateKey };
