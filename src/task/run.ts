@@ -127,10 +127,14 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.count)) }, worker));
 
   const ok = sent.filter((s): s is SentTask => s !== undefined && "taskHash" in s);
-  // The first send of each task hash stands for the task; later ones are repeats.
+  // One send stands for each task: the one the network took as new, else (a task it had before
+  // this run) the earliest. Concurrent identical sends race, so the winner need not be the first.
   const firstSend = new Map<string, SentTask>();
-  for (const s of ok)
-    if (!firstSend.has(s.taskHash.toLowerCase())) firstSend.set(s.taskHash.toLowerCase(), s);
+  for (const s of ok) {
+    const key = s.taskHash.toLowerCase();
+    const held = firstSend.get(key);
+    if (!held || (held.known && !s.known)) firstSend.set(key, s);
+  }
   const known = new Set([...firstSend].filter(([, s]) => s.known).map(([h]) => h));
   let verdicts = new Map<string, TaskVerdict>();
   const seenAt = new Map<string, number>();
@@ -188,7 +192,7 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
     const key = s.taskHash.toLowerCase();
     const v = verdicts.get(key);
     const first = firstSend.get(key)!;
-    const repeat = first !== s || s.known === true;
+    const repeat = first !== s || known.has(key);
     const base = {
       status: "sent" as TaskResult["status"],
       taskNumber: null as number | null,
@@ -222,14 +226,9 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   });
 
   const durationMs = Date.now() - started;
-  // One line per task, not per send: the first send's result speaks for its task.
-  const counted = new Set<string>();
-  const tasks = results.filter((r) => {
-    const key = r.taskHash.toLowerCase();
-    if (key === "" || counted.has(key)) return false;
-    counted.add(key);
-    return true;
-  });
+  // One line per task, not per send: the result of the send that stands for it.
+  const standsFor = new Set(firstSend.values());
+  const tasks = results.filter((_, i) => standsFor.has(sent[i] as SentTask));
   const latencies = tasks.map((r) => r.latencyMs).filter((l): l is number => l !== null);
   const approved = tasks.filter((r) => r.status === "approved").length;
   const duplicates = ok.length - firstSend.size;

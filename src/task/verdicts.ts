@@ -116,6 +116,8 @@ export interface WatchTasksOptions {
   targetChain?: number;
   /** Stop after this long (default: until `signal`). */
   timeoutMs?: number;
+  /** The first block to report (default: the block after the head when the watch starts). */
+  fromBlock?: number;
   signal?: AbortSignal;
   /** Called once the watch starts, with what it watches. */
   onStart?: (target: { chainId: number; attestationCenter: string }) => void;
@@ -126,7 +128,7 @@ export async function* watchTasks(opts: WatchTasksOptions): AsyncGenerator<TaskV
   const target = await targetOf(opts.project, opts.targetChain);
   const until = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
   try {
-    const fromBlock = Number(await target.provider.send("eth_blockNumber", [])) + 1;
+    const fromBlock = opts.fromBlock ?? Number(await target.provider.send("eth_blockNumber", [])) + 1;
     opts.onStart?.({ chainId: target.chainId, attestationCenter: target.attestationCenter });
     const q = {
       provider: target.provider,

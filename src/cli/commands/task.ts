@@ -91,6 +91,13 @@ export function registerTask(program: Command, runner: Runner): void {
     .description("stream new verdicts until interrupted (one JSON line each with --json)")
     .addOption(targetChain("L2 chain id (default: the first)"))
     .addOption(typedOption("--timeout <s>", "stop after this many seconds", seconds("--timeout", 1_000_000)))
+    .addOption(
+      typedOption(
+        "--from-block <n>",
+        "report verdicts from this block on (default: the next block), so a script can start watching before it sends",
+        uintNumber("--from-block", 64),
+      ),
+    )
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).taskWatch(ctx, opts)));
   task
     .command("triggers")

@@ -147,7 +147,7 @@ export async function taskList(
 /** Streams verdicts as they land; one JSON line per verdict with --json. Ends on Ctrl-C. */
 export async function taskWatch(
   ctx: CommandContext,
-  flags: { targetChain?: number; timeout?: number },
+  flags: { targetChain?: number; timeout?: number; fromBlock?: number },
 ): Promise<CommandResult> {
   const { watchTasks } = await import("../../task/verdicts.js");
   let seen = 0;
@@ -155,6 +155,7 @@ export async function taskWatch(
     project: await ctx.loadConfig(),
     targetChain: flags.targetChain,
     timeoutMs: flags.timeout,
+    fromBlock: flags.fromBlock,
     signal: ctx.signal,
     onStart: (t) => {
       if (!ctx.json) ctx.out.stderr(`watching chain ${t.chainId} (${t.attestationCenter}); Ctrl-C to stop\n`);

@@ -119,7 +119,7 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
   },
   "task status": { args: ["<taskNumber|taskHash>"], flags: ["--target-chain"] },
   "task list": { flags: ["--task-def", "--status", "--from-block", "--to-block", "--target-chain"] },
-  "task watch": { flags: ["--target-chain", "--timeout"] },
+  "task watch": { flags: ["--target-chain", "--timeout", "--from-block"] },
   "task triggers": { flags: [] },
   "node aggregator": { flags: NODE },
   "node attester": { flags: NODE },

@@ -1,0 +1,51 @@
+/**
+ * The load runner's counting, with sends that answer as the aggregator would: a task the
+ * network takes as new, or TASK_KNOWN (`known`). No network here: `sendOne` is the seam the
+ * runner sends through, so the race between identical concurrent sends can be laid out exactly.
+ */
+import { describe, expect, it } from "vitest";
+import type { SentTask } from "../../../src/client/send.js";
+import { runTasks } from "../../../src/task/run.js";
+
+const task = (hash: string, known: boolean): SentTask => ({
+  proofOfTask: "0xp",
+  data: "0xd",
+  taskDefinitionId: 1,
+  performer: "0x0000000000000000000000000000000000000001",
+  taskHash: hash,
+  sentAt: Date.now(),
+  ...(known ? { known } : {}),
+});
+
+const run = (answers: SentTask[]) =>
+  runTasks({
+    count: answers.length,
+    concurrency: 1,
+    wait: false,
+    timeoutMs: 5_000,
+    chainId: 31338,
+    sendOne: async (i) => answers[i]!,
+  });
+
+describe("load mode counts tasks, not sends", () => {
+  it("when a later identical send won the race, the earlier one is the duplicate", async () => {
+    const s = await run([task("0xaa", true), task("0xaa", false), task("0xaa", true)]);
+    expect(s).toMatchObject({ sent: 3, distinct: 1, duplicates: 2, alreadyKnown: 0 });
+    expect(s.results.map((r) => r.duplicate === true)).toEqual([true, false, true]);
+    expect(s.warnings.join("\n")).toMatch(/identical tasks/);
+  });
+
+  it("a task every send found known was there before the run", async () => {
+    const s = await run([task("0xbb", true), task("0xbb", true)]);
+    expect(s).toMatchObject({ sent: 2, distinct: 1, duplicates: 1, alreadyKnown: 1 });
+    expect(s.results.every((r) => r.duplicate === true)).toBe(true);
+    expect(s.warnings.join("\n")).toMatch(/already known/);
+  });
+
+  it("distinct tasks are neither duplicates nor known", async () => {
+    const s = await run([task("0x01", false), task("0x02", false), task("0x03", false)]);
+    expect(s).toMatchObject({ sent: 3, distinct: 3, duplicates: 0, alreadyKnown: 0, failed: 0 });
+    expect(s.results.some((r) => r.duplicate)).toBe(false);
+    expect(s.warnings).toEqual([]);
+  });
+});
