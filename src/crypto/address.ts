@@ -3,8 +3,18 @@
  * runs during flag validation, and in the workflow engine copy of generated projects).
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { createRequire } from "node:module";
 import { AvsctlError } from "../errors.ts";
+
+// Loaded on the first checksum, not at import: flag parsing imports this module, and
+// `avsctl --help` should not load a hash it never computes (Node >= 22.12 requires ESM).
+let keccak: ((bytes: Uint8Array) => Uint8Array) | undefined;
+function keccak_256(bytes: Uint8Array): Uint8Array {
+  keccak ??= (
+    createRequire(import.meta.url)("@noble/hashes/sha3.js") as typeof import("@noble/hashes/sha3.js")
+  ).keccak_256;
+  return keccak(bytes);
+}
 
 export function parseAddress(value: string, name: string): `0x${string}` {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) {
