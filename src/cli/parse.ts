@@ -95,7 +95,12 @@ export const json =
 export const httpUrl =
   (flag: string): Parser<string> =>
   (value) => {
-    if (!/^https?:\/\//.test(value)) throw invalidArgument(flag, `"${value}" is not an http(s) URL`);
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {}
+    if (protocol !== "http:" && protocol !== "https:")
+      throw invalidArgument(flag, `"${value}" is not an http(s) URL`);
     return value;
   };
 

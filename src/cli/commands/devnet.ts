@@ -1,44 +1,17 @@
 import type { Command } from "commander";
 import type { RuntimeRequest } from "../../devnet/runtime/select.js";
-import { invalidArgument } from "../../errors.js";
+import { httpUrl, intRange, oneOf, uintNumber } from "../parse.js";
 import type { Runner } from "../runner.js";
 
 /** `--runtime`: checked here, so the devnet gets a runtime it knows (exit 2 otherwise). */
-export function parseRuntime(value: string): RuntimeRequest {
-  if (value !== "auto" && value !== "docker" && value !== "process")
-    throw invalidArgument("--runtime", `expected auto, docker or process, got "${value}"`);
-  return value;
-}
+export const parseRuntime: (value: string) => RuntimeRequest = oneOf("--runtime", [
+  "auto",
+  "docker",
+  "process",
+]);
 
-/** A whole number from `min` to `max` for `flag` (exit 2 otherwise). */
-function integer(flag: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max)
-      throw invalidArgument(flag, `expected an integer from ${min} to ${max}, got "${value}"`);
-    return Number(value);
-  };
-}
-
-/** An http(s) URL for `flag`, without its trailing slash. */
-function httpUrl(flag: string): (value: string) => string {
-  return (value) => {
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(value).protocol;
-    } catch {}
-    if (protocol !== "http:" && protocol !== "https:")
-      throw invalidArgument(flag, `"${value}" is not an http(s) URL`);
-    return value.replace(/\/$/, "");
-  };
-}
-
-function wholeNumber(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw invalidArgument(flag, "expected a whole number");
-    return n;
-  };
-}
+/** A service URL as the state keeps it: without its trailing slash. */
+const serviceUrl = (flag: string) => (value: string) => httpUrl(flag)(value).replace(/\/$/, "");
 
 const handlers = () => import("../handlers/devnet.js");
 
@@ -59,26 +32,30 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .option(
       "--attesters <n>",
       "number of attester nodes (default 3, or devnet.attesters)",
-      integer("--attesters", 1, 64),
+      intRange("--attesters", 1, 64),
     )
     .option(
       "--l2-chains <n>",
       "number of L2 chains (default 1, or devnet.l2Chains)",
-      integer("--l2-chains", 1, 8),
+      intRange("--l2-chains", 1, 8),
     )
     .option(
       "--block-time <s>",
       "seconds per block, 0 = mine on each transaction (default 0, or devnet.blockTime)",
-      integer("--block-time", 0, 3600),
+      intRange("--block-time", 0, 3600),
     )
     .option("--no-services", "start no execution/validation service")
     .option("--fresh", "tear down any existing devnet of this project first")
     .option(
       "--validation-url <url>",
       "use a validation service you run yourself",
-      httpUrl("--validation-url"),
+      serviceUrl("--validation-url"),
     )
-    .option("--execution-url <url>", "use an execution service you run yourself", httpUrl("--execution-url"))
+    .option(
+      "--execution-url <url>",
+      "use an execution service you run yourself",
+      serviceUrl("--execution-url"),
+    )
     .option(
       "--operator-keys <dir>",
       "run one attester per operator of this keys directory (`avsctl keys import`), with its own keys",
@@ -98,7 +75,7 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .description("show the logs of one component or of all")
     .argument("[node]")
     .option("-f, --follow", "keep streaming")
-    .option("--tail <n>", "lines from the end", wholeNumber("--tail"))
+    .option("--tail <n>", "lines from the end", uintNumber("--tail"))
     .action(
       runner.action(async (ctx, args, opts) => (await handlers()).devnetLogsCommand(ctx, args[0], opts)),
     );
@@ -116,13 +93,13 @@ export function registerDevnet(program: Command, runner: Runner): void {
   devnet
     .command("bootstrap", { hidden: true })
     .description("deploy, register and create task definitions on fresh chains (an exported topology's job)")
-    .option("--attesters <n>", "number of attesters", integer("--attesters", 1, 64), 3)
+    .option("--attesters <n>", "number of attesters", intRange("--attesters", 1, 64), 3)
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetBootstrapCommand(ctx, opts)));
   devnet
     .command("service", { hidden: true })
     .description("run one of avsctl's built-in services (used inside the devnet)")
     .argument("<name>", "sample-validation | sample-execution | price-feed | triggers")
-    .option("--port <port>", "port", integer("--port", 0, 65535), 0)
+    .option("--port <port>", "port", intRange("--port", 0, 65535), 0)
     .option("--host <host>", "bind address", "127.0.0.1")
     .action(
       runner.action(async (ctx, args, opts) => (await handlers()).devnetServiceCommand(ctx, args[0]!, opts)),
