@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import createDebug from "debug";
 import { AvsctlError } from "../errors.js";
+import { rpcRequest } from "./json-rpc.js";
 
 const debug = createDebug("avsctl:chain:anvil");
 
@@ -171,16 +172,14 @@ async function killChild(child: ChildProcess): Promise<void> {
 }
 
 async function rpcChainId(rpcUrl: string, signal: AbortSignal): Promise<number> {
-  const response = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-    signal,
-  });
-  const body = (await response.json()) as { result?: string };
-  if (typeof body.result !== "string")
-    throw new Error(`unexpected eth_chainId answer: ${JSON.stringify(body)}`);
-  return Number(BigInt(body.result));
+  // not answering yet is a plain Error, which the caller retries; an AvsctlError ends the start
+  const { result, error } = await rpcRequest<string>(rpcUrl, "eth_chainId", [], { signal }).catch(
+    (cause: unknown) => {
+      throw new Error("no answer yet", { cause });
+    },
+  );
+  if (typeof result !== "string") throw new Error(`unexpected eth_chainId answer: ${JSON.stringify(error)}`);
+  return Number(BigInt(result));
 }
 
 class PortCollision extends Error {}

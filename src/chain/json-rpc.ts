@@ -5,7 +5,24 @@
  */
 
 import { AvsctlError } from "../errors.js";
-import { redactUrl } from "./rpc.js";
+
+/** URLs in messages lose their credentials and API-key-looking path parts. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = "***";
+      u.password = "";
+    }
+    u.pathname = u.pathname.replace(/\/[A-Za-z0-9_-]{24,}(?=\/|$)/g, "/***");
+    for (const key of [...u.searchParams.keys()]) {
+      if (/key|token|secret/i.test(key)) u.searchParams.set(key, "***");
+    }
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "<invalid url>";
+  }
+}
 
 let nextId = 1;
 

@@ -1,37 +1,17 @@
 import type { JsonRpcProvider } from "ethers";
 import { AvsctlError, isAvsctlError } from "../errors.js";
+import { redactUrl, rpcRequest } from "./json-rpc.js";
 
-/** URLs in messages lose their credentials and API-key-looking path parts. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = "***";
-      u.password = "";
-    }
-    u.pathname = u.pathname.replace(/\/[A-Za-z0-9_-]{24,}(?=\/|$)/g, "/***");
-    for (const key of [...u.searchParams.keys()]) {
-      if (/key|token|secret/i.test(key)) u.searchParams.set(key, "***");
-    }
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return "<invalid url>";
-  }
-}
+export { redactUrl } from "./json-rpc.js";
 
 /**
  * Asks the endpoint for its chain id with a deadline. ethers' provider retries a dead
  * endpoint forever, so reachability is checked here first and reported as RPC_UNREACHABLE.
  */
 export async function fetchChainId(rpcUrl: string, timeoutMs = 5000): Promise<number> {
-  let response: Response;
+  let result: unknown;
   try {
-    response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    result = (await rpcRequest<string>(rpcUrl, "eth_chainId", [], { timeoutMs })).result;
   } catch (error) {
     throw new AvsctlError("RPC_UNREACHABLE", `cannot reach the RPC endpoint ${redactUrl(rpcUrl)}`, {
       hint: "check --rpc-url (or AVSCTL_RPC_URL / L2_RPC), or start the devnet with `avsctl devnet up`",
@@ -39,17 +19,12 @@ export async function fetchChainId(rpcUrl: string, timeoutMs = 5000): Promise<nu
       cause: error,
     });
   }
-  const body = (await response.json().catch(() => undefined)) as { result?: string } | undefined;
-  if (!response.ok || typeof body?.result !== "string") {
-    throw new AvsctlError(
-      "RPC_UNREACHABLE",
-      `${redactUrl(rpcUrl)} is not an Ethereum JSON-RPC endpoint (HTTP ${response.status})`,
-      {
-        details: { rpcUrl: redactUrl(rpcUrl) },
-      },
-    );
+  if (typeof result !== "string") {
+    throw new AvsctlError("RPC_UNREACHABLE", `${redactUrl(rpcUrl)} is not an Ethereum JSON-RPC endpoint`, {
+      details: { rpcUrl: redactUrl(rpcUrl) },
+    });
   }
-  return Number(BigInt(body.result));
+  return Number(BigInt(result));
 }
 
 /**
