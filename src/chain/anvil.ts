@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import createDebug from "debug";
 import { AvsctlError } from "../errors.js";
+import { sleep } from "../util/sleep.js";
 import { rpcRequest } from "./json-rpc.js";
 
 const debug = createDebug("avsctl:chain:anvil");
@@ -298,7 +299,7 @@ async function launch(
       } catch (error) {
         if (controller.signal.aborted) throw controller.signal.reason;
         if (error instanceof AvsctlError || attempt >= 50 || hasExited(child)) throw error;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
     return { child, pid: child.pid!, exited };

@@ -16,6 +16,7 @@ import {
   Wallet,
 } from "ethers";
 import { AvsctlError } from "../errors.js";
+import { sleep } from "../util/sleep.js";
 import { type ContractName, loadArtifact } from "./artifacts.js";
 import { fetchChainId, translateChainError } from "./rpc.js";
 import { checksumAddress } from "./units.js";
@@ -118,7 +119,7 @@ export class Sender {
         }
         return receipt;
       }
-      await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
+      await sleep(RECEIPT_POLL_MS);
     }
     throw new AvsctlError(
       "TIMEOUT",

@@ -1,6 +1,7 @@
 import type { Log, Provider } from "ethers";
 import { attestationCenterInterfaces } from "../chain/abi/interfaces.js";
 import { taskHash } from "../crypto/task-hash.js";
+import { sleep } from "../util/sleep.js";
 
 /** A task's on-chain outcome, from a TaskSubmitted or TaskRejected event (either generation). */
 export interface TaskVerdict {
@@ -106,7 +107,7 @@ export async function* followVerdicts(
       }
       from = head + 1;
     }
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+    await sleep(opts.pollMs ?? 100, opts.signal);
   }
 }
 

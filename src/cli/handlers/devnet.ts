@@ -189,22 +189,15 @@ export async function devnetLogsCommand(
   const { tail } = flags;
   const loaded = await project(ctx);
   const { devnetLogs } = await import("../../devnet/manage.js");
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
   const lines: string[] = [];
-  try {
-    for await (const line of devnetLogs(loaded.root, component, {
-      follow: flags.follow,
-      tail,
-      signal: controller.signal,
-    })) {
-      // Logs stream straight through; with --json each line is a JSON string.
-      if (flags.follow || !ctx.json) ctx.out.stdout(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
-      else lines.push(line);
-    }
-  } finally {
-    process.off("SIGINT", stop);
+  for await (const line of devnetLogs(loaded.root, component, {
+    follow: flags.follow,
+    tail,
+    signal: ctx.signal,
+  })) {
+    // Logs stream straight through; with --json each line is a JSON string.
+    if (flags.follow || !ctx.json) ctx.out.stdout(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
+    else lines.push(line);
   }
   return { data: ctx.json && !flags.follow ? { lines } : undefined, human: () => "" };
 }
@@ -298,9 +291,10 @@ export async function devnetServiceCommand(
     );
   }
   ctx.out.stderr(`${name} listening on ${service.url}\n`);
+  const { signal } = ctx;
   await new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
   });
   await service.stop();
   return { data: undefined, human: () => "" };
