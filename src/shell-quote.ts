@@ -5,14 +5,15 @@
  *
  * @example
  * shellQuote("Bad Name")          // 'Bad Name'
+ * shellQuote("x", {always: true})  // 'x'
  * shellCommand(["cd", "it's"])    // cd 'it'\''s'
  */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+export function shellQuote(word: string, opts: { always?: boolean } = {}): string {
+  if (!opts.always && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /** A command line from its words, each quoted when it needs to be. */
 export function shellCommand(words: readonly string[]): string {
-  return words.map(shellQuote).join(" ");
+  return words.map((w) => shellQuote(w)).join(" ");
 }

@@ -7,6 +7,7 @@ import type { ProcessRuntime } from "./runtime/process.js";
 import type {
   DevnetRuntime,
   DockerComponentSpec,
+  DockerVolumeSpec,
   ProcessComponentSpec,
   RuntimeKind,
   StartedComponent,
@@ -22,6 +23,7 @@ export const PORTS = {
   execution: 4003,
   triggers: 4020,
   feed: 4010,
+  ipfs: 5001,
 } as const;
 
 export interface LaunchSpec {
@@ -31,6 +33,8 @@ export interface LaunchSpec {
     | { avsctl: string[] }
     | { anvil: { chainId: number; blockTime: number; accounts: number; mnemonic: string } };
   env?: Record<string, string>;
+  /** Named volumes in Docker; a process keeps its data under the project directory instead. */
+  volumes?: DockerVolumeSpec[];
   /** Logical ports this component listens on, by role. */
   ports: Record<string, number>;
   wait: (ports: Record<string, number>) => WaitStrategy[];
@@ -145,6 +149,7 @@ export class DockerLauncher implements Launcher {
       command,
       entrypoint: [],
       env: spec.env,
+      ...(spec.volumes ? { volumes: spec.volumes } : {}),
       ports: Object.values(ports),
       wait: spec.wait(ports),
       stopTimeoutSec: 3,

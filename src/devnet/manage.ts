@@ -69,8 +69,9 @@ export interface StatusResult {
 }
 
 /**
- * Checks every component for real (its RPC or HTTP health answers now), not the state file.
- * A devnet whose runtime is gone (Docker stopped) is reported unhealthy, not an error.
+ * Checks every component for real (its RPC or HTTP health answers now), not the state file,
+ * services the user runs included, and reads the task definitions from the chain. A devnet
+ * whose runtime is gone (Docker stopped) is reported unhealthy, not an error.
  */
 export async function devnetStatus(projectDir: string): Promise<StatusResult> {
   const state = readDevnetState(projectDir);
@@ -83,22 +84,43 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     return { state: { ...state, healthy: false }, components: [], problems: [problem] };
   }
   const names = await runtimes.names();
-  const health = await Promise.all(
-    names.map(async (name): Promise<ComponentStatus> => {
-      const h: ComponentHealth = await runtimes.of(name).health(name, { probeTimeoutMs: 2000 });
-      // The runtimes name the component in some problems; the status lines name it once.
-      const problems =
-        h.state === "missing"
-          ? ["missing"]
-          : h.problems.map((p) => (p.startsWith(`${name}: `) ? p.slice(name.length + 2) : p));
-      return { name, state: h.state, healthy: h.healthy, problems };
-    }),
-  );
+  const { probeUserService, chainTaskDefinitions } = await import("./status-checks.js");
+  // A service URL with no component of that name is one the user runs (`--validation-url`).
+  const userRun = (["validation", "execution"] as const).flatMap((kind) => {
+    const url = state.services[kind];
+    return url && !names.includes(kind) ? [{ kind, url }] : [];
+  });
+  const l2 = state.l2[0];
+  const [runtimeHealth, userHealth, taskDefinitions] = await Promise.all([
+    Promise.all(names.map(async (name) => componentStatus(runtimes, name))),
+    Promise.all(
+      userRun.map(async ({ kind, url }): Promise<ComponentStatus> => {
+        const probe = await probeUserService(url);
+        return { name: kind, state: probe.state, healthy: probe.healthy, problems: probe.problems };
+      }),
+    ),
+    // The chain's own list, so definitions made after `up` (task-def create) show; an L2 that
+    // does not answer is reported as its component, and the state's list stays.
+    l2
+      ? chainTaskDefinitions(l2.rpcUrl, l2.attestationCenter).catch(() => state.taskDefinitions)
+      : Promise.resolve(state.taskDefinitions),
+  ]);
+  const health = [...runtimeHealth, ...userHealth];
   const problems = health
     .filter((h) => !h.healthy)
     .map((h) => `${h.name}: ${h.problems.join(", ") || h.state}`);
   const healthy = problems.length === 0 && health.length > 0;
-  return { state: { ...state, healthy }, components: health, problems };
+  return { state: { ...state, healthy, taskDefinitions }, components: health, problems };
+}
+
+async function componentStatus(runtimes: DevnetRuntimes, name: string): Promise<ComponentStatus> {
+  const h: ComponentHealth = await runtimes.of(name).health(name, { probeTimeoutMs: 2000 });
+  // The runtimes name the component in some problems; the status lines name it once.
+  const problems =
+    h.state === "missing"
+      ? ["missing"]
+      : h.problems.map((p) => (p.startsWith(`${name}: `) ? p.slice(name.length + 2) : p));
+  return { name, state: h.state, healthy: h.healthy, problems };
 }
 
 /**

@@ -4,6 +4,7 @@ import { AvsctlError } from "../errors.js";
 import { type DockerLauncher, type Launched, type Launcher, PORTS } from "./launcher.js";
 import type { DevnetPlan, ServicePlan } from "./plan.js";
 import type { WaitStrategy } from "./runtime/types.js";
+import { type ServiceKind, serviceEnv } from "./service-env.js";
 
 export interface ServiceEnv {
   /** As components inside the devnet see the others (container names in Docker). */
@@ -34,9 +35,12 @@ export function serviceCommand(kind: string, service: ProjectService): string {
   );
 }
 
-function portEnv(kind: string, port: number): Record<string, string> {
-  return { PORT: String(port), [`${kind.toUpperCase()}_PORT`]: String(port) };
+function portEnv(kind: ServiceKind, port: number): Record<string, string> {
+  return serviceEnv(kind, { port });
 }
+
+/** The feed's price endpoint; `devnet env` finds the running feed and appends the same path. */
+export const PRICE_PATH = "/price";
 
 // One feed per devnet start, shared by both services (the plan object is per start).
 const priceFeeds = new WeakMap<DevnetPlan, Promise<Launched>>();
@@ -78,23 +82,26 @@ function priceFeed(plan: DevnetPlan, launcher: Launcher, signal?: AbortSignal): 
 
 /** Environment every project service gets on top of the devnet's (which wins when it sets the same). */
 async function serviceDefaults(
+  kind: ServiceKind,
   plan: DevnetPlan,
   launcher: Launcher,
   env: ServiceEnv,
   signal?: AbortSignal,
 ): Promise<ServiceEnv> {
-  const internal: Record<string, string> = { HOST: launcher.bindHost };
-  const host: Record<string, string> = { HOST: "127.0.0.1" };
-  if (!env.host.PRICE_SOURCE_URL || !env.internal.PRICE_SOURCE_URL) {
-    const feed = await priceFeed(plan, launcher, signal);
-    internal.PRICE_SOURCE_URL = feed.internalUrl("http", "/price");
-    host.PRICE_SOURCE_URL = feed.hostUrl("http", "/price");
-  }
+  const feed =
+    env.host.PRICE_SOURCE_URL && env.internal.PRICE_SOURCE_URL
+      ? undefined
+      : await priceFeed(plan, launcher, signal);
+  const internal = serviceEnv(kind, {
+    host: launcher.bindHost,
+    priceSourceUrl: feed?.internalUrl("http", PRICE_PATH),
+  });
+  const host = serviceEnv(kind, { host: "127.0.0.1", priceSourceUrl: feed?.hostUrl("http", PRICE_PATH) });
   return { internal: { ...internal, ...env.internal }, host: { ...host, ...env.host } };
 }
 
 async function asProcess(
-  kind: string,
+  kind: ServiceKind,
   service: ProjectService,
   plan: DevnetPlan,
   env: Record<string, string>,
@@ -134,7 +141,7 @@ export async function launchProjectService(
   warn: (message: string) => void,
   signal?: AbortSignal,
 ): Promise<{ host: string; internal: string }> {
-  env = await serviceDefaults(plan, launcher, env, signal);
+  env = await serviceDefaults(kind, plan, launcher, env, signal);
   if (launcher.kind === "process") return asProcess(kind, service, plan, env.host, signal);
 
   const docker = launcher as DockerLauncher;

@@ -20,6 +20,8 @@ export interface DevnetState {
   performer: { address: string; privateKey: string };
   deployer: { address: string; privateKey: string };
   services: { execution: string | null; validation: string | null };
+  /** The devnet's IPFS node: Kubo's RPC API, a path gateway (ends in `/ipfs/`) and Pinata's API. */
+  ipfs?: { apiUrl: string; gatewayUrl: string; pinataUrl: string };
   taskDefinitions: Array<{ taskDefinitionId: number; name: string }>;
   startupMs: number;
   /** Not part of the public JSON: what `down`/`status` need to find every component. */

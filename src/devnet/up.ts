@@ -6,6 +6,7 @@ import type { OperatorKeys } from "./operator-keys.js";
 import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type UpFlags } from "./plan.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
 import { startChains } from "./up/chains.js";
+import { startIpfs } from "./up/ipfs.js";
 import type { PhaseContext } from "./up/launch.js";
 import { startNodes } from "./up/nodes.js";
 import { recordState } from "./up/record.js";
@@ -165,7 +166,8 @@ async function bringUp(
   };
   const chains = await startChains(plan, launcher, ctx);
   const registration = await registerAvs(plan, chains, ctx);
-  const nodes = await startNodes(plan, launcher, chains, registration, ctx);
+  const ipfs = await startIpfs(plan, launcher, ctx);
+  const nodes = await startNodes(plan, launcher, chains, registration, ctx, ipfs);
   const triggersUrl = await startTriggers(plan, launcher, chains, registration, nodes, ctx);
-  return recordState(plan, launcher, { chains, registration, nodes, triggersUrl }, warnings);
+  return recordState(plan, launcher, { chains, registration, nodes, triggersUrl, ipfs }, warnings);
 }

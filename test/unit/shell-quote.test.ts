@@ -9,6 +9,9 @@ describe("shell quoting of printed commands", () => {
     expect(shellQuote("Bad Name")).toBe("'Bad Name'");
     expect(shellQuote("")).toBe("''");
     expect(shellCommand(["cd", "it's here"])).toBe("cd 'it'\\''s here'");
+    // `devnet env --format shell` quotes every value, plain or not
+    expect(shellQuote("my-avs", { always: true })).toBe("'my-avs'");
+    expect(shellQuote("it's", { always: true })).toBe("'it'\\''s'");
   });
 
   it("gives sh back the very words", () => {

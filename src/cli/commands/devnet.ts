@@ -10,6 +10,8 @@ export const parseRuntime: (value: string) => RuntimeRequest = oneOf("--runtime"
   "process",
 ]);
 
+const parseEnvFormat = oneOf("--format", ["dotenv", "shell", "json"]);
+
 /** A service URL as the state keeps it: without its trailing slash. */
 const serviceUrl = (flag: string) => (value: string) => httpUrl(flag)(value).replace(/\/$/, "");
 
@@ -68,8 +70,18 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetDownCommand(ctx, opts)));
   devnet
     .command("status")
-    .description("check every component of the devnet (exit 1 when unhealthy)")
+    .description("check every component of the devnet, services you run included (exit 1 when one is down)")
     .action(runner.action(async (ctx) => (await handlers()).devnetStatusCommand(ctx)));
+  devnet
+    .command("env")
+    .description("print the environment the devnet gives a project service, for one you run yourself")
+    .option("--format <format>", "dotenv | shell | json (default dotenv; --json means json)", parseEnvFormat)
+    .option(
+      "--service <service>",
+      "only what this service needs: execution | validation (default: both)",
+      oneOf("--service", ["execution", "validation"]),
+    )
+    .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetEnvCommand(ctx, opts)));
   devnet
     .command("logs")
     .description("show the logs of one component or of all")
@@ -98,7 +110,7 @@ export function registerDevnet(program: Command, runner: Runner): void {
   devnet
     .command("service", { hidden: true })
     .description("run one of avsctl's built-in services (used inside the devnet)")
-    .argument("<name>", "sample-validation | sample-execution | price-feed | triggers")
+    .argument("<name>", "sample-validation | sample-execution | price-feed | ipfs | triggers")
     .option("--port <port>", "port", intRange("--port", 0, 65535), 0)
     .option("--host <host>", "bind address", "127.0.0.1")
     .action(

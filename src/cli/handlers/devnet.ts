@@ -181,6 +181,27 @@ export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandR
   };
 }
 
+export async function devnetEnvCommand(
+  ctx: CommandContext,
+  flags: { format?: "dotenv" | "shell" | "json"; service?: "execution" | "validation" },
+): Promise<CommandResult> {
+  const loaded = await project(ctx);
+  const { devnetEnv } = await import("../../devnet/env.js");
+  const { env } = await devnetEnv(loaded.root, flags.service);
+  const format = ctx.json ? "json" : (flags.format ?? "dotenv");
+  return { data: env, human: () => renderEnv(env, format) };
+}
+
+/** `shell` is for `eval "$(avsctl devnet env --format shell)"`: every value quoted for sh. */
+function renderEnv(env: Record<string, string>, format: "dotenv" | "shell" | "json"): string {
+  if (format === "json") return JSON.stringify(env, null, 2);
+  const entries = Object.entries(env);
+  if (format === "shell")
+    return entries.map(([k, v]) => `export ${k}=${shellQuote(v, { always: true })}`).join("\n");
+  // dotenv readers take a bare value to the end of the line; a value that could be misread is quoted
+  return entries.map(([k, v]) => `${k}=${/^[\w@%+=:,./-]*$/.test(v) ? v : JSON.stringify(v)}`).join("\n");
+}
+
 export async function devnetLogsCommand(
   ctx: CommandContext,
   component: string | undefined,
@@ -277,6 +298,14 @@ export async function devnetServiceCommand(
     service = await samples.startSampleExecution({ host, port, aggregatorUrl, performerKey });
   } else if (name === "price-feed") {
     service = await samples.startPriceFeed({ host, port, price: ctx.env.AVSCTL_FEED_PRICE });
+  } else if (name === "ipfs") {
+    const { startIpfsServer } = await import("../../ipfs/server.js");
+    const ipfs = await startIpfsServer({
+      host,
+      port,
+      dataDir: ctx.env.AVSCTL_IPFS_DIR ?? path.join(ctx.cwd, ".avsctl", "ipfs"),
+    });
+    service = { url: ipfs.url, stop: () => ipfs.close() };
   } else if (name === "triggers") {
     const { parseTriggerSetup, startDevnetTriggers } = await import("../../devnet/trigger-service.js");
     const runner = await startDevnetTriggers(parseTriggerSetup(ctx.env.AVSCTL_TRIGGER_SETUP), {
@@ -287,7 +316,7 @@ export async function devnetServiceCommand(
   } else {
     throw invalidArgument(
       "<name>",
-      `unknown service "${name}" (sample-validation, sample-execution, price-feed, triggers)`,
+      `unknown service "${name}" (sample-validation, sample-execution, price-feed, ipfs, triggers)`,
     );
   }
   ctx.out.stderr(`${name} listening on ${service.url}\n`);

@@ -2,7 +2,9 @@ import path from "node:path";
 import type { Launched, Launcher } from "../launcher.js";
 import type { ServicePlan } from "../plan.js";
 import type { ServiceEnv } from "../project-services.js";
+import { type EnvChains, serviceEnv, chainEnv as sharedChainEnv } from "../service-env.js";
 import type { Chains } from "./chains.js";
+import { ipfsEnv } from "./ipfs.js";
 import { httpWait, NODE_MEMORY, type PhaseContext, rpcWait, settled } from "./launch.js";
 import type { Registration } from "./register.js";
 import type { StartPlan } from "./start-plan.js";
@@ -19,6 +21,25 @@ export interface Nodes {
   execution: ServiceUrls | undefined;
 }
 
+/** The chains and contracts as the components (`internal`) or the host see them. */
+function envChains(
+  plan: StartPlan,
+  chains: Chains,
+  registration: Registration,
+  view: "internal" | "host",
+): EnvChains {
+  const { l2ChainIds, l1ChainId } = plan.topology;
+  const url = (l: Launched) => (view === "internal" ? l.internalUrl("rpc") : l.hostUrl("rpc"));
+  return {
+    l1: { chainId: l1ChainId, rpcUrl: url(chains.l1), avsGovernance: registration.deployment.avsGovernance },
+    l2: chains.l2s.map((l, i) => ({
+      chainId: l2ChainIds[i]!,
+      rpcUrl: url(l),
+      attestationCenter: registration.deployment.l2[i]!.attestationCenter,
+    })),
+  };
+}
+
 /**
  * The Othentic environment names (docs/protocol.md#service-environment) for the chains and
  * contracts, as the components (`internal`) or the host sees them.
@@ -29,18 +50,7 @@ export function chainEnv(
   registration: Registration,
   view: "internal" | "host",
 ): Record<string, string> {
-  const { l2ChainIds, l1ChainId } = plan.topology;
-  const url = (l: Launched) => (view === "internal" ? l.internalUrl("rpc") : l.hostUrl("rpc"));
-  return {
-    L2_RPC: chains.l2s.map((l, i) => `${l2ChainIds[i]}@${url(l)}`).join(","),
-    L2_CHAIN: l2ChainIds.join(","),
-    ATTESTATION_CENTER_ADDRESS: registration.deployment.l2
-      .map((d, i) => `${l2ChainIds[i]}@${d.attestationCenter}`)
-      .join(","),
-    L1_RPC: url(chains.l1),
-    L1_CHAIN: String(l1ChainId),
-    AVS_GOVERNANCE_ADDRESS: registration.deployment.avsGovernance,
-  };
+  return sharedChainEnv(envChains(plan, chains, registration, view));
 }
 
 /**
@@ -54,13 +64,13 @@ export async function startNodes(
   chains: Chains,
   registration: Registration,
   ctx: PhaseContext,
+  ipfs: Launched,
 ): Promise<Nodes> {
   const { topology, keys } = plan;
   const l2Env = chainEnv(plan, chains, registration, "internal");
   // The generated services send their tasks for this definition unless told otherwise.
-  const definitionEnv = {
-    TASK_DEFINITION_ID: String(registration.taskDefinitions[0]?.taskDefinitionId ?? 1),
-  };
+  const taskDefinitionId = registration.taskDefinitions[0]?.taskDefinitionId ?? 1;
+  const validationEnv = serviceEnv("validation", { taskDefinitionId });
 
   ctx.progress("starting the validation service, the aggregator, the attesters and the execution service");
   const journal =
@@ -75,7 +85,10 @@ export async function startNodes(
           topology.services.validation,
           plan,
           launcher,
-          { internal: { ...definitionEnv }, host: { ...definitionEnv } },
+          {
+            internal: { ...validationEnv, ...ipfsEnv(ipfs, "internal") },
+            host: { ...validationEnv, ...ipfsEnv(ipfs, "host") },
+          },
           ctx,
         )
       : Promise.resolve(undefined),
@@ -119,10 +132,6 @@ export async function startNodes(
       `--no-services: attesters call a validation service at http://127.0.0.1:${plan.ports.validation} on this machine`,
     );
 
-  const performerEnv = {
-    PRIVATE_KEY_PERFORMER: keys.performer.privateKey,
-    PERFORMER_ADDRESS: keys.performer.address,
-  };
   const [attesters, execution] = await settled([
     settled(
       keys.attesters.map(async (a, i) => {
@@ -165,16 +174,22 @@ export async function startNodes(
           launcher,
           {
             internal: {
-              ...l2Env,
-              ...definitionEnv,
-              ...performerEnv,
-              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
+              ...serviceEnv("execution", {
+                chains: envChains(plan, chains, registration, "internal"),
+                taskDefinitionId,
+                performer: keys.performer,
+                aggregatorUrl: aggregator.internalUrl("rpc"),
+              }),
+              ...ipfsEnv(ipfs, "internal"),
             },
             host: {
-              ...chainEnv(plan, chains, registration, "host"),
-              ...definitionEnv,
-              ...performerEnv,
-              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.hostUrl("rpc"),
+              ...serviceEnv("execution", {
+                chains: envChains(plan, chains, registration, "host"),
+                taskDefinitionId,
+                performer: keys.performer,
+                aggregatorUrl: aggregator.hostUrl("rpc"),
+              }),
+              ...ipfsEnv(ipfs, "host"),
             },
           },
           ctx,

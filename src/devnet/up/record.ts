@@ -1,7 +1,8 @@
-import type { Launcher } from "../launcher.js";
+import type { Launched, Launcher } from "../launcher.js";
 import { type DevnetPlan, serviceSummary } from "../plan.js";
 import type { DevnetState } from "../state.js";
 import type { Chains } from "./chains.js";
+import { ipfsUrls } from "./ipfs.js";
 import type { Nodes } from "./nodes.js";
 import type { Registration } from "./register.js";
 import type { StartPlan } from "./start-plan.js";
@@ -10,7 +11,13 @@ import type { StartPlan } from "./start-plan.js";
 export async function recordState(
   plan: StartPlan,
   launcher: Launcher,
-  started: { chains: Chains; registration: Registration; nodes: Nodes; triggersUrl: string | undefined },
+  started: {
+    chains: Chains;
+    registration: Registration;
+    nodes: Nodes;
+    triggersUrl: string | undefined;
+    ipfs: Launched;
+  },
   warnings: string[],
 ): Promise<DevnetState> {
   const { topology, keys } = plan;
@@ -48,6 +55,7 @@ export async function recordState(
     performer: { address: keys.performer.address, privateKey: keys.performer.privateKey },
     deployer: { address: keys.deployer.address, privateKey: keys.deployer.privateKey },
     services: { execution: nodes.execution?.host ?? null, validation: nodes.validation?.host ?? null },
+    ipfs: ipfsUrls(started.ipfs),
     taskDefinitions,
     startupMs: 0,
     internal: {

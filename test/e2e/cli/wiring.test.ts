@@ -96,6 +96,7 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
   },
   "devnet down": { flags: ["--all"] },
   "devnet status": { flags: [] },
+  "devnet env": { flags: ["--format", "--service"] },
   "devnet logs": { args: ["[node]"], flags: ["--follow", "--tail"] },
   "devnet restart": { args: ["<node>"], flags: [] },
   "devnet export": { flags: ["--format", "--output"] },

@@ -114,6 +114,7 @@ export const STATE_KEYS = [
   "performer",
   "deployer",
   "services",
+  "ipfs",
   "taskDefinitions",
   "startupMs",
 ].sort();
@@ -126,6 +127,7 @@ export function stateUrls(s: State): string[] {
     s.aggregator.rpcUrl,
     s.aggregator.metricsUrl,
     ...[s.services.execution, s.services.validation].filter((u): u is string => u !== null),
+    ...(s.ipfs ? [s.ipfs.pinataUrl] : []),
   ];
 }
 

@@ -133,6 +133,7 @@ const COMMANDS: Record<string, Entry> = {
   "avsctl task-def create --name price --restricted-operators 2,3,4": SH,
   "avsctl task send --task-def 2 --wait": SH,
   "avsctl devnet status": SH,
+  "avsctl devnet env --service execution": SH,
   "avsctl devnet logs aggregator -f": { run: "follow" },
   "avsctl devnet down": { run: "sh", timeoutMs: 180_000 },
   "avsctl workflow validate examples/workflows/price-check.json --json": { run: "sh", at: "repo" },

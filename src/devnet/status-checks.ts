@@ -1,0 +1,87 @@
+import net from "node:net";
+import { attestationCenterInterfaces } from "../chain/abi/interfaces.js";
+import { jsonRpc } from "../chain/json-rpc.js";
+import { isInternalTaskDefinitionId } from "../chain/well-known.js";
+
+export interface ProbeResult {
+  healthy: boolean;
+  /** `running` when it answers, `unreachable` when nothing listens. */
+  state: "running" | "unreachable";
+  problems: string[];
+}
+
+/**
+ * A service the user runs (`--validation-url`/`--execution-url`): its `GET /health` when it
+ * answers HTTP; a service without that route, or one stopped in a debugger, still counts as up
+ * when its port accepts a TCP connection.
+ */
+export async function probeUserService(url: string, timeoutMs = 2000): Promise<ProbeResult> {
+  const health = new URL("/health", url);
+  try {
+    const response = await fetch(health, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    if (response.ok || response.status === 404 || response.status === 405)
+      return { healthy: true, state: "running", problems: [] };
+    return {
+      healthy: false,
+      state: "running",
+      problems: [`GET ${health.href} answered HTTP ${response.status}`],
+    };
+  } catch {
+    // not HTTP, or too slow to answer: fall back to whether anything listens at all
+  }
+  const port = Number(health.port || (health.protocol === "https:" ? 443 : 80));
+  const host = health.hostname.replace(/^\[|\]$/g, "");
+  if (await tcpConnects(host, port, timeoutMs)) return { healthy: true, state: "running", problems: [] };
+  return { healthy: false, state: "unreachable", problems: [`user-run service not reachable at ${url}`] };
+}
+
+function tcpConnects(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/**
+ * The task definitions an AttestationCenter has now, from its TaskDefinitionCreated events
+ * (either generation's), without the internal ones.
+ */
+export async function chainTaskDefinitions(
+  rpcUrl: string,
+  attestationCenter: string,
+  timeoutMs = 5000,
+): Promise<Array<{ taskDefinitionId: number; name: string }>> {
+  const { gen1, gen2 } = await attestationCenterInterfaces();
+  const topics = [gen1, gen2].map((i) => i.getEvent("TaskDefinitionCreated")!.topicHash);
+  const logs = await jsonRpc<Array<{ topics: string[]; data: string }>>(
+    rpcUrl,
+    "eth_getLogs",
+    [{ address: attestationCenter, topics: [topics], fromBlock: "0x0", toBlock: "latest" }],
+    { timeoutMs },
+  );
+  const byId = new Map<number, string>();
+  for (const log of logs) {
+    for (const iface of [gen1, gen2]) {
+      let parsed: ReturnType<typeof iface.parseLog>;
+      try {
+        parsed = iface.parseLog(log);
+      } catch {
+        parsed = null; // this generation's signature, another layout: try the other one
+      }
+      if (!parsed) continue;
+      const id = Number(parsed.args.taskDefinitionId);
+      if (!isInternalTaskDefinitionId(id)) byId.set(id, String(parsed.args.name));
+      break;
+    }
+  }
+  return [...byId.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([taskDefinitionId, name]) => ({ taskDefinitionId, name }));
+}

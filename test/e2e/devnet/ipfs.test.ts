@@ -1,0 +1,61 @@
+/**
+ * The devnet's IPFS node through the built CLI (process runtime): `devnet up` records it in the
+ * state, a Pinata-style pin reads back through its gateway, and the content is still there after
+ * `devnet restart ipfs` (same data directory, new process).
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type State, startValidationServer, tempProject, type ValidationServer } from "./support.js";
+
+describe("devnet IPFS node, process runtime (built CLI)", () => {
+  const p = tempProject("e2e-ipfs");
+  let validation: ValidationServer;
+  let state: State;
+
+  beforeAll(async () => {
+    validation = await startValidationServer();
+    const up = await p.cli([
+      "devnet",
+      "up",
+      "--runtime",
+      "process",
+      "--validation-url",
+      validation.url,
+      "--json",
+    ]);
+    if (up.code !== 0) throw new Error(`devnet up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
+    state = JSON.parse(up.stdout);
+  });
+
+  afterAll(async () => {
+    const r = await p.cli(["devnet", "down", "--json"], undefined, 60_000);
+    if (r.code !== 0) console.error(`devnet down of ${p.name} failed:\n${r.stdout}\n${r.stderr}`);
+    p.remove();
+    await validation?.stop();
+  });
+
+  it("keeps pinned content across `devnet restart ipfs`", async () => {
+    const ipfs = state.ipfs!;
+    expect(ipfs.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ipfs\/$/);
+    expect(ipfs.apiUrl).toBe(`${ipfs.pinataUrl}/api/v0`);
+
+    const document = { proof: "e2e-ipfs", price: "1.5" };
+    const pin = await fetch(`${ipfs.pinataUrl}/pinning/pinJSONToIPFS`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer devnet" },
+      body: JSON.stringify({ pinataContent: document }),
+    });
+    expect(pin.status).toBe(200);
+    const { IpfsHash } = (await pin.json()) as { IpfsHash: string };
+
+    const restart = await p.cli(["devnet", "restart", "ipfs", "--json"]);
+    expect(restart.code).toBe(0);
+    expect(JSON.parse(restart.stdout)).toMatchObject({ name: "ipfs", healthy: true });
+
+    const status = await p.cli(["devnet", "status", "--json"]);
+    const after = JSON.parse(status.stdout) as State;
+    const back = await fetch(`${after.ipfs!.gatewayUrl}${IpfsHash}`);
+    expect(back.status).toBe(200);
+    expect(await back.json()).toEqual(document);
+  });
+});
