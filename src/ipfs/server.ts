@@ -7,6 +7,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AvsctlError } from "../errors.js";
+import { readBodyBytes } from "../util/http-body.js";
 import { type IpfsStore, openIpfsStore } from "./store.js";
 
 export interface IpfsServerOptions {
@@ -259,39 +260,7 @@ async function readFilePart(
 
 /** The whole body, refused with 413 as soon as the header or the bytes received pass `limit`. */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, `request body larger than ${limit} bytes`);
-  const declared = Number(req.headers["content-length"] ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on("data", (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        chunks.length = 0;
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks));
-    });
-    req.on("error", (err) => {
-      if (done) return;
-      done = true;
-      reject(err);
-    });
-  });
+  return readBodyBytes(req, limit, () => new HttpError(413, `request body larger than ${limit} bytes`));
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

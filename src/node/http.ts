@@ -3,6 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AvsctlError } from "../errors.js";
+import { readBodyBytes } from "../util/http-body.js";
 
 /** Thrown by readBody when the body exceeds its cap. */
 export class BodyTooLargeError extends Error {
@@ -15,41 +16,8 @@ export class BodyTooLargeError extends Error {
  * The request body as a string, refusing bodies above `limit` bytes as soon as the header or
  * the bytes received say so (a huge payload is never buffered whole).
  */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers["content-length"] ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(new BodyTooLargeError(limit));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on("data", (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        chunks.length = 0;
-        req.resume();
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (!done) {
-        done = true;
-        resolve(Buffer.concat(chunks).toString("utf8"));
-      }
-    });
-    req.on("error", (err) => {
-      if (!done) {
-        done = true;
-        reject(err);
-      }
-    });
-  });
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return (await readBodyBytes(req, limit, () => new BodyTooLargeError(limit))).toString("utf8");
 }
 
 /** Writes a JSON response. */

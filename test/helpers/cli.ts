@@ -37,20 +37,25 @@ export function runPasted(commandLine: string, opts: RunCliOptions = {}): Promis
   return run("sh", ["-c", `avsctl() { "${process.execPath}" "${binPath}" "$@"; }\n${commandLine}\n`], opts);
 }
 
+/** Settings of the developer's shell that would change what a command does. */
+export const SHELL_SETTINGS = [
+  "AVSCTL_RPC_URL",
+  "AVSCTL_PRIVATE_KEY",
+  "AVSCTL_ATTESTATION_CENTER",
+  "L2_RPC",
+  "PRIVATE_KEY",
+  "ATTESTATION_CENTER_ADDRESS",
+  "DEBUG",
+];
+
+/** `env` without SHELL_SETTINGS (and any `extra` names), so they cannot leak into what a test asserts. */
+export function withoutShellSettings(env: NodeJS.ProcessEnv, extra: string[] = []): NodeJS.ProcessEnv {
+  for (const name of [...SHELL_SETTINGS, ...extra]) delete env[name];
+  return env;
+}
+
 function run(command: string, args: string[], opts: RunCliOptions): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  // Settings of the developer's shell must not leak into what the test asserts.
-  for (const name of [
-    "AVSCTL_RPC_URL",
-    "AVSCTL_PRIVATE_KEY",
-    "AVSCTL_ATTESTATION_CENTER",
-    "L2_RPC",
-    "PRIVATE_KEY",
-    "ATTESTATION_CENTER_ADDRESS",
-    "DEBUG",
-  ]) {
-    delete env[name];
-  }
+  const env = withoutShellSettings({ ...process.env, NO_COLOR: "1" });
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -29,7 +29,7 @@ import path from "node:path";
 import { toUtf8String } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SampleService, startPriceFeed } from "../../../src/devnet/samples/sample-services.js";
-import { binPath, repoRoot, runCli } from "../../helpers/cli.js";
+import { binPath, repoRoot, runCli, withoutShellSettings } from "../../helpers/cli.js";
 import {
   blockCommands,
   hintCommands,
@@ -356,29 +356,17 @@ beforeAll(async () => {
   mkdirSync(checkout);
   symlinkSync(path.join(repoRoot, "bin"), path.join(checkout, "bin"));
   feed = await startPriceFeed({ price: "3000.00" });
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    NO_COLOR: "1",
-    PATH: [shim, path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
-    // No engine answers here, so `auto` runs every devnet as processes.
-    DOCKER_HOST: `unix://${path.join(tmp, "no-docker.sock")}`,
-  };
   // Settings of the developer's shell must not reach what the commands do.
-  for (const name of [
-    "AVSCTL_RPC_URL",
-    "AVSCTL_PRIVATE_KEY",
-    "AVSCTL_ATTESTATION_CENTER",
-    "L2_RPC",
-    "PRIVATE_KEY",
-    "ATTESTATION_CENTER_ADDRESS",
-    "OTHENTIC_CLIENT_RPC_ADDRESS",
-    "PRIVATE_KEY_PERFORMER",
-    "PRICE_SOURCE_URL",
-    "DEBUG",
-  ]) {
-    delete env[name];
-  }
-  ENV = env;
+  ENV = withoutShellSettings(
+    {
+      ...process.env,
+      NO_COLOR: "1",
+      PATH: [shim, path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
+      // No engine answers here, so `auto` runs every devnet as processes.
+      DOCKER_HOST: `unix://${path.join(tmp, "no-docker.sock")}`,
+    },
+    ["OTHENTIC_CLIENT_RPC_ADDRESS", "PRIVATE_KEY_PERFORMER", "PRICE_SOURCE_URL"],
+  );
 }, 60_000);
 
 afterAll(async () => {

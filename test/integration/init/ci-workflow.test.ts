@@ -18,7 +18,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { binPath, repoRoot, runCli } from "../../helpers/cli.js";
+import { binPath, repoRoot, runCli, withoutShellSettings } from "../../helpers/cli.js";
 
 const RUN_TIMEOUT = 900_000;
 
@@ -81,25 +81,13 @@ afterAll(async () => {
  * set, no Docker engine, and none of the developer's avsctl settings.
  */
 function scriptEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
+  return withoutShellSettings({
     ...process.env,
     PATH: [shimDir, path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
     CI: "true",
     NO_COLOR: "1",
     DOCKER_HOST: `unix://${path.join(tmp, "no-docker.sock")}`,
-  };
-  for (const name of [
-    "AVSCTL_RPC_URL",
-    "AVSCTL_PRIVATE_KEY",
-    "AVSCTL_ATTESTATION_CENTER",
-    "L2_RPC",
-    "PRIVATE_KEY",
-    "ATTESTATION_CENTER_ADDRESS",
-    "DEBUG",
-  ]) {
-    delete env[name];
-  }
-  return env;
+  });
 }
 
 /** The workflow's `run:` steps, in order, as one bash script; `uses:` steps are GitHub's part. */
