@@ -85,6 +85,7 @@ export function renderCompose(t: Topology): string {
         ]),
       );
     }
+    if (c.volumes?.length) s.volumes = c.volumes.map((v) => `${v.name}:${v.target}`);
     if (c.usesHost) s.extra_hosts = [`${HOST_ALIAS}:host-gateway`];
     // A restarted chain would come back empty, so only nodes and services restart on a crash
     // (the default, "no", is left out: YAML 1.1 parsers read a bare no as false).
@@ -92,7 +93,11 @@ export function renderCompose(t: Topology): string {
     services[c.name] = s;
   }
   // No top-level `name` (Compose v1 rejects it): the run line passes the project name instead.
-  const doc = { services };
+  const volumes = [...new Set(t.components.flatMap((c) => (c.volumes ?? []).map((v) => v.name)))];
+  const doc =
+    volumes.length > 0
+      ? { services, volumes: Object.fromEntries(volumes.map((v) => [v, {}])) }
+      : { services };
   return `${header(t, "compose").join("\n")}\n${YAML.stringify(doc, { lineWidth: 0 })}`;
 }
 
@@ -128,6 +133,7 @@ export function renderKubernetes(t: Topology): string {
     }
     if (env.length > 0) spec.env = env;
     if (c.ports.length > 0) spec.ports = c.ports.map((p) => ({ name: p.name, containerPort: p.container }));
+    if (c.volumes?.length) spec.volumeMounts = c.volumes.map((v) => ({ name: v.name, mountPath: v.target }));
     if (c.health) {
       spec.readinessProbe =
         c.health.kind === "http"
@@ -146,6 +152,8 @@ export function renderKubernetes(t: Topology): string {
 
   for (const c of t.components) {
     const podSpec: Record<string, unknown> = { containers: [container(c)] };
+    // The pod's own scratch space: a devnet is disposable, so no PersistentVolumeClaim to clean up.
+    if (c.volumes?.length) podSpec.volumes = c.volumes.map((v) => ({ name: v.name, emptyDir: {} }));
     if (c.oneShot) {
       docs.push({
         apiVersion: "batch/v1",

@@ -6,6 +6,7 @@ import { devnetImageTag } from "../image.js";
 import { accountsNeeded, type DevnetKeys, deriveDevnetKeys } from "../keys.js";
 import { anvilArgs, PORTS } from "../launcher.js";
 import { type DevnetPlan, planDevnet, projectName, type ServicePlan } from "../plan.js";
+import { serviceEnv } from "../service-env.js";
 import { type DevnetState, readDevnetState } from "../state.js";
 import {
   EXPORT_HOST_PORTS,
@@ -17,6 +18,9 @@ import {
 
 /** `avsctl <args>` in the devnet image. */
 const avsctl = (...args: string[]) => ["node", "/app/bin/avsctl.js", ...args];
+
+/** Where the IPFS node keeps its blocks in its container (as `devnet up` mounts it). */
+const IPFS_DATA = "/data/ipfs";
 
 /** A probe run with the devnet image's `node`. */
 function devnetHealth(kind: Health["kind"], port: number, p?: string) {
@@ -114,6 +118,7 @@ export async function buildTopology(
     aggregatorMetrics: portOf(state?.aggregator.metricsUrl) ?? EXPORT_HOST_PORTS.aggregatorMetrics,
     validation: portOf(state?.services.validation) ?? EXPORT_HOST_PORTS.validation,
     execution: portOf(state?.services.execution) ?? EXPORT_HOST_PORTS.execution,
+    ipfs: portOf(state?.ipfs?.apiUrl) ?? EXPORT_HOST_PORTS.ipfs,
   };
 
   const chainUrl = (name: string) => `http://${name}:${PORTS.chain}`;
@@ -201,6 +206,24 @@ export async function buildTopology(
     dependsOn: [{ name: "bootstrap", condition: "completed" }],
   });
 
+  // The devnet's IPFS node, as `up` starts it: the services reach it by the same names.
+  const ipfsBase = `http://ipfs:${PORTS.ipfs}`;
+  const ipfsServiceEnv = serviceEnv(undefined, {
+    ipfs: { apiUrl: `${ipfsBase}/api/v0`, gatewayUrl: `${ipfsBase}/ipfs/`, pinataUrl: ipfsBase },
+  });
+  components.push({
+    name: "ipfs",
+    role: "service",
+    image,
+    command: avsctl("devnet", "service", "ipfs", "--port", String(PORTS.ipfs), "--host", "0.0.0.0"),
+    env: { AVSCTL_IPFS_DIR: IPFS_DATA },
+    secretEnv: [],
+    ports: [{ name: "http", container: PORTS.ipfs, host: hostPort.ipfs }],
+    health: devnetHealth("http", PORTS.ipfs, "/health"),
+    dependsOn: [],
+    volumes: [{ name: "ipfs", target: IPFS_DATA }],
+  });
+
   const service = (
     kind: "validation" | "execution",
     sp: ServicePlan,
@@ -224,7 +247,7 @@ export async function buildTopology(
   let validationUrl: string;
   let validationUsesHost = false;
   const validation = plan.services.validation;
-  const validationComponent = validation ? service("validation", validation, {}, []) : undefined;
+  const validationComponent = validation ? service("validation", validation, ipfsServiceEnv, []) : undefined;
   if (validationComponent) {
     components.push(validationComponent);
     validationUrl = `http://validation:${validationComponent.ports[0]!.container}`;
@@ -282,6 +305,7 @@ export async function buildTopology(
         execution,
         {
           ...chainEnv,
+          ...ipfsServiceEnv,
           PRIVATE_KEY_PERFORMER: keys.performer.privateKey,
           PERFORMER_ADDRESS: keys.performer.address,
           OTHENTIC_CLIENT_RPC_ADDRESS: aggregatorUrl,
@@ -338,7 +362,7 @@ function serviceComponent(
       secretEnv,
       ports: [{ name: "http", container: port, host }],
       health: devnetHealth("http", port, "/health"),
-      dependsOn: [],
+      dependsOn: [{ name: "ipfs", condition: "healthy" }],
     };
   }
   // The project's own code, as `up` runs it in Docker: built from its Dockerfile, fed
@@ -376,6 +400,9 @@ function serviceComponent(
     secretEnv,
     ports: [{ name: "http", container: s.port, host }],
     health: { kind: "http", port: s.port, path: "/health", nodeHealth: false },
-    dependsOn: [{ name: "price-feed", condition: "healthy" }],
+    dependsOn: [
+      { name: "price-feed", condition: "healthy" },
+      { name: "ipfs", condition: "healthy" },
+    ],
   };
 }

@@ -13,6 +13,7 @@ export const EXPORT_HOST_PORTS = {
   attesterMetrics: 6060,
   validation: 4002,
   execution: 4003,
+  ipfs: 5001,
 } as const;
 
 export interface Health {
@@ -40,6 +41,8 @@ export interface TopologyComponent {
   oneShot?: boolean;
   /** Reaches a service on the host (`host.docker.internal`). */
   usesHost?: boolean;
+  /** Data kept across restarts of the component: a named volume (Compose), an emptyDir (Kubernetes). */
+  volumes?: Array<{ name: string; target: string }>;
 }
 
 export interface Topology {

@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
@@ -7,6 +9,19 @@ import { repoRoot } from "../../helpers/cli.js";
 import { provider, tempProject } from "./support.js";
 
 const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
+
+// The Kubernetes schemas come with PyPI's kubernetes-validate; .ci/run installs it and exports
+// KUBERNETES_VALIDATE, a developer may have it on PATH or in the venv .ci/run uses.
+const kubernetesValidate = [
+  process.env.KUBERNETES_VALIDATE,
+  path.join(os.homedir(), ".cache", "avsctl-kv", "bin", "kubernetes-validate"),
+  "kubernetes-validate",
+].find((c) => c && spawnSync(c, ["--version"], { encoding: "utf8" }).status === 0);
+if (!kubernetesValidate && process.env.CI) {
+  throw new Error("devnet export: kubernetes-validate is missing, and CI must not skip the schema check");
+}
+if (!kubernetesValidate)
+  console.warn("SKIPPING the Kubernetes schema check of devnet export: no kubernetes-validate (CI runs it)");
 
 describe("devnet export without a running devnet (from the config)", () => {
   const p = tempProject("e2e-export");
@@ -30,6 +45,7 @@ describe("devnet export without a running devnet (from the config)", () => {
         "attester-2",
         "bootstrap",
         "execution",
+        "ipfs",
         "l1",
         "l2-1",
         "l2-2",
@@ -68,6 +84,20 @@ describe("devnet export without a running devnet (from the config)", () => {
     for (const name of ["PRIVATE_KEY_PERFORMER", "PERFORMER_ADDRESS", "OTHENTIC_CLIENT_RPC_ADDRESS"])
       expect(exec[name], name).toEqual(expect.any(String));
     expect(doc.services["l2-2"].command).toEqual(expect.arrayContaining(["--chain-id", "31339"]));
+    // The devnet's IPFS node, its blocks in a named volume, and the services pointed at it.
+    const ipfs = doc.services.ipfs;
+    expect(ipfs.command).toEqual(expect.arrayContaining(["devnet", "service", "ipfs", "--port", "5001"]));
+    expect(ipfs.volumes).toEqual([`ipfs:${ipfs.environment.AVSCTL_IPFS_DIR}`]);
+    expect(doc.volumes).toEqual({ ipfs: {} });
+    expect(ipfs.healthcheck).toBeDefined();
+    for (const name of ["validation", "execution"]) {
+      expect(doc.services[name].environment, name).toMatchObject({
+        IPFS_API_URL: "http://ipfs:5001/api/v0",
+        PINATA_API_URL: "http://ipfs:5001",
+        PINATA_GATEWAY: "http://ipfs:5001/ipfs/",
+      });
+      expect(doc.services[name].depends_on.ipfs.condition).toBe("service_healthy");
+    }
   });
 
   it("k8s: one multi-document YAML with a Deployment and a Service per component, the keys in a Secret", async () => {
@@ -88,6 +118,7 @@ describe("devnet export without a running devnet (from the config)", () => {
       "attester-1",
       "attester-2",
       "execution",
+      "ipfs",
       "l1",
       "l2-1",
       "l2-2",
@@ -100,7 +131,28 @@ describe("devnet export without a running devnet (from the config)", () => {
     // No private key in plain text outside the Secret.
     const outsideSecret = YAML.stringify(docs.filter((d) => d.kind !== "Secret"));
     expect(outsideSecret).not.toMatch(/0x[0-9a-f]{64}/);
+    const ipfs = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "ipfs").spec.template.spec;
+    expect(ipfs.volumes).toEqual([{ name: "ipfs", emptyDir: {} }]);
+    expect(ipfs.containers[0].volumeMounts).toEqual([{ name: "ipfs", mountPath: "/data/ipfs" }]);
+    const execution = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "execution");
+    expect(execution.spec.template.spec.containers[0].env).toEqual(
+      expect.arrayContaining([{ name: "IPFS_API_URL", value: "http://ipfs:5001/api/v0" }]),
+    );
   });
+
+  it.skipIf(!kubernetesValidate)(
+    "k8s: every manifest validates against the Kubernetes schemas, strictly",
+    async () => {
+      const r = await p.cli(["devnet", "export", "--format", "k8s", "-o", "strict.k8s.yaml", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      // --strict rejects fields the schemas do not know (a typo Kubernetes would drop silently).
+      const v = spawnSync(kubernetesValidate!, ["--strict", "--quiet", path.join(p.dir, "strict.k8s.yaml")], {
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(v.status, v.stdout + v.stderr).toBe(0);
+    },
+  );
 
   it("compose: the project's own service is built from its Dockerfile and fed by the devnet's price feed", async () => {
     const q = tempProject("e2e-export-svc");
