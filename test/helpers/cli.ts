@@ -84,3 +84,21 @@ function run(command: string, args: string[], opts: RunCliOptions): Promise<CliR
     child.stdin.end(opts.input ?? "");
   });
 }
+
+/** `task send` of a raw proof as the performer, waiting for the verdict, as JSON. */
+export function rpcSendArgs(proof: string, data: string): string[] {
+  return [
+    "task",
+    "send",
+    "--via",
+    "rpc",
+    "--proof",
+    proof,
+    "--data",
+    data,
+    "--wait",
+    "--timeout",
+    "120",
+    "--json",
+  ];
+}

@@ -20,7 +20,7 @@ import { parseEnv } from "node:util";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../../../src/devnet/runtime/ports.js";
-import { binPath, type CliResult, runCli } from "../../helpers/cli.js";
+import { binPath, type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
 
 const UP_TIMEOUT = 420_000;
 const TASK_TIMEOUT = 180_000;
@@ -108,20 +108,7 @@ async function stopService(): Promise<void> {
 }
 
 async function sendReport({ data, proof }: { data: string; proof: string }): Promise<CliResult> {
-  return cli([
-    "task",
-    "send",
-    "--via",
-    "rpc",
-    "--proof",
-    proof,
-    "--data",
-    data,
-    "--wait",
-    "--timeout",
-    "120",
-    "--json",
-  ]);
+  return cli(rpcSendArgs(proof, data));
 }
 
 describe("devnet env and a user-run validation service (process runtime)", () => {

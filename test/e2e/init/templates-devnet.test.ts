@@ -20,7 +20,7 @@ import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses, isAlive } from "../../../src/devnet/runtime/process.js";
-import { type CliResult, runCli } from "../../helpers/cli.js";
+import { type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
 import { loadIsDistinct } from "./load.js";
 
@@ -235,38 +235,12 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
   it("its validation service gets a tampered proof rejected on-chain", {
     timeout: TASK_TIMEOUT,
   }, async () => {
-    const tampered = await cli(roots[language], [
-      "task",
-      "send",
-      "--via",
-      "rpc",
-      "--proof",
-      "0xdeadbeef",
-      "--data",
-      REPORT_DATA,
-      "--wait",
-      "--timeout",
-      "120",
-      "--json",
-    ]);
+    const tampered = await cli(roots[language], rpcSendArgs("0xdeadbeef", REPORT_DATA));
     expect(tampered.code, why(tampered)).toBe(1);
     expect(tampered.json().status).toBe("rejected");
 
     // The same data with its true proof passes: the rejection above was the proof's doing.
-    const honest = await cli(roots[language], [
-      "task",
-      "send",
-      "--via",
-      "rpc",
-      "--proof",
-      REPORT_PROOF,
-      "--data",
-      REPORT_DATA,
-      "--wait",
-      "--timeout",
-      "120",
-      "--json",
-    ]);
+    const honest = await cli(roots[language], rpcSendArgs(REPORT_PROOF, REPORT_DATA));
     expect(honest.code, why(honest)).toBe(0);
     expect(honest.json().status).toBe("approved");
   });

@@ -16,7 +16,7 @@ import { hexlify, toUtf8Bytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses, isAlive } from "../../../src/devnet/runtime/process.js";
 import { canonicalJson } from "../../../src/workflow/index.js";
-import { type CliResult, runCli } from "../../helpers/cli.js";
+import { type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
 import { loadIsDistinct } from "./load.js";
 
 const INSTALL_TIMEOUT = 600_000;
@@ -88,20 +88,7 @@ const why = (r: CliResult) =>
   `exit ${r.code}\nstdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}`;
 
 async function sendRpc(proof: string, data: string): Promise<CliResult> {
-  return cli([
-    "task",
-    "send",
-    "--via",
-    "rpc",
-    "--proof",
-    proof,
-    "--data",
-    data,
-    "--wait",
-    "--timeout",
-    "120",
-    "--json",
-  ]);
+  return cli(rpcSendArgs(proof, data));
 }
 
 describe("a workflow project made by avsctl init", () => {
