@@ -1,5 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createExecutionServer } from "../src/server.ts";
+import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
 
 export interface RecordedCall {
@@ -97,4 +99,26 @@ export async function startFakeAggregator(options: FakeAggregatorOptions = {}): 
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * This project's execution service in front of a fake aggregator started with `options`:
+ * `use` gets the service's URL and the aggregator, and both are closed afterwards.
+ */
+export async function withServiceAgainst(
+  options: FakeAggregatorOptions,
+  env: Record<string, string>,
+  use: (url: string, aggregator: FakeAggregator) => Promise<void>,
+): Promise<void> {
+  const aggregator = await startFakeAggregator(options);
+  const fullEnv = { ...env, OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.url };
+  const server = createExecutionServer(loadExecutionSettings(fullEnv), fullEnv);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, aggregator);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await aggregator.close();
+  }
 }

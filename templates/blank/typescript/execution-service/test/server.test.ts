@@ -8,7 +8,7 @@ import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
 import { performTask } from "../src/task.ts";
-import { type FakeAggregator, startFakeAggregator } from "./fake-aggregator.ts";
+import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
 
 // A well-known development key (anvil's account 1); never use it for anything real.
 const PRIVATE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -92,33 +92,28 @@ test("a BLS performer signature verifies", async () => {
 });
 
 test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
-  const knowing = await startFakeAggregator({ taskKnown: "pending" });
-  const env = { OTHENTIC_CLIENT_RPC_ADDRESS: knowing.url, PRIVATE_KEY_PERFORMER: PRIVATE_KEY };
-  const other = createExecutionServer(loadExecutionSettings(env), env);
-  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
-  try {
-    const port = (other.address() as AddressInfo).port;
-    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, {
-      method: "POST",
-      body: JSON.stringify({ taskDefinitionId: 1, input: "abc" }),
-    });
-    assert.equal(response.status, 200);
-    const answer = (await response.json()) as any;
-    assert.deepEqual(
-      {
-        error: answer.error,
-        message: answer.message,
-        known: answer.data.known,
-        proof: answer.data.proofOfTask,
-      },
-      { error: false, message: null, known: true, proof: "abc" },
-    );
-    assert.equal(knowing.sendTasks().length, 1);
-  } finally {
-    other.closeAllConnections();
-    await new Promise((resolve) => other.close(resolve));
-    await knowing.close();
-  }
+  await withServiceAgainst(
+    { taskKnown: "pending" },
+    { PRIVATE_KEY_PERFORMER: PRIVATE_KEY },
+    async (url, knowing) => {
+      const response = await fetch(`${url}/task/execute`, {
+        method: "POST",
+        body: JSON.stringify({ taskDefinitionId: 1, input: "abc" }),
+      });
+      assert.equal(response.status, 200);
+      const answer = (await response.json()) as any;
+      assert.deepEqual(
+        {
+          error: answer.error,
+          message: answer.message,
+          known: answer.data.known,
+          proof: answer.data.proofOfTask,
+        },
+        { error: false, message: null, known: true, proof: "abc" },
+      );
+      assert.equal(knowing.sendTasks().length, 1);
+    },
+  );
 });
 
 test("GET /health answers ok", async () => {

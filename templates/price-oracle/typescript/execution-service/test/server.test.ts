@@ -7,7 +7,7 @@ import { blsPublicKey, blsVerifyTask } from "../src/bls.ts";
 import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
-import { type FakeAggregator, startFakeAggregator } from "./fake-aggregator.ts";
+import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
 // A well-known development key (anvil's account 1); never use it for anything real.
@@ -106,57 +106,45 @@ test("two executions send two distinct tasks", async () => {
 });
 
 test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
-  const knowing = await startFakeAggregator({ taskKnown: "approved" });
-  const env = {
-    OTHENTIC_CLIENT_RPC_ADDRESS: knowing.url,
-    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
-    PRICE_SOURCE_URL: feed.url,
-  };
-  const other = createExecutionServer(loadExecutionSettings(env), env);
-  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
-  try {
-    const port = (other.address() as AddressInfo).port;
-    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, {
-      method: "POST",
-      body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
-    });
-    assert.equal(response.status, 200);
-    const answer = (await response.json()) as any;
-    assert.equal(answer.error, false);
-    assert.equal(answer.message, null);
-    assert.equal(answer.data.known, true);
-    assert.equal(answer.data.taskDefinitionId, 1);
-    const params = knowing.sendTasks()[0];
-    assert.ok(params, "sendTask reached the aggregator");
-    assert.deepEqual(params.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
-  } finally {
-    other.closeAllConnections();
-    await new Promise((resolve) => other.close(resolve));
-    await knowing.close();
-  }
+  await withServiceAgainst(
+    { taskKnown: "approved" },
+    {
+      PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+      PRICE_SOURCE_URL: feed.url,
+    },
+    async (url, knowing) => {
+      const response = await fetch(`${url}/task/execute`, {
+        method: "POST",
+        body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
+      });
+      assert.equal(response.status, 200);
+      const answer = (await response.json()) as any;
+      assert.equal(answer.error, false);
+      assert.equal(answer.message, null);
+      assert.equal(answer.data.known, true);
+      assert.equal(answer.data.taskDefinitionId, 1);
+      const params = knowing.sendTasks()[0];
+      assert.ok(params, "sendTask reached the aggregator");
+      assert.deepEqual(params.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
+    },
+  );
 });
 
 test("an aggregator error is a 500 that names sendTask", async () => {
-  const failing = await startFakeAggregator({ sendTaskError: "invalid performer" });
-  const env = {
-    OTHENTIC_CLIENT_RPC_ADDRESS: failing.url,
-    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
-    PRICE_SOURCE_URL: feed.url,
-  };
-  const other = createExecutionServer(loadExecutionSettings(env), env);
-  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
-  try {
-    const port = (other.address() as AddressInfo).port;
-    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, { method: "POST", body: "{}" });
-    assert.equal(response.status, 500);
-    const answer = (await response.json()) as any;
-    assert.equal(answer.error, true);
-    assert.match(answer.message, /sendTask failed: invalid performer/);
-  } finally {
-    other.closeAllConnections();
-    await new Promise((resolve) => other.close(resolve));
-    await failing.close();
-  }
+  await withServiceAgainst(
+    { sendTaskError: "invalid performer" },
+    {
+      PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+      PRICE_SOURCE_URL: feed.url,
+    },
+    async (url, _failing) => {
+      const response = await fetch(`${url}/task/execute`, { method: "POST", body: "{}" });
+      assert.equal(response.status, 500);
+      const answer = (await response.json()) as any;
+      assert.equal(answer.error, true);
+      assert.match(answer.message, /sendTask failed: invalid performer/);
+    },
+  );
 });
 
 test("settings name the missing variable", () => {

@@ -6,7 +6,7 @@ import { recoverAddress } from "ethers";
 import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
-import { type FakeAggregator, startFakeAggregator } from "./fake-aggregator.ts";
+import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
 // A well-known development key (anvil's account 1); never use it for anything real.
@@ -72,37 +72,31 @@ test("two executions send two distinct tasks", async () => {
 });
 
 test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
-  const knowing = await startFakeAggregator({ taskKnown: "approved" });
-  const env = {
-    OTHENTIC_CLIENT_RPC_ADDRESS: knowing.url,
-    PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
-    PRICE_SOURCE_URL: feed.url,
-  };
-  const other = createExecutionServer(loadExecutionSettings(env), env);
-  await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
-  try {
-    const port = (other.address() as AddressInfo).port;
-    const response = await fetch(`http://127.0.0.1:${port}/task/execute`, {
-      method: "POST",
-      body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
-    });
-    assert.equal(response.status, 200);
-    const answer = (await response.json()) as any;
-    assert.deepEqual(
-      {
-        error: answer.error,
-        message: answer.message,
-        known: answer.data.known,
-        id: answer.data.taskDefinitionId,
-      },
-      { error: false, message: null, known: true, id: 1 },
-    );
-    assert.deepEqual(knowing.sendTasks()[0]?.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
-  } finally {
-    other.closeAllConnections();
-    await new Promise((resolve) => other.close(resolve));
-    await knowing.close();
-  }
+  await withServiceAgainst(
+    { taskKnown: "approved" },
+    {
+      PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
+      PRICE_SOURCE_URL: feed.url,
+    },
+    async (url, knowing) => {
+      const response = await fetch(`${url}/task/execute`, {
+        method: "POST",
+        body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
+      });
+      assert.equal(response.status, 200);
+      const answer = (await response.json()) as any;
+      assert.deepEqual(
+        {
+          error: answer.error,
+          message: answer.message,
+          known: answer.data.known,
+          id: answer.data.taskDefinitionId,
+        },
+        { error: false, message: null, known: true, id: 1 },
+      );
+      assert.deepEqual(knowing.sendTasks()[0]?.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
+    },
+  );
 });
 
 test("a failing run is a 500 and nothing is sent", async () => {
