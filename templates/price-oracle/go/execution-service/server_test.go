@@ -24,6 +24,18 @@ func post(t *testing.T, url string, body any) (int, map[string]any) {
 	return response.StatusCode, answer
 }
 
+// startBehind runs a price feed with `prices` and the execution service in front of it and of
+// `aggregator`; all three stop when the test ends.
+func startBehind(t *testing.T, prices map[string]string, aggregator *fakeAggregator) (*fakeAggregator, *httptest.Server) {
+	t.Helper()
+	feed := startPriceFeed(prices)
+	t.Cleanup(feed.Close)
+	t.Cleanup(aggregator.server.Close)
+	service := startExecution(t, aggregator.server.URL, feed.URL)
+	t.Cleanup(service.Close)
+	return aggregator, service
+}
+
 func startExecution(t *testing.T, aggregatorURL, feedURL string) *httptest.Server {
 	t.Helper()
 	env := mapEnv(map[string]string{
@@ -39,12 +51,7 @@ func startExecution(t *testing.T, aggregatorURL, feedURL string) *httptest.Serve
 }
 
 func TestExecuteSendsTheSignedTaskAndAnswersTheProof(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.5"})
-	defer feed.Close()
-	aggregator := startFakeAggregator("")
-	defer aggregator.server.Close()
-	service := startExecution(t, aggregator.server.URL, feed.URL)
-	defer service.Close()
+	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
 
 	status, answer := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT", "taskDefinitionId": 2, "targetChainId": 31338})
 	if status != 200 || answer["error"] != false || answer["message"] != nil {
@@ -70,12 +77,7 @@ func TestExecuteSendsTheSignedTaskAndAnswersTheProof(t *testing.T) {
 }
 
 func TestTwoExecutionsSendTwoDistinctTasks(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.5"})
-	defer feed.Close()
-	aggregator := startFakeAggregator("")
-	defer aggregator.server.Close()
-	service := startExecution(t, aggregator.server.URL, feed.URL)
-	defer service.Close()
+	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
 	_, first := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
 	_, second := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
 	a, _ := first["data"].(map[string]any)
@@ -86,12 +88,7 @@ func TestTwoExecutionsSendTwoDistinctTasks(t *testing.T) {
 }
 
 func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.5"})
-	defer feed.Close()
-	aggregator := startKnownTaskAggregator("approved")
-	defer aggregator.server.Close()
-	service := startExecution(t, aggregator.server.URL, feed.URL)
-	defer service.Close()
+	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startKnownTaskAggregator("approved"))
 	status, answer := post(t, service.URL+"/task/execute", map[string]any{"taskDefinitionId": 1, "symbol": "ETHUSDT"})
 	data, _ := answer["data"].(map[string]any)
 	if status != 200 || answer["error"] != false || answer["message"] != nil || data["known"] != true || data["taskDefinitionId"] != float64(1) {
@@ -104,12 +101,7 @@ func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
 }
 
 func TestBadInputIs400AndNothingIsSent(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "1"})
-	defer feed.Close()
-	aggregator := startFakeAggregator("")
-	defer aggregator.server.Close()
-	service := startExecution(t, aggregator.server.URL, feed.URL)
-	defer service.Close()
+	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator(""))
 	for _, body := range []map[string]any{{"taskDefinitionId": 70000}, {"signatureType": "bls"}, {"symbol": ""}} {
 		status, answer := post(t, service.URL+"/task/execute", body)
 		if status != 400 || answer["error"] != true {
@@ -122,12 +114,7 @@ func TestBadInputIs400AndNothingIsSent(t *testing.T) {
 }
 
 func TestAggregatorErrorIs500NamingSendTask(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "1"})
-	defer feed.Close()
-	aggregator := startFakeAggregator("invalid performer")
-	defer aggregator.server.Close()
-	service := startExecution(t, aggregator.server.URL, feed.URL)
-	defer service.Close()
+	_, service := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator("invalid performer"))
 	status, answer := post(t, service.URL+"/task/execute", map[string]any{})
 	if status != 500 || !strings.Contains(answer["message"].(string), "sendTask failed: invalid performer") {
 		t.Fatalf("%d %v", status, answer)
