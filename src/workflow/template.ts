@@ -39,6 +39,26 @@ export function renderText(text: string, sandbox: Sandbox, field = "template"): 
   );
 }
 
+/**
+ * Substitutes every template of a customCode source as text (strings unquoted, objects as
+ * JSON), as Ava does before the code runs: the source quotes what should be a string.
+ */
+export function substituteText(text: string, sandbox: Sandbox, field = "template"): string {
+  if (!text.includes("{{")) return text;
+  return text.replace(TEMPLATE, (_m, expr: string) =>
+    spliced(sandbox.evaluate(expr.trim(), `${field} {{ ${expr.trim()} }}`)),
+  );
+}
+
+/**
+ * The source with each template replaced by a placeholder identifier, for a syntax check before
+ * the values are known: a template stands where a value or a name could.
+ */
+export function withPlaceholders(text: string): string {
+  let n = 0;
+  return text.replace(TEMPLATE, () => `__template${n++}`);
+}
+
 /** Renders every string inside a JSON-like value (object keys are left alone). */
 export function renderDeep(value: unknown, sandbox: Sandbox, field = "template"): unknown {
   if (typeof value === "string") return renderText(value, sandbox, field);

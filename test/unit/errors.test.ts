@@ -13,13 +13,15 @@ import {
   registerCatalog,
 } from "../../src/errors.js";
 import { RPC_ERRORS } from "../../src/node/json-rpc.js";
+import { ENGINE_ERROR_CODES } from "../../src/task-engine/http.js";
 import { WORKFLOW_ERROR_CODES } from "../../src/workflow/types.js";
 
 describe("error catalog", () => {
   it("holds every catalog, with each code name used once and each JSON-RPC number once", () => {
     const catalogs = errorCatalogs();
-    expect(Object.keys(catalogs).sort()).toEqual(["avsctl", "json-rpc", "workflow"]);
+    expect(Object.keys(catalogs).sort()).toEqual(["avsctl", "json-rpc", "task-engine", "workflow"]);
     expect(Object.keys(catalogs.workflow!)).toEqual([...WORKFLOW_ERROR_CODES]);
+    expect(Object.keys(catalogs["task-engine"]!)).toEqual([...ENGINE_ERROR_CODES]);
     expect(catalogs["json-rpc"]).toEqual(RPC_ERRORS);
     const names = Object.values(catalogs).flatMap((codes) => Object.keys(codes));
     expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);

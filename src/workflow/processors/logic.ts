@@ -4,22 +4,29 @@
  */
 
 import type { NodeContext } from "../context.ts";
+import { substituteText } from "../template.ts";
 import type { BranchConfig, CustomCodeConfig, FilterConfig } from "../types.ts";
 
-/** Runs a customCode node: its source's `return` value is the output. */
+/**
+ * Runs a customCode node: its source's `return` value is the output. `{{ }}` templates in the
+ * source are first replaced by their values as text (Ava's semantics).
+ */
 export function runCustomCode(config: CustomCodeConfig, ctx: NodeContext): unknown {
   const sandbox = ctx.sandbox();
   const timeoutMs = Math.min(config.timeoutMs ?? ctx.limits.codeTimeoutMs, ctx.limits.codeTimeoutMs);
   try {
-    return sandbox.runCode(config.source, timeoutMs) ?? null;
+    const source = substituteText(config.source, sandbox, "source");
+    return sandbox.runCode(source, timeoutMs) ?? null;
   } finally {
     for (const line of sandbox.logs()) ctx.log(line);
   }
 }
 
 /**
- * Runs a branch node: the first `if` whose expression is truthy wins, else the `else`; none
+ * Runs a branch node: the first `if` whose expression is true wins, else the `else`; none
  * may match (then no path leaves the branch). The output names `<branchId>.<conditionId>`.
+ * A condition that throws or gives something other than a boolean counts as false (Ava's
+ * semantics) and says so in the step's log.
  */
 export function runBranch(
   nodeId: string,
@@ -32,8 +39,22 @@ export function runBranch(
       ctx.log(`else "${condition.id}" taken`);
       return { output: { conditionId: `${nodeId}.${condition.id}` }, conditionId: condition.id };
     }
-    const value = sandbox.evaluate(condition.expression ?? "", `condition ${condition.id}`);
-    ctx.log(`if "${condition.id}": ${JSON.stringify(value) ?? "undefined"}`);
+    let value: unknown;
+    try {
+      value = sandbox.evaluate(condition.expression ?? "", `condition ${condition.id}`);
+    } catch (error) {
+      ctx.log(
+        `if "${condition.id}" threw, counted as false: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      continue;
+    }
+    if (typeof value !== "boolean") {
+      ctx.log(
+        `if "${condition.id}" gave ${JSON.stringify(value) ?? "undefined"}, not a boolean: counted as false`,
+      );
+      continue;
+    }
+    ctx.log(`if "${condition.id}": ${value}`);
     if (value) return { output: { conditionId: `${nodeId}.${condition.id}` }, conditionId: condition.id };
   }
   ctx.log("no condition matched: no path is taken");

@@ -6,3 +6,5 @@ export const MAX_CODE_TIMEOUT_MS = 60_000;
 export const MAX_HTTP_TIMEOUT_MS = 300_000;
 export const MAX_RETRY_ATTEMPTS = 10;
 export const MAX_RETRY_BACKOFF_MS = 60_000;
+/** A customCode source longer than this is refused: a node is a script, not a bundle. */
+export const MAX_CODE_SOURCE_CHARS = 256 * 1024;

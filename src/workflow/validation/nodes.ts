@@ -1,6 +1,7 @@
 /** Per-type node configs: the logic nodes here, dispatching to http.ts and contract.ts for the rest. */
 
 import { syntaxError } from "../sandbox.ts";
+import { hasTemplate, withPlaceholders } from "../template.ts";
 import {
   type BranchCondition,
   LOOP_RUNNER_TYPES,
@@ -11,6 +12,7 @@ import {
 import { contractConfig, ethTransferConfig } from "./contract.ts";
 import {
   checkExpression,
+  checkTemplates,
   Fields,
   isObject,
   isValidVariableName,
@@ -19,7 +21,7 @@ import {
   type Problems,
 } from "./fields.ts";
 import { graphqlConfig, restApiConfig, timeoutOf } from "./http.ts";
-import { MAX_CODE_TIMEOUT_MS } from "./limits.ts";
+import { MAX_CODE_SOURCE_CHARS, MAX_CODE_TIMEOUT_MS } from "./limits.ts";
 
 function customCodeConfig(p: Problems, f: Fields) {
   const lang = f.string("lang", false) ?? "javascript";
@@ -27,8 +29,14 @@ function customCodeConfig(p: Problems, f: Fields) {
     p.add("WF_INVALID_CONFIG", f.at("lang"), `lang "${lang}" is not supported (only javascript)`);
   }
   const source = f.string("source", true);
-  if (source !== undefined) {
-    const problem = syntaxError(source, "code");
+  if (source !== undefined && source.length > MAX_CODE_SOURCE_CHARS) {
+    p.add("WF_INVALID_CONFIG", f.at("source"), `a source is at most ${MAX_CODE_SOURCE_CHARS} characters`);
+  } else if (source !== undefined) {
+    // templates are substituted as text before the code runs (Ava's semantics): check their
+    // expressions, and the code with a placeholder where each value will go
+    const templated = hasTemplate(source);
+    if (templated) checkTemplates(p, source, f.at("source"));
+    const problem = syntaxError(templated ? withPlaceholders(source) : source, "code");
     if (problem) p.add("WF_INVALID_EXPRESSION", f.at("source"), `custom code: ${problem}`);
   }
   const timeoutMs = timeoutOf(f, MAX_CODE_TIMEOUT_MS);

@@ -1,0 +1,394 @@
+/**
+ * The task engine's store: one `node:sqlite` file in WAL mode holding tasks, executions, the
+ * queue of triggered executions, secrets and the engine's own signing key.
+ *
+ * The queue is a table with a lease (at-least-once delivery): a trigger inserts the execution
+ * (status "queued") and its queue row in one transaction; a worker claims the oldest row whose
+ * lease has run out; recording the result updates the execution only while it is not final and
+ * deletes the queue row in the same transaction. A second delivery of the same execution (after
+ * a crash) therefore records nothing: the record is idempotent by execution id.
+ *
+ * One engine process owns a store file: at start it takes back every lease (recover()).
+ */
+
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import type { ExecutionStep, Workflow } from "../workflow/index.js";
+import { isFinal, statusAfterRecord, statusOnStart, type TriggerDecision } from "./lifecycle.js";
+import { page, SCHEMA, toExecution, toTask } from "./rows.js";
+import type { Execution, ExecutionStatus, Page, SecretInfo, Task, TriggerReason } from "./types.js";
+import { ulid } from "./ulid.js";
+
+export interface ExecutionResult {
+  status: Extract<ExecutionStatus, "success" | "failed" | "error">;
+  error: string | null;
+  steps: ExecutionStep[];
+  startAt: number;
+  endAt: number;
+  digest: string;
+}
+
+export type EnqueueOutcome =
+  | { ok: true; execution: Execution }
+  | { ok: false; decision: Exclude<TriggerDecision, { ok: true }> }
+  | { ok: false; decision: undefined };
+
+type Row = Record<string, SQLOutputValue>;
+
+export class TaskStore {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new DatabaseSync(file);
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  private sql(text: string): StatementSync {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  private one(text: string, ...params: SQLInputValue[]): Row | undefined {
+    return this.sql(text).get(...params) as Row | undefined;
+  }
+
+  private all(text: string, ...params: SQLInputValue[]): Row[] {
+    return this.sql(text).all(...params) as Row[];
+  }
+
+  private run(text: string, ...params: SQLInputValue[]): number {
+    return Number(this.sql(text).run(...params).changes);
+  }
+
+  private tx<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** A value kept with the store (the token signing key), made by `make` the first time. */
+  meta(key: string, make: () => string): string {
+    return this.tx(() => {
+      const row = this.one("SELECT value FROM meta WHERE key = ?", key);
+      if (row) return String(row.value);
+      const value = make();
+      this.run("INSERT INTO meta (key, value) VALUES (?, ?)", key, value);
+      return value;
+    });
+  }
+
+  createTask({ owner, workflow, now }: { owner: string; workflow: Workflow; now: number }): Task {
+    const id = ulid();
+    this.run(
+      `INSERT INTO tasks (id, owner, name, workflow, status, start_at, expired_at, max_execution, created_at)
+       VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?)`,
+      id,
+      owner,
+      workflow.name,
+      JSON.stringify(workflow),
+      workflow.startAt ?? 0,
+      workflow.expiredAt ?? 0,
+      workflow.maxExecution ?? 0,
+      now,
+    );
+    return this.getTask(id)!;
+  }
+
+  getTask(id: string): Task | undefined {
+    const row = this.one("SELECT * FROM tasks WHERE id = ?", id);
+    return row ? toTask(row) : undefined;
+  }
+
+  /** The owner's tasks, newest first; `cursor` is the last id of the previous page. */
+  listTasks(owner: string, opts: { status?: string; cursor?: string; limit: number }): Page<Task> {
+    const rows = this.all(
+      `SELECT * FROM tasks WHERE owner = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)
+       ORDER BY id DESC LIMIT ?`,
+      owner,
+      opts.status ?? null,
+      opts.status ?? null,
+      opts.cursor ?? null,
+      opts.cursor ?? null,
+      opts.limit + 1,
+    );
+    return page(rows.map(toTask), opts.limit);
+  }
+
+  /** Removes the task, its executions, its queue rows and the secrets scoped to it. */
+  deleteTask(id: string): boolean {
+    return this.tx(() => {
+      this.run("DELETE FROM queue WHERE task_id = ?", id);
+      this.run("DELETE FROM executions WHERE task_id = ?", id);
+      this.run("DELETE FROM secrets WHERE workflow_id = ?", id);
+      return this.run("DELETE FROM tasks WHERE id = ?", id) > 0;
+    });
+  }
+
+  /** Cancels a task that is not final; its queued executions end as "canceled". */
+  cancelTask(id: string, now: number): Task | undefined {
+    return this.tx(() => {
+      const task = this.getTask(id);
+      if (!task || isFinal(task.status)) return task;
+      const queued = this.all("SELECT id FROM executions WHERE task_id = ? AND status = 'queued'", id);
+      for (const row of queued) {
+        this.run("DELETE FROM queue WHERE execution_id = ?", row.id as string);
+        this.run(
+          "UPDATE executions SET status = 'canceled', error = 'the task was canceled', end_at = ? WHERE id = ?",
+          now,
+          row.id as string,
+        );
+      }
+      this.run("UPDATE tasks SET status = 'canceled', completed_at = ? WHERE id = ?", now, id);
+      return this.getTask(id);
+    });
+  }
+
+  /**
+   * Accepts a trigger: asks `decide` about the task as it is inside the transaction, then
+   * inserts the queued execution and its queue row (or completes an expired task).
+   */
+  enqueue(
+    taskId: string,
+    now: number,
+    reason: TriggerReason,
+    triggerData: unknown,
+    decide: (task: Task) => TriggerDecision,
+  ): EnqueueOutcome {
+    return this.tx(() => {
+      const task = this.getTask(taskId);
+      if (!task) return { ok: false, decision: undefined };
+      const decision = decide(task);
+      if (!decision.ok) {
+        if (decision.expire) {
+          this.run("UPDATE tasks SET status = 'completed', completed_at = ? WHERE id = ?", now, taskId);
+        }
+        return { ok: false, decision };
+      }
+      const id = ulid();
+      this.run(
+        `INSERT INTO executions (id, task_id, owner, idx, status, trigger_reason, trigger_data, queued_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        id,
+        taskId,
+        task.owner,
+        task.triggered,
+        JSON.stringify(reason),
+        JSON.stringify(triggerData ?? null),
+        now,
+      );
+      this.run("UPDATE tasks SET triggered = triggered + 1 WHERE id = ?", taskId);
+      this.run("INSERT INTO queue (execution_id, task_id) VALUES (?, ?)", id, taskId);
+      return { ok: true, execution: this.getExecution(id)! };
+    });
+  }
+
+  /** Takes the oldest queued execution whose lease ran out, for `leaseMs`. */
+  claim(worker: string, now: number, leaseMs: number): { execution: Execution; task: Task } | undefined {
+    return this.tx(() => {
+      for (;;) {
+        const row = this.one(
+          "SELECT execution_id, task_id FROM queue WHERE lease_until <= ? ORDER BY execution_id LIMIT 1",
+          now,
+        );
+        if (!row) return undefined;
+        const task = this.getTask(String(row.task_id));
+        const execution = this.getExecution(String(row.execution_id));
+        if (!task || !execution || (execution.status !== "queued" && execution.status !== "running")) {
+          this.run("DELETE FROM queue WHERE execution_id = ?", row.execution_id as string);
+          continue;
+        }
+        this.run(
+          "UPDATE queue SET lease_until = ?, locked_by = ? WHERE execution_id = ?",
+          now + leaseMs,
+          worker,
+          execution.id,
+        );
+        this.run(
+          "UPDATE executions SET status = 'running', attempts = attempts + 1, start_at = ? WHERE id = ?",
+          now,
+          execution.id,
+        );
+        const status = statusOnStart(task.status);
+        if (status !== task.status) this.run("UPDATE tasks SET status = ? WHERE id = ?", status, task.id);
+        return { execution: this.getExecution(execution.id)!, task: this.getTask(task.id)! };
+      }
+    });
+  }
+
+  /**
+   * Records an execution's result once: a second record of the same id (a replay after a crash)
+   * changes nothing and returns undefined. Updates the task's counters and status.
+   */
+  record(
+    executionId: string,
+    result: ExecutionResult,
+    now: number,
+  ): { execution: Execution; task: Task } | undefined {
+    return this.tx(() => {
+      const changed = this.run(
+        `UPDATE executions SET status = ?, error = ?, steps = ?, start_at = ?, end_at = ?, digest = ?
+         WHERE id = ? AND status IN ('queued', 'running')`,
+        result.status,
+        result.error,
+        JSON.stringify(result.steps),
+        result.startAt,
+        result.endAt,
+        result.digest,
+        executionId,
+      );
+      this.run("DELETE FROM queue WHERE execution_id = ?", executionId);
+      if (changed === 0) return undefined;
+      const execution = this.getExecution(executionId)!;
+      this.run(
+        "UPDATE tasks SET total_execution = total_execution + 1, last_ran_at = ? WHERE id = ?",
+        result.endAt,
+        execution.taskId,
+      );
+      const task = this.getTask(execution.taskId)!;
+      const running = Number(
+        this.one("SELECT COUNT(*) AS n FROM executions WHERE task_id = ? AND status = 'running'", task.id)!.n,
+      );
+      const status = statusAfterRecord(task, result.status, running, now);
+      if (status !== task.status) {
+        this.run(
+          "UPDATE tasks SET status = ?, completed_at = ? WHERE id = ?",
+          status,
+          isFinal(status) ? now : null,
+          task.id,
+        );
+      }
+      return { execution, task: this.getTask(task.id)! };
+    });
+  }
+
+  /** At start: every lease is taken back (their holder is gone) and running work is queued again. */
+  recover(): number {
+    return this.tx(() => {
+      this.run("UPDATE executions SET status = 'queued' WHERE status = 'running'");
+      this.run("UPDATE tasks SET status = 'active' WHERE status = 'executing'");
+      return this.run("UPDATE queue SET lease_until = 0, locked_by = NULL");
+    });
+  }
+
+  /** Completes idle tasks whose expiredAt has passed; returns their ids. */
+  expireDue(now: number): string[] {
+    return this.tx(() => {
+      const rows = this.all(
+        "SELECT id FROM tasks WHERE status = 'active' AND expired_at > 0 AND expired_at <= ?",
+        now,
+      );
+      for (const row of rows) {
+        this.run(
+          "UPDATE tasks SET status = 'completed', completed_at = ? WHERE id = ?",
+          now,
+          row.id as string,
+        );
+      }
+      return rows.map((r) => String(r.id));
+    });
+  }
+
+  queueDepth(): number {
+    return Number(this.one("SELECT COUNT(*) AS n FROM queue")!.n);
+  }
+
+  getExecution(id: string): Execution | undefined {
+    const row = this.one("SELECT * FROM executions WHERE id = ?", id);
+    return row ? toExecution(row) : undefined;
+  }
+
+  /** A task's executions, newest first. */
+  listExecutions(taskId: string, opts: { cursor?: string; limit: number }): Page<Execution> {
+    const rows = this.all(
+      "SELECT * FROM executions WHERE task_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+      taskId,
+      opts.cursor ?? null,
+      opts.cursor ?? null,
+      opts.limit + 1,
+    );
+    return page(rows.map(toExecution), opts.limit);
+  }
+
+  /**
+   * Creates (mode "create") or replaces the value of (mode "update") a secret; an update keeps
+   * its scope unless given one. False when there is none to update or one to create.
+   */
+  putSecret(
+    owner: string,
+    name: string,
+    value: string,
+    workflowId: string | null,
+    now: number,
+    mode: "create" | "update",
+  ): boolean {
+    const changed =
+      mode === "create"
+        ? this.run(
+            `INSERT INTO secrets (owner, name, workflow_id, value, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+            owner,
+            name,
+            workflowId,
+            value,
+            now,
+            now,
+          )
+        : this.run(
+            "UPDATE secrets SET value = ?, workflow_id = COALESCE(?, workflow_id), updated_at = ? WHERE owner = ? AND name = ?",
+            value,
+            workflowId,
+            now,
+            owner,
+            name,
+          );
+    return changed > 0;
+  }
+
+  /** Names and scopes only: a value never leaves the store but through configVars(). */
+  listSecrets(owner: string, workflowId?: string): SecretInfo[] {
+    return this.all(
+      `SELECT name, workflow_id, created_at, updated_at FROM secrets
+       WHERE owner = ? AND (? IS NULL OR workflow_id = ?) ORDER BY name`,
+      owner,
+      workflowId ?? null,
+      workflowId ?? null,
+    ).map((r) => ({
+      name: String(r.name),
+      workflowId: r.workflow_id === null ? null : String(r.workflow_id),
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+    }));
+  }
+
+  deleteSecret(owner: string, name: string): boolean {
+    return this.run("DELETE FROM secrets WHERE owner = ? AND name = ?", owner, name) > 0;
+  }
+
+  /** The secrets a run of `taskId` sees as apContext.configVars: the owner's, and the task's own. */
+  configVars(owner: string, taskId: string): Record<string, string> {
+    const rows = this.all(
+      "SELECT name, value FROM secrets WHERE owner = ? AND (workflow_id IS NULL OR workflow_id = ?)",
+      owner,
+      taskId,
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.name), String(r.value)]));
+  }
+}

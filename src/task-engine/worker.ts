@@ -1,0 +1,207 @@
+/**
+ * Drains the queue: claims a triggered execution, runs its workflow with the graph engine
+ * (src/workflow) with the trigger data and the owner's secrets as apContext.configVars, and
+ * records the result once. `concurrency` executions run at a time. A run cut short by stop()
+ * is not recorded: its queue row stays, and the next start runs it again.
+ */
+
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { Logger } from "../node/log.js";
+import {
+  canonicalJson,
+  comparableRecord,
+  type ExecutionRecord,
+  type Limits,
+  runWorkflow,
+  type WorkflowChain,
+} from "../workflow/index.js";
+import type { EngineMetrics } from "./metrics.js";
+import type { ExecutionResult, TaskStore } from "./store.js";
+import type { Execution, Task } from "./types.js";
+import { ulid } from "./ulid.js";
+
+export interface WorkerOptions {
+  store: TaskStore;
+  log: Logger;
+  metrics: EngineMetrics;
+  concurrency: number;
+  /** How long a claim holds an execution before another worker may take it again. */
+  leaseMs: number;
+  /** How often an idle worker looks at the queue without being told. */
+  pollMs: number;
+  mode: "simulate" | "run";
+  chain?: WorkflowChain;
+  limits?: Partial<Limits>;
+  now: () => number;
+  /** Called with each execution as recorded (blocking triggers wait on it). */
+  onRecorded: (execution: Execution) => void;
+}
+
+/** keccak256 of the canonical JSON of what an execution decided and what it was given. */
+export function executionDigest(execution: Execution, record: ExecutionRecord): string {
+  const canonical = canonicalJson({
+    executionId: execution.id,
+    workflowId: execution.taskId,
+    index: execution.index,
+    triggerReason: execution.triggerReason,
+    ...comparableRecord(record),
+  });
+  return `0x${bytesToHex(keccak_256(utf8ToBytes(canonical)))}`;
+}
+
+/**
+ * A copy of `value` with every secret value replaced by "***" inside every string (object keys
+ * included): what the record keeps of a run that printed or returned a secret.
+ */
+export function maskSecrets<T>(value: T, secrets: string[]): T {
+  const list = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const text = (s: string): string => list.reduce((out, secret) => out.split(secret).join("***"), s);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return text(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
+    return v;
+  };
+  return list.length === 0 ? value : (walk(value) as T);
+}
+
+export class Worker {
+  private readonly opts: WorkerOptions;
+  private readonly controller = new AbortController();
+  private readonly id = `worker-${ulid()}`;
+  private readonly waiters = new Set<() => void>();
+  private lastSweep = 0;
+  private loops: Promise<void>[] = [];
+
+  constructor(opts: WorkerOptions) {
+    this.opts = opts;
+  }
+
+  start(): void {
+    for (let i = 0; i < Math.max(1, this.opts.concurrency); i++) this.loops.push(this.loop());
+  }
+
+  /** Something was queued: idle loops look now instead of at their next poll. */
+  notify(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.notify();
+    await Promise.all(this.loops);
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.opts.pollMs);
+      this.waiters.add(done);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const { store, log } = this.opts;
+    const signal = this.controller.signal;
+    while (!signal.aborted) {
+      let claimed: ReturnType<TaskStore["claim"]>;
+      try {
+        if (this.opts.now() - this.lastSweep >= this.opts.pollMs) {
+          this.lastSweep = this.opts.now();
+          for (const taskId of store.expireDue(this.lastSweep)) log.info("task expired", { taskId });
+        }
+        claimed = store.claim(this.id, this.opts.now(), this.opts.leaseMs);
+      } catch (error) {
+        log.error("queue unavailable", { error });
+        await this.idle();
+        continue;
+      }
+      if (!claimed) {
+        await this.idle();
+        continue;
+      }
+      try {
+        await this.runOne(claimed.execution, claimed.task);
+      } catch (error) {
+        // the store failed while recording: the queue row stays, and the lease brings it back
+        log.error("execution not recorded", {
+          taskId: claimed.task.id,
+          executionId: claimed.execution.id,
+          error,
+        });
+      }
+      // A run may settle through microtasks alone; without a turn of the event loop between
+      // runs, a long queue would keep the HTTP server from answering until it is empty.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async runOne(execution: Execution, task: Task): Promise<void> {
+    const { store, metrics, now } = this.opts;
+    const log = this.opts.log.child({ taskId: task.id, executionId: execution.id });
+    log.info("execution started", { index: execution.index, attempt: execution.attempts });
+    const configVars = store.configVars(task.owner, task.id);
+    const secrets = Object.values(configVars);
+    const signal = this.controller.signal;
+    let record: ExecutionRecord;
+    try {
+      record = await runWorkflow(task.workflow, {
+        mode: this.opts.mode,
+        configVars,
+        triggerData: execution.triggerData === null ? undefined : execution.triggerData,
+        index: execution.index,
+        id: execution.id,
+        signal,
+        now,
+        ...(this.opts.chain ? { chain: this.opts.chain } : {}),
+        ...(this.opts.limits ? { limits: this.opts.limits } : {}),
+      });
+    } catch (error) {
+      const at = now();
+      record = {
+        id: execution.id,
+        startAt: at,
+        endAt: at,
+        status: "error",
+        error: error instanceof Error ? error.message : String(error),
+        index: execution.index,
+        steps: [],
+      };
+    }
+    if (signal.aborted) {
+      log.info("execution interrupted by shutdown; it stays queued");
+      return;
+    }
+    const masked = maskSecrets(record, secrets);
+    const result: ExecutionResult = {
+      status: masked.status,
+      error: masked.error,
+      steps: masked.steps,
+      startAt: masked.startAt,
+      endAt: masked.endAt,
+      digest: executionDigest(execution, masked),
+    };
+    const recorded = store.record(execution.id, result, now());
+    if (!recorded) {
+      log.info("execution already recorded; this delivery changes nothing");
+      return;
+    }
+    metrics.executions.inc({ status: result.status });
+    metrics.executionLatency.observe(Math.max(0, result.endAt - execution.queuedAt) / 1000);
+    for (const step of result.steps.slice(1))
+      metrics.stepLatency.observe(Math.max(0, step.endAt - step.startAt) / 1000);
+    log.info("execution recorded", {
+      status: result.status,
+      index: execution.index,
+      digest: result.digest,
+      taskStatus: recorded.task.status,
+    });
+    this.opts.onRecorded(recorded.execution);
+  }
+}
