@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine, starting one if needed.
-# Idempotent: when `docker info` already answers, it does nothing. Called by .ci/run under CI;
-# safe to run by hand. Env: AVSCTL_DOCKERD_LOG (default /tmp/dockerd.log),
+# Make sure a Docker engine answers on this machine, starting one if needed, and that
+# docker-compose is installed. Idempotent: when both are there, it does nothing. Called by
+# .ci/run under CI; safe to run by hand. Env: AVSCTL_DOCKERD_LOG (default /tmp/dockerd.log),
 # AVSCTL_DOCKER_WAIT_SECONDS (default 60).
 set -euo pipefail
 
@@ -13,6 +13,23 @@ die() { say "ERROR: $*"; exit 1; }
 
 engine_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; }
 
+# Root is needed to install packages and run dockerd; use passwordless sudo when we are not root.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@";
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo -n "$@";
+  else die "need root (or passwordless sudo) to run: $*"; fi
+}
+
+# The compose export is brought up by Debian's docker-compose under CI
+# (test/e2e/devnet/compose-up.test.ts); it needs no engine to install.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || die "docker-compose is not installed and apt-get is not available; install it by hand"
+  say "installing docker-compose with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get -o DPkg::Lock::Timeout=300 update -q
+  as_root apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends docker-compose
+fi
+
 if engine_answers; then
   say "Docker engine already answers ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
   exit 0
@@ -23,13 +40,6 @@ fi
 if [[ -n "${DOCKER_HOST:-}" && "${DOCKER_HOST}" != unix://* ]]; then
   die "DOCKER_HOST=${DOCKER_HOST} does not answer; start that engine or unset DOCKER_HOST"
 fi
-
-# Root is needed to install packages and run dockerd; use passwordless sudo when we are not root.
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@";
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo -n "$@";
-  else die "need root (or passwordless sudo) to run: $*"; fi
-}
 
 if ! command -v dockerd >/dev/null 2>&1; then
   command -v apt-get >/dev/null 2>&1 || die "dockerd is not installed and apt-get is not available; install Docker by hand"

@@ -63,9 +63,13 @@ export interface AvsctlConfig {
     l1ChainId: number;
     l2ChainId: number;
     services: boolean;
-    /** Base image for node and service images (real users: node:24-slim). */
+    /** Base image of the devnet image (chains, nodes); services build on their own Dockerfiles. */
     baseImage?: string;
     mnemonic?: string;
+    /** PEM file of CA certificates the project's service images and containers trust. */
+    caCerts?: string;
+    /** Where the project's services run; default: the devnet's runtime. */
+    servicesRuntime?: "docker" | "process";
   };
   services: { execution?: ServiceConfig; validation?: ServiceConfig };
   taskDefinitions: TaskDefinitionConfig[];
@@ -184,6 +188,8 @@ const DEVNET_KEYS = [
   "services",
   "baseImage",
   "mnemonic",
+  "caCerts",
+  "servicesRuntime",
 ] as const;
 const SERVICE_KEYS = ["dir", "port", "command", "dockerfile", "url"] as const;
 const TASK_DEF_KEYS = [
@@ -251,6 +257,8 @@ export function validateConfig(raw: unknown): ValidationResult {
     d.services = c.bool(devnet, "services", "devnet") ?? d.services;
     d.baseImage = c.string(devnet, "baseImage", "devnet");
     d.mnemonic = c.string(devnet, "mnemonic", "devnet");
+    d.caCerts = c.string(devnet, "caCerts", "devnet");
+    d.servicesRuntime = c.oneOf(devnet, "servicesRuntime", "devnet", ["docker", "process"] as const);
   }
 
   const services = c.section(raw, "services", "");

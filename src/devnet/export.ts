@@ -11,7 +11,7 @@ import path from "node:path";
 import { invalidArgument } from "../errors.js";
 import { renderCompose, renderKubernetes } from "./export/render.js";
 import { buildTopology } from "./export/topology.js";
-import type { ExportFormat, ExportOptions, ExportResult } from "./export/types.js";
+import type { ExportFormat, ExportImage, ExportOptions, ExportResult } from "./export/types.js";
 
 export { type BootstrapResult, bootstrapDevnet } from "./export/bootstrap.js";
 export { renderCompose, renderKubernetes } from "./export/render.js";
@@ -19,6 +19,7 @@ export { buildTopology } from "./export/topology.js";
 export {
   EXPORT_HOST_PORTS,
   type ExportFormat,
+  type ExportImage,
   type ExportOptions,
   type ExportResult,
   type Topology,
@@ -41,6 +42,10 @@ export async function exportDevnet(opts: ExportOptions): Promise<ExportResult> {
     opts.projectDir,
     file ? path.dirname(file) : opts.projectDir,
   );
+  topology.imageStatus =
+    format === "compose"
+      ? await ensureComposeImage(topology.image, opts)
+      : { tag: topology.image, status: "not-built" };
   const content = format === "compose" ? renderCompose(topology) : renderKubernetes(topology);
   if (file) {
     try {
@@ -49,5 +54,27 @@ export async function exportDevnet(opts: ExportOptions): Promise<ExportResult> {
       throw invalidArgument("--output", `cannot write ${file}: ${(error as Error).message}`);
     }
   }
-  return { format, path: file, content };
+  return { format, path: file, content, image: topology.imageStatus };
+}
+
+/**
+ * A Compose file runs on this machine's engine, where no registry has the devnet image: the
+ * export builds it (or finds it cached) as `devnet up --runtime docker` does, so `up` of the
+ * file works at once. Without an engine the file is still written, and says the image is missing.
+ */
+async function ensureComposeImage(tag: string, opts: ExportOptions): Promise<ExportImage> {
+  const { dockerClient, pingDocker } = await import("./docker-engine.js");
+  const ping = await pingDocker();
+  if (!ping.ok) return { tag, status: "missing", reason: `no Docker engine: ${ping.reason}` };
+  const docker = dockerClient();
+  const { ensureDevnetImage } = await import("./image.js");
+  opts.progress?.("building the devnet image (cached after the first run)");
+  const built = await ensureDevnetImage(docker, {
+    baseImage: opts.config.devnet.baseImage,
+    signal: opts.signal,
+  });
+  opts.progress?.(
+    `devnet image ${built.image} ${built.cached ? "(cached)" : `built in ${built.durationMs} ms`}`,
+  );
+  return { tag: built.image, status: built.cached ? "cached" : "built" };
 }

@@ -125,13 +125,7 @@ export class DockerLauncher implements Launcher {
   constructor(
     readonly runtime: DockerRuntime,
     readonly image: string,
-    private readonly base: string,
   ) {}
-
-  /** The base image the devnet image was built on (Node services build on it too). */
-  async baseImage(): Promise<string> {
-    return this.base;
-  }
 
   async allocate(roles: Record<string, number>): Promise<Record<string, number>> {
     return { ...roles };

@@ -28,7 +28,7 @@ export async function runtimeFor(
 
 /**
  * The runtimes of an existing devnet. A Docker devnet may also run some components as host
- * processes (a project service whose image cannot be built here): each component is reached
+ * processes (the project's services under `--services-runtime process`): each component is reached
  * through the runtime that started it.
  */
 export interface DevnetRuntimes {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { type AvsctlConfig, defaultConfig, type ServiceConfig } from "../config/schema.js";
 import { invalidArgument } from "../errors.js";
 import type { RuntimeRequest } from "./runtime/select.js";
+import type { ServiceCa } from "./service-ca.js";
 import type { DevnetState } from "./state.js";
 
 /** How the devnet gets a service: the user's own URL, avsctl's sample, or the project's code. */
@@ -23,6 +24,10 @@ export interface DevnetPlan {
   mnemonic?: string;
   baseImage?: string;
   services: { validation: ServicePlan | null; execution: ServicePlan | null };
+  /** Where the project's services run, when asked (`--services-runtime`); else the devnet's runtime. */
+  servicesRuntime?: "docker" | "process";
+  /** The certificates service images and containers trust besides Node's (read by `up`). */
+  ca?: ServiceCa;
   /** The project's own task definitions (config), created after definition 1 if missing. */
   taskDefinitionNames: string[];
 }
@@ -41,6 +46,10 @@ export interface UpFlags {
   /** An http(s) URL without a trailing slash. */
   validationUrl?: string;
   executionUrl?: string;
+  /** `--services-runtime`: where the project's own services run. */
+  servicesRuntime?: "docker" | "process";
+  /** `--ca-certs`, an absolute path. */
+  caCerts?: string;
 }
 
 /** A Docker- and process-safe project name from the config, else the directory name. */
@@ -122,6 +131,14 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
   const blockTime = flags.blockTime ?? config.devnet.blockTime;
   const { validationUrl, executionUrl } = flags;
   const withServices = flags.services !== false && config.devnet.services;
+  const servicesRuntime = flags.servicesRuntime ?? config.devnet.servicesRuntime;
+  if (servicesRuntime === "docker" && runtime === "process") {
+    throw invalidArgument(
+      flags.servicesRuntime ? "--services-runtime" : "devnet.servicesRuntime",
+      "services run in Docker only in a Docker devnet",
+      "pass --runtime docker, or leave --services-runtime out",
+    );
+  }
   const l2ChainIds = Array.from({ length: l2Chains }, (_, i) => config.devnet.l2ChainId + i);
   if (l2ChainIds.includes(config.devnet.l1ChainId)) {
     throw invalidArgument("devnet.l1ChainId", "the L1 and L2 chain ids must differ");
@@ -147,6 +164,7 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
     mnemonic: config.devnet.mnemonic,
     baseImage: config.devnet.baseImage,
     services: { validation, execution },
+    ...(servicesRuntime ? { servicesRuntime } : {}),
     taskDefinitionNames: config.taskDefinitions.map((d) => d.name),
   };
 }
@@ -180,7 +198,10 @@ const SERVICE_KINDS = ["execution", "validation"] as const;
  */
 export function planDifferences(
   plan: DevnetPlan,
-  running: Pick<DevnetState, "runtime" | "l1" | "l2" | "attesters" | "services" | "internal">,
+  running: Pick<
+    DevnetState,
+    "runtime" | "l1" | "l2" | "attesters" | "services" | "serviceRuntimes" | "internal"
+  >,
   flags: UpFlags,
 ): PlanDifference[] {
   const recorded = (running.internal?.plan ?? {}) as RecordedPlan;
@@ -230,6 +251,22 @@ export function planDifferences(
     else if (now === "none" || before === "none") onOff.push(kind);
     else add(`services.${kind} (config)`, describe(before, running.services[kind]), describe(now, null));
   }
+  // Where the project's services run, when asked and both the running and the asked are the project's.
+  const where = (kind: "execution" | "validation") => running.serviceRuntimes?.[kind];
+  const moved = SERVICE_KINDS.filter(
+    (kind) =>
+      plan.servicesRuntime !== undefined &&
+      was(kind) === "project" &&
+      asked(kind) === "project" &&
+      where(kind) !== undefined &&
+      where(kind) !== plan.servicesRuntime,
+  );
+  if (moved.length > 0)
+    add(
+      from("--services-runtime", flags.servicesRuntime, "devnet.servicesRuntime"),
+      moved.map((kind) => `${kind} ${where(kind)}`).join(", "),
+      moved.map((kind) => `${kind} ${plan.servicesRuntime}`).join(", "),
+    );
   if (onOff.length > 0) {
     const services = (pick: (kind: "execution" | "validation") => string, urls: boolean) =>
       onOff.every((k) => pick(k) === "none")

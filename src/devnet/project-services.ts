@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { AvsctlError } from "../errors.js";
+import { AvsctlError, isAvsctlError } from "../errors.js";
 import { type DockerLauncher, type Launched, type Launcher, PORTS } from "./launcher.js";
 import type { DevnetPlan, ServicePlan } from "./plan.js";
 import type { WaitStrategy } from "./runtime/types.js";
+import { CONTAINER_CA_BUNDLE, writeServiceBundle } from "./service-ca.js";
 import { type ServiceKind, serviceEnv } from "./service-env.js";
 
 export interface ServiceEnv {
@@ -127,10 +128,154 @@ async function asProcess(
   return { host: url, internal: url };
 }
 
+/** The images a Dockerfile builds on (`FROM x`, not an earlier stage or a `$ARG`). */
+export function dockerfileBaseImages(dockerfile: string): string[] {
+  const stages = new Set<string>();
+  const images: string[] = [];
+  for (const line of dockerfile.split("\n")) {
+    const from = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (!from) continue;
+    const image = from[1]!;
+    if (!image.includes("$") && !stages.has(image.toLowerCase()) && !images.includes(image))
+      images.push(image);
+    if (from[2]) stages.add(from[2].toLowerCase());
+  }
+  return images;
+}
+
 /**
- * Starts one of the project's own services: a process in the process runtime; in Docker, an
- * image built from its Dockerfile, or, when that image cannot be built here (its base image
- * cannot be pulled, say), a process on this machine that containers reach through the host.
+ * Builds a service's image from its Dockerfile as it is. The extra CA certificates go in as the
+ * EXTRA_CA_CERTS build argument (the generated Dockerfiles trust them while installing). A
+ * failure names the service, the Dockerfile and the step that failed, with its last output.
+ */
+async function buildServiceImage(
+  docker: DockerLauncher,
+  kind: ServiceKind,
+  service: ProjectService,
+  plan: DevnetPlan,
+  tag: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { buildImage } = await import("./runtime/images.js");
+  const dockerfile = path.join(service.dir, service.dockerfile);
+  let text = "";
+  try {
+    text = readFileSync(dockerfile, "utf8");
+  } catch {
+    // buildImage names the missing Dockerfile
+  }
+  const extra = plan.ca?.extra ?? [];
+  try {
+    await buildImage(docker.runtime.docker, {
+      tag,
+      dir: service.dir,
+      dockerfile: service.dockerfile,
+      buildArgs: extra.length > 0 ? { EXTRA_CA_CERTS: extra.join("\n") } : undefined,
+      // a base image rebuilt or pulled anew rebuilds the service
+      dependsOn: dockerfileBaseImages(text),
+      kind: "service",
+      signal,
+    });
+  } catch (error) {
+    signal?.throwIfAborted();
+    if (isAvsctlError(error) && error.code !== "DEVNET_START_FAILED") throw error;
+    const details = isAvsctlError(error) ? error.details : undefined;
+    const step = (details?.step as string | null | undefined) ?? undefined;
+    const log = (details?.buildLog as string[] | undefined) ?? [];
+    const reason = (error as Error).message.replace(/^building image \S+ failed: /, "");
+    throw new AvsctlError(
+      "DEVNET_START_FAILED",
+      `the ${kind} service's image could not be built from ${dockerfile}` +
+        `${step ? `: step \`${step}\` failed` : ""}: ${reason}`,
+      {
+        hint:
+          `${log.length > 0 ? `last lines of its build:\n  ${log.slice(-15).join("\n  ")}\n` : ""}` +
+          "fix the Dockerfile, or run the project's services on this machine with --services-runtime process",
+        details: { service: kind, dockerfile, step: step ?? null, image: tag, buildLog: log },
+        cause: error,
+      },
+    );
+  }
+}
+
+const WORKFLOW_FILE = "workflow.json";
+const CONTAINER_WORKFLOW = "/etc/avsctl/workflow.json";
+
+/**
+ * What a service container gets from the project besides its image: the CA bundle (Node's
+ * roots plus the extra certificates) and, for a workflow project, its workflow.json, which the
+ * services look for beside them or one folder up and a service's image does not hold.
+ */
+function projectFiles(
+  service: ProjectService,
+  plan: DevnetPlan,
+  env: Record<string, string>,
+): { binds: string[]; env: Record<string, string> } {
+  const binds: string[] = [];
+  const extraEnv: Record<string, string> = {};
+  if (plan.ca) {
+    const bundle = writeServiceBundle(plan.projectDir, plan.ca);
+    binds.push(`${bundle}:${CONTAINER_CA_BUNDLE}:ro`);
+    for (const name of ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+      extraEnv[name] = CONTAINER_CA_BUNDLE;
+  }
+  // The service's own copy first, as the services themselves look (the image holds neither).
+  const workflow = [service.dir, plan.projectDir]
+    .map((dir) => path.join(dir, WORKFLOW_FILE))
+    .find((file) => existsSync(file));
+  if (!env.WORKFLOW_FILE && workflow) {
+    binds.push(`${workflow}:${CONTAINER_WORKFLOW}:ro`);
+    extraEnv.WORKFLOW_FILE = CONTAINER_WORKFLOW;
+  }
+  return { binds, env: extraEnv };
+}
+
+// The images of one devnet start, by service, built before anything starts (the plan is per start).
+const serviceImages = new WeakMap<DevnetPlan, Map<ServiceKind, Promise<string>>>();
+
+const imageTag = (plan: DevnetPlan, kind: ServiceKind) => `avsctl/${plan.project}-${kind}:dev`;
+
+/** Whether the project's service runs as a container built from its Dockerfile. */
+function inContainer(service: ServicePlan | null, plan: DevnetPlan, launcher: Launcher): boolean {
+  return service?.kind === "project" && launcher.kind === "docker" && plan.servicesRuntime !== "process";
+}
+
+/**
+ * Builds the images of the project's services that run in containers, side by side and before
+ * anything starts, so a Dockerfile that fails leaves nothing to stop. Every build finishes
+ * before the first failure is thrown.
+ */
+export async function buildProjectImages(
+  plan: DevnetPlan,
+  launcher: Launcher,
+  progress: (step: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const kinds = (["validation", "execution"] as const).filter((kind) =>
+    inContainer(plan.services[kind], plan, launcher),
+  );
+  if (kinds.length === 0) return;
+  progress(`building the ${kinds.join(" and ")} service image${kinds.length > 1 ? "s" : ""}`);
+  const builds = new Map<ServiceKind, Promise<string>>();
+  for (const kind of kinds) {
+    const service = plan.services[kind] as ProjectService;
+    const tag = imageTag(plan, kind);
+    builds.set(
+      kind,
+      buildServiceImage(launcher as DockerLauncher, kind, service, plan, tag, signal).then(() => tag),
+    );
+  }
+  serviceImages.set(plan, builds);
+  const results = await Promise.allSettled(builds.values());
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Starts one of the project's own services: a process in the process runtime; in Docker, a
+ * container of the image built from its Dockerfile (a build that fails fails the start), or a
+ * process on this machine that containers reach through the host when `--services-runtime
+ * process` asks for it.
  */
 export async function launchProjectService(
   kind: "validation" | "execution",
@@ -138,40 +283,28 @@ export async function launchProjectService(
   plan: DevnetPlan,
   launcher: Launcher,
   env: ServiceEnv,
-  warn: (message: string) => void,
   signal?: AbortSignal,
 ): Promise<{ host: string; internal: string }> {
   env = await serviceDefaults(kind, plan, launcher, env, signal);
   if (launcher.kind === "process") return asProcess(kind, service, plan, env.host, signal);
-
-  const docker = launcher as DockerLauncher;
-  const { buildImage } = await import("./runtime/images.js");
-  const tag = `avsctl/${plan.project}-${kind}:dev`;
-  try {
-    // Node services build on the devnet's own base image; others keep their Dockerfile's default.
-    const baseImage = isNodeService(service.dir) ? await docker.baseImage() : undefined;
-    await buildImage(docker.runtime.docker, {
-      tag,
-      dir: service.dir,
-      dockerfile: service.dockerfile,
-      buildArgs: baseImage ? { BASE_IMAGE: baseImage } : undefined,
-      kind: "service",
-      signal,
-    });
-  } catch (error) {
-    warn(
-      `the ${kind} service image could not be built here (${(error as Error).message.split("\n")[0]}); ` +
-        "running it as a process on this machine instead",
-    );
+  if (plan.servicesRuntime === "process") {
     const started = await asProcess(kind, service, plan, env.host, signal);
     return { host: started.host, internal: await launcher.reachHost(started.host) };
   }
+
+  const docker = launcher as DockerLauncher;
+  const tag = await (serviceImages.get(plan)?.get(kind) ??
+    buildServiceImage(docker, kind, service, plan, imageTag(plan, kind), signal).then(() =>
+      imageTag(plan, kind),
+    ));
+  const files = projectFiles(service, plan, env.internal);
   const started = await docker.runtime.start(
     {
       name: kind,
       image: tag,
-      env: { ...env.internal, ...portEnv(kind, service.port) },
+      env: { ...env.internal, ...files.env, ...portEnv(kind, service.port) },
       ports: [service.port],
+      ...(files.binds.length > 0 ? { binds: files.binds } : {}),
       wait: health(service.port),
       stopTimeoutSec: 3,
     },

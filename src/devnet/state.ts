@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
 
+export type ServiceRuntime = "docker" | "process" | "external";
+
 /** The devnet state of docs/cli.md (`devnet up --json` / `status --json`), plus private bookkeeping. */
 export interface DevnetState {
   name: string;
@@ -20,6 +22,11 @@ export interface DevnetState {
   performer: { address: string; privateKey: string };
   deployer: { address: string; privateKey: string };
   services: { execution: string | null; validation: string | null };
+  /**
+   * Where each service runs: a container, a process on this machine, or one the user runs
+   * (`--execution-url`/`--validation-url`); null without a service. Absent in older states.
+   */
+  serviceRuntimes?: { execution: ServiceRuntime | null; validation: ServiceRuntime | null };
   /** The devnet's IPFS node: Kubo's RPC API, a path gateway (ends in `/ipfs/`) and Pinata's API. */
   ipfs?: { apiUrl: string; gatewayUrl: string; pinataUrl: string };
   taskDefinitions: Array<{ taskDefinitionId: number; name: string }>;

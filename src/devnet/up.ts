@@ -1,6 +1,6 @@
 import createDebug from "debug";
 import type { AvsctlConfig } from "../config/schema.js";
-import { AvsctlError, isAvsctlError } from "../errors.js";
+import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { DockerLauncher, type Launcher, ProcessLauncher } from "./launcher.js";
 import type { OperatorKeys } from "./operator-keys.js";
 import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type UpFlags } from "./plan.js";
@@ -27,6 +27,8 @@ export interface UpOptions {
   signal?: AbortSignal;
   /** `--operator-keys`: the attesters run with these operators' own keys. */
   operators?: OperatorKeys;
+  /** The environment the CA bundle default comes from (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface UpResult {
@@ -67,7 +69,7 @@ export async function openLauncher(
     docker: choice.docker,
     helperImage: image.image,
   });
-  return { launcher: new DockerLauncher(runtime, image.image, image.baseImage), reason: choice.reason };
+  return { launcher: new DockerLauncher(runtime, image.image), reason: choice.reason };
 }
 
 /**
@@ -78,6 +80,7 @@ export async function openLauncher(
 export async function devnetUp(opts: UpOptions): Promise<UpResult> {
   const progress = opts.progress ?? (() => {});
   const plan = planDevnet(opts.config, opts.projectDir, opts.flags);
+  await readCa(plan, opts);
   if (opts.operators)
     await (await import("./operator-keys.js")).applyOperatorKeys(plan, opts.operators, opts.flags);
   const reused = await reuseOrClear(plan, opts, progress);
@@ -87,6 +90,13 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
   const start = await planStart(plan, opts.config, opts.operators);
   const { launcher, reason } = await openLauncher(plan, progress, opts.signal);
   progress(`runtime: ${reason}`);
+  if (launcher.kind === "process" && plan.servicesRuntime === "docker") {
+    throw invalidArgument(
+      opts.flags.servicesRuntime ? "--services-runtime" : "devnet.servicesRuntime",
+      `services run in Docker only in a Docker devnet, and this one runs as processes (${reason})`,
+      "pass --runtime docker, or leave --services-runtime out",
+    );
+  }
   try {
     const state = await bringUp(start, launcher, { progress, signal: opts.signal });
     state.startupMs = Date.now() - started;
@@ -98,6 +108,13 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
     debug("start failed: %O", error);
     progress("start failed; removing what was started");
     await launcher.runtime.removeProject().catch(() => {});
+    // A Docker devnet runs the project's services as host processes under `--services-runtime process`.
+    if (launcher.kind === "docker") {
+      const { ProcessRuntime } = await import("./runtime/process.js");
+      await new ProcessRuntime({ project: plan.project, projectDir: plan.projectDir })
+        .removeProject()
+        .catch(() => {});
+    }
     removeDevnetState(opts.projectDir);
     if (isAvsctlError(error) && error.code !== "INTERNAL") throw error;
     throw new AvsctlError("DEVNET_START_FAILED", `devnet start failed: ${(error as Error).message}`, {
@@ -105,6 +122,28 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
       cause: error,
     });
   }
+}
+
+/**
+ * The CA bundle for the project's service images, read before anything starts so a bad file
+ * fails at once (exit 2). A file named on purpose (flag, config) is always checked; the
+ * environment's default only when a service may be built in Docker.
+ */
+async function readCa(plan: DevnetPlan, opts: UpOptions): Promise<void> {
+  const { caCertsChoice, readServiceCa } = await import("./service-ca.js");
+  const choice = caCertsChoice(
+    opts.flags.caCerts,
+    opts.config.devnet.caCerts,
+    opts.projectDir,
+    opts.env ?? process.env,
+  );
+  if (!choice) return;
+  const inDocker =
+    plan.runtime !== "process" &&
+    plan.servicesRuntime !== "process" &&
+    [plan.services.execution, plan.services.validation].some((s) => s?.kind === "project");
+  const named = choice.source === "--ca-certs" || choice.source === "devnet.caCerts";
+  if (inDocker || named) plan.ca = readServiceCa(choice);
 }
 
 /**
@@ -164,6 +203,8 @@ async function bringUp(
       run.progress(`warning: ${message}`);
     },
   };
+  const { buildProjectImages } = await import("./project-services.js");
+  await buildProjectImages(plan.topology, launcher, run.progress, run.signal);
   const chains = await startChains(plan, launcher, ctx);
   const registration = await registerAvs(plan, chains, ctx);
   const ipfs = await startIpfs(plan, launcher, ctx);

@@ -10,6 +10,8 @@ export const parseRuntime: (value: string) => RuntimeRequest = oneOf("--runtime"
   "process",
 ]);
 
+const parseServicesRuntime = oneOf("--services-runtime", ["docker", "process"]);
+
 const parseEnvFormat = oneOf("--format", ["dotenv", "shell", "json"]);
 
 /** A service URL as the state keeps it: without its trailing slash. */
@@ -57,6 +59,15 @@ export function registerDevnet(program: Command, runner: Runner): void {
       "--execution-url <url>",
       "use an execution service you run yourself",
       serviceUrl("--execution-url"),
+    )
+    .option(
+      "--services-runtime <runtime>",
+      "docker | process: where the project's services run (default: the devnet's runtime, or devnet.servicesRuntime)",
+      parseServicesRuntime,
+    )
+    .option(
+      "--ca-certs <file>",
+      "PEM CA certificates the services' image builds and containers trust (default: devnet.caCerts, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE)",
     )
     .option(
       "--operator-keys <dir>",

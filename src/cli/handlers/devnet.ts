@@ -17,6 +17,14 @@ async function project(ctx: CommandContext) {
   return loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
 }
 
+/** A service's URL and, when the state says, where it runs: `http://127.0.0.1:4003 (docker)`. */
+function service(s: Omit<DevnetState, "internal">, kind: "execution" | "validation"): string {
+  const url = s.services[kind];
+  if (!url) return "-";
+  const where = s.serviceRuntimes?.[kind];
+  return where ? `${url} (${where})` : url;
+}
+
 export function renderState(s: Omit<DevnetState, "internal">): string {
   const lines = [
     `devnet "${s.name}" (${s.runtime}) ${s.healthy ? "healthy" : "UNHEALTHY"}${s.startupMs ? `, started in ${(s.startupMs / 1000).toFixed(1)} s` : ""}`,
@@ -25,7 +33,7 @@ export function renderState(s: Omit<DevnetState, "internal">): string {
     `  aggregator   ${s.aggregator.rpcUrl}  operator ${s.aggregator.operatorId}  ${s.aggregator.address}`,
     ...s.attesters.map((a) => `  ${a.name.padEnd(12)} operator ${a.operatorId}  ${a.address}`),
     `  performer    ${s.performer.address}`,
-    `  services     execution ${s.services.execution ?? "-"}  validation ${s.services.validation ?? "-"}`,
+    `  services     execution ${service(s, "execution")}  validation ${service(s, "validation")}`,
     `  task definitions: ${s.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}`,
   ];
   return lines.join("\n");
@@ -55,10 +63,18 @@ export async function devnetUpCommand(
 ): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { operatorKeys: keysDir, ...upFlags } = flags;
+  if (upFlags.caCerts !== undefined) upFlags.caCerts = path.resolve(ctx.cwd, upFlags.caCerts);
   const operators = keysDir === undefined ? undefined : await operatorKeys(ctx, keysDir);
   const { devnetUp } = await import("../../devnet/up.js");
   const result = await withProgress(ctx, "devnet up", (step) =>
-    devnetUp({ config: loaded.config, projectDir: loaded.root, flags: upFlags, progress: step, operators }),
+    devnetUp({
+      config: loaded.config,
+      projectDir: loaded.root,
+      flags: upFlags,
+      progress: step,
+      operators,
+      env: loaded.env,
+    }),
   );
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
   const apply = differences.length > 0 ? freshCommand(ctx, flags) : undefined;
@@ -105,6 +121,8 @@ function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: str
     ["--block-time", flags.blockTime],
     ["--validation-url", flags.validationUrl],
     ["--execution-url", flags.executionUrl],
+    ["--services-runtime", flags.servicesRuntime],
+    ["--ca-certs", flags.caCerts],
     ["--operator-keys", flags.operatorKeys],
   ];
   for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(String(value)));
@@ -244,13 +262,17 @@ export async function devnetExportCommand(
 ): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { exportDevnet } = await import("../../devnet/export.js");
-  const result = await exportDevnet({
-    config: loaded.config,
-    projectDir: loaded.root,
-    format: flags.format ?? "compose",
-    output: flags.output,
-    cwd: ctx.cwd,
-  });
+  const result = await withProgress(ctx, "devnet export", (step) =>
+    exportDevnet({
+      config: loaded.config,
+      projectDir: loaded.root,
+      format: flags.format ?? "compose",
+      output: flags.output,
+      cwd: ctx.cwd,
+      progress: step,
+      signal: ctx.signal,
+    }),
+  );
   // Without -o the YAML itself is the output, so `avsctl devnet export > compose.yaml` works.
   return { data: result, human: () => (result.path ? `wrote ${result.path}` : result.content) };
 }

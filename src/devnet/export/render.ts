@@ -1,5 +1,6 @@
 import YAML from "yaml";
 import {
+  EXTRA_CA_CERTS,
   type ExportFormat,
   type Health,
   HOST_ALIAS,
@@ -34,12 +35,21 @@ function waitForContractsScript(rpcUrl: string, address: string): string {
 function header(t: Topology, format: ExportFormat): string[] {
   const lines = [
     `avsctl devnet "${t.project}" exported for ${format === "compose" ? "Docker Compose" : "Kubernetes"} (from the ${t.source === "state" ? "running devnet" : "config"})`,
-    `image ${t.image}: built by \`avsctl devnet up --runtime docker\`${format === "k8s" ? "; push it (and any service image) where the cluster can pull it" : ""}`,
+    format === "k8s"
+      ? `image ${t.image}: built by \`avsctl devnet up --runtime docker\`; push it (and any service image) where the cluster can pull it`
+      : t.imageStatus?.status === "missing"
+        ? `image ${t.image}: NOT on this machine (${t.imageStatus.reason}); rerun this export (or \`avsctl devnet up --runtime docker\`) where Docker runs, it builds the image`
+        : `image ${t.image}: built on this machine by this export (and by \`avsctl devnet up --runtime docker\`)`,
     "bootstrap deploys the contracts, registers the operators and creates the task definitions, once",
     ...t.notes,
   ];
-  if (format === "compose") lines.push(`run: docker compose -p avsctl-${t.project} -f <this file> up -d`);
-  else
+  if (format === "compose") {
+    if (t.components.some((c) => c.build))
+      lines.push(
+        `behind a TLS-intercepting proxy, give the service builds its CA: ${EXTRA_CA_CERTS}="$(cat proxy-ca.pem)" before the run line`,
+      );
+    lines.push(`run: docker compose -p avsctl-${t.project} -f <this file> up -d (or docker-compose, v1.29+)`);
+  } else
     lines.push("run: kubectl apply -f <this file>; reach a port with kubectl port-forward svc/<name> <port>");
   return lines.map((l) => `# ${l}`);
 }

@@ -10,6 +10,7 @@ import { serviceEnv } from "../service-env.js";
 import { type DevnetState, readDevnetState } from "../state.js";
 import {
   EXPORT_HOST_PORTS,
+  EXTRA_CA_CERTS,
   type Health,
   HOST_ALIAS,
   type Topology,
@@ -388,7 +389,10 @@ function serviceComponent(
     build: {
       context: path.relative(outputDir, s.dir) || ".",
       dockerfile: s.dockerfile,
-      args: isNode ? { BASE_IMAGE: plan.baseImage ?? "avsctl/node-base:24" } : undefined,
+      // The generated Dockerfiles name their base images themselves. Behind a TLS-intercepting
+      // proxy the dependency install needs the proxy's CA: Compose fills this in from the
+      // environment it runs in (unset: empty, the Dockerfile's default).
+      args: { [EXTRA_CA_CERTS]: `\${${EXTRA_CA_CERTS}:-}` },
     },
     env: {
       HOST: "0.0.0.0",
@@ -399,7 +403,8 @@ function serviceComponent(
     },
     secretEnv,
     ports: [{ name: "http", container: s.port, host }],
-    health: { kind: "http", port: s.port, path: "/health", nodeHealth: false },
+    // `up` waits on the same /health; a Node service's image has `node` to probe it with.
+    health: { kind: "http", port: s.port, path: "/health", nodeHealth: isNode },
     dependsOn: [
       { name: "price-feed", condition: "healthy" },
       { name: "ipfs", condition: "healthy" },

@@ -48,6 +48,8 @@ export interface TopologyComponent {
 export interface Topology {
   project: string;
   image: string;
+  /** Whether this machine's engine has the image (set by the export, shown in the header). */
+  imageStatus?: ExportImage;
   source: "state" | "plan";
   /** The first L2's AttestationCenter: present once the bootstrap job has run. */
   readyCheck: { rpcUrl: string; address: string };
@@ -62,13 +64,30 @@ export interface ExportOptions {
   /** Output file (relative to the current directory); undefined: only returned. */
   output?: string;
   cwd?: string;
+  progress?: (step: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The devnet image a Compose file runs, on this machine's engine: `built` or `cached` by the
+ * export, `missing` when no engine answered (`reason` says why), `not-built` for Kubernetes,
+ * whose cluster pulls it from a registry.
+ */
+export interface ExportImage {
+  tag: string;
+  status: "built" | "cached" | "missing" | "not-built";
+  reason?: string;
 }
 
 export interface ExportResult {
   format: ExportFormat;
   path: string | null;
   content: string;
+  image: ExportImage;
 }
 
 /** How containers reach the host (a service the user runs on this machine). */
 export const HOST_ALIAS = "host.docker.internal";
+
+/** The build argument (and the variable Compose reads it from) with extra CAs to trust while installing. */
+export const EXTRA_CA_CERTS = "EXTRA_CA_CERTS";

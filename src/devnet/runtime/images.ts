@@ -24,6 +24,8 @@ const execFileAsync = promisify(execFile);
 export const OFFICIAL_BASE_IMAGE = "node:24-slim";
 export const BASE_IMAGE_ENV = "AVSCTL_BASE_IMAGE";
 const BUILD_LOG_TAIL = 30;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences start with ESC
+const ANSI_ESCAPE = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** `avsctl/node-base:<major of the running Node>`, e.g. `avsctl/node-base:24`. */
 export function localBaseImageTag(): string {
@@ -267,6 +269,95 @@ async function removeImageQuietly(docker: Docker, id: string): Promise<void> {
   }
 }
 
+/**
+ * Two builds of the same inputs at once (two commands, or test files, building one tag) both
+ * commit an image; the one tagged first loses the tag to the other and is left untagged. The
+ * build that ends last removes such copies (quietly: one a container still runs stays).
+ */
+async function removeLosingCopies(docker: Docker, hash: string, keep: string): Promise<void> {
+  const copies = await docker
+    .listImages({ filters: JSON.stringify({ dangling: ["true"], label: [`${LABEL_CONTENT_HASH}=${hash}`] }) })
+    .catch(() => []);
+  for (const copy of copies) if (copy.Id !== keep) await removeImageQuietly(docker, copy.Id);
+}
+
+/**
+ * What the classic builder's output says of a build: the step it is at (`RUN npm ci`), the
+ * images its steps committed (` ---> <id>` after a step that neither was a FROM nor came from
+ * the cache), and the image each stage but the last ended with. A failed build leaves the
+ * images it committed behind untagged, and a multi-stage build its earlier stages' images.
+ */
+export class BuildProgress {
+  step: string | undefined;
+  readonly created: string[] = [];
+  /** The last image of each stage before the final one, in order. */
+  readonly stageEnds: string[] = [];
+  private fresh = false;
+  private last: string | undefined;
+
+  see(line: string): void {
+    const step = /^Step \d+\/\d+ : (.*)$/.exec(line);
+    if (step) {
+      this.step = step[1]!.replace(/\s+/g, " ").trim();
+      const from = /^FROM\s/i.test(this.step);
+      if (from && this.last !== undefined) this.stageEnds.push(this.last);
+      this.fresh = !from;
+      return;
+    }
+    if (/^ ---> Using cache\s*$/.test(line)) {
+      this.fresh = false;
+      return;
+    }
+    const id = /^ ---> ([0-9a-f]{12,64})\s*$/.exec(line);
+    if (!id) return;
+    this.last = id[1]!;
+    if (this.fresh) this.created.push(id[1]!);
+    this.fresh = false;
+  }
+}
+
+/**
+ * Tags the image each earlier stage of a multi-stage build ended with `<tag>-stage<n>`, so it
+ * is not left dangling and the next build still finds its steps (`go mod download`) in the
+ * cache; the image that tag named before is removed when nothing else holds it.
+ */
+async function tagStages(docker: Docker, tag: string, stageEnds: readonly string[]): Promise<void> {
+  const [repo, version = "latest"] = splitTag(tag);
+  for (const [i, id] of stageEnds.entries()) {
+    const info = await inspectImage(docker, id);
+    // A stage that only names an image (`FROM x AS y`) ends with that image: nothing to keep.
+    const tags = (info?.RepoTags ?? []).filter((t) => t !== "<none>:<none>");
+    if (!info || tags.some((t) => !t.startsWith(`${repo}:${version}-stage`))) continue;
+    const stageTag = `${version}-stage${i + 1}`;
+    const before = await inspectImage(docker, `${repo}:${stageTag}`);
+    await docker.getImage(info.Id).tag({ repo, tag: stageTag });
+    if (before && before.Id !== info.Id) await removeImageQuietly(docker, before.Id);
+  }
+}
+
+/** `repo[:tag]` split at the tag's colon (a registry's `host:port/` stays in the repo). */
+function splitTag(image: string): [string, string | undefined] {
+  const colon = image.lastIndexOf(":");
+  return colon > image.lastIndexOf("/")
+    ? [image.slice(0, colon), image.slice(colon + 1)]
+    : [image, undefined];
+}
+
+/** Removes the images a failed build committed, newest first, leaving any that got a tag or a child. */
+async function removeUntagged(docker: Docker, ids: readonly string[]): Promise<void> {
+  for (const id of [...ids].reverse()) {
+    const info = await inspectImage(docker, id).catch(() => null);
+    if (!info || (info.RepoTags ?? []).some((tag) => tag !== "<none>:<none>")) continue;
+    await docker
+      .getImage(info.Id)
+      .remove()
+      .then(
+        () => debug("removed %s, left by a failed build", id),
+        (error: Error) => debug("kept %s: %s", id, error.message),
+      );
+  }
+}
+
 export interface BuildImageOptions extends BuildContextInput {
   /** `repo:tag` to build, e.g. `avsctl/my-avs-execution:dev`. */
   tag: string;
@@ -344,10 +435,13 @@ export async function buildImage(docker: Docker, options: BuildImageOptions): Pr
   if (options.kind !== undefined) labels[LABEL_IMAGE] = options.kind;
   const log: string[] = [];
   let failure: string | undefined;
+  const progress = new BuildProgress();
   const remember = (text: string) => {
-    for (const line of text.split("\n")) {
+    // The builder colours a step's stderr; the log keeps the text.
+    for (const line of text.replace(ANSI_ESCAPE, "").split("\n")) {
       if (line.trim() === "") continue;
       options.onLog?.(line);
+      progress.see(line);
       log.push(line);
       if (log.length > BUILD_LOG_TAIL) log.shift();
     }
@@ -376,16 +470,19 @@ export async function buildImage(docker: Docker, options: BuildImageOptions): Pr
   }
   const built = failure === undefined ? await inspectImage(docker, options.tag) : null;
   if (!built || built.Config?.Labels?.[LABEL_CONTENT_HASH] !== context.hash) {
+    await removeUntagged(docker, progress.created);
     throw new AvsctlError(
       "DEVNET_START_FAILED",
       `building image ${options.tag} failed: ${failure ?? "no image produced"}`,
       {
         hint: `Last lines of the build log:\n  ${log.join("\n  ")}`,
-        details: { image: options.tag, buildLog: log },
+        details: { image: options.tag, buildLog: log, step: progress.step ?? null },
       },
     );
   }
+  await tagStages(docker, options.tag, progress.stageEnds);
   if (existing && existing.Id !== built.Id) await removeImageQuietly(docker, existing.Id);
+  await removeLosingCopies(docker, context.hash, built.Id);
   const durationMs = Date.now() - started;
   debug(
     "built %s in %d ms (%d files, %d KB context)",

@@ -236,5 +236,5 @@ async function launchService(
     return { host: launched.hostUrl("http"), internal: launched.internalUrl("http") };
   }
   const { launchProjectService } = await import("../project-services.js");
-  return launchProjectService(kind, service, plan.topology, launcher, env, ctx.warn, ctx.signal);
+  return launchProjectService(kind, service, plan.topology, launcher, env, ctx.signal);
 }

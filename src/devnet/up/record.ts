@@ -1,6 +1,6 @@
 import type { Launched, Launcher } from "../launcher.js";
-import { type DevnetPlan, serviceSummary } from "../plan.js";
-import type { DevnetState } from "../state.js";
+import { type DevnetPlan, type ServicePlan, serviceSummary } from "../plan.js";
+import type { DevnetState, ServiceRuntime } from "../state.js";
 import type { Chains } from "./chains.js";
 import { ipfsUrls } from "./ipfs.js";
 import type { Nodes } from "./nodes.js";
@@ -55,6 +55,10 @@ export async function recordState(
     performer: { address: keys.performer.address, privateKey: keys.performer.privateKey },
     deployer: { address: keys.deployer.address, privateKey: keys.deployer.privateKey },
     services: { execution: nodes.execution?.host ?? null, validation: nodes.validation?.host ?? null },
+    serviceRuntimes: {
+      execution: serviceRuntime(topology.services.execution, topology, launcher),
+      validation: serviceRuntime(topology.services.validation, topology, launcher),
+    },
     ipfs: ipfsUrls(started.ipfs),
     taskDefinitions,
     startupMs: 0,
@@ -78,7 +82,19 @@ export async function recordState(
   };
 }
 
-/** Every component, including project services that a Docker devnet had to run on the host. */
+/** Where a service runs: the user's own, else the project's where asked, else the devnet's runtime. */
+function serviceRuntime(
+  service: ServicePlan | null,
+  plan: DevnetPlan,
+  launcher: Launcher,
+): ServiceRuntime | null {
+  if (!service) return null;
+  if (service.kind === "external") return "external";
+  if (service.kind === "project" && launcher.kind === "docker") return plan.servicesRuntime ?? "docker";
+  return launcher.kind;
+}
+
+/** Every component, project services a Docker devnet runs on this machine included. */
 async function componentList(plan: DevnetPlan, launcher: Launcher) {
   const components = (await launcher.runtime.list()).map((c) => ({
     name: c.component,

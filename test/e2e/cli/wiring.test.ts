@@ -91,6 +91,8 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
       "--fresh",
       "--validation-url",
       "--execution-url",
+      "--services-runtime",
+      "--ca-certs",
       "--operator-keys",
     ],
   },

@@ -35,8 +35,10 @@ describe("devnet export without a running devnet (from the config)", () => {
     const r = await p.cli(["devnet", "export", "--format", "compose", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(["content", "format", "path"]);
+    expect(Object.keys(out).sort()).toEqual(["content", "format", "image", "path"]);
     expect(out).toMatchObject({ format: "compose", path: null });
+    // Built (or found) on this machine's engine; without one the file says the image is missing.
+    expect(["built", "cached", "missing"]).toContain(out.image.status);
     const doc = YAML.parse(out.content);
     expect(Object.keys(doc.services).sort()).toEqual(
       [
@@ -168,7 +170,14 @@ describe("devnet export without a running devnet (from the config)", () => {
       expect(r.code, r.stderr).toBe(0);
       const doc = YAML.parse(readFileSync(path.join(q.dir, "compose.yaml"), "utf8"));
       const v = doc.services.validation;
-      expect(v.build).toMatchObject({ context: "validation-service", dockerfile: "Dockerfile" });
+      // The Dockerfile names its base image; only the proxy CA is passed through, from Compose's environment.
+      expect(v.build).toEqual({
+        context: "validation-service",
+        dockerfile: "Dockerfile",
+        args: { EXTRA_CA_CERTS: `\${EXTRA_CA_CERTS:-}` },
+      });
+      expect(v.healthcheck.test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
+      expect(doc.services["attester-1"].depends_on.validation.condition).toBe("service_healthy");
       expect(v.image).toBe(`avsctl/${q.name}-validation:dev`);
       expect(v.ports).toEqual(["127.0.0.1:4002:4100"]);
       expect(v.environment).toMatchObject({ PORT: "4100", PRICE_SOURCE_URL: "http://price-feed:4010/price" });

@@ -107,6 +107,8 @@ export function devnetSuite(runtime: Runtime): void {
     }
     expect(state.services.validation).toBe(validation.url);
     expect(state.services.execution).toEqual(expect.any(String));
+    // the sample execution service runs where the devnet runs; the validation service is the test's
+    expect(state.serviceRuntimes).toEqual({ execution: runtime, validation: "external" });
     expect(state.taskDefinitions[0]).toEqual({ taskDefinitionId: 1, name: expect.any(String) });
     expect(state.startupMs).toBeGreaterThan(0);
     for (const url of stateUrls(state)) expect(new URL(url).hostname).toBe("127.0.0.1");

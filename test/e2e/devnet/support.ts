@@ -114,6 +114,7 @@ export const STATE_KEYS = [
   "performer",
   "deployer",
   "services",
+  "serviceRuntimes",
   "ipfs",
   "taskDefinitions",
   "startupMs",

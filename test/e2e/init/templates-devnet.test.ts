@@ -4,8 +4,8 @@
  * tests pass with its own toolchain, `devnet up` runs its services as generated, and tasks
  * through them reach an on-chain verdict: approved through the execution service, rejected
  * when the proof is tampered with (the attesters ask the project's validation service). Then a
- * TypeScript execution service is paired with the Go and the Python validation services, and
- * the TypeScript project runs in Docker when an engine answers.
+ * TypeScript execution service is paired with the Go and the Python validation services
+ * (templates-docker.test.ts runs each language's services in Docker).
  *
  * One installed project per language serves all its tests; the three installs run at once.
  * Everything a test starts is torn down in afterAll (`devnet down` in every project, temp dirs
@@ -16,12 +16,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { hexlify, keccak256, toUtf8Bytes } from "ethers";
+import { hexlify, toUtf8Bytes } from "ethers";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses, isAlive } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
-import { describeDocker } from "../../helpers/docker.js";
 import { loadIsDistinct } from "./load.js";
 
 type Language = "typescript" | "python" | "go";
@@ -35,10 +34,14 @@ const TASK_TIMEOUT = 180_000;
 // The services run `node`, `go`, `python`: the Node that runs the tests (24 in CI) comes first.
 const ENV = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}` };
 
-// A price report in the template's canonical form, at the devnet feed's price ("3000.00").
+// A price report in the template's canonical form, at the devnet feed's price ("3000.00"); its
+// proof is the CID the devnet's IPFS node gives it when pinned (see pinReport).
 const REPORT = '{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1700000000}';
 const REPORT_DATA = hexlify(toUtf8Bytes(REPORT));
-const REPORT_PROOF = keccak256(REPORT_DATA);
+// Another report, as valid and as close to the feed: its CID is a proof that does not match REPORT_DATA.
+const OTHER_REPORT = '{"price":"3000.00","round":2,"symbol":"ETHUSDT","timestamp":1700000000}';
+// The template's proof: an IPFS CID, CIDv0 or CIDv1 in base32.
+const CID = /^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{58,})$/;
 
 const run = Math.random().toString(36).slice(2, 8);
 let tmp = "";
@@ -109,6 +112,20 @@ async function devnetUp(root: string, runtime: "process" | "docker"): Promise<an
     expect(h, kind).toEqual({ status: 200, body: { status: "ok", service: kind } });
   }
   return state;
+}
+
+/** Pins a report to the devnet's IPFS node as the template does (Pinata's API) and answers its CID. */
+async function pinReport(state: any, report: string): Promise<string> {
+  const response = await fetch(`${state.ipfs.pinataUrl}/pinning/pinJSONToIPFS`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pinataContent: JSON.parse(report), pinataMetadata: { name: "e2e-report" } }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  expect(response.status).toBe(200);
+  const { IpfsHash } = (await response.json()) as { IpfsHash: string };
+  expect(IpfsHash).toMatch(CID);
+  return IpfsHash;
 }
 
 async function sendViaExecution(root: string): Promise<CliResult> {
@@ -222,8 +239,12 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
       taskDefinitionId: 1,
       performer: state.performer.address,
     });
-    expect(verdict.proofOfTask).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(verdict.proofOfTask).toMatch(CID);
     expect(verdict.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    // The proof is the report in IPFS: the devnet's gateway serves what data carries.
+    const stored = await fetch(`${state.ipfs.gatewayUrl}${verdict.proofOfTask}`);
+    expect(stored.status).toBe(200);
+    expect(JSON.parse(await stored.text())).toMatchObject({ price: "3000.00", symbol: "ETHUSDT" });
   });
 
   it("--count 50 --concurrency 10: 50 distinct tasks, each approved on-chain", {
@@ -235,12 +256,17 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
   it("its validation service gets a tampered proof rejected on-chain", {
     timeout: TASK_TIMEOUT,
   }, async () => {
-    const tampered = await cli(roots[language], rpcSendArgs("0xdeadbeef", REPORT_DATA));
+    expect(state, "devnet up failed earlier").toBeDefined();
+    // A real CID, of content the gateway has, but of another report than the data's.
+    const tampered = await cli(
+      roots[language],
+      rpcSendArgs(await pinReport(state, OTHER_REPORT), REPORT_DATA),
+    );
     expect(tampered.code, why(tampered)).toBe(1);
     expect(tampered.json().status).toBe("rejected");
 
     // The same data with its true proof passes: the rejection above was the proof's doing.
-    const honest = await cli(roots[language], rpcSendArgs(REPORT_PROOF, REPORT_DATA));
+    const honest = await cli(roots[language], rpcSendArgs(await pinReport(state, REPORT), REPORT_DATA));
     expect(honest.code, why(honest)).toBe(0);
     expect(honest.json().status).toBe("approved");
   });
@@ -281,46 +307,5 @@ describe.each(["go", "python"] as const)("TypeScript execution with %s validatio
       if (state) await cli(root, ["devnet", "down", "--json"], 180_000).catch(() => undefined);
       writeFileSync(configFile, original);
     }
-  });
-});
-
-describeDocker("the TypeScript project in the Docker runtime", () => {
-  let state: any;
-  const root = () => roots.typescript;
-
-  afterAll(async () => {
-    if (state) await cli(root(), ["devnet", "down", "--json"], 180_000).catch(() => undefined);
-  }, 200_000);
-
-  it("devnet up --runtime docker builds its services or runs them on the host with a warning", {
-    timeout: 900_000,
-  }, async () => {
-    state = await devnetUp(root(), "docker");
-    const { dockerClient } = await import("../../../src/devnet/docker-engine.js");
-    const { listProjectResources } = await import("../../../src/devnet/runtime/docker.js");
-    const { containers } = await listProjectResources(dockerClient(), state.name);
-    // Warnings are not part of `up --json`; the state file keeps them.
-    const saved = JSON.parse(readFileSync(path.join(root(), ".avsctl", "devnet.json"), "utf8"));
-    const warnings: string[] = saved.internal?.warnings ?? [];
-    for (const kind of ["execution", "validation"]) {
-      const inDocker = containers.some((c) => c.component === kind && c.state === "running");
-      const fellBack = warnings.some((w) => w.includes(`${kind} service image could not be built`));
-      expect(inDocker !== fellBack, `${kind}: container ${inDocker}, fallback warning ${fellBack}`).toBe(
-        true,
-      );
-    }
-  });
-
-  it("a task through its execution service is approved on-chain", { timeout: TASK_TIMEOUT }, async () => {
-    expect(state, "devnet up failed earlier").toBeDefined();
-    const r = await sendViaExecution(root());
-    expect(r.code, why(r)).toBe(0);
-    expect(r.json().status).toBe("approved");
-  });
-
-  it("devnet down removes its containers, network and processes", { timeout: 240_000 }, async () => {
-    expect(state, "devnet up failed earlier").toBeDefined();
-    await downLeavesNothing(root(), state);
-    state = undefined;
   });
 });

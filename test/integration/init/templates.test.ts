@@ -2,8 +2,9 @@
  * The generated projects, for real: scaffold each language, install its dependencies from its
  * own registry, run its own tests with its own toolchain, then run the services as processes
  * and check that every validation service accepts every execution service's proofs and that
- * all of them reject tampered ones. Network: 127.0.0.1 only (a price feed and a fake aggregator
- * run inside this test).
+ * all of them reject tampered ones. The reports are pinned to avsctl's own IPFS node (its Pinata
+ * API and gateway), as on a devnet. Network: 127.0.0.1 only (a price feed, the aggregator and
+ * the IPFS node run inside this test).
  */
 
 import { symlinkSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import {
   type ScaffoldResult,
   scaffoldProject,
 } from "../../../src/init/scaffold.js";
+import { type IpfsServer, startIpfsServer } from "../../../src/ipfs/server.js";
 import {
   childEnv,
   PERFORMER,
@@ -133,12 +135,17 @@ function taskHash(proofOfTask: string, data: string, performer: string, taskDefi
 }
 
 describe("services across languages", () => {
+  let ipfs: IpfsServer;
   let services: ServiceHarness;
   const execution = {} as Record<Language, string>;
   const validation = {} as Record<Language, string>;
 
   beforeAll(async () => {
-    services = await startServiceHarness({ ETHUSDT: "3000.00" }, { PRICE_TOLERANCE_BPS: "100" });
+    ipfs = await startIpfsServer({ dataDir: path.join(tmp, "ipfs") });
+    services = await startServiceHarness(
+      { ETHUSDT: "3000.00" },
+      { PRICE_TOLERANCE_BPS: "100", PINATA_API_URL: ipfs.pinataUrl, PINATA_GATEWAY: ipfs.gatewayUrl },
+    );
     const binDir = path.join(tmp, "bin");
     for (const language of LANGUAGES) {
       const root = projects[language].path;
@@ -166,7 +173,25 @@ describe("services across languages", () => {
 
   afterAll(async () => {
     await services?.stop();
+    await ipfs?.close();
   });
+
+  /** Pins a report's JSON text to the IPFS node as an execution service does; answers its CID. */
+  async function pin(text: string): Promise<string> {
+    const response = await fetch(`${ipfs.pinataUrl}/pinning/pinJSONToIPFS`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pinataContent: JSON.parse(text), pinataMetadata: { name: "price-report" } }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { IpfsHash: string }).IpfsHash;
+  }
+
+  /** A report's canonical JSON text and its data. */
+  function canonical(price: string, round = 1): { text: string; data: string } {
+    const text = `{"price":"${price}","round":${round},"symbol":"ETHUSDT","timestamp":1700000000}`;
+    return { text, data: hexlify(toUtf8Bytes(text)) };
+  }
 
   async function verdicts(body: Record<string, unknown>): Promise<Record<Language, unknown>> {
     const out = {} as Record<Language, unknown>;
@@ -205,7 +230,11 @@ describe("services across languages", () => {
           ),
         ),
       );
-      expect(proofOfTask).toBe(keccak256(data));
+      // The proof is the CID under which the node holds exactly the report in data.
+      expect(proofOfTask).toMatch(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/);
+      const stored = await fetch(`${ipfs.gatewayUrl}${proofOfTask}`);
+      expect(stored.status).toBe(200);
+      expect(hexlify(new Uint8Array(await stored.arrayBuffer()))).toBe(data);
 
       expect(services.aggregator.sendTasks.length).toBe(before + 1);
       const params = services.aggregator.sendTasks[before] as unknown[];
@@ -224,15 +253,37 @@ describe("services across languages", () => {
     expect(services.aggregator.batches).toContainEqual(["eth_chainId", "sendTask"]);
   });
 
-  it("a digest that does not match the data is rejected by every validation service", async () => {
-    const data = hexlify(
-      toUtf8Bytes('{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1700000000}'),
-    );
-    const digest = keccak256(data);
-    const tampered = `${digest.slice(0, -1)}${digest.endsWith("0") ? "1" : "0"}`;
-    expect(
-      await verdicts({ proofOfTask: tampered, data, taskDefinitionId: 1, performer: PERFORMER }),
-    ).toEqual(allFalse);
+  it("a proof that is no CID, or a CID the node does not hold, is rejected by every validation service", async () => {
+    const { data } = canonical("3000.00");
+    // `echo "hello world" | ipfs add`: a real CID, never pinned to this node (its gateway answers 404).
+    const unknown = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
+    // keccak256(data): the proof this template used before it pinned reports.
+    for (const proofOfTask of [keccak256(data), unknown]) {
+      expect(
+        await verdicts({ proofOfTask, data, taskDefinitionId: 1, performer: PERFORMER }),
+        proofOfTask,
+      ).toEqual(allFalse);
+    }
+  });
+
+  it("a pinned report that is not the one in data is rejected by every validation service", async () => {
+    const proofOfTask = await pin(canonical("3000.00", 1).text);
+    for (const { data } of [canonical("3000.00", 2), canonical("3000.01", 1)]) {
+      expect(await verdicts({ proofOfTask, data, taskDefinitionId: 1, performer: PERFORMER })).toEqual(
+        allFalse,
+      );
+    }
+  });
+
+  it('data missing or null checks the pinned report alone; data "" or "0x" is rejected, in every language', async () => {
+    const proofOfTask = await pin(canonical("3000.00").text);
+    expect(await verdicts({ proofOfTask, taskDefinitionId: 1, performer: PERFORMER })).toEqual(allTrue);
+    for (const data of [null, "", "0x"]) {
+      expect(
+        await verdicts({ proofOfTask, data, taskDefinitionId: 1, performer: PERFORMER }),
+        JSON.stringify(data),
+      ).toEqual(data === null ? allTrue : allFalse);
+    }
   });
 
   it("a price outside the tolerance is rejected by every validation service, one inside approved", async () => {
@@ -242,11 +293,9 @@ describe("services across languages", () => {
       ["3030.00", allTrue],
       ["2970.00", allTrue],
     ] as const) {
-      const data = hexlify(
-        toUtf8Bytes(`{"price":"${price}","round":1,"symbol":"ETHUSDT","timestamp":1700000000}`),
-      );
+      const { text, data } = canonical(price);
       const verdict = await verdicts({
-        proofOfTask: keccak256(data),
+        proofOfTask: await pin(text),
         data,
         taskDefinitionId: 1,
         performer: PERFORMER,
@@ -256,11 +305,13 @@ describe("services across languages", () => {
   });
 
   it("data that is not the canonical JSON is rejected by every validation service", async () => {
+    // The pinned report is the one in data, only data spells it in another layout.
+    const proofOfTask = await pin(canonical("3000.00").text);
     const data = hexlify(
       toUtf8Bytes('{"price": "3000.00", "round": 1, "symbol": "ETHUSDT", "timestamp": 1700000000}'),
     );
-    expect(
-      await verdicts({ proofOfTask: keccak256(data), data, taskDefinitionId: 1, performer: PERFORMER }),
-    ).toEqual(allFalse);
+    expect(await verdicts({ proofOfTask, data, taskDefinitionId: 1, performer: PERFORMER })).toEqual(
+      allFalse,
+    );
   });
 });

@@ -1,13 +1,13 @@
 package main
 
-// The price report and its proof, shared word for word by the execution service (which builds
-// them) and the validation service (which checks them), and identical in the TypeScript,
-// Python and Go versions of this template, so any of them can check the others' proofs:
+// The price report, shared word for word by the execution service (which builds and pins it)
+// and the validation service (which reads it back and checks it), and identical in the
+// TypeScript, Python and Go versions of this template, so any of them can check the others' tasks:
 //
 //	canonical JSON = {"price":"<decimal>","round":<round>,"symbol":"<symbol>","timestamp":<unix seconds>}
 //	                 exactly these keys in this order, no whitespace, ASCII only
 //	data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
-//	proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
+//	proofOfTask    = the IPFS CID of the report, pinned with pinJSONToIPFS (ipfs.go)
 //
 // price matches pricePattern (a plain decimal string, as the source sent it), symbol matches
 // symbolPattern, round and timestamp are integers from 0 to 2^53-1.
@@ -28,8 +28,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/crypto/sha3"
 )
 
 var (
@@ -67,12 +65,6 @@ func nextRound(nowMs uint64) uint64 {
 	return lastRound
 }
 
-func keccakHex(data []byte) string {
-	hash := sha3.NewLegacyKeccak256()
-	hash.Write(data)
-	return "0x" + hex.EncodeToString(hash.Sum(nil))
-}
-
 // canonicalJSON is the canonical text of a report, or an error when a field is outside the rule.
 func canonicalJSON(r priceReport) (string, error) {
 	if !pricePattern.MatchString(r.Price) {
@@ -90,26 +82,43 @@ func canonicalJSON(r priceReport) (string, error) {
 	return fmt.Sprintf(`{"price":"%s","round":%d,"symbol":"%s","timestamp":%d}`, r.Price, r.Round, r.Symbol, r.Timestamp), nil
 }
 
-// buildProof returns proofOfTask (the keccak256 digest) and data (the canonical JSON as 0x-hex).
-func buildProof(r priceReport) (proofOfTask string, data string, err error) {
+// reportData is data: the canonical JSON of the report as 0x-hex.
+func reportData(r priceReport) (string, error) {
 	text, err := canonicalJSON(r)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
-	return keccakHex([]byte(text)), "0x" + hex.EncodeToString([]byte(text)), nil
+	return "0x" + hex.EncodeToString([]byte(text)), nil
 }
 
 // decodeReport reads a report back from data; ok is false unless data is exactly the canonical
 // JSON of a valid report (extra keys, other spacing or number forms are all refused).
 func decodeReport(data any) (report priceReport, ok bool) {
+	raw, ok := dataBytes(data)
+	if !ok {
+		return report, false
+	}
+	report, ok = parseReport(raw)
+	if !ok {
+		return report, false
+	}
+	canonical, _ := canonicalJSON(report)
+	return report, canonical == string(raw)
+}
+
+// dataBytes decodes data, which must be a 0x-hex string.
+func dataBytes(data any) ([]byte, bool) {
 	text, isString := data.(string)
 	if !isString || !dataPattern.MatchString(text) {
-		return report, false
+		return nil, false
 	}
 	raw, err := hex.DecodeString(text[2:])
-	if err != nil {
-		return report, false
-	}
+	return raw, err == nil
+}
+
+// parseReport reads a JSON object holding exactly the four fields of a valid report, in any key
+// order and spacing (as a pinning service or gateway may hand it back).
+func parseReport(raw []byte) (report priceReport, ok bool) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(raw, &fields) != nil || len(fields) != 4 {
 		return report, false
@@ -123,11 +132,8 @@ func decodeReport(data any) (report priceReport, ok bool) {
 	if report.Timestamp, ok = parseCount(fields["timestamp"]); !ok {
 		return report, false
 	}
-	canonical, err := canonicalJSON(report)
-	if err != nil || canonical != string(raw) {
-		return report, false
-	}
-	return report, true
+	_, err := canonicalJSON(report)
+	return report, err == nil
 }
 
 // parseCount reads a JSON integer from 0 to 2^53-1 written in its plain form.
@@ -137,13 +143,6 @@ func parseCount(raw json.RawMessage) (uint64, bool) {
 	}
 	value, err := strconv.ParseUint(string(raw), 10, 64)
 	return value, err == nil && value <= maxTimestamp
-}
-
-// proofMatchesData tells whether proofOfTask is the keccak256 digest of the bytes in data.
-func proofMatchesData(proofOfTask any, data string) bool {
-	text, ok := proofOfTask.(string)
-	raw, err := hex.DecodeString(strings.TrimPrefix(data, "0x"))
-	return ok && err == nil && strings.ToLower(text) == keccakHex(raw)
 }
 
 func scaled(decimal string, decimals int) *big.Int {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,25 +25,43 @@ func post(t *testing.T, url string, body any) (int, map[string]any) {
 	return response.StatusCode, answer
 }
 
-// startBehind runs a price feed with `prices` and the execution service in front of it and of
-// `aggregator`; all three stop when the test ends.
-func startBehind(t *testing.T, prices map[string]string, aggregator *fakeAggregator) (*fakeAggregator, *httptest.Server) {
+// behind is an execution service and what it talks to: a price feed, an aggregator and a
+// stand-in for Pinata's pinning API and gateway.
+type behind struct {
+	aggregator *fakeAggregator
+	ipfs       *ipfsStandIn
+	service    *httptest.Server
+}
+
+// startBehind runs a price feed with `prices`, an IPFS stand-in and the execution service in
+// front of them and of `aggregator`, with `env` added to its environment; all of them stop when
+// the test ends.
+func startBehind(t *testing.T, prices map[string]string, aggregator *fakeAggregator, env ...map[string]string) behind {
 	t.Helper()
 	feed := startPriceFeed(prices)
 	t.Cleanup(feed.Close)
 	t.Cleanup(aggregator.server.Close)
-	service := startExecution(t, aggregator.server.URL, feed.URL)
+	ipfs := startIPFSStandIn()
+	t.Cleanup(ipfs.Close)
+	values := ipfs.env(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.server.URL, "PRICE_SOURCE_URL": feed.URL})
+	for _, extra := range env {
+		for k, v := range extra {
+			values[k] = v
+		}
+	}
+	service := startExecution(t, values)
 	t.Cleanup(service.Close)
-	return aggregator, service
+	return behind{aggregator: aggregator, ipfs: ipfs, service: service}
 }
 
-func startExecution(t *testing.T, aggregatorURL, feedURL string) *httptest.Server {
+// startExecution runs the execution service with the test performer's key and `values`.
+func startExecution(t *testing.T, values map[string]string) *httptest.Server {
 	t.Helper()
-	env := mapEnv(map[string]string{
-		"OTHENTIC_CLIENT_RPC_ADDRESS": aggregatorURL,
-		"PRIVATE_KEY_PERFORMER":       testPrivateKey,
-		"PRICE_SOURCE_URL":            feedURL,
-	})
+	all := map[string]string{"PRIVATE_KEY_PERFORMER": testPrivateKey}
+	for k, v := range values {
+		all[k] = v
+	}
+	env := mapEnv(all)
 	settings, err := loadExecutionSettings(env)
 	if err != nil {
 		t.Fatal(err)
@@ -51,14 +70,14 @@ func startExecution(t *testing.T, aggregatorURL, feedURL string) *httptest.Serve
 }
 
 func TestExecuteSendsTheSignedTaskAndAnswersTheProof(t *testing.T) {
-	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
+	b := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
 
-	status, answer := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT", "taskDefinitionId": 2, "targetChainId": 31338})
+	status, answer := post(t, b.service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT", "taskDefinitionId": 2, "targetChainId": 31338})
 	if status != 200 || answer["error"] != false || answer["message"] != nil {
 		t.Fatalf("answer %d %v", status, answer)
 	}
 	data := answer["data"].(map[string]any)
-	received := aggregator.received()
+	received := b.aggregator.received()
 	if len(received) != 1 {
 		t.Fatalf("sendTask calls: %v", received)
 	}
@@ -74,55 +93,100 @@ func TestExecuteSendsTheSignedTaskAndAnswersTheProof(t *testing.T) {
 	if _, marked := data["known"]; marked {
 		t.Fatalf("a new task marked known: %v", data)
 	}
+	// The proof is the CID of the pinned report, and the pinned report is data's.
+	report, ok := decodeReport(data["data"])
+	if !ok {
+		t.Fatalf("data %v is not a report", data["data"])
+	}
+	canonical, _ := canonicalJSON(report)
+	pinned, found := b.ipfs.get(data["proofOfTask"].(string))
+	if !found || string(pinned) != canonical || !looksLikeCID(data["proofOfTask"]) {
+		t.Fatalf("proofOfTask %v holds %q (found %v), data holds %s", data["proofOfTask"], pinned, found, canonical)
+	}
+	if names, auth := b.ipfs.pins(); len(names) != 1 || names[0] != fmt.Sprintf("price-report-%d", report.Round) || auth[0] != "" {
+		t.Fatalf("pins %v, Authorization %q", names, auth)
+	}
+}
+
+func TestPinataJWTIsSentAsABearerToken(t *testing.T) {
+	b := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""), map[string]string{"PINATA_JWT": "test-jwt"})
+	if status, answer := post(t, b.service.URL+"/task/execute", map[string]any{}); status != 200 {
+		t.Fatalf("%d %v", status, answer)
+	}
+	if _, auth := b.ipfs.pins(); len(auth) != 1 || auth[0] != "Bearer test-jwt" {
+		t.Fatalf("Authorization %q", auth)
+	}
+}
+
+func TestAPinFailureIs502AndNothingIsSent(t *testing.T) {
+	b := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
+	b.ipfs.fail(http.StatusUnauthorized)
+	status, answer := post(t, b.service.URL+"/task/execute", map[string]any{})
+	message, _ := answer["message"].(string)
+	if status != 502 || answer["error"] != true || !strings.Contains(message, "pinning the report to IPFS failed") || !strings.Contains(message, "HTTP 401") {
+		t.Fatalf("%d %v", status, answer)
+	}
+	unreachable := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""), map[string]string{"PINATA_API_URL": "http://127.0.0.1:1"})
+	status, answer = post(t, unreachable.service.URL+"/task/execute", map[string]any{})
+	message, _ = answer["message"].(string)
+	if status != 502 || !strings.Contains(message, "unreachable") {
+		t.Fatalf("%d %v", status, answer)
+	}
+	if n := len(b.aggregator.received()) + len(unreachable.aggregator.received()); n != 0 {
+		t.Fatalf("%d tasks were sent", n)
+	}
 }
 
 func TestTwoExecutionsSendTwoDistinctTasks(t *testing.T) {
-	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
-	_, first := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
-	_, second := post(t, service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
-	a, _ := first["data"].(map[string]any)
-	b, _ := second["data"].(map[string]any)
-	if a == nil || b == nil || a["taskHash"] == b["taskHash"] || len(aggregator.received()) != 2 {
+	b := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startFakeAggregator(""))
+	_, first := post(t, b.service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
+	_, second := post(t, b.service.URL+"/task/execute", map[string]any{"symbol": "ETHUSDT"})
+	one, _ := first["data"].(map[string]any)
+	two, _ := second["data"].(map[string]any)
+	if one == nil || two == nil || one["taskHash"] == two["taskHash"] || one["proofOfTask"] == two["proofOfTask"] || len(b.aggregator.received()) != 2 {
 		t.Fatalf("%v then %v", first, second)
 	}
 }
 
 func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
-	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startKnownTaskAggregator("approved"))
-	status, answer := post(t, service.URL+"/task/execute", map[string]any{"taskDefinitionId": 1, "symbol": "ETHUSDT"})
+	b := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startKnownTaskAggregator("approved"))
+	status, answer := post(t, b.service.URL+"/task/execute", map[string]any{"taskDefinitionId": 1, "symbol": "ETHUSDT"})
 	data, _ := answer["data"].(map[string]any)
 	if status != 200 || answer["error"] != false || answer["message"] != nil || data["known"] != true || data["taskDefinitionId"] != float64(1) {
 		t.Fatalf("%d %v", status, answer)
 	}
-	received := aggregator.received()
+	received := b.aggregator.received()
 	if len(received) != 1 || received[0][0] != data["proofOfTask"] || received[0][1] != data["data"] {
 		t.Fatalf("sendTask calls: %v", received)
 	}
 }
 
 func TestBadInputIs400AndNothingIsSent(t *testing.T) {
-	aggregator, service := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator(""))
+	b := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator(""))
 	for _, body := range []map[string]any{{"taskDefinitionId": 70000}, {"signatureType": "bls"}, {"symbol": ""}} {
-		status, answer := post(t, service.URL+"/task/execute", body)
+		status, answer := post(t, b.service.URL+"/task/execute", body)
 		if status != 400 || answer["error"] != true {
 			t.Errorf("%v: %d %v", body, status, answer)
 		}
 	}
-	if n := len(aggregator.received()); n != 0 {
+	if n := len(b.aggregator.received()); n != 0 {
 		t.Fatalf("%d tasks were sent", n)
+	}
+	if names, _ := b.ipfs.pins(); len(names) != 0 {
+		t.Fatalf("pinned %v", names)
 	}
 }
 
 func TestAggregatorErrorIs500NamingSendTask(t *testing.T) {
-	_, service := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator("invalid performer"))
-	status, answer := post(t, service.URL+"/task/execute", map[string]any{})
+	b := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator("invalid performer"))
+	status, answer := post(t, b.service.URL+"/task/execute", map[string]any{})
 	if status != 500 || !strings.Contains(answer["message"].(string), "sendTask failed: invalid performer") {
 		t.Fatalf("%d %v", status, answer)
 	}
 }
 
 func TestHealth(t *testing.T) {
-	service := startExecution(t, "http://127.0.0.1:1", "http://127.0.0.1:1")
+	service := startExecution(t, map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": "http://127.0.0.1:1", "PRICE_SOURCE_URL": "http://127.0.0.1:1"})
 	defer service.Close()
 	response, err := http.Get(service.URL + "/health")
 	if err != nil || response.StatusCode != 200 {

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// performTask is the task: fetch the current price of a symbol and prove it, as this process's
-// next round (so each execution is its own task). Body fields it reads: symbol (default
-// PRICE_SYMBOL or ETHUSDT). Change this function to change what the AVS does; keep
+// performTask is the task: fetch the current price of a symbol, as this process's next round (so
+// each execution is its own task), and pin the report to IPFS; its CID is the proof. Body fields
+// it reads: symbol (default PRICE_SYMBOL or ETHUSDT). Change this function to change what the AVS does; keep
 // validation-service/validate.go in step with it.
 func performTask(body map[string]any, env Env) (taskProof, error) {
 	symbol := envValue(env, "PRICE_SYMBOL")
@@ -42,9 +42,13 @@ func performTask(body map[string]any, env Env) (taskProof, error) {
 	if timestamp != nil {
 		report.Timestamp = *timestamp
 	}
-	proofOfTask, data, err := buildProof(report)
+	data, err := reportData(report)
 	if err != nil {
-		return taskProof{}, fmt.Errorf("proof: %w", err)
+		return taskProof{}, fmt.Errorf("report: %w", err)
 	}
-	return taskProof{ProofOfTask: proofOfTask, Data: data}, nil
+	cid, err := pinReport(report, env)
+	if err != nil {
+		return taskProof{}, err
+	}
+	return taskProof{ProofOfTask: cid, Data: data}, nil
 }

@@ -10,10 +10,7 @@ import (
 // The same report gives the same bytes in the TypeScript, Python and Go templates.
 var knownReport = priceReport{Price: "3000.12", Round: 1700000000000, Symbol: "ETHUSDT", Timestamp: 1700000000}
 
-const (
-	knownProofOfTask = "0xab4ae797cfcdaf9d4fd1b871ed128aaec7651d8a67dfbd98e749567aa2aa9600"
-	knownData        = "0x7b227072696365223a22333030302e3132222c22726f756e64223a313730303030303030303030302c2273796d626f6c223a2245544855534454222c2274696d657374616d70223a313730303030303030307d"
-)
+const knownData = "0x7b227072696365223a22333030302e3132222c22726f756e64223a313730303030303030303030302c2273796d626f6c223a2245544855534454222c2274696d657374616d70223a313730303030303030307d"
 
 func TestCanonicalJSONHasFixedKeysAndNoWhitespace(t *testing.T) {
 	text, err := canonicalJSON(knownReport)
@@ -22,10 +19,13 @@ func TestCanonicalJSONHasFixedKeysAndNoWhitespace(t *testing.T) {
 	}
 }
 
-func TestProofMatchesTheOtherLanguages(t *testing.T) {
-	proof, data, err := buildProof(knownReport)
-	if err != nil || proof != knownProofOfTask || data != knownData {
-		t.Fatalf("buildProof = %s %s %v", proof, data, err)
+func TestDataMatchesTheOtherLanguages(t *testing.T) {
+	data, err := reportData(knownReport)
+	if err != nil || data != knownData {
+		t.Fatalf("reportData = %s %v", data, err)
+	}
+	if report, ok := decodeReport(data); !ok || report != knownReport {
+		t.Fatalf("decodeReport = %+v %v", report, ok)
 	}
 }
 
@@ -42,10 +42,20 @@ func TestRoundsIncreaseByAtLeastOneAndNeverFallBehindTheClock(t *testing.T) {
 	}
 }
 
-func TestPerformTaskFetchesAndProves(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.12", "BTCUSDT": "65000"})
-	defer feed.Close()
-	proof, err := performTask(map[string]any{"symbol": "BTCUSDT"}, mapEnv(map[string]string{"PRICE_SOURCE_URL": feed.URL}))
+// feedAndIPFS runs a price feed with `prices` and an IPFS stand-in until the test ends, and
+// returns the environment of a task in front of them.
+func feedAndIPFS(t *testing.T, prices map[string]string) (*ipfsStandIn, map[string]string) {
+	t.Helper()
+	feed := startPriceFeed(prices)
+	t.Cleanup(feed.Close)
+	ipfs := startIPFSStandIn()
+	t.Cleanup(ipfs.Close)
+	return ipfs, ipfs.env(map[string]string{"PRICE_SOURCE_URL": feed.URL})
+}
+
+func TestPerformTaskFetchesPinsAndProves(t *testing.T) {
+	ipfs, values := feedAndIPFS(t, map[string]string{"ETHUSDT": "3000.12", "BTCUSDT": "65000"})
+	proof, err := performTask(map[string]any{"symbol": "BTCUSDT"}, mapEnv(values))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +63,12 @@ func TestPerformTaskFetchesAndProves(t *testing.T) {
 	if !ok || report.Round == 0 || report != (priceReport{Price: "65000", Round: report.Round, Symbol: "BTCUSDT", Timestamp: 1700000000}) {
 		t.Fatalf("report %+v %v", report, ok)
 	}
-	proof, err = performTask(map[string]any{}, mapEnv(map[string]string{"PRICE_SOURCE_URL": feed.URL, "PRICE_SYMBOL": "ETHUSDT"}))
+	canonical, _ := canonicalJSON(report)
+	if pinned, found := ipfs.get(proof.ProofOfTask); !found || string(pinned) != canonical {
+		t.Fatalf("proofOfTask %s holds %q", proof.ProofOfTask, pinned)
+	}
+	values["PRICE_SYMBOL"] = "ETHUSDT"
+	proof, err = performTask(map[string]any{}, mapEnv(values))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +78,8 @@ func TestPerformTaskFetchesAndProves(t *testing.T) {
 }
 
 func TestTwoExecutionsOverTheSameQuoteAreTwoTasksInIncreasingRounds(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "3000.12"})
-	defer feed.Close()
-	env := mapEnv(map[string]string{"PRICE_SOURCE_URL": feed.URL})
+	_, values := feedAndIPFS(t, map[string]string{"ETHUSDT": "3000.12"})
+	env := mapEnv(values)
 	first, err1 := performTask(map[string]any{}, env)
 	second, err2 := performTask(map[string]any{}, env)
 	if err1 != nil || err2 != nil {
@@ -86,9 +100,8 @@ func TestTwoExecutionsOverTheSameQuoteAreTwoTasksInIncreasingRounds(t *testing.T
 }
 
 func TestBadSymbolIsBadInputAndUnknownSymbolASourceError(t *testing.T) {
-	feed := startPriceFeed(map[string]string{"ETHUSDT": "1"})
-	defer feed.Close()
-	env := mapEnv(map[string]string{"PRICE_SOURCE_URL": feed.URL})
+	_, values := feedAndIPFS(t, map[string]string{"ETHUSDT": "1"})
+	env := mapEnv(values)
 	_, err := performTask(map[string]any{"symbol": "ETH USD"}, env)
 	var he *httpError
 	if !errors.As(err, &he) || he.status != 400 {

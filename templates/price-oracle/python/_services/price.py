@@ -5,7 +5,7 @@ and Go versions of this template, so any of them can check the others' proofs:
     canonical JSON = {"price":"<decimal>","round":<round>,"symbol":"<symbol>","timestamp":<unix seconds>}
                      exactly these keys in this order, no whitespace, ASCII only
     data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
-    proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
+    proofOfTask    = the CID under which the report is pinned on IPFS (see ipfs.py)
 
 price matches PRICE_PATTERN (a plain decimal string, as the source sent it), symbol matches
 SYMBOL_PATTERN, round and timestamp are integers from 0 to 2^53-1.
@@ -25,18 +25,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from Crypto.Hash import keccak
-
 PRICE_PATTERN = re.compile(r"(0|[1-9][0-9]{0,59})(\.[0-9]{1,30})?")
 SYMBOL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
 DEFAULT_PRICE_SOURCE_URL = "https://api.binance.com/api/v3/ticker/price"
 DEFAULT_SYMBOL = "ETHUSDT"
 DEFAULT_TOLERANCE_BPS = 100
 MAX_TIMESTAMP = 2**53 - 1
-
-
-def keccak_hex(data: bytes) -> str:
-    return "0x" + keccak.new(digest_bits=256, data=data).hexdigest()
 
 
 def _is_timestamp(value: Any) -> bool:
@@ -69,10 +63,28 @@ def canonical_json(price: str, round_number: int, symbol: str, timestamp: int) -
     return f'{{"price":"{price}","round":{round_number},"symbol":"{symbol}","timestamp":{timestamp}}}'
 
 
-def build_proof(price: str, round_number: int, symbol: str, timestamp: int) -> dict[str, str]:
-    """{"proofOfTask": keccak256 digest, "data": the canonical JSON as 0x-hex}."""
-    raw = canonical_json(price, round_number, symbol, timestamp).encode("utf-8")
-    return {"proofOfTask": keccak_hex(raw), "data": "0x" + raw.hex()}
+def build_report(price: str, round_number: int, symbol: str, timestamp: int) -> dict[str, Any]:
+    """The report as a JSON object, in canonical key order; raises ValueError outside the rule."""
+    canonical_json(price, round_number, symbol, timestamp)
+    return {"price": price, "round": round_number, "symbol": symbol, "timestamp": timestamp}
+
+
+def report_data(report: dict[str, Any]) -> str:
+    """`data`: the canonical JSON of the report as 0x-hex."""
+    text = canonical_json(report["price"], report["round"], report["symbol"], report["timestamp"])
+    return "0x" + text.encode("utf-8").hex()
+
+
+def parse_report(value: Any) -> dict[str, Any] | None:
+    """The report in a parsed JSON value, or None unless it is an object with exactly the four
+    fields, each within the rule (its key order and spacing do not matter here)."""
+    if not isinstance(value, dict) or sorted(value) != ["price", "round", "symbol", "timestamp"]:
+        return None
+    try:
+        report = build_report(value["price"], value["round"], value["symbol"], value["timestamp"])
+    except ValueError:
+        return None
+    return report
 
 
 def decode_report(data: Any) -> dict[str, Any] | None:
@@ -81,21 +93,10 @@ def decode_report(data: Any) -> dict[str, Any] | None:
         return None
     try:
         text = bytes.fromhex(data[2:]).decode("utf-8")
-        value = json.loads(text)
+        report = parse_report(json.loads(text))
     except ValueError:
         return None
-    if not isinstance(value, dict) or sorted(value) != ["price", "round", "symbol", "timestamp"]:
-        return None
-    try:
-        canonical = canonical_json(value["price"], value["round"], value["symbol"], value["timestamp"])
-    except ValueError:
-        return None
-    return value if canonical == text else None
-
-
-def proof_matches_data(proof_of_task: Any, data: str) -> bool:
-    """Whether proofOfTask is the keccak256 digest of the bytes in data (hex case ignored)."""
-    return isinstance(proof_of_task, str) and proof_of_task.lower() == keccak_hex(bytes.fromhex(data[2:]))
+    return report if report is not None and report_data(report)[2:] == data[2:].lower() else None
 
 
 def _scaled(decimal: str, decimals: int) -> int:

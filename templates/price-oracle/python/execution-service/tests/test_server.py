@@ -5,8 +5,11 @@ import urllib.request
 
 import pytest
 from fake_aggregator import FakeAggregator
+from ipfs_stand_in import StandInIpfs
 from price_feed import PriceFeed
 
+from ipfs import looks_like_cid
+from price import decode_report
 from server import create_server
 from settings import load_execution_settings
 from signing import recover_address, task_hash
@@ -40,22 +43,24 @@ class Running:
 def setup():
     feed = PriceFeed({"ETHUSDT": "3000.5"})
     aggregator = FakeAggregator()
-    env = {"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url}
+    pinata = StandInIpfs()  # stands in for Pinata: pinning API and gateway on 127.0.0.1
+    env = {"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url, **pinata.env}
     running = Running(env)
-    yield running, aggregator, feed
+    yield running, aggregator, feed, pinata
     running.close()
     aggregator.close()
+    pinata.close()
     feed.close()
 
 
 def test_health(setup):
-    running, _, _ = setup
+    running, _, _, _ = setup
     with urllib.request.urlopen(running.url + "/health", timeout=10) as response:
         assert json.loads(response.read())["status"] == "ok"
 
 
-def test_execute_sends_the_signed_task_and_answers_the_proof(setup):
-    running, aggregator, _ = setup
+def test_execute_pins_the_report_and_sends_the_signed_task_with_its_cid(setup):
+    running, aggregator, _, pinata = setup
     before = len(aggregator.send_tasks)
     status, body = running.post("/task/execute", {"symbol": "ETHUSDT", "taskDefinitionId": 2, "targetChainId": 31338})
     assert status == 200
@@ -66,10 +71,13 @@ def test_execute_sends_the_signed_task_and_answers_the_proof(setup):
     assert params[5:] == ["ecdsa", 31338]
     assert recover_address(task_hash(data["proofOfTask"], data["data"], PERFORMER, 2), params[4]) == PERFORMER
     assert "known" not in data
+    assert looks_like_cid(data["proofOfTask"])
+    assert pinata.content[data["proofOfTask"]] == bytes.fromhex(data["data"][2:])
+    assert decode_report(data["data"])["price"] == "3000.5"
 
 
 def test_two_executions_send_two_distinct_tasks(setup):
-    running, aggregator, _ = setup
+    running, aggregator, _, _ = setup
     before = len(aggregator.send_tasks)
     first = running.post("/task/execute", {"symbol": "ETHUSDT"})
     second = running.post("/task/execute", {"symbol": "ETHUSDT"})
@@ -79,9 +87,9 @@ def test_two_executions_send_two_distinct_tasks(setup):
 
 
 def test_task_the_aggregator_already_has_is_a_success_marked_known(setup):
-    _, _, feed = setup
+    _, _, feed, pinata = setup
     knowing = FakeAggregator(task_known="approved")
-    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": knowing.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url})
+    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": knowing.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url, **pinata.env})
     try:
         status, body = other.post("/task/execute", {"taskDefinitionId": 1, "symbol": "ETHUSDT"})
         assert status == 200 and body["error"] is False and body["message"] is None
@@ -93,7 +101,7 @@ def test_task_the_aggregator_already_has_is_a_success_marked_known(setup):
 
 
 def test_bad_input_is_400_and_nothing_is_sent(setup):
-    running, aggregator, _ = setup
+    running, aggregator, _, _ = setup
     before = len(aggregator.send_tasks)
     for body in ({"taskDefinitionId": 70000}, {"signatureType": "bls"}, {"symbol": ""}):
         status, answer = running.post("/task/execute", body)
@@ -103,9 +111,9 @@ def test_bad_input_is_400_and_nothing_is_sent(setup):
 
 
 def test_aggregator_error_is_500_naming_send_task(setup):
-    _, _, feed = setup
+    _, _, feed, pinata = setup
     failing = FakeAggregator(send_task_error="invalid performer")
-    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": failing.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url})
+    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": failing.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url, **pinata.env})
     try:
         status, answer = other.post("/task/execute", {})
         assert status == 500
@@ -113,6 +121,22 @@ def test_aggregator_error_is_500_naming_send_task(setup):
     finally:
         other.close()
         failing.close()
+
+
+def test_pin_failure_is_502_and_nothing_is_sent(setup):
+    _, aggregator, feed, _ = setup
+    pinata = StandInIpfs(fail_pins=503)
+    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url, **pinata.env})
+    before = len(aggregator.send_tasks)
+    try:
+        status, answer = other.post("/task/execute", {"symbol": "ETHUSDT"})
+        assert status == 502
+        assert answer["error"] is True and answer["data"] == {}
+        assert "storing the report on IPFS failed" in answer["message"] and "HTTP 503" in answer["message"]
+        assert len(pinata.pins) == 1 and len(aggregator.send_tasks) == before
+    finally:
+        other.close()
+        pinata.close()
 
 
 def test_settings_name_the_missing_variable():

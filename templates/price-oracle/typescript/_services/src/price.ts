@@ -1,4 +1,4 @@
-import { getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
+import { getBytes, hexlify, toUtf8Bytes } from "ethers";
 
 /*
  * The price report and its proof, shared word for word by the execution service (which builds
@@ -8,7 +8,7 @@ import { getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
  *   canonical JSON = {"price":"<decimal>","round":<round>,"symbol":"<symbol>","timestamp":<unix seconds>}
  *                    exactly these keys in this order, no whitespace, ASCII only
  *   data           = "0x" + lowercase hex of the UTF-8 bytes of the canonical JSON
- *   proofOfTask    = "0x" + lowercase hex of keccak256(those same bytes)
+ *   proofOfTask    = the IPFS CID of the report, pinned through Pinata's pinJSONToIPFS (ipfs.ts)
  *
  * price matches PRICE_PATTERN (a plain decimal string, as the source sent it), symbol matches
  * SYMBOL_PATTERN, round and timestamp are integers from 0 to 2^53-1.
@@ -60,10 +60,9 @@ export function canonicalJson(report: PriceReport): string {
   return `{"price":"${report.price}","round":${report.round},"symbol":"${report.symbol}","timestamp":${report.timestamp}}`;
 }
 
-/** The proof of a report: its canonical JSON as `data` and the keccak256 digest as `proofOfTask`. */
-export function buildProof(report: PriceReport): Proof {
-  const bytes = toUtf8Bytes(canonicalJson(report));
-  return { proofOfTask: keccak256(bytes), data: hexlify(bytes) };
+/** The `data` of a report: "0x" + lowercase hex of the UTF-8 bytes of its canonical JSON. */
+export function reportData(report: PriceReport): string {
+  return hexlify(toUtf8Bytes(canonicalJson(report)));
 }
 
 /**
@@ -73,9 +72,22 @@ export function buildProof(report: PriceReport): Proof {
 export function decodeReport(data: unknown): PriceReport | null {
   if (typeof data !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(data)) return null;
   let text: string;
-  let value: unknown;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(getBytes(data));
+  } catch {
+    return null;
+  }
+  const report = parseReport(text);
+  return report && canonicalJson(report) === text ? report : null;
+}
+
+/**
+ * A report from JSON text in any layout (a gateway may serve the pinned JSON reformatted), or
+ * null when it is not an object of exactly the four fields, each within the rule.
+ */
+export function parseReport(text: string): PriceReport | null {
+  let value: unknown;
+  try {
     value = JSON.parse(text);
   } catch {
     return null;
@@ -93,15 +105,11 @@ export function decodeReport(data: unknown): PriceReport | null {
     return null;
   const report = { price, round, symbol, timestamp };
   try {
-    return canonicalJson(report) === text ? report : null;
+    canonicalJson(report);
   } catch {
     return null;
   }
-}
-
-/** Whether proofOfTask is the keccak256 digest of the bytes in data (hex case ignored). */
-export function proofMatchesData(proofOfTask: unknown, data: string): boolean {
-  return typeof proofOfTask === "string" && proofOfTask.toLowerCase() === keccak256(getBytes(data));
+  return report;
 }
 
 function scaled(decimal: string, decimals: number): bigint {

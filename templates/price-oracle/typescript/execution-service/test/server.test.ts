@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { recoverAddress } from "ethers";
+import { hexlify, recoverAddress, toUtf8Bytes } from "ethers";
 import { blsPublicKey, blsVerifyTask } from "../src/bls.ts";
 import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
 import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
+import { type IpfsStandIn, startIpfsStandIn } from "./ipfs-stand-in.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
 // A well-known development key (anvil's account 1); never use it for anything real.
@@ -15,18 +16,24 @@ const PRIVATE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6
 const PERFORMER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
 let feed: PriceFeed;
+let ipfs: IpfsStandIn;
 let aggregator: FakeAggregator;
 let server: Server;
 let baseUrl: string;
+/** What every execution service here runs with, but the aggregator. */
+let serviceEnv: Record<string, string>;
 
 before(async () => {
   feed = await startPriceFeed({ ETHUSDT: "3000.5" });
+  ipfs = await startIpfsStandIn();
   aggregator = await startFakeAggregator();
-  const env = {
-    OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.url,
+  serviceEnv = {
     PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
     PRICE_SOURCE_URL: feed.url,
+    PINATA_API_URL: ipfs.apiUrl,
+    PINATA_GATEWAY: ipfs.gatewayUrl,
   };
+  const env = { ...serviceEnv, OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.url };
   server = createExecutionServer(loadExecutionSettings(env), env);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -36,6 +43,7 @@ after(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await aggregator.close();
+  await ipfs.close();
   await feed.close();
 });
 
@@ -69,6 +77,31 @@ test("POST /task/execute sends the signed task to the aggregator and answers the
   const hash = taskHash(proofOfTask, data, PERFORMER, 2);
   assert.equal(recoverAddress(hash, params[4] as string), PERFORMER);
   assert.equal(body.data.known, undefined);
+});
+
+test("the proof is the CID of the report pinned to IPFS, and data the report itself", async () => {
+  const pinsBefore = ipfs.pins.length;
+  const { status, body } = await execute({ symbol: "ETHUSDT" });
+  assert.equal(status, 200);
+  assert.equal(ipfs.pins.length, pinsBefore + 1);
+  const pinned = await fetch(`${ipfs.gatewayUrl}${body.data.proofOfTask}`);
+  assert.equal(pinned.status, 200);
+  assert.equal(hexlify(toUtf8Bytes(await pinned.text())), body.data.data);
+});
+
+test("a pinning failure is a 502 and nothing is sent to the aggregator", async () => {
+  const before = aggregator.sendTasks().length;
+  ipfs.failPinsWith = 500;
+  try {
+    const { status, body } = await execute({ symbol: "ETHUSDT" });
+    assert.equal(status, 502);
+    assert.equal(body.error, true);
+    assert.deepEqual(body.data, {});
+    assert.match(body.message, /pinning the report to IPFS failed/);
+  } finally {
+    ipfs.failPinsWith = undefined;
+  }
+  assert.equal(aggregator.sendTasks().length, before);
 });
 
 test("a BLS performer signature travels as {x, y} JSON and verifies", async () => {
@@ -106,45 +139,31 @@ test("two executions send two distinct tasks", async () => {
 });
 
 test("a task the aggregator already has (TASK_KNOWN) is a success marked known", async () => {
-  await withServiceAgainst(
-    { taskKnown: "approved" },
-    {
-      PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
-      PRICE_SOURCE_URL: feed.url,
-    },
-    async (url, knowing) => {
-      const response = await fetch(`${url}/task/execute`, {
-        method: "POST",
-        body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
-      });
-      assert.equal(response.status, 200);
-      const answer = (await response.json()) as any;
-      assert.equal(answer.error, false);
-      assert.equal(answer.message, null);
-      assert.equal(answer.data.known, true);
-      assert.equal(answer.data.taskDefinitionId, 1);
-      const params = knowing.sendTasks()[0];
-      assert.ok(params, "sendTask reached the aggregator");
-      assert.deepEqual(params.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
-    },
-  );
+  await withServiceAgainst({ taskKnown: "approved" }, serviceEnv, async (url, knowing) => {
+    const response = await fetch(`${url}/task/execute`, {
+      method: "POST",
+      body: JSON.stringify({ taskDefinitionId: 1, symbol: "ETHUSDT" }),
+    });
+    assert.equal(response.status, 200);
+    const answer = (await response.json()) as any;
+    assert.equal(answer.error, false);
+    assert.equal(answer.message, null);
+    assert.equal(answer.data.known, true);
+    assert.equal(answer.data.taskDefinitionId, 1);
+    const params = knowing.sendTasks()[0];
+    assert.ok(params, "sendTask reached the aggregator");
+    assert.deepEqual(params.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
+  });
 });
 
 test("an aggregator error is a 500 that names sendTask", async () => {
-  await withServiceAgainst(
-    { sendTaskError: "invalid performer" },
-    {
-      PRIVATE_KEY_PERFORMER: PRIVATE_KEY,
-      PRICE_SOURCE_URL: feed.url,
-    },
-    async (url, _failing) => {
-      const response = await fetch(`${url}/task/execute`, { method: "POST", body: "{}" });
-      assert.equal(response.status, 500);
-      const answer = (await response.json()) as any;
-      assert.equal(answer.error, true);
-      assert.match(answer.message, /sendTask failed: invalid performer/);
-    },
-  );
+  await withServiceAgainst({ sendTaskError: "invalid performer" }, serviceEnv, async (url, _failing) => {
+    const response = await fetch(`${url}/task/execute`, { method: "POST", body: "{}" });
+    assert.equal(response.status, 500);
+    const answer = (await response.json()) as any;
+    assert.equal(answer.error, true);
+    assert.match(answer.message, /sendTask failed: invalid performer/);
+  });
 });
 
 test("settings name the missing variable", () => {

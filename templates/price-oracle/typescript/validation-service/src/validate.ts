@@ -1,10 +1,12 @@
 import { envValue } from "./http.ts";
+import { fetchReport, isCid } from "./ipfs.ts";
 import {
+  canonicalJson,
   DEFAULT_PRICE_SOURCE_URL,
   DEFAULT_TOLERANCE_BPS,
   decodeReport,
   fetchPrice,
-  proofMatchesData,
+  type PriceReport,
   withinTolerance,
 } from "./price.ts";
 
@@ -17,13 +19,24 @@ export interface ValidationRequest {
 }
 
 /**
- * Approves a price report when `data` is the canonical JSON of a report, `proofOfTask` is its
- * keccak256 digest, and the price is within PRICE_TOLERANCE_BPS (default 100 = 1%) of the
- * price this service fetches itself. Throws (HTTP 500) only when it cannot fetch that price.
+ * Approves a price report when `proofOfTask` is a CID whose content, fetched from
+ * PINATA_GATEWAY, is a report; `data`, when the request has it, is exactly the canonical JSON
+ * of that same report; and its price is within PRICE_TOLERANCE_BPS (default 100 = 1%) of the
+ * price this service fetches itself. Content the gateway does not have (a 4xx other than 408
+ * and 429) is a rejection. Throws (HTTP 500) only when it cannot decide: the gateway or the price
+ * source unreachable or failing, or the gateway timing out (408) or rate limiting (429).
  */
 export async function validateTask(request: ValidationRequest, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const report = decodeReport(request.data);
-  if (!report || !proofMatchesData(request.proofOfTask, request.data as string)) return false;
+  if (!isCid(request.proofOfTask)) return false;
+  let claimed: PriceReport | null = null;
+  // A task may carry its result in IPFS alone (data missing or null); data that is sent must be
+  // the report, so "" or "0x" is rejected without asking the gateway.
+  if (request.data !== undefined && request.data !== null) {
+    claimed = decodeReport(request.data);
+    if (!claimed) return false;
+  }
+  const report = await fetchReport(request.proofOfTask, env);
+  if (!report || (claimed && canonicalJson(claimed) !== canonicalJson(report))) return false;
   const source = envValue(env, "PRICE_SOURCE_URL") ?? DEFAULT_PRICE_SOURCE_URL;
   const tolerance = toleranceBps(env);
   const reference = await fetchPrice(source, report.symbol);
