@@ -3,8 +3,8 @@
 import module from "node:module";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
-  const message = `avsctl needs Node.js >= 22.12 (found ${process.versions.node})`;
+if (major < 22 || (major === 22 && minor < 13)) {
+  const message = `avsctl needs Node.js >= 22.13 (found ${process.versions.node})`;
   const hint = "install Node.js 24 LTS, or put a newer node first on PATH";
   // the same shape as every other error (src/cli/render-error.ts), which cannot load on this Node
   if (process.argv.includes("--json")) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- <name>...]`: prints figures; never asserts. Each benchmark is a script of
-// its own so it can also run alone. Names: startup, gas, node, devnet (default: all that exist).
+// its own so it can also run alone. Names: startup, gas, node, devnet, engine (default: all that exist).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +12,7 @@ const all = {
   gas: "bench-gas.mjs",
   node: "bench-node.mjs",
   devnet: "bench-devnet.mjs",
+  engine: "bench-engine.mjs",
 };
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : Object.keys(all);

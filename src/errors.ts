@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   DIRECTORY_NOT_EMPTY: EXIT.USAGE,
   DEV_KEY_REFUSED: EXIT.USAGE,
   TASK_DEF_NOT_FOUND: EXIT.USAGE,
+  WORKFLOW_INVALID: EXIT.USAGE,
   // the operation failed (1)
   TX_REVERTED: EXIT.FAILED,
   TX_FAILED: EXIT.FAILED,
@@ -38,6 +39,7 @@ export const ERROR_CODES = {
   EXECUTION_FAILED: EXIT.FAILED,
   NOT_FOUND: EXIT.FAILED,
   WORKFLOW_FAILED: EXIT.FAILED,
+  ACCESS_DENIED: EXIT.FAILED,
   INTERNAL: EXIT.FAILED,
   // timed out (3)
   TIMEOUT: EXIT.TIMEOUT,
@@ -48,6 +50,7 @@ export const ERROR_CODES = {
   PORT_IN_USE: EXIT.ENVIRONMENT,
   TOOLCHAIN_MISSING: EXIT.ENVIRONMENT,
   NODE_VERSION: EXIT.ENVIRONMENT,
+  ENGINE_UNREACHABLE: EXIT.ENVIRONMENT,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -134,6 +137,8 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
   DIRECTORY_NOT_EMPTY: "pick a new or empty directory, or pass --force to write into this one",
   DEV_KEY_REFUSED: "sign with a key of your own, or pass --allow-dev-keys when this chain is a test chain",
   TASK_DEF_NOT_FOUND: "`avsctl task-def list` shows the task definitions that exist",
+  WORKFLOW_INVALID:
+    "fix each problem at the path named; `avsctl workflow validate <file>` checks a file offline",
   TX_REVERTED: "the revert's name and arguments say which check of the contract failed",
   TX_FAILED: "rerun with --verbose to see the node's whole answer",
   TASK_REJECTED: "the attesters' validation service refused the task; `avsctl devnet logs` shows why",
@@ -143,6 +148,8 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
     "rerun with --verbose for details; `avsctl devnet up --fresh` starts again from scratch",
   COMMAND_FAILED: "rerun with --verbose for details",
   NOT_FOUND: "check the name or number given",
+  ACCESS_DENIED:
+    "sign in with the key that owns the task (AVSCTL_PRIVATE_KEY or --keystore); another owner's tasks and secrets are not yours",
   WORKFLOW_FAILED: "the failed step and its error are in the execution record; rerun with --verbose for more",
   INTERNAL: "this is a bug in avsctl; rerun with --verbose and report the stack trace",
   TIMEOUT: "retry; rerun with --verbose to see what was awaited",
@@ -151,7 +158,9 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
   DOCKER_UNAVAILABLE: "start the Docker engine, or set DOCKER_HOST to one that answers",
   PORT_IN_USE: "stop whatever listens on that port",
   TOOLCHAIN_MISSING: "install the missing tool and put it on PATH",
-  NODE_VERSION: "install Node.js 24 LTS (at least 22.12) and put it first on PATH",
+  NODE_VERSION: "install Node.js 24 LTS (at least 22.13) and put it first on PATH",
+  ENGINE_UNREACHABLE:
+    "start the devnet (`avsctl devnet up`), or pass --engine <url> of a running task engine",
 };
 
 /** The thrower's hint, else the catalog's default for the code: never empty. */

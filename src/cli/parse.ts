@@ -13,6 +13,7 @@ import {
   parseTaskDefinitionId,
   parseUint,
 } from "../chain/units.js";
+import { parseDuration } from "../config/triggers.js";
 import { invalidArgument } from "../errors.js";
 
 export type Parser<T> = (value: string) => T;
@@ -123,3 +124,53 @@ export function boundedOption(flags: string, help: string, max: number, fallback
   const flag = flags.split(" ")[0]!;
   return typedOption(flags, help, intRange(flag, 1, max), { value: fallback, shown: String(fallback) });
 }
+
+/** `--since`: a duration back from now (`90s`, `5m`, `1h`) or a time (`2026-01-02T03:04:05Z`), as epoch ms. */
+export const sinceTime =
+  (flag: string): Parser<number> =>
+  (value) => {
+    const ago = parseDuration(value);
+    if (ago !== undefined) return Date.now() - ago;
+    const at = /^\d{4}-\d\d-\d\d/.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(at))
+      throw invalidArgument(flag, `expected a duration (30s, 5m, 1h) or a time, got ${value}`);
+    return at;
+  };
+
+/** A task hash: 0x and 64 hex digits. */
+export const taskHashArg =
+  (flag: string): Parser<string> =>
+  (value) => {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+      throw invalidArgument(flag, `expected 0x and 64 hex digits, got ${value}`);
+    return value.toLowerCase();
+  };
+
+/** A task engine id: a ULID (26 Crockford base-32 characters). */
+export const ulidId =
+  (name: string): Parser<string> =>
+  (value) => {
+    if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(value))
+      throw invalidArgument(name, `"${value}" is not an id (a ULID)`);
+    return value.toUpperCase();
+  };
+
+/** A JavaScript identifier (a secret's name, read as apContext.configVars.<name>). */
+export const identifier =
+  (name: string): Parser<string> =>
+  (value) => {
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(value)) {
+      throw invalidArgument(name, `"${value}" is not a JavaScript identifier`);
+    }
+    return value;
+  };
+
+/** A duration (`90s`, `2h`, `1d`, `1h30m`), as milliseconds. */
+export const duration =
+  (flag: string): Parser<number> =>
+  (value) => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0)
+      throw invalidArgument(flag, `expected a duration (90s, 2h, 1d), got ${value}`);
+    return ms;
+  };

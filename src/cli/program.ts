@@ -6,6 +6,7 @@ import { registerInit } from "./commands/init.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerNode } from "./commands/node.js";
 import { registerQuickstart } from "./commands/quickstart.js";
+import { registerSecret } from "./commands/secret.js";
 import { registerTask } from "./commands/task.js";
 import { registerTaskDef } from "./commands/task-def.js";
 import { registerWorkflow } from "./commands/workflow.js";
@@ -45,6 +46,7 @@ export function buildProgram(runner: Runner, out: Output): Command {
   registerTask(program, runner);
   registerNode(program, runner);
   registerWorkflow(program, runner);
+  registerSecret(program, runner);
   registerKeys(program, runner);
   registerQuickstart(program, runner);
   registerConfig(program, runner);

@@ -24,9 +24,12 @@ export async function devnetEnv(projectDir: string, service?: ServiceKind): Prom
     taskDefinitionId: state.taskDefinitions[0]?.taskDefinitionId ?? 1,
     priceSourceUrl: await priceSourceUrl(state, projectDir),
     ipfs: ipfsOf(state),
+    logFormat: "json",
     host: "127.0.0.1",
     port,
   });
+  // a service that creates or triggers workflows reaches the devnet's task engine here
+  if (state.engine?.url && service !== "validation") env.AVSCTL_ENGINE_URL = state.engine.url;
   return { service, env };
 }
 

@@ -24,14 +24,13 @@ export const PORTS = {
   triggers: 4020,
   feed: 4010,
   ipfs: 5001,
+  engine: 8092,
 } as const;
 
 export interface LaunchSpec {
   name: string;
   /** `avsctl <args>` (nodes, sample services) or a chain. */
-  what:
-    | { avsctl: string[] }
-    | { anvil: { chainId: number; blockTime: number; accounts: number; mnemonic: string } };
+  what: { avsctl: string[] } | { anvil: AnvilSpec };
   env?: Record<string, string>;
   /** Named volumes in Docker; a process keeps its data under the project directory instead. */
   volumes?: DockerVolumeSpec[];
@@ -66,15 +65,27 @@ export interface Launcher {
   reachHost(url: string): Promise<string>;
 }
 
+export interface AnvilSpec {
+  chainId: number;
+  blockTime: number;
+  accounts: number;
+  mnemonic: string;
+  /** anvil's state file: loaded at start when it exists, written every STATE_INTERVAL_S and on exit. */
+  stateFile?: string;
+}
+
+/**
+ * Seconds between two saves of a chain's state file: what a SIGKILL can lose at most. Each save
+ * writes the whole chain, so once a second is the cost a devnet pays to survive a crash.
+ */
+export const STATE_INTERVAL_S = 1;
+
 /** anvil's arguments for a devnet chain (also written by `devnet export`). */
-export function anvilArgs(
-  a: { chainId: number; blockTime: number; accounts: number; mnemonic: string },
-  host: string,
-  port: number,
-) {
+export function anvilArgs(a: AnvilSpec, host: string, port: number) {
   const args = ["--host", host, "--port", String(port), "--chain-id", String(a.chainId)];
   args.push("--accounts", String(a.accounts), "--mnemonic", a.mnemonic, "--balance", "100000");
   if (a.blockTime > 0) args.push("--block-time", String(a.blockTime));
+  if (a.stateFile) args.push("--state", a.stateFile, "--state-interval", String(STATE_INTERVAL_S));
   // Logs are kept small: a load test would otherwise write megabytes per second.
   args.push("--silent");
   return args;

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError } from "../errors.js";
 import { devnetName } from "./plan.js";
+import { sanitizeName } from "./runtime/labels.js";
 import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
 import {
   type DevnetState,
@@ -110,7 +112,9 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     .filter((h) => !h.healthy)
     .map((h) => `${h.name}: ${h.problems.join(", ") || h.state}`);
   const healthy = problems.length === 0 && health.length > 0;
-  return { state: { ...state, healthy, taskDefinitions }, components: health, problems };
+  // the task engine's definition is the engine's (state.engine), not one of the project's
+  const own = taskDefinitions.filter((d) => d.taskDefinitionId !== state.engine?.taskDefinitionId);
+  return { state: { ...state, healthy, taskDefinitions: own }, components: health, problems };
 }
 
 async function componentStatus(runtimes: DevnetRuntimes, name: string): Promise<ComponentStatus> {
@@ -124,20 +128,29 @@ async function componentStatus(runtimes: DevnetRuntimes, name: string): Promise<
 }
 
 /**
- * Removes this project's devnet: every container, network, volume and process, and only
- * those. Succeeds when nothing runs. Without a state file it still looks for labelled leftovers.
+ * Removes this project's devnet: every container, network and process, and only those.
+ * Succeeds when nothing runs. Without a state file it still looks for labelled leftovers.
+ * Its saved state (chain state, journal, IPFS: Docker volumes or files under `.avsctl`) stays
+ * for the next `up` and is listed in `kept`; `volumes` deletes it too.
  */
 export async function devnetDown(
   projectDir: string,
   config?: AvsctlConfig,
-  opts: { all?: boolean } = {},
-): Promise<RemovedResources & { runtimes: RuntimeKind[] }> {
-  const removed: RemovedResources & { runtimes: RuntimeKind[] } = {
+  opts: { all?: boolean; volumes?: boolean } = {},
+): Promise<RemovedResources & { runtimes: RuntimeKind[]; kept: string[] }> {
+  const removed: RemovedResources & { runtimes: RuntimeKind[]; kept: string[] } = {
     containers: [],
     networks: [],
     volumes: [],
     processes: [],
     runtimes: [],
+    kept: [],
+  };
+  const keepVolumes = opts.volumes !== true;
+  const { removeSavedFiles, savedPaths } = await import("./persist.js");
+  const files = async () => {
+    if (keepVolumes) removed.kept.push(...savedPaths(projectDir).filter((p) => existsSync(p)));
+    else removed.volumes.push(...removeSavedFiles(projectDir));
   };
   const merge = (r: RemovedResources, kind: RuntimeKind) => {
     removed.containers.push(...r.containers);
@@ -154,9 +167,12 @@ export async function devnetDown(
     const { removeAllProcesses } = await import("./runtime/process.js");
     merge({ containers: [], networks: [], volumes: [], processes: await removeAllProcesses() }, "process");
     if (dockerUp) {
-      const { removeAllProjects } = await import("./runtime/docker.js");
-      merge(await removeAllProjects(dockerClient()), "docker");
+      const { removeAllProjects, listProjectResources } = await import("./runtime/docker.js");
+      merge(await removeAllProjects(dockerClient(), { keepVolumes }), "docker");
+      if (keepVolumes)
+        removed.kept.push(...(await listProjectResources(dockerClient())).volumes.map((v) => v.name));
     }
+    await files();
     removeDevnetState(projectDir);
     return removed;
   }
@@ -167,13 +183,18 @@ export async function devnetDown(
   const { ProcessRuntime } = await import("./runtime/process.js");
   merge(await new ProcessRuntime({ project, projectDir }).removeProject(), "process");
   if (dockerUp) {
-    const { removeProject } = await import("./runtime/docker.js");
-    merge(await removeProject(dockerClient(), project), "docker");
+    const { removeProject, listProjectResources } = await import("./runtime/docker.js");
+    merge(await removeProject(dockerClient(), project, { keepVolumes }), "docker");
+    if (keepVolumes)
+      removed.kept.push(
+        ...(await listProjectResources(dockerClient(), sanitizeName(project))).volumes.map((v) => v.name),
+      );
   } else if (state?.runtime === "docker") {
     throw new AvsctlError("DOCKER_UNAVAILABLE", "the devnet runs in Docker, but no Docker engine answers", {
       hint: "start the Docker engine, then run `avsctl devnet down` again",
     });
   }
+  await files();
   removeDevnetState(projectDir);
   return removed;
 }

@@ -94,10 +94,15 @@ async function serviceDefaults(
       ? undefined
       : await priceFeed(plan, launcher, signal);
   const internal = serviceEnv(kind, {
+    logFormat: "json",
     host: launcher.bindHost,
     priceSourceUrl: feed?.internalUrl("http", PRICE_PATH),
   });
-  const host = serviceEnv(kind, { host: "127.0.0.1", priceSourceUrl: feed?.hostUrl("http", PRICE_PATH) });
+  const host = serviceEnv(kind, {
+    logFormat: "json",
+    host: "127.0.0.1",
+    priceSourceUrl: feed?.hostUrl("http", PRICE_PATH),
+  });
   return { internal: { ...internal, ...env.internal }, host: { ...host, ...env.host } };
 }
 

@@ -26,6 +26,11 @@ export interface ServiceEnvSource {
   taskDefinitionId?: number;
   priceSourceUrl?: string;
   ipfs?: IpfsUrls;
+  /**
+   * LOG_FORMAT: `json` asks the service for JSON log lines with `time`, `level`, `msg` and a
+   * `taskHash` on each line about a task, which `devnet logs --task` and `task trace` read.
+   */
+  logFormat?: "json";
   /** Where the service listens. */
   host?: string;
   port?: number;
@@ -64,6 +69,7 @@ export function serviceEnv(kind: ServiceKind | undefined, s: ServiceEnvSource): 
     env.PINATA_API_URL = s.ipfs.pinataUrl;
     env.PINATA_GATEWAY = s.ipfs.gatewayUrl;
   }
+  if (s.logFormat !== undefined) env.LOG_FORMAT = s.logFormat;
   if (s.host !== undefined) env.HOST = s.host;
   if (kind && s.port !== undefined) {
     env.PORT = String(s.port);

@@ -29,6 +29,11 @@ export interface DevnetState {
   serviceRuntimes?: { execution: ServiceRuntime | null; validation: ServiceRuntime | null };
   /** The devnet's IPFS node: Kubo's RPC API, a path gateway (ends in `/ipfs/`) and Pinata's API. */
   ipfs?: { apiUrl: string; gatewayUrl: string; pinataUrl: string };
+  /**
+   * The task engine (docs/task-engine.md): its URL, the chain id sign-in messages name, and the
+   * task definition its executions are sent as. Absent in older states.
+   */
+  engine?: { url: string; chainId: number; taskDefinitionId: number };
   taskDefinitions: Array<{ taskDefinitionId: number; name: string }>;
   startupMs: number;
   /** Not part of the public JSON: what `down`/`status` need to find every component. */

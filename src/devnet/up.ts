@@ -5,12 +5,12 @@ import { DockerLauncher, type Launcher, ProcessLauncher } from "./launcher.js";
 import type { OperatorKeys } from "./operator-keys.js";
 import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type UpFlags } from "./plan.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
-import { startChains } from "./up/chains.js";
+import { type StartedEngine, startEngine } from "./up/engine.js";
 import { startIpfs } from "./up/ipfs.js";
 import type { PhaseContext } from "./up/launch.js";
 import { startNodes } from "./up/nodes.js";
 import { recordState } from "./up/record.js";
-import { registerAvs } from "./up/register.js";
+import { chainsAndRegistration } from "./up/resume.js";
 import { planStart, type StartPlan } from "./up/start-plan.js";
 import { startTriggers } from "./up/triggers.js";
 
@@ -106,8 +106,8 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
     return { state, created: true, runtimeReason: reason, warnings: warnings ?? [], differences: [] };
   } catch (error) {
     debug("start failed: %O", error);
-    progress("start failed; removing what was started");
-    await launcher.runtime.removeProject().catch(() => {});
+    progress("start failed; removing what was started (the saved chain state stays)");
+    await launcher.runtime.removeProject({ keepVolumes: true }).catch(() => {});
     // A Docker devnet runs the project's services as host processes under `--services-runtime process`.
     if (launcher.kind === "docker") {
       const { ProcessRuntime } = await import("./runtime/process.js");
@@ -160,9 +160,10 @@ async function reuseOrClear(
   if (!existing) {
     // No state file, yet an interrupted start (Ctrl-C, a crash) may have left labelled
     // components behind: an attester the new plan lacks would otherwise run on unnoticed.
-    const left = await devnetDown(opts.projectDir, opts.config);
-    const count = left.containers.length + left.networks.length + left.volumes.length + left.processes.length;
+    const left = await devnetDown(opts.projectDir, opts.config, { volumes: opts.flags.fresh === true });
+    const count = left.containers.length + left.networks.length + left.processes.length;
     if (count > 0) progress(`removed ${count} leftover(s) of an interrupted start`);
+    if (opts.flags.fresh && left.volumes.length > 0) progress("--fresh: deleted the saved state");
     return undefined;
   }
   if (!opts.flags.fresh) {
@@ -182,9 +183,9 @@ async function reuseOrClear(
     }
     progress(`the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again`);
   } else {
-    progress("--fresh: removing the existing devnet");
+    progress("--fresh: removing the existing devnet and its saved state");
   }
-  await devnetDown(opts.projectDir);
+  await devnetDown(opts.projectDir, undefined, { volumes: opts.flags.fresh === true });
   return undefined;
 }
 
@@ -205,10 +206,13 @@ async function bringUp(
   };
   const { buildProjectImages } = await import("./project-services.js");
   await buildProjectImages(plan.topology, launcher, run.progress, run.signal);
-  const chains = await startChains(plan, launcher, ctx);
-  const registration = await registerAvs(plan, chains, ctx);
+  const { chains, registration } = await chainsAndRegistration(plan, launcher, ctx);
   const ipfs = await startIpfs(plan, launcher, ctx);
-  const nodes = await startNodes(plan, launcher, chains, registration, ctx, ipfs);
+  let engine: StartedEngine | undefined;
+  const nodes = await startNodes(plan, launcher, chains, registration, ctx, ipfs, async (aggregator) => {
+    engine = await startEngine(plan, launcher, chains, registration, aggregator, ipfs, ctx);
+    return engine?.launched;
+  });
   const triggersUrl = await startTriggers(plan, launcher, chains, registration, nodes, ctx);
-  return recordState(plan, launcher, { chains, registration, nodes, triggersUrl, ipfs }, warnings);
+  return recordState(plan, launcher, { chains, registration, nodes, triggersUrl, ipfs, engine }, warnings);
 }

@@ -10,7 +10,8 @@ import { readEcdsaKeystoreFile } from "./formats.js";
  */
 export async function loadSigner(
   spec: SignerSpec,
-  provider: Provider,
+  /** null: a key that only signs messages (the task engine's sign-in). */
+  provider: Provider | null,
   opts: { chainId: number; devnetChainIds: readonly number[]; allowDevKeys: boolean },
 ): Promise<Wallet> {
   const { Wallet } = await import("ethers");

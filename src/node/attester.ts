@@ -122,7 +122,7 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
       return checkInternalTask({ task, view, l1: opts.l1, l1Rpc });
     }
     return validateTask(
-      webapi,
+      opts.avsWebapiFor?.get(task.taskDefinitionId) ?? webapi,
       {
         proofOfTask: task.proofOfTask,
         data: task.data,
@@ -162,8 +162,27 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     }
     inProgress.add(key);
     try {
-      const outcome = await semaphore.run(() => decide(task));
+      const internal = isInternalTaskDefinitionId(task.taskDefinitionId);
+      const outcome = await semaphore.run(() => {
+        // Logged when the call leaves, not when it is queued, so a trace shows the call's real time.
+        log.info("validation call", {
+          taskHash: task.taskHash,
+          chainId: task.chainId,
+          service: internal ? "internal" : webapi,
+        });
+        return decide(task);
+      });
       if (signal.aborted) return;
+      log.info("validation answer", {
+        taskHash: task.taskHash,
+        chainId: task.chainId,
+        result: outcome.verdict === "abstain" ? null : outcome.verdict === "approve",
+        ...(outcome.verdict === "abstain"
+          ? { reason: outcome.reason }
+          : outcome.message
+            ? { message: outcome.message }
+            : {}),
+      });
       metrics.validations.inc({ outcome: outcome.verdict });
       if (outcome.verdict === "abstain") {
         log.warn("abstaining", { taskHash: task.taskHash, reason: outcome.reason });

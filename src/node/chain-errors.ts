@@ -76,8 +76,23 @@ function withRevertName(message: string, data: unknown): string {
   return `execution reverted: ${revert.label}`;
 }
 
-/** The sendTask refusal for a failed verifyOperatorValidForTaskDefinition. */
+/**
+ * The sendTask refusal for a failed verifyOperatorValidForTaskDefinition, naming the revert
+ * (message and `data.revert`) so the user sees which check of the contract refused.
+ */
 export function definitionCheckError(
+  revert: { name: string; args: Record<string, string> },
+  id: number,
+  performer: string,
+): RpcError {
+  const refusal = definitionRefusal(revert, id, performer);
+  return new RpcError(refusal.reason, `${refusal.message} (${revert.name})`, {
+    revert: revert.name,
+    revertArgs: revert.args,
+  });
+}
+
+function definitionRefusal(
   revert: { name: string; args: Record<string, string> },
   id: number,
   performer: string,

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       ...common,
       aggregatorUrl: fromEnv.aggregatorUrl,
       blsSecretKey: fromEnv.blsSecretKey,
+      ...(fromEnv.avsWebapiFor ? { avsWebapiFor: fromEnv.avsWebapiFor } : {}),
       ...given,
     } as AttesterOptions;
     stop = (await startAttester({ ...opts, log: common.log, signal: controller.signal })).stop;

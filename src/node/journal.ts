@@ -212,6 +212,25 @@ export class TaskJournal {
       .map(fromRow);
   }
 
+  /**
+   * Finished tasks of a chain that carry a transaction, newest first: the end that a chain
+   * restarted from an older state file (anvil saves it every interval) may have lost.
+   */
+  settledNewestFirst(chainId: number): JournalTask[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM tasks WHERE chain_id = ? AND status IN ('approved', 'rejected') AND tx_hash IS NOT NULL
+         ORDER BY finished_at DESC, rowid DESC`,
+      )
+      .all(chainId)
+      .map(fromRow);
+  }
+
+  /** Forgets a task, so the journal never claims what its chain does not hold. */
+  forget(chainId: number, taskHash: string): void {
+    this.db.prepare("DELETE FROM tasks WHERE chain_id = ? AND task_hash = ?").run(chainId, taskHash);
+  }
+
   /** Counts per status (for health output). */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -88,6 +88,11 @@ export interface AttesterOptions extends NodeCommonOptions {
   validationTimeoutMs?: number;
   /** Validation calls in flight at once. Default 64. */
   validationConcurrency?: number;
+  /**
+   * avsctl's own: the validation service of given task definitions (`--avs-webapi-for
+   * <id>=<url>`, AVSCTL_AVS_WEBAPI_FOR); any other definition goes to `avsWebapi`.
+   */
+  avsWebapiFor?: ReadonlyMap<number, string>;
 }
 
 export interface RequestLimits {
@@ -254,6 +259,31 @@ export function resolveWebapiUrl(base: string, port?: number): string {
   return url.toString().replace(/\/$/, "");
 }
 
+/**
+ * `--avs-webapi-for <taskDefinitionId>=<url>` (repeatable) or AVSCTL_AVS_WEBAPI_FOR
+ * (`id=url,id=url`): which validation service validates which task definition. A definition
+ * named twice, a bad id or a bad URL is refused (exit 2).
+ */
+export function parseWebapiRoutes(values: readonly string[], what = "--avs-webapi-for"): Map<number, string> {
+  const routes = new Map<number, string>();
+  for (const raw of values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean)) {
+    const eq = raw.indexOf("=");
+    const id = eq > 0 ? raw.slice(0, eq).trim() : "";
+    if (!/^[0-9]{1,5}$/.test(id) || Number(id) > 65535) {
+      throw invalidArgument(what, `"${raw}" is not <taskDefinitionId>=<url>`, "e.g. 2=http://127.0.0.1:8092");
+    }
+    const n = Number(id);
+    if (routes.has(n)) throw invalidArgument(what, `task definition ${n} is named twice`);
+    const url = raw.slice(eq + 1).trim();
+    if (!/^https?:\/\//i.test(url)) throw invalidArgument(what, `"${url}" is not an http(s) URL`);
+    routes.set(n, resolveWebapiUrl(url));
+  }
+  return routes;
+}
+
 export type NodeRole = "aggregator" | "attester";
 
 /** Options read from the environment; the CLI lays its flags over them. */
@@ -264,6 +294,7 @@ export interface EnvNodeOptions {
   internalTasks?: InternalTaskSchedule[];
   aggregatorUrl?: string;
   avsWebapi?: string;
+  avsWebapiFor?: Map<number, string>;
   blsSecretKey?: string;
 }
 
@@ -331,6 +362,9 @@ export function nodeOptionsFromEnv(
     internalTasks: internalJson ? parseInternalTasks(internalJson) : undefined,
     aggregatorUrl: pick("OTHENTIC_CLIENT_RPC_ADDRESS") ?? pick("AGGREGATOR_URL"),
     avsWebapi: pick("AVS_WEBAPI"),
+    avsWebapiFor: pick("AVSCTL_AVS_WEBAPI_FOR")
+      ? parseWebapiRoutes([pick("AVSCTL_AVS_WEBAPI_FOR")!], "AVSCTL_AVS_WEBAPI_FOR")
+      : undefined,
     blsSecretKey: pick("AVSCTL_BLS_SECRET_KEY"),
   };
 }

@@ -5,7 +5,7 @@
  * `Authorization: Bearer <token>` on every other request.
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 export const AUTH_TITLE = "avsctl task engine: sign in";
 
@@ -164,4 +164,17 @@ export function verifyToken(header: string | undefined, key: Buffer, now: number
   }
   if (claims.exp * 1000 <= now) throw new AuthError("TOKEN_EXPIRED", "the token has expired; sign in again");
   return claims.sub;
+}
+
+/**
+ * The devnet's operators call the operator routes with the engine's operator secret
+ * (`Authorization: Operator <secret>`); without a secret configured those routes refuse everyone.
+ */
+export function verifyOperator(header: string | undefined, secret: string | undefined): void {
+  const match = /^Operator\s+(\S+)\s*$/.exec(header ?? "");
+  if (!match) throw new AuthError("UNAUTHENTICATED", "send Authorization: Operator <operator secret>");
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  if (!secret || !timingSafeEqual(digest(match[1]!), digest(secret))) {
+    throw new AuthError("FORBIDDEN", "not the engine's operator secret", 403);
+  }
 }

@@ -9,7 +9,7 @@ import type http from "node:http";
 import { registerCatalog } from "../errors.js";
 import { BodyTooLargeError, readBody, sendJson } from "../node/http.js";
 import type { Logger } from "../node/log.js";
-import { AuthError, verifyToken } from "./auth.js";
+import { AuthError, verifyOperator, verifyToken } from "./auth.js";
 import type { EngineMetrics } from "./metrics.js";
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -69,7 +69,8 @@ export interface Route {
   method: string;
   /** e.g. "/workflows/:id:trigger" (":name" matches one path segment up to ":" or "/"). */
   path: string;
-  auth: boolean;
+  /** true: an owner's token; "operator": the operator secret (routes for the devnet's operators). */
+  auth: boolean | "operator";
   handle(ctx: RequestContext): Promise<Reply> | Reply;
 }
 
@@ -94,6 +95,7 @@ export interface HandlerOptions {
   log: Logger;
   metrics: EngineMetrics;
   tokenKey: Buffer;
+  operatorSecret?: string | undefined;
   now: () => number;
 }
 
@@ -135,7 +137,10 @@ export function requestHandler(opts: HandlerOptions): http.RequestListener {
       const m = route.regex.exec(path)!;
       const params = Object.fromEntries(route.names.map((n, i) => [n, m[i + 1]!]));
       let owner = "";
-      if (route.auth) {
+      if (route.auth === "operator") {
+        verifyOperator(req.headers.authorization, opts.operatorSecret);
+        fields.caller = "operator";
+      } else if (route.auth) {
         owner = verifyToken(req.headers.authorization, opts.tokenKey, opts.now());
         fields.owner = owner;
       }

@@ -13,7 +13,7 @@
  */
 
 import { validateWorkflow, type Workflow, type WorkflowProblem } from "../workflow/index.js";
-import type { ExecutionStatus, Task, TaskStatus } from "./types.js";
+import type { ExecutionStatus, Task, TaskStatus, TriggerReason } from "./types.js";
 
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   active: ["executing", "completed", "failed", "canceled"],
@@ -134,4 +134,25 @@ export async function checkCreate(body: unknown, now: number): Promise<CreateChe
     errors.push({ code: "WF_INVALID_SCHEDULE", path: "expiredAt", message: "expiredAt is already past" });
   }
   return errors.length > 0 ? { errors } : { workflow: w!, errors: [] };
+}
+
+/**
+ * What makes a firing the same firing: the task plus what the trigger saw (the block, the log,
+ * the slot). Two operators, or one operator after a restart, reporting it give one execution.
+ * Manual triggers have none: each is a new execution.
+ */
+export function firingKey(reason: TriggerReason): string | null {
+  switch (reason.type) {
+    case "manual":
+      return null;
+    case "block":
+      return reason.blockNumber === undefined ? null : `block:${reason.blockNumber}`;
+    case "event":
+      return reason.txHash === undefined || reason.logIndex === undefined
+        ? null
+        : `event:${reason.txHash.toLowerCase()}:${reason.logIndex}`;
+    case "fixedTime":
+    case "cron":
+      return reason.epoch === undefined ? null : `${reason.type}:${reason.epoch}`;
+  }
 }

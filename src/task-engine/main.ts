@@ -2,14 +2,16 @@
  * A process entry for the task engine, until the devnet and the CLI start it:
  *
  *   node dist/task-engine/main.js --store <file> [--port 0] [--host 127.0.0.1]
- *        [--chain-id 31337] [--concurrency 4] [--verbose]
+ *        [--chain-id 31337] [--concurrency 4] [--verbose] [--operator-secret s]
  *
  * Logs are JSON lines on stdout; the "task engine listening" line carries the URL. SIGTERM and
  * SIGINT stop it cleanly (a running execution stays queued and runs at the next start).
  */
 
 import { parseArgs } from "node:util";
+import { attestSettings } from "./attest.js";
 import { startTaskEngine } from "./service.js";
+import { watcherFromEnv } from "./watch.js";
 
 function intOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
         "chain-id": { type: "string" },
         concurrency: { type: "string" },
         verbose: { type: "boolean" },
+        "operator-secret": { type: "string" },
       },
     }).values;
   } catch (error) {
@@ -44,6 +47,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const operatorSecret =
+    typeof values["operator-secret"] === "string"
+      ? values["operator-secret"]
+      : process.env.AVSCTL_ENGINE_OPERATOR_SECRET;
   const engine = await startTaskEngine({
     storeFile,
     host: typeof values.host === "string" ? values.host : "127.0.0.1",
@@ -51,14 +58,19 @@ async function main(): Promise<void> {
     chainId: intOption(values["chain-id"] as string | undefined, "chain-id", 31337),
     concurrency: intOption(values.concurrency as string | undefined, "concurrency", 4),
     verbose: values.verbose === true,
+    ...(operatorSecret ? { operatorSecret } : {}),
+    ...attestSettings(process.env),
     log: (record) => {
       process.stdout.write(`${JSON.stringify(record)}\n`);
     },
   });
+  const watcher = await watcherFromEnv(process.env, engine.url, operatorSecret);
   const shutdown = (): void => {
-    void engine.stop().finally(() => {
-      process.exitCode ??= 0;
-    });
+    void Promise.resolve(watcher?.stop())
+      .then(() => engine.stop())
+      .finally(() => {
+        process.exitCode ??= 0;
+      });
   };
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);

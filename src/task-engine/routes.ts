@@ -7,10 +7,16 @@
 import { isValidVariableName } from "../workflow/index.js";
 import { type AuthPolicy, exchange } from "./auth.js";
 import { HttpError, type Reply, type RequestContext, type Route } from "./http.js";
-import { checkCreate, triggerDecision } from "./lifecycle.js";
+import { checkCreate, firingKey, triggerDecision } from "./lifecycle.js";
 import type { EngineMetrics } from "./metrics.js";
 import type { TaskStore } from "./store.js";
-import { type Execution, TASK_STATUSES, type Task, type TriggerReason } from "./types.js";
+import {
+  type Execution,
+  FINAL_EXECUTION_STATUSES,
+  TASK_STATUSES,
+  type Task,
+  type TriggerReason,
+} from "./types.js";
 import { ULID_PATTERN } from "./ulid.js";
 
 export interface RouteDeps {
@@ -68,6 +74,7 @@ export function executionJson(e: Execution): Record<string, unknown> {
     attempts: e.attempts,
     taskNumber: e.taskNumber,
     txHash: e.txHash,
+    verdict: e.verdict,
   };
 }
 
@@ -125,6 +132,41 @@ function triggerReasonOf(raw: unknown): TriggerReason {
   return reason;
 }
 
+/**
+ * Queues an execution of `task` (its owner's trigger, or an operator's report of a firing): a
+ * firing already reported (same task and trigger reason) answers its execution again.
+ */
+export async function triggerTask(d: RouteDeps, ctx: RequestContext, task: Task): Promise<Reply> {
+  const body = await ctx.body();
+  const reason = triggerReasonOf(body.triggerReason);
+  const decide = (t: Task) => triggerDecision(t, d.now());
+  const outcome = d.store.enqueue(
+    task.id,
+    d.now(),
+    reason,
+    body.triggerData ?? null,
+    decide,
+    firingKey(reason),
+  );
+  if (!outcome.ok) {
+    const code = outcome.decision?.code ?? "NOT_FOUND";
+    d.metrics.triggers.inc({ outcome: code });
+    if (!outcome.decision) throw new HttpError(404, code, `no task ${task.id}`);
+    throw new HttpError(409, code, outcome.decision.message);
+  }
+  d.metrics.triggers.inc({ outcome: outcome.duplicate ? "duplicate" : "queued" });
+  const id = outcome.execution.id;
+  ctx.logFields.executionId = id;
+  const final = FINAL_EXECUTION_STATUSES.includes(outcome.execution.status);
+  const duplicate = outcome.duplicate ? { duplicate: true } : {};
+  if (final) return ok({ executionId: id, ...executionJson(outcome.execution), ...duplicate });
+  const done = body.isBlocking === true ? d.waitFor(id, d.blockingWaitMs) : undefined;
+  if (!outcome.duplicate) d.queued();
+  const finished = await done;
+  if (!finished) return ok({ executionId: id, workflowId: task.id, status: "queued", ...duplicate }, 202);
+  return ok({ executionId: id, ...executionJson(finished), ...duplicate });
+}
+
 export function engineRoutes(d: RouteDeps): Route[] {
   const ownTask = (ctx: RequestContext, id: string | null | undefined): Task => {
     if (!id || !ULID_PATTERN.test(id)) throw new HttpError(404, "NOT_FOUND", `no task ${id ?? ""}`);
@@ -171,7 +213,12 @@ export function engineRoutes(d: RouteDeps): Route[] {
   };
 
   return [
-    { method: "GET", path: "/health", auth: false, handle: () => ok({ status: "ok" }) },
+    {
+      method: "GET",
+      path: "/health",
+      auth: false,
+      handle: () => ok({ status: "ok", chainId: d.auth.chainId }),
+    },
     {
       method: "GET",
       path: "/metrics",
@@ -258,28 +305,7 @@ export function engineRoutes(d: RouteDeps): Route[] {
       method: "POST",
       path: "/workflows/:id:trigger",
       auth: true,
-      handle: async (ctx) => {
-        const task = ownTask(ctx, ctx.params.id);
-        const body = await ctx.body();
-        const reason = triggerReasonOf(body.triggerReason);
-        const outcome = d.store.enqueue(task.id, d.now(), reason, body.triggerData ?? null, (t) =>
-          triggerDecision(t, d.now()),
-        );
-        if (!outcome.ok) {
-          const code = outcome.decision?.code ?? "NOT_FOUND";
-          d.metrics.triggers.inc({ outcome: code });
-          if (!outcome.decision) throw new HttpError(404, code, `no task ${task.id}`);
-          throw new HttpError(409, code, outcome.decision.message);
-        }
-        d.metrics.triggers.inc({ outcome: "queued" });
-        const id = outcome.execution.id;
-        ctx.logFields.executionId = id;
-        const done = body.isBlocking === true ? d.waitFor(id, d.blockingWaitMs) : undefined;
-        d.queued();
-        const finished = await done;
-        if (!finished) return ok({ executionId: id, workflowId: task.id, status: "queued" }, 202);
-        return ok({ executionId: id, ...executionJson(finished) });
-      },
+      handle: (ctx) => triggerTask(d, ctx, ownTask(ctx, ctx.params.id)),
     },
     {
       method: "GET",

@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS executions (
   digest TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
   task_number INTEGER,
-  tx_hash TEXT
+  tx_hash TEXT,
+  verdict TEXT,
+  record TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_task ON executions (task_id, id);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (task_id, status);
@@ -57,6 +59,12 @@ CREATE TABLE IF NOT EXISTS secrets (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (owner, name)
+);
+CREATE TABLE IF NOT EXISTS firings (
+  task_id TEXT NOT NULL,
+  firing_key TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  PRIMARY KEY (task_id, firing_key)
 );
 `;
 
@@ -101,6 +109,7 @@ export function toExecution(r: Row): Execution {
     attempts: Number(r.attempts),
     taskNumber: num(r.task_number),
     txHash: r.tx_hash === null ? null : String(r.tx_hash),
+    verdict: r.verdict === "approved" || r.verdict === "rejected" ? r.verdict : null,
   };
 }
 

@@ -12,9 +12,13 @@ import http from "node:http";
 import { type ListeningServer, listen } from "../node/http.js";
 import { createLogger, type LogSink } from "../node/log.js";
 import type { Limits, WorkflowChain } from "../workflow/index.js";
+import { Attestations, type AttestOptions, validationRoute } from "./attest.js";
 import { requestHandler } from "./http.js";
 import { EngineMetrics } from "./metrics.js";
-import { engineRoutes } from "./routes.js";
+import { operatorRoutes } from "./operator-routes.js";
+import type { ExecutionDocument } from "./record.js";
+import { engineRoutes, type RouteDeps } from "./routes.js";
+import { recordRunRoute } from "./run-route.js";
 import { TaskStore } from "./store.js";
 import { type Execution, FINAL_EXECUTION_STATUSES } from "./types.js";
 import { Worker } from "./worker.js";
@@ -43,6 +47,12 @@ export interface TaskEngineOptions {
   chain?: WorkflowChain;
   limits?: Partial<Limits>;
   now?: () => number;
+  /** The secret of the operator routes (docs/task-engine.md, "Operators"); without it they refuse everyone. */
+  operatorSecret?: string;
+  /** Send each recorded execution as an AVS task and keep its verdict (docs/task-engine.md). */
+  attest?: AttestOptions;
+  /** The IPFS path gateway `POST /task/validate` reads execution records from. */
+  ipfsGatewayUrl?: string;
 }
 
 export interface TaskEngine {
@@ -62,6 +72,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
   if (requeued > 0) log.info("queue recovered", { queued: requeued });
   const metrics = new EngineMetrics(() => store.queueDepth());
   const waiters = new Map<string, { taskId: string; done: (e: Execution | undefined) => void }>();
+  const attestations = opts.attest ? new Attestations(opts.attest, store, log) : undefined;
   const worker = new Worker({
     store,
     log,
@@ -74,12 +85,15 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
     ...(opts.chain ? { chain: opts.chain } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
     onRecorded: (execution) => waiters.get(execution.id)?.done(execution),
+    ...(attestations
+      ? { attest: (e: Execution, doc: ExecutionDocument) => attestations.submit(e, doc) }
+      : {}),
   });
   const key = Buffer.from(
     store.meta("token-key", () => randomBytes(32).toString("hex")),
     "hex",
   );
-  const routes = engineRoutes({
+  const deps: RouteDeps = {
     store,
     metrics,
     now,
@@ -110,11 +124,19 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
         if (!execution || FINAL_EXECUTION_STATUSES.includes(execution.status)) waiter.done(execution);
       }
     },
-  });
+  };
+  const routes = [
+    ...engineRoutes(deps),
+    ...operatorRoutes(deps),
+    recordRunRoute(deps),
+    validationRoute(opts.ipfsGatewayUrl),
+  ];
   let server: ListeningServer;
   try {
     server = await listen(
-      http.createServer(requestHandler({ routes, log, metrics, tokenKey: key, now })),
+      http.createServer(
+        requestHandler({ routes, log, metrics, tokenKey: key, operatorSecret: opts.operatorSecret, now }),
+      ),
       opts.host ?? "127.0.0.1",
       opts.port ?? 0,
     );
@@ -123,6 +145,8 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
     throw error;
   }
   worker.start();
+  const resumed = attestations?.resume() ?? 0;
+  if (resumed > 0) log.info("attestations resumed", { executions: resumed });
   log.info("task engine listening", { url: server.url, storeFile: opts.storeFile });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -130,6 +154,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
       for (const waiter of [...waiters.values()]) waiter.done(undefined);
       await server.close();
       await worker.stop();
+      await attestations?.stop();
       store.close();
       log.info("task engine stopped");
     })();

@@ -11,12 +11,10 @@
  * One engine process owns a store file: at start it takes back every lease (recover()).
  */
 
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
 import type { ExecutionStep, Workflow } from "../workflow/index.js";
 import { isFinal, statusAfterRecord, statusOnStart, type TriggerDecision } from "./lifecycle.js";
 import { page, SCHEMA, toExecution, toTask } from "./rows.js";
+import { SqliteFile } from "./sqlite.js";
 import type { Execution, ExecutionStatus, Page, SecretInfo, Task, TriggerReason } from "./types.js";
 import { ulid } from "./ulid.js";
 
@@ -30,58 +28,36 @@ export interface ExecutionResult {
 }
 
 export type EnqueueOutcome =
-  | { ok: true; execution: Execution }
+  | { ok: true; execution: Execution; duplicate?: boolean }
   | { ok: false; decision: Exclude<TriggerDecision, { ok: true }> }
   | { ok: false; decision: undefined };
 
-type Row = Record<string, SQLOutputValue>;
-
-export class TaskStore {
-  private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
-
+export class TaskStore extends SqliteFile {
   constructor(file: string) {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new DatabaseSync(file);
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    this.db.exec(SCHEMA);
+    super(file, SCHEMA);
+    // a store made before executions were attested
+    const columns = this.all("PRAGMA table_info(executions)").map((c) => String(c.name));
+    if (!columns.includes("verdict")) this.db.exec("ALTER TABLE executions ADD COLUMN verdict TEXT");
+    if (!columns.includes("record")) this.db.exec("ALTER TABLE executions ADD COLUMN record TEXT");
   }
 
-  close(): void {
-    if (this.db.isOpen) this.db.close();
+  /** The execution record sent for attestation, kept until its verdict so a restart sends it again. */
+  toAttest(id: string, record: string): void {
+    this.run("UPDATE executions SET record = ? WHERE id = ? AND verdict IS NULL", record, id);
   }
 
-  private sql(text: string): StatementSync {
-    let s = this.statements.get(text);
-    if (!s) {
-      s = this.db.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
+  /** The on-chain outcome of an execution's attestation. */
+  attested(id: string, a: { taskNumber: number; txHash: string; verdict: "approved" | "rejected" }): void {
+    const sql = "UPDATE executions SET task_number = ?, tx_hash = ?, verdict = ?, record = NULL WHERE id = ?";
+    this.run(sql, a.taskNumber, a.txHash, a.verdict, id);
   }
 
-  private one(text: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.sql(text).get(...params) as Row | undefined;
-  }
-
-  private all(text: string, ...params: SQLInputValue[]): Row[] {
-    return this.sql(text).all(...params) as Row[];
-  }
-
-  private run(text: string, ...params: SQLInputValue[]): number {
-    return Number(this.sql(text).run(...params).changes);
-  }
-
-  private tx<T>(fn: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      this.db.exec("COMMIT");
-      return out;
-    } catch (error) {
-      this.db.exec("ROLLBACK");
-      throw error;
-    }
+  /** Executions sent for attestation that have no verdict yet, with their records. */
+  unattested(): Array<{ execution: Execution; record: string }> {
+    const rows = this.all(
+      "SELECT * FROM executions WHERE record IS NOT NULL AND verdict IS NULL ORDER BY id",
+    );
+    return rows.map((r) => ({ execution: toExecution(r), record: String(r.record) }));
   }
 
   /** A value kept with the store (the token signing key), made by `make` the first time. */
@@ -132,12 +108,25 @@ export class TaskStore {
     return page(rows.map(toTask), opts.limit);
   }
 
+  /** Every owner's tasks that may still fire (active or executing), oldest first, for operators. */
+  listLive(opts: { cursor?: string; limit: number }): Page<Task> {
+    const rows = this.all(
+      `SELECT * FROM tasks WHERE status IN ('active', 'executing') AND (? IS NULL OR id > ?)
+       ORDER BY id LIMIT ?`,
+      opts.cursor ?? null,
+      opts.cursor ?? null,
+      opts.limit + 1,
+    );
+    return page(rows.map(toTask), opts.limit);
+  }
+
   /** Removes the task, its executions, its queue rows and the secrets scoped to it. */
   deleteTask(id: string): boolean {
     return this.tx(() => {
       this.run("DELETE FROM queue WHERE task_id = ?", id);
       this.run("DELETE FROM executions WHERE task_id = ?", id);
       this.run("DELETE FROM secrets WHERE workflow_id = ?", id);
+      this.run("DELETE FROM firings WHERE task_id = ?", id);
       return this.run("DELETE FROM tasks WHERE id = ?", id) > 0;
     });
   }
@@ -163,7 +152,8 @@ export class TaskStore {
 
   /**
    * Accepts a trigger: asks `decide` about the task as it is inside the transaction, then
-   * inserts the queued execution and its queue row (or completes an expired task).
+   * inserts the queued execution and its queue row (or completes an expired task). A firing
+   * with a `key` already accepted gives back that execution, `duplicate`, whatever `decide` says.
    */
   enqueue(
     taskId: string,
@@ -171,10 +161,17 @@ export class TaskStore {
     reason: TriggerReason,
     triggerData: unknown,
     decide: (task: Task) => TriggerDecision,
+    key: string | null = null,
   ): EnqueueOutcome {
     return this.tx(() => {
       const task = this.getTask(taskId);
       if (!task) return { ok: false, decision: undefined };
+      const seen =
+        key === null
+          ? undefined
+          : this.one("SELECT execution_id FROM firings WHERE task_id = ? AND firing_key = ?", taskId, key);
+      const earlier = seen ? this.getExecution(String(seen.execution_id)) : undefined;
+      if (earlier) return { ok: true, execution: earlier, duplicate: true };
       const decision = decide(task);
       if (!decision.ok) {
         if (decision.expire) {
@@ -196,6 +193,7 @@ export class TaskStore {
       );
       this.run("UPDATE tasks SET triggered = triggered + 1 WHERE id = ?", taskId);
       this.run("INSERT INTO queue (execution_id, task_id) VALUES (?, ?)", id, taskId);
+      if (key !== null) this.run("INSERT INTO firings VALUES (?, ?, ?)", taskId, key, id);
       return { ok: true, execution: this.getExecution(id)! };
     });
   }

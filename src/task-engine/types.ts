@@ -67,6 +67,8 @@ export interface Execution {
   /** The attestation's on-chain task number and transaction, once it has one. */
   taskNumber: number | null;
   txHash: string | null;
+  /** The attesters' verdict on-chain, once there is one. */
+  verdict: "approved" | "rejected" | null;
 }
 
 export interface SecretInfo {

@@ -5,18 +5,16 @@
  * is not recorded: its queue row stays, and the next start runs it again.
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Logger } from "../node/log.js";
 import {
-  canonicalJson,
-  comparableRecord,
   type ExecutionRecord,
+  InputTape,
   type Limits,
   runWorkflow,
   type WorkflowChain,
 } from "../workflow/index.js";
 import type { EngineMetrics } from "./metrics.js";
+import { type ExecutionDocument, executionDigest, executionDocument } from "./record.js";
 import type { ExecutionResult, TaskStore } from "./store.js";
 import type { Execution, Task } from "./types.js";
 import { ulid } from "./ulid.js";
@@ -36,18 +34,8 @@ export interface WorkerOptions {
   now: () => number;
   /** Called with each execution as recorded (blocking triggers wait on it). */
   onRecorded: (execution: Execution) => void;
-}
-
-/** keccak256 of the canonical JSON of what an execution decided and what it was given. */
-export function executionDigest(execution: Execution, record: ExecutionRecord): string {
-  const canonical = canonicalJson({
-    executionId: execution.id,
-    workflowId: execution.taskId,
-    index: execution.index,
-    triggerReason: execution.triggerReason,
-    ...comparableRecord(record),
-  });
-  return `0x${bytesToHex(keccak_256(utf8ToBytes(canonical)))}`;
+  /** Called with each execution as recorded and its record, when executions are attested. */
+  attest?: (execution: Execution, doc: ExecutionDocument) => void;
 }
 
 /**
@@ -149,9 +137,11 @@ export class Worker {
     const configVars = store.configVars(task.owner, task.id);
     const secrets = Object.values(configVars);
     const signal = this.controller.signal;
+    const tape = InputTape.recording();
     let record: ExecutionRecord;
     try {
       record = await runWorkflow(task.workflow, {
+        tape,
         mode: this.opts.mode,
         configVars,
         triggerData: execution.triggerData === null ? undefined : execution.triggerData,
@@ -203,5 +193,14 @@ export class Worker {
       taskStatus: recorded.task.status,
     });
     this.opts.onRecorded(recorded.execution);
+    const doc = executionDocument(
+      recorded.execution,
+      task.workflow,
+      masked,
+      maskSecrets(tape.inputs(), secrets),
+      Object.keys(configVars),
+      result.digest,
+    );
+    this.opts.attest?.(recorded.execution, doc);
   }
 }

@@ -4,6 +4,7 @@
  */
 
 import type { Provider, Signer } from "ethers";
+import type { InputTape } from "./replay.ts";
 import { Sandbox } from "./sandbox.ts";
 
 /** Chain access for contractRead/contractWrite/ethTransfer. The caller owns and closes it. */
@@ -34,6 +35,8 @@ export class NodeContext {
   readonly limits: Limits;
   readonly signal: AbortSignal;
   readonly chain: WorkflowChain | undefined;
+  /** Records what the network answers, or answers from a record (replay). */
+  readonly tape: InputTape | undefined;
 
   constructor(
     mode: "simulate" | "run",
@@ -41,12 +44,24 @@ export class NodeContext {
     limits: Limits,
     signal: AbortSignal,
     chain: WorkflowChain | undefined,
+    tape?: InputTape,
   ) {
     this.mode = mode;
     this.variables = variables;
     this.limits = limits;
     this.signal = signal;
     this.chain = chain;
+    this.tape = tape;
+  }
+
+  /** Whether requests are answered from recorded inputs instead of the network. */
+  get replaying(): boolean {
+    return this.tape?.mode === "replay";
+  }
+
+  /** The answer to an outside request, through the tape when there is one. */
+  answer<T>(kind: "http" | "call", request: unknown, perform: () => Promise<T>): Promise<T> {
+    return this.tape ? this.tape.answer(kind, request, perform) : perform();
   }
 
   /** A fresh realm holding this node's variables (plus `extra`, e.g. the loop variables). */
@@ -56,7 +71,14 @@ export class NodeContext {
 
   /** A context for one loop iteration: same limits and chain, more variables, its own log. */
   child(extra: Record<string, unknown>): NodeContext {
-    return new NodeContext(this.mode, { ...this.variables, ...extra }, this.limits, this.signal, this.chain);
+    return new NodeContext(
+      this.mode,
+      { ...this.variables, ...extra },
+      this.limits,
+      this.signal,
+      this.chain,
+      this.tape,
+    );
   }
 
   log(line: string): void {

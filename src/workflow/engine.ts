@@ -25,6 +25,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { type Limits, NodeContext, type WorkflowChain } from "./context.ts";
 import { analyzeGraph, ancestorsOf, type ResolvedEdge } from "./graph.ts";
 import { messageOf, runNodeOnce, withRetry } from "./processors/index.ts";
+import type { InputTape } from "./replay.ts";
 import type { ExecutionRecord, ExecutionStep, Workflow, WorkflowNode } from "./types.ts";
 
 export const DEFAULT_LIMITS: Limits = {
@@ -50,6 +51,11 @@ export interface RunWorkflowOptions {
   index?: number;
   id?: string;
   now?: () => number;
+  /**
+   * Records every outside answer (InputTape.recording()), or answers from recorded ones
+   * (InputTape.replaying(inputs)): a replay never touches the network or a chain.
+   */
+  tape?: InputTape;
 }
 
 type NodeState = "pending" | "running" | "success" | "failed" | "skipped" | "blocked";
@@ -159,7 +165,14 @@ export async function runWorkflow(workflow: Workflow, options: RunWorkflowOption
   };
 
   const execute = async (run: NodeRun): Promise<void> => {
-    const ctx = new NodeContext(options.mode, variablesFor(run.node), limits, signal, options.chain);
+    const ctx = new NodeContext(
+      options.mode,
+      variablesFor(run.node),
+      limits,
+      signal,
+      options.chain,
+      options.tape,
+    );
     const started = now();
     let success = true;
     let error: string | null = null;

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { RuntimeRequest } from "../../devnet/runtime/select.js";
-import { httpUrl, intRange, oneOf, uintNumber } from "../parse.js";
+import { httpUrl, intRange, oneOf, sinceTime, taskHashArg, uintNumber } from "../parse.js";
 import type { Runner } from "../runner.js";
+import { registerDevnetState } from "./devnet-state.js";
 
 /** `--runtime`: checked here, so the devnet gets a runtime it knows (exit 2 otherwise). */
 export const parseRuntime: (value: string) => RuntimeRequest = oneOf("--runtime", [
@@ -76,9 +77,16 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetUpCommand(ctx, opts)));
   devnet
     .command("down")
-    .description("remove every container, network, volume and process of this project's devnet")
+    .description(
+      "remove every container, network and process of this project's devnet; its saved state stays",
+    )
     .option("--all", "remove every avsctl devnet on this machine")
+    .option(
+      "--volumes",
+      "also delete the saved state (chain state, journal, IPFS): the next `up` starts clean",
+    )
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetDownCommand(ctx, opts)));
+  registerDevnetState(devnet, runner);
   devnet
     .command("status")
     .description("check every component of the devnet, services you run included (exit 1 when one is down)")
@@ -95,10 +103,16 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetEnvCommand(ctx, opts)));
   devnet
     .command("logs")
-    .description("show the logs of one component or of all")
+    .description("one component's log, or every component's merged in time order")
     .argument("[node]")
     .option("-f, --follow", "keep streaming")
-    .option("--tail <n>", "lines from the end", uintNumber("--tail"))
+    .option("--tail <n>", "lines from the end (of each component)", uintNumber("--tail"))
+    .option(
+      "--since <duration|time>",
+      "only lines from this time on (5m, 1h, or an ISO time)",
+      sinceTime("--since"),
+    )
+    .option("--task <hash>", "only the lines about this task", taskHashArg("--task"))
     .action(
       runner.action(async (ctx, args, opts) => (await handlers()).devnetLogsCommand(ctx, args[0], opts)),
     );
@@ -121,7 +135,7 @@ export function registerDevnet(program: Command, runner: Runner): void {
   devnet
     .command("service", { hidden: true })
     .description("run one of avsctl's built-in services (used inside the devnet)")
-    .argument("<name>", "sample-validation | sample-execution | price-feed | ipfs | triggers")
+    .argument("<name>", "sample-validation | sample-execution | price-feed | ipfs | triggers | task-engine")
     .option("--port <port>", "port", intRange("--port", 0, 65535), 0)
     .option("--host <host>", "bind address", "127.0.0.1")
     .action(

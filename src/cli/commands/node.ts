@@ -19,6 +19,11 @@ function nodeOptions(command: Command): Command {
         port("--avs-webapi-port"),
       ),
     )
+    .option(
+      "--avs-webapi-for <id=url>",
+      "avsctl only: the validation service of one task definition (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addOption(typedOption("--l1-chain <id>", "L1 chain id", (v) => parseChainId(v, "--l1-chain")))
     .addOption(
       typedOption("--l2-chain <ids>", "L2 chain id(s), comma-separated", (v) =>

@@ -76,6 +76,14 @@ export function registerTask(program: Command, runner: Runner): void {
     .addOption(targetChain("L2 chain id (default: the first)"))
     .action(runner.action(async (ctx, args, opts) => (await handlers()).taskStatus(ctx, args[0], opts)));
   task
+    .command("trace")
+    .description(
+      "one task's life in order with times: sendTask, validation calls and answers, votes, threshold, submission (gas), verdict",
+    )
+    .argument("<taskHash|taskNumber>", "a task hash (0x + 64 hex digits), or a task number", taskRef)
+    .addOption(targetChain("L2 chain id (default: the first)"))
+    .action(runner.action(async (ctx, args, opts) => (await handlers()).taskTrace(ctx, args[0], opts)));
+  task
     .command("list")
     .description("tasks from chain events")
     .addOption(typedOption("--task-def <id>", "only this task definition", uintNumber("--task-def", 16)))

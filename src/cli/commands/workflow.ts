@@ -1,8 +1,11 @@
 import type { Command } from "commander";
-import { address, boundedOption, json, typedOption } from "../parse.js";
+import { address, boundedOption, httpUrl, intRange, json, oneOf, typedOption, ulidId } from "../parse.js";
 import type { Runner } from "../runner.js";
 
 const handlers = () => import("../handlers/workflow.js");
+const engine = () => import("../handlers/workflow-engine.js");
+
+const TASK_STATUSES = ["active", "executing", "completed", "failed", "canceled"] as const;
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -46,10 +49,82 @@ function executeOptions(command: Command): Command {
     );
 }
 
+/** The flags of every command that talks to a task engine (`workflow create|list|...`, `secret`). */
+export function engineOptions(command: Command): Command {
+  return command
+    .addOption(typedOption("--engine <url>", "the task engine (default: the devnet's)", httpUrl("--engine")))
+    .option("--keystore <file>", "the owner's key, from an encrypted keystore (default: AVSCTL_PRIVATE_KEY)")
+    .option("--password-stdin", "read the keystore password from stdin");
+}
+
+function pageOptions(command: Command): Command {
+  return command
+    .addOption(
+      typedOption("--limit <n>", "items per page (1 to 200; default 20)", intRange("--limit", 1, 200)),
+    )
+    .addOption(typedOption("--cursor <id>", "the cursor a previous page gave", ulidId("--cursor")));
+}
+
+function registerStored(workflow: Command, runner: Runner): void {
+  const id = (c: Command) => c.argument("<id>", "the workflow's id", ulidId("<id>"));
+  engineOptions(workflow.command("create").description("store a workflow file as a task in the task engine"))
+    .argument("<file>")
+    .action(runner.action(async (ctx, args, opts) => (await engine()).workflowCreate(ctx, args[0]!, opts)));
+  engineOptions(
+    pageOptions(workflow.command("list").description("the owner's stored workflows, newest first")),
+  )
+    .addOption(
+      typedOption(
+        "--status <status>",
+        `only these (${TASK_STATUSES.join("|")})`,
+        oneOf("--status", TASK_STATUSES),
+      ),
+    )
+    .action(runner.action(async (ctx, _args, opts) => (await engine()).workflowList(ctx, opts)));
+  engineOptions(id(workflow.command("get").description("a stored workflow and its state"))).action(
+    runner.action(async (ctx, args, opts) => (await engine()).workflowGet(ctx, args[0]!, opts)),
+  );
+  engineOptions(id(workflow.command("trigger").description("queue an execution of a stored workflow")))
+    .option("--wait", "wait for the execution to be recorded (up to a minute) and print it")
+    .addOption(
+      typedOption(
+        "--trigger-data <json>",
+        "what the trigger hands the first nodes (<triggerName>.data)",
+        json("--trigger-data"),
+      ),
+    )
+    .action(runner.action(async (ctx, args, opts) => (await engine()).workflowTrigger(ctx, args[0]!, opts)));
+  engineOptions(
+    id(workflow.command("cancel").description("cancel a stored workflow: no further executions")),
+  ).action(runner.action(async (ctx, args, opts) => (await engine()).workflowCancel(ctx, args[0]!, opts)));
+  engineOptions(
+    id(workflow.command("delete").description("delete a stored workflow and its executions")),
+  ).action(runner.action(async (ctx, args, opts) => (await engine()).workflowDelete(ctx, args[0]!, opts)));
+  engineOptions(
+    pageOptions(
+      id(workflow.command("executions").description("a stored workflow's executions, newest first")),
+    ),
+  ).action(
+    runner.action(async (ctx, args, opts) => (await engine()).workflowExecutions(ctx, args[0]!, opts)),
+  );
+  engineOptions(
+    id(workflow.command("execution").description("one execution of a stored workflow, step by step")),
+  )
+    .argument("<execId>", "the execution's id", ulidId("<execId>"))
+    .option("--watch", "wait until the execution is final")
+    .action(
+      runner.action(async (ctx, args, opts) =>
+        (await engine()).workflowExecution(ctx, args[0]!, args[1]!, opts),
+      ),
+    );
+}
+
 export function registerWorkflow(program: Command, runner: Runner): void {
   const workflow = program
     .command("workflow")
-    .description("validate, simulate and run task workflows (graphs of nodes)");
+    .description(
+      "validate, simulate and run task workflows (graphs of nodes); store and trigger them in the task engine",
+    );
   workflow
     .command("validate")
     .description("check a workflow file (JSON or YAML) without running it")
@@ -72,5 +147,13 @@ export function registerWorkflow(program: Command, runner: Runner): void {
     .option("--keystore <file>", "signer of writes, from an encrypted keystore")
     .option("--password-stdin", "read the keystore password from stdin")
     .option("--allow-dev-keys", "accept a well-known anvil key on a chain that is not the devnet's")
+    .addOption(
+      typedOption(
+        "--engine <url>",
+        "the task engine that records the run (default: the devnet's, when it runs one)",
+        httpUrl("--engine"),
+      ),
+    )
     .action(runner.action(async (ctx, args, opts) => (await handlers()).workflowRun(ctx, args[0]!, opts)));
+  registerStored(workflow, runner);
 }

@@ -35,6 +35,9 @@ export function renderState(s: Omit<DevnetState, "internal">): string {
     `  performer    ${s.performer.address}`,
     `  services     execution ${service(s, "execution")}  validation ${service(s, "validation")}`,
     `  task definitions: ${s.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}`,
+    ...(s.engine
+      ? [`  task engine  ${s.engine.url}  executions sent as task definition ${s.engine.taskDefinitionId}`]
+      : []),
   ];
   return lines.join("\n");
 }
@@ -132,27 +135,34 @@ function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: str
 
 export async function devnetDownCommand(
   ctx: CommandContext,
-  flags: { all?: boolean },
+  flags: { all?: boolean; volumes?: boolean },
 ): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { devnetDown } = await import("../../devnet/manage.js");
-  const removed = await devnetDown(loaded.root, loaded.config, { all: flags.all === true });
+  const volumes = flags.volumes === true;
+  const { kept, ...removed } = await devnetDown(loaded.root, loaded.config, {
+    all: flags.all === true,
+    volumes,
+  });
   // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too.
   const qs = quickstartProject(loaded.root);
   let quickstart: { name: string; projectDir: string; removed: RemovedResources } | undefined;
   if (existsSync(qs.projectDir)) {
     const name = readDevnetState(qs.projectDir)?.name ?? devnetName(qs.config, qs.projectDir);
-    const r = await devnetDown(qs.projectDir, qs.config);
+    const { kept: _kept, ...r } = await devnetDown(qs.projectDir, qs.config, { volumes });
     if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r };
   }
   const summary = (r: RemovedResources) =>
     `removed ${r.containers.length} container(s), ${r.networks.length} network(s), ${r.volumes.length} volume(s), ${r.processes.length} process(es)`;
   return {
-    data: quickstart ? { removed, quickstart } : { removed },
+    data: quickstart ? { removed, kept, quickstart } : { removed, kept },
     human: () =>
       [
         count(removed) === 0 && !quickstart ? "nothing was running" : "",
         count(removed) > 0 ? summary(removed) : "",
+        kept.length > 0
+          ? `kept the saved state for the next \`devnet up\` (\`devnet down --volumes\` deletes it): ${kept.map((k) => (path.isAbsolute(k) ? path.relative(loaded.root, k) : k)).join(", ")}`
+          : "",
         quickstart
           ? `quickstart devnet "${quickstart.name}" (${path.relative(process.cwd(), qs.projectDir) || "."}): ${summary(quickstart.removed)}`
           : "",
@@ -223,10 +233,13 @@ function renderEnv(env: Record<string, string>, format: "dotenv" | "shell" | "js
 export async function devnetLogsCommand(
   ctx: CommandContext,
   component: string | undefined,
-  flags: { follow?: boolean; tail?: number },
+  flags: { follow?: boolean; tail?: number; since?: number; task?: string },
 ): Promise<CommandResult> {
   const { tail } = flags;
   const loaded = await project(ctx);
+  if (component === undefined || flags.since !== undefined || flags.task !== undefined) {
+    return (await import("./devnet-logs.js")).mergedLogsCommand(ctx, loaded.root, component, flags);
+  }
   const { devnetLogs } = await import("../../devnet/manage.js");
   const lines: string[] = [];
   for await (const line of devnetLogs(loaded.root, component, {
@@ -328,6 +341,29 @@ export async function devnetServiceCommand(
       dataDir: ctx.env.AVSCTL_IPFS_DIR ?? path.join(ctx.cwd, ".avsctl", "ipfs"),
     });
     service = { url: ipfs.url, stop: () => ipfs.close() };
+  } else if (name === "task-engine") {
+    const { startTaskEngine } = await import("../../task-engine/index.js");
+    const { engineServiceOptions } = await import("../../task-engine/attest.js");
+    const { close, ...options } = await engineServiceOptions(ctx.env);
+    const engine = await startTaskEngine({
+      ...options,
+      storeFile: ctx.env.AVSCTL_ENGINE_STORE ?? path.join(ctx.cwd, ".avsctl", "engine.sqlite"),
+      host,
+      port,
+      ...(ctx.env.AVSCTL_ENGINE_OPERATOR_SECRET
+        ? { operatorSecret: ctx.env.AVSCTL_ENGINE_OPERATOR_SECRET }
+        : {}),
+      log: (record) => ctx.out.stdout(`${JSON.stringify(record)}\n`),
+    });
+    const { watcherFromEnv } = await import("../../task-engine/watch.js");
+    const watcher = await watcherFromEnv(ctx.env, engine.url, ctx.env.AVSCTL_ENGINE_OPERATOR_SECRET);
+    service = {
+      url: engine.url,
+      stop: async () => {
+        await watcher?.stop();
+        await engine.stop().finally(close);
+      },
+    };
   } else if (name === "triggers") {
     const { parseTriggerSetup, startDevnetTriggers } = await import("../../devnet/trigger-service.js");
     const runner = await startDevnetTriggers(parseTriggerSetup(ctx.env.AVSCTL_TRIGGER_SETUP), {
@@ -338,7 +374,7 @@ export async function devnetServiceCommand(
   } else {
     throw invalidArgument(
       "<name>",
-      `unknown service "${name}" (sample-validation, sample-execution, price-feed, ipfs, triggers)`,
+      `unknown service "${name}" (sample-validation, sample-execution, price-feed, ipfs, triggers, task-engine)`,
     );
   }
   ctx.out.stderr(`${name} listening on ${service.url}\n`);

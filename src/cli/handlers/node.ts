@@ -24,7 +24,7 @@ export async function nodeCommand(
   role: NodeRole,
   opts: Record<string, unknown>,
 ): Promise<CommandResult> {
-  const { nodeOptionsFromEnv, parseInternalTasks } = await import("../../node/options.js");
+  const { nodeOptionsFromEnv, parseInternalTasks, parseWebapiRoutes } = await import("../../node/options.js");
   const env = withDotEnv(ctx.cwd, ctx.env);
   const fromEnv = nodeOptionsFromEnv(env, role);
   // chain ids and ports arrive parsed (src/cli/commands/node.ts)
@@ -94,7 +94,14 @@ export async function nodeCommand(
         "set OTHENTIC_CLIENT_RPC_ADDRESS or pass --aggregator",
       );
     }
-    const options: AttesterOptions = { ...common, aggregatorUrl, blsSecretKey: fromEnv.blsSecretKey };
+    const given = opts.avsWebapiFor as string[] | undefined;
+    const avsWebapiFor = given ? parseWebapiRoutes(given) : fromEnv.avsWebapiFor;
+    const options: AttesterOptions = {
+      ...common,
+      aggregatorUrl,
+      blsSecretKey: fromEnv.blsSecretKey,
+      ...(avsWebapiFor ? { avsWebapiFor } : {}),
+    };
     const { startAttester } = await import("../../node/attester.js");
     stop = (await startAttester(options)).stop;
   }

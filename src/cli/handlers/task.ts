@@ -119,6 +119,31 @@ export async function taskStatus(
   };
 }
 
+export async function taskTrace(
+  ctx: CommandContext,
+  ref: TaskRef,
+  flags: { targetChain?: number },
+): Promise<CommandResult> {
+  const { traceTask } = await import("../../task/trace.js");
+  const trace = await traceTask({
+    project: await ctx.loadConfig(),
+    ref,
+    targetChain: flags.targetChain,
+    signal: ctx.signal,
+  });
+  return {
+    data: trace,
+    human: () => {
+      const head = `task ${trace.taskHash} on chain ${trace.chainId}: ${trace.status}${trace.taskNumber === null ? "" : ` (task ${trace.taskNumber})`}`;
+      const width = Math.max(9, ...trace.events.map((e) => e.component.length));
+      const lines = trace.events.map(
+        (e) => `${(e.time ?? "-").padEnd(24)} ${e.component.padEnd(width)} ${e.summary}`,
+      );
+      return [head, ...lines].join("\n");
+    },
+  };
+}
+
 export async function taskList(
   ctx: CommandContext,
   flags: {

@@ -34,6 +34,8 @@ interface ExecuteFlags {
   from?: `0x${string}`;
   concurrency: number;
   codeTimeout: number;
+  /** `run`: the task engine that records the run (default: the devnet's, when it has one). */
+  engine?: string;
 }
 
 function problemLines(errors: WorkflowProblem[]): string {
@@ -156,7 +158,7 @@ async function execute(ctx: CommandContext, file: string, flags: ExecuteFlags, m
     limits: { concurrency, codeTimeoutMs },
     signal: ctx.signal,
   });
-  return { invalid: undefined, record };
+  return { invalid: undefined, record, workflow, configVars };
 }
 
 function humanSteps(steps: ExecutionStep[]): string {
@@ -220,7 +222,9 @@ export async function workflowRun(
   file: string,
   flags: ExecuteFlags,
 ): Promise<CommandResult> {
-  const { invalid, record } = await execute(ctx, file, flags, "run");
+  const { invalid, record, workflow, configVars } = await execute(ctx, file, flags, "run");
   if (invalid) return invalidResult(invalid);
-  return recordResult(record!, record!);
+  const { recordRun } = await import("./workflow-record.js");
+  const recorded = await recordRun(ctx, flags, workflow!, record!, configVars!);
+  return recordResult(recorded ? { ...record!, recorded } : record!, record!);
 }

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import path from "node:path";
 import type { AvsctlConfig } from "../../config/schema.js";
 import { AvsctlError } from "../../errors.js";
 import { devnetImageTag } from "../image.js";
@@ -8,25 +6,13 @@ import { anvilArgs, PORTS } from "../launcher.js";
 import { type DevnetPlan, planDevnet, projectName, type ServicePlan } from "../plan.js";
 import { serviceEnv } from "../service-env.js";
 import { type DevnetState, readDevnetState } from "../state.js";
-import {
-  EXPORT_HOST_PORTS,
-  EXTRA_CA_CERTS,
-  type Health,
-  HOST_ALIAS,
-  type Topology,
-  type TopologyComponent,
-} from "./types.js";
-
-/** `avsctl <args>` in the devnet image. */
-const avsctl = (...args: string[]) => ["node", "/app/bin/avsctl.js", ...args];
+import { workflowDefinitionId } from "../up/register.js";
+import { engineComponent, engineRoute } from "./engine.js";
+import { avsctl, devnetHealth, serviceComponent } from "./service-component.js";
+import { EXPORT_HOST_PORTS, HOST_ALIAS, type Topology, type TopologyComponent } from "./types.js";
 
 /** Where the IPFS node keeps its blocks in its container (as `devnet up` mounts it). */
 const IPFS_DATA = "/data/ipfs";
-
-/** A probe run with the devnet image's `node`. */
-function devnetHealth(kind: Health["kind"], port: number, p?: string) {
-  return { kind, port, path: p, nodeHealth: true };
-}
 
 function portOf(url: string | null | undefined): number | undefined {
   if (!url) return undefined;
@@ -120,6 +106,7 @@ export async function buildTopology(
     validation: portOf(state?.services.validation) ?? EXPORT_HOST_PORTS.validation,
     execution: portOf(state?.services.execution) ?? EXPORT_HOST_PORTS.execution,
     ipfs: portOf(state?.ipfs?.apiUrl) ?? EXPORT_HOST_PORTS.ipfs,
+    engine: portOf(state?.engine?.url) ?? EXPORT_HOST_PORTS.engine,
   };
 
   const chainUrl = (name: string) => `http://${name}:${PORTS.chain}`;
@@ -225,6 +212,30 @@ export async function buildTopology(
     volumes: [{ name: "ipfs", target: IPFS_DATA }],
   });
 
+  // The task engine, the performer of workflow executions; attesters validate those with it.
+  const engineDefinition = state?.engine?.taskDefinitionId ?? workflowDefinitionId(config.taskDefinitions);
+  components.push(
+    engineComponent({
+      image,
+      command: avsctl(
+        "devnet",
+        "service",
+        "task-engine",
+        "--port",
+        String(PORTS.engine),
+        "--host",
+        "0.0.0.0",
+      ),
+      chainEnv,
+      aggregatorUrl,
+      keys,
+      taskDefinitionId: engineDefinition,
+      chainId: plan.l2ChainIds[0]!,
+      ipfsEnv: ipfsServiceEnv,
+      hostPort: hostPort.engine,
+    }),
+  );
+
   const service = (
     kind: "validation" | "execution",
     sp: ServicePlan,
@@ -272,6 +283,7 @@ export async function buildTopology(
         "attester",
         "--avs-webapi",
         validationUrl,
+        ...engineRoute(engineDefinition),
         "--metrics",
         "--metrics.port",
         String(PORTS.metrics),
@@ -284,6 +296,7 @@ export async function buildTopology(
       health: devnetHealth("http", PORTS.metrics, "/health"),
       dependsOn: [
         { name: "aggregator", condition: "healthy" },
+        { name: "task-engine", condition: "healthy" },
         ...(validationComponent
           ? [
               {
@@ -330,84 +343,5 @@ export async function buildTopology(
     readyCheck: { rpcUrl: chainUrl(l2Names[0]!), address: addresses.l2[0]!.attestationCenter },
     components,
     notes,
-  };
-}
-
-/** Where a service component goes: the topology so far (a price feed is added once) and its host port. */
-interface ServiceContext {
-  plan: DevnetPlan;
-  outputDir: string;
-  image: string;
-  components: TopologyComponent[];
-  host: number;
-}
-
-/** The devnet's sample service, or the project's own built from its Dockerfile; none for the user's URL. */
-function serviceComponent(
-  ctx: ServiceContext,
-  kind: "validation" | "execution",
-  s: ServicePlan,
-  env: Record<string, string>,
-  secretEnv: string[],
-): TopologyComponent | undefined {
-  if (s.kind === "external") return undefined;
-  const { plan, outputDir, image, components, host } = ctx;
-  if (s.kind === "sample") {
-    const port = kind === "validation" ? PORTS.validation : PORTS.execution;
-    return {
-      name: kind,
-      role: kind,
-      image,
-      command: avsctl("devnet", "service", `sample-${kind}`, "--port", String(port), "--host", "0.0.0.0"),
-      env,
-      secretEnv,
-      ports: [{ name: "http", container: port, host }],
-      health: devnetHealth("http", port, "/health"),
-      dependsOn: [{ name: "ipfs", condition: "healthy" }],
-    };
-  }
-  // The project's own code, as `up` runs it in Docker: built from its Dockerfile, fed
-  // prices by the devnet's deterministic feed.
-  if (!components.some((c) => c.name === "price-feed")) {
-    components.push({
-      name: "price-feed",
-      role: "service",
-      image,
-      command: avsctl("devnet", "service", "price-feed", "--port", String(PORTS.feed), "--host", "0.0.0.0"),
-      env: {},
-      secretEnv: [],
-      ports: [{ name: "http", container: PORTS.feed, host: PORTS.feed }],
-      health: devnetHealth("http", PORTS.feed, "/health"),
-      dependsOn: [],
-    });
-  }
-  const isNode = existsSync(path.join(s.dir, "package.json"));
-  return {
-    name: kind,
-    role: kind,
-    image: `avsctl/${plan.project}-${kind}:dev`,
-    build: {
-      context: path.relative(outputDir, s.dir) || ".",
-      dockerfile: s.dockerfile,
-      // The generated Dockerfiles name their base images themselves. Behind a TLS-intercepting
-      // proxy the dependency install needs the proxy's CA: Compose fills this in from the
-      // environment it runs in (unset: empty, the Dockerfile's default).
-      args: { [EXTRA_CA_CERTS]: `\${${EXTRA_CA_CERTS}:-}` },
-    },
-    env: {
-      HOST: "0.0.0.0",
-      PRICE_SOURCE_URL: `http://price-feed:${PORTS.feed}/price`,
-      ...env,
-      PORT: String(s.port),
-      [`${kind.toUpperCase()}_PORT`]: String(s.port),
-    },
-    secretEnv,
-    ports: [{ name: "http", container: s.port, host }],
-    // `up` waits on the same /health; a Node service's image has `node` to probe it with.
-    health: { kind: "http", port: s.port, path: "/health", nodeHealth: isNode },
-    dependsOn: [
-      { name: "price-feed", condition: "healthy" },
-      { name: "ipfs", condition: "healthy" },
-    ],
   };
 }

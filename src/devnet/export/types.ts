@@ -14,6 +14,7 @@ export const EXPORT_HOST_PORTS = {
   validation: 4002,
   execution: 4003,
   ipfs: 5001,
+  engine: 8092,
 } as const;
 
 export interface Health {

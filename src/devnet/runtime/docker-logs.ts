@@ -6,13 +6,18 @@ import { demuxDockerBuffer, demuxDockerStream, splitLines } from "./lines.js";
 import type { WaitTarget } from "./wait.js";
 
 /** The last `tail` lines of a container's output (all without `tail`). */
-export async function readLogLines(container: Docker.Container, tail?: number): Promise<string[]> {
-  const query: { stdout: true; stderr: true; follow: false; tail?: number } = {
+export async function readLogLines(
+  container: Docker.Container,
+  tail?: number,
+  timestamps?: boolean,
+): Promise<string[]> {
+  const query: { stdout: true; stderr: true; follow: false; tail?: number; timestamps?: boolean } = {
     stdout: true,
     stderr: true,
     follow: false,
   };
   if (tail !== undefined) query.tail = tail;
+  if (timestamps) query.timestamps = true;
   const buffer = (await container.logs(query)) as unknown as Buffer;
   return demuxDockerBuffer(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
 }
@@ -20,7 +25,7 @@ export async function readLogLines(container: Docker.Container, tail?: number): 
 /** New lines until `signal` aborts or the container stops (from `since`, or the last `tail`). */
 export async function* followLines(
   container: Docker.Container,
-  options: { since?: string; tail?: number; signal?: AbortSignal },
+  options: { since?: string; tail?: number; timestamps?: boolean; signal?: AbortSignal },
 ): AsyncGenerator<string> {
   const query: Record<string, unknown> = {
     stdout: true,
@@ -28,6 +33,7 @@ export async function* followLines(
     follow: true,
     abortSignal: options.signal,
   };
+  if (options.timestamps) query.timestamps = true;
   if (options.since !== undefined) query.since = options.since;
   if (options.tail !== undefined) query.tail = options.tail;
   let stream: NodeJS.ReadableStream;

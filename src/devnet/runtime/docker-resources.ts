@@ -2,7 +2,7 @@
 import createDebug from "debug";
 import type Docker from "dockerode";
 import { statusCode, toState } from "./docker-util.js";
-import { LABEL_COMPONENT, LABEL_PROJECT, labelFilter, sanitizeName } from "./labels.js";
+import { LABEL_COMPONENT, LABEL_PROJECT, labelFilter, sanitizeName, volumeName } from "./labels.js";
 import type { ComponentState, RemovedResources } from "./types.js";
 
 const debug = createDebug("avsctl:devnet:runtime:docker");
@@ -77,17 +77,33 @@ async function removeResources(docker: Docker, resources: ProjectResources): Pro
   return removed;
 }
 
+/** `keepVolumes`: the volumes hold the devnet's state (chains, journal, IPFS) and stay for its next `up`. */
+export interface RemoveOptions {
+  keepVolumes?: boolean;
+}
+
+function withoutVolumes(resources: ProjectResources, opts: RemoveOptions): ProjectResources {
+  return opts.keepVolumes ? { ...resources, volumes: [] } : resources;
+}
+
 /**
  * Remove every container (forced), network and volume labelled for `project`; other projects
  * are untouched. Succeeds when there is nothing to remove.
  */
-export async function removeProject(docker: Docker, project: string): Promise<RemovedResources> {
-  return removeResources(docker, await listProjectResources(docker, sanitizeName(project)));
+export async function removeProject(
+  docker: Docker,
+  project: string,
+  opts: RemoveOptions = {},
+): Promise<RemovedResources> {
+  return removeResources(
+    docker,
+    withoutVolumes(await listProjectResources(docker, sanitizeName(project)), opts),
+  );
 }
 
 /** `down --all`: remove the resources of every avsctl devnet on this engine. */
-export async function removeAllProjects(docker: Docker): Promise<RemovedResources> {
-  return removeResources(docker, await listProjectResources(docker));
+export async function removeAllProjects(docker: Docker, opts: RemoveOptions = {}): Promise<RemovedResources> {
+  return removeResources(docker, withoutVolumes(await listProjectResources(docker), opts));
 }
 
 /** Names of the projects that have any avsctl resource on this engine. */
@@ -98,4 +114,17 @@ export async function listProjects(docker: Docker): Promise<string[]> {
     for (const resource of group) if (resource.project !== "") names.add(resource.project);
   }
   return [...names].sort();
+}
+
+/** Removes some of a project's volumes by short name (`chain-l1`); missing or in use is skipped. */
+export async function removeVolumes(docker: Docker, project: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    await docker
+      .getVolume(volumeName(sanitizeName(project), name))
+      .remove()
+      .catch((error: unknown) => {
+        const code = statusCode(error);
+        if (code !== 404 && code !== 409) throw error;
+      });
+  }
 }

@@ -298,16 +298,20 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     }
     const container = this.docker.getContainer(info.Id);
     if (!options.follow) {
-      yield* await readLogLines(container, options.tail);
+      yield* await readLogLines(container, options.tail, options.timestamps);
       return;
     }
-    yield* followLines(container, { tail: options.tail ?? 100, signal: options.signal });
+    yield* followLines(container, {
+      tail: options.tail ?? 100,
+      timestamps: options.timestamps,
+      signal: options.signal,
+    });
   }
 
   /** Remove every container, network and volume of this project (only this project). */
-  async removeProject(): Promise<RemovedResources> {
+  async removeProject(opts: { keepVolumes?: boolean } = {}): Promise<RemovedResources> {
     this.network = undefined;
-    return removeProject(this.docker, this.project);
+    return removeProject(this.docker, this.project, opts);
   }
 
   /**

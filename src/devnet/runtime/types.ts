@@ -156,6 +156,8 @@ export interface LogOptions {
   follow?: boolean;
   /** Only the last N lines of what is already there (default: all; with `follow`: 100; 0: none). */
   tail?: number;
+  /** Docker: each line starts with the RFC 3339 time it was captured and a space (a process log has none to give). */
+  timestamps?: boolean;
   signal?: AbortSignal;
 }
 
@@ -198,8 +200,11 @@ export interface DevnetRuntime<Spec> {
   list(): Promise<ComponentInfo[]>;
   /** Lines of the component's output (stdout and stderr interleaved). */
   logs(component: string, options?: LogOptions): AsyncIterable<string>;
-  /** Remove every container/network/volume/process of this project, and only those. */
-  removeProject(): Promise<RemovedResources>;
+  /**
+   * Remove every container/network/volume/process of this project, and only those. `keepVolumes`:
+   * Docker volumes (the devnet's saved state) stay; processes keep theirs in files anyway.
+   */
+  removeProject(opts?: { keepVolumes?: boolean }): Promise<RemovedResources>;
 }
 
 /** NOT_FOUND for a component the devnet does not have (restart, logs). */

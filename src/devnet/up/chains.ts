@@ -1,5 +1,6 @@
 import { accountsNeeded } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
+import { chainStorage } from "../persist.js";
 import { type PhaseContext, rpcWait, settled } from "./launch.js";
 import type { StartPlan } from "./start-plan.js";
 
@@ -8,7 +9,10 @@ export interface Chains {
   l2s: Launched[];
 }
 
-/** Phase 1: L1 and every L2 side by side, with the accounts funded (operators' keys too). */
+/**
+ * Phase 1: L1 and every L2 side by side, with the accounts funded (operators' keys too). Each
+ * chain loads its saved state file when there is one (persist.ts) and keeps saving it.
+ */
 export async function startChains(plan: StartPlan, launcher: Launcher, ctx: PhaseContext): Promise<Chains> {
   const { topology, keys } = plan;
   ctx.progress(`starting L1 (${topology.l1ChainId}) and ${topology.l2ChainIds.length} L2 chain(s)`);
@@ -17,8 +21,9 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
     ...topology.l2ChainIds.map((chainId, i) => ({ name: `l2-${i + 1}`, chainId })),
   ];
   const chains = await settled(
-    specs.map(async (c) =>
-      launcher.launch(
+    specs.map(async (c) => {
+      const storage = chainStorage(launcher.kind, topology.projectDir, c.name);
+      return launcher.launch(
         {
           name: c.name,
           what: {
@@ -27,14 +32,16 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
               blockTime: topology.blockTime,
               accounts: accountsNeeded(topology.attesters),
               mnemonic: keys.mnemonic,
+              stateFile: storage.stateFile,
             },
           },
+          ...(storage.volumes ? { volumes: storage.volumes } : {}),
           ports: await launcher.allocate({ rpc: plan.ports.chain }),
           wait: (p) => rpcWait(p.rpc!),
         },
         ctx.signal,
-      ),
-    ),
+      );
+    }),
   );
   const [l1, ...l2s] = chains as [Launched, ...Launched[]];
   if (plan.operators) {

@@ -1,5 +1,5 @@
-import path from "node:path";
 import type { Launched, Launcher } from "../launcher.js";
+import { CONTAINER_JOURNAL_DIR, journalFile } from "../persist.js";
 import type { ServicePlan } from "../plan.js";
 import type { ServiceEnv } from "../project-services.js";
 import { type EnvChains, serviceEnv, chainEnv as sharedChainEnv } from "../service-env.js";
@@ -22,7 +22,7 @@ export interface Nodes {
 }
 
 /** The chains and contracts as the components (`internal`) or the host see them. */
-function envChains(
+export function envChains(
   plan: StartPlan,
   chains: Chains,
   registration: Registration,
@@ -65,6 +65,8 @@ export async function startNodes(
   registration: Registration,
   ctx: PhaseContext,
   ipfs: Launched,
+  /** Starts the task engine once the aggregator runs; attesters validate its tasks with it. */
+  engine?: (aggregator: Launched) => Promise<Launched | undefined>,
 ): Promise<Nodes> {
   const { topology, keys } = plan;
   const l2Env = chainEnv(plan, chains, registration, "internal");
@@ -73,10 +75,9 @@ export async function startNodes(
   const validationEnv = serviceEnv("validation", { taskDefinitionId });
 
   ctx.progress("starting the validation service, the aggregator, the attesters and the execution service");
+  // The journal outlives the aggregator (persist.ts): a file of the project, or a volume.
   const journal =
-    launcher.kind === "process"
-      ? path.join(topology.projectDir, ".avsctl", "aggregator.db")
-      : "/tmp/aggregator.db";
+    launcher.kind === "process" ? journalFile(topology.projectDir) : `${CONTAINER_JOURNAL_DIR}/aggregator.db`;
   const aggPorts = await launcher.allocate({ rpc: plan.ports.aggregator, metrics: plan.ports.metrics });
   const [validation, aggregator] = await settled([
     topology.services.validation
@@ -118,6 +119,9 @@ export async function startNodes(
           PRIVATE_KEY: keys.aggregator.privateKey,
           AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
         },
+        ...(launcher.kind === "docker"
+          ? { volumes: [{ name: "aggregator", target: CONTAINER_JOURNAL_DIR }] }
+          : {}),
         ports: aggPorts,
         wait: (p) => rpcWait(p.rpc!),
       },
@@ -127,6 +131,10 @@ export async function startNodes(
   const validationForNodes = validation
     ? validation.internal
     : await launcher.reachHost(`http://127.0.0.1:${plan.ports.validation}`);
+  const engineUrl = engine ? (await engine(aggregator))?.internalUrl("http") : undefined;
+  const engineRoute = engineUrl
+    ? ["--avs-webapi-for", `${registration.workflowDefinition!.taskDefinitionId}=${engineUrl}`]
+    : [];
   if (!validation)
     ctx.warnings.push(
       `--no-services: attesters call a validation service at http://127.0.0.1:${plan.ports.validation} on this machine`,
@@ -145,6 +153,7 @@ export async function startNodes(
                 "attester",
                 "--avs-webapi",
                 validationForNodes,
+                ...engineRoute,
                 "--metrics",
                 "--metrics.port",
                 String(ports.metrics),

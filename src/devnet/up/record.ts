@@ -2,6 +2,7 @@ import type { Launched, Launcher } from "../launcher.js";
 import { type DevnetPlan, type ServicePlan, serviceSummary } from "../plan.js";
 import type { DevnetState, ServiceRuntime } from "../state.js";
 import type { Chains } from "./chains.js";
+import type { StartedEngine } from "./engine.js";
 import { ipfsUrls } from "./ipfs.js";
 import type { Nodes } from "./nodes.js";
 import type { Registration } from "./register.js";
@@ -17,6 +18,7 @@ export async function recordState(
     nodes: Nodes;
     triggersUrl: string | undefined;
     ipfs: Launched;
+    engine?: StartedEngine | undefined;
   },
   warnings: string[],
 ): Promise<DevnetState> {
@@ -60,6 +62,15 @@ export async function recordState(
       validation: serviceRuntime(topology.services.validation, topology, launcher),
     },
     ipfs: ipfsUrls(started.ipfs),
+    ...(started.engine
+      ? {
+          engine: {
+            url: started.engine.launched.hostUrl("http"),
+            chainId: started.engine.chainId,
+            taskDefinitionId: started.engine.taskDefinitionId,
+          },
+        }
+      : {}),
     taskDefinitions,
     startupMs: 0,
     internal: {
@@ -68,6 +79,7 @@ export async function recordState(
       components: await componentList(topology, launcher),
       warnings,
       triggersUrl: started.triggersUrl,
+      engineOperatorSecret: started.engine?.operatorSecret,
       plan: {
         attesters: topology.attesters,
         l2Chains: topology.l2ChainIds.length,

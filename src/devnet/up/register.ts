@@ -68,13 +68,30 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
     attesterRegs.push(await register(a.privateKey, ATTESTER_STAKE, a.blsSecretKey));
 
   progress("creating task definitions");
-  const taskDefinitions = await createTaskDefinitions(
+  const created = await createTaskDefinitions(
     opts.taskDefinitions,
     opts.l2RpcUrls,
     deployment.l2.map((d) => d.attestationCenter),
     keys,
   );
-  return { deployment, aggregatorReg, attesterRegs, taskDefinitions };
+  // The task engine's executions are tasks of their own definition: the config's one named
+  // WORKFLOW_DEFINITION when there is one, else one created after the config's.
+  const own = !opts.taskDefinitions.some((d) => d.name === WORKFLOW_DEFINITION);
+  const taskDefinitions = own ? created.slice(0, -1) : created;
+  // optional: a registration saved before the engine existed has none
+  const workflowDefinition: { taskDefinitionId: number; name: string } | undefined = created.find(
+    (d) => d.name === WORKFLOW_DEFINITION,
+  );
+  return { deployment, aggregatorReg, attesterRegs, taskDefinitions, workflowDefinition };
+}
+
+/** The name of the task definition the task engine's executions are sent as. */
+export const WORKFLOW_DEFINITION = "workflows";
+
+/** The id the engine's definition gets on fresh chains (what an exported topology expects). */
+export function workflowDefinitionId(configured: ReadonlyArray<{ name: string }>): number {
+  const i = configured.findIndex((d) => d.name === WORKFLOW_DEFINITION);
+  return i >= 0 ? i + 1 : Math.max(configured.length, 1) + 1;
 }
 
 /** An imported operator's BLS key pair, registered as it is. */
@@ -97,6 +114,7 @@ async function createTaskDefinitions(
     "../../task-def/task-defs.js"
   );
   const wanted = configured.length > 0 ? configured.map(configToInput) : [{ name: "default" }];
+  if (!wanted.some((w) => w.name === WORKFLOW_DEFINITION)) wanted.push({ name: WORKFLOW_DEFINITION });
   const parsed = wanted.map((w) => parseTaskDefinitionInput(w));
   let created: Array<{ taskDefinitionId: number; name: string }> = [];
   // The same definitions on every L2, so a task can target any of them with the same id.

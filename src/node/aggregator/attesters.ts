@@ -65,6 +65,13 @@ export function startAttesters(
         return;
       case "counted":
         metrics.votes.inc({ attester, verdict: outcome.verdict });
+        log.info("vote counted", {
+          taskHash: task.msg.taskHash,
+          chainId: task.chain.target.chainId,
+          attester: op.operatorId,
+          attesterAddress: op.address,
+          verdict: outcome.verdict,
+        });
         onCounted(task);
     }
   }

@@ -21,6 +21,7 @@ export async function recover(
   submissions: Submissions,
 ): Promise<void> {
   const { journal } = ctx.tasks;
+  for (const chain of ctx.chains) await trimToChain(ctx, chain);
   const submitting = journal.byStatus("submitting");
   const pending = journal.byStatus("pending");
   if (submitting.length === 0 && pending.length === 0) {
@@ -44,6 +45,25 @@ export async function recover(
       journal.setDeadline(row.chainId, row.taskHash, task.msg.deadline);
     }
   }
+}
+
+/**
+ * A chain restarted from a state file older than the journal (a devnet killed between two of
+ * anvil's saves, a snapshot restored) lacks the newest verdicts: the journal forgets them, newest
+ * first until one is on the chain, so it never reports a task the chain does not hold and the
+ * performer may send it again. Tasks still being submitted are resent by the recovery below.
+ */
+async function trimToChain(ctx: AggregatorContext, chain: ChainCtx): Promise<void> {
+  const { journal } = ctx.tasks;
+  const chainId = chain.target.chainId;
+  let forgotten = 0;
+  for (const row of journal.settledNewestFirst(chainId)) {
+    const receipt = await chain.rpc.call<RawReceipt | null>("eth_getTransactionReceipt", [row.txHash]);
+    if (receipt) break;
+    journal.forget(chainId, row.taskHash);
+    forgotten++;
+  }
+  if (forgotten > 0) ctx.log.warn("journal trimmed to the chain's state", { chainId, forgotten });
 }
 
 async function resumeSubmissions(

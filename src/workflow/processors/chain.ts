@@ -169,8 +169,9 @@ async function senderOf(chain: WorkflowChain): Promise<string | undefined> {
 }
 
 /** What contractRead and contractWrite both start from: the chain, the contract and its calls. */
-async function contractCalls(config: ContractReadConfig, ctx: NodeContext) {
-  const chain = ctx.requireChain();
+async function contractCalls(config: ContractReadConfig, ctx: NodeContext, needChain = true) {
+  // a replayed read answers from the record: it needs no chain
+  const chain = needChain ? ctx.requireChain() : (undefined as unknown as WorkflowChain);
   const sandbox = ctx.sandbox();
   const to = await addressOf(
     renderText(config.contractAddress, sandbox, "contractAddress"),
@@ -183,15 +184,16 @@ async function contractCalls(config: ContractReadConfig, ctx: NodeContext) {
 
 /** Runs a contractRead node. */
 export async function runContractRead(config: ContractReadConfig, ctx: NodeContext): Promise<unknown> {
-  const { chain, to, iface, calls } = await contractCalls(config, ctx);
+  const { to, iface, calls } = await contractCalls(config, ctx, !ctx.replaying);
   const results: unknown[] = [];
   for (const call of calls) {
-    let returned: string;
-    try {
-      returned = await chain.provider.call({ to, data: call.data });
-    } catch (error) {
-      throw new Error(`${call.methodName} on ${to}: ${await revertText(iface, error)}`);
-    }
+    const returned = await ctx.answer("call", { to, data: call.data }, async () => {
+      try {
+        return await ctx.requireChain().provider.call({ to, data: call.data });
+      } catch (error) {
+        throw new Error(`${call.methodName} on ${to}: ${await revertText(iface, error)}`);
+      }
+    });
     ctx.log(`eth_call ${call.methodName} on ${to}`);
     results.push({ methodName: call.methodName, value: decode(iface, call, returned) });
   }

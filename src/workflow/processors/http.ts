@@ -36,6 +36,18 @@ async function request(
   init: { method: string; headers: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<{ status: number; contentType: string; text: string }> {
+  const request = { method: init.method, url, headers: init.headers, body: init.body ?? null };
+  const answer = await ctx.answer("http", request, () => perform(ctx, url, init, timeoutMs));
+  if (ctx.replaying) ctx.log(`${init.method} ${url} -> HTTP ${answer.status} (recorded)`);
+  return answer;
+}
+
+async function perform(
+  ctx: NodeContext,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+  timeoutMs: number,
+): Promise<{ status: number; contentType: string; text: string }> {
   const started = Date.now();
   let response: Response;
   try {

@@ -32,6 +32,7 @@ const NODE = [
   "--json-rpc.custom-message-enabled",
   "--avs-webapi",
   "--avs-webapi-port",
+  "--avs-webapi-for",
   "--l1-chain",
   "--l2-chain",
   "--internal-tasks",
@@ -54,6 +55,7 @@ const WORKFLOW = [
   "--code-timeout",
 ];
 const KEYS = ["--dir", "--password-stdin", "--insecure"];
+const ENGINE = ["--engine", "--keystore", "--password-stdin"];
 
 /** Each command (the words after `avsctl`): its positional arguments and its flags. */
 const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
@@ -96,10 +98,15 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
       "--operator-keys",
     ],
   },
-  "devnet down": { flags: ["--all"] },
+  "devnet down": { flags: ["--all", "--volumes"] },
+  "devnet snapshot save": { args: ["<name>"], flags: [] },
+  "devnet snapshot list": { flags: [] },
+  "devnet snapshot restore": { args: ["<name>"], flags: [] },
+  "devnet snapshot delete": { args: ["<name>"], flags: [] },
+  "devnet advance": { flags: ["--blocks", "--time"] },
   "devnet status": { flags: [] },
   "devnet env": { flags: ["--format", "--service"] },
-  "devnet logs": { args: ["[node]"], flags: ["--follow", "--tail"] },
+  "devnet logs": { args: ["[node]"], flags: ["--follow", "--tail", "--since", "--task"] },
   "devnet restart": { args: ["<node>"], flags: [] },
   "devnet export": { flags: ["--format", "--output"] },
   "devnet bootstrap": { flags: ["--attesters"] },
@@ -121,6 +128,7 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
     ],
   },
   "task status": { args: ["<taskNumber|taskHash>"], flags: ["--target-chain"] },
+  "task trace": { args: ["<taskHash|taskNumber>"], flags: ["--target-chain"] },
   "task list": { flags: ["--task-def", "--status", "--from-block", "--to-block", "--target-chain"] },
   "task watch": { flags: ["--target-chain", "--timeout", "--from-block"] },
   "task triggers": { flags: [] },
@@ -130,8 +138,19 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
   "workflow simulate": { args: ["<file>"], flags: [...WORKFLOW, "--from", "--private-key"] },
   "workflow run": {
     args: ["<file>"],
-    flags: [...WORKFLOW, "--private-key", "--keystore", "--password-stdin", "--allow-dev-keys"],
+    flags: [...WORKFLOW, "--private-key", "--keystore", "--password-stdin", "--allow-dev-keys", "--engine"],
   },
+  "workflow create": { args: ["<file>"], flags: ENGINE },
+  "workflow list": { flags: [...ENGINE, "--status", "--limit", "--cursor"] },
+  "workflow get": { args: ["<id>"], flags: ENGINE },
+  "workflow trigger": { args: ["<id>"], flags: [...ENGINE, "--wait", "--trigger-data"] },
+  "workflow cancel": { args: ["<id>"], flags: ENGINE },
+  "workflow delete": { args: ["<id>"], flags: ENGINE },
+  "workflow executions": { args: ["<id>"], flags: [...ENGINE, "--limit", "--cursor"] },
+  "workflow execution": { args: ["<id>", "<execId>"], flags: [...ENGINE, "--watch"] },
+  "secret set": { args: ["<name>"], flags: [...ENGINE, "--value", "--workflow"] },
+  "secret list": { flags: [...ENGINE, "--workflow"] },
+  "secret delete": { args: ["<name>"], flags: ENGINE },
   "keys create": { args: ["<name>"], flags: KEYS },
   "keys import": {
     args: ["<name>"],
@@ -265,6 +284,19 @@ const jsonCases: JsonCase[] = [
     files: { "bad.json": JSON.stringify({ name: "x", nodes: [], edges: [{ from: "a", to: "b" }] }) },
     exit: 2,
     keys: ["valid", "errors"],
+  },
+  {
+    name: "devnet snapshot list without snapshots",
+    args: () => ["devnet", "snapshot", "list"],
+    exit: 0,
+    keys: ["snapshots"],
+  },
+  {
+    name: "devnet down without a devnet: what was removed, what was kept",
+    args: () => ["devnet", "down"],
+    files: { "avsctl.config.json": JSON.stringify({ name: "wiring-down" }) },
+    exit: 0,
+    keys: ["removed", "kept"],
   },
   {
     name: "task triggers without a devnet",

@@ -17,10 +17,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
-import { hexlify, keccak256, toUtf8Bytes } from "ethers";
+import { hexlify, toUtf8Bytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../../../src/devnet/runtime/ports.js";
 import { binPath, type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
+import { pinJson } from "../../helpers/ipfs.js";
 
 const UP_TIMEOUT = 420_000;
 const TASK_TIMEOUT = 180_000;
@@ -30,11 +31,12 @@ const PATH_ENV = `${path.dirname(process.execPath)}${path.delimiter}${process.en
 
 // A price report in the template's canonical form, at the devnet feed's price ("3000.00").
 // Each round is a distinct task: the aggregator would answer a repeated one from its journal.
-const report = (round: number) => {
-  const data = hexlify(
-    toUtf8Bytes(`{"price":"3000.00","round":${round},"symbol":"ETHUSDT","timestamp":1700000000}`),
-  );
-  return { data, proof: keccak256(data) };
+// The template's proof is the report's CID in the devnet's IPFS node, pinned as its execution
+// service would.
+const report = async (round: number) => {
+  const json = `{"price":"3000.00","round":${round},"symbol":"ETHUSDT","timestamp":1700000000}`;
+  const state = (await cli(["devnet", "status", "--json"])).json();
+  return { data: hexlify(toUtf8Bytes(json)), proof: await pinJson(state.ipfs.pinataUrl, json) };
 };
 
 let tmp = "";
@@ -63,7 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopService();
   if (root && existsSync(path.join(root, "avsctl.config.json"))) {
-    await cli(["devnet", "down", "--json"], 180_000).catch(() => undefined);
+    await cli(["devnet", "down", "--volumes", "--json"], 180_000).catch(() => undefined);
   }
   if (tmp) await rm(tmp, { recursive: true, force: true });
 }, 300_000);
@@ -179,6 +181,7 @@ describe("devnet env and a user-run validation service (process runtime)", () =>
       L2_CHAIN: String(state.l2[0].chainId),
       ATTESTATION_CENTER_ADDRESS: `${state.l2[0].chainId}@${state.l2[0].attestationCenter}`,
       TASK_DEFINITION_ID: "1",
+      LOG_FORMAT: "json",
       HOST: "127.0.0.1",
     });
     // The devnet runs the project's execution service, so its price feed runs too.
@@ -197,6 +200,7 @@ describe("devnet env and a user-run validation service (process runtime)", () =>
     expect(validation).toEqual({
       TASK_DEFINITION_ID: "1",
       PRICE_SOURCE_URL: all.PRICE_SOURCE_URL,
+      LOG_FORMAT: "json",
       HOST: "127.0.0.1",
       PORT: String(validationPort),
       VALIDATION_PORT: String(validationPort),
@@ -215,10 +219,10 @@ describe("devnet env and a user-run validation service (process runtime)", () =>
   }, async () => {
     const env = (await cli(["devnet", "env", "--service", "validation", "--format", "json"])).json();
     await startService({ env });
-    const honest = await sendReport(report(1));
+    const honest = await sendReport(await report(1));
     expect(honest.code, why(honest)).toBe(0);
     expect(honest.json().status).toBe("approved");
-    const tampered = await sendReport({ ...report(2), proof: "0xdeadbeef" });
+    const tampered = await sendReport({ ...(await report(2)), proof: "0xdeadbeef" });
     expect(tampered.code, why(tampered)).toBe(1);
     expect(tampered.json().status).toBe("rejected");
 
@@ -252,7 +256,7 @@ describe("devnet env and a user-run validation service (process runtime)", () =>
     });
     const status = await cli(["devnet", "status", "--json"]);
     expect(status.code, why(status)).toBe(0);
-    const honest = await sendReport(report(3));
+    const honest = await sendReport(await report(3));
     expect(honest.code, why(honest)).toBe(0);
     expect(honest.json().status).toBe("approved");
   });

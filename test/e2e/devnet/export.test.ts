@@ -51,6 +51,7 @@ describe("devnet export without a running devnet (from the config)", () => {
         "l1",
         "l2-1",
         "l2-2",
+        "task-engine",
         "validation",
       ].sort(),
     );
@@ -90,7 +91,7 @@ describe("devnet export without a running devnet (from the config)", () => {
     const ipfs = doc.services.ipfs;
     expect(ipfs.command).toEqual(expect.arrayContaining(["devnet", "service", "ipfs", "--port", "5001"]));
     expect(ipfs.volumes).toEqual([`ipfs:${ipfs.environment.AVSCTL_IPFS_DIR}`]);
-    expect(doc.volumes).toEqual({ ipfs: {} });
+    expect(doc.volumes).toEqual({ ipfs: {}, engine: {} });
     expect(ipfs.healthcheck).toBeDefined();
     for (const name of ["validation", "execution"]) {
       expect(doc.services[name].environment, name).toMatchObject({
@@ -100,6 +101,24 @@ describe("devnet export without a running devnet (from the config)", () => {
       });
       expect(doc.services[name].depends_on.ipfs.condition).toBe("service_healthy");
     }
+    // The task engine: the performer of workflow executions, which attesters ask to validate them.
+    const engine = doc.services["task-engine"];
+    expect(engine.command).toEqual(
+      expect.arrayContaining(["devnet", "service", "task-engine", "--port", "8092"]),
+    );
+    expect(engine.environment).toMatchObject({
+      OTHENTIC_CLIENT_RPC_ADDRESS: "http://aggregator:8545",
+      PRIVATE_KEY_PERFORMER: expect.any(String),
+      TASK_DEFINITION_ID: "2",
+      AVSCTL_ENGINE_CHAIN_ID: "31338",
+      PINATA_GATEWAY: "http://ipfs:5001/ipfs/",
+      L2_RPC: agg.L2_RPC,
+    });
+    expect(engine.volumes).toEqual([
+      `engine:${engine.environment.AVSCTL_ENGINE_STORE.replace(/\/[^/]+$/, "")}`,
+    ]);
+    expect(att.command).toEqual(expect.arrayContaining(["--avs-webapi-for", "2=http://task-engine:8092"]));
+    expect(att.depends_on["task-engine"].condition).toBe("service_healthy");
   });
 
   it("k8s: one multi-document YAML with a Deployment and a Service per component, the keys in a Secret", async () => {
@@ -124,6 +143,7 @@ describe("devnet export without a running devnet (from the config)", () => {
       "l1",
       "l2-1",
       "l2-2",
+      "task-engine",
       "validation",
     ];
     expect(names("Deployment")).toEqual(components.sort());

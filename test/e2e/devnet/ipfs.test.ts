@@ -28,7 +28,7 @@ describe("devnet IPFS node, process runtime (built CLI)", () => {
   });
 
   afterAll(async () => {
-    const r = await p.cli(["devnet", "down", "--json"], undefined, 60_000);
+    const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 60_000);
     if (r.code !== 0) console.error(`devnet down of ${p.name} failed:\n${r.stdout}\n${r.stderr}`);
     p.remove();
     await validation?.stop();

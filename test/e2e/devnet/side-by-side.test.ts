@@ -55,7 +55,7 @@ describeDocker("two projects' Docker devnets side by side", () => {
 
   afterAll(async () => {
     for (const p of projects) {
-      const r = await p.cli(["devnet", "down", "--json"], undefined, 120_000);
+      const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 120_000);
       if (r.code !== 0) console.error(`devnet down in ${p.dir} failed:\n${r.stdout}\n${r.stderr}`);
       p.remove();
     }
@@ -87,7 +87,7 @@ describeDocker("two projects' Docker devnets side by side", () => {
     const beforeB = await componentIdentities(b, "docker");
     expect(Object.keys(beforeB).length).toBeGreaterThan(0);
 
-    const down = await a.cli(["devnet", "down", "--json"], undefined, 120_000);
+    const down = await a.cli(["devnet", "down", "--volumes", "--json"], undefined, 120_000);
     expect(down.code, down.stdout + down.stderr).toBe(0);
     expect(down.json().removed.containers.length).toBeGreaterThan(0);
     expect(await dockerResources(a.devnet)).toEqual(NOTHING);
@@ -100,7 +100,7 @@ describeDocker("two projects' Docker devnets side by side", () => {
 
   it("down in the other leaves nothing of either", async () => {
     const [a, b] = [projects[0]!, projects[1]!];
-    const down = await b.cli(["devnet", "down", "--json"], undefined, 120_000);
+    const down = await b.cli(["devnet", "down", "--volumes", "--json"], undefined, 120_000);
     expect(down.code, down.stdout + down.stderr).toBe(0);
     for (const p of [a, b]) expect(await dockerResources(p.devnet)).toEqual(NOTHING);
   });

@@ -68,7 +68,7 @@ export function devnetSuite(runtime: Runtime): void {
   afterAll(async () => {
     for (const p of [a, b]) {
       if (!p) continue;
-      const r = await p.cli(["devnet", "down", "--json"], undefined, 60_000);
+      const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 60_000);
       if (r.code !== 0) console.error(`devnet down of ${p.name} failed:\n${r.stdout}\n${r.stderr}`);
       p.remove();
     }
@@ -282,7 +282,7 @@ export function devnetSuite(runtime: Runtime): void {
 
     const beforeA = await componentIdentities(a, runtime);
     const downB = await b.cli(
-      ["devnet", "down", "--json"],
+      ["devnet", "down", "--volumes", "--json"],
       runtime === "process" ? { DOCKER_HOST: NO_ENGINE } : {},
     );
     expect(downB.code).toBe(0);
@@ -291,20 +291,26 @@ export function devnetSuite(runtime: Runtime): void {
     expect((await a.cli(["devnet", "status", "--json"])).code).toBe(0);
   }, 240_000); // a Docker image rebuild (a changed dist/) may fall into this start
 
-  it("down leaves no container, network, volume or process; down again and status say so", async () => {
+  it("down leaves no container, network or process and keeps the state (`kept`); down --volumes leaves nothing", async () => {
     expect(
       (await leftovers(a.devnet, runtime)).processes.length +
         (await leftovers(a.devnet, runtime)).containers.length,
     ).toBeGreaterThan(0);
     const down = await a.cli(["devnet", "down", "--json"]);
     expect(down.code).toBe(0);
-    expect(await leftovers(a.devnet, runtime)).toEqual(NOTHING);
+    const left = await leftovers(a.devnet, runtime);
+    expect({ ...left, volumes: [] }).toEqual(NOTHING);
+    expect(down.json().kept).toEqual(expect.arrayContaining(left.volumes));
+    expect(down.json().kept.length).toBeGreaterThan(0);
     for (const port of devnetPorts(state, [validation.url]))
       expect(await listening(port), `port ${port}`).toBe(false);
     expect(existsSync(path.join(a.dir, ".avsctl", "devnet.json"))).toBe(false);
 
-    const again = await a.cli(["devnet", "down", "--json"]);
+    const again = await a.cli(["devnet", "down", "--volumes", "--json"]);
     expect(again.code).toBe(0);
+    expect(again.json().kept).toEqual([]);
+    expect(await leftovers(a.devnet, runtime)).toEqual(NOTHING);
+    expect(existsSync(path.join(a.dir, ".avsctl", "chains"))).toBe(false);
     const status = await a.cli(["devnet", "status", "--json"]);
     expect(status.code).toBe(4);
     expect(JSON.parse(status.stdout).error.code).toBe("NO_DEVNET");

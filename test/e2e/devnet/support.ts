@@ -116,6 +116,7 @@ export const STATE_KEYS = [
   "services",
   "serviceRuntimes",
   "ipfs",
+  "engine",
   "taskDefinitions",
   "startupMs",
 ].sort();
@@ -129,6 +130,7 @@ export function stateUrls(s: State): string[] {
     s.aggregator.metricsUrl,
     ...[s.services.execution, s.services.validation].filter((u): u is string => u !== null),
     ...(s.ipfs ? [s.ipfs.pinataUrl] : []),
+    ...(s.engine ? [s.engine.url] : []),
   ];
 }
 

@@ -21,7 +21,7 @@ describe("devnet up with flags that differ from the running devnet (process runt
   }, 240_000);
 
   afterAll(async () => {
-    const r = await p.cli(["devnet", "down", "--json"], undefined, 60_000);
+    const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 60_000);
     if (r.code !== 0) console.error(`devnet down failed:\n${r.stdout}\n${r.stderr}`);
     p.remove();
   }, 120_000);

@@ -135,6 +135,8 @@ const COMMANDS: Record<string, Entry> = {
   "avsctl devnet status": SH,
   "avsctl devnet env --service execution": SH,
   "avsctl devnet logs aggregator -f": { run: "follow" },
+  "avsctl devnet snapshot save before-change": SH,
+  "avsctl devnet advance --blocks 100": SH,
   "avsctl devnet down": { run: "sh", timeoutMs: 180_000 },
   "avsctl workflow validate examples/workflows/price-check.json --json": { run: "sh", at: "repo" },
   "avsctl workflow simulate examples/workflows/portfolio-loop.yaml --json": { run: "sh", at: "repo" },
@@ -182,8 +184,8 @@ const PROJECT_COMMANDS: Record<string, Entry> = {
   "avsctl task send --count 10 --concurrency 5 --wait": { run: "sh", timeoutMs: 180_000 },
   "avsctl devnet down": { run: "sh", timeoutMs: 180_000 },
   "avsctl workflow validate workflow.json": SH,
-  // The comment asks to set the aggregator and the performer's key: taken from the running
-  // devnet. PRICE_SOURCE_URL (a public exchange by default) becomes a local feed: tests talk to
+  // The comment asks to set the aggregator, the performer's key (and the PINATA_* settings):
+  // taken from the running devnet. PRICE_SOURCE_URL (a public exchange by default) becomes a local feed: tests talk to
   // 127.0.0.1 only.
   "cp .env.example .env": { run: "sh", check: (_r, ctx) => fillDotEnv(ctx) },
   "cd execution-service": { run: "cd" },
@@ -440,6 +442,9 @@ async function fillDotEnv(ctx: Context): Promise<void> {
   set("OTHENTIC_CLIENT_RPC_ADDRESS", state.aggregator.rpcUrl, true);
   set("PRIVATE_KEY_PERFORMER", state.performer.privateKey, true);
   set("PRICE_SOURCE_URL", `${feed!.url}/price`, false);
+  // Where the services pin to IPFS (price-oracle), the devnet's node stands in for Pinata.
+  set("PINATA_API_URL", state.ipfs.pinataUrl, false);
+  set("PINATA_GATEWAY", state.ipfs.gatewayUrl, false);
   writeFileSync(file, text);
 }
 

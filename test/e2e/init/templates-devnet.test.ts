@@ -21,6 +21,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses, isAlive } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
+import { CID, pinJson } from "../../helpers/ipfs.js";
 import { loadIsDistinct } from "./load.js";
 
 type Language = "typescript" | "python" | "go";
@@ -40,8 +41,6 @@ const REPORT = '{"price":"3000.00","round":1,"symbol":"ETHUSDT","timestamp":1700
 const REPORT_DATA = hexlify(toUtf8Bytes(REPORT));
 // Another report, as valid and as close to the feed: its CID is a proof that does not match REPORT_DATA.
 const OTHER_REPORT = '{"price":"3000.00","round":2,"symbol":"ETHUSDT","timestamp":1700000000}';
-// The template's proof: an IPFS CID, CIDv0 or CIDv1 in base32.
-const CID = /^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{58,})$/;
 
 const run = Math.random().toString(36).slice(2, 8);
 let tmp = "";
@@ -71,7 +70,7 @@ afterAll(async () => {
   for (const language of LANGUAGES) {
     const root = roots[language];
     if (root && existsSync(path.join(root, "avsctl.config.json"))) {
-      await cli(root, ["devnet", "down", "--json"], 120_000).catch(() => undefined);
+      await cli(root, ["devnet", "down", "--volumes", "--json"], 120_000).catch(() => undefined);
     }
   }
   await rm(tmp, { recursive: true, force: true });
@@ -115,26 +114,15 @@ async function devnetUp(root: string, runtime: "process" | "docker"): Promise<an
 }
 
 /** Pins a report to the devnet's IPFS node as the template does (Pinata's API) and answers its CID. */
-async function pinReport(state: any, report: string): Promise<string> {
-  const response = await fetch(`${state.ipfs.pinataUrl}/pinning/pinJSONToIPFS`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ pinataContent: JSON.parse(report), pinataMetadata: { name: "e2e-report" } }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  expect(response.status).toBe(200);
-  const { IpfsHash } = (await response.json()) as { IpfsHash: string };
-  expect(IpfsHash).toMatch(CID);
-  return IpfsHash;
-}
+const pinReport = (state: any, report: string): Promise<string> => pinJson(state.ipfs.pinataUrl, report);
 
 async function sendViaExecution(root: string): Promise<CliResult> {
   return cli(root, ["task", "send", "--via", "execution", "--wait", "--timeout", "120", "--json"]);
 }
 
-/** `devnet down`, then checks that none of it is left: processes, containers, state, ports. */
+/** `devnet down --volumes`, then checks that none of it is left: processes, containers, state, ports. */
 async function downLeavesNothing(root: string, state: any): Promise<void> {
-  const r = await cli(root, ["devnet", "down", "--json"], 180_000);
+  const r = await cli(root, ["devnet", "down", "--volumes", "--json"], 180_000);
   expect(r.code, why(r)).toBe(0);
   const { removed } = r.json();
   for (const pid of removed.processes as number[]) expect(isAlive(pid), `pid ${pid}`).toBe(false);
@@ -304,7 +292,7 @@ describe.each(["go", "python"] as const)("TypeScript execution with %s validatio
       expect(r.json().status).toBe("approved");
       await downLeavesNothing(root, state);
     } finally {
-      if (state) await cli(root, ["devnet", "down", "--json"], 180_000).catch(() => undefined);
+      if (state) await cli(root, ["devnet", "down", "--volumes", "--json"], 180_000).catch(() => undefined);
       writeFileSync(configFile, original);
     }
   });

@@ -109,7 +109,7 @@ describeDocker("projects made by avsctl init, their services in Docker container
     await Promise.all(all.map((key) => inits[key]?.catch(() => undefined)));
     for (const key of all) {
       if (existsSync(path.join(roots[key], "avsctl.config.json")))
-        await cli(roots[key], ["devnet", "down", "--json"], 180_000).catch(() => undefined);
+        await cli(roots[key], ["devnet", "down", "--volumes", "--json"], 180_000).catch(() => undefined);
     }
     // The service images stay tagged after `down` (a later `up` reuses them): remove this run's.
     for (const name of names) {
@@ -171,9 +171,9 @@ describeDocker("projects made by avsctl init, their services in Docker container
       expect(sent.code, why(sent)).toBe(0);
       expect(sent.json()).toMatchObject({ status: "approved", performer: state.performer.address });
 
-      const down = await cli(root, ["devnet", "down", "--json"], 180_000);
+      const down = await cli(root, ["devnet", "down", "--volumes", "--json"], 180_000);
       expect(down.code, why(down)).toBe(0);
-      // The IPFS node's volume goes with the devnet.
+      // The IPFS node's volume goes with the devnet's state (--volumes).
       expect(down.json().removed.volumes).toContain(`avsctl-${state.name}-ipfs`);
       await nothingLeft(docker, root, state.name);
       expect(added(dangling, await danglingImages(docker))).toEqual([]);
@@ -256,7 +256,7 @@ describeDocker("projects made by avsctl init, their services in Docker container
     const sent = await cli(root, ["task", "send", "--wait", "--timeout", "120", "--json"]);
     expect(sent.code, why(sent)).toBe(0);
     expect(sent.json().status).toBe("approved");
-    const down = await cli(root, ["devnet", "down", "--json"], 180_000);
+    const down = await cli(root, ["devnet", "down", "--volumes", "--json"], 180_000);
     expect(down.code, why(down)).toBe(0);
     expect(down.json().removed.processes.length).toBeGreaterThan(0);
     await nothingLeft(docker, root, name);

@@ -75,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!tmp) return;
   if (existsSync(path.join(root, "avsctl.config.json"))) {
-    await cli(["devnet", "down", "--json"], 120_000).catch(() => undefined);
+    await cli(["devnet", "down", "--volumes", "--json"], 120_000).catch(() => undefined);
   }
   await rm(tmp, { recursive: true, force: true });
 }, 300_000);
@@ -176,7 +176,7 @@ describe("a workflow project made by avsctl init", () => {
 
   it("devnet down leaves nothing behind", { timeout: 240_000 }, async () => {
     expect(state, "devnet up failed earlier").toBeDefined();
-    const r = await cli(["devnet", "down", "--json"], 180_000);
+    const r = await cli(["devnet", "down", "--volumes", "--json"], 180_000);
     expect(r.code, why(r)).toBe(0);
     for (const pid of r.json().removed.processes as number[]) expect(isAlive(pid), `pid ${pid}`).toBe(false);
     expect(await findLabelledProcesses({ projectDir: root })).toEqual([]);

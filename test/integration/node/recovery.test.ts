@@ -188,3 +188,50 @@ it("a restart sends journaled transactions again as they are, and re-signs one w
     expect(events.filter((e) => e.taskHash === hash).length).toBe(1);
   await node.stop();
 });
+
+it("a journal newer than its chain (a state file saved before the crash) forgets the verdicts the chain lacks", async () => {
+  // The chain holds the older verdict's transaction; the newer one's was lost with the blocks
+  // anvil had not saved yet.
+  const { entry, net } = bed!;
+  const chainId = 31338;
+  const journalFile = path.join(dir, "ahead.sqlite");
+  const journal = new TaskJournal(journalFile);
+  const sender = new Wallet(net.aggregator.privateKey, net.l2Provider);
+  const kept = await (await sender.sendTransaction({ to: sender.address, value: 0n })).wait();
+  const verdict = (label: string, txHash: string) => {
+    const task = {
+      proofOfTask: `ahead-${label}-${Date.now()}`,
+      data: "0x01",
+      performer: net.performer.address,
+      taskDefinitionId: 1,
+    };
+    const hash = taskHash(task);
+    const now = Date.now();
+    journal.insert({
+      ...task,
+      chainId,
+      taskHash: hash,
+      signatureType: "ecdsa",
+      signature: signTaskEcdsa(net.performer.privateKey, hash),
+      internal: false,
+      acceptedAt: now,
+      deadline: now + 30_000,
+    });
+    journal.markFinal(chainId, hash, "approved", { taskNumber: 1, txHash });
+    return hash;
+  };
+  const onChain = verdict("on-chain", kept!.hash);
+  const lost = verdict("lost", `0x${"ab".repeat(32)}`);
+  journal.close();
+
+  const { aggregator: node } = await startAggregatorProcess(entry, net, { journalPath: journalFile });
+  nodes.push(node);
+  await node.stop();
+  const after = new TaskJournal(journalFile);
+  try {
+    expect(after.get(chainId, lost)).toBeUndefined();
+    expect(after.get(chainId, onChain)).toMatchObject({ status: "approved", txHash: kept!.hash });
+  } finally {
+    after.close();
+  }
+});

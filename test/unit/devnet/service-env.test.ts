@@ -57,5 +57,6 @@ describe("the environment of a project service", () => {
     expect(both.OTHENTIC_CLIENT_RPC_ADDRESS).toBe("http://aggregator:8545");
     expect(both.PORT).toBeUndefined();
     expect(serviceEnv("validation", { port: 1 })).toEqual({ PORT: "1", VALIDATION_PORT: "1" });
+    expect(serviceEnv("validation", { logFormat: "json" })).toEqual({ LOG_FORMAT: "json" });
   });
 });

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // taskProof is what a task produces: the proof attesters check and the data it carries (0x-hex).
@@ -67,7 +69,26 @@ func executeTask(body map[string]any, settings executionSettings, env Env) (map[
 	if outcome.Known {
 		result["known"] = true
 	}
+	logTaskSent(env, hash, taskDefinitionID, outcome.Known)
 	return result, nil
+}
+
+// logTaskSent prints one line per task sent, with its hash, so `avsctl devnet logs --task <hash>`
+// finds it (JSON when LOG_FORMAT=json).
+func logTaskSent(env Env, hash string, taskDefinitionID any, known bool) {
+	if env("LOG_FORMAT") == "json" {
+		line, _ := json.Marshal(map[string]any{
+			"time": time.Now().UTC().Format(time.RFC3339Nano), "level": "info", "msg": "task sent",
+			"taskHash": hash, "taskDefinitionId": taskDefinitionID, "known": known,
+		})
+		fmt.Println(string(line))
+		return
+	}
+	suffix := ""
+	if known {
+		suffix = " (known)"
+	}
+	fmt.Printf("task sent: taskHash=%s taskDefinitionId=%v%s\n", hash, taskDefinitionID, suffix)
 }
 
 // newExecutionHandler serves POST /task/execute and GET /health.

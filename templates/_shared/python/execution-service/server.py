@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from datetime import datetime, timezone
 from http.server import ThreadingHTTPServer
 from typing import Any, Mapping
 
@@ -51,7 +53,19 @@ def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping
     }
     if outcome.known:
         result["known"] = True
+    log_task_sent(env, result)
     return result
+
+
+def log_task_sent(env: Mapping[str, str], result: dict[str, Any]) -> None:
+    """One line per task sent, with its hash, so `avsctl devnet logs --task <hash>` finds it (JSON when LOG_FORMAT=json)."""
+    known = result.get("known") is True
+    if env.get("LOG_FORMAT") == "json":
+        line = json.dumps({"time": datetime.now(timezone.utc).isoformat(), "level": "info", "msg": "task sent",
+                           "taskHash": result["taskHash"], "taskDefinitionId": result["taskDefinitionId"], "known": known})
+    else:
+        line = f"task sent: taskHash={result['taskHash']} taskDefinitionId={result['taskDefinitionId']}{' (known)' if known else ''}"
+    print(line, flush=True)
 
 
 def create_server(settings: ExecutionSettings, env: Mapping[str, str], host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:

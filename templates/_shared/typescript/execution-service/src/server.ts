@@ -70,7 +70,22 @@ export async function executeTask(
     taskHash: hash,
   };
   if (known) result.known = true;
+  logTaskSent(env, result);
   return result;
+}
+
+/** One line per task sent, with its hash, so `avsctl devnet logs --task <hash>` finds it (JSON when LOG_FORMAT=json). */
+function logTaskSent(env: NodeJS.ProcessEnv, r: ExecutionResult): void {
+  const fields = { taskHash: r.taskHash, taskDefinitionId: r.taskDefinitionId, known: r.known === true };
+  if (env.LOG_FORMAT === "json") {
+    console.log(
+      JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "task sent", ...fields }),
+    );
+  } else {
+    console.log(
+      `task sent: taskHash=${r.taskHash} taskDefinitionId=${r.taskDefinitionId}${r.known ? " (known)" : ""}`,
+    );
+  }
 }
 
 /** The HTTP server: POST /task/execute and GET /health. */

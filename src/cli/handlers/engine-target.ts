@@ -1,0 +1,47 @@
+/**
+ * Which task engine a `workflow create|list|...` or `secret` command talks to, and as whom:
+ * `--engine <url>`, else the running devnet's engine (its state's `engine.url`); the owner's key
+ * by the signer precedence of task-def (AVSCTL_PRIVATE_KEY, --keystore, the configured keystore),
+ * else, on the devnet's own engine, the devnet's deployer.
+ */
+
+import { readDevnetState } from "../../devnet/state.js";
+import { AvsctlError } from "../../errors.js";
+import { loadSigner } from "../../keys/signer.js";
+import { EngineClient } from "../../task-engine/client.js";
+import type { CommandContext } from "../context.js";
+import { signerSpec } from "./signer-flags.js";
+
+export interface EngineFlags {
+  engine?: string;
+  keystore?: string;
+  passwordStdin?: boolean;
+}
+
+export async function engineClient(ctx: CommandContext, flags: EngineFlags): Promise<EngineClient> {
+  const client = await engineClientIfAny(ctx, flags);
+  if (client) return client;
+  const devnet = readDevnetState((await ctx.loadConfig()).root);
+  throw new AvsctlError(
+    "NO_DEVNET",
+    devnet ? "the devnet runs no task engine" : "no devnet is running for this project",
+    { hint: "start one with `avsctl devnet up`, or pass --engine <url> of a running task engine" },
+  );
+}
+
+/** The engine given or the devnet's, when there is one (`workflow run` records there). */
+export async function engineClientIfAny(
+  ctx: CommandContext,
+  flags: EngineFlags & { privateKey?: string },
+): Promise<EngineClient | undefined> {
+  const loaded = await ctx.loadConfig();
+  const devnet = readDevnetState(loaded.root);
+  const devnetEngine = (devnet as { engine?: { url?: string } } | undefined)?.engine?.url;
+  const url = flags.engine ?? devnetEngine;
+  if (!url) return undefined;
+  const onDevnet = devnet !== undefined && url === devnetEngine;
+  const spec = signerSpec(ctx, loaded, flags, onDevnet ? devnet.deployer.privateKey : undefined);
+  // the key only signs the sign-in message: nothing is sent to a chain
+  const signer = await loadSigner(spec, null, { chainId: 0, devnetChainIds: [0], allowDevKeys: true });
+  return new EngineClient({ url, signer, signal: ctx.signal });
+}

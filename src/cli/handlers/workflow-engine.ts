@@ -1,0 +1,154 @@
+/**
+ * `avsctl workflow create|list|get|trigger|cancel|delete|executions|execution`: the stored
+ * workflows (tasks) of a task engine (docs/task-engine.md), through src/task-engine/client.ts.
+ */
+
+import { EXIT } from "../../errors.js";
+import type { Json } from "../../task-engine/client.js";
+import type { CommandContext } from "../context.js";
+import type { CommandResult } from "../runner.js";
+import { type EngineFlags, engineClient } from "./engine-target.js";
+
+const when = (ms: unknown) => (typeof ms === "number" && ms > 0 ? new Date(ms).toISOString() : "-");
+
+function taskLine(t: Json): string {
+  const max = t.maxExecution ? `/${t.maxExecution}` : "";
+  return `${t.id}  ${String(t.status).padEnd(9)}  ${t.trigger?.type ?? "?"}  runs ${t.totalExecution}${max}  ${t.name}`;
+}
+
+function taskHuman(t: Json): string {
+  return [
+    `${t.id}  ${t.name}`,
+    `  status     ${t.status}`,
+    `  owner      ${t.owner}`,
+    `  trigger    ${t.trigger?.type} ${JSON.stringify(t.trigger?.config ?? {})}`,
+    `  nodes      ${(t.nodes ?? []).map((n: Json) => `${n.name}(${n.type})`).join(", ")}`,
+    `  executions ${t.totalExecution}${t.maxExecution ? ` of ${t.maxExecution}` : ""}, last ${when(t.lastRanAt)}`,
+    `  created    ${when(t.createdAt)}`,
+  ].join("\n");
+}
+
+function executionLine(e: Json): string {
+  const reason = e.triggerReason?.type ?? "manual";
+  return `${e.id ?? e.executionId}  #${e.index ?? "-"}  ${String(e.status).padEnd(8)}  ${reason}  ${when(e.endAt ?? e.queuedAt)}${e.error ? `  ${e.error}` : ""}`;
+}
+
+function executionHuman(e: Json): string {
+  const steps = (e.steps ?? []).map(
+    (s: Json) => `  ${s.success ? "ok  " : "FAIL"} ${s.name} (${s.type})${s.success ? "" : `: ${s.error}`}`,
+  );
+  return [executionLine(e), ...steps].join("\n");
+}
+
+const executionExit = (e: Json) =>
+  e.status === "failed" || e.status === "error" || e.status === "canceled" ? EXIT.FAILED : EXIT.OK;
+
+export async function workflowCreate(
+  ctx: CommandContext,
+  file: string,
+  flags: EngineFlags,
+): Promise<CommandResult> {
+  const client = await engineClient(ctx, flags);
+  const task = await client.createWorkflow(file, ctx.cwd);
+  return { data: task, human: () => `created ${task.id} (${task.name}), ${task.status}` };
+}
+
+export async function workflowList(
+  ctx: CommandContext,
+  flags: EngineFlags & { status?: string; limit?: number; cursor?: string },
+): Promise<CommandResult> {
+  const client = await engineClient(ctx, flags);
+  const found = await client.listWorkflows({
+    ...(flags.status ? { status: flags.status } : {}),
+    ...(flags.limit ? { limit: flags.limit } : {}),
+    ...(flags.cursor ? { cursor: flags.cursor } : {}),
+  });
+  return {
+    data: found,
+    human: () =>
+      [
+        ...(found.items.length ? found.items.map(taskLine) : ["no workflows"]),
+        ...(found.cursor ? [`more: --cursor ${found.cursor}`] : []),
+      ].join("\n"),
+  };
+}
+
+export async function workflowGet(
+  ctx: CommandContext,
+  id: string,
+  flags: EngineFlags,
+): Promise<CommandResult> {
+  const task = await (await engineClient(ctx, flags)).getWorkflow(id);
+  return { data: task, human: () => taskHuman(task) };
+}
+
+export async function workflowTrigger(
+  ctx: CommandContext,
+  id: string,
+  flags: EngineFlags & { wait?: boolean; triggerData?: unknown },
+): Promise<CommandResult> {
+  const client = await engineClient(ctx, flags);
+  const answer = await client.triggerWorkflow(id, {
+    wait: flags.wait === true,
+    ...(flags.triggerData === undefined ? {} : { triggerData: flags.triggerData }),
+  });
+  const recorded = answer.status !== "queued";
+  return {
+    data: answer,
+    exitCode: recorded ? executionExit(answer) : EXIT.OK,
+    human: () => (recorded ? executionHuman(answer) : `queued ${answer.executionId}`),
+  };
+}
+
+export async function workflowCancel(
+  ctx: CommandContext,
+  id: string,
+  flags: EngineFlags,
+): Promise<CommandResult> {
+  const task = await (await engineClient(ctx, flags)).cancelWorkflow(id);
+  return { data: task, human: () => `${task.id} ${task.status}` };
+}
+
+export async function workflowDelete(
+  ctx: CommandContext,
+  id: string,
+  flags: EngineFlags,
+): Promise<CommandResult> {
+  const answer = await (await engineClient(ctx, flags)).deleteWorkflow(id);
+  return { data: answer, human: () => `deleted ${answer.id}` };
+}
+
+export async function workflowExecutions(
+  ctx: CommandContext,
+  id: string,
+  flags: EngineFlags & { limit?: number; cursor?: string },
+): Promise<CommandResult> {
+  const client = await engineClient(ctx, flags);
+  const found = await client.listExecutions(id, {
+    ...(flags.limit ? { limit: flags.limit } : {}),
+    ...(flags.cursor ? { cursor: flags.cursor } : {}),
+  });
+  return {
+    data: found,
+    human: () =>
+      [
+        ...(found.items.length ? found.items.map(executionLine) : ["no executions"]),
+        ...(found.cursor ? [`more: --cursor ${found.cursor}`] : []),
+      ].join("\n"),
+  };
+}
+
+export async function workflowExecution(
+  ctx: CommandContext,
+  id: string,
+  executionId: string,
+  flags: EngineFlags & { watch?: boolean },
+): Promise<CommandResult> {
+  const client = await engineClient(ctx, flags);
+  const execution = flags.watch
+    ? await client.watchExecution(id, executionId, {
+        onUpdate: (e) => ctx.progress(`${e.id} ${e.status}`),
+      })
+    : await client.getExecution(id, executionId);
+  return { data: execution, exitCode: executionExit(execution), human: () => executionHuman(execution) };
+}

@@ -1,0 +1,160 @@
+/**
+ * The devnet's saved state: what survives `down`, a crash or a SIGKILL until `down --volumes`.
+ * The chains keep theirs in anvil state files (`.avsctl/chains/<chain>.json` for processes, a
+ * `chain-<chain>` volume in Docker), the aggregator its journal (`.avsctl/aggregator.db`, the
+ * `aggregator` volume), the IPFS node its blocks. `.avsctl/chains/deployment.json` records what
+ * was deployed and registered on those chains, so the next `up` resumes instead of deploying.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { AnvilSpec } from "./launcher.js";
+import type { DockerVolumeSpec, RuntimeKind } from "./runtime/types.js";
+import { stateDir } from "./state.js";
+import type { Chains } from "./up/chains.js";
+import type { Registration } from "./up/register.js";
+import type { StartPlan } from "./up/start-plan.js";
+
+/** Where a chain's state file lives inside its container (its volume's mount point). */
+const CONTAINER_STATE = "/state";
+/** Where the aggregator keeps its journal inside its container (the `aggregator` volume). */
+export const CONTAINER_JOURNAL_DIR = "/data";
+
+export function chainStateDir(projectDir: string): string {
+  return path.join(stateDir(projectDir), "chains");
+}
+
+/** The aggregator's journal as the host sees it (process runtime). */
+export function journalFile(projectDir: string): string {
+  return path.join(stateDir(projectDir), "aggregator.db");
+}
+
+/** What `down --volumes` deletes for a process devnet (Docker keeps the same in volumes). */
+export function savedPaths(projectDir: string): string[] {
+  const journal = journalFile(projectDir);
+  const engine = path.join(stateDir(projectDir), "engine.sqlite");
+  return [
+    chainStateDir(projectDir),
+    journal,
+    `${journal}-wal`,
+    `${journal}-shm`,
+    path.join(stateDir(projectDir), "ipfs"),
+    ...[engine, `${engine}-wal`, `${engine}-shm`],
+  ];
+}
+
+/** The state file argument and, in Docker, the volume that holds it. */
+export function chainStorage(
+  kind: RuntimeKind,
+  projectDir: string,
+  chain: string,
+): { stateFile: AnvilSpec["stateFile"]; volumes?: DockerVolumeSpec[] } {
+  if (kind === "process") {
+    mkdirSync(chainStateDir(projectDir), { recursive: true });
+    return { stateFile: path.join(chainStateDir(projectDir), `${chain}.json`) };
+  }
+  return {
+    stateFile: `${CONTAINER_STATE}/state.json`,
+    volumes: [{ name: `chain-${chain}`, target: CONTAINER_STATE }],
+  };
+}
+
+export interface SavedDevnet {
+  version: 1;
+  runtime: RuntimeKind;
+  /** L1, then every L2. */
+  chainIds: number[];
+  /** Deployer, aggregator, performer, then attesters: the keys the contracts registered. */
+  accounts: string[];
+  registration: Registration;
+  savedAt: string;
+}
+
+function savedFile(projectDir: string): string {
+  return path.join(chainStateDir(projectDir), "deployment.json");
+}
+
+const BIGINT = "$bigint";
+
+export function readSaved(projectDir: string): SavedDevnet | undefined {
+  const file = savedFile(projectDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8"), (_k, v) =>
+      v && typeof v === "object" && BIGINT in v ? BigInt(v[BIGINT]) : v,
+    ) as SavedDevnet;
+  } catch {
+    // An unreadable record is as good as none: the chains are redeployed.
+    return undefined;
+  }
+}
+
+/** Written right after registration, so a crash while the nodes start still resumes. */
+export function writeSaved(
+  projectDir: string,
+  runtime: RuntimeKind,
+  plan: StartPlan,
+  registration: Registration,
+) {
+  const saved: SavedDevnet = {
+    version: 1,
+    runtime,
+    chainIds: [plan.topology.l1ChainId, ...plan.topology.l2ChainIds],
+    accounts: accountsOf(plan),
+    registration,
+    savedAt: new Date().toISOString(),
+  };
+  mkdirSync(chainStateDir(projectDir), { recursive: true });
+  const file = savedFile(projectDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const text = JSON.stringify(saved, (_k, v) => (typeof v === "bigint" ? { [BIGINT]: v.toString() } : v), 2);
+  writeFileSync(tmp, `${text}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+function accountsOf(plan: StartPlan): string[] {
+  const { keys } = plan;
+  return [keys.deployer, keys.aggregator, keys.performer, ...keys.attesters].map((k) =>
+    k.address.toLowerCase(),
+  );
+}
+
+/** Why the saved state cannot serve this plan, or undefined when it can. */
+export function savedMismatch(saved: SavedDevnet, plan: StartPlan, runtime: RuntimeKind): string | undefined {
+  if (saved.version !== 1) return "it was saved by another version of avsctl";
+  if (saved.runtime !== runtime)
+    return `it was saved by the ${saved.runtime} runtime, this one is ${runtime}`;
+  const chainIds = [plan.topology.l1ChainId, ...plan.topology.l2ChainIds];
+  if (saved.chainIds.join(",") !== chainIds.join(","))
+    return `its chains are ${saved.chainIds.join(", ")}, asked ${chainIds.join(", ")}`;
+  const accounts = accountsOf(plan);
+  if (saved.accounts.length !== accounts.length)
+    return `it registered ${saved.accounts.length - 3} attester(s), asked ${accounts.length - 3}`;
+  if (saved.accounts.join(",") !== accounts.join(",")) return "its operators' keys differ from this run's";
+  return undefined;
+}
+
+/** Why the started chains do not hold the recorded contracts, or undefined when they do. */
+export async function savedContractsMissing(saved: SavedDevnet, chains: Chains): Promise<string | undefined> {
+  const { jsonRpc } = await import("../chain/json-rpc.js");
+  const { deployment } = saved.registration;
+  const checks: Array<[string, string, string]> = [
+    ["L1", chains.l1.hostUrl("rpc"), deployment.avsGovernance],
+    ...chains.l2s.map((l, i): [string, string, string] => [
+      `L2 ${saved.chainIds[i + 1]}`,
+      l.hostUrl("rpc"),
+      deployment.l2[i]?.attestationCenter ?? "",
+    ]),
+  ];
+  for (const [chain, url, address] of checks) {
+    const code = await jsonRpc<string>(url, "eth_getCode", [address, "latest"]).catch(() => "0x");
+    if (!code || code === "0x") return `no contract at ${address} on ${chain}`;
+  }
+  return undefined;
+}
+
+/** Deletes the saved state on this machine's disk (the Docker volumes go with `removeProject`). */
+export function removeSavedFiles(projectDir: string): string[] {
+  const removed = savedPaths(projectDir).filter((p) => existsSync(p));
+  for (const p of removed) rmSync(p, { recursive: true, force: true });
+  return removed;
+}

@@ -1,0 +1,235 @@
+/**
+ * Each recorded execution as an AVS task. The engine acts as the devnet's performer: it stores
+ * the execution record in IPFS, sends the task to the aggregator (proofOfTask: the digest;
+ * data: the record's CID; the engine's task definition), then follows the aggregator's journal
+ * until the verdict is on-chain and keeps its task number, transaction and verdict with the
+ * execution. Attesters validate through the engine's `POST /task/validate`, which re-runs the
+ * record from its inputs (record.ts).
+ */
+
+import { sendTaskRpc } from "../client/send.js";
+import { lookupVerdicts } from "../client/verdicts.js";
+import { toDataHex } from "../crypto/bytes.js";
+import type { Logger } from "../node/log.js";
+import { nodeOptionsFromEnv } from "../node/options.js";
+import { Semaphore } from "../node/util.js";
+import { sleep } from "../util/sleep.js";
+import { HttpError, type Route } from "./http.js";
+import { type ExecutionDocument, replayExecution } from "./record.js";
+import type { TaskStore } from "./store.js";
+import type { Execution } from "./types.js";
+
+export interface AttestOptions {
+  aggregatorUrl: string;
+  performerKey: string;
+  taskDefinitionId: number;
+  /** Pinata's API base (records are pinned with pinJSONToIPFS). */
+  pinataUrl: string;
+  l2: { rpcUrl: string; chainId: number; attestationCenter: string };
+  /** How long to follow a task for its verdict (default 2 minutes). */
+  verdictTimeoutMs?: number;
+}
+
+/**
+ * What the engine reads from a project service's environment (docs/protocol.md#service-environment)
+ * to attest and validate: the aggregator, the performer key, the first L2, Pinata's API and
+ * gateway, and TASK_DEFINITION_ID. Attesting needs all of them (else undefined); validating
+ * only the gateway.
+ */
+export function attestFromEnv(env: NodeJS.ProcessEnv): { attest?: AttestOptions; gatewayUrl?: string } {
+  const pick = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const gatewayUrl = pick("PINATA_GATEWAY");
+  const aggregatorUrl = pick("OTHENTIC_CLIENT_RPC_ADDRESS");
+  const performerKey = pick("PRIVATE_KEY_PERFORMER");
+  const pinataUrl = pick("PINATA_API_URL");
+  const taskDefinitionId = Number(pick("TASK_DEFINITION_ID"));
+  const l2 = pick("L2_RPC") && pick("ATTESTATION_CENTER_ADDRESS") ? nodeOptionsFromEnv(env).l2[0] : undefined;
+  if (!aggregatorUrl || !performerKey || !pinataUrl || !l2 || !Number.isSafeInteger(taskDefinitionId))
+    return gatewayUrl ? { gatewayUrl } : {};
+  return {
+    attest: { aggregatorUrl, performerKey, pinataUrl, taskDefinitionId, l2 },
+    ...(gatewayUrl ? { gatewayUrl } : {}),
+  };
+}
+
+/** attestFromEnv() as startTaskEngine() options. */
+export function attestSettings(env: NodeJS.ProcessEnv): { attest?: AttestOptions; ipfsGatewayUrl?: string } {
+  const { attest, gatewayUrl } = attestFromEnv(env);
+  return { ...(attest ? { attest } : {}), ...(gatewayUrl ? { ipfsGatewayUrl: gatewayUrl } : {}) };
+}
+
+/**
+ * The options of the devnet's engine (`avsctl devnet service task-engine`) from its environment:
+ * attestation and validation (attestSettings), the L2 its contractRead nodes read, and the chain
+ * id sign-in messages name (AVSCTL_ENGINE_CHAIN_ID, default: that L2's). `close` ends the chain.
+ */
+export async function engineServiceOptions(env: NodeJS.ProcessEnv) {
+  const settings = attestSettings(env);
+  const l2 = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2[0] : undefined;
+  const { JsonRpcProvider, Network } = await import("ethers");
+  const provider =
+    l2 && l2.chainId > 0
+      ? new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true })
+      : undefined;
+  const chainId = Number(env.AVSCTL_ENGINE_CHAIN_ID || l2?.chainId || 31337);
+  return {
+    ...settings,
+    chainId,
+    ...(provider ? { chain: { provider } } : {}),
+    close: () => provider?.destroy(),
+  };
+}
+
+/** Pins a JSON document with Pinata's API; answers its CID. */
+export async function pinJson(pinataUrl: string, content: unknown, signal?: AbortSignal): Promise<string> {
+  const timeout = AbortSignal.timeout(30_000);
+  const response = await fetch(`${pinataUrl.replace(/\/$/, "")}/pinning/pinJSONToIPFS`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pinataContent: content, pinataOptions: { cidVersion: 1 } }),
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+  });
+  const body = (await response.json().catch(() => undefined)) as { IpfsHash?: string } | undefined;
+  if (!response.ok || typeof body?.IpfsHash !== "string")
+    throw new Error(`pinning the execution record answered HTTP ${response.status}`);
+  return body.IpfsHash;
+}
+
+/** Sends recorded executions as tasks and records their verdicts. */
+export class Attestations {
+  private readonly running = new Set<Promise<void>>();
+  private readonly controller = new AbortController();
+  /** Attestations followed at once; the rest wait their turn (each polls the aggregator). */
+  private readonly slots = new Semaphore(32);
+  private provider: import("ethers").JsonRpcProvider | undefined;
+
+  constructor(
+    private readonly opts: AttestOptions,
+    private readonly store: TaskStore,
+    private readonly log: Logger,
+  ) {}
+
+  submit(execution: Execution, doc: ExecutionDocument): void {
+    this.store.toAttest(execution.id, JSON.stringify(doc));
+    this.follow(execution, doc);
+  }
+
+  /** Sends again what was sent for attestation before a restart and has no verdict yet. */
+  resume(): number {
+    const pending = this.store.unattested();
+    for (const { execution, record } of pending)
+      this.follow(execution, JSON.parse(record) as ExecutionDocument);
+    return pending.length;
+  }
+
+  private follow(execution: Execution, doc: ExecutionDocument): void {
+    const log = this.log.child({ taskId: execution.taskId, executionId: execution.id });
+    const p = this.slots
+      .run(() => this.attest(execution, doc, log))
+      .catch((error: unknown) => {
+        if (!this.controller.signal.aborted) log.error("execution not attested", { error });
+      });
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await Promise.all([...this.running]);
+    this.provider?.destroy();
+  }
+
+  private async attest(execution: Execution, doc: ExecutionDocument, log: Logger): Promise<void> {
+    const { opts } = this;
+    const signal = this.controller.signal;
+    const cid = await pinJson(opts.pinataUrl, doc, signal);
+    const sent = await sendTaskRpc(
+      { proofOfTask: doc.digest, data: toDataHex(cid), taskDefinitionId: opts.taskDefinitionId },
+      { aggregatorUrl: opts.aggregatorUrl, performerKey: opts.performerKey, sigType: "ecdsa" },
+    );
+    log.info("execution sent as a task", { cid, taskHash: sent.taskHash, known: sent.known === true });
+    const { JsonRpcProvider, Network } = await import("ethers");
+    this.provider ??= new JsonRpcProvider(opts.l2.rpcUrl, Network.from(opts.l2.chainId), {
+      staticNetwork: true,
+    });
+    const query = {
+      provider: this.provider,
+      attestationCenter: opts.l2.attestationCenter,
+      chainId: opts.l2.chainId,
+      aggregatorUrl: opts.aggregatorUrl,
+    };
+    const deadline = Date.now() + (opts.verdictTimeoutMs ?? 120_000);
+    while (Date.now() < deadline && !signal.aborted) {
+      const verdict = (await lookupVerdicts(query, [sent.taskHash])).get(sent.taskHash.toLowerCase());
+      if (verdict) {
+        this.store.attested(execution.id, {
+          taskNumber: verdict.taskNumber,
+          txHash: verdict.txHash,
+          verdict: verdict.status,
+        });
+        log.info("execution attested", {
+          taskNumber: verdict.taskNumber,
+          txHash: verdict.txHash,
+          verdict: verdict.status,
+        });
+        return;
+      }
+      await sleep(300, signal).catch(() => {});
+    }
+    if (!signal.aborted)
+      log.warn("no verdict yet; the execution stays unattested", { taskHash: sent.taskHash });
+  }
+}
+
+/** The task's data as the CID it carries (0x-hex of its text, or the text itself). */
+export function cidOf(data: string): string | undefined {
+  const text = /^0x([0-9a-fA-F]{2})*$/.test(data) ? Buffer.from(data.slice(2), "hex").toString("utf8") : data;
+  return /^[a-zA-Z0-9]{16,128}$/.test(text) ? text : undefined;
+}
+
+/**
+ * `POST /task/validate` (Othentic's validation shape): fetches the record named by `data`
+ * from the IPFS gateway, re-runs it and compares digests. `{data: true|false, error: false,
+ * message}`; 500 `{error: true, message}` (an abstention) when the record cannot be fetched.
+ */
+export function validationRoute(gatewayUrl: string | undefined): Route {
+  return {
+    method: "POST",
+    path: "/task/validate",
+    auth: false,
+    handle: async (ctx) => {
+      const body = await ctx.body();
+      const { proofOfTask, data } = body;
+      if (typeof proofOfTask !== "string" || typeof data !== "string")
+        throw new HttpError(400, "INVALID_REQUEST", "proofOfTask and data are required strings");
+      const answer = (valid: boolean, message: string) => ({
+        status: 200,
+        body: { data: valid, error: false, message },
+      });
+      const cid = cidOf(data);
+      if (!cid) return answer(false, "data is not the CID of an execution record");
+      ctx.logFields.cid = cid;
+      if (!gatewayUrl)
+        return { status: 500, body: { data: null, error: true, message: "the engine has no IPFS gateway" } };
+      let response: Response;
+      try {
+        response = await fetch(`${gatewayUrl.replace(/\/?$/, "/")}${cid}`, {
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (error) {
+        const message = `the IPFS gateway is unreachable: ${(error as Error).message}`;
+        return { status: 500, body: { data: null, error: true, message } };
+      }
+      if (!response.ok) return answer(false, `the record ${cid} is not in IPFS (HTTP ${response.status})`);
+      let doc: unknown;
+      try {
+        doc = await response.json();
+      } catch {
+        return answer(false, `the record ${cid} is not JSON`);
+      }
+      const outcome = await replayExecution(doc, proofOfTask);
+      ctx.logFields.valid = outcome.valid;
+      return outcome.valid ? answer(true, "the replay gives the same digest") : answer(false, outcome.reason);
+    },
+  };
+}

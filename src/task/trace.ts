@@ -1,0 +1,333 @@
+/**
+ * `task trace`: the life of one task in order, with times. The steps come from the nodes' JSON
+ * log lines about the task (every one carries `taskHash`): the aggregator's intake, each
+ * attester's validation call and answer and its vote, the votes the aggregator counted, the
+ * threshold, the submission. The chain adds what logs cannot: the submission's receipt (gas,
+ * and the revert decoded by name when it reverted) and the verdict event. The aggregator's
+ * journal (`avsctl_taskStatus`) places a task whose logs are gone or whose verdict never came.
+ */
+
+import type { JsonRpcProvider } from "ethers";
+import { readVerdicts, type TaskVerdict } from "../client/verdicts.js";
+import type { LoadedConfig } from "../config/load.js";
+import type { LogEntry } from "../devnet/logs.js";
+import { readDevnetState } from "../devnet/state.js";
+import { resolveProjectTarget } from "../devnet/target.js";
+import { AvsctlError } from "../errors.js";
+import type { TaskRef } from "./verdicts.js";
+
+export type TraceStep =
+  | "received"
+  | "validation-call"
+  | "validation-answer"
+  | "abstain"
+  | "vote"
+  | "vote-counted"
+  | "threshold"
+  | "timeout"
+  | "submission"
+  | "verdict";
+
+/** One step of a task's life. `component` is who did it (aggregator, attester-2, chain). */
+export interface TraceEvent {
+  step: TraceStep;
+  time: string | null;
+  component: string;
+  /** What the step says, for humans. */
+  summary: string;
+  [field: string]: unknown;
+}
+
+export interface TraceSubmission {
+  txHash: string;
+  status: "success" | "reverted" | "unknown";
+  blockNumber: number | null;
+  gasUsed: string | null;
+  gasPrice: string | null;
+  /** The revert by name, when the transaction reverted. */
+  revert: { name: string; signature: string; args: Record<string, string> } | null;
+  error: string | null;
+}
+
+export interface TaskTrace {
+  taskHash: string;
+  chainId: number;
+  taskNumber: number | null;
+  /** approved | rejected from the chain; otherwise what the aggregator's journal says (pending, failed, timeout), or unknown. */
+  status: string;
+  events: TraceEvent[];
+  submission: TraceSubmission | null;
+  verdict: TaskVerdict | null;
+}
+
+export interface TraceOptions {
+  project: Pick<LoadedConfig, "root" | "config">;
+  ref: TaskRef;
+  targetChain?: number;
+  signal?: AbortSignal;
+}
+
+interface JournalRow {
+  status: string;
+  txHash: string | null;
+  taskNumber: number | null;
+  error: string | null;
+  acceptedAt: number;
+  finishedAt: number | null;
+  taskDefinitionId: number;
+  performer: string;
+}
+
+/** Steps at the same time keep the order of a task's life. */
+const RANK: Record<TraceStep, number> = {
+  received: 0,
+  "validation-call": 1,
+  "validation-answer": 2,
+  abstain: 3,
+  vote: 4,
+  "vote-counted": 5,
+  threshold: 6,
+  timeout: 7,
+  submission: 8,
+  verdict: 9,
+};
+
+/** The trace step a node's log line stands for, if any. */
+export function stepOf(entry: LogEntry): TraceEvent | undefined {
+  const r = entry.record;
+  const at = { time: r.time, component: r.component };
+  const msg = r.msg;
+  if (msg === "task accepted" || msg === "internal task started")
+    return {
+      step: "received",
+      ...at,
+      summary: `sendTask received (task definition ${r.taskDefinitionId}${r.performer ? `, performer ${r.performer}` : ""})`,
+      taskDefinitionId: r.taskDefinitionId,
+      performer: r.performer ?? null,
+      internal: msg === "internal task started",
+    };
+  if (msg === "validation call")
+    return { step: "validation-call", ...at, summary: `validation call to ${r.service}`, service: r.service };
+  if (msg === "validation answer") {
+    const result = typeof r.result === "boolean" ? r.result : null;
+    const why = r.reason ?? r.message;
+    return {
+      step: "validation-answer",
+      ...at,
+      summary: `validation answered ${result === null ? "nothing usable" : String(result)}${why ? ` (${why})` : ""}`,
+      result,
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      ...(r.message !== undefined ? { message: r.message } : {}),
+    };
+  }
+  if (msg === "abstaining")
+    return { step: "abstain", ...at, summary: `abstained: ${r.reason}`, reason: r.reason ?? null };
+  if (msg === "voted approve" || msg === "voted reject") {
+    const approve = msg === "voted approve";
+    return { step: "vote", ...at, summary: `voted ${approve ? "approve" : "reject"}`, isApproved: approve };
+  }
+  if (msg === "vote counted")
+    return {
+      step: "vote-counted",
+      ...at,
+      summary: `counted attester ${r.attester}'s ${r.verdict} vote`,
+      attester: Number(r.attester),
+      verdict: r.verdict,
+    };
+  if (msg === "threshold reached; submitting") {
+    const ids = Array.isArray(r.attestersIds) ? r.attestersIds.map(Number) : [];
+    return {
+      step: "threshold",
+      ...at,
+      summary: `threshold reached: ${r.verdict} by attesters ${ids.join(",")}`,
+      verdict: r.verdict,
+      attestersIds: ids,
+    };
+  }
+  if (msg.startsWith("task timed out"))
+    return { step: "timeout", ...at, summary: "timed out: no threshold reached" };
+  if (/^task (already )?(approved|rejected) on-chain$/.test(msg) || msg === "task submission failed")
+    return {
+      step: "submission",
+      ...at,
+      summary: msg === "task submission failed" ? `submission failed: ${r.error}` : "submitTask mined",
+      txHash: r.txHash ?? null,
+      ...(r.error !== undefined ? { error: r.error } : {}),
+    };
+  return undefined;
+}
+
+async function journalRow(
+  aggregatorUrl: string,
+  hash: string,
+  chainId: number,
+): Promise<JournalRow | undefined> {
+  const { rpcRequest } = await import("../chain/json-rpc.js");
+  const answer = await rpcRequest<JournalRow>(aggregatorUrl, "avsctl_taskStatus", [hash, chainId], {
+    timeoutMs: 5_000,
+  }).catch(() => undefined);
+  return answer?.result ?? undefined;
+}
+
+async function logSteps(root: string, hash: string, signal?: AbortSignal): Promise<TraceEvent[]> {
+  const { devnetLogStream } = await import("../devnet/logs.js");
+  const events: TraceEvent[] = [];
+  for await (const entry of devnetLogStream(root, { task: hash, signal })) {
+    const step = stepOf(entry);
+    if (step) events.push(step);
+  }
+  return events;
+}
+
+/** The receipt of the submission, with the revert replayed and named when it reverted. */
+async function submissionOf(
+  provider: JsonRpcProvider,
+  txHash: string,
+  journalError: string | null,
+): Promise<TraceSubmission> {
+  const receipt = await provider.getTransactionReceipt(txHash);
+  const base: TraceSubmission = {
+    txHash,
+    status: "unknown",
+    blockNumber: null,
+    gasUsed: null,
+    gasPrice: null,
+    revert: null,
+    error: journalError,
+  };
+  if (!receipt) return base;
+  const out: TraceSubmission = {
+    ...base,
+    status: receipt.status === 1 ? "success" : "reverted",
+    blockNumber: receipt.blockNumber,
+    gasUsed: receipt.gasUsed.toString(),
+    gasPrice: receipt.gasPrice.toString(),
+  };
+  if (receipt.status === 1) return out;
+  const tx = await provider.getTransaction(txHash);
+  if (!tx) return out;
+  try {
+    await provider.call({
+      from: tx.from,
+      to: tx.to,
+      data: tx.data,
+      gasLimit: tx.gasLimit,
+      blockTag: Math.max(0, receipt.blockNumber - 1),
+    });
+  } catch (error) {
+    const { revertDataOf } = await import("../chain/reverts.js");
+    const { decodeRevertData } = await import("../chain/rpc.js");
+    const decoded = await decodeRevertData(revertDataOf(error));
+    if (decoded) out.revert = decoded;
+  }
+  return out;
+}
+
+/** The trace of one task on the target L2 (NOT_FOUND when nothing knows the task). */
+export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
+  const { project, ref } = opts;
+  const target = await resolveProjectTarget({
+    projectDir: project.root,
+    config: project.config,
+    chainId: opts.targetChain,
+    chainFlag: "--target-chain",
+  });
+  try {
+    const verdicts = await readVerdicts({
+      provider: target.provider,
+      attestationCenter: target.attestationCenter,
+      chainId: target.chainId,
+    });
+    const verdict =
+      verdicts.find((v) =>
+        "hash" in ref ? v.taskHash.toLowerCase() === ref.hash.toLowerCase() : v.taskNumber === ref.number,
+      ) ?? null;
+    const shown = "hash" in ref ? ref.hash : `number ${ref.number}`;
+    const hash = ("hash" in ref ? ref.hash : verdict?.taskHash)?.toLowerCase();
+    if (!hash) throw notFound(shown, target.chainId);
+
+    const devnet = readDevnetState(project.root);
+    const journal = devnet ? await journalRow(devnet.aggregator.rpcUrl, hash, target.chainId) : undefined;
+    const events = devnet ? await logSteps(project.root, hash, opts.signal) : [];
+    if (!verdict && !journal && events.length === 0) throw notFound(shown, target.chainId);
+
+    if (journal && !events.some((e) => e.step === "received")) {
+      events.push({
+        step: "received",
+        time: new Date(journal.acceptedAt).toISOString(),
+        component: "aggregator",
+        summary: `sendTask received (task definition ${journal.taskDefinitionId}, performer ${journal.performer})`,
+        taskDefinitionId: journal.taskDefinitionId,
+        performer: journal.performer,
+      });
+    }
+    const txHash =
+      verdict?.txHash ??
+      journal?.txHash ??
+      (events.find((e) => e.step === "submission" && typeof e.txHash === "string")?.txHash as
+        | string
+        | undefined);
+    const submission = txHash ? await submissionOf(target.provider, txHash, journal?.error ?? null) : null;
+    let submitted = events.find((e) => e.step === "submission");
+    if (submission) {
+      if (!submitted) {
+        submitted = {
+          step: "submission",
+          time: null,
+          component: "chain",
+          summary: "submitTask mined",
+          txHash,
+        };
+        events.push(submitted);
+      }
+      Object.assign(submitted, {
+        txHash,
+        gasUsed: submission.gasUsed,
+        blockNumber: submission.blockNumber,
+        status: submission.status,
+        revert: submission.revert,
+      });
+      submitted.summary =
+        submission.status === "reverted"
+          ? `submitTask ${txHash} reverted: ${submission.revert?.name ?? submission.error ?? "no reason"} (gas ${submission.gasUsed})`
+          : `submitTask ${txHash} in block ${submission.blockNumber}, gas ${submission.gasUsed ?? "unknown"}`;
+      if (submitted.time === null && submission.blockNumber !== null) {
+        const block = await target.provider.getBlock(submission.blockNumber);
+        if (block) submitted.time = new Date(block.timestamp * 1000).toISOString();
+      }
+    }
+    if (verdict) {
+      events.push({
+        step: "verdict",
+        // The verdict is known when the receipt is: the time of the submission step.
+        time: submitted?.time ?? null,
+        component: "chain",
+        summary: `${verdict.status} as task ${verdict.taskNumber} (attesters ${verdict.attestersIds.join(",")})`,
+        status: verdict.status,
+        taskNumber: verdict.taskNumber,
+        attestersIds: verdict.attestersIds,
+        blockNumber: verdict.blockNumber,
+      });
+    }
+    const time = (e: TraceEvent): number => (e.time === null ? Number.POSITIVE_INFINITY : Date.parse(e.time));
+    events.sort((a, b) => time(a) - time(b) || RANK[a.step] - RANK[b.step]);
+    return {
+      taskHash: hash,
+      chainId: target.chainId,
+      taskNumber: verdict?.taskNumber ?? journal?.taskNumber ?? null,
+      status: verdict?.status ?? journal?.status ?? "unknown",
+      events,
+      submission,
+      verdict,
+    };
+  } finally {
+    target.provider.destroy();
+  }
+}
+
+function notFound(shown: string, chainId: number): AvsctlError {
+  return new AvsctlError("NOT_FOUND", `no task ${shown} on chain ${chainId}`, {
+    hint: "a task number exists once its verdict is on-chain; a task hash once the aggregator has taken it (`avsctl task list` shows the known ones)",
+    details: { task: shown, chainId },
+  });
+}

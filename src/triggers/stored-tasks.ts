@@ -1,0 +1,293 @@
+/**
+ * The stored-task watcher: what the devnet's operators run for the task engine's tasks. It
+ * lists the engine's live tasks (GET /operator/tasks, with the operator secret), keeps one
+ * trigger state per trigger of each in step with that list, fires them with the trigger
+ * runner's parts (clock.ts for fixedTime and cron, poller.ts for blocks and logs), elects the
+ * performer of each firing by round robin over the active operators (leader.ts), and, when it
+ * holds that operator's key, reports the firing (POST /operator/workflows/{id}:trigger) with
+ * its TriggerReason. The engine keys executions by task and reason, so a firing reported twice
+ * (two watchers, a restart) gives one execution.
+ */
+
+import createDebug from "debug";
+import { AvsctlError } from "../errors.js";
+import { sleep } from "../util/sleep.js";
+import { Clock } from "./clock.js";
+import { operatorKeys } from "./election.js";
+import { type ActiveOperatorsSource, electPerformer, readActiveOperators } from "./leader.js";
+import { ChainPoller, readHead } from "./poller.js";
+import { describeTrigger, type Trigger } from "./schedule.js";
+import { finish, isChainTrigger, type TriggerState } from "./state.js";
+import {
+  electionNumber,
+  FINAL_REFUSALS,
+  type LiveTask,
+  type StoredTriggerReason,
+  storedReason,
+  storedTriggerData,
+  storedTriggers,
+  syncPlan,
+} from "./stored-firing.js";
+import type { FiringContext } from "./types.js";
+
+const debug = createDebug("avsctl:triggers:stored-tasks");
+
+export interface StoredTaskWatcherOptions {
+  /** The task engine, e.g. http://127.0.0.1:8092. */
+  engineUrl: string;
+  /** The engine's operator secret (its --operator-secret). */
+  operatorSecret: string;
+  /** The chain whose blocks and logs drive block and event triggers, and whose AttestationCenter lists the operators. */
+  l2: { rpcUrl: string; attestationCenter: string };
+  /** Keys this watcher may perform with, by lowercase operator address. */
+  operators: ReadonlyMap<string, string>;
+  /** Blocks per leader epoch (default 1). */
+  epochBlocks?: number;
+  /** Chain polling, ms (default 500). */
+  pollMs?: number;
+  /** How often the engine's task list is read, ms (default 1000). */
+  syncMs?: number;
+  /** Default: getActiveOperatorsDetails() of l2.attestationCenter. */
+  activeOperators?: ActiveOperatorsSource;
+  signal?: AbortSignal;
+  /** Every report's outcome, as it happens (errors thrown by it are ignored). */
+  onReport?: (report: StoredFiringReport) => void;
+}
+
+export interface StoredFiringReport {
+  taskId: string;
+  reason: StoredTriggerReason;
+  performer: string | null;
+  /** reported: a new execution; duplicate: it had been reported; skipped: another operator performs. */
+  outcome: "reported" | "duplicate" | "skipped" | "refused" | "failed";
+  executionId?: string;
+  /** The engine's refusal code, or the error. */
+  error?: string;
+}
+
+export interface StoredTaskWatcher {
+  /** The ids of the tasks whose triggers are watched now. */
+  watching(): string[];
+  reports(): StoredFiringReport[];
+  /** Resolves once the task list was read once more (after a create, before firing on it). */
+  synced(): Promise<void>;
+  /** Resolves once no report is in flight. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Watched {
+  task: LiveTask;
+  states: TriggerState[];
+}
+
+function stateOf(taskId: string, j: number, trigger: Trigger): TriggerState {
+  return {
+    id: `${taskId}#${j}`,
+    taskDefinitionId: 0,
+    taskDefinitionName: taskId,
+    trigger,
+    description: describeTrigger(trigger),
+    count: 0,
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    suppressed: 0,
+    done: false,
+    nextAt: null,
+    scannedTo: 0,
+    queue: Promise.resolve(),
+    pending: 0,
+    last: null,
+  };
+}
+
+export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Promise<StoredTaskWatcher> {
+  const controller = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
+  const engineUrl = opts.engineUrl.replace(/\/+$/, "");
+  const keys = await operatorKeys(opts.operators);
+  const epochBlocks = opts.epochBlocks ?? 1;
+  const source: ActiveOperatorsSource =
+    opts.activeOperators ??
+    ((block) => readActiveOperators(opts.l2.rpcUrl, opts.l2.attestationCenter, block, signal));
+  const watched = new Map<string, Watched>();
+  const chainStates: TriggerState[] = [];
+  const reports: StoredFiringReport[] = [];
+  let inflight = 0;
+  let idleWaiters: Array<() => void> = [];
+  let syncWaiters: Array<() => void> = [];
+  let stopped = false;
+
+  const operatorFetch = async (route: string, body?: unknown) => {
+    const res = await fetch(`${engineUrl}${route}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: {
+        authorization: `Operator ${opts.operatorSecret}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]),
+    });
+    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, any> };
+  };
+
+  const record = (r: StoredFiringReport) => {
+    reports.push(r);
+    if (reports.length > 1000) reports.shift();
+    debug("%s %o %s", r.taskId, r.reason, r.outcome);
+    try {
+      opts.onReport?.(r);
+    } catch {
+      // an observer's failure is not the watcher's
+    }
+  };
+
+  const unwatch = (taskId: string) => {
+    const w = watched.get(taskId);
+    if (!w) return;
+    for (const s of w.states) {
+      finish(s);
+      const i = chainStates.indexOf(s);
+      if (i >= 0) chainStates.splice(i, 1);
+    }
+    watched.delete(taskId);
+  };
+
+  const report = async (taskId: string, reason: StoredTriggerReason, ctx: FiringContext) => {
+    const head = reason.blockNumber ?? poller.lastBlock ?? (await readHead(opts.l2.rpcUrl, signal));
+    const leader = electPerformer(await source(head), electionNumber(reason), epochBlocks);
+    const performer = leader?.operator ?? null;
+    if (!leader || !keys.has(leader.operator.toLowerCase())) {
+      record({ taskId, reason, performer, outcome: "skipped" });
+      return;
+    }
+    const body = { triggerReason: reason, triggerData: storedTriggerData(reason, ctx) };
+    let lastError = "";
+    // at least once: an engine restarting answers again soon, and a repeat is recorded once
+    for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
+      try {
+        const answer = await operatorFetch(`/operator/workflows/${taskId}:trigger`, body);
+        if (answer.status === 200 || answer.status === 202) {
+          const outcome = answer.body.duplicate ? "duplicate" : "reported";
+          record({ taskId, reason, performer, outcome, executionId: String(answer.body.executionId) });
+          return;
+        }
+        const code = String(answer.body.error?.code ?? `HTTP_${answer.status}`);
+        if (answer.status === 409 || answer.status === 404) {
+          if (FINAL_REFUSALS.includes(code)) unwatch(taskId);
+          record({ taskId, reason, performer, outcome: "refused", error: code });
+          return;
+        }
+        lastError = code;
+      } catch (error) {
+        if (stopped) return;
+        lastError = (error as Error).message;
+      }
+      await sleep(200 * 2 ** attempt, signal);
+    }
+    record({ taskId, reason, performer, outcome: "failed", error: lastError });
+  };
+
+  const fire = (s: TriggerState, ctx: FiringContext) => {
+    if (s.done || stopped) return;
+    const taskId = s.taskDefinitionName!;
+    s.count++;
+    inflight++;
+    const reason = storedReason(s.trigger, ctx);
+    s.queue = s.queue
+      .then(() => report(taskId, reason, ctx))
+      .catch((error) => debug("%s: %s", s.id, (error as Error).message))
+      .finally(() => {
+        if (--inflight > 0) return;
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const w of waiters) w();
+      });
+  };
+
+  const clock = new Clock(fire);
+  const startBlock = await readHead(opts.l2.rpcUrl, signal).catch((error) => {
+    throw new AvsctlError("RPC_UNREACHABLE", `the L2 at ${opts.l2.rpcUrl} does not answer`, { cause: error });
+  });
+  const poller = new ChainPoller({
+    rpcUrl: opts.l2.rpcUrl,
+    states: chainStates,
+    fire,
+    pollMs: Math.min(10_000, Math.max(20, opts.pollMs ?? 500)),
+    startBlock,
+    signal,
+  });
+
+  const watch = (task: LiveTask) => {
+    const states = storedTriggers(task).map((t, j) => stateOf(task.id, j, t));
+    watched.set(task.id, { task, states });
+    for (const s of states) {
+      if (isChainTrigger(s)) {
+        // from the last block read on: logs before the watcher saw the task are not its firings
+        s.scannedTo = poller.lastBlock ?? startBlock;
+        chainStates.push(s);
+      } else clock.arm(s);
+    }
+  };
+
+  const syncOnce = async () => {
+    const live: LiveTask[] = [];
+    let cursor: string | null = null;
+    do {
+      const answer = await operatorFetch(`/operator/tasks?limit=500${cursor ? `&cursor=${cursor}` : ""}`);
+      if (answer.status !== 200) throw new Error(`GET /operator/tasks answered ${answer.status}`);
+      live.push(...(answer.body.items as LiveTask[]));
+      cursor = answer.body.cursor ?? null;
+    } while (cursor);
+    const plan = syncPlan(new Set(watched.keys()), live);
+    for (const id of plan.stop) unwatch(id);
+    for (const task of plan.start) watch(task);
+  };
+
+  const syncLoop = async () => {
+    while (!stopped) {
+      try {
+        await syncOnce();
+      } catch (error) {
+        if (stopped) break;
+        debug("sync failed: %s", (error as Error).message);
+      }
+      const waiters = syncWaiters;
+      syncWaiters = [];
+      for (const w of waiters) w();
+      await sleep(opts.syncMs ?? 1_000, signal);
+    }
+  };
+
+  const polling = poller.run();
+  const syncing = syncLoop();
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      stopped = true;
+      poller.stop();
+      clock.stop([...watched.values()].flatMap((w) => w.states));
+      controller.abort();
+      await Promise.allSettled([polling, syncing]);
+      for (const w of [...syncWaiters, ...idleWaiters]) w();
+      for (const w of syncWaiters.splice(0)) w();
+    })();
+    return stopping;
+  };
+  return {
+    watching: () => [...watched.keys()],
+    reports: () => [...reports],
+    synced: () =>
+      stopped
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            syncWaiters.push(() => syncWaiters.push(resolve));
+          }),
+    idle: () =>
+      inflight === 0 || stopped ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

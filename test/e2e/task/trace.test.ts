@@ -1,0 +1,191 @@
+/**
+ * `task trace` and the merged log stream on one process-runtime devnet: an approved task and a
+ * rejected one (a wrong proof, sent straight to the aggregator), traced by hash and by number,
+ * and `devnet logs --task` / `--json --since` over every component's log.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../helpers/cli.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "avsctl-trace-"));
+writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `e2e-trace-${process.pid}` }));
+const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { cwd: dir, timeoutMs });
+const cliJson = (args: string[], timeoutMs = 120_000) => cli([...args, "--json"], timeoutMs);
+
+let state: any;
+let approved: any;
+let rejected: any;
+
+/** stdout as JSON lines. */
+const jsonLines = (stdout: string): any[] =>
+  stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l));
+
+beforeAll(async () => {
+  const up = await cliJson(["devnet", "up", "--runtime", "process"], 180_000);
+  expect(up.code, up.stderr + up.stdout).toBe(0);
+  state = up.json();
+  const ok = await cliJson(["task", "send", "--wait", "--via", "rpc", "--data", "traced"]);
+  expect(ok.code, ok.stderr).toBe(0);
+  approved = ok.json();
+  const bad = await cliJson(["task", "send", "--wait", "--via", "rpc", "--proof", "0xbad"]);
+  expect(bad.code, bad.stderr).toBe(1);
+  rejected = bad.json();
+  expect(rejected.status).toBe("rejected");
+}, 300_000);
+
+afterAll(async () => {
+  await runCli(["devnet", "down"], { cwd: dir });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The checks every trace of the rejected task passes, whichever way it was asked for. */
+function checkRejectedTrace(trace: any): void {
+  expect(trace).toMatchObject({
+    taskHash: rejected.taskHash.toLowerCase(),
+    taskNumber: rejected.taskNumber,
+    status: "rejected",
+    chainId: state.l2[0].chainId,
+  });
+  const events: any[] = trace.events;
+  const steps = events.map((e) => e.step);
+  const at = (e: any) => Date.parse(e.time);
+  // in order, with times
+  for (const e of events) expect(e.time, JSON.stringify(e)).toMatch(/^\d{4}-\d\d-\d\dT/);
+  for (let i = 1; i < events.length; i++) expect(at(events[i])).toBeGreaterThanOrEqual(at(events[i - 1]));
+  expect(steps[0]).toBe("received");
+  expect(steps.at(-1)).toBe("verdict");
+  // each attester's validation call, its answer (false) and its reject vote, in that order
+  const names: string[] = state.attesters.map((a: any) => a.name);
+  for (const name of names) {
+    const own = events.filter((e) => e.component === name);
+    expect(
+      own.map((e) => e.step),
+      name,
+    ).toEqual(["validation-call", "validation-answer", "vote"]);
+    expect(own[1].result).toBe(false);
+    expect(own[2].isApproved).toBe(false);
+  }
+  const threshold = events.find((e) => e.step === "threshold");
+  expect(threshold).toMatchObject({ component: "aggregator", verdict: "reject" });
+  expect(threshold.attestersIds.length).toBeGreaterThanOrEqual(1);
+  const counted = events.filter((e) => e.step === "vote-counted");
+  expect(counted.length).toBeGreaterThanOrEqual(1);
+  for (const c of counted) expect(c.verdict).toBe("reject");
+  expect(steps.indexOf("vote-counted")).toBeLessThan(steps.indexOf("threshold"));
+  expect(steps.indexOf("threshold")).toBeLessThan(steps.indexOf("submission"));
+  const submission = events.find((e) => e.step === "submission");
+  expect(submission).toMatchObject({ txHash: rejected.txHash, status: "success" });
+  expect(BigInt(submission.gasUsed)).toBeGreaterThan(0n);
+  expect(trace.submission).toMatchObject({ txHash: rejected.txHash, status: "success", revert: null });
+  expect(events.at(-1)).toMatchObject({ status: "rejected", taskNumber: rejected.taskNumber });
+}
+
+describe("task trace (process runtime)", () => {
+  it("traces the rejected task by hash: validation answers false, reject votes, gas, verdict rejected", async () => {
+    const r = await cliJson(["task", "trace", rejected.taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    checkRejectedTrace(r.json());
+  });
+
+  it("traces the same task by its number", async () => {
+    const r = await cliJson(["task", "trace", String(rejected.taskNumber)]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    checkRejectedTrace(r.json());
+  });
+
+  it("shows humans the same steps in order, one line each", async () => {
+    const r = await cli(["task", "trace", rejected.taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toContain(`rejected (task ${rejected.taskNumber})`);
+    expect(lines[1]).toContain("sendTask received");
+    expect(lines.filter((l) => l.includes("validation answered false"))).toHaveLength(state.attesters.length);
+    expect(lines.filter((l) => l.includes("voted reject"))).toHaveLength(state.attesters.length);
+    expect(r.stdout).toMatch(/threshold reached: reject/);
+    expect(r.stdout).toMatch(new RegExp(`submitTask ${rejected.txHash} in block \\d+, gas \\d+`));
+    expect(lines.at(-1)).toContain(`rejected as task ${rejected.taskNumber}`);
+  });
+
+  it("traces the approved task: answers true, approve votes, verdict approved", async () => {
+    const r = await cliJson(["task", "trace", approved.taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const trace = r.json();
+    expect(trace).toMatchObject({ status: "approved", taskNumber: approved.taskNumber });
+    const answers = trace.events.filter((e: any) => e.step === "validation-answer");
+    expect(answers).toHaveLength(state.attesters.length);
+    for (const a of answers) expect(a.result).toBe(true);
+    expect(trace.events.find((e: any) => e.step === "threshold").verdict).toBe("approve");
+    expect(trace.events.at(-1)).toMatchObject({ step: "verdict", status: "approved" });
+  });
+
+  it("an unknown task exits 1 NOT_FOUND, by hash and by number", async () => {
+    for (const ref of [`0x${"ab".repeat(32)}`, "999999"]) {
+      const r = await cliJson(["task", "trace", ref]);
+      expect(r.code, ref).toBe(1);
+      expect(r.json().error.code).toBe("NOT_FOUND");
+    }
+    const bad = await cliJson(["task", "trace", "nope"]);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe("devnet logs: one stream (process runtime)", () => {
+  it("--task keeps only that task's lines, from the aggregator and every attester", async () => {
+    const r = await cliJson(["devnet", "logs", "--task", rejected.taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const records = jsonLines(r.stdout);
+    expect(records.length).toBeGreaterThan(0);
+    const hash = rejected.taskHash.toLowerCase();
+    for (const rec of records) expect(JSON.stringify(rec).toLowerCase()).toContain(hash);
+    for (const rec of records)
+      expect(JSON.stringify(rec).toLowerCase()).not.toContain(approved.taskHash.toLowerCase());
+    const components = new Set(records.map((rec) => rec.component));
+    expect(components).toContain("aggregator");
+    for (const a of state.attesters) expect(components).toContain(a.name);
+    // the human form: every line prefixed by its component, and about the task
+    const human = await cli(["devnet", "logs", "--task", rejected.taskHash]);
+    expect(human.code, human.stderr + human.stdout).toBe(0);
+    for (const line of human.stdout.trim().split("\n")) {
+      expect(line).toMatch(/^[\w-]+ +\| /);
+      expect(line.toLowerCase()).toContain(hash);
+    }
+  });
+
+  it("--json --since 1m merges every component in time order", async () => {
+    const r = await cliJson(["devnet", "logs", "--since", "1m"]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const records = jsonLines(r.stdout);
+    const since = Date.now() - 60_000 - 30_000; // the command started a moment ago
+    const times = records.map((rec) => Date.parse(rec.time));
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(since);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1]!);
+    for (const rec of records) {
+      expect(typeof rec.component).toBe("string");
+      expect(typeof rec.level).toBe("string");
+      expect(typeof rec.msg).toBe("string");
+    }
+    const components = new Set(records.map((rec) => rec.component));
+    expect(components).toContain("aggregator");
+    expect(components.size).toBeGreaterThanOrEqual(1 + state.attesters.length);
+    const hashes = records
+      .filter((rec) => rec.taskHash !== undefined)
+      .map((rec) => rec.taskHash.toLowerCase());
+    expect(hashes).toContain(rejected.taskHash.toLowerCase());
+  });
+
+  it("a bad --since or --task exits 2", async () => {
+    for (const args of [
+      ["--since", "yesterday"],
+      ["--task", "0x12"],
+    ]) {
+      const r = await cliJson(["devnet", "logs", ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.json().error.code).toBe("INVALID_ARGUMENT");
+    }
+  });
+});

@@ -1,0 +1,259 @@
+/**
+ * `avsctl workflow create|list|get|trigger|cancel|delete|executions|execution` and
+ * `avsctl secret set|list|delete` as a user runs them: the built CLI against a task engine
+ * process (dist) started here, with `--engine`. A secret's value shows in no CLI output and no
+ * engine log line; another owner's key is refused on every command; bad input exits 2 naming
+ * the field path, with nothing stored.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliResult, runCli } from "../../helpers/cli.js";
+import { type EngineProcess, startEngineProcess } from "../../helpers/engine.js";
+
+const SECRET_VALUE = "s3cr3t-Value-9f2c71";
+const owner = Wallet.createRandom();
+const other = Wallet.createRandom();
+let dir = "";
+let engine: EngineProcess;
+const outputs: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "avsctl-engine-cli-"));
+  engine = await startEngineProcess();
+}, 60_000);
+
+afterAll(async () => {
+  await engine?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: unknown): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+async function cli(
+  args: string[],
+  opts: { key?: string; input?: string; json?: boolean } = {},
+): Promise<CliResult> {
+  const r = await runCli([...args, "--engine", engine.url, ...(opts.json === false ? [] : ["--json"])], {
+    cwd: dir,
+    env: { AVSCTL_PRIVATE_KEY: opts.key ?? owner.privateKey, AVSCTL_KEYSTORE_PASSWORD: undefined },
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+  });
+  outputs.push(r.stdout, r.stderr);
+  return r;
+}
+
+const flow = (extra: Record<string, unknown> = {}, source = "return trig.data.n + 1") => ({
+  name: "cli-flow",
+  trigger: { id: "trigger", name: "trig", type: "manual", config: { data: { n: 1 } } },
+  nodes: [{ id: "c", name: "c", type: "customCode", config: { lang: "javascript", source } }],
+  edges: [{ id: "e1", source: "trigger", target: "c" }],
+  ...extra,
+});
+
+describe("workflow commands against a task engine", () => {
+  let id = "";
+  let execId = "";
+
+  it("creates, lists, gets, triggers with --wait, and reads executions", async () => {
+    const created = await cli(["workflow", "create", write("flow.json", flow())]);
+    expect(created.code, created.stderr + created.stdout).toBe(0);
+    id = created.json().id;
+    expect(created.json()).toMatchObject({ status: "active", owner: owner.address, name: "cli-flow" });
+
+    const list = await cli(["workflow", "list", "--status", "active", "--limit", "5"]);
+    expect(list.code).toBe(0);
+    expect(list.json().items.map((t: { id: string }) => t.id)).toEqual([id]);
+    expect((await cli(["workflow", "get", id])).json()).toMatchObject({ id, status: "active" });
+
+    const run = await cli(["workflow", "trigger", id, "--wait", "--trigger-data", '{"n": 41}']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.json()).toMatchObject({ status: "success", workflowId: id });
+    expect(run.json().steps[1].output).toBe(42);
+    execId = run.json().executionId;
+
+    const queued = await cli(["workflow", "trigger", id]);
+    expect(queued.code).toBe(0);
+    const watched = await cli(["workflow", "execution", id, queued.json().executionId, "--watch"]);
+    expect(watched.json().status).toBe("success");
+
+    const runs = await cli(["workflow", "executions", id]);
+    expect(runs.json().items).toHaveLength(2);
+    const one = await cli(["workflow", "execution", id, execId]);
+    expect(one.json()).toMatchObject({ id: execId, status: "success", index: 0 });
+    const human = await cli(["workflow", "list"], { json: false });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(id);
+  }, 60_000);
+
+  it("keeps a secret's value out of every output and every engine log line", async () => {
+    const set = await cli(["secret", "set", "apiKey", "--value", SECRET_VALUE]);
+    expect(set.code, set.stdout).toBe(0);
+    expect(set.json()).toMatchObject({ name: "apiKey", created: true });
+    const fromStdin = await cli(["secret", "set", "apiKey"], { input: `${SECRET_VALUE}\n` });
+    expect(fromStdin.json()).toMatchObject({ name: "apiKey", created: false });
+    expect((await cli(["secret", "list"])).json().items.map((s: { name: string }) => s.name)).toEqual([
+      "apiKey",
+    ]);
+    const uses = await cli([
+      "workflow",
+      "create",
+      write("uses-secret.json", flow({}, "return 'key=' + apContext.configVars.apiKey")),
+    ]);
+    const run = await cli(["workflow", "trigger", uses.json().id, "--wait"]);
+    expect(run.json().status).toBe("success");
+    expect(run.json().steps[1].output).toBe("key=***");
+    await cli(["workflow", "delete", uses.json().id]);
+    const removed = await cli(["secret", "delete", "apiKey"]);
+    expect(removed.json()).toEqual({ name: "apiKey", deleted: true });
+    expect((await cli(["secret", "list"])).json().items).toEqual([]);
+    expect(outputs.filter((o) => o.includes(SECRET_VALUE))).toEqual([]);
+    expect(engine.raw.filter((line) => line.includes(SECRET_VALUE))).toEqual([]);
+    expect(engine.raw.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("refuses another owner's key on every command (403, exit 1)", async () => {
+    const key = other.privateKey;
+    const denied = [
+      ["workflow", "get", id],
+      ["workflow", "trigger", id, "--wait"],
+      ["workflow", "cancel", id],
+      ["workflow", "delete", id],
+      ["workflow", "executions", id],
+      ["workflow", "execution", id, execId],
+      ["workflow", "execution", id, execId, "--watch"],
+      ["secret", "set", "x", "--value", "v", "--workflow", id],
+      ["secret", "list", "--workflow", id],
+    ];
+    for (const args of denied) {
+      const r = await cli(args, { key });
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.json().error).toMatchObject({ code: "ACCESS_DENIED", details: { status: 403 } });
+    }
+    expect((await cli(["workflow", "list"], { key })).json().items).toEqual([]);
+    expect((await cli(["workflow", "get", id])).json().status).toBe("active");
+  }, 60_000);
+
+  it("cancels (no trigger is accepted then) and deletes", async () => {
+    expect((await cli(["workflow", "cancel", id])).json().status).toBe("canceled");
+    const late = await cli(["workflow", "trigger", id]);
+    expect(late.code).toBe(1);
+    expect(late.json().error.details.engineCode).toBe("TASK_NOT_ACTIVE");
+    expect((await cli(["workflow", "delete", id])).json()).toEqual({ id, deleted: true });
+    const gone = await cli(["workflow", "get", id]);
+    expect(gone.code).toBe(1);
+    expect(gone.json().error.code).toBe("NOT_FOUND");
+  }, 60_000);
+
+  it("records a `workflow run` in the engine as a one-off task, its secrets masked", async () => {
+    const file = write("run.json", flow({}, "return 'key=' + apContext.configVars.token"));
+    const run = await runCli(
+      ["workflow", "run", file, "--secret", "token=run-only-value", "--engine", engine.url, "--json"],
+      { cwd: dir, env: { AVSCTL_PRIVATE_KEY: owner.privateKey } },
+    );
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const { recorded } = run.json();
+    expect(recorded).toMatchObject({ workflowId: expect.any(String), executionId: expect.any(String) });
+    const task = await cli(["workflow", "get", recorded.workflowId]);
+    expect(task.json()).toMatchObject({ status: "completed", totalExecution: 1, maxExecution: 1 });
+    const execution = await cli(["workflow", "execution", recorded.workflowId, recorded.executionId]);
+    expect(execution.json()).toMatchObject({ status: "success", triggerReason: { type: "manual" } });
+    expect(execution.json().steps[1].output).toBe("key=***");
+    expect(execution.json().digest).toMatch(/^0x[0-9a-f]{64}$/);
+    await cli(["workflow", "delete", recorded.workflowId]);
+    const offline = await runCli(["workflow", "run", file, "--secret", "token=x", "--json"], {
+      cwd: dir,
+      env: { AVSCTL_PRIVATE_KEY: owner.privateKey },
+    });
+    expect(offline.code).toBe(0);
+    expect(offline.json().recorded).toBeUndefined();
+  }, 60_000);
+
+  it("refuses bad input with exit 2, naming the field path, and stores nothing", async () => {
+    const base = flow();
+    const node = (n: Record<string, unknown>) => ({ ...base, nodes: [n] });
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      [
+        "cycle",
+        {
+          ...base,
+          nodes: [
+            { id: "a", name: "a", type: "customCode", config: { lang: "javascript", source: "return 1" } },
+            { id: "b", name: "b", type: "customCode", config: { lang: "javascript", source: "return 2" } },
+          ],
+          edges: [
+            { id: "e1", source: "trigger", target: "a" },
+            { id: "e2", source: "a", target: "b" },
+            { id: "e3", source: "b", target: "a" },
+          ],
+        },
+        "nodes[0]",
+      ],
+      ["dangling edge", { ...base, edges: [{ id: "e1", source: "trigger", target: "nowhere" }] }, "edges[0]"],
+      ["no trigger", { ...base, trigger: undefined }, "trigger"],
+      [
+        "bad node name",
+        node({
+          id: "c",
+          name: "not a name",
+          type: "customCode",
+          config: { lang: "javascript", source: "return 1" },
+        }),
+        "nodes[0].name",
+      ],
+      ["unknown node type", node({ id: "c", name: "c", type: "teleport", config: {} }), "nodes[0].type"],
+      [
+        "1 MB source",
+        node({
+          id: "c",
+          name: "c",
+          type: "customCode",
+          config: { lang: "javascript", source: `return 1; // ${"x".repeat(1024 * 1024)}` },
+        }),
+        "nodes[0].config.source",
+      ],
+    ];
+    for (const [name, doc, pathPrefix] of cases) {
+      const r = await cli(["workflow", "create", write(`bad-${name.replace(/ /g, "-")}.json`, doc)]);
+      expect(r.code, name).toBe(2);
+      const error = r.json().error;
+      expect(error.code, name).toBe("WORKFLOW_INVALID");
+      const paths = error.details.errors.map((e: { path: string }) => e.path);
+      expect(
+        paths.some((p: string) => p.startsWith(pathPrefix)),
+        `${name}: ${paths}`,
+      ).toBe(true);
+      const human = await cli(["workflow", "create", path.join(dir, `bad-${name.replace(/ /g, "-")}.json`)], {
+        json: false,
+      });
+      expect(human.code).toBe(2);
+      for (const p of paths) expect(human.stderr).toContain(p);
+    }
+    expect((await cli(["workflow", "list"])).json().items).toEqual([]);
+    const badId = await cli(["workflow", "get", "not-an-id"]);
+    expect(badId.code).toBe(2);
+    expect(badId.json().error.code).toBe("INVALID_ARGUMENT");
+  }, 120_000);
+
+  it("exits 4 when the engine is unreachable, or when there is no devnet and no --engine", async () => {
+    const r = await runCli(["workflow", "list", "--engine", "http://127.0.0.1:1", "--json"], {
+      cwd: dir,
+      env: { AVSCTL_PRIVATE_KEY: owner.privateKey },
+    });
+    expect(r.code).toBe(4);
+    expect(r.json().error.code).toBe("ENGINE_UNREACHABLE");
+    const none = await runCli(["secret", "list", "--json"], {
+      cwd: dir,
+      env: { AVSCTL_PRIVATE_KEY: owner.privateKey },
+    });
+    expect(none.code).toBe(4);
+    expect(none.json().error.code).toBe("NO_DEVNET");
+  });
+});

@@ -1,0 +1,314 @@
+/**
+ * The devnet's task engine end to end, in both runtimes: a workflow stored and triggered over
+ * the engine's HTTP API runs, its record goes to the devnet's IPFS node, the execution is sent
+ * as an AVS task, the attesters re-run it through the engine's /task/validate and the verdict
+ * lands on the L2. The verdict is read from the chain, not from the engine. A record whose
+ * inputs were altered, or a wrong digest, is rejected on-chain.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sendTaskRpc } from "../../../src/client/send.js";
+import { verdictTopics, waitForVerdicts } from "../../../src/client/verdicts.js";
+import { toDataHex } from "../../../src/crypto/bytes.js";
+import { PORTS } from "../../../src/devnet/launcher.js";
+import { startPriceFeed } from "../../../src/devnet/samples/sample-services.js";
+import { runCli } from "../../helpers/cli.js";
+import { describeDocker } from "../../helpers/docker.js";
+import { call, signedBody, until } from "../../integration/task-engine/helpers.js";
+
+/**
+ * The 5-node workflow: a REST read and a contract read on the L2, joined, branched. The REST
+ * read is the price feed (process devnet), or the engine's own /health in its container (Docker:
+ * the test's feed on this machine's loopback is out of a container's reach).
+ */
+function workflow(restUrl: string, attestationCenter: string): Record<string, unknown> {
+  return {
+    name: "price-and-defs",
+    trigger: { id: "t", name: "trig", type: "manual", config: { data: { threshold: 1000 } } },
+    nodes: [
+      {
+        id: "p",
+        name: "price",
+        type: "restApi",
+        config: { url: restUrl, method: "GET" },
+      },
+      {
+        id: "c",
+        name: "center",
+        type: "contractRead",
+        config: {
+          contractAddress: attestationCenter,
+          contractAbi: ["function numOfTaskDefinitions() view returns (uint16)"],
+          methodCalls: [{ methodName: "numOfTaskDefinitions", methodParams: [] }],
+        },
+      },
+      {
+        id: "k",
+        name: "calc",
+        type: "customCode",
+        config: {
+          lang: "javascript",
+          source:
+            "const p = Number(price.data.price ?? 3000); return { price: p, defs: Number(center.data[0].value), ok: p > trig.data.threshold };",
+        },
+      },
+      {
+        id: "b",
+        name: "check",
+        type: "branch",
+        config: {
+          conditions: [
+            { id: "hi", type: "if", expression: "calc.data.ok" },
+            { id: "lo", type: "else" },
+          ],
+        },
+      },
+      {
+        id: "r",
+        name: "report",
+        type: "customCode",
+        config: {
+          lang: "javascript",
+          source: 'return "price " + calc.data.price + " over " + trig.data.threshold;',
+        },
+      },
+    ],
+    edges: [
+      { id: "e1", source: "t", target: "p" },
+      { id: "e2", source: "t", target: "c" },
+      { id: "e3", source: "p", target: "k" },
+      { id: "e4", source: "c", target: "k" },
+      { id: "e5", source: "k", target: "b" },
+      { id: "e6", source: "b.hi", target: "r" },
+    ],
+  };
+}
+
+function engineSuite(runtime: "process" | "docker"): void {
+  const dir = mkdtempSync(path.join(tmpdir(), `avsctl-engine-${runtime}-`));
+  writeFileSync(
+    path.join(dir, "avsctl.config.json"),
+    JSON.stringify({ name: `e2e-engine-${runtime}-${process.pid}` }),
+  );
+  const cli = (args: string[], timeoutMs = 120_000) => runCli([...args, "--json"], { cwd: dir, timeoutMs });
+  let state: any;
+  let feed: { url: string; stop(): Promise<void> } | undefined;
+  let provider: JsonRpcProvider;
+  let token: string;
+  const owner = Wallet.createRandom();
+
+  /** The verdict of `taskHash`, followed on the L2 from `fromBlock`. */
+  async function chainVerdict(taskHash: string, fromBlock: number) {
+    const found = await waitForVerdicts(
+      { provider, attestationCenter: state.l2[0].attestationCenter, chainId: state.l2[0].chainId, fromBlock },
+      [taskHash],
+      { deadline: Date.now() + 90_000 },
+    );
+    return found.get(taskHash.toLowerCase());
+  }
+
+  beforeAll(async () => {
+    const up = await cli(["devnet", "up", "--runtime", runtime], 300_000);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    state = up.json();
+    provider = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });
+    if (runtime === "process") feed = await startPriceFeed({ price: "3000.00" });
+    const exchange = await call(
+      state.engine.url,
+      "POST",
+      "/auth:exchange",
+      undefined,
+      await signedBody(owner, { chainId: state.engine.chainId }),
+    );
+    expect(exchange.status, exchange.text).toBe(200);
+    token = exchange.body.token;
+  }, 360_000);
+
+  afterAll(async () => {
+    provider?.destroy();
+    await feed?.stop();
+    await runCli(["devnet", "down", "--volumes"], { cwd: dir, timeoutMs: 120_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+
+  describe(`the task engine in a ${runtime} devnet`, () => {
+    let execution: any;
+
+    it("the state names the engine, its chain and its own task definition; status checks it", async () => {
+      expect(state.engine).toEqual({
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        chainId: state.l2[0].chainId,
+        taskDefinitionId: 2,
+      });
+      expect(state.taskDefinitions).toEqual([{ taskDefinitionId: 1, name: "default" }]);
+      const status = await cli(["devnet", "status"]);
+      expect(status.code, status.stdout).toBe(0);
+      expect(status.json().components).toContainEqual(
+        expect.objectContaining({ name: "task-engine", healthy: true }),
+      );
+      const env = await cli(["devnet", "env", "--format", "json"]);
+      expect(env.json().AVSCTL_ENGINE_URL).toBe(state.engine.url);
+    });
+
+    it("a triggered 5-node workflow succeeds and is attested: approved on the L2", {
+      timeout: 180_000,
+    }, async () => {
+      const created = await call(
+        state.engine.url,
+        "POST",
+        "/workflows",
+        token,
+        workflow(
+          feed ? `${feed.url}/price?symbol=ETHUSDT` : `http://127.0.0.1:${PORTS.engine}/health`,
+          state.l2[0].attestationCenter,
+        ),
+      );
+      expect(created.status, created.text).toBe(201);
+      const fromBlock = await provider.getBlockNumber();
+      const triggered = await call(state.engine.url, "POST", `/workflows/${created.body.id}:trigger`, token, {
+        isBlocking: true,
+      });
+      expect(triggered.status, triggered.text).toBe(200);
+      expect(triggered.body.status, triggered.text).toBe("success");
+      expect(triggered.body.steps.map((s: any) => [s.name, s.success])).toEqual([
+        ["trig", true],
+        ["price", true],
+        ["center", true],
+        ["calc", true],
+        ["check", true],
+        ["report", true],
+      ]);
+      const route = `/workflows/${created.body.id}/executions/${triggered.body.executionId}`;
+      execution = await until(
+        async () => {
+          const r = await call(state.engine.url, "GET", route, token);
+          return r.body.txHash ? r.body : undefined;
+        },
+        "the execution's attestation",
+        120_000,
+      );
+      expect(execution).toMatchObject({ status: "success", verdict: "approved" });
+      expect(execution.taskNumber).toEqual(expect.any(Number));
+
+      // the chain's own word: the receipt of txHash carries TaskSubmitted for this task
+      const receipt = await provider.getTransactionReceipt(execution.txHash);
+      expect(receipt?.status).toBe(1);
+      expect(receipt!.blockNumber).toBeGreaterThan(fromBlock);
+      const topics = await verdictTopics();
+      const verdicts = receipt!.logs
+        .map((log) => topics.parse(log as never, state.l2[0].chainId))
+        .filter((v) => v !== undefined);
+      const mine = verdicts.find((v) => v.taskNumber === execution.taskNumber);
+      expect(mine).toMatchObject({
+        status: "approved",
+        taskDefinitionId: 2,
+        proofOfTask: execution.digest,
+        performer: state.performer.address,
+      });
+    });
+
+    it("a record whose recorded input was altered, or a wrong digest, is rejected on-chain", {
+      timeout: 240_000,
+    }, async () => {
+      const verdicts = await verdictTopics();
+      const receipt = await provider.getTransactionReceipt(execution.txHash);
+      const approved = receipt!.logs
+        .map((log) => verdicts.parse(log as never, state.l2[0].chainId))
+        .find((v) => v?.taskNumber === execution.taskNumber)!;
+      const cid = Buffer.from(approved.data.slice(2), "hex").toString("utf8");
+      const doc: any = await (await fetch(`${state.ipfs.gatewayUrl}${cid}`)).json();
+      const price = doc.inputs.find((i: any) => i.kind === "http");
+      expect(price.value.status).toBe(200);
+      if (feed) expect(JSON.parse(price.value.text).price).toBe("3000.00");
+
+      // the same digest over a record that says the feed answered another price
+      const tampered = structuredClone(doc);
+      const entry = tampered.inputs.find((i: any) => i.kind === "http");
+      entry.value.text = JSON.stringify({ price: "10.00" });
+      const pinned = await fetch(`${state.ipfs.pinataUrl}/pinning/pinJSONToIPFS`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ pinataContent: tampered, pinataOptions: { cidVersion: 1 } }),
+      });
+      const tamperedCid = ((await pinned.json()) as { IpfsHash: string }).IpfsHash;
+      expect(tamperedCid).not.toBe(cid);
+
+      const fromBlock = await provider.getBlockNumber();
+      const target = {
+        aggregatorUrl: state.aggregator.rpcUrl,
+        performerKey: state.performer.privateKey,
+        sigType: "ecdsa" as const,
+      };
+      const altered = await sendTaskRpc(
+        { proofOfTask: execution.digest, data: toDataHex(tamperedCid), taskDefinitionId: 2 },
+        target,
+      );
+      const wrongDigest = await sendTaskRpc(
+        { proofOfTask: `0x${"11".repeat(32)}`, data: approved.data, taskDefinitionId: 2 },
+        target,
+      );
+      expect((await chainVerdict(altered.taskHash, fromBlock))?.status).toBe("rejected");
+      expect((await chainVerdict(wrongDigest.taskHash, fromBlock))?.status).toBe("rejected");
+
+      // the attesters asked the engine, which re-ran each record: no abstention made these verdicts
+      const logs = await cli(["devnet", "logs", "task-engine"]);
+      expect(logs.code, logs.stderr).toBe(0);
+      const answers = (logs.json().lines as string[])
+        .filter((line) => line.includes('"POST /task/validate"'))
+        .map((line) => JSON.parse(line.slice(line.indexOf("{"))));
+      expect(answers.filter((a) => a.cid === cid && a.valid === true).length).toBeGreaterThan(0);
+      expect(answers.filter((a) => a.cid === tamperedCid && a.valid === false).length).toBeGreaterThan(0);
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+    });
+
+    it("executions awaiting their verdicts when the engine restarts are attested after it", {
+      timeout: 240_000,
+    }, async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await call(
+          state.engine.url,
+          "POST",
+          `/workflows/${execution.workflowId}:trigger`,
+          token,
+          {},
+        );
+        expect(r.status, r.text).toBe(202);
+        ids.push(r.body.executionId);
+      }
+      const restart = await cli(["devnet", "restart", "task-engine"]);
+      expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+      const attested = await until(
+        async () => {
+          const r = await call(
+            state.engine.url,
+            "GET",
+            `/workflows/${execution.workflowId}/executions?limit=50`,
+            token,
+          );
+          const mine = (r.body.items ?? []).filter((e: any) => ids.includes(e.id));
+          return mine.length === ids.length && mine.every((e: any) => e.verdict !== null) ? mine : undefined;
+        },
+        "every execution's verdict after the restart",
+        180_000,
+      );
+      // each one once, each one approved on the L2 (its receipt says so)
+      const topics = await verdictTopics();
+      for (const e of attested) {
+        expect(e).toMatchObject({ status: "success", verdict: "approved" });
+        const receipt = await provider.getTransactionReceipt(e.txHash);
+        const onChain = receipt!.logs
+          .map((log) => topics.parse(log as never, state.l2[0].chainId))
+          .find((v) => v?.taskNumber === e.taskNumber);
+        expect(onChain).toMatchObject({ status: "approved", proofOfTask: e.digest });
+      }
+    });
+  });
+}
+
+describe("process runtime", () => engineSuite("process"));
+describeDocker("Docker runtime", () => engineSuite("docker"));

@@ -1,0 +1,269 @@
+/**
+ * Triggers of stored tasks: a real anvil, the engine as its own process (dist), and the
+ * stored-task watcher (src/triggers/stored-tasks.ts) electing its performer on an operator list
+ * contract the test deploys. Cron with maxExecution 3 gives exactly 3 executions and then
+ * completed; a block trigger fires on every 2nd block; an event trigger fires once per log, with
+ * the log in the trigger data, even with two watchers reporting every firing.
+ */
+
+import { createRequire } from "node:module";
+import { type Contract, ContractFactory, JsonRpcProvider, Network, id as topicId, Wallet } from "ethers";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type StoredTaskWatcher, startStoredTaskWatcher } from "../../../src/triggers/stored-tasks.js";
+import { ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
+import { type EngineProcess, startEngineProcess } from "../../helpers/engine.js";
+import { call, signIn, until } from "./helpers.js";
+
+const SOURCE = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+contract Emitter {
+  event Ping(uint256 indexed kind, uint256 value);
+  function ping(uint256 kind, uint256 value) external { emit Ping(kind, value); }
+  function pingTwice(uint256 kind) external { emit Ping(kind, 1); emit Ping(kind, 2); }
+}
+contract OperatorList {
+  struct Details { address operator; uint256 operatorId; uint256 votingPower; uint256 feeToClaim; }
+  Details[] private active;
+  function setActive(address[] calldata ops) external {
+    delete active;
+    for (uint256 i = 0; i < ops.length; i++) active.push(Details(ops[i], i + 1, 100, 0));
+  }
+  function getActiveOperatorsDetails() external view returns (Details[] memory) { return active; }
+}`;
+
+function compile(): Record<string, { abi: unknown[]; bytecode: string }> {
+  const solc = createRequire(import.meta.url)("solc");
+  const out = JSON.parse(
+    solc.compile(
+      JSON.stringify({
+        language: "Solidity",
+        sources: { "T.sol": { content: SOURCE } },
+        settings: { evmVersion: "cancun", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+      }),
+    ),
+  );
+  const c = out.contracts["T.sol"];
+  return Object.fromEntries(
+    ["Emitter", "OperatorList"].map((n) => [n, { abi: c[n].abi, bytecode: `0x${c[n].evm.bytecode.object}` }]),
+  );
+}
+
+const SECRET = "operator-secret-for-tests";
+const [DEPLOYER_KEY, OPERATOR_KEY] = ANVIL_DEV_PRIVATE_KEYS;
+const operator = new Wallet(OPERATOR_KEY!);
+const chain = useAnvil({ chainId: 31337 });
+let engine: EngineProcess;
+let emitter: Contract;
+let operatorList: Contract;
+let token: string;
+const watchers: StoredTaskWatcher[] = [];
+
+async function watcher(): Promise<StoredTaskWatcher> {
+  const w = await startStoredTaskWatcher({
+    engineUrl: engine.url,
+    operatorSecret: SECRET,
+    l2: { rpcUrl: chain().rpcUrl, attestationCenter: String(operatorList.target) },
+    operators: new Map([[operator.address.toLowerCase(), OPERATOR_KEY!]]),
+    pollMs: 50,
+    syncMs: 100,
+  });
+  watchers.push(w);
+  return w;
+}
+
+/** Creates the task and waits until every watcher watches it. */
+async function create(doc: Record<string, unknown>, ws: StoredTaskWatcher[]): Promise<string> {
+  const r = await call(engine.url, "POST", "/workflows", token, doc);
+  expect(r.status, r.text).toBe(201);
+  const id = r.body.id as string;
+  await until(async () => ws.every((w) => w.watching().includes(id)), "the watchers to watch the task");
+  return id;
+}
+
+async function executions(id: string): Promise<any[]> {
+  const r = await call(engine.url, "GET", `/workflows/${id}/executions?limit=200`, token);
+  expect(r.status).toBe(200);
+  return r.body.items;
+}
+
+const flowWith = (trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  name: "watched",
+  trigger: { id: "trigger", name: "trig", ...trigger },
+  nodes: [
+    { id: "c", name: "c", type: "customCode", config: { lang: "javascript", source: "return trig.data" } },
+  ],
+  edges: [{ id: "e1", source: "trigger", target: "c" }],
+  ...extra,
+});
+
+beforeAll(async () => {
+  const network = Network.from(31337);
+  const provider = new JsonRpcProvider(chain().rpcUrl, network, {
+    staticNetwork: network,
+    pollingInterval: 50,
+    cacheTimeout: -1,
+  });
+  const deployer = new Wallet(DEPLOYER_KEY!, provider);
+  const built = compile();
+  const deploy = async (name: string) => {
+    const f = new ContractFactory(built[name]!.abi as never, built[name]!.bytecode, deployer);
+    const c = await f.deploy();
+    await c.waitForDeployment();
+    return c as Contract;
+  };
+  emitter = await deploy("Emitter");
+  operatorList = await deploy("OperatorList");
+  await (await (operatorList as any).setActive([operator.address])).wait();
+  engine = await startEngineProcess({ operatorSecret: SECRET });
+  token = await signIn(engine.url, Wallet.createRandom());
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(watchers.splice(0).map((w) => w.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all(watchers.map((w) => w.stop()));
+  await engine?.stop();
+});
+
+describe("stored-task triggers", () => {
+  it("the operator routes refuse a caller without the operator secret", async () => {
+    expect((await call(engine.url, "GET", "/operator/tasks", token)).status).toBe(401);
+    const wrong = await fetch(`${engine.url}/operator/tasks`, {
+      headers: { authorization: "Operator nope" },
+    });
+    expect(wrong.status).toBe(403);
+  });
+
+  it("cron every second with maxExecution 3: exactly 3 executions, then completed", async () => {
+    const w = await watcher();
+    const id = await create(
+      flowWith({ type: "cron", config: { schedules: ["* * * * * *"] } }, { maxExecution: 3 }),
+      [w],
+    );
+    await until(
+      async () => (await call(engine.url, "GET", `/workflows/${id}`, token)).body.status === "completed",
+      "the task to complete",
+      30_000,
+    );
+    // a firing after the third is refused, and the watcher drops the task
+    await until(async () => !w.watching().includes(id), "the watcher to drop the completed task", 10_000);
+    await w.idle();
+    const runs = await executions(id);
+    expect(runs).toHaveLength(3);
+    expect(runs.every((e) => e.status === "success" && e.triggerReason.type === "cron")).toBe(true);
+    const epochs = runs.map((e) => e.triggerReason.epoch as number);
+    expect(new Set(epochs).size).toBe(3);
+    expect(epochs.every((e) => e % 1000 === 0)).toBe(true);
+    expect((await call(engine.url, "GET", `/workflows/${id}`, token)).body.totalExecution).toBe(3);
+  }, 60_000);
+
+  it("a block trigger every 2 blocks fires on every 2nd block", async () => {
+    const w = await watcher();
+    const id = await create(flowWith({ type: "block", config: { interval: 2 } }), [w]);
+    const from = Number.parseInt(await rpc<string>(chain().rpcUrl, "eth_blockNumber"), 16);
+    await rpc(chain().rpcUrl, "anvil_mine", ["0x7"]);
+    const expected: number[] = [];
+    for (let b = from + 1; b <= from + 7; b++) if (b % 2 === 0) expected.push(b);
+    const runs = await until(async () => {
+      const items = await executions(id);
+      return items.length >= expected.length && items.every((e) => e.status !== "queued") ? items : false;
+    }, "the block firings");
+    await w.idle();
+    await call(engine.url, "POST", `/workflows/${id}:cancel`, token);
+    const blocks = (await executions(id))
+      .map((e) => e.triggerReason.blockNumber as number)
+      .sort((a, b) => a - b);
+    expect(blocks).toEqual(expected);
+    expect(runs.every((e) => e.triggerReason.type === "block")).toBe(true);
+    expect(runs.every((e) => e.triggerData.blockNumber === e.triggerReason.blockNumber)).toBe(true);
+  }, 60_000);
+
+  it("the engine's process runs the watcher itself when the environment names the chain and keys", async () => {
+    const own = await startEngineProcess({
+      operatorSecret: SECRET,
+      env: {
+        AVSCTL_ENGINE_WATCH_L2_RPC: chain().rpcUrl,
+        AVSCTL_ENGINE_WATCH_ATTESTATION_CENTER: String(operatorList.target),
+        AVSCTL_ENGINE_WATCH_OPERATOR_KEYS: OPERATOR_KEY!,
+      },
+    });
+    try {
+      const ownToken = await signIn(own.url, Wallet.createRandom());
+      const r = await call(
+        own.url,
+        "POST",
+        "/workflows",
+        ownToken,
+        flowWith({ type: "block", config: { interval: 1 } }),
+      );
+      expect(r.status).toBe(201);
+      // mine until its watcher has seen the task and reported a block firing
+      const runs = await until(async () => {
+        await rpc(chain().rpcUrl, "anvil_mine", ["0x1"]);
+        const items = (await call(own.url, "GET", `/workflows/${r.body.id}/executions`, ownToken)).body.items;
+        return items.length > 0 ? items : false;
+      }, "the in-process watcher to report a block firing");
+      expect(runs[0].triggerReason.type).toBe("block");
+      await call(own.url, "POST", `/workflows/${r.body.id}:cancel`, ownToken);
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+
+  it("an event trigger fires once per log, with the log, though two watchers report each", async () => {
+    const ws = [await watcher(), await watcher()];
+    const topic = topicId("Ping(uint256,uint256)");
+    const id = await create(
+      flowWith({
+        type: "event",
+        config: { queries: [{ addresses: [String(emitter.target)], topics: [{ values: [topic] }] }] },
+      }),
+      ws,
+    );
+    const e = emitter as any;
+    const receipts = [
+      await (await e.ping(1n, 10n)).wait(),
+      await (await e.ping(2n, 20n)).wait(),
+      await (await e.pingTwice(3n)).wait(),
+    ];
+    const logs = receipts.flatMap((r: any) =>
+      r.logs.map((l: any) => ({ txHash: l.transactionHash as string, logIndex: l.index as number })),
+    );
+    expect(logs).toHaveLength(4);
+    await until(
+      async () =>
+        ws.every((w) =>
+          logs.every((l) =>
+            w
+              .reports()
+              .some(
+                (r) => r.taskId === id && r.reason.txHash === l.txHash && r.reason.logIndex === l.logIndex,
+              ),
+          ),
+        ),
+      "both watchers to report every log",
+    );
+    await Promise.all(ws.map((w) => w.idle()));
+    const runs = await executions(id);
+    expect(runs).toHaveLength(4);
+    const seen = runs.map((r) => `${r.triggerReason.txHash}:${r.triggerReason.logIndex}`).sort();
+    expect(seen).toEqual(logs.map((l) => `${l.txHash}:${l.logIndex}`).sort());
+    for (const run of runs) {
+      expect(run.triggerData.transactionHash).toBe(run.triggerReason.txHash);
+      expect(run.triggerData.logIndex).toBe(run.triggerReason.logIndex);
+      expect(run.triggerData.address.toLowerCase()).toBe(String(emitter.target).toLowerCase());
+      expect(run.triggerData.topics[0]).toBe(topic);
+    }
+    const outcomes = ws.flatMap((w) =>
+      w
+        .reports()
+        .filter((r) => r.taskId === id)
+        .map((r) => r.outcome),
+    );
+    expect(outcomes.filter((o) => o === "reported")).toHaveLength(4);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
+    await call(engine.url, "POST", `/workflows/${id}:cancel`, token);
+  }, 60_000);
+});

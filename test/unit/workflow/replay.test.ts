@@ -1,0 +1,145 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { getAddress, Interface } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executionDigest, replayExecution } from "../../../src/task-engine/record.js";
+import { comparableRecord, runWorkflow } from "../../../src/workflow/engine.js";
+import { InputTape } from "../../../src/workflow/replay.js";
+import { code, doc, edges, valid } from "./build.js";
+
+// A feed on 127.0.0.1 whose answer changes with every request: a replay must not ask it.
+let server: http.Server;
+let url: string;
+let hits = 0;
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    hits++;
+    if (req.url?.startsWith("/missing")) return void res.writeHead(404).end("gone");
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ price: 3000 + hits }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const AC = "0x00000000000000000000000000000000000000aa";
+const ABI = ["function numOfTaskDefinitions() view returns (uint16)"];
+
+function workflowDoc() {
+  return doc(
+    [
+      { id: "p", name: "p", type: "restApi", config: { url: `${url}/price`, method: "GET" } },
+      { id: "m", name: "m", type: "restApi", config: { url: `${url}/missing`, method: "GET" } },
+      {
+        id: "c",
+        name: "c",
+        type: "contractRead",
+        config: {
+          contractAddress: AC,
+          contractAbi: ABI,
+          methodCalls: [{ methodName: "numOfTaskDefinitions" }],
+        },
+      },
+      code("k", "return p.data.price * 2 + Number(c.data[0].value)"),
+    ],
+    edges("trigger->p", "trigger->m", "trigger->c", "p->k", "c->k"),
+  );
+}
+
+/** A contractRead answer as it would be recorded: the eth_call's return data. */
+function recordedCall(value: number) {
+  const iface = new Interface(ABI);
+  return {
+    kind: "call" as const,
+    request: { to: getAddress(AC), data: iface.encodeFunctionData("numOfTaskDefinitions") },
+    value: iface.encodeFunctionResult("numOfTaskDefinitions", [value]),
+  };
+}
+
+describe("recorded inputs and replay", () => {
+  it("records every HTTP answer (a failure too) and replays the same steps without the network", async () => {
+    const workflow = await valid(workflowDoc());
+    const tape = InputTape.recording();
+    // no chain: the contract read is answered from a tape that already has its answer
+    const first = await runWorkflow(workflow, { mode: "simulate", tape });
+    expect(first.steps.find((s) => s.name === "c")!.success).toBe(false); // no chain when recording
+    const inputs = [...tape.inputs(), recordedCall(2)];
+    expect(inputs.filter((i) => i.kind === "http")).toHaveLength(2);
+    expect(inputs.find((i) => String((i.request as { url: string }).url).endsWith("/missing"))).toMatchObject(
+      {
+        value: { status: 404, text: "gone" },
+      },
+    );
+
+    const before = hits;
+    const replay = await runWorkflow(workflow, { mode: "simulate", tape: InputTape.replaying(inputs) });
+    expect(hits).toBe(before);
+    const steps = Object.fromEntries(replay.steps.map((s) => [s.name, s]));
+    expect(steps.p!.output).toEqual(first.steps.find((s) => s.name === "p")!.output);
+    expect(steps.m!.error).toMatch(/answered HTTP 404/);
+    expect(steps.c!.output).toEqual([{ methodName: "numOfTaskDefinitions", value: "2" }]);
+    expect(steps.k!.output).toBe((3000 + before - 1) * 2 + 2);
+    // and twice the same
+    const again = await runWorkflow(workflow, { mode: "simulate", tape: InputTape.replaying(inputs) });
+    expect(comparableRecord(again)).toEqual(comparableRecord(replay));
+  });
+
+  it("a request nobody recorded fails its node; a malformed input is refused", async () => {
+    const workflow = await valid(workflowDoc());
+    const replay = await runWorkflow(workflow, { mode: "simulate", tape: InputTape.replaying([]) });
+    expect(replay.steps.find((s) => s.name === "p")!.error).toMatch(
+      /no recorded answer for this http request/,
+    );
+    expect(hits).toBeGreaterThan(0);
+    expect(() => InputTape.replaying([{ kind: "smtp", request: {} } as never])).toThrow(/inputs\[0\]/);
+  });
+
+  it("replayExecution approves the record it was made from and refuses an altered input", async () => {
+    const workflow = await valid(workflowDoc());
+    const tape = InputTape.recording();
+    await runWorkflow(workflow, { mode: "simulate", tape, id: "x" });
+    const inputs = [...tape.inputs(), recordedCall(3)];
+    // the performer's run: from the same inputs, as the engine records it
+    const record = await runWorkflow(workflow, {
+      mode: "simulate",
+      tape: InputTape.replaying(inputs),
+      id: "x",
+    });
+    expect(record.steps.find((s) => s.name === "k")!.output).toEqual(expect.any(Number));
+    const execution = {
+      id: "01JEXEC",
+      taskId: "01JTASK",
+      index: 4,
+      triggerReason: { type: "manual" as const },
+    };
+    const digest = executionDigest(execution, record);
+    const docOf = (ins: typeof inputs) => ({
+      version: 1,
+      executionId: execution.id,
+      workflowId: execution.taskId,
+      index: execution.index,
+      triggerReason: execution.triggerReason,
+      triggerData: record.steps[0]!.output,
+      workflow,
+      configVars: [],
+      inputs: ins,
+      digest,
+    });
+    expect(await replayExecution(docOf(inputs), digest)).toEqual({ valid: true, digest });
+
+    const altered = structuredClone(inputs);
+    const price = altered.find((i) => String((i.request as { url: string }).url).endsWith("/price"))!;
+    (price.value as { text: string }).text = JSON.stringify({ price: 1 });
+    const outcome = await replayExecution(docOf(altered), digest);
+    expect(outcome).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/^the replay gives digest 0x/),
+    });
+    expect(await replayExecution(docOf(inputs), `0x${"00".repeat(32)}`)).toMatchObject({ valid: false });
+    expect(await replayExecution({ version: 9 }, digest)).toMatchObject({ valid: false });
+    expect(await replayExecution({ ...docOf(inputs), workflow: { name: "x" } }, digest)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/workflow is invalid/),
+    });
+  });
+});
