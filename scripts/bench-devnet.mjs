@@ -9,15 +9,14 @@
 //
 // Env: BENCH_DEVNET_RUNS (process and cached runs, median reported; default 1),
 // BENCH_DEVNET_SKIP_COLD=1 (keep the images: no cold runs), BENCH_DEVNET_TASKS (default 100).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { root, runAvsctl } from "./lib/avsctl.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const bin = path.join(root, "bin", "avsctl.js");
 const runs = Math.max(1, Number(process.env.BENCH_DEVNET_RUNS ?? 1));
 const skipCold = process.env.BENCH_DEVNET_SKIP_COLD === "1";
 const taskCount = Number(process.env.BENCH_DEVNET_TASKS ?? 100);
@@ -32,27 +31,6 @@ const imp = (p) => import(pathToFileURL(path.join(root, "dist", p)).href);
 const projects = [];
 let stopping = false;
 
-/** `avsctl <args>` in a project directory; resolves with code, stdout, stderr and wall time. */
-function cli(dir, args, timeoutMs = 300_000) {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: "1", CI: process.env.CI ?? "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
 function newProject(label) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-devnet-${label}-`));
   const name = `bench-${label}-${process.pid}`;
@@ -64,7 +42,7 @@ function newProject(label) {
 
 async function down(project) {
   if (!existsSync(project.dir)) return;
-  const r = await cli(project.dir, ["devnet", "down", "--json"], 120_000);
+  const r = await runAvsctl(project.dir, ["devnet", "down", "--json"], 120_000);
   if (r.code !== 0) console.error(`devnet down of ${project.name} failed: ${r.stdout}${r.stderr}`);
   rmSync(project.dir, { recursive: true, force: true });
   project.up = false;
@@ -158,7 +136,7 @@ async function peakMemory(runtime, project, ms, until) {
 /** Peak memory while a bounded task load runs against the devnet. */
 async function memoryUnderLoad(runtime, project) {
   const state = { done: false };
-  const load = cli(project.dir, [
+  const load = runAvsctl(project.dir, [
     "task",
     "send",
     "--count",
@@ -194,7 +172,7 @@ async function memoryUnderLoad(runtime, project) {
 // ---------- runs ----------
 
 async function up(project, runtime) {
-  const r = await cli(project.dir, ["devnet", "up", "--runtime", runtime, "--json"]);
+  const r = await runAvsctl(project.dir, ["devnet", "up", "--runtime", runtime, "--json"]);
   if (r.code !== 0)
     throw new Error(`devnet up (${runtime}) failed (${r.code}): ${r.stdout}${r.stderr.slice(-2000)}`);
   project.up = true;

@@ -10,15 +10,14 @@
 //   its verdict on-chain (each one an AVS task: pinned, sent, re-run by the attesters).
 // Bounded: at most BENCH_ENGINE_TIMEOUT_S (default 240) seconds of load. Prints a table, then one
 // JSON line; never asserts. Removes the devnet it started, also on Ctrl-C.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { root, runAvsctl } from "./lib/avsctl.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const bin = path.join(root, "bin", "avsctl.js");
 const latencyRuns = Math.max(1, Math.min(200, Number(process.env.BENCH_ENGINE_LATENCY ?? 20)));
 const executions = Math.max(1, Math.min(1000, Number(process.env.BENCH_ENGINE_EXECUTIONS ?? 60)));
 const timeoutMs = Math.max(10, Number(process.env.BENCH_ENGINE_TIMEOUT_S ?? 240)) * 1000;
@@ -29,29 +28,15 @@ if (!existsSync(path.join(root, "dist", "cli", "main.js"))) {
   spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
 }
 const imp = (p) => import(pathToFileURL(path.join(root, "dist", p)).href);
+// the engine client's own request and sign-in shapes, so the bench loads the API as `avsctl
+// workflow` does; loaded before any figure is taken
+const { engineFetch, signInBody } = await imp("task-engine/client.js");
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "bench-engine-"));
 writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `bench-engine-${process.pid}` }));
 let feed;
 
-function cli(args, ms = 300_000) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: "1", CI: process.env.CI ?? "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args, ms) => runAvsctl(dir, args, ms);
 
 let cleaned = false;
 async function cleanup() {
@@ -68,15 +53,7 @@ process.on("SIGINT", () => {
 });
 
 async function api(url, method, route, token, body) {
-  const res = await fetch(`${url}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(90_000),
-  });
+  const res = await engineFetch(url, method, route, { token, body, signal: AbortSignal.timeout(90_000) });
   const text = await res.text();
   if (res.status >= 300 && !(res.status === 202))
     throw new Error(`${method} ${route}: HTTP ${res.status} ${text}`);
@@ -173,22 +150,18 @@ async function main() {
   if (!state.engine) throw new Error("the devnet runs no task engine");
   const url = state.engine.url;
   const { startPriceFeed } = await imp("devnet/samples/sample-services.js");
-  const { authMessage } = await imp("task-engine/auth.js");
   const { Wallet } = await import("ethers");
   feed = await startPriceFeed({ price: "3000.00" });
   const owner = Wallet.createRandom();
   const now = Date.now();
-  const message = authMessage({
+  // signed for an hour, not the client's 10 minutes: BENCH_ENGINE_TIMEOUT_S may exceed those
+  const signIn = await signInBody(owner, {
     chainId: state.engine.chainId,
     wallet: owner.address,
     issuedAt: now,
     expiredAt: now + 3_600_000,
   });
-  const { token } = await api(url, "POST", "/auth:exchange", undefined, {
-    ownerAddress: owner.address,
-    message,
-    signature: await owner.signMessage(message),
-  });
+  const { token } = await api(url, "POST", "/auth:exchange", undefined, signIn);
   const task = await api(url, "POST", "/workflows", token, workflow(feed.url, state.l2[0].attestationCenter));
   const deadline = Date.now() + timeoutMs;
 

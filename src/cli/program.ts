@@ -5,6 +5,7 @@ import { registerDevnet } from "./commands/devnet.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerNode } from "./commands/node.js";
+import { registerOperator } from "./commands/operator.js";
 import { registerQuickstart } from "./commands/quickstart.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerTask } from "./commands/task.js";
@@ -45,6 +46,7 @@ export function buildProgram(runner: Runner, out: Output): Command {
   registerDevnet(program, runner);
   registerTask(program, runner);
   registerNode(program, runner);
+  registerOperator(program, runner);
   registerWorkflow(program, runner);
   registerSecret(program, runner);
   registerKeys(program, runner);

@@ -14,7 +14,7 @@ export interface ServiceEnv {
   host: Record<string, string>;
 }
 
-type ProjectService = Extract<ServicePlan, { kind: "project" }>;
+export type ProjectService = Extract<ServicePlan, { kind: "project" }>;
 
 const health = (port: number): WaitStrategy[] => [{ kind: "http", port, path: "/health", timeoutMs: 90_000 }];
 
@@ -153,7 +153,7 @@ export function dockerfileBaseImages(dockerfile: string): string[] {
  * EXTRA_CA_CERTS build argument (the generated Dockerfiles trust them while installing). A
  * failure names the service, the Dockerfile and the step that failed, with its last output.
  */
-async function buildServiceImage(
+export async function buildServiceImage(
   docker: DockerLauncher,
   kind: ServiceKind,
   service: ProjectService,
@@ -238,7 +238,7 @@ function projectFiles(
 // The images of one devnet start, by service, built before anything starts (the plan is per start).
 const serviceImages = new WeakMap<DevnetPlan, Map<ServiceKind, Promise<string>>>();
 
-const imageTag = (plan: DevnetPlan, kind: ServiceKind) => `avsctl/${plan.project}-${kind}:dev`;
+export const imageTag = (plan: DevnetPlan, kind: ServiceKind) => `avsctl/${plan.project}-${kind}:dev`;
 
 /** Whether the project's service runs as a container built from its Dockerfile. */
 function inContainer(service: ServicePlan | null, plan: DevnetPlan, launcher: Launcher): boolean {

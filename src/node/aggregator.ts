@@ -24,6 +24,7 @@ import { Intake } from "./aggregator/intake.js";
 import { recover } from "./aggregator/recovery.js";
 import { createRpcServer, health, taskStatus } from "./aggregator/rpc-surface.js";
 import { Submissions } from "./aggregator/submission.js";
+import { type SyncHook, syncNow } from "./aggregator/sync-now.js";
 import {
   type AggregatorContext,
   type ChainCtx,
@@ -131,7 +132,9 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
   const metricsPortSame =
     opts.metrics === true &&
     (opts.metricsPort ?? DEFAULT_METRICS_PORT) === (opts.jsonRpcPort ?? DEFAULT_JSON_RPC_PORT);
+  const syncHook: SyncHook = {};
   const server = createRpcServer(ctx, intake, hub, {
+    syncHook,
     jsonRpc: opts.jsonRpc !== false,
     customMessageEnabled: Boolean(opts.customMessageEnabled),
     webapiUrl,
@@ -155,17 +158,17 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
 
   const extra: Array<{ stop(): Promise<void> }> = [];
   if (opts.internalTasks && opts.internalTasks.length > 0) {
-    extra.push(
-      startInternalTasks({
-        schedules: opts.internalTasks,
-        l1: opts.l1,
-        chains: chains.map((c) => ({ chainId: c.target.chainId, view: c.view, rpc: c.rpc })),
-        submit: (chainId, id, proofOfTask, data) => intake.submitInternalTask(chainId, id, proofOfTask, data),
-        isOpen: (chainId, hash) => ctx.tasks.isOpen(chainId, hash),
-        log: log.child({ component: "internal-tasks" }),
-        signal,
-      }),
-    );
+    const runner = startInternalTasks({
+      schedules: opts.internalTasks,
+      l1: opts.l1,
+      chains: chains.map((c) => ({ chainId: c.target.chainId, view: c.view, rpc: c.rpc })),
+      submit: (chainId, id, proofOfTask, data) => intake.submitInternalTask(chainId, id, proofOfTask, data),
+      isOpen: (chainId, hash) => ctx.tasks.isOpen(chainId, hash),
+      log: log.child({ component: "internal-tasks" }),
+      signal,
+    });
+    syncHook.run = syncNow(ctx, runner.syncVotingPower);
+    extra.push(runner);
   }
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {

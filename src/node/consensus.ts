@@ -44,7 +44,9 @@ export function consensusRules(def: DefinitionParams, total: bigint): ConsensusR
     total: base,
     required: requiredPower(base),
     maxAttesters: def.maximumNumberOfAttesters || undefined,
+    // A voter without voting power adds nothing to a threshold: its signature is not submitted.
     eligible: (voter) =>
+      voter.votingPower > 0n &&
       voter.votingPower >= def.minimumVotingPower &&
       (restricted.size === 0 || restricted.has(voter.operatorId)),
   };

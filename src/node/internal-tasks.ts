@@ -173,6 +173,12 @@ export async function checkInternalTask(args: {
   return { verdict: "approve" };
 }
 
+/** A VOTING_POWER_SYNC task the aggregator proposed on one chain. */
+export interface ProposedSync {
+  chainId: number;
+  taskHash: string;
+}
+
 export interface InternalTaskRunnerOptions {
   schedules: InternalTaskSchedule[];
   l1: L1Target | undefined;
@@ -191,16 +197,19 @@ export interface InternalTaskRunnerOptions {
 export function startInternalTasks(opts: InternalTaskRunnerOptions): {
   stop(): Promise<void>;
   runNow(): Promise<void>;
+  /** One VOTING_POWER_SYNC round now: the syncs it proposed or found still undecided. */
+  syncVotingPower(): Promise<ProposedSync[]>;
 } {
   const { log } = opts;
   const l1Rpc = opts.l1 ? new RpcClient(opts.l1.rpcUrl, { signal: opts.signal }) : undefined;
   // One sync in flight per chain: two proposals computed from the same L2 state would apply the same change twice.
   const open = new Map<number, string>();
 
-  async function votingPowerSync(): Promise<void> {
+  async function votingPowerSync(): Promise<ProposedSync[]> {
+    const proposed: ProposedSync[] = [];
     if (!opts.l1?.avsGovernance || !l1Rpc) {
       log.warn("VOTING_POWER_SYNC skipped: L1_RPC and AVS_GOVERNANCE_ADDRESS are needed");
-      return;
+      return proposed;
     }
     const toBlockL1 = BigInt(await l1Rpc.call<string>("eth_blockNumber"));
     for (const chain of opts.chains) {
@@ -210,6 +219,7 @@ export function startInternalTasks(opts: InternalTaskRunnerOptions): {
           chainId: chain.chainId,
           taskHash: previous,
         });
+        proposed.push({ chainId: chain.chainId, taskHash: previous });
         continue;
       }
       try {
@@ -248,6 +258,7 @@ export function startInternalTasks(opts: InternalTaskRunnerOptions): {
           data,
         );
         open.set(chain.chainId, hash);
+        proposed.push({ chainId: chain.chainId, taskHash: hash });
         log.info("VOTING_POWER_SYNC proposed", {
           taskHash: hash,
           chainId: chain.chainId,
@@ -263,9 +274,10 @@ export function startInternalTasks(opts: InternalTaskRunnerOptions): {
         });
       }
     }
+    return proposed;
   }
 
-  const runners: Record<InternalTaskSchedule["name"], () => Promise<void>> = {
+  const runners: Record<InternalTaskSchedule["name"], () => Promise<unknown>> = {
     VOTING_POWER_SYNC: votingPowerSync,
     // OBLS keeps per-definition totals exact on every change; a periodic recount is not needed.
     VOTING_POWER_PER_TASK_DEFINITION_SYNC: async () => undefined,
@@ -289,5 +301,6 @@ export function startInternalTasks(opts: InternalTaskRunnerOptions): {
     runNow: async () => {
       for (const s of opts.schedules) await runners[s.name]();
     },
+    syncVotingPower: votingPowerSync,
   };
 }

@@ -8,7 +8,7 @@
 
 import { AvsctlError } from "../errors.js";
 import { readWorkflowFile, type WorkflowProblem } from "../workflow/index.js";
-import { authMessage } from "./auth.js";
+import { type AuthMessageFields, authMessage } from "./auth.js";
 import { checkCreate } from "./lifecycle.js";
 
 /** What signs the sign-in message: an ethers Wallet does. */
@@ -60,6 +60,40 @@ export function engineError(status: number, body: unknown, what: string): Avsctl
   return new AvsctlError("COMMAND_FAILED", message, { details });
 }
 
+/**
+ * One request to the engine's API: the bearer token once signed in, a JSON body only when there
+ * is one. Exported for callers that want the engine's raw answer (status and text) rather than
+ * this client's AvsctlErrors, so every caller builds requests the same way.
+ */
+export function engineFetch(
+  url: string,
+  method: string,
+  route: string,
+  opts: { token?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(`${url}${route}`, {
+    method,
+    headers: {
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...(opts.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+    signal: opts.signal,
+  });
+}
+
+/**
+ * The body of `POST /auth:exchange`: the sign-in message naming `fields`, signed by `signer`.
+ * The owner it names is the message's wallet, which the engine checks against the signature.
+ */
+export async function signInBody(
+  signer: EngineSigner,
+  fields: AuthMessageFields,
+): Promise<{ ownerAddress: string; message: string; signature: string }> {
+  const message = authMessage(fields);
+  return { ownerAddress: fields.wallet, message, signature: await signer.signMessage(message) };
+}
+
 export class EngineClient {
   private token: Promise<string> | undefined;
 
@@ -73,15 +107,7 @@ export class EngineClient {
     const signals = [AbortSignal.timeout(this.opts.timeoutMs ?? 90_000)];
     if (this.opts.signal) signals.push(this.opts.signal);
     try {
-      return await fetch(`${this.url}${route}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.any(signals),
-      });
+      return await engineFetch(this.url, method, route, { token, body, signal: AbortSignal.any(signals) });
     } catch (error) {
       if (this.opts.signal?.aborted) throw error;
       throw new AvsctlError("ENGINE_UNREACHABLE", `the task engine at ${this.url} does not answer`, {
@@ -120,18 +146,13 @@ export class EngineClient {
       const health = await this.health();
       const chainId = Number(health.chainId ?? 31337);
       const now = Date.now();
-      const message = authMessage({
+      const body = await signInBody(this.opts.signer, {
         chainId,
         wallet: this.opts.signer.address,
         issuedAt: now - 5_000,
         expiredAt: now + SIGN_IN_TTL_MS,
       });
-      const signature = await this.opts.signer.signMessage(message);
-      const answer = await this.json("POST", "/auth:exchange", {
-        ownerAddress: this.opts.signer.address,
-        message,
-        signature,
-      });
+      const answer = await this.json("POST", "/auth:exchange", body);
       return String(answer.token);
     })();
     this.token.catch(() => {

@@ -32,6 +32,37 @@ export interface TriggerState {
 }
 
 /**
+ * A trigger's state before its first firing. The trigger runner (configured task definitions)
+ * and the stored-task watcher (the engine's tasks) both start their triggers here, so the
+ * clock, poller and firing parts they share find the same fields set the same way.
+ */
+export function newTriggerState(
+  id: string,
+  taskDefinitionId: number,
+  taskDefinitionName: string | null,
+  trigger: Trigger,
+): TriggerState {
+  return {
+    id,
+    taskDefinitionId,
+    taskDefinitionName,
+    trigger,
+    description: describeTrigger(trigger),
+    count: 0,
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    suppressed: 0,
+    done: false,
+    nextAt: null,
+    scannedTo: 0,
+    queue: Promise.resolve(),
+    pending: 0,
+    last: null,
+  };
+}
+
+/**
  * One state per trigger of the definitions, in order; throws CONFIG_INVALID naming every
  * problem (by `definitions[i].triggers[j]` path) when any trigger or id is invalid.
  */
@@ -54,24 +85,14 @@ export function triggerStates(definitions: ReadonlyArray<TriggerDefinition>): Tr
       const parsed = parseTrigger(raw, `definitions[${i}].triggers[${j}]`);
       problems.push(...parsed.errors);
       if (!parsed.trigger) continue;
-      states.push({
-        id: `${def.taskDefinitionId}#${j}`,
-        taskDefinitionId: def.taskDefinitionId,
-        taskDefinitionName: def.name ?? null,
-        trigger: parsed.trigger,
-        description: describeTrigger(parsed.trigger),
-        count: 0,
-        sent: 0,
-        skipped: 0,
-        failed: 0,
-        suppressed: 0,
-        done: false,
-        nextAt: null,
-        scannedTo: 0,
-        queue: Promise.resolve(),
-        pending: 0,
-        last: null,
-      });
+      states.push(
+        newTriggerState(
+          `${def.taskDefinitionId}#${j}`,
+          def.taskDefinitionId,
+          def.name ?? null,
+          parsed.trigger,
+        ),
+      );
     }
   }
   if (problems.length > 0) {

@@ -16,8 +16,8 @@ import { Clock } from "./clock.js";
 import { operatorKeys } from "./election.js";
 import { type ActiveOperatorsSource, electPerformer, readActiveOperators } from "./leader.js";
 import { ChainPoller, readHead } from "./poller.js";
-import { describeTrigger, type Trigger } from "./schedule.js";
-import { finish, isChainTrigger, type TriggerState } from "./state.js";
+import type { Trigger } from "./schedule.js";
+import { finish, isChainTrigger, newTriggerState, type TriggerState } from "./state.js";
 import {
   electionNumber,
   FINAL_REFUSALS,
@@ -82,25 +82,9 @@ interface Watched {
   states: TriggerState[];
 }
 
+/** A stored task has no task definition (0): its id rides as the name, which firing reads back. */
 function stateOf(taskId: string, j: number, trigger: Trigger): TriggerState {
-  return {
-    id: `${taskId}#${j}`,
-    taskDefinitionId: 0,
-    taskDefinitionName: taskId,
-    trigger,
-    description: describeTrigger(trigger),
-    count: 0,
-    sent: 0,
-    skipped: 0,
-    failed: 0,
-    suppressed: 0,
-    done: false,
-    nextAt: null,
-    scannedTo: 0,
-    queue: Promise.resolve(),
-    pending: 0,
-    last: null,
-  };
+  return newTriggerState(`${taskId}#${j}`, 0, taskId, trigger);
 }
 
 export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Promise<StoredTaskWatcher> {

@@ -5,18 +5,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { repoRoot } from "./cli.js";
+import { until } from "./until.js";
 
 export const engineEntry = path.join(repoRoot, "dist", "task-engine", "main.js");
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 export interface EngineProcess {
   child: ChildProcess;

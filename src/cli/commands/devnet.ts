@@ -74,6 +74,10 @@ export function registerDevnet(program: Command, runner: Runner): void {
       "--operator-keys <dir>",
       "run one attester per operator of this keys directory (`avsctl keys import`), with its own keys",
     )
+    .option(
+      "--watch",
+      "then stay in the foreground and reload the service whose files change (as `devnet watch`)",
+    )
     .action(runner.action(async (ctx, _args, opts) => (await handlers()).devnetUpCommand(ctx, opts)));
   devnet
     .command("down")
@@ -121,6 +125,17 @@ export function registerDevnet(program: Command, runner: Runner): void {
     .description("restart one component")
     .argument("<node>")
     .action(runner.action(async (ctx, args) => (await handlers()).devnetRestartCommand(ctx, args[0]!)));
+  devnet
+    .command("watch")
+    .description(
+      "reload the project's service whose files change (rebuild, restart) until Ctrl-C; the devnet keeps running",
+    )
+    .option("--ca-certs <file>", "PEM CA certificates a service image rebuild trusts (as `devnet up`)")
+    .action(
+      runner.action(async (ctx, _args, opts) =>
+        (await import("../handlers/devnet-watch.js")).devnetWatchCommand(ctx, opts),
+      ),
+    );
   devnet
     .command("export")
     .description("write the devnet topology for Docker Compose or Kubernetes")

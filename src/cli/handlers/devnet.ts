@@ -62,10 +62,10 @@ async function operatorKeys(ctx: CommandContext, given: string): Promise<Operato
 
 export async function devnetUpCommand(
   ctx: CommandContext,
-  flags: UpFlags & { operatorKeys?: string },
+  flags: UpFlags & { operatorKeys?: string; watch?: boolean },
 ): Promise<CommandResult> {
   const loaded = await project(ctx);
-  const { operatorKeys: keysDir, ...upFlags } = flags;
+  const { operatorKeys: keysDir, watch, ...upFlags } = flags;
   if (upFlags.caCerts !== undefined) upFlags.caCerts = path.resolve(ctx.cwd, upFlags.caCerts);
   const operators = keysDir === undefined ? undefined : await operatorKeys(ctx, keysDir);
   const { devnetUp } = await import("../../devnet/up.js");
@@ -92,7 +92,7 @@ export async function devnetUpCommand(
       ...result.warnings,
     ],
   };
-  return {
+  const shown: CommandResult = {
     data,
     human: () =>
       [
@@ -112,6 +112,12 @@ export async function devnetUpCommand(
         "next: avsctl task send --wait",
       ].join("\n"),
   };
+  if (!watch) return shown;
+  // The state first (one JSON line under --json), then the watch's events as they come.
+  ctx.out.stdout(ctx.json ? `${JSON.stringify(data)}\n` : `${shown.human!(data)}\n\n`);
+  const { watchUntilInterrupted } = await import("./devnet-watch.js");
+  await watchUntilInterrupted(ctx, loaded, upFlags.caCerts);
+  return { data: undefined, human: () => "" };
 }
 
 /** `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. */

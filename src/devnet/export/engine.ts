@@ -1,6 +1,7 @@
+import { randomBytes } from "node:crypto";
 import type { DevnetKeys } from "../keys.js";
 import { PORTS } from "../launcher.js";
-import { engineEnv } from "../up/engine.js";
+import { engineEnv, WATCHER_SECRET_ENV, watcherEnv } from "../up/engine.js";
 import type { TopologyComponent } from "./types.js";
 
 /** Where the engine keeps its store in its container (as `devnet up` mounts it). */
@@ -30,13 +31,20 @@ export function engineComponent(s: {
     chainId: s.chainId,
     ipfs: s.ipfsEnv,
   });
+  // The watcher's chain is the first L2, as the engine's tasks land there (`chainId@url` lists).
+  const first = (list: string | undefined) => list?.split(",")[0]?.split("@").slice(1).join("@") ?? "";
+  const watch = watcherEnv(
+    { rpcUrl: first(s.chainEnv.L2_RPC), attestationCenter: first(s.chainEnv.ATTESTATION_CENTER_ADDRESS) },
+    s.keys,
+    randomBytes(24).toString("hex"),
+  );
   return {
     name: "task-engine",
     role: "service",
     image: s.image,
     command: s.command,
-    env: { ...s.chainEnv, ...env, AVSCTL_ENGINE_STORE: `${ENGINE_DATA}/engine.sqlite` },
-    secretEnv: ["PRIVATE_KEY_PERFORMER"],
+    env: { ...s.chainEnv, ...env, ...watch, AVSCTL_ENGINE_STORE: `${ENGINE_DATA}/engine.sqlite` },
+    secretEnv: ["PRIVATE_KEY_PERFORMER", ...WATCHER_SECRET_ENV],
     ports: [{ name: "http", container: PORTS.engine, host: s.hostPort }],
     health: { kind: "http", port: PORTS.engine, path: "/health", nodeHealth: true },
     dependsOn: [

@@ -179,6 +179,8 @@ export async function buildTopology(
       "--journal",
       "/tmp/aggregator.db",
       "--relayer",
+      // as `devnet up` starts it: the voting-power sync runs (internal task 10001)
+      "--internal-tasks",
     ),
     env: {
       ...chainEnv,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import type { DevnetKeys } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
 import { serviceEnv } from "../service-env.js";
 import type { Chains } from "./chains.js";
@@ -80,15 +81,7 @@ export async function startEngine(
           ipfs: ipfsEnv(ipfs, "internal"),
         }),
         AVSCTL_ENGINE_STORE: store,
-        AVSCTL_ENGINE_OPERATOR_SECRET: operatorSecret,
-        // The devnet's operators watch the stored tasks' triggers from inside the engine's
-        // process (src/task-engine/watch.ts): one watcher holding every operator key, so the
-        // elected one always reports its firings.
-        AVSCTL_ENGINE_WATCH_L2_RPC: l2.rpcUrl,
-        AVSCTL_ENGINE_WATCH_ATTESTATION_CENTER: l2.attestationCenter,
-        AVSCTL_ENGINE_WATCH_OPERATOR_KEYS: [keys.performer, ...keys.attesters]
-          .map((k) => k.privateKey)
-          .join(","),
+        ...watcherEnv(l2, keys, operatorSecret),
       },
       volumes: [{ name: "engine", target: CONTAINER_DATA }],
       ports,
@@ -123,3 +116,27 @@ export function engineEnv(s: {
     AVSCTL_ENGINE_CHAIN_ID: String(s.chainId),
   };
 }
+
+/**
+ * The devnet's operators watch the stored tasks' triggers from inside the engine's process
+ * (src/task-engine/watch.ts): one watcher holding every operator key, so the elected one always
+ * reports its firings. The aggregator is an active operator too: without its key, every firing
+ * the election gives it would be skipped.
+ */
+export function watcherEnv(
+  l2: { rpcUrl: string; attestationCenter: string },
+  keys: Pick<DevnetKeys, "aggregator" | "performer" | "attesters">,
+  operatorSecret: string,
+): Record<string, string> {
+  return {
+    AVSCTL_ENGINE_OPERATOR_SECRET: operatorSecret,
+    AVSCTL_ENGINE_WATCH_L2_RPC: l2.rpcUrl,
+    AVSCTL_ENGINE_WATCH_ATTESTATION_CENTER: l2.attestationCenter,
+    AVSCTL_ENGINE_WATCH_OPERATOR_KEYS: [keys.aggregator, keys.performer, ...keys.attesters]
+      .map((k) => k.privateKey)
+      .join(","),
+  };
+}
+
+/** The names of watcherEnv that carry secrets (for an export's Secret). */
+export const WATCHER_SECRET_ENV = ["AVSCTL_ENGINE_OPERATOR_SECRET", "AVSCTL_ENGINE_WATCH_OPERATOR_KEYS"];

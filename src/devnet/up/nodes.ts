@@ -111,6 +111,8 @@ export async function startNodes(
             "--journal",
             journal,
             "--relayer",
+            // VOTING_POWER_SYNC, which `avsctl operator` also runs on demand (avsctl_syncVotingPower)
+            "--internal-tasks",
           ],
         },
         env: {

@@ -11,6 +11,7 @@ import { parseCustomMessageParams, parseSendTaskParams } from "../send-task.js";
 import type { PeerHub } from "../transport.js";
 import { postCustomMessage } from "../validation-client.js";
 import type { Intake } from "./intake.js";
+import type { SyncHook } from "./sync-now.js";
 import type { AggregatorContext, TaskStatusReport } from "./tasks.js";
 
 type Method = (params: unknown[] | Record<string, unknown>) => unknown;
@@ -23,6 +24,8 @@ export interface RpcSurfaceOptions {
   webapiUrl: string | undefined;
   /** Serve /metrics on the JSON-RPC port. */
   metricsOnSamePort: boolean;
+  /** `avsctl_syncVotingPower`, once internal tasks run. */
+  syncHook?: SyncHook;
 }
 
 /** The process' memory in MB, for health output. */
@@ -133,6 +136,16 @@ function methods(
       const report = taskStatus(ctx, hash, (chainId ?? undefined) as number | undefined);
       if (!report) throw new RpcError("TASK_NOT_FOUND", `no task ${hash} in this aggregator's journal`);
       return report;
+    },
+    avsctl_syncVotingPower: () => {
+      const run = opts.syncHook?.run;
+      if (!run) {
+        throw new RpcError(
+          "METHOD_DISABLED",
+          "internal tasks are not running (start the aggregator with --internal-tasks)",
+        );
+      }
+      return run();
     },
   };
   if (!opts.jsonRpc) {

@@ -13,7 +13,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../helpers/cli.js";
-import { call, flow, signIn, until, Wallet } from "./helpers.js";
+import { call, code, flow, signIn, until, Wallet } from "./helpers.js";
 
 const entry = path.join(repoRoot, "dist", "task-engine", "main.js");
 const dir = mkdtempSync(path.join(tmpdir(), "avsctl-engine-crash-"));
@@ -96,12 +96,7 @@ describe("crash recovery", () => {
       flow({
         nodes: [
           { id: "slow", name: "slow", type: "restApi", config: { url: slowUrl, method: "GET", headers: {} } },
-          {
-            id: "c",
-            name: "c",
-            type: "customCode",
-            config: { lang: "javascript", source: "return trig.data.i" },
-          },
+          code("c", "return trig.data.i"),
         ],
         edges: [
           { id: "e1", source: "trigger", target: "slow" },

@@ -4,12 +4,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
-import { authMessage } from "../../../src/task-engine/auth.js";
+import { afterAll, beforeAll } from "vitest";
+import { engineFetch, signInBody } from "../../../src/task-engine/client.js";
 import {
   startTaskEngine,
   type TaskEngine,
   type TaskEngineOptions,
 } from "../../../src/task-engine/service.js";
+import { code } from "../../unit/workflow/build.js";
 
 export interface Harness {
   engine: TaskEngine;
@@ -40,6 +42,35 @@ export async function startHarness(opts: Partial<TaskEngineOptions> = {}): Promi
   };
 }
 
+/** A file's engine and the owner it signed in as; set once the file's beforeAll has run. */
+export interface Session {
+  harness: Harness;
+  url: string;
+  token: string;
+  /** A request as that owner. */
+  call(method: string, route: string, body?: unknown): Promise<Reply>;
+}
+
+/**
+ * One engine for the whole test file, signed in as a fresh owner before the first test and
+ * closed after the last: the files that test one owner's view of the API all start this way.
+ */
+export function useSession(): Session {
+  const session = {
+    call: (method: string, route: string, body?: unknown) =>
+      call(session.url, method, route, session.token, body),
+  } as Session;
+  beforeAll(async () => {
+    session.harness = await startHarness();
+    session.url = session.harness.engine.url;
+    session.token = await signIn(session.url, Wallet.createRandom());
+  });
+  afterAll(async () => {
+    await session.harness?.close();
+  });
+  return session;
+}
+
 export interface Reply {
   status: number;
   body: any;
@@ -53,15 +84,7 @@ export async function call(
   token?: string,
   body?: unknown,
 ): Promise<Reply> {
-  const res = await fetch(`${url}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
+  const res = await engineFetch(url, method, route, { token, body, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -80,17 +103,13 @@ export async function signedBody(
   opts: { chainId?: number; issuedAt?: number; expiredAt?: number; wallet?: string } = {},
 ) {
   const now = Date.now();
-  const message = authMessage({
+  // `opts.wallet` lets a test name an owner other than the signer: a sign-in the engine refuses
+  return signInBody(wallet, {
     chainId: opts.chainId ?? 31337,
     wallet: opts.wallet ?? wallet.address,
     issuedAt: opts.issuedAt ?? now,
     expiredAt: opts.expiredAt ?? now + 600_000,
   });
-  return {
-    ownerAddress: opts.wallet ?? wallet.address,
-    message,
-    signature: await wallet.signMessage(message),
-  };
 }
 
 /** Signs in and returns the token. */
@@ -108,25 +127,12 @@ export function flow(
   return {
     name: "flow",
     trigger: { id: "trigger", name: "trig", type: "manual", config: { data: { n: 1 } } },
-    nodes: [{ id: "c", name: "c", type: "customCode", config: { lang: "javascript", source } }],
+    nodes: [code("c", source)],
     edges: [{ id: "e1", source: "trigger", target: "c" }],
     ...extra,
   };
 }
 
-/** Waits (bounded) until `probe` gives a truthy value. */
-export async function until<T>(
-  probe: () => Promise<T | undefined | false>,
-  what: string,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-export { Wallet };
+export { until } from "../../helpers/until.js";
+// the workflow tests' customCode node builder, for the engine's tests' own workflows
+export { code, Wallet };

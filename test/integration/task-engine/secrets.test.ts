@@ -3,27 +3,16 @@
  * the value appears in no response body and no log line.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, flow, type Harness, type Reply, signIn, startHarness, Wallet } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { code, flow, type Reply, useSession } from "./helpers.js";
 
-let h: Harness;
-let url: string;
-let token: string;
+const session = useSession();
 const first = `first-${randomBytes(12).toString("hex")}`;
 const second = `second-${randomBytes(12).toString("hex")}`;
 const replies: Reply[] = [];
 
-beforeAll(async () => {
-  h = await startHarness();
-  url = h.engine.url;
-  token = await signIn(url, Wallet.createRandom());
-});
-afterAll(async () => {
-  await h?.close();
-});
-
 const api = async (method: string, route: string, body?: unknown) => {
-  const r = await call(url, method, route, token, body);
+  const r = await session.call(method, route, body);
   replies.push(r);
   return r;
 };
@@ -50,34 +39,12 @@ describe("secrets", () => {
         flow(
           {
             nodes: [
-              {
-                id: "len",
-                name: "len",
-                type: "customCode",
-                config: {
-                  lang: "javascript",
-                  source: `return apContext.configVars.apiKey.startsWith("second-")`,
-                },
-              },
-              {
-                id: "leak",
-                name: "leak",
-                type: "customCode",
-                config: {
-                  lang: "javascript",
-                  source:
-                    "console.log('key', apContext.configVars.apiKey); return { key: apContext.configVars.apiKey }",
-                },
-              },
-              {
-                id: "boom",
-                name: "boom",
-                type: "customCode",
-                config: {
-                  lang: "javascript",
-                  source: "throw new Error('bad ' + apContext.configVars.apiKey)",
-                },
-              },
+              code("len", `return apContext.configVars.apiKey.startsWith("second-")`),
+              code(
+                "leak",
+                "console.log('key', apContext.configVars.apiKey); return { key: apContext.configVars.apiKey }",
+              ),
+              code("boom", "throw new Error('bad ' + apContext.configVars.apiKey)"),
             ],
             edges: [
               { id: "e1", source: "trigger", target: "len" },
@@ -138,8 +105,8 @@ describe("secrets", () => {
 
   it("no value ever appeared in a response body or a log line", () => {
     expect(replies.length).toBeGreaterThan(10);
-    expect(h.logs.length).toBeGreaterThan(10);
-    for (const text of [...replies.map((r) => r.text), ...h.logs]) {
+    expect(session.harness.logs.length).toBeGreaterThan(10);
+    for (const text of [...replies.map((r) => r.text), ...session.harness.logs]) {
       expect(text).not.toContain(first);
       expect(text).not.toContain(second);
     }

@@ -6,47 +6,13 @@
  * the log in the trigger data, even with two watchers reporting every firing.
  */
 
-import { createRequire } from "node:module";
-import { type Contract, ContractFactory, JsonRpcProvider, Network, id as topicId, Wallet } from "ethers";
+import { type Contract, JsonRpcProvider, Network, id as topicId, Wallet } from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type StoredTaskWatcher, startStoredTaskWatcher } from "../../../src/triggers/stored-tasks.js";
 import { ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
 import { type EngineProcess, startEngineProcess } from "../../helpers/engine.js";
+import { deployTriggerContracts } from "../../helpers/trigger-contracts.js";
 import { call, signIn, until } from "./helpers.js";
-
-const SOURCE = `// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
-contract Emitter {
-  event Ping(uint256 indexed kind, uint256 value);
-  function ping(uint256 kind, uint256 value) external { emit Ping(kind, value); }
-  function pingTwice(uint256 kind) external { emit Ping(kind, 1); emit Ping(kind, 2); }
-}
-contract OperatorList {
-  struct Details { address operator; uint256 operatorId; uint256 votingPower; uint256 feeToClaim; }
-  Details[] private active;
-  function setActive(address[] calldata ops) external {
-    delete active;
-    for (uint256 i = 0; i < ops.length; i++) active.push(Details(ops[i], i + 1, 100, 0));
-  }
-  function getActiveOperatorsDetails() external view returns (Details[] memory) { return active; }
-}`;
-
-function compile(): Record<string, { abi: unknown[]; bytecode: string }> {
-  const solc = createRequire(import.meta.url)("solc");
-  const out = JSON.parse(
-    solc.compile(
-      JSON.stringify({
-        language: "Solidity",
-        sources: { "T.sol": { content: SOURCE } },
-        settings: { evmVersion: "cancun", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
-      }),
-    ),
-  );
-  const c = out.contracts["T.sol"];
-  return Object.fromEntries(
-    ["Emitter", "OperatorList"].map((n) => [n, { abi: c[n].abi, bytecode: `0x${c[n].evm.bytecode.object}` }]),
-  );
-}
 
 const SECRET = "operator-secret-for-tests";
 const [DEPLOYER_KEY, OPERATOR_KEY] = ANVIL_DEV_PRIVATE_KEYS;
@@ -104,15 +70,7 @@ beforeAll(async () => {
     cacheTimeout: -1,
   });
   const deployer = new Wallet(DEPLOYER_KEY!, provider);
-  const built = compile();
-  const deploy = async (name: string) => {
-    const f = new ContractFactory(built[name]!.abi as never, built[name]!.bytecode, deployer);
-    const c = await f.deploy();
-    await c.waitForDeployment();
-    return c as Contract;
-  };
-  emitter = await deploy("Emitter");
-  operatorList = await deploy("OperatorList");
+  ({ emitter, operatorList } = await deployTriggerContracts(deployer));
   await (await (operatorList as any).setActive([operator.address])).wait();
   engine = await startEngineProcess({ operatorSecret: SECRET });
   token = await signIn(engine.url, Wallet.createRandom());

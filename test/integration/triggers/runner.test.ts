@@ -1,15 +1,14 @@
 /**
  * The trigger runner against real anvil chains with our contracts, the real aggregator (a node
  * process, which checks every task as in production: signature, active performer, task
- * definition), and contracts compiled here with solc: an event emitter and an operator registry
- * whose getActiveOperatorsDetails() the runners elect from, so a test can change the active set.
+ * definition), and contracts compiled with solc (helpers/trigger-contracts.ts): an event emitter
+ * and an operator registry whose getActiveOperatorsDetails() the runners elect from, so a test can
+ * change the active set.
  */
 
-import { createRequire } from "node:module";
 import {
   AbiCoder,
   type Contract,
-  ContractFactory,
   getAddress,
   JsonRpcProvider,
   keccak256,
@@ -38,6 +37,7 @@ import {
   startTestNetwork,
   type TestNetwork,
 } from "../../helpers/node.js";
+import { deployTriggerContracts } from "../../helpers/trigger-contracts.js";
 
 const CHAIN_ID = 31338;
 
@@ -49,45 +49,6 @@ const B = ANVIL_DEV_ADDRESSES[2];
 const C = ANVIL_DEV_ADDRESSES[3];
 /** The tests use task definitions 1 (created by the test network) to 7. */
 const TASK_DEFINITIONS = 7;
-
-const SOURCE = `// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
-contract Emitter {
-  event Ping(uint256 indexed kind, uint256 value);
-  function ping(uint256 kind, uint256 value) external { emit Ping(kind, value); }
-  function pingTwice(uint256 kind) external { emit Ping(kind, 1); emit Ping(kind, 2); }
-}
-contract OperatorList {
-  struct Details { address operator; uint256 operatorId; uint256 votingPower; uint256 feeToClaim; }
-  Details[] private active;
-  function setActive(address[] calldata ops) external {
-    delete active;
-    for (uint256 i = 0; i < ops.length; i++) active.push(Details(ops[i], i + 1, 100, 0));
-  }
-  function getActiveOperatorsDetails() external view returns (Details[] memory) { return active; }
-}`;
-
-function compile(): Record<string, { abi: unknown[]; bytecode: string }> {
-  const solc = createRequire(import.meta.url)("solc");
-  const out = JSON.parse(
-    solc.compile(
-      JSON.stringify({
-        language: "Solidity",
-        sources: { "T.sol": { content: SOURCE } },
-        settings: { evmVersion: "cancun", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
-      }),
-    ),
-  );
-  const errors = (out.errors ?? []).filter((e: { severity: string }) => e.severity === "error");
-  if (errors.length) throw new Error(JSON.stringify(errors));
-  const c = out.contracts["T.sol"];
-  return Object.fromEntries(
-    ["Emitter", "OperatorList"].map((name) => [
-      name,
-      { abi: c[name].abi, bytecode: `0x${c[name].evm.bytecode.object}` },
-    ]),
-  );
-}
 
 /** A task the aggregator accepted, from its "task accepted" log line. */
 interface AcceptedTask {
@@ -219,18 +180,7 @@ beforeAll(async () => {
   for (let id = 2; id <= TASK_DEFINITIONS; id++) {
     await (await create(`trigger-test-${id}`, [2n ** 64n - 1n, 0n, 0n, 0n, 0n, 0n, [], 0n])).wait();
   }
-  const built = compile();
-  const deploy = async (name: string) => {
-    const contract = await new ContractFactory(
-      built[name]!.abi as never,
-      built[name]!.bytecode,
-      deployer,
-    ).deploy();
-    await contract.waitForDeployment();
-    return contract as Contract;
-  };
-  emitter = await deploy("Emitter");
-  operatorList = await deploy("OperatorList");
+  ({ emitter, operatorList } = await deployTriggerContracts(deployer));
   aggregator = await startRealAggregator(net);
 });
 

@@ -202,6 +202,14 @@ describe("voting power changes", () => {
     expect(after.decision()?.verdict).toBe("approve");
   });
 
+  it("leaves an attester whose voting power went to 0 out of the signers", () => {
+    const c = consensusOver(20n);
+    expect(c.vote(voter(1, 0n), approve)).toEqual({ kind: "ineligible" });
+    c.vote(voter(2, 10n), approve);
+    c.vote(voter(3, 10n), approve);
+    expect(ids(c)).toEqual([2, 3]);
+  });
+
   it("counts each vote with the voting power its attester has when it votes", () => {
     const c = consensusOver(30n);
     c.vote(voter(1, 5n), approve);

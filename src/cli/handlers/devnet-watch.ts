@@ -1,0 +1,58 @@
+import path from "node:path";
+import type { LoadedConfig } from "../../config/load.js";
+import type { WatchEvent } from "../../devnet/watch.js";
+import type { CommandContext } from "../context.js";
+import type { CommandResult } from "../runner.js";
+
+/** One line per event: a JSON object under --json, else a sentence. */
+export function renderWatchEvent(event: WatchEvent, json: boolean): string {
+  if (json) return `${JSON.stringify(event)}\n`;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  switch (event.action) {
+    case "watching":
+      return `${event.services
+        .map((s) => `watching ${s.service} (${s.runtime}) in ${s.dir}`)
+        .join("\n")}\nCtrl-C stops watching; the devnet keeps running\n`;
+    case "reloading":
+      return `${event.service}: ${event.trigger} changed, reloading\n`;
+    case "restarted":
+      return `${event.service}: restarted in ${seconds(event.ms)} (${event.trigger})\n`;
+    case "failed":
+      return (
+        `${event.service}: reload failed after ${seconds(event.ms)} (${event.trigger}): ${event.error}\n` +
+        `${event.service}: ${event.previousKept ? "the previous version still runs" : "down until the next change"}; still watching\n`
+      );
+    case "stopped":
+      return "stopped watching; the devnet is still running (`avsctl devnet down` stops it)\n";
+  }
+}
+
+/**
+ * Watches the project's services of the running devnet until Ctrl-C, printing each event as it
+ * comes (stdout), then leaves the devnet running.
+ */
+export async function watchUntilInterrupted(
+  ctx: CommandContext,
+  loaded: Pick<LoadedConfig, "config" | "root" | "env">,
+  caCerts: string | undefined,
+): Promise<void> {
+  const { watchServices } = await import("../../devnet/watch.js");
+  await watchServices({
+    config: loaded.config,
+    projectDir: loaded.root,
+    caCerts: caCerts === undefined ? undefined : path.resolve(ctx.cwd, caCerts),
+    env: loaded.env,
+    signal: ctx.signal,
+    onEvent: (event) => ctx.out.stdout(renderWatchEvent(event, ctx.json)),
+  });
+}
+
+export async function devnetWatchCommand(
+  ctx: CommandContext,
+  flags: { caCerts?: string },
+): Promise<CommandResult> {
+  const loaded = await ctx.loadConfig();
+  await watchUntilInterrupted(ctx, loaded, flags.caCerts);
+  // Streamed above, under --json too.
+  return { data: undefined, human: () => "" };
+}

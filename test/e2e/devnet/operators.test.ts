@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Interface, JsonRpcProvider } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAlive } from "../../../src/devnet/runtime/process.js";
+import { runCli } from "../../helpers/cli.js";
+
+// One process-runtime devnet: stake and operator-set scenarios run against it in order.
+const dir = mkdtempSync(path.join(tmpdir(), "avsctl-operators-"));
+writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `e2e-operators-${process.pid}` }));
+const cli = (args: string[], cwd = dir, timeoutMs = 180_000) =>
+  runCli([...args, "--json"], { cwd, timeoutMs });
+const acIface = new Interface([
+  "event TaskSubmitted(address indexed operator, uint32 taskNumber, string proofOfTask, bytes data, uint16 indexed taskDefinitionId, uint256[] attestersIds)",
+]);
+const oblsIface = new Interface(["function votingPower(uint256) view returns (uint256)"]);
+let state: any;
+let l2: JsonRpcProvider;
+
+const idOf = (name: string): number => state.attesters.find((a: any) => a.name === name).operatorId;
+
+/** The attester ids of an approved task, from its TaskSubmitted event on L2. */
+async function attestersOnChain(txHash: string): Promise<number[]> {
+  const receipt = await l2.getTransactionReceipt(txHash);
+  for (const log of receipt!.logs) {
+    const parsed = acIface.parseLog(log);
+    if (parsed?.name === "TaskSubmitted") return (parsed.args.attestersIds as bigint[]).map(Number);
+  }
+  throw new Error(`no TaskSubmitted in ${txHash}`);
+}
+
+async function l2VotingPower(operatorId: number): Promise<bigint> {
+  const out = await l2.call({
+    to: state.l2[0].obls,
+    data: oblsIface.encodeFunctionData("votingPower", [operatorId]),
+  });
+  return oblsIface.decodeFunctionResult("votingPower", out)[0] as bigint;
+}
+
+let sent = 0;
+/** A new task each time: the same data again would be the same task hash, answered from its first verdict. */
+async function approvedTask(): Promise<number[]> {
+  const r = await cli(["task", "send", "--wait", "--data", `stake-${++sent}`]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.json().status).toBe("approved");
+  return attestersOnChain(r.json().txHash);
+}
+
+beforeAll(async () => {
+  const up = await cli(["devnet", "up", "--runtime", "process"], dir, 240_000);
+  expect(up.code, up.stderr + up.stdout).toBe(0);
+  state = up.json();
+  l2 = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });
+}, 300_000);
+
+afterAll(async () => {
+  l2?.destroy();
+  await runCli(["devnet", "down"], { cwd: dir });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("avsctl operator on a process devnet", () => {
+  it("an unknown name is refused with exit 2 naming it; no devnet is exit 4", async () => {
+    const r = await cli(["operator", "set-stake", "attester-9", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.json().error).toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(r.json().error.message).toContain("attester-9");
+    const bad = await cli(["operator", "set-stake", "attester-1", "lots"]);
+    expect(bad.code).toBe(2);
+
+    const empty = mkdtempSync(path.join(tmpdir(), "avsctl-operators-none-"));
+    try {
+      writeFileSync(path.join(empty, "avsctl.config.json"), JSON.stringify({ name: "no-devnet" }));
+      const none = await cli(["operator", "remove", "attester-1"], empty);
+      expect(none.code).toBe(4);
+      expect(none.json().error.code).toBe("NO_DEVNET");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("set-stake attester-1 0: after the sync L2 holds 0 for it and a task no longer counts its vote", async () => {
+    // 300 ETH in all, 200 needed: any two attesters decide.
+    expect((await approvedTask()).length).toBeGreaterThanOrEqual(2);
+
+    const r = await cli(["operator", "set-stake", "attester-1", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    const changed = r.json();
+    expect(changed).toMatchObject({ action: "set-stake", name: "attester-1", synced: true });
+    expect(changed.l1).toMatchObject({ stake: "0", votingPower: "0", registered: true });
+    expect(changed.l2[0]).toMatchObject({ operatorId: idOf("attester-1"), active: true, votingPower: "0" });
+    expect(changed.syncs.length).toBeGreaterThanOrEqual(1);
+    expect(changed.syncs[0].isApproved).toBe(true);
+    expect(await l2VotingPower(idOf("attester-1"))).toBe(0n);
+
+    const ids = await approvedTask();
+    expect(ids).not.toContain(idOf("attester-1"));
+    expect(ids).toEqual([idOf("attester-2"), idOf("attester-3")]);
+  });
+
+  let added: any;
+  it("add attester-4 --stake 1eth: registered on L2 with 1 ETH, its node runs and its vote is in the next task", async () => {
+    const r = await cli(["operator", "add", "attester-4", "--stake", "1eth"]);
+    expect(r.code, r.stderr).toBe(0);
+    added = r.json();
+    expect(added.l1).toMatchObject({ stake: (10n ** 18n).toString(), registered: true });
+    expect(added.l2[0]).toMatchObject({ active: true, votingPower: (10n ** 18n).toString() });
+    expect(added.node).toMatchObject({ name: "attester-4", state: "running" });
+    const status = (await cli(["devnet", "status"])).json();
+    expect(JSON.stringify(status)).toContain("attester-4");
+
+    // With attester-2 and -3 at 0, attester-4 holds all the voting power: its vote must be in.
+    const two = await cli(["operator", "set-stake", "attester-2", "0", "--no-wait"]);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.json().synced).toBe(false);
+    const three = await cli(["operator", "set-stake", "attester-3", "0"]);
+    expect(three.code, three.stderr).toBe(0);
+    const id4 = added.l2[0].operatorId;
+    expect(await l2VotingPower(idOf("attester-2"))).toBe(0n);
+    expect(await l2VotingPower(id4)).toBe(10n ** 18n);
+    expect(await approvedTask()).toEqual([id4]);
+  });
+
+  it("remove attester-4: unregistered on L2 and its node stopped", async () => {
+    const r = await cli(["operator", "remove", "attester-4"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({
+      action: "remove",
+      l1: { registered: false },
+      node: { state: "stopped" },
+    });
+    expect(r.json().l2[0].active).toBe(false);
+    expect(isAlive(added.node.pid)).toBe(false);
+    const status = (await cli(["devnet", "status"])).json();
+    expect(JSON.stringify(status)).not.toContain("attester-4");
+  });
+});

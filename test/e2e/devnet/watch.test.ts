@@ -1,0 +1,306 @@
+/**
+ * Issue 17's reload, end to end with the built CLI as child processes: a TypeScript project
+ * made by `avsctl init`, a devnet running its services, and `devnet watch --json` (or
+ * `devnet up --watch --json`) beside it. Editing the validation service's rule file to reject
+ * everything reloads that service alone: the next task is rejected on-chain, and every other
+ * component runs on as the same process (process runtime) or the same container (Docker).
+ * Ctrl-C (SIGINT) stops the watch and leaves the devnet running.
+ */
+
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerClient } from "../../../src/devnet/docker-engine.js";
+import { DockerRuntime } from "../../../src/devnet/runtime/docker.js";
+import { ProcessRuntime } from "../../../src/devnet/runtime/process.js";
+import { binPath, type CliResult, runCli } from "../../helpers/cli.js";
+import { describeDocker } from "../../helpers/docker.js";
+
+// Installs and first image builds are slow on cold caches; none of these is a timing assertion.
+const INSTALL_TIMEOUT = 900_000;
+const UP_TIMEOUT = 900_000;
+const TASK_TIMEOUT = 180_000;
+const RELOAD_TIMEOUT = 600_000;
+
+// The services run `node`: the Node that runs the tests (24) comes first.
+const ENV = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}` };
+
+let tmp = "";
+let root = "";
+let rule = "";
+let original = "";
+const watchers: Watcher[] = [];
+
+const cli = (args: string[], timeoutMs = TASK_TIMEOUT): Promise<CliResult> =>
+  runCli(args, { cwd: root, env: ENV, timeoutMs });
+
+const why = (r: CliResult) =>
+  `exit ${r.code}\nstdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}`;
+
+/** A long-running `avsctl … --json` whose stdout is one JSON object per line. */
+class Watcher {
+  readonly events: any[] = [];
+  stderr = "";
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiters = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [binPath, ...args], {
+      cwd: root,
+      env: { ...process.env, ...ENV, NO_COLOR: "1" },
+    });
+    let partial = "";
+    this.child.stdout.on("data", (chunk) => {
+      partial += chunk;
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines.filter((l) => l.trim() !== "")) this.events.push(JSON.parse(line));
+      for (const wake of this.waiters) wake();
+    });
+    this.child.stderr.on("data", (chunk) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => this.child.on("close", resolve));
+    void this.exited.then(() => {
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  /** The first event from `from` on that matches, waited for up to `timeoutMs`. */
+  async next(match: (e: any) => boolean, timeoutMs: number, from = 0): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.slice(from).find(match);
+      if (found) return found;
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`no such event; got ${JSON.stringify(this.events)}\nstderr: ${this.stderr}`);
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()) + 10);
+        this.waiters.add(wake);
+      });
+    }
+  }
+
+  /** Ctrl-C, as a user stops it. */
+  async interrupt(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill("SIGINT");
+    return this.exited;
+  }
+}
+
+/** Makes validateTask reject everything, as a developer would edit the rule. */
+function rejectEverything(): void {
+  const text = readFileSync(rule, "utf8");
+  const signature = /export async function validateTask\([^)]*\): Promise<boolean> \{\n/;
+  expect(text).toMatch(signature);
+  writeFileSync(
+    rule,
+    text.replace(signature, (s) => `${s}  return false;\n`),
+  );
+}
+
+async function sendTask(): Promise<CliResult> {
+  return cli(["task", "send", "--wait", "--timeout", "120", "--json"]);
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), "avsctl-e2e-watch-"));
+  root = path.join(tmp, `e2e-watch-${Math.random().toString(36).slice(2, 8)}`);
+  const r = await runCli(["init", root, "--yes", "--language", "typescript", "--json"], {
+    cwd: tmp,
+    env: ENV,
+    timeoutMs: INSTALL_TIMEOUT,
+  });
+  expect(r.code, why(r)).toBe(0);
+  rule = path.join(root, "validation-service", "src", "validate.ts");
+  original = readFileSync(rule, "utf8");
+}, INSTALL_TIMEOUT);
+
+afterAll(async () => {
+  for (const watcher of watchers) await watcher.interrupt();
+  if (root && existsSync(path.join(root, "avsctl.config.json")))
+    await cli(["devnet", "down", "--volumes", "--json"], 240_000).catch(() => undefined);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+}, 600_000);
+
+describe("devnet watch, process runtime", () => {
+  let state: any;
+  let watcher: Watcher;
+  const pids = async () =>
+    Object.fromEntries(
+      (await new ProcessRuntime({ project: state.name, projectDir: root }).list()).map((c) => [
+        c.component,
+        c.pid,
+      ]),
+    );
+
+  it("reloads only the validation service, whose edit rejects the next task", {
+    timeout: UP_TIMEOUT + RELOAD_TIMEOUT,
+  }, async () => {
+    const up = await cli(["devnet", "up", "--runtime", "process", "--json"], UP_TIMEOUT);
+    expect(up.code, why(up)).toBe(0);
+    state = up.json();
+
+    watcher = new Watcher(["devnet", "watch", "--json"]);
+    watchers.push(watcher);
+    const watching = await watcher.next((e) => e.action === "watching", 60_000);
+    expect(watching.services).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ service: "validation", runtime: "process" }),
+        expect.objectContaining({ service: "execution", runtime: "process" }),
+      ]),
+    );
+
+    const approved = await sendTask();
+    expect(approved.code, why(approved)).toBe(0);
+    expect(approved.json().status).toBe("approved");
+
+    const before = await pids();
+    expect(Object.keys(before).length).toBeGreaterThan(5);
+    const from = watcher.events.length;
+    rejectEverything();
+    const reloaded = await watcher.next(
+      (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+      RELOAD_TIMEOUT,
+      from,
+    );
+    expect(reloaded).toMatchObject({
+      action: "restarted",
+      service: "validation",
+      trigger: path.join("validation-service", "src", "validate.ts"),
+    });
+    expect(reloaded.ms).toEqual(expect.any(Number));
+
+    const rejected = await sendTask();
+    expect(rejected.code, why(rejected)).toBe(1);
+    expect(rejected.json().status).toBe("rejected");
+
+    const after = await pids();
+    expect(after.validation).not.toBe(before.validation);
+    const { validation: _v, ...othersBefore } = before;
+    const { validation: _w, ...othersAfter } = after;
+    expect(othersAfter).toEqual(othersBefore);
+    // one reload, of one service, for the one edit
+    expect(watcher.events.filter((e) => e.action === "restarted" || e.action === "failed")).toEqual([
+      reloaded,
+    ]);
+  });
+
+  it("a service that does not start again is reported, and watching goes on", {
+    timeout: RELOAD_TIMEOUT,
+  }, async () => {
+    expect(watcher, "the watch did not start").toBeDefined();
+    const fixed = readFileSync(rule, "utf8");
+    let from = watcher.events.length;
+    writeFileSync(rule, `${fixed}\nexport const broken = ;\n`);
+    const failed = await watcher.next((e) => e.action === "failed", RELOAD_TIMEOUT, from);
+    expect(failed).toMatchObject({ service: "validation", previousKept: false });
+    expect(failed.error).toEqual(expect.any(String));
+
+    from = watcher.events.length;
+    writeFileSync(rule, fixed);
+    const again = await watcher.next(
+      (e) => e.action === "restarted" || e.action === "failed",
+      RELOAD_TIMEOUT,
+      from,
+    );
+    expect(again).toMatchObject({ action: "restarted", service: "validation" });
+  });
+
+  it("Ctrl-C stops the watch and leaves the devnet running", { timeout: 120_000 }, async () => {
+    expect(watcher, "the watch did not start").toBeDefined();
+    expect(await watcher.interrupt()).toBe(0);
+    expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+    const status = await cli(["devnet", "status", "--json"]);
+    expect(status.code, why(status)).toBe(0);
+    expect(status.json().healthy).toBe(true);
+  });
+
+  it("devnet down", { timeout: 240_000 }, async () => {
+    writeFileSync(rule, original);
+    const down = await cli(["devnet", "down", "--volumes", "--json"], 240_000);
+    expect(down.code, why(down)).toBe(0);
+  });
+});
+
+describeDocker("devnet up --watch, Docker runtime", () => {
+  let watcher: Watcher;
+  let state: any;
+  const containers = async () =>
+    Object.fromEntries(
+      (await new DockerRuntime({ project: state.name, projectDir: root, docker: dockerClient() }).list()).map(
+        (c) => [c.component, c.id],
+      ),
+    );
+
+  it("rebuilds the validation image and replaces only its container", {
+    timeout: UP_TIMEOUT + RELOAD_TIMEOUT,
+  }, async () => {
+    writeFileSync(rule, original);
+    watcher = new Watcher(["devnet", "up", "--runtime", "docker", "--watch", "--json"]);
+    watchers.push(watcher);
+    // the devnet's state comes first, then the watch's events
+    state = await watcher.next((e) => e.runtime === "docker" && e.healthy !== undefined, UP_TIMEOUT);
+    expect(state.healthy).toBe(true);
+    const watching = await watcher.next((e) => e.action === "watching", 60_000);
+    expect(watching.services).toContainEqual(
+      expect.objectContaining({ service: "validation", runtime: "docker" }),
+    );
+
+    const approved = await sendTask();
+    expect(approved.code, why(approved)).toBe(0);
+    expect(approved.json().status).toBe("approved");
+
+    const before = await containers();
+    const docker = dockerClient();
+    const runtime = new DockerRuntime({ project: state.name, projectDir: root, docker });
+    const oldImage = (await docker.getContainer(runtime.containerName("validation")).inspect()).Image;
+    let from = watcher.events.length;
+    rejectEverything();
+    const reloaded = await watcher.next(
+      (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+      RELOAD_TIMEOUT,
+      from,
+    );
+    expect(reloaded).toMatchObject({ action: "restarted", service: "validation" });
+
+    const rejected = await sendTask();
+    expect(rejected.code, why(rejected)).toBe(1);
+    expect(rejected.json().status).toBe("rejected");
+
+    const after = await containers();
+    expect(after.validation).not.toBe(before.validation);
+    const { validation: _v, ...othersBefore } = before;
+    const { validation: _w, ...othersAfter } = after;
+    expect(othersAfter).toEqual(othersBefore);
+    // the same host port: the state's URL still reaches the new container
+    const health = await fetch(`${state.services.validation}/health`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(health.status).toBe(200);
+    // the image the old container ran is not left behind, untagged
+    await expect(docker.getImage(oldImage).inspect()).rejects.toThrow();
+
+    // A build that fails keeps the running container, and says so.
+    const dockerfile = path.join(root, "validation-service", "Dockerfile");
+    const good = readFileSync(dockerfile, "utf8");
+    from = watcher.events.length;
+    writeFileSync(dockerfile, `${good}\nRUN exit 3\n`);
+    const failed = await watcher.next((e) => e.action === "failed", RELOAD_TIMEOUT, from);
+    expect(failed).toMatchObject({ service: "validation", previousKept: true });
+    expect((await containers()).validation).toBe(after.validation);
+    expect((await fetch(`${state.services.validation}/health`)).status).toBe(200);
+    writeFileSync(dockerfile, good);
+
+    expect(await watcher.interrupt()).toBe(0);
+    expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+  });
+});
