@@ -17,7 +17,7 @@ import { dockerClient } from "../../../src/devnet/docker-engine.js";
 import { DockerRuntime } from "../../../src/devnet/runtime/docker.js";
 import { ProcessRuntime } from "../../../src/devnet/runtime/process.js";
 import { binPath, type CliResult, runCli } from "../../helpers/cli.js";
-import { describeDocker } from "../../helpers/docker.js";
+import { describeDocker, dockerAvailable } from "../../helpers/docker.js";
 
 // Installs and first image builds are slow on cold caches; none of these is a timing assertion.
 const INSTALL_TIMEOUT = 900_000;
@@ -128,6 +128,16 @@ afterAll(async () => {
   for (const watcher of watchers) await watcher.interrupt();
   if (root && existsSync(path.join(root, "avsctl.config.json")))
     await cli(["devnet", "down", "--volumes", "--json"], 240_000).catch(() => undefined);
+  // `down` keeps the services' images for the next `up`; this project will not come back.
+  if (root && (await dockerAvailable())) {
+    const docker = dockerClient();
+    const reference = [`avsctl/${path.basename(root)}-*`];
+    for (const image of await docker.listImages({ filters: JSON.stringify({ reference }) }))
+      await docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+  }
   if (tmp) await rm(tmp, { recursive: true, force: true });
 }, 600_000);
 
