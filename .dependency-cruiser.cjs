@@ -1,12 +1,12 @@
 /**
  * The layers of avsctl (CONTRIBUTING.md, "Architecture"), checked by test/unit/layers.test.ts:
- *   cli -> use cases (task, quickstart, init) -> domain (node, devnet, workflow, triggers,
+ *   cli -> use cases (task, quickstart, init, dashboard) -> domain (node, devnet, workflow, triggers,
  *   task-engine, task-def, keys, client, ipfs) -> lower (chain, config, crypto) -> base (errors, util).
  * Lazy `await import()` counts like a static import: a layer is a rule about code, not timing.
  * It reads the built dist/ (`npm test` builds first): dependency-cruiser cannot parse sources
  * with TypeScript 7, and type-only imports vanish from dist, so these rules bind running code.
  */
-const USE_CASES = "^dist/(task|quickstart|init)/";
+const USE_CASES = "^dist/(task|quickstart|init|dashboard)/";
 const DOMAIN = "^dist/(node|devnet|workflow|task-engine|triggers|task-def|keys|client|ipfs)/";
 const LOWER = "^dist/(chain|config|crypto)/";
 

@@ -10,9 +10,25 @@
 import type { DevnetState } from "../devnet/state.js";
 import { sleep } from "../util/sleep.js";
 import { METRICS_INTERVAL_MS, MetricsHistory, metricsPoint } from "./metrics.js";
-import { type TaskChange, TaskBook } from "./tasks.js";
-import { type ChainConnections, connectChains, operatorsOf, readTaskDefinitions, readTopology, type Topology } from "./topology.js";
-import type { ComponentInfo, FeedEvent, Health, MetricsPoint, Snapshot, Task, TaskDefinitionView, WorkflowView } from "./types.js";
+import { TaskBook, type TaskChange } from "./tasks.js";
+import {
+  type ChainConnections,
+  connectChains,
+  operatorsOf,
+  readTaskDefinitions,
+  readTopology,
+  type Topology,
+} from "./topology.js";
+import type {
+  ComponentInfo,
+  FeedEvent,
+  Health,
+  MetricsPoint,
+  Snapshot,
+  Task,
+  TaskDefinitionView,
+  WorkflowView,
+} from "./types.js";
 import { workflowReader } from "./workflows.js";
 
 export const HEALTH_INTERVAL_MS = 2_000;
@@ -31,8 +47,10 @@ export interface DashboardFeed {
 /** Runs `round` now and then every `ms` until the signal aborts; a failed round waits for the next. */
 async function every(ms: number, signal: AbortSignal, round: () => Promise<void>): Promise<void> {
   while (!signal.aborted) {
+    const started = Date.now();
     await round().catch(() => undefined);
-    await sleep(ms, signal).catch(() => undefined);
+    // A tick every `ms` from the start of the last round, so a slow round does not slow the beat.
+    await sleep(Math.max(100, ms - (Date.now() - started)), signal);
   }
 }
 
@@ -95,7 +113,8 @@ export async function startFeed(
   loops.push(
     every(HEALTH_INTERVAL_MS, signal, async () => {
       const { devnetLogStream } = await import("../devnet/logs.js");
-      for await (const entry of devnetLogStream(projectDir, { follow: true, signal })) onChange(book.apply(entry));
+      for await (const entry of devnetLogStream(projectDir, { follow: true, signal }))
+        onChange(book.apply(entry));
     }),
   );
 

@@ -32,7 +32,11 @@ export function metricsPoint(decided: readonly Task[], now: number): MetricsPoin
   return {
     at: now,
     tasksPerSecond: recent.length / (RATE_WINDOW_MS / 1000),
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+    },
     gasPerTask,
   };
 }

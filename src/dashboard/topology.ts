@@ -47,7 +47,9 @@ const blockOf = (p: JsonRpcProvider): Promise<number | null> =>
   );
 
 /** The devnet's operators by name and role, without their chain-side numbers. */
-export function operatorsOf(state: DevnetState): Array<Omit<OperatorInfo, "votingPowerL1" | "votingPowerL2">> {
+export function operatorsOf(
+  state: DevnetState,
+): Array<Omit<OperatorInfo, "votingPowerL1" | "votingPowerL2">> {
   const out: Array<Omit<OperatorInfo, "votingPowerL1" | "votingPowerL2">> = [
     {
       name: "aggregator",
@@ -58,16 +60,28 @@ export function operatorsOf(state: DevnetState): Array<Omit<OperatorInfo, "votin
     },
   ];
   for (const a of state.attesters)
-    out.push({ name: a.name, role: "attester", operatorId: a.operatorId, address: a.address, health: "unknown" });
+    out.push({
+      name: a.name,
+      role: "attester",
+      operatorId: a.operatorId,
+      address: a.address,
+      health: "unknown",
+    });
   const known = new Set(out.map((o) => o.address.toLowerCase()));
   // The performer key sends tasks; it is an operator of its own only when no attester holds it.
   if (!known.has(state.performer.address.toLowerCase()))
-    out.push({ name: "performer", role: "performer", operatorId: null, address: state.performer.address, health: "unknown" });
+    out.push({
+      name: "performer",
+      role: "performer",
+      operatorId: null,
+      address: state.performer.address,
+      health: "unknown",
+    });
   return out;
 }
 
 export async function readTopology(state: DevnetState, chains: ChainConnections): Promise<Topology> {
-  const { avsGovernance, obls } = await import("../chain/contracts.js");
+  const { attestationCenter, avsGovernance, obls } = await import("../chain/contracts.js");
   const { electPerformer, readActiveOperators } = await import("../triggers/leader.js");
   const heads = await Promise.all([blockOf(chains.l1), ...chains.l2.map(blockOf)]);
   const chainInfos: ChainInfo[] = [
@@ -97,11 +111,22 @@ export async function readTopology(state: DevnetState, chains: ChainConnections)
   const oblsL2 = l2 && chains.l2[0] ? obls(l2.obls, chains.l2[0]) : undefined;
   const operators = await Promise.all(
     operatorsOf(state).map(async (o): Promise<OperatorInfo> => {
+      // The performer's key is an operator of its own on the devnet: its id is the L2's.
+      const operatorId =
+        o.operatorId ??
+        (l2 && chains.l2[0]
+          ? await attestationCenter(l2.attestationCenter, chains.l2[0])
+              .operatorsIdsByAddress(o.address)
+              .then(
+                (id) => (id === 0n ? null : Number(id)),
+                () => null,
+              )
+          : null);
       const [l1Power, l2Power] = await Promise.all([
         gov.votingPower(o.address).then(String, () => null),
-        oblsL2 && o.operatorId ? oblsL2.votingPower(o.operatorId).then(String, () => null) : null,
+        oblsL2 && operatorId ? oblsL2.votingPower(operatorId).then(String, () => null) : null,
       ]);
-      return { ...o, votingPowerL1: l1Power, votingPowerL2: l2Power };
+      return { ...o, operatorId, votingPowerL1: l1Power, votingPowerL2: l2Power };
     }),
   );
   let performer: Topology["performer"] = null;

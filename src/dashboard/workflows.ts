@@ -28,7 +28,11 @@ function execution(e: Json): WorkflowExecution {
 }
 
 /** A reader of the engine's workflows, signed in once (the token kept in memory). */
-export function workflowReader(url: string, ownerKey: string, signal: AbortSignal): () => Promise<WorkflowView[]> {
+export function workflowReader(
+  url: string,
+  ownerKey: string,
+  signal: AbortSignal,
+): () => Promise<WorkflowView[]> {
   let client: Promise<import("../task-engine/client.js").EngineClient> | undefined;
   return async () => {
     client ??= (async () => {

@@ -137,6 +137,22 @@ export function registerDevnet(program: Command, runner: Runner): void {
       ),
     );
   devnet
+    .command("ui")
+    .description(
+      "serve a live web view of the devnet on 127.0.0.1 until Ctrl-C: operators, tasks, votes, verdicts",
+    )
+    .option(
+      "--port <port>",
+      "port on 127.0.0.1 (default: any free one, printed)",
+      intRange("--port", 0, 65535),
+    )
+    .option("--open", "open it in the browser")
+    .action(
+      runner.action(async (ctx, _args, opts) =>
+        (await import("../handlers/devnet-ui.js")).devnetUiCommand(ctx, opts),
+      ),
+    );
+  devnet
     .command("export")
     .description("write the devnet topology for Docker Compose or Kubernetes")
     .option("--format <format>", "compose | k8s", "compose")

@@ -97,6 +97,9 @@ export class Intake {
       taskDefinitionId: req.taskDefinitionId,
       performer: req.performer,
       signatureType: req.signatureType,
+      // what a task's page shows before its verdict is on-chain (devnet ui)
+      proofOfTask: req.proofOfTask,
+      data: req.data,
     });
     return hash;
   }

@@ -110,6 +110,7 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
   "devnet logs": { args: ["[node]"], flags: ["--follow", "--tail", "--since", "--task"] },
   "devnet restart": { args: ["<node>"], flags: [] },
   "devnet watch": { flags: ["--ca-certs"] },
+  "devnet ui": { flags: ["--port", "--open"] },
   "devnet export": { flags: ["--format", "--output"] },
   "devnet bootstrap": { flags: ["--attesters"] },
   "devnet service": { args: ["<name>"], flags: ["--port", "--host"] },

@@ -17,6 +17,8 @@ const CHROMIUM = process.env.AVSCTL_CHROMIUM ?? "/usr/bin/chromium";
 const shots = path.join(repoRoot, "test-results", "dashboard");
 // CI installs chromium (scripts/ci-chromium.sh) and never skips; elsewhere its absence skips.
 const runnable = process.env.CI === "true" || existsSync(CHROMIUM);
+if (!runnable)
+  console.warn(`SKIPPED: the dashboard e2e needs chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 const WAIT_MS = 90_000;
 
@@ -168,13 +170,11 @@ describe.skipIf(!runnable)("devnet ui in headless chromium (process runtime)", (
     );
     expect(def).toMatch(/^\d+$/);
     await page.select('[data-testid="task-filter"]', def!);
+    // evaluated in the page, where the DOM is
     await page.waitForFunction(
-      (d) =>
-        [...document.querySelectorAll('[data-testid="task-row"]')].every(
-          (e) => e.getAttribute("data-task-definition") === d,
-        ),
+      `[...document.querySelectorAll('[data-testid="task-row"]')].every(
+        (e) => e.getAttribute("data-task-definition") === ${JSON.stringify(def)})`,
       { timeout: WAIT_MS },
-      def,
     );
     for (const t of sent) expect(await page.$(rowSelector(t.taskHash))).not.toBeNull();
     await page.select('[data-testid="task-filter"]', "all");
@@ -182,7 +182,10 @@ describe.skipIf(!runnable)("devnet ui in headless chromium (process runtime)", (
 
   it("a task's page shows its proof, data, signatures and each validation answer", async () => {
     const rejected = sent[2]!.taskHash;
-    await page.click(`${rowSelector(rejected)} [data-testid="task-link"]`);
+    // found and clicked in one step in the page: a live update may replace the row in between
+    await page.$eval(`${rowSelector(rejected)} [data-testid="task-link"]`, (a) =>
+      (a as unknown as { click(): void }).click(),
+    );
     await page.waitForSelector('[data-testid="task-page-verdict"]', { timeout: WAIT_MS });
     await page.waitForSelector('[data-testid="validation"][data-answer="false"]', { timeout: WAIT_MS });
     await page.waitForSelector('[data-testid="signature"][data-verdict="reject"]', { timeout: WAIT_MS });
