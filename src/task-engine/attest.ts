@@ -168,6 +168,7 @@ export class Attestations {
           verdict: verdict.status,
         });
         log.info("execution attested", {
+          taskHash: sent.taskHash,
           taskNumber: verdict.taskNumber,
           txHash: verdict.txHash,
           verdict: verdict.status,
