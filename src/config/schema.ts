@@ -70,6 +70,8 @@ export interface AvsctlConfig {
     caCerts?: string;
     /** Where the project's services run; default: the devnet's runtime. */
     servicesRuntime?: "docker" | "process";
+    /** Whether `up` starts the task engine; default: on in a workflow project (a workflow.json at the root). */
+    engine?: boolean;
   };
   services: { execution?: ServiceConfig; validation?: ServiceConfig };
   taskDefinitions: TaskDefinitionConfig[];
@@ -190,6 +192,7 @@ const DEVNET_KEYS = [
   "mnemonic",
   "caCerts",
   "servicesRuntime",
+  "engine",
 ] as const;
 const SERVICE_KEYS = ["dir", "port", "command", "dockerfile", "url"] as const;
 const TASK_DEF_KEYS = [
@@ -259,6 +262,7 @@ export function validateConfig(raw: unknown): ValidationResult {
     d.mnemonic = c.string(devnet, "mnemonic", "devnet");
     d.caCerts = c.string(devnet, "caCerts", "devnet");
     d.servicesRuntime = c.oneOf(devnet, "servicesRuntime", "devnet", ["docker", "process"] as const);
+    d.engine = c.bool(devnet, "engine", "devnet");
   }
 
   const services = c.section(raw, "services", "");

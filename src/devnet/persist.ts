@@ -66,7 +66,21 @@ export interface SavedDevnet {
   /** Deployer, aggregator, performer, then attesters: the keys the contracts registered. */
   accounts: string[];
   registration: Registration;
+  /** Attesters `operator add` registered on these chains since: `up` starts them again. */
+  addedOperators?: AddedOperator[];
   savedAt: string;
+}
+
+/** An attester `operator add` added; its key is re-derived from the devnet mnemonic. */
+export interface AddedOperator {
+  name: string;
+  /** BIP-44 index on the devnet mnemonic (m/44'/60'/0'/0/index). */
+  index: number;
+  address: string;
+  /** Its BLS key is derived from its private key (no AVSCTL_BLS_SECRET_KEY). */
+  bls: "from-private-key";
+  operatorId: number;
+  votingPower: string;
 }
 
 function savedFile(projectDir: string): string {
@@ -95,14 +109,28 @@ export function writeSaved(
   plan: StartPlan,
   registration: Registration,
 ) {
-  const saved: SavedDevnet = {
+  writeRecord(projectDir, {
     version: 1,
     runtime,
     chainIds: [plan.topology.l1ChainId, ...plan.topology.l2ChainIds],
     accounts: accountsOf(plan),
     registration,
     savedAt: new Date().toISOString(),
-  };
+  });
+}
+
+/**
+ * Records (or, with `undefined`, forgets) an attester `operator add` added, so the next `up` on
+ * this saved state starts it too. No record (an older devnet): nothing to keep it in.
+ */
+export function saveAddedOperator(projectDir: string, name: string, added: AddedOperator | undefined): void {
+  const saved = readSaved(projectDir);
+  if (!saved) return;
+  const others = (saved.addedOperators ?? []).filter((o) => o.name !== name);
+  writeRecord(projectDir, { ...saved, addedOperators: added ? [...others, added] : others });
+}
+
+function writeRecord(projectDir: string, saved: SavedDevnet): void {
   mkdirSync(chainStateDir(projectDir), { recursive: true });
   const file = savedFile(projectDir);
   const tmp = `${file}.${process.pid}.tmp`;

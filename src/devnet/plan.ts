@@ -30,6 +30,12 @@ export interface DevnetPlan {
   ca?: ServiceCa;
   /** The project's own task definitions (config), created after definition 1 if missing. */
   taskDefinitionNames: string[];
+  /**
+   * Whether the task engine runs, with its "workflows" task definition after the config's and
+   * the attesters' route to it. Off, the definitions are the config's alone, so the ids the
+   * project's docs give (the first `task-def create` gets the next) hold.
+   */
+  engine: boolean;
 }
 
 /**
@@ -50,6 +56,22 @@ export interface UpFlags {
   servicesRuntime?: "docker" | "process";
   /** `--ca-certs`, an absolute path. */
   caCerts?: string;
+  /** `--engine` / `--no-engine`. */
+  engine?: boolean;
+}
+
+/** A project `avsctl init --template workflow` made: its workflow.json at the root. */
+export function isWorkflowProject(projectDir: string): boolean {
+  return existsSync(path.join(projectDir, "workflow.json"));
+}
+
+/** Whether `up` starts the task engine: the flag, else devnet.engine, else on in a workflow project. */
+export function engineWanted(
+  config: AvsctlConfig,
+  projectDir: string,
+  flags: Pick<UpFlags, "engine">,
+): boolean {
+  return flags.engine ?? config.devnet.engine ?? isWorkflowProject(projectDir);
 }
 
 /** A Docker- and process-safe project name from the config, else the directory name. */
@@ -166,6 +188,7 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
     services: { validation, execution },
     ...(servicesRuntime ? { servicesRuntime } : {}),
     taskDefinitionNames: config.taskDefinitions.map((d) => d.name),
+    engine: engineWanted(config, projectDir, flags),
   };
 }
 
@@ -200,7 +223,7 @@ export function planDifferences(
   plan: DevnetPlan,
   running: Pick<
     DevnetState,
-    "runtime" | "l1" | "l2" | "attesters" | "services" | "serviceRuntimes" | "internal"
+    "runtime" | "l1" | "l2" | "attesters" | "services" | "serviceRuntimes" | "internal" | "engine"
   >,
   flags: UpFlags,
 ): PlanDifference[] {
@@ -223,6 +246,13 @@ export function planDifferences(
     add("devnet.l1ChainId (config)", running.l1.chainId, plan.l1ChainId);
   if (running.l2[0] && plan.l2ChainIds[0] !== running.l2[0].chainId)
     add("devnet.l2ChainId (config)", running.l2[0].chainId, plan.l2ChainIds[0]);
+
+  if (plan.engine !== (running.engine !== undefined))
+    add(
+      from(plan.engine ? "--engine" : "--no-engine", flags.engine, "devnet.engine"),
+      running.engine ? "task engine" : "no task engine",
+      plan.engine ? "task engine" : "no task engine",
+    );
 
   // Services. A state that recorded no summary only tells "none" from "some" ("running").
   const was = (kind: "execution" | "validation") =>

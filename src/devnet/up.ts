@@ -3,6 +3,7 @@ import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { DockerLauncher, type Launcher, ProcessLauncher } from "./launcher.js";
 import type { OperatorKeys } from "./operator-keys.js";
+import type { AddedOperator } from "./persist.js";
 import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type UpFlags } from "./plan.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
 import { type StartedEngine, startEngine } from "./up/engine.js";
@@ -206,13 +207,47 @@ async function bringUp(
   };
   const { buildProjectImages } = await import("./project-services.js");
   await buildProjectImages(plan.topology, launcher, run.progress, run.signal);
-  const { chains, registration } = await chainsAndRegistration(plan, launcher, ctx);
+  const { chains, registration, added } = await chainsAndRegistration(plan, launcher, ctx);
   const ipfs = await startIpfs(plan, launcher, ctx);
   let engine: StartedEngine | undefined;
-  const nodes = await startNodes(plan, launcher, chains, registration, ctx, ipfs, async (aggregator) => {
-    engine = await startEngine(plan, launcher, chains, registration, aggregator, ipfs, ctx);
-    return engine?.launched;
-  });
+  const addedKeys = await addedAccounts(plan, added);
+  const nodes = await startNodes(
+    plan,
+    launcher,
+    chains,
+    registration,
+    ctx,
+    ipfs,
+    plan.topology.engine
+      ? async (aggregator) => {
+          engine = await startEngine(plan, launcher, chains, registration, aggregator, ipfs, ctx);
+          return engine?.launched;
+        }
+      : undefined,
+    addedKeys,
+  );
   const triggersUrl = await startTriggers(plan, launcher, chains, registration, nodes, ctx);
-  return recordState(plan, launcher, { chains, registration, nodes, triggersUrl, ipfs, engine }, warnings);
+  return recordState(
+    plan,
+    launcher,
+    { chains, registration, nodes, triggersUrl, ipfs, engine, added },
+    warnings,
+  );
+}
+
+/** The keys of the attesters `operator add` added, from the devnet mnemonic (their BLS key follows). */
+async function addedAccounts(plan: StartPlan, added: AddedOperator[]) {
+  if (added.length === 0) return [];
+  const { HDNodeWallet, Mnemonic } = await import("ethers");
+  const phrase = Mnemonic.fromPhrase(plan.keys.mnemonic);
+  return added.map((a) => {
+    const w = HDNodeWallet.fromMnemonic(phrase, `m/44'/60'/0'/0/${a.index}`);
+    if (w.address.toLowerCase() !== a.address.toLowerCase())
+      throw new AvsctlError(
+        "DEVNET_START_FAILED",
+        `${a.name}'s recorded key is not on this devnet's mnemonic`,
+        { hint: "`avsctl devnet up --fresh` starts over without it" },
+      );
+    return { name: a.name, address: w.address, privateKey: w.privateKey };
+  });
 }

@@ -19,7 +19,7 @@ import {
   unregisterOnL1,
   waitForMirror,
 } from "./chain.js";
-import { removeNode, requireProcessRuntime, startAttesterNode } from "./node.js";
+import { removeNode, startAttesterNode } from "./node.js";
 
 export interface OperatorTarget {
   projectDir: string;
@@ -179,8 +179,6 @@ export async function addOperator(
   const template = state.attesters[0]?.name;
   if (!template)
     throw new AvsctlError("DEVNET_UNHEALTHY", "the devnet has no attester to start a new one like");
-  // refused before anything is sent: nothing to undo
-  requireProcessRuntime(state);
   const mnemonic = target.mnemonic ?? ANVIL_MNEMONIC;
   const account = await nextFreeAccount(state, mnemonic);
   await fundIfEmpty([state.l1.rpcUrl, ...state.l2.map((l) => l.rpcUrl)], account.address);
@@ -214,14 +212,28 @@ export async function addOperator(
     operatorId: l2[0]?.operatorId ?? 0,
     votingPower: l2[0]?.votingPower ?? "0",
   });
-  now.internal?.components.push({
-    name,
-    kind: "attester",
-    pid: node.pid,
-    healthUrl: node.metricsUrl?.replace(/\/metrics$/, "/health"),
-    healthKind: "http",
-  });
+  now.internal?.components.push(
+    state.runtime === "process"
+      ? {
+          name,
+          kind: "attester",
+          pid: node.pid,
+          healthUrl: node.metricsUrl?.replace(/\/metrics$/, "/health"),
+          healthKind: "http",
+        }
+      : { name, kind: "attester" },
+  );
   writeDevnetState(target.projectDir, now);
+  // the chains keep its registration across down/up: the next `up` starts its node again
+  const { saveAddedOperator } = await import("../devnet/persist.js");
+  saveAddedOperator(target.projectDir, name, {
+    name,
+    index: account.index,
+    address: account.address,
+    bls: "from-private-key",
+    operatorId: l2[0]?.operatorId ?? 0,
+    votingPower: l2[0]?.votingPower ?? "0",
+  });
   return {
     action: "add",
     name,
@@ -258,6 +270,8 @@ export async function removeOperator(
   now.attesters = now.attesters.filter((a) => a.name !== name);
   if (now.internal) now.internal.components = now.internal.components.filter((c) => c.name !== name);
   writeDevnetState(target.projectDir, now);
+  const { saveAddedOperator } = await import("../devnet/persist.js");
+  saveAddedOperator(target.projectDir, name, undefined);
   return {
     action: "remove",
     name,

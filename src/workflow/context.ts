@@ -4,7 +4,7 @@
  */
 
 import type { Provider, Signer } from "ethers";
-import type { InputTape } from "./replay.ts";
+import type { InputKind, InputTape } from "./replay.ts";
 import { Sandbox } from "./sandbox.ts";
 
 /** Chain access for contractRead/contractWrite/ethTransfer. The caller owns and closes it. */
@@ -60,7 +60,7 @@ export class NodeContext {
   }
 
   /** The answer to an outside request, through the tape when there is one. */
-  answer<T>(kind: "http" | "call", request: unknown, perform: () => Promise<T>): Promise<T> {
+  answer<T>(kind: InputKind, request: unknown, perform: () => Promise<T>): Promise<T> {
     return this.tape ? this.tape.answer(kind, request, perform) : perform();
   }
 

@@ -1,7 +1,8 @@
 /**
  * The inputs of a run: every answer a node got from outside (an HTTP response of restApi or
- * graphqlQuery, the return data of a contractRead's eth_call), so that a run can be replayed
- * from them without the network. An attester re-runs a performer's workflow this way: the
+ * graphqlQuery, the return data of a contractRead's eth_call, what the chain made of a
+ * contractWrite call or an ethTransfer: its receipt when sent, its eth_call and gas estimate
+ * when simulated), so that a run can be replayed from them without the network. An attester re-runs a performer's workflow this way: the
  * same workflow on the same inputs gives the same steps (see comparableRecord()).
  *
  * Each answer is keyed by its request (kind plus the canonical JSON of what was asked). A
@@ -12,7 +13,9 @@
 
 import { canonicalJson } from "./engine.ts";
 
-export type InputKind = "http" | "call";
+export type InputKind = "http" | "call" | "tx";
+
+const KINDS: readonly string[] = ["http", "call", "tx"] satisfies InputKind[];
 
 /** One recorded answer: the value, or the error message the request ended with. */
 export interface RecordedInput {
@@ -78,12 +81,14 @@ export class InputTape {
 
 function checkInput(value: unknown, i: number): RecordedInput {
   const e = value as Partial<RecordedInput> | null;
-  if (!e || typeof e !== "object" || (e.kind !== "http" && e.kind !== "call") || !("request" in e)) {
-    throw new Error(`inputs[${i}] is not a recorded input ({kind: "http"|"call", request, value|error})`);
+  if (!e || typeof e !== "object" || !KINDS.includes(e.kind as string) || !("request" in e)) {
+    throw new Error(
+      `inputs[${i}] is not a recorded input ({kind: "http"|"call"|"tx", request, value|error})`,
+    );
   }
   if (e.error !== undefined && typeof e.error !== "string") throw new Error(`inputs[${i}].error is not text`);
   return {
-    kind: e.kind,
+    kind: e.kind as InputKind,
     request: e.request,
     ...("value" in e ? { value: e.value } : {}),
     ...(e.error === undefined ? {} : { error: e.error }),

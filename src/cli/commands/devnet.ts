@@ -50,6 +50,11 @@ export function registerDevnet(program: Command, runner: Runner): void {
       intRange("--block-time", 0, 3600),
     )
     .option("--no-services", "start no execution/validation service")
+    .option(
+      "--engine",
+      'start the task engine and its "workflows" task definition (default: devnet.engine, else only in a workflow project)',
+    )
+    .option("--no-engine", "start no task engine: the config's task definitions alone")
     .option("--fresh", "tear down any existing devnet of this project first")
     .option(
       "--validation-url <url>",

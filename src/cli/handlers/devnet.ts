@@ -136,6 +136,7 @@ function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: str
   ];
   for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(String(value)));
   if (flags.services === false) words.push("--no-services");
+  if (flags.engine !== undefined) words.push(flags.engine ? "--engine" : "--no-engine");
   return words.join(" ");
 }
 

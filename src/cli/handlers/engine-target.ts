@@ -25,7 +25,11 @@ export async function engineClient(ctx: CommandContext, flags: EngineFlags): Pro
   throw new AvsctlError(
     "NO_DEVNET",
     devnet ? "the devnet runs no task engine" : "no devnet is running for this project",
-    { hint: "start one with `avsctl devnet up`, or pass --engine <url> of a running task engine" },
+    {
+      hint: devnet
+        ? "start it with `avsctl devnet up --engine --fresh` (or set devnet.engine: true), or pass --engine <url> of a running task engine"
+        : "start one with `avsctl devnet up --engine`, or pass --engine <url> of a running task engine",
+    },
   );
 }
 

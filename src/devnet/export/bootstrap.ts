@@ -66,6 +66,7 @@ export async function bootstrapDevnet(opts: {
     l2RpcUrls,
     keys,
     taskDefinitions,
+    engine: env.AVSCTL_ENGINE === "1",
     progress: opts.progress,
   });
   const got = {

@@ -77,6 +77,8 @@ export async function buildTopology(
   const plan: DevnetPlan = state
     ? {
         ...planned,
+        // the running devnet's setting: its definitions' ids are the ones the export reproduces
+        engine: state.engine !== undefined,
         attesters: state.attesters.length,
         l1ChainId: state.l1.chainId,
         l2ChainIds: state.l2.map((l) => l.chainId),
@@ -149,6 +151,7 @@ export async function buildTopology(
   if (!keys.insecure) bootstrapEnv.AVSCTL_DEVNET_MNEMONIC = keys.mnemonic;
   if (config.taskDefinitions.length > 0)
     bootstrapEnv.AVSCTL_TASK_DEFINITIONS = JSON.stringify(config.taskDefinitions);
+  if (plan.engine) bootstrapEnv.AVSCTL_ENGINE = "1";
   components.push({
     name: "bootstrap",
     role: "bootstrap",
@@ -215,28 +218,31 @@ export async function buildTopology(
   });
 
   // The task engine, the performer of workflow executions; attesters validate those with it.
-  const engineDefinition = state?.engine?.taskDefinitionId ?? workflowDefinitionId(config.taskDefinitions);
-  components.push(
-    engineComponent({
-      image,
-      command: avsctl(
-        "devnet",
-        "service",
-        "task-engine",
-        "--port",
-        String(PORTS.engine),
-        "--host",
-        "0.0.0.0",
-      ),
-      chainEnv,
-      aggregatorUrl,
-      keys,
-      taskDefinitionId: engineDefinition,
-      chainId: plan.l2ChainIds[0]!,
-      ipfsEnv: ipfsServiceEnv,
-      hostPort: hostPort.engine,
-    }),
-  );
+  const engineDefinition = plan.engine
+    ? (state?.engine?.taskDefinitionId ?? workflowDefinitionId(config.taskDefinitions))
+    : undefined;
+  if (engineDefinition !== undefined)
+    components.push(
+      engineComponent({
+        image,
+        command: avsctl(
+          "devnet",
+          "service",
+          "task-engine",
+          "--port",
+          String(PORTS.engine),
+          "--host",
+          "0.0.0.0",
+        ),
+        chainEnv,
+        aggregatorUrl,
+        keys,
+        taskDefinitionId: engineDefinition,
+        chainId: plan.l2ChainIds[0]!,
+        ipfsEnv: ipfsServiceEnv,
+        hostPort: hostPort.engine,
+      }),
+    );
 
   const service = (
     kind: "validation" | "execution",
@@ -285,7 +291,7 @@ export async function buildTopology(
         "attester",
         "--avs-webapi",
         validationUrl,
-        ...engineRoute(engineDefinition),
+        ...(engineDefinition !== undefined ? engineRoute(engineDefinition) : []),
         "--metrics",
         "--metrics.port",
         String(PORTS.metrics),
@@ -298,7 +304,7 @@ export async function buildTopology(
       health: devnetHealth("http", PORTS.metrics, "/health"),
       dependsOn: [
         { name: "aggregator", condition: "healthy" },
-        { name: "task-engine", condition: "healthy" },
+        ...(engineDefinition !== undefined ? [{ name: "task-engine", condition: "healthy" as const }] : []),
         ...(validationComponent
           ? [
               {

@@ -1,3 +1,4 @@
+import type { DevnetAccount } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
 import { CONTAINER_JOURNAL_DIR, journalFile } from "../persist.js";
 import type { ServicePlan } from "../plan.js";
@@ -67,6 +68,8 @@ export async function startNodes(
   ipfs: Launched,
   /** Starts the task engine once the aggregator runs; attesters validate its tasks with it. */
   engine?: (aggregator: Launched) => Promise<Launched | undefined>,
+  /** Attesters `operator add` added to the resumed chains, after the planned ones. */
+  added: Array<DevnetAccount & { name: string }> = [],
 ): Promise<Nodes> {
   const { topology, keys } = plan;
   const l2Env = chainEnv(plan, chains, registration, "internal");
@@ -144,11 +147,11 @@ export async function startNodes(
 
   const [attesters, execution] = await settled([
     settled(
-      keys.attesters.map(async (a, i) => {
+      [...keys.attesters.map((a, i) => ({ ...a, name: `attester-${i + 1}` })), ...added].map(async (a) => {
         const ports = await launcher.allocate({ metrics: plan.ports.metrics });
         return launcher.launch(
           {
-            name: `attester-${i + 1}`,
+            name: a.name,
             what: {
               avsctl: [
                 "node",

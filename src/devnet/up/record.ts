@@ -1,4 +1,5 @@
 import type { Launched, Launcher } from "../launcher.js";
+import type { AddedOperator } from "../persist.js";
 import { type DevnetPlan, type ServicePlan, serviceSummary } from "../plan.js";
 import type { DevnetState, ServiceRuntime } from "../state.js";
 import type { Chains } from "./chains.js";
@@ -19,6 +20,8 @@ export async function recordState(
     triggersUrl: string | undefined;
     ipfs: Launched;
     engine?: StartedEngine | undefined;
+    /** Attesters `operator add` added to the resumed chains (after the planned ones in nodes). */
+    added?: AddedOperator[];
   },
   warnings: string[],
 ): Promise<DevnetState> {
@@ -48,12 +51,20 @@ export async function recordState(
       operatorId: operatorId(aggregatorReg),
       metricsUrl: nodes.aggregator.hostUrl("metrics", "/metrics"),
     },
-    attesters: nodes.attesters.map((a, i) => ({
-      name: a.name,
-      address: keys.attesters[i]!.address,
-      operatorId: operatorId(attesterRegs[i]!),
-      votingPower: attesterRegs[i]!.votingPower.toString(),
-    })),
+    attesters: [
+      ...keys.attesters.map((k, i) => ({
+        name: nodes.attesters[i]!.name,
+        address: k.address,
+        operatorId: operatorId(attesterRegs[i]!),
+        votingPower: attesterRegs[i]!.votingPower.toString(),
+      })),
+      ...(started.added ?? []).map((a) => ({
+        name: a.name,
+        address: a.address,
+        operatorId: a.operatorId,
+        votingPower: a.votingPower,
+      })),
+    ],
     performer: { address: keys.performer.address, privateKey: keys.performer.privateKey },
     deployer: { address: keys.deployer.address, privateKey: keys.deployer.privateKey },
     services: { execution: nodes.execution?.host ?? null, validation: nodes.validation?.host ?? null },

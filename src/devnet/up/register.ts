@@ -16,6 +16,7 @@ export async function registerAvs(plan: StartPlan, chains: Chains, ctx: PhaseCon
     l2RpcUrls: chains.l2s.map((l) => l.hostUrl("rpc")),
     keys: plan.keys,
     taskDefinitions: plan.taskDefinitions,
+    engine: plan.topology.engine,
     progress: ctx.progress,
   });
 }
@@ -26,6 +27,8 @@ export interface DeployAndRegisterOptions {
   keys: DevnetKeys;
   /** The config's task definitions; none: one named "default". */
   taskDefinitions: AvsctlConfig["taskDefinitions"];
+  /** The task engine runs: its definition is created too (see WORKFLOW_DEFINITION). */
+  engine?: boolean;
   progress?: (step: string) => void;
 }
 
@@ -73,15 +76,17 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
     opts.l2RpcUrls,
     deployment.l2.map((d) => d.attestationCenter),
     keys,
+    opts.engine === true,
   );
   // The task engine's executions are tasks of their own definition: the config's one named
-  // WORKFLOW_DEFINITION when there is one, else one created after the config's.
-  const own = !opts.taskDefinitions.some((d) => d.name === WORKFLOW_DEFINITION);
+  // WORKFLOW_DEFINITION when there is one, else one created after the config's. Without the
+  // engine there is none, so the config's definitions keep the ids their docs give.
+  const own = opts.engine === true && !opts.taskDefinitions.some((d) => d.name === WORKFLOW_DEFINITION);
   const taskDefinitions = own ? created.slice(0, -1) : created;
-  // optional: a registration saved before the engine existed has none
-  const workflowDefinition: { taskDefinitionId: number; name: string } | undefined = created.find(
-    (d) => d.name === WORKFLOW_DEFINITION,
-  );
+  // optional: no engine, or a registration saved before the engine existed
+  const workflowDefinition: { taskDefinitionId: number; name: string } | undefined = opts.engine
+    ? created.find((d) => d.name === WORKFLOW_DEFINITION)
+    : undefined;
   return { deployment, aggregatorReg, attesterRegs, taskDefinitions, workflowDefinition };
 }
 
@@ -107,6 +112,7 @@ async function createTaskDefinitions(
   l2RpcUrls: string[],
   attestationCenters: string[],
   keys: DevnetKeys,
+  engine: boolean,
 ): Promise<Array<{ taskDefinitionId: number; name: string }>> {
   const { connectRpc } = await import("../../chain/rpc.js");
   const { Wallet } = await import("ethers");
@@ -114,7 +120,8 @@ async function createTaskDefinitions(
     "../../task-def/task-defs.js"
   );
   const wanted = configured.length > 0 ? configured.map(configToInput) : [{ name: "default" }];
-  if (!wanted.some((w) => w.name === WORKFLOW_DEFINITION)) wanted.push({ name: WORKFLOW_DEFINITION });
+  if (engine && !wanted.some((w) => w.name === WORKFLOW_DEFINITION))
+    wanted.push({ name: WORKFLOW_DEFINITION });
   const parsed = wanted.map((w) => parseTaskDefinitionInput(w));
   let created: Array<{ taskDefinitionId: number; name: string }> = [];
   // The same definitions on every L2, so a task can target any of them with the same id.

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import type { Launcher } from "../launcher.js";
 import {
+  type AddedOperator,
   chainStateDir,
   journalFile,
   readSaved,
@@ -19,6 +20,8 @@ export interface ChainsAndRegistration {
   registration: Registration;
   /** True when the saved chain state already held the deployment (nothing was deployed). */
   resumed: boolean;
+  /** Attesters `operator add` registered on the resumed chains: their nodes start too. */
+  added: AddedOperator[];
 }
 
 /**
@@ -46,7 +49,12 @@ export async function chainsAndRegistration(
     const missing = await savedContractsMissing(saved, chains);
     if (!missing) {
       ctx.progress("resuming the saved chain state: contracts, operators and task definitions are there");
-      return { chains, registration: saved.registration, resumed: true };
+      return {
+        chains,
+        registration: saved.registration,
+        resumed: true,
+        added: saved.addedOperators ?? [],
+      };
     }
     ctx.warn(`the saved chain state does not hold the recorded deployment (${missing}): starting fresh`);
     for (const c of [chains.l1, ...chains.l2s]) await launcher.runtime.remove(c.name);
@@ -55,7 +63,7 @@ export async function chainsAndRegistration(
   }
   const registration = await registerAvs(plan, chains, ctx);
   writeSaved(projectDir, launcher.kind, plan, registration);
-  return { chains, registration, resumed: false };
+  return { chains, registration, resumed: false, added: [] };
 }
 
 /** The chains' state and the aggregator's journal (which only makes sense with those chains). */

@@ -3,7 +3,8 @@
  *
  * Reads are eth_calls. Writes are only sent in "run" mode, by the signer the caller gives; in
  * "simulate" mode they are an eth_call (the would-be return value, or the revert) plus a gas
- * estimate, and nothing is sent.
+ * estimate, and nothing is sent. Every answer goes through the node's tape (replay.ts): a
+ * replay rebuilds a read, a sent write (its receipt) or a simulated one from the record.
  *
  * Output of contractRead: one entry per method call, `{methodName, value}`, where `value` is
  * the single return value, or an object by output name (an array when unnamed) for several;
@@ -216,7 +217,7 @@ function decode(iface: Interface, call: PreparedCall, returned: string): unknown
 
 /** Runs a contractWrite node: simulated (eth_call + estimate) or sent, call by call. */
 export async function runContractWrite(config: ContractWriteConfig, ctx: NodeContext): Promise<unknown> {
-  const { chain, sandbox, to, iface, calls } = await contractCalls(config, ctx);
+  const { sandbox, to, iface, calls } = await contractCalls(config, ctx, !ctx.replaying);
   const value =
     config.value === undefined ? 0n : amountOf(renderText(config.value, sandbox, "value"), "value");
   const gasLimit =
@@ -226,28 +227,90 @@ export async function runContractWrite(config: ContractWriteConfig, ctx: NodeCon
   const results: unknown[] = [];
   for (const call of calls) {
     const tx = { to, data: call.data, value, ...(gasLimit === undefined ? {} : { gasLimit }) };
-    if (ctx.mode === "simulate") {
+    const answer = await answerTx(ctx, iface, tx, call);
+    if ("simulated" in answer) {
       results.push({
         methodName: call.methodName,
         simulated: true,
-        ...(await simulate(chain, iface, tx, call)),
+        value: decode(iface, call, answer.returned ?? "0x"),
+        gasEstimate: answer.gasEstimate,
       });
       ctx.log(`simulated ${call.methodName} on ${to} (nothing sent)`);
       continue;
     }
-    const sent = await send(chain, iface, tx, call.methodName, ctx.signal);
-    ctx.log(`sent ${call.methodName} on ${to}: tx ${sent.txHash}, gas ${sent.gasUsed}`);
-    results.push({ methodName: call.methodName, ...sent });
+    ctx.log(`sent ${call.methodName} on ${to}: tx ${answer.txHash}, gas ${answer.gasUsed}`);
+    results.push({ methodName: call.methodName, ...answer });
   }
   return results;
+}
+
+interface WriteTx {
+  to: string;
+  data?: string;
+  value: bigint;
+  gasLimit?: bigint;
+}
+
+/**
+ * What the chain made of one write or transfer, as the tape keeps it. A replay rebuilds the
+ * node's output from it alone, so the output (sent or simulated) follows the performer's mode
+ * whatever mode the replay runs in, and nothing is sent.
+ */
+type TxAnswer =
+  | { simulated: true; returned: string | null; gasEstimate: string }
+  | Awaited<ReturnType<typeof send>>;
+
+/** The write's answer: performed in `ctx.mode` and recorded, or taken from the record. */
+async function answerTx(
+  ctx: NodeContext,
+  iface: Interface,
+  tx: WriteTx,
+  call: PreparedCall | undefined,
+): Promise<TxAnswer> {
+  // the request is what the workflow decided; the chain it went to is part of the answer
+  // (chainId), since a replay has no chain to ask
+  const request = {
+    to: tx.to,
+    ...(tx.data === undefined ? {} : { data: tx.data }),
+    value: tx.value.toString(),
+    ...(tx.gasLimit === undefined ? {} : { gasLimit: tx.gasLimit.toString() }),
+  };
+  const answer = await ctx.answer<TxAnswer>("tx", request, async () => {
+    const chain = ctx.requireChain();
+    if (ctx.mode === "simulate") {
+      const { returned, gasEstimate } = await simulate(chain, iface, tx, call);
+      return { simulated: true, returned: call ? returned : null, gasEstimate };
+    }
+    return send(chain, iface, tx, call?.methodName ?? "transfer", ctx.signal);
+  });
+  return checkTxAnswer(answer);
+}
+
+/** A recorded answer is outside data: refuse one that is not shaped like an answer. */
+function checkTxAnswer(answer: unknown): TxAnswer {
+  const a = answer as Record<string, unknown> | null;
+  const text = (v: unknown) => typeof v === "string";
+  if (a && typeof a === "object") {
+    if (a.simulated === true && (a.returned === null || text(a.returned)) && text(a.gasEstimate))
+      return a as TxAnswer;
+    if (
+      text(a.chainId) &&
+      text(a.txHash) &&
+      Number.isSafeInteger(a.blockNumber) &&
+      text(a.gasUsed) &&
+      a.status === "success"
+    )
+      return a as TxAnswer;
+  }
+  throw new Error("the recorded answer of this transaction is not one (a receipt or a simulation)");
 }
 
 async function simulate(
   chain: WorkflowChain,
   iface: Interface,
-  tx: { to: string; data?: string; value: bigint; gasLimit?: bigint },
+  tx: WriteTx,
   call: PreparedCall | undefined,
-): Promise<{ value?: unknown; gasEstimate: string }> {
+): Promise<{ returned: string; gasEstimate: string }> {
   const from = await senderOf(chain);
   const request = { ...tx, ...(from ? { from } : {}) };
   let returned: string;
@@ -258,20 +321,28 @@ async function simulate(
   } catch (error) {
     throw new Error(`${call?.methodName ?? "transfer"} to ${tx.to}: ${await revertText(iface, error)}`);
   }
-  return { ...(call ? { value: decode(iface, call, returned) } : {}), gasEstimate: gas.toString() };
+  return { returned, gasEstimate: gas.toString() };
 }
 
 async function send(
   chain: WorkflowChain,
   iface: Interface,
-  tx: { to: string; data?: string; value: bigint; gasLimit?: bigint },
+  tx: WriteTx,
   what: string,
   signal: AbortSignal,
-): Promise<{ txHash: string; blockNumber: number; gasUsed: string; status: "success" }> {
+): Promise<{
+  chainId: string;
+  txHash: string;
+  blockNumber: number;
+  gasUsed: string;
+  status: "success";
+}> {
   if (!chain.signer) throw new Error(`${what}: no signer to send with (pass --private-key)`);
   if (signal.aborted) throw new Error(`${what}: aborted before sending`);
   let gasLimit = tx.gasLimit;
+  let chainId: bigint;
   try {
+    chainId = (await chain.provider.getNetwork()).chainId;
     // estimate first: a revert is caught and decoded here, and nothing is sent
     gasLimit ??= ((await chain.signer.estimateGas(tx)) * 12n) / 10n;
   } catch (error) {
@@ -283,6 +354,7 @@ async function send(
     if (!receipt) throw new Error(`no receipt within ${RECEIPT_TIMEOUT_MS / 1000} s (tx ${response.hash})`);
     if (receipt.status !== 1) throw new Error(`reverted on-chain (tx ${receipt.hash})`);
     return {
+      chainId: chainId.toString(),
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed.toString(),
@@ -295,18 +367,16 @@ async function send(
 
 /** Runs an ethTransfer node: simulated (estimate) or sent. */
 export async function runEthTransfer(config: EthTransferConfig, ctx: NodeContext): Promise<unknown> {
-  const chain = ctx.requireChain();
+  if (!ctx.replaying) ctx.requireChain();
   const sandbox = ctx.sandbox();
   const destination = await addressOf(renderText(config.destination, sandbox, "destination"), "destination");
   const amount = amountOf(renderText(config.amount, sandbox, "amount"), "amount");
   const iface = await interfaceOf([]);
-  const tx = { to: destination, value: amount };
-  if (ctx.mode === "simulate") {
-    const { gasEstimate } = await simulate(chain, iface, tx, undefined);
+  const answer = await answerTx(ctx, iface, { to: destination, value: amount }, undefined);
+  if ("simulated" in answer) {
     ctx.log(`simulated a transfer of ${amount} wei to ${destination} (nothing sent)`);
-    return { destination, amount: amount.toString(), simulated: true, gasEstimate };
+    return { destination, amount: amount.toString(), simulated: true, gasEstimate: answer.gasEstimate };
   }
-  const sent = await send(chain, iface, tx, "transfer", ctx.signal);
-  ctx.log(`sent ${amount} wei to ${destination}: tx ${sent.txHash}`);
-  return { destination, amount: amount.toString(), ...sent };
+  ctx.log(`sent ${amount} wei to ${destination}: tx ${answer.txHash}`);
+  return { destination, amount: amount.toString(), ...answer };
 }

@@ -90,6 +90,8 @@ const WIRING: Record<string, { args?: string[]; flags: string[] }> = {
       "--l2-chains",
       "--block-time",
       "--no-services",
+      "--engine",
+      "--no-engine",
       "--fresh",
       "--validation-url",
       "--execution-url",

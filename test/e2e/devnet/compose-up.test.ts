@@ -19,8 +19,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -32,6 +31,7 @@ import { isCI } from "../../../src/cli/interactive.js";
 import { extraCertificates } from "../../../src/devnet/ca-certs.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
+import { stablePort } from "../../helpers/ports.js";
 
 const COMPOSE = "docker-compose";
 const UP_TIMEOUT = 900_000;
@@ -78,14 +78,6 @@ function compose(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; t
 function extraCaCerts(): string {
   const file = [process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE].find((f) => f && existsSync(f));
   return file ? extraCertificates(readFileSync(file, "utf8"), tls.rootCertificates).join("\n") : "";
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
 
 const hostPort = (service: { ports?: string[] }) => Number(service.ports![0]!.split(":")[1]);
@@ -196,15 +188,19 @@ function suite(): void {
     timeout: UP_TIMEOUT + HEALTHY_TIMEOUT,
   }, async () => {
     expect(doc, "the export test above failed").toBeDefined();
-    // The exported host ports are fixed: say which one is taken rather than let Compose fail obscurely.
-    const taken: string[] = [];
-    for (const [s, def] of Object.entries<any>(doc.services)) {
-      for (const p of def.ports ?? []) {
-        const port = Number(String(p).split(":")[1]);
-        if (!(await portFree(port))) taken.push(`${s}: 127.0.0.1:${port}`);
-      }
+    // The exported host ports are defaults a user's machine has free; this runner has other
+    // tests listening on some of them (4003, 8545...) at the same time, so each moves to a free
+    // one. The container side, which the components use among themselves, stays as exported.
+    for (const def of Object.values<any>(doc.services)) {
+      if (!def.ports) continue;
+      def.ports = await Promise.all(
+        def.ports.map(async (p: string) => {
+          const [host, , container] = String(p).split(":");
+          return `${host}:${await stablePort()}:${container}`;
+        }),
+      );
     }
-    expect(taken, "host ports of the exported file already in use").toEqual([]);
+    writeFileSync(file, YAML.stringify(doc));
 
     // `up` would build the missing images itself, but without --force-rm: a failed step would
     // leave its container behind. The build is what `up` runs, with that flag.

@@ -19,9 +19,9 @@ import path from "node:path";
 import { parseEnv } from "node:util";
 import { hexlify, toUtf8Bytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findFreePort } from "../../../src/devnet/runtime/ports.js";
 import { binPath, type CliResult, rpcSendArgs, runCli } from "../../helpers/cli.js";
 import { pinJson } from "../../helpers/ipfs.js";
+import { stablePort } from "../../helpers/ports.js";
 
 const UP_TIMEOUT = 420_000;
 const TASK_TIMEOUT = 180_000;
@@ -59,7 +59,7 @@ beforeAll(async () => {
     timeoutMs: 900_000,
   });
   expect(init.code, why(init)).toBe(0);
-  validationPort = await findFreePort();
+  validationPort = await stablePort();
 }, 900_000);
 
 afterAll(async () => {

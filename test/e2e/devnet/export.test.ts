@@ -27,7 +27,7 @@ describe("devnet export without a running devnet (from the config)", () => {
   const p = tempProject("e2e-export");
   writeFileSync(
     path.join(p.dir, "avsctl.config.json"),
-    JSON.stringify({ name: p.name, devnet: { attesters: 2, l2Chains: 2 } }),
+    JSON.stringify({ name: p.name, devnet: { attesters: 2, l2Chains: 2, engine: true } }),
   );
   afterAll(() => p.remove());
 
@@ -119,6 +119,34 @@ describe("devnet export without a running devnet (from the config)", () => {
     ]);
     expect(att.command).toEqual(expect.arrayContaining(["--avs-webapi-for", "2=http://task-engine:8092"]));
     expect(att.depends_on["task-engine"].condition).toBe("service_healthy");
+    // the bootstrap job creates the engine's definition after the config's
+    expect(doc.services.bootstrap.environment.AVSCTL_ENGINE).toBe("1");
+  });
+
+  it("compose: no task engine unless asked for or a workflow project (a workflow.json at the root)", async () => {
+    const plain = tempProject("e2e-export-noengine");
+    try {
+      const r = await plain.cli(["devnet", "export", "--format", "compose", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = YAML.parse(JSON.parse(r.stdout).content);
+      expect(doc.services["task-engine"]).toBeUndefined();
+      expect(doc.volumes).toEqual({ ipfs: {} });
+      expect(doc.services.bootstrap.environment.AVSCTL_ENGINE).toBeUndefined();
+      const att = doc.services["attester-1"];
+      expect(att.command).not.toContain("--avs-webapi-for");
+      expect(att.depends_on["task-engine"]).toBeUndefined();
+
+      writeFileSync(path.join(plain.dir, "workflow.json"), "{}");
+      const wf = await plain.cli(["devnet", "export", "--format", "compose", "--json"]);
+      expect(wf.code, wf.stderr).toBe(0);
+      const wfDoc = YAML.parse(JSON.parse(wf.stdout).content);
+      expect(wfDoc.services["task-engine"]).toBeDefined();
+      expect(wfDoc.services["attester-1"].command).toEqual(
+        expect.arrayContaining(["--avs-webapi-for", "2=http://task-engine:8092"]),
+      );
+    } finally {
+      plain.remove();
+    }
   });
 
   it("k8s: one multi-document YAML with a Deployment and a Service per component, the keys in a Secret", async () => {

@@ -1,66 +1,81 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Interface, JsonRpcProvider } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAlive } from "../../../src/devnet/runtime/process.js";
+import { containerName } from "../../../src/devnet/runtime/labels.js";
+import { isAlive, ProcessRuntime } from "../../../src/devnet/runtime/process.js";
 import { runCli } from "../../helpers/cli.js";
+import { describeDocker } from "../../helpers/docker.js";
 
-// One process-runtime devnet: stake and operator-set scenarios run against it in order.
-const dir = mkdtempSync(path.join(tmpdir(), "avsctl-operators-"));
-writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `e2e-operators-${process.pid}` }));
-const cli = (args: string[], cwd = dir, timeoutMs = 180_000) =>
-  runCli([...args, "--json"], { cwd, timeoutMs });
+// One devnet per runtime: stake and operator-set scenarios run against it in order.
 const acIface = new Interface([
   "event TaskSubmitted(address indexed operator, uint32 taskNumber, string proofOfTask, bytes data, uint16 indexed taskDefinitionId, uint256[] attestersIds)",
 ]);
 const oblsIface = new Interface(["function votingPower(uint256) view returns (uint256)"]);
-let state: any;
-let l2: JsonRpcProvider;
 
-const idOf = (name: string): number => state.attesters.find((a: any) => a.name === name).operatorId;
-
-/** The attester ids of an approved task, from its TaskSubmitted event on L2. */
-async function attestersOnChain(txHash: string): Promise<number[]> {
-  const receipt = await l2.getTransactionReceipt(txHash);
-  for (const log of receipt!.logs) {
-    const parsed = acIface.parseLog(log);
-    if (parsed?.name === "TaskSubmitted") return (parsed.args.attestersIds as bigint[]).map(Number);
-  }
-  throw new Error(`no TaskSubmitted in ${txHash}`);
+/** A devnet of `runtime` in a project of its own, started before and removed after its suite. */
+function devnet(runtime: "process" | "docker") {
+  const dir = mkdtempSync(path.join(tmpdir(), `avsctl-operators-${runtime}-`));
+  writeFileSync(
+    path.join(dir, "avsctl.config.json"),
+    JSON.stringify({ name: `e2e-operators-${runtime}-${process.pid}` }),
+  );
+  const cli = (args: string[], cwd = dir, timeoutMs = 180_000) =>
+    runCli([...args, "--json"], { cwd, timeoutMs });
+  const ctx = {
+    dir,
+    cli,
+    state: undefined as any,
+    l2: undefined as JsonRpcProvider | undefined,
+    sent: 0,
+    /** `devnet up`, keeping the state it prints (also after a down: the saved chains resume). */
+    async up() {
+      const up = await cli(["devnet", "up", "--runtime", runtime], dir, 300_000);
+      expect(up.code, up.stderr + up.stdout).toBe(0);
+      ctx.state = up.json();
+      ctx.l2?.destroy();
+      ctx.l2 = new JsonRpcProvider(ctx.state.l2[0].rpcUrl, undefined, { staticNetwork: true });
+    },
+    idOf: (name: string): number => ctx.state.attesters.find((a: any) => a.name === name).operatorId,
+    /** The attester ids of an approved task, from its TaskSubmitted event on L2. */
+    async attestersOnChain(txHash: string): Promise<number[]> {
+      const receipt = await ctx.l2!.getTransactionReceipt(txHash);
+      for (const log of receipt!.logs) {
+        const parsed = acIface.parseLog(log);
+        if (parsed?.name === "TaskSubmitted") return (parsed.args.attestersIds as bigint[]).map(Number);
+      }
+      throw new Error(`no TaskSubmitted in ${txHash}`);
+    },
+    async l2VotingPower(operatorId: number): Promise<bigint> {
+      const out = await ctx.l2!.call({
+        to: ctx.state.l2[0].obls,
+        data: oblsIface.encodeFunctionData("votingPower", [operatorId]),
+      });
+      return oblsIface.decodeFunctionResult("votingPower", out)[0] as bigint;
+    },
+    /** A new task each time: the same data again would be the same task hash, answered from its first verdict. */
+    async approvedTask(): Promise<number[]> {
+      const r = await cli(["task", "send", "--wait", "--data", `stake-${++ctx.sent}`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json().status).toBe("approved");
+      return ctx.attestersOnChain(r.json().txHash);
+    },
+  };
+  beforeAll(() => ctx.up(), 360_000);
+  afterAll(async () => {
+    ctx.l2?.destroy();
+    await runCli(["devnet", "down", "--volumes"], { cwd: dir, timeoutMs: 120_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+  return ctx;
 }
-
-async function l2VotingPower(operatorId: number): Promise<bigint> {
-  const out = await l2.call({
-    to: state.l2[0].obls,
-    data: oblsIface.encodeFunctionData("votingPower", [operatorId]),
-  });
-  return oblsIface.decodeFunctionResult("votingPower", out)[0] as bigint;
-}
-
-let sent = 0;
-/** A new task each time: the same data again would be the same task hash, answered from its first verdict. */
-async function approvedTask(): Promise<number[]> {
-  const r = await cli(["task", "send", "--wait", "--data", `stake-${++sent}`]);
-  expect(r.code, r.stderr).toBe(0);
-  expect(r.json().status).toBe("approved");
-  return attestersOnChain(r.json().txHash);
-}
-
-beforeAll(async () => {
-  const up = await cli(["devnet", "up", "--runtime", "process"], dir, 240_000);
-  expect(up.code, up.stderr + up.stdout).toBe(0);
-  state = up.json();
-  l2 = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });
-}, 300_000);
-
-afterAll(async () => {
-  l2?.destroy();
-  await runCli(["devnet", "down"], { cwd: dir });
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("avsctl operator on a process devnet", () => {
+  const net = devnet("process");
+  const { dir, cli } = net;
+  const { approvedTask, idOf, l2VotingPower } = net;
   it("an unknown name is refused with exit 2 naming it; no devnet is exit 4", async () => {
     const r = await cli(["operator", "set-stake", "attester-9", "0"]);
     expect(r.code).toBe(2);
@@ -122,6 +137,31 @@ describe("avsctl operator on a process devnet", () => {
     expect(await approvedTask()).toEqual([id4]);
   });
 
+  let pid4: number | undefined;
+  it("down + up: the saved chains resume and attester-4's node starts again, listed in the state", async () => {
+    pid4 = added.node.pid;
+    const down = await cli(["devnet", "down"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(isAlive(pid4!)).toBe(false);
+    await net.up();
+    expect(net.state.attesters.map((a: any) => a.name)).toEqual([
+      "attester-1",
+      "attester-2",
+      "attester-3",
+      "attester-4",
+    ]);
+    expect(net.state.attesters[3]).toMatchObject({
+      address: added.address,
+      operatorId: added.l2[0].operatorId,
+    });
+    const node = await new ProcessRuntime({ project: net.state.name, projectDir: dir }).inspect("attester-4");
+    expect(node.running).toBe(true);
+    pid4 = node.pid;
+    expect(isAlive(pid4!)).toBe(true);
+    // Still the only voting power on the resumed chains: the restarted node signs with its key.
+    expect(await approvedTask()).toEqual([added.l2[0].operatorId]);
+  });
+
   it("remove attester-4: unregistered on L2 and its node stopped", async () => {
     const r = await cli(["operator", "remove", "attester-4"]);
     expect(r.code, r.stderr).toBe(0);
@@ -131,8 +171,65 @@ describe("avsctl operator on a process devnet", () => {
       node: { state: "stopped" },
     });
     expect(r.json().l2[0].active).toBe(false);
-    expect(isAlive(added.node.pid)).toBe(false);
+    expect(isAlive(pid4 ?? added.node.pid)).toBe(false);
     const status = (await cli(["devnet", "status"])).json();
     expect(JSON.stringify(status)).not.toContain("attester-4");
+  });
+});
+
+describeDocker("avsctl operator on a Docker devnet", () => {
+  const net = devnet("docker");
+  const { cli, approvedTask, idOf, l2VotingPower } = net;
+  const running = (component: string): string[] =>
+    execFileSync(
+      "docker",
+      ["ps", "--filter", `name=^/${containerName(net.state.name, component)}$`, "--format", "{{.Names}}"],
+      { encoding: "utf8" },
+    )
+      .split("\n")
+      .filter(Boolean);
+
+  let id4: number;
+  it("add attester-4: its container runs beside the others and its vote is in the next task", async () => {
+    const r = await cli(["operator", "add", "attester-4", "--stake", "1eth"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().node).toMatchObject({ name: "attester-4", state: "running" });
+    id4 = r.json().l2[0].operatorId;
+    expect(running("attester-4")).toEqual([containerName(net.state.name, "attester-4")]);
+    const status = await cli(["devnet", "status"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.stringify(status.json())).toContain("attester-4");
+
+    // Every other attester at 0: attester-4 holds all the voting power, its vote must be in.
+    for (const name of ["attester-1", "attester-2"]) {
+      const zero = await cli(["operator", "set-stake", name, "0", "--no-wait"]);
+      expect(zero.code, zero.stderr).toBe(0);
+    }
+    const three = await cli(["operator", "set-stake", "attester-3", "0"]);
+    expect(three.code, three.stderr).toBe(0);
+    expect(await l2VotingPower(idOf("attester-1"))).toBe(0n);
+    expect(await l2VotingPower(id4)).toBe(10n ** 18n);
+    expect(await approvedTask()).toEqual([id4]);
+  });
+
+  it("remove attester-4: unregistered on L2 and its container gone", async () => {
+    const r = await cli(["operator", "remove", "attester-4"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({
+      action: "remove",
+      l1: { registered: false },
+      node: { state: "stopped" },
+    });
+    expect(r.json().l2[0].active).toBe(false);
+    expect(running("attester-4")).toEqual([]);
+    expect(
+      execFileSync(
+        "docker",
+        ["ps", "-a", "--filter", `name=^/${containerName(net.state.name, "attester-4")}$`, "-q"],
+        {
+          encoding: "utf8",
+        },
+      ).trim(),
+    ).toBe("");
   });
 });

@@ -103,6 +103,7 @@ export async function startValidationServer(): Promise<ValidationServer> {
 /** The devnet state of docs/cli.md as a test reads it: the public JSON, no private bookkeeping. */
 export type State = Omit<DevnetState, "internal">;
 
+/** The keys every state has; `engine` is there only when the task engine runs (OPTIONAL_STATE_KEYS). */
 export const STATE_KEYS = [
   "name",
   "runtime",
@@ -116,10 +117,11 @@ export const STATE_KEYS = [
   "services",
   "serviceRuntimes",
   "ipfs",
-  "engine",
   "taskDefinitions",
   "startupMs",
 ].sort();
+
+export const OPTIONAL_STATE_KEYS = ["engine"];
 
 /** Every host URL the state reports (RPCs, metrics, services). */
 export function stateUrls(s: State): string[] {

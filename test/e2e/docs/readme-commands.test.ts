@@ -137,6 +137,7 @@ const COMMANDS: Record<string, Entry> = {
   "avsctl devnet logs aggregator -f": { run: "follow" },
   "avsctl devnet snapshot save before-change": SH,
   "avsctl devnet advance --blocks 100": SH,
+  "avsctl operator set-stake attester-1 0": { run: "sh", timeoutMs: 120_000 },
   "avsctl devnet down": { run: "sh", timeoutMs: 180_000 },
   "avsctl workflow validate examples/workflows/price-check.json --json": { run: "sh", at: "repo" },
   "avsctl workflow simulate examples/workflows/portfolio-loop.yaml --json": { run: "sh", at: "repo" },

@@ -112,7 +112,8 @@ function engineSuite(runtime: "process" | "docker"): void {
   }
 
   beforeAll(async () => {
-    const up = await cli(["devnet", "up", "--runtime", runtime], 300_000);
+    // not a workflow project: the engine runs because it is asked for
+    const up = await cli(["devnet", "up", "--runtime", runtime, "--engine"], 300_000);
     expect(up.code, up.stderr + up.stdout).toBe(0);
     state = up.json();
     provider = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });

@@ -41,7 +41,10 @@ function compileEmitter(): { abi: unknown[]; bytecode: string } {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), "avsctl-engine-triggers-"));
-writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `e2e-triggers-${process.pid}` }));
+writeFileSync(
+  path.join(dir, "avsctl.config.json"),
+  JSON.stringify({ name: `e2e-triggers-${process.pid}`, devnet: { engine: true } }),
+);
 const cli = (args: string[], timeoutMs = 120_000) => runCli([...args, "--json"], { cwd: dir, timeoutMs });
 let state: any;
 let provider: JsonRpcProvider;

@@ -2,26 +2,36 @@
  * The engine's `POST /task/validate` (Othentic's validation shape) over real HTTP, reading
  * execution records from a real IPFS node: a record re-run from its inputs gives its digest
  * (true), anything else is false, and a gateway that does not answer is an abstention (500).
+ * A record with a sent write and transfer (real anvil) validates without the attester's chain.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { type JsonRpcProvider, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectRpc } from "../../../src/chain/rpc.js";
 import { toDataHex } from "../../../src/crypto/bytes.js";
 import { type IpfsServer, startIpfsServer } from "../../../src/ipfs/server.js";
 import { pinJson } from "../../../src/task-engine/attest.js";
 import { executionDigest, executionDocument } from "../../../src/task-engine/record.js";
 import type { Execution } from "../../../src/task-engine/types.js";
+import type { WorkflowChain } from "../../../src/workflow/context.js";
 import { InputTape, runWorkflow, validateWorkflow } from "../../../src/workflow/index.js";
+import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, useAnvil } from "../../helpers/anvil.js";
 import { call, flow, type Harness, startHarness } from "./helpers.js";
 
 let ipfs: IpfsServer;
 let engine: Harness;
 let offline: Harness;
+let provider: JsonRpcProvider;
+let chain: WorkflowChain;
 const dir = mkdtempSync(path.join(tmpdir(), "avsctl-validate-"));
+const anvil = useAnvil();
 
 beforeAll(async () => {
+  ({ provider } = await connectRpc(anvil().rpcUrl));
+  chain = { provider, signer: new Wallet(ANVIL_DEV_PRIVATE_KEYS[2], provider) };
   ipfs = await startIpfsServer({ dataDir: dir });
   engine = await startHarness({ ipfsGatewayUrl: ipfs.gatewayUrl });
   // a gateway nothing listens on: the IPFS node's port once it is closed
@@ -33,11 +43,12 @@ afterAll(async () => {
   await engine?.close();
   await offline?.close();
   await ipfs?.close();
+  provider?.destroy();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** What a performer pins for one run of `raw`, and its digest. */
-async function record(raw: unknown) {
+async function record(raw: unknown, options: { mode?: "simulate" | "run"; chain?: WorkflowChain } = {}) {
   const checked = await validateWorkflow(raw);
   const workflow = checked.workflow!;
   const execution = {
@@ -47,7 +58,7 @@ async function record(raw: unknown) {
     triggerReason: { type: "manual" },
   } as Execution;
   const tape = InputTape.recording();
-  const run = await runWorkflow(workflow, { mode: "simulate", tape, id: execution.id });
+  const run = await runWorkflow(workflow, { mode: "simulate", ...options, tape, id: execution.id });
   const digest = executionDigest(execution, run);
   return { doc: executionDocument(execution, workflow, run, tape.inputs(), [], digest), digest };
 }
@@ -76,6 +87,45 @@ describe("POST /task/validate", () => {
     const altered = { ...doc, triggerData: { n: 2 } };
     const alteredCid = await pinJson(ipfs.pinataUrl, altered);
     expect((await validate(engine, task(digest, toDataHex(alteredCid)))).body.data).toBe(false);
+  });
+
+  it("approves a record whose write and transfer were sent, from the recorded receipts", async () => {
+    const raw = {
+      name: "pay",
+      trigger: { id: "trigger", name: "trig", type: "manual", config: { data: { n: 3 } } },
+      nodes: [
+        {
+          id: "w",
+          name: "w",
+          type: "contractWrite",
+          config: {
+            contractAddress: ANVIL_DEV_ADDRESSES[5],
+            contractAbi: ["function ping(uint256 n)"],
+            methodCalls: [{ methodName: "ping", methodParams: ["{{ trig.data.n }}"] }],
+          },
+        },
+        {
+          id: "t",
+          name: "t",
+          type: "ethTransfer",
+          config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "1" },
+        },
+      ],
+      edges: [
+        { id: "e0", source: "trigger", target: "w" },
+        { id: "e1", source: "w", target: "t" },
+      ],
+    };
+    const { doc, digest } = await record(raw, { mode: "run", chain });
+    expect(doc.status).toBe("success");
+    const cid = await pinJson(ipfs.pinataUrl, doc);
+    expect((await validate(engine, task(digest, toDataHex(cid)))).body).toMatchObject({ data: true });
+
+    const forged = structuredClone(doc);
+    const sent = forged.inputs.find((i) => i.kind === "tx" && !("data" in (i.request as object)))!;
+    (sent.value as { txHash: string }).txHash = `0x${"34".repeat(32)}`;
+    const forgedCid = await pinJson(ipfs.pinataUrl, forged);
+    expect((await validate(engine, task(digest, toDataHex(forgedCid)))).body.data).toBe(false);
   });
 
   it("refuses data that names no record, and a record that is not one", async () => {

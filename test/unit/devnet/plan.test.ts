@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -57,6 +57,9 @@ describe("planDifferences", () => {
       l1: { chainId: plan.l1ChainId },
       l2: plan.l2ChainIds.map((chainId) => ({ chainId })),
       attesters: Array.from({ length: plan.attesters }, () => ({})),
+      ...(plan.engine
+        ? { engine: { url: "http://127.0.0.1:8092", chainId: 31338, taskDefinitionId: 2 } }
+        : {}),
       services: {
         execution: url(plan.services.execution as never, 4003),
         validation: url(plan.services.validation as never, 4002),
@@ -132,10 +135,46 @@ describe("planDifferences", () => {
     ]);
   });
 
+  it("tells the task engine on and off apart, by flag or config key", () => {
+    expect(diff(runningWith({}), { engine: false })).toEqual([]);
+    expect(diff(runningWith({ engine: true }), { engine: true })).toEqual([]);
+    expect(diff(runningWith({}), { engine: true })).toEqual([
+      { flag: "--engine", running: "no task engine", asked: "task engine" },
+    ]);
+    expect(diff(runningWith({ engine: true }), { engine: false })).toEqual([
+      { flag: "--no-engine", running: "task engine", asked: "no task engine" },
+    ]);
+    const config = defaultConfig();
+    config.devnet.engine = true;
+    expect(diff(runningWith({}), {}, config)).toEqual([
+      { flag: "devnet.engine (config)", running: "no task engine", asked: "task engine" },
+    ]);
+  });
+
   it("compares a state of an older avsctl only on what it records", () => {
     const old = runningWith({});
     old.internal!.plan = { attesters: 3, l2Chains: 1 };
     expect(diff(old, { blockTime: 5 })).toEqual([]);
     expect(diff(old, { services: false })).toHaveLength(1);
+  });
+});
+
+describe("the task engine", () => {
+  it("runs in a workflow project (a workflow.json at the root), else only when asked", () => {
+    const plain = path.join(tmp, "plain");
+    const workflow = path.join(tmp, "workflow");
+    mkdirSync(plain, { recursive: true });
+    mkdirSync(workflow, { recursive: true });
+    writeFileSync(path.join(workflow, "workflow.json"), "{}");
+    const on = defaultConfig();
+    on.devnet.engine = true;
+    const off = defaultConfig();
+    off.devnet.engine = false;
+    expect(planDevnet(defaultConfig(), plain, {}).engine).toBe(false);
+    expect(planDevnet(defaultConfig(), workflow, {}).engine).toBe(true);
+    expect(planDevnet(on, plain, {}).engine).toBe(true);
+    expect(planDevnet(off, workflow, {}).engine).toBe(false);
+    expect(planDevnet(off, plain, { engine: true }).engine).toBe(true);
+    expect(planDevnet(on, workflow, { engine: false }).engine).toBe(false);
   });
 });

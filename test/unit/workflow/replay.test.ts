@@ -1,10 +1,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { getAddress, Interface } from "ethers";
+import { getAddress, Interface, type JsonRpcProvider, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executionDigest, replayExecution } from "../../../src/task-engine/record.js";
+import { connectRpc } from "../../../src/chain/rpc.js";
+import { executionDigest, executionDocument, replayExecution } from "../../../src/task-engine/record.js";
+import type { Execution } from "../../../src/task-engine/types.js";
+import type { WorkflowChain } from "../../../src/workflow/context.js";
 import { comparableRecord, runWorkflow } from "../../../src/workflow/engine.js";
-import { InputTape } from "../../../src/workflow/replay.js";
+import { InputTape, type RecordedInput } from "../../../src/workflow/replay.js";
+import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
 import { code, doc, edges, valid } from "./build.js";
 
 // A feed on 127.0.0.1 whose answer changes with every request: a replay must not ask it.
@@ -141,5 +145,114 @@ describe("recorded inputs and replay", () => {
       valid: false,
       reason: expect.stringMatching(/workflow is invalid/),
     });
+  });
+});
+
+describe("contractWrite and ethTransfer in a record", () => {
+  const chain = useAnvil();
+  let provider: JsonRpcProvider;
+  let workflowChain: WorkflowChain;
+  beforeAll(async () => {
+    ({ provider } = await connectRpc(chain().rpcUrl));
+    workflowChain = { provider, signer: new Wallet(ANVIL_DEV_PRIVATE_KEYS[1], provider) };
+  });
+  afterAll(() => provider?.destroy());
+
+  const sender = ANVIL_DEV_ADDRESSES[1];
+  const nonceOf = async (address: string) =>
+    Number(BigInt(await rpc<string>(chain().rpcUrl, "eth_getTransactionCount", [address, "latest"])));
+  const execution = {
+    id: "01JEXECWRITE",
+    taskId: "01JTASKWRITE",
+    index: 1,
+    triggerReason: { type: "manual" },
+  } as Execution;
+
+  // a call with data to an account without code succeeds: the write needs no deployed contract
+  const writeDoc = () =>
+    doc(
+      [
+        {
+          id: "w",
+          name: "w",
+          type: "contractWrite",
+          config: {
+            contractAddress: ANVIL_DEV_ADDRESSES[5],
+            contractAbi: ["function ping(uint256 n)"],
+            methodCalls: [{ methodName: "ping", methodParams: ["{{ trig.data.n }}"] }],
+          },
+        },
+        {
+          id: "t",
+          name: "t",
+          type: "ethTransfer",
+          config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "0.5eth" },
+        },
+        code("k", "return [w.data[0].txHash ?? w.data[0].gasEstimate, t.data.txHash ?? t.data.gasEstimate]"),
+      ],
+      edges("trigger->w", "w->t", "t->k"),
+    );
+
+  async function performed(mode: "run" | "simulate") {
+    const workflow = await valid(writeDoc());
+    const tape = InputTape.recording();
+    const record = await runWorkflow(workflow, { mode, chain: workflowChain, tape, id: execution.id });
+    expect(record.status, JSON.stringify(record.steps)).toBe("success");
+    const digest = executionDigest(execution, record);
+    return { record, digest, doc: executionDocument(execution, workflow, record, tape.inputs(), [], digest) };
+  }
+
+  it("a sent write and transfer replay to the same digest without sending; a tampered answer does not", async () => {
+    const { record, digest, doc: recorded } = await performed("run");
+    const steps = Object.fromEntries(record.steps.map((s) => [s.name, s]));
+    const [write] = steps.w!.output as Array<Record<string, unknown>>;
+    expect(write).toMatchObject({ methodName: "ping", chainId: "31337", status: "success" });
+    expect(steps.t!.output).toMatchObject({ amount: "500000000000000000", chainId: "31337" });
+    const txs = recorded.inputs.filter((i) => i.kind === "tx");
+    expect(txs).toHaveLength(2);
+    expect(txs[0]!.request).toEqual({
+      to: getAddress(ANVIL_DEV_ADDRESSES[5]!),
+      data: new Interface(["function ping(uint256 n)"]).encodeFunctionData("ping", [7]),
+      value: "0",
+    });
+    // the receipt is on the chain the answer names
+    const receipt = await rpc<{ status: string }>(chain().rpcUrl, "eth_getTransactionReceipt", [
+      write!.txHash,
+    ]);
+    expect(receipt.status).toBe("0x1");
+
+    const nonce = await nonceOf(sender);
+    expect(await replayExecution(recorded, digest)).toEqual({ valid: true, digest });
+    expect(await replayExecution(structuredClone(recorded), digest)).toEqual({ valid: true, digest });
+    expect(await nonceOf(sender)).toBe(nonce);
+
+    const tampered = structuredClone(recorded);
+    const answer = tampered.inputs.find((i: RecordedInput) => i.kind === "tx")!;
+    (answer.value as { txHash: string }).txHash = `0x${"12".repeat(32)}`;
+    expect(await replayExecution(tampered, digest)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/^the replay gives digest 0x/),
+    });
+    const dropped = { ...structuredClone(recorded), inputs: recorded.inputs.filter((i) => i.kind !== "tx") };
+    expect(await replayExecution(dropped, digest)).toMatchObject({ valid: false });
+    const malformed = structuredClone(recorded);
+    malformed.inputs.find((i: RecordedInput) => i.kind === "tx")!.value = { txHash: 1 };
+    expect(await replayExecution(malformed, digest)).toMatchObject({ valid: false });
+  });
+
+  it("a simulated write and transfer replay to the same digest", async () => {
+    const nonce = await nonceOf(sender);
+    const { record, digest, doc: recorded } = await performed("simulate");
+    expect(await nonceOf(sender)).toBe(nonce);
+    expect(record.steps.find((s) => s.name === "t")!.output).toMatchObject({
+      simulated: true,
+      gasEstimate: "21000",
+    });
+    expect(await replayExecution(recorded, digest)).toEqual({ valid: true, digest });
+    const tampered = structuredClone(recorded);
+    (
+      tampered.inputs.find((i: RecordedInput) => i.kind === "tx")!.value as { gasEstimate: string }
+    ).gasEstimate = "1";
+    expect(await replayExecution(tampered, digest)).toMatchObject({ valid: false });
   });
 });
