@@ -122,7 +122,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
 
   if (opts.down) {
     const { devnetDown } = await import("../devnet/manage.js");
-    await devnetDown(projectDir);
+    // The quickstart's devnet is a demo: nothing of it is worth keeping for a later `up`.
+    await devnetDown(projectDir, config, { volumes: true });
   }
   return {
     projectDir,

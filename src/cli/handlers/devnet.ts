@@ -151,12 +151,13 @@ export async function devnetDownCommand(
     all: flags.all === true,
     volumes,
   });
-  // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too.
+  // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too, and
+  // removes its saved state, since a demo's chains are not worth keeping.
   const qs = quickstartProject(loaded.root);
   let quickstart: { name: string; projectDir: string; removed: RemovedResources } | undefined;
   if (existsSync(qs.projectDir)) {
     const name = readDevnetState(qs.projectDir)?.name ?? devnetName(qs.config, qs.projectDir);
-    const { kept: _kept, ...r } = await devnetDown(qs.projectDir, qs.config, { volumes });
+    const { kept: _kept, ...r } = await devnetDown(qs.projectDir, qs.config, { volumes: true });
     if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r };
   }
   const summary = (r: RemovedResources) =>

@@ -101,5 +101,12 @@ describeDocker("quickstart with Docker", () => {
       },
     ).trim();
     expect(left).toBe("");
+    // --down ends the demo: its saved chain state goes too.
+    const volumes = execFileSync(
+      "docker",
+      ["volume", "ls", "--filter", `label=dev.avsctl.project=${body.devnet.name}`, "-q"],
+      { encoding: "utf8" },
+    ).trim();
+    expect(volumes).toBe("");
   }, 450_000);
 });
