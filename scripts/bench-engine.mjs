@@ -144,7 +144,7 @@ async function allExecutions(url, token, id) {
 
 async function main() {
   console.log("starting a process devnet ...");
-  const up = await cli(["devnet", "up", "--runtime", "process", "--json"]);
+  const up = await cli(["devnet", "up", "--runtime", "process", "--engine", "--json"]);
   if (up.code !== 0) throw new Error(`devnet up failed: ${up.stdout}${up.stderr}`);
   const state = JSON.parse(up.stdout);
   if (!state.engine) throw new Error("the devnet runs no task engine");

@@ -7,21 +7,17 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { AnvilSpec } from "./launcher.js";
-import type { DockerVolumeSpec, RuntimeKind } from "./runtime/types.js";
+import { chainStateDir } from "./chain-storage.js";
+import type { RuntimeKind } from "./runtime/types.js";
 import { stateDir } from "./state.js";
 import type { Chains } from "./up/chains.js";
 import type { Registration } from "./up/register.js";
 import type { StartPlan } from "./up/start-plan.js";
 
-/** Where a chain's state file lives inside its container (its volume's mount point). */
-const CONTAINER_STATE = "/state";
 /** Where the aggregator keeps its journal inside its container (the `aggregator` volume). */
 export const CONTAINER_JOURNAL_DIR = "/data";
 
-export function chainStateDir(projectDir: string): string {
-  return path.join(stateDir(projectDir), "chains");
-}
+export { chainStateDir };
 
 /** The aggregator's journal as the host sees it (process runtime). */
 export function journalFile(projectDir: string): string {
@@ -40,22 +36,6 @@ export function savedPaths(projectDir: string): string[] {
     path.join(stateDir(projectDir), "ipfs"),
     ...[engine, `${engine}-wal`, `${engine}-shm`],
   ];
-}
-
-/** The state file argument and, in Docker, the volume that holds it. */
-export function chainStorage(
-  kind: RuntimeKind,
-  projectDir: string,
-  chain: string,
-): { stateFile: AnvilSpec["stateFile"]; volumes?: DockerVolumeSpec[] } {
-  if (kind === "process") {
-    mkdirSync(chainStateDir(projectDir), { recursive: true });
-    return { stateFile: path.join(chainStateDir(projectDir), `${chain}.json`) };
-  }
-  return {
-    stateFile: `${CONTAINER_STATE}/state.json`,
-    volumes: [{ name: `chain-${chain}`, target: CONTAINER_STATE }],
-  };
 }
 
 export interface SavedDevnet {

@@ -22,6 +22,7 @@
  */
 
 import { createHash, randomUUID } from "node:crypto";
+import { canonicalJson } from "./canonical.ts";
 import { type Limits, NodeContext, type WorkflowChain } from "./context.ts";
 import { analyzeGraph, ancestorsOf, type ResolvedEdge } from "./graph.ts";
 import { messageOf, runNodeOnce, withRetry } from "./processors/index.ts";
@@ -296,17 +297,4 @@ export function recordFingerprint(record: ExecutionRecord): string {
   return `0x${createHash("sha256")
     .update(canonicalJson(comparableRecord(record)))
     .digest("hex")}`;
-}
-
-/** JSON with object keys sorted at every level, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, (v as Record<string, unknown>)[k]]),
-        )
-      : v,
-  );
 }

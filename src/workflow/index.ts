@@ -13,9 +13,9 @@ import { readWorkflowFile } from "./parse.ts";
 import type { ValidationResult } from "./types.ts";
 import { validateWorkflow } from "./validate.ts";
 
+export { canonicalJson } from "./canonical.ts";
 export type { Limits, WorkflowChain } from "./context.ts";
 export {
-  canonicalJson,
   comparableRecord,
   DEFAULT_LIMITS,
   defaultTriggerData,

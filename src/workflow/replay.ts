@@ -11,7 +11,7 @@
  * different result.
  */
 
-import { canonicalJson } from "./engine.ts";
+import { canonicalJson } from "./canonical.ts";
 
 export type InputKind = "http" | "call" | "tx";
 

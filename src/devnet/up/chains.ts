@@ -1,6 +1,6 @@
+import { chainStorage } from "../chain-storage.js";
 import { accountsNeeded } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
-import { chainStorage } from "../persist.js";
 import { type PhaseContext, rpcWait, settled } from "./launch.js";
 import type { StartPlan } from "./start-plan.js";
 
