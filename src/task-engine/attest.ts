@@ -109,8 +109,8 @@ export class Attestations {
     private readonly log: Logger,
   ) {}
 
+  /** Follows a recorded execution whose record the store already keeps (TaskStore.record). */
   submit(execution: Execution, doc: ExecutionDocument): void {
-    this.store.toAttest(execution.id, JSON.stringify(doc));
     this.follow(execution, doc);
   }
 
@@ -125,12 +125,29 @@ export class Attestations {
   private follow(execution: Execution, doc: ExecutionDocument): void {
     const log = this.log.child({ taskId: execution.taskId, executionId: execution.id });
     const p = this.slots
-      .run(() => this.attest(execution, doc, log))
+      .run(() => this.attestWithRetries(execution, doc, log))
       .catch((error: unknown) => {
         if (!this.controller.signal.aborted) log.error("execution not attested", { error });
       });
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
+  }
+
+  /**
+   * A failed send or lookup (an aggregator restarting, the IPFS node busy) is tried again a few
+   * times; a re-sent task the aggregator already has is answered as known, so this is safe.
+   * What still fails stays in the store and is sent again at the next start.
+   */
+  private async attestWithRetries(execution: Execution, doc: ExecutionDocument, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attest(execution, doc, log);
+      } catch (error) {
+        if (this.controller.signal.aborted || attempt >= 5) throw error;
+        log.warn("attestation failed; trying again", { error: (error as Error).message, attempt });
+        await sleep(1000 * attempt, this.controller.signal).catch(() => {});
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -41,11 +41,6 @@ export class TaskStore extends SqliteFile {
     if (!columns.includes("record")) this.db.exec("ALTER TABLE executions ADD COLUMN record TEXT");
   }
 
-  /** The execution record sent for attestation, kept until its verdict so a restart sends it again. */
-  toAttest(id: string, record: string): void {
-    this.run("UPDATE executions SET record = ? WHERE id = ? AND verdict IS NULL", record, id);
-  }
-
   /** The on-chain outcome of an execution's attestation. */
   attested(id: string, a: { taskNumber: number; txHash: string; verdict: "approved" | "rejected" }): void {
     const sql = "UPDATE executions SET task_number = ?, tx_hash = ?, verdict = ?, record = NULL WHERE id = ?";
@@ -239,10 +234,12 @@ export class TaskStore extends SqliteFile {
     executionId: string,
     result: ExecutionResult,
     now: number,
+    /** The record to send for attestation, kept in the same write: a crash between two writes would lose it. */
+    toAttest?: string,
   ): { execution: Execution; task: Task } | undefined {
     return this.tx(() => {
       const changed = this.run(
-        `UPDATE executions SET status = ?, error = ?, steps = ?, start_at = ?, end_at = ?, digest = ?
+        `UPDATE executions SET status = ?, error = ?, steps = ?, start_at = ?, end_at = ?, digest = ?, record = ?
          WHERE id = ? AND status IN ('queued', 'running')`,
         result.status,
         result.error,
@@ -250,6 +247,7 @@ export class TaskStore extends SqliteFile {
         result.startAt,
         result.endAt,
         result.digest,
+        toAttest ?? null,
         executionId,
       );
       this.run("DELETE FROM queue WHERE execution_id = ?", executionId);

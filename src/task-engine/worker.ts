@@ -177,7 +177,19 @@ export class Worker {
       endAt: masked.endAt,
       digest: executionDigest(execution, masked),
     };
-    const recorded = store.record(execution.id, result, now());
+    // Built before the record is written, so both land in one write (only the execution's
+    // stable fields go into it: id, task, index, trigger reason).
+    const doc = this.opts.attest
+      ? executionDocument(
+          execution,
+          task.workflow,
+          masked,
+          maskSecrets(tape.inputs(), secrets),
+          Object.keys(configVars),
+          result.digest,
+        )
+      : undefined;
+    const recorded = store.record(execution.id, result, now(), doc && JSON.stringify(doc));
     if (!recorded) {
       log.info("execution already recorded; this delivery changes nothing");
       return;
@@ -193,14 +205,6 @@ export class Worker {
       taskStatus: recorded.task.status,
     });
     this.opts.onRecorded(recorded.execution);
-    const doc = executionDocument(
-      recorded.execution,
-      task.workflow,
-      masked,
-      maskSecrets(tape.inputs(), secrets),
-      Object.keys(configVars),
-      result.digest,
-    );
-    this.opts.attest?.(recorded.execution, doc);
+    if (doc) this.opts.attest?.(recorded.execution, doc);
   }
 }
