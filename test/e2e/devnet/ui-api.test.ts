@@ -171,8 +171,14 @@ describe("devnet ui: the API over a running devnet", () => {
     for (const s of sent) {
       const task = await eventWhere(
         "task",
-        (t) => t.taskHash === s.taskHash && t.verdict !== undefined && t.submission?.gasUsed,
-        `${s.taskHash} decided with its gas`,
+        // Each part comes from its own source (the aggregator's log, the attesters' logs, the
+        // receipt), so the verdict can arrive before the threshold line: wait for all of them.
+        (t) =>
+          t.taskHash === s.taskHash &&
+          t.verdict !== undefined &&
+          t.submission?.gasUsed &&
+          t.threshold !== undefined,
+        `${s.taskHash} decided with its threshold and gas`,
       );
       expect(task.verdict).toBe(s.verdict);
       expect(task.taskDefinitionId).toBe(1);
