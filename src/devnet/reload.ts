@@ -47,23 +47,14 @@ export async function reloadService(target: ReloadTarget, plan: DevnetPlan, proj
 const lastSpecs = new Map<string, ProcessComponentSpec>();
 
 async function reloadProcess(kind: ServiceKind, plan: DevnetPlan, project: string): Promise<void> {
-  const { ProcessRuntime } = await import("./runtime/process.js");
+  const { ProcessRuntime, specOf } = await import("./runtime/process.js");
   // The state's name: the runtime finds the process by the name the devnet was started under.
   const runtime = new ProcessRuntime({ project, projectDir: plan.projectDir });
   const key = `${plan.projectDir}\0${kind}`;
   const record = await runtime.record(kind);
   if (record) {
     // as `devnet restart` starts it again: the same command, env, port and waits
-    lastSpecs.set(key, {
-      name: record.component,
-      command: record.command,
-      args: record.args,
-      cwd: record.cwd,
-      env: record.env,
-      ports: record.ports,
-      stopGraceMs: record.stopGraceMs,
-      ...(record.wait ? { wait: record.wait } : {}),
-    });
+    lastSpecs.set(key, specOf(record));
   }
   const spec = lastSpecs.get(key);
   if (!spec) {

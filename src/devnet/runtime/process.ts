@@ -61,6 +61,20 @@ export interface ProcessRecord {
   startedAt: string;
 }
 
+/** The spec that starts a component again as its run record says: same command, env, ports and waits. */
+export function specOf(record: ProcessRecord): ProcessComponentSpec {
+  return {
+    name: record.component,
+    command: record.command,
+    args: record.args,
+    cwd: record.cwd,
+    env: record.env,
+    ports: record.ports,
+    stopGraceMs: record.stopGraceMs,
+    ...(record.wait ? { wait: record.wait } : {}),
+  };
+}
+
 export interface ProcessRuntimeOptions {
   project: string;
   /** Absolute project root; `.avsctl/logs` and `.avsctl/run` are created under it. */
@@ -274,17 +288,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     if (!record) {
       throw notPartOf(component, this.project);
     }
-    const spec: ProcessComponentSpec = {
-      name: record.component,
-      command: record.command,
-      args: record.args,
-      cwd: record.cwd,
-      env: record.env,
-      ports: record.ports,
-      stopGraceMs: record.stopGraceMs,
-    };
-    if (record.wait) spec.wait = record.wait;
-    return this.start(spec, options);
+    return this.start(specOf(record), options);
   }
 
   async inspect(component: string): Promise<ComponentInfo> {
