@@ -142,12 +142,12 @@ export class TaskBook {
         if (typeof r.taskNumber === "number") t.taskNumber = r.taskNumber;
         const decided = /(approved|rejected) on-chain$/.exec(r.msg);
         if (decided) t.verdict = decided[1] as "approved" | "rejected";
-        if (t.sentAt !== null && t.verdict) t.latencyMs = at - t.sentAt;
         break;
       }
       default:
         return undefined;
     }
+    settleLatency(t);
     return { kind: "task", task: t };
   }
 
@@ -194,7 +194,7 @@ export class TaskBook {
     t.performer ??= v.performer;
     t.verdict = v.status;
     t.submission = { txHash: v.txHash, gasUsed, at: t.submission?.at ?? seenAt };
-    if (t.sentAt !== null && t.latencyMs === undefined) t.latencyMs = t.submission.at - t.sentAt;
+    settleLatency(t);
     return { kind: "task", task: t };
   }
 
@@ -202,4 +202,13 @@ export class TaskBook {
   isInternal(hash: string): boolean {
     return this.internal.has(hash.toLowerCase());
   }
+}
+
+/**
+ * Sent to decided, once both ends are known: the chain's verdict and the aggregator's
+ * "received" line come from different sources, in either order.
+ */
+function settleLatency(t: Task): void {
+  if (t.latencyMs !== undefined || t.sentAt === null || !t.verdict || !t.submission) return;
+  t.latencyMs = Math.max(0, t.submission.at - t.sentAt);
 }
