@@ -92,9 +92,15 @@ describe("TaskBook", () => {
   it("measures latency when the chain's verdict arrives before the aggregator's first line", () => {
     const b = book();
     const verdict = { status: "approved", taskHash: HASH, taskNumber: 7, taskDefinitionId: 1 } as TaskVerdict;
-    b.applyVerdict({ ...verdict, proofOfTask: "0xp", data: "0xd", performer: "0xP", txHash: "0xtx" }, "1", T0 + 50);
+    b.applyVerdict(
+      { ...verdict, proofOfTask: "0xp", data: "0xd", performer: "0xP", txHash: "0xtx" },
+      "1",
+      T0 + 50,
+    );
     expect(b.get(HASH)?.latencyMs).toBeUndefined();
-    b.apply(line("aggregator", 0, "task accepted", { taskHash: HASH, taskDefinitionId: 1, performer: "0xP" }));
+    b.apply(
+      line("aggregator", 0, "task accepted", { taskHash: HASH, taskDefinitionId: 1, performer: "0xP" }),
+    );
     expect(b.get(HASH)?.latencyMs).toBe(50);
   });
 
