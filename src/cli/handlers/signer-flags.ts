@@ -11,11 +11,19 @@ export interface SignerFlags {
   passwordStdin?: boolean;
 }
 
-/** All of stdin, as text. */
-export async function readStdinText(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+let stdinText: Promise<string> | undefined;
+
+/**
+ * All of stdin, as text. Read once per process: one command may need the password twice (the
+ * engine's sign-in and the run's writes, say), and a second read of a drained stdin is empty.
+ */
+export function readStdinText(): Promise<string> {
+  stdinText ??= (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  })();
+  return stdinText;
 }
 
 /**

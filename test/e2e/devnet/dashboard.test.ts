@@ -4,14 +4,14 @@
  * a wrong proof) seen arriving with their verdicts, an attester killed and seen going down.
  * Screenshots land in test-results/dashboard/.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { type Browser, launch, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses } from "../../../src/devnet/runtime/process.js";
-import { binPath, repoRoot } from "../../helpers/cli.js";
-import { type TempProject, tempProject } from "./support.js";
+import { repoRoot } from "../../helpers/cli.js";
+import { stopSupervision, type TempProject, tempProject } from "./support.js";
+import { type RunningUi, startUi } from "./ui-process.js";
 
 const CHROMIUM = process.env.AVSCTL_CHROMIUM ?? "/usr/bin/chromium";
 const shots = path.join(repoRoot, "test-results", "dashboard");
@@ -24,58 +24,13 @@ const WAIT_MS = 90_000;
 
 let p: TempProject;
 let state: any;
-let ui: ChildProcess | undefined;
-let uiOutput = "";
+let ui: RunningUi | undefined;
 let url: string;
 let browser: Browser | undefined;
 let page: Page;
 const offHost: string[] = [];
 const pageErrors: string[] = [];
 const sent: Array<{ taskHash: string; verdict: "approved" | "rejected" }> = [];
-
-/** Starts `avsctl devnet ui --json` and resolves with the URL it prints. */
-function startUi(cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, "devnet", "ui", "--json"], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    ui = child;
-    const timer = setTimeout(
-      () => reject(new Error(`devnet ui printed no URL in 60 s:\n${uiOutput}`)),
-      60_000,
-    );
-    child.stderr!.on("data", (d) => {
-      uiOutput += d;
-    });
-    child.stdout!.on("data", (d) => {
-      uiOutput += d;
-      for (const line of uiOutput.split("\n")) {
-        const m = /"url"\s*:\s*"(http:\/\/[^"]+)"/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-          return;
-        }
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`devnet ui exited ${code} before printing its URL:\n${uiOutput}`));
-    });
-  });
-}
-
-async function stopUi(): Promise<void> {
-  const child = ui;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const killed = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(killed);
-}
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 
@@ -89,7 +44,8 @@ describe.skipIf(!runnable)("devnet ui in headless chromium (process runtime)", (
     const up = await p.cli(["devnet", "up", "--runtime", "process", "--json"]);
     expect(up.code, up.stderr + up.stdout).toBe(0);
     state = up.json();
-    url = await startUi(p.dir);
+    ui = await startUi(p.dir);
+    url = ui.url;
     expect(new URL(url).hostname).toBe("127.0.0.1");
     browser = await launch({
       executablePath: CHROMIUM,
@@ -114,7 +70,7 @@ describe.skipIf(!runnable)("devnet ui in headless chromium (process runtime)", (
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    await stopUi();
+    await ui?.stop(5_000);
     if (p) {
       await p.cli(["devnet", "down"]);
       p.remove();
@@ -199,6 +155,8 @@ describe.skipIf(!runnable)("devnet ui in headless chromium (process runtime)", (
 
   it("shows an attester's health turning down when its process is killed", async () => {
     const attester: string = state.attesters[0].name;
+    // it is to stay down: the supervisor would start it again
+    await stopSupervision(p);
     const processes = await findLabelledProcesses({
       project: p.devnet,
       projectDir: realpathSync(p.dir),

@@ -5,42 +5,21 @@
  * each arrives with its verdict, one vote per attester and its gas) and an attester is killed
  * (its health turns down).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { binPath } from "../../helpers/cli.js";
-import { type TempProject, tempProject } from "./support.js";
+import { stopSupervision, type TempProject, tempProject } from "./support.js";
+import { type RunningUi, startUi } from "./ui-process.js";
 
 const WAIT_MS = 60_000;
 
 let p: TempProject;
 let state: any;
-let ui: ChildProcess | undefined;
-let uiOutput = "";
+let ui: RunningUi | undefined;
 let url: string;
 const events: Array<{ event: string; data: any }> = [];
 const stream = new AbortController();
 let streamDone: Promise<void> | undefined;
-
-/** Starts `avsctl devnet ui --json` and resolves with the URL it prints first. */
-function startUi(cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, "devnet", "ui", "--json"], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    ui = child;
-    child.stderr!.on("data", (d) => (uiOutput += d));
-    child.stdout!.on("data", (d) => {
-      uiOutput += d;
-      const line = uiOutput.split("\n").find((l) => l.startsWith("{"));
-      if (line) resolve(JSON.parse(line).url);
-    });
-    child.on("exit", (code) => reject(new Error(`devnet ui exited ${code}:\n${uiOutput}`)));
-  });
-}
 
 /** Reads `/api/events` into `events` until the test aborts it. */
 async function subscribe(): Promise<void> {
@@ -81,7 +60,7 @@ async function eventWhere<T = any>(
   for (;;) {
     const found = events.slice(from).find((e) => e.event === event && match(e.data));
     if (found) return found.data;
-    if (Date.now() > deadline) throw new Error(`no ${event} event: ${what}\n${uiOutput}`);
+    if (Date.now() > deadline) throw new Error(`no ${event} event: ${what}\n${ui?.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -98,21 +77,15 @@ beforeAll(async () => {
   const up = await p.cli(["devnet", "up", "--runtime", "process", "--json"]);
   expect(up.code, up.stderr + up.stdout).toBe(0);
   state = up.json();
-  url = await startUi(p.dir);
+  ui = await startUi(p.dir);
+  url = ui.url;
   await subscribe();
 }, 300_000);
 
 afterAll(async () => {
   stream.abort();
   await streamDone;
-  const child = ui;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<number | null>((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    const killed = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    expect(await exited).toBe(0);
-    clearTimeout(killed);
-  }
+  if (ui) expect(await ui.stop()).toBe(0);
   await p?.cli(["devnet", "down"]);
   p?.remove();
 }, 120_000);
@@ -217,6 +190,8 @@ describe("devnet ui: the API over a running devnet", () => {
     const name = state.attesters[0].name;
     const record = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${name}.json`), "utf8"));
     const since = events.length;
+    // it is to stay down: the supervisor would start it again
+    await stopSupervision(p);
     process.kill(record.pid, "SIGKILL");
     await eventWhere(
       "operators",
