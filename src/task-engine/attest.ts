@@ -1,40 +1,132 @@
 /**
- * Each recorded execution as an AVS task. The engine acts as the devnet's performer: it stores
- * the execution record in IPFS, sends the task to the aggregator (proofOfTask: the digest;
- * data: the record's CID; the engine's task definition), then follows the aggregator's journal
- * until the verdict is on-chain and keeps its task number, transaction and verdict with the
- * execution. Attesters validate through the engine's `POST /task/validate`, which re-runs the
- * record from its inputs (record.ts).
+ * Each recorded execution as an AVS task. The engine performs it as the operator elected for
+ * it, by the trigger runner's round robin (src/triggers/leader.ts) over the active operators of
+ * the L2 the workflow names (its first L2 by default), with that operator's key: it stores the
+ * execution record in IPFS, sends the task to the aggregator (proofOfTask: the digest; data: the
+ * record's CID; the engine's task definition; targetChainId: that L2), then follows the
+ * aggregator's journal until the verdict is on-chain and keeps its task number, transaction and
+ * verdict with the execution. Attesters validate through the engine's `POST /task/validate`,
+ * which re-runs the record from its inputs (record.ts) and checks its sent transactions on
+ * their chain (tx-check.ts).
  */
 
+import { jsonRpc } from "../chain/json-rpc.js";
 import { sendTaskRpc } from "../client/send.js";
 import { lookupVerdicts } from "../client/verdicts.js";
 import { toDataHex } from "../crypto/bytes.js";
 import type { Logger } from "../node/log.js";
-import { nodeOptionsFromEnv } from "../node/options.js";
+import { type L2Target, nodeOptionsFromEnv } from "../node/options.js";
 import { Semaphore } from "../node/util.js";
+import { electPerformer, readActiveOperators } from "../triggers/leader.js";
+import { electionNumber, type StoredTriggerReason } from "../triggers/stored-firing.js";
 import { sleep } from "../util/sleep.js";
+import type { WorkflowChain } from "../workflow/index.js";
 import { HttpError, type Route } from "./http.js";
 import { type ExecutionDocument, replayExecution } from "./record.js";
 import type { TaskStore } from "./store.js";
+import type { ChainLookup } from "./tx-check.js";
 import type { Execution } from "./types.js";
 
 export interface AttestOptions {
   aggregatorUrl: string;
+  /** The key tasks are signed with when the engine holds no operator keys (no election). */
   performerKey: string;
+  /**
+   * The operators' keys by lowercase address (the devnet has them all): each execution is then
+   * performed by the operator elected for it and signed with its key.
+   */
+  operatorKeys?: ReadonlyMap<string, string>;
+  /** Blocks per leader epoch (default 1), as the trigger runner's election. */
+  epochBlocks?: number;
   taskDefinitionId: number;
   /** Pinata's API base (records are pinned with pinJSONToIPFS). */
   pinataUrl: string;
-  l2: { rpcUrl: string; chainId: number; attestationCenter: string };
+  /** The L2s an execution may be attested on; the first is where a workflow naming none goes. */
+  l2s: L2Target[];
   /** How long to follow a task for its verdict (default 2 minutes). */
   verdictTimeoutMs?: number;
 }
 
+/** The L2 a workflow names (its trigger's `config.chainId`), else the first. */
+export function targetL2(
+  l2s: readonly L2Target[],
+  workflow: { trigger?: { config?: Record<string, unknown> } },
+): L2Target | undefined {
+  const named = workflow.trigger?.config?.chainId;
+  return named === undefined ? l2s[0] : l2s.find((l) => l.chainId === Number(named));
+}
+
+/** Operator keys as AVSCTL_ENGINE_WATCH_OPERATOR_KEYS lists them (comma-separated), by address. */
+export async function keysByAddress(list: string | undefined): Promise<Map<string, string>> {
+  const keys = (list ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  if (keys.length === 0) return new Map();
+  const { Wallet } = await import("ethers");
+  return new Map(keys.map((k) => [new Wallet(k).address.toLowerCase(), k]));
+}
+
+export interface Election {
+  performer: string;
+  key: string;
+  chainId: number;
+  /** The number the round robin rotated on (docs/task-engine.md, "Executions as AVS tasks"). */
+  electedAt: number;
+}
+
+/**
+ * The operator that performs `execution` on `l2`: the trigger runner's round robin
+ * (`floor(n / epochBlocks) % operators`) over the L2's active operators, where n is the firing
+ * block, the firing slot's second (electionNumber), or for a manual trigger the L2's head when
+ * it is elected. Without operator keys the engine performs with its one performer key.
+ */
+export async function electFor(
+  opts: Pick<AttestOptions, "operatorKeys" | "epochBlocks" | "performerKey">,
+  l2: L2Target,
+  execution: Pick<Execution, "triggerReason" | "performer" | "chainId" | "electedAt">,
+  signal?: AbortSignal,
+): Promise<Election> {
+  const { Wallet } = await import("ethers");
+  const keys = opts.operatorKeys;
+  if (execution.performer && execution.electedAt !== null) {
+    const key =
+      keys?.get(execution.performer.toLowerCase()) ??
+      (new Wallet(opts.performerKey).address.toLowerCase() === execution.performer.toLowerCase()
+        ? opts.performerKey
+        : undefined);
+    if (!key) throw new Error(`the engine holds no key of ${execution.performer}, elected before`);
+    return { performer: execution.performer, key, chainId: l2.chainId, electedAt: execution.electedAt };
+  }
+  const reason = execution.triggerReason;
+  const timed = reason.blockNumber !== undefined || reason.epoch !== undefined;
+  const head = Number.parseInt(await jsonRpc<string>(l2.rpcUrl, "eth_blockNumber", [], { signal }), 16);
+  const electedAt = timed ? electionNumber(reason as StoredTriggerReason) : head;
+  if (!keys || keys.size === 0) {
+    return {
+      performer: new Wallet(opts.performerKey).address,
+      key: opts.performerKey,
+      chainId: l2.chainId,
+      electedAt,
+    };
+  }
+  // the operators as the firing's block saw them (the watcher's list), else as the head does
+  const at = reason.blockNumber !== undefined && reason.blockNumber <= head ? reason.blockNumber : head;
+  const operators = await readActiveOperators(l2.rpcUrl, l2.attestationCenter, at, signal);
+  const leader = electPerformer(operators, electedAt, opts.epochBlocks ?? 1);
+  if (!leader)
+    throw new Error(`no active operator on chain ${l2.chainId} at block ${at} to perform the task`);
+  const key = keys.get(leader.operator.toLowerCase());
+  if (!key) throw new Error(`the engine holds no key of ${leader.operator}, the elected performer`);
+  return { performer: leader.operator, key, chainId: l2.chainId, electedAt };
+}
+
 /**
  * What the engine reads from a project service's environment (docs/protocol.md#service-environment)
- * to attest and validate: the aggregator, the performer key, the first L2, Pinata's API and
+ * to attest and validate: the aggregator, the performer key, the L2s, Pinata's API and
  * gateway, and TASK_DEFINITION_ID. Attesting needs all of them (else undefined); validating
- * only the gateway.
+ * only the gateway. The operators' keys (AVSCTL_ENGINE_WATCH_OPERATOR_KEYS) are added by
+ * attestSettings.
  */
 export function attestFromEnv(env: NodeJS.ProcessEnv): { attest?: AttestOptions; gatewayUrl?: string } {
   const pick = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
@@ -43,40 +135,70 @@ export function attestFromEnv(env: NodeJS.ProcessEnv): { attest?: AttestOptions;
   const performerKey = pick("PRIVATE_KEY_PERFORMER");
   const pinataUrl = pick("PINATA_API_URL");
   const taskDefinitionId = Number(pick("TASK_DEFINITION_ID"));
-  const l2 = pick("L2_RPC") && pick("ATTESTATION_CENTER_ADDRESS") ? nodeOptionsFromEnv(env).l2[0] : undefined;
-  if (!aggregatorUrl || !performerKey || !pinataUrl || !l2 || !Number.isSafeInteger(taskDefinitionId))
+  const l2s = pick("L2_RPC") && pick("ATTESTATION_CENTER_ADDRESS") ? nodeOptionsFromEnv(env).l2 : [];
+  if (
+    !aggregatorUrl ||
+    !performerKey ||
+    !pinataUrl ||
+    l2s.length === 0 ||
+    !Number.isSafeInteger(taskDefinitionId)
+  )
     return gatewayUrl ? { gatewayUrl } : {};
   return {
-    attest: { aggregatorUrl, performerKey, pinataUrl, taskDefinitionId, l2 },
+    attest: { aggregatorUrl, performerKey, pinataUrl, taskDefinitionId, l2s },
     ...(gatewayUrl ? { gatewayUrl } : {}),
   };
 }
 
-/** attestFromEnv() as startTaskEngine() options. */
-export function attestSettings(env: NodeJS.ProcessEnv): { attest?: AttestOptions; ipfsGatewayUrl?: string } {
+/**
+ * attestFromEnv() as startTaskEngine() options, with the operators' keys the performer is
+ * elected among, and the L2s validation checks sent transactions on.
+ */
+export async function attestSettings(
+  env: NodeJS.ProcessEnv,
+): Promise<{ attest?: AttestOptions; ipfsGatewayUrl?: string; validationChains?: ChainLookup }> {
   const { attest, gatewayUrl } = attestFromEnv(env);
-  return { ...(attest ? { attest } : {}), ...(gatewayUrl ? { ipfsGatewayUrl: gatewayUrl } : {}) };
+  const operatorKeys = await keysByAddress(env.AVSCTL_ENGINE_WATCH_OPERATOR_KEYS);
+  const l2s = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2 : [];
+  return {
+    ...(attest ? { attest: operatorKeys.size > 0 ? { ...attest, operatorKeys } : attest } : {}),
+    ...(gatewayUrl ? { ipfsGatewayUrl: gatewayUrl } : {}),
+    ...(l2s.length > 0 ? { validationChains: chainLookup(l2s) } : {}),
+  };
+}
+
+/** The RPC of each L2 by chain id, for checking recorded transactions. */
+export function chainLookup(l2s: ReadonlyArray<{ chainId: number; rpcUrl: string }>): ChainLookup {
+  const urls = new Map(l2s.map((l) => [String(l.chainId), l.rpcUrl]));
+  return (chainId) => urls.get(String(chainId));
 }
 
 /**
  * The options of the devnet's engine (`avsctl devnet service task-engine`) from its environment:
- * attestation and validation (attestSettings), the L2 its contractRead nodes read, and the chain
- * id sign-in messages name (AVSCTL_ENGINE_CHAIN_ID, default: that L2's). `close` ends the chain.
+ * attestation and validation (attestSettings), the L2s its chain nodes read (the first, or the
+ * one a workflow names), and the chain id sign-in messages name (AVSCTL_ENGINE_CHAIN_ID,
+ * default: the first L2's). `close` ends the chains.
  */
 export async function engineServiceOptions(env: NodeJS.ProcessEnv) {
-  const settings = attestSettings(env);
-  const l2 = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2[0] : undefined;
+  const settings = await attestSettings(env);
+  const l2s = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2 : [];
   const { JsonRpcProvider, Network } = await import("ethers");
-  const provider =
-    l2 && l2.chainId > 0
-      ? new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true })
-      : undefined;
-  const chainId = Number(env.AVSCTL_ENGINE_CHAIN_ID || l2?.chainId || 31337);
+  const chains = new Map<number, WorkflowChain>();
+  for (const l2 of l2s) {
+    if (l2.chainId > 0 && !chains.has(l2.chainId)) {
+      const provider = new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true });
+      chains.set(l2.chainId, { provider });
+    }
+  }
+  const first = l2s[0] ? chains.get(l2s[0].chainId) : undefined;
+  const chainId = Number(env.AVSCTL_ENGINE_CHAIN_ID || l2s[0]?.chainId || 31337);
   return {
     ...settings,
     chainId,
-    ...(provider ? { chain: { provider } } : {}),
-    close: () => provider?.destroy(),
+    ...(first ? { chain: first, chainsById: chains } : {}),
+    close: () => {
+      for (const c of chains.values()) c.provider.destroy();
+    },
   };
 }
 
@@ -101,7 +223,7 @@ export class Attestations {
   private readonly controller = new AbortController();
   /** Attestations followed at once; the rest wait their turn (each polls the aggregator). */
   private readonly slots = new Semaphore(32);
-  private provider: import("ethers").JsonRpcProvider | undefined;
+  private readonly providers = new Map<number, import("ethers").JsonRpcProvider>();
 
   constructor(
     private readonly opts: AttestOptions,
@@ -153,26 +275,65 @@ export class Attestations {
   async stop(): Promise<void> {
     this.controller.abort();
     await Promise.all([...this.running]);
-    this.provider?.destroy();
+    for (const p of this.providers.values()) p.destroy();
   }
 
   private async attest(execution: Execution, doc: ExecutionDocument, log: Logger): Promise<void> {
     const { opts } = this;
     const signal = this.controller.signal;
-    const cid = await pinJson(opts.pinataUrl, doc, signal);
+    const l2 = targetL2(opts.l2s, doc.workflow);
+    if (!l2) {
+      // create refuses such a workflow when it knows the L2s; one stored before stays unattested
+      log.error("the workflow names an L2 this engine does not attest on", {
+        chainId: doc.workflow.trigger?.config?.chainId,
+      });
+      return;
+    }
+    // elected once and kept: a restart sends the same task (same performer, same record)
+    const fresh = this.store.getExecution(execution.id) ?? execution;
+    const elected = await electFor(opts, l2, fresh, signal);
+    if (!fresh.performer) {
+      this.store.elected(execution.id, elected);
+      log.info("performer elected", {
+        performer: elected.performer,
+        chainId: elected.chainId,
+        electedAt: elected.electedAt,
+      });
+    }
+    const pinned: ExecutionDocument = {
+      ...doc,
+      performer: elected.performer,
+      chainId: elected.chainId,
+      electedAt: elected.electedAt,
+    };
+    const cid = await pinJson(opts.pinataUrl, pinned, signal);
     const sent = await sendTaskRpc(
       { proofOfTask: doc.digest, data: toDataHex(cid), taskDefinitionId: opts.taskDefinitionId },
-      { aggregatorUrl: opts.aggregatorUrl, performerKey: opts.performerKey, sigType: "ecdsa" },
+      {
+        aggregatorUrl: opts.aggregatorUrl,
+        performerKey: elected.key,
+        sigType: "ecdsa",
+        // the aggregator's default is its first L2: name another one only
+        ...(l2 === opts.l2s[0] ? {} : { targetChainId: l2.chainId }),
+      },
     );
-    log.info("execution sent as a task", { cid, taskHash: sent.taskHash, known: sent.known === true });
-    const { JsonRpcProvider, Network } = await import("ethers");
-    this.provider ??= new JsonRpcProvider(opts.l2.rpcUrl, Network.from(opts.l2.chainId), {
-      staticNetwork: true,
+    log.info("execution sent as a task", {
+      cid,
+      taskHash: sent.taskHash,
+      performer: sent.performer,
+      chainId: l2.chainId,
+      known: sent.known === true,
     });
+    const { JsonRpcProvider, Network } = await import("ethers");
+    let provider = this.providers.get(l2.chainId);
+    if (!provider) {
+      provider = new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true });
+      this.providers.set(l2.chainId, provider);
+    }
     const query = {
-      provider: this.provider,
-      attestationCenter: opts.l2.attestationCenter,
-      chainId: opts.l2.chainId,
+      provider,
+      attestationCenter: l2.attestationCenter,
+      chainId: l2.chainId,
       aggregatorUrl: opts.aggregatorUrl,
     };
     const deadline = Date.now() + (opts.verdictTimeoutMs ?? 120_000);
@@ -207,10 +368,11 @@ export function cidOf(data: string): string | undefined {
 
 /**
  * `POST /task/validate` (Othentic's validation shape): fetches the record named by `data`
- * from the IPFS gateway, re-runs it and compares digests. `{data: true|false, error: false,
- * message}`; 500 `{error: true, message}` (an abstention) when the record cannot be fetched.
+ * from the IPFS gateway, re-runs it, compares digests and checks its sent transactions on
+ * `chains`. `{data: true|false, error: false, message}`; 500 `{error: true, message}` (an
+ * abstention) when the record cannot be fetched.
  */
-export function validationRoute(gatewayUrl: string | undefined): Route {
+export function validationRoute(gatewayUrl: string | undefined, chains?: ChainLookup): Route {
   return {
     method: "POST",
     path: "/task/validate",
@@ -245,7 +407,8 @@ export function validationRoute(gatewayUrl: string | undefined): Route {
       } catch {
         return answer(false, `the record ${cid} is not JSON`);
       }
-      const outcome = await replayExecution(doc, proofOfTask);
+      // without chains nothing can vouch for a sent transaction: such a record is refused
+      const outcome = await replayExecution(doc, proofOfTask, { chains: chains ?? (() => undefined) });
       ctx.logFields.valid = outcome.valid;
       return outcome.valid ? answer(true, "the replay gives the same digest") : answer(false, outcome.reason);
     },

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     concurrency: intOption(values.concurrency as string | undefined, "concurrency", 4),
     verbose: values.verbose === true,
     ...(operatorSecret ? { operatorSecret } : {}),
-    ...attestSettings(process.env),
+    ...(await attestSettings(process.env)),
     log: (record) => {
       process.stdout.write(`${JSON.stringify(record)}\n`);
     },

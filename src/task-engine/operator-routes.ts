@@ -38,7 +38,17 @@ export function operatorRoutes(d: RouteDeps): Route[] {
         if (cursor !== undefined && !ULID_PATTERN.test(cursor)) {
           throw new HttpError(400, "INVALID_REQUEST", "cursor is the value a previous page gave");
         }
-        const found = d.store.listLive({ limit, ...(cursor ? { cursor } : {}) });
+        const rawChain = ctx.query.get("chainId");
+        const chainId = rawChain === null ? undefined : Number(rawChain);
+        if (chainId !== undefined && (!Number.isSafeInteger(chainId) || chainId < 1)) {
+          throw new HttpError(400, "INVALID_REQUEST", "chainId is a positive integer");
+        }
+        const found = d.store.listLive({
+          limit,
+          ...(cursor ? { cursor } : {}),
+          ...(chainId === undefined ? {} : { chainId }),
+          ...(d.chainIds?.[0] === undefined ? {} : { defaultChainId: d.chainIds[0] }),
+        });
         return { status: 200, body: { items: found.items.map(liveTaskJson), cursor: found.cursor } };
       },
     },

@@ -17,6 +17,7 @@ import {
   validateWorkflow,
   type Workflow,
 } from "../workflow/index.js";
+import { type ChainLookup, checkSentTransactions } from "./tx-check.js";
 import type { Execution, TriggerReason } from "./types.js";
 
 export const RECORD_VERSION = 1;
@@ -38,6 +39,14 @@ export interface ExecutionDocument {
   error: string | null;
   steps: ReturnType<typeof comparableRecord>["steps"];
   digest: string;
+  /**
+   * Who performed it (signed the AVS task), on which L2, elected on which number: set when it
+   * is sent for attestation, outside the digest (the same run could have been elected to
+   * another operator).
+   */
+  performer?: string;
+  chainId?: number;
+  electedAt?: number;
 }
 
 /** keccak256 of the canonical JSON of what an execution decided and what it was given. */
@@ -84,10 +93,15 @@ export type ReplayOutcome =
 
 /**
  * Re-runs the document's workflow from its recorded inputs and compares the digest with
- * `proofOfTask`. Never throws: a document that is not one, or a workflow that no longer
+ * `proofOfTask`; with `chains`, then checks each recorded sent transaction on its chain
+ * (tx-check.ts). Never throws: a document that is not one, or a workflow that no longer
  * validates, is an invalid execution.
  */
-export async function replayExecution(doc: unknown, proofOfTask: string): Promise<ReplayOutcome> {
+export async function replayExecution(
+  doc: unknown,
+  proofOfTask: string,
+  opts: { chains?: ChainLookup; signal?: AbortSignal } = {},
+): Promise<ReplayOutcome> {
   const d = doc as Partial<ExecutionDocument> | null;
   if (!d || typeof d !== "object" || d.version !== RECORD_VERSION)
     return { valid: false, reason: `not an execution record of version ${RECORD_VERSION}` };
@@ -123,5 +137,9 @@ export async function replayExecution(doc: unknown, proofOfTask: string): Promis
   );
   if (digest.toLowerCase() !== proofOfTask.toLowerCase())
     return { valid: false, digest, reason: `the replay gives digest ${digest}, not ${proofOfTask}` };
+  if (opts.chains) {
+    const unmatched = await checkSentTransactions(d.inputs, opts.chains, opts.signal);
+    if (unmatched) return { valid: false, digest, reason: unmatched };
+  }
   return { valid: true, digest };
 }

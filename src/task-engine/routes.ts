@@ -31,6 +31,8 @@ export interface RouteDeps {
   /** Ends the waits on executions of `taskId` that are final or gone (after cancel or delete). */
   settle(taskId: string): void;
   blockingWaitMs: number;
+  /** The L2s executions are attested on, when they are; a workflow naming another is refused. */
+  chainIds?: readonly number[];
 }
 
 const MAX_SECRET_CHARS = 64 * 1024;
@@ -75,6 +77,9 @@ export function executionJson(e: Execution): Record<string, unknown> {
     taskNumber: e.taskNumber,
     txHash: e.txHash,
     verdict: e.verdict,
+    performer: e.performer,
+    chainId: e.chainId,
+    electedAt: e.electedAt,
   };
 }
 
@@ -241,6 +246,15 @@ export function engineRoutes(d: RouteDeps): Route[] {
       auth: true,
       handle: async (ctx) => {
         const checked = await checkCreate(await ctx.body(), d.now());
+        const chainId = checked.workflow?.trigger.config.chainId;
+        if (chainId !== undefined && d.chainIds && !d.chainIds.includes(Number(chainId))) {
+          checked.errors.push({
+            code: "WF_INVALID_TRIGGER_CONFIG",
+            path: "trigger.config.chainId",
+            message: `chain ${chainId} is none of this engine's L2s (${d.chainIds.join(", ")})`,
+          });
+          checked.workflow = undefined;
+        }
         if (!checked.workflow) {
           throw new HttpError(400, "WF_INVALID", `the workflow has ${checked.errors.length} problem(s)`, {
             errors: checked.errors,

@@ -41,7 +41,10 @@ CREATE TABLE IF NOT EXISTS executions (
   task_number INTEGER,
   tx_hash TEXT,
   verdict TEXT,
-  record TEXT
+  record TEXT,
+  performer TEXT,
+  chain_id INTEGER,
+  elected_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS executions_by_task ON executions (task_id, id);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (task_id, status);
@@ -110,6 +113,9 @@ export function toExecution(r: Row): Execution {
     taskNumber: num(r.task_number),
     txHash: r.tx_hash === null ? null : String(r.tx_hash),
     verdict: r.verdict === "approved" || r.verdict === "rejected" ? r.verdict : null,
+    performer: r.performer === null || r.performer === undefined ? null : String(r.performer),
+    chainId: num(r.chain_id),
+    electedAt: num(r.elected_at),
   };
 }
 

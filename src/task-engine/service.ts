@@ -20,6 +20,7 @@ import type { ExecutionDocument } from "./record.js";
 import { engineRoutes, type RouteDeps } from "./routes.js";
 import { recordRunRoute } from "./run-route.js";
 import { TaskStore } from "./store.js";
+import type { ChainLookup } from "./tx-check.js";
 import { type Execution, FINAL_EXECUTION_STATUSES } from "./types.js";
 import { Worker } from "./worker.js";
 
@@ -45,6 +46,8 @@ export interface TaskEngineOptions {
   /** "simulate" (default) never sends a transaction; "run" sends writes with chain.signer. */
   mode?: "simulate" | "run";
   chain?: WorkflowChain;
+  /** The chains of the L2s a workflow may name (trigger.config.chainId); `chain` otherwise. */
+  chainsById?: ReadonlyMap<number, WorkflowChain>;
   limits?: Partial<Limits>;
   now?: () => number;
   /** The secret of the operator routes (docs/task-engine.md, "Operators"); without it they refuse everyone. */
@@ -53,6 +56,8 @@ export interface TaskEngineOptions {
   attest?: AttestOptions;
   /** The IPFS path gateway `POST /task/validate` reads execution records from. */
   ipfsGatewayUrl?: string;
+  /** The chains `POST /task/validate` checks a record's sent transactions on (tx-check.ts). */
+  validationChains?: ChainLookup;
 }
 
 export interface TaskEngine {
@@ -83,6 +88,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
     mode: opts.mode ?? "simulate",
     now,
     ...(opts.chain ? { chain: opts.chain } : {}),
+    ...(opts.chainsById ? { chainsById: opts.chainsById } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
     onRecorded: (execution) => waiters.get(execution.id)?.done(execution),
     ...(attestations
@@ -105,6 +111,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
       skewMs: 60_000,
     },
     blockingWaitMs: opts.blockingWaitMs ?? 60_000,
+    ...(opts.attest ? { chainIds: opts.attest.l2s.map((l) => l.chainId) } : {}),
     queued: () => worker.notify(),
     waitFor: (executionId, timeoutMs) =>
       new Promise((resolve) => {
@@ -129,7 +136,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
     ...engineRoutes(deps),
     ...operatorRoutes(deps),
     recordRunRoute(deps),
-    validationRoute(opts.ipfsGatewayUrl),
+    validationRoute(opts.ipfsGatewayUrl, opts.validationChains),
   ];
   let server: ListeningServer;
   try {

@@ -39,6 +39,28 @@ export class TaskStore extends SqliteFile {
     const columns = this.all("PRAGMA table_info(executions)").map((c) => String(c.name));
     if (!columns.includes("verdict")) this.db.exec("ALTER TABLE executions ADD COLUMN verdict TEXT");
     if (!columns.includes("record")) this.db.exec("ALTER TABLE executions ADD COLUMN record TEXT");
+    // a store made before executions were performed by an elected operator
+    for (const [column, type] of [
+      ["performer", "TEXT"],
+      ["chain_id", "INTEGER"],
+      ["elected_at", "INTEGER"],
+    ]) {
+      if (!columns.includes(column!)) this.db.exec(`ALTER TABLE executions ADD COLUMN ${column} ${type}`);
+    }
+  }
+
+  /**
+   * Who performs the execution's AVS task, on which L2, elected on which number: kept before
+   * the task is sent, so a restart sends the same task again instead of electing anew.
+   */
+  elected(id: string, e: { performer: string; chainId: number; electedAt: number }): void {
+    this.run(
+      "UPDATE executions SET performer = ?, chain_id = ?, elected_at = ? WHERE id = ?",
+      e.performer,
+      e.chainId,
+      e.electedAt,
+      id,
+    );
   }
 
   /** The on-chain outcome of an execution's attestation. */
@@ -103,13 +125,22 @@ export class TaskStore extends SqliteFile {
     return page(rows.map(toTask), opts.limit);
   }
 
-  /** Every owner's tasks that may still fire (active or executing), oldest first, for operators. */
-  listLive(opts: { cursor?: string; limit: number }): Page<Task> {
+  /**
+   * Every owner's tasks that may still fire (active or executing), oldest first, for operators;
+   * with `chainId`, only those whose trigger names that L2 (or names none, when it is
+   * `defaultChainId`).
+   */
+  listLive(opts: { cursor?: string; limit: number; chainId?: number; defaultChainId?: number }): Page<Task> {
+    const chain = opts.chainId ?? null;
     const rows = this.all(
       `SELECT * FROM tasks WHERE status IN ('active', 'executing') AND (? IS NULL OR id > ?)
+       AND (? IS NULL OR COALESCE(json_extract(workflow, '$.trigger.config.chainId'), ?) = ?)
        ORDER BY id LIMIT ?`,
       opts.cursor ?? null,
       opts.cursor ?? null,
+      chain,
+      opts.defaultChainId ?? null,
+      chain,
       opts.limit + 1,
     );
     return page(rows.map(toTask), opts.limit);

@@ -69,6 +69,13 @@ export interface Execution {
   txHash: string | null;
   /** The attesters' verdict on-chain, once there is one. */
   verdict: "approved" | "rejected" | null;
+  /**
+   * The operator elected to perform it (it signed the AVS task), the L2 the task goes to, and
+   * the number the election rotated on; null until it is sent for attestation.
+   */
+  performer: string | null;
+  chainId: number | null;
+  electedAt: number | null;
 }
 
 export interface SecretInfo {

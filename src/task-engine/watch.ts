@@ -6,9 +6,15 @@
  *   AVSCTL_ENGINE_WATCH_L2_RPC                  the L2 whose blocks and logs drive the triggers
  *   AVSCTL_ENGINE_WATCH_ATTESTATION_CENTER      its AttestationCenter (the active operators)
  *   AVSCTL_ENGINE_WATCH_OPERATOR_KEYS           the operators' private keys, comma-separated
+ *
+ * When the engine attests on several L2s (L2_RPC and ATTESTATION_CENTER_ADDRESS list more than
+ * one), it runs one watcher per L2, each over the tasks attested there (a block or event
+ * trigger watches the blocks and logs of the L2 its workflow names).
  */
 
+import { nodeOptionsFromEnv } from "../node/options.js";
 import type { StoredTaskWatcher } from "../triggers/stored-tasks.js";
+import { keysByAddress } from "./attest.js";
 
 export async function watcherFromEnv(
   env: NodeJS.ProcessEnv,
@@ -17,10 +23,40 @@ export async function watcherFromEnv(
 ): Promise<StoredTaskWatcher | undefined> {
   const rpcUrl = env.AVSCTL_ENGINE_WATCH_L2_RPC;
   const attestationCenter = env.AVSCTL_ENGINE_WATCH_ATTESTATION_CENTER;
-  const keys = (env.AVSCTL_ENGINE_WATCH_OPERATOR_KEYS ?? "").split(",").filter((k) => k.trim() !== "");
-  if (!rpcUrl || !attestationCenter || keys.length === 0 || !operatorSecret) return undefined;
-  const { Wallet } = await import("ethers");
+  const operators = await keysByAddress(env.AVSCTL_ENGINE_WATCH_OPERATOR_KEYS);
+  if (!rpcUrl || !attestationCenter || operators.size === 0 || !operatorSecret) return undefined;
   const { startStoredTaskWatcher } = await import("../triggers/stored-tasks.js");
-  const operators = new Map(keys.map((k) => [new Wallet(k.trim()).address.toLowerCase(), k.trim()]));
-  return startStoredTaskWatcher({ engineUrl, operatorSecret, l2: { rpcUrl, attestationCenter }, operators });
+  const l2s = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2 : [];
+  if (l2s.length < 2) {
+    return startStoredTaskWatcher({
+      engineUrl,
+      operatorSecret,
+      l2: { rpcUrl, attestationCenter },
+      operators,
+    });
+  }
+  const watchers: StoredTaskWatcher[] = [];
+  try {
+    for (const l2 of l2s) {
+      watchers.push(await startStoredTaskWatcher({ engineUrl, operatorSecret, l2, operators }));
+    }
+  } catch (error) {
+    await Promise.all(watchers.map((w) => w.stop()));
+    throw error;
+  }
+  const stop = async () => {
+    await Promise.all(watchers.map((w) => w.stop()));
+  };
+  return {
+    watching: () => watchers.flatMap((w) => w.watching()),
+    reports: () => watchers.flatMap((w) => w.reports()),
+    synced: async () => {
+      await Promise.all(watchers.map((w) => w.synced()));
+    },
+    idle: async () => {
+      await Promise.all(watchers.map((w) => w.idle()));
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }

@@ -30,6 +30,8 @@ export interface WorkerOptions {
   pollMs: number;
   mode: "simulate" | "run";
   chain?: WorkflowChain;
+  /** The chain of each L2 a workflow may name (trigger.config.chainId). */
+  chainsById?: ReadonlyMap<number, WorkflowChain>;
   limits?: Partial<Limits>;
   now: () => number;
   /** Called with each execution as recorded (blocking triggers wait on it). */
@@ -138,6 +140,9 @@ export class Worker {
     const secrets = Object.values(configVars);
     const signal = this.controller.signal;
     const tape = InputTape.recording();
+    // a workflow naming an L2 reads (and writes) that one; an L2 the engine lacks gives it none
+    const named = task.workflow.trigger.config.chainId;
+    const chain = named === undefined ? this.opts.chain : this.opts.chainsById?.get(Number(named));
     let record: ExecutionRecord;
     try {
       record = await runWorkflow(task.workflow, {
@@ -149,7 +154,7 @@ export class Worker {
         id: execution.id,
         signal,
         now,
-        ...(this.opts.chain ? { chain: this.opts.chain } : {}),
+        ...(chain ? { chain } : {}),
         ...(this.opts.limits ? { limits: this.opts.limits } : {}),
       });
     } catch (error) {

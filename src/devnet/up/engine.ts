@@ -23,11 +23,14 @@ export interface StartedEngine {
 }
 
 /**
- * The task engine (`avsctl devnet service task-engine`, docs/task-engine.md). It acts as the
- * devnet's performer: each execution it records is sent to the aggregator as a task of the
- * workflow definition, its record pinned in the devnet's IPFS node; attesters validate those
- * tasks by asking the engine (`--avs-webapi-for`). Its store lives under the project's
- * `.avsctl/` (process) or in the project's `engine` volume (Docker).
+ * The task engine (`avsctl devnet service task-engine`, docs/task-engine.md). Each execution it
+ * records is sent to the aggregator as a task of the workflow definition, on the L2 its workflow
+ * names (the first by default), performed and signed by the operator the trigger runner's
+ * election picks for it (the engine holds the devnet's operator keys, watcherEnv), its record
+ * pinned in the devnet's IPFS node; attesters validate those tasks by asking the engine
+ * (`--avs-webapi-for`), which also checks a record's sent transactions on the devnet's L2s. Its
+ * store lives under the project's `.avsctl/` (process) or in the project's `engine` volume
+ * (Docker).
  */
 export async function startEngine(
   plan: StartPlan,
@@ -93,9 +96,10 @@ export async function startEngine(
 }
 
 /**
- * What the engine reads besides its store: a performer's environment (aggregator, key, chains,
- * TASK_DEFINITION_ID), the IPFS node's, and the sign-in chain id. An exported topology sets the
- * same names.
+ * What the engine reads besides its store: a performer's environment (aggregator, key, every
+ * L2, TASK_DEFINITION_ID), the IPFS node's, and the sign-in chain id. PRIVATE_KEY_PERFORMER
+ * signs only when no operator keys are given (watcherEnv gives them). An exported topology sets
+ * the same names.
  */
 export function engineEnv(s: {
   chains: Parameters<typeof serviceEnv>[1]["chains"];
@@ -119,9 +123,10 @@ export function engineEnv(s: {
 
 /**
  * The devnet's operators watch the stored tasks' triggers from inside the engine's process
- * (src/task-engine/watch.ts): one watcher holding every operator key, so the elected one always
- * reports its firings. The aggregator is an active operator too: without its key, every firing
- * the election gives it would be skipped.
+ * (src/task-engine/watch.ts): one watcher (one per L2 on a multi-L2 devnet) holding every
+ * operator key, so the elected one always reports its firings, and the engine performs each
+ * execution with the elected operator's key. The aggregator is an active operator too: without
+ * its key, every firing the election gives it would be skipped.
  */
 export function watcherEnv(
   l2: { rpcUrl: string; attestationCenter: string },

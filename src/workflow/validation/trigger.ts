@@ -5,7 +5,23 @@ import type { RetryPolicy, WorkflowTriggerType } from "../types.ts";
 import { ADDRESS, Fields, isObject, join, type Obj, type Problems } from "./fields.ts";
 import { MAX_RETRY_ATTEMPTS, MAX_RETRY_BACKOFF_MS } from "./limits.ts";
 
+/**
+ * A trigger's config, checked and normalized. Any type may name `chainId`: the L2 its
+ * executions are attested on, and whose blocks and logs a block or event trigger watches (the
+ * task engine's first L2 when absent).
+ */
 export function triggerConfig(p: Problems, type: WorkflowTriggerType, config: Obj, path: string): Obj {
+  const checked = typeConfig(p, type, config, path);
+  if (config.chainId === undefined) return checked;
+  const chainId = new Fields(p, config, path, "WF_INVALID_TRIGGER_CONFIG").int(
+    "chainId",
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  return chainId === undefined ? checked : { ...checked, chainId };
+}
+
+function typeConfig(p: Problems, type: WorkflowTriggerType, config: Obj, path: string): Obj {
   const f = new Fields(p, config, path, "WF_INVALID_TRIGGER_CONFIG");
   switch (type) {
     case "manual":

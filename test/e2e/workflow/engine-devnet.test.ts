@@ -1,9 +1,10 @@
 /**
  * The devnet's task engine end to end, in both runtimes: a workflow stored and triggered over
  * the engine's HTTP API runs, its record goes to the devnet's IPFS node, the execution is sent
- * as an AVS task, the attesters re-run it through the engine's /task/validate and the verdict
+ * as an AVS task by the operator elected for it (leader.ts, on the L2's head), the attesters re-run it through the engine's /task/validate and the verdict
  * lands on the L2. The verdict is read from the chain, not from the engine. A record whose
- * inputs were altered, or a wrong digest, is rejected on-chain.
+ * inputs were altered, or a wrong digest, is rejected on-chain. The process devnet has two L2s:
+ * a workflow naming the second is attested there, and its block trigger follows that L2's blocks.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { verdictTopics, waitForVerdicts } from "../../../src/client/verdicts.js"
 import { toDataHex } from "../../../src/crypto/bytes.js";
 import { PORTS } from "../../../src/devnet/launcher.js";
 import { startPriceFeed } from "../../../src/devnet/samples/sample-services.js";
+import { electPerformer, readActiveOperators } from "../../../src/triggers/leader.js";
 import { runCli } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
 import { call, signedBody, until } from "../../integration/task-engine/helpers.js";
@@ -113,7 +115,9 @@ function engineSuite(runtime: "process" | "docker"): void {
 
   beforeAll(async () => {
     // not a workflow project: the engine runs because it is asked for
-    const up = await cli(["devnet", "up", "--runtime", runtime, "--engine"], 300_000);
+    // the process devnet has a second L2 (Docker's keeps CI time low with one)
+    const l2s = runtime === "process" ? ["--l2-chains", "2"] : [];
+    const up = await cli(["devnet", "up", "--runtime", runtime, "--engine", ...l2s], 300_000);
     expect(up.code, up.stderr + up.stdout).toBe(0);
     state = up.json();
     provider = new JsonRpcProvider(state.l2[0].rpcUrl, undefined, { staticNetwork: true });
@@ -192,8 +196,16 @@ function engineSuite(runtime: "process" | "docker"): void {
         "the execution's attestation",
         120_000,
       );
-      expect(execution).toMatchObject({ status: "success", verdict: "approved" });
+      expect(execution).toMatchObject({
+        status: "success",
+        verdict: "approved",
+        chainId: state.l2[0].chainId,
+      });
       expect(execution.taskNumber).toEqual(expect.any(Number));
+      // a manual trigger has no block: the round robin turns on the L2's head when it was elected
+      expect(execution.electedAt).toBeGreaterThan(fromBlock - 1);
+      const operators = await readActiveOperators(state.l2[0].rpcUrl, state.l2[0].attestationCenter);
+      expect(execution.performer).toBe(electPerformer(operators, execution.electedAt)!.operator);
 
       // the chain's own word: the receipt of txHash carries TaskSubmitted for this task
       const receipt = await provider.getTransactionReceipt(execution.txHash);
@@ -208,7 +220,7 @@ function engineSuite(runtime: "process" | "docker"): void {
         status: "approved",
         taskDefinitionId: 2,
         proofOfTask: execution.digest,
-        performer: state.performer.address,
+        performer: execution.performer,
       });
     });
 
@@ -222,6 +234,7 @@ function engineSuite(runtime: "process" | "docker"): void {
         .find((v) => v?.taskNumber === execution.taskNumber)!;
       const cid = Buffer.from(approved.data.slice(2), "hex").toString("utf8");
       const doc: any = await (await fetch(`${state.ipfs.gatewayUrl}${cid}`)).json();
+      expect(doc).toMatchObject({ performer: execution.performer, chainId: state.l2[0].chainId });
       const price = doc.inputs.find((i: any) => i.kind === "http");
       expect(price.value.status).toBe(200);
       if (feed) expect(JSON.parse(price.value.text).price).toBe("3000.00");
@@ -308,6 +321,101 @@ function engineSuite(runtime: "process" | "docker"): void {
         expect(onChain).toMatchObject({ status: "approved", proofOfTask: e.digest });
       }
     });
+
+    // Only the process devnet has a second L2 (a Docker one would add minutes to CI for the same code path).
+    if (runtime === "process")
+      it("a workflow naming the second L2 is performed by its elected operator and attested there; its block trigger follows that L2", {
+        timeout: 240_000,
+      }, async () => {
+        const second = state.l2[1];
+        expect(second).toBeDefined();
+        const other = new JsonRpcProvider(second.rpcUrl, undefined, { staticNetwork: true });
+        try {
+          const flow = workflow(`${feed!.url}/price?symbol=ETHUSDT`, second.attestationCenter);
+          const onSecond = (trigger: Record<string, unknown>) => ({
+            ...flow,
+            name: `on-${second.chainId}`,
+            trigger: { ...(flow.trigger as object), ...trigger },
+          });
+          const manual = onSecond({
+            config: { data: { threshold: 1000 }, chainId: second.chainId },
+          });
+          const created = await call(state.engine.url, "POST", "/workflows", token, manual);
+          expect(created.status, created.text).toBe(201);
+          const unknown = await call(state.engine.url, "POST", "/workflows", token, {
+            ...manual,
+            trigger: { ...manual.trigger, config: { chainId: 999 } },
+          });
+          expect(unknown.status).toBe(400);
+          expect(unknown.body.error.details.errors[0].path).toBe("trigger.config.chainId");
+
+          const triggered = await call(
+            state.engine.url,
+            "POST",
+            `/workflows/${created.body.id}:trigger`,
+            token,
+            { isBlocking: true },
+          );
+          expect(triggered.body.status, triggered.text).toBe("success");
+          const route = `/workflows/${created.body.id}/executions/${triggered.body.executionId}`;
+          const attested = await until(
+            async () => {
+              const r = await call(state.engine.url, "GET", route, token);
+              return r.body.txHash ? r.body : undefined;
+            },
+            "the attestation on the second L2",
+            120_000,
+          );
+          expect(attested).toMatchObject({ verdict: "approved", chainId: second.chainId });
+          const operators = await readActiveOperators(second.rpcUrl, second.attestationCenter);
+          expect(attested.performer).toBe(electPerformer(operators, attested.electedAt)!.operator);
+          // the second L2 has the verdict's transaction, the first does not
+          const receipt = await other.getTransactionReceipt(attested.txHash);
+          expect(receipt?.status).toBe(1);
+          expect(await provider.getTransactionReceipt(attested.txHash)).toBeNull();
+          const topics = await verdictTopics();
+          const verdict = receipt!.logs
+            .map((log) => topics.parse(log as never, second.chainId))
+            .find((v) => v?.taskNumber === attested.taskNumber);
+          expect(verdict).toMatchObject({
+            status: "approved",
+            proofOfTask: attested.digest,
+            performer: attested.performer,
+          });
+
+          // a block trigger on the second L2: its blocks, far past the first L2's head, fire it
+          await other.send("anvil_mine", ["0x64"]);
+          const firstHead = await provider.getBlockNumber();
+          const secondHead = await other.getBlockNumber();
+          expect(secondHead).toBeGreaterThan(firstHead + 50);
+          const blocks = await call(
+            state.engine.url,
+            "POST",
+            "/workflows",
+            token,
+            onSecond({ type: "block", config: { interval: 1, chainId: second.chainId } }),
+          );
+          expect(blocks.status, blocks.text).toBe(201);
+          const fired = await until(
+            async () => {
+              const r = await call(state.engine.url, "GET", `/workflows/${blocks.body.id}/executions`, token);
+              const items = (r.body.items ?? []) as any[];
+              if (items.some((e) => e.verdict !== null)) return items;
+              await other.send("anvil_mine", ["0x1"]);
+              return undefined;
+            },
+            "a block firing on the second L2, attested",
+            120_000,
+          );
+          await call(state.engine.url, "POST", `/workflows/${blocks.body.id}:cancel`, token);
+          for (const e of fired) expect(e.triggerReason.blockNumber).toBeGreaterThanOrEqual(secondHead);
+          const done = fired.find((e) => e.verdict !== null)!;
+          expect(done).toMatchObject({ verdict: "approved", chainId: second.chainId });
+          expect((await other.getTransactionReceipt(done.txHash))?.status).toBe(1);
+        } finally {
+          other.destroy();
+        }
+      });
   });
 }
 

@@ -1,22 +1,27 @@
 /**
  * Stored tasks' triggers through a process devnet, driven with the CLI as a user would: the
  * engine's own watcher fires a cron, a block and an event trigger, and each execution is sent
- * as an AVS task and attested on the L2. Cron with maxExecution 3 gives exactly 3 executions and
- * then completed; a block trigger every 2 blocks fires on every 2nd block and nothing after it is
- * canceled; an event trigger on a contract deployed on the L2 fires once per log, with the log.
+ * as an AVS task and attested on the L2, performed and signed by the operator the trigger
+ * runner's election picks for it (which rotates). Cron with maxExecution 3 gives exactly 3
+ * executions and then completed; a block trigger every 2 blocks fires on every 2nd block and
+ * nothing after it is canceled; an event trigger on a contract deployed on the L2 fires once per
+ * log, with the log. Access and secrets: another owner's token gets 403 on every endpoint of a
+ * task, cancel stops its firings, delete removes it, and a secret's value shows in no CLI output,
+ * no HTTP answer and no line of any of the devnet's logs.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ContractFactory, JsonRpcProvider, id as topicId, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verdictTopics } from "../../../src/client/verdicts.js";
+import { electPerformer, readActiveOperators } from "../../../src/triggers/leader.js";
 import { rpc } from "../../helpers/anvil.js";
-import { runCli } from "../../helpers/cli.js";
+import { type CliResult, runCli } from "../../helpers/cli.js";
 import type { LooseContract } from "../../helpers/contract.js";
-import { until } from "../../integration/task-engine/helpers.js";
+import { call, signedBody, until } from "../../integration/task-engine/helpers.js";
 
 const EMITTER = `// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
@@ -45,7 +50,13 @@ writeFileSync(
   path.join(dir, "avsctl.config.json"),
   JSON.stringify({ name: `e2e-triggers-${process.pid}`, devnet: { engine: true } }),
 );
-const cli = (args: string[], timeoutMs = 120_000) => runCli([...args, "--json"], { cwd: dir, timeoutMs });
+/** Every CLI output and HTTP answer of this file: a secret's value must be in none. */
+const outputs: string[] = [];
+const cli = async (args: string[], timeoutMs = 120_000, env: Record<string, string | undefined> = {}) => {
+  const r: CliResult = await runCli([...args, "--json"], { cwd: dir, timeoutMs, env });
+  outputs.push(r.stdout, r.stderr);
+  return r;
+};
 let state: any;
 let provider: JsonRpcProvider;
 let files = 0;
@@ -54,6 +65,7 @@ let files = 0;
 async function create(
   trigger: Record<string, unknown>,
   extra: Record<string, unknown> = {},
+  source = "return trig.data",
 ): Promise<string> {
   const file = path.join(dir, `workflow-${++files}.json`);
   writeFileSync(
@@ -66,7 +78,7 @@ async function create(
           id: "c",
           name: "c",
           type: "customCode",
-          config: { lang: "javascript", source: "return trig.data" },
+          config: { lang: "javascript", source },
         },
       ],
       edges: [{ id: "e1", source: "t", target: "c" }],
@@ -155,6 +167,24 @@ async function chainVerdict(execution: any) {
     .find((v) => v?.taskNumber === execution.taskNumber);
 }
 
+/**
+ * Each execution was performed by the operator the trigger runner's election picks for it (the
+ * round robin over the L2's active operators on the firing's block, or its slot's second), on
+ * the devnet's L2, and that operator is the performer of its task on-chain.
+ */
+async function expectElected(runs: any[]): Promise<Set<string>> {
+  const { rpcUrl, attestationCenter, chainId } = state.l2[0];
+  for (const e of runs) {
+    const reason = e.triggerReason;
+    expect(e.electedAt).toBe(reason.blockNumber ?? Math.floor(reason.epoch / 1000));
+    expect(e.chainId).toBe(chainId);
+    const operators = await readActiveOperators(rpcUrl, attestationCenter, reason.blockNumber);
+    expect(e.performer).toBe(electPerformer(operators, e.electedAt)!.operator);
+    expect((await chainVerdict(e))?.performer).toBe(e.performer);
+  }
+  return new Set(runs.map((e) => e.performer as string));
+}
+
 function expectAttested(runs: any[]): void {
   for (const e of runs) {
     expect(e).toMatchObject({ status: "success", verdict: "approved" });
@@ -205,9 +235,11 @@ describe("stored-task triggers in a process devnet", () => {
         status: "approved",
         taskDefinitionId: 2,
         proofOfTask: e.digest,
-        performer: state.performer.address,
+        performer: e.performer,
       });
     }
+    // three seconds in a row: the round robin hands them to more than one operator
+    expect((await expectElected(runs)).size).toBeGreaterThan(1);
     const one = await cli(["workflow", "execution", id, runs[0].id]);
     expect(one.code, one.stdout + one.stderr).toBe(0);
     expect(one.json()).toMatchObject({ id: runs[0].id, verdict: "approved", txHash: runs[0].txHash });
@@ -261,6 +293,7 @@ describe("stored-task triggers in a process devnet", () => {
     expect(blocks).toEqual(Array.from({ length: blocks.length }, (_, i) => blocks[0]! + 2 * i));
     expect(blocks.slice(0, wanted.length)).toEqual(wanted);
     expect(await chainVerdict(runs[0])).toMatchObject({ status: "approved", proofOfTask: runs[0].digest });
+    await expectElected(runs.filter((e) => e.status !== "canceled"));
 
     // more blocks, seen by the watcher, and no further firing of the canceled task
     await mine(6);
@@ -313,5 +346,123 @@ describe("stored-task triggers in a process devnet", () => {
     await watcherPast(await head());
     expect(await executions(id)).toHaveLength(2);
     await cancel(id);
+  });
+  it("another owner gets 403 on every endpoint of a task; cancel stops its firings and delete removes it; a secret's value is in no answer and no log line", {
+    timeout: 300_000,
+  }, async () => {
+    const SECRET = `s3cr3t-${process.pid}-Zq81x`;
+    const set = await cli(["secret", "set", "apiKey", "--value", SECRET]);
+    expect(set.code, set.stdout + set.stderr).toBe(0);
+    const id = await create(
+      { type: "block", config: { interval: 1 } },
+      {},
+      "return 'key=' + apContext.configVars.apiKey + ' at ' + trig.data.blockNumber",
+    );
+    await until(
+      async () => {
+        if ((await executions(id)).filter((e) => e.status === "success").length >= 2) return true;
+        await mine(1);
+        return undefined;
+      },
+      "two firings of the task that reads the secret",
+      60_000,
+    );
+
+    // the devnet's engine, over HTTP, as its owner (the CLI's default: the deployer) and as another
+    const signIn = async (key: string) => {
+      const body = await signedBody(new Wallet(key), { chainId: state.engine.chainId });
+      const r = await call(state.engine.url, "POST", "/auth:exchange", undefined, body);
+      expect(r.status, r.text).toBe(200);
+      return r.body.token as string;
+    };
+    const ownerToken = await signIn(state.deployer.privateKey);
+    const other = Wallet.createRandom();
+    const otherToken = await signIn(other.privateKey);
+    const http = async (token: string, method: string, route: string, body?: unknown) => {
+      const r = await call(state.engine.url, method, route, token, body);
+      outputs.push(r.text);
+      return r;
+    };
+    const execId = (await executions(id))[0].id;
+    const scoped = `?workflowId=${id}`;
+    const denied: Array<[string, string, unknown?]> = [
+      ["GET", `/workflows/${id}`],
+      ["POST", `/workflows/${id}:trigger`, { isBlocking: true }],
+      ["POST", `/workflows/${id}:cancel`],
+      ["DELETE", `/workflows/${id}`],
+      ["GET", `/workflows/${id}/executions`],
+      ["GET", `/workflows/${id}/executions/${execId}`],
+      ["GET", `/workflows/${id}/executions/${execId}/status`],
+      ["GET", `/workflows?owner=${state.deployer.address}`],
+      ["POST", "/secrets", { name: "apiKey", secret: "other-value", workflowId: id }],
+      ["PUT", "/secrets/apiKey", { secret: "other-value", workflowId: id }],
+      ["GET", `/secrets${scoped}`],
+      ["DELETE", `/secrets/apiKey${scoped}`],
+    ];
+    for (const [method, route, body] of denied) {
+      const r = await http(otherToken, method, route, body);
+      expect(r.status, `${method} ${route}: ${r.text}`).toBe(403);
+    }
+    // the CLI says so too, and the other owner sees nothing of the owner's
+    const asOther = { AVSCTL_PRIVATE_KEY: other.privateKey };
+    for (const args of [
+      ["workflow", "get", id],
+      ["workflow", "cancel", id],
+      ["workflow", "delete", id],
+      ["workflow", "executions", id],
+      ["secret", "list", "--workflow", id],
+    ]) {
+      const r = await cli(args, 60_000, asOther);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.json().error).toMatchObject({ code: "ACCESS_DENIED", details: { status: 403 } });
+    }
+    expect((await cli(["workflow", "list"], 60_000, asOther)).json().items).toEqual([]);
+    expect((await cli(["secret", "list"], 60_000, asOther)).json().items).toEqual([]);
+    expect((await task(id)).status).toBe("active");
+
+    // canceled: what ran is attested, its secret masked; no block after fires it
+    await cancel(id);
+    const canceledAt = await head();
+    const runs = await attested(id, 2);
+    const ran = runs.filter((e) => e.status !== "canceled");
+    expectAttested(ran);
+    await expectElected(ran);
+    for (const e of ran) expect(e.steps[1].output).toBe(`key=*** at ${e.triggerReason.blockNumber}`);
+    // the record the attesters re-ran, from the devnet's IPFS node
+    const cid = Buffer.from((await chainVerdict(ran[0]))!.data.slice(2), "hex").toString("utf8");
+    const record = await (await fetch(`${state.ipfs.gatewayUrl}${cid}`)).text();
+    outputs.push(record);
+    expect(record).toContain("key=***");
+    await mine(4);
+    await watcherPast(canceledAt + 4);
+    expect((await executions(id)).map((e) => e.id)).toEqual(runs.map((e) => e.id));
+
+    // deleted: gone for its owner too, its executions with it
+    const removed = await cli(["workflow", "delete", id]);
+    expect(removed.json()).toEqual({ id, deleted: true });
+    const gone = await cli(["workflow", "get", id]);
+    expect(gone.code).toBe(1);
+    expect(gone.json().error.code).toBe("NOT_FOUND");
+    expect((await http(ownerToken, "GET", `/workflows/${id}/executions`)).status).toBe(404);
+    expect((await http(ownerToken, "GET", `/workflows/${id}/executions/${execId}`)).status).toBe(404);
+    expect((await cli(["secret", "delete", "apiKey"])).json()).toEqual({ name: "apiKey", deleted: true });
+
+    // every log of the devnet, as `devnet logs` merges them and as the files hold them
+    const merged = await cli(["devnet", "logs"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain(id);
+    const logs = await cli(["devnet", "logs", "task-engine"]);
+    expect(logs.code, logs.stderr).toBe(0);
+    const lines = logs.json().lines as string[];
+    expect(lines.some((l) => l.includes(id))).toBe(true);
+    const logDir = path.join(dir, ".avsctl", "logs");
+    const files = readdirSync(logDir).filter((f) => f.endsWith(".log"));
+    expect(files).toContain("task-engine.log");
+    const engineLog = readFileSync(path.join(logDir, "task-engine.log"), "utf8");
+    expect(engineLog).toContain(id);
+    expect(lines.filter((l) => l.includes(SECRET))).toEqual([]);
+    for (const f of files) expect(readFileSync(path.join(logDir, f), "utf8").includes(SECRET), f).toBe(false);
+    expect(outputs.filter((o) => o.includes(SECRET))).toEqual([]);
+    expect(outputs.some((o) => o.includes("key=***"))).toBe(true);
   });
 });

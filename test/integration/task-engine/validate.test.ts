@@ -2,7 +2,10 @@
  * The engine's `POST /task/validate` (Othentic's validation shape) over real HTTP, reading
  * execution records from a real IPFS node: a record re-run from its inputs gives its digest
  * (true), anything else is false, and a gateway that does not answer is an abstention (500).
- * A record with a sent write and transfer (real anvil) validates without the attester's chain.
+ * A record with a sent write and transfer (real anvil) validates from its recorded receipts
+ * only once each transaction is found on that chain as recorded: a made-up one, even with a
+ * digest to match, is refused, and so is any sent transaction by an engine that cannot read
+ * its chain.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRpc } from "../../../src/chain/rpc.js";
 import { toDataHex } from "../../../src/crypto/bytes.js";
 import { type IpfsServer, startIpfsServer } from "../../../src/ipfs/server.js";
-import { pinJson } from "../../../src/task-engine/attest.js";
-import { executionDigest, executionDocument } from "../../../src/task-engine/record.js";
+import { chainLookup, pinJson } from "../../../src/task-engine/attest.js";
+import { executionDigest, executionDocument, replayExecution } from "../../../src/task-engine/record.js";
 import type { Execution } from "../../../src/task-engine/types.js";
 import type { WorkflowChain } from "../../../src/workflow/context.js";
 import { InputTape, runWorkflow, validateWorkflow } from "../../../src/workflow/index.js";
@@ -24,6 +27,7 @@ import { call, flow, type Harness, startHarness } from "./helpers.js";
 let ipfs: IpfsServer;
 let engine: Harness;
 let offline: Harness;
+let blind: Harness;
 let provider: JsonRpcProvider;
 let chain: WorkflowChain;
 const dir = mkdtempSync(path.join(tmpdir(), "avsctl-validate-"));
@@ -33,7 +37,11 @@ beforeAll(async () => {
   ({ provider } = await connectRpc(anvil().rpcUrl));
   chain = { provider, signer: new Wallet(ANVIL_DEV_PRIVATE_KEYS[2], provider) };
   ipfs = await startIpfsServer({ dataDir: dir });
-  engine = await startHarness({ ipfsGatewayUrl: ipfs.gatewayUrl });
+  engine = await startHarness({
+    ipfsGatewayUrl: ipfs.gatewayUrl,
+    validationChains: chainLookup([{ chainId: 31337, rpcUrl: anvil().rpcUrl }]),
+  });
+  blind = await startHarness({ ipfsGatewayUrl: ipfs.gatewayUrl });
   // a gateway nothing listens on: the IPFS node's port once it is closed
   const closed = await startIpfsServer({ dataDir: path.join(dir, "closed") });
   await closed.close();
@@ -42,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.close();
   await offline?.close();
+  await blind?.close();
   await ipfs?.close();
   provider?.destroy();
   rmSync(dir, { recursive: true, force: true });
@@ -89,7 +98,7 @@ describe("POST /task/validate", () => {
     expect((await validate(engine, task(digest, toDataHex(alteredCid)))).body.data).toBe(false);
   });
 
-  it("approves a record whose write and transfer were sent, from the recorded receipts", async () => {
+  it("approves a record whose write and transfer were sent and are on-chain as recorded; refuses a made-up one", async () => {
     const raw = {
       name: "pay",
       trigger: { id: "trigger", name: "trig", type: "manual", config: { data: { n: 3 } } },
@@ -126,6 +135,20 @@ describe("POST /task/validate", () => {
     (sent.value as { txHash: string }).txHash = `0x${"34".repeat(32)}`;
     const forgedCid = await pinJson(ipfs.pinataUrl, forged);
     expect((await validate(engine, task(digest, toDataHex(forgedCid)))).body.data).toBe(false);
+
+    // made up but consistent: the digest is the one its replay gives, the transaction is not on-chain
+    const { digest: forgedDigest } = (await replayExecution(forged, "0x")) as { digest: string };
+    const consistent = await validate(engine, task(forgedDigest, toDataHex(forgedCid)));
+    expect(consistent.body).toMatchObject({
+      data: false,
+      error: false,
+      message: expect.stringMatching(/^the recorded transaction 0x(34){32} is not on chain 31337$/),
+    });
+    // an engine that cannot read the chain vouches for no sent transaction
+    expect((await validate(blind, task(digest, toDataHex(cid)))).body).toMatchObject({
+      data: false,
+      message: expect.stringMatching(/on chain 31337, which this validator cannot read/),
+    });
   });
 
   it("refuses data that names no record, and a record that is not one", async () => {

@@ -240,6 +240,62 @@ describe("contractWrite and ethTransfer in a record", () => {
     expect(await replayExecution(malformed, digest)).toMatchObject({ valid: false });
   });
 
+  it("with the chains to check on, a record's sent transactions must be on-chain as recorded", async () => {
+    const { digest, doc: recorded } = await performed("run");
+    const chains = (chainId: string) => (chainId === "31337" ? chain().rpcUrl : undefined);
+    expect(await replayExecution(recorded, digest, { chains })).toEqual({ valid: true, digest });
+
+    /** A record changed by `edit`, with the digest its replay gives: consistent, but made up. */
+    const fabricated = async (edit: (answers: Array<Record<string, unknown>>) => void) => {
+      const d = structuredClone(recorded);
+      edit(
+        d.inputs.filter((i: RecordedInput) => i.kind === "tx").map((i) => i.value as Record<string, unknown>),
+      );
+      const { digest: own } = (await replayExecution(d, "0x")) as { digest: string };
+      expect(await replayExecution(d, own)).toEqual({ valid: true, digest: own });
+      return replayExecution(d, own, { chains });
+    };
+    // a hash the chain never saw
+    expect(
+      await fabricated((a) => {
+        a[0]!.txHash = `0x${"12".repeat(32)}`;
+      }),
+    ).toMatchObject({ valid: false, reason: expect.stringMatching(/is not on chain 31337$/) });
+    // a real transaction, but another one (the transfer's, claimed for the write)
+    expect(
+      await fabricated((a) => {
+        a[0]!.txHash = a[1]!.txHash;
+        a[0]!.gasUsed = a[1]!.gasUsed;
+      }),
+    ).toMatchObject({ valid: false, reason: expect.stringMatching(/differs: .*sent to .*other calldata/) });
+    // the right transaction in another block, or with other gas
+    expect(
+      await fabricated((a) => {
+        a[0]!.blockNumber = (a[0]!.blockNumber as number) + 1;
+      }),
+    ).toMatchObject({ valid: false, reason: expect.stringMatching(/differs: block /) });
+    expect(
+      await fabricated((a) => {
+        a[1]!.gasUsed = "20999";
+      }),
+    ).toMatchObject({ valid: false, reason: expect.stringMatching(/differs: gas used 21000, not 20999/) });
+    // on a chain the validator cannot read
+    expect(
+      await fabricated((a) => {
+        a[0]!.chainId = "999";
+      }),
+    ).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/chain 999, which this validator cannot read/),
+    });
+    // a simulated run sends nothing: nothing to look up
+    const simulated = await performed("simulate");
+    expect(await replayExecution(simulated.doc, simulated.digest, { chains: () => undefined })).toEqual({
+      valid: true,
+      digest: simulated.digest,
+    });
+  });
+
   it("a simulated write and transfer replay to the same digest", async () => {
     const nonce = await nonceOf(sender);
     const { record, digest, doc: recorded } = await performed("simulate");
