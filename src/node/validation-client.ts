@@ -11,6 +11,8 @@ export interface ValidationRequest {
   data: string;
   taskDefinitionId: number;
   performer: string;
+  /** avsctl's addition, so a service can tag its log lines with the task; Othentic's ignore it. */
+  taskHash?: string;
 }
 
 export type ValidationOutcome =
@@ -62,6 +64,7 @@ export async function validateTask(
     data: task.data,
     taskDefinitionId: task.taskDefinitionId,
     performer: task.performer,
+    ...(task.taskHash === undefined ? {} : { taskHash: task.taskHash }),
   });
   try {
     const res = await httpPost(`${baseUrl}/task/validate`, body, {

@@ -35,6 +35,8 @@ export interface FiringOptions {
   /** The chain head, for firings that have no block of their own (time triggers). */
   readHead: () => Promise<number>;
   maxRecords: number;
+  /** The time firings are stamped with (the clock's, so `firedAt` never precedes the slot). */
+  now?: () => number;
   onFiring?: (record: FiringRecord) => void;
   /** Aborted when the runner stops: sends in flight are cancelled. */
   signal: AbortSignal;
@@ -58,7 +60,7 @@ export class Firing {
     if (s.done || this.stopped) return;
     const n = ++s.count;
     if (s.trigger.maxFirings !== undefined && n >= s.trigger.maxFirings) finish(s);
-    const firedAt = Date.now();
+    const firedAt = this.opts.now?.() ?? Date.now();
     if (s.pending >= MAX_PENDING) {
       this.record(s, {
         ...firingRecord(s, n, firedAt, ctx),

@@ -13,6 +13,7 @@
 import createDebug from "debug";
 import { jsonRpc, quantity } from "../chain/json-rpc.js";
 import { AvsctlError } from "../errors.js";
+import { ChainTime } from "./chain-time.js";
 import { Clock } from "./clock.js";
 import { Election, operatorKeys } from "./election.js";
 import { Firing } from "./firing.js";
@@ -93,18 +94,23 @@ export async function startTriggerRunner(opts: TriggerRunnerOptions): Promise<Tr
     attestationCenter,
     signal,
   });
+  const usesTime = states.some((s) => !isChainTrigger(s));
+  // Time triggers follow the chain's clock, so `devnet advance --time` moves their slots too.
+  const chainTime = new ChainTime(rpcUrl, () => clock.retime(states));
   const firing = new Firing({
     send: opts.send,
     election,
     chainId,
     readHead: () => readHead(rpcUrl, signal),
     maxRecords,
+    now: () => chainTime.now(),
     onFiring: opts.onFiring,
     signal,
   });
   const fire = firing.fire.bind(firing);
   const poller = new ChainPoller({ rpcUrl, states, fire, pollMs, startBlock, signal });
-  const clock = new Clock(fire);
+  const clock = new Clock(fire, chainTime);
+  if (usesTime) await chainTime.refresh(signal);
 
   const startedAt = new Date().toISOString();
   const status = () => triggerStatus(states, poller.lastBlock);
@@ -129,6 +135,7 @@ export async function startTriggerRunner(opts: TriggerRunnerOptions): Promise<Tr
 
   for (const s of states) if (!isChainTrigger(s)) clock.arm(s);
   const polling = usesBlocks ? poller.run() : Promise.resolve();
+  const timing = usesTime ? chainTime.run(Math.max(pollMs, 1_000), signal) : Promise.resolve();
   debug("started %d trigger(s), epochBlocks %d, holding %d key(s)", states.length, epochBlocks, keys.size);
 
   let stopping: Promise<void> | undefined;
@@ -140,6 +147,7 @@ export async function startTriggerRunner(opts: TriggerRunnerOptions): Promise<Tr
       controller.abort(new Error("trigger runner stopped"));
       clock.stop(states);
       await polling;
+      await timing;
       await firing.drain(states);
       await server?.close();
       debug("stopped");

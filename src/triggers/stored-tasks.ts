@@ -12,6 +12,7 @@
 import createDebug from "debug";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
+import { ChainTime } from "./chain-time.js";
 import { Clock } from "./clock.js";
 import { operatorKeys } from "./election.js";
 import { type ActiveOperatorsSource, electPerformer, readActiveOperators } from "./leader.js";
@@ -38,7 +39,7 @@ export interface StoredTaskWatcherOptions {
   /** The engine's operator secret (its --operator-secret). */
   operatorSecret: string;
   /** The chain whose blocks and logs drive block and event triggers, and whose AttestationCenter lists the operators. */
-  l2: { rpcUrl: string; attestationCenter: string };
+  l2: { rpcUrl: string; attestationCenter: string; chainId?: number };
   /** Keys this watcher may perform with, by lowercase operator address. */
   operators: ReadonlyMap<string, string>;
   /** Blocks per leader epoch (default 1). */
@@ -191,7 +192,11 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
       });
   };
 
-  const clock = new Clock(fire);
+  // cron and fixedTime follow the chain's clock, so `devnet advance --time` moves them too
+  const chainTime = new ChainTime(opts.l2.rpcUrl, () =>
+    clock.retime([...watched.values()].flatMap((w) => w.states)),
+  );
+  const clock = new Clock(fire, chainTime);
   const startBlock = await readHead(opts.l2.rpcUrl, signal).catch((error) => {
     throw new AvsctlError("RPC_UNREACHABLE", `the L2 at ${opts.l2.rpcUrl} does not answer`, { cause: error });
   });
@@ -220,7 +225,11 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
     const live: LiveTask[] = [];
     let cursor: string | null = null;
     do {
-      const answer = await operatorFetch(`/operator/tasks?limit=500${cursor ? `&cursor=${cursor}` : ""}`);
+      // with a chain id, only the tasks attested on that L2 (one watcher per L2)
+      const chain = opts.l2.chainId === undefined ? "" : `&chainId=${opts.l2.chainId}`;
+      const answer = await operatorFetch(
+        `/operator/tasks?limit=500${chain}${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       if (answer.status !== 200) throw new Error(`GET /operator/tasks answered ${answer.status}`);
       live.push(...(answer.body.items as LiveTask[]));
       cursor = answer.body.cursor ?? null;
@@ -245,7 +254,9 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
     }
   };
 
+  await chainTime.refresh(signal);
   const polling = poller.run();
+  const timing = chainTime.run(Math.max(opts.pollMs ?? 500, 1_000), signal);
   const syncing = syncLoop();
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -254,7 +265,7 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
       poller.stop();
       clock.stop([...watched.values()].flatMap((w) => w.states));
       controller.abort();
-      await Promise.allSettled([polling, syncing]);
+      await Promise.allSettled([polling, syncing, timing]);
       for (const w of [...syncWaiters, ...idleWaiters]) w();
       for (const w of syncWaiters.splice(0)) w();
     })();

@@ -4,7 +4,9 @@
  * `devnet up --watch --json`) beside it. Editing the validation service's rule file to reject
  * everything reloads that service alone: the next task is rejected on-chain, and every other
  * component runs on as the same process (process runtime) or the same container (Docker).
- * Ctrl-C (SIGINT) stops the watch and leaves the devnet running.
+ * Ctrl-C (SIGINT) stops the watch and leaves the devnet running. Python and Go projects (the
+ * blank template, the quickest to install) take the same journey once each, in the process
+ * runtime: Python's service starts again from its file, Go's is built again by `go run`.
  */
 
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
@@ -48,9 +50,9 @@ class Watcher {
   private readonly waiters = new Set<() => void>();
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
+  constructor(args: string[], cwd = root) {
     this.child = spawn(process.execPath, [binPath, ...args], {
-      cwd: root,
+      cwd,
       env: { ...process.env, ...ENV, NO_COLOR: "1" },
     });
     let partial = "";
@@ -96,19 +98,44 @@ class Watcher {
   }
 }
 
-/** Makes validateTask reject everything, as a developer would edit the rule. */
-function rejectEverything(): void {
-  const text = readFileSync(rule, "utf8");
-  const signature = /export async function validateTask\([^)]*\): Promise<boolean> \{\n/;
+type Language = "typescript" | "python" | "go";
+
+/** Each language's rule file, and the first line of its rule with what makes it reject everything. */
+const RULES: Record<Language, { file: string[]; signature: RegExp; reject: string }> = {
+  typescript: {
+    file: ["src", "validate.ts"],
+    signature: /export async function validateTask\([^)]*\): Promise<boolean> \{\n/,
+    reject: "  return false;\n",
+  },
+  python: {
+    file: ["validate.py"],
+    signature: /def validate_task\([^)]*\) -> bool:\n/,
+    reject: "    return False\n",
+  },
+  go: {
+    file: ["validate.go"],
+    signature: /func validateTask\([^)]*\) \(bool, error\) \{\n/,
+    reject: "\treturn false, nil\n",
+  },
+};
+
+/** Makes the rule reject everything, as a developer would edit it. */
+function rejectEverything(language: Language = "typescript", file = rule): void {
+  const { signature, reject } = RULES[language];
+  const text = readFileSync(file, "utf8");
   expect(text).toMatch(signature);
   writeFileSync(
-    rule,
-    text.replace(signature, (s) => `${s}  return false;\n`),
+    file,
+    text.replace(signature, (s) => `${s}${reject}`),
   );
 }
 
-async function sendTask(): Promise<CliResult> {
-  return cli(["task", "send", "--wait", "--timeout", "120", "--json"]);
+async function sendTask(cwd = root): Promise<CliResult> {
+  return runCli(["task", "send", "--wait", "--timeout", "120", "--json"], {
+    cwd,
+    env: ENV,
+    timeoutMs: TASK_TIMEOUT,
+  });
 }
 
 beforeAll(async () => {
@@ -240,6 +267,106 @@ describe("devnet watch, process runtime", () => {
     expect(down.code, why(down)).toBe(0);
   });
 });
+
+/**
+ * One journey for a language other than TypeScript: `init --template blank`, a process devnet,
+ * `devnet watch`; an approved task, the rule edited to reject, one reload of the validation
+ * service alone, a rejected task, the same PIDs for every other component; then down.
+ */
+function otherLanguageJourney(language: Exclude<Language, "typescript">): void {
+  describe(`devnet watch, process runtime, ${language}`, () => {
+    let dir = "";
+    const run = (args: string[], timeoutMs = TASK_TIMEOUT) => runCli(args, { cwd: dir, env: ENV, timeoutMs });
+
+    afterAll(async () => {
+      if (dir && existsSync(path.join(dir, "avsctl.config.json")))
+        await run(["devnet", "down", "--volumes", "--json"], 240_000).catch(() => undefined);
+    }, 300_000);
+
+    it("reloads only the validation service, whose edit rejects the next task", {
+      timeout: INSTALL_TIMEOUT + UP_TIMEOUT + RELOAD_TIMEOUT,
+    }, async () => {
+      dir = path.join(tmp, `e2e-watch-${language}-${Math.random().toString(36).slice(2, 8)}`);
+      const init = await runCli(
+        ["init", dir, "--yes", "--template", "blank", "--language", language, "--json"],
+        { cwd: tmp, env: ENV, timeoutMs: INSTALL_TIMEOUT },
+      );
+      expect(init.code, why(init)).toBe(0);
+      const ruleFile = path.join(dir, "validation-service", ...RULES[language].file);
+
+      const up = await run(["devnet", "up", "--runtime", "process", "--json"], UP_TIMEOUT);
+      expect(up.code, why(up)).toBe(0);
+      const state = up.json();
+      const pids = async () =>
+        Object.fromEntries(
+          (await new ProcessRuntime({ project: state.name, projectDir: dir }).list()).map((c) => [
+            c.component,
+            c.pid,
+          ]),
+        );
+
+      const watcher = new Watcher(["devnet", "watch", "--json"], dir);
+      watchers.push(watcher);
+      const watching = await watcher.next((e) => e.action === "watching", 60_000);
+      expect(watching.services).toContainEqual(
+        expect.objectContaining({ service: "validation", runtime: "process" }),
+      );
+
+      const approved = await sendTask(dir);
+      expect(approved.code, why(approved)).toBe(0);
+      expect(approved.json().status).toBe("approved");
+
+      const before = await pids();
+      const from = watcher.events.length;
+      rejectEverything(language, ruleFile);
+      const reloaded = await watcher.next(
+        (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+        RELOAD_TIMEOUT,
+        from,
+      );
+      expect(reloaded, watcher.stderr).toMatchObject({
+        action: "restarted",
+        service: "validation",
+        trigger: path.join("validation-service", ...RULES[language].file),
+      });
+
+      const rejected = await sendTask(dir);
+      expect(rejected.code, why(rejected)).toBe(1);
+      expect(rejected.json().status).toBe("rejected");
+      // the attesters send the task hash along, and the service tags its line with it
+      const lines = await run(["devnet", "logs", "--task", rejected.json().taskHash, "--json"]);
+      expect(lines.code, why(lines)).toBe(0);
+      const records = lines.stdout
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l));
+      expect(records).toContainEqual(
+        expect.objectContaining({
+          component: "validation",
+          msg: "task validated",
+          taskHash: rejected.json().taskHash,
+          approved: false,
+        }),
+      );
+
+      const after = await pids();
+      expect(after.validation).not.toBe(before.validation);
+      const { validation: _v, ...othersBefore } = before;
+      const { validation: _w, ...othersAfter } = after;
+      expect(othersAfter).toEqual(othersBefore);
+      expect(watcher.events.filter((e) => e.action === "restarted" || e.action === "failed")).toEqual([
+        reloaded,
+      ]);
+
+      expect(await watcher.interrupt()).toBe(0);
+      const down = await run(["devnet", "down", "--volumes", "--json"], 240_000);
+      expect(down.code, why(down)).toBe(0);
+    });
+  });
+}
+
+otherLanguageJourney("python");
+otherLanguageJourney("go");
 
 describeDocker("devnet up --watch, Docker runtime", () => {
   let watcher: Watcher;

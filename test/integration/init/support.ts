@@ -108,7 +108,9 @@ export async function startAggregator(): Promise<AggregatorTap> {
   const net = await startTestNetwork();
   let node: Awaited<ReturnType<typeof startAggregatorProcess>>;
   try {
-    node = await startAggregatorProcess(await buildNodeEntry(), net);
+    // No attesters here: a join grace that outlasts the test keeps it accepting tasks (as in
+    // production right after start) instead of refusing them for want of connected power.
+    node = await startAggregatorProcess(await buildNodeEntry(), net, { joinGraceMs: 24 * 3600_000 });
   } catch (error) {
     await net.stop();
     throw error;
@@ -165,6 +167,8 @@ export async function startFeed(prices: Record<string, string>): Promise<LocalSe
 export interface Service {
   url: string;
   child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
 }
 
 export interface StartServiceOptions {
@@ -194,7 +198,7 @@ export function startService(options: StartServiceOptions): Promise<Service> {
       const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve({ url: `http://127.0.0.1:${match[1]}`, child });
+        resolve({ url: `http://127.0.0.1:${match[1]}`, child, output: () => output });
       }
     };
     child.stdout?.on("data", onData);

@@ -32,6 +32,12 @@ import {
   startServiceHarness,
 } from "./support.js";
 
+/** Polls `cond` every 50 ms for at most 10 s (a service's line may trail its answer). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
 let tmp: string;
 const projects = {} as Record<Language, ScaffoldResult>;
 const blanks = {} as Record<Language, ScaffoldResult>;
@@ -139,6 +145,7 @@ describe("services across languages", () => {
   let services: ServiceHarness;
   const execution = {} as Record<Language, string>;
   const validation = {} as Record<Language, string>;
+  const validationService = {} as Record<Language, Service>;
 
   beforeAll(async () => {
     ipfs = await startIpfsServer({ dataDir: path.join(tmp, "ipfs") });
@@ -166,7 +173,10 @@ describe("services across languages", () => {
           started = await services.start({ command: binary, args: [], cwd });
         }
         if (service === "execution-service") execution[language] = started.url;
-        else validation[language] = started.url;
+        else {
+          validation[language] = started.url;
+          validationService[language] = started;
+        }
       }
     }
   }, 300_000);
@@ -214,7 +224,7 @@ describe("services across languages", () => {
         symbol: "ETHUSDT",
         taskDefinitionId: 1,
       });
-      expect(status).toBe(200);
+      expect(status, JSON.stringify(body)).toBe(200);
       expect(body).toMatchObject({
         error: false,
         message: null,
@@ -283,6 +293,29 @@ describe("services across languages", () => {
         await verdicts({ proofOfTask, data, taskDefinitionId: 1, performer: PERFORMER }),
         JSON.stringify(data),
       ).toEqual(data === null ? allTrue : allFalse);
+    }
+  });
+
+  it("each validation service logs a line tagged with the taskHash avsctl's attesters send along", async () => {
+    for (const [price, approved] of [
+      ["3000.00", true],
+      ["3100.00", false],
+    ] as const) {
+      const { text, data } = canonical(price);
+      const proofOfTask = await pin(text);
+      const hash = taskHash(proofOfTask, data, PERFORMER, 1);
+      const verdict = await verdicts({
+        proofOfTask,
+        data,
+        taskDefinitionId: 1,
+        performer: PERFORMER,
+        taskHash: hash,
+      });
+      expect(verdict).toEqual(approved ? allTrue : allFalse);
+      for (const language of LANGUAGES) {
+        const line = `task validated: taskHash=${hash} taskDefinitionId=1 approved=${approved}`;
+        await until(() => validationService[language].output().includes(line), `${language}: ${line}`);
+      }
     }
   });
 

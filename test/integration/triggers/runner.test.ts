@@ -59,10 +59,14 @@ interface AcceptedTask {
 
 /**
  * The real aggregator, with no attesters: it accepts each valid task and nothing of it reaches
- * the chain (no verdict, no submitTask), so the chain's blocks stay the test's own.
+ * the chain (no verdict, no submitTask), so the chain's blocks stay the test's own. Its join
+ * grace outlasts the test, so it neither refuses tasks nor ends them unreachable for want of
+ * attesters.
  */
 async function startRealAggregator(net: TestNetwork) {
-  const { aggregator: node, rpcUrl: url } = await startAggregatorProcess(await buildNodeEntry(), net);
+  const { aggregator: node, rpcUrl: url } = await startAggregatorProcess(await buildNodeEntry(), net, {
+    joinGraceMs: 24 * 3600_000,
+  });
   let from = 0;
   const refused = (r: Record<string, unknown>) => r.msg === "sendTask refused";
   /** Waits until every task accepted so far was logged and read, then returns the new ones. */
@@ -524,5 +528,53 @@ describe("trigger runner", () => {
         }),
       ),
     ).toBe("INVALID_ARGUMENT");
+  });
+
+  it("time triggers follow the chain's clock: evm_increaseTime fires the slots it passed at once, once each", async () => {
+    const hour = 3_600_000;
+    const inHalfAnHour = new Date(Date.now() + hour / 2);
+    const runner = await start({
+      ...base(),
+      definitions: [
+        {
+          taskDefinitionId: 6,
+          triggers: [
+            { type: "fixedTime", at: [Date.now() + hour] },
+            // daily, half an hour from now: real time does not reach it during the test
+            {
+              type: "cron",
+              expression: `${inHalfAnHour.getUTCMinutes()} ${inHalfAnHour.getUTCHours()} * * *`,
+              timezone: "UTC",
+            },
+            { type: "interval", every: "1h", maxFirings: 1 },
+          ],
+        },
+      ],
+      operators: keysOf(A_KEY!),
+      activeOperators: fakeOperators(A),
+    });
+    const [fixed, cron] = runner.status();
+    expect(runner.firings().filter((r) => r.type !== "interval")).toEqual([]);
+
+    await l2("evm_increaseTime", [3600]);
+    await l2("evm_mine");
+    await until("every time trigger to fire", () => runner.status().every((t) => t.firings === 1), 15_000);
+    await runner.idle();
+    // Whether the aggregator takes the tasks is not this test's matter: each slot fired once, elected.
+    const firings = runner.firings();
+    expect(firings.map((r) => r.type).sort()).toEqual(["cron", "fixedTime", "interval"]);
+    expect(firings.every((r) => r.performer === A && r.blockNumber !== null)).toBe(true);
+    const wallNow = Date.now();
+    for (const r of firings) {
+      expect(Date.parse(r.firedAt)).toBeGreaterThanOrEqual(Date.parse(r.scheduledAt!));
+      // the slots were the chain's, ahead of the wall clock
+      if (r.type !== "interval") expect(Date.parse(r.scheduledAt!)).toBeGreaterThan(wallNow);
+    }
+    expect(firings.find((r) => r.type === "fixedTime")!.scheduledAt).toBe(fixed!.nextFiring);
+    expect(firings.find((r) => r.type === "cron")!.scheduledAt).toBe(cron!.nextFiring);
+    // the cron's next slot is a day after the one fired; the fixed time has none left
+    const after = runner.status();
+    expect(Date.parse(after[1]!.nextFiring!) - Date.parse(cron!.nextFiring!)).toBe(24 * hour);
+    expect(after[0]).toMatchObject({ done: true, nextFiring: null });
   });
 });

@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
+import { offsetSeconds } from "../../../src/triggers/chain-time.js";
 import { Election, operatorKeys } from "../../../src/triggers/election.js";
 import { Firing } from "../../../src/triggers/firing.js";
 import { triggerStates, triggerStatus } from "../../../src/triggers/state.js";
@@ -111,5 +112,18 @@ describe("firing", () => {
       done: true,
       nextBlock: null,
     });
+  });
+});
+
+describe("the chain's clock offset", () => {
+  it("is exact from a pending timestamp read within one second, and keeps the last one when a read crosses a second", () => {
+    const wall = 1_800_000_000_000;
+    // the chain is an hour ahead; the read took 200 ms inside one wall second
+    expect(offsetSeconds(wall / 1000 + 3600, wall + 100, wall + 300, 0)).toBe(3600);
+    // a read across a second boundary: either offset fits, the last one is kept
+    expect(offsetSeconds(wall / 1000 + 3600, wall - 100, wall + 100, 3600)).toBe(3600);
+    expect(offsetSeconds(wall / 1000 + 3600, wall - 100, wall + 100, 3601)).toBe(3601);
+    // neither fits the last one: the smaller, which fires a slot late rather than early
+    expect(offsetSeconds(wall / 1000 + 3600, wall - 100, wall + 100, 0)).toBe(3600);
   });
 });

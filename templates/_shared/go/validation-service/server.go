@@ -1,6 +1,11 @@
 package main
 
-import "net/http"
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
 
 // newValidationHandler serves POST /task/validate and GET /health. It answers
 // {"data": true|false, "error": false, "message": null}; when the service cannot decide (its own
@@ -19,6 +24,7 @@ func newValidationHandler(env Env) http.Handler {
 			if err != nil {
 				return nil, err
 			}
+			logTaskValidated(env, body, approved)
 			return map[string]any{"data": approved, "error": false, "message": nil}, nil
 		},
 	})
@@ -30,4 +36,26 @@ type validationRequest struct {
 	Data             any
 	TaskDefinitionID any
 	Performer        any
+}
+
+// logTaskValidated prints one line per task validated, with the hash avsctl's attesters send
+// along (taskHash), so `avsctl devnet logs --task <hash>` finds it (JSON when LOG_FORMAT=json).
+func logTaskValidated(env Env, body map[string]any, approved bool) {
+	taskHash, _ := body["taskHash"].(string)
+	if env("LOG_FORMAT") == "json" {
+		var hash any
+		if taskHash != "" {
+			hash = taskHash
+		}
+		line, _ := json.Marshal(map[string]any{
+			"time": time.Now().UTC().Format(time.RFC3339Nano), "level": "info", "msg": "task validated",
+			"taskHash": hash, "taskDefinitionId": body["taskDefinitionId"], "approved": approved,
+		})
+		fmt.Println(string(line))
+		return
+	}
+	if taskHash == "" {
+		taskHash = "-"
+	}
+	fmt.Printf("task validated: taskHash=%s taskDefinitionId=%v approved=%t\n", taskHash, body["taskDefinitionId"], approved)
 }

@@ -12,6 +12,30 @@ function toRequest(body: Record<string, unknown>): ValidationRequest {
 }
 
 /**
+ * One line per task validated, with the hash avsctl's attesters send along (`taskHash`), so
+ * `avsctl devnet logs --task <hash>` finds it (JSON when LOG_FORMAT=json).
+ */
+function logTaskValidated(env: NodeJS.ProcessEnv, body: Record<string, unknown>, approved: boolean): void {
+  const taskHash = typeof body.taskHash === "string" ? body.taskHash : null;
+  if (env.LOG_FORMAT === "json") {
+    console.log(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: "info",
+        msg: "task validated",
+        taskHash,
+        taskDefinitionId: body.taskDefinitionId,
+        approved,
+      }),
+    );
+  } else {
+    console.log(
+      `task validated: taskHash=${taskHash ?? "-"} taskDefinitionId=${String(body.taskDefinitionId)} approved=${approved}`,
+    );
+  }
+}
+
+/**
  * The HTTP server the attesters call: POST /task/validate answers
  * {"data": true|false, "error": false, "message": null}; when the service cannot decide (its
  * own source is down, say) it answers HTTP 500 {"error": true, "message", "data": {}} rather
@@ -24,7 +48,9 @@ export function createValidationServer(env: NodeJS.ProcessEnv = process.env): Se
       if (req.method === "GET" && path === "/health") {
         sendJson(res, 200, { status: "ok", service: "validation" });
       } else if (req.method === "POST" && path === "/task/validate") {
-        const approved = await validateTask(toRequest(await readJsonBody(req)), env);
+        const body = await readJsonBody(req);
+        const approved = await validateTask(toRequest(body), env);
+        logTaskValidated(env, body, approved === true);
         sendJson(res, 200, { data: approved, error: false, message: null });
       } else {
         throw new HttpError(404, `no route for ${req.method} ${path}`);
