@@ -23,6 +23,9 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
     uint256 private constant ID_MASK = type(uint64).max;
     uint256 private constant ACTIVE_BIT = 1 << 64;
     uint256 private constant FEE_SHIFT = 128;
+    /// Ends the optional trailer after submitTask's arguments: the signers' G2 key sum (4 words)
+    /// then these 4 bytes. See docs/protocol.md ("Contracts").
+    bytes4 private constant APK_G2_TAG = bytes4(keccak256("avsctl.apkG2"));
 
     IOBLS private immutable _obls;
 
@@ -262,25 +265,51 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
     ) external {
         bytes32 taskHash = _newTaskHash(_taskInfo);
         _checkEcdsaPerformer(taskHash, _tpSignature, _taskInfo.taskPerformer);
-        _submit(_taskInfo, taskHash, _isApproved, _taSignature, _attestersIds);
+        _submit(_taskInfo, taskHash, _isApproved, _taSignature, _attestersIds, _noPerformerSignature());
     }
 
     /// ECDSA performer: a raw secp256k1 signature of the task hash (no EIP-191 prefix).
     function submitTask(TaskInfo calldata _taskInfo, EcdsaTaskSubmissionDetails calldata _details) external {
         bytes32 taskHash = _newTaskHash(_taskInfo);
         _checkEcdsaPerformer(taskHash, _details.tpSignature, _taskInfo.taskPerformer);
-        _submit(_taskInfo, taskHash, _details.isApproved, _details.taSignature, _details.attestersIds);
+        _submit(
+            _taskInfo, taskHash, _details.isApproved, _details.taSignature, _details.attestersIds, _noPerformerSignature()
+        );
     }
 
-    /// BLS performer: a BLS signature of abi.encode(taskHash) by the performer's registered key.
+    /// BLS performer: a BLS signature of abi.encode(taskHash) by the performer's registered key,
+    /// checked by OBLS in the same pairing as the attesters' signature.
     function submitTask(TaskInfo calldata _taskInfo, BlsTaskSubmissionDetails calldata _details) external {
         bytes32 taskHash = _newTaskHash(_taskInfo);
         uint256 performer = _operatorRecords[_taskInfo.taskPerformer];
         if (performer & ACTIVE_BIT == 0) revert InactiveTaskPerformer();
-        if (!_obls.verifyOperatorMessage(performer & ID_MASK, taskHash, _details.tpSignature)) {
-            revert InvalidPerformerSignature();
+        _submit(
+            _taskInfo,
+            taskHash,
+            _details.isApproved,
+            _details.taSignature,
+            _details.attestersIds,
+            IOBLS.PerformerSignature({
+                operatorId: performer & ID_MASK,
+                taskHash: taskHash,
+                signature: _details.tpSignature
+            })
+        );
+    }
+
+    function _noPerformerSignature() private pure returns (IOBLS.PerformerSignature memory none) {}
+
+    /// The signers' G2 key sum the submitter may append after the arguments (all zeros: none).
+    /// Encoders put attestersIds last, so the trailer starts where its elements end; the tag
+    /// keeps any other encoding from being read as one. A wrong sum costs the submitter gas
+    /// (OBLS then takes the G2 way), never changes what is accepted.
+    function _apkG2Hint(uint256[] calldata ids) private pure returns (uint256[4] memory apk) {
+        uint256 end;
+        assembly ("memory-safe") {
+            end := add(ids.offset, mul(ids.length, 32))
         }
-        _submit(_taskInfo, taskHash, _details.isApproved, _details.taSignature, _details.attestersIds);
+        if (msg.data.length != end + 132 || bytes4(msg.data[end + 128:end + 132]) != APK_G2_TAG) return apk;
+        apk = abi.decode(msg.data[end:end + 128], (uint256[4]));
     }
 
     function _newTaskHash(TaskInfo calldata t) private view returns (bytes32 taskHash) {
@@ -303,7 +332,8 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
         bytes32 taskHash,
         bool isApproved,
         uint256[2] calldata taSignature,
-        uint256[] calldata attestersIds
+        uint256[] calldata attestersIds,
+        IOBLS.PerformerSignature memory performer
     ) private {
         uint16 definitionId = t.taskDefinitionId;
         Definition storage d = _definitions[definitionId];
@@ -349,7 +379,9 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
                 restricted: checks.restrictedCount != 0,
                 minimumVotingPower: checks.minimumVotingPower,
                 attesterFee: checks.baseRewardFeeForAttesters
-            })
+            }),
+            _apkG2Hint(attestersIds),
+            performer
         );
         _signedTasks[taskHash] = true;
         if (checks.hasFees) {
@@ -418,6 +450,17 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
         _obls.verifyAuthSignature(_authSignature.signature, msg.sender, address(this), _blsKey);
         _obls.modifyOperatorBlsKey(rec & ID_MASK, _blsKey);
         emit OperatorBlsKeyUpdated(msg.sender, _blsKey);
+    }
+
+    /// avsctl's: set an operator's BLS key in G1 (sk·g1) next to its G2 key, which lets OBLS
+    /// check an attestation with missing signers in G1. Anyone may send it: OBLS accepts only the
+    /// one G1 key with the same secret as the registered G2 key (InvalidBlsKeyG1 otherwise).
+    /// A new G2 key (updateBlsKey, or registering again with another key) drops it.
+    function registerBlsKeyG1(address _operator, uint256[2] calldata _blsKeyG1) external {
+        uint256 rec = _operatorRecords[_operator];
+        if (rec & ACTIVE_BIT == 0) revert OperatorNotRegistered(_operator);
+        _obls.setOperatorBlsKeyG1(rec & ID_MASK, _blsKeyG1);
+        emit OperatorBlsKeyG1Registered(_operator, _blsKeyG1);
     }
 
     // ------------------------------------------------------------------ rewards

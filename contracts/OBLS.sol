@@ -18,6 +18,14 @@ interface IAttesterFeeIndex {
 /// signers' keys added up, or the voters' sum minus the voters that did not sign. When every
 /// voter signs that is one stored point and no addition at all. Each operator's active flag,
 /// voting power and directly credited fees share one slot: a signer costs one cold read.
+/// Each operator may also have its key in G1 (sk·g1, proven to match the G2 key by a pairing when
+/// it is set), and the voters' G1 keys are summed too. When some voters did not sign and the
+/// submitter appends the signers' G2 key sum to its call (docs/protocol.md), a non-signer can
+/// cost one G1 addition (a precompile call) and the reads of its G1 key and voting power: the
+/// signers' G1 sum is checked against that G2 sum in the same pairing as the signature, over a
+/// random linear combination (EigenLayer's BLSSignatureChecker does the same). That way is
+/// taken when it is the cheaper (_g1WayCheaper), and when every voter signs nothing is read
+/// per signer at all.
 /// @dev Attester fees follow the same idea: instead of a write per signer, a task may raise a
 /// global fee index (kept by the AttestationCenter in a slot it writes for every task anyway)
 /// that every voter earns, and debit the voters that did not sign. An operator's attester fees
@@ -45,8 +53,13 @@ contract OBLS is IOBLS, RoleControl {
     mapping(uint256 => uint256) private _voterWords;
     /// Sum of the voters' keys, affine [x.c0, x.c1, y.c0, y.c1]; all zeros when there is none.
     uint256[4] private _votersKey;
-    /// Packed: total voting power (bits 0-127), number of voters (128-159), highest id (160-191).
+    /// Packed: total voting power (bits 0-127), number of voters (128-159), highest id (160-191),
+    /// number of voters without a G1 key (192-223).
     uint256 private _totals;
+    /// Per operator id: its key in G1 [x, y], all zeros until set (setOperatorBlsKeyG1).
+    mapping(uint256 => uint256[2]) private _keysG1;
+    /// Sum of the voters' G1 keys; the sum of all of them only while bits 192-223 of _totals are 0.
+    uint256[2] private _votersKeyG1;
 
     struct DefinitionConfig {
         uint128 minimumVotingPower;
@@ -114,6 +127,21 @@ contract OBLS is IOBLS, RoleControl {
 
     function getOperatorBlsKey(uint256 _index) external view returns (uint256[4] memory) {
         return _keys[_index];
+    }
+
+    /// The operator's key in G1 (all zeros when it has none).
+    function getOperatorBlsKeyG1(uint256 _index) external view returns (uint256[2] memory) {
+        return _keysG1[_index];
+    }
+
+    /// The running sum of the voters' G1 keys (of those that have one).
+    function votersPublicKeyG1() external view returns (uint256[2] memory) {
+        return _votersKeyG1;
+    }
+
+    /// How many voters have no G1 key (while any has none, attestations take the G2 path).
+    function numOfVotersWithoutG1Key() external view returns (uint256) {
+        return uint32(_totals >> 192);
     }
 
     /// The running sum of the voters' keys.
@@ -203,26 +231,72 @@ contract OBLS is IOBLS, RoleControl {
         plan.byIndex = hasFee && 50 * missing + 29 * powerless + 21 * words < 29 * n;
     }
 
-    /// Check one aggregated vote for the AttestationCenter and pay the signers' attester fee.
-    /// Returns true when the fee went through the index, which the caller then raises by it.
+    /// Check one aggregated vote for the AttestationCenter (and, for a BLS performer, its
+    /// signature in the same pairing) and pay the signers' attester fee. `apkG2` is the
+    /// submitter's claim of the signers' G2 key sum (all zeros: none); it only ever chooses the
+    /// cheaper way to check, never what is accepted. Returns true when the fee went through the
+    /// index, which the caller then raises by it.
     function verifyAttestation(
         bytes32 voteHash,
         uint256[2] calldata signature,
         uint256[] calldata attesterIds,
-        AttestationCheck calldata check
+        AttestationCheck calldata check,
+        uint256[4] calldata apkG2,
+        PerformerSignature calldata performer
     ) external onlyAttestationCenter returns (bool byIndex) {
         uint256 totals = _totals;
-        uint256 total = check.perDefinitionTotal ? _definitionTotals[check.taskDefinitionId] : uint128(totals);
-        uint256 required = check.isApproved ? total * 2 / 3 : total / 3;
-        if (required == 0) revert InvalidRequiredVotingPower();
-        (uint256 signed, uint256 withPower) =
-            _sumSigners(attesterIds, check.minimumVotingPower, check.taskDefinitionId, check.restricted);
-        if (signed < required) revert InsufficientVotingPower();
+        uint256 n = attesterIds.length;
+        uint256 withPower = n;
+        bool viaG1;
+        uint256[2] memory apkG1;
+        {
+            uint256 total = check.perDefinitionTotal ? _definitionTotals[check.taskDefinitionId] : uint128(totals);
+            uint256 required = check.isApproved ? total * 2 / 3 : total / 3;
+            if (required == 0) revert InvalidRequiredVotingPower();
+            uint256 signed;
+            bool counted;
+            // With the global total (no restricted set, no minimum) and only voters signing, the
+            // voter bitmap tells the non-signers: nothing needs reading per signer.
+            uint256 voters = uint32(totals >> 128);
+            if (!check.perDefinitionTotal && n <= voters) {
+                // as many non-signers as this if every signer is a voter (the scan says)
+                uint256 nonSigners = voters - n;
+                bool g1 = nonSigners != 0 && (apkG2[0] | apkG2[1] | apkG2[2] | apkG2[3]) != 0
+                    && uint32(totals >> 192) == 0 && _g1WayCheaper(n, nonSigners);
+                if (nonSigners == 0 || g1) {
+                    (bool onlyVoters, uint256[] memory missing) = _scanVoters(attesterIds, totals);
+                    if (onlyVoters && g1) {
+                        (signed, apkG1) = _complementG1(missing, totals);
+                        (counted, viaG1) = (true, true);
+                    } else if (onlyVoters) {
+                        // every voter signed: the stored G2 sum is the key, the total the power
+                        (counted, signed) = (true, uint128(totals));
+                    }
+                }
+            }
+            if (!counted) {
+                (signed, withPower) =
+                    _sumSigners(attesterIds, check.minimumVotingPower, check.taskDefinitionId, check.restricted);
+            }
+            if (signed < required) revert InsufficientVotingPower();
+        }
         uint256 fee = check.attesterFee;
-        Plan memory plan = _plan(attesterIds.length, withPower, totals, fee != 0);
-        uint256[4] memory key = _signersKey(attesterIds, withPower, totals, plan.complement);
-        if (!_verifyAggregate(signature, BN254.hashToPoint32(TASKS_DOMAIN, voteHash), key)) {
-            revert InvalidOBLSSignature();
+        Plan memory plan = _plan(n, withPower, totals, fee != 0);
+        {
+            Equation memory eq = _equation(voteHash, signature, performer);
+            if (!(viaG1 && _pairingViaG1(eq, apkG1, apkG2))) {
+                // the G2 way: also where a wrong G2 sum from the submitter ends up. A right one
+                // saves the inversion that turns the sum affine.
+                uint256[6] memory sum = _signersKeyJacobian(attesterIds, withPower, totals, plan.complement);
+                uint256[4] memory key = apkG2;
+                if (!G2Arith.equalsAffine(sum, key)) key = G2Arith.toAffine(sum);
+                if ((key[0] | key[1] | key[2] | key[3]) == 0 || !_pairing(eq, eq.sum, eq.message, key)) {
+                    if (eq.withPerformer && !BN254.verify(performer.signature, eq.taskMessage, eq.performerKey)) {
+                        revert InvalidPerformerSignature();
+                    }
+                    revert InvalidOBLSSignature();
+                }
+            }
         }
         if (fee == 0) return false;
         if (fee > type(uint128).max) revert FeeOverflow(0);
@@ -242,6 +316,132 @@ contract OBLS is IOBLS, RoleControl {
             if (credited > type(uint128).max) revert FeeOverflow(id);
             _records[id] = (rec & type(uint128).max) | (credited << FEE_SHIFT);
         }
+    }
+
+    /// What every way of checking pairs up: e(sum, -g2) * e(message, signers' key)
+    /// [* e(taskMessage, performerKey)] == 1, where sum is the attesters' signature plus the
+    /// performer's. Summing the two signatures is BLS aggregation over two distinct messages
+    /// (the vote hash and the task hash), so it holds only if each signer group signed its own.
+    struct Equation {
+        uint256[2] sum;
+        uint256[2] message;
+        bool withPerformer;
+        uint256[2] taskMessage;
+        uint256[4] performerKey;
+    }
+
+    function _equation(bytes32 voteHash, uint256[2] calldata signature, PerformerSignature calldata performer)
+        private
+        view
+        returns (Equation memory eq)
+    {
+        if (!BN254.isValidG1(signature[0], signature[1])) revert InvalidOBLSSignature();
+        eq.sum = signature;
+        eq.message = BN254.hashToPoint32(TASKS_DOMAIN, voteHash);
+        if (performer.operatorId == 0) return eq;
+        eq.withPerformer = true;
+        eq.performerKey = _keys[performer.operatorId];
+        uint256[4] memory k = eq.performerKey;
+        if ((k[0] | k[1] | k[2] | k[3]) == 0) revert InvalidPerformerSignature();
+        uint256[2] calldata ps = performer.signature;
+        // infinity is no one's signature, and summed it would let the attesters' carry the performer's
+        if ((ps[0] | ps[1]) == 0 || !BN254.isValidG1(ps[0], ps[1])) revert InvalidPerformerSignature();
+        eq.taskMessage = BN254.hashToPoint32(TASKS_DOMAIN, performer.taskHash);
+        (eq.sum[0], eq.sum[1]) = BN254.g1Add(signature[0], signature[1], performer.signature[0], performer.signature[1]);
+    }
+
+    function _pairing(Equation memory eq, uint256[2] memory a, uint256[2] memory b, uint256[4] memory key)
+        private
+        view
+        returns (bool)
+    {
+        return BN254.pairing(a, b, key, eq.taskMessage, eq.performerKey, eq.withPerformer);
+    }
+
+    /// The equation with the submitter's G2 sum `apkG2`, and at once the claim that it has the
+    /// same secret as the signers' G1 sum `apkG1`: for gamma hashed from everything in it,
+    /// e(sum + gamma apkG1, -g2) * e(message + gamma g1, apkG2) [* e(taskMessage, performerKey)] == 1.
+    /// Unless both hold, at most one gamma satisfies it, and gamma is fixed only after the points.
+    function _pairingViaG1(Equation memory eq, uint256[2] memory apkG1, uint256[4] calldata apkG2)
+        private
+        view
+        returns (bool)
+    {
+        // a G1 sum at infinity would make the consistency half vacuous
+        if ((apkG1[0] | apkG1[1]) == 0) return false;
+        uint256 gamma = uint256(
+            keccak256(abi.encode(eq.sum, eq.message, apkG1, apkG2, eq.taskMessage, eq.performerKey))
+        ) % BN254.R;
+        uint256[2] memory a;
+        uint256[2] memory b;
+        (a[0], a[1]) = BN254.g1Mul(apkG1[0], apkG1[1], gamma);
+        (a[0], a[1]) = BN254.g1Add(a[0], a[1], eq.sum[0], eq.sum[1]);
+        (b[0], b[1]) = BN254.g1Mul(1, 2, gamma);
+        (b[0], b[1]) = BN254.g1Add(b[0], b[1], eq.message[0], eq.message[1]);
+        return _pairing(eq, a, b, apkG2);
+    }
+
+    /// Whether every id is a voter (strictly ascending, else InvalidOperatorIndexes), and the
+    /// voters that are not among them as bitmap words. False as soon as one is not a voter: the
+    /// general way then decides (it may refuse it, or count it without voting power).
+    function _scanVoters(uint256[] calldata ids, uint256 totals)
+        private
+        view
+        returns (bool onlyVoters, uint256[] memory missing)
+    {
+        uint256 words = (uint32(totals >> 160) >> 8) + 1;
+        missing = new uint256[](words);
+        for (uint256 w; w < words; ++w) {
+            missing[w] = _voterWords[w];
+        }
+        uint256 prev;
+        for (uint256 i; i < ids.length; ++i) {
+            uint256 id = ids[i];
+            if (id <= prev) revert InvalidOperatorIndexes();
+            prev = id;
+            uint256 bit = 1 << (id & 0xff);
+            if (id >> 8 >= words || missing[id >> 8] & bit == 0) return (false, missing);
+            missing[id >> 8] ^= bit;
+        }
+        onlyVoters = true;
+    }
+
+    /// Rough gas of each way once the submitter sent the signers' G2 sum (cold reads 2.1k a
+    /// word, a G2 addition ~2.5k, ecMul 6k): the G1 way pays two ecMul and its G1 sum, then a
+    /// record and a G1 key per non-signer; the G2 way a record per signer, then their keys or
+    /// the voters' sum minus the non-signers' (the sum sent saves its inversion). With few
+    /// signers (a rejection) or a single non-signer the G2 way is the cheaper.
+    function _g1WayCheaper(uint256 signers, uint256 nonSigners) private pure returns (bool) {
+        uint256 g1 = 22_000 + 6_500 * nonSigners;
+        uint256 direct = 13_000 * signers;
+        uint256 complement = 2_100 * signers + 10_500 + 10_900 * nonSigners;
+        return g1 < direct && g1 < complement;
+    }
+
+    /// The signers' voting power (the total minus the non-signers') and G1 key sum (the
+    /// voters' minus the non-signers'), from the non-signers' bitmap words: every voter has a
+    /// G1 key, and every signer is a voter.
+    function _complementG1(uint256[] memory missing, uint256 totals)
+        private
+        view
+        returns (uint256 signed, uint256[2] memory apk)
+    {
+        signed = uint128(totals);
+        uint256 x;
+        uint256 y;
+        for (uint256 w; w < missing.length; ++w) {
+            uint256 m = missing[w];
+            while (m != 0) {
+                uint256 lowest = m & (~m + 1);
+                uint256 id = (w << 8) | _log2(lowest);
+                m ^= lowest;
+                signed -= _records[id] & VP_MASK;
+                uint256[2] storage k = _keysG1[id];
+                (uint256 kx, uint256 ky) = BN254.g1Neg(k[0], k[1]);
+                (x, y) = BN254.g1Add(x, y, kx, ky);
+            }
+        }
+        (apk[0], apk[1]) = BN254.g1Add(_votersKeyG1[0], _votersKeyG1[1], x, y);
     }
 
     /// Voting power of the signers (and how many have any), checking order, activity, the
@@ -284,13 +484,20 @@ contract OBLS is IOBLS, RoleControl {
         view
         returns (uint256[4] memory)
     {
+        return G2Arith.toAffine(_signersKeyJacobian(ids, withPower, totals, complement));
+    }
+
+    function _signersKeyJacobian(uint256[] calldata ids, uint256 withPower, uint256 totals, bool complement)
+        private
+        view
+        returns (uint256[6] memory acc)
+    {
         uint256 n = ids.length;
-        uint256[6] memory acc;
         if (!complement) {
             for (uint256 i; i < n; ++i) {
                 _addKey(acc, ids[i], false);
             }
-            return G2Arith.toAffine(acc);
+            return acc;
         }
         acc = G2Arith.fromAffine(_votersKey);
         if (n != withPower) {
@@ -304,7 +511,6 @@ contract OBLS is IOBLS, RoleControl {
                 _addKey(acc, nonSigners[i], true);
             }
         }
-        return G2Arith.toAffine(acc);
     }
 
     /// The voters that are not among `ids`, in ascending order.
@@ -396,7 +602,11 @@ contract OBLS is IOBLS, RoleControl {
         onlyAttestationCenter
     {
         if (_records[_index] & ACTIVE_BIT != 0) revert OperatorAlreadyActive(_index);
-        _keys[_index] = _blsKey;
+        // a G1 key stays only with the G2 key it was proven against
+        if (!_sameKey(_keys[_index], _blsKey)) {
+            _keys[_index] = _blsKey;
+            delete _keysG1[_index];
+        }
         _setState(_index, true, _votingPower);
     }
 
@@ -405,14 +615,44 @@ contract OBLS is IOBLS, RoleControl {
         _setState(_index, false, 0);
     }
 
+    /// A new G2 key drops the G1 key (it was proven against the old one): set it again.
     function modifyOperatorBlsKey(uint256 _index, uint256[4] calldata _blsKey) external onlyAttestationCenter {
+        if (_sameKey(_keys[_index], _blsKey)) return;
         if (_isVoter(_records[_index])) {
             _updateVotersKey(_index, true);
+            if (_updateVotersKeyG1(_index, true)) _totals += 1 << 192;
             _keys[_index] = _blsKey;
             _updateVotersKey(_index, false);
         } else {
             _keys[_index] = _blsKey;
         }
+        delete _keysG1[_index];
+    }
+
+    /// Set the operator's key in G1, accepted only if e(keyG1, g2) == e(g1, keyG2) for its G2
+    /// key, i.e. the same secret: anyone may send it, there is only one right answer.
+    function setOperatorBlsKeyG1(uint256 _index, uint256[2] calldata _blsKeyG1) external onlyAttestationCenter {
+        uint256[4] memory key = _keys[_index];
+        uint256 x = _blsKeyG1[0];
+        uint256 y = _blsKeyG1[1];
+        if (
+            (key[0] | key[1] | key[2] | key[3]) == 0 || (x | y) == 0 || !BN254.verify(_blsKeyG1, [uint256(1), 2], key)
+        ) {
+            revert InvalidBlsKeyG1(_index);
+        }
+        uint256[2] storage stored = _keysG1[_index];
+        // only one G1 key passes the check above, so one already set is this one
+        if ((stored[0] | stored[1]) != 0) return;
+        stored[0] = x;
+        stored[1] = y;
+        if (_isVoter(_records[_index])) {
+            _updateVotersKeyG1(_index, false);
+            _totals -= 1 << 192;
+        }
+    }
+
+    function _sameKey(uint256[4] storage a, uint256[4] calldata b) private view returns (bool) {
+        return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
     }
 
     /// Add each entry's votingPower to its operator's voting power.
@@ -527,24 +767,27 @@ contract OBLS is IOBLS, RoleControl {
         if (total > type(uint128).max) revert VotingPowerOutOfRange(id, power);
         uint256 voters = uint32(totals >> 128);
         uint256 highest = uint32(totals >> 160);
+        uint256 withoutG1 = uint32(totals >> 192);
         if (id > highest) highest = id;
         uint256 updated = (rec & ~STATE_MASK) | (active ? ACTIVE_BIT : 0) | power;
         if (before == 0 && effective != 0) {
             ++voters;
             _voterWords[id >> 8] |= 1 << (id & 0xff);
             _updateVotersKey(id, false);
+            if (!_updateVotersKeyG1(id, false)) ++withoutG1;
             _feeCheckpoints[id] = IAttesterFeeIndex(attestationCenter).attesterFeeIndex() << 128;
         } else if (before != 0 && effective == 0) {
             --voters;
             _voterWords[id >> 8] &= ~(1 << (id & 0xff));
             _updateVotersKey(id, true);
+            if (!_updateVotersKeyG1(id, true)) --withoutG1;
             // leaving the voters: what the index earned it becomes a direct credit
             uint256 earned = _earned(id, rec, IAttesterFeeIndex(attestationCenter).attesterFeeIndex());
             if (earned > type(uint128).max) revert FeeOverflow(id);
             updated = (updated & type(uint128).max) | (earned << FEE_SHIFT);
             delete _feeCheckpoints[id];
         }
-        _totals = total | (voters << 128) | (highest << 160);
+        _totals = total | (voters << 128) | (highest << 160) | (withoutG1 << 192);
         _records[id] = updated;
 
         for (uint256 i; i < _trackedDefinitions.length; ++i) {
@@ -561,6 +804,19 @@ contract OBLS is IOBLS, RoleControl {
         }
         if (oldPower != power) emit OperatorVotingPowerSet(id, power);
         if (wasActive != active) emit OperatorActiveStatusSet(id, active);
+    }
+
+    /// Add operator `id`'s G1 key to the voters' G1 sum, or subtract it; false when it has none.
+    function _updateVotersKeyG1(uint256 id, bool subtract) private returns (bool) {
+        uint256[2] storage k = _keysG1[id];
+        uint256 x = k[0];
+        uint256 y = k[1];
+        if ((x | y) == 0) return false;
+        if (subtract) (x, y) = BN254.g1Neg(x, y);
+        (x, y) = BN254.g1Add(_votersKeyG1[0], _votersKeyG1[1], x, y);
+        _votersKeyG1[0] = x;
+        _votersKeyG1[1] = y;
+        return true;
     }
 
     /// Add operator `id`'s key to the voters' sum, or subtract it.

@@ -93,6 +93,8 @@ interface IAttestationCenter {
     event OperatorRegisteredToNetwork(address operator, uint256 votingPower);
     event OperatorUnregisteredFromNetwork(uint256 operatorId);
     event OperatorBlsKeyUpdated(address indexed operator, uint256[4] blsKey);
+    /// avsctl's: the operator's BLS key in G1 was set (registerBlsKeyG1).
+    event OperatorBlsKeyG1Registered(address indexed operator, uint256[2] blsKeyG1);
     event PaymentRequested(address operator, uint256 lastPaidTaskNumber, uint256 feeToClaim);
     event PaymentWithdrawn(address indexed operator, address receiver, uint256 amount);
     event SetAvsGovernanceMultisig(address newAvsGovernanceMultisig);

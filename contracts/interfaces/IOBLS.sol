@@ -22,6 +22,13 @@ interface IOBLS {
         uint256 attesterFee;
     }
 
+    /// A BLS performer's signature, checked in the same pairing as the attesters' (operatorId 0: none).
+    struct PerformerSignature {
+        uint256 operatorId;
+        bytes32 taskHash;
+        uint256[2] signature;
+    }
+
     error InsufficientVotingPower();
     error InvalidOBLSSignature();
     error InvalidOperatorIndexes();
@@ -33,6 +40,10 @@ interface IOBLS {
     error OperatorAlreadyActive(uint256 operatorIndex);
     error VotingPowerOutOfRange(uint256 operatorIndex, uint256 votingPower);
     error FeeOverflow(uint256 operatorIndex);
+    /// Same selector as the AttestationCenter's: a BLS performer signature is checked here.
+    error InvalidPerformerSignature();
+    /// The G1 key is not a valid point, or not the G1 twin (same secret) of the operator's G2 key.
+    error InvalidBlsKeyG1(uint256 operatorIndex);
 
     event OperatorVotingPowerSet(uint256 indexed operatorIndex, uint256 votingPower);
     event OperatorActiveStatusSet(uint256 indexed operatorIndex, bool isActive);
@@ -50,8 +61,12 @@ interface IOBLS {
         bytes32 voteHash,
         uint256[2] calldata signature,
         uint256[] calldata attesterIds,
-        AttestationCheck calldata check
+        AttestationCheck calldata check,
+        uint256[4] calldata apkG2,
+        PerformerSignature calldata performer
     ) external returns (bool byIndex);
+    function getOperatorBlsKeyG1(uint256 _index) external view returns (uint256[2] memory);
+    function setOperatorBlsKeyG1(uint256 _index, uint256[2] calldata _blsKeyG1) external;
     function verifyOperatorMessage(uint256 _index, bytes32 messageHash, uint256[2] calldata signature)
         external
         view

@@ -11,6 +11,8 @@ pragma solidity ^0.8.28;
 library BN254 {
     /// Base field modulus p.
     uint256 internal constant P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47;
+    /// Order r of G1 and G2.
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     /// (p + 1) / 4: x^((p+1)/4) is a square root of x whenever one exists (p = 3 mod 4).
     uint256 private constant SQRT_EXP = 0xc19139cb84c680a6e14116da060561765e05aa45a1c72a34f082305b61f3f52;
     /// 2^256 mod p, to reduce the 384-bit halves of expand_message_xmd's output.
@@ -144,6 +146,24 @@ library BN254 {
         }
     }
 
+    /// s * (x, y) through the ecMul precompile.
+    function g1Mul(uint256 x, uint256 y, uint256 s) internal view returns (uint256 rx, uint256 ry) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, x)
+            mstore(add(m, 0x20), y)
+            mstore(add(m, 0x40), s)
+            if iszero(staticcall(gas(), 0x07, m, 0x60, m, 0x40)) { revert(0, 0) }
+            rx := mload(m)
+            ry := mload(add(m, 0x20))
+        }
+    }
+
+    /// -(x, y): (x, p - y), infinity staying (0, 0).
+    function g1Neg(uint256 x, uint256 y) internal pure returns (uint256, uint256) {
+        return (x, y == 0 ? 0 : P - y);
+    }
+
     /// The message point of BLS.sol's hashToPoint(domain, message).
     /// @dev Same result as mapToPoint(u0) + mapToPoint(u1), with fewer modexp calls (each is
     /// ~4k gas since EIP-7883): one inversion shared by both maps, and each candidate y taken
@@ -212,6 +232,46 @@ library BN254 {
         if (x >= P || y >= P) return false;
         if (x == 0 && y == 0) return true;
         return mulmod(y, y, P) == _curveRhs(x);
+    }
+
+    /// e(a, -g2) * e(b, k) [* e(c, l) when `three`] == 1, for G1 points a, b, c and G2 points
+    /// k, l in key layout. Invalid points (off the curve, outside the subgroup) make the
+    /// precompile fail, which is a failed check here, never a revert.
+    function pairing(
+        uint256[2] memory a,
+        uint256[2] memory b,
+        uint256[4] memory k,
+        uint256[2] memory c,
+        uint256[4] memory l,
+        bool three
+    ) internal view returns (bool ok) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, mload(a))
+            mstore(add(m, 0x20), mload(add(a, 0x20)))
+            mstore(add(m, 0x40), NEG_G2_X_IM)
+            mstore(add(m, 0x60), NEG_G2_X_RE)
+            mstore(add(m, 0x80), NEG_G2_Y_IM)
+            mstore(add(m, 0xa0), NEG_G2_Y_RE)
+            mstore(add(m, 0xc0), mload(b))
+            mstore(add(m, 0xe0), mload(add(b, 0x20)))
+            mstore(add(m, 0x100), mload(add(k, 0x20)))
+            mstore(add(m, 0x120), mload(k))
+            mstore(add(m, 0x140), mload(add(k, 0x60)))
+            mstore(add(m, 0x160), mload(add(k, 0x40)))
+            let size := 0x180
+            if three {
+                mstore(add(m, 0x180), mload(c))
+                mstore(add(m, 0x1a0), mload(add(c, 0x20)))
+                mstore(add(m, 0x1c0), mload(add(l, 0x20)))
+                mstore(add(m, 0x1e0), mload(l))
+                mstore(add(m, 0x200), mload(add(l, 0x60)))
+                mstore(add(m, 0x220), mload(add(l, 0x40)))
+                size := 0x240
+            }
+            let success := staticcall(gas(), 0x08, m, size, 0x00, 0x20)
+            ok := and(success, eq(mload(0x00), 1))
+        }
     }
 
     /// e(signature, -g2) * e(message, publicKey) == 1, i.e. the signature is publicKey's over

@@ -123,6 +123,21 @@ library G2Arith {
         (j[2], j[3]) = _sub(d0, d1, c0, c1); // Y3 = E (D - X3) - 8 C
     }
 
+    /// Whether j is the affine point a (reduced coordinates only), without an inversion:
+    /// x = X / Z^2 and y = Y / Z^3 checked as X == x Z^2 and Y == y Z^3.
+    function equalsAffine(uint256[6] memory j, uint256[4] memory a) internal pure returns (bool) {
+        if (a[0] >= P || a[1] >= P || a[2] >= P || a[3] >= P) return false;
+        bool infinity = (a[0] | a[1] | a[2] | a[3]) == 0;
+        if (j[4] == 0 && j[5] == 0) return infinity;
+        if (infinity) return false;
+        (uint256 zz0, uint256 zz1) = _sqr(j[4], j[5]);
+        (uint256 x0, uint256 x1) = _mul(a[0], a[1], zz0, zz1);
+        if (x0 != j[0] || x1 != j[1]) return false;
+        (zz0, zz1) = _mul(zz0, zz1, j[4], j[5]);
+        (x0, x1) = _mul(a[2], a[3], zz0, zz1);
+        return x0 == j[2] && x1 == j[3];
+    }
+
     /// The affine form of j (all zeros for infinity); one Fp inversion unless Z is already 1.
     function toAffine(uint256[6] memory j) internal view returns (uint256[4] memory a) {
         uint256 z0 = j[4];

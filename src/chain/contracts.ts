@@ -173,6 +173,8 @@ export interface AttestationCenterContract extends BaseContract {
   >;
   unRegisterOperatorFromNetwork: Send<[operator: string]>;
   updateBlsKey: Send<[blsKey: G2Words, authSignature: { signature: G1Words }]>;
+  /** avsctl's: the operator's key in G1 beside its G2 key (anyone may send it; OBLS checks the pair). */
+  registerBlsKeyG1: Send<[operator: string, blsKeyG1: G1Words]>;
   requestPayment: Send<[operatorId: BigNumberish]>;
   claimPayment: Send<[operatorId: BigNumberish]>;
   transferAvsGovernanceMultisig: Send<[newGovernance: string]>;
@@ -215,6 +217,9 @@ export interface OblsContract extends BaseContract {
   isActive: View<[operatorIndex: BigNumberish], boolean>;
   feeToClaim: View<[operatorIndex: BigNumberish], bigint>;
   getOperatorBlsKey: View<[operatorIndex: BigNumberish], [bigint, bigint, bigint, bigint]>;
+  getOperatorBlsKeyG1: View<[operatorIndex: BigNumberish], [bigint, bigint]>;
+  votersPublicKeyG1: View<[], [bigint, bigint]>;
+  numOfVotersWithoutG1Key: View<[], bigint>;
   votersPublicKey: View<[], [bigint, bigint, bigint, bigint]>;
   signersPublicKey: View<[ids: BigNumberish[]], [bigint, bigint, bigint, bigint]>;
   hashToPoint: View<[domain: string, message: string], [bigint, bigint]>;

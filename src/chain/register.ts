@@ -1,10 +1,11 @@
 /**
  * Operator registration: on L1 with a BLS registration proof, then mirrored to each L2 through
- * registerToNetwork (the devnet's stand-in for the L1->L2 message bridge).
+ * registerToNetwork (the devnet's stand-in for the L1->L2 message bridge), followed on each L2
+ * by the key's G1 twin (registerBlsKeyG1), which makes a missing signer cheap to account for.
  */
 
 import { AvsctlError } from "../errors.js";
-import { attestationCenter, avsGovernance, contractInterface } from "./contracts.js";
+import { attestationCenter, avsGovernance, contractInterface, obls } from "./contracts.js";
 import { optionalAddress, requireAddress, withSender } from "./sender.js";
 
 /** A BLS key pair in the contracts' layout. */
@@ -40,6 +41,8 @@ export interface RegisteredOnL1 {
   operator: string;
   chainId: number;
   blsPublicKey: readonly [bigint, bigint, bigint, bigint];
+  /** The same secret times the G1 generator: registered on each L2 beside the G2 key. */
+  blsPublicKeyG1: readonly [bigint, bigint];
   rewardsReceiver: string;
   /** AvsGovernance.votingPower(operator) after registration (its stake). */
   votingPower: bigint;
@@ -86,6 +89,7 @@ export async function registerOperatorL1(opts: RegisterOperatorL1Options): Promi
       operator: operator.address,
       chainId: operator.chainId,
       blsPublicKey: keys.publicKey,
+      blsPublicKeyG1: bls.blsPublicKeyG1(keys.secret),
       rewardsReceiver,
       votingPower,
     };
@@ -100,6 +104,8 @@ export interface MirrorToL2Options {
   operator: string;
   votingPower: bigint;
   blsPublicKey: readonly [bigint, bigint, bigint, bigint];
+  /** Registered right after (registerBlsKeyG1) when given. */
+  blsPublicKeyG1?: readonly [bigint, bigint];
   rewardsReceiver: string;
 }
 
@@ -122,6 +128,15 @@ export async function mirrorOperatorToL2(
       },
       "registerToNetwork",
     );
+    if (opts.blsPublicKeyG1) {
+      await handler.run(
+        {
+          to: ac,
+          data: iface.encodeFunctionData("registerBlsKeyG1", [opts.operator, opts.blsPublicKeyG1]),
+        },
+        "registerBlsKeyG1",
+      );
+    }
     const id = await attestationCenter(ac, handler.provider).operatorsIdsByAddress(opts.operator);
     return { chainId: handler.chainId, operatorId: Number(id) };
   });
@@ -169,9 +184,39 @@ export async function registerOperator(opts: RegisterOperatorOptions): Promise<R
         operator: l1.operator,
         votingPower: l1.votingPower,
         blsPublicKey: l1.blsPublicKey,
+        blsPublicKeyG1: l1.blsPublicKeyG1,
         rewardsReceiver: l1.rewardsReceiver,
       }),
     );
   }
   return { ...l1, l2 };
+}
+
+export interface RegisterBlsKeyG1Options {
+  l2: { rpcUrl: string; attestationCenter: string }[];
+  /** Pays for the transactions: anyone may send them (the contract checks the key pair). */
+  senderKey: string;
+  operator: string;
+  blsPublicKeyG1: readonly [bigint, bigint];
+}
+
+/**
+ * Register an operator's G1 key on every L2 where it is registered without one (the relayer
+ * mirrors L1 registrations, which carry only the G2 key).
+ */
+export async function registerBlsKeyG1(opts: RegisterBlsKeyG1Options): Promise<void> {
+  const iface = contractInterface("AttestationCenter");
+  for (const chain of opts.l2) {
+    const ac = requireAddress(chain.attestationCenter, "attestationCenter");
+    await withSender({ rpcUrl: chain.rpcUrl, privateKey: opts.senderKey }, async (sender) => {
+      const center = attestationCenter(ac, sender.provider);
+      const id = await center.operatorsIdsByAddress(opts.operator);
+      const current = await obls(await center.obls(), sender.provider).getOperatorBlsKeyG1(id);
+      if (current[0] === opts.blsPublicKeyG1[0] && current[1] === opts.blsPublicKeyG1[1]) return;
+      await sender.run(
+        { to: ac, data: iface.encodeFunctionData("registerBlsKeyG1", [opts.operator, opts.blsPublicKeyG1]) },
+        "registerBlsKeyG1",
+      );
+    });
+  }
 }

@@ -54,6 +54,21 @@ export function parseG1(words: readonly [string, string], what = "G1 point"): G1
   return p;
 }
 
+/** bytes4(keccak256("avsctl.apkG2")): the last 4 bytes of the trailer `withApkG2` appends. */
+export const APK_G2_TAG = "0x72d59dcd";
+
+/**
+ * submitTask calldata (any of its three forms, encoded canonically: attestersIds last) with the
+ * signers' G2 key sum appended, then APK_G2_TAG. ABI decoders ignore it; avsctl's OBLS uses it
+ * to check a vote with missing signers in G1 (docs/protocol.md, "Contracts"). A wrong sum only
+ * makes the call cost more.
+ */
+export function withApkG2(calldata: string, apk: G2): string {
+  return `${calldata}${g2ToWords(apk)
+    .map((w) => w.slice(2))
+    .join("")}${APK_G2_TAG.slice(2)}`;
+}
+
 /** 0x + 256 hex digits: the four 32-byte words [x.c0, x.c1, y.c0, y.c1] of a G2 point. */
 export function g2ToHex(p: G2): Hex {
   return `0x${g2ToWords(p)

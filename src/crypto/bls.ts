@@ -34,6 +34,7 @@ import {
 } from "./mcl.js";
 
 export {
+  APK_G2_TAG,
   blsSignatureToJson,
   g1ToWords,
   g2FromHex,
@@ -41,6 +42,7 @@ export {
   g2ToWords,
   parseBlsSignatureJson,
   parseG1,
+  withApkG2,
 } from "./bls-encoding.js";
 export { FIELD_MODULUS, GROUP_ORDER } from "./bn254-field.js";
 export type { BytesLike, Hex } from "./bytes.js";

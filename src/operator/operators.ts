@@ -185,8 +185,8 @@ export async function addOperator(
   target.progress?.(
     `registering ${name} (${account.address}, mnemonic index ${account.index}) with ${stake} wei`,
   );
-  const { registerOperatorL1 } = await import("../chain/register.js");
-  await registerOperatorL1({
+  const { registerOperatorL1, registerBlsKeyG1 } = await import("../chain/register.js");
+  const registered = await registerOperatorL1({
     rpcUrl: state.l1.rpcUrl,
     avsGovernance: state.l1.avsGovernance,
     operatorKey: account.privateKey,
@@ -195,6 +195,13 @@ export async function addOperator(
   });
   target.progress?.("waiting for the relayer to register it on every L2");
   const l2 = await waitForMirror(state, account.address, true, target.signal);
+  // the relayer carries the G2 key only; its G1 twin lets a missed vote cost less gas
+  await registerBlsKeyG1({
+    l2: state.l2,
+    senderKey: account.privateKey,
+    operator: account.address,
+    blsPublicKeyG1: registered.blsPublicKeyG1,
+  });
   target.progress?.(`starting ${name}`);
   const node = await startAttesterNode(
     state,

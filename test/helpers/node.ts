@@ -291,6 +291,17 @@ export async function startTestNetwork(opts: { l2ChainIds?: number[] } = {}): Pr
       privateKey: deployer.privateKey,
     });
     await relayer.stop();
+    // as the devnet does: each key's G1 twin beside it (the relayer carries only the G2 key)
+    const { blsKeyFromOperatorKey, registerBlsKeyG1 } = await import("../../src/chain/register.js");
+    const { blsPublicKeyG1 } = await import("../../src/crypto/bls.js");
+    for (const op of [aggregator, performer, ...attesters]) {
+      await registerBlsKeyG1({
+        l2: l2s.map((c) => ({ rpcUrl: c.anvil.rpcUrl, attestationCenter: c.attestationCenter })),
+        senderKey: deployer.privateKey,
+        operator: op.address,
+        blsPublicKeyG1: blsPublicKeyG1((await blsKeyFromOperatorKey(op.privateKey)).secret),
+      });
+    }
 
     const first = l2s[0]!;
     const acView = attestationCenter(first.attestationCenter, first.provider);

@@ -7,12 +7,13 @@
 
 import { Interface, Transaction } from "ethers";
 import { ATTESTATION_CENTER_GEN2 } from "../../chain/abi/attestation-center.js";
-import type { G1 } from "../../crypto/bls.js";
+import { type G1, withApkG2 } from "../../crypto/bls.js";
 import { encodeSubmitTask } from "../abi-fast.js";
 import { revertReason } from "../chain-errors.js";
 import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
 import type { Verdict, Vote } from "../votes.js";
 import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
+import { aggregateKey } from "./verification.js";
 
 const acIface = new Interface(ATTESTATION_CENTER_GEN2 as unknown as string[]);
 const TOPIC_SUBMITTED = acIface.getEvent("TaskSubmitted")!.topicHash;
@@ -25,6 +26,26 @@ const SETTLE_LOOKBACK_BLOCKS = 50_000n;
 function gasLimitFor(signers: number, calldataHex: string, internal: boolean): bigint {
   const base = 600_000n + 60_000n * BigInt(signers) + 40n * BigInt(calldataHex.length / 2);
   return internal ? base + 2_000_000n : base;
+}
+
+/**
+ * Whether avsctl's OBLS has a use for the signers' G2 key sum: with voters missing it checks
+ * the vote in G1 (each non-signer a G1 addition instead of G2 arithmetic), or sums in G2 and
+ * skips an inversion, unless a single key is the sum. (Each signer holds voting power.)
+ */
+function sumWorthSending(chain: ChainCtx, signers: number): boolean {
+  let voters = 0;
+  for (const op of chain.view.operators()) if (op.votingPower > 0n) voters++;
+  return signers > 1 && voters > signers;
+}
+
+/**
+ * The call with the signers' G2 key sum after its arguments (docs/protocol.md, "Contracts").
+ * Othentic's contracts ignore it.
+ */
+function withSignersKey(chain: ChainCtx, signers: Vote[], data: string): string {
+  const key = aggregateKey(chain, signers);
+  return key ? withApkG2(data, key) : data;
 }
 
 export class Submissions {
@@ -41,6 +62,9 @@ export class Submissions {
       taSignature: aggSig,
       attestersIds: ids,
     });
+    const calldata = sumWorthSending(task.chain, signers.length)
+      ? withSignersKey(task.chain, signers, data)
+      : data;
     this.ctx.log.info("threshold reached; submitting", {
       taskHash: task.msg.taskHash,
       chainId: task.chain.target.chainId,
@@ -48,7 +72,7 @@ export class Submissions {
       attestersIds: ids.map(Number),
       ms: Math.round(performance.now() - task.startedAt),
     });
-    this.send(task, isApproved, ids.map(String), data, 0);
+    this.send(task, isApproved, ids.map(String), calldata, 0);
   }
 
   /** Signs, journals and sends one submitTask call (again after a nonce conflict). */

@@ -120,7 +120,8 @@ function voteHashOf(task: LiveTask, verdict: Verdict): string {
   return h;
 }
 
-function aggregateKey(chain: ChainCtx, signers: Vote[]): G2 | undefined {
+/** The signers' G2 key sum (cached per key set); undefined while a signer's key is unknown. */
+export function aggregateKey(chain: ChainCtx, signers: Vote[]): G2 | undefined {
   const id = `${chain.view.keysVersion}:${signers.map((s) => s.operatorId.toString()).join(",")}`;
   let key = chain.aggKeys.get(id);
   if (!key) {

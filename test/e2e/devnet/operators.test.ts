@@ -13,7 +13,11 @@ import { describeDocker } from "../../helpers/docker.js";
 const acIface = new Interface([
   "event TaskSubmitted(address indexed operator, uint32 taskNumber, string proofOfTask, bytes data, uint16 indexed taskDefinitionId, uint256[] attestersIds)",
 ]);
-const oblsIface = new Interface(["function votingPower(uint256) view returns (uint256)"]);
+const oblsIface = new Interface([
+  "function votingPower(uint256) view returns (uint256)",
+  "function getOperatorBlsKeyG1(uint256) view returns (uint256[2])",
+  "function numOfVotersWithoutG1Key() view returns (uint256)",
+]);
 
 /** A devnet of `runtime` in a project of its own, started before and removed after its suite. */
 function devnet(runtime: "process" | "docker") {
@@ -54,6 +58,18 @@ function devnet(runtime: "process" | "docker") {
         data: oblsIface.encodeFunctionData("votingPower", [operatorId]),
       });
       return oblsIface.decodeFunctionResult("votingPower", out)[0] as bigint;
+    },
+    /** The operator's G1 key on L2 (zeros: none) and how many voters have none. */
+    async l2KeyG1(operatorId: number): Promise<{ key: bigint[]; votersWithout: bigint }> {
+      const call = async (fn: string, args: unknown[]) =>
+        oblsIface.decodeFunctionResult(
+          fn,
+          await ctx.l2!.call({ to: ctx.state.l2[0].obls, data: oblsIface.encodeFunctionData(fn, args) }),
+        )[0];
+      return {
+        key: [...(await call("getOperatorBlsKeyG1", [operatorId]))].map(BigInt),
+        votersWithout: BigInt(await call("numOfVotersWithoutG1Key", [])),
+      };
     },
     /** A new task each time: the same data again would be the same task hash, answered from its first verdict. */
     async approvedTask(): Promise<number[]> {
@@ -122,6 +138,10 @@ describe("avsctl operator on a process devnet", () => {
     expect(added.l1).toMatchObject({ stake: (10n ** 18n).toString(), registered: true });
     expect(added.l2[0]).toMatchObject({ active: true, votingPower: (10n ** 18n).toString() });
     expect(added.node).toMatchObject({ name: "attester-4", state: "running" });
+    // the relayer mirrors the G2 key; `operator add` registers its G1 twin beside it
+    const g1 = await net.l2KeyG1(added.l2[0].operatorId);
+    expect(g1.key.some((w) => w !== 0n)).toBe(true);
+    expect(g1.votersWithout).toBe(0n);
     const status = (await cli(["devnet", "status"])).json();
     expect(JSON.stringify(status)).toContain("attester-4");
 

@@ -26,7 +26,13 @@ import {
   registerOperatorL1,
 } from "../../../src/chain/deploy.js";
 import { ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
-import { aggregateSignatures, blsSecretFromSeed, initBls, signVote } from "../../../src/crypto/bls.js";
+import {
+  aggregateSignatures,
+  blsPublicKeyG1,
+  blsSecretFromSeed,
+  initBls,
+  signVote,
+} from "../../../src/crypto/bls.js";
 import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
 import { taskHash, voteHash } from "../../../src/crypto/task-hash.js";
 import { isAvsctlError } from "../../../src/errors.js";
@@ -123,6 +129,12 @@ describe("devnet deployment and operator registration", () => {
       expect((await obls(chain.obls, p2).getOperatorBlsKey(3)).map(BigInt)).toEqual([...expected.publicKey]);
       expect((await gov.getOperator(attester)).blsKey.map(BigInt)).toEqual([...expected.publicKey]);
       expect(await obls(chain.obls, p2).totalVotingPower()).toBe(3n * ETH);
+      // the G1 twin of each key is registered next to it, so every voter has one
+      expect(registered[2]!.blsPublicKeyG1).toEqual(blsPublicKeyG1(expected.secret));
+      expect((await obls(chain.obls, p2).getOperatorBlsKeyG1(3)).map(BigInt)).toEqual([
+        ...blsPublicKeyG1(expected.secret),
+      ]);
+      expect(await obls(chain.obls, p2).numOfVotersWithoutG1Key()).toBe(0n);
 
       // a task of the performer, approved by the three attesters with their derived keys
       const ac = attestationCenter(chain.attestationCenter, new Wallet(AGGREGATOR!, p2));
