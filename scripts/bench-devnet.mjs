@@ -3,7 +3,8 @@
 // runtime, Docker with the devnet image cached, Docker cold (devnet image removed, base image
 // kept) and Docker with the base image removed too; and the peak memory of the whole devnet
 // (sum of RSS of its processes, or of its containers' memory as `docker stats` counts it) idle and
-// under a short bounded task load (`avsctl task send --count 100 --concurrency 10`).
+// under a short bounded task load (`avsctl task send --count 100 --concurrency 10`), and for the
+// process runtime the CPU per task of that load (the devnet's processes, and the load client).
 // Targets on this machine: <= 8 s, <= 15 s, <= 90 s. Prints figures (a table, then one JSON
 // line); never asserts. Removes every devnet it started, also on Ctrl-C.
 //
@@ -35,7 +36,7 @@ function newProject(label) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-devnet-${label}-`));
   const name = `bench-${label}-${process.pid}`;
   writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name }));
-  const project = { dir, name, up: false };
+  const project = { dir, name, label: name, up: false };
   projects.push(project);
   return project;
 }
@@ -88,6 +89,29 @@ function processRss(project) {
   return { bytes: total, pss, count };
 }
 
+/** CPU seconds (user + system) used so far by the live processes of this devnet project. */
+function processCpu(project) {
+  const needle = `AVSCTL_DEVNET_PROJECT=${project}`;
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(needle)) continue;
+      const fields = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
+/** CPU seconds used by this process's children that have exited (the load's `task send`). */
+function exitedChildrenCpu() {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 let dockerClient;
 async function docker() {
   if (!dockerClient) {
@@ -136,6 +160,9 @@ async function peakMemory(runtime, project, ms, until) {
 /** Peak memory while a bounded task load runs against the devnet. */
 async function memoryUnderLoad(runtime, project) {
   const state = { done: false };
+  // CPU per task of the process runtime: the devnet's processes and the load client, over the load.
+  const cpuBefore =
+    runtime === "process" ? { devnet: processCpu(project.label), client: exitedChildrenCpu() } : undefined;
   const load = runAvsctl(project.dir, [
     "task",
     "send",
@@ -151,8 +178,12 @@ async function memoryUnderLoad(runtime, project) {
     state.done = true;
     return r;
   });
-  const peak = await peakMemory(runtime, project.name, 180_000, state);
+  const peak = await peakMemory(runtime, project.label, 180_000, state);
   const r = await load;
+  const cpu = cpuBefore && {
+    devnet: processCpu(project.label) - cpuBefore.devnet,
+    client: exitedChildrenCpu() - cpuBefore.client,
+  };
   let summary = { error: `task send exited ${r.code}: ${(r.stdout || r.stderr).slice(0, 300)}` };
   try {
     const body = JSON.parse(r.stdout);
@@ -164,6 +195,15 @@ async function memoryUnderLoad(runtime, project) {
         timedOut: body.timedOut,
         throughputPerSec: body.throughputPerSec,
         p50Ms: body.latencyMs?.p50,
+        ...(cpu && body.sent > 0
+          ? {
+              cpuMsPerTask: {
+                devnet: (cpu.devnet * 1000) / body.sent,
+                loadClient: (cpu.client * 1000) / body.sent,
+                total: ((cpu.devnet + cpu.client) * 1000) / body.sent,
+              },
+            }
+          : {}),
       };
   } catch {}
   return { peak, summary };
@@ -177,6 +217,9 @@ async function up(project, runtime) {
     throw new Error(`devnet up (${runtime}) failed (${r.code}): ${r.stdout}${r.stderr.slice(-2000)}`);
   project.up = true;
   const state = JSON.parse(r.stdout);
+  // The devnet's own name (its processes' and containers' label), which may differ from the
+  // config's name (the CLI can make it unique per project directory).
+  project.label = state.name ?? project.name;
   return { upMs: Math.round(r.ms), startupMs: state.startupMs };
 }
 
@@ -186,7 +229,7 @@ async function measure(label, runtime, { memory }) {
     const t = await up(project, runtime);
     if (!memory) return t;
     await sleep(2_000); // let the nodes settle after start-up
-    const idle = await peakMemory(runtime, project.name, 3_000);
+    const idle = await peakMemory(runtime, project.label, 3_000);
     const load = await memoryUnderLoad(runtime, project);
     return {
       ...t,

@@ -1,10 +1,23 @@
 #!/usr/bin/env node
-// `npm run bench [-- <name>...]`: prints figures; never asserts. Each benchmark is a script of
-// its own so it can also run alone. Names: startup, gas, node, devnet, engine (default: all that exist).
-import { spawnSync } from "node:child_process";
+// `npm run bench [-- <name>...] [--out <file>] [--compare <file>] [--no-write]`: prints figures;
+// never asserts. Each benchmark is a script of its own so it can also run alone. Names: startup,
+// gas, node, devnet, engine (default: all that exist). The figures each one prints as its JSON
+// line are written together to a report (default bench-results/<UTC time>.json, gitignored) with
+// a short markdown table beside it (.md); --compare <earlier report> puts before and after side
+// by side in that table and prints it.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  buildReport,
+  defaultReportPath,
+  lastBenchLine,
+  machineInfo,
+  readReport,
+  toMarkdown,
+  writeReport,
+} from "./lib/bench-report.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = {
@@ -14,8 +27,50 @@ const all = {
   devnet: "bench-devnet.mjs",
   engine: "bench-engine.mjs",
 };
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const wanted = [];
+let out;
+let compare;
+let write = true;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === "--out") out = args[++i];
+  else if (a === "--compare") compare = args[++i];
+  else if (a === "--no-write") write = false;
+  else wanted.push(a);
+}
+if ((out === undefined && args.includes("--out")) || (compare === undefined && args.includes("--compare"))) {
+  console.error("--out and --compare take a file");
+  process.exit(2);
+}
+let previous;
+try {
+  previous = compare ? readReport(compare) : undefined;
+} catch (error) {
+  console.error(`--compare: cannot read ${compare}: ${error.message}`);
+  process.exit(2);
+}
 const names = wanted.length > 0 ? wanted : Object.keys(all);
+
+/** Runs one bench script, its output shown as it comes and kept to find its JSON line. */
+function run(script) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script], { stdio: ["inherit", "pipe", "inherit"] });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      process.stdout.write(d);
+      output += d;
+      // keep only the tail: the JSON line comes last
+      if (output.length > 4_000_000) output = output.slice(-1_000_000);
+    });
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+const startedAt = new Date();
+const machine = machineInfo();
+const results = {};
+const notes = [];
 let failed = 0;
 for (const name of names) {
   const file = all[name];
@@ -30,7 +85,24 @@ for (const name of names) {
     continue;
   }
   console.log(`\n== ${name}`);
-  const r = spawnSync(process.execPath, [script], { stdio: "inherit" });
-  if (r.status !== 0) failed++;
+  const r = await run(script);
+  if (r.code !== 0) {
+    failed++;
+    notes.push(`${name} exited ${r.code}`);
+  }
+  const figures = lastBenchLine(r.output);
+  if (figures) results[name] = figures;
+  else notes.push(`${name} printed no figures`);
 }
 if (failed > 0) process.exitCode = 1;
+if (Object.keys(results).length > 0 || previous) {
+  const report = buildReport({ results, machine, date: startedAt, notes });
+  if (write) {
+    const root = path.resolve(here, "..");
+    const paths = writeReport(report, out ? path.resolve(out) : defaultReportPath(root, startedAt), previous);
+    console.log(
+      `\nfigures written to ${path.relative(process.cwd(), paths.json)} and ${path.relative(process.cwd(), paths.markdown)}`,
+    );
+  }
+  if (previous || !write) console.log(`\n${toMarkdown(report, previous)}`);
+}

@@ -11,6 +11,8 @@ export const EXIT = {
   USAGE: 2,
   TIMEOUT: 3,
   ENVIRONMENT: 4,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM before it finished: 128 + SIGINT, as shells report it. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -51,6 +53,8 @@ export const ERROR_CODES = {
   TOOLCHAIN_MISSING: EXIT.ENVIRONMENT,
   NODE_VERSION: EXIT.ENVIRONMENT,
   ENGINE_UNREACHABLE: EXIT.ENVIRONMENT,
+  // interrupted (130)
+  INTERRUPTED: EXIT.INTERRUPTED,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -161,6 +165,7 @@ export const DEFAULT_HINTS: Record<ErrorCode, string | ((c: HintContext) => stri
   NODE_VERSION: "install Node.js 24 LTS (at least 22.13) and put it first on PATH",
   ENGINE_UNREACHABLE:
     "start the devnet (`avsctl devnet up`), or pass --engine <url> of a running task engine",
+  INTERRUPTED: "run the command again to finish",
 };
 
 /** The thrower's hint, else the catalog's default for the code: never empty. */

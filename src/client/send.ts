@@ -48,11 +48,18 @@ const RPC_REASON_HINTS: Record<string, (def: string) => string> = {
     `the performer's voting power is below the definition's minimum: \`avsctl task-def show ${def}\``,
   TASK_DEFINITION_EXPIRED: () =>
     "the definition's blockExpiry has passed; create a new one with `avsctl task-def create`",
-  OVERLOADED: () => "the aggregator is busy; send fewer tasks at once (--concurrency)",
+  OVERLOADED: () => "the aggregator is busy; send fewer tasks at once (--concurrency, --rate)",
+  INSUFFICIENT_CONNECTED_POWER: () =>
+    "too few attesters are connected to the aggregator: `avsctl devnet status` shows which are down",
 };
 
 /** A JSON-RPC refusal as an avsctl error; the aggregator's reason decides the code. */
-function rpcRefusal(method: string, params: unknown[], error: RpcErrorObject) {
+function rpcRefusal(
+  method: string,
+  params: unknown[],
+  error: RpcErrorObject,
+  extra: Record<string, unknown>,
+) {
   const reason = (error.data as { reason?: string } | undefined)?.reason ?? "";
   // sendTask's third parameter is the task definition id
   const def = method === "sendTask" ? String(params[2]) : "<id>";
@@ -61,7 +68,7 @@ function rpcRefusal(method: string, params: unknown[], error: RpcErrorObject) {
     `${method} refused by the aggregator: ${error.message}`,
     {
       hint: RPC_REASON_HINTS[reason]?.(def) ?? "`avsctl devnet logs aggregator` shows why",
-      details: { rpcError: error },
+      details: { rpcError: error, ...extra },
     },
   );
 }
@@ -75,6 +82,8 @@ export async function aggregatorCall(
   method: string,
   params: unknown[],
   timeoutMs = 15_000,
+  /** Facts added to the details of any error (the task hash of a send). */
+  extra: Record<string, unknown> = {},
 ): Promise<unknown> {
   let answer: RpcAnswer;
   try {
@@ -84,18 +93,44 @@ export async function aggregatorCall(
     throw new AvsctlError(
       code,
       `the aggregator at ${redactUrl(url)} ${code === "TIMEOUT" ? "did not answer in time" : "is unreachable"}`,
-      { hint: "is the devnet up? `avsctl devnet status` checks every component", cause: error },
+      {
+        hint: "is the devnet up? `avsctl devnet status` checks every component",
+        cause: error,
+        details: extra,
+      },
     );
   }
-  if (answer.error) throw rpcRefusal(method, params, answer.error);
+  if (answer.error) throw rpcRefusal(method, params, answer.error, extra);
   return answer.result;
+}
+
+/**
+ * A task signed once. Every send of it, the first and each retry, carries these very
+ * parameters, so the aggregator sees one task hash however often it arrives.
+ */
+export interface PreparedTask extends TaskInput {
+  taskHash: string;
+  performer: string;
+  params: unknown[];
 }
 
 /** Signs the task hash as the performer (raw ECDSA, or BLS as Othentic's JSON) and calls sendTask. */
 export async function sendTaskRpc(task: TaskInput, target: SendTarget): Promise<SentTask> {
+  return sendPrepared(await prepareTask(task, target), target.aggregatorUrl);
+}
+
+const performerAddresses = new Map<string, string>();
+
+/** Signs a task as the performer and builds its sendTask parameters. */
+export async function prepareTask(task: TaskInput, target: SendTarget): Promise<PreparedTask> {
   const { Wallet } = await import("ethers");
   const { taskHash } = await import("../crypto/task-hash.js");
-  const performer = new Wallet(target.performerKey).address;
+  // Deriving the address costs an elliptic-curve multiplication: once per key, not per task.
+  let performer = performerAddresses.get(target.performerKey);
+  if (performer === undefined) {
+    performer = new Wallet(target.performerKey).address;
+    performerAddresses.set(target.performerKey, performer);
+  }
   const hash = taskHash({ ...task, performer });
   let signature: string;
   if (target.sigType === "bls") {
@@ -110,17 +145,27 @@ export async function sendTaskRpc(task: TaskInput, target: SendTarget): Promise<
   const params: unknown[] = [task.proofOfTask, task.data, task.taskDefinitionId, performer, signature];
   if (target.sigType !== "ecdsa" || target.targetChainId !== undefined) params.push(target.sigType);
   if (target.targetChainId !== undefined) params.push(target.targetChainId);
-  const sentAt = Date.now();
-  try {
-    await aggregatorCall(target.aggregatorUrl, "sendTask", params);
-  } catch (error) {
-    if (rpcErrorCode(error) !== TASK_KNOWN_CODE) throw error;
-    return { ...task, taskHash: hash, performer, sentAt, known: true };
-  }
-  return { ...task, taskHash: hash, performer, sentAt };
+  return { ...task, taskHash: hash, performer, params };
 }
 
-function rpcErrorCode(error: unknown): number | undefined {
+/** One sendTask of a prepared task; TASK_KNOWN comes back as `known`, not as an error. */
+export async function sendPrepared(
+  prepared: PreparedTask,
+  aggregatorUrl: string,
+  timeoutMs = 15_000,
+): Promise<SentTask> {
+  const { params, ...task } = prepared;
+  const sentAt = Date.now();
+  try {
+    await aggregatorCall(aggregatorUrl, "sendTask", params, timeoutMs, { taskHash: task.taskHash });
+  } catch (error) {
+    if (rpcErrorCode(error) !== TASK_KNOWN_CODE) throw error;
+    return { ...task, sentAt, known: true };
+  }
+  return { ...task, sentAt };
+}
+
+export function rpcErrorCode(error: unknown): number | undefined {
   return ((error as AvsctlError).details?.rpcError as { code?: number } | undefined)?.code;
 }
 
@@ -154,6 +199,7 @@ export async function sendTaskViaExecution(
   executionUrl: string,
   input: { taskDefinitionId: number; [field: string]: unknown },
   performer: string,
+  timeoutMs = 30_000,
 ): Promise<SentTask> {
   const sentAt = Date.now();
   let response: Response;
@@ -162,7 +208,7 @@ export async function sendTaskViaExecution(
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(input),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     throw new AvsctlError(

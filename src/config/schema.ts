@@ -72,6 +72,8 @@ export interface AvsctlConfig {
     servicesRuntime?: "docker" | "process";
     /** Whether `up` starts the task engine; default: on in a workflow project (a workflow.json at the root). */
     engine?: boolean;
+    /** The aggregator's bound on tasks in progress (its `--max-pending-tasks`); default the node's. */
+    maxPendingTasks?: number;
   };
   services: { execution?: ServiceConfig; validation?: ServiceConfig };
   taskDefinitions: TaskDefinitionConfig[];
@@ -193,6 +195,7 @@ const DEVNET_KEYS = [
   "caCerts",
   "servicesRuntime",
   "engine",
+  "maxPendingTasks",
 ] as const;
 const SERVICE_KEYS = ["dir", "port", "command", "dockerfile", "url"] as const;
 const TASK_DEF_KEYS = [
@@ -263,6 +266,7 @@ export function validateConfig(raw: unknown): ValidationResult {
     d.caCerts = c.string(devnet, "caCerts", "devnet");
     d.servicesRuntime = c.oneOf(devnet, "servicesRuntime", "devnet", ["docker", "process"] as const);
     d.engine = c.bool(devnet, "engine", "devnet");
+    d.maxPendingTasks = c.int(devnet, "maxPendingTasks", "devnet", 1, 1_000_000);
   }
 
   const services = c.section(raw, "services", "");

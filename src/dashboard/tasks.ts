@@ -135,6 +135,9 @@ export class TaskBook {
       case "timeout":
         t.error = "timed out: no threshold reached";
         break;
+      case "unreachable":
+        t.error = `unreachable: ${str(r.reason) ?? "no verdict can be reached"}`;
+        break;
       case "submission": {
         const txHash = str(step.txHash);
         if (step.error !== undefined) t.error = `submission failed: ${step.error}`;

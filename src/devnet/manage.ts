@@ -62,6 +62,8 @@ export interface ComponentStatus {
   state: string;
   healthy: boolean;
   problems: string[];
+  /** Times it was started again after it died (supervisor or Docker restart policy). */
+  restarts: number;
 }
 
 export interface StatusResult {
@@ -86,19 +88,31 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     return { state: { ...state, healthy: false }, components: [], problems: [problem] };
   }
   const names = await runtimes.names();
-  const { probeUserService, chainTaskDefinitions } = await import("./status-checks.js");
+  const { probeUserService, chainTaskDefinitions, contractProblems } = await import("./status-checks.js");
+  const { readSupervisor } = await import("./supervisor.js");
+  const restarts = readSupervisor(projectDir)?.restarts ?? {};
   // A service URL with no component of that name is one the user runs (`--validation-url`).
   const userRun = (["validation", "execution"] as const).flatMap((kind) => {
     const url = state.services[kind];
     return url && !names.includes(kind) ? [{ kind, url }] : [];
   });
   const l2 = state.l2[0];
-  const [runtimeHealth, userHealth, taskDefinitions] = await Promise.all([
-    Promise.all(names.map(async (name) => componentStatus(runtimes, name))),
+  const expectedDefinitions = [
+    ...state.taskDefinitions,
+    ...(state.engine ? [{ taskDefinitionId: state.engine.taskDefinitionId, name: "workflows" }] : []),
+  ];
+  const [runtimeHealth, userHealth, taskDefinitions, contracts] = await Promise.all([
+    Promise.all(names.map(async (name) => componentStatus(runtimes, name, restarts[name]))),
     Promise.all(
       userRun.map(async ({ kind, url }): Promise<ComponentStatus> => {
         const probe = await probeUserService(url);
-        return { name: kind, state: probe.state, healthy: probe.healthy, problems: probe.problems };
+        return {
+          name: kind,
+          state: probe.state,
+          healthy: probe.healthy,
+          problems: probe.problems,
+          restarts: 0,
+        };
       }),
     ),
     // The chain's own list, so definitions made after `up` (task-def create) show; an L2 that
@@ -106,8 +120,15 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     l2
       ? chainTaskDefinitions(l2.rpcUrl, l2.attestationCenter).catch(() => state.taskDefinitions)
       : Promise.resolve(state.taskDefinitions),
+    contractProblems({ l1: state.l1, l2: state.l2, taskDefinitions: expectedDefinitions }),
   ]);
   const health = [...runtimeHealth, ...userHealth];
+  // A chain that answers but lost the deployment is as broken as one that does not answer.
+  for (const [name, found] of contracts) {
+    const c = health.find((h) => h.name === name);
+    if (c) Object.assign(c, { healthy: false, problems: [...c.problems, ...found] });
+    else health.push({ name, state: "running", healthy: false, problems: found, restarts: 0 });
+  }
   const problems = health
     .filter((h) => !h.healthy)
     .map((h) => `${h.name}: ${h.problems.join(", ") || h.state}`);
@@ -117,14 +138,18 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
   return { state: { ...state, healthy, taskDefinitions: own }, components: health, problems };
 }
 
-async function componentStatus(runtimes: DevnetRuntimes, name: string): Promise<ComponentStatus> {
+async function componentStatus(
+  runtimes: DevnetRuntimes,
+  name: string,
+  supervised: number | undefined,
+): Promise<ComponentStatus> {
   const h: ComponentHealth = await runtimes.of(name).health(name, { probeTimeoutMs: 2000 });
   // The runtimes name the component in some problems; the status lines name it once.
   const problems =
     h.state === "missing"
       ? ["missing"]
       : h.problems.map((p) => (p.startsWith(`${name}: `) ? p.slice(name.length + 2) : p));
-  return { name, state: h.state, healthy: h.healthy, problems };
+  return { name, state: h.state, healthy: h.healthy, problems, restarts: h.restarts ?? supervised ?? 0 };
 }
 
 /**
@@ -160,6 +185,10 @@ export async function devnetDown(
     if (r.containers.length + r.networks.length + r.volumes.length + r.processes.length > 0)
       removed.runtimes.push(kind);
   };
+  // The supervisor first, so it starts nothing again while the rest stops.
+  const { stopSupervisor } = await import("./supervisor.js");
+  const supervisor = await stopSupervisor(projectDir);
+  if (supervisor !== undefined) removed.processes.push(supervisor);
   const { pingDocker, dockerClient } = await import("./docker-engine.js");
   const dockerUp = (await pingDocker(2000)).ok;
 
@@ -210,10 +239,23 @@ export async function devnetRestart(projectDir: string, component: string): Prom
     });
   }
   const runtime = runtimes.of(component);
+  if (runtime.kind === "process") {
+    // a chain killed while saving its state starts from its last whole copy, not not at all
+    const record = await (runtime as import("./runtime/process.js").ProcessRuntime).record(component);
+    const { repairStateFile, stateFileOf } = await import("./chain-storage.js");
+    const stateFile = record ? stateFileOf(record.args) : undefined;
+    if (stateFile) repairStateFile(stateFile);
+  }
   await runtime.restart(component);
+  // An L2 back from its state file may have lost its last second, which the aggregator's journal
+  // and nonces still count: its start-up recovery resyncs them (the supervisor does the same).
+  if (/^l2-\d+$/.test(component) && known.includes("aggregator"))
+    await runtimes.of("aggregator").restart("aggregator");
   const h = await runtime.health(component);
   writeDevnetState(projectDir, { ...state });
-  return { name: component, state: h.state, healthy: h.healthy, problems: h.problems };
+  const { readSupervisor } = await import("./supervisor.js");
+  const restarts = h.restarts ?? readSupervisor(projectDir)?.restarts[component] ?? 0;
+  return { name: component, state: h.state, healthy: h.healthy, problems: h.problems, restarts };
 }
 
 export async function* devnetLogs(

@@ -145,13 +145,15 @@ export function savedMismatch(saved: SavedDevnet, plan: StartPlan, runtime: Runt
 export async function savedContractsMissing(saved: SavedDevnet, chains: Chains): Promise<string | undefined> {
   const { jsonRpc } = await import("../chain/json-rpc.js");
   const { deployment } = saved.registration;
+  // Every contract a node reads, not only the entry points: a state file that lost one is no use.
   const checks: Array<[string, string, string]> = [
     ["L1", chains.l1.hostUrl("rpc"), deployment.avsGovernance],
-    ...chains.l2s.map((l, i): [string, string, string] => [
-      `L2 ${saved.chainIds[i + 1]}`,
-      l.hostUrl("rpc"),
-      deployment.l2[i]?.attestationCenter ?? "",
-    ]),
+    ...chains.l2s.flatMap((l, i): Array<[string, string, string]> => {
+      const d = deployment.l2[i];
+      return [d?.attestationCenter ?? "", d?.obls, d?.internalTaskHandler]
+        .filter((a): a is string => a !== undefined)
+        .map((address) => [`L2 ${saved.chainIds[i + 1]}`, l.hostUrl("rpc"), address]);
+    }),
   ];
   for (const [chain, url, address] of checks) {
     const code = await jsonRpc<string>(url, "eth_getCode", [address, "latest"]).catch(() => "0x");

@@ -36,6 +36,8 @@ export interface DevnetPlan {
    * project's docs give (the first `task-def create` gets the next) hold.
    */
   engine: boolean;
+  /** The aggregator's `--max-pending-tasks` (devnet.maxPendingTasks); undefined: the node's default. */
+  maxPendingTasks?: number;
 }
 
 /**
@@ -189,6 +191,9 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
     ...(servicesRuntime ? { servicesRuntime } : {}),
     taskDefinitionNames: config.taskDefinitions.map((d) => d.name),
     engine: engineWanted(config, projectDir, flags),
+    ...(config.devnet.maxPendingTasks === undefined
+      ? {}
+      : { maxPendingTasks: config.devnet.maxPendingTasks }),
   };
 }
 

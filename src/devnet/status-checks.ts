@@ -85,3 +85,60 @@ export async function chainTaskDefinitions(
     .sort(([a], [b]) => a - b)
     .map(([taskDefinitionId, name]) => ({ taskDefinitionId, name }));
 }
+
+/** What `status` expects on the chains: the deployment the state records. */
+export interface ExpectedContracts {
+  l1: { rpcUrl: string; avsGovernance: string };
+  l2: Array<{ rpcUrl: string; attestationCenter: string; obls: string; internalTaskHandler: string }>;
+  /** Created on every L2 at `up` (the same ids on each). */
+  taskDefinitions: Array<{ taskDefinitionId: number; name: string }>;
+}
+
+/**
+ * Whether the contracts `up` deployed are still there: code at every recorded address, and the
+ * task definitions created at `up` on every L2. A chain restarted without its state answers
+ * JSON-RPC like a healthy one, so only this tells it apart. Problems by component (`l1`,
+ * `l2-1`, ...); a chain that does not answer is left to its component's own probe.
+ */
+export async function contractProblems(
+  expected: ExpectedContracts,
+  timeoutMs = 5000,
+): Promise<Map<string, string[]>> {
+  const problems = new Map<string, string[]>();
+  const chains = [
+    { component: "l1", rpcUrl: expected.l1.rpcUrl, contracts: { AvsGovernance: expected.l1.avsGovernance } },
+    ...expected.l2.map((l, i) => ({
+      component: `l2-${i + 1}`,
+      rpcUrl: l.rpcUrl,
+      contracts: {
+        AttestationCenter: l.attestationCenter,
+        OBLS: l.obls,
+        InternalTaskHandler: l.internalTaskHandler,
+      },
+      attestationCenter: l.attestationCenter,
+    })),
+  ];
+  await Promise.all(
+    chains.map(async (chain) => {
+      const found: string[] = [];
+      try {
+        for (const [name, address] of Object.entries(chain.contracts)) {
+          if (!address) continue;
+          const code = await jsonRpc<string>(chain.rpcUrl, "eth_getCode", [address, "latest"], { timeoutMs });
+          if (!code || code === "0x") found.push(`no ${name} contract at ${address}`);
+        }
+        if ("attestationCenter" in chain && found.length === 0) {
+          const onChain = await chainTaskDefinitions(chain.rpcUrl, chain.attestationCenter, timeoutMs);
+          const ids = new Set(onChain.map((d) => d.taskDefinitionId));
+          for (const d of expected.taskDefinitions)
+            if (!ids.has(d.taskDefinitionId))
+              found.push(`task definition ${d.taskDefinitionId} (${d.name}) is missing`);
+        }
+      } catch {
+        return; // not answering: its component's probe says so
+      }
+      if (found.length > 0) problems.set(chain.component, found);
+    }),
+  );
+  return problems;
+}

@@ -79,6 +79,24 @@ export async function openLauncher(
  * a broken or half-started one is removed and started again.
  */
 export async function devnetUp(opts: UpOptions): Promise<UpResult> {
+  try {
+    return await up(opts);
+  } catch (error) {
+    // Ctrl-C before anything started (the image build, say) stops it just the same
+    if (opts.signal?.aborted && !(isAvsctlError(error) && error.code === "INTERRUPTED"))
+      throw interrupted(error);
+    throw error;
+  }
+}
+
+function interrupted(cause: unknown): AvsctlError {
+  return new AvsctlError("INTERRUPTED", "devnet up was interrupted: everything it started is stopped", {
+    hint: "run `avsctl devnet up` again; the saved chain state stays",
+    cause,
+  });
+}
+
+async function up(opts: UpOptions): Promise<UpResult> {
   const progress = opts.progress ?? (() => {});
   const plan = planDevnet(opts.config, opts.projectDir, opts.flags);
   await readCa(plan, opts);
@@ -99,15 +117,20 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
     );
   }
   try {
-    const state = await bringUp(start, launcher, { progress, signal: opts.signal });
+    const state = await untilInterrupted(bringUp(start, launcher, { progress, signal: opts.signal }), opts);
     state.startupMs = Date.now() - started;
     if (state.internal) state.internal.runtimeReason = reason;
+    await supervise(state, opts.projectDir);
     writeDevnetState(opts.projectDir, state);
     const warnings = state.internal?.warnings as string[];
     return { state, created: true, runtimeReason: reason, warnings: warnings ?? [], differences: [] };
   } catch (error) {
     debug("start failed: %O", error);
-    progress("start failed; removing what was started (the saved chain state stays)");
+    const wasInterrupted = opts.signal?.aborted === true;
+    progress(
+      `${wasInterrupted ? "interrupted" : "start failed"}; removing what was started (the saved chain state stays)`,
+    );
+    await (await import("./supervisor.js")).stopSupervisor(opts.projectDir).catch(() => undefined);
     await launcher.runtime.removeProject({ keepVolumes: true }).catch(() => {});
     // A Docker devnet runs the project's services as host processes under `--services-runtime process`.
     if (launcher.kind === "docker") {
@@ -117,12 +140,53 @@ export async function devnetUp(opts: UpOptions): Promise<UpResult> {
         .catch(() => {});
     }
     removeDevnetState(opts.projectDir);
+    if (wasInterrupted) throw interrupted(error);
     if (isAvsctlError(error) && error.code !== "INTERNAL") throw error;
     throw new AvsctlError("DEVNET_START_FAILED", `devnet start failed: ${(error as Error).message}`, {
       hint: "rerun with --verbose; `avsctl devnet logs` is empty because everything was removed",
       cause: error,
     });
   }
+}
+
+/**
+ * The start, until Ctrl-C: then it fails at once, but only after the start has settled (each
+ * component start sees the aborted signal and stops what it spawned), so the cleanup that
+ * follows never races a process still being spawned.
+ */
+async function untilInterrupted<T>(start: Promise<T>, opts: UpOptions): Promise<T> {
+  const signal = opts.signal;
+  if (!signal) return start;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([start, aborted]);
+  } catch (error) {
+    if (signal.aborted) {
+      opts.progress?.("interrupted: stopping what was started");
+      // bounded: the phases after the signal only finish their current chain request
+      await Promise.race([start.catch(() => undefined), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    }
+    throw error;
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * A devnet with components running as processes gets its supervisor, which starts a crashed
+ * one again (a Docker devnet's containers have their restart policy instead).
+ */
+async function supervise(state: DevnetState, projectDir: string): Promise<void> {
+  const hostProcesses = state.internal?.components.some((c) => c.runtime === "process") === true;
+  if (state.runtime !== "process" && !hostProcesses) return;
+  const { startSupervisor, supervisorPid } = await import("./supervisor.js");
+  const pid = (await supervisorPid(projectDir)) ?? (await startSupervisor(state.name, projectDir));
+  if (state.internal) state.internal.supervisor = { pid };
 }
 
 /**
@@ -170,6 +234,9 @@ async function reuseOrClear(
   if (!opts.flags.fresh) {
     const status = await devnetStatus(opts.projectDir);
     if (status.state?.healthy) {
+      // a supervisor that died (or a devnet from before supervision) is started again
+      await supervise(existing, opts.projectDir);
+      writeDevnetState(opts.projectDir, existing);
       return {
         state: status.state,
         created: false,

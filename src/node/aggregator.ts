@@ -7,8 +7,8 @@
  * pushed to every attester -> votes tallied as they arrive -> once a verdict's threshold is
  * met, the signers' BLS signatures are summed and checked with one pairing (one check per vote
  * only if that fails) -> submitTask signed, journaled (submitting), sent -> receipt ->
- * approved / rejected / failed. A task that meets no threshold by its deadline is timed out
- * and nothing is sent.
+ * approved / rejected / failed. A task that meets no threshold by its deadline is timed out,
+ * one that can no longer meet either ends as unreachable at once, and nothing is sent for them.
  *
  * This file only wires the parts in ./aggregator/: intake (sendTask checks), consensus
  * (../consensus.ts, pure), verification, the submission pipeline, recovery from the journal,
@@ -21,6 +21,7 @@ import { startAttesters } from "./aggregator/attesters.js";
 import { type Cleanup, openChains, resolveChainIds } from "./aggregator/chains.js";
 import { startDeadlines } from "./aggregator/deadlines.js";
 import { Intake } from "./aggregator/intake.js";
+import { JOIN_GRACE_MS } from "./aggregator/reachability.js";
 import { recover } from "./aggregator/recovery.js";
 import { createRpcServer, health, taskStatus } from "./aggregator/rpc-surface.js";
 import { Submissions } from "./aggregator/submission.js";
@@ -90,7 +91,7 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
   await initBls();
   const webapiUrl = opts.avsWebapi ? resolveWebapiUrl(opts.avsWebapi, opts.avsWebapiPort) : undefined;
 
-  const targets = await resolveChainIds(opts.l2);
+  const targets = await resolveChainIds(opts.l2, { log, signal });
   const journal = new TaskJournal(opts.journalPath ?? ":memory:");
   const cleanup: Cleanup = [() => journal.close()];
   let chains: ChainCtx[];
@@ -117,6 +118,9 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
     taskTimeoutMs: opts.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
     signal,
     state: { stopping: false },
+    connectedAttesters: () => [],
+    startedAt: performance.now(),
+    joinGraceMs: opts.joinGraceMs ?? JOIN_GRACE_MS,
   };
   const submissions = new Submissions(ctx);
   const verification = new Verification(ctx, (task, verdict, signers, signature) =>
@@ -124,6 +128,7 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
   );
   const { hub, broadcast } = startAttesters(ctx, (task) => verification.tryConclude(task));
   cleanup.push(() => hub.close());
+  ctx.connectedAttesters = () => hub.connected().map((s) => s.address);
   const intake = new Intake(ctx, broadcast);
   cleanup.push(startDeadlines(ctx, hub));
 
@@ -145,6 +150,8 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
   let metricsServer: ListeningServer | undefined;
   try {
     listening = await listen(server, host, opts.jsonRpcPort ?? DEFAULT_JSON_RPC_PORT);
+    // Attesters can dial in from now on: the join grace of reachability.ts counts from here.
+    ctx.startedAt = performance.now();
     if (opts.metrics && !metricsPortSame) {
       metricsServer = await startMetricsServer(host, opts.metricsPort ?? DEFAULT_METRICS_PORT, metrics, () =>
         health(ctx, hub),

@@ -16,6 +16,7 @@ import { checkInternalTask } from "./internal-tasks.js";
 import { createLogger } from "./log.js";
 import { NodeMetrics, startMetricsServer } from "./metrics.js";
 import { type AttesterOptions, DEFAULT_METRICS_PORT, type L2Target, resolveWebapiUrl } from "./options.js";
+import { Reachability, untilReachable } from "./reachable.js";
 import { RpcClient } from "./rpc-client.js";
 import { AggregatorLink, type DownMessage, type TaskMessage, type VoteMessage } from "./transport.js";
 import { BoundedMap, loadOperatorWallet, Semaphore, word } from "./util.js";
@@ -36,6 +37,7 @@ const DEFAULT_VALIDATION_TIMEOUT_MS = 10_000;
 const DEFAULT_VALIDATION_CONCURRENCY = 64;
 const MAX_QUEUED = 20_000;
 const DEFAULT_CHAIN_REFRESH_MS = 10_000;
+const MAX_VOTES_PER_POST = 2_000;
 
 /** Starts an attester; resolves once its chain reads work (the link connects in the background). */
 export async function startAttester(opts: AttesterOptions): Promise<AttesterHandle> {
@@ -66,15 +68,25 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     ? parseBlsSecret(opts.blsSecretKey)
     : blsSecretFromSeed(privateKey);
 
-  const { fetchChainId } = await import("../chain/rpc.js");
+  const { fetchChainId, redactUrl } = await import("../chain/rpc.js");
+  // A chain that is down (or restarting) is waited for, not a reason to exit.
+  const reach = (t: { rpcUrl: string }) => ({
+    log,
+    what: "L2",
+    signal,
+    fields: { rpcUrl: redactUrl(t.rpcUrl) },
+  });
   const targets: L2Target[] = await Promise.all(
-    opts.l2.map(async (t) => ({ ...t, chainId: t.chainId || (await fetchChainId(t.rpcUrl)) })),
+    opts.l2.map(async (t) => ({
+      ...t,
+      chainId: t.chainId || (await untilReachable(() => fetchChainId(t.rpcUrl), reach(t))),
+    })),
   );
   const views = new Map<number, ChainView>();
   for (const t of targets) {
     const view = new ChainView(t, new RpcClient(t.rpcUrl, { signal }), log, DEFAULT_CHAIN_REFRESH_MS);
     try {
-      await view.start();
+      await untilReachable(() => view.start(), reach(t));
     } catch (error) {
       for (const v of views.values()) v.stop();
       throw error;
@@ -102,15 +114,30 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
   const semaphore = new Semaphore(opts.validationConcurrency ?? DEFAULT_VALIDATION_CONCURRENCY);
   const timeoutMs = opts.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
 
+  // One vote POST in flight at a time: votes decided meanwhile wait and leave together when it
+  // returns, so under load a request carries many votes instead of one (the aggregator's cost
+  // is per request); at light load a vote still leaves on the next turn.
   let outbox: VoteMessage[] = [];
+  let posting = false;
+  let flushQueued = false;
   const flush = (): void => {
-    const votes = outbox;
-    outbox = [];
-    if (votes.length > 0) void link.postVotes(votes);
+    flushQueued = false;
+    if (posting || outbox.length === 0) return;
+    // A vote is ~250 bytes of JSON: this many stay well inside the aggregator's body limit.
+    const votes = outbox.length > MAX_VOTES_PER_POST ? outbox.splice(0, MAX_VOTES_PER_POST) : outbox;
+    if (votes === outbox) outbox = [];
+    posting = true;
+    void link.postVotes(votes).finally(() => {
+      posting = false;
+      flush();
+    });
   };
   const queueVote = (vote: VoteMessage): void => {
-    if (outbox.length === 0) setImmediate(flush);
     outbox.push(vote);
+    if (!posting && !flushQueued) {
+      flushQueued = true;
+      setImmediate(flush);
+    }
   };
 
   async function decide(task: TaskMessage): Promise<ValidationOutcome> {
@@ -121,17 +148,27 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
       }
       return checkInternalTask({ task, view, l1: opts.l1, l1Rpc });
     }
-    return validateTask(
-      opts.avsWebapiFor?.get(task.taskDefinitionId) ?? webapi,
+    const service = opts.avsWebapiFor?.get(task.taskDefinitionId) ?? webapi;
+    const outcome = await validateTask(
+      service,
       {
         proofOfTask: task.proofOfTask,
         data: task.data,
         taskDefinitionId: task.taskDefinitionId,
         performer: task.performer,
+        taskHash: task.taskHash,
       },
       { timeoutMs, signal },
     );
+    // Each task's abstention is logged with the task; the service going away and coming back once.
+    const reach = validationReach.get(service) ?? new Reachability(log, "validation service", { service });
+    validationReach.set(service, reach);
+    if (outcome.verdict === "abstain" && outcome.reason.startsWith("validation service unreachable"))
+      reach.failed(outcome.reason);
+    else reach.answered();
+    return outcome;
   }
+  const validationReach = new Map<string, Reachability>();
 
   async function handleTask(task: TaskMessage): Promise<void> {
     const key = `${task.chainId}:${String(task.taskHash).toLowerCase()}`;

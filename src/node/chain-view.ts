@@ -11,6 +11,7 @@ import { namedRevert, RpcCallError, revertDataOf } from "./chain-errors.js";
 import { type ConsensusRules, consensusRules } from "./consensus.js";
 import type { Logger } from "./log.js";
 import type { L2Target } from "./options.js";
+import { isUnreachable, Reachability } from "./reachable.js";
 import type { RpcClient } from "./rpc-client.js";
 
 export interface OperatorInfo {
@@ -87,9 +88,15 @@ export class ChainView {
       await this.ethCall(this.target.attestationCenter, "obls", []),
     )[0] as string;
     await this.refresh();
+    // A chain that goes away (and comes back) is said once each way, not at every refresh.
+    const reach = new Reachability(this.log, "L2", { chainId: this.chainId });
     this.timer = setInterval(() => {
-      this.refresh().catch((error: Error) =>
-        this.log.warn("chain refresh failed", { chainId: this.chainId, error: error.message }),
+      this.refresh().then(
+        () => reach.answered(),
+        (error: Error) =>
+          isUnreachable(error)
+            ? reach.failed(error)
+            : this.log.warn("chain refresh failed", { chainId: this.chainId, error: error.message }),
       );
     }, this.refreshMs);
     this.timer.unref();

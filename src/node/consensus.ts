@@ -1,12 +1,13 @@
 /**
  * Consensus for one task, without I/O: who may vote for a task definition and how much voting
  * power each verdict needs (docs/protocol.md#consensus), what one attester answer does to the
- * tally (counted, replaced, late, ineligible, malformed), and when a verdict is decided. The
- * aggregator feeds it votes and acts on what it returns; BLS checks and submission are not here.
+ * tally (counted, replaced, late, ineligible, malformed), when a verdict is decided, and when
+ * none can be any more (abstentions, votes and the connected attesters' power). The aggregator
+ * feeds it votes and acts on what it returns; BLS checks and submission are not here.
  */
 
 import type { G1 } from "../crypto/hash-to-point.js";
-import { requiredPower, type Verdict, type Vote, VoteTally } from "./votes.js";
+import { meets, requiredPower, type Verdict, type Vote, VoteTally } from "./votes.js";
 
 /** What consensus needs to know of an attester (a subset of the chain view's operator). */
 export interface Voter {
@@ -82,12 +83,69 @@ const WORD = /^0x[0-9a-fA-F]{1,64}$/;
 const parseWord = (value: unknown): bigint | undefined =>
   typeof value === "string" && WORD.test(value) ? BigInt(value) : undefined;
 
+/** An attester that abstained on a task, and the reason it gave. */
+export interface Abstention {
+  operatorId: bigint;
+  reason: string;
+}
+
+/** Why no verdict can be reached any more (or could not be, at a deadline). */
+export interface Shortfall {
+  /** Eligible voting power of the attesters connected now. */
+  connectedPower: bigint;
+  /** The most power each verdict could still gather: its votes plus the undecided connected. */
+  possible: { approve: bigint; reject: bigint };
+  abstained: Abstention[];
+}
+
+/**
+ * Sum of the strongest `max` powers (all of them without a maximum): the most a verdict can
+ * put on-chain, since only that many signers are submitted.
+ */
+function strongest(powers: bigint[], max: number | undefined): bigint {
+  const chosen =
+    max !== undefined && max > 0 && powers.length > max
+      ? [...powers].sort((a, b) => (b > a ? 1 : b < a ? -1 : 0)).slice(0, max)
+      : powers;
+  return chosen.reduce((sum, p) => sum + p, 0n);
+}
+
+/** Eligible voters, once each (an attester may hold more than one session). */
+function eligibleOnce(rules: ConsensusRules, voters: Iterable<Voter>): Map<bigint, Voter> {
+  const out = new Map<bigint, Voter>();
+  for (const v of voters) if (rules.eligible(v)) out.set(v.operatorId, v);
+  return out;
+}
+
+/**
+ * Whether the connected attesters could approve a new task at all: undefined when they could,
+ * else their eligible power. The approval threshold is the one asked: a network that can only
+ * reject cannot do what a performer sends a task for, and says so before taking the task.
+ */
+export function connectedShortfall(
+  rules: ConsensusRules,
+  connected: Iterable<Voter>,
+): { connectedPower: bigint; requiredPower: bigint } | undefined {
+  const voters = [...eligibleOnce(rules, connected).values()];
+  const power = strongest(
+    voters.map((v) => v.votingPower),
+    rules.maxAttesters,
+  );
+  if (meets(power, rules.required.approve)) return undefined;
+  // The power that could sign: with a maximum of signers, only the strongest count.
+  return { connectedPower: power, requiredPower: rules.required.approve };
+}
+
 /** The votes of one task and where it stands. */
 export class TaskConsensus {
   phase: Phase = "collecting";
   readonly tally: VoteTally;
   /** Operator ids that voted, for the timeout report. */
   readonly voters = new Set<string>();
+  /** Attesters that abstained (and did not vote since), by operator id. */
+  readonly abstentions = new Map<bigint, string>();
+  /** Set by every ballot that changed the task: its reachability is worth checking again. */
+  changed = false;
 
   constructor(readonly rules: ConsensusRules) {
     this.tally = new VoteTally(rules.required, rules.maxAttesters);
@@ -96,7 +154,15 @@ export class TaskConsensus {
   /** Applies one attester answer. */
   vote(voter: Voter, ballot: Ballot): BallotOutcome {
     if (this.phase !== "collecting") return { kind: "late" };
-    if (typeof ballot.abstain === "string") return { kind: "abstain", reason: ballot.abstain.slice(0, 300) };
+    if (typeof ballot.abstain === "string") {
+      const reason = ballot.abstain.slice(0, 300);
+      // A counted vote stands: abstaining afterwards does not take it back.
+      if (this.rules.eligible(voter) && !this.tally.has(voter.operatorId)) {
+        this.abstentions.set(voter.operatorId, reason);
+        this.changed = true;
+      }
+      return { kind: "abstain", reason };
+    }
     if (!this.rules.eligible(voter)) return { kind: "ineligible" };
     const sig = ballot.signature as { 0?: unknown; 1?: unknown } | null | undefined;
     const x = parseWord(sig?.[0]);
@@ -106,6 +172,8 @@ export class TaskConsensus {
     }
     const replaced = this.tally.has(voter.operatorId);
     this.voters.add(String(voter.operatorId));
+    this.abstentions.delete(voter.operatorId);
+    this.changed = true;
     this.tally.add({
       operatorId: voter.operatorId,
       power: voter.votingPower,
@@ -128,6 +196,44 @@ export class TaskConsensus {
   reopen(bad: bigint[]): void {
     for (const id of bad) this.tally.remove(id);
     this.phase = "collecting";
+    this.changed = true;
+  }
+
+  /**
+   * Where the task falls short, given the attesters connected now: each verdict's power so far
+   * plus that of every eligible connected attester that has neither voted nor abstained. A
+   * disconnected attester's vote still counts; its undecided power does not (it would have to
+   * reconnect, and the task is replayed to it then).
+   */
+  shortfall(connected: Iterable<Voter>): Shortfall {
+    const online = eligibleOnce(this.rules, connected);
+    const undecided: bigint[] = [];
+    for (const v of online.values()) {
+      if (!this.tally.has(v.operatorId) && !this.abstentions.has(v.operatorId)) undecided.push(v.votingPower);
+    }
+    const votes = (isApproved: boolean): bigint[] => this.tally.votesOf(isApproved).map((v) => v.power);
+    return {
+      connectedPower: [...online.values()].reduce((sum, v) => sum + v.votingPower, 0n),
+      possible: {
+        approve: strongest([...votes(true), ...undecided], this.rules.maxAttesters),
+        reject: strongest([...votes(false), ...undecided], this.rules.maxAttesters),
+      },
+      abstained: [...this.abstentions].map(([operatorId, reason]) => ({ operatorId, reason })),
+    };
+  }
+
+  /**
+   * Why neither verdict can be reached any more, or undefined while one still can (or the task
+   * is no longer collecting). Clears `changed`.
+   */
+  unreachable(connected: Iterable<Voter>): Shortfall | undefined {
+    this.changed = false;
+    if (this.phase !== "collecting") return undefined;
+    const s = this.shortfall(connected);
+    const { required } = this.rules;
+    if (meets(s.possible.approve, required.approve) || meets(s.possible.reject, required.reject))
+      return undefined;
+    return s;
   }
 
   /** Whether the task ran out of time without a decision. */

@@ -9,8 +9,13 @@
  * on stdout; SIGTERM / SIGINT stop the node cleanly.
  */
 
+import { jsonLinesSink } from "./log.js";
 import type { AggregatorOptions, AttesterOptions, NodeRole } from "./options.js";
 import { nodeOptionsFromEnv } from "./options.js";
+
+// Log lines leave one write per event-loop turn (see jsonLinesSink), and what is pending on exit.
+const logLines = jsonLinesSink((text) => void process.stdout.write(text));
+process.on("exit", logLines.flush);
 
 async function main(): Promise<void> {
   const role = process.argv[2] as NodeRole;
@@ -23,15 +28,12 @@ async function main(): Promise<void> {
   const given = JSON.parse(raw) as Record<string, unknown> & { attesterIndex?: number };
   const fromEnv = nodeOptionsFromEnv(process.env, role, given.attesterIndex);
   const controller = new AbortController();
-  const write = (line: string): void => {
-    process.stdout.write(line);
-  };
   const common = {
     privateKey: fromEnv.privateKey,
     l1: fromEnv.l1,
     l2: fromEnv.l2,
     avsWebapi: fromEnv.avsWebapi,
-    log: (record: Record<string, unknown>) => write(`${JSON.stringify(record)}\n`),
+    log: logLines.sink,
     signal: controller.signal,
   };
   let stop: () => Promise<void>;
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const e = error as { code?: string; message?: string };
+  logLines.flush();
   process.stdout.write(
     `${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "node failed to start", code: e.code, error: e.message })}\n`,
   );

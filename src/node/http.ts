@@ -96,6 +96,41 @@ function agentFor(origin: string): http.Agent {
   return agent;
 }
 
+interface ParsedTarget {
+  protocol: string;
+  hostname: string;
+  port: string;
+  path: string;
+  origin: string;
+  /** user:password of the URL, as http.request takes it (urlToHttpOptions does the same). */
+  auth: string | undefined;
+}
+
+// A node posts to the same few URLs all the time: each is parsed once.
+const targets = new Map<string, ParsedTarget>();
+
+function parseTarget(url: string): ParsedTarget {
+  let t = targets.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = {
+      protocol: u.protocol,
+      // an IPv6 literal comes bracketed in URL.hostname; http.request wants it bare
+      hostname: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: u.port || (u.protocol === "https:" ? "443" : "80"),
+      path: `${u.pathname}${u.search}`,
+      origin: u.origin,
+      auth:
+        u.username || u.password
+          ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`
+          : undefined,
+    };
+    if (targets.size >= 256) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
 export interface PostResult {
   status: number;
   text: string;
@@ -111,9 +146,9 @@ export function httpPost(
   opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; maxBytes?: number },
 ): Promise<PostResult> {
   return new Promise((resolve, reject) => {
-    let target: URL;
+    let target: ParsedTarget;
     try {
-      target = new URL(url);
+      target = parseTarget(url);
     } catch (error) {
       reject(error);
       return;
@@ -135,8 +170,11 @@ export function httpPost(
     }
     const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
     const req = http.request(
-      target,
       {
+        host: target.hostname,
+        port: target.port,
+        path: target.path,
+        ...(target.auth === undefined ? {} : { auth: target.auth }),
         method: "POST",
         agent: agentFor(target.origin),
         headers: {

@@ -8,7 +8,26 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
-export type TaskStatus = "pending" | "submitting" | "approved" | "rejected" | "timeout" | "failed";
+export type TaskStatus =
+  | "pending"
+  | "submitting"
+  | "approved"
+  | "rejected"
+  | "timeout"
+  | "failed"
+  /** Ended early: neither verdict could be reached any more (see `reason`). */
+  | "unreachable";
+
+/**
+ * Why a task ended without a verdict (unreachable, or timed out): who abstained and why, and
+ * the voting power connected against the power needed (decimal strings).
+ */
+export interface TaskEndReason {
+  message: string;
+  abstained: Array<{ attester: string; operatorId: number; reason: string }>;
+  connectedPower: string;
+  requiredPower: string;
+}
 
 export interface JournalTask {
   chainId: number;
@@ -31,6 +50,7 @@ export interface JournalTask {
   rawTx?: string;
   taskNumber?: number;
   error?: string;
+  reason?: TaskEndReason;
   finishedAt?: number;
 }
 
@@ -56,6 +76,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   task_number INTEGER,
   error TEXT,
   finished_at INTEGER,
+  reason TEXT,
   PRIMARY KEY (chain_id, task_hash)
 );
 CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
@@ -87,6 +108,7 @@ function fromRow(r: Row): JournalTask {
     rawTx: opt(r.raw_tx, String),
     taskNumber: opt(r.task_number, Number),
     error: opt(r.error, String),
+    reason: opt(r.reason, (v) => JSON.parse(String(v)) as TaskEndReason),
     finishedAt: opt(r.finished_at, Number),
   };
 }
@@ -108,6 +130,9 @@ export class TaskJournal {
     // only a power cut could, and a devnet chain would not survive that either.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     this.db.exec(SCHEMA);
+    // A journal written before tasks could end unreachable has no reason column yet.
+    const columns = this.db.prepare("PRAGMA table_info(tasks)").all();
+    if (!columns.some((c) => c.name === "reason")) this.db.exec("ALTER TABLE tasks ADD COLUMN reason TEXT");
     this.insertStmt = this.db.prepare(
       `INSERT OR IGNORE INTO tasks (chain_id, task_hash, proof_of_task, data, performer, task_definition_id,
         signature_type, signature, internal, accepted_at, deadline, status)
@@ -120,7 +145,7 @@ export class TaskJournal {
     );
     this.finalStmt = this.db.prepare(
       `UPDATE tasks SET status = ?, task_number = coalesce(?, task_number), error = ?, finished_at = ?,
-        tx_hash = coalesce(?, tx_hash), raw_tx = NULL
+        tx_hash = coalesce(?, tx_hash), raw_tx = NULL, reason = ?
        WHERE chain_id = ? AND task_hash = ?`,
     );
     this.resetStmt = this.db.prepare(
@@ -129,13 +154,13 @@ export class TaskJournal {
     );
     this.deadlineStmt = this.db.prepare("UPDATE tasks SET deadline = ? WHERE chain_id = ? AND task_hash = ?");
     this.retryStmt = this.db.prepare(
-      "DELETE FROM tasks WHERE chain_id = ? AND task_hash = ? AND status IN ('timeout', 'failed')",
+      "DELETE FROM tasks WHERE chain_id = ? AND task_hash = ? AND status IN ('timeout', 'failed', 'unreachable')",
     );
   }
 
   /**
    * Records an accepted task; false when it was already known (a resent task). With `replace`,
-   * a timed-out or failed task of the same hash starts over.
+   * a timed-out, failed or unreachable task of the same hash starts over.
    */
   insert(task: Omit<JournalTask, "status"> & { replace?: boolean }): boolean {
     if (task.replace) this.retryStmt.run(task.chainId, task.taskHash);
@@ -182,7 +207,7 @@ export class TaskJournal {
     chainId: number,
     taskHash: string,
     status: Exclude<TaskStatus, "pending" | "submitting">,
-    extra: { taskNumber?: number; error?: string; txHash?: string } = {},
+    extra: { taskNumber?: number; error?: string; txHash?: string; reason?: TaskEndReason } = {},
   ): void {
     this.finalStmt.run(
       status,
@@ -190,6 +215,7 @@ export class TaskJournal {
       extra.error ?? null,
       Date.now(),
       extra.txHash ?? null,
+      extra.reason ? JSON.stringify(extra.reason) : null,
       chainId,
       taskHash,
     );

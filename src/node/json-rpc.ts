@@ -33,6 +33,8 @@ export const RPC_ERRORS = {
   TASK_ALREADY_SUBMITTED: -32021,
   /** A re-sent task the aggregator already has; `data` carries its hash and state. Not a failure. */
   TASK_KNOWN: -32022,
+  /** The connected attesters hold too little voting power to approve a task; `data` says how much. */
+  INSUFFICIENT_CONNECTED_POWER: -32023,
 } as const;
 registerCatalog("json-rpc", RPC_ERRORS);
 

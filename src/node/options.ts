@@ -65,6 +65,11 @@ export interface AggregatorOptions extends NodeCommonOptions {
   journalPath?: string;
   /** A task that reaches neither threshold within this time is reported timed out. Default 30 s. */
   taskTimeoutMs?: number;
+  /**
+   * For this long after the aggregator starts listening, attesters not connected yet are not
+   * held against tasks (neither refused nor ended unreachable for want of them). Default 5 s.
+   */
+  joinGraceMs?: number;
   /** How often the operator / voting-power cache is refreshed from the chain. Default 5 s. */
   chainRefreshMs?: number;
   /** Run the L1 -> L2 registration relayer in this process with this L2 message-handler key. */
@@ -104,7 +109,7 @@ export interface RequestLimits {
   maxProofLength: number;
   /** `data` size in bytes. */
   maxDataBytes: number;
-  /** Tasks accepted but not yet decided; beyond it sendTask answers "overloaded". */
+  /** Tasks accepted but not yet ended; beyond it sendTask answers OVERLOADED (`--max-pending-tasks`). */
   maxPendingTasks: number;
 }
 
@@ -113,7 +118,11 @@ export const DEFAULT_LIMITS: RequestLimits = {
   maxBatch: 100,
   maxProofLength: 16 * 1024,
   maxDataBytes: 64 * 1024,
-  maxPendingTasks: 2_000,
+  // An accepted task waits behind those in progress: its latency is about pending / throughput
+  // (Little's law). 256 is one to two seconds of work at the 130-250 tasks/s a node reaches on
+  // two cores, so accepted tasks stay fast under overload and the excess is refused at once;
+  // at 2,000 a burst queued 20 s of work and nothing was refused.
+  maxPendingTasks: 256,
 };
 
 export const DEFAULT_JSON_RPC_PORT = 8545;

@@ -50,6 +50,8 @@ interface Waiter {
 
 const POLL_MS = 40;
 const RECEIPT_BATCH = 100;
+/** Raw transactions per eth_sendRawTransaction batch request. */
+const SEND_BATCH = 100;
 /** A transaction without a receipt this long is sent again (same bytes), in case the node lost it. */
 const REBROADCAST_MS = 10_000;
 const RECEIPT_TIMEOUT_MS = 180_000;
@@ -67,8 +69,11 @@ export class TxPipeline {
   private feesAt = 0;
   private polling = false;
   private lastHead: string | undefined;
+  /** Whether the last poll saw a new block. */
+  private chainMoving = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  private sendQueue: Array<{ tx: SignedTx; resolve(): void; reject(error: Error): void }> = [];
 
   constructor(
     private readonly rpc: RpcClient,
@@ -189,35 +194,79 @@ export class TxPipeline {
     return this.send(tx);
   }
 
-  private async broadcast(tx: SignedTx): Promise<void> {
-    try {
-      await this.rpc.call("eth_sendRawTransaction", [tx.rawTx]);
-    } catch (error) {
-      if (!(error instanceof RpcCallError)) {
-        // Unknown whether it arrived: the poller re-broadcasts until a receipt shows up.
-        this.log.warn("transaction broadcast failed; will retry", {
-          txHash: tx.txHash,
-          error: (error as Error).message,
-        });
-        return;
+  /**
+   * Queues a transaction for the next eth_sendRawTransaction batch: transactions signed in the
+   * same event-loop turn leave in one HTTP request (the node's cost is per request as much as
+   * per transaction). Resolves once the node took it (or may have); rejects with
+   * TxRefusedError when the node refused it for good.
+   */
+  private broadcast(tx: SignedTx): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.sendQueue.length === 0) setImmediate(() => void this.flushBroadcasts());
+      this.sendQueue.push({ tx, resolve, reject });
+    });
+  }
+
+  private async flushBroadcasts(): Promise<void> {
+    const queue = this.sendQueue;
+    this.sendQueue = [];
+    // Chunks leave in nonce order, one after the other.
+    for (let i = 0; i < queue.length; i += SEND_BATCH) {
+      const chunk = queue.slice(i, i + SEND_BATCH);
+      let errors: unknown[];
+      try {
+        if (chunk.length === 1) {
+          errors = [
+            await this.rpc.call("eth_sendRawTransaction", [chunk[0]!.tx.rawTx]).then(
+              () => undefined,
+              (error: unknown) => error,
+            ),
+          ];
+        } else {
+          const answers = await this.rpc.batch(chunk.map((q) => ["eth_sendRawTransaction", [q.tx.rawTx]]));
+          errors = chunk.map((_q, j) => answers[j]?.error);
+        }
+      } catch (error) {
+        errors = chunk.map(() => error);
       }
-      const text = error.message.toLowerCase();
-      if (
-        text.includes("already known") ||
-        text.includes("known transaction") ||
-        text.includes("already imported")
-      )
-        return;
-      if (text.includes("nonce too low") || text.includes("nonce has already been used")) {
-        // Usually this transaction itself was mined and its receipt is on the way: the poller
-        // decides, and only a receipt that never comes makes it a nonce conflict.
-        const waiter = this.waiting.get(tx.txHash);
-        if (waiter) waiter.nonceTooLowSince ??= Date.now();
-        return;
-      }
-      this.release(tx);
-      throw new TxRefusedError(error.message);
+      chunk.forEach((q, j) => {
+        try {
+          this.settleBroadcast(q.tx, errors[j]);
+          q.resolve();
+        } catch (error) {
+          q.reject(error as Error);
+        }
+      });
     }
+  }
+
+  /** What a broadcast's answer means; throws TxRefusedError (nonce released) for a refusal. */
+  private settleBroadcast(tx: SignedTx, error: unknown): void {
+    if (error === undefined) return;
+    if (!(error instanceof RpcCallError)) {
+      // Unknown whether it arrived: the poller re-broadcasts until a receipt shows up.
+      this.log.warn("transaction broadcast failed; will retry", {
+        txHash: tx.txHash,
+        error: (error as Error).message,
+      });
+      return;
+    }
+    const text = error.message.toLowerCase();
+    if (
+      text.includes("already known") ||
+      text.includes("known transaction") ||
+      text.includes("already imported")
+    )
+      return;
+    if (text.includes("nonce too low") || text.includes("nonce has already been used")) {
+      // Usually this transaction itself was mined and its receipt is on the way: the poller
+      // decides, and only a receipt that never comes makes it a nonce conflict.
+      const waiter = this.waiting.get(tx.txHash);
+      if (waiter) waiter.nonceTooLowSince ??= Date.now();
+      return;
+    }
+    this.release(tx);
+    throw new TxRefusedError(error.message);
   }
 
   private schedulePoll(): void {
@@ -243,13 +292,26 @@ export class TxPipeline {
     }
     let answers: Awaited<ReturnType<RpcClient["batch"]>>;
     try {
-      const head = await this.rpc.call<string>("eth_blockNumber");
       const due = waiters.some(
         (w) => now0 - w.lastBroadcast > REBROADCAST_MS || w.nonceTooLowSince !== undefined,
       );
-      if (head === this.lastHead && !due) return;
-      this.lastHead = head;
-      answers = await this.rpc.batch(waiters.map((w) => ["eth_getTransactionReceipt", [w.tx.txHash]]));
+      const receipts = waiters.map((w): [string, unknown[]] => ["eth_getTransactionReceipt", [w.tx.txHash]]);
+      if (this.chainMoving || due) {
+        // The chain moved at the last look (a busy pipeline): the head and the receipts in one
+        // request instead of two.
+        const all = await this.rpc.batch([["eth_blockNumber", []], ...receipts]);
+        if (all[0]?.error) throw all[0].error;
+        const head = all[0]?.result as string | undefined;
+        this.chainMoving = head !== this.lastHead;
+        this.lastHead = head;
+        answers = all.slice(1);
+      } else {
+        const head = await this.rpc.call<string>("eth_blockNumber");
+        if (head === this.lastHead) return;
+        this.chainMoving = true;
+        this.lastHead = head;
+        answers = await this.rpc.batch(receipts);
+      }
     } catch (error) {
       this.log.warn("receipt poll failed", { error: (error as Error).message });
       await sleep(500);

@@ -89,6 +89,11 @@ export class VoteTally {
     return undefined;
   }
 
+  /** The votes for approval (true) or rejection (false). */
+  votesOf(isApproved: boolean): Vote[] {
+    return [...this.votes.values()].filter((v) => v.isApproved === isApproved);
+  }
+
   /** The signers to submit for `verdict` (see selectSigners). */
   signers(verdict: Verdict): Vote[] | undefined {
     const isApproved = verdict === "approve";

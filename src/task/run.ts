@@ -1,12 +1,18 @@
 import type { Provider } from "ethers";
+import {
+  insufficientPowerReason,
+  isTransient,
+  sendWithRetries,
+  type TaskEndReason,
+} from "../client/retry.js";
 import type { SentTask } from "../client/send.js";
 import { lookupVerdicts, type TaskVerdict, waitForVerdicts } from "../client/verdicts.js";
-import { AvsctlError, isAvsctlError } from "../errors.js";
+import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
 
 /** One task's outcome, as `task send --json` prints it (docs/cli.md#task-send). */
 export interface TaskResult {
-  status: "approved" | "rejected" | "timeout" | "sent" | "failed";
+  status: "approved" | "rejected" | "timeout" | "unreachable" | "sent" | "failed";
   taskNumber: number | null;
   taskDefinitionId: number;
   proofOfTask: string;
@@ -19,6 +25,11 @@ export interface TaskResult {
   taskHash: string;
   /** This send repeated a task: sent earlier in this run, or already known to the network. */
   duplicate?: boolean;
+  /**
+   * Why a task got no verdict (`unreachable`, and `timeout` when the aggregator said), from its
+   * journal: who abstained and why, connected against required voting power; else null.
+   */
+  reason?: TaskEndReason | null;
   error?: string;
 }
 
@@ -38,7 +49,13 @@ export interface LoadSummary {
   approved: number;
   rejected: number;
   timedOut: number;
+  /** Distinct tasks that could reach no verdict (or were refused for too little connected power). */
+  unreachable: number;
   failed: number;
+  /** Sends a busy aggregator refused (OVERLOADED); each was sent again after the wait it asked for. */
+  refusedBusy: number;
+  /** Sends that repeated the same task after a refusal or a send of unknown fate. */
+  retried: number;
   latencyMs: LatencySummary;
   throughputPerSec: number;
   durationMs: number;
@@ -60,8 +77,13 @@ export interface RunOptions {
   attestationCenter?: string;
   /** The aggregator whose journal places tasks decided before this run. */
   aggregatorUrl?: string;
-  /** Sends one task; retried on connection failures until the deadline when waiting. */
-  sendOne: (index: number) => Promise<SentTask>;
+  /**
+   * One attempt at sending task `index`, bounded by `timeLeftMs`. A busy refusal is retried
+   * after the wait the aggregator asks for; a send of unknown fate only when `idempotent`.
+   */
+  sendOne: (index: number, timeLeftMs: number) => Promise<SentTask>;
+  /** Every attempt for one index carries the same signed task (same hash). */
+  idempotent?: boolean;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -82,8 +104,65 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T>
   }
 }
 
-function isTransient(error: unknown): boolean {
-  return isAvsctlError(error) && (error.code === "RPC_UNREACHABLE" || error.code === "TIMEOUT");
+/** How often the aggregator's journal is asked about tasks still without a verdict, and how many at once. */
+const JOURNAL_POLL_MS = 250;
+const JOURNAL_BATCH = 100;
+
+type Ended = { status: "unreachable" | "timeout"; reason: TaskEndReason | null };
+
+/**
+ * The tasks among `hashes` that the aggregator ended without a verdict (unreachable, or timed
+ * out on its side), from its journal; nothing when it does not answer.
+ */
+async function journalEnds(
+  aggregatorUrl: string,
+  chainId: number,
+  hashes: string[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, Ended>> {
+  const { rpcBatch } = await import("../chain/json-rpc.js");
+  const out = new Map<string, Ended>();
+  const answers = await rpcBatch(
+    aggregatorUrl,
+    hashes.map((h) => ({ method: "avsctl_taskStatus", params: [h, chainId] })),
+    { timeoutMs: 2_000, signal },
+  ).catch(() => undefined);
+  answers?.forEach((a, i) => {
+    const row = a.result as { status?: string; reason?: TaskEndReason | null } | undefined;
+    if (row?.status === "unreachable" || row?.status === "timeout") {
+      out.set(hashes[i]!, { status: row.status, reason: row.reason ?? null });
+    }
+  });
+  return out;
+}
+
+/**
+ * Asks the journal about `outstanding` tasks in turns until each has ended there or elsewhere
+ * (a verdict found on-chain removes it too), the deadline, or the signal; `onEmpty` once none is left.
+ */
+async function followJournal(
+  aggregatorUrl: string,
+  chainId: number,
+  outstanding: Set<string>,
+  ended: Map<string, Ended>,
+  opts: { deadline: number; signal: AbortSignal; onEmpty: () => void },
+): Promise<void> {
+  let offset = 0;
+  while (!opts.signal.aborted && Date.now() < opts.deadline && outstanding.size > 0) {
+    const all = [...outstanding];
+    const start = offset % all.length;
+    const batch = all.slice(start, start + JOURNAL_BATCH);
+    offset = start + batch.length;
+    for (const [h, end] of await journalEnds(aggregatorUrl, chainId, batch, opts.signal)) {
+      if (!outstanding.delete(h)) continue;
+      ended.set(h, end);
+    }
+    if (outstanding.size === 0) {
+      opts.onEmpty();
+      return;
+    }
+    await sleep(JOURNAL_POLL_MS, opts.signal);
+  }
 }
 
 /**
@@ -97,6 +176,8 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   const sent: Array<SentTask | { error: unknown; index: number }> = new Array(opts.count);
   let next = 0;
   let done = 0;
+  let refusedBusy = 0;
+  let retried = 0;
   const interval = opts.rate ? 1000 / opts.rate : 0;
 
   const worker = async () => {
@@ -107,19 +188,22 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
         const due = started + index * interval;
         if (due > Date.now()) await sleep(due - Date.now());
       }
-      for (;;) {
-        try {
-          sent[index] = await beforeDeadline(opts.sendOne(index), deadline);
-          break;
-        } catch (error) {
-          // With --wait a task may ride out an aggregator restart; the deadline still bounds it.
-          if (opts.wait && isTransient(error) && Date.now() + 250 < deadline) {
-            await sleep(250);
-            continue;
-          }
-          sent[index] = { error, index };
-          break;
-        }
+      try {
+        const r = await beforeDeadline(
+          sendWithRetries((left) => opts.sendOne(index, left), {
+            deadline,
+            idempotent: opts.idempotent === true,
+            // With --wait a task may ride out an aggregator restart; the deadline still bounds it.
+            retryUnavailable: opts.wait,
+            signal: opts.signal,
+          }),
+          deadline,
+        );
+        refusedBusy += r.refusedBusy;
+        retried += r.retries;
+        sent[index] = r.ok ? r.sent : { error: r.error, index };
+      } catch (error) {
+        sent[index] = { error, index };
       }
       opts.onProgress?.(++done, opts.count);
     }
@@ -138,6 +222,7 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   const known = new Set([...firstSend].filter(([, s]) => s.known).map(([h]) => h));
   let verdicts = new Map<string, TaskVerdict>();
   const seenAt = new Map<string, number>();
+  const ended = new Map<string, Ended>();
   if (opts.wait && opts.provider && opts.attestationCenter && ok.length > 0) {
     const chain = {
       provider: opts.provider,
@@ -148,17 +233,50 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
     verdicts = await lookupVerdicts({ ...chain, aggregatorUrl: opts.aggregatorUrl }, firstSend.keys(), known);
     const now = Date.now();
     for (const h of verdicts.keys()) seenAt.set(h, now);
-    const followed = await waitForVerdicts(
-      { ...chain, fromBlock },
-      [...firstSend.keys()].filter((h) => !verdicts.has(h)),
-      {
-        deadline,
-        signal: opts.signal,
-        pollMs: 50,
-        onVerdict: (v) => seenAt.set(v.taskHash.toLowerCase(), Date.now()),
+    // The chain gives verdicts; the aggregator's journal says at once when a task will get none
+    // (unreachable), so the wait ends for it then instead of at the deadline.
+    const outstanding = new Set([...firstSend.keys()].filter((h) => !verdicts.has(h)));
+    const stop = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const journal = opts.aggregatorUrl
+      ? followJournal(opts.aggregatorUrl, opts.chainId, outstanding, ended, {
+          deadline,
+          signal,
+          onEmpty: () => stop.abort(),
+        })
+      : undefined;
+    const followed = await waitForVerdicts({ ...chain, fromBlock }, [...outstanding], {
+      deadline,
+      signal,
+      pollMs: 50,
+      onVerdict: (v) => {
+        const key = v.taskHash.toLowerCase();
+        seenAt.set(key, Date.now());
+        outstanding.delete(key);
+        // the rest may have ended in the journal already: nothing is left to wait for
+        if (outstanding.size === 0) stop.abort();
       },
-    );
-    for (const [h, v] of followed) verdicts.set(h, v);
+    });
+    stop.abort();
+    await journal;
+    for (const [h, v] of followed) {
+      verdicts.set(h, v);
+      ended.delete(h);
+    }
+    // A task still without a verdict at the deadline: whatever its journal knows of why.
+    const left = [...outstanding].filter((h) => !verdicts.has(h) && !ended.has(h));
+    if (opts.aggregatorUrl && left.length > 0 && !opts.signal?.aborted) {
+      // all at once, so a silent aggregator costs one request timeout past --timeout, not one per batch
+      const parts = Array.from({ length: Math.ceil(left.length / JOURNAL_BATCH) }, (_, i) =>
+        left.slice(i * JOURNAL_BATCH, (i + 1) * JOURNAL_BATCH),
+      );
+      const url = opts.aggregatorUrl;
+      for (const found of await Promise.all(
+        parts.map((part) => journalEnds(url, opts.chainId, part, opts.signal)),
+      )) {
+        for (const [h, end] of found) ended.set(h, end);
+      }
+    }
   }
 
   const gas = new Map<string, string>();
@@ -174,8 +292,11 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   const results: TaskResult[] = sent.map((s) => {
     if (!s || !("taskHash" in s)) {
       const e = s?.error;
+      // Refused because the connected attesters could not approve it: no verdict can come.
+      const refused = insufficientPowerReason(e);
+      const hash = (e as AvsctlError | undefined)?.details?.taskHash;
       return {
-        status: opts.wait && isTransient(e) ? "timeout" : "failed",
+        status: refused ? "unreachable" : opts.wait && isTransient(e) ? "timeout" : "failed",
         taskNumber: null,
         taskDefinitionId: 0,
         proofOfTask: "",
@@ -185,7 +306,8 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
         attestersIds: [],
         gasUsed: null,
         latencyMs: null,
-        taskHash: "",
+        taskHash: typeof hash === "string" ? hash : "",
+        ...(refused ? { reason: refused } : {}),
         error: e instanceof Error ? e.message : String(e),
       };
     }
@@ -204,14 +326,16 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
       ...(repeat ? { duplicate: true } : {}),
     };
     if (!v) {
+      const end = ended.get(key);
       return {
         ...base,
-        status: opts.wait ? "timeout" : "sent",
+        status: end?.status ?? (opts.wait ? "timeout" : "sent"),
         taskNumber: null,
         txHash: null,
         attestersIds: [],
         gasUsed: null,
         latencyMs: null,
+        ...(opts.wait ? { reason: end?.reason ?? null } : {}),
       };
     }
     return {
@@ -229,6 +353,7 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   // One line per task, not per send: the result of the send that stands for it.
   const standsFor = new Set(firstSend.values());
   const tasks = results.filter((_, i) => standsFor.has(sent[i] as SentTask));
+  const unsent = results.filter((_, i) => !(sent[i] && "taskHash" in sent[i]!));
   const latencies = tasks.map((r) => r.latencyMs).filter((l): l is number => l !== null);
   const approved = tasks.filter((r) => r.status === "approved").length;
   const duplicates = ok.length - firstSend.size;
@@ -251,9 +376,11 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
     approved,
     rejected: tasks.filter((r) => r.status === "rejected").length,
     // a send that never got through before the deadline timed out as well
-    timedOut: [...tasks, ...results.filter((r) => r.taskHash === "")].filter((r) => r.status === "timeout")
-      .length,
+    timedOut: [...tasks, ...unsent].filter((r) => r.status === "timeout").length,
+    unreachable: [...tasks, ...unsent].filter((r) => r.status === "unreachable").length,
     failed: results.filter((r) => r.status === "failed").length,
+    refusedBusy,
+    retried,
     latencyMs: percentiles(latencies),
     throughputPerSec:
       durationMs > 0

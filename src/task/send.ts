@@ -1,5 +1,12 @@
 import type { ChainTarget } from "../chain/target.js";
-import { executionInput, type SignatureType, sendTaskRpc, sendTaskViaExecution } from "../client/send.js";
+import {
+  executionInput,
+  type PreparedTask,
+  prepareTask,
+  type SignatureType,
+  sendPrepared,
+  sendTaskViaExecution,
+} from "../client/send.js";
 import type { LoadedConfig } from "../config/load.js";
 import { buildTask } from "../devnet/samples/sample-rule.js";
 import { readDevnetState } from "../devnet/state.js";
@@ -111,15 +118,25 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
     }
     const { Wallet } = await import("ethers");
     const performer = new Wallet(sc.performerKey).address;
-    // Built once per index, so a retried send repeats the same task instead of making a new one.
-    const tasks = new Map<number, ReturnType<typeof buildTask>>();
-    const taskFor = (i: number) => {
-      if (!tasks.has(i))
-        tasks.set(
-          i,
+    const target = {
+      aggregatorUrl: sc.aggregatorUrl,
+      performerKey: sc.performerKey,
+      sigType: opts.sigType ?? "ecdsa",
+      targetChainId: opts.targetChain,
+    };
+    // Built and signed once per index: every retry of a send repeats that very task (one hash),
+    // so no retry can make a second one.
+    const prepared = new Map<number, Promise<PreparedTask>>();
+    const preparedFor = (i: number): Promise<PreparedTask> => {
+      let p = prepared.get(i);
+      if (!p) {
+        p = prepareTask(
           buildTask({ proof: opts.proof, data: opts.data, taskDefinitionId: opts.taskDefinitionId }),
+          target,
         );
-      return tasks.get(i)!;
+        prepared.set(i, p);
+      }
+      return p;
     };
     const summary = await runTasks({
       count: opts.count,
@@ -131,19 +148,17 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       provider: sc.target?.provider,
       attestationCenter: sc.target?.attestationCenter,
       aggregatorUrl: sc.aggregatorUrl,
-      sendOne: (i) =>
+      // The execution service builds a new task on each call: only a refusal may be sent again.
+      idempotent: via === "rpc",
+      sendOne: async (i, left) =>
         via === "execution"
           ? sendTaskViaExecution(
               sc.devnet!.services.execution!,
               executionInput(opts.taskDefinitionId, opts.data, opts.targetChain),
               performer,
+              Math.min(30_000, left),
             )
-          : sendTaskRpc(taskFor(i), {
-              aggregatorUrl: sc.aggregatorUrl,
-              performerKey: sc.performerKey,
-              sigType: opts.sigType ?? "ecdsa",
-              targetChainId: opts.targetChain,
-            }),
+          : sendPrepared(await preparedFor(i), sc.aggregatorUrl, Math.min(15_000, left)),
       onProgress: opts.onProgress,
       signal: opts.signal,
     });

@@ -25,6 +25,7 @@ export type TraceStep =
   | "vote-counted"
   | "threshold"
   | "timeout"
+  | "unreachable"
   | "submission"
   | "verdict";
 
@@ -53,7 +54,7 @@ export interface TaskTrace {
   taskHash: string;
   chainId: number;
   taskNumber: number | null;
-  /** approved | rejected from the chain; otherwise what the aggregator's journal says (pending, failed, timeout), or unknown. */
+  /** approved | rejected from the chain; otherwise what the aggregator's journal says (pending, failed, timeout, unreachable), or unknown. */
   status: string;
   events: TraceEvent[];
   submission: TraceSubmission | null;
@@ -88,6 +89,7 @@ const RANK: Record<TraceStep, number> = {
   "vote-counted": 5,
   threshold: 6,
   timeout: 7,
+  unreachable: 7,
   submission: 8,
   verdict: 9,
 };
@@ -146,6 +148,8 @@ export function stepOf(entry: LogEntry): TraceEvent | undefined {
   }
   if (msg.startsWith("task timed out"))
     return { step: "timeout", ...at, summary: "timed out: no threshold reached" };
+  if (msg.startsWith("task unreachable"))
+    return { step: "unreachable", ...at, summary: `unreachable: ${r.reason}`, reason: r.reason ?? null };
   if (/^task (already )?(approved|rejected) on-chain$/.test(msg) || msg === "task submission failed")
     return {
       step: "submission",

@@ -1,4 +1,5 @@
 import type { ChainTarget } from "../chain/target.js";
+import type { TaskEndReason } from "../client/retry.js";
 import { followVerdicts, readVerdicts, type TaskVerdict } from "../client/verdicts.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readDevnetState } from "../devnet/state.js";
@@ -19,12 +20,60 @@ function targetOf(project: Project, chainId: number | undefined): Promise<ChainT
 /** A task by its number (`number`) or its hash (`0x` + 64 hex digits). */
 export type TaskRef = { number: number } | { hash: string };
 
-/** `task status`: one task's verdict on the target L2 (NOT_FOUND until it is submitted). */
+/**
+ * A task with no verdict on-chain, as the devnet aggregator's journal has it: in progress
+ * (`pending`, `submitting`) or ended without a verdict (`unreachable`, `timeout`, `failed`),
+ * with the reason when the aggregator gave one.
+ */
+export interface JournalTaskStatus {
+  status: "pending" | "submitting" | "unreachable" | "timeout" | "failed";
+  taskHash: string;
+  chainId: number;
+  taskDefinitionId: number;
+  performer: string;
+  proofOfTask: string;
+  txHash: string | null;
+  error: string | null;
+  reason: TaskEndReason | null;
+}
+
+/** What the devnet's aggregator journaled about a task it has no verdict for; undefined when it cannot say. */
+async function journalStatus(
+  project: Project,
+  hash: string,
+  chainId: number,
+): Promise<JournalTaskStatus | undefined> {
+  const url = readDevnetState(project.root)?.aggregator.rpcUrl;
+  if (!url) return undefined;
+  const { rpcRequest } = await import("../chain/json-rpc.js");
+  const answer = await rpcRequest<Record<string, unknown>>(url, "avsctl_taskStatus", [hash, chainId], {
+    timeoutMs: 5_000,
+  }).catch(() => undefined);
+  const row = answer?.result;
+  if (!row || row.status === "approved" || row.status === "rejected") return undefined;
+  return {
+    status: row.status as JournalTaskStatus["status"],
+    taskHash: String(row.taskHash),
+    chainId: Number(row.chainId),
+    taskDefinitionId: Number(row.taskDefinitionId),
+    performer: String(row.performer),
+    proofOfTask: String(row.proofOfTask),
+    txHash: (row.txHash as string | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    reason: (row.reason as TaskEndReason | null) ?? null,
+  };
+}
+
+/**
+ * `task status`: one task's verdict on the target L2; for a task hash the chain has no verdict
+ * for, what the devnet aggregator's journal says (in progress, or why no verdict came);
+ * NOT_FOUND when neither knows it.
+ */
 export async function findTaskVerdict(opts: {
   project: Project;
   ref: TaskRef;
   targetChain?: number;
-}): Promise<TaskVerdict> {
+}): Promise<TaskVerdict | JournalTaskStatus> {
   const target = await targetOf(opts.project, opts.targetChain);
   try {
     const verdicts = await readVerdicts({
@@ -36,6 +85,10 @@ export async function findTaskVerdict(opts: {
     const v = verdicts.find((x) =>
       "hash" in ref ? x.taskHash.toLowerCase() === ref.hash.toLowerCase() : x.taskNumber === ref.number,
     );
+    if (!v && "hash" in ref) {
+      const journaled = await journalStatus(opts.project, ref.hash, target.chainId);
+      if (journaled) return journaled;
+    }
     if (!v) {
       const shown = "hash" in ref ? ref.hash : String(ref.number);
       throw new AvsctlError("NOT_FOUND", `no verdict on chain ${target.chainId} for task ${shown}`, {

@@ -99,7 +99,9 @@ export function registerDevnet(program: Command, runner: Runner): void {
   devnet
     .command("status")
     .description("check every component of the devnet, services you run included (exit 1 when one is down)")
-    .action(runner.action(async (ctx) => (await handlers()).devnetStatusCommand(ctx)));
+    .action(
+      runner.action(async (ctx) => (await import("../handlers/devnet-status.js")).devnetStatusCommand(ctx)),
+    );
   devnet
     .command("env")
     .description("print the environment the devnet gives a project service, for one you run yourself")

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parseChainId } from "../../node/options.js";
-import { typedOption, uintNumber } from "../parse.js";
+import { intRange, typedOption, uintNumber } from "../parse.js";
 import type { Runner } from "../runner.js";
 
 const port = (flag: string) => uintNumber(flag, 16);
@@ -43,6 +43,13 @@ function nodeOptions(command: Command): Command {
     .option("--keystore <file>", "operator keystore")
     .option("--host <host>", "bind address (0.0.0.0 only inside a container)", "127.0.0.1")
     .option("--journal <file>", "aggregator task journal (sqlite); survives restarts")
+    .addOption(
+      typedOption(
+        "--max-pending-tasks <n>",
+        "aggregator: tasks in progress at most; beyond, sendTask answers OVERLOADED (default 256)",
+        intRange("--max-pending-tasks", 1, 1_000_000),
+      ),
+    )
     .option("--relayer", "aggregator: mirror L1 registrations to L2 (key: AVSCTL_RELAYER_KEY)")
     .option("--aggregator <url>", "attester: the aggregator URL (or OTHENTIC_CLIENT_RPC_ADDRESS)");
 }

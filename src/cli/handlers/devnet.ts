@@ -4,43 +4,20 @@ import { loadConfig } from "../../config/load.js";
 import type { OperatorKeys } from "../../devnet/operator-keys.js";
 import { devnetName, quickstartProject, type UpFlags } from "../../devnet/plan.js";
 import type { RemovedResources } from "../../devnet/runtime/types.js";
-import type { DevnetState } from "../../devnet/state.js";
 import { publicState, readDevnetState } from "../../devnet/state.js";
-import { AvsctlError, EXIT, invalidArgument } from "../../errors.js";
+import { EXIT, invalidArgument } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
-import { avsctlPrefix, table } from "../format.js";
+import { avsctlPrefix } from "../format.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
+import { renderState } from "./devnet-status.js";
 
 async function project(ctx: CommandContext) {
   return loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
 }
 
-/** A service's URL and, when the state says, where it runs: `http://127.0.0.1:4003 (docker)`. */
-function service(s: Omit<DevnetState, "internal">, kind: "execution" | "validation"): string {
-  const url = s.services[kind];
-  if (!url) return "-";
-  const where = s.serviceRuntimes?.[kind];
-  return where ? `${url} (${where})` : url;
-}
-
-export function renderState(s: Omit<DevnetState, "internal">): string {
-  const lines = [
-    `devnet "${s.name}" (${s.runtime}) ${s.healthy ? "healthy" : "UNHEALTHY"}${s.startupMs ? `, started in ${(s.startupMs / 1000).toFixed(1)} s` : ""}`,
-    `  L1 ${s.l1.chainId}  ${s.l1.rpcUrl}  AvsGovernance ${s.l1.avsGovernance}`,
-    ...s.l2.map((l) => `  L2 ${l.chainId}  ${l.rpcUrl}  AttestationCenter ${l.attestationCenter}`),
-    `  aggregator   ${s.aggregator.rpcUrl}  operator ${s.aggregator.operatorId}  ${s.aggregator.address}`,
-    ...s.attesters.map((a) => `  ${a.name.padEnd(12)} operator ${a.operatorId}  ${a.address}`),
-    `  performer    ${s.performer.address}`,
-    `  services     execution ${service(s, "execution")}  validation ${service(s, "validation")}`,
-    `  task definitions: ${s.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}`,
-    ...(s.engine
-      ? [`  task engine  ${s.engine.url}  executions sent as task definition ${s.engine.taskDefinitionId}`]
-      : []),
-  ];
-  return lines.join("\n");
-}
+export { renderState };
 
 /** `--operator-keys <dir>`: every operator there, unlocked with one password, before anything starts. */
 async function operatorKeys(ctx: CommandContext, given: string): Promise<OperatorKeys> {
@@ -77,6 +54,8 @@ export async function devnetUpCommand(
       progress: step,
       operators,
       env: loaded.env,
+      // Ctrl-C stops what this run started instead of leaving it running unrecorded
+      signal: ctx.signal,
     }),
   );
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
@@ -182,39 +161,6 @@ export async function devnetDownCommand(
 
 function count(r: RemovedResources): number {
   return r.containers.length + r.networks.length + r.volumes.length + r.processes.length;
-}
-
-export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandResult> {
-  const loaded = await project(ctx);
-  const { devnetStatus } = await import("../../devnet/manage.js");
-  const status = await devnetStatus(loaded.root);
-  if (!status.state) {
-    const qs = quickstartProject(loaded.root).projectDir;
-    const quickstartHint = readDevnetState(qs)
-      ? `; the quickstart's devnet runs apart: \`avsctl --cwd ${shellQuote(path.relative(process.cwd(), qs) || ".")} devnet status\``
-      : "";
-    throw new AvsctlError("NO_DEVNET", `no devnet for the project in ${loaded.root}`, {
-      hint: `start one with \`avsctl devnet up\`${quickstartHint}`,
-    });
-  }
-  const data = { ...publicState(status.state), components: status.components, problems: status.problems };
-  return {
-    data,
-    human: () =>
-      [
-        renderState(data),
-        "",
-        table(
-          ["COMPONENT", "STATE", "HEALTH"],
-          status.components.map((c) => [
-            c.name,
-            c.state,
-            c.healthy ? "ok" : `DOWN: ${c.problems.join(", ")}`,
-          ]),
-        ),
-      ].join("\n"),
-    exitCode: status.state.healthy ? EXIT.OK : EXIT.FAILED,
-  };
 }
 
 export async function devnetEnvCommand(

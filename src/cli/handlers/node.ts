@@ -51,7 +51,11 @@ export async function nodeCommand(
   }
 
   const controller = new AbortController();
-  const log = (record: Record<string, unknown>) => ctx.out.stdout(`${JSON.stringify(record)}\n`);
+  // One write per event-loop turn (a busy node logs several lines per task); the rest on exit.
+  const { jsonLinesSink } = await import("../../node/log.js");
+  const logLines = jsonLinesSink((text) => ctx.out.stdout(text));
+  process.once("exit", logLines.flush);
+  const log = logLines.sink;
   const common = {
     privateKey,
     l1,
@@ -82,6 +86,9 @@ export async function nodeCommand(
       internalTasks,
       journalPath: opts.journal === undefined ? undefined : path.resolve(ctx.cwd, String(opts.journal)),
       relayer: opts.relayer === true && relayerKey ? { privateKey: relayerKey } : undefined,
+      ...(opts.maxPendingTasks === undefined
+        ? {}
+        : { limits: { maxPendingTasks: opts.maxPendingTasks as number } }),
     };
     const { startAggregator } = await import("../../node/aggregator.js");
     stop = (await startAggregator(options)).stop;
@@ -111,6 +118,8 @@ export async function nodeCommand(
     await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   controller.abort();
   await stop();
+  logLines.flush();
+  process.off("exit", logLines.flush);
   // Idle keep-alive sockets may hold the event loop for a while; nothing else should.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
   return { data: undefined, human: () => "" };

@@ -1,3 +1,4 @@
+import type { TaskEndReason } from "../../client/retry.js";
 import type { TaskVerdict } from "../../client/verdicts.js";
 import { EXIT, type ExitCode } from "../../errors.js";
 import type { LoadSummary, TaskResult } from "../../task/run.js";
@@ -39,7 +40,7 @@ function progressBar(ctx: CommandContext): (done: number, total: number) => void
 }
 
 function exitFor(summary: LoadSummary): ExitCode {
-  if (summary.rejected > 0 || summary.failed > 0) return EXIT.FAILED;
+  if (summary.rejected > 0 || summary.failed > 0 || summary.unreachable > 0) return EXIT.FAILED;
   if (summary.timedOut > 0) return EXIT.TIMEOUT;
   return EXIT.OK;
 }
@@ -49,13 +50,24 @@ function resultLine(r: TaskResult): string {
   if (r.status === "approved" || r.status === "rejected") {
     return `${head}${r.duplicate ? " (already sent: the same task)" : ""}  task #${r.taskNumber} (definition ${r.taskDefinitionId}) on chain ${r.chainId}  tx ${r.txHash}  attesters [${r.attestersIds.join(",")}]  ${r.latencyMs} ms${r.gasUsed ? `  gas ${r.gasUsed}` : ""}`;
   }
-  return `${head}  task ${r.taskHash}${r.error ? `: ${r.error}` : ""}`;
+  const why = r.reason ? `: ${r.reason.message}${abstentions(r.reason)}` : r.error ? `: ${r.error}` : "";
+  return `${head}  task ${r.taskHash}${why}`;
+}
+
+/** Who abstained and why, one line each, for a task that got no verdict. */
+function abstentions(reason: TaskEndReason): string {
+  return reason.abstained
+    .map((a) => `\n  attester ${a.operatorId} (${a.attester}) abstained: ${a.reason}`)
+    .join("");
 }
 
 function summaryLines(summary: LoadSummary): string {
   return [
     `sent ${summary.sent}: ${summary.distinct} distinct task(s), ${summary.duplicates} duplicate(s)${summary.alreadyKnown ? `, ${summary.alreadyKnown} already known` : ""}, failed ${summary.failed}`,
-    `on-chain: approved ${summary.approved}, rejected ${summary.rejected}, timed out ${summary.timedOut}`,
+    `on-chain: approved ${summary.approved}, rejected ${summary.rejected}, timed out ${summary.timedOut}, unreachable ${summary.unreachable}`,
+    ...(summary.refusedBusy > 0 || summary.retried > 0
+      ? [`refused busy ${summary.refusedBusy}, sent again ${summary.retried} (the same tasks)`]
+      : []),
     `latency ms: p50 ${summary.latencyMs.p50}  p95 ${summary.latencyMs.p95}  p99 ${summary.latencyMs.p99}  max ${summary.latencyMs.max}`,
     `throughput ${summary.throughputPerSec}/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
     ...summary.warnings.map((w) => `warning: ${w}`),
@@ -110,11 +122,23 @@ export async function taskStatus(
 ): Promise<CommandResult> {
   const { findTaskVerdict } = await import("../../task/verdicts.js");
   const v = await findTaskVerdict({ project: await ctx.loadConfig(), ref, targetChain: flags.targetChain });
+  // A task with no verdict exits as `task send --wait` would: 1 unreachable or failed, 3 timed out.
+  const exitCode: ExitCode =
+    v.status === "unreachable" || v.status === "failed"
+      ? EXIT.FAILED
+      : v.status === "timeout"
+        ? EXIT.TIMEOUT
+        : EXIT.OK;
   return {
     data: v,
+    exitCode,
     human: () =>
       Object.entries(v)
-        .map(([k, val]) => `${k.padEnd(17)} ${Array.isArray(val) ? val.join(",") : val}`)
+        .map(([k, val]) => {
+          if (k !== "reason") return `${k.padEnd(17)} ${Array.isArray(val) ? val.join(",") : val}`;
+          const reason = val as TaskEndReason | null;
+          return `${k.padEnd(17)} ${reason ? `${reason.message}${abstentions(reason)}` : "-"}`;
+        })
         .join("\n"),
   };
 }

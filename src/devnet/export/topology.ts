@@ -184,6 +184,7 @@ export async function buildTopology(
       "--relayer",
       // as `devnet up` starts it: the voting-power sync runs (internal task 10001)
       "--internal-tasks",
+      ...(plan.maxPendingTasks === undefined ? [] : ["--max-pending-tasks", String(plan.maxPendingTasks)]),
     ),
     env: {
       ...chainEnv,

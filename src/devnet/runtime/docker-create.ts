@@ -70,7 +70,9 @@ export async function createContainer(
       Init: true,
       ExtraHosts: [hostAliasEntry(hostAccess, network), ...(spec.extraHosts ?? [])],
       Binds: binds.length > 0 ? binds : undefined,
-      RestartPolicy: { Name: "no" },
+      // A component that dies on its own is started again, with Docker's backoff; `docker stop`
+      // and `docker kill` are deliberate and leave it stopped.
+      RestartPolicy: { Name: "on-failure" },
     },
     NetworkingConfig: {
       EndpointsConfig: { [network.name]: { Aliases: [...new Set([spec.name, ...(spec.aliases ?? [])])] } },

@@ -81,7 +81,8 @@ export function containerWaitTarget(
     exitReason: async () => {
       const info = await container.inspect().catch(() => null);
       if (!info) return "container is gone";
-      if (info.State.Running) return null;
+      // A start that crashes is restarted by the restart policy: still a failed start.
+      if (info.State.Running && !info.State.Restarting) return null;
       return `exit code ${info.State.ExitCode}${info.State.OOMKilled ? ", out of memory" : ""}${info.State.Error ? `, ${info.State.Error}` : ""}`;
     },
     logTail: async (lines) => readLogLines(container, lines),

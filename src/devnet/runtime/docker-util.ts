@@ -65,6 +65,7 @@ export function componentInfo(component: string, info: Docker.ContainerInspectIn
   if (info.State?.StartedAt && !info.State.StartedAt.startsWith("0001"))
     result.startedAt = info.State.StartedAt;
   if (!result.running && info.State?.ExitCode !== undefined) result.exitCode = info.State.ExitCode;
+  result.restarts = info.RestartCount ?? 0;
   return result;
 }
 

@@ -185,3 +185,11 @@ export async function killProcessGroups(
     });
   }
 }
+
+/** `down --all` for processes: kill every process carrying avsctl labels on this machine (Linux). */
+export async function removeAllProcesses(): Promise<number[]> {
+  const labelled = await findLabelledProcesses();
+  const pids = labelled.map((p) => p.pid);
+  await killProcessGroups([...new Set(labelled.map((p) => p.pgrp))], pids);
+  return pids.sort((a, b) => a - b);
+}

@@ -24,6 +24,7 @@ import {
   isAlive,
   killProcessGroups,
 } from "./process-groups.js";
+import { hold, release } from "./process-hold.js";
 import { spawnDetached } from "./spawn.js";
 import type {
   ComponentHealth,
@@ -41,7 +42,7 @@ import { checkStrategies, probe, type WaitTarget, waitForReady } from "./wait.js
 
 const debug = createDebug("avsctl:devnet:runtime:process");
 
-export { findLabelledProcesses, isAlive, killProcessGroups } from "./process-groups.js";
+export { findLabelledProcesses, isAlive, killProcessGroups, removeAllProcesses } from "./process-groups.js";
 
 /** What `start` records about a process (serialisable; the state file can hold it too). */
 export interface ProcessRecord {
@@ -137,7 +138,8 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     }
   }
 
-  private async records(): Promise<ProcessRecord[]> {
+  /** Every run record (what the supervisor watches). */
+  async records(): Promise<ProcessRecord[]> {
     let names: string[];
     try {
       names = await readdir(this.runDir);
@@ -212,9 +214,18 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
   async start(spec: ProcessComponentSpec, options: StartOptions = {}): Promise<StartedComponent> {
     checkStrategies(spec.name, spec.wait ?? []);
     options.signal?.throwIfAborted();
-    await this.stop(spec.name);
-    await mkdir(this.logDir, { recursive: true });
     await mkdir(this.runDir, { recursive: true });
+    hold(this.runDir, spec.name, "starting");
+    try {
+      return await this.startHeld(spec, options);
+    } finally {
+      release(this.runDir, spec.name);
+    }
+  }
+
+  private async startHeld(spec: ProcessComponentSpec, options: StartOptions): Promise<StartedComponent> {
+    await this.kill(spec.name);
+    await mkdir(this.logDir, { recursive: true });
     const logFile = this.logFile(spec.name);
     const cwd = spec.cwd ?? this.projectDir;
     const args = spec.args ?? [];
@@ -261,8 +272,16 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     return this.started(await this.infoOf(spec.name, record));
   }
 
-  /** Stop a component's process group and every process labelled with it; gone is success. */
+  /**
+   * Stop a component's process group and every process labelled with it; gone is success. A
+   * deliberate stop: the devnet's supervisor leaves it stopped until it is started again.
+   */
   async stop(component: string): Promise<void> {
+    if (await this.record(component)) hold(this.runDir, component, "stopped");
+    await this.kill(component);
+  }
+
+  private async kill(component: string): Promise<void> {
     const record = await this.record(component);
     const labelled = await findLabelledProcesses(this.labelledFilter(component));
     const groups = new Set(labelled.map((p) => p.pgrp));
@@ -280,6 +299,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
   async remove(component: string): Promise<void> {
     await this.stop(component);
     await rm(this.recordFile(component), { force: true });
+    release(this.runDir, component);
   }
 
   /** Stop and start again from the run record (same command, env and ports), then wait. */
@@ -372,12 +392,4 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
 /** A recorded pid is only trusted when it is still ours (pids get reused). */
 function stillOurs(record: ProcessRecord, labelled: ReadonlyArray<{ pid: number }>): boolean {
   return isAlive(record.pid) && (process.platform !== "linux" || labelled.some((p) => p.pid === record.pid));
-}
-
-/** `down --all` for processes: kill every process carrying avsctl labels on this machine (Linux). */
-export async function removeAllProcesses(): Promise<number[]> {
-  const labelled = await findLabelledProcesses();
-  const pids = labelled.map((p) => p.pid);
-  await killProcessGroups([...new Set(labelled.map((p) => p.pgrp))], pids);
-  return pids.sort((a, b) => a - b);
 }

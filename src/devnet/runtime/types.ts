@@ -128,6 +128,8 @@ export interface ComponentInfo {
   exitCode?: number;
   /** Process runtime: `<projectDir>/.avsctl/logs/<component>.log`. */
   logFile?: string;
+  /** Times it was started again after it died (Docker's restart policy, the process supervisor). */
+  restarts?: number;
 }
 
 export interface ComponentHealth extends ComponentInfo {

@@ -1,4 +1,4 @@
-import { chainStorage } from "../chain-storage.js";
+import { chainStorage, repairStateFile } from "../chain-storage.js";
 import { accountsNeeded } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
 import { type PhaseContext, rpcWait, settled } from "./launch.js";
@@ -23,6 +23,8 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
   const chains = await settled(
     specs.map(async (c) => {
       const storage = chainStorage(launcher.kind, topology.projectDir, c.name);
+      const repaired = launcher.kind === "process" ? repairStateFile(storage.stateFile!) : undefined;
+      if (repaired) ctx.warn(repaired);
       return launcher.launch(
         {
           name: c.name,

@@ -116,6 +116,9 @@ export async function startNodes(
             "--relayer",
             // VOTING_POWER_SYNC, which `avsctl operator` also runs on demand (avsctl_syncVotingPower)
             "--internal-tasks",
+            ...(topology.maxPendingTasks === undefined
+              ? []
+              : ["--max-pending-tasks", String(topology.maxPendingTasks)]),
           ],
         },
         env: {

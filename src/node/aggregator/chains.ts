@@ -3,20 +3,28 @@
  * its chain view read once, and its transaction pipeline prepared (recovery starts it).
  */
 
-import { fetchChainId } from "../../chain/rpc.js";
+import { fetchChainId, redactUrl } from "../../chain/rpc.js";
 import { AvsctlError } from "../../errors.js";
 import { ChainView } from "../chain-view.js";
+import type { Logger } from "../log.js";
 import type { L2Target } from "../options.js";
+import { untilReachable } from "../reachable.js";
 import { RpcClient } from "../rpc-client.js";
 import { TxPipeline } from "../tx-pipeline.js";
 import type { AggregatorContext, ChainCtx } from "./tasks.js";
 
 export type Cleanup = Array<() => Promise<void> | void>;
 
-export async function resolveChainIds(targets: L2Target[]): Promise<L2Target[]> {
+/** Each L2's chain id, waiting for a chain that does not answer yet (`log` says so once). */
+export async function resolveChainIds(
+  targets: L2Target[],
+  wait?: { log: Logger; signal?: AbortSignal },
+): Promise<L2Target[]> {
   return Promise.all(
     targets.map(async (t) => {
-      const actual = await fetchChainId(t.rpcUrl);
+      const actual = wait
+        ? await untilReachable(() => fetchChainId(t.rpcUrl), { ...wait, what: "L2", fields: reachFields(t) })
+        : await fetchChainId(t.rpcUrl);
       if (t.chainId && t.chainId !== actual) {
         throw new AvsctlError(
           "CONFIG_INVALID",
@@ -43,7 +51,7 @@ export async function openChains(
       onTransientError: (method) => metrics.rpcErrors.inc({ chainId: target.chainId, method }),
     });
     const view = new ChainView(target, rpc, log, refreshMs);
-    await view.start();
+    await untilReachable(() => view.start(), { log, signal, what: "L2", fields: reachFields(target) });
     cleanup.push(() => view.stop());
     const pipeline = new TxPipeline(rpc, target.chainId, wallet, log);
     cleanup.push(() => pipeline.stop());
@@ -55,4 +63,8 @@ export async function openChains(
     }
   }
   return chains;
+}
+
+function reachFields(t: L2Target): Record<string, unknown> {
+  return { rpcUrl: redactUrl(t.rpcUrl), ...(t.chainId ? { chainId: t.chainId } : {}) };
 }

@@ -1,7 +1,8 @@
 /**
  * Intake: what sendTask accepts and how a task enters the aggregator. A request is checked
- * (duplicate -> TASK_KNOWN, load, performer, signature, the definition check on-chain,
- * eligible voting power), journaled as pending, registered for votes and pushed to attesters.
+ * (duplicate -> TASK_KNOWN, load -> OVERLOADED, performer, signature, the definition check
+ * on-chain, eligible voting power, connected voting power -> INSUFFICIENT_CONNECTED_POWER),
+ * journaled as pending, registered for votes and pushed to attesters.
  * Internal tasks (VOTING_POWER_SYNC) enter here too, signed by the aggregator itself.
  */
 
@@ -16,10 +17,24 @@ import { RpcError } from "../json-rpc.js";
 import type { TaskRequest } from "../send-task.js";
 import type { TaskMessage } from "../transport.js";
 import { word } from "../util.js";
+import { admitConnected } from "./reachability.js";
 import { type AggregatorContext, type ChainCtx, type LiveTask, taskKey } from "./tasks.js";
+
+/**
+ * How long a refused client should wait before sending again: the time the aggregator takes
+ * to end a tenth of its bound at its recent pace, so refused clients come back spread over
+ * the time slots free up; 1 s when nothing ended lately.
+ */
+export function retryAfterMs(endsPerSecond: number, limit: number): number {
+  if (!(endsPerSecond > 0)) return 1_000;
+  const ms = (Math.max(1, limit / 10) * 1000) / endsPerSecond;
+  return Math.min(5_000, Math.max(100, Math.ceil(ms)));
+}
 
 export class Intake {
   private readonly chainById: Map<number, ChainCtx>;
+  /** Requests between the load check and registration (their chain reads are in flight). */
+  private admitting = 0;
 
   constructor(
     private readonly ctx: AggregatorContext,
@@ -53,19 +68,33 @@ export class Intake {
     const chainId = chain.target.chainId;
     const hash = fastTaskHash(req);
     if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);
-    if (tasks.size >= limits.maxPendingTasks) {
-      throw new RpcError("OVERLOADED", `too many tasks in progress (${tasks.size}); retry later`);
-    }
-
-    const performer = await operatorOf(chain, req.performer);
-    if (!performer) {
+    const pending = tasks.size + this.admitting;
+    const limit = limits.maxPendingTasks;
+    if (pending >= limit) {
+      const after = retryAfterMs(tasks.endRate(), limit);
       throw new RpcError(
-        "PERFORMER_NOT_ACTIVE",
-        `${req.performer} is not an active operator on chain ${chainId}`,
+        "OVERLOADED",
+        `aggregator busy: ${pending} tasks in progress (limit ${limit}); retry after ${after} ms`,
+        { retryAfterMs: after, pending, limit },
       );
     }
-    checkPerformerSignature(req, hash, performer);
-    const def = await checkDefinition(chain, req);
+
+    let def: TaskDefinitionInfo;
+    this.admitting++;
+    try {
+      const performer = await operatorOf(chain, req.performer);
+      if (!performer) {
+        throw new RpcError(
+          "PERFORMER_NOT_ACTIVE",
+          `${req.performer} is not an active operator on chain ${chainId}`,
+        );
+      }
+      checkPerformerSignature(req, hash, performer);
+      def = await checkDefinition(chain, req);
+      await admitConnected(this.ctx, chain, def);
+    } finally {
+      this.admitting--;
+    }
 
     // Re-check after the awaits: a concurrent identical request may have won.
     if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);

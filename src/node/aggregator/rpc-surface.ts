@@ -86,7 +86,9 @@ function methods(
           log.info("duplicate task", { taskHash: error.details?.taskHash, status: error.details?.status });
         } else if (error instanceof RpcError) {
           metrics.tasksInvalid.inc({ reason: error.reason });
-          log.info("sendTask refused", { reason: error.reason, error: error.message });
+          // Under overload refusals come by the hundred a second: the metric counts them.
+          const level = error.reason === "OVERLOADED" ? "debug" : "info";
+          log[level]("sendTask refused", { reason: error.reason, error: error.message });
         }
         throw error;
       }

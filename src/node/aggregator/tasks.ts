@@ -8,7 +8,7 @@ import type { Wallet } from "ethers";
 import type { G1, G2 } from "../../crypto/bls.js";
 import type { ChainView, TaskDefinitionInfo } from "../chain-view.js";
 import type { TaskConsensus } from "../consensus.js";
-import type { JournalTask, TaskJournal, TaskStatus } from "../journal.js";
+import type { JournalTask, TaskEndReason, TaskJournal, TaskStatus } from "../journal.js";
 import { RpcError } from "../json-rpc.js";
 import type { Logger } from "../log.js";
 import type { NodeMetrics } from "../metrics.js";
@@ -56,6 +56,8 @@ export interface TaskStatusReport {
   txHash: string | null;
   taskNumber: number | null;
   error: string | null;
+  /** Why an unreachable or timed-out task got no verdict; null otherwise. */
+  reason: TaskEndReason | null;
   acceptedAt: number;
   finishedAt: number | null;
 }
@@ -73,13 +75,26 @@ export interface AggregatorContext {
   signal: AbortSignal;
   /** Set once stop() begins: late callbacks must not touch the journal any more. */
   state: { stopping: boolean };
+  /** Addresses of the attesters connected now (set once the hub runs). */
+  connectedAttesters: () => string[];
+  /** performance.now() when the port opened: attesters are still dialing for a moment (reachability.ts). */
+  startedAt: number;
+  /** How long that moment lasts (reachability.ts). */
+  joinGraceMs: number;
 }
+
+/** Task ends remembered for the pace estimate, and how far back it looks. */
+const ENDS_KEPT = 256;
+const RATE_WINDOW_MS = 5_000;
 
 export const taskKey = (chainId: number, hash: string): string => `${chainId}:${hash.toLowerCase()}`;
 
 /** Tasks in flight (in memory) over the journal (on disk). */
 export class TaskBook {
   private readonly live = new Map<string, LiveTask>();
+  /** When the latest tasks ended (a ring), for the pace behind OVERLOADED's retryAfterMs. */
+  private readonly ends: number[] = [];
+  private endIndex = 0;
 
   constructor(
     readonly journal: TaskJournal,
@@ -107,12 +122,22 @@ export class TaskBook {
   finish(
     task: LiveTask,
     status: Exclude<TaskStatus, "pending" | "submitting">,
-    extra: { taskNumber?: number; error?: string; txHash?: string } = {},
+    extra: { taskNumber?: number; error?: string; txHash?: string; reason?: TaskEndReason } = {},
   ): void {
     task.consensus.phase = "done";
     this.live.delete(task.key);
+    this.ends[this.endIndex] = performance.now();
+    this.endIndex = (this.endIndex + 1) % ENDS_KEPT;
     this.journal.markFinal(task.chain.target.chainId, task.msg.taskHash, status, extra);
     this.metrics.pendingTasks.set(this.live.size);
+  }
+
+  /** Tasks ended per second over the last few seconds (0 when none ended lately). */
+  endRate(now = performance.now()): number {
+    const recent = this.ends.filter((t) => now - t <= RATE_WINDOW_MS);
+    if (recent.length < 2) return recent.length === 1 ? 1000 / RATE_WINDOW_MS : 0;
+    const span = Math.max(now - Math.min(...recent), 1);
+    return (recent.length * 1000) / span;
   }
 
   /** The messages of tasks still collecting votes (replayed to an attester that joins). */
@@ -121,13 +146,13 @@ export class TaskBook {
   }
 
   /**
-   * Whether a task is already taken care of: live, or journaled as anything but a timeout or a
-   * failure (those may be sent again and get a new attempt).
+   * Whether a task is already taken care of: live, or journaled as anything but a timeout, a
+   * failure or unreachable (those may be sent again and get a new attempt).
    */
   isKnown(chainId: number, hash: string): boolean {
     if (this.live.has(taskKey(chainId, hash))) return true;
     const status = this.journal.get(chainId, hash)?.status;
-    return status !== undefined && status !== "timeout" && status !== "failed";
+    return status !== undefined && status !== "timeout" && status !== "failed" && status !== "unreachable";
   }
 
   /**
@@ -170,6 +195,7 @@ export class TaskBook {
         txHash: row.txHash ?? null,
         taskNumber: row.taskNumber ?? null,
         error: row.error ?? null,
+        reason: row.reason ?? null,
         acceptedAt: row.acceptedAt,
         finishedAt: row.finishedAt ?? null,
       };

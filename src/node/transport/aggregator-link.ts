@@ -59,18 +59,24 @@ export class AggregatorLink {
   private async run(): Promise<void> {
     let backoff = 100;
     const { signal, log } = this.opts;
+    // Said once when the aggregator goes away, not at every attempt while it stays away
+    // ("connected to the aggregator" says it is back).
+    let away = false;
     while (!signal.aborted) {
       const started = Date.now();
       try {
         this.session = await this.hello();
         backoff = 100;
         this.lastError = undefined;
+        away = false;
         await this.stream(this.session);
         if (!signal.aborted) log.warn("aggregator stream ended; saying hello again");
+        away = true;
       } catch (error) {
         this.lastError = (error as Error).message;
-        if (!signal.aborted)
-          log.warn("cannot reach the aggregator", { error: this.lastError, retryInMs: backoff });
+        if (!signal.aborted && !away)
+          log.warn("cannot reach the aggregator; retrying", { error: this.lastError });
+        away = true;
       }
       this.session = undefined;
       this.streamReq = undefined;

@@ -42,6 +42,7 @@ const NODE = [
   "--keystore",
   "--host",
   "--journal",
+  "--max-pending-tasks",
   "--relayer",
   "--aggregator",
 ];

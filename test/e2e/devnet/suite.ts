@@ -4,7 +4,7 @@
  * the tests in order; a second project (B, avsctl's sample services) is started beside it.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import YAML from "yaml";
@@ -22,6 +22,7 @@ import {
   sendOthenticTask,
   startValidationServer,
   stateUrls,
+  stopSupervision,
   type TempProject,
   tempProject,
   type ValidationServer,
@@ -46,9 +47,32 @@ async function killAttester(p: TempProject, runtime: Runtime): Promise<void> {
     await docker().getContainer(`avsctl-${p.devnet}-attester-1`).kill();
     return;
   }
-  const { readFileSync } = await import("node:fs");
-  const record = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", "attester-1.json"), "utf8"));
-  process.kill(record.pid, "SIGKILL");
+  // this test is about status seeing it down: the supervisor would start it again
+  await stopSupervision(p);
+  process.kill(pidOf(p, "attester-1"), "SIGKILL");
+}
+
+/** The pid of a process-runtime component, from its run record. */
+function pidOf(p: TempProject, component: string): number {
+  return JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${component}.json`), "utf8")).pid;
+}
+
+/**
+ * Every process but the container's init dies from inside, so the container exits 137 on its
+ * own (a `docker kill` is deliberate and disables the restart policy).
+ */
+async function dieInside(container: string): Promise<void> {
+  const exec = await docker()
+    .getContainer(container)
+    .exec({ Cmd: ["sh", "-c", "kill -9 -1"], AttachStdout: true, AttachStderr: true });
+  await new Promise<void>((resolve) => {
+    void exec.start({}).then((stream) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => resolve());
+      stream.resume();
+    }, resolve);
+  });
 }
 
 export function devnetSuite(runtime: Runtime): void {
@@ -210,6 +234,26 @@ export function devnetSuite(runtime: Runtime): void {
     const deployments = kinds.filter((d) => d.kind === "Deployment").map((d) => d.metadata.name);
     for (const c of ["l1", "l2-1", "aggregator", "attester-1", "execution"]) expect(deployments).toContain(c);
   });
+
+  it("an attester that dies is started again (by the supervisor, or Docker's restart policy), and status counts it", async () => {
+    if (runtime === "process") {
+      process.kill(pidOf(a, "attester-2"), "SIGKILL");
+    } else {
+      await dieInside(`avsctl-${a.devnet}-attester-2`);
+    }
+    let last = "";
+    const back = await eventually(
+      async () => {
+        const r = await a.cli(["devnet", "status", "--json"]);
+        last = r.stdout;
+        const c = JSON.parse(r.stdout).components?.find((x: { name: string }) => x.name === "attester-2");
+        return r.code === 0 && c?.healthy === true && c.restarts >= 1;
+      },
+      120,
+      500,
+    );
+    expect(back, last).toBe(true);
+  }, 120_000);
 
   it("status notices a killed attester (exit 1, names it) and restart brings it back", async () => {
     const healthy = await a.cli(["devnet", "status", "--json"]);

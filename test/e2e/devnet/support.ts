@@ -300,6 +300,15 @@ export function labelledProcesses(project: string): number[] {
   return found;
 }
 
+/**
+ * Stops the supervisor of a process devnet (its restart counts stay), so a component the test
+ * kills stays down until the test restarts it; supervise.test.ts covers supervision itself.
+ */
+export async function stopSupervision(p: TempProject): Promise<void> {
+  const { stopSupervisor } = await import("../../../src/devnet/supervisor.js");
+  await stopSupervisor(p.dir, false);
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:<port>. */
 export function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -76,13 +76,15 @@ describe("consensus between separate node processes", () => {
     expect(status.taskNumber).toBe(event?.taskNumber);
     expect(status.txHash).toBe(event?.txHash);
 
-    // Every validation service got the body of docs/protocol.md#validation-service, as JSON.
+    // Every validation service got the body of docs/protocol.md#validation-service, as JSON,
+    // with avsctl's taskHash for its log lines.
     const seen = services.flatMap((s) => s.calls).find((c: any) => c.proofOfTask === t.proofOfTask) as any;
     expect(seen).toEqual({
       proofOfTask: t.proofOfTask,
       data: t.data,
       taskDefinitionId: 1,
       performer: net.performer.address,
+      taskHash: hash,
     });
   });
 
@@ -160,28 +162,76 @@ describe("consensus between separate node processes", () => {
     }
   });
 
-  it("one attester stopped still approves; two stopped time out with nothing on-chain", async () => {
+  it("every attester abstaining ends the task unreachable at once, with who abstained and why", async () => {
+    for (const s of services) s.mode = "error500";
+    try {
+      const before = await net.l2Provider.getTransactionCount(net.aggregator.address);
+      const t = task("abstain");
+      const hash = await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, t);
+      const status = (await waitTaskFinal(rpcUrl, hash)) as any;
+      expect(status.status).toBe("unreachable");
+      expect(status.txHash).toBeNull();
+      expect(status.reason).toMatchObject({
+        connectedPower: String(3n * 10n ** 18n),
+        requiredPower: String(2n * 10n ** 18n),
+      });
+      expect(status.reason.abstained.map((a: any) => a.operatorId).sort()).toEqual(
+        [idOf(0), idOf(1), idOf(2)].sort(),
+      );
+      for (const a of status.reason.abstained) {
+        expect(a.attester).toMatch(/^0x[0-9a-fA-F]{40}$/);
+        expect(a.reason).toMatch(/500/);
+      }
+      await aggregator.waitFor(
+        (r) => r.msg === "task unreachable: no verdict can be reached" && r.taskHash === hash,
+      );
+      expect(await net.l2Provider.getTransactionCount(net.aggregator.address)).toBe(before);
+      // once the services answer again, the same task may be sent again and is approved
+      for (const s of services) s.mode = "approve";
+      expect(await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, t)).toBe(hash);
+      expect((await waitTaskFinal(rpcUrl, hash)).status).toBe("approved");
+    } finally {
+      for (const s of services) s.mode = "approve";
+    }
+  });
+
+  it("one attester stopped still approves; two stopped refuse new tasks; two frozen time out", async () => {
+    const disconnected = (i: number) => {
+      const from = aggregator.logs.length;
+      return aggregator.waitFor(
+        (r) =>
+          r.msg === "attester disconnected" &&
+          String(r.peer).toLowerCase() === net.attesters[i]!.address.toLowerCase() &&
+          aggregator.logs.indexOf(r) >= from,
+      );
+    };
+    const gone2 = disconnected(2);
     await attesters[2]!.stop();
+    await gone2;
     const one = await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, task("one-down"));
     const s1 = await waitTaskFinal(rpcUrl, one);
     expect(s1.status).toBe("approved");
     expect(s1.attestersIds).toEqual([idOf(0), idOf(1)]);
 
+    const gone1 = disconnected(1);
     await attesters[1]!.stop();
+    await gone1;
     const before = await net.l2Provider.getTransactionCount(net.aggregator.address);
-    const twoDown = task("two-down");
-    const two = await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, twoDown);
-    const s2 = await waitTaskFinal(rpcUrl, two);
-    expect(s2.status).toBe("timeout");
-    expect(s2.txHash).toBeNull();
-    await aggregator.waitFor((r) => r.msg === "task timed out: no threshold reached" && r.taskHash === two);
-    expect(await net.l2Provider.getTransactionCount(net.aggregator.address)).toBe(before);
-    expect((await taskEvents(net)).some((e) => e.taskHash === two)).toBe(false);
-    const health = (await (await fetch(`${rpcUrl}/health`)).json()) as { journal: Record<string, number> };
-    expect(health.journal.timeout).toBeGreaterThanOrEqual(1);
-    expect(await (await fetch(`${rpcUrl}/metrics`)).text()).toMatch(
-      /^avsctl_tasks_timed_out_total\{chainId="31338"\} [1-9]/m,
+    const { ecdsaSendTaskParams } = await import("../../helpers/node.js");
+    const twoDown = ecdsaSendTaskParams(net.performer.privateKey, task("two-down"));
+    const refused = await postRaw(
+      rpcUrl,
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTask", params: twoDown }),
     );
+    expect(refused.json.error).toMatchObject({
+      code: -32023,
+      data: {
+        reason: "INSUFFICIENT_CONNECTED_POWER",
+        connectedPower: String(10n ** 18n),
+        requiredPower: String(2n * 10n ** 18n),
+      },
+    });
+    expect(await net.l2Provider.getTransactionCount(net.aggregator.address)).toBe(before);
 
     // Restarted attesters rejoin by themselves.
     attesters[1] = startAttesterProcess(entry, net, 2, rpcUrl, services[1]!.url);
@@ -197,14 +247,41 @@ describe("consensus between separate node processes", () => {
         ),
       ),
     );
+    // Frozen attesters stay connected and never answer: the task could still be decided, so it
+    // waits for its deadline and times out, with the reason as it stood then.
+    const frozen = [attesters[1]!, attesters[2]!];
+    for (const a of frozen) process.kill(-a.child.pid!, "SIGSTOP");
+    let late: string;
+    const lateTask = task("frozen");
+    try {
+      late = await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, lateTask);
+      const s2 = (await waitTaskFinal(rpcUrl, late)) as any;
+      expect(s2.status).toBe("timeout");
+      expect(s2.txHash).toBeNull();
+      expect(s2.reason).toMatchObject({ abstained: [], connectedPower: String(3n * 10n ** 18n) });
+      await aggregator.waitFor(
+        (r) => r.msg === "task timed out: no threshold reached" && r.taskHash === late,
+      );
+    } finally {
+      for (const a of frozen) process.kill(-a.child.pid!, "SIGCONT");
+    }
+    expect((await taskEvents(net)).some((e) => e.taskHash === late)).toBe(false);
+    const health = (await (await fetch(`${rpcUrl}/health`)).json()) as { journal: Record<string, number> };
+    expect(health.journal.timeout).toBeGreaterThanOrEqual(1);
+    expect(await (await fetch(`${rpcUrl}/metrics`)).text()).toMatch(
+      /^avsctl_tasks_timed_out_total\{chainId="31338"\} [1-9]/m,
+    );
+
+    const gone0 = disconnected(0);
     await attesters[0]!.stop();
+    await gone0;
     const back = await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, task("rejoined"));
     const s3 = await waitTaskFinal(rpcUrl, back);
     expect(s3.status).toBe("approved");
     expect(s3.attestersIds).toEqual([idOf(1), idOf(2)]);
     // The timed-out task, sent again, gets a new attempt.
-    expect(await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, twoDown)).toBe(two);
-    expect((await waitTaskFinal(rpcUrl, two)).status).toBe("approved");
+    expect(await sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, lateTask)).toBe(late);
+    expect((await waitTaskFinal(rpcUrl, late)).status).toBe("approved");
     attesters[0] = startAttesterProcess(entry, net, 1, rpcUrl, services[0]!.url);
   });
 

@@ -319,6 +319,50 @@ describe("task journal", () => {
   });
 });
 
+describe("task journal: ends without a verdict", () => {
+  it("keeps an unreachable task's reason, lets it be sent again, and opens a journal written before reasons", async () => {
+    const { DatabaseSync } = await import("node:sqlite");
+    const dir = mkdtempSync(path.join(tmpdir(), "avsctl-journal-reason-"));
+    const file = path.join(dir, "j.sqlite");
+    try {
+      const base = {
+        chainId: 31338,
+        taskHash: `0x${"bb".repeat(32)}`,
+        proofOfTask: "p",
+        data: "0x",
+        performer: A,
+        taskDefinitionId: 1,
+        signatureType: "ecdsa" as const,
+        signature: "0x",
+        internal: false,
+        acceptedAt: 1,
+        deadline: 2,
+      };
+      new TaskJournal(file).close();
+      // as a journal of an earlier version left it: no reason column
+      const old = new DatabaseSync(file);
+      old.exec("ALTER TABLE tasks DROP COLUMN reason");
+      old.close();
+      const j = new TaskJournal(file);
+      expect(j.insert(base)).toBe(true);
+      const reason = {
+        message: "no verdict can be reached any more",
+        abstained: [{ attester: A, operatorId: 3, reason: "HTTP 500" }],
+        connectedPower: "3",
+        requiredPower: "2",
+      };
+      j.markFinal(31338, base.taskHash, "unreachable", { error: reason.message, reason });
+      expect(j.get(31338, base.taskHash)).toMatchObject({ status: "unreachable", reason });
+      // sent again, it starts over as a new attempt
+      expect(j.insert({ ...base, replace: true })).toBe(true);
+      expect(j.get(31338, base.taskHash)).toMatchObject({ status: "pending", reason: undefined });
+      j.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("VOTING_POWER_SYNC data", () => {
   it("diffs L1 against L2 in ascending id order and round-trips abi.encode(VotingPowerUpdate)", () => {
     const diff = diffVotingPower([

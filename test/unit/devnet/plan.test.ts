@@ -178,3 +178,16 @@ describe("the task engine", () => {
     expect(planDevnet(on, workflow, { engine: false }).engine).toBe(false);
   });
 });
+
+describe("the aggregator's bound on tasks in progress", () => {
+  it("devnet.maxPendingTasks reaches the plan (and the aggregator's --max-pending-tasks); out of range is refused", async () => {
+    const { validateConfig } = await import("../../../src/config/schema.js");
+    const ok = validateConfig({ devnet: { maxPendingTasks: 2 } });
+    expect(ok.errors).toEqual([]);
+    expect(planDevnet(ok.config, path.join(tmp, "bound"), {}).maxPendingTasks).toBe(2);
+    expect(planDevnet(defaultConfig(), path.join(tmp, "bound"), {}).maxPendingTasks).toBeUndefined();
+    expect(validateConfig({ devnet: { maxPendingTasks: 0 } }).errors.map((e) => e.path)).toEqual([
+      "devnet.maxPendingTasks",
+    ]);
+  });
+});

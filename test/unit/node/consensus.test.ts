@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   type Ballot,
   type ConsensusRules,
+  connectedShortfall,
   consensusRules,
   type DefinitionParams,
   TaskConsensus,
@@ -240,5 +241,100 @@ describe("voting power changes", () => {
     for (const id of [1, 2, 3, 4, 5, 6]) c.vote(voter(id, 2n), approve);
     expect(c.tally.reached()).toBe("approve");
     expect(c.decision()).toBeUndefined();
+  });
+});
+
+describe("reachability: a task ends as soon as no verdict can be reached", () => {
+  const abstain = (reason: string): Ballot => ({ abstain: reason });
+  const three = [voter(1, 1n), voter(2, 1n), voter(3, 1n)];
+
+  it("every connected attester abstaining leaves no verdict, with who abstained and why", () => {
+    const c = consensusOver(3n);
+    c.vote(three[0]!, abstain("validation service answered HTTP 500"));
+    c.vote(three[1]!, abstain("validation service answered HTTP 500"));
+    expect(c.unreachable(three)).toBeUndefined();
+    c.vote(three[2]!, abstain("validation service timed out"));
+    const short = c.unreachable(three);
+    expect(short).toMatchObject({ connectedPower: 3n, possible: { approve: 0n, reject: 0n } });
+    expect(short!.abstained).toEqual([
+      { operatorId: 1n, reason: "validation service answered HTTP 500" },
+      { operatorId: 2n, reason: "validation service answered HTTP 500" },
+      { operatorId: 3n, reason: "validation service timed out" },
+    ]);
+  });
+
+  it("one approval and two abstentions of three: approval can reach 1 of 2, rejection nothing", () => {
+    const c = consensusOver(3n);
+    c.vote(three[0]!, approve);
+    c.vote(three[1]!, abstain("down"));
+    expect(c.unreachable(three)).toBeUndefined(); // the third could still approve
+    c.vote(three[2]!, abstain("down"));
+    expect(c.unreachable(three)?.possible).toEqual({ approve: 1n, reject: 0n });
+  });
+
+  it("with one of three connected, rejection stays possible until that attester approves", () => {
+    const c = consensusOver(3n);
+    const online = [three[0]!];
+    expect(c.unreachable(online)).toBeUndefined();
+    c.vote(three[0]!, approve);
+    expect(c.unreachable(online)).toMatchObject({
+      connectedPower: 1n,
+      possible: { approve: 1n, reject: 0n },
+    });
+  });
+
+  it("a vote counts after its attester disconnects; undecided power counts only while connected", () => {
+    const c = consensusOver(3n);
+    c.vote(three[0]!, approve);
+    expect(c.unreachable([three[1]!])).toBeUndefined(); // 1 voted + 1 connected = 2 of 2
+    expect(c.unreachable([])).toMatchObject({ possible: { approve: 1n, reject: 0n } });
+  });
+
+  it("a later vote takes an abstention back; a counted vote is not undone by abstaining", () => {
+    const c = consensusOver(3n);
+    c.vote(three[0]!, abstain("slow"));
+    c.vote(three[0]!, approve);
+    c.vote(three[1]!, approve);
+    c.vote(three[1]!, abstain("changed its mind"));
+    expect(c.shortfall(three).abstained).toEqual([]);
+    expect(c.decision()?.verdict).toBe("approve");
+  });
+
+  it("only eligible attesters count, and no more than the definition's maximum of signers", () => {
+    const restricted = new TaskConsensus(
+      consensusRules({ ...open, restrictedAttesterIds: [1n], totalVotingPower: 3n }, 30n),
+    );
+    expect(restricted.unreachable(three)).toBeUndefined(); // attester 1 alone holds the definition's power
+    restricted.vote(three[0]!, abstain("no"));
+    expect(restricted.unreachable(three)).toMatchObject({ connectedPower: 1n });
+
+    const capped = new TaskConsensus(consensusRules({ ...open, maximumNumberOfAttesters: 1 }, 9n));
+    const strong = [voter(1, 3n), voter(2, 3n), voter(3, 3n)];
+    // approval needs 6, but only one signer (3) may be submitted: only rejection (3) remains
+    expect(capped.shortfall(strong).possible).toEqual({ approve: 3n, reject: 3n });
+    expect(capped.unreachable(strong)).toBeUndefined();
+    expect(connectedShortfall(capped.rules, strong)).toEqual({ connectedPower: 3n, requiredPower: 6n });
+  });
+
+  it("is judged only while collecting, and `changed` marks a task whose ballots moved", () => {
+    const c = consensusOver(3n);
+    expect(c.changed).toBe(false);
+    c.vote(three[0]!, abstain("x"));
+    expect(c.changed).toBe(true);
+    c.unreachable(three);
+    expect(c.changed).toBe(false);
+    c.phase = "submitting";
+    expect(c.unreachable([])).toBeUndefined();
+  });
+});
+
+describe("connected voting power at intake", () => {
+  it("refuses while the connected attesters cannot approve, with the power connected and needed", () => {
+    const rules = consensusRules(open, 3n);
+    expect(connectedShortfall(rules, [voter(1, 1n), voter(2, 1n)])).toBeUndefined();
+    expect(connectedShortfall(rules, [voter(1, 1n)])).toEqual({ connectedPower: 1n, requiredPower: 2n });
+    expect(connectedShortfall(rules, [])).toEqual({ connectedPower: 0n, requiredPower: 2n });
+    // an attester with two sessions counts once
+    expect(connectedShortfall(rules, [voter(1, 1n), voter(1, 1n)])).toMatchObject({ connectedPower: 1n });
   });
 });

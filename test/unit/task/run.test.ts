@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { SentTask } from "../../../src/client/send.js";
+import { AvsctlError } from "../../../src/errors.js";
 import { runTasks } from "../../../src/task/run.js";
 
 const task = (hash: string, known: boolean): SentTask => ({
@@ -47,5 +48,63 @@ describe("load mode counts tasks, not sends", () => {
     expect(s).toMatchObject({ sent: 3, distinct: 3, duplicates: 0, alreadyKnown: 0, failed: 0 });
     expect(s.results.some((r) => r.duplicate)).toBe(false);
     expect(s.warnings).toEqual([]);
+  });
+});
+
+describe("load mode with retries", () => {
+  const busy = () =>
+    new AvsctlError("COMMAND_FAILED", "sendTask refused by the aggregator: aggregator busy", {
+      details: {
+        rpcError: { code: -32003, message: "busy", data: { reason: "OVERLOADED", retryAfterMs: 1 } },
+      },
+    });
+
+  it("counts busy refusals and re-sends, and a re-send found known is this run's task", async () => {
+    const attempts = new Map<number, number>();
+    const s = await runTasks({
+      count: 2,
+      concurrency: 2,
+      wait: false,
+      timeoutMs: 10_000,
+      chainId: 31338,
+      idempotent: true,
+      sendOne: async (i) => {
+        const n = (attempts.get(i) ?? 0) + 1;
+        attempts.set(i, n);
+        if (i === 0 && n <= 2) throw busy();
+        if (i === 1 && n === 1) throw new AvsctlError("TIMEOUT", "no answer in time");
+        return task(`0x0${i}`, i === 1);
+      },
+    });
+    expect(s).toMatchObject({ sent: 2, distinct: 2, alreadyKnown: 0, refusedBusy: 2, retried: 3, failed: 0 });
+    expect(s.results.some((r) => r.duplicate)).toBe(false);
+  });
+
+  it("a send refused for too little connected power is unreachable, with the reason", async () => {
+    const s = await runTasks({
+      count: 1,
+      concurrency: 1,
+      wait: true,
+      timeoutMs: 5_000,
+      chainId: 31338,
+      sendOne: async () => {
+        throw new AvsctlError("COMMAND_FAILED", "refused", {
+          details: {
+            taskHash: "0xcc",
+            rpcError: {
+              code: -32023,
+              message: "too little",
+              data: { reason: "INSUFFICIENT_CONNECTED_POWER", connectedPower: "1", requiredPower: "2" },
+            },
+          },
+        });
+      },
+    });
+    expect(s).toMatchObject({ unreachable: 1, failed: 0, timedOut: 0 });
+    expect(s.results[0]).toMatchObject({
+      status: "unreachable",
+      taskHash: "0xcc",
+      reason: { connectedPower: "1", requiredPower: "2", abstained: [] },
+    });
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * Sending a task again, safely. A busy aggregator (OVERLOADED, docs/protocol.md#json-rpc-errors)
+ * refused the task outright, so it is sent again after the `retryAfterMs` it asked for, plus
+ * jitter so refused clients do not all come back at once. A send whose fate is unknown (it timed
+ * out, or the connection broke mid-request) goes again only when every attempt carries the same
+ * signed task: then the aggregator either takes it or answers TASK_KNOWN, which means this very
+ * send got through, and no retry can create a second task. Everything stops at the deadline.
+ */
+
+import { type AvsctlError, isAvsctlError } from "../errors.js";
+import { sleep as defaultSleep } from "../util/sleep.js";
+import type { SentTask } from "./send.js";
+
+/** Why a task got no verdict, as the aggregator journals it (docs/protocol.md). */
+export interface TaskEndReason {
+  message: string;
+  abstained: Array<{ attester: string; operatorId: number; reason: string }>;
+  connectedPower: string;
+  requiredPower: string;
+}
+
+/** The error object of a JSON-RPC refusal carried by an avsctl error, if any. */
+function rpcErrorOf(error: unknown): { code?: number; message?: string; data?: Record<string, unknown> } {
+  return ((error as AvsctlError)?.details?.rpcError ?? {}) as {
+    code?: number;
+    message?: string;
+    data?: Record<string, unknown>;
+  };
+}
+
+/**
+ * The wait a busy aggregator asked for, or undefined when `error` is no OVERLOADED refusal.
+ * Through an execution service only the message travels, so its documented wording
+ * (`...; retry after <ms> ms`) is read when the JSON-RPC error itself is not there.
+ */
+export function busyRetryAfterMs(error: unknown): number | undefined {
+  const rpc = rpcErrorOf(error);
+  if (rpc.data?.reason === "OVERLOADED") {
+    const ms = Number(rpc.data.retryAfterMs);
+    return Number.isFinite(ms) && ms >= 0 ? ms : 1_000;
+  }
+  const message = error instanceof Error ? error.message : "";
+  const match = /aggregator busy: .*retry after (\d+) ms/.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The reason a task was refused because too little voting power is connected, if it was. */
+export function insufficientPowerReason(error: unknown): TaskEndReason | undefined {
+  const rpc = rpcErrorOf(error);
+  if (rpc.data?.reason !== "INSUFFICIENT_CONNECTED_POWER") return undefined;
+  return {
+    message: rpc.message ?? "too little voting power is connected",
+    abstained: [],
+    connectedPower: String(rpc.data.connectedPower ?? "0"),
+    requiredPower: String(rpc.data.requiredPower ?? "0"),
+  };
+}
+
+/** Whether nothing answered in time or at all (the aggregator down, frozen or restarting). */
+export function isTransient(error: unknown): boolean {
+  return isAvsctlError(error) && (error.code === "RPC_UNREACHABLE" || error.code === "TIMEOUT");
+}
+
+/** Whether a failed send may still have reached the aggregator: all but a refused connection. */
+export function mayHaveArrived(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 6; depth++) {
+    if ((e as { code?: unknown }).code === "ECONNREFUSED") return false;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return true;
+}
+
+export interface RetryOptions {
+  /** Nothing is sent after this time (ms since the epoch). */
+  deadline: number;
+  /** Every attempt carries the same signed task: a send of unknown fate may go again. */
+  idempotent: boolean;
+  /** Keep trying an aggregator that does not answer (one restarting), until the deadline. */
+  retryUnavailable: boolean;
+  signal?: AbortSignal;
+  /** Seams for tests: a number in [0, 1) and the wait. */
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What one task's sends came to, however many attempts it took. */
+export type RetriedSend =
+  | { ok: true; sent: SentTask; refusedBusy: number; retries: number }
+  | { ok: false; error: unknown; refusedBusy: number; retries: number };
+
+/** Waits after a connection failure start here and double up to this cap. */
+const FIRST_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * Sends through `attempt` until it is taken, refused for good, or the deadline is near.
+ * `attempt` gets the time left, to bound its own request.
+ */
+export async function sendWithRetries(
+  attempt: (timeLeftMs: number) => Promise<SentTask>,
+  opts: RetryOptions,
+): Promise<RetriedSend> {
+  const random = opts.random ?? Math.random;
+  const wait = opts.sleep ?? defaultSleep;
+  let refusedBusy = 0;
+  let retries = 0;
+  let backoff = FIRST_BACKOFF_MS;
+  // Set once a send may have arrived unseen: a TASK_KNOWN after it is that very send, not a
+  // task the network had before.
+  let maybeTaken = false;
+  for (;;) {
+    try {
+      const sent = await attempt(Math.max(1, opts.deadline - Date.now()));
+      if (sent.known && maybeTaken) {
+        const { known: _known, ...ours } = sent;
+        return { ok: true, sent: ours, refusedBusy, retries };
+      }
+      return { ok: true, sent, refusedBusy, retries };
+    } catch (error) {
+      let delay: number;
+      const busy = busyRetryAfterMs(error);
+      if (busy !== undefined) {
+        refusedBusy++;
+        delay = busy + Math.floor(random() * Math.max(50, busy / 2));
+      } else if (isTransient(error)) {
+        const arrived = mayHaveArrived(error);
+        if (arrived ? !opts.idempotent : !opts.retryUnavailable) {
+          return { ok: false, error, refusedBusy, retries };
+        }
+        if (arrived) maybeTaken = true;
+        delay = backoff + Math.floor(random() * (backoff / 2));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      } else {
+        return { ok: false, error, refusedBusy, retries };
+      }
+      if (opts.signal?.aborted || Date.now() + delay >= opts.deadline) {
+        return { ok: false, error, refusedBusy, retries };
+      }
+      await wait(delay, opts.signal);
+      if (opts.signal?.aborted) return { ok: false, error, refusedBusy, retries };
+      retries++;
+    }
+  }
+}

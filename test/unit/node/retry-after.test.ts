@@ -1,0 +1,24 @@
+/**
+ * The wait OVERLOADED asks for (docs/protocol.md#json-rpc-errors): the time to end a tenth of
+ * the bound at the recent pace, between 100 ms and 5 s, and 1 s when nothing ended lately.
+ */
+import { describe, expect, it } from "vitest";
+import { retryAfterMs } from "../../../src/node/aggregator/intake.js";
+
+describe("retryAfterMs", () => {
+  it("spreads refused clients over the time a tenth of the bound takes to end", () => {
+    expect(retryAfterMs(80, 256)).toBe(320); // 25.6 tasks at 80/s
+    expect(retryAfterMs(200, 256)).toBe(128);
+  });
+
+  it("stays between 100 ms and 5 s, and is 1 s when nothing ended lately", () => {
+    expect(retryAfterMs(10_000, 256)).toBe(100);
+    expect(retryAfterMs(0.5, 2_000)).toBe(5_000);
+    expect(retryAfterMs(0, 256)).toBe(1_000);
+    expect(retryAfterMs(Number.NaN, 256)).toBe(1_000);
+  });
+
+  it("asks for at least one task's worth with a tiny bound", () => {
+    expect(retryAfterMs(5, 2)).toBe(200);
+  });
+});
