@@ -10,17 +10,14 @@
  * their chain (tx-check.ts).
  */
 
-import { jsonRpc } from "../chain/json-rpc.js";
 import { sendTaskRpc } from "../client/send.js";
 import { lookupVerdicts } from "../client/verdicts.js";
 import { toDataHex } from "../crypto/bytes.js";
 import type { Logger } from "../node/log.js";
-import { type L2Target, nodeOptionsFromEnv } from "../node/options.js";
+import type { L2Target } from "../node/options.js";
 import { Semaphore } from "../node/util.js";
-import { electPerformer, readActiveOperators } from "../triggers/leader.js";
-import { electionNumber, type StoredTriggerReason } from "../triggers/stored-firing.js";
 import { sleep } from "../util/sleep.js";
-import type { WorkflowChain } from "../workflow/index.js";
+import { electFor, targetL2 } from "./election.js";
 import { HttpError, type Route } from "./http.js";
 import { type ExecutionDocument, replayExecution } from "./record.js";
 import type { TaskStore } from "./store.js";
@@ -45,161 +42,6 @@ export interface AttestOptions {
   l2s: L2Target[];
   /** How long to follow a task for its verdict (default 2 minutes). */
   verdictTimeoutMs?: number;
-}
-
-/** The L2 a workflow names (its trigger's `config.chainId`), else the first. */
-export function targetL2(
-  l2s: readonly L2Target[],
-  workflow: { trigger?: { config?: Record<string, unknown> } },
-): L2Target | undefined {
-  const named = workflow.trigger?.config?.chainId;
-  return named === undefined ? l2s[0] : l2s.find((l) => l.chainId === Number(named));
-}
-
-/** Operator keys as AVSCTL_ENGINE_WATCH_OPERATOR_KEYS lists them (comma-separated), by address. */
-export async function keysByAddress(list: string | undefined): Promise<Map<string, string>> {
-  const keys = (list ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter((k) => k !== "");
-  if (keys.length === 0) return new Map();
-  const { Wallet } = await import("ethers");
-  return new Map(keys.map((k) => [new Wallet(k).address.toLowerCase(), k]));
-}
-
-export interface Election {
-  performer: string;
-  key: string;
-  chainId: number;
-  /** The number the round robin rotated on (docs/task-engine.md, "Executions as AVS tasks"). */
-  electedAt: number;
-}
-
-/**
- * The operator that performs `execution` on `l2`: the trigger runner's round robin
- * (`floor(n / epochBlocks) % operators`) over the L2's active operators, where n is the firing
- * block, the firing slot's second (electionNumber), or for a manual trigger the L2's head when
- * it is elected. Without operator keys the engine performs with its one performer key.
- */
-export async function electFor(
-  opts: Pick<AttestOptions, "operatorKeys" | "epochBlocks" | "performerKey">,
-  l2: L2Target,
-  execution: Pick<Execution, "triggerReason" | "performer" | "chainId" | "electedAt">,
-  signal?: AbortSignal,
-): Promise<Election> {
-  const { Wallet } = await import("ethers");
-  const keys = opts.operatorKeys;
-  if (execution.performer && execution.electedAt !== null) {
-    const key =
-      keys?.get(execution.performer.toLowerCase()) ??
-      (new Wallet(opts.performerKey).address.toLowerCase() === execution.performer.toLowerCase()
-        ? opts.performerKey
-        : undefined);
-    if (!key) throw new Error(`the engine holds no key of ${execution.performer}, elected before`);
-    return { performer: execution.performer, key, chainId: l2.chainId, electedAt: execution.electedAt };
-  }
-  const reason = execution.triggerReason;
-  const timed = reason.blockNumber !== undefined || reason.epoch !== undefined;
-  const head = Number.parseInt(await jsonRpc<string>(l2.rpcUrl, "eth_blockNumber", [], { signal }), 16);
-  const electedAt = timed ? electionNumber(reason as StoredTriggerReason) : head;
-  if (!keys || keys.size === 0) {
-    return {
-      performer: new Wallet(opts.performerKey).address,
-      key: opts.performerKey,
-      chainId: l2.chainId,
-      electedAt,
-    };
-  }
-  // the operators as the firing's block saw them (the watcher's list), else as the head does
-  const at = reason.blockNumber !== undefined && reason.blockNumber <= head ? reason.blockNumber : head;
-  const operators = await readActiveOperators(l2.rpcUrl, l2.attestationCenter, at, signal);
-  const leader = electPerformer(operators, electedAt, opts.epochBlocks ?? 1);
-  if (!leader)
-    throw new Error(`no active operator on chain ${l2.chainId} at block ${at} to perform the task`);
-  const key = keys.get(leader.operator.toLowerCase());
-  if (!key) throw new Error(`the engine holds no key of ${leader.operator}, the elected performer`);
-  return { performer: leader.operator, key, chainId: l2.chainId, electedAt };
-}
-
-/**
- * What the engine reads from a project service's environment (docs/protocol.md#service-environment)
- * to attest and validate: the aggregator, the performer key, the L2s, Pinata's API and
- * gateway, and TASK_DEFINITION_ID. Attesting needs all of them (else undefined); validating
- * only the gateway. The operators' keys (AVSCTL_ENGINE_WATCH_OPERATOR_KEYS) are added by
- * attestSettings.
- */
-export function attestFromEnv(env: NodeJS.ProcessEnv): { attest?: AttestOptions; gatewayUrl?: string } {
-  const pick = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
-  const gatewayUrl = pick("PINATA_GATEWAY");
-  const aggregatorUrl = pick("OTHENTIC_CLIENT_RPC_ADDRESS");
-  const performerKey = pick("PRIVATE_KEY_PERFORMER");
-  const pinataUrl = pick("PINATA_API_URL");
-  const taskDefinitionId = Number(pick("TASK_DEFINITION_ID"));
-  const l2s = pick("L2_RPC") && pick("ATTESTATION_CENTER_ADDRESS") ? nodeOptionsFromEnv(env).l2 : [];
-  if (
-    !aggregatorUrl ||
-    !performerKey ||
-    !pinataUrl ||
-    l2s.length === 0 ||
-    !Number.isSafeInteger(taskDefinitionId)
-  )
-    return gatewayUrl ? { gatewayUrl } : {};
-  return {
-    attest: { aggregatorUrl, performerKey, pinataUrl, taskDefinitionId, l2s },
-    ...(gatewayUrl ? { gatewayUrl } : {}),
-  };
-}
-
-/**
- * attestFromEnv() as startTaskEngine() options, with the operators' keys the performer is
- * elected among, and the L2s validation checks sent transactions on.
- */
-export async function attestSettings(
-  env: NodeJS.ProcessEnv,
-): Promise<{ attest?: AttestOptions; ipfsGatewayUrl?: string; validationChains?: ChainLookup }> {
-  const { attest, gatewayUrl } = attestFromEnv(env);
-  const operatorKeys = await keysByAddress(env.AVSCTL_ENGINE_WATCH_OPERATOR_KEYS);
-  const l2s = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2 : [];
-  return {
-    ...(attest ? { attest: operatorKeys.size > 0 ? { ...attest, operatorKeys } : attest } : {}),
-    ...(gatewayUrl ? { ipfsGatewayUrl: gatewayUrl } : {}),
-    ...(l2s.length > 0 ? { validationChains: chainLookup(l2s) } : {}),
-  };
-}
-
-/** The RPC of each L2 by chain id, for checking recorded transactions. */
-export function chainLookup(l2s: ReadonlyArray<{ chainId: number; rpcUrl: string }>): ChainLookup {
-  const urls = new Map(l2s.map((l) => [String(l.chainId), l.rpcUrl]));
-  return (chainId) => urls.get(String(chainId));
-}
-
-/**
- * The options of the devnet's engine (`avsctl devnet service task-engine`) from its environment:
- * attestation and validation (attestSettings), the L2s its chain nodes read (the first, or the
- * one a workflow names), and the chain id sign-in messages name (AVSCTL_ENGINE_CHAIN_ID,
- * default: the first L2's). `close` ends the chains.
- */
-export async function engineServiceOptions(env: NodeJS.ProcessEnv) {
-  const settings = await attestSettings(env);
-  const l2s = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2 : [];
-  const { JsonRpcProvider, Network } = await import("ethers");
-  const chains = new Map<number, WorkflowChain>();
-  for (const l2 of l2s) {
-    if (l2.chainId > 0 && !chains.has(l2.chainId)) {
-      const provider = new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true });
-      chains.set(l2.chainId, { provider });
-    }
-  }
-  const first = l2s[0] ? chains.get(l2s[0].chainId) : undefined;
-  const chainId = Number(env.AVSCTL_ENGINE_CHAIN_ID || l2s[0]?.chainId || 31337);
-  return {
-    ...settings,
-    chainId,
-    ...(first ? { chain: first, chainsById: chains } : {}),
-    close: () => {
-      for (const c of chains.values()) c.provider.destroy();
-    },
-  };
 }
 
 /** Pins a JSON document with Pinata's API; answers its CID. */

@@ -9,8 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { attestSettings } from "./attest.js";
 import { startTaskEngine } from "./service.js";
+import { attestSettings } from "./settings.js";
 import { watcherFromEnv } from "./watch.js";
 
 function intOption(value: string | undefined, name: string, fallback: number): number {

@@ -14,8 +14,8 @@
 import type { ExecutionStep, Workflow } from "../workflow/index.js";
 import { isFinal, statusAfterRecord, statusOnStart, type TriggerDecision } from "./lifecycle.js";
 import { page, SCHEMA, toExecution, toTask } from "./rows.js";
-import { SqliteFile } from "./sqlite.js";
-import type { Execution, ExecutionStatus, Page, SecretInfo, Task, TriggerReason } from "./types.js";
+import { SecretStore } from "./secret-store.js";
+import type { Execution, ExecutionStatus, Page, Task, TriggerReason } from "./types.js";
 import { ulid } from "./ulid.js";
 
 export interface ExecutionResult {
@@ -32,7 +32,7 @@ export type EnqueueOutcome =
   | { ok: false; decision: Exclude<TriggerDecision, { ok: true }> }
   | { ok: false; decision: undefined };
 
-export class TaskStore extends SqliteFile {
+export class TaskStore extends SecretStore {
   constructor(file: string) {
     super(file, SCHEMA);
     // a store made before executions were attested
@@ -352,70 +352,5 @@ export class TaskStore extends SqliteFile {
       opts.limit + 1,
     );
     return page(rows.map(toExecution), opts.limit);
-  }
-
-  /**
-   * Creates (mode "create") or replaces the value of (mode "update") a secret; an update keeps
-   * its scope unless given one. False when there is none to update or one to create.
-   */
-  putSecret(
-    owner: string,
-    name: string,
-    value: string,
-    workflowId: string | null,
-    now: number,
-    mode: "create" | "update",
-  ): boolean {
-    const changed =
-      mode === "create"
-        ? this.run(
-            `INSERT INTO secrets (owner, name, workflow_id, value, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-            owner,
-            name,
-            workflowId,
-            value,
-            now,
-            now,
-          )
-        : this.run(
-            "UPDATE secrets SET value = ?, workflow_id = COALESCE(?, workflow_id), updated_at = ? WHERE owner = ? AND name = ?",
-            value,
-            workflowId,
-            now,
-            owner,
-            name,
-          );
-    return changed > 0;
-  }
-
-  /** Names and scopes only: a value never leaves the store but through configVars(). */
-  listSecrets(owner: string, workflowId?: string): SecretInfo[] {
-    return this.all(
-      `SELECT name, workflow_id, created_at, updated_at FROM secrets
-       WHERE owner = ? AND (? IS NULL OR workflow_id = ?) ORDER BY name`,
-      owner,
-      workflowId ?? null,
-      workflowId ?? null,
-    ).map((r) => ({
-      name: String(r.name),
-      workflowId: r.workflow_id === null ? null : String(r.workflow_id),
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    }));
-  }
-
-  deleteSecret(owner: string, name: string): boolean {
-    return this.run("DELETE FROM secrets WHERE owner = ? AND name = ?", owner, name) > 0;
-  }
-
-  /** The secrets a run of `taskId` sees as apContext.configVars: the owner's, and the task's own. */
-  configVars(owner: string, taskId: string): Record<string, string> {
-    const rows = this.all(
-      "SELECT name, value FROM secrets WHERE owner = ? AND (workflow_id IS NULL OR workflow_id = ?)",
-      owner,
-      taskId,
-    );
-    return Object.fromEntries(rows.map((r) => [String(r.name), String(r.value)]));
   }
 }

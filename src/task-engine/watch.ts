@@ -14,7 +14,7 @@
 
 import { nodeOptionsFromEnv } from "../node/options.js";
 import type { StoredTaskWatcher } from "../triggers/stored-tasks.js";
-import { keysByAddress } from "./attest.js";
+import { keysByAddress } from "./election.js";
 
 export async function watcherFromEnv(
   env: NodeJS.ProcessEnv,

@@ -297,7 +297,7 @@ export async function devnetServiceCommand(
     service = { url: ipfs.url, stop: () => ipfs.close() };
   } else if (name === "task-engine") {
     const { startTaskEngine } = await import("../../task-engine/index.js");
-    const { engineServiceOptions } = await import("../../task-engine/attest.js");
+    const { engineServiceOptions } = await import("../../task-engine/settings.js");
     const { close, ...options } = await engineServiceOptions(ctx.env);
     const engine = await startTaskEngine({
       ...options,

@@ -8,7 +8,7 @@
 
 import { type Contract, JsonRpcProvider, Network, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { electFor, targetL2 } from "../../../src/task-engine/attest.js";
+import { electFor, targetL2 } from "../../../src/task-engine/election.js";
 import { electPerformer, readActiveOperators } from "../../../src/triggers/leader.js";
 import { ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
 import { deployTriggerContracts } from "../../helpers/trigger-contracts.js";
