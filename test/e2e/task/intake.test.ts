@@ -5,9 +5,7 @@
  * abstains on, which ends `unreachable` with who abstained and why instead of waiting out the
  * aggregator's deadline.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.js";
 import {
@@ -17,25 +15,12 @@ import {
   type ValidationService,
   waitTaskFinal,
 } from "../../helpers/node.js";
+import { taskProject } from "./project.js";
 
-const dir = mkdtempSync(path.join(tmpdir(), "avsctl-intake-"));
 // Two tasks in progress at most: a load of a few dozen is refused busy again and again.
-writeFileSync(
-  path.join(dir, "avsctl.config.json"),
-  JSON.stringify({ name: `e2e-intake-${process.pid}`, devnet: { maxPendingTasks: 2 } }),
-);
-const cli = (args: string[], timeoutMs = 120_000) => runCli([...args, "--json"], { cwd: dir, timeoutMs });
+const { dir, cli, verdictsByHash } = taskProject("intake", { devnet: { maxPendingTasks: 2 } });
 let validation: ValidationService | undefined;
 let state: any;
-
-/** How often each task hash has a verdict on the devnet's L2. */
-async function verdictsByHash(): Promise<Map<string, number>> {
-  const r = await cli(["task", "list"]);
-  expect(r.code, r.stderr).toBe(0);
-  const counts = new Map<string, number>();
-  for (const t of r.json().tasks) counts.set(t.taskHash, (counts.get(t.taskHash) ?? 0) + 1);
-  return counts;
-}
 
 beforeAll(async () => {
   // Every attester validates through this service; a test turns it to HTTP 500 to make them abstain.

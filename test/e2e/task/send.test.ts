@@ -1,22 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.js";
+import { taskProject } from "./project.js";
 
 // One process-runtime devnet shared by the file: the CLI as a user's CI script runs it.
-const dir = mkdtempSync(path.join(tmpdir(), "avsctl-send-"));
-writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: `e2e-send-${process.pid}` }));
-const cli = (args: string[], timeoutMs = 120_000) => runCli([...args, "--json"], { cwd: dir, timeoutMs });
+const { dir, cli, verdictsByHash } = taskProject("send");
 let state: any;
-
-async function verdictsByHash(): Promise<Map<string, number>> {
-  const r = await cli(["task", "list"]);
-  expect(r.code, r.stderr).toBe(0);
-  const counts = new Map<string, number>();
-  for (const t of r.json().tasks) counts.set(t.taskHash, (counts.get(t.taskHash) ?? 0) + 1);
-  return counts;
-}
 
 beforeAll(async () => {
   const up = await cli(["devnet", "up", "--runtime", "process"], 180_000);

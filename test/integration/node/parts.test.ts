@@ -272,24 +272,27 @@ describe("JSON-RPC layer", () => {
   });
 });
 
+/** A task as the journal keeps it when accepted. */
+const journalEntry = (taskHash: string) => ({
+  chainId: 31338,
+  taskHash,
+  proofOfTask: "p",
+  data: "0x",
+  performer: A,
+  taskDefinitionId: 1,
+  signatureType: "ecdsa" as const,
+  signature: "0x",
+  internal: false,
+  acceptedAt: 1,
+  deadline: 2,
+});
+
 describe("task journal", () => {
   it("keeps tasks and submissions across a reopen", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "avsctl-journal-"));
     try {
       const file = path.join(dir, "j.sqlite");
-      const base = {
-        chainId: 31338,
-        taskHash: `0x${"aa".repeat(32)}`,
-        proofOfTask: "p",
-        data: "0x",
-        performer: A,
-        taskDefinitionId: 1,
-        signatureType: "ecdsa" as const,
-        signature: "0x",
-        internal: false,
-        acceptedAt: 1,
-        deadline: 2,
-      };
+      const base = journalEntry(`0x${"aa".repeat(32)}`);
       let j = new TaskJournal(file);
       expect(j.insert(base)).toBe(true);
       expect(j.insert(base)).toBe(false);
@@ -325,19 +328,7 @@ describe("task journal: ends without a verdict", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "avsctl-journal-reason-"));
     const file = path.join(dir, "j.sqlite");
     try {
-      const base = {
-        chainId: 31338,
-        taskHash: `0x${"bb".repeat(32)}`,
-        proofOfTask: "p",
-        data: "0x",
-        performer: A,
-        taskDefinitionId: 1,
-        signatureType: "ecdsa" as const,
-        signature: "0x",
-        internal: false,
-        acceptedAt: 1,
-        deadline: 2,
-      };
+      const base = journalEntry(`0x${"bb".repeat(32)}`);
       new TaskJournal(file).close();
       // as a journal of an earlier version left it: no reason column
       const old = new DatabaseSync(file);

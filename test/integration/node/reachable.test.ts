@@ -9,19 +9,12 @@ import http from "node:http";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type NodeProcess, type NodeTestBed, spawnNode, startNodeTestBed } from "../../helpers/node.js";
+import { stablePort } from "../../helpers/ports.js";
 import { until } from "../../helpers/until.js";
 
 let bed: NodeTestBed | undefined;
 let node: NodeProcess | undefined;
 let proxy: http.Server | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Forwards JSON-RPC POSTs on 127.0.0.1:`port` to `target`. */
 async function startProxy(port: number, target: string): Promise<http.Server> {
@@ -78,7 +71,7 @@ it("an aggregator waits for an L2 that is down at start and keeps running when i
   const { entry, net } = bed!;
   const env = net.env("aggregator");
   const chain = env.L2_RPC!;
-  const port = await freePort();
+  const port = await stablePort();
   node = spawnNode(
     entry,
     "aggregator",

@@ -5,7 +5,6 @@
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { hexlify, toUtf8Bytes, Wallet } from "ethers";
@@ -28,18 +27,11 @@ import {
   waitPeers,
   waitTaskFinal,
 } from "../../helpers/node.js";
+import { stablePort } from "../../helpers/ports.js";
 
 let bed: NodeTestBed | undefined;
 const nodes: NodeProcess[] = [];
 let dir: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   bed = await startNodeTestBed();
@@ -54,7 +46,7 @@ afterAll(async () => {
 
 it("an aggregator killed during a burst and restarted submits each accepted task exactly once", async () => {
   const { entry, net, services } = bed!;
-  const port = await freePort();
+  const port = await stablePort();
   const options = { jsonRpcPort: port, journalPath: path.join(dir, "journal.sqlite"), taskTimeoutMs: 30_000 };
   const start = async (): Promise<NodeProcess> => {
     const { aggregator } = await startAggregatorProcess(entry, net, options);
