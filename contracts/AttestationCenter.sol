@@ -23,9 +23,9 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
     uint256 private constant ID_MASK = type(uint64).max;
     uint256 private constant ACTIVE_BIT = 1 << 64;
     uint256 private constant FEE_SHIFT = 128;
-    /// Ends the optional trailer after submitTask's arguments: the signers' G2 key sum (4 words)
-    /// then these 4 bytes. See docs/protocol.md ("Contracts").
-    bytes4 private constant APK_G2_TAG = bytes4(keccak256("avsctl.apkG2"));
+    /// Ends the optional trailer after submitTask's arguments (hints for OBLS, see _hints and
+    /// docs/protocol.md, "Contracts").
+    bytes4 private constant HINTS_TAG = bytes4(keccak256("avsctl.hints"));
 
     IOBLS private immutable _obls;
 
@@ -299,17 +299,19 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
 
     function _noPerformerSignature() private pure returns (IOBLS.PerformerSignature memory none) {}
 
-    /// The signers' G2 key sum the submitter may append after the arguments (all zeros: none).
-    /// Encoders put attestersIds last, so the trailer starts where its elements end; the tag
-    /// keeps any other encoding from being read as one. A wrong sum costs the submitter gas
-    /// (OBLS then takes the G2 way), never changes what is accepted.
-    function _apkG2Hint(uint256[] calldata ids) private pure returns (uint256[4] memory apk) {
+    /// What the submitter may append after the arguments for OBLS (docs/protocol.md,
+    /// "Contracts"): the signers' G2 key sum, witnesses for hashing to the curve, a flags byte,
+    /// then the tag. Encoders put attestersIds last, so the trailer starts where its elements
+    /// end; the tag keeps any other encoding from being read as one. Wrong hints cost the
+    /// submitter gas (OBLS then takes the usual way), never change what is accepted.
+    function _hints(uint256[] calldata ids) private pure returns (bytes calldata hints) {
         uint256 end;
         assembly ("memory-safe") {
             end := add(ids.offset, mul(ids.length, 32))
         }
-        if (msg.data.length != end + 132 || bytes4(msg.data[end + 128:end + 132]) != APK_G2_TAG) return apk;
-        apk = abi.decode(msg.data[end:end + 128], (uint256[4]));
+        uint256 size = msg.data.length;
+        if (size <= end + 4 || bytes4(msg.data[size - 4:size]) != HINTS_TAG) return msg.data[0:0];
+        hints = msg.data[end:size - 4];
     }
 
     function _newTaskHash(TaskInfo calldata t) private view returns (bytes32 taskHash) {
@@ -380,7 +382,7 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
                 minimumVotingPower: checks.minimumVotingPower,
                 attesterFee: checks.baseRewardFeeForAttesters
             }),
-            _apkG2Hint(attestersIds),
+            _hints(attestersIds),
             performer
         );
         _signedTasks[taskHash] = true;

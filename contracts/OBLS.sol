@@ -232,19 +232,21 @@ contract OBLS is IOBLS, RoleControl {
     }
 
     /// Check one aggregated vote for the AttestationCenter (and, for a BLS performer, its
-    /// signature in the same pairing) and pay the signers' attester fee. `apkG2` is the
-    /// submitter's claim of the signers' G2 key sum (all zeros: none); it only ever chooses the
-    /// cheaper way to check, never what is accepted. Returns true when the fee went through the
-    /// index, which the caller then raises by it.
+    /// signature in the same pairing) and pay the signers' attester fee. `hints` is what the
+    /// submitter appended to its call (docs/protocol.md, "Contracts"; empty: nothing): the
+    /// signers' G2 key sum and witnesses for hashing the vote and task hashes to the curve. They
+    /// only ever choose a cheaper way to check, never what is accepted. Returns true when the
+    /// fee went through the index, which the caller then raises by it.
     function verifyAttestation(
         bytes32 voteHash,
         uint256[2] calldata signature,
         uint256[] calldata attesterIds,
         AttestationCheck calldata check,
-        uint256[4] calldata apkG2,
+        bytes calldata hints,
         PerformerSignature calldata performer
     ) external onlyAttestationCenter returns (bool byIndex) {
         uint256 totals = _totals;
+        uint256[4] memory apkG2 = _apkG2Hint(hints);
         uint256 n = attesterIds.length;
         uint256 withPower = n;
         bool viaG1;
@@ -283,15 +285,20 @@ contract OBLS is IOBLS, RoleControl {
         uint256 fee = check.attesterFee;
         Plan memory plan = _plan(n, withPower, totals, fee != 0);
         {
-            Equation memory eq = _equation(voteHash, signature, performer);
-            if (!(viaG1 && _pairingViaG1(eq, apkG1, apkG2))) {
+            Equation memory eq = _equation(voteHash, signature, performer, hints);
+            // a G1 sum at infinity would make the consistency half vacuous
+            bool g1Holds = viaG1 && (apkG1[0] | apkG1[1]) != 0 && _pairing(eq, true, apkG1, apkG2);
+            if (!g1Holds) {
                 // the G2 way: also where a wrong G2 sum from the submitter ends up. A right one
                 // saves the inversion that turns the sum affine.
                 uint256[6] memory sum = _signersKeyJacobian(attesterIds, withPower, totals, plan.complement);
                 uint256[4] memory key = apkG2;
                 if (!G2Arith.equalsAffine(sum, key)) key = G2Arith.toAffine(sum);
-                if ((key[0] | key[1] | key[2] | key[3]) == 0 || !_pairing(eq, eq.sum, eq.message, key)) {
-                    if (eq.withPerformer && !BN254.verify(performer.signature, eq.taskMessage, eq.performerKey)) {
+                if ((key[0] | key[1] | key[2] | key[3]) == 0 || !_pairing(eq, false, apkG1, key)) {
+                    if (
+                        eq.withPerformer
+                            && !BN254.verify(eq.performerSignature, eq.taskMessage, eq.performerKey)
+                    ) {
                         revert InvalidPerformerSignature();
                     }
                     revert InvalidOBLSSignature();
@@ -318,67 +325,109 @@ contract OBLS is IOBLS, RoleControl {
         }
     }
 
-    /// What every way of checking pairs up: e(sum, -g2) * e(message, signers' key)
-    /// [* e(taskMessage, performerKey)] == 1, where sum is the attesters' signature plus the
-    /// performer's. Summing the two signatures is BLS aggregation over two distinct messages
-    /// (the vote hash and the task hash), so it holds only if each signer group signed its own.
+    /// What every way of checking pairs up: the attesters' signature of the vote message under
+    /// the signers' key, and (BLS performer) the performer's signature of the task message under
+    /// its key. Both go into one pairing over a random linear combination, each with a factor
+    /// hashed from every point in it, so each signature is checked on its own: none can carry
+    /// part of the other (summed with no factor, (s + d, t - d) would pass for (s, t)).
     struct Equation {
-        uint256[2] sum;
+        uint256[2] signature;
         uint256[2] message;
         bool withPerformer;
+        uint256[2] performerSignature;
         uint256[2] taskMessage;
         uint256[4] performerKey;
     }
 
-    function _equation(bytes32 voteHash, uint256[2] calldata signature, PerformerSignature calldata performer)
-        private
-        view
-        returns (Equation memory eq)
-    {
+    /// Flags in the last byte of the hints: which parts come before it, in this order.
+    uint256 private constant HINT_APK_G2 = 1;
+    uint256 private constant HINT_VOTE_POINT = 2;
+    uint256 private constant HINT_TASK_POINT = 4;
+
+    function _apkG2Hint(bytes calldata hints) private pure returns (uint256[4] memory apk) {
+        if (hints.length < 129 || uint8(hints[hints.length - 1]) & HINT_APK_G2 == 0) return apk;
+        apk = abi.decode(hints[0:128], (uint256[4]));
+    }
+
+    function _equation(
+        bytes32 voteHash,
+        uint256[2] calldata signature,
+        PerformerSignature calldata performer,
+        bytes calldata hints
+    ) private view returns (Equation memory eq) {
         if (!BN254.isValidG1(signature[0], signature[1])) revert InvalidOBLSSignature();
-        eq.sum = signature;
-        eq.message = BN254.hashToPoint32(TASKS_DOMAIN, voteHash);
+        eq.signature = signature;
+        uint256 flags;
+        uint256 o;
+        bytes calldata w = hints;
+        if (hints.length != 0) {
+            flags = uint8(hints[hints.length - 1]);
+            w = hints[:hints.length - 1];
+            if (flags & HINT_APK_G2 != 0) o = 128;
+        }
+        bool ok;
+        if (flags & HINT_VOTE_POINT != 0) {
+            (eq.message, ok, o) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, voteHash, w, o);
+        }
+        if (!ok) {
+            eq.message = BN254.hashToPoint32(TASKS_DOMAIN, voteHash);
+            // where the task's witness starts is known only after a vote witness that holds
+            if (flags & HINT_VOTE_POINT != 0) flags = 0;
+        }
         if (performer.operatorId == 0) return eq;
         eq.withPerformer = true;
         eq.performerKey = _keys[performer.operatorId];
         uint256[4] memory k = eq.performerKey;
         if ((k[0] | k[1] | k[2] | k[3]) == 0) revert InvalidPerformerSignature();
         uint256[2] calldata ps = performer.signature;
-        // infinity is no one's signature, and summed it would let the attesters' carry the performer's
+        // infinity is no one's signature
         if ((ps[0] | ps[1]) == 0 || !BN254.isValidG1(ps[0], ps[1])) revert InvalidPerformerSignature();
-        eq.taskMessage = BN254.hashToPoint32(TASKS_DOMAIN, performer.taskHash);
-        (eq.sum[0], eq.sum[1]) = BN254.g1Add(signature[0], signature[1], performer.signature[0], performer.signature[1]);
+        eq.performerSignature = ps;
+        ok = false;
+        if (flags & HINT_TASK_POINT != 0) {
+            (eq.taskMessage, ok,) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, performer.taskHash, w, o);
+        }
+        if (!ok) eq.taskMessage = BN254.hashToPoint32(TASKS_DOMAIN, performer.taskHash);
     }
 
-    function _pairing(Equation memory eq, uint256[2] memory a, uint256[2] memory b, uint256[4] memory key)
+    /// e(sig + gamma apkG1 + delta perfSig, -g2) * e(message + gamma g1, key)
+    /// [* e(delta taskMessage, performerKey)] == 1, the gamma terms only with `viaG1` (then
+    /// `key` is the submitter's G2 sum, claimed to have the same secret as the signers' G1 sum
+    /// apkG1), the delta terms only with a performer. gamma and delta are hashed from every point
+    /// in the equation, so they are fixed only after the points: unless each part holds on its
+    /// own, at most a negligible share of them satisfies the whole.
+    function _pairing(Equation memory eq, bool viaG1, uint256[2] memory apkG1, uint256[4] memory key)
         private
         view
         returns (bool)
     {
-        return BN254.pairing(a, b, key, eq.taskMessage, eq.performerKey, eq.withPerformer);
+        uint256[2] memory a = eq.signature;
+        uint256[2] memory b = eq.message;
+        uint256[2] memory c;
+        if (!viaG1 && !eq.withPerformer) return BN254.pairing(a, b, key, c, key, false);
+        a = [a[0], a[1]];
+        b = [b[0], b[1]];
+        uint256 seed = uint256(keccak256(abi.encode(eq, apkG1, key)));
+        if (viaG1) {
+            uint256 gamma = _factor(seed, 0);
+            (uint256 x, uint256 y) = BN254.g1Mul(apkG1[0], apkG1[1], gamma);
+            (a[0], a[1]) = BN254.g1Add(a[0], a[1], x, y);
+            (x, y) = BN254.g1Mul(1, 2, gamma);
+            (b[0], b[1]) = BN254.g1Add(b[0], b[1], x, y);
+        }
+        if (eq.withPerformer) {
+            uint256 delta = _factor(seed, 1);
+            (uint256 x, uint256 y) = BN254.g1Mul(eq.performerSignature[0], eq.performerSignature[1], delta);
+            (a[0], a[1]) = BN254.g1Add(a[0], a[1], x, y);
+            (c[0], c[1]) = BN254.g1Mul(eq.taskMessage[0], eq.taskMessage[1], delta);
+        }
+        return BN254.pairing(a, b, key, c, eq.performerKey, eq.withPerformer);
     }
 
-    /// The equation with the submitter's G2 sum `apkG2`, and at once the claim that it has the
-    /// same secret as the signers' G1 sum `apkG1`: for gamma hashed from everything in it,
-    /// e(sum + gamma apkG1, -g2) * e(message + gamma g1, apkG2) [* e(taskMessage, performerKey)] == 1.
-    /// Unless both hold, at most one gamma satisfies it, and gamma is fixed only after the points.
-    function _pairingViaG1(Equation memory eq, uint256[2] memory apkG1, uint256[4] calldata apkG2)
-        private
-        view
-        returns (bool)
-    {
-        // a G1 sum at infinity would make the consistency half vacuous
-        if ((apkG1[0] | apkG1[1]) == 0) return false;
-        uint256 gamma = uint256(
-            keccak256(abi.encode(eq.sum, eq.message, apkG1, apkG2, eq.taskMessage, eq.performerKey))
-        ) % BN254.R;
-        uint256[2] memory a;
-        uint256[2] memory b;
-        (a[0], a[1]) = BN254.g1Mul(apkG1[0], apkG1[1], gamma);
-        (a[0], a[1]) = BN254.g1Add(a[0], a[1], eq.sum[0], eq.sum[1]);
-        (b[0], b[1]) = BN254.g1Mul(1, 2, gamma);
-        (b[0], b[1]) = BN254.g1Add(b[0], b[1], eq.message[0], eq.message[1]);
-        return _pairing(eq, a, b, apkG2);
+    /// A nonzero factor mod r from the equation's hash.
+    function _factor(uint256 seed, uint256 i) private pure returns (uint256 f) {
+        f = uint256(keccak256(abi.encode(seed, i))) % BN254.R;
+        if (f == 0) f = 1;
     }
 
     /// Whether every id is a voter (strictly ascending, else InvalidOperatorIndexes), and the

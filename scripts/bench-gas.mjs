@@ -4,10 +4,11 @@
 // on a fresh anvil. Runs against the built CLI: `npm run build && node scripts/bench-gas.mjs`.
 // Prints a table and one JSON line.
 //
-// Columns (ECDSA performer unless named): all attesters sign (no fees, then with fees for every
-// role); a 2/3 quorum signing with the signers' G2 key sum appended as avsctl's aggregator does
-// (the G1 way), then without it (a plain Othentic encoding: the G2 way); a BLS performer with all
-// signing and with 2/3; a rejection by a 1/3 quorum. "per non-signer" is (2/3 sign - all sign) / non-signers; "per extra" is
+// Columns (ECDSA performer unless named): all attesters sign, with the hints avsctl's aggregator
+// appends (witnesses for hashing to the curve; the signers' G2 key sum when some voter did not
+// sign) and without any (a plain Othentic encoding), then with fees for every role; a 2/3 quorum
+// signing with hints (the G1 way when cheaper), then without (the G2 way); a BLS performer with
+// all signing and with 2/3; a rejection by a 1/3 quorum. "per non-signer" is (2/3 sign - all sign) / non-signers; "per extra" is
 // what each non-signer after the first adds, (2/3 sign - all but one sign) / (non-signers - 1).
 // Each figure is the mean of TASKS submissions: hashing to the curve needs 1 to 3 square roots
 // depending on the message.
@@ -98,6 +99,7 @@ async function main() {
       const row = { attesters: size };
       const cases = [
         ["allSign", 1, size, "ecdsa", true],
+        ["allSignNoHint", 1, size, "ecdsa", false],
         ["allSignWithFees", 2, size, "ecdsa", true],
         ["twoThirdsSign", 1, quorum, "ecdsa", true],
         ["twoThirdsSignNoHint", 1, quorum, "ecdsa", false],
@@ -137,9 +139,17 @@ async function main() {
               attestersIds: ids.slice(0, signers),
             },
           );
-          // as avsctl's aggregator: the G2 sum when some voter did not sign and it is not one key
-          if (hint && signers < size && signers > 1) {
-            data = bls.withApkG2(data, bls.aggregatePublicKeys(chosen.map((a) => a.publicKey)));
+          // as avsctl's aggregator: the G2 sum when some voter did not sign and it is not one
+          // key, and the witnesses for hashing the vote (and a BLS performer's task) to the curve
+          if (hint) {
+            data = bls.withSubmitHints(data, {
+              apkG2:
+                signers < size && signers > 1
+                  ? bls.aggregatePublicKeys(chosen.map((a) => a.publicKey))
+                  : null,
+              votePoint: bls.hashToPointWitness(bls.DOMAIN_TASKS, vHash),
+              taskPoint: performerScheme === "bls" ? bls.hashToPointWitness(bls.DOMAIN_TASKS, tHash) : null,
+            });
           }
           const tx = await aggregator.sendTransaction({
             to: l2.attestationCenter,
@@ -172,6 +182,7 @@ async function main() {
   const columns = [
     ["attesters", "attesters"],
     ["all sign", "allSign"],
+    ["all no hint", "allSignNoHint"],
     ["all+fees", "allSignWithFees"],
     ["2/3 sign", "twoThirdsSign"],
     ["2/3 no hint", "twoThirdsSignNoHint"],

@@ -62,7 +62,7 @@ interface IOBLS {
         uint256[2] calldata signature,
         uint256[] calldata attesterIds,
         AttestationCheck calldata check,
-        uint256[4] calldata apkG2,
+        bytes calldata hints,
         PerformerSignature calldata performer
     ) external returns (bool byIndex);
     function getOperatorBlsKeyG1(uint256 _index) external view returns (uint256[2] memory);

@@ -222,6 +222,79 @@ library BN254 {
         found = mulmod(y, y, P) == g;
     }
 
+    /// hashToPoint32(domain, hash) from a witness the caller computed off-chain, checked with a
+    /// few mulmods instead of modexp calls (docs/protocol.md, "Contracts"), read from `w` at byte
+    /// `o`: the inverse of both maps' denominators, then per map a word y | k << 254 (k < 3: how
+    /// many x candidates BLS.sol rejects before the one it takes), a root of y t (y has t's
+    /// quadratic character: the sign BLS.sol gives y) and k roots of -g(x) (g(x) is no square).
+    /// Each check is a proof, so a witness that passes gives exactly hashToPoint32's point; any
+    /// other gives ok = false, and the caller then hashes the usual way.
+    function hashToPoint32Witnessed(bytes32 domain, bytes32 hash, bytes calldata w, uint256 o)
+        internal
+        view
+        returns (uint256[2] memory point, bool ok, uint256 next)
+    {
+        (uint256 u0, uint256 u1) = hashToField(domain, abi.encode(hash));
+        if (u0 == 0 || u1 == 0 || o + 160 > w.length) return (point, false, o);
+        uint256 a00 = addmod(mulmod(u0, u0, P), 4, P);
+        uint256 a01 = mulmod(u0, FT_Z0, P);
+        uint256 a10 = addmod(mulmod(u1, u1, P), 4, P);
+        uint256 a11 = mulmod(u1, FT_Z0, P);
+        uint256 d0 = mulmod(a01, a00, P);
+        uint256 d1 = mulmod(a11, a10, P);
+        uint256 inv = _word(w, o);
+        if (mulmod(inv, mulmod(d0, d1, P), P) != 1) return (point, false, o);
+        uint256 x0;
+        uint256 y0;
+        uint256 x1;
+        uint256 y1;
+        (x0, y0, next) = _mapWitnessed(u0, a00, a01, mulmod(d1, inv, P), w, o + 32);
+        if (next == 0) return (point, false, o);
+        (x1, y1, next) = _mapWitnessed(u1, a10, a11, mulmod(d0, inv, P), w, next);
+        if (next == 0) return (point, false, o);
+        (point[0], point[1]) = g1Add(x0, y0, x1, y1);
+        ok = true;
+    }
+
+    /// _mapWithInverse(t, a0, a1, a2) from the witness at `o`; next = 0 when it does not hold.
+    function _mapWitnessed(uint256 t, uint256 a0, uint256 a1, uint256 a2, bytes calldata w, uint256 o)
+        private
+        pure
+        returns (uint256 x, uint256 y, uint256 next)
+    {
+        if (o + 64 > w.length) return (0, 0, 0);
+        uint256 head = _word(w, o);
+        uint256 k = head >> 254;
+        y = head & ((1 << 254) - 1);
+        // y must be reduced: the ecAdd precompile refuses anything else
+        if (k > 2 || y >= P || o + 64 + 32 * k > w.length) return (0, 0, 0);
+        uint256 root = _word(w, o + 32);
+        next = o + 64;
+        x = addmod(FT_Z1, P - mulmod(t, mulmod(mulmod(a1, a1, P), a2, P), P), P);
+        for (uint256 i; i < k; ++i) {
+            // g(x) != 0 and -g(x) a square: g(x) is no square (-1 is none, p = 3 mod 4)
+            uint256 g = _curveRhs(x);
+            uint256 r = _word(w, next);
+            next += 32;
+            if (g == 0 || mulmod(r, r, P) != P - g) return (0, 0, 0);
+            if (i == 0) {
+                x = P - addmod(x, 1, P);
+            } else {
+                uint256 a0sq = mulmod(a0, a0, P);
+                x = addmod(mulmod(mulmod(mulmod(a0sq, a0sq, P), a2, P), a2, P), 1, P);
+            }
+        }
+        // y^2 = g(x), and y t a square: BLS.sol's y is chi(t) g^((p+1)/4), and g^((p+1)/4) is
+        // itself a square ((p+1)/4 is even), so chi(y) = chi(t); the other root has -chi(t)
+        if (mulmod(y, y, P) != _curveRhs(x) || mulmod(root, root, P) != mulmod(y, t, P)) return (0, 0, 0);
+    }
+
+    function _word(bytes calldata w, uint256 o) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := calldataload(add(w.offset, o))
+        }
+    }
+
     /// hashToPoint over abi.encode(hash), the form every task, vote and registration message takes.
     function hashToPoint32(bytes32 domain, bytes32 hash) internal view returns (uint256[2] memory) {
         return hashToPoint(domain, abi.encode(hash));

@@ -54,19 +54,49 @@ export function parseG1(words: readonly [string, string], what = "G1 point"): G1
   return p;
 }
 
-/** bytes4(keccak256("avsctl.apkG2")): the last 4 bytes of the trailer `withApkG2` appends. */
-export const APK_G2_TAG = "0x72d59dcd";
+/** bytes4(keccak256("avsctl.hints")): the last 4 bytes of the trailer `withSubmitHints` appends. */
+export const HINTS_TAG = "0x97fd8844";
+
+/** What avsctl's OBLS can use to check a submitTask more cheaply (docs/protocol.md, "Contracts"). */
+export interface SubmitHints {
+  /** The signers' G2 key sum. */
+  apkG2?: G2 | null;
+  /** hashToPointWitness(DOMAIN_TASKS, voteHash). */
+  votePoint?: readonly bigint[] | null;
+  /** hashToPointWitness(DOMAIN_TASKS, taskHash), for a BLS performer. */
+  taskPoint?: readonly bigint[] | null;
+}
+
+const word = (v: bigint): string => toWordHex(v).slice(2);
 
 /**
- * submitTask calldata (any of its three forms, encoded canonically: attestersIds last) with the
- * signers' G2 key sum appended, then APK_G2_TAG. ABI decoders ignore it; avsctl's OBLS uses it
- * to check a vote with missing signers in G1 (docs/protocol.md, "Contracts"). A wrong sum only
- * makes the call cost more.
+ * submitTask calldata (any of its three forms, encoded canonically: attestersIds last) with
+ * hints appended: the parts given, a flags byte (1 apkG2, 2 vote point, 4 task point), then
+ * HINTS_TAG. ABI decoders ignore them; avsctl's OBLS uses them to check the call more cheaply,
+ * and wrong hints only make it cost more.
  */
+export function withSubmitHints(calldata: string, hints: SubmitHints): string {
+  let flags = 0;
+  let tail = "";
+  if (hints.apkG2) {
+    flags |= 1;
+    tail += hints.apkG2.map(word).join("");
+  }
+  if (hints.votePoint) {
+    flags |= 2;
+    tail += hints.votePoint.map(word).join("");
+  }
+  if (hints.taskPoint) {
+    flags |= 4;
+    tail += hints.taskPoint.map(word).join("");
+  }
+  if (flags === 0) return calldata;
+  return `${calldata}${tail}${flags.toString(16).padStart(2, "0")}${HINTS_TAG.slice(2)}`;
+}
+
+/** The call with only the signers' G2 key sum as hints. */
 export function withApkG2(calldata: string, apk: G2): string {
-  return `${calldata}${g2ToWords(apk)
-    .map((w) => w.slice(2))
-    .join("")}${APK_G2_TAG.slice(2)}`;
+  return withSubmitHints(calldata, { apkG2: apk });
 }
 
 /** 0x + 256 hex digits: the four 32-byte words [x.c0, x.c1, y.c0, y.c1] of a G2 point. */

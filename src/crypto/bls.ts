@@ -34,19 +34,21 @@ import {
 } from "./mcl.js";
 
 export {
-  APK_G2_TAG,
   blsSignatureToJson,
   g1ToWords,
   g2FromHex,
   g2ToHex,
   g2ToWords,
+  HINTS_TAG,
   parseBlsSignatureJson,
   parseG1,
+  type SubmitHints,
   withApkG2,
+  withSubmitHints,
 } from "./bls-encoding.js";
 export { FIELD_MODULUS, GROUP_ORDER } from "./bn254-field.js";
 export type { BytesLike, Hex } from "./bytes.js";
-export { expandMsgTo96, hashToField, hashToPoint, mapToPoint } from "./hash-to-point.js";
+export { expandMsgTo96, hashToField, hashToPoint, hashToPointWitness, mapToPoint } from "./hash-to-point.js";
 export { type G1, G1_GENERATOR, type G2, G2_GENERATOR, initBls, isBlsReady } from "./mcl.js";
 
 /** A BLS secret key: a scalar in [1, r). */

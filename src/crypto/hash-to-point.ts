@@ -105,3 +105,49 @@ export function hashToPoint(domain: BytesLike, message: BytesLike): G1 {
   const [u0, u1] = hashToField(domain, message);
   return g1AddAffine(mapToPoint(u0), mapToPoint(u1));
 }
+
+/**
+ * One map's witness: y | k << 254 (k rejected x candidates), a root of y t, k roots of -g(x).
+ * With r = t^((p+1)/4) and s = g^((p+1)/4) (p = 3 mod 4): r^2 = chi(t) t and y = chi(t) s, so
+ * y t = s r^2 and sqrt(s) r is the root; s^2 = -g for a rejected g. k + 3 powers in all.
+ */
+function mapWitness(t: bigint, a0: bigint, a1: bigint, a2: bigint): bigint[] {
+  const tRoot = fpSqrt(t);
+  const rejected: bigint[] = [];
+  let x = (Z1 + P - ((t * ((((a1 * a1) % P) * a2) % P)) % P)) % P;
+  for (let k = 0; ; k++) {
+    const s = fpSqrt(curveRhs(x));
+    if (s.isSquare) {
+      const y = tRoot.isSquare || s.root === 0n ? s.root : P - s.root;
+      return [y | (BigInt(k) << 254n), (fpSqrt(s.root).root * tRoot.root) % P, ...rejected];
+    }
+    if (k === 2)
+      throw new AvsctlError("INTERNAL", "mapToPoint: no square root for x3 (cannot happen on BN254)");
+    rejected.push(s.root);
+    if (k === 0) {
+      x = P - ((x + 1n) % P);
+    } else {
+      const a0sq = (a0 * a0) % P;
+      x = (((((((a0sq * a0sq) % P) * a2) % P) * a2) % P) + 1n) % P;
+    }
+  }
+}
+
+/**
+ * The witness avsctl's OBLS takes to hash `message` to the curve with mulmods instead of modexp
+ * calls (BN254.hashToPoint32Witnessed; docs/protocol.md, "Contracts"), as 32-byte words: the
+ * inverse of both maps' denominators, then each map's witness. null for a field element 0,
+ * which only the usual way handles.
+ */
+export function hashToPointWitness(domain: BytesLike, message: BytesLike): bigint[] | null {
+  const [u0, u1] = hashToField(domain, message);
+  if (u0 === 0n || u1 === 0n) return null;
+  const a00 = (((u0 * u0) % P) + 4n) % P;
+  const a01 = (u0 * Z0) % P;
+  const a10 = (((u1 * u1) % P) + 4n) % P;
+  const a11 = (u1 * Z0) % P;
+  const d0 = (a01 * a00) % P;
+  const d1 = (a11 * a10) % P;
+  const inv = fpInv((d0 * d1) % P);
+  return [inv, ...mapWitness(u0, a00, a01, (d1 * inv) % P), ...mapWitness(u1, a10, a11, (d0 * inv) % P)];
+}

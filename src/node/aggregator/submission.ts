@@ -7,7 +7,7 @@
 
 import { Interface, Transaction } from "ethers";
 import { ATTESTATION_CENTER_GEN2 } from "../../chain/abi/attestation-center.js";
-import { type G1, withApkG2 } from "../../crypto/bls.js";
+import { DOMAIN_TASKS, type G1, hashToPointWitness, withSubmitHints } from "../../crypto/bls.js";
 import { encodeSubmitTask } from "../abi-fast.js";
 import { revertReason } from "../chain-errors.js";
 import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
@@ -40,12 +40,18 @@ function sumWorthSending(chain: ChainCtx, signers: number): boolean {
 }
 
 /**
- * The call with the signers' G2 key sum after its arguments (docs/protocol.md, "Contracts").
- * Othentic's contracts ignore it.
+ * The call with hints after its arguments (docs/protocol.md, "Contracts"): the signers' G2 key
+ * sum when worth it, and the witnesses that let OBLS hash the vote (and a BLS performer's task)
+ * to the curve without modexp calls. Othentic's contracts ignore them.
  */
-function withSignersKey(chain: ChainCtx, signers: Vote[], data: string): string {
-  const key = aggregateKey(chain, signers);
-  return key ? withApkG2(data, key) : data;
+function withHints(task: LiveTask, verdict: Verdict, signers: Vote[], data: string): string {
+  const voteHash = task.voteHashes[verdict];
+  return withSubmitHints(data, {
+    apkG2: sumWorthSending(task.chain, signers.length) ? aggregateKey(task.chain, signers) : null,
+    votePoint: voteHash ? hashToPointWitness(DOMAIN_TASKS, voteHash) : null,
+    taskPoint:
+      typeof task.signature === "string" ? null : hashToPointWitness(DOMAIN_TASKS, task.msg.taskHash),
+  });
 }
 
 export class Submissions {
@@ -62,9 +68,7 @@ export class Submissions {
       taSignature: aggSig,
       attestersIds: ids,
     });
-    const calldata = sumWorthSending(task.chain, signers.length)
-      ? withSignersKey(task.chain, signers, data)
-      : data;
+    const calldata = withHints(task, verdict, signers, data);
     this.ctx.log.info("threshold reached; submitting", {
       taskHash: task.msg.taskHash,
       chainId: task.chain.target.chainId,

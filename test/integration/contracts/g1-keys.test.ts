@@ -14,16 +14,18 @@ import {
   type BlsSecretKey,
   blsPublicKey,
   blsPublicKeyG1,
+  DOMAIN_TASKS,
   type G1,
   G1_GENERATOR,
   type G2,
   g1Add,
   g1Mul,
+  hashToPointWitness,
   randomBlsSecret,
   signRegistration,
   signTaskBls,
   signVote,
-  withApkG2,
+  withSubmitHints,
 } from "../../../src/crypto/bls.js";
 import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
 import { useAnvil } from "../../helpers/anvil.js";
@@ -55,6 +57,9 @@ interface RawSubmit {
   blsPerformer?: G1;
   /** Default: an approval. */
   isApproved?: boolean;
+  /** Witnesses for hashing the vote and the task to the curve (default: none). */
+  votePoint?: bigint[] | null;
+  taskPoint?: bigint[] | null;
 }
 
 function calldataOf(net: Network2, task: TaskInfo, o: RawSubmit): string {
@@ -78,7 +83,7 @@ function calldataOf(net: Network2, task: TaskInfo, o: RawSubmit): string {
         },
       ]);
   const apk = o.apk === undefined ? aggregatePublicKeys(o.signers.map((s) => s.publicKey)) : o.apk;
-  return apk ? withApkG2(data, apk) : data;
+  return withSubmitHints(data, { apkG2: apk, votePoint: o.votePoint, taskPoint: o.taskPoint });
 }
 
 /** Sends as the aggregator (gas estimated, so a revert surfaces with its data); the receipt. */
@@ -95,13 +100,17 @@ async function submitRaw(net: Network2, task: TaskInfo, o: RawSubmit) {
  * it is the cheaper (docs/protocol.md): here with 4 of 6 signing, not with 2 signers.
  */
 async function wentViaG1(net: Network2, txHash: string): Promise<boolean> {
+  return calledPrecompile(net, txHash, 7);
+}
+
+async function calledPrecompile(net: Network2, txHash: string, precompile: number): Promise<boolean> {
   interface Frame {
     to?: string;
     calls?: Frame[];
   }
   const root = await net.provider.send("debug_traceTransaction", [txHash, { tracer: "callTracer" }]);
-  const walk = (f: Frame): boolean =>
-    f.to?.toLowerCase() === "0x0000000000000000000000000000000000000007" || (f.calls ?? []).some(walk);
+  const address = `0x${precompile.toString(16).padStart(40, "0")}`;
+  const walk = (f: Frame): boolean => f.to?.toLowerCase() === address || (f.calls ?? []).some(walk);
   return walk(root as Frame);
 }
 
@@ -111,6 +120,7 @@ async function registerG1(net: Network2, op: { address: string; secret: BlsSecre
 
 const sumG1 = (ops: Operator[]): G1 => ops.map((o) => blsPublicKeyG1(o.secret)).reduce((a, b) => g1Add(a, b));
 const words = (p: readonly bigint[]) => p.map((w) => BigInt(w));
+const BN254_P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n;
 
 describe("G1 keys beside the G2 keys", () => {
   let net: Network2;
@@ -161,13 +171,7 @@ describe("G1 keys beside the G2 keys", () => {
     await expectRevert(net.ac.registerBlsKeyG1.staticCall(p.address, [1n, 3n]), "InvalidBlsKeyG1");
     // -key: the right x, the wrong y
     const [x, y] = blsPublicKeyG1(p.secret);
-    await expectRevert(
-      net.ac.registerBlsKeyG1.staticCall(p.address, [
-        x,
-        0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47n - y,
-      ]),
-      "InvalidBlsKeyG1",
-    );
+    await expectRevert(net.ac.registerBlsKeyG1.staticCall(p.address, [x, BN254_P - y]), "InvalidBlsKeyG1");
     await expectRevert(
       net.ac.registerBlsKeyG1.staticCall(Wallet.createRandom().address, blsPublicKeyG1(a.secret)),
       "OperatorNotRegistered",
@@ -291,6 +295,107 @@ describe("G1 keys beside the G2 keys", () => {
       blsPerformer: signTaskBls(net.performer.secret, hashOf(task2)),
     });
     expect(everyone.status).toBe(1);
+  });
+
+  it("checks each signature on its own: a point shifted from one to the other is refused", async () => {
+    const task = newTask(net, def);
+    const performerSig = signTaskBls(net.performer.secret, hashOf(task));
+    const attestersSig = aggregateSignatures(quorum.map((o) => signVote(o.secret, voteOf(net, task, true))));
+    const shift = g1Mul(G1_GENERATOR, randomBlsSecret());
+    const minus = (p: G1): G1 => [p[0], p[1] === 0n ? 0n : BN254_P - p[1]];
+    // their sum is unchanged, so a check of the sum alone would take both
+    for (const [ta, tp] of [
+      [g1Add(attestersSig, shift), g1Add(performerSig, minus(shift))],
+      [g1Add(attestersSig, minus(shift)), g1Add(performerSig, shift)],
+    ] as const) {
+      for (const apk of [undefined, null]) {
+        await expectRevert(
+          submitRaw(net, task, { signers: quorum, taSignature: ta, blsPerformer: tp, apk }),
+          "InvalidPerformerSignature",
+        );
+      }
+    }
+    const everyone = aggregateSignatures(all.map((o) => signVote(o.secret, voteOf(net, task, true))));
+    await expectRevert(
+      submitRaw(net, task, {
+        signers: all,
+        taSignature: g1Add(everyone, shift),
+        blsPerformer: g1Add(performerSig, minus(shift)),
+      }),
+      "InvalidPerformerSignature",
+    );
+    const landed = await submitRaw(net, task, {
+      signers: quorum,
+      taSignature: attestersSig,
+      blsPerformer: performerSig,
+    });
+    expect(landed.status).toBe(1);
+  });
+
+  it("hashes to the curve from the submitter's witnesses, and the usual way when they do not hold", async () => {
+    const witnessed = (task: TaskInfo, isApproved = true) => ({
+      votePoint: hashToPointWitness(DOMAIN_TASKS, voteOf(net, task, isApproved)),
+      taskPoint: hashToPointWitness(DOMAIN_TASKS, hashOf(task)),
+    });
+    // no modexp call at all: both points come from the witnesses
+    const task = newTask(net, def);
+    const good = await submitRaw(net, task, {
+      signers: quorum,
+      blsPerformer: signTaskBls(net.performer.secret, hashOf(task)),
+      ...witnessed(task),
+    });
+    expect(good.status).toBe(1);
+    expect(await calledPrecompile(net, good.hash, 5)).toBe(false);
+    const plain = newTask(net, def);
+    const everyone = await submitRaw(net, plain, { signers: all, votePoint: witnessed(plain).votePoint });
+    expect(everyone.status).toBe(1);
+    expect(await calledPrecompile(net, everyone.hash, 5)).toBe(false);
+    // every number of rejected candidates (k = 0, 1, 2) in the first map of a vote witness
+    const kOf = (w: bigint[]) => Number(w[1]! >> 254n);
+    for (const k of [0, 1, 2]) {
+      let t = newTask(net, def);
+      while (kOf(witnessed(t).votePoint!) !== k) t = newTask(net, def);
+      const receipt = await submitRaw(net, t, { signers: quorum, votePoint: witnessed(t).votePoint });
+      expect(receipt.status).toBe(1);
+      expect(await calledPrecompile(net, receipt.hash, 5)).toBe(false);
+    }
+
+    // the witness of another message, the other root, a wrong candidate count, a wrong inverse,
+    // a cut one: the point is hashed the usual way and an honest submission still lands
+    const P = BN254_P;
+    const MASK = (1n << 254n) - 1n;
+    const broken: ((w: bigint[], other: bigint[]) => bigint[])[] = [
+      (_w, other) => other,
+      (w) => [w[0]!, (P - (w[1]! & MASK)) | (w[1]! & ~MASK), ...w.slice(2)],
+      (w) => [w[0]!, w[1]! ^ (1n << 254n), ...w.slice(2)],
+      (w) => [w[0]! + 1n, ...w.slice(1)],
+      (w) => w.slice(0, 3),
+    ];
+    for (const spoil of broken) {
+      for (const which of ["votePoint", "taskPoint"] as const) {
+        const t = newTask(net, def);
+        const w = witnessed(t);
+        const receipt = await submitRaw(net, t, {
+          signers: quorum,
+          blsPerformer: signTaskBls(net.performer.secret, hashOf(t)),
+          ...w,
+          [which]: spoil(w[which]!, witnessed(t, false).votePoint!),
+        });
+        expect(receipt.status).toBe(1);
+        expect(await calledPrecompile(net, receipt.hash, 5)).toBe(true);
+      }
+    }
+
+    // witnesses that hold never make a wrong signature pass
+    const forgedTask = newTask(net, def);
+    await expectRevert(
+      submitRaw(net, forgedTask, {
+        signers: quorum,
+        taSignature: signVote(a.secret, voteOf(net, forgedTask, true)),
+        ...witnessed(forgedTask),
+      }),
+      "InvalidOBLSSignature",
+    );
   });
 
   it("a voter without a G1 key sends votes the G2 way until it has one; leaving takes its key out", async () => {
