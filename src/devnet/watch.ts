@@ -3,13 +3,14 @@
  * reloads only the service whose files changed (src/devnet/reload.ts). Chains, nodes and the
  * other service keep running untouched. The core reports events and never prints.
  */
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, readFileSync, watch } from "node:fs";
 import path from "node:path";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError } from "../errors.js";
 import { type DevnetPlan, planDevnet } from "./plan.js";
 import type { ProjectService } from "./project-services.js";
 import { type ReloadTarget, reloadService } from "./reload.js";
+import { isIgnored, parseDockerignore } from "./runtime/context.js";
 import type { ServiceKind } from "./service-env.js";
 import { requireDevnetState } from "./state.js";
 
@@ -45,6 +46,28 @@ export function ignoredChange(relative: string): boolean {
   if (parts.slice(0, -1).some((p) => IGNORED_DIRS.has(p))) return true;
   const base = parts[parts.length - 1] ?? "";
   return IGNORED_DIRS.has(base) || IGNORED_FILE.test(base) || base.startsWith(".#");
+}
+
+/**
+ * For a service built into an image: whether a changed file (relative to the service's folder)
+ * is one its `.dockerignore` keeps out of the build context, so it cannot change the image
+ * (the templates leave out Go's `*_test.go` and Python's `tests/`). The Dockerfile and the
+ * `.dockerignore` always count; the latter is read at each change, so editing it counts at once.
+ */
+export function outsideBuildContext(
+  service: Pick<ProjectService, "dir" | "dockerfile">,
+  relative: string,
+): boolean {
+  const rel = relative.split(path.sep).join("/");
+  if (rel === ".dockerignore" || rel === path.posix.normalize(service.dockerfile.replace(/\\/g, "/")))
+    return false;
+  let text: string;
+  try {
+    text = readFileSync(path.join(service.dir, ".dockerignore"), "utf8");
+  } catch {
+    return false;
+  }
+  return isIgnored(rel, parseDockerignore(text));
 }
 
 export type WatchEvent =
@@ -126,6 +149,7 @@ export async function watchServices(opts: WatchOptions): Promise<void> {
       const loop = loops[i]!;
       const watcher = watch(target.service.dir, { recursive: true }, (_event, filename) => {
         if (!filename || ignoredChange(filename.toString())) return;
+        if (target.runtime === "docker" && outsideBuildContext(target.service, filename.toString())) return;
         // relative to the project, as a user names the file
         loop.changed(path.relative(plan.projectDir, path.join(target.service.dir, filename.toString())));
       });

@@ -6,10 +6,11 @@
  * component runs on as the same process (process runtime) or the same container (Docker).
  * Ctrl-C (SIGINT) stops the watch and leaves the devnet running. Python and Go projects (the
  * blank template, the quickest to install) take the same journey once each, in the process
- * runtime: Python's service starts again from its file, Go's is built again by `go run`.
+ * runtime: Python's service starts again from its file, Go's is built again by `go run`. Their
+ * Docker reloads are a step of test/e2e/init/templates-docker.test.ts, which builds their
+ * images anyway.
  */
 
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,8 +19,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerClient } from "../../../src/devnet/docker-engine.js";
 import { DockerRuntime } from "../../../src/devnet/runtime/docker.js";
 import { ProcessRuntime } from "../../../src/devnet/runtime/process.js";
-import { binPath, type CliResult, runCli } from "../../helpers/cli.js";
+import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker, dockerAvailable } from "../../helpers/docker.js";
+import {
+  Watcher as JsonWatcher,
+  type Language,
+  RULES,
+  rejectEverything as rejectTemplateRule,
+} from "../../helpers/watch.js";
 
 // Installs and first image builds are slow on cold caches; none of these is a timing assertion.
 const INSTALL_TIMEOUT = 900_000;
@@ -42,92 +49,13 @@ const cli = (args: string[], timeoutMs = TASK_TIMEOUT): Promise<CliResult> =>
 const why = (r: CliResult) =>
   `exit ${r.code}\nstdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}`;
 
-/** A long-running `avsctl … --json` whose stdout is one JSON object per line. */
-class Watcher {
-  readonly events: any[] = [];
-  stderr = "";
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiters = new Set<() => void>();
-  readonly exited: Promise<number | null>;
+/** Makes the project's TypeScript rule reject everything. */
+const rejectEverything = (): void => rejectTemplateRule("typescript", rule);
 
+class Watcher extends JsonWatcher {
   constructor(args: string[], cwd = root) {
-    this.child = spawn(process.execPath, [binPath, ...args], {
-      cwd,
-      env: { ...process.env, ...ENV, NO_COLOR: "1" },
-    });
-    let partial = "";
-    this.child.stdout.on("data", (chunk) => {
-      partial += chunk;
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines.filter((l) => l.trim() !== "")) this.events.push(JSON.parse(line));
-      for (const wake of this.waiters) wake();
-    });
-    this.child.stderr.on("data", (chunk) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.on("close", resolve));
-    void this.exited.then(() => {
-      for (const wake of this.waiters) wake();
-    });
+    super(args, cwd, ENV);
   }
-
-  /** The first event from `from` on that matches, waited for up to `timeoutMs`. */
-  async next(match: (e: any) => boolean, timeoutMs: number, from = 0): Promise<any> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.slice(from).find(match);
-      if (found) return found;
-      if (this.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no such event; got ${JSON.stringify(this.events)}\nstderr: ${this.stderr}`);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.max(0, deadline - Date.now()) + 10);
-        this.waiters.add(wake);
-      });
-    }
-  }
-
-  /** Ctrl-C, as a user stops it. */
-  async interrupt(): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill("SIGINT");
-    return this.exited;
-  }
-}
-
-type Language = "typescript" | "python" | "go";
-
-/** Each language's rule file, and the first line of its rule with what makes it reject everything. */
-const RULES: Record<Language, { file: string[]; signature: RegExp; reject: string }> = {
-  typescript: {
-    file: ["src", "validate.ts"],
-    signature: /export async function validateTask\([^)]*\): Promise<boolean> \{\n/,
-    reject: "  return false;\n",
-  },
-  python: {
-    file: ["validate.py"],
-    signature: /def validate_task\([^)]*\) -> bool:\n/,
-    reject: "    return False\n",
-  },
-  go: {
-    file: ["validate.go"],
-    signature: /func validateTask\([^)]*\) \(bool, error\) \{\n/,
-    reject: "\treturn false, nil\n",
-  },
-};
-
-/** Makes the rule reject everything, as a developer would edit it. */
-function rejectEverything(language: Language = "typescript", file = rule): void {
-  const { signature, reject } = RULES[language];
-  const text = readFileSync(file, "utf8");
-  expect(text).toMatch(signature);
-  writeFileSync(
-    file,
-    text.replace(signature, (s) => `${s}${reject}`),
-  );
 }
 
 async function sendTask(cwd = root): Promise<CliResult> {
@@ -318,7 +246,7 @@ function otherLanguageJourney(language: Exclude<Language, "typescript">): void {
 
       const before = await pids();
       const from = watcher.events.length;
-      rejectEverything(language, ruleFile);
+      rejectTemplateRule(language, ruleFile);
       const reloaded = await watcher.next(
         (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
         RELOAD_TIMEOUT,

@@ -4,8 +4,11 @@
  * from their generated Dockerfiles, unchanged (the base images are the official names; on a
  * machine without a registry, the stand-ins of scripts/stand-in-images.sh), and a task through
  * them is approved on-chain. `devnet down` leaves no container, network, volume or untagged
- * image. A Dockerfile whose step fails fails `devnet up`, naming the service and the step,
- * and leaves nothing behind.
+ * image. The Python and Go journeys also reload (issue 17, `devnet watch` in Docker, on the
+ * images built here anyway; test/e2e/devnet/watch.test.ts has TypeScript's): the validation
+ * rule edited to reject everything rebuilds that image and replaces that container alone, and
+ * the next task is rejected. A Dockerfile whose step fails fails `devnet up`, naming the
+ * service and the step, and leaves nothing behind.
  *
  * The image builds install the services' dependencies from their registries, which this
  * machine reaches through a TLS-intercepting proxy: `devnet up` passes the extra certificates
@@ -25,14 +28,15 @@ import { LABEL_IMAGE } from "../../../src/devnet/runtime/labels.js";
 import { findLabelledProcesses } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
+import { type Language, RULES, rejectEverything, Watcher } from "../../helpers/watch.js";
 
-type Language = "typescript" | "python" | "go";
 const LANGUAGES: Language[] = ["typescript", "python", "go"];
 
 // Cold caches make installs and first image builds slow; none of these is a timing assertion.
 const INSTALL_TIMEOUT = 900_000;
 const UP_TIMEOUT = 900_000;
 const TASK_TIMEOUT = 180_000;
+const RELOAD_TIMEOUT = 600_000;
 
 // The services' toolchains run from PATH: the Node that runs the tests (24) comes first.
 const ENV = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}` };
@@ -42,6 +46,7 @@ let tmp = "";
 const roots = {} as Record<Language | "broken", string>;
 const inits = {} as Record<Language | "broken", Promise<CliResult>>;
 const names = new Set<string>();
+const watchers: Watcher[] = [];
 
 function cli(cwd: string, args: string[], timeoutMs = TASK_TIMEOUT): Promise<CliResult> {
   return runCli(args, { cwd, env: ENV, timeoutMs });
@@ -79,6 +84,60 @@ async function nothingLeft(docker: Docker, root: string, name: string): Promise<
   expect(existsSync(path.join(root, ".avsctl", "devnet.json"))).toBe(false);
 }
 
+/**
+ * `devnet watch` beside a Docker devnet: the validation rule edited to reject everything
+ * rebuilds the validation image and replaces that container alone (every other container keeps
+ * its id, the old image is gone), and the next task is rejected. Ctrl-C leaves the devnet up.
+ */
+async function reloadRejects(docker: Docker, root: string, language: Language, state: any): Promise<void> {
+  const watcher = new Watcher(["devnet", "watch", "--json"], root, ENV);
+  watchers.push(watcher);
+  const watching = await watcher.next((e) => e.action === "watching", 60_000);
+  expect(watching.services).toContainEqual(
+    expect.objectContaining({ service: "validation", runtime: "docker" }),
+  );
+
+  const ids = async () =>
+    Object.fromEntries(
+      (await listProjectResources(docker, state.name)).containers.map((c) => [c.component, c.id]),
+    );
+  const before = await ids();
+  const container = `avsctl-${state.name}-validation`;
+  const oldImage = (await docker.getContainer(container).inspect()).Image;
+  const from = watcher.events.length;
+  rejectEverything(language, path.join(root, "validation-service", ...RULES[language].file));
+  const reloaded = await watcher.next(
+    (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+    RELOAD_TIMEOUT,
+    from,
+  );
+  expect(reloaded, watcher.stderr).toMatchObject({
+    action: "restarted",
+    service: "validation",
+    trigger: path.join("validation-service", ...RULES[language].file),
+  });
+
+  const rejected = await cli(root, ["task", "send", "--wait", "--timeout", "120", "--json"]);
+  expect(rejected.code, why(rejected)).toBe(1);
+  expect(rejected.json().status).toBe("rejected");
+
+  const after = await ids();
+  expect(after.validation).toBeDefined();
+  expect(after.validation).not.toBe(before.validation);
+  const { validation: _v, ...othersBefore } = before;
+  const { validation: _w, ...othersAfter } = after;
+  expect(othersAfter).toEqual(othersBefore);
+  // the rebuilt image, under the same tag; the one it replaces is not left behind
+  const newImage = (await docker.getContainer(container).inspect()).Image;
+  expect(newImage).not.toBe(oldImage);
+  expect((await docker.getImage(`avsctl/${state.name}-validation:dev`).inspect()).Id).toBe(newImage);
+  await expect(docker.getImage(oldImage).inspect()).rejects.toThrow();
+  // one reload, of one service, for the one edit
+  expect(watcher.events.filter((e) => e.action === "restarted" || e.action === "failed")).toEqual([reloaded]);
+  expect(await watcher.interrupt()).toBe(0);
+  expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+}
+
 describeDocker("projects made by avsctl init, their services in Docker containers", () => {
   const docker = dockerClient();
 
@@ -105,6 +164,7 @@ describeDocker("projects made by avsctl init, their services in Docker container
 
   afterAll(async () => {
     if (!tmp) return;
+    for (const watcher of watchers) await watcher.interrupt();
     const all = [...LANGUAGES, "broken"] as const;
     await Promise.all(all.map((key) => inits[key]?.catch(() => undefined)));
     for (const key of all) {
@@ -131,7 +191,7 @@ describeDocker("projects made by avsctl init, their services in Docker container
 
   describe.each(LANGUAGES)("%s", (language) => {
     it("devnet up --runtime docker runs its services as containers; a task is approved; down leaves nothing", {
-      timeout: INSTALL_TIMEOUT + UP_TIMEOUT + TASK_TIMEOUT,
+      timeout: INSTALL_TIMEOUT + UP_TIMEOUT + TASK_TIMEOUT + RELOAD_TIMEOUT,
     }, async () => {
       const root = roots[language];
       const init = await inits[language];
@@ -170,6 +230,8 @@ describeDocker("projects made by avsctl init, their services in Docker container
       const sent = await cli(root, ["task", "send", "--wait", "--timeout", "120", "--json"]);
       expect(sent.code, why(sent)).toBe(0);
       expect(sent.json()).toMatchObject({ status: "approved", performer: state.performer.address });
+
+      if (language !== "typescript") await reloadRejects(docker, root, language, state);
 
       const down = await cli(root, ["devnet", "down", "--volumes", "--json"], 180_000);
       expect(down.code, why(down)).toBe(0);

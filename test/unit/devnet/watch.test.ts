@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderWatchEvent } from "../../../src/cli/handlers/devnet-watch.js";
-import { ignoredChange } from "../../../src/devnet/watch.js";
+import { ignoredChange, outsideBuildContext } from "../../../src/devnet/watch.js";
 
 describe("devnet watch", () => {
   it("ignores dependencies, caches, build outputs and editors' swap files", () => {
@@ -18,6 +21,38 @@ describe("devnet watch", () => {
       expect(ignoredChange(file), file).toBe(true);
     for (const file of ["src/validate.ts", "main.go", "server.py", "Dockerfile", "package.json"])
       expect(ignoredChange(file), file).toBe(false);
+  });
+
+  it("in Docker, a file the service's .dockerignore leaves out of the image does not count", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "avsctl-watch-"));
+    try {
+      const service = { dir, dockerfile: "Dockerfile" };
+      expect(outsideBuildContext(service, "validate.py")).toBe(false); // no .dockerignore: all counts
+      // as the Python and Go templates write it
+      writeFileSync(
+        path.join(dir, ".dockerignore"),
+        "*_test.go\n.env\ntests\nvalidation-service\nDockerfile\n",
+      );
+      for (const file of [
+        "tests/test_validation.py",
+        "tests",
+        "validation_test.go",
+        ".env",
+        "validation-service",
+      ])
+        expect(outsideBuildContext(service, file), file).toBe(true);
+      for (const file of [
+        "validate.py",
+        "validate.go",
+        "go.mod",
+        "requirements.txt",
+        "Dockerfile",
+        ".dockerignore",
+      ])
+        expect(outsideBuildContext(service, file), file).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("prints one JSON object per line under --json, a sentence otherwise", () => {
