@@ -78,8 +78,11 @@ export class ChainPoller {
     if (head > last) {
       for (const s of states) {
         if (s.trigger.type !== "block") continue;
-        for (const b of blockFirings(s.trigger.everyBlocks, s.trigger.offset, last, head))
+        // a trigger added while the poller was behind the head starts where it was first seen
+        const from = Math.max(last, s.scannedTo);
+        for (const b of blockFirings(s.trigger.everyBlocks, s.trigger.offset, from, head))
           fire(s, { blockNumber: b });
+        s.scannedTo = Math.max(s.scannedTo, head);
       }
     }
     // lastBlock moves only once the logs up to the head were read too, so a caller that waits

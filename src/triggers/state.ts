@@ -23,7 +23,7 @@ export interface TriggerState {
   nextAt: number | null;
   lastScheduled?: number;
   timer?: NodeJS.Timeout;
-  /** Event triggers: the last block whose logs were read. */
+  /** Block and event triggers: the last block read for it (its logs, for an event trigger). */
   scannedTo: number;
   lastFiredLogMs?: number;
   queue: Promise<void>;

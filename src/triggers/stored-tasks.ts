@@ -209,13 +209,14 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
     signal,
   });
 
-  const watch = (task: LiveTask) => {
+  const watch = (task: LiveTask, seenAt: number | undefined) => {
     const states = storedTriggers(task).map((t, j) => stateOf(task.id, j, t));
     watched.set(task.id, { task, states });
     for (const s of states) {
       if (isChainTrigger(s)) {
-        // from the last block read on: logs before the watcher saw the task are not its firings
-        s.scannedTo = poller.lastBlock ?? startBlock;
+        // From the head when the watcher saw the task on: blocks and logs before it are not its
+        // firings, even those the poller has not read yet (it may be many blocks behind).
+        s.scannedTo = Math.max(poller.lastBlock ?? startBlock, seenAt ?? 0);
         chainStates.push(s);
       } else clock.arm(s);
     }
@@ -236,7 +237,9 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
     } while (cursor);
     const plan = syncPlan(new Set(watched.keys()), live);
     for (const id of plan.stop) unwatch(id);
-    for (const task of plan.start) watch(task);
+    if (plan.start.length === 0) return;
+    const seenAt = await readHead(opts.l2.rpcUrl, signal).catch(() => undefined);
+    for (const task of plan.start) watch(task, seenAt);
   };
 
   const syncLoop = async () => {

@@ -244,7 +244,7 @@ describe("devnet env and a user-run validation service (process runtime)", () =>
     expect(s.problems).toEqual([expect.stringMatching(/^validation: /)]);
     const human = await cli(["devnet", "status"]);
     expect(human.code).toBe(1);
-    expect(human.stdout).toMatch(/^validation\s+unreachable\s+DOWN/m);
+    expect(human.stdout).toMatch(/^validation\s+unreachable\s+\d+\s+DOWN/m);
   });
 
   it('started again through eval "$(avsctl devnet env --format shell)", it serves the devnet', {

@@ -95,9 +95,10 @@ describe("devnet advance --time and time triggers, process runtime (built CLI)",
     const fired = await until(
       async () => {
         const list = await triggers();
-        return list.every((t) => t.firings === 1) && list;
+        // counted when fired, recorded once its task was sent: wait for both
+        return list.every((t) => t.firings === 1 && t.lastFiring) && list;
       },
-      "every trigger of the runner to fire once",
+      "every trigger of the runner to fire once, its task sent",
       60_000,
     );
     const wallNow = Date.now();
