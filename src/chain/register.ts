@@ -192,6 +192,74 @@ export async function registerOperator(opts: RegisterOperatorOptions): Promise<R
   return { ...l1, l2 };
 }
 
+/**
+ * Registers several operators as registerOperator does one after the other, with the same
+ * transactions in the same order on every chain (so the same operator ids), but each
+ * operator's mirroring to the L2s overlaps the next one's L1 registration: L1 and the L2s are
+ * separate chains, each with its own nonces. Results in the order given; on a failure, what
+ * was started settles, nothing more starts, and the first error is thrown.
+ */
+export async function registerOperators(
+  common: Omit<RegisterOperatorOptions, "operatorKey" | "bls" | "stake" | "rewardsReceiver">,
+  operators: Array<Pick<RegisterOperatorOptions, "operatorKey" | "bls" | "stake" | "rewardsReceiver">>,
+): Promise<RegisteredOperator[]> {
+  // One chain given as both L1 and an L2 shares nonces between the two sides: no overlap then.
+  if (common.l2.some((c) => c.rpcUrl === common.l1.rpcUrl)) {
+    const done: RegisteredOperator[] = [];
+    for (const op of operators) done.push(await registerOperator({ ...common, ...op }));
+    return done;
+  }
+  const results: Promise<RegisteredOperator>[] = [];
+  let l2Done: Promise<unknown> = Promise.resolve();
+  let failed = false;
+  for (const op of operators) {
+    if (failed) break;
+    const l1 = registerOperatorL1({
+      rpcUrl: common.l1.rpcUrl,
+      avsGovernance: common.l1.avsGovernance,
+      operatorKey: op.operatorKey,
+      bls: op.bls,
+      rewardsReceiver: op.rewardsReceiver,
+      stake: op.stake,
+      governanceKey: common.governanceKey,
+    });
+    const previous = l2Done;
+    // after this operator's L1 registration and the previous operator's mirrors (a failure there
+    // stops this one too: a skipped registration would shift every later operator id)
+    const registered = Promise.all([l1, previous]).then(async ([onL1]) => {
+      const l2: { chainId: number; operatorId: number }[] = [];
+      for (const chain of common.l2) {
+        l2.push(
+          await mirrorOperatorToL2({
+            rpcUrl: chain.rpcUrl,
+            attestationCenter: chain.attestationCenter,
+            messageHandlerKey: common.messageHandlerKey,
+            operator: onL1.operator,
+            votingPower: onL1.votingPower,
+            blsPublicKey: onL1.blsPublicKey,
+            blsPublicKeyG1: onL1.blsPublicKeyG1,
+            rewardsReceiver: onL1.rewardsReceiver,
+          }),
+        );
+      }
+      return { ...onL1, l2 };
+    });
+    registered.catch(() => {
+      failed = true;
+    });
+    results.push(registered);
+    l2Done = registered;
+    // the next L1 registration waits for this one (its nonces, and the order of L1 events)
+    await l1.catch(() => {
+      failed = true;
+    });
+  }
+  const settledResults = await Promise.allSettled(results);
+  const failure = settledResults.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
+  return settledResults.map((r) => (r as PromiseFulfilledResult<RegisteredOperator>).value);
+}
+
 export interface RegisterBlsKeyG1Options {
   l2: { rpcUrl: string; attestationCenter: string }[];
   /** Pays for the transactions: anyone may send them (the contract checks the key pair). */

@@ -64,6 +64,8 @@ export class Sender {
       staticNetwork: network,
       cacheTimeout: -1,
       pollingInterval: RECEIPT_POLL_MS,
+      // no 10 ms batching stall per call (see connectRpc)
+      batchStallTime: 0,
     });
     let wallet: Wallet;
     try {

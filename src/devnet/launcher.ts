@@ -61,6 +61,8 @@ export interface Launcher {
   /** Bind address for servers: 0.0.0.0 only inside a container. */
   readonly bindHost: string;
   launch(spec: LaunchSpec, signal?: AbortSignal): Promise<Launched>;
+  /** How other components will reach a component's port (its Launched.internalUrl), known before it runs. */
+  internalUrlOf(name: string, port: number): string;
   /** A URL on the host's loopback (a service the user runs himself) as components see it. */
   reachHost(url: string): Promise<string>;
 }
@@ -120,8 +122,12 @@ export class ProcessLauncher implements Launcher {
             args: [path.join(packageRoot(), "bin", "avsctl.js"), ...spec.what.avsctl],
           };
     const started = await this.runtime.start(processSpec, { signal });
-    const url = (role: string, p = "") => `http://127.0.0.1:${ports[role]}${p}`;
+    const url = (role: string, p = "") => `${this.internalUrlOf(spec.name, ports[role]!)}${p}`;
     return { name: spec.name, started, internalUrl: url, hostUrl: url };
+  }
+
+  internalUrlOf(_name: string, port: number): string {
+    return `http://127.0.0.1:${port}`;
   }
 
   async reachHost(url: string): Promise<string> {
@@ -163,9 +169,13 @@ export class DockerLauncher implements Launcher {
     return {
       name: spec.name,
       started,
-      internalUrl: (role, p = "") => `http://${spec.name}:${ports[role]}${p}`,
+      internalUrl: (role, p = "") => `${this.internalUrlOf(spec.name, ports[role]!)}${p}`,
       hostUrl: (role, p = "") => started.url(ports[role]!, p),
     };
+  }
+
+  internalUrlOf(name: string, port: number): string {
+    return `http://${name}:${port}`;
   }
 
   async reachHost(url: string): Promise<string> {

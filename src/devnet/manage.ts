@@ -90,7 +90,6 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
   const names = await runtimes.names();
   const { probeUserService, chainTaskDefinitions, contractProblems } = await import("./status-checks.js");
   const { readSupervisor } = await import("./supervisor.js");
-  const restarts = readSupervisor(projectDir)?.restarts ?? {};
   // A service URL with no component of that name is one the user runs (`--validation-url`).
   const userRun = (["validation", "execution"] as const).flatMap((kind) => {
     const url = state.services[kind];
@@ -102,7 +101,13 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     ...(state.engine ? [{ taskDefinitionId: state.engine.taskDefinitionId, name: "workflows" }] : []),
   ];
   const [runtimeHealth, userHealth, taskDefinitions, contracts] = await Promise.all([
-    Promise.all(names.map(async (name) => componentStatus(runtimes, name, restarts[name]))),
+    // The supervisor's counts are read after each component's health: one it restarted while
+    // the probes ran is seen with its count (the supervisor counts before it starts anything).
+    Promise.all(
+      names.map(async (name) =>
+        componentStatus(runtimes, name, () => readSupervisor(projectDir)?.restarts[name]),
+      ),
+    ),
     Promise.all(
       userRun.map(async ({ kind, url }): Promise<ComponentStatus> => {
         const probe = await probeUserService(url);
@@ -141,7 +146,7 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
 async function componentStatus(
   runtimes: DevnetRuntimes,
   name: string,
-  supervised: number | undefined,
+  supervised: () => number | undefined,
 ): Promise<ComponentStatus> {
   const h: ComponentHealth = await runtimes.of(name).health(name, { probeTimeoutMs: 2000 });
   // The runtimes name the component in some problems; the status lines name it once.
@@ -149,7 +154,7 @@ async function componentStatus(
     h.state === "missing"
       ? ["missing"]
       : h.problems.map((p) => (p.startsWith(`${name}: `) ? p.slice(name.length + 2) : p));
-  return { name, state: h.state, healthy: h.healthy, problems, restarts: h.restarts ?? supervised ?? 0 };
+  return { name, state: h.state, healthy: h.healthy, problems, restarts: h.restarts ?? supervised() ?? 0 };
 }
 
 /**

@@ -30,7 +30,7 @@ const GOOD_COPY_MS = 10_000;
 export interface SupervisorFile {
   pid: number;
   startedAt: string;
-  /** Restarts the supervisor made, by component (a `devnet restart` is not one). */
+  /** Restarts the supervisor made (or started), by component (a `devnet restart` is not one). */
   restarts: Record<string, number>;
   /** The last restart of each component: when, why, and whether it came up. */
   last: Record<string, { at: string; reason: string; ok: boolean; error?: string }>;
@@ -93,11 +93,14 @@ export async function supervise(opts: {
   /** Starts a component again from its run record; true when it came up. */
   const startAgain = async (record: RunRecord, reason: string): Promise<boolean> => {
     const name = record.component;
+    // Counted and published before the start, so `status` never sees the new process beside the
+    // old count; as with Docker's RestartCount, a start that fails counts too.
+    file.restarts[name] = (file.restarts[name] ?? 0) + 1;
+    if (!opts.signal.aborted) writeSupervisor(opts.projectDir, file);
     try {
       // Not aborted by the supervisor's own stop: a start cut short would drop the run record,
       // and `down` removes whatever it started anyway.
       await runtime.start(specOf(record));
-      file.restarts[name] = (file.restarts[name] ?? 0) + 1;
       file.last[name] = { at: new Date().toISOString(), reason, ok: true };
       opts.log({ msg: "restarted", component: name, restarts: file.restarts[name] });
       return true;

@@ -8,7 +8,7 @@ import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
 import { type StartedEngine, startEngine } from "./up/engine.js";
 import { startIpfs } from "./up/ipfs.js";
-import type { PhaseContext } from "./up/launch.js";
+import { type PhaseContext, settled } from "./up/launch.js";
 import { startNodes } from "./up/nodes.js";
 import { recordState } from "./up/record.js";
 import { chainsAndRegistration } from "./up/resume.js";
@@ -274,8 +274,11 @@ async function bringUp(
   };
   const { buildProjectImages } = await import("./project-services.js");
   await buildProjectImages(plan.topology, launcher, run.progress, run.signal);
-  const { chains, registration, added } = await chainsAndRegistration(plan, launcher, ctx);
-  const ipfs = await startIpfs(plan, launcher, ctx);
+  // The IPFS node needs nothing of the chains: it starts while they start and are registered.
+  const [{ chains, registration, added }, ipfs] = await settled([
+    chainsAndRegistration(plan, launcher, ctx),
+    startIpfs(plan, launcher, ctx),
+  ] as const);
   let engine: StartedEngine | undefined;
   const addedKeys = await addedAccounts(plan, added);
   const nodes = await startNodes(

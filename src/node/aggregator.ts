@@ -18,6 +18,7 @@
 import { initBls } from "../crypto/bls.js";
 import { AvsctlError } from "../errors.js";
 import { startAttesters } from "./aggregator/attesters.js";
+import { startChainWatch } from "./aggregator/chain-watch.js";
 import { type Cleanup, openChains, resolveChainIds } from "./aggregator/chains.js";
 import { startDeadlines } from "./aggregator/deadlines.js";
 import { Intake } from "./aggregator/intake.js";
@@ -133,6 +134,8 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
   cleanup.push(startDeadlines(ctx, hub));
 
   await recover(ctx, intake, submissions);
+  // after recovery: the pipelines have started from the chain and the journal
+  cleanup.push(startChainWatch(ctx));
 
   const metricsPortSame =
     opts.metrics === true &&

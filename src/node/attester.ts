@@ -1,14 +1,16 @@
 /**
  * The attester node: keeps an authenticated link to the aggregator, asks its validation
  * service about every task (internal tasks are recomputed from the chains instead), and answers
- * with a BLS vote over the vote hash of docs/protocol.md#consensus (approve or reject). When the
- * validation service is down, slow or answers garbage the attester abstains and says why; it
- * never approves by default.
+ * with a BLS vote over the vote hash of docs/protocol.md#consensus (approve or reject). A
+ * validation service that is down is asked again while the task's deadline allows; when it
+ * stays down, is slow or answers garbage the attester abstains and says why; it never approves
+ * by default.
  */
 
 import { INTERNAL_TASK_DEFINITIONS, isInternalTaskDefinitionId } from "../chain/well-known.js";
 import { type BlsSecretKey, blsSecretFromSeed, initBls, parseBlsSecret, signVote } from "../crypto/bls.js";
 import { AvsctlError } from "../errors.js";
+import { sleep } from "../util/sleep.js";
 import { fastVoteHash } from "./abi-fast.js";
 import { ChainView } from "./chain-view.js";
 import type { ListeningServer } from "./http.js";
@@ -38,6 +40,12 @@ const DEFAULT_VALIDATION_CONCURRENCY = 64;
 const MAX_QUEUED = 20_000;
 const DEFAULT_CHAIN_REFRESH_MS = 10_000;
 const MAX_VOTES_PER_POST = 2_000;
+/** How an abstention says the validation service did not answer at all (validation-client.ts). */
+const UNREACHABLE = "validation service unreachable";
+const VALIDATION_RETRY_FIRST_MS = 200;
+const VALIDATION_RETRY_MAX_MS = 2_000;
+/** Retries of a validation service that is down stop this long before the task's deadline, so the abstention still arrives in time. */
+const VALIDATION_RETRY_MARGIN_MS = 2_000;
 
 /** Starts an attester; resolves once its chain reads work (the link connects in the background). */
 export async function startAttester(opts: AttesterOptions): Promise<AttesterHandle> {
@@ -114,9 +122,9 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
   const semaphore = new Semaphore(opts.validationConcurrency ?? DEFAULT_VALIDATION_CONCURRENCY);
   const timeoutMs = opts.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
 
-  // One vote POST in flight at a time: votes decided meanwhile wait and leave together when it
-  // returns, so under load a request carries many votes instead of one (the aggregator's cost
-  // is per request); at light load a vote still leaves on the next turn.
+  // One vote write in flight at a time (a line on the vote stream, or a POST): votes decided
+  // meanwhile wait and leave together when it is done, so under load a line carries many votes
+  // instead of one (the aggregator's cost is per line); at light load a vote leaves on the next turn.
   let outbox: VoteMessage[] = [];
   let posting = false;
   let flushQueued = false;
@@ -127,7 +135,7 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     const votes = outbox.length > MAX_VOTES_PER_POST ? outbox.splice(0, MAX_VOTES_PER_POST) : outbox;
     if (votes === outbox) outbox = [];
     posting = true;
-    void link.postVotes(votes).finally(() => {
+    void link.sendVotes(votes).finally(() => {
       posting = false;
       flush();
     });
@@ -163,12 +171,39 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     // Each task's abstention is logged with the task; the service going away and coming back once.
     const reach = validationReach.get(service) ?? new Reachability(log, "validation service", { service });
     validationReach.set(service, reach);
-    if (outcome.verdict === "abstain" && outcome.reason.startsWith("validation service unreachable"))
-      reach.failed(outcome.reason);
+    if (outcome.verdict === "abstain" && outcome.reason.startsWith(UNREACHABLE)) reach.failed(outcome.reason);
     else reach.answered();
     return outcome;
   }
   const validationReach = new Map<string, Reachability>();
+
+  /**
+   * A validation service that does not answer (down, or being started again) is asked again,
+   * with backoff, while the task's deadline leaves room for the vote, so one back in time still
+   * gets its say; only then does the attester abstain. Each attempt holds a slot of the
+   * semaphore, the waits between them do not. A service that answers (garbage, 500, too late)
+   * is not asked again.
+   */
+  async function validateInTime(task: TaskMessage, internal: boolean): Promise<ValidationOutcome> {
+    let wait = VALIDATION_RETRY_FIRST_MS;
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await semaphore.run(() => {
+        // Logged when the call leaves, not when it is queued, so a trace shows the call's real time.
+        if (attempt === 0)
+          log.info("validation call", {
+            taskHash: task.taskHash,
+            chainId: task.chainId,
+            service: internal ? "internal" : webapi,
+          });
+        return decide(task);
+      });
+      if (signal.aborted || outcome.verdict !== "abstain" || !outcome.reason.startsWith(UNREACHABLE))
+        return outcome;
+      if (Date.now() + wait > task.deadline - VALIDATION_RETRY_MARGIN_MS) return outcome;
+      await sleep(wait, signal);
+      wait = Math.min(wait * 2, VALIDATION_RETRY_MAX_MS);
+    }
+  }
 
   async function handleTask(task: TaskMessage): Promise<void> {
     const key = `${task.chainId}:${String(task.taskHash).toLowerCase()}`;
@@ -200,15 +235,7 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     inProgress.add(key);
     try {
       const internal = isInternalTaskDefinitionId(task.taskDefinitionId);
-      const outcome = await semaphore.run(() => {
-        // Logged when the call leaves, not when it is queued, so a trace shows the call's real time.
-        log.info("validation call", {
-          taskHash: task.taskHash,
-          chainId: task.chainId,
-          service: internal ? "internal" : webapi,
-        });
-        return decide(task);
-      });
+      const outcome = await validateInTime(task, internal);
       if (signal.aborted) return;
       log.info("validation answer", {
         taskHash: task.taskHash,

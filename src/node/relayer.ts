@@ -91,6 +91,9 @@ export async function startRelayer(opts: RelayerOptions): Promise<RelayerHandle>
         log.error("relay would revert; skipped", { chainId: chain.target.chainId, ...what, revert });
         continue;
       }
+      // An L2 started again from an older state may have lost our last transactions: their
+      // nonces are taken again rather than left as a gap (one read per relayed transaction).
+      await chain.pipeline.reconcile().catch(() => undefined);
       const tx = chain.pipeline.sign(ac, call, 1_500_000n);
       const receipt = await chain.pipeline.send(tx);
       if (receipt.status !== "0x1") {

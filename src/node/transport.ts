@@ -12,8 +12,12 @@
  *      carries a sequence number and an HMAC-SHA256, so a message is as good as signed by the
  *      sender's operator key at microseconds per message instead of milliseconds.
  *   4. `GET /p2p/stream` (authenticated) stays open: the aggregator writes tasks, custom
- *      messages and pings as lines `<seq> <mac> <json>`. `POST /p2p/votes` carries votes back;
- *      a vote is also self-authenticating through the attester's on-chain BLS key.
+ *      messages and pings as lines `<seq> <mac> <json>`. Votes go back the same way on a
+ *      long-lived `POST /p2p/votes/stream` (authenticated when opened; its body is lines
+ *      `<seq> <mac> {"votes":[..]}` under the up key, each sequence number once, answered by
+ *      nothing), which the attester ends and opens again every 30 s (the server's request
+ *      timeout is 60 s). `POST /p2p/votes` (one batch, 204) is the fallback. A vote is also
+ *      self-authenticating through the attester's on-chain BLS key.
  * When the stream ends (aggregator restart, attester restart, network), the attester says
  * hello again with backoff: rejoining needs no manual step. A new hello from the same
  * address replaces the old session.

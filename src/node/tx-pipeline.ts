@@ -6,17 +6,14 @@
  * bytes); a nonce the node refused outright is reused by the next transaction.
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { type SigningKey, Transaction, type Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import { sleep } from "../util/sleep.js";
 import type { Logger } from "./log.js";
 import { RpcCallError, type RpcClient } from "./rpc-client.js";
+import { type SignedTx, signEip1559, signLegacy } from "./tx-sign.js";
 
-export interface SignedTx {
-  nonce: number;
-  rawTx: string;
-  txHash: string;
-}
+export type { SignedTx } from "./tx-sign.js";
+export { signEip1559 } from "./tx-sign.js";
 
 export interface RawLog {
   address: string;
@@ -58,6 +55,11 @@ const RECEIPT_TIMEOUT_MS = 180_000;
 const FEE_REFRESH_MS = 5_000;
 /** How long a "nonce too low" transaction may take to show its receipt before it counts as displaced. */
 const NONCE_CONFLICT_GRACE_MS = 15_000;
+/** A waiting transaction sent this long ago that the chain does not count was lost with its pool. */
+const RECONCILE_STALE_MS = 1_000;
+/** How nodes word a broadcast of a transaction they hold already, and of a nonce mined already. */
+const ALREADY_KNOWN = /already known|known transaction|already imported/;
+const NONCE_USED = /nonce too low|nonce has already been used/;
 
 export class TxPipeline {
   private nextNonce = 0;
@@ -151,18 +153,14 @@ export class TxPipeline {
         data,
       });
     }
-    const tx = Transaction.from({
-      type: 0,
+    return signLegacy(this.wallet.signingKey, {
       chainId: BigInt(this.chainId),
       nonce,
+      gasPrice: this.legacyGasPrice,
+      gasLimit,
       to,
       data,
-      value: 0n,
-      gasLimit,
-      gasPrice: this.legacyGasPrice,
     });
-    tx.signature = this.wallet.signingKey.sign(tx.unsignedHash);
-    return { nonce, rawTx: tx.serialized, txHash: tx.hash! };
   }
 
   /** Gives back the nonce of a signed transaction that will never be sent. */
@@ -252,13 +250,8 @@ export class TxPipeline {
       return;
     }
     const text = error.message.toLowerCase();
-    if (
-      text.includes("already known") ||
-      text.includes("known transaction") ||
-      text.includes("already imported")
-    )
-      return;
-    if (text.includes("nonce too low") || text.includes("nonce has already been used")) {
+    if (ALREADY_KNOWN.test(text)) return;
+    if (NONCE_USED.test(text)) {
       // Usually this transaction itself was mined and its receipt is on the way: the poller
       // decides, and only a receipt that never comes makes it a nonce conflict.
       const waiter = this.waiting.get(tx.txHash);
@@ -346,6 +339,53 @@ export class TxPipeline {
     }
   }
 
+  /**
+   * Checks this key's nonces against the chain's and repairs what a chain restarted from an
+   * older state broke (the L2 anvil killed and started again from its state file, by a
+   * supervisor or Docker's restart policy): nonces of transactions it no longer holds are taken
+   * again, by no-op transfers to ourselves below a transaction still waiting (a gap would hold
+   * that one back for ever) and by the next transactions above; what waits for a receipt but is
+   * not in the chain's pool any more is sent again now. Undefined when nothing was amiss.
+   */
+  async reconcile(): Promise<{ chainNonce: number; lost: number[]; resent: number } | undefined> {
+    if (this.stopped) return undefined;
+    const before = [...this.waiting.keys()];
+    const chain = await this.chainNonce();
+    // A transaction settled meanwhile may be one the chain counted after our read: next round.
+    if (this.stopped || before.some((h) => !this.waiting.has(h))) return undefined;
+    const now = Date.now();
+    const byNonce = new Map<number, Waiter>();
+    for (const w of this.waiting.values()) byNonce.set(w.tx.nonce, w);
+    const queued = new Set(this.sendQueue.map((q) => q.tx.nonce));
+    const lost: number[] = [];
+    const stale: Waiter[] = [];
+    for (let n = chain; n < this.nextNonce; n++) {
+      const w = byNonce.get(n);
+      if (w) {
+        if (!queued.has(n) && now - w.lastBroadcast > RECONCILE_STALE_MS) stale.push(w);
+      } else if (!queued.has(n) && !this.freeNonces.includes(n)) lost.push(n);
+    }
+    if (lost.length === 0 && stale.length === 0) return undefined;
+    let top = chain;
+    for (const n of byNonce.keys()) if (n >= chain) top = Math.max(top, n + 1);
+    for (const w of stale) {
+      w.lastBroadcast = now;
+      w.nonceTooLowSince = undefined;
+      this.broadcast(w.tx).catch((error: Error) => {
+        this.waiting.delete(w.tx.txHash);
+        w.reject(error);
+      });
+    }
+    // Every nonce below `top` that nothing holds is a gap: filled now, by sign() taking the free ones.
+    const gaps = [...this.freeNonces, ...lost].filter((n) => n >= chain && n < top);
+    this.freeNonces.length = 0;
+    this.freeNonces.push(...gaps);
+    this.nextNonce = top;
+    for (let i = 0; i < gaps.length; i++)
+      this.send(this.sign(this.wallet.address, "0x", 21_000n)).catch(() => undefined);
+    return { chainNonce: chain, lost, resent: stale.length };
+  }
+
   /** How many transactions wait for a receipt. */
   get inFlight(): number {
     return this.waiting.size;
@@ -357,73 +397,4 @@ export class TxPipeline {
     for (const w of this.waiting.values()) w.reject(new Error("node stopping"));
     this.waiting.clear();
   }
-}
-
-// ------------------------------------------------------------------------------------------
-// EIP-1559 transactions by hand: ethers' Transaction object costs as much as the signature.
-// ------------------------------------------------------------------------------------------
-
-function intBytes(value: bigint): Buffer {
-  if (value === 0n) return Buffer.alloc(0);
-  const hex = value.toString(16);
-  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, "hex");
-}
-
-function rlpLength(len: number, offset: number): Buffer {
-  if (len <= 55) return Buffer.from([offset + len]);
-  const l = intBytes(BigInt(len));
-  return Buffer.concat([Buffer.from([offset + 55 + l.length]), l]);
-}
-
-function rlpBytes(b: Buffer): Buffer {
-  if (b.length === 1 && b[0]! < 0x80) return b;
-  return Buffer.concat([rlpLength(b.length, 0x80), b]);
-}
-
-function rlpList(items: Buffer[]): Buffer {
-  const payload = Buffer.concat(items);
-  return Buffer.concat([rlpLength(payload.length, 0xc0), payload]);
-}
-
-/** A signed type-2 transaction (no value, empty access list), as eth_sendRawTransaction takes it. */
-export function signEip1559(
-  key: SigningKey,
-  tx: {
-    chainId: bigint;
-    nonce: bigint;
-    maxPriorityFeePerGas: bigint;
-    maxFeePerGas: bigint;
-    gasLimit: bigint;
-    to: string;
-    data: string;
-  },
-): SignedTx {
-  const fields = [
-    rlpBytes(intBytes(tx.chainId)),
-    rlpBytes(intBytes(tx.nonce)),
-    rlpBytes(intBytes(tx.maxPriorityFeePerGas)),
-    rlpBytes(intBytes(tx.maxFeePerGas)),
-    rlpBytes(intBytes(tx.gasLimit)),
-    rlpBytes(Buffer.from(tx.to.slice(2), "hex")),
-    rlpBytes(Buffer.alloc(0)),
-    rlpBytes(Buffer.from(tx.data.slice(2), "hex")),
-    rlpList([]),
-  ];
-  const unsigned = Buffer.concat([Buffer.from([2]), rlpList(fields)]);
-  // ethers' signer (noble/curves 1.x inside) signs about twice as fast as noble 2's blinded one.
-  const sig = key.sign(keccak_256(unsigned));
-  const signed = Buffer.concat([
-    Buffer.from([2]),
-    rlpList([
-      ...fields,
-      rlpBytes(intBytes(BigInt(sig.yParity))),
-      rlpBytes(intBytes(BigInt(sig.r))),
-      rlpBytes(intBytes(BigInt(sig.s))),
-    ]),
-  ]);
-  return {
-    nonce: Number(tx.nonce),
-    rawTx: `0x${signed.toString("hex")}`,
-    txHash: `0x${Buffer.from(keccak_256(signed)).toString("hex")}`,
-  };
 }

@@ -371,7 +371,10 @@ export interface ValidationService {
  * A validation service written as an Express service behaves: the JSON body is parsed only
  * with `Content-Type: application/json`; without it the body is empty and the answer false.
  */
-export async function startValidationService(mode: ValidationMode = "approve"): Promise<ValidationService> {
+export async function startValidationService(
+  mode: ValidationMode = "approve",
+  port = 0,
+): Promise<ValidationService> {
   const calls: unknown[] = [];
   const messages: unknown[] = [];
   const service = { mode } as { mode: ValidationMode };
@@ -411,7 +414,7 @@ export async function startValidationService(mode: ValidationMode = "approve"): 
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return Object.assign(service, {
     url,

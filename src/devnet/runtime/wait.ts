@@ -176,7 +176,9 @@ async function waitForProbe(
   deadline: number,
   signal: AbortSignal | undefined,
 ): Promise<{ exited: string } | { timedOut: string } | null> {
-  let delay = 100;
+  // Probes are cheap local requests and every phase of a start waits on one: look again soon
+  // (a 500 ms step left a component that was ready idle for up to half a second per phase).
+  let delay = 25;
   let lastProblem = "no attempt yet";
   // Bounded by the deadline; each probe is bounded by its own timeout.
   while (Date.now() < deadline) {
@@ -189,7 +191,7 @@ async function waitForProbe(
     if (exited !== null) return { exited };
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), signal);
     signal?.throwIfAborted();
-    delay = Math.min(delay * 2, 500);
+    delay = Math.min(delay * 2, 100);
   }
   return { timedOut: lastProblem };
 }

@@ -56,8 +56,10 @@ export function chainEnv(
 
 /**
  * Phase 5: the services and the nodes. The validation service and the aggregator need nothing
- * of each other, and the execution service needs only the aggregator: they start side by side
- * with the attesters.
+ * of each other, and the execution service needs only the aggregator. The attesters need the
+ * validation service, and of the aggregator only its address (an attester says hello again
+ * until it answers; it is healthy once joined): they start while the aggregator starts, unless
+ * the task engine, which needs the running aggregator, gives them a route.
  */
 export async function startNodes(
   plan: StartPlan,
@@ -82,74 +84,69 @@ export async function startNodes(
   const journal =
     launcher.kind === "process" ? journalFile(topology.projectDir) : `${CONTAINER_JOURNAL_DIR}/aggregator.db`;
   const aggPorts = await launcher.allocate({ rpc: plan.ports.aggregator, metrics: plan.ports.metrics });
-  const [validation, aggregator] = await settled([
-    topology.services.validation
-      ? launchService(
-          "validation",
-          topology.services.validation,
-          plan,
-          launcher,
-          {
-            internal: { ...validationEnv, ...ipfsEnv(ipfs, "internal") },
-            host: { ...validationEnv, ...ipfsEnv(ipfs, "host") },
-          },
-          ctx,
-        )
-      : Promise.resolve(undefined),
-    launcher.launch(
-      {
-        name: "aggregator",
-        what: {
-          avsctl: [
-            "node",
-            "aggregator",
-            "--json-rpc",
-            "--json-rpc.port",
-            String(aggPorts.rpc),
-            "--metrics",
-            "--metrics.port",
-            String(aggPorts.metrics),
-            "--host",
-            launcher.bindHost,
-            "--journal",
-            journal,
-            "--relayer",
-            // VOTING_POWER_SYNC, which `avsctl operator` also runs on demand (avsctl_syncVotingPower)
-            "--internal-tasks",
-            ...(topology.maxPendingTasks === undefined
-              ? []
-              : ["--max-pending-tasks", String(topology.maxPendingTasks)]),
-          ],
+  const validationStart = topology.services.validation
+    ? launchService(
+        "validation",
+        topology.services.validation,
+        plan,
+        launcher,
+        {
+          internal: { ...validationEnv, ...ipfsEnv(ipfs, "internal") },
+          host: { ...validationEnv, ...ipfsEnv(ipfs, "host") },
         },
-        env: {
-          ...l2Env,
-          ...NODE_MEMORY,
-          PRIVATE_KEY: keys.aggregator.privateKey,
-          AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
-        },
-        ...(launcher.kind === "docker"
-          ? { volumes: [{ name: "aggregator", target: CONTAINER_JOURNAL_DIR }] }
-          : {}),
-        ports: aggPorts,
-        wait: (p) => rpcWait(p.rpc!),
+        ctx,
+      )
+    : Promise.resolve(undefined);
+  const aggregatorStart = launcher.launch(
+    {
+      name: "aggregator",
+      what: {
+        avsctl: [
+          "node",
+          "aggregator",
+          "--json-rpc",
+          "--json-rpc.port",
+          String(aggPorts.rpc),
+          "--metrics",
+          "--metrics.port",
+          String(aggPorts.metrics),
+          "--host",
+          launcher.bindHost,
+          "--journal",
+          journal,
+          "--relayer",
+          // VOTING_POWER_SYNC, which `avsctl operator` also runs on demand (avsctl_syncVotingPower)
+          "--internal-tasks",
+          ...(topology.maxPendingTasks === undefined
+            ? []
+            : ["--max-pending-tasks", String(topology.maxPendingTasks)]),
+        ],
       },
-      ctx.signal,
-    ),
-  ] as const);
-  const validationForNodes = validation
-    ? validation.internal
-    : await launcher.reachHost(`http://127.0.0.1:${plan.ports.validation}`);
-  const engineUrl = engine ? (await engine(aggregator))?.internalUrl("http") : undefined;
-  const engineRoute = engineUrl
-    ? ["--avs-webapi-for", `${registration.workflowDefinition!.taskDefinitionId}=${engineUrl}`]
-    : [];
-  if (!validation)
-    ctx.warnings.push(
-      `--no-services: attesters call a validation service at http://127.0.0.1:${plan.ports.validation} on this machine`,
-    );
-
-  const [attesters, execution] = await settled([
-    settled(
+      env: {
+        ...l2Env,
+        ...NODE_MEMORY,
+        PRIVATE_KEY: keys.aggregator.privateKey,
+        AVSCTL_RELAYER_KEY: keys.deployer.privateKey,
+      },
+      ...(launcher.kind === "docker"
+        ? { volumes: [{ name: "aggregator", target: CONTAINER_JOURNAL_DIR }] }
+        : {}),
+      ports: aggPorts,
+      wait: (p) => rpcWait(p.rpc!),
+    },
+    ctx.signal,
+  );
+  const aggregatorUrl = launcher.internalUrlOf("aggregator", aggPorts.rpc!);
+  const attestersStart = (async () => {
+    const validation = await validationStart;
+    const validationForNodes = validation
+      ? validation.internal
+      : await launcher.reachHost(`http://127.0.0.1:${plan.ports.validation}`);
+    const engineUrl = engine ? (await engine(await aggregatorStart))?.internalUrl("http") : undefined;
+    const engineRoute = engineUrl
+      ? ["--avs-webapi-for", `${registration.workflowDefinition!.taskDefinitionId}=${engineUrl}`]
+      : [];
+    return settled(
       [...keys.attesters.map((a, i) => ({ ...a, name: `attester-${i + 1}` })), ...added].map(async (a) => {
         const ports = await launcher.allocate({ metrics: plan.ports.metrics });
         return launcher.launch(
@@ -174,7 +171,7 @@ export async function startNodes(
               ...NODE_MEMORY,
               PRIVATE_KEY: a.privateKey,
               ...(a.blsSecretKey ? { AVSCTL_BLS_SECRET_KEY: a.blsSecretKey } : {}),
-              OTHENTIC_CLIENT_RPC_ADDRESS: aggregator.internalUrl("rpc"),
+              OTHENTIC_CLIENT_RPC_ADDRESS: aggregatorUrl,
             },
             ports,
             wait: (p) => httpWait(p.metrics!),
@@ -182,11 +179,14 @@ export async function startNodes(
           ctx.signal,
         );
       }),
-    ),
-    topology.services.execution
-      ? launchService(
+    );
+  })();
+  const executionPlan = topology.services.execution;
+  const executionStart = executionPlan
+    ? aggregatorStart.then((aggregator) =>
+        launchService(
           "execution",
-          topology.services.execution,
+          executionPlan,
           plan,
           launcher,
           {
@@ -210,9 +210,19 @@ export async function startNodes(
             },
           },
           ctx,
-        )
-      : Promise.resolve(undefined),
+        ),
+      )
+    : Promise.resolve(undefined);
+  const [validation, aggregator, attesters, execution] = await settled([
+    validationStart,
+    aggregatorStart,
+    attestersStart,
+    executionStart,
   ] as const);
+  if (!validation)
+    ctx.warnings.push(
+      `--no-services: attesters call a validation service at http://127.0.0.1:${plan.ports.validation} on this machine`,
+    );
   return { aggregator, attesters, validation, execution };
 }
 

@@ -42,7 +42,7 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
   const progress = opts.progress ?? (() => {});
   const { keys } = opts;
   progress("deploying AvsGovernance, AttestationCenter, OBLS and InternalTaskHandler");
-  const { deployDevnetContracts, registerOperator } = await import("../../chain/deploy.js");
+  const { deployDevnetContracts } = await import("../../chain/deploy.js");
   const deployment = await deployDevnetContracts({
     l1: { rpcUrl: opts.l1RpcUrl },
     l2: opts.l2RpcUrls.map((rpcUrl) => ({ rpcUrl })),
@@ -51,25 +51,31 @@ export async function deployAndRegister(opts: DeployAndRegisterOptions) {
 
   // The aggregator and performer are active but hold no voting power.
   progress(`registering the aggregator, the performer and ${keys.attesters.length} attester(s) on L1 and L2`);
-  const register = async (key: string, stake: bigint, blsSecretKey?: string) =>
-    registerOperator({
+  const { registerOperators } = await import("../../chain/register.js");
+  const [registered, , ...attesterRegs] = await registerOperators(
+    {
       l1: { rpcUrl: opts.l1RpcUrl, avsGovernance: deployment.avsGovernance },
       l2: opts.l2RpcUrls.map((rpcUrl, i) => ({
         rpcUrl,
         attestationCenter: deployment.l2[i]!.attestationCenter,
       })),
-      operatorKey: key,
       messageHandlerKey: keys.deployer.privateKey,
       governanceKey: keys.deployer.privateKey,
-      stake,
-      bls: blsSecretKey ? await ownBlsKey(blsSecretKey) : undefined,
-    });
-  const aggregatorReg = await register(keys.aggregator.privateKey, 0n);
-  await register(keys.performer.privateKey, 0n);
-  const attesterRegs: Awaited<ReturnType<typeof register>>[] = [];
-  for (const a of keys.attesters)
-    attesterRegs.push(await register(a.privateKey, ATTESTER_STAKE, a.blsSecretKey));
+    },
+    [
+      { operatorKey: keys.aggregator.privateKey, stake: 0n },
+      { operatorKey: keys.performer.privateKey, stake: 0n },
+      ...(await Promise.all(
+        keys.attesters.map(async (a) => ({
+          operatorKey: a.privateKey,
+          stake: ATTESTER_STAKE,
+          bls: a.blsSecretKey ? await ownBlsKey(a.blsSecretKey) : undefined,
+        })),
+      )),
+    ],
+  );
 
+  const aggregatorReg = registered!;
   progress("creating task definitions");
   const created = await createTaskDefinitions(
     opts.taskDefinitions,

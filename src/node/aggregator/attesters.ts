@@ -1,6 +1,7 @@
 /**
  * The attesters' side of the aggregator: the peer hub they dial, new tasks pushed to them in
- * batches (one stream write per event-loop turn), open tasks replayed to one that joins, and
+ * batches (one stream write per event-loop turn, or per PUSH_WINDOW_MS under load), open
+ * tasks replayed to one that joins, and
  * their votes handed to each task's consensus.
  */
 
@@ -9,6 +10,12 @@ import type { AggregatorContext, LiveTask } from "./tasks.js";
 
 /** Open tasks are replayed to a joining attester in messages of at most this many tasks. */
 const REPLAY_CHUNK = 200;
+/**
+ * A task that comes within this long of the last push waits for the window to close, so under
+ * load one stream write (and one line each attester reads and checks) carries several tasks;
+ * at light load a task still leaves on the next turn.
+ */
+const PUSH_WINDOW_MS = 20;
 
 export interface Attesters {
   hub: PeerHub;
@@ -23,7 +30,9 @@ export function startAttesters(
 ): Attesters {
   const { log, metrics, tasks, chains } = ctx;
   let pending: TaskMessage[] = [];
+  let pushedAt = Number.NEGATIVE_INFINITY;
   const flush = (): void => {
+    pushedAt = performance.now();
     const batch = pending;
     pending = [];
     if (batch.length > 0) hub.broadcast({ type: "tasks", tasks: batch });
@@ -102,7 +111,11 @@ export function startAttesters(
   return {
     hub,
     broadcast: (msg) => {
-      if (pending.length === 0) setImmediate(flush);
+      if (pending.length === 0) {
+        const wait = pushedAt + PUSH_WINDOW_MS - performance.now();
+        if (wait > 0) setTimeout(flush, wait);
+        else setImmediate(flush);
+      }
       pending.push(msg);
     },
   };

@@ -53,7 +53,7 @@ export async function recover(
  * first until one is on the chain, so it never reports a task the chain does not hold and the
  * performer may send it again. Tasks still being submitted are resent by the recovery below.
  */
-async function trimToChain(ctx: AggregatorContext, chain: ChainCtx): Promise<void> {
+export async function trimToChain(ctx: AggregatorContext, chain: ChainCtx): Promise<void> {
   const { journal } = ctx.tasks;
   const chainId = chain.target.chainId;
   let forgotten = 0;

@@ -11,6 +11,11 @@ import type { DownMessage, Hello, VoteMessage, Welcome } from "./protocol.js";
 import * as wire from "./protocol.js";
 
 const STREAM_IDLE_TIMEOUT_MS = 20_000;
+/**
+ * A vote stream is ended and another opened after this long: the aggregator's HTTP server
+ * ends any request still sending its body after its request timeout (60 s).
+ */
+const VOTE_STREAM_LIFETIME_MS = 30_000;
 
 export interface AggregatorLinkOptions {
   url: string;
@@ -21,6 +26,12 @@ export interface AggregatorLinkOptions {
   isAggregator(address: string): Promise<boolean>;
   onMessage(message: DownMessage): void;
   onConnected?(aggregator: string): void;
+}
+
+/** The long-lived POST /p2p/votes/stream of one session, once the aggregator accepted it. */
+interface VoteStream {
+  session: ClientSession;
+  req: http.ClientRequest;
 }
 
 interface ClientSession {
@@ -40,6 +51,12 @@ export class AggregatorLink {
   private session: ClientSession | undefined;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   private streamReq: http.ClientRequest | undefined;
+  private voteStream: VoteStream | undefined;
+  private voteStreamOpening: Promise<VoteStream | undefined> | undefined;
+  /** Every vote stream request not closed yet (destroyed on close). */
+  private readonly voteRequests = new Set<http.ClientRequest>();
+  /** A session whose aggregator refused the vote stream (an older one): its votes go by POST. */
+  private noVoteStream: ClientSession | undefined;
   private readonly done: Promise<void>;
   /** Why the last connection attempt failed (for health output). */
   lastError: string | undefined;
@@ -80,6 +97,7 @@ export class AggregatorLink {
       }
       this.session = undefined;
       this.streamReq = undefined;
+      this.endVoteStream();
       if (signal.aborted) break;
       // A stream that lived a while restarts from the shortest backoff.
       if (Date.now() - started > 10_000) backoff = 100;
@@ -216,6 +234,70 @@ export class AggregatorLink {
     this.opts.onMessage(message);
   }
 
+  /**
+   * Sends votes on the session's vote stream (one line `<seq> <mac> <json>` per call, like the
+   * down stream, instead of an HTTP request and its answer each), opening the stream first
+   * when needed; by POST when the aggregator has no vote stream or the write failed (a vote
+   * sent twice counts once). False when not connected or refused.
+   */
+  async sendVotes(votes: VoteMessage[]): Promise<boolean> {
+    const session = this.session;
+    if (!session) return false;
+    const vs = this.noVoteStream === session ? undefined : await this.openVoteStream(session);
+    if (!vs || vs.session !== this.session) return this.postVotes(votes);
+    const text = JSON.stringify({ votes });
+    const seq = ++session.upSeq;
+    const written = await new Promise<boolean>((resolve) => {
+      vs.req.write(`${seq} ${wire.mac(session.up, seq, text)} ${text}\n`, (error) => resolve(!error));
+    });
+    return written || this.postVotes(votes);
+  }
+
+  private openVoteStream(session: ClientSession): Promise<VoteStream | undefined> {
+    if (this.voteStream?.session === session) return Promise.resolve(this.voteStream);
+    this.voteStreamOpening ??= new Promise<VoteStream | undefined>((resolve) => {
+      const req = http.request(`${this.opts.url}/p2p/votes/stream`, {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/x-ndjson", ...this.authHeaders(session, "votes-stream") },
+      });
+      const vs: VoteStream = { session, req };
+      this.voteRequests.add(req);
+      const retire = setTimeout(() => this.endVoteStream(vs), VOTE_STREAM_LIFETIME_MS);
+      retire.unref();
+      req.on("socket", (socket) => socket.setNoDelay(true));
+      req.on("response", (res) => {
+        res.resume();
+        if (res.statusCode !== 200 || session !== this.session) {
+          if (res.statusCode !== 200) this.noVoteStream = session;
+          req.destroy();
+          resolve(undefined);
+          return;
+        }
+        this.voteStream = vs;
+        resolve(vs);
+      });
+      req.on("error", () => resolve(undefined));
+      req.on("close", () => {
+        clearTimeout(retire);
+        this.voteRequests.delete(req);
+        if (this.voteStream === vs) this.voteStream = undefined;
+        resolve(undefined);
+      });
+      req.flushHeaders();
+    }).finally(() => {
+      this.voteStreamOpening = undefined;
+    });
+    return this.voteStreamOpening;
+  }
+
+  /** Ends the vote stream (`vs`, or whichever is open); votes in it were written before. */
+  private endVoteStream(vs = this.voteStream): void {
+    if (!vs) return;
+    if (this.voteStream === vs) this.voteStream = undefined;
+    vs.req.end();
+  }
+
   /** Posts votes to the aggregator; false when not connected or refused. */
   async postVotes(votes: VoteMessage[]): Promise<boolean> {
     const session = this.session;
@@ -254,6 +336,7 @@ export class AggregatorLink {
   /** Stops the link (the signal given at construction must be aborted first, or is aborted by the caller). */
   async closed(): Promise<void> {
     this.streamReq?.destroy();
+    for (const req of this.voteRequests) req.destroy();
     await this.done;
     this.agent.destroy();
   }

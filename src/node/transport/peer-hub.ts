@@ -74,6 +74,7 @@ export class PeerHub {
     if (path === "/p2p/hello" && req.method === "POST") void this.hello(req, res);
     else if (path === "/p2p/stream" && req.method === "GET") this.openStream(req, res);
     else if (path === "/p2p/votes" && req.method === "POST") void this.votes(req, res);
+    else if (path === "/p2p/votes/stream" && req.method === "POST") this.voteStream(req, res);
     else return false;
     return true;
   }
@@ -207,6 +208,67 @@ export class PeerHub {
     if (!Array.isArray(votes)) return sendJson(res, 400, { error: "votes must be an array" });
     res.writeHead(204).end();
     this.opts.onVotes(session.address, votes as VoteMessage[]);
+  }
+
+  /**
+   * An attester's long-lived vote request: its body is a line `<seq> <mac> <json>` per batch of
+   * votes, authenticated like the down stream (the session's up key, each sequence number
+   * once), so votes cost no HTTP request and answer each. A bad line ends the stream; so does
+   * the session being replaced. The attester ends it and opens another well within the
+   * server's request timeout.
+   */
+  private voteStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const session = this.authenticate(req, "votes-stream");
+    if (!session) {
+      req.resume();
+      sendJson(res, 401, { error: "unauthenticated" });
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    req.setEncoding("utf8");
+    let buffer = "";
+    req.on("data", (chunk: string) => {
+      buffer += chunk;
+      let nl = buffer.indexOf("\n");
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const why =
+          this.sessions.get(session.sessionId) === session
+            ? this.voteLine(session, line)
+            : "session replaced";
+        if (why !== undefined) {
+          this.opts.log.warn("vote stream ended", { peer: session.address, why });
+          req.destroy();
+          return;
+        }
+        nl = buffer.indexOf("\n");
+      }
+      if (buffer.length > VOTES_BODY_LIMIT) req.destroy();
+    });
+    req.on("end", () => res.end());
+  }
+
+  /** Takes one line of a vote stream; why it is refused, or undefined. */
+  private voteLine(session: PeerSession, line: string): string | undefined {
+    const a = line.indexOf(" ");
+    const b = line.indexOf(" ", a + 1);
+    if (a < 0 || b < 0) return "malformed line";
+    const seq = Number(line.slice(0, a));
+    const text = line.slice(b + 1);
+    if (!macEquals(mac(session.up, seq, text), line.slice(a + 1, b)) || !session.replay.accept(seq))
+      return "unauthenticated line";
+    let votes: unknown;
+    try {
+      votes = (JSON.parse(text) as { votes?: unknown }).votes;
+    } catch {
+      return "line is not JSON";
+    }
+    if (!Array.isArray(votes)) return "votes must be an array";
+    this.opts.onVotes(session.address, votes as VoteMessage[]);
+    return undefined;
   }
 
   /** Writes a message to one attester's stream; false when it has none. */

@@ -255,6 +255,57 @@ export function devnetSuite(runtime: Runtime): void {
     expect(back, last).toBe(true);
   }, 120_000);
 
+  it("an L2 anvil that dies is started again with its state, and a task after it is approved", async () => {
+    validation.answer = true;
+    // A task just before: the chain likely dies before its state file (saved each second) holds
+    // it, so the aggregator's nonces are ahead of the chain that comes back.
+    const before = `e2e-before-l2-dies-${randomUUID()}`;
+    expect(
+      (await sendOthenticTask(state.aggregator.rpcUrl, state.performer.privateKey, before)).sendTask.error,
+    ).toBeUndefined();
+    expect((await waitForVerdict(state, before)).event).toBe("TaskSubmitted");
+    if (runtime === "process") process.kill(pidOf(a, "l2-1"), "SIGKILL");
+    else await dieInside(`avsctl-${a.devnet}-l2-1`);
+    // healthy again means its contracts and task definitions are there (status checks them);
+    // in the process runtime the supervisor also starts the aggregator again after an L2
+    let last = "";
+    const back = await eventually(
+      async () => {
+        const r = await a.cli(["devnet", "status", "--json"]);
+        last = r.stdout;
+        const components: Array<{ name: string; healthy: boolean; restarts: number }> =
+          JSON.parse(r.stdout).components ?? [];
+        const l2 = components.find((x) => x.name === "l2-1");
+        const aggregator = components.find((x) => x.name === "aggregator");
+        return (
+          r.code === 0 &&
+          l2?.healthy === true &&
+          l2.restarts >= 1 &&
+          (runtime === "docker" || (aggregator?.restarts ?? 0) >= 1)
+        );
+      },
+      120,
+      500,
+    );
+    expect(back, last).toBe(true);
+    // Sent until the aggregator takes it (a restarted one refuses tasks until its attesters are back).
+    const after = `e2e-after-l2-dies-${randomUUID()}`;
+    let refused: unknown;
+    const taken = await eventually(
+      async () => {
+        const sent = await sendOthenticTask(state.aggregator.rpcUrl, state.performer.privateKey, after).catch(
+          (error: Error) => ({ sendTask: { error: error.message } }),
+        );
+        refused = sent.sendTask.error;
+        return refused === undefined;
+      },
+      60,
+      500,
+    );
+    expect(taken, JSON.stringify(refused)).toBe(true);
+    expect((await waitForVerdict(state, after)).event).toBe("TaskSubmitted");
+  }, 240_000);
+
   it("status notices a killed attester (exit 1, names it) and restart brings it back", async () => {
     const healthy = await a.cli(["devnet", "status", "--json"]);
     expect(healthy.code).toBe(0);

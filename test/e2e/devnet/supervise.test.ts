@@ -69,6 +69,25 @@ describe("devnet supervision (process runtime)", () => {
   it("starts a SIGKILLed attester again: status counts the restart and it is healthy without a manual step", async () => {
     const before = record(p, "attester-2").pid;
     process.kill(before, "SIGKILL");
+    // The count is published before the new process starts: whoever sees the new process
+    // (status included) sees it counted.
+    const restarted = await until(
+      async () => {
+        const now = (() => {
+          try {
+            return record(p, "attester-2").pid;
+          } catch {
+            return before; // the run record is being rewritten
+          }
+        })();
+        return now !== before ? now : undefined;
+      },
+      "attester-2 started again",
+      60_000,
+    );
+    expect(restarted).not.toBe(before);
+    const counts = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "supervisor.json"), "utf8"));
+    expect(counts.restarts["attester-2"]).toBeGreaterThanOrEqual(1);
     const c = await backHealthy(p, "attester-2");
     expect(c.restarts).toBeGreaterThanOrEqual(1);
     expect(record(p, "attester-2").pid).not.toBe(before);

@@ -398,7 +398,9 @@ describe("authenticated transport", () => {
       onJoin: (s) => hub.send(s, { type: "tasks", tasks: [] }),
       onVotes: (address, votes) => received.push({ address, votes }),
     });
+    const requests: string[] = [];
     const server = http.createServer((req, res) => {
+      requests.push(req.url ?? "/");
       if (!hub.handle(req, res, req.url ?? "/")) res.writeHead(404).end();
     });
     const l = await listen(server, "127.0.0.1", 0);
@@ -423,12 +425,34 @@ describe("authenticated transport", () => {
       while (messages.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(messages[0]).toMatchObject({ type: "ping" });
 
+      // Votes on the long-lived vote stream: authenticated lines, each taken once.
+      expect(await link.sendVotes([{ chainId: 1, taskHash: "0x02", abstain: "streamed" }])).toBe(true);
+      expect(await link.sendVotes([{ chainId: 1, taskHash: "0x03", abstain: "streamed" }])).toBe(true);
+      while (received.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(received.slice(1).map((r) => [r.address, r.votes[0]?.taskHash])).toEqual([
+        [attesterWallet.address, "0x02"],
+        [attesterWallet.address, "0x03"],
+      ]);
+      // one POST (postVotes above), then both lines on one stream
+      expect(requests.filter((r) => r.startsWith("/p2p/votes"))).toEqual(["/p2p/votes", "/p2p/votes/stream"]);
+
       // No session, or a forged MAC: refused.
       const post = (headers: Record<string, string>) =>
         fetch(`${l.url}/p2p/votes`, { method: "POST", headers, body: JSON.stringify({ votes: [] }) }).then(
           (r) => r.status,
         );
       expect(await post({})).toBe(401);
+      const forgedStream = await fetch(`${l.url}/p2p/votes/stream`, {
+        method: "POST",
+        headers: {
+          "x-avsctl-session": "00".repeat(16),
+          "x-avsctl-seq": "1",
+          "x-avsctl-mac": "00".repeat(32),
+        },
+        body: `1 ${"00".repeat(32)} {"votes":[{"chainId":1,"taskHash":"0x04","abstain":"forged"}]}\n`,
+      });
+      expect(forgedStream.status).toBe(401);
+      expect(received).toHaveLength(3);
       expect(
         await post({
           "x-avsctl-session": "00".repeat(16),

@@ -1,0 +1,52 @@
+/**
+ * The aggregator's transaction pipeline after its L2 was started again from an older state
+ * (issue 18): evm_revert plays the chain that lost its last second. reconcile() sees the nonces
+ * the chain no longer counts, fills the gap below a transaction still waiting with a no-op
+ * transfer, and hands the rest out again, so what follows is mined instead of waiting for ever.
+ */
+
+import { Wallet } from "ethers";
+import { expect, it } from "vitest";
+import { createLogger } from "../../../src/node/log.js";
+import { RpcClient } from "../../../src/node/rpc-client.js";
+import { TxPipeline } from "../../../src/node/tx-pipeline.js";
+import { ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
+
+const chain = useAnvil({ chainId: 31338 });
+
+it("resyncs its nonces with a chain that lost its newest transactions", async () => {
+  const { rpcUrl } = chain();
+  const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEYS[5]!);
+  const pipeline = new TxPipeline(new RpcClient(rpcUrl), 31338, wallet, createLogger(undefined));
+  const to = "0x00000000000000000000000000000000000000aa";
+  try {
+    await pipeline.start();
+    const first = await pipeline.chainNonce();
+    expect(await pipeline.reconcile()).toBeUndefined();
+
+    const snapshot = await rpc<string>(rpcUrl, "evm_snapshot");
+    for (let i = 0; i < 2; i++) {
+      const receipt = await pipeline.send(pipeline.sign(to, "0x", 30_000n));
+      expect(receipt.status).toBe("0x1");
+    }
+    // the chain forgets both (its state file was a second old); the next transaction is signed
+    // before anyone noticed, with a nonce the chain cannot mine yet
+    expect(await rpc(rpcUrl, "evm_revert", [snapshot])).toBe(true);
+    expect(await pipeline.chainNonce()).toBe(first);
+    const stuck = pipeline.sign(to, "0x", 30_000n);
+    expect(stuck.nonce).toBe(first + 2);
+    const mined = pipeline.send(stuck);
+
+    const repaired = await pipeline.reconcile();
+    expect(repaired).toMatchObject({ chainNonce: first, lost: [first, first + 1] });
+    expect((await mined).status).toBe("0x1");
+    // and what comes next follows it
+    const next = pipeline.sign(to, "0x", 30_000n);
+    expect(next.nonce).toBe(first + 3);
+    expect((await pipeline.send(next)).status).toBe("0x1");
+    expect(await pipeline.chainNonce()).toBe(first + 4);
+    expect(await pipeline.reconcile()).toBeUndefined();
+  } finally {
+    pipeline.stop();
+  }
+});
