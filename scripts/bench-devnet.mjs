@@ -43,7 +43,7 @@ function newProject(label) {
 
 async function down(project) {
   if (!existsSync(project.dir)) return;
-  const r = await runAvsctl(project.dir, ["devnet", "down", "--json"], 120_000);
+  const r = await runAvsctl(project.dir, ["devnet", "down", "--volumes", "--json"], 120_000);
   if (r.code !== 0) console.error(`devnet down of ${project.name} failed: ${r.stdout}${r.stderr}`);
   rmSync(project.dir, { recursive: true, force: true });
   project.up = false;
