@@ -17,24 +17,15 @@ import type { Logger } from "../node/log.js";
 import type { L2Target } from "../node/options.js";
 import { Semaphore } from "../node/util.js";
 import { sleep } from "../util/sleep.js";
-import { electFor, targetL2 } from "./election.js";
+import { electFor, type PerformerKeys, targetL2 } from "./election.js";
 import { HttpError, type Route } from "./http.js";
 import { type ExecutionDocument, replayExecution } from "./record.js";
 import type { TaskStore } from "./store.js";
 import type { ChainLookup } from "./tx-check.js";
 import type { Execution } from "./types.js";
 
-export interface AttestOptions {
+export interface AttestOptions extends PerformerKeys {
   aggregatorUrl: string;
-  /** The key tasks are signed with when the engine holds no operator keys (no election). */
-  performerKey: string;
-  /**
-   * The operators' keys by lowercase address (the devnet has them all): each execution is then
-   * performed by the operator elected for it and signed with its key.
-   */
-  operatorKeys?: ReadonlyMap<string, string>;
-  /** Blocks per leader epoch (default 1), as the trigger runner's election. */
-  epochBlocks?: number;
   taskDefinitionId: number;
   /** Pinata's API base (records are pinned with pinJSONToIPFS). */
   pinataUrl: string;

@@ -7,8 +7,20 @@ import { jsonRpc } from "../chain/json-rpc.js";
 import type { L2Target } from "../node/options.js";
 import { electPerformer, readActiveOperators } from "../triggers/leader.js";
 import { electionNumber, type StoredTriggerReason } from "../triggers/stored-firing.js";
-import type { AttestOptions } from "./attest.js";
 import type { Execution } from "./types.js";
+
+/** The keys an execution may be performed with. */
+export interface PerformerKeys {
+  /** The key tasks are signed with when the engine holds no operator keys (no election). */
+  performerKey: string;
+  /**
+   * The operators' keys by lowercase address (the devnet has them all): each execution is then
+   * performed by the operator elected for it and signed with its key.
+   */
+  operatorKeys?: ReadonlyMap<string, string>;
+  /** Blocks per leader epoch (default 1), as the trigger runner's election. */
+  epochBlocks?: number;
+}
 
 /** The L2 a workflow names (its trigger's `config.chainId`), else the first. */
 export function targetL2(
@@ -45,7 +57,7 @@ export interface Election {
  * it is elected. Without operator keys the engine performs with its one performer key.
  */
 export async function electFor(
-  opts: Pick<AttestOptions, "operatorKeys" | "epochBlocks" | "performerKey">,
+  opts: PerformerKeys,
   l2: L2Target,
   execution: Pick<Execution, "triggerReason" | "performer" | "chainId" | "electedAt">,
   signal?: AbortSignal,

@@ -4,12 +4,11 @@
  * its executions and a secret scoped to it answer 403 to any other owner.
  */
 
-import { type AuthPolicy, exchange } from "./auth.js";
+import { exchange } from "./auth.js";
 import { HttpError, type Reply, type RequestContext, type Route } from "./http.js";
 import { checkCreate, firingKey, triggerDecision } from "./lifecycle.js";
-import type { EngineMetrics } from "./metrics.js";
+import type { RouteDeps } from "./route-deps.js";
 import { secretRoutes } from "./secret-routes.js";
-import type { TaskStore } from "./store.js";
 import {
   type Execution,
   FINAL_EXECUTION_STATUSES,
@@ -19,21 +18,7 @@ import {
 } from "./types.js";
 import { ULID_PATTERN } from "./ulid.js";
 
-export interface RouteDeps {
-  store: TaskStore;
-  metrics: EngineMetrics;
-  auth: AuthPolicy;
-  now: () => number;
-  /** Wakes the worker after a trigger. */
-  queued(): void;
-  /** Resolves with the execution once recorded (or undefined when the wait ends first). */
-  waitFor(executionId: string, timeoutMs: number): Promise<Execution | undefined>;
-  /** Ends the waits on executions of `taskId` that are final or gone (after cancel or delete). */
-  settle(taskId: string): void;
-  blockingWaitMs: number;
-  /** The L2s executions are attested on, when they are; a workflow naming another is refused. */
-  chainIds?: readonly number[];
-}
+export type { RouteDeps } from "./route-deps.js";
 
 const REASON_TYPES = ["manual", "fixedTime", "cron", "block", "event"];
 

@@ -5,7 +5,7 @@
 
 import { isValidVariableName } from "../workflow/index.js";
 import { HttpError, type Reply, type RequestContext, type Route } from "./http.js";
-import type { RouteDeps } from "./routes.js";
+import type { RouteDeps } from "./route-deps.js";
 import type { Task } from "./types.js";
 
 const MAX_SECRET_CHARS = 64 * 1024;
