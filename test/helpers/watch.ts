@@ -6,6 +6,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { expect } from "vitest";
 import { binPath } from "./cli.js";
 
@@ -98,4 +99,43 @@ export function rejectEverything(language: Language, file: string): void {
     file,
     text.replace(signature, (s) => `${s}${reject}`),
   );
+}
+
+/**
+ * Makes `language`'s validation rule (under `projectDir`) reject everything and waits for the
+ * watcher's one `restarted` event for that file; returns the event.
+ */
+export async function editRuleAndWaitReload(
+  watcher: Watcher,
+  language: Language,
+  projectDir: string,
+  timeoutMs: number,
+): Promise<any> {
+  const from = watcher.events.length;
+  rejectEverything(language, path.join(projectDir, "validation-service", ...RULES[language].file));
+  const reloaded = await watcher.next(
+    (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+    timeoutMs,
+    from,
+  );
+  expect(reloaded, watcher.stderr).toMatchObject({
+    action: "restarted",
+    service: "validation",
+    trigger: path.join("validation-service", ...RULES[language].file),
+  });
+  return reloaded;
+}
+
+/** Only the validation service changed (pid or container id) between `before` and `after`, and one reload was made. */
+export function expectOnlyValidationReloaded(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  watcher: Watcher,
+  reloaded: unknown,
+): void {
+  expect(after.validation).not.toBe(before.validation);
+  const { validation: _v, ...othersBefore } = before;
+  const { validation: _w, ...othersAfter } = after;
+  expect(othersAfter).toEqual(othersBefore);
+  expect(watcher.events.filter((e) => e.action === "restarted" || e.action === "failed")).toEqual([reloaded]);
 }

@@ -22,6 +22,8 @@ import { ProcessRuntime } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker, dockerAvailable } from "../../helpers/docker.js";
 import {
+  editRuleAndWaitReload,
+  expectOnlyValidationReloaded,
   Watcher as JsonWatcher,
   type Language,
   RULES,
@@ -148,15 +150,8 @@ describe("devnet watch, process runtime", () => {
     expect(rejected.code, why(rejected)).toBe(1);
     expect(rejected.json().status).toBe("rejected");
 
-    const after = await pids();
-    expect(after.validation).not.toBe(before.validation);
-    const { validation: _v, ...othersBefore } = before;
-    const { validation: _w, ...othersAfter } = after;
-    expect(othersAfter).toEqual(othersBefore);
     // one reload, of one service, for the one edit
-    expect(watcher.events.filter((e) => e.action === "restarted" || e.action === "failed")).toEqual([
-      reloaded,
-    ]);
+    expectOnlyValidationReloaded(before, await pids(), watcher, reloaded);
   });
 
   it("a service that does not start again is reported, and watching goes on", {
@@ -220,7 +215,7 @@ function otherLanguageJourney(language: Exclude<Language, "typescript">): void {
         { cwd: tmp, env: ENV, timeoutMs: INSTALL_TIMEOUT },
       );
       expect(init.code, why(init)).toBe(0);
-      const ruleFile = path.join(dir, "validation-service", ...RULES[language].file);
+      const _ruleFile = path.join(dir, "validation-service", ...RULES[language].file);
 
       const up = await run(["devnet", "up", "--runtime", "process", "--json"], UP_TIMEOUT);
       expect(up.code, why(up)).toBe(0);
@@ -245,18 +240,7 @@ function otherLanguageJourney(language: Exclude<Language, "typescript">): void {
       expect(approved.json().status).toBe("approved");
 
       const before = await pids();
-      const from = watcher.events.length;
-      rejectTemplateRule(language, ruleFile);
-      const reloaded = await watcher.next(
-        (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
-        RELOAD_TIMEOUT,
-        from,
-      );
-      expect(reloaded, watcher.stderr).toMatchObject({
-        action: "restarted",
-        service: "validation",
-        trigger: path.join("validation-service", ...RULES[language].file),
-      });
+      const reloaded = await editRuleAndWaitReload(watcher, language, dir, RELOAD_TIMEOUT);
 
       const rejected = await sendTask(dir);
       expect(rejected.code, why(rejected)).toBe(1);
@@ -277,14 +261,7 @@ function otherLanguageJourney(language: Exclude<Language, "typescript">): void {
         }),
       );
 
-      const after = await pids();
-      expect(after.validation).not.toBe(before.validation);
-      const { validation: _v, ...othersBefore } = before;
-      const { validation: _w, ...othersAfter } = after;
-      expect(othersAfter).toEqual(othersBefore);
-      expect(watcher.events.filter((e) => e.action === "restarted" || e.action === "failed")).toEqual([
-        reloaded,
-      ]);
+      expectOnlyValidationReloaded(before, await pids(), watcher, reloaded);
 
       expect(await watcher.interrupt()).toBe(0);
       const down = await run(["devnet", "down", "--volumes", "--json"], 240_000);
