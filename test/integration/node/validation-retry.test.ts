@@ -5,7 +5,6 @@
  * the service is down and once that it is back.
  */
 
-import { createServer } from "node:net";
 import { hexlify, toUtf8Bytes } from "ethers";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -21,18 +20,11 @@ import {
   waitPeers,
   waitTaskFinal,
 } from "../../helpers/node.js";
+import { stablePort } from "../../helpers/ports.js";
 
 let bed: NodeTestBed | undefined;
 const nodes: NodeProcess[] = [];
 let late: ValidationService | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   bed = await startNodeTestBed({ services: 0 });
@@ -49,7 +41,7 @@ it("a validation service that comes up 2 s after the task is sent still gets its
   const { aggregator, rpcUrl } = await startAggregatorProcess(entry, net, { taskTimeoutMs: 15_000 });
   nodes.push(aggregator);
   // Every attester's validation service is down (nothing listens on its port) when the task comes.
-  const port = await freePort();
+  const port = await stablePort();
   const service = `http://127.0.0.1:${port}`;
   const attesters = [1, 2, 3].map((i) => startAttesterProcess(entry, net, i, rpcUrl, service));
   nodes.push(...attesters);
