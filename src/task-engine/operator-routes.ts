@@ -15,6 +15,7 @@ export function liveTaskJson(t: Task): Record<string, unknown> {
     id: t.id,
     trigger: t.workflow.trigger,
     status: t.status,
+    createdAt: t.createdAt,
     startAt: t.startAt,
     expiredAt: t.expiredAt,
     maxExecution: t.maxExecution,

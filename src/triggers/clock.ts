@@ -22,12 +22,17 @@ export class Clock {
     private readonly time: TimeSource = wallTime,
   ) {}
 
-  /** Arms the trigger's timer for its next slot, or finishes it when there is none. */
-  arm(s: TriggerState): void {
+  /**
+   * Arms the trigger's timer for its next slot, or finishes it when there is none. `since`: the
+   * first slot may be one already passed, after this time (once: a task seen late fires the slot
+   * it missed, and later slots from now on).
+   */
+  arm(s: TriggerState, since?: number): void {
     if (s.done || this.stopped) return;
     const now = this.time.now();
     // Strictly after the last slot fired, so a timer that runs a little early never fires a slot twice.
-    const at = nextFiring(s.trigger, Math.max(s.lastScheduled ?? now, now)).at;
+    const after = since !== undefined && since < now ? since : Math.max(s.lastScheduled ?? now, now);
+    const at = nextFiring(s.trigger, after).at;
     s.nextAt = at;
     if (at === null) {
       finish(s);

@@ -13,6 +13,8 @@ export interface LiveTask {
   id: string;
   trigger: { id?: string; name?: string; type: string; config: Record<string, unknown> };
   status: string;
+  /** When the engine stored it (epoch ms); absent from engines older than this field. */
+  createdAt?: number;
   startAt: number;
   expiredAt: number;
   maxExecution: number;

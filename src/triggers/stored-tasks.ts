@@ -197,6 +197,7 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
     clock.retime([...watched.values()].flatMap((w) => w.states)),
   );
   const clock = new Clock(fire, chainTime);
+  const startedAt = Date.now();
   const startBlock = await readHead(opts.l2.rpcUrl, signal).catch((error) => {
     throw new AvsctlError("RPC_UNREACHABLE", `the L2 at ${opts.l2.rpcUrl} does not answer`, { cause: error });
   });
@@ -218,7 +219,12 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
         // firings, even those the poller has not read yet (it may be many blocks behind).
         s.scannedTo = Math.max(poller.lastBlock ?? startBlock, seenAt ?? 0);
         chainStates.push(s);
-      } else clock.arm(s);
+      } else {
+        // A slot that passed between the task's creation and this sight of it (the engine and
+        // the watcher meet every second; `devnet advance --time` may come in between) still
+        // fires; slots from before the watcher started are not replayed.
+        clock.arm(s, task.createdAt === undefined ? undefined : Math.max(task.createdAt, startedAt));
+      }
     }
   };
 

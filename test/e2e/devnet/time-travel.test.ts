@@ -115,7 +115,11 @@ describe("devnet advance --time and time triggers, process runtime (built CLI)",
       },
       "the engine's fixed-time task to run",
       60_000,
-    );
+    ).catch(async (error) => {
+      // what the engine's watcher did, for the failure's reader
+      const logs = await p.cli(["devnet", "logs", "task-engine"], undefined, 30_000);
+      throw new Error(`${(error as Error).message}\n${logs.stdout.slice(-6_000)}`);
+    });
     expect(executions).toHaveLength(1);
     expect(executions[0].triggerReason).toMatchObject({ type: "fixedTime", epoch: fixedAt });
   });

@@ -58,7 +58,9 @@ function checkRejectedTrace(trace: any): void {
   for (const e of events) expect(e.time, JSON.stringify(e)).toMatch(/^\d{4}-\d\d-\d\dT/);
   for (let i = 1; i < events.length; i++) expect(at(events[i])).toBeGreaterThanOrEqual(at(events[i - 1]));
   expect(steps[0]).toBe("received");
-  expect(steps.at(-1)).toBe("verdict");
+  // One verdict, after the submission. A rejection needs a third of the power, so an attester
+  // slower than the others may vote after it: its line still belongs to the trace.
+  expect(steps.filter((s) => s === "verdict")).toHaveLength(1);
   // each attester's validation call, its answer (false) and its reject vote, in that order
   const names: string[] = state.attesters.map((a: any) => a.name);
   for (const name of names) {
@@ -82,7 +84,11 @@ function checkRejectedTrace(trace: any): void {
   expect(submission).toMatchObject({ txHash: rejected.txHash, status: "success" });
   expect(BigInt(submission.gasUsed)).toBeGreaterThan(0n);
   expect(trace.submission).toMatchObject({ txHash: rejected.txHash, status: "success", revert: null });
-  expect(events.at(-1)).toMatchObject({ status: "rejected", taskNumber: rejected.taskNumber });
+  expect(steps.indexOf("verdict")).toBeGreaterThan(steps.indexOf("submission"));
+  expect(events.find((e) => e.step === "verdict")).toMatchObject({
+    status: "rejected",
+    taskNumber: rejected.taskNumber,
+  });
 }
 
 describe("task trace (process runtime)", () => {
@@ -108,7 +114,9 @@ describe("task trace (process runtime)", () => {
     expect(lines.filter((l) => l.includes("voted reject"))).toHaveLength(state.attesters.length);
     expect(r.stdout).toMatch(/threshold reached: reject/);
     expect(r.stdout).toMatch(new RegExp(`submitTask ${rejected.txHash} in block \\d+, gas \\d+`));
-    expect(lines.at(-1)).toContain(`rejected as task ${rejected.taskNumber}`);
+    const submitted = lines.findIndex((l) => l.includes(`submitTask ${rejected.txHash}`));
+    const verdict = lines.findIndex((l) => l.includes(`rejected as task ${rejected.taskNumber}`));
+    expect(verdict).toBeGreaterThan(submitted);
   });
 
   it("traces the approved task: answers true, approve votes, verdict approved", async () => {
@@ -120,7 +128,7 @@ describe("task trace (process runtime)", () => {
     expect(answers).toHaveLength(state.attesters.length);
     for (const a of answers) expect(a.result).toBe(true);
     expect(trace.events.find((e: any) => e.step === "threshold").verdict).toBe("approve");
-    expect(trace.events.at(-1)).toMatchObject({ step: "verdict", status: "approved" });
+    expect(trace.events.find((e: any) => e.step === "verdict")).toMatchObject({ status: "approved" });
   });
 
   it("an unknown task exits 1 NOT_FOUND, by hash and by number", async () => {

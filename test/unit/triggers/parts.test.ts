@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
 import { offsetSeconds } from "../../../src/triggers/chain-time.js";
+import { Clock } from "../../../src/triggers/clock.js";
 import { Election, operatorKeys } from "../../../src/triggers/election.js";
 import { Firing } from "../../../src/triggers/firing.js";
 import { triggerStates, triggerStatus } from "../../../src/triggers/state.js";
@@ -125,5 +126,28 @@ describe("the chain's clock offset", () => {
     expect(offsetSeconds(wall / 1000 + 3600, wall - 100, wall + 100, 3601)).toBe(3601);
     // neither fits the last one: the smaller, which fires a slot late rather than early
     expect(offsetSeconds(wall / 1000 + 3600, wall - 100, wall + 100, 0)).toBe(3600);
+  });
+});
+
+describe("the clock, for a task seen late", () => {
+  it("fires a fixed time that passed after `since` at once, and only that slot", () => {
+    const now = 1_800_000_000_000;
+    const time = { now: () => now };
+    const fired: number[] = [];
+    const clock = new Clock((_s, ctx) => fired.push(ctx.scheduledAt!), time);
+    const [late] = triggerStates([
+      { taskDefinitionId: 1, triggers: [{ type: "fixedTime", at: [now - 120_000, now - 1_000] }] },
+    ]);
+    // seen a minute after its creation: the slot before that is not replayed, the one after fires
+    clock.arm(late!, now - 60_000);
+    expect(fired).toEqual([now - 1_000]);
+    expect(late!.done).toBe(true);
+    // armed without `since`, a passed slot is not fired
+    const [plain] = triggerStates([
+      { taskDefinitionId: 2, triggers: [{ type: "fixedTime", at: [now - 1_000] }] },
+    ]);
+    clock.arm(plain!);
+    expect(fired).toEqual([now - 1_000]);
+    clock.stop([late!, plain!]);
   });
 });
