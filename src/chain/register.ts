@@ -165,31 +165,42 @@ export interface RegisteredOperator extends RegisteredOnL1 {
  * handler key (nonces): register operators one after the other.
  */
 export async function registerOperator(opts: RegisterOperatorOptions): Promise<RegisteredOperator> {
-  const l1 = await registerOperatorL1({
-    rpcUrl: opts.l1.rpcUrl,
-    avsGovernance: opts.l1.avsGovernance,
-    operatorKey: opts.operatorKey,
-    bls: opts.bls,
-    rewardsReceiver: opts.rewardsReceiver,
-    stake: opts.stake,
-    governanceKey: opts.governanceKey,
+  return mirrorToL2s(opts, await registerOnL1(opts, opts));
+}
+
+type OperatorPart = Pick<RegisterOperatorOptions, "operatorKey" | "bls" | "stake" | "rewardsReceiver">;
+type CommonPart = Omit<RegisterOperatorOptions, keyof OperatorPart>;
+
+function registerOnL1(common: CommonPart, op: OperatorPart) {
+  return registerOperatorL1({
+    rpcUrl: common.l1.rpcUrl,
+    avsGovernance: common.l1.avsGovernance,
+    operatorKey: op.operatorKey,
+    bls: op.bls,
+    rewardsReceiver: op.rewardsReceiver,
+    stake: op.stake,
+    governanceKey: common.governanceKey,
   });
+}
+
+/** Mirrors an L1 registration to every L2, one after the other, as the devnet's relayer does. */
+async function mirrorToL2s(common: CommonPart, onL1: RegisteredOnL1): Promise<RegisteredOperator> {
   const l2: { chainId: number; operatorId: number }[] = [];
-  for (const chain of opts.l2) {
+  for (const chain of common.l2) {
     l2.push(
       await mirrorOperatorToL2({
         rpcUrl: chain.rpcUrl,
         attestationCenter: chain.attestationCenter,
-        messageHandlerKey: opts.messageHandlerKey,
-        operator: l1.operator,
-        votingPower: l1.votingPower,
-        blsPublicKey: l1.blsPublicKey,
-        blsPublicKeyG1: l1.blsPublicKeyG1,
-        rewardsReceiver: l1.rewardsReceiver,
+        messageHandlerKey: common.messageHandlerKey,
+        operator: onL1.operator,
+        votingPower: onL1.votingPower,
+        blsPublicKey: onL1.blsPublicKey,
+        blsPublicKeyG1: onL1.blsPublicKeyG1,
+        rewardsReceiver: onL1.rewardsReceiver,
       }),
     );
   }
-  return { ...l1, l2 };
+  return { ...onL1, l2 };
 }
 
 /**
@@ -200,8 +211,8 @@ export async function registerOperator(opts: RegisterOperatorOptions): Promise<R
  * was started settles, nothing more starts, and the first error is thrown.
  */
 export async function registerOperators(
-  common: Omit<RegisterOperatorOptions, "operatorKey" | "bls" | "stake" | "rewardsReceiver">,
-  operators: Array<Pick<RegisterOperatorOptions, "operatorKey" | "bls" | "stake" | "rewardsReceiver">>,
+  common: CommonPart,
+  operators: OperatorPart[],
 ): Promise<RegisteredOperator[]> {
   // One chain given as both L1 and an L2 shares nonces between the two sides: no overlap then.
   if (common.l2.some((c) => c.rpcUrl === common.l1.rpcUrl)) {
@@ -214,36 +225,11 @@ export async function registerOperators(
   let failed = false;
   for (const op of operators) {
     if (failed) break;
-    const l1 = registerOperatorL1({
-      rpcUrl: common.l1.rpcUrl,
-      avsGovernance: common.l1.avsGovernance,
-      operatorKey: op.operatorKey,
-      bls: op.bls,
-      rewardsReceiver: op.rewardsReceiver,
-      stake: op.stake,
-      governanceKey: common.governanceKey,
-    });
+    const l1 = registerOnL1(common, op);
     const previous = l2Done;
     // after this operator's L1 registration and the previous operator's mirrors (a failure there
     // stops this one too: a skipped registration would shift every later operator id)
-    const registered = Promise.all([l1, previous]).then(async ([onL1]) => {
-      const l2: { chainId: number; operatorId: number }[] = [];
-      for (const chain of common.l2) {
-        l2.push(
-          await mirrorOperatorToL2({
-            rpcUrl: chain.rpcUrl,
-            attestationCenter: chain.attestationCenter,
-            messageHandlerKey: common.messageHandlerKey,
-            operator: onL1.operator,
-            votingPower: onL1.votingPower,
-            blsPublicKey: onL1.blsPublicKey,
-            blsPublicKeyG1: onL1.blsPublicKeyG1,
-            rewardsReceiver: onL1.rewardsReceiver,
-          }),
-        );
-      }
-      return { ...onL1, l2 };
-    });
+    const registered = Promise.all([l1, previous]).then(([onL1]) => mirrorToL2s(common, onL1));
     registered.catch(() => {
       failed = true;
     });

@@ -24,7 +24,7 @@ export async function startAttesterNode(
 ): Promise<StartedNode> {
   if (state.runtime === "docker")
     return startAttesterContainer(state, projectDir, name, template, privateKey, signal);
-  const { ProcessRuntime } = await import("../devnet/runtime/process.js");
+  const { ProcessRuntime, specOf } = await import("../devnet/runtime/process.js");
   const { findFreePorts } = await import("../devnet/runtime/ports.js");
   const runtime = new ProcessRuntime({ project: state.name, projectDir });
   const record = await runtime.record(template);
@@ -37,13 +37,11 @@ export async function startAttesterNode(
   const { AVSCTL_BLS_SECRET_KEY: _own, ...env } = record.env;
   const started = await runtime.start(
     {
+      ...specOf(record),
       name,
-      command: record.command,
       args,
-      cwd: record.cwd,
       env: { ...env, PRIVATE_KEY: privateKey },
       ports: [port!],
-      stopGraceMs: record.stopGraceMs,
       wait: (record.wait ?? []).map((w) =>
         "port" in w && String(w.port) === oldPort ? { ...w, port: port! } : w,
       ),

@@ -88,6 +88,20 @@ function devnet(runtime: "process" | "docker") {
   return ctx;
 }
 
+/** `operator remove attester-4`: unregistered on L1 and L2, its node stopped. */
+async function removeAttester4(
+  cli: (args: string[]) => Promise<{ code: number; stderr: string; json(): any }>,
+) {
+  const r = await cli(["operator", "remove", "attester-4"]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.json()).toMatchObject({
+    action: "remove",
+    l1: { registered: false },
+    node: { state: "stopped" },
+  });
+  expect(r.json().l2[0].active).toBe(false);
+}
+
 describe("avsctl operator on a process devnet", () => {
   const net = devnet("process");
   const { dir, cli } = net;
@@ -183,14 +197,7 @@ describe("avsctl operator on a process devnet", () => {
   });
 
   it("remove attester-4: unregistered on L2 and its node stopped", async () => {
-    const r = await cli(["operator", "remove", "attester-4"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({
-      action: "remove",
-      l1: { registered: false },
-      node: { state: "stopped" },
-    });
-    expect(r.json().l2[0].active).toBe(false);
+    await removeAttester4(cli);
     expect(isAlive(pid4 ?? added.node.pid)).toBe(false);
     const status = (await cli(["devnet", "status"])).json();
     expect(JSON.stringify(status)).not.toContain("attester-4");
@@ -233,14 +240,7 @@ describeDocker("avsctl operator on a Docker devnet", () => {
   });
 
   it("remove attester-4: unregistered on L2 and its container gone", async () => {
-    const r = await cli(["operator", "remove", "attester-4"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({
-      action: "remove",
-      l1: { registered: false },
-      node: { state: "stopped" },
-    });
-    expect(r.json().l2[0].active).toBe(false);
+    await removeAttester4(cli);
     expect(running("attester-4")).toEqual([]);
     expect(
       execFileSync(
