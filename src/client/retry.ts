@@ -8,16 +8,11 @@
  */
 
 import { type AvsctlError, isAvsctlError } from "../errors.js";
+import type { TaskEndReason } from "../node/journal.js";
 import { sleep as defaultSleep } from "../util/sleep.js";
 import type { SentTask } from "./send.js";
 
-/** Why a task got no verdict, as the aggregator journals it (docs/protocol.md). */
-export interface TaskEndReason {
-  message: string;
-  abstained: Array<{ attester: string; operatorId: number; reason: string }>;
-  connectedPower: string;
-  requiredPower: string;
-}
+export type { TaskEndReason };
 
 /** The error object of a JSON-RPC refusal carried by an avsctl error, if any. */
 function rpcErrorOf(error: unknown): { code?: number; message?: string; data?: Record<string, unknown> } {

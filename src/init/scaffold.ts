@@ -87,9 +87,14 @@ function targetFolder(folderName: string): string {
   return RENAMES[folderName] ?? folderName;
 }
 
+// Python writes its bytecode cache next to a template's sources whenever something imports
+// them from there; it belongs to no scaffold.
+const NOT_TEMPLATE = new Set(["__pycache__"]);
+
 function walk(dir: string, prefix = ""): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (NOT_TEMPLATE.has(entry.name)) continue;
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (entry.isDirectory()) out.push(...walk(path.join(dir, entry.name), rel));
     else if (entry.isFile()) out.push(rel);

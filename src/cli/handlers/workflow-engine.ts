@@ -37,7 +37,14 @@ function executionHuman(e: Json): string {
   const steps = (e.steps ?? []).map(
     (s: Json) => `  ${s.success ? "ok  " : "FAIL"} ${s.name} (${s.type})${s.success ? "" : `: ${s.error}`}`,
   );
-  return [executionLine(e), ...steps].join("\n");
+  return [executionLine(e), ...attestationLines(e), ...steps].join("\n");
+}
+
+/** Who performed the execution's AVS task, where, and the chain's verdict once there is one. */
+function attestationLines(e: Json): string[] {
+  if (!e.performer) return [];
+  const verdict = e.verdict ? `${e.verdict} as task ${e.taskNumber} (tx ${e.txHash})` : "no verdict yet";
+  return [`  attested on chain ${e.chainId} by ${e.performer} (elected at ${e.electedAt}): ${verdict}`];
 }
 
 const executionExit = (e: Json) =>

@@ -206,6 +206,14 @@ function engineSuite(runtime: "process" | "docker"): void {
       expect(execution.electedAt).toBeGreaterThan(fromBlock - 1);
       const operators = await readActiveOperators(state.l2[0].rpcUrl, state.l2[0].attestationCenter);
       expect(execution.performer).toBe(electPerformer(operators, execution.electedAt)!.operator);
+      const shown = await runCli(["workflow", "execution", created.body.id, triggered.body.executionId], {
+        cwd: dir,
+        env: { AVSCTL_PRIVATE_KEY: owner.privateKey, AVSCTL_KEYSTORE_PASSWORD: undefined },
+      });
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain(
+        `attested on chain ${state.l2[0].chainId} by ${execution.performer} (elected at ${execution.electedAt}): approved as task ${execution.taskNumber} (tx ${execution.txHash})`,
+      );
 
       // the chain's own word: the receipt of txHash carries TaskSubmitted for this task
       const receipt = await provider.getTransactionReceipt(execution.txHash);

@@ -22,7 +22,8 @@ import { chainLookup } from "../../../src/task-engine/settings.js";
 import type { Execution } from "../../../src/task-engine/types.js";
 import type { WorkflowChain } from "../../../src/workflow/context.js";
 import { InputTape, runWorkflow, validateWorkflow } from "../../../src/workflow/index.js";
-import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, useAnvil } from "../../helpers/anvil.js";
+import { ANVIL_DEV_PRIVATE_KEYS, useAnvil } from "../../helpers/anvil.js";
+import { pingWriteNode, transferNode } from "../../helpers/workflow-nodes.js";
 import { call, flow, type Harness, startHarness } from "./helpers.js";
 
 let ipfs: IpfsServer;
@@ -103,24 +104,7 @@ describe("POST /task/validate", () => {
     const raw = {
       name: "pay",
       trigger: { id: "trigger", name: "trig", type: "manual", config: { data: { n: 3 } } },
-      nodes: [
-        {
-          id: "w",
-          name: "w",
-          type: "contractWrite",
-          config: {
-            contractAddress: ANVIL_DEV_ADDRESSES[5],
-            contractAbi: ["function ping(uint256 n)"],
-            methodCalls: [{ methodName: "ping", methodParams: ["{{ trig.data.n }}"] }],
-          },
-        },
-        {
-          id: "t",
-          name: "t",
-          type: "ethTransfer",
-          config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "1" },
-        },
-      ],
+      nodes: [pingWriteNode(), transferNode("1")],
       edges: [
         { id: "e0", source: "trigger", target: "w" },
         { id: "e1", source: "w", target: "t" },

@@ -1,4 +1,5 @@
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -266,6 +267,17 @@ describe("scaffoldProject", () => {
     const file = path.join(tmp, "a-file");
     writeFileSync(file, "x");
     expect(await codeOf(scaffoldProject({ dir: file, name: "x" }))).toBe("INVALID_ARGUMENT");
+  });
+  it("leaves out the bytecode Python caches beside a template's sources", async () => {
+    const root = path.join(tmp, "cached-templates");
+    cpSync(templatesRoot(), root, { recursive: true });
+    const cache = path.join(root, "_shared", "python", "execution-service", "__pycache__");
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(path.join(cache, "server.cpython-311.pyc"), "bytecode");
+    const dir = freshDir();
+    const result = await scaffoldProject({ dir, language: "python", templatesDir: root, install: false });
+    expect(result.files.filter((f) => f.includes("__pycache__"))).toEqual([]);
+    expect(existsSync(path.join(dir, "execution-service", "__pycache__"))).toBe(false);
   });
   it("writes each file of a _services/ folder into both services, per-service placeholders filled", async () => {
     const root = path.join(tmp, "rule-templates");

@@ -9,6 +9,7 @@ import type { WorkflowChain } from "../../../src/workflow/context.js";
 import { comparableRecord, runWorkflow } from "../../../src/workflow/engine.js";
 import { InputTape, type RecordedInput } from "../../../src/workflow/replay.js";
 import { ANVIL_DEV_ADDRESSES, ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
+import { PING_ABI, pingWriteNode, transferNode } from "../../helpers/workflow-nodes.js";
 import { code, doc, edges, valid } from "./build.js";
 
 // A feed on 127.0.0.1 whose answer changes with every request: a replay must not ask it.
@@ -168,26 +169,11 @@ describe("contractWrite and ethTransfer in a record", () => {
     triggerReason: { type: "manual" },
   } as Execution;
 
-  // a call with data to an account without code succeeds: the write needs no deployed contract
   const writeDoc = () =>
     doc(
       [
-        {
-          id: "w",
-          name: "w",
-          type: "contractWrite",
-          config: {
-            contractAddress: ANVIL_DEV_ADDRESSES[5],
-            contractAbi: ["function ping(uint256 n)"],
-            methodCalls: [{ methodName: "ping", methodParams: ["{{ trig.data.n }}"] }],
-          },
-        },
-        {
-          id: "t",
-          name: "t",
-          type: "ethTransfer",
-          config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "0.5eth" },
-        },
+        pingWriteNode(),
+        transferNode("0.5eth"),
         code("k", "return [w.data[0].txHash ?? w.data[0].gasEstimate, t.data.txHash ?? t.data.gasEstimate]"),
       ],
       edges("trigger->w", "w->t", "t->k"),
@@ -212,7 +198,7 @@ describe("contractWrite and ethTransfer in a record", () => {
     expect(txs).toHaveLength(2);
     expect(txs[0]!.request).toEqual({
       to: getAddress(ANVIL_DEV_ADDRESSES[5]!),
-      data: new Interface(["function ping(uint256 n)"]).encodeFunctionData("ping", [7]),
+      data: new Interface(PING_ABI).encodeFunctionData("ping", [7]),
       value: "0",
     });
     // the receipt is on the chain the answer names
