@@ -5,6 +5,16 @@
 // line are written together to a report (default bench-results/<UTC time>.json, gitignored) with
 // a short markdown table beside it (.md); --compare <earlier report> puts before and after side
 // by side in that table and prints it.
+//
+// Each bench reads its own env knobs (see the header of each script); the child scripts inherit
+// this environment. The node bench's: BENCH_SECONDS (each throughput row's window, default 30),
+// BENCH_RATE (the load row, default 100 tasks/s), BENCH_SUSTAINED_RATE (default 200 tasks/s),
+// BENCH_OVERLOAD_SECONDS (default the smaller of 15 and BENCH_SECONDS), BENCH_OVERLOAD_RATE
+// (default twice the most that reached the chain per second in the load and sustained rows),
+// BENCH_LATENCY_TASKS, BENCH_ROWS (a subset of latency,load,sustained,overload),
+// BENCH_NODE_FLAGS, BENCH_NODE_DIST, BENCH_PROFILE, BENCH_BLOCK_TIME. With the defaults the node
+// bench takes about 100 s (windows of 10 s + 2 x BENCH_SECONDS + the overload's, set-up and
+// draining); BENCH_SECONDS=15 takes about a minute.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";

@@ -80,6 +80,56 @@ function change(before, after) {
   return `${pct > 0 ? "+" : ""}${pct.toFixed(1)}%`;
 }
 
+/** Columns of the throughput rows' table: a bench's figures at one offered rate. */
+const ROW_COLUMNS = [
+  ["offered/s", "offeredPerSec"],
+  ["on-chain/s", "throughputPerSec"],
+  ["slowest/s", "slowestSlicePerSec"],
+  ["p50 ms", "p50Ms"],
+  ["p99 ms", "p99Ms"],
+  ["accepted", "accepted"],
+  ["refused", "refused"],
+  ["refusal p99 ms", "refusalRttP99Ms"],
+  ["refused on-chain", "refusedOnChain"],
+  ["other cores", "otherCores"],
+];
+
+/** The throughput rows of a bench's figures: its objects with an offered rate and a throughput. */
+function throughputRows(figures) {
+  if (!figures || typeof figures !== "object") return [];
+  return Object.entries(figures).filter(
+    ([, v]) =>
+      v &&
+      typeof v === "object" &&
+      typeof v.offeredPerSec === "number" &&
+      typeof v.throughputPerSec === "number",
+  );
+}
+
+/** The throughput rows side by side (each after its earlier figures when `previous` is given). */
+function rowsTable(report, previous) {
+  const lines = [];
+  for (const [name, figures] of Object.entries(report.results ?? {})) {
+    const rows = throughputRows(figures);
+    if (rows.length === 0) continue;
+    const before = new Map(throughputRows(previous?.results?.[name]));
+    const header = ["row", ...ROW_COLUMNS.map(([h]) => h)];
+    lines.push(`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`);
+    const cells = (label, row) =>
+      `| ${[label, ...ROW_COLUMNS.map(([, k]) => fmt(finite(row[k])))].join(" | ")} |`;
+    for (const [row, f] of rows) {
+      if (before.has(row)) lines.push(cells(`${name} ${row} (before)`, before.get(row)));
+      lines.push(cells(`${name} ${row}`, f));
+    }
+    lines.push("");
+  }
+  return lines;
+}
+
+function finite(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
 /**
  * A short markdown table of a report's figures (one row per numeric figure), with the earlier
  * report's figures and the relative change beside them when `previous` is given.
@@ -99,6 +149,7 @@ export function toMarkdown(report, previous) {
   }
   for (const note of report.notes ?? []) lines.push(`note: ${note}`);
   lines.push("");
+  lines.push(...rowsTable(report, previous));
   const header = previous ? ["figure", "before", "after", "change"] : ["figure", "value"];
   const rows = [];
   const names = new Set([

@@ -100,6 +100,29 @@ describe("bench report", () => {
     expect(md).toContain(`compared with ${before.date}`);
   });
 
+  it("puts the throughput rows side by side above the figures, an earlier report's row before each", () => {
+    const row = (offered: number, onChain: number, refused?: number) => ({
+      offeredPerSec: offered,
+      throughputPerSec: onChain,
+      p99Ms: 450,
+      ...(refused === undefined ? {} : { refused }),
+    });
+    const before = buildReport({ results: { node: { bench: "node", load: row(110, 80) } }, machine });
+    const after = buildReport({
+      results: { node: { bench: "node", load: row(100, 99), overload: row(400, 190, 210) } },
+      machine,
+    });
+    const md = toMarkdown(after, before);
+    expect(md).toContain("| row | offered/s | on-chain/s |");
+    expect(md).toContain("| node load (before) | 110 | 80 | - | - | 450 | - | - |");
+    expect(md).toContain("| node load | 100 | 99 | - | - | 450 | - | - |");
+    expect(md).toContain("| node overload | 400 | 190 | - | - | 450 | - | 210 |");
+    expect(md.indexOf("| node overload |")).toBeLessThan(md.indexOf("| figure |"));
+    expect(
+      toMarkdown(buildReport({ results: { startup: { bench: "startup", ratio: 1 } }, machine })),
+    ).not.toContain("| row |");
+  });
+
   it("names reports by UTC time under bench-results/ and describes this machine", () => {
     const file = defaultReportPath("/repo", new Date("2026-12-06T14:05:09.500Z"));
     expect(file).toBe(path.join("/repo", "bench-results", "2026-12-06T14-05-09Z.json"));
