@@ -118,6 +118,14 @@ export async function supervise(opts: {
   };
   const restart = async (record: RunRecord, w: Watch) => {
     const name = record.component;
+    // The records were read before this turn's checks: one removed or started anew meanwhile
+    // (`operator remove`, `devnet restart`) is not ours to start.
+    const current = await runtime.record(name);
+    if (!current || current.pid !== record.pid || isHeld(runtime.runDir, name)) {
+      w.restarting = false;
+      w.crashes--;
+      return;
+    }
     const reason = `process ${record.pid} is gone`;
     opts.log({ msg: "restarting", component: name, reason, crashes: w.crashes });
     const stateFile = stateFileOf(record.args);

@@ -295,11 +295,14 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     debug("stopped %s (groups %o)", component, [...groups]);
   }
 
-  /** Stop the component and forget its run record (its log file stays). */
+  /**
+   * Stop the component and forget its run record (its log file stays). The `stopped` hold stays
+   * too: a supervisor that read the record just before it went must not start it again (a later
+   * start of the same name replaces the hold).
+   */
   async remove(component: string): Promise<void> {
     await this.stop(component);
     await rm(this.recordFile(component), { force: true });
-    release(this.runDir, component);
   }
 
   /** Stop and start again from the run record (same command, env and ports), then wait. */

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../../../src/devnet/runtime/ports.js";
 import { findLabelledProcesses, isAlive, ProcessRuntime } from "../../../src/devnet/runtime/process.js";
+import { isHeld } from "../../../src/devnet/runtime/process-hold.js";
 import type { ProcessComponentSpec } from "../../../src/devnet/runtime/types.js";
 import { codeOf, errorOf, httpGet, SERVER_JS, uniqueSuffix } from "./fixtures.js";
 
@@ -139,6 +140,21 @@ describe("process runtime (real child processes)", () => {
     expect((await httpGet(`http://127.0.0.1:${port}/whoami`)).body).toBe("web");
     const log = await readFile(restarted.logFile!, "utf8");
     expect(log.match(/starting web:/g)).toHaveLength(2);
+  });
+
+  it("remove forgets the record and keeps the component held from the supervisor until a new start", async () => {
+    const port = await findFreePort();
+    const first = await runtime.start(server("gone", port));
+    spawnedPids.push(first.pid!);
+    await runtime.remove("gone");
+    expect(isAlive(first.pid!)).toBe(false);
+    expect(await runtime.record("gone")).toBeNull();
+    // a supervisor that read the record just before it went leaves the component alone
+    expect(isHeld(runtime.runDir, "gone")).toBe(true);
+    const again = await runtime.start(server("gone", port));
+    spawnedPids.push(again.pid!);
+    expect(isHeld(runtime.runDir, "gone")).toBe(false);
+    await runtime.stop("gone");
   });
 
   it("cleans up after a failed start and names a missing command", async () => {
