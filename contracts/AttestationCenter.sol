@@ -5,6 +5,7 @@ import {IAttestationCenter} from "./interfaces/IAttestationCenter.sol";
 import {IOBLS} from "./interfaces/IOBLS.sol";
 import {IInternalTaskHandler} from "./interfaces/IInternalTaskHandler.sol";
 import {RoleControl} from "./common/RoleControl.sol";
+import {BN254} from "./lib/BN254.sol";
 
 /// @title AttestationCenter (L2): task definitions, operator membership and task submission
 /// @notice The surface, selectors, events and errors of Othentic's AttestationCenter
@@ -461,7 +462,17 @@ contract AttestationCenter is IAttestationCenter, RoleControl {
     function registerBlsKeyG1(address _operator, uint256[2] calldata _blsKeyG1) external {
         uint256 rec = _operatorRecords[_operator];
         if (rec & ACTIVE_BIT == 0) revert OperatorNotRegistered(_operator);
-        _obls.setOperatorBlsKeyG1(rec & ID_MASK, _blsKeyG1);
+        uint256 id = rec & ID_MASK;
+        // e(keyG1, g2) == e(g1, keyG2): the same secret as the registered G2 key (checked here,
+        // where there is room for the code; OBLS takes the key only from this contract)
+        uint256[4] memory key = _obls.getOperatorBlsKey(id);
+        if (
+            (key[0] | key[1] | key[2] | key[3]) == 0 || (_blsKeyG1[0] | _blsKeyG1[1]) == 0
+                || !BN254.verify(_blsKeyG1, [uint256(1), 2], key)
+        ) {
+            revert IOBLS.InvalidBlsKeyG1(id);
+        }
+        _obls.setOperatorBlsKeyG1(id, _blsKeyG1);
         emit OperatorBlsKeyG1Registered(_operator, _blsKeyG1);
     }
 

@@ -25,7 +25,10 @@ interface IAttesterFeeIndex {
 /// signers' G1 sum is checked against that G2 sum in the same pairing as the signature, over a
 /// random linear combination (EigenLayer's BLSSignatureChecker does the same). That way is
 /// taken when it is the cheaper (_g1WayCheaper), and when every voter signs nothing is read
-/// per signer at all.
+/// per signer at all. Cheaper still, the state way (_stateWay): OBLS keeps a hash of the
+/// voters' key sum, total and bitmap, and one of each operator's key and voting power, so the
+/// submitter can send those instead of OBLS reading them: one read for the state, one per
+/// non-signer, each subtracted with a slope the submitter computed and OBLS only checks.
 /// @dev Attester fees follow the same idea: instead of a write per signer, a task may raise a
 /// global fee index (kept by the AttestationCenter in a slot it writes for every task anyway)
 /// that every voter earns, and debit the voters that did not sign. An operator's attester fees
@@ -35,6 +38,8 @@ contract OBLS is IOBLS, RoleControl {
     bytes32 private constant AUTH_DOMAIN = keccak256("OthenticBLSAuth");
 
     uint256 private constant VP_MASK = type(uint96).max;
+    /// BN254.P, for assembly.
+    uint256 private constant FIELD_P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47;
     uint256 private constant ACTIVE_BIT = 1 << 96;
     uint256 private constant STATE_MASK = (1 << 97) - 1;
     uint256 private constant FEE_SHIFT = 128;
@@ -60,6 +65,11 @@ contract OBLS is IOBLS, RoleControl {
     mapping(uint256 => uint256[2]) private _keysG1;
     /// Sum of the voters' G1 keys; the sum of all of them only while bits 192-223 of _totals are 0.
     uint256[2] private _votersKeyG1;
+    /// keccak256 of the voters' key sum, their total voting power and voter bitmap word 0: what
+    /// the submitter may send instead of them (_stateWay).
+    bytes32 private _stateCommit;
+    /// Per operator: keccak256 of its G2 key and voting power (0 while inactive), likewise.
+    mapping(uint256 => bytes32) private _operatorCommits;
 
     struct DefinitionConfig {
         uint128 minimumVotingPower;
@@ -234,9 +244,10 @@ contract OBLS is IOBLS, RoleControl {
     /// Check one aggregated vote for the AttestationCenter (and, for a BLS performer, its
     /// signature in the same pairing) and pay the signers' attester fee. `hints` is what the
     /// submitter appended to its call (docs/protocol.md, "Contracts"; empty: nothing): the
-    /// signers' G2 key sum and witnesses for hashing the vote and task hashes to the curve. They
-    /// only ever choose a cheaper way to check, never what is accepted. Returns true when the
-    /// fee went through the index, which the caller then raises by it.
+    /// signers' G2 key sum, the state and keys behind the commitments, and witnesses for hashing
+    /// the vote and task hashes to the curve. They only ever choose a cheaper way to check, never
+    /// what is accepted. Returns true when the fee went through the index, which the caller then
+    /// raises by it.
     function verifyAttestation(
         bytes32 voteHash,
         uint256[2] calldata signature,
@@ -244,18 +255,27 @@ contract OBLS is IOBLS, RoleControl {
         AttestationCheck calldata check,
         bytes calldata hints,
         PerformerSignature calldata performer
-    ) external onlyAttestationCenter returns (bool byIndex) {
-        uint256 totals = _totals;
-        uint256[4] memory apkG2 = _apkG2Hint(hints);
+    ) external onlyAttestationCenter returns (bool) {
+        Layout memory at = _layout(hints);
         uint256 n = attesterIds.length;
         uint256 withPower = n;
+        uint256 signed;
+        uint256 total;
+        uint256[4] memory key;
+        bool stated;
+        if (!check.perDefinitionTotal) (stated, signed, total, key) = _stateWay(attesterIds, hints, at);
+        uint256 totals;
         bool viaG1;
         uint256[2] memory apkG1;
-        {
-            uint256 total = check.perDefinitionTotal ? _definitionTotals[check.taskDefinitionId] : uint128(totals);
-            uint256 required = check.isApproved ? total * 2 / 3 : total / 3;
-            if (required == 0) revert InvalidRequiredVotingPower();
-            uint256 signed;
+        if (!stated) {
+            totals = _totals;
+            key = _apkG2Hint(hints);
+            total = check.perDefinitionTotal ? _definitionTotals[check.taskDefinitionId] : uint128(totals);
+        }
+        // before any signer is looked at, as Othentic's order of errors has it
+        uint256 required = check.isApproved ? total * 2 / 3 : total / 3;
+        if (required == 0) revert InvalidRequiredVotingPower();
+        if (!stated) {
             bool counted;
             // With the global total (no restricted set, no minimum) and only voters signing, the
             // voter bitmap tells the non-signers: nothing needs reading per signer.
@@ -263,7 +283,7 @@ contract OBLS is IOBLS, RoleControl {
             if (!check.perDefinitionTotal && n <= voters) {
                 // as many non-signers as this if every signer is a voter (the scan says)
                 uint256 nonSigners = voters - n;
-                bool g1 = nonSigners != 0 && (apkG2[0] | apkG2[1] | apkG2[2] | apkG2[3]) != 0
+                bool g1 = nonSigners != 0 && (key[0] | key[1] | key[2] | key[3]) != 0
                     && uint32(totals >> 192) == 0 && _g1WayCheaper(n, nonSigners);
                 if (nonSigners == 0 || g1) {
                     (bool onlyVoters, uint256[] memory missing) = _scanVoters(attesterIds, totals);
@@ -280,34 +300,41 @@ contract OBLS is IOBLS, RoleControl {
                 (signed, withPower) =
                     _sumSigners(attesterIds, check.minimumVotingPower, check.taskDefinitionId, check.restricted);
             }
-            if (signed < required) revert InsufficientVotingPower();
+        }
+        if (signed < required) revert InsufficientVotingPower();
+        Equation memory eq = _equation(voteHash, signature, performer, hints, at);
+        // the state way's key is the signers' exactly; a G1 sum at infinity would make the
+        // consistency half of the G1 way vacuous
+        if (!((stated || (viaG1 && (apkG1[0] | apkG1[1]) != 0)) && _pairing(eq, viaG1, apkG1, key))) {
+            // the G2 way: also where a wrong G2 sum from the submitter ends up. A right one
+            // saves the inversion that turns the sum affine.
+            if (stated) _revertSignature(eq);
+            bool complement = _plan(n, withPower, totals, false).complement;
+            uint256[6] memory sum = _signersKeyJacobian(attesterIds, withPower, totals, complement);
+            if (!G2Arith.equalsAffine(sum, key)) key = G2Arith.toAffine(sum);
+            if ((key[0] | key[1] | key[2] | key[3]) == 0 || !_pairing(eq, false, apkG1, key)) _revertSignature(eq);
         }
         uint256 fee = check.attesterFee;
-        Plan memory plan = _plan(n, withPower, totals, fee != 0);
-        {
-            Equation memory eq = _equation(voteHash, signature, performer, hints);
-            // a G1 sum at infinity would make the consistency half vacuous
-            bool g1Holds = viaG1 && (apkG1[0] | apkG1[1]) != 0 && _pairing(eq, true, apkG1, apkG2);
-            if (!g1Holds) {
-                // the G2 way: also where a wrong G2 sum from the submitter ends up. A right one
-                // saves the inversion that turns the sum affine.
-                uint256[6] memory sum = _signersKeyJacobian(attesterIds, withPower, totals, plan.complement);
-                uint256[4] memory key = apkG2;
-                if (!G2Arith.equalsAffine(sum, key)) key = G2Arith.toAffine(sum);
-                if ((key[0] | key[1] | key[2] | key[3]) == 0 || !_pairing(eq, false, apkG1, key)) {
-                    if (
-                        eq.withPerformer
-                            && !BN254.verify(eq.performerSignature, eq.taskMessage, eq.performerKey)
-                    ) {
-                        revert InvalidPerformerSignature();
-                    }
-                    revert InvalidOBLSSignature();
-                }
-            }
-        }
         if (fee == 0) return false;
+        if (stated) totals = _totals;
+        return _payAttesters(attesterIds, fee, withPower, totals, _plan(n, withPower, totals, true).byIndex);
+    }
+
+    /// The performer's signature alone decides which error a failed pairing gets.
+    function _revertSignature(Equation memory eq) private view {
+        if (eq.withPerformer && !BN254.verify(eq.performerSignature, eq.taskMessage, eq.performerKey)) {
+            revert InvalidPerformerSignature();
+        }
+        revert InvalidOBLSSignature();
+    }
+
+    /// Pay `fee` to every signer: through the index (debiting the voters that did not sign) or
+    /// credited one by one. Returns byIndex.
+    function _payAttesters(uint256[] calldata attesterIds, uint256 fee, uint256 withPower, uint256 totals, bool byIndex)
+        private
+        returns (bool)
+    {
         if (fee > type(uint128).max) revert FeeOverflow(0);
-        byIndex = plan.byIndex;
         if (byIndex && uint32(totals >> 128) != withPower) {
             uint256[] memory nonSigners = _nonSigningVoters(attesterIds, totals);
             for (uint256 i; i < nonSigners.length; ++i) {
@@ -322,6 +349,194 @@ contract OBLS is IOBLS, RoleControl {
             uint256 credited = (rec >> FEE_SHIFT) + fee;
             if (credited > type(uint128).max) revert FeeOverflow(id);
             _records[id] = (rec & type(uint128).max) | (credited << FEE_SHIFT);
+        }
+        return byIndex;
+    }
+
+    /// Flag of the hints for the state section (docs/protocol.md, "Contracts").
+    uint256 private constant HINT_STATE = 8;
+
+    /// Where the parts of the hints sit (docs/protocol.md, "Contracts"). The state section: a
+    /// header word (bits 0-31 the number of non-signer entries, bit 32 a performer entry), the
+    /// committed part (voters' key sum, total, voter bitmap word 0), a BLS performer's key and
+    /// voting power, then per non-signer its key, voting power and the slope of the affine
+    /// subtraction. entries 0: no state section that fits.
+    struct Layout {
+        uint256 flags;
+        uint256 state;
+        uint256 entries;
+        uint256 nonSigners;
+        uint256 performerEntry;
+        /// where the vote point's witness starts
+        uint256 witness;
+    }
+
+    function _layout(bytes calldata hints) private pure returns (Layout memory at) {
+        uint256 size = hints.length;
+        if (size == 0) return at;
+        at.flags = uint8(hints[size - 1]);
+        uint256 s = at.flags & HINT_APK_G2 != 0 ? 128 : 0;
+        (at.state, at.witness) = (s, s);
+        if (at.flags & HINT_STATE == 0) return at;
+        if (s + 224 <= size - 1) {
+            uint256 header = _word(hints, s);
+            uint256 m = uint32(header);
+            uint256 e = s + 224;
+            if ((header >> 32) & 1 != 0) (at.performerEntry, e) = (e, e + 160);
+            uint256 end = e + 224 * m;
+            if (end <= size - 1) {
+                (at.entries, at.nonSigners, at.witness) = (e, m, end);
+                return at;
+            }
+        }
+        // without a section that fits, where the witnesses start is unknown
+        (at.flags, at.performerEntry) = (0, 0);
+    }
+
+    /// The state way: the submitter sends what the commitments stand for, so a check reads one
+    /// word plus one per non-signer instead of the totals, bitmap and keys of four words. The
+    /// voters' key sum, total and bitmap are taken when they hash to _stateCommit; each voter
+    /// that did not sign (the bitmap without the signers) is subtracted with its key and power
+    /// when they hash to its _operatorCommits entry, by an affine addition whose slope is
+    /// checked, not computed. Only voters signing, strictly ascending (else ok = false and the
+    /// stored way decides).
+    function _stateWay(uint256[] calldata ids, bytes calldata hints, Layout memory at)
+        private
+        view
+        returns (bool ok, uint256 signed, uint256 total, uint256[4] memory key)
+    {
+        uint256 s = at.state;
+        if (at.entries == 0 || _calldataHash(hints, s + 32, 192) != _stateCommit) return (false, 0, 0, key);
+        uint256 e = at.entries;
+        uint256 m = at.nonSigners;
+        uint256 commits;
+        assembly ("memory-safe") {
+            commits := _operatorCommits.slot
+        }
+        // In assembly: a non-signer costs its commitment's read, a hash and a few dozen mulmods.
+        // Every way out before the end leaves ok false.
+        assembly ("memory-safe") {
+            let p := add(hints.offset, add(s, 0x20))
+            // the running sum lives in key
+            calldatacopy(key, p, 0x80)
+            total := calldataload(add(p, 0x80))
+            let missing := calldataload(add(p, 0xa0))
+            signed := total
+            // the stored sum is reduced (the subtractions below rely on it), checked all the same
+            let bad := or(
+                or(iszero(lt(mload(key), FIELD_P)), iszero(lt(mload(add(key, 0x20)), FIELD_P))),
+                or(iszero(lt(mload(add(key, 0x40)), FIELD_P)), iszero(lt(mload(add(key, 0x60)), FIELD_P)))
+            )
+            // signers: strictly ascending voters (every voter's id is below 256 while the commitment holds)
+            let prev := 0
+            for { let i := 0 } and(iszero(bad), lt(i, ids.length)) { i := add(i, 1) } {
+                let id := calldataload(add(ids.offset, shl(5, i)))
+                bad := or(or(iszero(gt(id, prev)), gt(id, 255)), iszero(and(shr(id, missing), 1)))
+                prev := id
+                missing := xor(missing, shl(id, 1))
+            }
+            // non-signers, ascending: each entry is key (4 words), voting power, slope (2 words).
+            // Once bad, the rest is garbage that ok = false discards.
+            let q := add(hints.offset, e)
+            let k := 0
+            for { let id := 0 } and(iszero(bad), iszero(iszero(missing))) {
+                missing := shr(1, missing)
+                id := add(id, 1)
+            } {
+                if and(missing, 1) {
+                    calldatacopy(mload(0x40), q, 0xa0)
+                    mstore(0x00, id)
+                    mstore(0x20, commits)
+                    let power := calldataload(add(q, 0x80))
+                    // power <= signed while the commitments hold (the total sums every voter's)
+                    bad := or(
+                        or(eq(k, m), gt(power, signed)),
+                        iszero(eq(keccak256(mload(0x40), 0xa0), sload(keccak256(0x00, 0x40))))
+                    )
+                    signed := sub(signed, power)
+                    let x0 := calldataload(q)
+                    let x1 := calldataload(add(q, 0x20))
+                    let y0 := calldataload(add(q, 0x40))
+                    let y1 := calldataload(add(q, 0x60))
+                    // a key at infinity is in no sum (_addKey skips it)
+                    if or(or(x0, x1), or(y0, y1)) {
+                        let a0 := mload(key)
+                        let a1 := mload(add(key, 0x20))
+                        let l0 := calldataload(add(q, 0xa0))
+                        let l1 := calldataload(add(q, 0xc0))
+                        bad := or(
+                            bad,
+                            or(
+                                or(or(iszero(lt(x0, FIELD_P)), iszero(lt(x1, FIELD_P))), or(iszero(lt(y0, FIELD_P)), iszero(lt(y1, FIELD_P)))),
+                                or(iszero(lt(l0, FIELD_P)), iszero(lt(l1, FIELD_P)))
+                            )
+                        )
+                        // a += (x, -y) given the slope l = (-y - a.y) / (x - a.x), which is unique:
+                        // checked with one multiplication, so the result is exactly the sum. No
+                        // slope for the same x (a doubling, or infinity): the stored way then.
+                        y0 := addmod(sub(FIELD_P, y0), sub(FIELD_P, mload(add(key, 0x40))), FIELD_P)
+                        y1 := addmod(sub(FIELD_P, y1), sub(FIELD_P, mload(add(key, 0x60))), FIELD_P)
+                        let dx0 := addmod(x0, sub(FIELD_P, a0), FIELD_P)
+                        let dx1 := addmod(x1, sub(FIELD_P, a1), FIELD_P)
+                        bad := or(
+                            or(bad, iszero(or(dx0, dx1))),
+                            iszero(
+                                and(
+                                    eq(addmod(mulmod(l0, dx0, FIELD_P), sub(FIELD_P, mulmod(l1, dx1, FIELD_P)), FIELD_P), y0),
+                                    eq(addmod(mulmod(l0, dx1, FIELD_P), mulmod(l1, dx0, FIELD_P), FIELD_P), y1)
+                                )
+                            )
+                        )
+                        // x3 = l^2 - a.x - x, y3 = l (a.x - x3) - a.y
+                        let x30 := addmod(
+                            mulmod(addmod(l0, l1, FIELD_P), addmod(l0, sub(FIELD_P, l1), FIELD_P), FIELD_P),
+                            sub(FIELD_P, addmod(a0, x0, FIELD_P)),
+                            FIELD_P
+                        )
+                        let x31 := addmod(mulmod(add(l0, l0), l1, FIELD_P), sub(FIELD_P, addmod(a1, x1, FIELD_P)), FIELD_P)
+                        let t0 := addmod(a0, sub(FIELD_P, x30), FIELD_P)
+                        let t1 := addmod(a1, sub(FIELD_P, x31), FIELD_P)
+                        mstore(
+                            add(key, 0x40),
+                            addmod(
+                                addmod(mulmod(l0, t0, FIELD_P), sub(FIELD_P, mulmod(l1, t1, FIELD_P)), FIELD_P),
+                                sub(FIELD_P, mload(add(key, 0x40))),
+                                FIELD_P
+                            )
+                        )
+                        mstore(
+                            add(key, 0x60),
+                            addmod(
+                                addmod(mulmod(l0, t1, FIELD_P), mulmod(l1, t0, FIELD_P), FIELD_P),
+                                sub(FIELD_P, mload(add(key, 0x60))),
+                                FIELD_P
+                            )
+                        )
+                        mstore(key, x30)
+                        mstore(add(key, 0x20), x31)
+                    }
+                    q := add(q, 0xe0)
+                    k := add(k, 1)
+                }
+            }
+            ok := and(
+                and(iszero(bad), eq(k, m)),
+                iszero(iszero(or(or(mload(key), mload(add(key, 0x20))), or(mload(add(key, 0x40)), mload(add(key, 0x60))))))
+            )
+        }
+    }
+
+    function _word(bytes calldata w, uint256 o) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := calldataload(add(w.offset, o))
+        }
+    }
+
+    function _calldataHash(bytes calldata w, uint256 o, uint256 len) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, add(w.offset, o), len)
+            h := keccak256(m, len)
         }
     }
 
@@ -346,25 +561,23 @@ contract OBLS is IOBLS, RoleControl {
 
     function _apkG2Hint(bytes calldata hints) private pure returns (uint256[4] memory apk) {
         if (hints.length < 129 || uint8(hints[hints.length - 1]) & HINT_APK_G2 == 0) return apk;
-        apk = abi.decode(hints[0:128], (uint256[4]));
+        assembly ("memory-safe") {
+            calldatacopy(apk, hints.offset, 0x80)
+        }
     }
 
     function _equation(
         bytes32 voteHash,
         uint256[2] calldata signature,
         PerformerSignature calldata performer,
-        bytes calldata hints
+        bytes calldata hints,
+        Layout memory at
     ) private view returns (Equation memory eq) {
         if (!BN254.isValidG1(signature[0], signature[1])) revert InvalidOBLSSignature();
         eq.signature = signature;
-        uint256 flags;
-        uint256 o;
-        bytes calldata w = hints;
-        if (hints.length != 0) {
-            flags = uint8(hints[hints.length - 1]);
-            w = hints[:hints.length - 1];
-            if (flags & HINT_APK_G2 != 0) o = 128;
-        }
+        uint256 flags = at.flags;
+        uint256 o = at.witness;
+        bytes calldata w = hints.length != 0 ? hints[:hints.length - 1] : hints;
         bool ok;
         if (flags & HINT_VOTE_POINT != 0) {
             (eq.message, ok, o) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, voteHash, w, o);
@@ -376,7 +589,16 @@ contract OBLS is IOBLS, RoleControl {
         }
         if (performer.operatorId == 0) return eq;
         eq.withPerformer = true;
-        eq.performerKey = _keys[performer.operatorId];
+        // the performer's key from the section when it hashes to the performer's commitment
+        uint256 pe = at.performerEntry;
+        if (pe != 0 && _calldataHash(hints, pe, 160) == _operatorCommits[performer.operatorId]) {
+            uint256[4] memory pk = eq.performerKey;
+            assembly ("memory-safe") {
+                calldatacopy(pk, add(hints.offset, pe), 0x80)
+            }
+        } else {
+            eq.performerKey = _keys[performer.operatorId];
+        }
         uint256[4] memory k = eq.performerKey;
         if ((k[0] | k[1] | k[2] | k[3]) == 0) revert InvalidPerformerSignature();
         uint256[2] calldata ps = performer.signature;
@@ -404,7 +626,9 @@ contract OBLS is IOBLS, RoleControl {
         uint256[2] memory a = eq.signature;
         uint256[2] memory b = eq.message;
         uint256[2] memory c;
-        if (!viaG1 && !eq.withPerformer) return BN254.pairing(a, b, key, c, key, false);
+        // withPerformer is false here: passed rather than the constant so that the compiler
+        // keeps one copy of BN254.pairing
+        if (!viaG1 && !eq.withPerformer) return BN254.pairing(a, b, key, c, key, eq.withPerformer);
         a = [a[0], a[1]];
         b = [b[0], b[1]];
         uint256 seed = uint256(keccak256(abi.encode(eq, apkG1, key)));
@@ -667,28 +891,25 @@ contract OBLS is IOBLS, RoleControl {
     /// A new G2 key drops the G1 key (it was proven against the old one): set it again.
     function modifyOperatorBlsKey(uint256 _index, uint256[4] calldata _blsKey) external onlyAttestationCenter {
         if (_sameKey(_keys[_index], _blsKey)) return;
-        if (_isVoter(_records[_index])) {
+        uint256 rec = _records[_index];
+        if (_isVoter(rec)) {
             _updateVotersKey(_index, true);
             if (_updateVotersKeyG1(_index, true)) _totals += 1 << 192;
             _keys[_index] = _blsKey;
             _updateVotersKey(_index, false);
+            _commitState();
         } else {
             _keys[_index] = _blsKey;
         }
         delete _keysG1[_index];
+        _commitOperator(_index, rec & ACTIVE_BIT != 0 ? rec & VP_MASK : 0);
     }
 
-    /// Set the operator's key in G1, accepted only if e(keyG1, g2) == e(g1, keyG2) for its G2
-    /// key, i.e. the same secret: anyone may send it, there is only one right answer.
+    /// Set the operator's key in G1, which the AttestationCenter checked to be the G2 key's twin
+    /// (e(keyG1, g2) == e(g1, keyG2), the same secret; InvalidBlsKeyG1 otherwise).
     function setOperatorBlsKeyG1(uint256 _index, uint256[2] calldata _blsKeyG1) external onlyAttestationCenter {
-        uint256[4] memory key = _keys[_index];
         uint256 x = _blsKeyG1[0];
         uint256 y = _blsKeyG1[1];
-        if (
-            (key[0] | key[1] | key[2] | key[3]) == 0 || (x | y) == 0 || !BN254.verify(_blsKeyG1, [uint256(1), 2], key)
-        ) {
-            revert InvalidBlsKeyG1(_index);
-        }
         uint256[2] storage stored = _keysG1[_index];
         // only one G1 key passes the check above, so one already set is this one
         if ((stored[0] | stored[1]) != 0) return;
@@ -838,6 +1059,8 @@ contract OBLS is IOBLS, RoleControl {
         }
         _totals = total | (voters << 128) | (highest << 160) | (withoutG1 << 192);
         _records[id] = updated;
+        _commitOperator(id, effective);
+        if (before != effective) _commitState();
 
         for (uint256 i; i < _trackedDefinitions.length; ++i) {
             uint16 definitionId = _trackedDefinitions[i];
@@ -853,6 +1076,21 @@ contract OBLS is IOBLS, RoleControl {
         }
         if (oldPower != power) emit OperatorVotingPowerSet(id, power);
         if (wasActive != active) emit OperatorActiveStatusSet(id, active);
+    }
+
+    function _commitOperator(uint256 id, uint256 power) private {
+        uint256[4] memory key = _keys[id];
+        _operatorCommits[id] = keccak256(abi.encode(key, power));
+    }
+
+    /// keccak256(voters' key sum, total voting power, voter bitmap word 0) while every id is below
+    /// 256 (one bitmap word); 0, which nothing hashes to, once one is not.
+    function _commitState() private {
+        uint256 totals = _totals;
+        uint256[4] memory key = _votersKey;
+        _stateCommit = uint32(totals >> 160) < 256
+            ? keccak256(abi.encode(key, uint128(totals), _voterWords[0]))
+            : bytes32(0);
     }
 
     /// Add operator `id`'s G1 key to the voters' G1 sum, or subtract it; false when it has none.

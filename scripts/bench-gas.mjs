@@ -5,9 +5,9 @@
 // Prints a table and one JSON line.
 //
 // Columns (ECDSA performer unless named): all attesters sign, with the hints avsctl's aggregator
-// appends (witnesses for hashing to the curve; the signers' G2 key sum when some voter did not
-// sign) and without any (a plain Othentic encoding), then with fees for every role; a 2/3 quorum
-// signing with hints (the G1 way when cheaper), then without (the G2 way); a BLS performer with
+// appends (witnesses for hashing to the curve; the voter state and the non-signers' keys behind
+// OBLS's commitments) and without any (a plain Othentic encoding), then with fees for every role;
+// a 2/3 quorum signing with hints (the state way), then without (the G2 way); a BLS performer with
 // all signing and with 2/3; a rejection by a 1/3 quorum. "per non-signer" is (2/3 sign - all sign) / non-signers; "per extra" is
 // what each non-signer after the first adds, (2/3 sign - all but one sign) / (non-signers - 1).
 // Each figure is the mean of TASKS submissions: hashing to the curve needs 1 to 3 square roots
@@ -143,8 +143,17 @@ async function main() {
           // key, and the witnesses for hashing the vote (and a BLS performer's task) to the curve
           if (hint) {
             data = bls.withSubmitHints(data, {
+              state: bls.stateHintCheaper(signers, size - signers)
+                ? bls.stateHint(
+                    attesters.map((a, i) => ({ id: ids[i], votingPower: 10n ** 18n, key: a.publicKey })),
+                    ids.slice(0, signers),
+                    performerScheme === "bls"
+                      ? { id: 2n, votingPower: 0n, key: bls.blsPublicKey(performerSecret) }
+                      : null,
+                  )
+                : null,
               apkG2:
-                signers < size && signers > 1
+                !bls.stateHintCheaper(signers, size - signers) && signers < size && signers > 1
                   ? bls.aggregatePublicKeys(chosen.map((a) => a.publicKey))
                   : null,
               votePoint: bls.hashToPointWitness(bls.DOMAIN_TASKS, vHash),

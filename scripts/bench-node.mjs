@@ -21,10 +21,10 @@
 // BENCH_SUSTAINED_RATE (default 200), BENCH_OVERLOAD_SECONDS (default the smaller of 15 and
 // BENCH_SECONDS), BENCH_OVERLOAD_RATE (tasks/s offered in the overload row instead of twice the
 // capacity), BENCH_LATENCY_TASKS (default 200), BENCH_ROWS (the rows to run, default
-// "latency,load,sustained,overload"), BENCH_NODE_FLAGS (node flags of the nodes, default
-// --max-semi-space-size=4), BENCH_NODE_DIST (a compiled tree other than dist/), BENCH_PROFILE (a
-// directory for CPU profiles), BENCH_BLOCK_TIME (seconds between blocks; default 0: anvil mines
-// a block per transaction).
+// "latency,load,sustained,overload"), BENCH_NODE_FLAGS (node flags of the nodes, default the
+// devnet's: NODE_MEMORY in src/devnet/up/launch.ts), BENCH_NODE_DIST (a compiled tree other than
+// dist/), BENCH_PROFILE (a directory for CPU profiles), BENCH_BLOCK_TIME (seconds between blocks;
+// default 0: anvil mines a block per transaction).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
@@ -91,6 +91,7 @@ const { startAnvil } = await imp("chain/anvil.js");
 const { ANVIL_DEV_PRIVATE_KEYS } = await imp("chain/dev-keys.js");
 const { initBls, blsSecretFromSeed, blsPublicKey } = await imp("crypto/bls.js");
 const { fastTaskHash } = await imp("node/abi-fast.js");
+const { NODE_MEMORY } = await imp("devnet/up/launch.js");
 const { machineInfo } = await import("./lib/bench-report.mjs");
 const artifact = (name) => JSON.parse(readFileSync(path.join(root, "artifacts", `${name}.json`), "utf8"));
 
@@ -223,9 +224,9 @@ function startValidationServices(count) {
 function spawnNode(role, options, env) {
   // BENCH_PROFILE=<dir>: V8 CPU profiles of every node, written when it stops.
   const prof = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  // Node flags of every node process (BENCH_NODE_FLAGS, "" for none). The default caps V8's
-  // young generation, which otherwise grows to ~100 MB under load; the devnet runs nodes so.
-  const flags = process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=4";
+  // Node flags of every node process (BENCH_NODE_FLAGS, "" for none). The default is what the
+  // devnet runs its nodes with (a small young generation, one V8 worker thread).
+  const flags = process.env.BENCH_NODE_FLAGS ?? NODE_MEMORY.NODE_OPTIONS;
   prof.push(...flags.split(/\s+/).filter(Boolean));
   const child = spawn(
     process.execPath,

@@ -171,29 +171,28 @@ library BN254 {
     /// carrying its sign, so chi(t) costs no exponentiation of its own.
     function hashToPoint(bytes32 domain, bytes memory message) internal view returns (uint256[2] memory point) {
         (uint256 u0, uint256 u1) = hashToField(domain, message);
-        uint256 x0;
-        uint256 y0;
-        uint256 x1;
-        uint256 y1;
+        uint256 a00 = addmod(mulmod(u0, u0, P), 4, P);
+        uint256 a01 = mulmod(u0, FT_Z0, P);
+        uint256 a10 = addmod(mulmod(u1, u1, P), 4, P);
+        uint256 a11 = mulmod(u1, FT_Z0, P);
+        uint256 d0 = mulmod(a01, a00, P);
+        uint256 d1 = mulmod(a11, a10, P);
+        uint256 a20;
+        uint256 a21;
         if (u0 == 0 || u1 == 0) {
-            // t = 0 has no inverse; BLS.sol's step-by-step map handles it (probability ~2^-253)
-            (x0, y0) = mapToPoint(u0);
-            (x1, y1) = mapToPoint(u1);
+            // t = 0 has no inverse: each map its own (probability ~2^-253); inverse(0) = 0 is the
+            // a2 BLS.sol's step-by-step map takes for it
+            (a20, a21) = (inverse(d0), inverse(d1));
         } else {
-            uint256 a00 = addmod(mulmod(u0, u0, P), 4, P);
-            uint256 a01 = mulmod(u0, FT_Z0, P);
-            uint256 a10 = addmod(mulmod(u1, u1, P), 4, P);
-            uint256 a11 = mulmod(u1, FT_Z0, P);
-            uint256 d0 = mulmod(a01, a00, P);
-            uint256 d1 = mulmod(a11, a10, P);
             uint256 inv = inverse(mulmod(d0, d1, P));
-            (x0, y0) = _mapWithInverse(u0, a00, a01, mulmod(d1, inv, P));
-            (x1, y1) = _mapWithInverse(u1, a10, a11, mulmod(d0, inv, P));
+            (a20, a21) = (mulmod(d1, inv, P), mulmod(d0, inv, P));
         }
+        (uint256 x0, uint256 y0) = _mapWithInverse(u0, a00, a01, a20);
+        (uint256 x1, uint256 y1) = _mapWithInverse(u1, a10, a11, a21);
         (point[0], point[1]) = g1Add(x0, y0, x1, y1);
     }
 
-    /// mapToPoint(t) for t != 0, given a0 = t^2 + 4, a1 = t sqrt(-3) and a2 = 1 / (a1 a0).
+    /// mapToPoint(t), given a0 = t^2 + 4, a1 = t sqrt(-3) and a2 = 1 / (a1 a0) (0 for t = 0).
     function _mapWithInverse(uint256 t, uint256 a0, uint256 a1, uint256 a2)
         private
         view
@@ -215,10 +214,11 @@ library BN254 {
         assert(found);
     }
 
-    /// chi(t) * g^((p+1)/4) for g = x^3 + 3, and whether it is a square root of g.
+    /// chi(t) * g^((p+1)/4) for g = x^3 + 3, and whether it is a square root of g. tInv = 1/t,
+    /// 0 for t = 0, which BLS.sol counts a square: the root then keeps its sign.
     function _signedRoot(uint256 x, uint256 t2, uint256 tInv) private view returns (uint256 y, bool found) {
         uint256 g = _curveRhs(x);
-        y = mulmod(expMod(mulmod(t2, g, P), SQRT_EXP), tInv, P);
+        y = tInv == 0 ? expMod(g, SQRT_EXP) : mulmod(expMod(mulmod(t2, g, P), SQRT_EXP), tInv, P);
         found = mulmod(y, y, P) == g;
     }
 

@@ -17,7 +17,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
 import { GROUP_ORDER } from "./bn254-field.js";
 import { type BytesLike, bytesToHex, concatBytes, type Hex, toBytes, toWordBytes } from "./bytes.js";
-import { hashToPoint } from "./hash-to-point.js";
+import { hashToPoint, pointFromWitness } from "./hash-to-point.js";
 import {
   frToMcl,
   type G1,
@@ -43,12 +43,22 @@ export {
   parseBlsSignatureJson,
   parseG1,
   type SubmitHints,
+  stateHint,
+  stateHintCheaper,
+  type Voter,
   withApkG2,
   withSubmitHints,
 } from "./bls-encoding.js";
 export { FIELD_MODULUS, GROUP_ORDER } from "./bn254-field.js";
 export type { BytesLike, Hex } from "./bytes.js";
-export { expandMsgTo96, hashToField, hashToPoint, hashToPointWitness, mapToPoint } from "./hash-to-point.js";
+export {
+  expandMsgTo96,
+  hashToField,
+  hashToPoint,
+  hashToPointWitness,
+  mapToPoint,
+  pointFromWitness,
+} from "./hash-to-point.js";
 export { type G1, G1_GENERATOR, type G2, G2_GENERATOR, initBls, isBlsReady } from "./mcl.js";
 
 /** A BLS secret key: a scalar in [1, r). */
@@ -291,6 +301,17 @@ export function verifyTaskBls(sig: G1, pk: G2, taskHash: BytesLike): boolean {
 /** An attester's vote: domain TasksManager over abi.encode(voteHash). */
 export function signVote(sk: BlsSecretKey, voteHash: BytesLike): G1 {
   return blsSign(sk, DOMAIN_TASKS, hash32(voteHash, "voteHash"));
+}
+
+/**
+ * signVote with the message point taken from its witness (hashToPointWitness of the vote hash,
+ * as the aggregator sends it with a task): checked with mulmods (pointFromWitness) instead of
+ * the square roots of hashing. A witness that does not pass is ignored and the hash is done here.
+ */
+export function signVoteWithWitness(sk: BlsSecretKey, voteHash: BytesLike, witness: readonly bigint[]): G1 {
+  const message = hash32(voteHash, "voteHash");
+  const point = pointFromWitness(DOMAIN_TASKS, message, witness) ?? messagePoint(DOMAIN_TASKS, message);
+  return g1Mul(point, checkSecret(sk));
 }
 
 /** Check one attester's vote. */

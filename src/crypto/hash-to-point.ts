@@ -151,3 +151,60 @@ export function hashToPointWitness(domain: BytesLike, message: BytesLike): bigin
   const inv = fpInv((d0 * d1) % P);
   return [inv, ...mapWitness(u0, a00, a01, (d1 * inv) % P), ...mapWitness(u1, a10, a11, (d0 * inv) % P)];
 }
+
+/** _mapWitnessed of BN254.sol: the map's point and the next word, or null when the witness fails. */
+function mapFromWitness(
+  t: bigint,
+  a0: bigint,
+  a1: bigint,
+  a2: bigint,
+  w: readonly bigint[],
+  o: number,
+): { x: bigint; y: bigint; next: number } | null {
+  if (o + 2 > w.length) return null;
+  const head = w[o]!;
+  const k = Number(head >> 254n);
+  const y = head & ((1n << 254n) - 1n);
+  if (k > 2 || y >= P || o + 2 + k > w.length) return null;
+  const root = w[o + 1]!;
+  let x = (Z1 + P - ((t * ((((a1 * a1) % P) * a2) % P)) % P)) % P;
+  for (let i = 0; i < k; i++) {
+    // g(x) != 0 and -g(x) a square: g(x) is no square (-1 is none, p = 3 mod 4)
+    const g = curveRhs(x);
+    const r = w[o + 2 + i]!;
+    if (g === 0n || (r * r) % P !== P - g) return null;
+    if (i === 0) {
+      x = P - ((x + 1n) % P);
+    } else {
+      const a0sq = (a0 * a0) % P;
+      x = (((((((a0sq * a0sq) % P) * a2) % P) * a2) % P) + 1n) % P;
+    }
+  }
+  if ((y * y) % P !== curveRhs(x) || (root * root) % P !== (y * t) % P) return null;
+  return { x, y, next: o + 2 + k };
+}
+
+/**
+ * hashToPoint(domain, message) from its witness (hashToPointWitness), checked as
+ * BN254.hashToPoint32Witnessed checks it: mulmods and one inversion instead of the square roots.
+ * A witness that passes proves the point is hashToPoint's; null when it does not pass (the
+ * caller then hashes the usual way). Words must be 256-bit unsigned integers.
+ */
+export function pointFromWitness(domain: BytesLike, message: BytesLike, w: readonly bigint[]): G1 | null {
+  if (w.length < 5 || w.some((v) => typeof v !== "bigint" || v < 0n || v >> 256n !== 0n)) return null;
+  const [u0, u1] = hashToField(domain, message);
+  if (u0 === 0n || u1 === 0n) return null;
+  const a00 = (((u0 * u0) % P) + 4n) % P;
+  const a01 = (u0 * Z0) % P;
+  const a10 = (((u1 * u1) % P) + 4n) % P;
+  const a11 = (u1 * Z0) % P;
+  const d0 = (a01 * a00) % P;
+  const d1 = (a11 * a10) % P;
+  const inv = w[0]!;
+  if ((inv * ((d0 * d1) % P)) % P !== 1n) return null;
+  const m0 = mapFromWitness(u0, a00, a01, (d1 * inv) % P, w, 1);
+  if (!m0) return null;
+  const m1 = mapFromWitness(u1, a10, a11, (d0 * inv) % P, w, m0.next);
+  if (!m1 || m1.next !== w.length) return null;
+  return g1AddAffine([m0.x, m0.y], [m1.x, m1.y]);
+}

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { anvilBinaryPath } from "../chain/anvil.js";
+import { ANVIL_HISTORY_ARGS, anvilBinaryPath } from "../chain/anvil.js";
 import { packageRoot } from "../chain/artifacts.js";
 import type { DockerRuntime } from "./runtime/docker.js";
 import { findFreePorts } from "./runtime/ports.js";
@@ -84,7 +84,15 @@ export const STATE_INTERVAL_S = 1;
 
 /** anvil's arguments for a devnet chain (also written by `devnet export`). */
 export function anvilArgs(a: AnvilSpec, host: string, port: number) {
-  const args = ["--host", host, "--port", String(port), "--chain-id", String(a.chainId)];
+  const args = [
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--chain-id",
+    String(a.chainId),
+    ...ANVIL_HISTORY_ARGS,
+  ];
   args.push("--accounts", String(a.accounts), "--mnemonic", a.mnemonic, "--balance", "100000");
   if (a.blockTime > 0) args.push("--block-time", String(a.blockTime));
   if (a.stateFile) args.push("--state", a.stateFile, "--state-interval", String(STATE_INTERVAL_S));

@@ -8,7 +8,14 @@
  */
 
 import { INTERNAL_TASK_DEFINITIONS, isInternalTaskDefinitionId } from "../chain/well-known.js";
-import { type BlsSecretKey, blsSecretFromSeed, initBls, parseBlsSecret, signVote } from "../crypto/bls.js";
+import {
+  type BlsSecretKey,
+  blsSecretFromSeed,
+  initBls,
+  parseBlsSecret,
+  signVote,
+  signVoteWithWitness,
+} from "../crypto/bls.js";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
 import { fastVoteHash } from "./abi-fast.js";
@@ -20,7 +27,13 @@ import { NodeMetrics, startMetricsServer } from "./metrics.js";
 import { type AttesterOptions, DEFAULT_METRICS_PORT, type L2Target, resolveWebapiUrl } from "./options.js";
 import { Reachability, untilReachable } from "./reachable.js";
 import { RpcClient } from "./rpc-client.js";
-import { AggregatorLink, type DownMessage, type TaskMessage, type VoteMessage } from "./transport.js";
+import {
+  AggregatorLink,
+  type DownMessage,
+  parseVoteWitness,
+  type TaskMessage,
+  type VoteMessage,
+} from "./transport.js";
 import { BoundedMap, loadOperatorWallet, Semaphore, word } from "./util.js";
 import { postCustomMessage, type ValidationOutcome, validateTask } from "./validation-client.js";
 
@@ -255,7 +268,9 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
       }
       const isApproved = outcome.verdict === "approve";
       const vh = fastVoteHash(task, view.attestationCenter, task.chainId, isApproved);
-      const sig = signVote(blsSecret, vh);
+      // The aggregator's witness of the approving vote's point spares hashing it to the curve.
+      const witness = isApproved ? parseVoteWitness(task.voteWitness) : undefined;
+      const sig = witness ? signVoteWithWitness(blsSecret, vh, witness) : signVote(blsSecret, vh);
       const vote: VoteMessage = {
         chainId: task.chainId,
         taskHash: task.taskHash,

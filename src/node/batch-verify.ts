@@ -20,6 +20,8 @@ export interface BatchItem {
   publicKey: G2;
   /** The 32-byte vote hash (0x-hex) they signed, under the TasksManager domain. */
   voteHash: string;
+  /** hashToPoint(TasksManager, voteHash) when the caller has it already (it must be that point). */
+  messagePoint?: G1;
 }
 
 function randomScalar(m: typeof Mcl): Mcl.Fr {
@@ -51,7 +53,9 @@ export function verifyBatch(items: readonly BatchItem[]): boolean {
         group = { key: item.publicKey, points: [], weights: [] };
         groups.set(id, group);
       }
-      group.points.push(g1ToMcl(hashToPoint(DOMAIN_TASKS, item.voteHash), "message point"));
+      group.points.push(
+        g1ToMcl(item.messagePoint ?? hashToPoint(DOMAIN_TASKS, item.voteHash), "message point"),
+      );
       group.weights.push(w);
     }
     const s = m.mulVec(sigs, weights);

@@ -28,8 +28,10 @@ export { PeerHub, type PeerHubOptions, type PeerSession } from "./transport/peer
 export {
   type DownMessage,
   type Hello,
+  parseVoteWitness,
   ReplayWindow,
   type TaskMessage,
   type VoteMessage,
+  voteWitnessHex,
   type Welcome,
 } from "./transport/protocol.js";

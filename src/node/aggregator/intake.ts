@@ -15,10 +15,11 @@ import { TaskConsensus } from "../consensus.js";
 import { isTaskSignedBy } from "../ecdsa-fast.js";
 import { RpcError } from "../json-rpc.js";
 import type { TaskRequest } from "../send-task.js";
-import type { TaskMessage } from "../transport.js";
+import { type TaskMessage, voteWitnessHex } from "../transport.js";
 import { word } from "../util.js";
 import { admitConnected } from "./reachability.js";
 import { type AggregatorContext, type ChainCtx, type LiveTask, taskKey } from "./tasks.js";
+import { votePointOf } from "./verification.js";
 
 /**
  * How long a refused client should wait before sending again: the time the aggregator takes
@@ -31,8 +32,27 @@ export function retryAfterMs(endsPerSecond: number, limit: number): number {
   return Math.min(5_000, Math.max(100, Math.ceil(ms)));
 }
 
+/** About how long an accepted task may wait behind the others, in seconds of the recent pace. */
+const PENDING_BUDGET_S = 1;
+/** The bound never falls below this: a burst at a lightly loaded aggregator is not refused. */
+const PENDING_FLOOR = 64;
+
+/**
+ * The tasks in progress the aggregator takes at most: what it ends in about a second at its
+ * recent pace (at least 64), never more than `max` (`--max-pending-tasks`). Latency of an
+ * accepted task is about the tasks ahead of it over the pace, so a bound that follows the pace
+ * keeps it near a second under any overload; `max` alone is many seconds on a slow machine.
+ * With no recent pace (nothing ended lately) the bound is `max`.
+ */
+export function pendingLimit(endsPerSecond: number, max: number): number {
+  if (!(endsPerSecond > 0)) return max;
+  return Math.min(max, Math.max(PENDING_FLOOR, Math.ceil(endsPerSecond * PENDING_BUDGET_S)));
+}
+
 export class Intake {
   private readonly chainById: Map<number, ChainCtx>;
+  /** pendingLimit, recomputed at most every 100 ms (the pace moves slower than requests come). */
+  private limit = { value: 0, at: Number.NEGATIVE_INFINITY };
   /** Requests between the load check and registration (their chain reads are in flight). */
   private admitting = 0;
 
@@ -61,6 +81,13 @@ export class Intake {
     return this.chainById.get(chainId);
   }
 
+  private currentLimit(max: number): number {
+    const now = performance.now();
+    if (now - this.limit.at >= 100)
+      this.limit = { value: pendingLimit(this.ctx.tasks.endRate(now), max), at: now };
+    return this.limit.value;
+  }
+
   /** sendTask: checks a performer's task and takes it in; resolves with its task hash. */
   async acceptTask(req: TaskRequest): Promise<string> {
     const { tasks, limits, log, metrics } = this.ctx;
@@ -69,7 +96,7 @@ export class Intake {
     const hash = fastTaskHash(req);
     if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);
     const pending = tasks.size + this.admitting;
-    const limit = limits.maxPendingTasks;
+    const limit = this.currentLimit(limits.maxPendingTasks);
     if (pending >= limit) {
       const after = retryAfterMs(tasks.endRate(), limit);
       throw new RpcError(
@@ -182,9 +209,14 @@ export class Intake {
       consensus: new TaskConsensus(chain.view.consensusFor(def)),
       startedAt: performance.now(),
       voteHashes: {},
+      votePoints: {},
     };
     this.ctx.tasks.add(task);
-    if (broadcast) this.broadcast(msg);
+    if (broadcast) {
+      const { witness } = votePointOf(task, "approve");
+      if (witness) msg.voteWitness = voteWitnessHex(witness);
+      this.broadcast(msg);
+    }
     return task;
   }
 }

@@ -7,13 +7,21 @@
 
 import { Interface, Transaction } from "ethers";
 import { ATTESTATION_CENTER_GEN2 } from "../../chain/abi/attestation-center.js";
-import { DOMAIN_TASKS, type G1, hashToPointWitness, withSubmitHints } from "../../crypto/bls.js";
+import {
+  DOMAIN_TASKS,
+  type G1,
+  hashToPointWitness,
+  stateHint,
+  stateHintCheaper,
+  type Voter,
+  withSubmitHints,
+} from "../../crypto/bls.js";
 import { encodeSubmitTask } from "../abi-fast.js";
 import { revertReason } from "../chain-errors.js";
 import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
 import type { Verdict, Vote } from "../votes.js";
 import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
-import { aggregateKey } from "./verification.js";
+import { aggregateKey, votePointOf } from "./verification.js";
 
 const acIface = new Interface(ATTESTATION_CENTER_GEN2 as unknown as string[]);
 const TOPIC_SUBMITTED = acIface.getEvent("TaskSubmitted")!.topicHash;
@@ -40,15 +48,41 @@ function sumWorthSending(chain: ChainCtx, signers: number): boolean {
 }
 
 /**
- * The call with hints after its arguments (docs/protocol.md, "Contracts"): the signers' G2 key
- * sum when worth it, and the witnesses that let OBLS hash the vote (and a BLS performer's task)
- * to the curve without modexp calls. Othentic's contracts ignore them.
+ * The hints' state section (the voters, their keys, the non-signers' subtractions and a BLS
+ * performer's key) when OBLS checks the vote more cheaply from it than from storage. A view
+ * behind the chain only makes OBLS fall back to storage.
+ */
+function stateOf(task: LiveTask, signers: Vote[]): bigint[] | null {
+  const voters: Voter[] = [];
+  for (const op of task.chain.view.operators()) {
+    if (op.votingPower > 0n) voters.push({ id: op.operatorId, votingPower: op.votingPower, key: op.blsKey });
+  }
+  if (!stateHintCheaper(signers.length, voters.length - signers.length)) return null;
+  // a BLS performer's key comes with it (saves reading it)
+  const performer =
+    typeof task.signature === "string" ? undefined : task.chain.view.operatorByAddress(task.msg.performer);
+  return stateHint(
+    voters,
+    signers.map((s) => s.operatorId),
+    performer
+      ? { id: performer.operatorId, votingPower: performer.votingPower, key: performer.blsKey }
+      : null,
+  );
+}
+
+/**
+ * The call with hints after its arguments (docs/protocol.md, "Contracts"): the state section,
+ * else the signers' G2 key sum, when worth it, and the witnesses that let OBLS hash the vote
+ * (and a BLS performer's task) to the curve without modexp calls. Othentic's contracts ignore
+ * them.
  */
 function withHints(task: LiveTask, verdict: Verdict, signers: Vote[], data: string): string {
   const voteHash = task.voteHashes[verdict];
+  const state = stateOf(task, signers);
   return withSubmitHints(data, {
-    apkG2: sumWorthSending(task.chain, signers.length) ? aggregateKey(task.chain, signers) : null,
-    votePoint: voteHash ? hashToPointWitness(DOMAIN_TASKS, voteHash) : null,
+    apkG2: !state && sumWorthSending(task.chain, signers.length) ? aggregateKey(task.chain, signers) : null,
+    state,
+    votePoint: voteHash ? votePointOf(task, verdict).witness : null,
     taskPoint:
       typeof task.signature === "string" ? null : hashToPointWitness(DOMAIN_TASKS, task.msg.taskHash),
   });

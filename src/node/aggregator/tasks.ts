@@ -41,6 +41,14 @@ export interface LiveTask {
   consensus: TaskConsensus;
   startedAt: number;
   voteHashes: Partial<Record<Verdict, string>>;
+  /** Each verdict's message point and its hashToPointWitness (verification.ts votePointOf). */
+  votePoints: Partial<Record<Verdict, VotePoint>>;
+}
+
+/** A vote hash's point on the curve, and the witness that proves it (null when none exists). */
+export interface VotePoint {
+  point: G1;
+  witness: bigint[] | null;
 }
 
 export interface TaskStatusReport {

@@ -53,6 +53,30 @@ export interface TaskMessage {
   taskDefinitionId: number;
   /** Unix ms after which the aggregator stops collecting votes. */
   deadline: number;
+  /**
+   * A hint for the approving vote: hashToPointWitness(TasksManager, its vote hash), 32-byte
+   * words in one 0x-hex string (voteWitnessHex). The attester checks it with mulmods
+   * (pointFromWitness) instead of hashing its vote to the curve; without it, or when it does
+   * not pass, the attester hashes itself. It never decides what is signed: the vote hash does.
+   */
+  voteWitness?: string;
+}
+
+/** The most words a hashToPointWitness has: the inverse, then per map y, its root and 2 rejected roots. */
+const MAX_WITNESS_WORDS = 9;
+
+/** A witness as TaskMessage.voteWitness carries it. */
+export function voteWitnessHex(words: readonly bigint[]): string {
+  return `0x${words.map((w) => w.toString(16).padStart(64, "0")).join("")}`;
+}
+
+/** The words of a TaskMessage.voteWitness; undefined when it is absent or malformed. */
+export function parseVoteWitness(text: unknown): bigint[] | undefined {
+  if (typeof text !== "string" || text.length > 2 + 64 * MAX_WITNESS_WORDS) return undefined;
+  if (!/^0x(?:[0-9a-fA-F]{64})+$/.test(text)) return undefined;
+  const words: bigint[] = [];
+  for (let i = 2; i < text.length; i += 64) words.push(BigInt(`0x${text.slice(i, i + 64)}`));
+  return words;
 }
 
 /** One attester answer about one task. */
