@@ -133,6 +133,15 @@ function mapWitness(t: bigint, a0: bigint, a1: bigint, a2: bigint): bigint[] {
   }
 }
 
+/** Both maps' terms a0 = u^2 + 4 and a1 = u·Z0, and their denominators a0·a1. */
+function mapTerms(u0: bigint, u1: bigint) {
+  const a00 = (((u0 * u0) % P) + 4n) % P;
+  const a01 = (u0 * Z0) % P;
+  const a10 = (((u1 * u1) % P) + 4n) % P;
+  const a11 = (u1 * Z0) % P;
+  return { a00, a01, a10, a11, d0: (a01 * a00) % P, d1: (a11 * a10) % P };
+}
+
 /**
  * The witness avsctl's OBLS takes to hash `message` to the curve with mulmods instead of modexp
  * calls (BN254.hashToPoint32Witnessed; docs/protocol.md, "Contracts"), as 32-byte words: the
@@ -142,12 +151,7 @@ function mapWitness(t: bigint, a0: bigint, a1: bigint, a2: bigint): bigint[] {
 export function hashToPointWitness(domain: BytesLike, message: BytesLike): bigint[] | null {
   const [u0, u1] = hashToField(domain, message);
   if (u0 === 0n || u1 === 0n) return null;
-  const a00 = (((u0 * u0) % P) + 4n) % P;
-  const a01 = (u0 * Z0) % P;
-  const a10 = (((u1 * u1) % P) + 4n) % P;
-  const a11 = (u1 * Z0) % P;
-  const d0 = (a01 * a00) % P;
-  const d1 = (a11 * a10) % P;
+  const { a00, a01, a10, a11, d0, d1 } = mapTerms(u0, u1);
   const inv = fpInv((d0 * d1) % P);
   return [inv, ...mapWitness(u0, a00, a01, (d1 * inv) % P), ...mapWitness(u1, a10, a11, (d0 * inv) % P)];
 }
@@ -194,12 +198,7 @@ export function pointFromWitness(domain: BytesLike, message: BytesLike, w: reado
   if (w.length < 5 || w.some((v) => typeof v !== "bigint" || v < 0n || v >> 256n !== 0n)) return null;
   const [u0, u1] = hashToField(domain, message);
   if (u0 === 0n || u1 === 0n) return null;
-  const a00 = (((u0 * u0) % P) + 4n) % P;
-  const a01 = (u0 * Z0) % P;
-  const a10 = (((u1 * u1) % P) + 4n) % P;
-  const a11 = (u1 * Z0) % P;
-  const d0 = (a01 * a00) % P;
-  const d1 = (a11 * a10) % P;
+  const { a00, a01, a10, a11, d0, d1 } = mapTerms(u0, u1);
   const inv = w[0]!;
   if ((inv * ((d0 * d1) % P)) % P !== 1n) return null;
   const m0 = mapFromWitness(u0, a00, a01, (d1 * inv) % P, w, 1);
