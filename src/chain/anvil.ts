@@ -315,12 +315,7 @@ async function launch(
   }
 }
 
-/**
- * anvil keeps the states of its last 500 blocks in memory and by default writes older ones to
- * ~/.foundry/anvil/tmp, a whole state per block: gigabytes under load, a sixth of its CPU, and
- * left behind whenever anvil is killed. Reads at blocks that old are rare here (a trace decodes
- * a revert at the block before its transaction), so nothing goes to disk.
- */
+// Old states stay in memory (500 blocks), never ~/.foundry/anvil/tmp: GBs, left when killed.
 export const ANVIL_HISTORY_ARGS = ["--max-persisted-states", "0"];
 
 /**
