@@ -6,7 +6,7 @@
 
 import { AvsctlError } from "../errors.js";
 import { FIELD_MODULUS, fpInv, isOnCurveG1, isOnTwistG2 } from "./bn254-field.js";
-import { type Hex, parseBigInt, toWordHex } from "./bytes.js";
+import { type Hex, parseBigInt, toWordHex, wordsHex } from "./bytes.js";
 import type { G1, G2 } from "./mcl.js";
 
 function invalid(what: string, problem: string): AvsctlError {
@@ -69,32 +69,31 @@ export interface SubmitHints {
   taskPoint?: readonly bigint[] | null;
 }
 
-const word = (v: bigint): string => toWordHex(v).slice(2);
-
 /**
  * submitTask calldata (any of its three forms, encoded canonically: attestersIds last) with
  * hints appended: the parts given, in this order: apkG2, state, vote point, task point; a flags
- * byte (1 apkG2, 8 state, 2 vote point, 4 task point), then HINTS_TAG. ABI decoders ignore them; avsctl's OBLS uses them to check the call more cheaply,
- * and wrong hints only make it cost more.
+ * byte (1 apkG2, 8 state, 2 vote point, 4 task point), then HINTS_TAG. ABI decoders ignore
+ * them; avsctl's OBLS uses them to check the call more cheaply, and wrong hints only make it
+ * cost more.
  */
 export function withSubmitHints(calldata: string, hints: SubmitHints): string {
   let flags = 0;
   let tail = "";
   if (hints.apkG2) {
     flags |= 1;
-    tail += hints.apkG2.map(word).join("");
+    tail += wordsHex(hints.apkG2);
   }
   if (hints.state) {
     flags |= 8;
-    tail += hints.state.map(word).join("");
+    tail += wordsHex(hints.state);
   }
   if (hints.votePoint) {
     flags |= 2;
-    tail += hints.votePoint.map(word).join("");
+    tail += wordsHex(hints.votePoint);
   }
   if (hints.taskPoint) {
     flags |= 4;
-    tail += hints.taskPoint.map(word).join("");
+    tail += wordsHex(hints.taskPoint);
   }
   if (flags === 0) return calldata;
   return `${calldata}${tail}${flags.toString(16).padStart(2, "0")}${HINTS_TAG.slice(2)}`;

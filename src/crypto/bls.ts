@@ -56,6 +56,7 @@ export {
   hashToField,
   hashToPoint,
   hashToPointWitness,
+  hashToPointWitnessed,
   mapToPoint,
   pointFromWitness,
 } from "./hash-to-point.js";

@@ -40,6 +40,11 @@ export function toWordHex(value: bigint): Hex {
   return `0x${value.toString(16).padStart(64, "0")}`;
 }
 
+/** 32-byte words back to back, as hex without 0x (what follows an ABI encoding). */
+export function wordsHex(values: readonly bigint[]): string {
+  return values.map((v) => toWordHex(v).slice(2)).join("");
+}
+
 /** A non-negative bigint as 32 big-endian bytes. */
 export function toWordBytes(value: bigint): Uint8Array {
   return toBytes(toWordHex(value));

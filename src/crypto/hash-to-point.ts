@@ -111,7 +111,12 @@ export function hashToPoint(domain: BytesLike, message: BytesLike): G1 {
  * With r = t^((p+1)/4) and s = g^((p+1)/4) (p = 3 mod 4): r^2 = chi(t) t and y = chi(t) s, so
  * y t = s r^2 and sqrt(s) r is the root; s^2 = -g for a rejected g. k + 3 powers in all.
  */
-function mapWitness(t: bigint, a0: bigint, a1: bigint, a2: bigint): bigint[] {
+function mapWitness(
+  t: bigint,
+  a0: bigint,
+  a1: bigint,
+  a2: bigint,
+): { words: bigint[]; x: bigint; y: bigint } {
   const tRoot = fpSqrt(t);
   const rejected: bigint[] = [];
   let x = (Z1 + P - ((t * ((((a1 * a1) % P) * a2) % P)) % P)) % P;
@@ -119,7 +124,8 @@ function mapWitness(t: bigint, a0: bigint, a1: bigint, a2: bigint): bigint[] {
     const s = fpSqrt(curveRhs(x));
     if (s.isSquare) {
       const y = tRoot.isSquare || s.root === 0n ? s.root : P - s.root;
-      return [y | (BigInt(k) << 254n), (fpSqrt(s.root).root * tRoot.root) % P, ...rejected];
+      const words = [y | (BigInt(k) << 254n), (fpSqrt(s.root).root * tRoot.root) % P, ...rejected];
+      return { words, x, y };
     }
     if (k === 2)
       throw new AvsctlError("INTERNAL", "mapToPoint: no square root for x3 (cannot happen on BN254)");
@@ -149,11 +155,21 @@ function mapTerms(u0: bigint, u1: bigint) {
  * which only the usual way handles.
  */
 export function hashToPointWitness(domain: BytesLike, message: BytesLike): bigint[] | null {
+  return hashToPointWitnessed(domain, message)?.witness ?? null;
+}
+
+/** hashToPointWitness and the point it proves (hashToPoint's), from the same square roots. */
+export function hashToPointWitnessed(
+  domain: BytesLike,
+  message: BytesLike,
+): { witness: bigint[]; point: G1 } | null {
   const [u0, u1] = hashToField(domain, message);
   if (u0 === 0n || u1 === 0n) return null;
   const { a00, a01, a10, a11, d0, d1 } = mapTerms(u0, u1);
   const inv = fpInv((d0 * d1) % P);
-  return [inv, ...mapWitness(u0, a00, a01, (d1 * inv) % P), ...mapWitness(u1, a10, a11, (d0 * inv) % P)];
+  const m0 = mapWitness(u0, a00, a01, (d1 * inv) % P);
+  const m1 = mapWitness(u1, a10, a11, (d0 * inv) % P);
+  return { witness: [inv, ...m0.words, ...m1.words], point: g1AddAffine([m0.x, m0.y], [m1.x, m1.y]) };
 }
 
 /** _mapWitnessed of BN254.sol: the map's point and the next word, or null when the witness fails. */

@@ -13,8 +13,7 @@ import {
   type G1,
   type G2,
   hashToPoint,
-  hashToPointWitness,
-  pointFromWitness,
+  hashToPointWitnessed,
   verifyVote,
 } from "../../crypto/bls.js";
 import { fastVoteHash } from "../abi-fast.js";
@@ -146,18 +145,16 @@ function voteHashOf(task: LiveTask, verdict: Verdict): string {
 }
 
 /**
- * The vote hash's message point and its witness, computed once per task and verdict: the
- * witness goes to the attesters (approve) and into the submission's hints, and the point, read
- * from it with mulmods, is what verification pairs with. Hashing to the curve takes square roots.
+ * The vote hash's message point and its witness, computed once per task and verdict from the
+ * same square roots: the witness goes to the attesters (approve) and into the submission's
+ * hints, and the point is what verification pairs with.
  */
 export function votePointOf(task: LiveTask, verdict: Verdict): VotePoint {
   let vp = task.votePoints[verdict];
   if (!vp) {
     const hash = voteHashOf(task, verdict);
-    const witness = hashToPointWitness(DOMAIN_TASKS, hash);
-    const point =
-      (witness && pointFromWitness(DOMAIN_TASKS, hash, witness)) ?? hashToPoint(DOMAIN_TASKS, hash);
-    vp = { point, witness };
+    const witnessed = hashToPointWitnessed(DOMAIN_TASKS, hash);
+    vp = witnessed ?? { point: hashToPoint(DOMAIN_TASKS, hash), witness: null };
     task.votePoints[verdict] = vp;
   }
   return vp;

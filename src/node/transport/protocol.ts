@@ -6,6 +6,7 @@
 
 import crypto from "node:crypto";
 import { verifyMessage, type Wallet } from "ethers";
+import { wordsHex } from "../../crypto/bytes.js";
 
 export const PROTOCOL_VERSION = 1;
 const REPLAY_WINDOW = 4096;
@@ -67,7 +68,7 @@ const MAX_WITNESS_WORDS = 9;
 
 /** A witness as TaskMessage.voteWitness carries it. */
 export function voteWitnessHex(words: readonly bigint[]): string {
-  return `0x${words.map((w) => w.toString(16).padStart(64, "0")).join("")}`;
+  return `0x${wordsHex(words)}`;
 }
 
 /** The words of a TaskMessage.voteWitness; undefined when it is absent or malformed. */

@@ -7,7 +7,13 @@
 
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { describe, expect, it } from "vitest";
-import { DOMAIN_TASKS, hashToField, hashToPoint, hashToPointWitness } from "../../../src/crypto/bls.js";
+import {
+  DOMAIN_TASKS,
+  hashToField,
+  hashToPoint,
+  hashToPointWitness,
+  hashToPointWitnessed,
+} from "../../../src/crypto/bls.js";
 import { g1AddAffine, FIELD_MODULUS as P } from "../../../src/crypto/bn254-field.js";
 
 const Z0 = 0x0000000000000000b3c4d79d41a91759a9e4c7e359b6b89eaec68e62effffffdn;
@@ -74,6 +80,11 @@ describe("hashToPointWitness", () => {
       const maps = pointChecked(message, w);
       expect(maps).not.toBeNull();
       expect(g1AddAffine(maps![0]!, maps![1]!)).toEqual(hashToPoint(DOMAIN_TASKS, message));
+      // the point that comes with the witness is hashToPoint's too
+      expect(hashToPointWitnessed(DOMAIN_TASKS, message)).toEqual({
+        witness: w,
+        point: hashToPoint(DOMAIN_TASKS, message),
+      });
       const k0 = Number(w[1]! >> 254n);
       seen.add(k0);
     }
