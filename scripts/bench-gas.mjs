@@ -139,11 +139,13 @@ async function main() {
               attestersIds: ids.slice(0, signers),
             },
           );
-          // as avsctl's aggregator: the G2 sum when some voter did not sign and it is not one
-          // key, and the witnesses for hashing the vote (and a BLS performer's task) to the curve
+          // as avsctl's aggregator: the state section when cheaper, else the G2 sum when some
+          // voter did not sign and it is not one key, and the witnesses for hashing the vote
+          // (and a BLS performer's task) to the curve
           if (hint) {
+            const viaState = bls.stateHintCheaper(signers, size - signers);
             data = bls.withSubmitHints(data, {
-              state: bls.stateHintCheaper(signers, size - signers)
+              state: viaState
                 ? bls.stateHint(
                     attesters.map((a, i) => ({ id: ids[i], votingPower: 10n ** 18n, key: a.publicKey })),
                     ids.slice(0, signers),
@@ -153,7 +155,7 @@ async function main() {
                   )
                 : null,
               apkG2:
-                !bls.stateHintCheaper(signers, size - signers) && signers < size && signers > 1
+                !viaState && signers < size && signers > 1
                   ? bls.aggregatePublicKeys(chosen.map((a) => a.publicKey))
                   : null,
               votePoint: bls.hashToPointWitness(bls.DOMAIN_TASKS, vHash),
