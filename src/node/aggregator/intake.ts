@@ -51,8 +51,8 @@ export function pendingLimit(endsPerSecond: number, max: number): number {
 
 export class Intake {
   private readonly chainById: Map<number, ChainCtx>;
-  /** pendingLimit, recomputed at most every 100 ms (the pace moves slower than requests come). */
-  private limit = { value: 0, at: Number.NEGATIVE_INFINITY };
+  /** The recent pace and its pendingLimit, read at most every 100 ms (it moves slower than requests come). */
+  private pace = { endsPerSecond: 0, limit: 0, at: Number.NEGATIVE_INFINITY };
   /** Requests between the load check and registration (their chain reads are in flight). */
   private admitting = 0;
 
@@ -81,11 +81,13 @@ export class Intake {
     return this.chainById.get(chainId);
   }
 
-  private currentLimit(max: number): number {
+  private currentPace(max: number): { endsPerSecond: number; limit: number } {
     const now = performance.now();
-    if (now - this.limit.at >= 100)
-      this.limit = { value: pendingLimit(this.ctx.tasks.endRate(now), max), at: now };
-    return this.limit.value;
+    if (now - this.pace.at >= 100) {
+      const endsPerSecond = this.ctx.tasks.endRate(now);
+      this.pace = { endsPerSecond, limit: pendingLimit(endsPerSecond, max), at: now };
+    }
+    return this.pace;
   }
 
   /** sendTask: checks a performer's task and takes it in; resolves with its task hash. */
@@ -96,9 +98,9 @@ export class Intake {
     const hash = fastTaskHash(req);
     if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);
     const pending = tasks.size + this.admitting;
-    const limit = this.currentLimit(limits.maxPendingTasks);
+    const { endsPerSecond, limit } = this.currentPace(limits.maxPendingTasks);
     if (pending >= limit) {
-      const after = retryAfterMs(tasks.endRate(), limit);
+      const after = retryAfterMs(endsPerSecond, limit);
       throw new RpcError(
         "OVERLOADED",
         `aggregator busy: ${pending} tasks in progress (limit ${limit}); retry after ${after} ms`,
