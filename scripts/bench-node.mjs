@@ -26,7 +26,7 @@
 // dist/), BENCH_PROFILE (a directory for CPU profiles), BENCH_BLOCK_TIME (seconds between blocks;
 // default 0: anvil mines a block per transaction).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -350,7 +350,11 @@ async function main() {
     L2_CHAIN: "31338",
     ATTESTATION_CENTER_ADDRESS: ac,
   });
-  const aggregator = spawnNode("aggregator", { jsonRpcPort: 0 }, env(keys[1]));
+  // a journal file, as the devnet gives its aggregator: an in-memory one keeps every task's row
+  const journalDir = mkdtempSync(path.join(os.tmpdir(), "avsctl-bench-journal-"));
+  cleanup.push(() => rmSync(journalDir, { recursive: true, force: true }));
+  const journalPath = path.join(journalDir, "aggregator.db");
+  const aggregator = spawnNode("aggregator", { jsonRpcPort: 0, journalPath }, env(keys[1]));
   const nodes = [aggregator];
   cleanup.push(() => Promise.all(nodes.map((n) => n.stop())));
   const ready = await aggregator.waitFor(

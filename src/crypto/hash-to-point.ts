@@ -109,7 +109,9 @@ export function hashToPoint(domain: BytesLike, message: BytesLike): G1 {
 /**
  * One map's witness: y | k << 254 (k rejected x candidates), a root of y t, k roots of -g(x).
  * With r = t^((p+1)/4) and s = g^((p+1)/4) (p = 3 mod 4): r^2 = chi(t) t and y = chi(t) s, so
- * y t = s r^2 and sqrt(s) r is the root; s^2 = -g for a rejected g. k + 3 powers in all.
+ * y t = s r^2 and sqrt(s) r = (s t)^((p+1)/4) is the root; s^2 = -g for a rejected g.
+ * (p+1)/4 is even (p = 7 mod 8), so a nonzero s is a square and chi(s t) = chi(t): one power
+ * gives the root and t's character. k + 2 powers in all.
  */
 function mapWitness(
   t: bigint,
@@ -117,15 +119,14 @@ function mapWitness(
   a1: bigint,
   a2: bigint,
 ): { words: bigint[]; x: bigint; y: bigint } {
-  const tRoot = fpSqrt(t);
   const rejected: bigint[] = [];
   let x = (Z1 + P - ((t * ((((a1 * a1) % P) * a2) % P)) % P)) % P;
   for (let k = 0; ; k++) {
     const s = fpSqrt(curveRhs(x));
     if (s.isSquare) {
-      const y = tRoot.isSquare || s.root === 0n ? s.root : P - s.root;
-      const words = [y | (BigInt(k) << 254n), (fpSqrt(s.root).root * tRoot.root) % P, ...rejected];
-      return { words, x, y };
+      const st = fpSqrt((s.root * t) % P);
+      const y = st.isSquare || s.root === 0n ? s.root : P - s.root;
+      return { words: [y | (BigInt(k) << 254n), st.root, ...rejected], x, y };
     }
     if (k === 2)
       throw new AvsctlError("INTERNAL", "mapToPoint: no square root for x3 (cannot happen on BN254)");

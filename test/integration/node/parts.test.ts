@@ -51,6 +51,7 @@ import { interpretValidationResponse, validateTask } from "../../../src/node/val
 import { requiredPower, selectSigners, VoteTally } from "../../../src/node/votes.js";
 
 const A = "0x1111111111111111111111111111111111111111";
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const B = "0x2222222222222222222222222222222222222222";
 
 describe("options", () => {
@@ -544,6 +545,10 @@ describe("hot-path encodings match ethers", () => {
       data: `0x${"ee".repeat(70)}`,
     };
     const signed = signEip1559(wallet.signingKey, fields);
+    // the same RFC 6979 signature as ethers' own signer, byte for byte
+    const theirs = Transaction.from({ type: 2, value: 0n, accessList: [], ...fields });
+    theirs.signature = wallet.signingKey.sign(theirs.unsignedHash);
+    expect(signed.rawTx).toBe(theirs.serialized);
     const parsed = Transaction.from(signed.rawTx);
     expect(parsed.from).toBe(wallet.address);
     expect(parsed.hash).toBe(signed.txHash);
@@ -586,6 +591,21 @@ describe("signature checks", () => {
         taskDefinitionId: 1,
       });
       expect(isTaskSignedBy(otherHash, sig, performer.address)).toBe(false);
+      // ecrecover takes the high-s twin (n - s, the other parity) as the same signer
+      const s = BigInt(`0x${sig.slice(66, 130)}`);
+      const twin = `${sig.slice(0, 66)}${(SECP256K1_N - s).toString(16).padStart(64, "0")}${sig.endsWith("1b") ? "1c" : "1b"}`;
+      expect(isTaskSignedBy(hash, twin, performer.address)).toBe(true);
+      const r = BigInt(sig.slice(0, 66));
+      const rPlusN = `0x${(r + SECP256K1_N).toString(16).padStart(64, "0")}${sig.slice(66)}`;
+      for (const bad of [
+        rPlusN,
+        `${sig.slice(0, 130)}00`,
+        `${sig.slice(0, 130)}01`,
+        `0x${"00".repeat(64)}1b`,
+        sig.slice(0, 128),
+      ]) {
+        expect(isTaskSignedBy(hash, bad, performer.address)).toBe(false);
+      }
     }
   });
 
