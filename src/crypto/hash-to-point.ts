@@ -5,10 +5,10 @@
  * Pure bigint code: no async init needed.
  */
 
-import { sha256 } from "@noble/hashes/sha2.js";
 import { AvsctlError } from "../errors.js";
 import { FIELD_MODULUS, fpInv, fpMod, fpSqrt, g1AddAffine } from "./bn254-field.js";
 import { type BytesLike, bytesToBigInt, concatBytes, toBytes } from "./bytes.js";
+import { sha256 } from "./digest.js";
 import type { G1 } from "./mcl.js";
 
 export type { G1 };
@@ -152,8 +152,9 @@ function mapTerms(u0: bigint, u1: bigint) {
 /**
  * The witness avsctl's OBLS takes to hash `message` to the curve with mulmods instead of modexp
  * calls (BN254.hashToPoint32Witnessed; docs/protocol.md, "Contracts"), as 32-byte words: the
- * inverse of both maps' denominators, then each map's witness. null for a field element 0,
- * which only the usual way handles.
+ * inverse of both maps' denominators, then each map's witness. The hints trailer carries it
+ * without each map's y (withSubmitHints). null for a field element 0, which only the usual way
+ * handles.
  */
 export function hashToPointWitness(domain: BytesLike, message: BytesLike): bigint[] | null {
   return hashToPointWitnessed(domain, message)?.witness ?? null;
@@ -173,7 +174,7 @@ export function hashToPointWitnessed(
   return { witness: [inv, ...m0.words, ...m1.words], point: g1AddAffine([m0.x, m0.y], [m1.x, m1.y]) };
 }
 
-/** _mapWitnessed of BN254.sol: the map's point and the next word, or null when the witness fails. */
+/** One map checked from its witness: the map's point and the next word, or null when the witness fails. */
 function mapFromWitness(
   t: bigint,
   a0: bigint,
@@ -207,7 +208,8 @@ function mapFromWitness(
 
 /**
  * hashToPoint(domain, message) from its witness (hashToPointWitness), checked as
- * BN254.hashToPoint32Witnessed checks it: mulmods and one inversion instead of the square roots.
+ * BN254.hashToPoint32Witnessed checks it (which takes y from the root of y·t instead of checking
+ * it): mulmods and one inversion instead of the square roots.
  * A witness that passes proves the point is hashToPoint's; null when it does not pass (the
  * caller then hashes the usual way). Words must be 256-bit unsigned integers.
  */

@@ -5,7 +5,7 @@
  * Each encoding is checked against ethers in the tests.
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/digest.js";
 
 const WORD_ZERO = "0".repeat(64);
 
@@ -52,7 +52,7 @@ function encodeTaskTuple(t: TaskFields): string {
 }
 
 function keccakHex(hexBody: string): string {
-  return `0x${Buffer.from(keccak_256(Buffer.from(hexBody, "hex"))).toString("hex")}`;
+  return `0x${Buffer.from(keccak256(Buffer.from(hexBody, "hex"))).toString("hex")}`;
 }
 
 /** keccak256(abi.encode(string proofOfTask, bytes data, address performer, uint16 taskDefinitionId)). */

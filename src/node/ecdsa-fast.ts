@@ -5,7 +5,7 @@
  * the key is then kept, and later signatures are compared with it byte for byte.
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../crypto/digest.js";
 import { recoverPublicKey } from "./secp256k1.js";
 import { BoundedMap } from "./util.js";
 
@@ -27,7 +27,7 @@ export function isTaskSignedBy(hash: string, signature: string, address: string)
   const who = address.toLowerCase();
   const known = keys.get(who);
   if (known) return known.equals(q);
-  const owner = `0x${Buffer.from(keccak_256(q.subarray(1)))
+  const owner = `0x${Buffer.from(keccak256(q.subarray(1)))
     .subarray(12)
     .toString("hex")}`;
   if (owner !== who) return false;

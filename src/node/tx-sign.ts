@@ -3,8 +3,8 @@
  * costs as much as the signature, and the aggregator signs one per task.
  */
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type SigningKey, Transaction } from "ethers";
+import { keccak256 } from "../crypto/digest.js";
 import { signDigest } from "./secp256k1.js";
 
 export interface SignedTx {
@@ -71,7 +71,7 @@ export function signEip1559(
     rlpList([]),
   ];
   const unsigned = Buffer.concat([Buffer.from([2]), rlpList(fields)]);
-  const sig = signDigest(privateKeyBytes(key), keccak_256(unsigned));
+  const sig = signDigest(privateKeyBytes(key), keccak256(unsigned));
   const signed = Buffer.concat([
     Buffer.from([2]),
     rlpList([
@@ -84,7 +84,7 @@ export function signEip1559(
   return {
     nonce: Number(tx.nonce),
     rawTx: `0x${signed.toString("hex")}`,
-    txHash: `0x${Buffer.from(keccak_256(signed)).toString("hex")}`,
+    txHash: `0x${Buffer.from(keccak256(signed)).toString("hex")}`,
   };
 }
 
