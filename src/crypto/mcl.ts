@@ -6,7 +6,7 @@
 
 import type * as Mcl from "mcl-wasm";
 import { AvsctlError } from "../errors.js";
-import { FIELD_MODULUS, setFpPowBackend } from "./bn254-field.js";
+import { FIELD_MODULUS, setFpBackend } from "./bn254-field.js";
 
 export type McLib = typeof Mcl;
 /** A G1 point [x, y] (signatures, message points); (0, 0) is the point at infinity. */
@@ -51,10 +51,14 @@ async function load(): Promise<void> {
   if (!g2.isValid() || !g2.isValidOrder()) throw new Error("mcl rejected the EIP-197 G2 generator");
   negG2Precomputed = new m.PrecomputedG2(m.neg(g2));
   lib = m;
-  setFpPowBackend((base, exp) => {
-    const fp = new m.Fp();
-    fp.setStr(base.toString(16), 16);
-    return BigInt(`0x${m.pow(fp, exp).getStr(16)}`);
+  const fp = (x: bigint): Mcl.Fp => {
+    const f = new m.Fp();
+    f.setStr(x.toString(16), 16);
+    return f;
+  };
+  setFpBackend({
+    pow: (base, exp) => BigInt(`0x${m.pow(fp(base), exp).getStr(16)}`),
+    inv: (a) => BigInt(`0x${m.inv(fp(a)).getStr(16)}`),
   });
 }
 
