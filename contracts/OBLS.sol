@@ -574,13 +574,14 @@ contract OBLS is IOBLS, RoleControl {
         Layout memory at
     ) private view returns (Equation memory eq) {
         if (!BN254.isValidG1(signature[0], signature[1])) revert InvalidOBLSSignature();
-        eq.signature = signature;
+        // into the arrays eq already has: assigning would allocate new ones
+        (eq.signature[0], eq.signature[1]) = (signature[0], signature[1]);
         uint256 flags = at.flags;
         uint256 o = at.witness;
         bytes calldata w = hints.length != 0 ? hints[:hints.length - 1] : hints;
         bool ok;
         if (flags & HINT_VOTE_POINT != 0) {
-            (eq.message, ok, o) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, voteHash, w, o);
+            (ok, o) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, voteHash, w, o, eq.message);
         }
         if (!ok) {
             eq.message = BN254.hashToPoint32(TASKS_DOMAIN, voteHash);
@@ -604,10 +605,10 @@ contract OBLS is IOBLS, RoleControl {
         uint256[2] calldata ps = performer.signature;
         // infinity is no one's signature
         if ((ps[0] | ps[1]) == 0 || !BN254.isValidG1(ps[0], ps[1])) revert InvalidPerformerSignature();
-        eq.performerSignature = ps;
+        (eq.performerSignature[0], eq.performerSignature[1]) = (ps[0], ps[1]);
         ok = false;
         if (flags & HINT_TASK_POINT != 0) {
-            (eq.taskMessage, ok,) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, performer.taskHash, w, o);
+            (ok,) = BN254.hashToPoint32Witnessed(TASKS_DOMAIN, performer.taskHash, w, o, eq.taskMessage);
         }
         if (!ok) eq.taskMessage = BN254.hashToPoint32(TASKS_DOMAIN, performer.taskHash);
     }
@@ -629,10 +630,33 @@ contract OBLS is IOBLS, RoleControl {
         // withPerformer is false here: passed rather than the constant so that the compiler
         // keeps one copy of BN254.pairing
         if (!viaG1 && !eq.withPerformer) return BN254.pairing(a, b, key, c, key, eq.withPerformer);
+        // copies: eq must stay as it is for the G2 way after a failed G1 way
         a = [a[0], a[1]];
-        b = [b[0], b[1]];
-        uint256 seed = uint256(keccak256(abi.encode(eq, apkG1, key)));
+        // keccak256(abi.encode(eq, apkG1, key)), without abi.encode's copying through helpers
+        uint256 seed;
+        Equation memory q = eq;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let sig := mload(q)
+            mstore(m, mload(sig))
+            mstore(add(m, 0x20), mload(add(sig, 0x20)))
+            let msg_ := mload(add(q, 0x20))
+            mstore(add(m, 0x40), mload(msg_))
+            mstore(add(m, 0x60), mload(add(msg_, 0x20)))
+            mstore(add(m, 0x80), iszero(iszero(mload(add(q, 0x40)))))
+            let ps := mload(add(q, 0x60))
+            mstore(add(m, 0xa0), mload(ps))
+            mstore(add(m, 0xc0), mload(add(ps, 0x20)))
+            let tm := mload(add(q, 0x80))
+            mstore(add(m, 0xe0), mload(tm))
+            mstore(add(m, 0x100), mload(add(tm, 0x20)))
+            mcopy(add(m, 0x120), mload(add(q, 0xa0)), 0x80)
+            mcopy(add(m, 0x1a0), apkG1, 0x40)
+            mcopy(add(m, 0x1e0), key, 0x80)
+            seed := keccak256(m, 0x260)
+        }
         if (viaG1) {
+            b = [b[0], b[1]];
             uint256 gamma = _factor(seed, 0);
             (uint256 x, uint256 y) = BN254.g1Mul(apkG1[0], apkG1[1], gamma);
             (a[0], a[1]) = BN254.g1Add(a[0], a[1], x, y);
@@ -650,7 +674,13 @@ contract OBLS is IOBLS, RoleControl {
 
     /// A nonzero factor mod r from the equation's hash.
     function _factor(uint256 seed, uint256 i) private pure returns (uint256 f) {
-        f = uint256(keccak256(abi.encode(seed, i))) % BN254.R;
+        // keccak256(abi.encode(seed, i)), in the scratch space
+        assembly ("memory-safe") {
+            mstore(0x00, seed)
+            mstore(0x20, i)
+            f := keccak256(0x00, 0x40)
+        }
+        f %= BN254.R;
         if (f == 0) f = 1;
     }
 

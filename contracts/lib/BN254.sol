@@ -224,74 +224,83 @@ library BN254 {
 
     /// hashToPoint32(domain, hash) from a witness the caller computed off-chain, checked with a
     /// few mulmods instead of modexp calls (docs/protocol.md, "Contracts"), read from `w` at byte
-    /// `o`: the inverse of both maps' denominators, then per map a word y | k << 254 (k < 3: how
-    /// many x candidates BLS.sol rejects before the one it takes), a root of y t (y has t's
-    /// quadratic character: the sign BLS.sol gives y) and k roots of -g(x) (g(x) is no square).
-    /// Each check is a proof, so a witness that passes gives exactly hashToPoint32's point; any
-    /// other gives ok = false, and the caller then hashes the usual way.
-    function hashToPoint32Witnessed(bytes32 domain, bytes32 hash, bytes calldata w, uint256 o)
-        internal
-        view
-        returns (uint256[2] memory point, bool ok, uint256 next)
+    /// `o`: the inverse of both maps' denominators, then per map a word z | k << 254 (k < 3: how
+    /// many x candidates BLS.sol rejects before the one it takes; y = z^2 / t, so y t is a square
+    /// and y has t's quadratic character: the sign BLS.sol gives y) and k roots of -g(x) (g(x) is
+    /// no square). Each check is a proof, so a witness that passes gives exactly hashToPoint32's
+    /// point, written into `point`; any other gives ok = false and leaves `point` as it was, and
+    /// the caller then hashes the usual way.
+    function hashToPoint32Witnessed(
+        bytes32 domain,
+        bytes32 hash,
+        bytes calldata w,
+        uint256 o,
+        uint256[2] memory point
+    ) internal view returns (bool ok, uint256 next)
     {
         (uint256 u0, uint256 u1) = hashToField(domain, abi.encode(hash));
-        if (u0 == 0 || u1 == 0 || o + 160 > w.length) return (point, false, o);
-        uint256 a00 = addmod(mulmod(u0, u0, P), 4, P);
-        uint256 a01 = mulmod(u0, FT_Z0, P);
-        uint256 a10 = addmod(mulmod(u1, u1, P), 4, P);
-        uint256 a11 = mulmod(u1, FT_Z0, P);
-        uint256 d0 = mulmod(a01, a00, P);
-        uint256 d1 = mulmod(a11, a10, P);
-        uint256 inv = _word(w, o);
-        if (mulmod(inv, mulmod(d0, d1, P), P) != 1) return (point, false, o);
-        uint256 x0;
-        uint256 y0;
-        uint256 x1;
-        uint256 y1;
-        (x0, y0, next) = _mapWitnessed(u0, a00, a01, mulmod(d1, inv, P), w, o + 32);
-        if (next == 0) return (point, false, o);
-        (x1, y1, next) = _mapWitnessed(u1, a10, a11, mulmod(d0, inv, P), w, next);
-        if (next == 0) return (point, false, o);
-        (point[0], point[1]) = g1Add(x0, y0, x1, y1);
-        ok = true;
-    }
-
-    /// _mapWithInverse(t, a0, a1, a2) from the witness at `o`; next = 0 when it does not hold.
-    function _mapWitnessed(uint256 t, uint256 a0, uint256 a1, uint256 a2, bytes calldata w, uint256 o)
-        private
-        pure
-        returns (uint256 x, uint256 y, uint256 next)
-    {
-        if (o + 64 > w.length) return (0, 0, 0);
-        uint256 head = _word(w, o);
-        uint256 k = head >> 254;
-        y = head & ((1 << 254) - 1);
-        // y must be reduced: the ecAdd precompile refuses anything else
-        if (k > 2 || y >= P || o + 64 + 32 * k > w.length) return (0, 0, 0);
-        uint256 root = _word(w, o + 32);
-        next = o + 64;
-        x = addmod(FT_Z1, P - mulmod(t, mulmod(mulmod(a1, a1, P), a2, P), P), P);
-        for (uint256 i; i < k; ++i) {
-            // g(x) != 0 and -g(x) a square: g(x) is no square (-1 is none, p = 3 mod 4)
-            uint256 g = _curveRhs(x);
-            uint256 r = _word(w, next);
-            next += 32;
-            if (g == 0 || mulmod(r, r, P) != P - g) return (0, 0, 0);
-            if (i == 0) {
-                x = P - addmod(x, 1, P);
-            } else {
-                uint256 a0sq = mulmod(a0, a0, P);
-                x = addmod(mulmod(mulmod(mulmod(a0sq, a0sq, P), a2, P), a2, P), 1, P);
-            }
-        }
-        // y^2 = g(x), and y t a square: BLS.sol's y is chi(t) g^((p+1)/4), and g^((p+1)/4) is
-        // itself a square ((p+1)/4 is even), so chi(y) = chi(t); the other root has -chi(t)
-        if (mulmod(y, y, P) != _curveRhs(x) || mulmod(root, root, P) != mulmod(y, t, P)) return (0, 0, 0);
-    }
-
-    function _word(bytes calldata w, uint256 o) private pure returns (uint256 v) {
+        next = o;
+        if (u0 == 0 || u1 == 0 || o + 96 > w.length) return (false, o);
         assembly ("memory-safe") {
-            v := calldataload(add(w.offset, o))
+            function rhs(x, p) -> r {
+                r := addmod(mulmod(mulmod(x, x, p), x, p), 3, p)
+            }
+            // _mapWithInverse(t, a0 = t^2 + 4, a1 = t sqrt(-3), a2 = 1 / (a1 a0)) from the witness at
+            // calldata q (before end); q' = 0 when it does not hold
+            function map(t, a2, q, end, p) -> x, y, q_ {
+                let a0 := addmod(mulmod(t, t, p), 4, p)
+                let a1 := mulmod(t, FT_Z0, p)
+                let head := calldataload(q)
+                let k := shr(254, head)
+                let z := and(head, sub(shl(254, 1), 1))
+                q_ := add(q, shl(5, add(k, 1)))
+                if or(or(gt(k, 2), iszero(lt(z, p))), gt(q_, end)) {
+                    q_ := 0
+                    leave
+                }
+                x := addmod(FT_Z1, sub(p, mulmod(t, mulmod(mulmod(a1, a1, p), a2, p), p)), p)
+                for { let i := 0 } lt(i, k) { i := add(i, 1) } {
+                    // g(x) != 0 and -g(x) a square: g(x) is no square (-1 is none, p = 3 mod 4)
+                    let g := rhs(x, p)
+                    let r := calldataload(add(q, shl(5, add(i, 1))))
+                    if or(iszero(g), iszero(eq(mulmod(r, r, p), sub(p, g)))) {
+                        q_ := 0
+                        leave
+                    }
+                    switch i
+                    case 0 { x := sub(p, addmod(x, 1, p)) }
+                    default {
+                        let s := mulmod(a0, a0, p)
+                        x := addmod(mulmod(mulmod(mulmod(s, s, p), a2, p), a2, p), 1, p)
+                    }
+                }
+                // 1 / t = a2 sqrt(-3) a0
+                y := mulmod(mulmod(z, z, p), mulmod(mulmod(a2, FT_Z0, p), a0, p), p)
+                if iszero(eq(mulmod(y, y, p), rhs(x, p))) { q_ := 0 }
+            }
+            // the modulus once on the stack: as a constant (runs 200) each use would copy it out of
+            // the code. shr(255, gas()) is 0, but not to the optimizer, which would fold it back.
+            let p := add(P, shr(255, gas()))
+            let d0 := mulmod(mulmod(u0, FT_Z0, p), addmod(mulmod(u0, u0, p), 4, p), p)
+            let d1 := mulmod(mulmod(u1, FT_Z0, p), addmod(mulmod(u1, u1, p), 4, p), p)
+            let inv := calldataload(add(w.offset, o))
+            let end := add(w.offset, w.length)
+            if eq(mulmod(inv, mulmod(d0, d1, p), p), 1) {
+                let x0, y0, q := map(u0, mulmod(d1, inv, p), add(add(w.offset, o), 0x20), end, p)
+                if q {
+                    let x1, y1, q1 := map(u1, mulmod(d0, inv, p), q, end, p)
+                    if q1 {
+                        let m := mload(0x40)
+                        mstore(m, x0)
+                        mstore(add(m, 0x20), y0)
+                        mstore(add(m, 0x40), x1)
+                        mstore(add(m, 0x60), y1)
+                        if iszero(staticcall(gas(), 0x06, m, 0x80, point, 0x40)) { revert(0, 0) }
+                        ok := 1
+                        next := sub(q1, w.offset)
+                    }
+                }
+            }
         }
     }
 

@@ -89,14 +89,36 @@ export function withSubmitHints(calldata: string, hints: SubmitHints): string {
   }
   if (hints.votePoint) {
     flags |= 2;
-    tail += wordsHex(hints.votePoint);
+    tail += wordsHex(onChainWitness(hints.votePoint));
   }
   if (hints.taskPoint) {
     flags |= 4;
-    tail += wordsHex(hints.taskPoint);
+    tail += wordsHex(onChainWitness(hints.taskPoint));
   }
   if (flags === 0) return calldata;
   return `${calldata}${tail}${flags.toString(16).padStart(2, "0")}${HINTS_TAG.slice(2)}`;
+}
+
+/**
+ * A hashToPointWitness as the trailer carries it: each map's `y` word left out, its `k` moved onto
+ * the root of `y·t` that follows (OBLS takes `y = root² / t`, which has `t`'s quadratic character by
+ * construction): 64 bytes less calldata per point. Words that are not such a witness go as they
+ * are (OBLS then hashes the usual way).
+ */
+function onChainWitness(w: readonly bigint[]): readonly bigint[] {
+  const out = [w[0] ?? 0n];
+  let o = 1;
+  for (let map = 0; map < 2; map++) {
+    const head = w[o];
+    const root = w[o + 1];
+    if (head === undefined || root === undefined || root >> 254n !== 0n) return w;
+    const k = head >> 254n;
+    const rejected = w.slice(o + 2, o + 2 + Number(k));
+    if (k > 2n || rejected.length !== Number(k)) return w;
+    out.push(root | (k << 254n), ...rejected);
+    o += 2 + Number(k);
+  }
+  return o === w.length ? out : w;
 }
 
 /** A voter as OBLS counts it: active, with voting power. */

@@ -21,7 +21,7 @@ const Z1 = 0x000000000000000059e26bcea0d48bacd4f263f1acdb5c4f5763473177fffffen;
 const MASK = (1n << 254n) - 1n;
 const rhs = (x: bigint) => (((x * x) % P) * x + 3n) % P;
 
-/** The contract's _mapWitnessed: the point, and the witness words it used, or null. */
+/** One map of a full witness checked word by word (as pointFromWitness does): the point, and the words it used, or null. */
 function mapChecked(
   t: bigint,
   a0: bigint,
