@@ -553,6 +553,8 @@ async function main() {
     const load1Start = load1();
     const cpuBefore = processes.map(([, pid]) => cpuSeconds(pid));
     const busyBefore = machineBusySeconds();
+    // blocks mined in the row: with automine each costs anvil a state root over all storage
+    const blockBefore = await provider.getBlockNumber();
     loop.enable();
     const interval = 1000 / offeredPerSec;
     const start = performance.now();
@@ -605,6 +607,7 @@ async function main() {
     }
     clearInterval(sampler);
     const cpuDrained = processes.map(([, pid], i) => cpuSeconds(pid) - cpuBefore[i]);
+    const blocks = (await provider.getBlockNumber()) - blockBefore;
 
     const of = (status) => row.entries.filter((e) => e.status === status);
     const accepted = of("accepted");
@@ -659,6 +662,7 @@ async function main() {
       refusalRttP99Ms: pct(refusalRtt, 99),
       maxPending,
       pendingAtStart,
+      blocks,
       client: {
         presignMs,
         cpuCores: cpuWindow[clientIndex] / windowS,
@@ -678,7 +682,7 @@ async function main() {
   function describe(name, r) {
     const f = r.figures;
     console.log(
-      `${name}: offered ${f.offered} at ${f.offeredPerSec.toFixed(0)}/s (sent ${f.sentPerSec.toFixed(1)}/s) for ${f.seconds.toFixed(1)} s: accepted ${f.accepted}, refused busy ${f.refused}, other errors ${f.errors}${f.errors ? ` ${JSON.stringify(r.errorKinds)}` : ""}; on-chain ${f.submitted} in the window = ${f.throughputPerSec.toFixed(1)} tasks/s (slowest slice ${f.slowestSlicePerSec.toFixed(1)}/s), ${f.landed} after draining (accepted not landed ${f.acceptedNotLanded}, refused on-chain ${f.refusedOnChain}, duplicates ${f.duplicatesOnChain})`,
+      `${name}: offered ${f.offered} at ${f.offeredPerSec.toFixed(0)}/s (sent ${f.sentPerSec.toFixed(1)}/s) for ${f.seconds.toFixed(1)} s: accepted ${f.accepted}, refused busy ${f.refused}, other errors ${f.errors}${f.errors ? ` ${JSON.stringify(r.errorKinds)}` : ""}; on-chain ${f.submitted} in the window = ${f.throughputPerSec.toFixed(1)} tasks/s (slowest slice ${f.slowestSlicePerSec.toFixed(1)}/s), ${f.landed} after draining (accepted not landed ${f.acceptedNotLanded}, refused on-chain ${f.refusedOnChain}, duplicates ${f.duplicatesOnChain}); ${f.blocks} blocks (${(f.landed / Math.max(1, f.blocks)).toFixed(1)} tasks a block)`,
     );
     console.log(
       `  accepted tasks: p50 ${fmtMs(f.p50Ms)}, p99 ${fmtMs(f.p99Ms)}, max ${fmtMs(f.maxMs)}; sendTask answer p99: accepted ${fmtMs(f.acceptRttP99Ms)}, refused ${fmtMs(f.refusalRttP99Ms)} (p50 ${fmtMs(f.refusalRttP50Ms)}); most pending at once ${f.maxPending} (memory then, MB: ${JSON.stringify(r.memoryAtPeak)})`,

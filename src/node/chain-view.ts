@@ -50,6 +50,22 @@ const iface = new Interface(NODE_VIEW_ABI as unknown as string[]);
 const MIN_ON_DEMAND_REFRESH_MS = 500;
 const DEFINITION_TTL_MS = 5_000;
 const OPERATOR_CHECK_TTL_MS = 2_000;
+/**
+ * A cached read older than its TTL but younger than this many TTLs is still answered while one
+ * refresh runs: under load the chain is slowest, and every request would otherwise wait for it
+ * (each with its own eth_call, until one came back).
+ */
+const STALE_TTLS = 4;
+
+/** One call per key at a time: concurrent callers share the call in flight. */
+function singleFlight<K, T>(inFlight: Map<K, Promise<T>>, key: K, run: () => Promise<T>): Promise<T> {
+  let p = inFlight.get(key);
+  if (!p) {
+    p = run().finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  return p;
+}
 
 export class ChainView {
   private byAddress = new Map<string, OperatorInfo>();
@@ -57,6 +73,11 @@ export class ChainView {
   private readonly blsKeys = new Map<bigint, G2>();
   private readonly definitions = new Map<number, TaskDefinitionInfo>();
   private readonly operatorChecks = new Map<string, number>();
+  private readonly definitionReads = new Map<number, Promise<TaskDefinitionInfo>>();
+  private readonly operatorCheckReads = new Map<
+    string,
+    Promise<{ name: string; args: Record<string, string> } | undefined>
+  >();
   total = 0n;
   /** Bumped whenever a known operator's BLS key changed on-chain (aggregate keys must be redone). */
   keysVersion = 0;
@@ -202,7 +223,21 @@ export class ChainView {
   ): Promise<{ name: string; args: Record<string, string> } | undefined> {
     const key = `${address.toLowerCase()}:${id}`;
     const at = this.operatorChecks.get(key);
-    if (at !== undefined && Date.now() - at < OPERATOR_CHECK_TTL_MS) return undefined;
+    const age = at === undefined ? Number.POSITIVE_INFINITY : Date.now() - at;
+    if (age < OPERATOR_CHECK_TTL_MS) return undefined;
+    const check = singleFlight(this.operatorCheckReads, key, () => this.readOperatorCheck(key, address, id));
+    if (age < OPERATOR_CHECK_TTL_MS * STALE_TTLS) {
+      check.catch(() => undefined);
+      return undefined;
+    }
+    return check;
+  }
+
+  private async readOperatorCheck(
+    key: string,
+    address: string,
+    id: number,
+  ): Promise<{ name: string; args: Record<string, string> } | undefined> {
     try {
       await this.ethCall(this.target.attestationCenter, "verifyOperatorValidForTaskDefinition", [
         address,
@@ -211,6 +246,8 @@ export class ChainView {
     } catch (error) {
       const data = revertDataOf(error);
       if (data === undefined) throw error;
+      // the next request waits for a check of its own
+      this.operatorChecks.delete(key);
       return namedRevert(data) ?? { name: "UnknownRevert", args: { data } };
     }
     if (this.operatorChecks.size > 10_000) this.operatorChecks.clear();
@@ -230,7 +267,17 @@ export class ChainView {
    */
   async definition(id: number): Promise<TaskDefinitionInfo> {
     const cached = this.definitions.get(id);
-    if (cached && Date.now() - cached.fetchedAt < DEFINITION_TTL_MS) return cached;
+    const age = cached ? Date.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
+    if (cached && age < DEFINITION_TTL_MS) return cached;
+    const read = singleFlight(this.definitionReads, id, () => this.readDefinition(id));
+    if (cached && age < DEFINITION_TTL_MS * STALE_TTLS) {
+      read.catch(() => undefined);
+      return cached;
+    }
+    return read;
+  }
+
+  private async readDefinition(id: number): Promise<TaskDefinitionInfo> {
     const ac = this.target.attestationCenter;
     const call = (fn: string, args: unknown[], to = ac): [string, unknown[]] => [
       "eth_call",
