@@ -10,6 +10,7 @@ import type { Wallet } from "ethers";
 import { sleep } from "../util/sleep.js";
 import type { Logger } from "./log.js";
 import { RpcCallError, type RpcClient } from "./rpc-client.js";
+import { Broadcaster } from "./tx-broadcast.js";
 import { type SignedTx, signEip1559, signLegacy } from "./tx-sign.js";
 
 export type { SignedTx } from "./tx-sign.js";
@@ -47,8 +48,6 @@ interface Waiter {
 
 const POLL_MS = 40;
 const RECEIPT_BATCH = 100;
-/** Raw transactions per eth_sendRawTransaction batch request. */
-const SEND_BATCH = 100;
 /** A transaction without a receipt this long is sent again (same bytes), in case the node lost it. */
 const REBROADCAST_MS = 10_000;
 const RECEIPT_TIMEOUT_MS = 180_000;
@@ -75,14 +74,17 @@ export class TxPipeline {
   private chainMoving = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
-  private sendQueue: Array<{ tx: SignedTx; resolve(): void; reject(error: Error): void }> = [];
+  /** Sends in batches, each with its answer read by settleBroadcast. */
+  private readonly broadcaster: Broadcaster;
 
   constructor(
     private readonly rpc: RpcClient,
     readonly chainId: number,
     private readonly wallet: Wallet,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.broadcaster = new Broadcaster(rpc, (tx, error) => this.settleBroadcast(tx, error));
+  }
 
   get address(): string {
     return this.wallet.address;
@@ -101,6 +103,7 @@ export class TxPipeline {
     for (let n = pending; n < top; n++) if (!taken.has(n)) this.freeNonces.push(n);
     this.nextNonce = top;
     await this.refreshFees();
+    await this.broadcaster.detectNode();
   }
 
   /** Moves the next nonce up to the chain's pending nonce (never down: our own transactions may be in flight). */
@@ -177,7 +180,7 @@ export class TxPipeline {
       this.waiting.set(tx.txHash, { tx, resolve, reject, lastBroadcast: Date.now(), startedAt: Date.now() });
     });
     try {
-      await this.broadcast(tx);
+      await this.broadcaster.send(tx);
     } catch (error) {
       const waiter = this.waiting.get(tx.txHash);
       this.waiting.delete(tx.txHash);
@@ -190,52 +193,6 @@ export class TxPipeline {
   /** Re-sends a journaled raw transaction (after a restart) and resolves with its receipt. */
   resume(tx: SignedTx): Promise<RawReceipt> {
     return this.send(tx);
-  }
-
-  /**
-   * Queues a transaction for the next eth_sendRawTransaction batch: transactions signed in the
-   * same event-loop turn leave in one HTTP request (the node's cost is per request as much as
-   * per transaction). Resolves once the node took it (or may have); rejects with
-   * TxRefusedError when the node refused it for good.
-   */
-  private broadcast(tx: SignedTx): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.sendQueue.length === 0) setImmediate(() => void this.flushBroadcasts());
-      this.sendQueue.push({ tx, resolve, reject });
-    });
-  }
-
-  private async flushBroadcasts(): Promise<void> {
-    const queue = this.sendQueue;
-    this.sendQueue = [];
-    // Chunks leave in nonce order, one after the other.
-    for (let i = 0; i < queue.length; i += SEND_BATCH) {
-      const chunk = queue.slice(i, i + SEND_BATCH);
-      let errors: unknown[];
-      try {
-        if (chunk.length === 1) {
-          errors = [
-            await this.rpc.call("eth_sendRawTransaction", [chunk[0]!.tx.rawTx]).then(
-              () => undefined,
-              (error: unknown) => error,
-            ),
-          ];
-        } else {
-          const answers = await this.rpc.batch(chunk.map((q) => ["eth_sendRawTransaction", [q.tx.rawTx]]));
-          errors = chunk.map((_q, j) => answers[j]?.error);
-        }
-      } catch (error) {
-        errors = chunk.map(() => error);
-      }
-      chunk.forEach((q, j) => {
-        try {
-          this.settleBroadcast(q.tx, errors[j]);
-          q.resolve();
-        } catch (error) {
-          q.reject(error as Error);
-        }
-      });
-    }
   }
 
   /** What a broadcast's answer means; throws TxRefusedError (nonce released) for a refusal. */
@@ -331,7 +288,7 @@ export class TxPipeline {
         w.reject(new Error(`no receipt for ${w.tx.txHash} within ${RECEIPT_TIMEOUT_MS / 1000} s`));
       } else if (now - w.lastBroadcast > REBROADCAST_MS) {
         w.lastBroadcast = now;
-        this.broadcast(w.tx).catch((error: Error) => {
+        this.broadcaster.send(w.tx).catch((error: Error) => {
           this.waiting.delete(w.tx.txHash);
           w.reject(error);
         });
@@ -356,7 +313,7 @@ export class TxPipeline {
     const now = Date.now();
     const byNonce = new Map<number, Waiter>();
     for (const w of this.waiting.values()) byNonce.set(w.tx.nonce, w);
-    const queued = new Set(this.sendQueue.map((q) => q.tx.nonce));
+    const queued = this.broadcaster.queuedNonces();
     const lost: number[] = [];
     const stale: Waiter[] = [];
     for (let n = chain; n < this.nextNonce; n++) {
@@ -371,7 +328,7 @@ export class TxPipeline {
     for (const w of stale) {
       w.lastBroadcast = now;
       w.nonceTooLowSince = undefined;
-      this.broadcast(w.tx).catch((error: Error) => {
+      this.broadcaster.send(w.tx).catch((error: Error) => {
         this.waiting.delete(w.tx.txHash);
         w.reject(error);
       });

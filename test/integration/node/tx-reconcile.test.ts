@@ -50,3 +50,25 @@ it("resyncs its nonces with a chain that lost its newest transactions", async ()
     pipeline.stop();
   }
 });
+
+it("sends a turn's transactions to anvil highest nonce first, so they land together, and reads each answer right", async () => {
+  const { rpcUrl } = chain();
+  const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEYS[6]!);
+  const pipeline = new TxPipeline(new RpcClient(rpcUrl), 31338, wallet, createLogger(undefined));
+  const to = "0x00000000000000000000000000000000000000bb";
+  try {
+    await pipeline.start();
+    const signed = Array.from({ length: 20 }, () => pipeline.sign(to, "0x", 30_000n));
+    // one of them below the intrinsic gas: anvil refuses that one alone
+    const refused = pipeline.sign(to, "0x", 20_000n);
+    const sent = [...signed.map((tx) => pipeline.send(tx)), pipeline.send(refused)];
+    const receipts = await Promise.all(sent.slice(0, -1));
+    await expect(sent.at(-1)).rejects.toThrow(/gas/i);
+    expect(receipts.every((r) => r.status === "0x1")).toBe(true);
+    // in nonce order, anvil's automine takes each as it comes: often a block each
+    const blocks = new Set(receipts.map((r) => r.blockNumber));
+    expect(blocks.size).toBeLessThanOrEqual(2);
+  } finally {
+    pipeline.stop();
+  }
+});
