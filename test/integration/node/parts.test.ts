@@ -546,7 +546,13 @@ describe("hot-path encodings match ethers", () => {
     };
     const signed = signEip1559(wallet.signingKey, fields);
     // the same RFC 6979 signature as ethers' own signer, byte for byte
-    const theirs = Transaction.from({ type: 2, value: 0n, accessList: [], ...fields, nonce: Number(fields.nonce) });
+    const theirs = Transaction.from({
+      type: 2,
+      value: 0n,
+      accessList: [],
+      ...fields,
+      nonce: Number(fields.nonce),
+    });
     theirs.signature = wallet.signingKey.sign(theirs.unsignedHash);
     expect(signed.rawTx).toBe(theirs.serialized);
     const parsed = Transaction.from(signed.rawTx);
