@@ -42,21 +42,11 @@ const PENDING_FLOOR = 64;
  * recent pace (at least 64), never more than `max` (`--max-pending-tasks`). Latency of an
  * accepted task is about the tasks ahead of it over the pace, so a bound that follows the pace
  * keeps it near a second under any overload; `max` alone is many seconds on a slow machine.
- * With no recent pace (nothing ended lately) the bound is `max`. Below `max` it refuses only
- * while the oldest task in progress has waited a second (isOverloaded).
+ * With no recent pace (nothing ended lately) the bound is `max`.
  */
 export function pendingLimit(endsPerSecond: number, max: number): number {
   if (!(endsPerSecond > 0)) return max;
   return Math.min(max, Math.max(PENDING_FLOOR, Math.ceil(endsPerSecond * PENDING_BUDGET_S)));
-}
-
-/**
- * Whether a new task is refused: at `max` always; at the pace's `limit` only once the oldest
- * task in progress has waited about a second, since when the rate rises the pace of the last
- * seconds lags it while the tasks still end in time.
- */
-export function isOverloaded(pending: number, max: number, limit: number, oldestAgeMs: number): boolean {
-  return pending >= max || (pending >= limit && oldestAgeMs >= PENDING_BUDGET_S * 1000);
 }
 
 export class Intake {
@@ -109,7 +99,7 @@ export class Intake {
     if (tasks.isKnown(chainId, hash)) throw tasks.knownTask(chainId, hash);
     const pending = tasks.size + this.admitting;
     const { endsPerSecond, limit } = this.currentPace(limits.maxPendingTasks);
-    if (isOverloaded(pending, limits.maxPendingTasks, limit, tasks.oldestAgeMs())) {
+    if (pending >= limit) {
       const after = retryAfterMs(endsPerSecond, limit);
       throw new RpcError(
         "OVERLOADED",

@@ -113,13 +113,6 @@ export class TaskBook {
     return this.live.size;
   }
 
-  /** How long the task in progress the longest has been (0 with none). */
-  oldestAgeMs(now = performance.now()): number {
-    // a Map iterates in insertion order and finish() deletes: the first is the oldest
-    const first = this.live.values().next().value;
-    return first ? now - first.startedAt : 0;
-  }
-
   get(chainId: number, hash: string): LiveTask | undefined {
     return this.live.get(taskKey(chainId, hash));
   }

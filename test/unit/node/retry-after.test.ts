@@ -4,7 +4,7 @@
  * the bound itself, which follows the pace.
  */
 import { describe, expect, it } from "vitest";
-import { isOverloaded, pendingLimit, retryAfterMs } from "../../../src/node/aggregator/intake.js";
+import { pendingLimit, retryAfterMs } from "../../../src/node/aggregator/intake.js";
 
 describe("retryAfterMs", () => {
   it("spreads refused clients over the time a tenth of the bound takes to end", () => {
@@ -36,17 +36,5 @@ describe("pendingLimit", () => {
   it("is the configured bound while nothing ended lately", () => {
     expect(pendingLimit(0, 256)).toBe(256);
     expect(pendingLimit(Number.NaN, 300)).toBe(300);
-  });
-});
-
-describe("isOverloaded", () => {
-  it("refuses at the ceiling always, at the pace's bound only once the oldest task has waited a second", () => {
-    expect(isOverloaded(256, 256, 100, 0)).toBe(true);
-    expect(isOverloaded(255, 256, 256, 5_000)).toBe(false);
-    // the rate just rose: more in progress than the last seconds' pace, but nothing waits long
-    expect(isOverloaded(150, 256, 100, 400)).toBe(false);
-    expect(isOverloaded(150, 256, 100, 999)).toBe(false);
-    expect(isOverloaded(150, 256, 100, 1_000)).toBe(true);
-    expect(isOverloaded(99, 256, 100, 30_000)).toBe(false);
   });
 });
