@@ -178,6 +178,21 @@ export function stateHint(
   signerIds: readonly bigint[],
   performer: Voter | null = null,
 ): bigint[] | null {
+  const set = voterSet(voters);
+  return set && stateHintFor(set, signerIds, performer);
+}
+
+/** The voters' part of the state section: it changes only with the voters, not per task. */
+export interface VoterSet {
+  /** ascending id */
+  sorted: readonly Voter[];
+  sum: G2;
+  total: bigint;
+  bitmap: bigint;
+}
+
+/** The voters' part of stateHint; null when an id is outside 1-255 (one bitmap word). */
+export function voterSet(voters: readonly Voter[]): VoterSet | null {
   const sorted = [...voters].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   let bitmap = 0n;
   let total = 0n;
@@ -188,6 +203,15 @@ export function stateHint(
     total += v.votingPower;
     sum = addAffine(sum, v.key).sum;
   }
+  return { sorted, sum, total, bitmap };
+}
+
+/** stateHint from the voters' part computed before (voterSet). */
+export function stateHintFor(
+  { sorted, sum, total, bitmap }: VoterSet,
+  signerIds: readonly bigint[],
+  performer: Voter | null = null,
+): bigint[] | null {
   const signers = new Set(signerIds);
   const entries: bigint[] = [];
   let acc = sum;

@@ -45,7 +45,10 @@ export {
   type SubmitHints,
   stateHint,
   stateHintCheaper,
+  stateHintFor,
   type Voter,
+  type VoterSet,
+  voterSet,
   withApkG2,
   withSubmitHints,
 } from "./bls-encoding.js";

@@ -81,6 +81,8 @@ export class ChainView {
   total = 0n;
   /** Bumped whenever a known operator's BLS key changed on-chain (aggregate keys must be redone). */
   keysVersion = 0;
+  /** Bumped whenever the operators were read again (operators() may have changed). */
+  operatorsVersion = 0;
   blockNumber = 0n;
   obls = "";
   private refreshedAt = 0;
@@ -194,6 +196,7 @@ export class ChainView {
     }
     this.byAddress = byAddress;
     this.byId = byId;
+    this.operatorsVersion++;
     this.total = iface.decodeFunctionResult("totalVotingPower", total!.result as string)[0] as bigint;
     this.blockNumber = BigInt(block!.result as string);
     this.refreshedAt = Date.now();

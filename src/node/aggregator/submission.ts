@@ -11,9 +11,10 @@ import {
   DOMAIN_TASKS,
   type G1,
   hashToPointWitness,
-  stateHint,
   stateHintCheaper,
-  type Voter,
+  stateHintFor,
+  type VoterSet,
+  voterSet,
   withSubmitHints,
 } from "../../crypto/bls.js";
 import { encodeSubmitTask } from "../abi-fast.js";
@@ -47,21 +48,37 @@ function sumWorthSending(chain: ChainCtx, signers: number): boolean {
   return signers > 1 && voters > signers;
 }
 
+const voterSets = new WeakMap<ChainCtx, { version: number; set: VoterSet | null }>();
+
+/**
+ * The voters (operators with voting power) and their key sum, computed again only when the
+ * chain view read the operators again: the sum is a G2 addition with an inversion per voter.
+ */
+function votersOf(chain: ChainCtx): VoterSet | null {
+  const version = chain.view.operatorsVersion;
+  const cached = voterSets.get(chain);
+  if (cached?.version === version) return cached.set;
+  const voters = chain.view
+    .operators()
+    .filter((op) => op.votingPower > 0n)
+    .map((op) => ({ id: op.operatorId, votingPower: op.votingPower, key: op.blsKey }));
+  const set = voterSet(voters);
+  voterSets.set(chain, { version, set });
+  return set;
+}
+
 /**
  * The hints' state section (the voters, their keys, the non-signers' subtractions and a BLS
  * performer's key) when OBLS checks the vote more cheaply from it than from storage. A view
  * behind the chain only makes OBLS fall back to storage.
  */
 function stateOf(task: LiveTask, signers: Vote[]): bigint[] | null {
-  const voters: Voter[] = [];
-  for (const op of task.chain.view.operators()) {
-    if (op.votingPower > 0n) voters.push({ id: op.operatorId, votingPower: op.votingPower, key: op.blsKey });
-  }
-  if (!stateHintCheaper(signers.length, voters.length - signers.length)) return null;
+  const voters = votersOf(task.chain);
+  if (!voters || !stateHintCheaper(signers.length, voters.sorted.length - signers.length)) return null;
   // a BLS performer's key comes with it (saves reading it)
   const performer =
     typeof task.signature === "string" ? undefined : task.chain.view.operatorByAddress(task.msg.performer);
-  return stateHint(
+  return stateHintFor(
     voters,
     signers.map((s) => s.operatorId),
     performer
