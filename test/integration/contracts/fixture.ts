@@ -23,6 +23,7 @@ import {
   aggregateSignatures,
   type BlsSecretKey,
   blsPublicKey,
+  type G1,
   type G2,
   initBls,
   randomBlsSecret,
@@ -217,6 +218,52 @@ export async function submitBls(
     taSignature,
     attestersIds: signers.map((s) => s.id),
   });
+  return (await tx.wait())!;
+}
+
+/** The arguments of one submitTask call built by hand (hints go after them). */
+export interface SubmitCall {
+  signers: Operator[];
+  /** Default: the signers' ids. */
+  ids?: bigint[];
+  /** Replaces the signers' aggregate. */
+  taSignature?: G1;
+  /** BLS performer signature (default: ECDSA). */
+  blsPerformer?: G1;
+  /** Default: an approval. */
+  isApproved?: boolean;
+}
+
+/** submitTask's calldata without hints, the attester ids it claims and the vote hash they sign. */
+export function submitCalldata(
+  net: Network2,
+  task: TaskInfo,
+  o: SubmitCall,
+): { data: string; ids: bigint[]; vote: string } {
+  const ids = o.ids ?? o.signers.map((s) => s.id);
+  const isApproved = o.isApproved ?? true;
+  const vote = voteOf(net, task, isApproved);
+  const taSignature = o.taSignature ?? aggregateSignatures(o.signers.map((s) => signVote(s.secret, vote)));
+  const data = o.blsPerformer
+    ? net.ac.interface.encodeFunctionData(SIGNATURES.submitTaskBls, [
+        task,
+        { isApproved, tpSignature: o.blsPerformer, taSignature, attestersIds: ids },
+      ])
+    : net.ac.interface.encodeFunctionData(SIGNATURES.submitTaskEcdsa, [
+        task,
+        {
+          isApproved,
+          tpSignature: signTaskEcdsa(PERFORMER_KEY, hashOf(task)),
+          taSignature,
+          attestersIds: ids,
+        },
+      ]);
+  return { data, ids, vote };
+}
+
+/** Sends calldata to the AttestationCenter as the aggregator (gas estimated, so a revert surfaces with its data); the receipt. */
+export async function sendAsAggregator(net: Network2, data: string) {
+  const tx = await net.aggregator.wallet.sendTransaction({ to: net.deployment.attestationCenter, data });
   return (await tx.wait())!;
 }
 

@@ -7,7 +7,7 @@
 
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIGNATURES, type TaskInfo } from "../../../src/chain/contracts.js";
+import type { TaskInfo } from "../../../src/chain/contracts.js";
 import {
   aggregatePublicKeys,
   aggregateSignatures,
@@ -27,7 +27,6 @@ import {
   signVote,
   withSubmitHints,
 } from "../../../src/crypto/bls.js";
-import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
 import { useAnvil } from "../../helpers/anvil.js";
 import {
   createDefinition,
@@ -38,61 +37,32 @@ import {
   newTask,
   type Operator,
   OUTSIDER_KEY,
-  PERFORMER_KEY,
+  type SubmitCall,
+  sendAsAggregator,
   setupNetwork,
+  submitCalldata,
   voteOf,
 } from "./fixture.js";
 
 const chain = useAnvil({ chainId: 31337 });
 
-interface RawSubmit {
-  signers: Operator[];
-  /** Default: the signers' ids. */
-  ids?: bigint[];
+interface RawSubmit extends SubmitCall {
   /** Appended after the arguments; default: the signers' G2 sum. null: nothing appended. */
   apk?: G2 | null;
-  /** Replaces the signers' aggregate. */
-  taSignature?: G1;
-  /** BLS performer signature (default: ECDSA). */
-  blsPerformer?: G1;
-  /** Default: an approval. */
-  isApproved?: boolean;
   /** Witnesses for hashing the vote and the task to the curve (default: none). */
   votePoint?: bigint[] | null;
   taskPoint?: bigint[] | null;
 }
 
 function calldataOf(net: Network2, task: TaskInfo, o: RawSubmit): string {
-  const ids = o.ids ?? o.signers.map((s) => s.id);
-  const isApproved = o.isApproved ?? true;
-  const taSignature =
-    o.taSignature ??
-    aggregateSignatures(o.signers.map((s) => signVote(s.secret, voteOf(net, task, isApproved))));
-  const data = o.blsPerformer
-    ? net.ac.interface.encodeFunctionData(SIGNATURES.submitTaskBls, [
-        task,
-        { isApproved, tpSignature: o.blsPerformer, taSignature, attestersIds: ids },
-      ])
-    : net.ac.interface.encodeFunctionData(SIGNATURES.submitTaskEcdsa, [
-        task,
-        {
-          isApproved,
-          tpSignature: signTaskEcdsa(PERFORMER_KEY, hashOf(task)),
-          taSignature,
-          attestersIds: ids,
-        },
-      ]);
+  const { data } = submitCalldata(net, task, o);
   const apk = o.apk === undefined ? aggregatePublicKeys(o.signers.map((s) => s.publicKey)) : o.apk;
   return withSubmitHints(data, { apkG2: apk, votePoint: o.votePoint, taskPoint: o.taskPoint });
 }
 
-/** Sends as the aggregator (gas estimated, so a revert surfaces with its data); the receipt. */
-async function submitRaw(net: Network2, task: TaskInfo, o: RawSubmit) {
-  const tx = await net.aggregator.wallet.sendTransaction({
-    to: net.deployment.attestationCenter,
-    data: calldataOf(net, task, o),
-  });
-  return (await tx.wait())!;
+/** Sends as the aggregator; the receipt. */
+function submitRaw(net: Network2, task: TaskInfo, o: RawSubmit) {
+  return sendAsAggregator(net, calldataOf(net, task, o));
 }
 
 /**

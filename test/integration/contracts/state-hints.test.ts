@@ -7,13 +7,12 @@
 
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { obls, ROLES, SIGNATURES, type TaskInfo } from "../../../src/chain/contracts.js";
+import { obls, ROLES, type TaskInfo } from "../../../src/chain/contracts.js";
 import {
   aggregatePublicKeys,
   aggregateSignatures,
   blsPublicKey,
   DOMAIN_TASKS,
-  type G1,
   type G2,
   hashToPointWitness,
   randomBlsSecret,
@@ -25,7 +24,6 @@ import {
   withSubmitHints,
 } from "../../../src/crypto/bls.js";
 import { fpInv } from "../../../src/crypto/bn254-field.js";
-import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
 import { useAnvil } from "../../helpers/anvil.js";
 import {
   createDefinition,
@@ -36,22 +34,18 @@ import {
   newTask,
   type Operator,
   OUTSIDER_KEY,
-  PERFORMER_KEY,
+  type SubmitCall,
+  sendAsAggregator,
   setupNetwork,
+  submitCalldata,
   voteOf,
 } from "./fixture.js";
 
 const chain = useAnvil({ chainId: 31337 });
 
-interface StateSubmit {
-  signers: Operator[];
-  /** Default: the signers' ids. */
-  ids?: bigint[];
+interface StateSubmit extends SubmitCall {
   /** The state section's words; default: stateHint of the voters for the ids. null: none. */
   state?: bigint[] | null;
-  taSignature?: G1;
-  blsPerformer?: G1;
-  isApproved?: boolean;
   /** Also append the vote point's witness (after the section). */
   votePoint?: boolean;
 }
@@ -61,24 +55,7 @@ function votersOf(ops: Operator[]): Voter[] {
 }
 
 function calldataOf(net: Network2, task: TaskInfo, voters: Operator[], o: StateSubmit): string {
-  const ids = o.ids ?? o.signers.map((s) => s.id);
-  const isApproved = o.isApproved ?? true;
-  const vote = voteOf(net, task, isApproved);
-  const taSignature = o.taSignature ?? aggregateSignatures(o.signers.map((s) => signVote(s.secret, vote)));
-  const data = o.blsPerformer
-    ? net.ac.interface.encodeFunctionData(SIGNATURES.submitTaskBls, [
-        task,
-        { isApproved, tpSignature: o.blsPerformer, taSignature, attestersIds: ids },
-      ])
-    : net.ac.interface.encodeFunctionData(SIGNATURES.submitTaskEcdsa, [
-        task,
-        {
-          isApproved,
-          tpSignature: signTaskEcdsa(PERFORMER_KEY, hashOf(task)),
-          taSignature,
-          attestersIds: ids,
-        },
-      ]);
+  const { data, ids, vote } = submitCalldata(net, task, o);
   const performer = o.blsPerformer
     ? { id: net.performer.id, votingPower: net.performer.votingPower, key: net.performer.publicKey }
     : null;
@@ -87,11 +64,6 @@ function calldataOf(net: Network2, task: TaskInfo, voters: Operator[], o: StateS
     state,
     votePoint: o.votePoint ? hashToPointWitness(DOMAIN_TASKS, vote) : null,
   });
-}
-
-async function send(net: Network2, data: string) {
-  const tx = await net.aggregator.wallet.sendTransaction({ to: net.deployment.attestationCenter, data });
-  return (await tx.wait())!;
 }
 
 /** How many of OBLS's storage slots the transaction read: 2 the state way with one non-signer. */
@@ -124,7 +96,7 @@ describe("the state way", () => {
   afterAll(() => net?.provider.destroy());
 
   const submit = (o: StateSubmit, task = newTask(net, def), who = voters) =>
-    send(net, calldataOf(net, task, who, o));
+    sendAsAggregator(net, calldataOf(net, task, who, o));
 
   it("takes the voters' sum and the non-signers from the call, and keeps refusing what storage refuses", async () => {
     const everyone = await submit({ signers: voters, votePoint: true });
