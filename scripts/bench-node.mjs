@@ -607,7 +607,9 @@ async function main() {
     }
     clearInterval(sampler);
     const cpuDrained = processes.map(([, pid], i) => cpuSeconds(pid) - cpuBefore[i]);
-    const blocks = (await provider.getBlockNumber()) - blockBefore;
+    const blockAfter = await provider.getBlockNumber();
+    const blocks = blockAfter - blockBefore;
+    const emptyBlocks = await countEmptyBlocks(blockBefore + 1, blockAfter);
 
     const of = (status) => row.entries.filter((e) => e.status === status);
     const accepted = of("accepted");
@@ -663,6 +665,7 @@ async function main() {
       maxPending,
       pendingAtStart,
       blocks,
+      emptyBlocks,
       client: {
         presignMs,
         cpuCores: cpuWindow[clientIndex] / windowS,
@@ -678,11 +681,23 @@ async function main() {
     return { figures, cpuCores, cpuMsPerTask, rss, memoryAtPeak, errorKinds: row.errorKinds };
   }
 
+  // Blocks without a transaction: anvil's automine mines some under load, each a state root.
+  async function countEmptyBlocks(from, to) {
+    let empty = 0;
+    for (let n = from; n <= to; n += 100) {
+      const batch = [];
+      for (let k = n; k <= Math.min(to, n + 99); k++)
+        batch.push(provider.send("eth_getBlockTransactionCountByNumber", [`0x${k.toString(16)}`]));
+      for (const c of await Promise.all(batch)) if (Number(c) === 0) empty++;
+    }
+    return empty;
+  }
+
   const fmtMs = (v) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : "–");
   function describe(name, r) {
     const f = r.figures;
     console.log(
-      `${name}: offered ${f.offered} at ${f.offeredPerSec.toFixed(0)}/s (sent ${f.sentPerSec.toFixed(1)}/s) for ${f.seconds.toFixed(1)} s: accepted ${f.accepted}, refused busy ${f.refused}, other errors ${f.errors}${f.errors ? ` ${JSON.stringify(r.errorKinds)}` : ""}; on-chain ${f.submitted} in the window = ${f.throughputPerSec.toFixed(1)} tasks/s (slowest slice ${f.slowestSlicePerSec.toFixed(1)}/s), ${f.landed} after draining (accepted not landed ${f.acceptedNotLanded}, refused on-chain ${f.refusedOnChain}, duplicates ${f.duplicatesOnChain}); ${f.blocks} blocks (${(f.landed / Math.max(1, f.blocks)).toFixed(1)} tasks a block)`,
+      `${name}: offered ${f.offered} at ${f.offeredPerSec.toFixed(0)}/s (sent ${f.sentPerSec.toFixed(1)}/s) for ${f.seconds.toFixed(1)} s: accepted ${f.accepted}, refused busy ${f.refused}, other errors ${f.errors}${f.errors ? ` ${JSON.stringify(r.errorKinds)}` : ""}; on-chain ${f.submitted} in the window = ${f.throughputPerSec.toFixed(1)} tasks/s (slowest slice ${f.slowestSlicePerSec.toFixed(1)}/s), ${f.landed} after draining (accepted not landed ${f.acceptedNotLanded}, refused on-chain ${f.refusedOnChain}, duplicates ${f.duplicatesOnChain}); ${f.blocks} blocks, ${f.emptyBlocks} of them empty (${(f.landed / Math.max(1, f.blocks - f.emptyBlocks)).toFixed(1)} tasks a non-empty block)`,
     );
     console.log(
       `  accepted tasks: p50 ${fmtMs(f.p50Ms)}, p99 ${fmtMs(f.p99Ms)}, max ${fmtMs(f.maxMs)}; sendTask answer p99: accepted ${fmtMs(f.acceptRttP99Ms)}, refused ${fmtMs(f.refusalRttP99Ms)} (p50 ${fmtMs(f.refusalRttP50Ms)}); most pending at once ${f.maxPending} (memory then, MB: ${JSON.stringify(r.memoryAtPeak)})`,

@@ -213,7 +213,10 @@ async function launch(
   signal: AbortSignal | undefined,
 ): Promise<Launched> {
   const [command, commandArgs] = withParentDeathSignal(bin, [...args, "--port", String(port)]);
-  const child = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, commandArgs, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...ANVIL_ENV },
+  });
   if (child.pid !== undefined) track(child);
   const exited = new Promise<AnvilExit>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -317,6 +320,15 @@ async function launch(
 
 // Old states stay in memory (500 blocks), never ~/.foundry/anvil/tmp: GBs, left when killed.
 export const ANVIL_HISTORY_ARGS = ["--max-persisted-states", "0"];
+
+/**
+ * anvil's environment: one tokio worker. With more, anvil's miner runs beside the request that
+ * adds a batch of transactions, mines the first few of them, then takes the others again before
+ * the pool forgot the mined ones and mines them into an empty block: under load most blocks were
+ * empty, and every block costs a state root over all storage. With one worker a batch request
+ * is taken whole before the miner looks, and lands in one block.
+ */
+export const ANVIL_ENV: Readonly<Record<string, string>> = { TOKIO_WORKER_THREADS: "1" };
 
 /**
  * Start an anvil chain on 127.0.0.1 and resolve once it answers eth_chainId. Without a port, a

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ANVIL_HISTORY_ARGS, anvilBinaryPath } from "../chain/anvil.js";
+import { ANVIL_ENV, ANVIL_HISTORY_ARGS, anvilBinaryPath } from "../chain/anvil.js";
 import { packageRoot } from "../chain/artifacts.js";
 import type { DockerRuntime } from "./runtime/docker.js";
 import { findFreePorts } from "./runtime/ports.js";
@@ -123,7 +123,12 @@ export class ProcessLauncher implements Launcher {
     };
     const processSpec: ProcessComponentSpec =
       "anvil" in spec.what
-        ? { ...base, command: anvilBinaryPath(), args: anvilArgs(spec.what.anvil, "127.0.0.1", ports.rpc!) }
+        ? {
+            ...base,
+            env: { ...spec.env, ...ANVIL_ENV },
+            command: anvilBinaryPath(),
+            args: anvilArgs(spec.what.anvil, "127.0.0.1", ports.rpc!),
+          }
         : {
             ...base,
             command: process.execPath,
@@ -167,7 +172,7 @@ export class DockerLauncher implements Launcher {
       image: this.image,
       command,
       entrypoint: [],
-      env: spec.env,
+      env: "anvil" in spec.what ? { ...spec.env, ...ANVIL_ENV } : spec.env,
       ...(spec.volumes ? { volumes: spec.volumes } : {}),
       ports: Object.values(ports),
       wait: spec.wait(ports),

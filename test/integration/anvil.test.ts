@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { HDNodeWallet, Mnemonic } from "ethers";
+import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AnvilInstance, anvilBinaryPath, startAnvil } from "../../src/chain/anvil.js";
 import {
@@ -85,6 +85,54 @@ describe("startAnvil", () => {
       block = Number(await rpc<string>(chain.rpcUrl, "eth_blockNumber"));
     }
     expect(block).toBeGreaterThan(0);
+  });
+
+  it("mines a batch request of transactions into one block, without empty blocks", async () => {
+    // With anvil's default worker threads its miner races the batch request: most rounds
+    // left empty blocks behind (each a state root over all storage). ANVIL_ENV prevents that.
+    const chain = await startAnvil();
+    started.push(chain);
+    const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEYS[3]!);
+    const before = Number(await rpc<string>(chain.rpcUrl, "eth_blockNumber"));
+    let nonce = 0;
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      const raw = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          wallet.signTransaction({
+            to: ANVIL_DEV_ADDRESSES[4],
+            nonce: nonce++,
+            gasLimit: 21_000,
+            gasPrice: 3_000_000_000n,
+            chainId: 31337,
+            value: 1n,
+          }),
+        ),
+      );
+      // highest nonce first: nothing can be mined until the lowest comes in
+      const body = raw
+        .reverse()
+        .map((tx, id) => ({ jsonrpc: "2.0", id, method: "eth_sendRawTransaction", params: [tx] }));
+      const response = await fetch(chain.rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const answers = (await response.json()) as Array<{ error?: unknown }>;
+      expect(answers.filter((a) => a.error)).toEqual([]);
+    }
+    await expect
+      .poll(() => rpc<string>(chain.rpcUrl, "eth_getTransactionCount", [wallet.address, "latest"]))
+      .toBe(`0x${nonce.toString(16)}`);
+    const after = Number(await rpc<string>(chain.rpcUrl, "eth_blockNumber"));
+    const counts = await Promise.all(
+      Array.from({ length: after - before }, (_v, i) =>
+        rpc<string>(chain.rpcUrl, "eth_getBlockTransactionCountByNumber", [
+          `0x${(before + 1 + i).toString(16)}`,
+        ]),
+      ),
+    );
+    expect(counts.map(Number)).toEqual(Array(rounds).fill(20));
   });
 
   it("fails with PORT_IN_USE on a taken explicit port", async () => {

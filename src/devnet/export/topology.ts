@@ -1,3 +1,4 @@
+import { ANVIL_ENV } from "../../chain/anvil.js";
 import type { AvsctlConfig } from "../../config/schema.js";
 import { AvsctlError } from "../../errors.js";
 import { devnetImageTag } from "../image.js";
@@ -138,7 +139,7 @@ export async function buildTopology(
       role: "chain",
       image,
       command: ["anvil", ...anvilArgs({ ...anvil, mnemonic: keys.mnemonic }, "0.0.0.0", PORTS.chain)],
-      env: {},
+      env: { ...ANVIL_ENV },
       secretEnv: [],
       ports: [{ name: "rpc", container: PORTS.chain, host: c.host }],
       health: devnetHealth("json-rpc", PORTS.chain),
