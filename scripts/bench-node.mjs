@@ -6,8 +6,10 @@
 // - latency: 20 tasks/s, BENCH_LATENCY_TASKS tasks: sendTask -> TaskSubmitted p50 and p99;
 // - load: BENCH_RATE tasks/s (default 100) for BENCH_SECONDS: latency at 100/s and the CPU time
 //   per task of every process;
-// - sustained: BENCH_SUSTAINED_RATE tasks/s (default 200) for BENCH_SECONDS: how many tasks per
-//   second reached the chain (TaskSubmitted events, not sends), how many were refused busy;
+// - sustained: BENCH_SUSTAINED_RATE tasks/s (default 210) for BENCH_SECONDS: how many tasks per
+//   second reached the chain (TaskSubmitted events, not sends), how many were refused busy. 5%
+//   above the 200/s target: the tasks still on their way at the window's end (the row's latency,
+//   ~0.3 s of them) are not counted, so 200/s offered cannot show 200/s landed;
 // - overload: twice the capacity (the most that reached the chain per second in the load and
 //   sustained rows) for BENCH_OVERLOAD_SECONDS: p99 of the accepted tasks,
 //   the refusals (OVERLOADED -32003), how fast a refusal came back, and whether any refused
@@ -18,7 +20,7 @@
 // started.
 //
 // Env: BENCH_SECONDS (default 30), BENCH_RATE (the load row's tasks/s, default 100),
-// BENCH_SUSTAINED_RATE (default 200), BENCH_OVERLOAD_SECONDS (default the smaller of 15 and
+// BENCH_SUSTAINED_RATE (default 210), BENCH_OVERLOAD_SECONDS (default the smaller of 15 and
 // BENCH_SECONDS), BENCH_OVERLOAD_RATE (tasks/s offered in the overload row instead of twice the
 // capacity), BENCH_LATENCY_TASKS (default 200), BENCH_ROWS (the rows to run, default
 // "latency,load,sustained,overload"), BENCH_NODE_FLAGS (node flags of the nodes, default the
@@ -51,7 +53,7 @@ function envNumber(name, fallback) {
 }
 const seconds = envNumber("BENCH_SECONDS", 30);
 const rate = envNumber("BENCH_RATE", 100);
-const sustainedRate = envNumber("BENCH_SUSTAINED_RATE", 200);
+const sustainedRate = envNumber("BENCH_SUSTAINED_RATE", 210);
 const overloadSeconds = envNumber("BENCH_OVERLOAD_SECONDS", Math.min(15, seconds));
 const overloadRate = envNumber("BENCH_OVERLOAD_RATE", 0) || undefined;
 const latencyTasks = Math.round(envNumber("BENCH_LATENCY_TASKS", 200));
@@ -782,6 +784,14 @@ async function main() {
     );
     console.log(`peak RSS: ${[...primary.rss].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}`);
   }
+  // The memory target holds for every row, the overload row (the most tasks held at once) included.
+  const peakRss = new Map();
+  for (const r of Object.values(results))
+    for (const [k, v] of r.rss ?? []) peakRss.set(k, Math.max(peakRss.get(k) ?? 0, v));
+  if (peakRss.size > 0)
+    console.log(
+      `peak RSS over all rows: ${[...peakRss].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}`,
+    );
   for (const [i, n] of nodes.entries()) {
     if (n.warnings.size > 0)
       console.log(`warnings of ${nodeName(i)}: ${JSON.stringify(Object.fromEntries(n.warnings))}`);
@@ -815,14 +825,23 @@ async function main() {
   // Issue 18's targets beside the figures: information only, nothing fails on them.
   const met = (ok) => (ok ? "met" : "NOT met");
   const targets = [];
-  const rss = primary ? [...primary.rss.values()] : [];
+  const rss = [...peakRss.values()];
   if (results.load && rate === 100)
     targets.push(`p99 <= 500 ms at 100/s: ${met(results.load.figures.p99Ms <= 500)}`);
   if (results.sustained && sustainedRate >= 200 && seconds >= 30)
     targets.push(`>= 200/s sustained for 30 s: ${met(results.sustained.figures.throughputPerSec >= 200)}`);
   if (results.overload && capacity && !capacity.lowerBound)
     targets.push(`p99 of accepted <= 2 s under 2x overload: ${met(results.overload.figures.p99Ms <= 2000)}`);
-  if (primary) targets.push(`CPU per task <= 7 ms: ${met(primary.cpuMsPerTask.total <= 7)}`);
+  // The target names no rate: per task, a busier network costs less (larger batches and blocks).
+  for (const [name, r] of [
+    ["load", results.load],
+    ["sustained", results.sustained],
+  ]) {
+    if (r?.cpuMsPerTask)
+      targets.push(
+        `CPU per task <= 7 ms in the ${name} row: ${met(r.cpuMsPerTask.total <= 7)} (${r.cpuMsPerTask.total.toFixed(2)})`,
+      );
+  }
   if (rss.length > 0) targets.push(`each node <= 120 MB: ${met(rss.every((v) => v <= 120))}`);
   if (targets.length > 0) console.log(`targets: ${targets.join(", ")}`);
 
@@ -852,6 +871,7 @@ async function main() {
         overloadFactor: results.overload.figures.offeredPerSec / results.overload.figures.throughputPerSec,
       },
       rssMb: primary && Object.fromEntries(primary.rss),
+      rssMbAllRows: Object.fromEntries(peakRss),
       cpuCores: primary?.cpuCores,
       cpuMsPerTask: primary?.cpuMsPerTask,
       machine,

@@ -8,7 +8,7 @@
 //
 // Each bench reads its own env knobs (see the header of each script); the child scripts inherit
 // this environment. The node bench's: BENCH_SECONDS (each throughput row's window, default 30),
-// BENCH_RATE (the load row, default 100 tasks/s), BENCH_SUSTAINED_RATE (default 200 tasks/s),
+// BENCH_RATE (the load row, default 100 tasks/s), BENCH_SUSTAINED_RATE (default 210 tasks/s),
 // BENCH_OVERLOAD_SECONDS (default the smaller of 15 and BENCH_SECONDS), BENCH_OVERLOAD_RATE
 // (default twice the most that reached the chain per second in the load and sustained rows),
 // BENCH_LATENCY_TASKS, BENCH_ROWS (a subset of latency,load,sustained,overload),

@@ -9,6 +9,7 @@
  * on stdout; SIGTERM / SIGINT stop the node cleanly.
  */
 
+import { keepOldGenerationNearLiveSize } from "./heap.js";
 import { jsonLinesSink } from "./log.js";
 import type { AggregatorOptions, AttesterOptions, NodeRole } from "./options.js";
 import { nodeOptionsFromEnv } from "./options.js";
@@ -18,6 +19,7 @@ const logLines = jsonLinesSink((text) => void process.stdout.write(text));
 process.on("exit", logLines.flush);
 
 async function main(): Promise<void> {
+  keepOldGenerationNearLiveSize();
   const role = process.argv[2] as NodeRole;
   if (role !== "aggregator" && role !== "attester") {
     process.stderr.write("usage: entry.js aggregator|attester ['<options JSON>']\n");

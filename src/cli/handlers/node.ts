@@ -70,6 +70,8 @@ export async function nodeCommand(
   };
 
   let stop: () => Promise<void>;
+  // This process is the node until it is stopped: its heap is tuned for that.
+  (await import("../../node/heap.js")).keepOldGenerationNearLiveSize();
   if (role === "aggregator") {
     const syncInterval = opts.syncInterval as number | undefined;
     const internalTasks =
