@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type Docker from "dockerode";
-import { anvilBinaryPath } from "../chain/anvil.js";
+import { anvilBinaryPath } from "../chain/anvil-command.js";
 import { packageRoot } from "../chain/artifacts.js";
 import { rootHash } from "./plan.js";
 import type { ContextFile } from "./runtime/context.js";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ANVIL_ENV, ANVIL_HISTORY_ARGS, anvilBinaryPath } from "../chain/anvil.js";
+import { ANVIL_ENV, ANVIL_HISTORY_ARGS, anvilBinaryPath } from "../chain/anvil-command.js";
 import { packageRoot } from "../chain/artifacts.js";
 import type { DockerRuntime } from "./runtime/docker.js";
 import { findFreePorts } from "./runtime/ports.js";

@@ -4,7 +4,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AnvilInstance, anvilBinaryPath, startAnvil } from "../../src/chain/anvil.js";
+import { type AnvilInstance, startAnvil } from "../../src/chain/anvil.js";
+import { anvilBinaryPath } from "../../src/chain/anvil-command.js";
 import {
   ANVIL_DEV_ADDRESSES,
   ANVIL_DEV_PRIVATE_KEYS,

@@ -1,4 +1,4 @@
-import { ANVIL_ENV } from "../../chain/anvil.js";
+import { ANVIL_ENV } from "../../chain/anvil-command.js";
 import type { AvsctlConfig } from "../../config/schema.js";
 import { AvsctlError } from "../../errors.js";
 import { devnetImageTag } from "../image.js";
