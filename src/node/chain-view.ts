@@ -57,12 +57,28 @@ const OPERATOR_CHECK_TTL_MS = 2_000;
  */
 const STALE_TTLS = 4;
 
-/** One call per key at a time: concurrent callers share the call in flight. */
-function singleFlight<K, T>(inFlight: Map<K, Promise<T>>, key: K, run: () => Promise<T>): Promise<T> {
+/**
+ * The read a caller of a cached value must wait for, or undefined when the cached value answers:
+ * while younger than `ttl`, and until STALE_TTLS times `ttl` while one read refreshes it. One
+ * read per key at a time: concurrent callers share the read in flight. `age` is Infinity when
+ * nothing is cached.
+ */
+function readToWaitFor<K, T>(
+  inFlight: Map<K, Promise<T>>,
+  key: K,
+  age: number,
+  ttl: number,
+  read: () => Promise<T>,
+): Promise<T> | undefined {
+  if (age < ttl) return undefined;
   let p = inFlight.get(key);
   if (!p) {
-    p = run().finally(() => inFlight.delete(key));
+    p = read().finally(() => inFlight.delete(key));
     inFlight.set(key, p);
+  }
+  if (age < ttl * STALE_TTLS) {
+    p.catch(() => undefined);
+    return undefined;
   }
   return p;
 }
@@ -227,13 +243,10 @@ export class ChainView {
     const key = `${address.toLowerCase()}:${id}`;
     const at = this.operatorChecks.get(key);
     const age = at === undefined ? Number.POSITIVE_INFINITY : Date.now() - at;
-    if (age < OPERATOR_CHECK_TTL_MS) return undefined;
-    const check = singleFlight(this.operatorCheckReads, key, () => this.readOperatorCheck(key, address, id));
-    if (age < OPERATOR_CHECK_TTL_MS * STALE_TTLS) {
-      check.catch(() => undefined);
-      return undefined;
-    }
-    return check;
+    // a cached success answers undefined
+    return readToWaitFor(this.operatorCheckReads, key, age, OPERATOR_CHECK_TTL_MS, () =>
+      this.readOperatorCheck(key, address, id),
+    );
   }
 
   private async readOperatorCheck(
@@ -271,13 +284,11 @@ export class ChainView {
   async definition(id: number): Promise<TaskDefinitionInfo> {
     const cached = this.definitions.get(id);
     const age = cached ? Date.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
-    if (cached && age < DEFINITION_TTL_MS) return cached;
-    const read = singleFlight(this.definitionReads, id, () => this.readDefinition(id));
-    if (cached && age < DEFINITION_TTL_MS * STALE_TTLS) {
-      read.catch(() => undefined);
-      return cached;
-    }
-    return read;
+    const wait = readToWaitFor(this.definitionReads, id, age, DEFINITION_TTL_MS, () =>
+      this.readDefinition(id),
+    );
+    // nothing to wait for only when something is cached (its age is finite)
+    return wait ?? (cached as TaskDefinitionInfo);
   }
 
   private async readDefinition(id: number): Promise<TaskDefinitionInfo> {

@@ -22,8 +22,8 @@ export class Broadcaster {
    * Whether the node is anvil, which (automining) mines a block whenever a transaction becomes
    * ready: a batch sent in nonce order lands in as many blocks as its miner wakes up while the
    * batch comes in, and each block costs anvil a state root over all its storage. Sent highest
-   * nonce first, the batch waits on its lowest nonce and lands in a block or two. Other nodes
-   * get nonce order: some refuse a transaction after a nonce gap.
+   * nonce first, with the lowest alone after the rest (see post), the batch lands in one block.
+   * Other nodes get nonce order: some refuse a transaction after a nonce gap.
    */
   highestNonceFirst = false;
 

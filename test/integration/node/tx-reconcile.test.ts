@@ -14,13 +14,22 @@ import { ANVIL_DEV_PRIVATE_KEYS, rpc, useAnvil } from "../../helpers/anvil.js";
 
 const chain = useAnvil({ chainId: 31338 });
 
-it("resyncs its nonces with a chain that lost its newest transactions", async () => {
+/** A started pipeline of dev key `keyIndex` on the chain, given to `use` and stopped after. */
+async function withPipeline(keyIndex: number, use: (pipeline: TxPipeline, rpcUrl: string) => Promise<void>) {
   const { rpcUrl } = chain();
-  const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEYS[5]!);
+  const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEYS[keyIndex]!);
   const pipeline = new TxPipeline(new RpcClient(rpcUrl), 31338, wallet, createLogger(undefined));
-  const to = "0x00000000000000000000000000000000000000aa";
   try {
     await pipeline.start();
+    await use(pipeline, rpcUrl);
+  } finally {
+    pipeline.stop();
+  }
+}
+
+it("resyncs its nonces with a chain that lost its newest transactions", () =>
+  withPipeline(5, async (pipeline, rpcUrl) => {
+    const to = "0x00000000000000000000000000000000000000aa";
     const first = await pipeline.chainNonce();
     expect(await pipeline.reconcile()).toBeUndefined();
 
@@ -46,18 +55,11 @@ it("resyncs its nonces with a chain that lost its newest transactions", async ()
     expect((await pipeline.send(next)).status).toBe("0x1");
     expect(await pipeline.chainNonce()).toBe(first + 4);
     expect(await pipeline.reconcile()).toBeUndefined();
-  } finally {
-    pipeline.stop();
-  }
-});
+  }));
 
-it("sends a turn's transactions to anvil so that they land in one block, with no empty block, and reads each answer right", async () => {
-  const { rpcUrl } = chain();
-  const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEYS[6]!);
-  const pipeline = new TxPipeline(new RpcClient(rpcUrl), 31338, wallet, createLogger(undefined));
-  const to = "0x00000000000000000000000000000000000000bb";
-  try {
-    await pipeline.start();
+it("sends a turn's transactions to anvil so that they land in one block, with no empty block, and reads each answer right", () =>
+  withPipeline(6, async (pipeline, rpcUrl) => {
+    const to = "0x00000000000000000000000000000000000000bb";
     const before = Number(await rpc<string>(rpcUrl, "eth_blockNumber"));
     const signed = Array.from({ length: 20 }, () => pipeline.sign(to, "0x", 30_000n));
     // one of them below the intrinsic gas: anvil refuses that one alone
@@ -75,7 +77,4 @@ it("sends a turn's transactions to anvil so that they land in one block, with no
     const blocks = new Set(receipts.map((r) => r.blockNumber));
     expect(blocks.size).toBe(1);
     expect(Number(await rpc<string>(rpcUrl, "eth_blockNumber")) - before).toBe(1);
-  } finally {
-    pipeline.stop();
-  }
-});
+  }));
