@@ -4,7 +4,8 @@
  * contracts that are not ours; Error(string) and Panic too.
  */
 
-import { AbiCoder, dataSlice, type ErrorFragment, Interface } from "ethers";
+import { AbiCoder, type ErrorFragment, Interface } from "ethers/abi";
+import { dataSlice } from "ethers/utils";
 import { PROTOCOL_ERRORS } from "./abi/attestation-center.js";
 import { type AbiItem, CONTRACT_NAMES, loadAbi } from "./artifacts.js";
 

@@ -3,7 +3,9 @@
  * with no EIP-191 prefix, because the AttestationCenter checks it with a bare `ecrecover`.
  */
 
-import { computeAddress, getBytes, SigningKey } from "ethers";
+import { SigningKey } from "ethers/crypto";
+import { computeAddress } from "ethers/transaction";
+import { getBytes } from "ethers/utils";
 import { AvsctlError } from "../errors.js";
 import type { Hex } from "./bytes.js";
 

@@ -4,7 +4,7 @@
  * submissions, and for the sendTask refusals that a definition check turns into.
  */
 
-import { type DecodedRevert, decodeRevert } from "../chain/contracts.js";
+import { type DecodedRevert, decodeRevert } from "../chain/reverts.js";
 import { RpcError } from "./json-rpc.js";
 
 /** The node answered with a JSON-RPC error (not transient: retrying would not help). */

@@ -5,7 +5,7 @@
  * unknown (rate-limited), so a sendTask never waits on more than one round of reads.
  */
 
-import { Interface } from "ethers";
+import { Interface } from "ethers/abi";
 import type { G2 } from "../crypto/bls.js";
 import { namedRevert, RpcCallError, revertDataOf } from "./chain-errors.js";
 import { type ConsensusRules, consensusRules } from "./consensus.js";

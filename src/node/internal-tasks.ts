@@ -7,12 +7,12 @@
  * InternalTaskHandler, which applies it in OBLS.
  */
 
-import { Interface } from "ethers";
+import { Interface } from "ethers/abi";
 import {
   decodeVotingPowerUpdate,
   encodeVotingPowerUpdate,
   type VotingPowerUpdate,
-} from "../chain/contracts.js";
+} from "../chain/voting-power-update.js";
 import { INTERNAL_TASK_DEFINITIONS } from "../chain/well-known.js";
 import { sleep } from "../util/sleep.js";
 import type { ChainView } from "./chain-view.js";

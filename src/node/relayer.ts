@@ -6,7 +6,7 @@
  * harmless: a registration that is already mirrored is skipped after a dry run.
  */
 
-import { Interface, Wallet } from "ethers";
+import { Interface } from "ethers/abi";
 import { fetchChainId } from "../chain/rpc.js";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
@@ -14,6 +14,7 @@ import { revertOf } from "./chain-errors.js";
 import { createLogger, type LogSink } from "./log.js";
 import type { L2Target } from "./options.js";
 import { RpcClient } from "./rpc-client.js";
+import { signerOf } from "./signer.js";
 import { TxPipeline } from "./tx-pipeline.js";
 
 export interface RelayerOptions {
@@ -62,7 +63,7 @@ export async function startRelayer(opts: RelayerOptions): Promise<RelayerHandle>
   const log = createLogger(opts.log, { role: "relayer" });
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
-  const wallet = new Wallet(opts.privateKey);
+  const wallet = signerOf(opts.privateKey);
   const l1 = new RpcClient(opts.l1.rpcUrl, { signal });
   const chains = await Promise.all(
     opts.l2.map(async (t) => {

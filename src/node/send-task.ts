@@ -4,7 +4,7 @@
  * signature encodings. Every failure is an RpcError with a stable code.
  */
 
-import { getAddress } from "ethers";
+import { getAddress } from "ethers/address";
 import { FIRST_INTERNAL_TASK_DEFINITION_ID, isInternalTaskDefinitionId } from "../chain/well-known.js";
 import { isOnCurveG1 } from "../crypto/bn254-field.js";
 import { RpcError } from "./json-rpc.js";

@@ -6,10 +6,10 @@
  * bytes); a nonce the node refused outright is reused by the next transaction.
  */
 
-import type { Wallet } from "ethers";
 import { sleep } from "../util/sleep.js";
 import type { Logger } from "./log.js";
 import { RpcCallError, type RpcClient } from "./rpc-client.js";
+import type { Signer } from "./signer.js";
 import { Broadcaster } from "./tx-broadcast.js";
 import { type SignedTx, signEip1559, signLegacy } from "./tx-sign.js";
 
@@ -80,7 +80,7 @@ export class TxPipeline {
   constructor(
     private readonly rpc: RpcClient,
     readonly chainId: number,
-    private readonly wallet: Wallet,
+    private readonly wallet: Signer,
     private readonly log: Logger,
   ) {
     this.broadcaster = new Broadcaster(rpc, (tx, error) => this.settleBroadcast(tx, error));

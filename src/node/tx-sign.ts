@@ -3,7 +3,8 @@
  * costs as much as the signature, and the aggregator signs one per task.
  */
 
-import { type SigningKey, Transaction } from "ethers";
+import type { SigningKey } from "ethers/crypto";
+import { Transaction } from "ethers/transaction";
 import { keccak256 } from "../crypto/digest.js";
 import { signDigest } from "./secp256k1.js";
 

@@ -1,8 +1,8 @@
 /** Small helpers of the node runtime: key loading, a semaphore, a bounded cache. */
 
-import { Wallet } from "ethers";
 import { AvsctlError } from "../errors.js";
 import { checkPrivateKey, type NodeCommonOptions } from "./options.js";
+import { type Signer, signerOf } from "./signer.js";
 
 /**
  * The operator wallet from `privateKey`, or from the `keystore` file (Web3 Secret Storage)
@@ -11,7 +11,7 @@ import { checkPrivateKey, type NodeCommonOptions } from "./options.js";
 export async function loadOperatorWallet(
   opts: NodeCommonOptions,
   what: string,
-): Promise<{ wallet: Wallet; privateKey: string }> {
+): Promise<{ wallet: Signer; privateKey: string }> {
   if (opts.keystore) {
     if (opts.keystorePassword === undefined) {
       throw new AvsctlError("MISSING_ARGUMENT", "--keystore needs a password", {
@@ -22,10 +22,10 @@ export async function loadOperatorWallet(
     const { privateKey } = await readEcdsaKeystoreFile(opts.keystore, opts.keystorePassword, {
       argument: "--keystore",
     });
-    return { wallet: new Wallet(privateKey), privateKey: privateKey.toLowerCase() };
+    return { wallet: signerOf(privateKey), privateKey: privateKey.toLowerCase() };
   }
   const privateKey = checkPrivateKey(opts.privateKey, what);
-  return { wallet: new Wallet(privateKey), privateKey };
+  return { wallet: signerOf(privateKey), privateKey };
 }
 
 /** Limits concurrent work; waiters queue in order. */

@@ -159,6 +159,8 @@ export class Intake {
       proofOfTask: req.proofOfTask,
       data: req.data,
     });
+    // The answer promises the task: it waits until the journal holds it.
+    await tasks.journal.durable();
     return hash;
   }
 

@@ -5,7 +5,8 @@
  * settled from its TaskSubmitted / TaskRejected event instead of failing.
  */
 
-import { Interface, Transaction } from "ethers";
+import { Interface } from "ethers/abi";
+import { Transaction } from "ethers/transaction";
 import { ATTESTATION_CENTER_GEN2 } from "../../chain/abi/attestation-center.js";
 import {
   DOMAIN_TASKS,

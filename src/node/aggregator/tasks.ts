@@ -4,7 +4,6 @@
  * surface) reads and changes tasks through this book, so "live or journaled" is decided once.
  */
 
-import type { Wallet } from "ethers";
 import type { G1, G2 } from "../../crypto/bls.js";
 import type { ChainView, TaskDefinitionInfo } from "../chain-view.js";
 import type { TaskConsensus } from "../consensus.js";
@@ -14,6 +13,7 @@ import type { Logger } from "../log.js";
 import type { NodeMetrics } from "../metrics.js";
 import type { L2Target, RequestLimits } from "../options.js";
 import type { RpcClient } from "../rpc-client.js";
+import type { Signer } from "../signer.js";
 import type { TaskMessage } from "../transport.js";
 import type { TxPipeline } from "../tx-pipeline.js";
 import type { Verdict } from "../votes.js";
@@ -72,7 +72,7 @@ export interface TaskStatusReport {
 
 /** What every part of the aggregator shares. */
 export interface AggregatorContext {
-  wallet: Wallet;
+  wallet: Signer;
   privateKey: string;
   log: Logger;
   metrics: NodeMetrics;

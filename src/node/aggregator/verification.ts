@@ -103,7 +103,10 @@ export class Verification {
     this.checks = [];
     if (batch.length === 0 || this.ctx.state.stopping) return;
     if (verifyBatch(batch)) {
-      for (const c of batch) this.submit(c.task, c.verdict, c.signers, c.signature);
+      // One journal commit for the batch's submissions, before any of them is broadcast.
+      this.ctx.tasks.journal.batch(() => {
+        for (const c of batch) this.submit(c.task, c.verdict, c.signers, c.signature);
+      });
       return;
     }
     for (const c of batch) {

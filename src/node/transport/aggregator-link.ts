@@ -4,9 +4,11 @@
  */
 
 import http from "node:http";
-import { keccak256, toUtf8Bytes, type Wallet } from "ethers";
+import { keccak256 } from "ethers/crypto";
+import { toUtf8Bytes } from "ethers/utils";
 import { sleep } from "../../util/sleep.js";
 import type { Logger } from "../log.js";
+import type { Signer } from "../signer.js";
 import type { DownMessage, Hello, VoteMessage, Welcome } from "./protocol.js";
 import * as wire from "./protocol.js";
 
@@ -19,7 +21,7 @@ const VOTE_STREAM_LIFETIME_MS = 30_000;
 
 export interface AggregatorLinkOptions {
   url: string;
-  wallet: Wallet;
+  wallet: Signer;
   log: Logger;
   signal: AbortSignal;
   /** Whether the welcome's signer may act as our aggregator. */

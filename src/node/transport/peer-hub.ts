@@ -4,9 +4,11 @@
  */
 
 import type http from "node:http";
-import { keccak256, toUtf8Bytes, type Wallet } from "ethers";
+import { keccak256 } from "ethers/crypto";
+import { toUtf8Bytes } from "ethers/utils";
 import { readBody, sendJson } from "../http.js";
 import type { Logger } from "../log.js";
+import type { Signer } from "../signer.js";
 import {
   type DownMessage,
   deriveKeys,
@@ -41,7 +43,7 @@ export interface PeerSession {
 }
 
 export interface PeerHubOptions {
-  wallet: Wallet;
+  wallet: Signer;
   log: Logger;
   /** Whether `address` may join (an active operator on a served L2). */
   isOperator(address: string): Promise<boolean>;

@@ -5,8 +5,9 @@
  */
 
 import crypto from "node:crypto";
-import { verifyMessage, type Wallet } from "ethers";
+import { verifyMessage } from "ethers/hash";
 import { wordsHex } from "../../crypto/bytes.js";
+import type { Signer } from "../signer.js";
 
 export const PROTOCOL_VERSION = 1;
 const REPLAY_WINDOW = 4096;
@@ -150,7 +151,7 @@ export class ReplayWindow {
   }
 }
 
-export function signEnvelope(wallet: Wallet, payload: object): Signed {
+export function signEnvelope(wallet: Signer, payload: object): Signed {
   const text = JSON.stringify(payload);
   return { payload: text, signature: wallet.signMessageSync(text) };
 }

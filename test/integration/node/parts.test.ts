@@ -323,6 +323,55 @@ describe("task journal", () => {
   });
 });
 
+describe("task journal: commits", () => {
+  it("a turn's accepted tasks and ends share a commit that durable() awaits; a submission commits before its call returns", async () => {
+    const { DatabaseSync } = await import("node:sqlite");
+    const dir = mkdtempSync(path.join(tmpdir(), "avsctl-journal-commit-"));
+    const file = path.join(dir, "j.sqlite");
+    const j = new TaskJournal(file);
+    // what another process (a snapshot's copy, a restarted aggregator) would find on disk
+    const reader = new DatabaseSync(file, { readOnly: true });
+    const onDisk = (hash: string) =>
+      reader.prepare("SELECT status FROM tasks WHERE task_hash = ?").get(hash)?.status as string | undefined;
+    try {
+      const [a, b, c] = ["a1", "b2", "c3"].map((x) => journalEntry(`0x${x.repeat(32)}`));
+      j.insert(a!);
+      j.insert(b!);
+      expect(j.get(31338, a!.taskHash)?.status).toBe("pending");
+      expect(onDisk(a!.taskHash)).toBeUndefined();
+      await j.durable();
+      expect([onDisk(a!.taskHash), onDisk(b!.taskHash)]).toEqual(["pending", "pending"]);
+
+      const submission = { isApproved: true, attesterIds: ["1"], txHash: "0xdd", nonce: 1, rawTx: "0xee" };
+      j.insert(c!);
+      j.markSubmitting(31338, a!.taskHash, submission);
+      // the submission, and the turn's writes before it, are on disk before it is broadcast
+      expect([onDisk(a!.taskHash), onDisk(c!.taskHash)]).toEqual(["submitting", "pending"]);
+
+      j.batch(() => {
+        j.markSubmitting(31338, b!.taskHash, submission);
+        j.markSubmitting(31338, c!.taskHash, submission);
+        expect(onDisk(b!.taskHash)).toBe("pending");
+      });
+      expect([onDisk(b!.taskHash), onDisk(c!.taskHash)]).toEqual(["submitting", "submitting"]);
+
+      j.markFinal(31338, a!.taskHash, "approved", { taskNumber: 1 });
+      expect(onDisk(a!.taskHash)).toBe("submitting");
+      await j.durable();
+      expect(onDisk(a!.taskHash)).toBe("approved");
+
+      // close() commits what the turn has written
+      j.markFinal(31338, b!.taskHash, "rejected", { taskNumber: 2 });
+      j.close();
+      expect(onDisk(b!.taskHash)).toBe("rejected");
+    } finally {
+      j.close();
+      reader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("task journal: ends without a verdict", () => {
   it("keeps an unreachable task's reason, lets it be sent again, and opens a journal written before reasons", async () => {
     const { DatabaseSync } = await import("node:sqlite");
