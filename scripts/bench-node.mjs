@@ -94,7 +94,7 @@ const { ANVIL_DEV_PRIVATE_KEYS } = await imp("chain/dev-keys.js");
 const { initBls, blsSecretFromSeed, blsPublicKey } = await imp("crypto/bls.js");
 const { fastTaskHash } = await imp("node/abi-fast.js");
 const { NODE_MEMORY } = await imp("devnet/up/launch.js");
-const { machineInfo } = await import("./lib/bench-report.mjs");
+const { machineInfo, speedProbe } = await import("./lib/bench-report.mjs");
 const artifact = (name) => JSON.parse(readFileSync(path.join(root, "artifacts", `${name}.json`), "utf8"));
 
 const cleanup = [];
@@ -292,7 +292,8 @@ function spawnNode(role, options, env) {
 }
 
 async function main() {
-  const machine = machineInfo();
+  // alone it says how fast the machine was (npm run bench takes its own probe around all benches)
+  const machine = { ...machineInfo(), speedProbeMs: { start: speedProbe() } };
   await initBls();
   // BENCH_BLOCK_TIME=<seconds>: interval mining instead of a block per transaction (automine).
   const blockTime = Number(process.env.BENCH_BLOCK_TIME ?? 0);
@@ -874,7 +875,7 @@ async function main() {
       rssMbAllRows: Object.fromEntries(peakRss),
       cpuCores: primary?.cpuCores,
       cpuMsPerTask: primary?.cpuMsPerTask,
-      machine,
+      machine: { ...machine, speedProbeMs: { ...machine.speedProbeMs, end: speedProbe() } },
     }),
   );
 }

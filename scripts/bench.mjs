@@ -25,6 +25,7 @@ import {
   lastBenchLine,
   machineInfo,
   readReport,
+  speedProbe,
   toMarkdown,
   writeReport,
 } from "./lib/bench-report.mjs";
@@ -78,7 +79,7 @@ function run(script) {
 }
 
 const startedAt = new Date();
-const machine = machineInfo();
+const machine = { ...machineInfo(), speedProbeMs: { start: speedProbe() } };
 const results = {};
 const notes = [];
 let failed = 0;
@@ -104,6 +105,7 @@ for (const name of names) {
   if (figures) results[name] = figures;
   else notes.push(`${name} printed no figures`);
 }
+machine.speedProbeMs.end = speedProbe();
 if (failed > 0) process.exitCode = 1;
 if (Object.keys(results).length > 0 || previous) {
   const report = buildReport({ results, machine, date: startedAt, notes });

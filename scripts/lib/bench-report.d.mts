@@ -5,6 +5,8 @@ export interface MachineInfo {
   node: string;
   platform: string;
   loadavg: number[];
+  /** speedProbe() at the start and the end of `npm run bench` (ms, lower is faster). */
+  speedProbeMs?: { start: number; end?: number };
 }
 export interface BenchReport {
   version: number;
@@ -15,6 +17,7 @@ export interface BenchReport {
 }
 export const REPORT_VERSION: number;
 export function machineInfo(): MachineInfo;
+export function speedProbe(): number;
 export function lastBenchLine(output: string): Record<string, unknown> | undefined;
 export function buildReport(input: {
   results: Record<string, unknown>;

@@ -2,6 +2,7 @@
 // machine's core count and Node version, the load when it ran) and a short markdown table
 // beside it, optionally against an earlier report, so each change can be compared with the
 // last. Figures only: nothing here judges them.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +19,29 @@ export function machineInfo() {
     platform: `${process.platform}-${process.arch}`,
     loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+/**
+ * Milliseconds that a fixed single-threaded workload takes, best of three: SHA3 over 16 MB and
+ * 200,000 modular multiplications of 254-bit bigints, the kinds of work the nodes and anvil do.
+ * Lower is faster. A shared virtual machine's speed moves by 20-40% within an hour, so figures
+ * of two runs compare only beside their probes; nothing scales the figures by it.
+ */
+export function speedProbe() {
+  const p = (1n << 254n) - 127n;
+  const chunk = Buffer.alloc(1 << 20, 7);
+  let best = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 3; run++) {
+    const start = performance.now();
+    const hash = createHash("sha3-256");
+    for (let i = 0; i < 16; i++) hash.update(chunk);
+    hash.digest();
+    let x = 0x1234567890abcdefn;
+    for (let i = 0; i < 200_000; i++) x = (x * x + 3n) % p;
+    if (x === 0n) throw new Error("unreachable: the probe's arithmetic went to zero");
+    best = Math.min(best, performance.now() - start);
+  }
+  return Math.round(best * 10) / 10;
 }
 
 /** The last `{"bench": ...}` JSON line a bench printed, or undefined. */
@@ -130,6 +154,13 @@ function finite(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+function probeText(machine) {
+  const probe = machine.speedProbeMs;
+  if (!probe) return "";
+  const end = probe.end === undefined ? "" : `, ${probe.end} ms at the end`;
+  return `; speed probe ${probe.start} ms at the start${end} (lower is faster)`;
+}
+
 /**
  * A short markdown table of a report's figures (one row per numeric figure), with the earlier
  * report's figures and the relative change beside them when `previous` is given.
@@ -139,12 +170,12 @@ export function toMarkdown(report, previous) {
   const lines = [
     `# Bench ${report.date}`,
     "",
-    `${m.cpus} cores (${m.cpuModel}), Node ${m.node}, ${m.platform}, load average at start ${(m.loadavg ?? []).join(" / ")}`,
+    `${m.cpus} cores (${m.cpuModel}), Node ${m.node}, ${m.platform}, load average at start ${(m.loadavg ?? []).join(" / ")}${probeText(m)}`,
   ];
   if (previous) {
     const p = previous.machine ?? {};
     lines.push(
-      `compared with ${previous.date}: ${p.cpus} cores, Node ${p.node}, load average ${(p.loadavg ?? []).join(" / ")}`,
+      `compared with ${previous.date}: ${p.cpus} cores, Node ${p.node}, load average ${(p.loadavg ?? []).join(" / ")}${probeText(p)}`,
     );
   }
   for (const note of report.notes ?? []) lines.push(`note: ${note}`);

@@ -14,6 +14,7 @@ import {
   lastBenchLine,
   machineInfo,
   readReport,
+  speedProbe,
   toMarkdown,
   writeReport,
 } from "../../scripts/lib/bench-report.mjs";
@@ -130,6 +131,23 @@ describe("bench report", () => {
     expect(m.cpus).toBe(os.cpus().length);
     expect(m.node).toBe(process.version);
     expect(m.loadavg).toHaveLength(3);
+  });
+
+  it("times the speed probe and prints it beside the machine, for this report and the earlier one", () => {
+    const ms = speedProbe();
+    expect(ms).toBeGreaterThan(0);
+    expect(Number.isFinite(ms)).toBe(true);
+    const before = buildReport({
+      results: {},
+      machine: { ...machine, speedProbeMs: { start: 80, end: 95.5 } },
+    });
+    const after = buildReport({ results: {}, machine: { ...machine, speedProbeMs: { start: 120 } } });
+    const md = toMarkdown(after, before);
+    expect(md).toContain(
+      "load average at start 1.5 / 1 / 0.5; speed probe 120 ms at the start (lower is faster)",
+    );
+    expect(md).toContain("; speed probe 80 ms at the start, 95.5 ms at the end (lower is faster)");
+    expect(toMarkdown(buildReport({ results: {}, machine }))).not.toContain("speed probe");
   });
 
   it("refuses a file that is not a report", () => {
