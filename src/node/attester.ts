@@ -19,6 +19,7 @@ import {
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
 import { fastVoteHash } from "./abi-fast.js";
+import { AnswerCache } from "./answers.js";
 import { ChainView } from "./chain-view.js";
 import type { ListeningServer } from "./http.js";
 import { checkInternalTask } from "./internal-tasks.js";
@@ -34,7 +35,7 @@ import {
   type TaskMessage,
   type VoteMessage,
 } from "./transport.js";
-import { BoundedMap, loadOperatorWallet, Semaphore, word } from "./util.js";
+import { loadOperatorWallet, Semaphore, word } from "./util.js";
 import { postCustomMessage, type ValidationOutcome, validateTask } from "./validation-client.js";
 
 export interface AttesterHandle {
@@ -128,9 +129,8 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     return [...views.values()].some((v) => v.operatorByAddress(address));
   };
 
-  // Answers already given, so a task replayed after an aggregator restart gets the same vote
-  // without asking the validation service again. Abstentions are not kept: a retry may succeed.
-  const answered = new BoundedMap<string, VoteMessage>(50_000);
+  // Votes given (answers.ts); abstentions are not kept: a retry may succeed.
+  const answered = new AnswerCache<VoteMessage>(50_000);
   const inProgress = new Set<string>();
   const semaphore = new Semaphore(opts.validationConcurrency ?? DEFAULT_VALIDATION_CONCURRENCY);
   const timeoutMs = opts.validationTimeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
@@ -277,7 +277,7 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
         isApproved,
         signature: [word(sig[0]), word(sig[1])],
       };
-      answered.set(key, vote);
+      answered.set(key, vote, task.deadline);
       log.info(isApproved ? "voted approve" : "voted reject", {
         taskHash: task.taskHash,
         chainId: task.chainId,
