@@ -147,7 +147,7 @@ export class Intake {
       internal: false,
       acceptedAt: now,
     });
-    this.register(chain, msg, def, req.signatureType, signature, false);
+    const live = this.register(chain, msg, def, req.signatureType, signature, false);
     metrics.tasksReceived.inc({ chainId });
     log.info("task accepted", {
       taskHash: hash,
@@ -159,8 +159,21 @@ export class Intake {
       proofOfTask: req.proofOfTask,
       data: req.data,
     });
-    // The answer promises the task: it waits until the journal holds it.
-    await tasks.journal.durable();
+    // The answer promises the task: it waits until the journal holds it. If the journal
+    // cannot (a full disk), the task goes no further than the error its performer is answered.
+    try {
+      await tasks.journal.durable();
+    } catch (error) {
+      if (live.consensus.phase !== "done") tasks.drop(live);
+      log.error("could not journal an accepted task; refused", {
+        taskHash: hash,
+        error: (error as Error).message,
+      });
+      throw new RpcError(
+        "INTERNAL_ERROR",
+        `the aggregator could not record the task: ${(error as Error).message}`,
+      );
+    }
     return hash;
   }
 

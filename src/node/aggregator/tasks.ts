@@ -126,6 +126,13 @@ export class TaskBook {
     this.metrics.pendingTasks.set(this.live.size);
   }
 
+  /** Forgets a live task whose acceptance never reached the journal: nothing is journaled. */
+  drop(task: LiveTask): void {
+    task.consensus.phase = "done";
+    this.live.delete(task.key);
+    this.metrics.pendingTasks.set(this.live.size);
+  }
+
   /** Ends a task: it leaves memory and its final status is journaled. */
   finish(
     task: LiveTask,
