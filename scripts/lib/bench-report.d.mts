@@ -5,7 +5,7 @@ export interface MachineInfo {
   node: string;
   platform: string;
   loadavg: number[];
-  /** speedProbe() at the start and the end of `npm run bench` (ms, lower is faster). */
+  /** speedProbe() at the start and the end of the run (ms, lower is faster). */
   speedProbeMs?: { start: number; end?: number };
 }
 export interface BenchReport {

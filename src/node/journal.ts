@@ -187,7 +187,8 @@ export class TaskJournal {
 
   /** Resolves once the writes made so far are committed. */
   durable(): Promise<void> {
-    return this.open ? (this.commitAtTurnEnd ?? Promise.resolve()) : Promise.resolve();
+    // set while the turn's transaction is open; a batch() commits before it returns
+    return this.commitAtTurnEnd ?? Promise.resolve();
   }
 
   /** Opens the turn's transaction if none is open; it commits when the turn ends. */

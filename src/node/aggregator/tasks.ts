@@ -126,7 +126,10 @@ export class TaskBook {
     this.metrics.pendingTasks.set(this.live.size);
   }
 
-  /** Forgets a live task whose acceptance never reached the journal: nothing is journaled. */
+  /**
+   * Takes a task out of memory and journals nothing: alone, for a task whose acceptance never
+   * reached the journal; finish() journals the end of the others.
+   */
   drop(task: LiveTask): void {
     task.consensus.phase = "done";
     this.live.delete(task.key);
@@ -139,12 +142,10 @@ export class TaskBook {
     status: Exclude<TaskStatus, "pending" | "submitting">,
     extra: { taskNumber?: number; error?: string; txHash?: string; reason?: TaskEndReason } = {},
   ): void {
-    task.consensus.phase = "done";
-    this.live.delete(task.key);
+    this.drop(task);
     this.ends[this.endIndex] = performance.now();
     this.endIndex = (this.endIndex + 1) % ENDS_KEPT;
     this.journal.markFinal(task.chain.target.chainId, task.msg.taskHash, status, extra);
-    this.metrics.pendingTasks.set(this.live.size);
   }
 
   /** Tasks ended per second over the last few seconds (0 when none ended lately). */
