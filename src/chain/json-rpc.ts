@@ -5,6 +5,7 @@
  */
 
 import { AvsctlError } from "../errors.js";
+import { httpPost, PostTimeoutError } from "../util/http-post.js";
 
 /** URLs in messages lose their credentials and API-key-looking path parts. */
 export function redactUrl(url: string): string {
@@ -48,20 +49,21 @@ export interface RpcAnswer<T = unknown> {
  * here: TIMEOUT when the deadline passed, RPC_UNREACHABLE when nothing (or no JSON) answered.
  */
 async function post(url: string, payload: unknown, what: string, opts: JsonRpcOptions): Promise<unknown> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10_000);
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(payload),
-      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+    const response = await httpPost(url, JSON.stringify(payload), {
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      signal: opts.signal,
     });
-    const body = await response.json().catch(() => undefined);
-    if (body === undefined) throw new Error(`HTTP ${response.status} without a JSON-RPC body`);
+    let body: unknown;
+    try {
+      body = JSON.parse(response.text);
+    } catch {
+      throw new Error(`HTTP ${response.status} without a JSON-RPC body`);
+    }
     return body;
   } catch (error) {
     if (opts.signal?.aborted) throw opts.signal.reason;
-    const timedOut = timeout.aborted;
+    const timedOut = error instanceof PostTimeoutError;
     throw new AvsctlError(
       timedOut ? "TIMEOUT" : "RPC_UNREACHABLE",
       `${what} on ${redactUrl(url)} ${timedOut ? "did not answer in time" : `failed: ${(error as Error).message}`}`,

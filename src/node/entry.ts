@@ -9,17 +9,17 @@
  * on stdout; SIGTERM / SIGINT stop the node cleanly.
  */
 
-import { keepOldGenerationNearLiveSize } from "./heap.js";
 import { jsonLinesSink } from "./log.js";
 import type { AggregatorOptions, AttesterOptions, NodeRole } from "./options.js";
 import { nodeOptionsFromEnv } from "./options.js";
+import { tuneNodeProcess } from "./process-tuning.js";
 
 // Log lines leave one write per event-loop turn (see jsonLinesSink), and what is pending on exit.
 const logLines = jsonLinesSink((text) => void process.stdout.write(text));
 process.on("exit", logLines.flush);
 
 async function main(): Promise<void> {
-  keepOldGenerationNearLiveSize();
+  tuneNodeProcess();
   const role = process.argv[2] as NodeRole;
   if (role !== "aggregator" && role !== "attester") {
     process.stderr.write("usage: entry.js aggregator|attester ['<options JSON>']\n");

@@ -5,9 +5,9 @@
  */
 
 import { redactUrl } from "../chain/rpc.js";
+import { httpPost } from "../util/http-post.js";
 import { sleep } from "../util/sleep.js";
 import { RpcCallError } from "./chain-errors.js";
-import { httpPost } from "./http.js";
 
 export { RpcCallError };
 

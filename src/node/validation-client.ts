@@ -1,4 +1,4 @@
-import { httpPost } from "./http.js";
+import { httpPost } from "../util/http-post.js";
 
 /**
  * Client of an AVS validation service (docs/protocol.md#validation-service). Every known response shape is
@@ -88,17 +88,12 @@ export async function postCustomMessage(
   data: string,
   opts: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<{ ok: boolean; detail: string }> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   try {
-    const res = await fetch(`${baseUrl}/p2p/message`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ data }),
-      signal,
+    const res = await httpPost(`${baseUrl}/p2p/message`, JSON.stringify({ data }), {
+      ...opts,
+      maxBytes: MAX_RESPONSE_BYTES,
     });
-    await res.body?.cancel();
-    return { ok: res.ok, detail: `HTTP ${res.status}` };
+    return { ok: res.status >= 200 && res.status <= 299, detail: `HTTP ${res.status}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }

@@ -71,7 +71,7 @@ export async function nodeCommand(
 
   let stop: () => Promise<void>;
   // This process is the node until it is stopped: its heap is tuned for that.
-  (await import("../../node/heap.js")).keepOldGenerationNearLiveSize();
+  (await import("../../node/process-tuning.js")).tuneNodeProcess();
   if (role === "aggregator") {
     const syncInterval = opts.syncInterval as number | undefined;
     const internalTasks =

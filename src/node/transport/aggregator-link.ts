@@ -6,6 +6,7 @@
 import http from "node:http";
 import { keccak256 } from "ethers/crypto";
 import { toUtf8Bytes } from "ethers/utils";
+import { httpPost } from "../../util/http-post.js";
 import { sleep } from "../../util/sleep.js";
 import type { Logger } from "../log.js";
 import type { Signer } from "../signer.js";
@@ -119,14 +120,13 @@ export class AggregatorLink {
       timestamp: Date.now(),
     };
     const signed = wire.signEnvelope(this.opts.wallet, hello);
-    const res = await fetch(`${this.opts.url}/p2p/hello`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(signed),
-      signal: AbortSignal.any([this.opts.signal, AbortSignal.timeout(10_000)]),
+    const res = await httpPost(`${this.opts.url}/p2p/hello`, JSON.stringify(signed), {
+      timeoutMs: 10_000,
+      signal: this.opts.signal,
     });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`hello refused: HTTP ${res.status} ${text.slice(0, 200)}`);
+    const text = res.text;
+    if (res.status < 200 || res.status > 299)
+      throw new Error(`hello refused: HTTP ${res.status} ${text.slice(0, 200)}`);
     const env = wire.openEnvelope(JSON.parse(text));
     const welcome = env?.value as Partial<Welcome> | undefined;
     if (

@@ -1,0 +1,152 @@
+/**
+ * POST over node:http for plain-http endpoints (a devnet's anvil, a node, a validation service),
+ * fetch only for the others (https, which it handles with proxies). fetch costs several times
+ * more per request than node:http, and its first call loads Node's bundled undici: about 4 MB of
+ * a process's memory and 20 ms of its start-up.
+ */
+
+import http from "node:http";
+
+const agents = new Map<string, http.Agent>();
+
+/** A keep-alive agent per origin; an idle socket does not hold the process open (Agent unrefs it). */
+function agentFor(origin: string): http.Agent {
+  let agent = agents.get(origin);
+  if (!agent) {
+    agent = new http.Agent({ keepAlive: true, maxSockets: 32, keepAliveMsecs: 10_000 });
+    agents.set(origin, agent);
+  }
+  return agent;
+}
+
+interface ParsedTarget {
+  protocol: string;
+  hostname: string;
+  port: string;
+  path: string;
+  origin: string;
+  /** user:password of the URL, as http.request takes it (urlToHttpOptions does the same). */
+  auth: string | undefined;
+}
+
+// A node posts to the same few URLs all the time: each is parsed once.
+const targets = new Map<string, ParsedTarget>();
+
+function parseTarget(url: string): ParsedTarget {
+  let t = targets.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = {
+      protocol: u.protocol,
+      // an IPv6 literal comes bracketed in URL.hostname; http.request wants it bare
+      hostname: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: u.port || (u.protocol === "https:" ? "443" : "80"),
+      path: `${u.pathname}${u.search}`,
+      origin: u.origin,
+      auth:
+        u.username || u.password
+          ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`
+          : undefined,
+    };
+    if (targets.size >= 256) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
+/** The deadline passed before the whole answer came. */
+export class PostTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
+export interface PostResult {
+  status: number;
+  text: string;
+}
+
+/**
+ * POST over node:http with a pooled keep-alive connection, a deadline, an abort signal and a
+ * cap on the answer's size. Rejects on network errors, timeouts and oversized answers.
+ */
+export function httpPost(
+  url: string,
+  body: string,
+  opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; maxBytes?: number },
+): Promise<PostResult> {
+  return new Promise((resolve, reject) => {
+    let target: ParsedTarget;
+    try {
+      target = parseTarget(url);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (target.protocol !== "http:") {
+      // TLS endpoints (a hosted RPC) go through fetch, which handles https and proxies.
+      const timeout = AbortSignal.timeout(opts.timeoutMs);
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...opts.headers },
+        body,
+        signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+      })
+        .then(async (res) => resolve({ status: res.status, text: await res.text() }))
+        .catch((error: unknown) =>
+          reject(timeout.aborted && !opts.signal?.aborted ? new PostTimeoutError(opts.timeoutMs) : error),
+        );
+      return;
+    }
+    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.path,
+        ...(target.auth === undefined ? {} : { auth: target.auth }),
+        method: "POST",
+        agent: agentFor(target.origin),
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) {
+            req.destroy(new Error(`answer larger than ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on("end", () => {
+          cleanup();
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+        });
+        res.on("error", (err) => {
+          cleanup();
+          reject(err);
+        });
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new PostTimeoutError(opts.timeoutMs)), opts.timeoutMs);
+    const onAbort = (): void => {
+      req.destroy(new Error("aborted"));
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    function cleanup(): void {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+    req.on("error", (err) => {
+      cleanup();
+      reject(err);
+    });
+    req.end(body);
+  });
+}
