@@ -28,7 +28,7 @@
 // dist/), BENCH_PROFILE (a directory for CPU profiles), BENCH_BLOCK_TIME (seconds between blocks;
 // default 0: anvil mines a block per transaction).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -223,58 +223,59 @@ function startValidationServices(count) {
   });
 }
 
-function spawnNode(role, options, env) {
+function spawnNode(role, options, env, logDir) {
   // BENCH_PROFILE=<dir>: V8 CPU profiles of every node, written when it stops.
   const prof = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // Node flags of every node process (BENCH_NODE_FLAGS, "" for none). The default is what the
   // devnet runs its nodes with (a small young generation, one V8 worker thread).
   const flags = process.env.BENCH_NODE_FLAGS ?? NODE_MEMORY.NODE_OPTIONS;
   prof.push(...flags.split(/\s+/).filter(Boolean));
+  // Its log lines go to a file, as the devnet's process runtime writes them, and are read only
+  // while the bench waits for one: reading and parsing every line as it came would add the
+  // bench's own CPU to every task's figure (about 15 lines a task).
+  const logPath = path.join(logDir, `${role}-${children.length}.log`);
+  const fd = openSync(logPath, "a");
   const child = spawn(
     process.execPath,
     [...prof, path.join(dist, "node", "entry.js"), role, JSON.stringify(options)],
     {
       env: { PATH: process.env.PATH, NODE_NO_WARNINGS: "1", ...env },
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", fd, "inherit"],
       detached: true,
     },
   );
+  closeSync(fd);
   children.push(child);
-  const waiters = [];
-  let buffer = "";
-  const warnings = new Map();
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk) => {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      let rec;
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (rec.level === "warn" || rec.level === "error")
-        warnings.set(rec.msg, (warnings.get(rec.msg) ?? 0) + 1);
-      for (const w of [...waiters]) if (w.pred(rec)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(rec);
-    }
-  });
+  const records = () =>
+    readFileSync(logPath, "utf8")
+      .split("\n")
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line)];
+        } catch {
+          return [];
+        }
+      });
   return {
     child,
-    warnings,
-    waitFor: (pred, ms = 60_000) =>
-      new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${role}: timed out waiting`)), ms);
-        waiters.push({
-          pred,
-          resolve: (r) => {
-            clearTimeout(t);
-            resolve(r);
-          },
-        });
-      }),
+    /** How many times each warning or error was logged, by message. */
+    warnings: () => {
+      const counts = new Map();
+      for (const rec of records())
+        if (rec.level === "warn" || rec.level === "error")
+          counts.set(rec.msg, (counts.get(rec.msg) ?? 0) + 1);
+      return counts;
+    },
+    /** The first log record (since the start) that `pred` accepts. */
+    waitFor: async (pred, ms = 60_000) => {
+      const until = Date.now() + ms;
+      for (;;) {
+        const hit = records().find(pred);
+        if (hit) return hit;
+        if (Date.now() > until) throw new Error(`${role}: timed out waiting`);
+        await sleep(50);
+      }
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -353,11 +354,12 @@ async function main() {
     L2_CHAIN: "31338",
     ATTESTATION_CENTER_ADDRESS: ac,
   });
-  // a journal file, as the devnet gives its aggregator: an in-memory one keeps every task's row
-  const journalDir = mkdtempSync(path.join(os.tmpdir(), "avsctl-bench-journal-"));
-  cleanup.push(() => rmSync(journalDir, { recursive: true, force: true }));
-  const journalPath = path.join(journalDir, "aggregator.db");
-  const aggregator = spawnNode("aggregator", { jsonRpcPort: 0, journalPath }, env(keys[1]));
+  // The nodes' files: their logs, and a journal file, as the devnet gives its aggregator (an
+  // in-memory one keeps every task's row).
+  const workDir = mkdtempSync(path.join(os.tmpdir(), "avsctl-bench-nodes-"));
+  cleanup.push(() => rmSync(workDir, { recursive: true, force: true }));
+  const journalPath = path.join(workDir, "aggregator.db");
+  const aggregator = spawnNode("aggregator", { jsonRpcPort: 0, journalPath }, env(keys[1]), workDir);
   const nodes = [aggregator];
   cleanup.push(() => Promise.all(nodes.map((n) => n.stop())));
   const ready = await aggregator.waitFor(
@@ -369,7 +371,9 @@ async function main() {
     aggregator.waitFor((r) => r.msg === "attester connected" && r.peer === new ethers.Wallet(k).address),
   );
   [keys[2], keys[3], keys[4]].forEach((k, i) => {
-    nodes.push(spawnNode("attester", { aggregatorUrl: rpcUrl, avsWebapi: services.urls[i] }, env(k)));
+    nodes.push(
+      spawnNode("attester", { aggregatorUrl: rpcUrl, avsWebapi: services.urls[i] }, env(k), workDir),
+    );
   });
   await Promise.all(joined);
   const nodeName = (i) => (i === 0 ? "aggregator" : `attester-${i}`);
@@ -794,8 +798,9 @@ async function main() {
       `peak RSS over all rows: ${[...peakRss].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}`,
     );
   for (const [i, n] of nodes.entries()) {
-    if (n.warnings.size > 0)
-      console.log(`warnings of ${nodeName(i)}: ${JSON.stringify(Object.fromEntries(n.warnings))}`);
+    const warnings = n.warnings();
+    if (warnings.size > 0)
+      console.log(`warnings of ${nodeName(i)}: ${JSON.stringify(Object.fromEntries(warnings))}`);
   }
 
   // The rows side by side.
