@@ -56,8 +56,11 @@ function parseTarget(url: string): ParsedTarget {
 
 /** The deadline passed before the whole answer came. */
 export class PostTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
+  // a plain field, not a parameter property: Node's type stripping runs this file as it is
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
     super(`no answer within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
   }
 }
 
