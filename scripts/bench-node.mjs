@@ -223,6 +223,8 @@ function startValidationServices(count) {
   });
 }
 
+let nodesSpawned = 0;
+
 function spawnNode(role, options, env, logDir) {
   // BENCH_PROFILE=<dir>: V8 CPU profiles of every node, written when it stops.
   const prof = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
@@ -233,7 +235,7 @@ function spawnNode(role, options, env, logDir) {
   // Its log lines go to a file, as the devnet's process runtime writes them, and are read only
   // while the bench waits for one: reading and parsing every line as it came would add the
   // bench's own CPU to every task's figure (about 15 lines a task).
-  const logPath = path.join(logDir, `${role}-${children.length}.log`);
+  const logPath = path.join(logDir, `${role}-${++nodesSpawned}.log`);
   const fd = openSync(logPath, "a");
   const child = spawn(
     process.execPath,
