@@ -24,7 +24,7 @@ import { startDeadlines } from "./aggregator/deadlines.js";
 import { Intake } from "./aggregator/intake.js";
 import { JOIN_GRACE_MS } from "./aggregator/reachability.js";
 import { recover } from "./aggregator/recovery.js";
-import { createRpcServer, health, taskStatus } from "./aggregator/rpc-surface.js";
+import { health, rpcServers, taskStatus } from "./aggregator/rpc-surface.js";
 import { Submissions } from "./aggregator/submission.js";
 import { type SyncHook, syncNow } from "./aggregator/sync-now.js";
 import {
@@ -34,7 +34,7 @@ import {
   type TaskStatusReport,
 } from "./aggregator/tasks.js";
 import { Verification } from "./aggregator/verification.js";
-import { type ListeningServer, listen } from "./http.js";
+import { type ListeningServer, listenShared } from "./http.js";
 import { startInternalTasks } from "./internal-tasks.js";
 import { TaskJournal } from "./journal.js";
 import { createLogger, type Logger } from "./log.js";
@@ -70,6 +70,11 @@ export interface AggregatorHandle {
 
 const DEFAULT_TASK_TIMEOUT_MS = 30_000;
 const DEFAULT_CHAIN_REFRESH_MS = 5_000;
+/**
+ * Listening sockets of the JSON-RPC port (see listenShared): new connections are taken up to
+ * this many per event-loop turn, for performers that open one per request.
+ */
+const RPC_ACCEPTORS = 32;
 
 async function runAll(cleanup: Cleanup): Promise<void> {
   for (const c of cleanup.reverse()) await c();
@@ -141,7 +146,7 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
     opts.metrics === true &&
     (opts.metricsPort ?? DEFAULT_METRICS_PORT) === (opts.jsonRpcPort ?? DEFAULT_JSON_RPC_PORT);
   const syncHook: SyncHook = {};
-  const server = createRpcServer(ctx, intake, hub, {
+  const servers = rpcServers(ctx, intake, hub, {
     syncHook,
     jsonRpc: opts.jsonRpc !== false,
     customMessageEnabled: Boolean(opts.customMessageEnabled),
@@ -152,7 +157,7 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
   let listening: ListeningServer;
   let metricsServer: ListeningServer | undefined;
   try {
-    listening = await listen(server, host, opts.jsonRpcPort ?? DEFAULT_JSON_RPC_PORT);
+    listening = await listenShared(servers, host, opts.jsonRpcPort ?? DEFAULT_JSON_RPC_PORT, RPC_ACCEPTORS);
     // Attesters can dial in from now on: the join grace of reachability.ts counts from here.
     ctx.startedAt = performance.now();
     if (opts.metrics && !metricsPortSame) {

@@ -157,15 +157,16 @@ function methods(
 }
 
 /** The HTTP server of the aggregator's port (not yet listening). */
-export function createRpcServer(
+/** Makes servers of the aggregator's HTTP surface, all answering from the same state. */
+export function rpcServers(
   ctx: AggregatorContext,
   intake: Intake,
   hub: PeerHub,
   opts: RpcSurfaceOptions,
-): http.Server {
+): () => http.Server {
   const { limits, log, metrics } = ctx;
   const table = methods(ctx, intake, hub, opts);
-  const server = http.createServer((req, res) => {
+  const handle: http.RequestListener = (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path.startsWith("/p2p/") && hub.handle(req, res, path)) return;
     if (req.method === "GET" && (path === "/health" || path === "/healthz"))
@@ -207,9 +208,12 @@ export function createRpcServer(
         }
       },
     );
-  });
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 30_000;
-  return server;
+  };
+  return () => {
+    const server = http.createServer(handle);
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 60_000;
+    server.keepAliveTimeout = 30_000;
+    return server;
+  };
 }
