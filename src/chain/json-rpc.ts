@@ -53,6 +53,8 @@ async function post(url: string, payload: unknown, what: string, opts: JsonRpcOp
     const response = await httpPost(url, JSON.stringify(payload), {
       timeoutMs: opts.timeoutMs ?? 10_000,
       signal: opts.signal,
+      // a command's own concurrency (task send --concurrency, up to 1000) is the bound
+      maxSockets: Number.POSITIVE_INFINITY,
     });
     let body: unknown;
     try {

@@ -9,12 +9,16 @@ import http from "node:http";
 
 const agents = new Map<string, http.Agent>();
 
-/** A keep-alive agent per origin; an idle socket does not hold the process open (Agent unrefs it). */
-function agentFor(origin: string): http.Agent {
-  let agent = agents.get(origin);
+/**
+ * A keep-alive agent per origin and connection cap; an idle socket does not hold the process
+ * open (Agent unrefs it).
+ */
+function agentFor(origin: string, maxSockets: number): http.Agent {
+  const key = `${maxSockets} ${origin}`;
+  let agent = agents.get(key);
   if (!agent) {
-    agent = new http.Agent({ keepAlive: true, maxSockets: 32, keepAliveMsecs: 10_000 });
-    agents.set(origin, agent);
+    agent = new http.Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 });
+    agents.set(key, agent);
   }
   return agent;
 }
@@ -76,7 +80,14 @@ export interface PostResult {
 export function httpPost(
   url: string,
   body: string,
-  opts: { headers?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; maxBytes?: number },
+  opts: {
+    headers?: Record<string, string>;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    maxBytes?: number;
+    /** Connections to the origin at once (default 32); more requests wait for one. */
+    maxSockets?: number;
+  },
 ): Promise<PostResult> {
   return new Promise((resolve, reject) => {
     let target: ParsedTarget;
@@ -109,7 +120,7 @@ export function httpPost(
         path: target.path,
         ...(target.auth === undefined ? {} : { auth: target.auth }),
         method: "POST",
-        agent: agentFor(target.origin),
+        agent: agentFor(target.origin, opts.maxSockets ?? 32),
         headers: {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(body),
