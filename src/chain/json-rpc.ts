@@ -56,13 +56,11 @@ async function post(url: string, payload: unknown, what: string, opts: JsonRpcOp
       // a command's own concurrency (task send --concurrency, up to 1000) is the bound
       maxSockets: Number.POSITIVE_INFINITY,
     });
-    let body: unknown;
     try {
-      body = JSON.parse(response.text);
+      return JSON.parse(response.text);
     } catch {
       throw new Error(`HTTP ${response.status} without a JSON-RPC body`);
     }
-    return body;
   } catch (error) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     const timedOut = error instanceof PostTimeoutError;

@@ -93,7 +93,7 @@ export async function postCustomMessage(
       ...opts,
       maxBytes: MAX_RESPONSE_BYTES,
     });
-    return { ok: res.status >= 200 && res.status <= 299, detail: `HTTP ${res.status}` };
+    return { ok: res.ok, detail: `HTTP ${res.status}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }

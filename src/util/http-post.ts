@@ -70,8 +70,16 @@ export class PostTimeoutError extends Error {
 
 export interface PostResult {
   status: number;
+  /** A 2xx status. */
+  ok: boolean;
   text: string;
 }
+
+const result = (status: number, text: string): PostResult => ({
+  status,
+  ok: status >= 200 && status <= 299,
+  text,
+});
 
 /**
  * POST over node:http with a pooled keep-alive connection, a deadline, an abort signal and a
@@ -106,7 +114,7 @@ export function httpPost(
         body,
         signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
       })
-        .then(async (res) => resolve({ status: res.status, text: await res.text() }))
+        .then(async (res) => resolve(result(res.status, await res.text())))
         .catch((error: unknown) =>
           reject(timeout.aborted && !opts.signal?.aborted ? new PostTimeoutError(opts.timeoutMs) : error),
         );
@@ -140,7 +148,7 @@ export function httpPost(
         });
         res.on("end", () => {
           cleanup();
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+          resolve(result(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8")));
         });
         res.on("error", (err) => {
           cleanup();

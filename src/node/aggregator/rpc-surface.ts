@@ -156,7 +156,6 @@ function methods(
   return table;
 }
 
-/** The HTTP server of the aggregator's port (not yet listening). */
 /** Makes servers of the aggregator's HTTP surface, all answering from the same state. */
 export function rpcServers(
   ctx: AggregatorContext,

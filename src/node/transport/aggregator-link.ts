@@ -124,10 +124,8 @@ export class AggregatorLink {
       timeoutMs: 10_000,
       signal: this.opts.signal,
     });
-    const text = res.text;
-    if (res.status < 200 || res.status > 299)
-      throw new Error(`hello refused: HTTP ${res.status} ${text.slice(0, 200)}`);
-    const env = wire.openEnvelope(JSON.parse(text));
+    if (!res.ok) throw new Error(`hello refused: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+    const env = wire.openEnvelope(JSON.parse(res.text));
     const welcome = env?.value as Partial<Welcome> | undefined;
     if (
       !env ||
