@@ -95,6 +95,8 @@ export function httpPost(
     maxBytes?: number;
     /** Connections to the origin at once (default 32); more requests wait for one. */
     maxSockets?: number;
+    /** Only the status matters: the answer's body is drained unread (`text` is empty, no cap). */
+    discardBody?: boolean;
   },
 ): Promise<PostResult> {
   return new Promise((resolve, reject) => {
@@ -114,7 +116,10 @@ export function httpPost(
         body,
         signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
       })
-        .then(async (res) => resolve(result(res.status, await res.text())))
+        .then(async (res) => {
+          if (opts.discardBody) await res.body?.cancel();
+          resolve(result(res.status, opts.discardBody ? "" : await res.text()));
+        })
         .catch((error: unknown) =>
           reject(timeout.aborted && !opts.signal?.aborted ? new PostTimeoutError(opts.timeoutMs) : error),
         );
@@ -139,6 +144,7 @@ export function httpPost(
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (chunk: Buffer) => {
+          if (opts.discardBody) return;
           size += chunk.length;
           if (size > maxBytes) {
             req.destroy(new Error(`answer larger than ${maxBytes} bytes`));

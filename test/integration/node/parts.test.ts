@@ -47,7 +47,11 @@ import {
   type VoteMessage,
 } from "../../../src/node/transport.js";
 import { signEip1559 } from "../../../src/node/tx-pipeline.js";
-import { interpretValidationResponse, validateTask } from "../../../src/node/validation-client.js";
+import {
+  interpretValidationResponse,
+  postCustomMessage,
+  validateTask,
+} from "../../../src/node/validation-client.js";
 import { requiredPower, selectSigners, VoteTally } from "../../../src/node/votes.js";
 
 const A = "0x1111111111111111111111111111111111111111";
@@ -157,6 +161,28 @@ describe("validation service answers", () => {
         { timeoutMs: 200 },
       );
       expect(slow).toMatchObject({ verdict: "abstain", reason: expect.stringContaining("200 ms") });
+    } finally {
+      await l.close();
+    }
+  });
+
+  it("a forwarded custom message is delivered by the status alone, whatever the body answered with it", async () => {
+    let status = 200;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(status).end("x".repeat(256 * 1024)));
+    });
+    const l = await listen(server, "127.0.0.1", 0);
+    try {
+      expect(await postCustomMessage(l.url, "0x01", { timeoutMs: 5_000 })).toEqual({
+        ok: true,
+        detail: "HTTP 200",
+      });
+      status = 500;
+      expect(await postCustomMessage(l.url, "0x01", { timeoutMs: 5_000 })).toEqual({
+        ok: false,
+        detail: "HTTP 500",
+      });
     } finally {
       await l.close();
     }
