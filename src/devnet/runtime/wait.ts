@@ -240,7 +240,11 @@ async function waitForLog(
     ]);
     if ("matched" in first && first.matched === null) return null;
     signal?.throwIfAborted();
-    const exited = "exited" in first ? first.exited : await target.exitReason();
+    // Output that ends before the deadline is a component exiting, which the engine may report
+    // a moment later (Docker closes the log stream before its state says exited): the watcher
+    // goes on until it does, or until the deadline.
+    const exited = "exited" in first ? first.exited : await watcher.catch(() => null);
+    signal?.throwIfAborted();
     if (exited !== null) return { exited };
     return { timedOut: `saw ${seen} of ${wanted} matching line(s)` };
   } finally {
