@@ -369,10 +369,11 @@ async function main() {
   );
   if (ready.msg !== "aggregator ready") throw new Error(JSON.stringify(ready));
   const rpcUrl = ready.rpcUrl;
-  const joined = [keys[2], keys[3], keys[4]].map((k) =>
+  const attesterKeys = [keys[2], keys[3], keys[4]];
+  const joined = attesterKeys.map((k) =>
     aggregator.waitFor((r) => r.msg === "attester connected" && r.peer === new ethers.Wallet(k).address),
   );
-  [keys[2], keys[3], keys[4]].forEach((k, i) => {
+  attesterKeys.forEach((k, i) => {
     nodes.push(
       spawnNode("attester", { aggregatorUrl: rpcUrl, avsWebapi: services.urls[i] }, env(k), workDir),
     );
@@ -399,6 +400,11 @@ async function main() {
     const len = Number.parseInt(data.slice(at + 48, at + 64), 16);
     return Buffer.from(data.slice(at + 64, at + 64 + len * 2), "hex").toString("utf8");
   };
+  // attestersIds' length: the word at the offset the fourth word gives
+  const signersOf = (data) => {
+    const at = Number.parseInt(data.slice(2 + 192 + 48, 2 + 256), 16) * 2 + 2;
+    return Number.parseInt(data.slice(at + 48, at + 64), 16);
+  };
   const ws = new WebSocket(chain.rpcUrl.replace(/^http/, "ws"));
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
@@ -413,7 +419,10 @@ async function main() {
     lastTx = log.transactionHash;
     if (!e) strayEvents++;
     else if (e.landedAt !== undefined) e.row.duplicates++;
-    else e.landedAt = now;
+    else {
+      e.landedAt = now;
+      e.signers = signersOf(log.data);
+    }
   };
   ws.send(
     JSON.stringify({
@@ -665,6 +674,11 @@ async function main() {
       acceptedNotLanded: accepted.filter((e) => e.landedAt === undefined).length,
       refusedOnChain: refused.filter((e) => e.landedAt !== undefined).length,
       duplicatesOnChain: row.duplicates,
+      // landed with every attester signing (3), not only a quorum: less gas, each one credited
+      allSignedShare:
+        landedTotal > 0
+          ? row.entries.filter((e) => e.signers === attesterKeys.length).length / landedTotal
+          : null,
       p50Ms: pct(acceptedLatency, 50),
       p99Ms: pct(acceptedLatency, 99),
       maxMs: acceptedLatency[acceptedLatency.length - 1] ?? Number.NaN,
@@ -706,7 +720,7 @@ async function main() {
   function describe(name, r) {
     const f = r.figures;
     console.log(
-      `${name}: offered ${f.offered} at ${f.offeredPerSec.toFixed(0)}/s (sent ${f.sentPerSec.toFixed(1)}/s) for ${f.seconds.toFixed(1)} s: accepted ${f.accepted}, refused busy ${f.refused}, other errors ${f.errors}${f.errors ? ` ${JSON.stringify(r.errorKinds)}` : ""}; on-chain ${f.submitted} in the window = ${f.throughputPerSec.toFixed(1)} tasks/s (slowest slice ${f.slowestSlicePerSec.toFixed(1)}/s), ${f.landed} after draining (accepted not landed ${f.acceptedNotLanded}, refused on-chain ${f.refusedOnChain}, duplicates ${f.duplicatesOnChain}); ${f.blocks} blocks, ${f.emptyBlocks} of them empty (${(f.landed / Math.max(1, f.blocks - f.emptyBlocks)).toFixed(1)} tasks a non-empty block)`,
+      `${name}: offered ${f.offered} at ${f.offeredPerSec.toFixed(0)}/s (sent ${f.sentPerSec.toFixed(1)}/s) for ${f.seconds.toFixed(1)} s: accepted ${f.accepted}, refused busy ${f.refused}, other errors ${f.errors}${f.errors ? ` ${JSON.stringify(r.errorKinds)}` : ""}; on-chain ${f.submitted} in the window = ${f.throughputPerSec.toFixed(1)} tasks/s (slowest slice ${f.slowestSlicePerSec.toFixed(1)}/s), ${f.landed} after draining (accepted not landed ${f.acceptedNotLanded}, refused on-chain ${f.refusedOnChain}, duplicates ${f.duplicatesOnChain}; every attester signing ${f.allSignedShare === null ? "-" : `${(100 * f.allSignedShare).toFixed(0)}%`}); ${f.blocks} blocks, ${f.emptyBlocks} of them empty (${(f.landed / Math.max(1, f.blocks - f.emptyBlocks)).toFixed(1)} tasks a non-empty block)`,
     );
     console.log(
       `  accepted tasks: p50 ${fmtMs(f.p50Ms)}, p99 ${fmtMs(f.p99Ms)}, max ${fmtMs(f.maxMs)}; sendTask answer p99: accepted ${fmtMs(f.acceptRttP99Ms)}, refused ${fmtMs(f.refusalRttP99Ms)} (p50 ${fmtMs(f.refusalRttP50Ms)}); most pending at once ${f.maxPending} (memory then, MB: ${JSON.stringify(r.memoryAtPeak)})`,

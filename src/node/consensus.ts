@@ -139,6 +139,8 @@ export function connectedShortfall(
 /** The votes of one task and where it stands. */
 export class TaskConsensus {
   phase: Phase = "collecting";
+  /** The verdict being verified while the phase is "verifying". */
+  private checking: Verdict | undefined;
   readonly tally: VoteTally;
   /** Operator ids that voted, for the timeout report. */
   readonly voters = new Set<string>();
@@ -151,9 +153,19 @@ export class TaskConsensus {
     this.tally = new VoteTally(rules.required, rules.maxAttesters);
   }
 
-  /** Applies one attester answer. */
+  /**
+   * Applies one attester answer. While the decision is verified, a first vote for its verdict
+   * still joins it (see verifying); anything else that comes then is late.
+   */
   vote(voter: Voter, ballot: Ballot): BallotOutcome {
-    if (this.phase !== "collecting") return { kind: "late" };
+    if (this.phase === "verifying") {
+      const joins =
+        this.checking !== undefined &&
+        ballot.isApproved === (this.checking === "approve") &&
+        typeof ballot.abstain !== "string" &&
+        !this.tally.has(voter.operatorId);
+      if (!joins) return { kind: "late" };
+    } else if (this.phase !== "collecting") return { kind: "late" };
     if (typeof ballot.abstain === "string") {
       const reason = ballot.abstain.slice(0, 300);
       // A counted vote stands: abstaining afterwards does not take it back.
@@ -192,10 +204,28 @@ export class TaskConsensus {
     return signers ? { verdict, signers } : undefined;
   }
 
+  /**
+   * Moves a decided task to verification. Until it is submitted, a vote for the same verdict
+   * from an attester that had not voted is still counted: the signers are chosen again just
+   * before the check (signersNow), so under load, where verification waits for a batch, the
+   * vote that came after the threshold is submitted too. On-chain that is cheaper (every
+   * voter signing needs no non-signer's key) and, with fees, it pays the attester that did the work.
+   */
+  verifying(verdict: Verdict): void {
+    this.phase = "verifying";
+    this.checking = verdict;
+  }
+
+  /** The signers for the verdict under verification, with the votes that joined it. */
+  signersNow(): Vote[] | undefined {
+    return this.checking === undefined ? undefined : this.tally.signers(this.checking);
+  }
+
   /** Drops votes whose signatures did not verify and takes votes again. */
   reopen(bad: bigint[]): void {
     for (const id of bad) this.tally.remove(id);
     this.phase = "collecting";
+    this.checking = undefined;
     this.changed = true;
   }
 

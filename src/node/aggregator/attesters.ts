@@ -47,7 +47,8 @@ export function startAttesters(
   function onVote(address: string, v: VoteMessage): void {
     if (!v || typeof v !== "object" || typeof v.taskHash !== "string") return;
     const task = tasks.get(Number(v.chainId), v.taskHash);
-    if (task?.consensus.phase !== "collecting") return;
+    // a vote may still join a decision that waits for its check (TaskConsensus.verifying)
+    if (task?.consensus.phase !== "collecting" && task?.consensus.phase !== "verifying") return;
     const op = task.chain.view.operatorByAddress(address);
     if (!op) return;
     const attester = String(op.operatorId);

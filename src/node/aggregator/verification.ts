@@ -67,7 +67,7 @@ export class Verification {
     const { verdict, signers } = decision;
     const publicKey = aggregateKey(task.chain, signers);
     if (!publicKey) return;
-    task.consensus.phase = "verifying";
+    task.consensus.verifying(verdict);
     this.checks.push({
       task,
       verdict,
@@ -102,6 +102,7 @@ export class Verification {
     const batch = this.checks.filter((c) => c.task.consensus.phase === "verifying");
     this.checks = [];
     if (batch.length === 0 || this.ctx.state.stopping) return;
+    for (const c of batch) widen(c);
     if (verifyBatch(batch)) {
       // One journal commit for the batch's submissions, before any of them is broadcast.
       this.ctx.tasks.journal.batch(() => {
@@ -137,6 +138,21 @@ export class Verification {
     if (bad.length > 0) this.tryConclude(c.task);
     else log.error("aggregate does not verify although every vote does", { taskHash: c.task.msg.taskHash });
   }
+}
+
+/** Takes in the votes that joined a check while it waited for its batch. */
+function widen(c: PendingCheck): void {
+  const now = c.task.consensus.signersNow();
+  if (!now || sameIds(now, c.signers)) return;
+  const publicKey = aggregateKey(c.task.chain, now);
+  if (!publicKey) return;
+  c.signers = now;
+  c.publicKey = publicKey;
+  c.signature = aggregateSignatures(now.map((s) => s.signature));
+}
+
+function sameIds(a: Vote[], b: Vote[]): boolean {
+  return a.length === b.length && a.every((v, i) => v.operatorId === b[i]!.operatorId);
 }
 
 function voteHashOf(task: LiveTask, verdict: Verdict): string {

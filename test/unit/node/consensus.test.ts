@@ -106,12 +106,14 @@ describe("duplicate, late and ineligible votes", () => {
     expect(c.decision()).toBeUndefined();
   });
 
-  it("takes no vote after the decision", () => {
+  it("takes no other vote after the decision", () => {
     const c = consensusOver(3n);
     c.vote(voter(1, 2n), approve);
     expect(c.decision()?.verdict).toBe("approve");
-    c.phase = "verifying";
+    c.verifying("approve");
     expect(c.vote(voter(2, 1n), reject)).toEqual({ kind: "late" });
+    expect(c.vote(voter(1, 2n), approve)).toEqual({ kind: "late" });
+    expect(c.vote(voter(2, 1n), { abstain: "busy" })).toEqual({ kind: "late" });
     expect(c.decision()).toBeUndefined();
     for (const phase of ["submitting", "done"] as const) {
       c.phase = phase;
@@ -120,10 +122,36 @@ describe("duplicate, late and ineligible votes", () => {
     expect(c.tally.size).toBe(1);
   });
 
+  it("lets a first vote for the verdict under verification join its signers", () => {
+    const c = consensusOver(9n);
+    c.vote(voter(3, 3n), approve);
+    c.vote(voter(1, 3n), approve);
+    expect(ids(c)).toEqual([1, 3]);
+    c.verifying("approve");
+    expect(c.signersNow()!.map((s) => Number(s.operatorId))).toEqual([1, 3]);
+    expect(c.vote(voter(2, 3n), approve)).toEqual({ kind: "counted", verdict: "approve", replaced: false });
+    expect(c.signersNow()!.map((s) => Number(s.operatorId))).toEqual([1, 2, 3]);
+    // not a second decision: the one under verification takes it in
+    expect(c.decision()).toBeUndefined();
+    expect(c.vote(voter(4, 0n), approve)).toEqual({ kind: "ineligible" });
+  });
+
+  it("lets no vote join a rejection it does not reject with, nor one beyond the maximum of signers", () => {
+    const c = consensusOver(9n, { ...open, maximumNumberOfAttesters: 2 });
+    c.vote(voter(1, 3n), reject);
+    c.verifying("reject");
+    expect(c.vote(voter(2, 3n), approve)).toEqual({ kind: "late" });
+    expect(c.vote(voter(3, 4n), reject).kind).toBe("counted");
+    // at most two signers: the strongest
+    expect(c.signersNow()!.map((s) => Number(s.operatorId))).toEqual([1, 3]);
+    expect(c.vote(voter(4, 5n), reject).kind).toBe("counted");
+    expect(c.signersNow()!.map((s) => Number(s.operatorId))).toEqual([3, 4]);
+  });
+
   it("collects again after forged votes are dropped", () => {
     const c = consensusOver(3n);
     c.vote(voter(1, 2n), approve);
-    c.phase = "verifying";
+    c.verifying("approve");
     c.reopen([1n]);
     expect(c.phase).toBe("collecting");
     expect(c.decision()).toBeUndefined();
