@@ -81,6 +81,27 @@ const result = (status: number, text: string): PostResult => ({
   text,
 });
 
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** A fetch answer's body as text, given up (and the rest cancelled) beyond `maxBytes`. */
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new Error(`answer larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /**
  * POST over node:http with a pooled keep-alive connection, a deadline, an abort signal and a
  * cap on the answer's size. Rejects on network errors, timeouts and oversized answers.
@@ -117,15 +138,19 @@ export function httpPost(
         signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
       })
         .then(async (res) => {
-          if (opts.discardBody) await res.body?.cancel();
-          resolve(result(res.status, opts.discardBody ? "" : await res.text()));
+          if (opts.discardBody) {
+            await res.body?.cancel();
+            resolve(result(res.status, ""));
+            return;
+          }
+          resolve(result(res.status, await readCapped(res, opts.maxBytes ?? DEFAULT_MAX_BYTES)));
         })
         .catch((error: unknown) =>
           reject(timeout.aborted && !opts.signal?.aborted ? new PostTimeoutError(opts.timeoutMs) : error),
         );
       return;
     }
-    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     const req = http.request(
       {
         host: target.hostname,
