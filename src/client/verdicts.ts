@@ -123,18 +123,96 @@ export async function waitForVerdicts(
   const pending = new Set([...hashes].map((h) => h.toLowerCase()));
   const found = new Map<string, TaskVerdict>();
   if (pending.size === 0) return found;
-  for await (const verdict of followVerdicts(q, {
-    until: opts.deadline,
-    signal: opts.signal,
-    pollMs: opts.pollMs,
-  })) {
-    const key = verdict.taskHash.toLowerCase();
-    if (!pending.delete(key)) continue;
-    found.set(key, verdict);
-    opts.onVerdict?.(verdict);
-    if (pending.size === 0) break;
+  const watch = new VerdictWatch(q, opts);
+  try {
+    await watch.until(pending, {
+      signal: opts.signal,
+      onVerdict: (key, { verdict }) => {
+        found.set(key, verdict);
+        opts.onVerdict?.(verdict);
+      },
+    });
+  } finally {
+    await watch.stop();
   }
   return found;
+}
+
+/**
+ * Every verdict that lands from `fromBlock` on, with the time this process first saw it, while
+ * the watch runs (until the deadline or stop()): started before a run's first send, it times
+ * each task from its send to its verdict even while later tasks are still being sent.
+ */
+export class VerdictWatch {
+  readonly seen = new Map<string, { verdict: TaskVerdict; at: number }>();
+  private readonly stopper = new AbortController();
+  private readonly done: Promise<void>;
+  private failure: unknown;
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    q: VerdictQuery & { fromBlock: number },
+    opts: { deadline: number; signal?: AbortSignal; pollMs?: number },
+  ) {
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.stopper.signal]) : this.stopper.signal;
+    this.done = (async () => {
+      try {
+        for await (const verdict of followVerdicts(q, {
+          until: opts.deadline,
+          signal,
+          pollMs: opts.pollMs,
+        })) {
+          const key = verdict.taskHash.toLowerCase();
+          if (!this.seen.has(key)) this.seen.set(key, { verdict, at: Date.now() });
+          this.wake?.();
+        }
+      } catch (error) {
+        if (!signal.aborted) this.failure = error;
+      } finally {
+        this.ended = true;
+        this.wake?.();
+      }
+    })();
+  }
+
+  /**
+   * Waits until every hash of `pending` was seen (each is removed from it as it is, and passed
+   * to onVerdict), the watch ends (deadline) or `signal` aborts. Throws what stopped the
+   * following, if anything did.
+   */
+  async until(
+    pending: Set<string>,
+    opts: {
+      signal?: AbortSignal;
+      onVerdict?: (key: string, seen: { verdict: TaskVerdict; at: number }) => void;
+    },
+  ): Promise<void> {
+    for (;;) {
+      for (const key of [...pending]) {
+        const hit = this.seen.get(key);
+        if (!hit) continue;
+        pending.delete(key);
+        opts.onVerdict?.(key, hit);
+      }
+      if (this.failure !== undefined) throw this.failure;
+      if (pending.size === 0 || this.ended || opts.signal?.aborted) return;
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        this.wake = () => {
+          opts.signal?.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        opts.signal?.addEventListener("abort", onAbort, { once: true });
+      });
+      this.wake = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.done;
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type TaskEndReason,
 } from "../client/retry.js";
 import type { SentTask } from "../client/send.js";
-import { lookupVerdicts, type TaskVerdict, waitForVerdicts } from "../client/verdicts.js";
+import { lookupVerdicts, type TaskVerdict, VerdictWatch } from "../client/verdicts.js";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
 import { type Ended, followJournal, JOURNAL_BATCH, journalEnds } from "./journal-follow.js";
@@ -113,6 +113,31 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   const fromBlock = opts.wait && opts.provider ? await opts.provider.getBlockNumber() : 0;
+  // Verdicts are followed from before the first send, so a task's latency ends when its verdict
+  // lands, not when the last of the run's tasks has been sent.
+  const watch =
+    opts.wait && opts.provider && opts.attestationCenter
+      ? new VerdictWatch(
+          {
+            provider: opts.provider,
+            attestationCenter: opts.attestationCenter,
+            chainId: opts.chainId,
+            fromBlock,
+          },
+          { deadline, signal: opts.signal, pollMs: 50 },
+        )
+      : undefined;
+  try {
+    return await sendAndFollow(opts, { started, deadline, watch });
+  } finally {
+    await watch?.stop();
+  }
+}
+
+async function sendAndFollow(
+  opts: RunOptions,
+  { started, deadline, watch }: { started: number; deadline: number; watch: VerdictWatch | undefined },
+): Promise<LoadSummary> {
   const sent: Array<SentTask | { error: unknown; index: number }> = new Array(opts.count);
   let next = 0;
   let done = 0;
@@ -160,19 +185,38 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
     if (!held || (held.known && !s.known)) firstSend.set(key, s);
   }
   const known = new Set([...firstSend].filter(([, s]) => s.known).map(([h]) => h));
-  let verdicts = new Map<string, TaskVerdict>();
+  const verdicts = new Map<string, TaskVerdict>();
   const seenAt = new Map<string, number>();
   const ended = new Map<string, Ended>();
-  if (opts.wait && opts.provider && opts.attestationCenter && ok.length > 0) {
+  if (watch && opts.provider && opts.attestationCenter && ok.length > 0) {
     const chain = {
       provider: opts.provider,
       attestationCenter: opts.attestationCenter,
       chainId: opts.chainId,
     };
+    const take = (key: string, hit: { verdict: TaskVerdict; at: number }) => {
+      verdicts.set(key, hit.verdict);
+      seenAt.set(key, hit.at);
+    };
+    for (const key of firstSend.keys()) {
+      const hit = watch.seen.get(key);
+      if (hit) take(key, hit);
+    }
     // A task decided before this run started has its verdict already: look it up, never wait for it.
-    verdicts = await lookupVerdicts({ ...chain, aggregatorUrl: opts.aggregatorUrl }, firstSend.keys(), known);
-    const now = Date.now();
-    for (const h of verdicts.keys()) seenAt.set(h, now);
+    const looked = await lookupVerdicts(
+      { ...chain, aggregatorUrl: opts.aggregatorUrl },
+      [...firstSend.keys()].filter((h) => !verdicts.has(h)),
+      known,
+    );
+    for (const [h, v] of looked) {
+      // the watch may have seen it meanwhile, earlier than now
+      const hit = watch.seen.get(h);
+      if (hit) take(h, hit);
+      else {
+        verdicts.set(h, v);
+        seenAt.set(h, Date.now());
+      }
+    }
     // The chain gives verdicts; the aggregator's journal says at once when a task will get none
     // (unreachable), so the wait ends for it then instead of at the deadline.
     const outstanding = new Set([...firstSend.keys()].filter((h) => !verdicts.has(h)));
@@ -185,13 +229,12 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
           onEmpty: () => stop.abort(),
         })
       : undefined;
-    const followed = await waitForVerdicts({ ...chain, fromBlock }, [...outstanding], {
-      deadline,
+    const awaited = new Set(outstanding);
+    await watch.until(awaited, {
       signal,
-      pollMs: 50,
-      onVerdict: (v) => {
-        const key = v.taskHash.toLowerCase();
-        seenAt.set(key, Date.now());
+      onVerdict: (key, hit) => {
+        take(key, hit);
+        ended.delete(key);
         outstanding.delete(key);
         // the rest may have ended in the journal already: nothing is left to wait for
         if (outstanding.size === 0) stop.abort();
@@ -199,10 +242,8 @@ export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
     });
     stop.abort();
     await journal;
-    for (const [h, v] of followed) {
-      verdicts.set(h, v);
-      ended.delete(h);
-    }
+    // a verdict outranks what the journal said of the task meanwhile
+    for (const h of verdicts.keys()) ended.delete(h);
     // A task still without a verdict at the deadline: whatever its journal knows of why.
     const left = [...outstanding].filter((h) => !verdicts.has(h) && !ended.has(h));
     if (opts.aggregatorUrl && left.length > 0 && !opts.signal?.aborted) {

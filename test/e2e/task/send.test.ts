@@ -108,6 +108,19 @@ describe("task send on the devnet (process runtime)", () => {
     expect(numbers.size).toBe(200);
   }, 240_000);
 
+  it("each task's latency ends at its own verdict, not when the run's last task was sent", async () => {
+    // sends spread over 2.5 s (2/s); a task is decided in a fraction of that
+    const r = await cli(["task", "send", "--wait", "--count", "6", "--rate", "2", "--timeout", "60"], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json();
+    expect(s).toMatchObject({ sent: 6, approved: 6 });
+    expect(s.durationMs).toBeGreaterThanOrEqual(2_500);
+    // before: every verdict was looked for after the last send, so the first task's latency
+    // was the whole sending time
+    expect(s.results[0].latencyMs).toBeLessThan(2_000);
+    expect(s.latencyMs.max).toBeLessThan(s.durationMs);
+  }, 120_000);
+
   it("a task sent twice: the second --wait answers at once with the same task number and verdict", async () => {
     for (const args of [
       ["--via", "rpc", "--data", `twice-rpc-${process.pid}`],
