@@ -337,6 +337,11 @@ async function sendAndFollow(
   const unsent = results.filter((_, i) => !(sent[i] && "taskHash" in sent[i]!));
   const latencies = tasks.map((r) => r.latencyMs).filter((l): l is number => l !== null);
   const approved = tasks.filter((r) => r.status === "approved").length;
+  const rejected = tasks.filter((r) => r.status === "rejected").length;
+  // decided in this run: a task the network had before came with its earlier verdict
+  const decided = tasks.filter(
+    (r) => (r.status === "approved" || r.status === "rejected") && !known.has(r.taskHash.toLowerCase()),
+  ).length;
   const duplicates = ok.length - firstSend.size;
   const warnings: string[] = [];
   if (duplicates > 0) {
@@ -355,7 +360,7 @@ async function sendAndFollow(
     duplicates,
     alreadyKnown: known.size,
     approved,
-    rejected: tasks.filter((r) => r.status === "rejected").length,
+    rejected,
     // a send that never got through before the deadline timed out as well
     timedOut: [...tasks, ...unsent].filter((r) => r.status === "timeout").length,
     unreachable: [...tasks, ...unsent].filter((r) => r.status === "unreachable").length,
@@ -363,9 +368,10 @@ async function sendAndFollow(
     refusedBusy,
     retried,
     latencyMs: percentiles(latencies),
+    // with --wait, tasks decided on-chain (either verdict) in this run per second; without, tasks sent
     throughputPerSec:
       durationMs > 0
-        ? Math.round(((opts.wait ? approved : firstSend.size) * 1000 * 100) / durationMs) / 100
+        ? Math.round(((opts.wait ? decided : firstSend.size) * 1000 * 100) / durationMs) / 100
         : 0,
     durationMs,
     results,

@@ -121,6 +121,18 @@ describe("task send on the devnet (process runtime)", () => {
     expect(s.latencyMs.max).toBeLessThan(s.durationMs);
   }, 120_000);
 
+  it("a load the validation rejects: every task rejected, exit 1, and its throughput counts them", async () => {
+    const r = await cli(
+      ["task", "send", "--wait", "--count", "4", "--proof", "0xbad", "--timeout", "60"],
+      90_000,
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const s = r.json();
+    expect(s).toMatchObject({ sent: 4, distinct: 4, approved: 0, rejected: 4 });
+    // decided tasks per second, whatever the verdict (it was approvals only: 0 here)
+    expect(s.throughputPerSec).toBeCloseTo((4 * 1000) / s.durationMs, 1);
+  }, 120_000);
+
   it("a task sent twice: the second --wait answers at once with the same task number and verdict", async () => {
     for (const args of [
       ["--via", "rpc", "--data", `twice-rpc-${process.pid}`],
