@@ -75,6 +75,24 @@ function configVarsOf(loaded: LoadedConfig, flags: ExecuteFlags): Record<string,
   return { ...vars, ...assignments(flags.secret, "--secret") };
 }
 
+const CONFIG_VAR = /apContext\s*\.\s*configVars\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*["']([^"']+)["']\s*\])/g;
+
+/**
+ * The `apContext.configVars` names the workflow reads that nobody set: each renders as nothing,
+ * and the node that used it fails later with a message about its own field (a URL that is
+ * not one), so the run says up front which secret is missing and how to give it.
+ */
+function missingConfigVars(workflow: Workflow, configVars: Record<string, string>): string[] {
+  const named = new Set<string>();
+  for (const m of JSON.stringify(workflow).matchAll(CONFIG_VAR)) named.add((m[1] ?? m[2])!);
+  return [...named]
+    .filter((name) => !(name in configVars))
+    .map(
+      (name) =>
+        `apContext.configVars.${name} is not set and reads as empty: give it with --secret ${name}=<value> or AVSCTL_SECRET_${name}`,
+    );
+}
+
 function isDevnetUrl(devnet: DevnetState | undefined, rpcUrl: string): boolean {
   return !!devnet && [devnet.l1.rpcUrl, ...devnet.l2.map((l) => l.rpcUrl)].includes(rpcUrl);
 }
@@ -158,7 +176,13 @@ async function execute(ctx: CommandContext, file: string, flags: ExecuteFlags, m
     limits: { concurrency, codeTimeoutMs },
     signal: ctx.signal,
   });
-  return { invalid: undefined, record, workflow, configVars };
+  return {
+    invalid: undefined,
+    record,
+    workflow,
+    configVars,
+    warnings: missingConfigVars(workflow, configVars),
+  };
 }
 
 function humanSteps(steps: ExecutionStep[]): string {
@@ -187,12 +211,12 @@ function invalidData(errors: WorkflowProblem[]) {
   };
 }
 
-function recordResult(data: object, record: ExecutionRecord): CommandResult {
+function recordResult(data: object, record: ExecutionRecord, warnings: string[]): CommandResult {
   return {
-    data,
+    data: warnings.length > 0 ? { ...data, warnings } : data,
     exitCode: record.status === "success" ? EXIT.OK : EXIT.FAILED,
     human: () =>
-      `${humanSteps(record.steps)}\n${record.status.toUpperCase()}${record.error ? `: ${record.error}` : ""}`,
+      `${warnings.map((w) => `warning: ${w}\n`).join("")}${humanSteps(record.steps)}\n${record.status.toUpperCase()}${record.error ? `: ${record.error}` : ""}`,
   };
 }
 
@@ -211,9 +235,13 @@ export async function workflowSimulate(
   file: string,
   flags: ExecuteFlags,
 ): Promise<CommandResult> {
-  const { invalid, record } = await execute(ctx, file, flags, "simulate");
+  const { invalid, record, warnings } = await execute(ctx, file, flags, "simulate");
   if (invalid) return invalidResult(invalid);
-  return recordResult({ status: record!.status, error: record!.error, steps: record!.steps }, record!);
+  return recordResult(
+    { status: record!.status, error: record!.error, steps: record!.steps },
+    record!,
+    warnings!,
+  );
 }
 
 /** `workflow run <file>`: like simulate, but writes are sent; prints the execution record. */
@@ -222,9 +250,9 @@ export async function workflowRun(
   file: string,
   flags: ExecuteFlags,
 ): Promise<CommandResult> {
-  const { invalid, record, workflow, configVars } = await execute(ctx, file, flags, "run");
+  const { invalid, record, workflow, configVars, warnings } = await execute(ctx, file, flags, "run");
   if (invalid) return invalidResult(invalid);
   const { recordRun } = await import("./workflow-record.js");
   const recorded = await recordRun(ctx, flags, workflow!, record!, configVars!);
-  return recordResult(recorded ? { ...record!, recorded } : record!, record!);
+  return recordResult(recorded ? { ...record!, recorded } : record!, record!, warnings!);
 }

@@ -153,6 +153,38 @@ describe("avsctl workflow simulate", () => {
     expect(low.json().steps[4].output.level).toBe("low");
   });
 
+  it("a secret the workflow reads and nobody set is named up front, with how to give it", async () => {
+    const file = write("secret-url.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      nodes: [
+        {
+          id: "a",
+          name: "fetchPrice",
+          type: "restApi",
+          config: { url: "{{ apContext.configVars.FEED_URL }}?symbol=ETHUSDT", method: "GET" },
+        },
+      ],
+      edges: [{ id: "e1", source: "t", target: "a" }],
+    });
+    const hint = "give it with --secret FEED_URL=<value> or AVSCTL_SECRET_FEED_URL";
+    const missing = await cli(["workflow", "simulate", file]);
+    expect(missing.code).toBe(1);
+    expect(missing.json().warnings).toEqual([
+      `apContext.configVars.FEED_URL is not set and reads as empty: ${hint}`,
+    ]);
+    const human = await runCli(["workflow", "simulate", file], { cwd: dir });
+    expect(human.stdout).toContain(`warning: apContext.configVars.FEED_URL is not set`);
+    // the hint works as it says
+    const given = await cli(["workflow", "simulate", file, "--secret", `FEED_URL=${feed.url}/price`]);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.json().warnings).toBeUndefined();
+    const fromEnv = await runCli(["workflow", "simulate", file, "--json"], {
+      cwd: dir,
+      env: { AVSCTL_SECRET_FEED_URL: `${feed.url}/price` },
+    });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+  });
+
   it("a failing step exits 1 with status failed", async () => {
     const file = write("fails.json", {
       trigger: { id: "t", name: "start", type: "manual", config: {} },
