@@ -4,9 +4,10 @@
  */
 
 import { EXIT } from "../../errors.js";
-import type { Json } from "../../task-engine/client.js";
+import type { EngineClient, Json } from "../../task-engine/client.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
+import { configVarNames } from "./config-vars.js";
 import { type EngineFlags, engineClient } from "./engine-target.js";
 
 const when = (ms: unknown) => (typeof ms === "number" && ms > 0 ? new Date(ms).toISOString() : "-");
@@ -57,7 +58,37 @@ export async function workflowCreate(
 ): Promise<CommandResult> {
   const client = await engineClient(ctx, flags);
   const task = await client.createWorkflow(file, ctx.cwd);
-  return { data: task, human: () => `created ${task.id} (${task.name}), ${task.status}` };
+  const warnings = await unsetSecrets(client, task, flags);
+  return {
+    data: warnings.length > 0 ? { ...task, warnings } : task,
+    human: () =>
+      `${warnings.map((w) => `warning: ${w}\n`).join("")}created ${task.id} (${task.name}), ${task.status}`,
+  };
+}
+
+/**
+ * The secrets the stored workflow reads that the engine has neither for its owner nor for it:
+ * its runs would see them empty. Nothing when the engine will not list them.
+ */
+async function unsetSecrets(client: EngineClient, task: Json, flags: EngineFlags): Promise<string[]> {
+  const names = configVarNames(task);
+  if (names.length === 0) return [];
+  const listed = await client.listSecrets().catch(() => undefined);
+  if (!Array.isArray(listed?.items)) return [];
+  const visible = new Set(
+    listed.items.filter((s: Json) => !s.workflowId || s.workflowId === task.id).map((s: Json) => s.name),
+  );
+  // the same engine and owner as this command's; the value goes on stdin (or --value)
+  const target = [
+    ...(flags.engine ? [` --engine ${flags.engine}`] : []),
+    ...(flags.keystore ? [` --keystore ${flags.keystore}`] : []),
+  ].join("");
+  return names
+    .filter((name) => !visible.has(name))
+    .map(
+      (name) =>
+        `the workflow reads apContext.configVars.${name} and the task engine has no secret ${name}: its runs see it empty until \`avsctl secret set ${name}${target}\` (the value on stdin)`,
+    );
 }
 
 export async function workflowList(

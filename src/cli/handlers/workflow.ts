@@ -19,6 +19,7 @@ import {
 } from "../../workflow/index.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
+import { configVarNames } from "./config-vars.js";
 import { signerSpec } from "./signer-flags.js";
 
 interface ExecuteFlags {
@@ -75,17 +76,12 @@ function configVarsOf(loaded: LoadedConfig, flags: ExecuteFlags): Record<string,
   return { ...vars, ...assignments(flags.secret, "--secret") };
 }
 
-const CONFIG_VAR = /apContext\s*\.\s*configVars\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*["']([^"']+)["']\s*\])/g;
-
 /**
  * The `apContext.configVars` names the workflow reads that nobody set: each renders as nothing,
- * and the node that used it fails later with a message about its own field (a URL that is
- * not one), so the run says up front which secret is missing and how to give it.
+ * and the node that used it fails later with a message about its own field.
  */
 function missingConfigVars(workflow: Workflow, configVars: Record<string, string>): string[] {
-  const named = new Set<string>();
-  for (const m of JSON.stringify(workflow).matchAll(CONFIG_VAR)) named.add((m[1] ?? m[2])!);
-  return [...named]
+  return configVarNames(workflow)
     .filter((name) => !(name in configVars))
     .map(
       (name) =>

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runCli } from "../../helpers/cli.js";
+import { type CliResult, runCli, runPasted } from "../../helpers/cli.js";
 import { type EngineProcess, startEngineProcess } from "../../helpers/engine.js";
 
 const SECRET_VALUE = "s3cr3t-Value-9f2c71";
@@ -117,6 +117,33 @@ describe("workflow commands against a task engine", () => {
     expect(outputs.filter((o) => o.includes(SECRET_VALUE))).toEqual([]);
     expect(engine.raw.filter((line) => line.includes(SECRET_VALUE))).toEqual([]);
     expect(engine.raw.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("a stored workflow that reads a secret the engine lacks says so on create, and the command it names sets it", async () => {
+    const file = write("needs-secret.json", flow({}, "return 'url=' + apContext.configVars.feedUrl"));
+    const created = await cli(["workflow", "create", file]);
+    expect(created.code, created.stderr).toBe(0);
+    const hint = `avsctl secret set feedUrl --engine ${engine.url}`;
+    expect(created.json().warnings).toEqual([
+      `the workflow reads apContext.configVars.feedUrl and the task engine has no secret feedUrl: its runs see it empty until \`${hint}\` (the value on stdin)`,
+    ]);
+    const human = await cli(["workflow", "create", file], { json: false });
+    expect(human.stdout).toMatch(/^warning: the workflow reads apContext\.configVars\.feedUrl/);
+    // pasted as printed, the value on stdin; then a new create has nothing to say
+    const set = await runPasted(hint, {
+      cwd: dir,
+      env: { AVSCTL_PRIVATE_KEY: owner.privateKey },
+      input: "http://feed.example\n",
+    });
+    expect(set.code, set.stderr).toBe(0);
+    const again = await cli(["workflow", "create", file]);
+    expect(again.json().warnings).toBeUndefined();
+    const run = await cli(["workflow", "trigger", again.json().id, "--wait"]);
+    expect(run.json().steps[1].output).toBe("url=***");
+    for (const id of [created.json().id, human.stdout.match(/created (\S+)/)![1], again.json().id]) {
+      await cli(["workflow", "delete", id]);
+    }
+    await cli(["secret", "delete", "feedUrl"]);
   }, 60_000);
 
   it("refuses another owner's key on every command (403, exit 1)", async () => {
