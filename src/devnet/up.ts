@@ -104,6 +104,8 @@ async function up(opts: UpOptions): Promise<UpResult> {
     await (await import("./operator-keys.js")).applyOperatorKeys(plan, opts.operators, opts.flags);
   const reused = await reuseOrClear(plan, opts, progress);
   if (reused) return reused;
+  const { rotateLogs } = await import("./runtime/log-files.js");
+  if (rotateLogs(plan.projectDir).length > 0) debug("the last devnet's logs moved to .avsctl/logs/previous");
 
   const started = Date.now();
   const start = await planStart(plan, opts.config, opts.operators);

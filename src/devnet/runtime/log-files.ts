@@ -1,5 +1,30 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
+import path from "node:path";
 import { sleep } from "../../util/sleep.js";
+
+/** Where the components that run as processes log: `<projectDir>/.avsctl/logs`. */
+export function logDirOf(projectDir: string): string {
+  return path.join(projectDir, ".avsctl", "logs");
+}
+
+/**
+ * A new devnet's components start with empty logs, as containers do under Docker: the last
+ * devnet's `*.log` move to `previous/` (replacing what was there). Appended to instead, they
+ * showed a devnet whose chains are gone as this one's: `devnet ui` listed its tasks as approved
+ * on a fresh chain, `devnet logs` and `task trace` mixed the two. Returns the files moved.
+ */
+export function rotateLogs(projectDir: string): string[] {
+  const dir = logDirOf(projectDir);
+  if (!existsSync(dir)) return [];
+  const logs = readdirSync(dir).filter((f) => f.endsWith(".log"));
+  if (logs.length === 0) return [];
+  const previous = path.join(dir, "previous");
+  rmSync(previous, { recursive: true, force: true });
+  mkdirSync(previous, { recursive: true });
+  for (const f of logs) renameSync(path.join(dir, f), path.join(previous, f));
+  return logs;
+}
 
 const FOLLOW_POLL_MS = 200;
 const TAIL_READ_BYTES = 1 << 20;

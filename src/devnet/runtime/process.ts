@@ -16,7 +16,7 @@ import createDebug from "debug";
 import { AvsctlError } from "../../errors.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./labels.js";
 import { splitLines } from "./lines.js";
-import { followFile, tailFile } from "./log-files.js";
+import { followFile, logDirOf, tailFile } from "./log-files.js";
 import { LOCALHOST } from "./ports.js";
 import {
   DEFAULT_STOP_GRACE_MS,
@@ -115,7 +115,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     this.project = sanitizeName(options.project);
     // The canonical path, so processes started via a symlinked or relative path are still found.
     this.projectDir = canonicalDir(options.projectDir);
-    this.logDir = path.join(this.projectDir, ".avsctl", "logs");
+    this.logDir = logDirOf(this.projectDir);
     this.runDir = path.join(this.projectDir, ".avsctl", "run");
     this.defaultWaitTimeoutMs = options.defaultWaitTimeoutMs;
   }

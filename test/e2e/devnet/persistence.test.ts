@@ -28,6 +28,7 @@ interface Sent {
   taskNumber: number;
   txHash: string;
   taskDefinitionId: number;
+  taskHash: string;
 }
 
 /** What `up` deployed, which a restart must keep as it is. */
@@ -153,12 +154,27 @@ function persistenceSuite(runtime: Runtime): void {
     state = again;
   });
 
-  it("a plain down keeps the state and says so; the next up resumes it", async () => {
+  it("a plain down keeps the state and says so; the next up resumes it, with logs of its own", async () => {
+    const earlier = await d.send();
+    const aggregatorLog = async () =>
+      ((await d.ok(["devnet", "logs", "aggregator"])).lines as string[]).join("\n");
+    expect(await aggregatorLog()).toContain(earlier.taskHash);
     const down = await d.ok(["devnet", "down"]);
     expect(down.kept.length).toBeGreaterThan(0);
     const again = await d.up(runtime);
     expect(deployment(again)).toEqual(deployment(state));
     expect(await d.taskDefNames()).toContain("kept");
+    // the chain keeps the task; the new devnet's logs start empty, as new containers' do, and
+    // the process runtime keeps the last devnet's in .avsctl/logs/previous
+    expect(await d.verdicts()).toContainEqual([earlier.taskNumber, "approved"]);
+    expect(await aggregatorLog()).not.toContain(earlier.taskHash);
+    if (runtime === "process") {
+      const previous = readFileSync(
+        path.join(p.dir, ".avsctl", "logs", "previous", "aggregator.log"),
+        "utf8",
+      );
+      expect(previous).toContain(earlier.taskHash);
+    }
     state = again;
   });
 
