@@ -38,6 +38,14 @@ function write(name: string, content: unknown): string {
 
 const cli = (args: string[]) => runCli([...args, "--json"], { cwd: dir });
 
+/** A manual trigger and one node after it. */
+const oneNode = (node: { id: string; name: string; type: string; config: unknown }, extra = {}) => ({
+  trigger: { id: "t", name: "start", type: "manual", config: {} },
+  ...extra,
+  nodes: [node],
+  edges: [{ id: "e1", source: "t", target: node.id }],
+});
+
 describe("avsctl workflow validate", () => {
   it("the examples are valid (exit 0)", async () => {
     for (const file of [priceCheck, portfolio]) {
@@ -154,18 +162,15 @@ describe("avsctl workflow simulate", () => {
   });
 
   it("a secret the workflow reads and nobody set is named up front, with how to give it", async () => {
-    const file = write("secret-url.json", {
-      trigger: { id: "t", name: "start", type: "manual", config: {} },
-      nodes: [
-        {
-          id: "a",
-          name: "fetchPrice",
-          type: "restApi",
-          config: { url: "{{ apContext.configVars.FEED_URL }}?symbol=ETHUSDT", method: "GET" },
-        },
-      ],
-      edges: [{ id: "e1", source: "t", target: "a" }],
-    });
+    const file = write(
+      "secret-url.json",
+      oneNode({
+        id: "a",
+        name: "fetchPrice",
+        type: "restApi",
+        config: { url: "{{ apContext.configVars.FEED_URL }}?symbol=ETHUSDT", method: "GET" },
+      }),
+    );
     const hint = "give it with --secret FEED_URL=<value> or AVSCTL_SECRET_FEED_URL";
     const missing = await cli(["workflow", "simulate", file]);
     expect(missing.code).toBe(1);
@@ -186,11 +191,10 @@ describe("avsctl workflow simulate", () => {
   });
 
   it("a failing step exits 1 with status failed", async () => {
-    const file = write("fails.json", {
-      trigger: { id: "t", name: "start", type: "manual", config: {} },
-      nodes: [{ id: "a", name: "a", type: "customCode", config: { source: "while (true) {}" } }],
-      edges: [{ id: "e1", source: "t", target: "a" }],
-    });
+    const file = write(
+      "fails.json",
+      oneNode({ id: "a", name: "a", type: "customCode", config: { source: "while (true) {}" } }),
+    );
     const r = await cli(["workflow", "simulate", file, "--code-timeout", "200"]);
     expect(r.code).toBe(1);
     const body = r.json();
@@ -237,19 +241,18 @@ describe("avsctl workflow run", () => {
 
   it("sends writes with --private-key where simulate only estimates them", async () => {
     const to = ANVIL_DEV_ADDRESSES[6];
-    const file = write("pay.json", {
-      trigger: { id: "t", name: "start", type: "manual", config: {} },
-      inputVariables: { to },
-      nodes: [
+    const file = write(
+      "pay.json",
+      oneNode(
         {
           id: "pay",
           name: "pay",
           type: "ethTransfer",
           config: { destination: "{{ to }}", amount: "0.5eth" },
         },
-      ],
-      edges: [{ id: "e1", source: "t", target: "pay" }],
-    });
+        { inputVariables: { to } },
+      ),
+    );
     const balance = async () => BigInt(await rpc<string>(chain().rpcUrl, "eth_getBalance", [to, "latest"]));
     const before = await balance();
     const args = [file, "--rpc-url", chain().rpcUrl, "--private-key", ANVIL_DEV_PRIVATE_KEYS[2]];
@@ -264,18 +267,15 @@ describe("avsctl workflow run", () => {
   });
 
   it("an unreachable --rpc-url is an environment error (exit 4)", async () => {
-    const file = write("read.json", {
-      trigger: { id: "t", name: "start", type: "manual", config: {} },
-      nodes: [
-        {
-          id: "pay",
-          name: "pay",
-          type: "ethTransfer",
-          config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "1" },
-        },
-      ],
-      edges: [{ id: "e1", source: "t", target: "pay" }],
-    });
+    const file = write(
+      "read.json",
+      oneNode({
+        id: "pay",
+        name: "pay",
+        type: "ethTransfer",
+        config: { destination: ANVIL_DEV_ADDRESSES[6], amount: "1" },
+      }),
+    );
     const r = await cli(["workflow", "simulate", file, "--rpc-url", "http://127.0.0.1:9"]);
     expect(r.code).toBe(4);
     expect(r.json().error.code).toBe("RPC_UNREACHABLE");
