@@ -113,7 +113,8 @@ function definitionRefusal(
     case "InsufficientVotingPowerForTaskDefinition":
       return new RpcError(
         "INSUFFICIENT_VOTING_POWER",
-        `the performer holds less than task definition ${id}'s minimum voting power (${revert.args.votingPower ?? "?"})`,
+        // the second argument, whatever an ABI calls it (ours minVotingPower, others votingPower)
+        `the performer holds less than task definition ${id}'s minimum voting power (${Object.values(revert.args)[1] ?? "?"})`,
       );
     default:
       return new RpcError("INVALID_PARAMS", `the task definition check failed: ${revert.name}`);

@@ -23,7 +23,7 @@ export const PROTOCOL_ERRORS = [
   "error InvalidRestrictedOperator(uint256 taskDefinitionId, uint256 operatorIndex)",
   "error InvalidRestrictedAttester(uint256 taskDefinitionId, uint256 attesterId)",
   "error InvalidAttesterSet()",
-  "error InsufficientVotingPowerForTaskDefinition(uint16 taskDefinitionId, uint256 votingPower)",
+  "error InsufficientVotingPowerForTaskDefinition(uint16 taskDefinitionId, uint256 minVotingPower)",
   "error InvalidBlockExpiry()",
   "error InvalidRestrictedOperatorIndexes()",
   "error InvalidRestrictedAttesterIds()",

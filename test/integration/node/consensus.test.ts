@@ -6,6 +6,7 @@
 import { hexlify, toUtf8Bytes, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ATTESTER_STAKE,
   type NodeProcess,
   type NodeTestBed,
   postRaw,
@@ -28,6 +29,8 @@ let aggregator: NodeProcess;
 let attesters: NodeProcess[] = [];
 let rpcUrl: string;
 let counter = 0;
+/** When the aggregator started: it holds no unconnected attester against a task for a moment. */
+let aggregatorStartedAt = 0;
 
 const task = (label: string) => ({
   proofOfTask: `Qm${label}-${++counter}-${Date.now()}`,
@@ -46,6 +49,7 @@ beforeAll(async () => {
     metrics: true,
     metricsPort: 0,
   }));
+  aggregatorStartedAt = Date.now();
 });
 
 afterAll(async () => {
@@ -302,6 +306,44 @@ describe("consensus between separate node processes", () => {
     const outsider = Wallet.createRandom();
     await expect(sendTaskLikeOthentic(rpcUrl, outsider.privateKey, task("outsider"))).rejects.toMatchObject({
       error: { code: -32011 },
+    });
+  });
+
+  it("a definition the network cannot serve is refused with the figures that decide it", async () => {
+    const { attestationCenter } = await import("../../../src/chain/contracts.js");
+    const { NonceManager } = await import("ethers");
+    const governance = new NonceManager(new Wallet(net.deployer.privateKey, net.l2Provider));
+    const ac = attestationCenter(net.attestationCenter, governance);
+    const create = ac.getFunction(
+      "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[],uint256))",
+    );
+    const define = async (name: string, minimumVotingPower: bigint, maxAttesters: bigint) => {
+      const receipt = await (
+        await create(name, [2n ** 64n - 1n, 0n, 0n, 0n, 0n, minimumVotingPower, [], maxAttesters])
+      ).wait();
+      return Number(ac.interface.parseLog(receipt!.logs.at(-1)!)!.args.taskDefinitionId);
+    };
+    const send = (taskDefinitionId: number) =>
+      sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, { ...task("unservable"), taskDefinitionId });
+
+    // the performer (no voting power) under the definition's minimum: the minimum is named
+    const minimum = await define("minimum", 2n * 10n ** 18n, 0n);
+    await expect(send(minimum)).rejects.toMatchObject({
+      error: {
+        message: `the performer holds less than task definition ${minimum}'s minimum voting power (2000000000000000000) (InsufficientVotingPowerForTaskDefinition)`,
+      },
+    });
+    // one signer at most: three attesters connected, but only the strongest one counts
+    const single = await define("single", 0n, 1n);
+    const { JOIN_GRACE_MS } = await import("../../../src/node/aggregator/reachability.js");
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, aggregatorStartedAt + JOIN_GRACE_MS + 500 - Date.now())),
+    );
+    await expect(send(single)).rejects.toMatchObject({
+      error: {
+        message: `at most 1 attester(s) may sign for definition ${single} (maximumNumberOfAttesters), and the strongest connected ones hold ${ATTESTER_STAKE} voting power, below the ${2n * ATTESTER_STAKE} needed to approve a task of definition ${single}`,
+        data: { reason: "INSUFFICIENT_CONNECTED_POWER" },
+      },
     });
   });
 
