@@ -302,14 +302,26 @@ export class TxPipeline {
    * supervisor or Docker's restart policy): nonces of transactions it no longer holds are taken
    * again, by no-op transfers to ourselves below a transaction still waiting (a gap would hold
    * that one back for ever) and by the next transactions above; what waits for a receipt but is
-   * not in the chain's pool any more is sent again now. Undefined when nothing was amiss.
+   * not in the chain's pool any more is sent again now. When the chain counts more than this
+   * pipeline sent (another sender of the same key), the next nonce moves up to the chain's
+   * (`skipped`). Undefined when nothing was amiss.
    */
-  async reconcile(): Promise<{ chainNonce: number; lost: number[]; resent: number } | undefined> {
+  async reconcile(): Promise<
+    { chainNonce: number; lost: number[]; resent: number; skipped?: number } | undefined
+  > {
     if (this.stopped) return undefined;
     const before = [...this.waiting.keys()];
     const chain = await this.chainNonce();
     // A transaction settled meanwhile may be one the chain counted after our read: next round.
     if (this.stopped || before.some((h) => !this.waiting.has(h))) return undefined;
+    if (chain > this.nextNonce) {
+      // Someone else sent with this key (the devnet's relayer shares the governance key that
+      // task-def commands sign with): ours go after theirs, not one conflict at a time.
+      const skipped = chain - this.nextNonce;
+      this.nextNonce = chain;
+      this.freeNonces.length = 0;
+      return { chainNonce: chain, lost: [], resent: 0, skipped };
+    }
     const now = Date.now();
     const byNonce = new Map<number, Waiter>();
     for (const w of this.waiting.values()) byNonce.set(w.tx.nonce, w);

@@ -25,6 +25,13 @@ export function startChainWatch(ctx: AggregatorContext): () => void {
         try {
           const repaired = await chain.pipeline.reconcile();
           if (!repaired || ctx.state.stopping) continue;
+          if (repaired.skipped !== undefined) {
+            ctx.log.warn("another sender used the aggregator's key; its next nonce follows the chain's", {
+              chainId,
+              ...repaired,
+            });
+            continue;
+          }
           ctx.log.warn("L2 lost transactions of ours (started again from an older state?); nonces resynced", {
             chainId,
             ...repaired,

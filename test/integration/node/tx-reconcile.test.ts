@@ -5,7 +5,7 @@
  * transfer, and hands the rest out again, so what follows is mined instead of waiting for ever.
  */
 
-import { Wallet } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { expect, it } from "vitest";
 import { createLogger } from "../../../src/node/log.js";
 import { RpcClient } from "../../../src/node/rpc-client.js";
@@ -55,6 +55,23 @@ it("resyncs its nonces with a chain that lost its newest transactions", () =>
     expect((await pipeline.send(next)).status).toBe("0x1");
     expect(await pipeline.chainNonce()).toBe(first + 4);
     expect(await pipeline.reconcile()).toBeUndefined();
+  }));
+
+it("moves its next nonce past transactions another sender of the same key made", () =>
+  withPipeline(7, async (pipeline, rpcUrl) => {
+    const to = "0x00000000000000000000000000000000000000cc";
+    expect((await pipeline.send(pipeline.sign(to, "0x", 30_000n))).status).toBe("0x1");
+    // the devnet's task-def commands sign with the governance key the relayer sends with
+    const provider = new JsonRpcProvider(rpcUrl);
+    const other = new NonceManager(new Wallet(ANVIL_DEV_PRIVATE_KEYS[7]!, provider));
+    for (let i = 0; i < 3; i++) await (await other.sendTransaction({ to, value: 1n })).wait();
+    const chainNonce = await pipeline.chainNonce();
+    expect(await pipeline.reconcile()).toEqual({ chainNonce, lost: [], resent: 0, skipped: 3 });
+    const next = pipeline.sign(to, "0x", 30_000n);
+    expect(next.nonce).toBe(chainNonce);
+    expect((await pipeline.send(next)).status).toBe("0x1");
+    expect(await pipeline.reconcile()).toBeUndefined();
+    provider.destroy();
   }));
 
 it("sends a turn's transactions to anvil so that they land in one block, with no empty block, and reads each answer right", () =>
