@@ -58,12 +58,46 @@ export function parseAttestationCenters(
     });
 }
 
+/**
+ * `http://..` or Othentic's multi-L2 form `80002@http://..,84532@http://..`: the form `L2_RPC`
+ * has in an Othentic environment, such as the one `avsctl devnet env --format shell` exports.
+ */
+export function parseRpcUrls(value: string, name: string): Array<{ chainId?: number; url: string }> {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^([0-9]+)@(.+)$/.exec(entry);
+      const url = m ? m[2]! : entry;
+      if (!/^(https?|wss?):\/\/.+/.test(url))
+        throw invalidArgument(name, `"${entry}" is not an http(s) or ws(s) URL`);
+      if (!m) return { url };
+      const chainId = Number(m[1]);
+      if (!Number.isSafeInteger(chainId) || chainId <= 0)
+        throw invalidArgument(name, `"${entry}" has a bad chain id`);
+      return { chainId, url };
+    });
+}
+
+/**
+ * The URL to use of a `parseRpcUrls` list: the one for `chainId` when asked (or the list's only
+ * URL without a chain id), else the first whose chain `preferred` names, else the first.
+ */
+export function pickRpcUrl(
+  entries: Array<{ chainId?: number; url: string }>,
+  chainId?: number,
+  preferred: number[] = [],
+): { chainId?: number; url: string } | undefined {
+  if (entries.length === 1 && entries[0]!.chainId === undefined) return entries[0];
+  if (chainId !== undefined) return entries.find((e) => e.chainId === chainId);
+  return entries.find((e) => e.chainId !== undefined && preferred.includes(e.chainId)) ?? entries[0];
+}
+
 /** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
 export function checkTargetFlags(input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter">): void {
   const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
-  if (rpcUrl !== undefined && !/^(https?|wss?):\/\/.+/.test(rpcUrl)) {
-    throw invalidArgument("--rpc-url", `"${rpcUrl}" is not an http(s) or ws(s) URL`);
-  }
+  if (rpcUrl !== undefined) parseRpcUrls(rpcUrl, "--rpc-url");
   const ac = input.attestationCenter ?? input.config.network.attestationCenter;
   if (ac !== undefined) parseAttestationCenters(ac, "--attestation-center");
 }
@@ -97,13 +131,13 @@ export async function connectDevnetRpc(rpcUrl: string): ReturnType<typeof connec
  */
 export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   checkTargetFlags(input);
-  const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
+  const rpcValue = input.rpcUrl ?? input.config.network.rpcUrl;
   const acValue = input.attestationCenter ?? input.config.network.attestationCenter;
   const wantedChain = input.chainId ?? input.config.network.chainId;
   const { devnet } = input;
   const devnetChainIds = devnetChainIdsOf(input.config, devnet);
 
-  if (rpcUrl === undefined && acValue === undefined) {
+  if (rpcValue === undefined && acValue === undefined) {
     if (!devnet) {
       throw new AvsctlError(
         "NO_DEVNET",
@@ -132,7 +166,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
       devnetChainIds,
     };
   }
-  if (rpcUrl === undefined) {
+  if (rpcValue === undefined) {
     throw invalidArgument("--rpc-url", "required with --attestation-center (or set AVSCTL_RPC_URL / L2_RPC)");
   }
   if (acValue === undefined) {
@@ -142,12 +176,17 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
     );
   }
   const entries = parseAttestationCenters(acValue, "--attestation-center");
+  const acChains = entries.flatMap((e) => (e.chainId === undefined ? [] : [e.chainId]));
+  const picked = pickRpcUrl(parseRpcUrls(rpcValue, "--rpc-url"), wantedChain, acChains);
+  if (!picked) throw invalidArgument("--rpc-url", `no entry for chain ${wantedChain} in "${rpcValue}"`);
+  const rpcUrl = picked.url;
   const { provider, chainId } = await connectRpc(rpcUrl);
-  if (wantedChain !== undefined && wantedChain !== chainId) {
+  const expected = wantedChain ?? picked.chainId;
+  if (expected !== undefined && expected !== chainId) {
     provider.destroy();
     throw invalidArgument(
-      "--chain-id",
-      `${wantedChain} does not match the RPC endpoint's chain id ${chainId}`,
+      wantedChain !== undefined ? "--chain-id" : "--rpc-url",
+      `${expected} does not match the RPC endpoint's chain id ${chainId}`,
     );
   }
   const entry =

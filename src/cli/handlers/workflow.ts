@@ -1,6 +1,6 @@
 import { connectRpc } from "../../chain/rpc.js";
 import { normalizePrivateKey } from "../../chain/signer.js";
-import { devnetChainIdsOf } from "../../chain/target.js";
+import { devnetChainIdsOf, parseRpcUrls, pickRpcUrl } from "../../chain/target.js";
 import { type LoadedConfig, privateKeyFromEnv } from "../../config/load.js";
 import { type DevnetState, readDevnetState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
@@ -111,7 +111,14 @@ async function openChain(
     throw invalidArgument("--rpc-url", `"${flags.rpcUrl}" is not an http(s) URL`);
   }
   const devnet = readDevnetState(loaded.root);
-  const rpcUrl = flags.rpcUrl ?? loaded.config.network.rpcUrl ?? devnet?.l2[0]?.rpcUrl;
+  const configured = loaded.config.network.rpcUrl;
+  // L2_RPC may hold Othentic's `chainId@url,..` form: the configured chain's, else the first
+  const rpcUrl =
+    flags.rpcUrl ??
+    (configured === undefined
+      ? undefined
+      : pickRpcUrl(parseRpcUrls(configured, "L2_RPC"), loaded.config.network.chainId)?.url) ??
+    devnet?.l2[0]?.rpcUrl;
   if (!rpcUrl) return { chain: undefined };
   const onDevnet = isDevnetUrl(devnet, rpcUrl);
   const { from } = flags;

@@ -167,6 +167,28 @@ describe("devnet env and a user-run validation service (process runtime)", () =>
     }
   });
 
+  it("avsctl still works in a shell that eval'd the devnet's env (L2_RPC in Othentic's chainId@url form)", async () => {
+    const avsctl = `"${process.execPath}" "${binPath}" --cwd "${root}"`;
+    const run = (command: string) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn("bash", ["-c", `eval "$(${avsctl} devnet env --format shell)" && ${command}`], {
+          env: { PATH: PATH_ENV },
+        });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (err += d));
+        child.once("exit", (code) => resolve({ code, out, err }));
+      });
+    const shell = await cli(["devnet", "env", "--format", "shell"]);
+    expect(shell.stdout).toMatch(/^export L2_RPC='[0-9]+@http:/m);
+    const list = await run(`${avsctl} task-def list --json`);
+    expect(list.code, list.err).toBe(0);
+    expect(JSON.parse(list.out).taskDefinitions.length).toBeGreaterThan(0);
+    const tasks = await run(`${avsctl} task list --json`);
+    expect(tasks.code, tasks.err).toBe(0);
+  });
+
   it("every Othentic name an execution service needs; validation gets its own subset", async () => {
     const state = (await cli(["devnet", "status", "--json"])).json();
     const all = (await cli(["devnet", "env", "--json"])).json();
