@@ -143,8 +143,8 @@ export class TaskBook {
         if (step.error !== undefined) t.error = `submission failed: ${step.error}`;
         if (txHash) t.submission = { txHash, gasUsed: t.submission?.gasUsed ?? null, at };
         if (typeof r.taskNumber === "number") t.taskNumber = r.taskNumber;
-        const decided = /(approved|rejected) on-chain$/.exec(r.msg);
-        if (decided) t.verdict = decided[1] as "approved" | "rejected";
+        // the verdict comes from the chain (applyVerdict), never from this line: after a
+        // snapshot restore the logs still tell of tasks the chain no longer holds
         break;
       }
       default:

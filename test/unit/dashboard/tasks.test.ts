@@ -52,6 +52,15 @@ describe("TaskBook", () => {
     ];
     const changes = lines.map((l) => b.apply(l));
     expect(changes.filter((c) => c?.kind === "task").length).toBe(9);
+    // the aggregator's word is not the verdict: the chain's is
+    expect(b.get(HASH)?.verdict).toBeUndefined();
+    expect(b.get(HASH)?.latencyMs).toBeUndefined();
+    const verdict = { status: "approved", taskHash: HASH, taskNumber: 7, taskDefinitionId: 1 } as TaskVerdict;
+    b.applyVerdict(
+      { ...verdict, proofOfTask: "0xproof", data: "0xdata", performer: "0xP", txHash: "0xtx" },
+      "250000",
+      T0 + 99,
+    );
     const t = b.get(HASH)!;
     expect(t).toMatchObject({
       taskHash: HASH,
@@ -62,7 +71,7 @@ describe("TaskBook", () => {
       signatureType: "ecdsa",
       sentAt: T0,
       threshold: { verdict: "approve", at: T0 + 13 },
-      submission: { txHash: "0xtx", gasUsed: null, at: T0 + 40 },
+      submission: { txHash: "0xtx", gasUsed: "250000", at: T0 + 40 },
       taskNumber: 7,
       verdict: "approved",
       latencyMs: 40,
@@ -76,16 +85,6 @@ describe("TaskBook", () => {
       { attester: "attester-1", operatorId: 3, verdict: "approve", at: T0 + 11 },
     ]);
 
-    const verdict = { status: "approved", taskHash: HASH, taskNumber: 7, taskDefinitionId: 1 } as TaskVerdict;
-    b.applyVerdict(
-      { ...verdict, proofOfTask: "0xproof", data: "0xdata", performer: "0xP", txHash: "0xtx" },
-      "250000",
-      T0 + 99,
-    );
-    expect(b.get(HASH)).toMatchObject({
-      submission: { txHash: "0xtx", gasUsed: "250000", at: T0 + 40 },
-      latencyMs: 40,
-    });
     expect(b.decided().map((x) => x.taskHash)).toEqual([HASH]);
   });
 
