@@ -145,6 +145,8 @@ export async function waitForVerdicts(
  */
 export class VerdictWatch {
   readonly seen = new Map<string, { verdict: TaskVerdict; at: number }>();
+  /** The keys of `seen` in the order they came, so a waiter looks only at the new ones. */
+  private readonly order: string[] = [];
   private readonly stopper = new AbortController();
   private readonly done: Promise<void>;
   private failure: unknown;
@@ -164,7 +166,10 @@ export class VerdictWatch {
           pollMs: opts.pollMs,
         })) {
           const key = verdict.taskHash.toLowerCase();
-          if (!this.seen.has(key)) this.seen.set(key, { verdict, at: Date.now() });
+          if (!this.seen.has(key)) {
+            this.seen.set(key, { verdict, at: Date.now() });
+            this.order.push(key);
+          }
           this.wake?.();
         }
       } catch (error) {
@@ -188,13 +193,15 @@ export class VerdictWatch {
       onVerdict?: (key: string, seen: { verdict: TaskVerdict; at: number }) => void;
     },
   ): Promise<void> {
+    const take = (key: string) => {
+      const hit = this.seen.get(key);
+      if (hit && pending.delete(key)) opts.onVerdict?.(key, hit);
+    };
+    // what was seen before, then on each wake only what came since: a large run stays linear
+    let cursor = this.order.length;
+    for (const key of [...pending]) take(key);
     for (;;) {
-      for (const key of [...pending]) {
-        const hit = this.seen.get(key);
-        if (!hit) continue;
-        pending.delete(key);
-        opts.onVerdict?.(key, hit);
-      }
+      for (; cursor < this.order.length; cursor++) take(this.order[cursor]!);
       if (this.failure !== undefined) throw this.failure;
       if (pending.size === 0 || this.ended || opts.signal?.aborted) return;
       await new Promise<void>((resolve) => {

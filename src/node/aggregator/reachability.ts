@@ -47,14 +47,13 @@ export async function admitConnected(
   if (!shortfall()) return;
   // Before refusing, make sure the operators' voting power is not an old reading.
   await chain.view.refreshIfStale().catch(() => undefined);
-  const rules = chain.view.consensusFor(def);
-  const short = connectedShortfall(rules, connectedVoters(ctx, chain));
+  const short = shortfall();
   if (!short) return;
   // with a maximum of signers only the strongest count: say so, or the figure reads as all of them
-  const held =
-    rules.maxAttesters === undefined
-      ? `the connected attesters hold ${short.connectedPower} voting power`
-      : `at most ${rules.maxAttesters} attester(s) may sign for definition ${def.id} (maximumNumberOfAttesters), and the strongest connected ones hold ${short.connectedPower} voting power`;
+  const max = def.maximumNumberOfAttesters;
+  const held = max
+    ? `at most ${max} attester(s) may sign for definition ${def.id} (maximumNumberOfAttesters), and the strongest connected ones hold ${short.connectedPower} voting power`
+    : `the connected attesters hold ${short.connectedPower} voting power`;
   throw new RpcError(
     "INSUFFICIENT_CONNECTED_POWER",
     `${held}, below the ${short.requiredPower} needed to approve a task of definition ${def.id}`,
