@@ -10,7 +10,7 @@
  * component's env, devnet keys included) so that `restart` and `status` work from a later CLI run.
  */
 import { realpathSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import createDebug from "debug";
 import { AvsctlError } from "../../errors.js";
@@ -259,7 +259,10 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     };
     debug("started %s as pid %d", spec.name, pid);
     try {
-      await writeFile(this.recordFile(spec.name), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      // written aside and renamed in: a reader (status, down, a supervisor) never sees half a record
+      const file = this.recordFile(spec.name);
+      await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+      await rename(`${file}.tmp`, file);
       await waitForReady(record.wait ?? [], this.waitTarget(record), {
         signal: options.signal,
         defaultTimeoutMs: this.defaultWaitTimeoutMs,
