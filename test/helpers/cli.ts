@@ -70,14 +70,25 @@ function run(command: string, args: string[], opts: RunCliOptions): Promise<CliR
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.on("error", reject);
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
+      // a failed assertion then says why there is no exit code, and what the command was
+      const ended = timedOut
+        ? `\n[test helper: killed after ${timeoutMs} ms: ${args.join(" ")}]`
+        : signal
+          ? `\n[test helper: ended by ${signal}]`
+          : "";
       resolve({
         code: code ?? -1,
         stdout,
-        stderr,
+        stderr: stderr + ended,
         json: () => JSON.parse(stdout),
       });
     });

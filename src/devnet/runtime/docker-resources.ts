@@ -41,12 +41,33 @@ export async function listProjectResources(docker: Docker, project?: string): Pr
   };
 }
 
-async function removeResources(docker: Docker, resources: ProjectResources): Promise<RemovedResources> {
+async function removeResources(
+  docker: Docker,
+  resources: ProjectResources,
+  opts: RemoveOptions,
+): Promise<RemovedResources> {
   const removed: RemovedResources = { containers: [], networks: [], volumes: [], processes: [] };
   const ignoreGone = (error: unknown) => {
     const code = statusCode(error);
     if (code !== 404 && code !== 409) throw error;
   };
+  if (opts.keepVolumes) {
+    // The volumes stay for the next `up`, so what is in them must be whole: anvil writes its
+    // state on SIGTERM, while a forced removal kills it and loses up to a second of the chain.
+    // `stop` gives each container its own StopTimeout before the engine kills it.
+    await Promise.all(
+      resources.containers
+        .filter((container) => container.state === "running")
+        .map((container) =>
+          docker
+            .getContainer(container.id)
+            .stop()
+            .catch((error: unknown) => {
+              if (statusCode(error) !== 304) ignoreGone(error);
+            }),
+        ),
+    );
+  }
   await Promise.all(
     resources.containers.map(async (container) => {
       await docker.getContainer(container.id).remove({ force: true, v: true }).catch(ignoreGone);
@@ -98,12 +119,13 @@ export async function removeProject(
   return removeResources(
     docker,
     withoutVolumes(await listProjectResources(docker, sanitizeName(project)), opts),
+    opts,
   );
 }
 
 /** `down --all`: remove the resources of every avsctl devnet on this engine. */
 export async function removeAllProjects(docker: Docker, opts: RemoveOptions = {}): Promise<RemovedResources> {
-  return removeResources(docker, withoutVolumes(await listProjectResources(docker), opts));
+  return removeResources(docker, withoutVolumes(await listProjectResources(docker), opts), opts);
 }
 
 /** Names of the projects that have any avsctl resource on this engine. */

@@ -159,8 +159,7 @@ function persistenceSuite(runtime: Runtime): void {
     const aggregatorLog = async () =>
       ((await d.ok(["devnet", "logs", "aggregator"])).lines as string[]).join("\n");
     expect(await aggregatorLog()).toContain(earlier.taskHash);
-    // as for the kill above: the chain's saved state holds the task before the devnet goes
-    expect(await savedUpTo(p, runtime, "l2-1", await blockOf(state, earlier.txHash))).toBe(true);
+    // no wait for the chain's periodic save, unlike the kill above: a plain down lets anvil save
     const down = await d.ok(["devnet", "down"]);
     expect(down.kept.length).toBeGreaterThan(0);
     const again = await d.up(runtime);

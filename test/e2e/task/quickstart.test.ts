@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,7 +14,9 @@ function freshDir(): string {
 }
 afterEach(async () => {
   for (const d of dirs.splice(0)) {
-    await runCli(["devnet", "down"], { cwd: path.join(d, ".avsctl", "quickstart") });
+    // a quickstart that failed early made no project to take down
+    const project = path.join(d, ".avsctl", "quickstart");
+    if (existsSync(project)) await runCli(["devnet", "down"], { cwd: project });
     rmSync(d, { recursive: true, force: true });
   }
 });

@@ -252,6 +252,29 @@ describeDocker("Docker runtime (real engine)", () => {
     expect(answer.body).toBe("from-the-host");
   });
 
+  it("removeProject keeping the volumes stops each container first: what it saves on SIGTERM is kept", async () => {
+    // As a plain `devnet down` does: anvil writes its chain state on SIGTERM, which a forced
+    // removal (SIGKILL) would not let it do.
+    const project = `rt-keep-${suffix}`;
+    const c = new DockerRuntime({ project, helperImage: baseImage });
+    const data = [{ name: "data", target: "/data" }];
+    try {
+      await c.start(server("keeper", { env: { NAME: "keeper", BYE_FILE: "/data/bye" }, volumes: data }));
+      const removed = await c.removeProject({ keepVolumes: true });
+      expect(removed.containers).toEqual([`avsctl-${project}-keeper`]);
+      expect(removed.volumes).toEqual([]);
+      const reader = await c.start(server("reader", { volumes: data }));
+      expect(await httpGet(reader.url(8080, "/file?path=/data/bye"))).toEqual({ status: 200, body: "bye" });
+    } finally {
+      await c.removeProject();
+    }
+    expect(await listProjectResources(docker, project)).toEqual({
+      containers: [],
+      networks: [],
+      volumes: [],
+    });
+  });
+
   it("removeProject removes one project completely and leaves the other alone", async () => {
     const beforeA = await listProjectResources(docker, projectA);
     expect(beforeA.containers.length).toBeGreaterThanOrEqual(3);

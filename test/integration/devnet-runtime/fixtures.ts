@@ -2,7 +2,8 @@
 
 /**
  * CommonJS so it runs with plain `node server.js` in any image. Env: NAME, PORT, CHILD=1 to
- * also spawn a long-lived child (to prove that a whole process group is stopped).
+ * also spawn a long-lived child (to prove that a whole process group is stopped), BYE_FILE to
+ * write "bye" there on SIGTERM (as anvil writes its state), GET /file?path= to read a file back.
  */
 export const SERVER_JS = `
 const http = require("node:http");
@@ -20,6 +21,14 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url, "http://localhost");
   if (url.pathname === "/health") return res.end("ok");
   if (url.pathname === "/whoami") return res.end(name);
+  if (url.pathname === "/file") {
+    try {
+      return res.end(require("node:fs").readFileSync(url.searchParams.get("path"), "utf8"));
+    } catch {
+      res.statusCode = 404;
+      return res.end();
+    }
+  }
   if (url.pathname === "/fetch") {
     fetch(url.searchParams.get("url"), { signal: AbortSignal.timeout(3000) })
       .then((r) => r.text())
@@ -41,7 +50,10 @@ const server = http.createServer((req, res) => {
   res.end();
 });
 server.listen(port, host, () => console.log("listening on " + port + " as " + name));
-process.on("SIGTERM", () => process.exit(0));
+process.on("SIGTERM", () => {
+  if (process.env.BYE_FILE) require("node:fs").writeFileSync(process.env.BYE_FILE, "bye");
+  process.exit(0);
+});
 `;
 
 export const DOCKERFILE = `ARG BASE_IMAGE
