@@ -51,23 +51,23 @@ async function removeResources(
     const code = statusCode(error);
     if (code !== 404 && code !== 409) throw error;
   };
-  if (opts.keepVolumes) {
-    // The volumes stay for the next `up`, so what is in them must be whole: anvil writes its
-    // state on SIGTERM, while a forced removal kills it and loses up to a second of the chain.
-    // `stop` gives each container its own StopTimeout before the engine kills it.
-    await Promise.all(
-      resources.containers
-        .filter((container) => container.state === "running")
-        .map((container) =>
-          docker
-            .getContainer(container.id)
-            .stop()
-            .catch((error: unknown) => {
-              if (statusCode(error) !== 304) ignoreGone(error);
-            }),
-        ),
-    );
-  }
+  // Each container is stopped before it goes. A stop is deliberate, so the container's restart
+  // policy stands down: a forced removal racing the restart of a container that just died can
+  // leave it Dead and the engine stuck. Kept volumes must also be whole for the next `up`: anvil
+  // writes its state on SIGTERM, so those containers get their StopTimeout; without the volumes,
+  // nothing is worth waiting for.
+  await Promise.all(
+    resources.containers
+      .filter((container) => container.state === "running" || container.state === "restarting")
+      .map((container) =>
+        docker
+          .getContainer(container.id)
+          .stop(opts.keepVolumes ? {} : { t: 0 })
+          .catch((error: unknown) => {
+            if (statusCode(error) !== 304) ignoreGone(error);
+          }),
+      ),
+  );
   await Promise.all(
     resources.containers.map(async (container) => {
       await docker.getContainer(container.id).remove({ force: true, v: true }).catch(ignoreGone);
