@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
+import type Docker from "dockerode";
 import type { AvsctlConfig } from "../config/schema.js";
-import { AvsctlError } from "../errors.js";
+import { AvsctlError, isAvsctlError } from "../errors.js";
 import { devnetName } from "./plan.js";
 import { sanitizeName } from "./runtime/labels.js";
 import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
@@ -157,24 +158,36 @@ async function componentStatus(
   return { name, state: h.state, healthy: h.healthy, problems, restarts: h.restarts ?? supervised() ?? 0 };
 }
 
+/** How long `down` waits for the Docker engine to answer one request (a stop takes up to 5 s). */
+const DOCKER_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface DownResult extends RemovedResources {
+  runtimes: RuntimeKind[];
+  kept: string[];
+  /** What `down` could not look at (a Docker engine that stopped answering, for a process devnet). */
+  warnings: string[];
+}
+
 /**
- * Removes this project's devnet: every container, network and process, and only those.
- * Succeeds when nothing runs. Without a state file it still looks for labelled leftovers.
- * Its saved state (chain state, journal, IPFS: Docker volumes or files under `.avsctl`) stays
- * for the next `up` and is listed in `kept`; `volumes` deletes it too.
+ * Removes this project's devnet in both runtimes (or every devnet with `all`); the saved state
+ * stays unless `volumes`. Docker is asked only when it answers a ping, and each request is
+ * bounded: an engine that stops answering is an error when the devnet runs in Docker, and a
+ * warning when it runs as processes or is unknown (`up` sweeping leftovers), so a wedged engine
+ * never holds up a devnet that does not use it.
  */
 export async function devnetDown(
   projectDir: string,
   config?: AvsctlConfig,
   opts: { all?: boolean; volumes?: boolean } = {},
-): Promise<RemovedResources & { runtimes: RuntimeKind[]; kept: string[] }> {
-  const removed: RemovedResources & { runtimes: RuntimeKind[]; kept: string[] } = {
+): Promise<DownResult> {
+  const removed: DownResult = {
     containers: [],
     networks: [],
     volumes: [],
     processes: [],
     runtimes: [],
     kept: [],
+    warnings: [],
   };
   const keepVolumes = opts.volumes !== true;
   const { removeSavedFiles, savedPaths } = await import("./persist.js");
@@ -194,18 +207,33 @@ export async function devnetDown(
   const { stopSupervisor } = await import("./supervisor.js");
   const supervisor = await stopSupervisor(projectDir);
   if (supervisor !== undefined) removed.processes.push(supervisor);
-  const { pingDocker, dockerClient } = await import("./docker-engine.js");
+  const { pingDocker } = await import("./docker-engine.js");
   const dockerUp = (await pingDocker(2000)).ok;
+  /** The Docker half of `down`, bounded; `required` when the devnet is known to run there. */
+  const inDocker = async (required: boolean, work: (docker: Docker) => Promise<void>) => {
+    if (!dockerUp) return;
+    try {
+      await work(await boundedDockerClient());
+    } catch (error) {
+      if (isAvsctlError(error) || statusCodeOf(error) !== undefined) throw error;
+      const reason = `the Docker engine answered a ping, then stopped answering (${(error as Error).message})`;
+      if (required)
+        throw new AvsctlError("DOCKER_UNAVAILABLE", reason, {
+          hint: "restart the Docker engine (`sudo systemctl restart docker`), then run `avsctl devnet down` again",
+          cause: error,
+        });
+      removed.warnings.push(`${reason}: containers of this devnet's name, if any, were not removed`);
+    }
+  };
 
   if (opts.all) {
     const { removeAllProcesses } = await import("./runtime/process.js");
     merge({ containers: [], networks: [], volumes: [], processes: await removeAllProcesses() }, "process");
-    if (dockerUp) {
+    await inDocker(true, async (docker) => {
       const { removeAllProjects, listProjectResources } = await import("./runtime/docker.js");
-      merge(await removeAllProjects(dockerClient(), { keepVolumes }), "docker");
-      if (keepVolumes)
-        removed.kept.push(...(await listProjectResources(dockerClient())).volumes.map((v) => v.name));
-    }
+      merge(await removeAllProjects(docker, { keepVolumes }), "docker");
+      if (keepVolumes) removed.kept.push(...(await listProjectResources(docker)).volumes.map((v) => v.name));
+    });
     await files();
     removeDevnetState(projectDir);
     return removed;
@@ -216,21 +244,32 @@ export async function devnetDown(
   if (!project) return removed;
   const { ProcessRuntime } = await import("./runtime/process.js");
   merge(await new ProcessRuntime({ project, projectDir }).removeProject(), "process");
-  if (dockerUp) {
-    const { removeProject, listProjectResources } = await import("./runtime/docker.js");
-    merge(await removeProject(dockerClient(), project, { keepVolumes }), "docker");
-    if (keepVolumes)
-      removed.kept.push(
-        ...(await listProjectResources(dockerClient(), sanitizeName(project))).volumes.map((v) => v.name),
-      );
-  } else if (state?.runtime === "docker") {
+  if (!dockerUp && state?.runtime === "docker") {
     throw new AvsctlError("DOCKER_UNAVAILABLE", "the devnet runs in Docker, but no Docker engine answers", {
       hint: "start the Docker engine, then run `avsctl devnet down` again",
     });
   }
+  await inDocker(state?.runtime === "docker", async (docker) => {
+    const { removeProject, listProjectResources } = await import("./runtime/docker.js");
+    merge(await removeProject(docker, project, { keepVolumes }), "docker");
+    if (keepVolumes)
+      removed.kept.push(
+        ...(await listProjectResources(docker, sanitizeName(project))).volumes.map((v) => v.name),
+      );
+  });
   await files();
   removeDevnetState(projectDir);
   return removed;
+}
+
+/** A client whose requests give up after DOCKER_REQUEST_TIMEOUT_MS (DOCKER_CLIENT_TIMEOUT, in ms, wins). */
+async function boundedDockerClient(): Promise<Docker> {
+  const { dockerClient } = await import("./docker-engine.js");
+  return dockerClient({ timeout: Number(process.env.DOCKER_CLIENT_TIMEOUT) || DOCKER_REQUEST_TIMEOUT_MS });
+}
+
+function statusCodeOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
 }
 
 export async function devnetRestart(projectDir: string, component: string): Promise<ComponentStatus> {

@@ -102,13 +102,15 @@ async function up(opts: UpOptions): Promise<UpResult> {
   await readCa(plan, opts);
   if (opts.operators)
     await (await import("./operator-keys.js")).applyOperatorKeys(plan, opts.operators, opts.flags);
-  const reused = await reuseOrClear(plan, opts, progress);
+  const clearing: string[] = [];
+  const reused = await reuseOrClear(plan, opts, progress, clearing);
   if (reused) return reused;
   const { rotateLogs } = await import("./runtime/log-files.js");
   if (rotateLogs(plan.projectDir).length > 0) debug("the last devnet's logs moved to .avsctl/logs/previous");
 
   const started = Date.now();
   const start = await planStart(plan, opts.config, opts.operators);
+  start.warnings.push(...clearing);
   const { launcher, reason } = await openLauncher(plan, progress, opts.signal);
   progress(`runtime: ${reason}`);
   if (launcher.kind === "process" && plan.servicesRuntime === "docker") {
@@ -221,13 +223,20 @@ async function reuseOrClear(
   plan: DevnetPlan,
   opts: UpOptions,
   progress: (s: string) => void,
+  warnings: string[],
 ): Promise<UpResult | undefined> {
+  const down = async (config: AvsctlConfig | undefined) => {
+    const left = await devnetDown(opts.projectDir, config, { volumes: opts.flags.fresh === true });
+    for (const warning of left.warnings) progress(`warning: ${warning}`);
+    warnings.push(...left.warnings);
+    return left;
+  };
   const { devnetStatus, devnetDown } = await import("./manage.js");
   const existing = readDevnetState(opts.projectDir);
   if (!existing) {
     // No state file, yet an interrupted start (Ctrl-C, a crash) may have left labelled
     // components behind: an attester the new plan lacks would otherwise run on unnoticed.
-    const left = await devnetDown(opts.projectDir, opts.config, { volumes: opts.flags.fresh === true });
+    const left = await down(opts.config);
     const count = left.containers.length + left.networks.length + left.processes.length;
     if (count > 0) progress(`removed ${count} leftover(s) of an interrupted start`);
     if (opts.flags.fresh && left.volumes.length > 0) progress("--fresh: deleted the saved state");
@@ -255,7 +264,7 @@ async function reuseOrClear(
   } else {
     progress("--fresh: removing the existing devnet and its saved state");
   }
-  await devnetDown(opts.projectDir, undefined, { volumes: opts.flags.fresh === true });
+  await down(undefined);
   return undefined;
 }
 

@@ -126,7 +126,7 @@ export async function devnetDownCommand(
   const loaded = await project(ctx);
   const { devnetDown } = await import("../../devnet/manage.js");
   const volumes = flags.volumes === true;
-  const { kept, ...removed } = await devnetDown(loaded.root, loaded.config, {
+  const { kept, warnings, ...removed } = await devnetDown(loaded.root, loaded.config, {
     all: flags.all === true,
     volumes,
   });
@@ -136,15 +136,26 @@ export async function devnetDownCommand(
   let quickstart: { name: string; projectDir: string; removed: RemovedResources } | undefined;
   if (existsSync(qs.projectDir)) {
     const name = readDevnetState(qs.projectDir)?.name ?? devnetName(qs.config, qs.projectDir);
-    const { kept: _kept, ...r } = await devnetDown(qs.projectDir, qs.config, { volumes: true });
+    const {
+      kept: _kept,
+      warnings: left,
+      ...r
+    } = await devnetDown(qs.projectDir, qs.config, { volumes: true });
+    warnings.push(...left);
     if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r };
   }
   const summary = (r: RemovedResources) =>
     `removed ${r.containers.length} container(s), ${r.networks.length} network(s), ${r.volumes.length} volume(s), ${r.processes.length} process(es)`;
   return {
-    data: quickstart ? { removed, kept, quickstart } : { removed, kept },
+    data: {
+      removed,
+      kept,
+      ...(quickstart ? { quickstart } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    },
     human: () =>
       [
+        ...warnings.map((w) => `warning: ${w}`),
         count(removed) === 0 && !quickstart ? "nothing was running" : "",
         count(removed) > 0 ? summary(removed) : "",
         kept.length > 0
