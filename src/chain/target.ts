@@ -1,6 +1,7 @@
 import type { JsonRpcProvider } from "ethers";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
+import { parseAttestationCenters, parseRpcList, pickRpcUrl } from "./endpoint-lists.js";
 import { connectRpc } from "./rpc.js";
 import { parseAddress } from "./units.js";
 
@@ -39,65 +40,10 @@ export interface ChainTarget {
   devnetChainIds: number[];
 }
 
-/** `0xabc` or Othentic's multi-L2 form `80002@0xabc,84532@0xdef`. */
-export function parseAttestationCenters(
-  value: string,
-  name: string,
-): Array<{ chainId?: number; address: `0x${string}` }> {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const at = entry.indexOf("@");
-      if (at < 0) return { address: parseAddress(entry, name) };
-      const chainId = Number(entry.slice(0, at));
-      if (!Number.isSafeInteger(chainId) || chainId <= 0)
-        throw invalidArgument(name, `"${entry}" has a bad chain id`);
-      return { chainId, address: parseAddress(entry.slice(at + 1), name) };
-    });
-}
-
-/**
- * `http://..` or Othentic's multi-L2 form `80002@http://..,84532@http://..`: the form `L2_RPC`
- * has in an Othentic environment, such as the one `avsctl devnet env --format shell` exports.
- */
-export function parseRpcUrls(value: string, name: string): Array<{ chainId?: number; url: string }> {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const m = /^([0-9]+)@(.+)$/.exec(entry);
-      const url = m ? m[2]! : entry;
-      if (!/^(https?|wss?):\/\/.+/.test(url))
-        throw invalidArgument(name, `"${entry}" is not an http(s) or ws(s) URL`);
-      if (!m) return { url };
-      const chainId = Number(m[1]);
-      if (!Number.isSafeInteger(chainId) || chainId <= 0)
-        throw invalidArgument(name, `"${entry}" has a bad chain id`);
-      return { chainId, url };
-    });
-}
-
-/**
- * The URL to use of a `parseRpcUrls` list: the one for `chainId` when asked (or the list's only
- * URL without a chain id), else the first whose chain `preferred` names, else the first.
- */
-export function pickRpcUrl(
-  entries: Array<{ chainId?: number; url: string }>,
-  chainId?: number,
-  preferred: number[] = [],
-): { chainId?: number; url: string } | undefined {
-  if (entries.length === 1 && entries[0]!.chainId === undefined) return entries[0];
-  if (chainId !== undefined) return entries.find((e) => e.chainId === chainId);
-  return entries.find((e) => e.chainId !== undefined && preferred.includes(e.chainId)) ?? entries[0];
-}
-
 /** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
 export function checkTargetFlags(input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter">): void {
   const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
-  if (rpcUrl !== undefined) parseRpcUrls(rpcUrl, "--rpc-url");
+  if (rpcUrl !== undefined) parseRpcList(rpcUrl, "--rpc-url");
   const ac = input.attestationCenter ?? input.config.network.attestationCenter;
   if (ac !== undefined) parseAttestationCenters(ac, "--attestation-center");
 }
@@ -177,7 +123,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   }
   const entries = parseAttestationCenters(acValue, "--attestation-center");
   const acChains = entries.flatMap((e) => (e.chainId === undefined ? [] : [e.chainId]));
-  const picked = pickRpcUrl(parseRpcUrls(rpcValue, "--rpc-url"), wantedChain, acChains);
+  const picked = pickRpcUrl(parseRpcList(rpcValue, "--rpc-url"), wantedChain, acChains);
   if (!picked) throw invalidArgument("--rpc-url", `no entry for chain ${wantedChain} in "${rpcValue}"`);
   const rpcUrl = picked.url;
   const { provider, chainId } = await connectRpc(rpcUrl);

@@ -4,6 +4,8 @@
  * only maps flags onto this shape and `nodeOptionsFromEnv` fills the rest.
  */
 
+import { parseAttestationCenters, parseChainId, parseRpcList } from "../chain/endpoint-lists.js";
+import { parseAddress } from "../crypto/address.js";
 import { AvsctlError, invalidArgument } from "../errors.js";
 import type { LogSink } from "./log.js";
 
@@ -130,81 +132,6 @@ export const DEFAULT_METRICS_PORT = 6060;
 export const DEFAULT_AVS_WEBAPI_PORT = 4002;
 export const DEFAULT_INTERNAL_TASK_INTERVAL_MS = 3_600_000;
 export const MIN_INTERNAL_TASK_INTERVAL_MS = 60_000;
-
-// Othentic's flags take network names; ours accept ids too.
-const CHAIN_NAMES: Record<string, number> = {
-  mainnet: 1,
-  ethereum: 1,
-  sepolia: 11155111,
-  holesky: 17000,
-  hoodi: 560048,
-  amoy: 80002,
-  polygon: 137,
-  base: 8453,
-  "base-sepolia": 84532,
-  arbitrum: 42161,
-  "arbitrum-sepolia": 421614,
-  optimism: 10,
-  "optimism-sepolia": 11155420,
-  anvil: 31337,
-};
-
-/** A chain id from a number, a decimal string or a known network name. */
-export function parseChainId(value: string | number, what = "chain"): number {
-  if (typeof value === "number") {
-    if (Number.isSafeInteger(value) && value > 0) return value;
-    throw invalidArgument(what, `invalid chain id ${value}`);
-  }
-  const text = value.trim().toLowerCase();
-  if (/^[0-9]{1,15}$/.test(text) && Number(text) > 0) return Number(text);
-  const named = CHAIN_NAMES[text];
-  if (named !== undefined) return named;
-  throw invalidArgument(what, `unknown chain "${value}"`, "pass a numeric chain id");
-}
-
-const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
-
-function checkAddress(value: string, what: string): string {
-  const v = value.trim();
-  if (!ADDRESS_RE.test(v)) throw new AvsctlError("INVALID_ADDRESS", `${what}: "${value}" is not an address`);
-  return v;
-}
-
-/**
- * `ATTESTATION_CENTER_ADDRESS` in its single (`0x..`) or multi-L2 (`80002@0x..,84532@0x..`)
- * form. A bare address gets `defaultChainId` (undefined when not known yet).
- */
-export function parseAttestationCenters(
-  value: string,
-  defaultChainId?: number,
-): Array<{ chainId: number | undefined; address: string }> {
-  const parts = value
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
-  if (parts.length === 0) throw invalidArgument("ATTESTATION_CENTER_ADDRESS", "empty");
-  return parts.map((part) => {
-    const at = part.indexOf("@");
-    if (at < 0) return { chainId: defaultChainId, address: checkAddress(part, "ATTESTATION_CENTER_ADDRESS") };
-    return {
-      chainId: parseChainId(part.slice(0, at), "ATTESTATION_CENTER_ADDRESS"),
-      address: checkAddress(part.slice(at + 1), "ATTESTATION_CENTER_ADDRESS"),
-    };
-  });
-}
-
-/** `L2_RPC`: one URL, a comma list aligned with the chains, or `chainId@url` entries. */
-export function parseRpcList(value: string): Array<{ chainId: number | undefined; url: string }> {
-  return value
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((part) => {
-      const m = /^([0-9]+|[a-z-]+)@(.+)$/i.exec(part);
-      if (m && !/^https?:/i.test(part)) return { chainId: parseChainId(m[1]!, "L2_RPC"), url: m[2]! };
-      return { chainId: undefined, url: part };
-    });
-}
 
 /**
  * `INTERNAL_TASKS='[{"name":"VOTING_POWER_SYNC","interval":3600000}]'` (interval in ms, minimum
@@ -338,7 +265,7 @@ export function nodeOptionsFromEnv(
         rpcUrl: l1Rpc,
         chainId: pick("L1_CHAIN") ? parseChainId(pick("L1_CHAIN")!, "L1_CHAIN") : undefined,
         avsGovernance: pick("AVS_GOVERNANCE_ADDRESS")
-          ? checkAddress(pick("AVS_GOVERNANCE_ADDRESS")!, "AVS_GOVERNANCE_ADDRESS")
+          ? parseAddress(pick("AVS_GOVERNANCE_ADDRESS")!.trim(), "AVS_GOVERNANCE_ADDRESS")
           : undefined,
       }
     : undefined;
@@ -348,9 +275,13 @@ export function nodeOptionsFromEnv(
     .map((c) => c.trim())
     .filter(Boolean)
     .map((c) => parseChainId(c, "L2_CHAIN"));
-  const rpcs = pick("L2_RPC") ? parseRpcList(pick("L2_RPC")!) : [];
+  const rpcs = pick("L2_RPC") ? parseRpcList(pick("L2_RPC")!, "L2_RPC") : [];
   const centers = pick("ATTESTATION_CENTER_ADDRESS")
-    ? parseAttestationCenters(pick("ATTESTATION_CENTER_ADDRESS")!, chainList?.[0])
+    ? parseAttestationCenters(
+        pick("ATTESTATION_CENTER_ADDRESS")!,
+        "ATTESTATION_CENTER_ADDRESS",
+        chainList?.[0],
+      )
     : [];
 
   const l2: L2Target[] = centers.map((center, i) => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseChainId } from "../../node/options.js";
+import { parseChainId } from "../../chain/endpoint-lists.js";
 import { intRange, typedOption, uintNumber } from "../parse.js";
 import type { Runner } from "../runner.js";
 

@@ -1,6 +1,7 @@
+import { parseRpcList, pickRpcUrl } from "../../chain/endpoint-lists.js";
 import { connectRpc } from "../../chain/rpc.js";
 import { normalizePrivateKey } from "../../chain/signer.js";
-import { devnetChainIdsOf, parseRpcUrls, pickRpcUrl } from "../../chain/target.js";
+import { devnetChainIdsOf } from "../../chain/target.js";
 import { type LoadedConfig, privateKeyFromEnv } from "../../config/load.js";
 import { type DevnetState, readDevnetState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
@@ -117,7 +118,7 @@ async function openChain(
     flags.rpcUrl ??
     (configured === undefined
       ? undefined
-      : pickRpcUrl(parseRpcUrls(configured, "L2_RPC"), loaded.config.network.chainId)?.url) ??
+      : pickRpcUrl(parseRpcList(configured, "L2_RPC"), loaded.config.network.chainId)?.url) ??
     devnet?.l2[0]?.rpcUrl;
   if (!rpcUrl) return { chain: undefined };
   const onDevnet = isDevnetUrl(devnet, rpcUrl);

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { ATTESTATION_CENTER_GEN2 } from "../../../src/chain/abi/attestation-center.js";
 import { decodeVotingPowerUpdate, encodeVotingPowerUpdate } from "../../../src/chain/contracts.js";
 import { ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
+import { parseAttestationCenters } from "../../../src/chain/endpoint-lists.js";
 import {
   aggregatePublicKeys,
   aggregateSignatures,
@@ -34,7 +35,6 @@ import { createLogger } from "../../../src/node/log.js";
 import {
   DEFAULT_LIMITS,
   nodeOptionsFromEnv,
-  parseAttestationCenters,
   parseInternalTasks,
   resolveWebapiUrl,
 } from "../../../src/node/options.js";
@@ -98,7 +98,7 @@ describe("options", () => {
   });
 
   it("refuses bad addresses, unknown internal tasks and intervals under a minute", () => {
-    expect(() => parseAttestationCenters("0x12")).toThrow(
+    expect(() => parseAttestationCenters("0x12", "ATTESTATION_CENTER_ADDRESS")).toThrow(
       expect.objectContaining({ code: "INVALID_ADDRESS" }),
     );
     expect(() => parseInternalTasks('[{"name":"NOPE"}]')).toThrow(
