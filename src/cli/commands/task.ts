@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { invalidArgument } from "../../errors.js";
 import {
   boundedOption,
   httpUrl,
@@ -13,9 +14,18 @@ import type { Runner } from "../runner.js";
 
 const handlers = () => import("../handlers/task.js");
 
-/** `<taskNumber|taskHash>`: a hash stays a hash, anything else must be a task number. */
+/**
+ * `<taskNumber|taskHash>`: a hash stays a hash, a decimal is a task number. `0x` with fewer
+ * digits is a hash cut short (a paste), not a number in hex: reading `0xdeadbeef` as task
+ * 3735928559 would answer a question nobody asked.
+ */
 function taskRef(value: string): { number: number } | { hash: string } {
   if (/^0x[0-9a-fA-F]{64}$/.test(value)) return { hash: value };
+  if (/^0x/i.test(value))
+    throw invalidArgument(
+      "<taskNumber|taskHash>",
+      `"${value}" is not a task hash: a hash is 0x and 64 hex digits (${value.length - 2} here); a task number is decimal`,
+    );
   return { number: uintNumber("<taskNumber|taskHash>", 32)(value) };
 }
 

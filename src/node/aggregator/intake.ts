@@ -287,7 +287,23 @@ async function checkDefinition(chain: ChainCtx, req: TaskRequest): Promise<TaskD
     throw new RpcError("CHAIN_UNAVAILABLE", `cannot read task definition ${id}: ${(error as Error).message}`);
   }
   if (chain.view.consensusFor(def).required.approve === 0n) {
-    throw new RpcError("NO_ELIGIBLE_ATTESTERS", `no voting power can attest task definition ${id}`);
+    throw new RpcError(
+      "NO_ELIGIBLE_ATTESTERS",
+      `no voting power can attest task definition ${id}: ${noPowerReason(def)}`,
+      {
+        restrictedAttesterIds: def.restrictedAttesterIds.map(String),
+        minimumVotingPower: def.minimumVotingPower.toString(),
+      },
+    );
   }
   return def;
+}
+
+/** Why a definition's eligible voting power is nothing, in its own figures. */
+function noPowerReason(def: TaskDefinitionInfo): string {
+  const min = def.minimumVotingPower > 0n ? ` of at least ${def.minimumVotingPower}` : "";
+  if (def.restrictedAttesterIds.length > 0)
+    return `it is restricted to operators ${def.restrictedAttesterIds.join(", ")}, and none of them holds voting power${min}`;
+  if (min) return `no operator holds voting power${min}, its minimum`;
+  return "no registered operator holds voting power";
 }

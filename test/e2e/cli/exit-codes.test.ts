@@ -82,6 +82,9 @@ const cases: Case[] = [
     code: "INVALID_ARGUMENT",
   },
   { name: "task status <n>", args: ["task", "status", "seven"], exit: 2, code: "INVALID_ARGUMENT" },
+  // a hash cut short is refused, not read as a task number in hex
+  { name: "task status <0x..>", args: ["task", "status", "0xdeadbeef"], exit: 2, code: "INVALID_ARGUMENT" },
+  { name: "task trace <0x..>", args: ["task", "trace", "0x259a6925"], exit: 2, code: "INVALID_ARGUMENT" },
   {
     name: "devnet up --runtime",
     args: ["devnet", "up", "--runtime", "vm"],

@@ -317,9 +317,14 @@ describe("consensus between separate node processes", () => {
     const create = ac.getFunction(
       "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[],uint256))",
     );
-    const define = async (name: string, minimumVotingPower: bigint, maxAttesters: bigint) => {
+    const define = async (
+      name: string,
+      minimumVotingPower: bigint,
+      maxAttesters: bigint,
+      restricted: bigint[] = [],
+    ) => {
       const receipt = await (
-        await create(name, [2n ** 64n - 1n, 0n, 0n, 0n, 0n, minimumVotingPower, [], maxAttesters])
+        await create(name, [2n ** 64n - 1n, 0n, 0n, 0n, 0n, minimumVotingPower, restricted, maxAttesters])
       ).wait();
       return Number(ac.interface.parseLog(receipt!.logs.at(-1)!)!.args.taskDefinitionId);
     };
@@ -331,6 +336,18 @@ describe("consensus between separate node processes", () => {
     await expect(send(minimum)).rejects.toMatchObject({
       error: {
         message: `the performer holds less than task definition ${minimum}'s minimum voting power (2000000000000000000) (InsufficientVotingPowerForTaskDefinition)`,
+      },
+    });
+    // restricted to the performer (no voting power) and an id nobody has: the restriction is named
+    const performer = new Wallet(net.performer.privateKey).address.toLowerCase();
+    const operators: Array<{ operator: string; operatorId: bigint }> =
+      await ac.getFunction("getActiveOperatorsDetails")();
+    const performerId = operators.find((o) => o.operator.toLowerCase() === performer)!.operatorId;
+    const nobody = await define("nobody", 0n, 0n, [performerId, 99n]);
+    await expect(send(nobody)).rejects.toMatchObject({
+      error: {
+        message: `no voting power can attest task definition ${nobody}: it is restricted to operators ${performerId}, 99, and none of them holds voting power`,
+        data: { restrictedAttesterIds: [String(performerId), "99"] },
       },
     });
     // one signer at most: three attesters connected, but only the strongest one counts
