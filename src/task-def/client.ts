@@ -188,6 +188,14 @@ export class TaskDefClient {
     return found;
   }
 
+  /** The ids of the operators active on this AttestationCenter; undefined when it does not say. */
+  async activeOperatorIds(): Promise<Set<bigint> | undefined> {
+    const details = (await this.view("getActiveOperatorsDetails", [])) as
+      | Array<{ operatorId: bigint }>
+      | undefined;
+    return details ? new Set(details.map((d) => BigInt(d.operatorId))) : undefined;
+  }
+
   private async view(signature: string, args: unknown[]): Promise<unknown | undefined> {
     try {
       const data = this.iface.encodeFunctionData(signature, args);

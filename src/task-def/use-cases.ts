@@ -51,6 +51,7 @@ export async function createDefinition(
     opts,
     async (s) => {
       await s.client.checkAgainstChain(parsed.params);
+      parsed.warnings.push(...(await inactiveOperators(s.client, parsed.params.restrictedOperatorIndexes)));
       if (opts.dryRun) return dryRun(s, [s.client.prepareCreate(parsed.params)], parsed.warnings);
       const wallet = await s.signer();
       opts.onProgress?.(
@@ -148,6 +149,20 @@ function setterCall(
   };
 }
 
+/**
+ * The contract takes any id into a restricted set, and a definition restricted to operators that
+ * are not registered can never be served: said before anything is signed.
+ */
+async function inactiveOperators(client: TaskDefClient, ids: readonly bigint[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const active = await client.activeOperatorIds();
+  const missing = active ? ids.filter((id) => !active.has(id)) : [];
+  if (missing.length === 0) return [];
+  return [
+    `operator id(s) ${missing.join(", ")} are not active on this AttestationCenter: they can neither perform nor attest this definition's tasks until they are registered`,
+  ];
+}
+
 export async function setDefinition(
   opts: TaskDefTargetOptions & Progress & { taskDefinitionId: number; change: SetterChange; dryRun: boolean },
 ): Promise<Outcome<DryRun | SetResult>> {
@@ -156,6 +171,8 @@ export async function setDefinition(
   return withTaskDefSession(opts, async (s) => {
     const call = prepare(s.client);
     check(await s.client.show(id)); // a missing definition fails here, before signing
+    if (opts.change.kind === "restricted")
+      warnings.push(...(await inactiveOperators(s.client, opts.change.ids.ids)));
     if (opts.dryRun) return dryRun(s, [call], warnings);
     const wallet = await s.signer();
     for (const w of warnings) opts.onProgress?.(`note: ${w}`);

@@ -225,6 +225,10 @@ describe("generation 2: our AttestationCenter", () => {
       await run(["task-def", "create", "--name", "sorted", "--restricted-operators", "9,3,5", ...signed()]),
     );
     expect(json.warnings.join(" ")).toMatch(/sorted ascending.*3,5,9/);
+    // no operator is registered on this AttestationCenter: such a definition could never be served
+    expect(json.warnings.join(" ")).toMatch(
+      /operator id\(s\) 3, 5, 9 are not active on this AttestationCenter/,
+    );
     expect(json.params.restrictedOperatorIndexes).toEqual(["3", "5", "9"]);
     expect(uints(await contract.getTaskDefinitionRestrictedAttesters(json.taskDefinitionId))).toEqual([
       "3",
