@@ -197,6 +197,8 @@ export async function setDefinition(
 export interface ApplyResult {
   plan: ApplyStep[];
   applied: Array<ApplyStep & { txHash?: string; gasUsed?: string }>;
+  /** Restricted operators that are not active on the AttestationCenter, per definition. */
+  warnings: string[];
   dryRun?: boolean;
   desired?: Record<string, unknown>[];
 }
@@ -226,13 +228,28 @@ export async function applyDefinitions(
       }
     }
     const actionable = plan.filter((p) => p.action !== "drift");
+    const warnings: string[] = [];
+    for (const [i, d] of desired.entries()) {
+      const restricting = actionable.some(
+        (p) => p.name === d.params.name && (p.action === "create" || p.action === "setRestrictedOperators"),
+      );
+      if (!restricting) continue;
+      for (const w of await inactiveOperators(s.client, d.params.restrictedOperatorIndexes))
+        warnings.push(`taskDefinitions[${i}] (${d.params.name}): ${w}`);
+    }
     if (opts.dryRun || actionable.length === 0) {
       return {
         info: s.info,
-        result: { plan, applied: [], dryRun: opts.dryRun, desired: desired.map((d) => paramsJson(d.params)) },
+        result: {
+          plan,
+          applied: [],
+          dryRun: opts.dryRun,
+          desired: desired.map((d) => paramsJson(d.params)),
+          warnings,
+        },
       };
     }
     const applied = await executePlan(s.client, await s.signer(), plan, desired);
-    return { info: s.info, result: { plan, applied } };
+    return { info: s.info, result: { plan, applied, warnings } };
   });
 }

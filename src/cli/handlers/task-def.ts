@@ -202,6 +202,7 @@ export async function taskDefApply(ctx: CommandContext, flags: TargetFlags): Pro
     ...targetOptions(ctx, await ctx.loadConfig(), flags),
     dryRun: dry,
   });
+  for (const w of result.warnings) ctx.progress(`note: ${w}`);
   if (result.dryRun !== undefined) return { data: result, human: () => renderPlan(result.plan, dry) };
   return {
     data: result,

@@ -646,6 +646,10 @@ describe("generation 2: our AttestationCenter", () => {
         },
       ]);
       expect(first.applied).toHaveLength(3);
+      // apply-a's restricted operators are no operators of this AttestationCenter
+      expect(first.warnings).toEqual([
+        expect.stringMatching(/^taskDefinitions\[0\] \(apply-a\): operator id\(s\) 1, 3 are not active/),
+      ]);
       for (const step of first.applied) expect(step.txHash).toMatch(/^0x[0-9a-f]{64}$/);
       const idA = first.applied[0].taskDefinitionId;
       const idB = first.applied[1].taskDefinitionId;
@@ -662,6 +666,7 @@ describe("generation 2: our AttestationCenter", () => {
       const second = expectOk(await apply());
       expect(second.plan).toEqual([]);
       expect(second.applied).toEqual([]);
+      expect(second.warnings).toEqual([]); // nothing restricted is being set
       expect(await chainMark(chain())).toEqual(before);
 
       // a changed minVotingPower in the config is fixed by the setter, and only that
