@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
 import { devnetName } from "./plan.js";
+import { statusCode } from "./runtime/docker-util.js";
 import { sanitizeName } from "./runtime/labels.js";
 import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
 import {
@@ -169,11 +170,14 @@ export interface DownResult extends RemovedResources {
 }
 
 /**
- * Removes this project's devnet in both runtimes (or every devnet with `all`); the saved state
- * stays unless `volumes`. Docker is asked only when it answers a ping, and each request is
- * bounded: an engine that stops answering is an error when the devnet runs in Docker, and a
- * warning when it runs as processes or is unknown (`up` sweeping leftovers), so a wedged engine
- * never holds up a devnet that does not use it.
+ * Removes this project's devnet (every devnet with `all`): every container, network and
+ * process, and only those. Succeeds when nothing runs; without a state file it still looks for
+ * labelled leftovers. Its saved state (chain state, journal, IPFS: Docker volumes or files under
+ * `.avsctl`) stays for the next `up` and is listed in `kept`; `volumes` deletes it too.
+ * Docker is asked only when it answers a ping, and each request is bounded: an engine that stops
+ * answering is an error when the devnet runs in Docker, and a warning when it runs as processes
+ * or is unknown (`up` sweeping leftovers), so a wedged engine never holds up a devnet that does
+ * not use it.
  */
 export async function devnetDown(
   projectDir: string,
@@ -215,7 +219,7 @@ export async function devnetDown(
     try {
       await work(await boundedDockerClient());
     } catch (error) {
-      if (isAvsctlError(error) || statusCodeOf(error) !== undefined) throw error;
+      if (isAvsctlError(error) || statusCode(error) !== undefined) throw error;
       const reason = `the Docker engine answered a ping, then stopped answering (${(error as Error).message})`;
       if (required)
         throw new AvsctlError("DOCKER_UNAVAILABLE", reason, {
@@ -266,10 +270,6 @@ export async function devnetDown(
 async function boundedDockerClient(): Promise<Docker> {
   const { dockerClient } = await import("./docker-engine.js");
   return dockerClient({ timeout: Number(process.env.DOCKER_CLIENT_TIMEOUT) || DOCKER_REQUEST_TIMEOUT_MS });
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
 }
 
 export async function devnetRestart(projectDir: string, component: string): Promise<ComponentStatus> {
