@@ -7,16 +7,7 @@
  * stop), and `devnet down` stops it before anything else. A Docker devnet needs none: its
  * containers carry a restart policy.
  */
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { sleep } from "../util/sleep.js";
 import { keepGoodCopy, repairStateFile, stateFileOf } from "./chain-storage.js";
@@ -165,10 +156,10 @@ export async function supervise(opts: {
     }
   };
   const copied = new Map<string, number>();
-  const readRecords = recordReader(runtime.runDir);
+  const readRecords = runtime.recordWatch();
   let nextCopy = 0;
   while (!opts.signal.aborted) {
-    const records = readRecords() as RunRecord[];
+    const records = readRecords();
     if (Date.now() >= nextCopy) {
       nextCopy = Date.now() + GOOD_COPY_MS;
       keepGoodCopies(records, copied);
@@ -189,46 +180,6 @@ export async function supervise(opts: {
     }
     await sleep(POLL_MS, opts.signal);
   }
-}
-
-/**
- * The run records, read as `ProcessRuntime.records()` does, but synchronously and parsed again
- * only when a file changed: the supervisor reads them twice a second for as long as the devnet
- * runs, and async reads of a dozen files each time were most of its idle CPU. A record is
- * replaced by a rename (a new inode), so inode, size and ctime tell a changed one.
- */
-function recordReader(runDir: string): () => Array<{ component: string; pid: number; args: string[] }> {
-  const cache = new Map<
-    string,
-    { stamp: string; record: { component: string; pid: number; args: string[] } }
-  >();
-  return () => {
-    let names: string[];
-    try {
-      names = readdirSync(runDir)
-        .filter((n) => n.endsWith(".json"))
-        .sort();
-    } catch {
-      return [];
-    }
-    const records = [];
-    for (const name of names) {
-      const file = path.join(runDir, name);
-      try {
-        const st = statSync(file);
-        const stamp = `${st.ino}:${st.size}:${st.ctimeMs}`;
-        let entry = cache.get(file);
-        if (entry?.stamp !== stamp) {
-          entry = { stamp, record: JSON.parse(readFileSync(file, "utf8")) };
-          cache.set(file, entry);
-        }
-        records.push(entry.record);
-      } catch {
-        cache.delete(file); // gone meanwhile, or caught mid-write: next round
-      }
-    }
-    return records;
-  };
 }
 
 /** Each running chain's state file, copied aside when it changed and is whole (chain-storage.ts). */
