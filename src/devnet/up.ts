@@ -225,13 +225,13 @@ async function reuseOrClear(
   progress: (s: string) => void,
   warnings: string[],
 ): Promise<UpResult | undefined> {
+  const { devnetStatus, devnetDown } = await import("./manage.js");
   const down = async (config: AvsctlConfig | undefined) => {
     const left = await devnetDown(opts.projectDir, config, { volumes: opts.flags.fresh === true });
     for (const warning of left.warnings) progress(`warning: ${warning}`);
     warnings.push(...left.warnings);
     return left;
   };
-  const { devnetStatus, devnetDown } = await import("./manage.js");
   const existing = readDevnetState(opts.projectDir);
   if (!existing) {
     // No state file, yet an interrupted start (Ctrl-C, a crash) may have left labelled

@@ -11,6 +11,7 @@ import type { TaskDefinitionInfo, TaskDefinitionParams } from "./params.js";
 /** An AttestationCenter of a known generation, with the calls task-def needs. */
 export class TaskDefClient {
   readonly iface: Interface;
+  private activeOperators?: Promise<Set<bigint> | undefined>;
 
   private constructor(
     readonly target: ChainTarget,
@@ -188,12 +189,18 @@ export class TaskDefClient {
     return found;
   }
 
-  /** The ids of the operators active on this AttestationCenter; undefined when it does not say. */
-  async activeOperatorIds(): Promise<Set<bigint> | undefined> {
-    const details = (await this.view("getActiveOperatorsDetails", [])) as
-      | Array<{ operatorId: bigint }>
-      | undefined;
-    return details ? new Set(details.map((d) => BigInt(d.operatorId))) : undefined;
+  /**
+   * The ids of the operators active on this AttestationCenter; undefined when it does not say.
+   * Read once per client: `apply` asks for each definition it restricts.
+   */
+  activeOperatorIds(): Promise<Set<bigint> | undefined> {
+    this.activeOperators ??= (async () => {
+      const details = (await this.view("getActiveOperatorsDetails", [])) as
+        | Array<{ operatorId: bigint }>
+        | undefined;
+      return details ? new Set(details.map((d) => BigInt(d.operatorId))) : undefined;
+    })();
+    return this.activeOperators;
   }
 
   private async view(signature: string, args: unknown[]): Promise<unknown | undefined> {
