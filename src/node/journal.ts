@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   PRIMARY KEY (chain_id, task_hash)
 );
 CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
+CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -119,6 +120,24 @@ function fromRow(r: Row): JournalTask {
   };
 }
 
+/**
+ * Ended tasks the journal keeps by default: at 200 tasks/s the last four minutes, at a test's
+ * few a second some hours. Their verdicts stay on-chain; what goes with the older ones is
+ * what only the journal knows: why a task timed out or was unreachable, and that an identical
+ * resend is one it has seen (the contract's replay check then refuses its submission). Unbounded, a
+ * devnet under load grew its journal by about 1 KB a task, and a restart read every settled
+ * task into memory (200,000 tasks: 508 MB and 1.9 s).
+ */
+export const DEFAULT_KEEP_ENDED_TASKS = 50_000;
+
+/** Rows read at a time where the journal is walked from the newest end. */
+const PAGE = 64;
+
+export interface TaskJournalOptions {
+  /** Ended tasks to keep; older ones are deleted, oldest end first (default 50,000). */
+  keepEnded?: number;
+}
+
 /** The journal; `path` ":memory:" keeps nothing across restarts. */
 export class TaskJournal {
   private readonly db: DatabaseSync;
@@ -129,6 +148,13 @@ export class TaskJournal {
   private readonly resetStmt: StatementSync;
   private readonly deadlineStmt: StatementSync;
   private readonly retryStmt: StatementSync;
+  private readonly endedCountStmt: StatementSync;
+  private readonly pruneStmt: StatementSync;
+  private readonly settledPageStmt: StatementSync;
+  private readonly keepEnded: number;
+  /** Ends recorded between two checks of the bound: about a tenth of it, at most 1,000. */
+  private readonly pruneEvery: number;
+  private endsSincePrune = 0;
 
   /** A transaction is open: BEGIN was run and its COMMIT is still to come. */
   private open = false;
@@ -136,7 +162,12 @@ export class TaskJournal {
   private depth = 0;
   private commitAtTurnEnd: Promise<void> | undefined;
 
-  constructor(path: string) {
+  constructor(path: string, opts: TaskJournalOptions = {}) {
+    const keep = opts.keepEnded ?? DEFAULT_KEEP_ENDED_TASKS;
+    if (!Number.isSafeInteger(keep) || keep < 1)
+      throw new RangeError(`keepEnded: expected a positive integer, got ${keep}`);
+    this.keepEnded = keep;
+    this.pruneEvery = Math.min(1_000, Math.ceil(keep / 10));
     this.db = new DatabaseSync(path);
     // WAL without fsync per commit: a killed process loses nothing (the OS has the pages);
     // only a power cut could, and a devnet chain would not survive that either.
@@ -161,13 +192,34 @@ export class TaskJournal {
        WHERE chain_id = ? AND task_hash = ?`,
     );
     this.resetStmt = this.db.prepare(
-      `UPDATE tasks SET status = 'pending', tx_hash = NULL, tx_nonce = NULL, raw_tx = NULL, deadline = ?
+      `UPDATE tasks SET status = 'pending', tx_hash = NULL, tx_nonce = NULL, raw_tx = NULL, finished_at = NULL, deadline = ?
        WHERE chain_id = ? AND task_hash = ?`,
     );
     this.deadlineStmt = this.db.prepare("UPDATE tasks SET deadline = ? WHERE chain_id = ? AND task_hash = ?");
     this.retryStmt = this.db.prepare(
       "DELETE FROM tasks WHERE chain_id = ? AND task_hash = ? AND status IN ('timeout', 'failed', 'unreachable')",
     );
+    // only ended tasks have a finished_at: both walk the partial index, never the table
+    this.endedCountStmt = this.db.prepare("SELECT count(*) AS n FROM tasks WHERE finished_at IS NOT NULL");
+    this.pruneStmt = this.db.prepare(
+      `DELETE FROM tasks WHERE rowid IN (
+         SELECT rowid FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at, rowid LIMIT ?)`,
+    );
+    this.settledPageStmt = this.db.prepare(
+      `SELECT rowid AS seq, * FROM tasks INDEXED BY tasks_finished
+       WHERE finished_at IS NOT NULL AND (finished_at, rowid) < (?, ?)
+         AND chain_id = ? AND status IN ('approved', 'rejected') AND tx_hash IS NOT NULL
+       ORDER BY finished_at DESC, rowid DESC LIMIT ${PAGE}`,
+    );
+    // a journal written before the bound (or under a larger one) comes down to it at once
+    this.batch(() => this.prune());
+  }
+
+  /** Deletes the oldest ended tasks beyond the bound. */
+  private prune(): void {
+    this.endsSincePrune = 0;
+    const ended = Number((this.endedCountStmt.get() as { n: number }).n);
+    if (ended > this.keepEnded) this.pruneStmt.run(ended - this.keepEnded);
   }
 
   /**
@@ -294,6 +346,7 @@ export class TaskJournal {
       chainId,
       taskHash,
     );
+    if (++this.endsSincePrune >= this.pruneEvery) this.prune();
   }
 
   /** Puts a task whose transaction was lost back to vote collection. */
@@ -317,14 +370,17 @@ export class TaskJournal {
    * Finished tasks of a chain that carry a transaction, newest first: the end that a chain
    * restarted from an older state file (anvil saves it every interval) may have lost.
    */
-  settledNewestFirst(chainId: number): JournalTask[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM tasks WHERE chain_id = ? AND status IN ('approved', 'rejected') AND tx_hash IS NOT NULL
-         ORDER BY finished_at DESC, rowid DESC`,
-      )
-      .all(chainId)
-      .map(fromRow);
+  *settledNewestFirst(chainId: number): Generator<JournalTask> {
+    // Read a page at a time: a restart usually stops at the first task, and the caller may
+    // forget tasks between two pages.
+    let before: [number, number] = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+    for (;;) {
+      const rows = this.settledPageStmt.all(before[0], before[1], chainId);
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < PAGE) return;
+      const last = rows[rows.length - 1]!;
+      before = [Number(last.finished_at), Number(last.seq)];
+    }
   }
 
   /** Forgets a task, so the journal never claims what its chain does not hold. */

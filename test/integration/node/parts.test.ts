@@ -349,6 +349,84 @@ describe("task journal", () => {
   });
 });
 
+describe("task journal: bound", () => {
+  const hashOf = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
+  /** Accepts task i and, unless `open`, submits and ends it (every third rejected). */
+  const run = (j: TaskJournal, i: number, open?: "pending" | "submitting") => {
+    j.insert(journalEntry(hashOf(i)));
+    if (open === "pending") return;
+    j.markSubmitting(31338, hashOf(i), {
+      isApproved: i % 3 !== 0,
+      attesterIds: ["3"],
+      txHash: `0x${"dd".repeat(31)}${(i % 256).toString(16).padStart(2, "0")}`,
+      nonce: i,
+      rawTx: "0xee",
+    });
+    if (open === "submitting") return;
+    j.markFinal(31338, hashOf(i), i % 3 === 0 ? "rejected" : "approved", { taskNumber: i });
+  };
+  const withJournal = (fn: (file: string) => void) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "avsctl-journal-bound-"));
+    try {
+      fn(path.join(dir, "j.sqlite"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("keeps the newest ended tasks within its bound and never deletes a task still in progress", () =>
+    withJournal((file) => {
+      const j = new TaskJournal(file, { keepEnded: 20 });
+      run(j, 0, "pending");
+      run(j, 1, "submitting");
+      for (let i = 2; i < 200; i++) run(j, i);
+      const counts = j.counts();
+      // checked every tenth of the bound: at most that many over it
+      expect(counts.approved! + counts.rejected!).toBeGreaterThanOrEqual(20);
+      expect(counts.approved! + counts.rejected!).toBeLessThanOrEqual(22);
+      expect(j.get(31338, hashOf(0))?.status).toBe("pending");
+      expect(j.get(31338, hashOf(1))?.status).toBe("submitting");
+      expect(j.get(31338, hashOf(199))?.status).toBe("approved");
+      expect(j.get(31338, hashOf(180))?.taskNumber).toBe(180);
+      expect(j.get(31338, hashOf(2))).toBeUndefined();
+      expect(j.get(31338, hashOf(170))).toBeUndefined();
+      j.close();
+    }));
+
+  it("comes down to its bound when opened over a journal that holds more", () =>
+    withJournal((file) => {
+      const big = new TaskJournal(file);
+      for (let i = 0; i < 150; i++) run(big, i);
+      big.close();
+      const j = new TaskJournal(file, { keepEnded: 100 });
+      expect(Object.values(j.counts()).reduce((a, b) => a + b)).toBe(100);
+      expect(j.get(31338, hashOf(49))).toBeUndefined();
+      expect(j.get(31338, hashOf(50))?.taskNumber).toBe(50);
+      j.close();
+    }));
+
+  it("walks the settled tasks newest first, page after page, while the caller forgets some", () =>
+    withJournal((file) => {
+      const j = new TaskJournal(file);
+      for (let i = 0; i < 150; i++) run(j, i);
+      run(j, 150, "submitting");
+      const seen: number[] = [];
+      for (const task of j.settledNewestFirst(31338)) {
+        seen.push(task.taskNumber!);
+        // as a restart trims the verdicts its chain lost
+        if (task.taskNumber! >= 60) j.forget(31338, task.taskHash);
+      }
+      expect(seen).toEqual(Array.from({ length: 150 }, (_, k) => 149 - k));
+      expect(j.get(31338, hashOf(60))).toBeUndefined();
+      expect(j.get(31338, hashOf(59))?.status).toBe("approved");
+      expect([...j.settledNewestFirst(31338)].map((t) => t.taskNumber)).toEqual(
+        Array.from({ length: 60 }, (_, k) => 59 - k),
+      );
+      expect([...j.settledNewestFirst(1)]).toEqual([]);
+      j.close();
+    }));
+});
+
 describe("task journal: commits", () => {
   it("a turn's accepted tasks and ends share a commit that durable() awaits; a submission commits before its call returns", async () => {
     const { DatabaseSync } = await import("node:sqlite");
