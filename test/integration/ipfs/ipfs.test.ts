@@ -8,7 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { importer } from "ipfs-unixfs-importer";
@@ -16,6 +16,7 @@ import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IpfsServer, startIpfsServer } from "../../../src/ipfs/server.js";
+import { openIpfsStore } from "../../../src/ipfs/store.js";
 
 const HELLO = Buffer.from("hello world\n");
 /** `echo "hello world" | ipfs add` (Kubo, default options). */
@@ -284,4 +285,48 @@ describe("devnet IPFS node", () => {
     expect(back.status).toBe(200);
     expect(Buffer.from(await back.arrayBuffer()).equals(content)).toBe(true);
   });
+});
+
+describe("devnet IPFS node: the pin record", () => {
+  const withDir = async (fn: (dir: string) => Promise<void>) => {
+    const dir = await mkdtemp(path.join(tmpdir(), "avsctl-ipfs-pins-"));
+    try {
+      await fn(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  const lines = async (dir: string) => (await readFile(path.join(dir, "pins.log"), "utf8")).split("\n");
+
+  it("appends each new pin once, also when many come at once, and keeps them across a reopen", () =>
+    withDir(async (dir) => {
+      let store = await openIpfsStore(dir);
+      const inputs = Array.from({ length: 20 }, (_, i) => Buffer.from(`pin ${i % 10}\n`));
+      const added = await Promise.all(inputs.map((bytes) => store.add(bytes)));
+      const cids = [...new Set(added.map((a) => a.cid))].sort();
+      expect(cids).toHaveLength(10);
+      // on disk when add resolves, before the store closes
+      expect((await lines(dir)).sort()).toEqual(["", ...cids].sort());
+      await store.close();
+      store = await openIpfsStore(dir);
+      expect(store.pins()).toEqual(cids);
+      await store.add(inputs[0]!);
+      expect(await lines(dir)).toHaveLength(11);
+      await store.close();
+    }));
+
+  it("drops a line a crash cut short, and carries over the pins.json list written before the log", () =>
+    withDir(async (dir) => {
+      await writeFile(path.join(dir, "pins.json"), JSON.stringify([HELLO_V0]));
+      await writeFile(path.join(dir, "pins.log"), "QmNotAPinYetBecauseTheCrashCutIt");
+      let store = await openIpfsStore(dir);
+      expect(store.pins()).toEqual([HELLO_V0]);
+      const added = await store.add(Buffer.from("after the crash\n"));
+      await store.close();
+      expect(await lines(dir)).toEqual([HELLO_V0, added.cid, ""]);
+      await expect(readFile(path.join(dir, "pins.json"))).rejects.toMatchObject({ code: "ENOENT" });
+      store = await openIpfsStore(dir);
+      expect(store.pins()).toEqual([HELLO_V0, added.cid].sort());
+      await store.close();
+    }));
 });
