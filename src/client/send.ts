@@ -211,6 +211,18 @@ export async function sendTaskViaExecution(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
+    // A service that took the request and is still working on it is not unreachable: under
+    // load (a slow pin, a queue) it is the timeout that ends the call.
+    if ((error as Error).name === "TimeoutError") {
+      throw new AvsctlError(
+        "TIMEOUT",
+        `the execution service at ${redactUrl(executionUrl)} did not answer within ${Math.round(timeoutMs / 100) / 10} s`,
+        {
+          hint: "`avsctl devnet logs execution` shows what it was doing; under load, lower --concurrency or --rate",
+          cause: error,
+        },
+      );
+    }
     throw new AvsctlError(
       "RPC_UNREACHABLE",
       `the execution service at ${redactUrl(executionUrl)} is unreachable`,
