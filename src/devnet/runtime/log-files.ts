@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import path from "node:path";
 import { sleep } from "../../util/sleep.js";
+import { splitLines } from "./lines.js";
 
 /** Where the components that run as processes log: `<projectDir>/.avsctl/logs`. */
 export function logDirOf(projectDir: string): string {
@@ -27,36 +28,74 @@ export function rotateLogs(projectDir: string): string[] {
 }
 
 const FOLLOW_POLL_MS = 200;
-const TAIL_READ_BYTES = 1 << 20;
+const READ_CHUNK_BYTES = 1 << 20;
 
 /**
- * The last `lines` lines (0: all) of the bytes `[fromOffset, toOffset)` of a file, reading at
- * most 1 MB from the end.
+ * The lines of the bytes `[fromOffset, toOffset)` of a file: all of them (`lines` 0) or the last
+ * `lines`, read a chunk at a time, so a log of any size is read whole and never held whole.
+ * Nothing when the file does not exist.
  */
+export async function* fileLines(
+  file: string,
+  lines: number,
+  fromOffset = 0,
+  toOffset?: number,
+): AsyncGenerator<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch {
+    return;
+  }
+  try {
+    const to = toOffset ?? (await handle.stat()).size;
+    const from = lines > 0 ? await startOfLastLines(handle, lines, fromOffset, to) : fromOffset;
+    yield* splitLines(chunksOf(handle, from, to));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fileLines as an array, for the few last lines of a component that did not come up. */
 export async function tailFile(
   file: string,
   lines: number,
   fromOffset = 0,
   toOffset?: number,
 ): Promise<string[]> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file, "r");
-  } catch {
-    return [];
+  const out: string[] = [];
+  for await (const line of fileLines(file, lines, fromOffset, toOffset)) out.push(line);
+  return out;
+}
+
+/** Where the last `lines` lines of the bytes `[from, to)` begin, reading backwards. */
+async function startOfLastLines(
+  handle: FileHandle,
+  lines: number,
+  from: number,
+  to: number,
+): Promise<number> {
+  const buffer = Buffer.alloc(Math.min(READ_CHUNK_BYTES, Math.max(0, to - from)));
+  let newlines = 0;
+  for (let end = to; end > from; ) {
+    const start = Math.max(from, end - buffer.length);
+    const { bytesRead } = await handle.read(buffer, 0, end - start, start);
+    for (let i = bytesRead - 1; i >= 0; i--) {
+      // each newline ends a line; the one that ends the very last line begins none
+      if (buffer[i] === 0x0a && start + i !== to - 1 && ++newlines === lines) return start + i + 1;
+    }
+    end = start;
   }
-  try {
-    const size = toOffset ?? (await handle.stat()).size;
-    const start = Math.max(fromOffset, size - TAIL_READ_BYTES);
-    const length = Math.max(0, size - start);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, start);
-    const all = buffer.toString("utf8").split("\n");
-    if (all.at(-1) === "") all.pop();
-    if (start > fromOffset && all.length > 0) all.shift();
-    return lines > 0 ? all.slice(-lines) : all;
-  } finally {
-    await handle.close();
+  return from;
+}
+
+async function* chunksOf(handle: FileHandle, from: number, to: number): AsyncGenerator<Buffer> {
+  for (let position = from; position < to; ) {
+    const buffer = Buffer.alloc(Math.min(READ_CHUNK_BYTES, to - position));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 
@@ -72,7 +111,7 @@ export async function* followFile(file: string, offset: number, signal: AbortSig
     if (size > position) {
       const handle = await open(file, "r");
       try {
-        const length = Math.min(size - position, TAIL_READ_BYTES);
+        const length = Math.min(size - position, READ_CHUNK_BYTES);
         const buffer = Buffer.alloc(length);
         const { bytesRead } = await handle.read(buffer, 0, length, position);
         position += bytesRead;
