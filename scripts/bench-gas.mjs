@@ -33,7 +33,7 @@ async function main() {
   const bls = await import(dist("crypto/bls.js"));
   const { taskHash, voteHash } = await import(dist("crypto/task-hash.js"));
   const { signTaskEcdsa } = await import(dist("crypto/ecdsa.js"));
-  const { encodeSubmitTask } = await import(dist("node/abi-fast.js"));
+  const { encodeSubmitTask } = await import(dist("chain/abi-fast.js"));
   await bls.initBls();
 
   const chain = await startAnvil({ chainId: 31337 });

@@ -92,7 +92,7 @@ const ethers = await import("ethers");
 const { startAnvil } = await imp("chain/anvil.js");
 const { ANVIL_DEV_PRIVATE_KEYS } = await imp("chain/dev-keys.js");
 const { initBls, blsSecretFromSeed, blsPublicKey } = await imp("crypto/bls.js");
-const { fastTaskHash } = await imp("node/abi-fast.js");
+const { fastTaskHash } = await imp("chain/abi-fast.js");
 const { NODE_MEMORY } = await imp("devnet/up/launch.js");
 const { machineInfo, speedProbe } = await import("./lib/bench-report.mjs");
 const artifact = (name) => JSON.parse(readFileSync(path.join(root, "artifacts", `${name}.json`), "utf8"));

@@ -7,6 +7,7 @@
  * by default.
  */
 
+import { fastVoteHash } from "../chain/abi-fast.js";
 import { INTERNAL_TASK_DEFINITIONS, isInternalTaskDefinitionId } from "../chain/well-known.js";
 import {
   type BlsSecretKey,
@@ -18,7 +19,6 @@ import {
 } from "../crypto/bls.js";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
-import { fastVoteHash } from "./abi-fast.js";
 import { AnswerCache } from "./answers.js";
 import { ChainView } from "./chain-view.js";
 import type { ListeningServer } from "./http.js";

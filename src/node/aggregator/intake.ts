@@ -6,9 +6,9 @@
  * Internal tasks (VOTING_POWER_SYNC) enter here too, signed by the aggregator itself.
  */
 
+import { fastTaskHash } from "../../chain/abi-fast.js";
 import { type G1, verifyTaskBls } from "../../crypto/bls.js";
 import { signTaskEcdsa } from "../../crypto/ecdsa.js";
-import { fastTaskHash } from "../abi-fast.js";
 import { definitionCheckError } from "../chain-errors.js";
 import type { ChainView, OperatorInfo, TaskDefinitionInfo } from "../chain-view.js";
 import { TaskConsensus } from "../consensus.js";

@@ -8,6 +8,7 @@
 import { Interface } from "ethers/abi";
 import { Transaction } from "ethers/transaction";
 import { ATTESTATION_CENTER_GEN2 } from "../../chain/abi/attestation-center.js";
+import { encodeSubmitTask } from "../../chain/abi-fast.js";
 import {
   DOMAIN_TASKS,
   type G1,
@@ -18,7 +19,6 @@ import {
   voterSet,
   withSubmitHints,
 } from "../../crypto/bls.js";
-import { encodeSubmitTask } from "../abi-fast.js";
 import { revertReason } from "../chain-errors.js";
 import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
 import type { Verdict, Vote } from "../votes.js";

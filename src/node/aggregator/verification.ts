@@ -6,6 +6,7 @@
  * votes are dropped before the task collects again.
  */
 
+import { fastVoteHash } from "../../chain/abi-fast.js";
 import {
   aggregatePublicKeys,
   aggregateSignatures,
@@ -16,7 +17,6 @@ import {
   hashToPointWitnessed,
   verifyVote,
 } from "../../crypto/bls.js";
-import { fastVoteHash } from "../abi-fast.js";
 import { verifyBatch } from "../batch-verify.js";
 import type { Verdict, Vote } from "../votes.js";
 import type { AggregatorContext, ChainCtx, LiveTask, VotePoint } from "./tasks.js";

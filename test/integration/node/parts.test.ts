@@ -11,6 +11,7 @@ import path from "node:path";
 import { Interface, Transaction, Wallet } from "ethers";
 import { describe, expect, it } from "vitest";
 import { ATTESTATION_CENTER_GEN2 } from "../../../src/chain/abi/attestation-center.js";
+import { encodeSubmitTask, fastTaskHash, fastVoteHash } from "../../../src/chain/abi-fast.js";
 import { decodeVotingPowerUpdate, encodeVotingPowerUpdate } from "../../../src/chain/contracts.js";
 import { ANVIL_DEV_PRIVATE_KEYS } from "../../../src/chain/dev-keys.js";
 import { parseAttestationCenters } from "../../../src/chain/endpoint-lists.js";
@@ -24,7 +25,6 @@ import {
 } from "../../../src/crypto/bls.js";
 import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
 import { taskHash, voteHash } from "../../../src/crypto/task-hash.js";
-import { encodeSubmitTask, fastTaskHash, fastVoteHash } from "../../../src/node/abi-fast.js";
 import { verifyBatch } from "../../../src/node/batch-verify.js";
 import { isTaskSignedBy } from "../../../src/node/ecdsa-fast.js";
 import { listen } from "../../../src/node/http.js";

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { hexlify, toUtf8Bytes, Wallet } from "ethers";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { encodeSubmitTask } from "../../../src/chain/abi-fast.js";
 import { aggregateSignatures, blsSecretFromSeed, initBls, signVote } from "../../../src/crypto/bls.js";
 import { signTaskEcdsa } from "../../../src/crypto/ecdsa.js";
 import { taskHash, voteHash } from "../../../src/crypto/task-hash.js";
-import { encodeSubmitTask } from "../../../src/node/abi-fast.js";
 import { TaskJournal } from "../../../src/node/journal.js";
 import { signEip1559 } from "../../../src/node/tx-pipeline.js";
 import {

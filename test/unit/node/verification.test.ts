@@ -5,6 +5,7 @@
  */
 
 import { beforeAll, describe, expect, it } from "vitest";
+import { fastVoteHash } from "../../../src/chain/abi-fast.js";
 import {
   aggregatePublicKeys,
   type BlsSecretKey,
@@ -15,7 +16,6 @@ import {
   signVote,
   verifyVote,
 } from "../../../src/crypto/bls.js";
-import { fastVoteHash } from "../../../src/node/abi-fast.js";
 import type { AggregatorContext, ChainCtx, LiveTask } from "../../../src/node/aggregator/tasks.js";
 import { Verification } from "../../../src/node/aggregator/verification.js";
 import { consensusRules, TaskConsensus } from "../../../src/node/consensus.js";
