@@ -161,6 +161,26 @@ export async function readVerdicts(q: VerdictQuery): Promise<TaskVerdict[]> {
 }
 
 /**
+ * The verdict of one task in the receipt of the transaction that submitted it: one read, where
+ * finding a task by hash otherwise scans every verdict of the chain. undefined when the receipt
+ * is missing (a chain that lost it) or holds no verdict of that task.
+ */
+export async function verdictInTransaction(
+  q: Pick<VerdictQuery, "provider" | "attestationCenter" | "chainId">,
+  txHash: string,
+  hash: string,
+): Promise<TaskVerdict | undefined> {
+  const v = await verdictTopics();
+  const receipt = await q.provider.getTransactionReceipt(txHash);
+  for (const log of receipt?.logs ?? []) {
+    if (log.address.toLowerCase() !== q.attestationCenter.toLowerCase()) continue;
+    const verdict = v.parse(log, q.chainId);
+    if (verdict?.taskHash.toLowerCase() === hash.toLowerCase()) return verdict;
+  }
+  return undefined;
+}
+
+/**
  * Every new verdict from `fromBlock` on, as blocks arrive, until `until` (ms) or the signal.
  * The head is asked for directly: ethers may answer from a block number cached a moment ago.
  */

@@ -8,13 +8,13 @@
  */
 
 import type { JsonRpcProvider } from "ethers";
-import { readVerdicts, type TaskVerdict } from "../client/verdicts.js";
+import type { TaskVerdict } from "../client/verdicts.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { LogEntry } from "../devnet/logs.js";
 import { readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
 import { AvsctlError } from "../errors.js";
-import type { TaskRef } from "./verdicts.js";
+import { findVerdict, journalRow, type TaskRef } from "./verdicts.js";
 
 export type TraceStep =
   | "received"
@@ -66,17 +66,6 @@ export interface TraceOptions {
   ref: TaskRef;
   targetChain?: number;
   signal?: AbortSignal;
-}
-
-interface JournalRow {
-  status: string;
-  txHash: string | null;
-  taskNumber: number | null;
-  error: string | null;
-  acceptedAt: number;
-  finishedAt: number | null;
-  taskDefinitionId: number;
-  performer: string;
 }
 
 /** Steps at the same time keep the order of a task's life. */
@@ -161,18 +150,6 @@ export function stepOf(entry: LogEntry): TraceEvent | undefined {
   return undefined;
 }
 
-async function journalRow(
-  aggregatorUrl: string,
-  hash: string,
-  chainId: number,
-): Promise<JournalRow | undefined> {
-  const { rpcRequest } = await import("../chain/json-rpc.js");
-  const answer = await rpcRequest<JournalRow>(aggregatorUrl, "avsctl_taskStatus", [hash, chainId], {
-    timeoutMs: 5_000,
-  }).catch(() => undefined);
-  return answer?.result ?? undefined;
-}
-
 async function logSteps(root: string, hash: string, signal?: AbortSignal): Promise<TraceEvent[]> {
   const { devnetLogStream } = await import("../devnet/logs.js");
   const events: TraceEvent[] = [];
@@ -237,21 +214,14 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
     chainFlag: "--target-chain",
   });
   try {
-    const verdicts = await readVerdicts({
-      provider: target.provider,
-      attestationCenter: target.attestationCenter,
-      chainId: target.chainId,
-    });
-    const verdict =
-      verdicts.find((v) =>
-        "hash" in ref ? v.taskHash.toLowerCase() === ref.hash.toLowerCase() : v.taskNumber === ref.number,
-      ) ?? null;
+    const byHash = "hash" in ref ? await journalRow(project, ref.hash, target.chainId) : undefined;
+    const verdict = (await findVerdict(target, ref, byHash)) ?? null;
     const shown = "hash" in ref ? ref.hash : `number ${ref.number}`;
     const hash = ("hash" in ref ? ref.hash : verdict?.taskHash)?.toLowerCase();
     if (!hash) throw notFound(shown, target.chainId);
 
     const devnet = readDevnetState(project.root);
-    const journal = devnet ? await journalRow(devnet.aggregator.rpcUrl, hash, target.chainId) : undefined;
+    const journal = "hash" in ref ? byHash : await journalRow(project, hash, target.chainId);
     const events = devnet ? await logSteps(project.root, hash, opts.signal) : [];
     if (!verdict && !journal && events.length === 0) throw notFound(shown, target.chainId);
 

@@ -1,6 +1,6 @@
 import type { ChainTarget } from "../chain/target.js";
 import type { TaskEndReason } from "../client/retry.js";
-import { followVerdicts, readVerdicts, type TaskVerdict } from "../client/verdicts.js";
+import { followVerdicts, readVerdicts, type TaskVerdict, verdictInTransaction } from "../client/verdicts.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
@@ -37,31 +37,76 @@ export interface JournalTaskStatus {
   reason: TaskEndReason | null;
 }
 
-/** What the devnet's aggregator journaled about a task it has no verdict for; undefined when it cannot say. */
-async function journalStatus(
-  project: Project,
+/** A task as the devnet aggregator's journal has it (`avsctl_taskStatus`, docs/protocol.md). */
+export interface JournalRow {
+  status: "approved" | "rejected" | JournalTaskStatus["status"];
+  taskHash: string;
+  chainId: number;
+  taskDefinitionId: number;
+  performer: string;
+  proofOfTask: string;
+  txHash: string | null;
+  taskNumber: number | null;
+  error: string | null;
+  reason: TaskEndReason | null;
+  acceptedAt: number;
+  finishedAt: number | null;
+}
+
+/** What the devnet's aggregator journaled about a task; undefined when it cannot say. */
+export async function journalRow(
+  project: Pick<Project, "root">,
   hash: string,
   chainId: number,
-): Promise<JournalTaskStatus | undefined> {
+): Promise<JournalRow | undefined> {
   const url = readDevnetState(project.root)?.aggregator.rpcUrl;
   if (!url) return undefined;
   const { rpcRequest } = await import("../chain/json-rpc.js");
-  const answer = await rpcRequest<Record<string, unknown>>(url, "avsctl_taskStatus", [hash, chainId], {
+  const answer = await rpcRequest<JournalRow>(url, "avsctl_taskStatus", [hash, chainId], {
     timeoutMs: 5_000,
   }).catch(() => undefined);
-  const row = answer?.result;
+  return answer?.result ?? undefined;
+}
+
+/** A journaled task without a verdict, as `task status` shows it. */
+function withoutVerdict(row: JournalRow | undefined): JournalTaskStatus | undefined {
   if (!row || row.status === "approved" || row.status === "rejected") return undefined;
   return {
-    status: row.status as JournalTaskStatus["status"],
+    status: row.status,
     taskHash: String(row.taskHash),
     chainId: Number(row.chainId),
     taskDefinitionId: Number(row.taskDefinitionId),
     performer: String(row.performer),
     proofOfTask: String(row.proofOfTask),
-    txHash: (row.txHash as string | null) ?? null,
-    error: (row.error as string | null) ?? null,
-    reason: (row.reason as TaskEndReason | null) ?? null,
+    txHash: row.txHash ?? null,
+    error: row.error ?? null,
+    reason: row.reason ?? null,
   };
+}
+
+/**
+ * A task's verdict on the target chain, by number or hash. A hash the devnet journal has a
+ * submission for is read from that transaction's receipt; anything else, from every verdict of
+ * the chain. The verdict is always the chain's: the journal only says where to look.
+ */
+export async function findVerdict(
+  target: Pick<ChainTarget, "provider" | "attestationCenter" | "chainId">,
+  ref: TaskRef,
+  journal: JournalRow | undefined,
+): Promise<TaskVerdict | undefined> {
+  const q = {
+    provider: target.provider,
+    attestationCenter: target.attestationCenter,
+    chainId: target.chainId,
+  };
+  if ("hash" in ref && journal?.txHash && (journal.status === "approved" || journal.status === "rejected")) {
+    const verdict = await verdictInTransaction(q, journal.txHash, ref.hash);
+    if (verdict) return verdict;
+  }
+  const verdicts = await readVerdicts(q);
+  return verdicts.find((x) =>
+    "hash" in ref ? x.taskHash.toLowerCase() === ref.hash.toLowerCase() : x.taskNumber === ref.number,
+  );
 }
 
 /**
@@ -76,20 +121,12 @@ export async function findTaskVerdict(opts: {
 }): Promise<TaskVerdict | JournalTaskStatus> {
   const target = await targetOf(opts.project, opts.targetChain);
   try {
-    const verdicts = await readVerdicts({
-      provider: target.provider,
-      attestationCenter: target.attestationCenter,
-      chainId: target.chainId,
-    });
     const { ref } = opts;
-    const v = verdicts.find((x) =>
-      "hash" in ref ? x.taskHash.toLowerCase() === ref.hash.toLowerCase() : x.taskNumber === ref.number,
-    );
-    if (!v && "hash" in ref) {
-      const journaled = await journalStatus(opts.project, ref.hash, target.chainId);
-      if (journaled) return journaled;
-    }
+    const journal = "hash" in ref ? await journalRow(opts.project, ref.hash, target.chainId) : undefined;
+    const v = await findVerdict(target, ref, journal);
     if (!v) {
+      const journaled = withoutVerdict(journal);
+      if (journaled) return journaled;
       const shown = "hash" in ref ? ref.hash : String(ref.number);
       throw new AvsctlError("NOT_FOUND", `no verdict on chain ${target.chainId} for task ${shown}`, {
         hint: "a task appears once the aggregator submits it; `avsctl task list` shows the known ones",
