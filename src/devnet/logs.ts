@@ -135,6 +135,22 @@ export function parseLogLine(
   return { entry: { record, line }, timeMs };
 }
 
+/** A node's or service's JSON line that opens with its time: `{"time":"..."` or `{"time": "..."`. */
+const JSON_TIME_FIRST = /^\{"time": ?"([^"\\]+)"/;
+
+/** The time parseLogLine gives a line, without building its record where the line says it first. */
+export function timeOfLine(
+  component: string,
+  raw: string,
+  inherited: number | undefined,
+): number | undefined {
+  const captured = DOCKER_TIME.exec(raw);
+  const line = captured ? raw.slice(captured[0].length) : raw;
+  const leading = line.endsWith("}") ? JSON_TIME_FIRST.exec(line) : null;
+  const own = leading ? timeOf(leading[1]) : undefined;
+  return own ?? parseLogLine(component, raw, inherited).timeMs;
+}
+
 /** Whether a line is about a task: its `taskHash`, or the hash anywhere in its text. */
 export function isAboutTask(entry: LogEntry, taskHash: string): boolean {
   const hash = taskHash.toLowerCase();
@@ -169,10 +185,17 @@ export async function* devnetLogStream(
   const names = opts.components ?? known;
   const history: Array<{ entry: LogEntry; timeMs: number | undefined; order: number }> = [];
   const last = new Map<string, number | undefined>();
+  // A task's lines are few among many: the others are read only for their time.
+  const aboutTask =
+    opts.task === undefined ? undefined : new RegExp(opts.task.replace(/[^0-9a-zA-Z]/g, ""), "i");
   for (const name of names) {
     let inherited: number | undefined;
     try {
       for await (const raw of runtimes.of(name).logs(name, { tail: opts.tail, timestamps: true })) {
+        if (aboutTask && !aboutTask.test(raw)) {
+          inherited = timeOfLine(name, raw, inherited);
+          continue;
+        }
         const parsed = parseLogLine(name, raw, inherited);
         inherited = parsed.timeMs;
         if (keep(parsed.entry, parsed.timeMs, opts)) history.push({ ...parsed, order: history.length });

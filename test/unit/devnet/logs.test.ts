@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAboutTask, parseLogLine } from "../../../src/devnet/logs.js";
+import { isAboutTask, parseLogLine, timeOfLine } from "../../../src/devnet/logs.js";
 import { stepOf } from "../../../src/task/trace.js";
 
 const HASH = `0x${"ab".repeat(32)}`;
@@ -56,6 +56,35 @@ describe("a log line as a record", () => {
     expect(isAboutTask(json.entry, HASH)).toBe(true);
     expect(isAboutTask(parseLogLine("execution", `task sent: taskHash=${HASH}`, 0).entry, HASH)).toBe(true);
     expect(isAboutTask(parseLogLine("execution", "listening", 0).entry, HASH)).toBe(false);
+  });
+});
+
+describe("the time of a line skipped by a task filter", () => {
+  it("is the time parsing the whole line gives, for every kind of line", () => {
+    const earlier = Date.parse("2026-01-01T00:00:00Z");
+    const lines = [
+      JSON.stringify({
+        time: "2026-01-02T03:04:05.678Z",
+        level: "info",
+        msg: "vote counted",
+        taskHash: HASH,
+      }),
+      '{"time": "2026-01-02T03:04:05.678901+00:00", "level": "info", "msg": "task sent"}',
+      '{"level":"info","time":"2026-01-02T03:04:06Z","msg":"time not first"}',
+      '{"ts":1767323046.5,"msg":"epoch seconds"}',
+      '{"time":"not a time","msg":"x"}',
+      '{"time":"2026-01-02T03:04:07Z","msg":"cut short by a crash',
+      '2026-01-02T03:04:08.000000001Z {"time":"2026-01-02T03:04:09Z","msg":"docker and its own"}',
+      "2026-01-02T03:04:10Z plain text under Docker",
+      "[avsctl] 2026-01-02T03:04:11.000Z starting aggregator: node ...",
+      "Traceback (most recent call last):",
+      "",
+    ];
+    for (const line of lines) {
+      for (const inherited of [undefined, earlier]) {
+        expect(timeOfLine("c", line, inherited), line).toBe(parseLogLine("c", line, inherited).timeMs);
+      }
+    }
   });
 });
 
