@@ -1,10 +1,10 @@
 import type { ChainTarget } from "../chain/target.js";
-import type { TaskEndReason } from "../client/retry.js";
 import { followVerdicts, readVerdicts, type TaskVerdict, verdictInTransaction } from "../client/verdicts.js";
 import type { LoadedConfig } from "../config/load.js";
 import { readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
 import { AvsctlError } from "../errors.js";
+import type { TaskStatusReport } from "../node/aggregator/tasks.js";
 
 type Project = Pick<LoadedConfig, "root" | "config">;
 
@@ -25,33 +25,13 @@ export type TaskRef = { number: number } | { hash: string };
  * (`pending`, `submitting`) or ended without a verdict (`unreachable`, `timeout`, `failed`),
  * with the reason when the aggregator gave one.
  */
-export interface JournalTaskStatus {
-  status: "pending" | "submitting" | "unreachable" | "timeout" | "failed";
-  taskHash: string;
-  chainId: number;
-  taskDefinitionId: number;
-  performer: string;
-  proofOfTask: string;
-  txHash: string | null;
-  error: string | null;
-  reason: TaskEndReason | null;
-}
+export type JournalTaskStatus = Pick<
+  JournalRow,
+  "taskHash" | "chainId" | "taskDefinitionId" | "performer" | "proofOfTask" | "txHash" | "error" | "reason"
+> & { status: "pending" | "submitting" | "unreachable" | "timeout" | "failed" };
 
-/** A task as the devnet aggregator's journal has it (`avsctl_taskStatus`, docs/protocol.md). */
-export interface JournalRow {
-  status: "approved" | "rejected" | JournalTaskStatus["status"];
-  taskHash: string;
-  chainId: number;
-  taskDefinitionId: number;
-  performer: string;
-  proofOfTask: string;
-  txHash: string | null;
-  taskNumber: number | null;
-  error: string | null;
-  reason: TaskEndReason | null;
-  acceptedAt: number;
-  finishedAt: number | null;
-}
+/** A task as the devnet aggregator's journal has it: its `avsctl_taskStatus` answer. */
+export type JournalRow = TaskStatusReport;
 
 /** What the devnet's aggregator journaled about a task; undefined when it cannot say. */
 export async function journalRow(
