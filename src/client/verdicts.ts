@@ -60,8 +60,8 @@ type VerdictFields = Pick<
 >;
 
 /**
- * A verdict event's fields, read from its words without an ABI coder: `task status` and
- * `task trace` scan every verdict of the chain, and ethers' coder and its task hash cost about
+ * A verdict event's fields, read from its words without an ABI coder: `task list` and lookups
+ * by number scan every verdict of the chain, and ethers' coder and its task hash cost about
  * 0.7 ms an event (5 s for 7,000 tasks). Generation 2 indexes the performer and the definition;
  * generation 1 indexes nothing (and carries no attester ids). undefined for data that does not
  * decode (another contract's event under the same topic).
@@ -72,6 +72,7 @@ export function decodeVerdictLog(
   gen2: boolean,
 ): VerdictFields | undefined {
   const hex = data.startsWith("0x") ? data.slice(2) : data;
+  if (hex.length % 64 !== 0) return undefined;
   const words = hex.length / 64;
   /** A word as a number; undefined past the data or above 2^48 (no offset, id or count is). */
   const small = (index: number): number | undefined => {

@@ -124,9 +124,9 @@ function fromRow(r: Row): JournalTask {
  * Ended tasks the journal keeps by default: at 200 tasks/s the last four minutes, at a test's
  * few a second some hours. Their verdicts stay on-chain; what goes with the older ones is
  * what only the journal knows: why a task timed out or was unreachable, and that an identical
- * resend is one it has seen (the contract's replay check then refuses its submission). Unbounded, a
- * devnet under load grew its journal by about 1 KB a task, and a restart read every settled
- * task into memory (200,000 tasks: 508 MB and 1.9 s).
+ * resend is one it has seen (the contract's replay check then refuses its submission).
+ * Unbounded, a devnet under load grew its journal by about 1 KB a task, and a restart read
+ * every settled task into memory (200,000 tasks: 508 MB and 1.9 s).
  */
 export const DEFAULT_KEEP_ENDED_TASKS = 50_000;
 

@@ -84,6 +84,7 @@ describe("verdict events decoded without an ABI coder", () => {
     huge[0] = "f".repeat(64);
     expect(decodeVerdictLog(join(huge), log.topics, true)).toBeUndefined();
     expect(decodeVerdictLog("0x", log.topics, true)).toBeUndefined();
+    expect(decodeVerdictLog(`${log.data}00`, log.topics, true)).toBeUndefined();
     expect(decodeVerdictLog(log.data, [log.topics[0]!], true)).toBeUndefined();
   });
 });
