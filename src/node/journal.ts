@@ -123,12 +123,15 @@ function fromRow(r: Row): JournalTask {
 /**
  * Ended tasks the journal keeps by default: at 200 tasks/s the last four minutes, at a test's
  * few a second some hours. Their verdicts stay on-chain; what goes with the older ones is
- * what only the journal knows: why a task timed out or was unreachable, and that an identical
- * resend is one it has seen (the contract's replay check then refuses its submission).
- * Unbounded, a devnet under load grew its journal by about 1 KB a task, and a restart read
- * every settled task into memory (200,000 tasks: 508 MB and 1.9 s).
+ * what only the journal knows, such as why a task timed out or was unreachable (the intake
+ * asks the chain about a resend it no longer holds: hasForgotten). Unbounded, a devnet under
+ * load grew its journal by about 1 KB a task, and a restart read every settled task into
+ * memory (200,000 tasks: 508 MB and 1.9 s).
  */
 export const DEFAULT_KEEP_ENDED_TASKS = 50_000;
+
+/** The meta key set once the bound has deleted a task. */
+const FORGOTTEN_KEY = "forgotten";
 
 /** Rows read at a time where the journal is walked from the newest end. */
 const PAGE = 64;
@@ -155,6 +158,7 @@ export class TaskJournal {
   /** Ends recorded between two checks of the bound: about a tenth of it, at most 1,000. */
   private readonly pruneEvery: number;
   private endsSincePrune = 0;
+  private forgotten = false;
 
   /** A transaction is open: BEGIN was run and its COMMIT is still to come. */
   private open = false;
@@ -211,6 +215,7 @@ export class TaskJournal {
          AND chain_id = ? AND status IN ('approved', 'rejected') AND tx_hash IS NOT NULL
        ORDER BY finished_at DESC, rowid DESC LIMIT ${PAGE}`,
     );
+    this.forgotten = this.getMeta(FORGOTTEN_KEY) === "1";
     // a journal written before the bound (or under a larger one) comes down to it at once
     this.batch(() => this.prune());
   }
@@ -219,7 +224,20 @@ export class TaskJournal {
   private prune(): void {
     this.endsSincePrune = 0;
     const ended = Number((this.endedCountStmt.get() as { n: number }).n);
-    if (ended > this.keepEnded) this.pruneStmt.run(ended - this.keepEnded);
+    if (ended <= this.keepEnded) return;
+    this.pruneStmt.run(ended - this.keepEnded);
+    if (!this.forgotten) {
+      this.setMeta(FORGOTTEN_KEY, "1");
+      this.forgotten = true;
+    }
+  }
+
+  /**
+   * Whether the bound ever deleted a task, in this run or an earlier one: from then on a task
+   * the journal does not hold may still be on-chain.
+   */
+  hasForgotten(): boolean {
+    return this.forgotten;
   }
 
   /**

@@ -377,6 +377,7 @@ describe("task journal: bound", () => {
   it("keeps the newest ended tasks within its bound and never deletes a task still in progress", () =>
     withJournal((file) => {
       const j = new TaskJournal(file, { keepEnded: 20 });
+      expect(j.hasForgotten()).toBe(false);
       run(j, 0, "pending");
       run(j, 1, "submitting");
       for (let i = 2; i < 200; i++) run(j, i);
@@ -390,7 +391,12 @@ describe("task journal: bound", () => {
       expect(j.get(31338, hashOf(180))?.taskNumber).toBe(180);
       expect(j.get(31338, hashOf(2))).toBeUndefined();
       expect(j.get(31338, hashOf(170))).toBeUndefined();
+      expect(j.hasForgotten()).toBe(true);
       j.close();
+      // remembered across a reopen under any bound
+      const again = new TaskJournal(file);
+      expect(again.hasForgotten()).toBe(true);
+      again.close();
     }));
 
   it("comes down to its bound when opened over a journal that holds more", () =>

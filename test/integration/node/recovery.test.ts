@@ -227,3 +227,83 @@ it("a journal newer than its chain (a state file saved before the crash) forgets
     after.close();
   }
 });
+
+it("a task sent again after the journal forgot it is answered TASK_KNOWN from the chain, and lands once", async () => {
+  const { entry, net, services } = bed!;
+  const port = await stablePort();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const journalFile = path.join(dir, "forgetting.sqlite");
+  const attesters = Array.from({ length: 3 }, (_, i) =>
+    startAttesterProcess(entry, net, i + 1, rpcUrl, services[i]!.url),
+  );
+  nodes.push(...attesters);
+  const params = ecdsaSendTaskParams(net.performer.privateKey, {
+    proofOfTask: `forgotten-${Date.now()}`,
+    data: "0x01",
+    taskDefinitionId: 1,
+  });
+  const send = () => postRaw(rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTask", params }));
+
+  const { aggregator: first } = await startAggregatorProcess(entry, net, {
+    jsonRpcPort: port,
+    journalPath: journalFile,
+  });
+  nodes.push(first);
+  await waitPeers(rpcUrl, 3);
+  const hash = (await send()).json.result as string;
+  expect((await waitTaskFinal(rpcUrl, hash)).status).toBe("approved");
+  await first.stop();
+
+  // The journal's bound deletes it: one newer ended task and a bound of one.
+  const journal = new TaskJournal(journalFile, { keepEnded: 1 });
+  const newer = `0x${"ab".repeat(32)}`;
+  journal.insert({ ...journalEntryOf(newer, net.performer.address), chainId: 31338 });
+  journal.markFinal(31338, newer, "timeout");
+  expect(journal.get(31338, hash)).toBeUndefined();
+  expect(journal.hasForgotten()).toBe(true);
+  journal.close();
+
+  const { aggregator: second } = await startAggregatorProcess(entry, net, {
+    jsonRpcPort: port,
+    journalPath: journalFile,
+  });
+  nodes.push(second);
+  await waitPeers(rpcUrl, 3);
+  const again = await send();
+  expect(again.json.error).toMatchObject({
+    code: -32022,
+    message: `task ${hash} is already on-chain`,
+    data: { reason: "TASK_KNOWN", taskHash: hash, status: "on-chain" },
+  });
+  // a new task is still taken in as usual
+  const fresh = ecdsaSendTaskParams(net.performer.privateKey, {
+    proofOfTask: `after-forgetting-${Date.now()}`,
+    data: "0x02",
+    taskDefinitionId: 1,
+  });
+  const taken = await postRaw(
+    rpcUrl,
+    JSON.stringify({ jsonrpc: "2.0", id: 2, method: "sendTask", params: fresh }),
+  );
+  expect((await waitTaskFinal(rpcUrl, taken.json.result)).status).toBe("approved");
+  expect((await taskEvents(net)).filter((e) => e.taskHash === hash)).toHaveLength(1);
+  await second.stop();
+  await Promise.all(attesters.map((a) => a.stop()));
+});
+
+/** A task as the journal keeps it when accepted. */
+function journalEntryOf(taskHash: string, performer: string) {
+  const now = Date.now();
+  return {
+    taskHash,
+    proofOfTask: "newer",
+    data: "0x",
+    performer,
+    taskDefinitionId: 1,
+    signatureType: "ecdsa" as const,
+    signature: "0x",
+    internal: false,
+    acceptedAt: now,
+    deadline: now + 30_000,
+  };
+}
