@@ -171,14 +171,28 @@ export async function verdictInTransaction(
   txHash: string,
   hash: string,
 ): Promise<TaskVerdict | undefined> {
+  const key = hash.toLowerCase();
+  return (await verdictsInReceipts(q, [txHash], new Set([key]))).get(key);
+}
+
+/** The verdicts of the `wanted` task hashes (lowercase) that the receipts of `txHashes` hold. */
+async function verdictsInReceipts(
+  q: Pick<VerdictQuery, "provider" | "attestationCenter" | "chainId">,
+  txHashes: Iterable<string>,
+  wanted: ReadonlySet<string>,
+): Promise<Map<string, TaskVerdict>> {
   const v = await verdictTopics();
-  const receipt = await q.provider.getTransactionReceipt(txHash);
-  for (const log of receipt?.logs ?? []) {
-    if (log.address.toLowerCase() !== q.attestationCenter.toLowerCase()) continue;
-    const verdict = v.parse(log, q.chainId);
-    if (verdict?.taskHash.toLowerCase() === hash.toLowerCase()) return verdict;
+  const found = new Map<string, TaskVerdict>();
+  const receipts = await Promise.all([...txHashes].map((tx) => q.provider.getTransactionReceipt(tx)));
+  for (const receipt of receipts) {
+    for (const log of receipt?.logs ?? []) {
+      if (log.address.toLowerCase() !== q.attestationCenter.toLowerCase()) continue;
+      const verdict = v.parse(log as unknown as Log, q.chainId);
+      const key = verdict?.taskHash.toLowerCase();
+      if (verdict && key && wanted.has(key)) found.set(key, verdict);
+    }
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -337,7 +351,6 @@ export async function lookupVerdicts(
   const found = new Map<string, TaskVerdict>();
   const unplaced = new Set(wanted.filter((h) => history.has(h)));
   if (wanted.length === 0) return found;
-  const v = await verdictTopics();
   if (q.aggregatorUrl) {
     const { rpcBatch } = await import("../chain/json-rpc.js");
     const answers = await rpcBatch(
@@ -352,15 +365,7 @@ export async function lookupVerdicts(
       unplaced.delete(wanted[i]!);
       if ((row.status === "approved" || row.status === "rejected") && row.txHash) txs.add(row.txHash);
     });
-    const receipts = await Promise.all([...txs].map((tx) => q.provider.getTransactionReceipt(tx)));
-    for (const receipt of receipts) {
-      for (const log of receipt?.logs ?? []) {
-        if (log.address.toLowerCase() !== q.attestationCenter.toLowerCase()) continue;
-        const verdict = v.parse(log as unknown as Log, q.chainId);
-        if (verdict && wanted.includes(verdict.taskHash.toLowerCase()))
-          found.set(verdict.taskHash.toLowerCase(), verdict);
-      }
-    }
+    for (const [key, verdict] of await verdictsInReceipts(q, txs, new Set(wanted))) found.set(key, verdict);
   }
   if (unplaced.size > 0) {
     for (const verdict of await readVerdicts(q)) {
