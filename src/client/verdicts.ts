@@ -152,13 +152,43 @@ export interface VerdictQuery {
 /** Every verdict in a block range, oldest first. */
 export async function readVerdicts(q: VerdictQuery): Promise<TaskVerdict[]> {
   const v = await verdictTopics();
-  const logs = await q.provider.getLogs({
-    address: q.attestationCenter,
-    topics: [v.topics],
-    fromBlock: q.fromBlock ?? 0,
-    toBlock: q.toBlock ?? "latest",
-  });
+  const to =
+    q.toBlock === undefined || q.toBlock === "latest" ? await q.provider.getBlockNumber() : q.toBlock;
+  const logs = await logsInRange(q, v.topics, q.fromBlock ?? 0, to);
   return logs.map((l) => v.parse(l, q.chainId)).filter((x): x is TaskVerdict => x !== undefined);
+}
+
+/** How a node refuses an eth_getLogs range as too wide or its answer as too big, by provider. */
+const RANGE_REFUSAL = /range|limit|exceed|too (many|large|wide|big)|more than|response size/i;
+/** A rate limit: halving the range would only ask more often. */
+const RATE_LIMITED = /rate.?limit|too many requests/i;
+
+/**
+ * The verdict logs of blocks `from`..`to`: one request, as a devnet answers it; a range the
+ * node refuses (hosted RPCs cap eth_getLogs at a few thousand blocks or results) is asked
+ * again in halves. Any other failure, and a refusal of a single block, is thrown as it came.
+ */
+async function logsInRange(q: VerdictQuery, topics: string[], from: number, to: number): Promise<Log[]> {
+  try {
+    return await q.provider.getLogs({
+      address: q.attestationCenter,
+      topics: [topics],
+      fromBlock: from,
+      toBlock: to,
+    });
+  } catch (error) {
+    const message = rpcErrorMessage(error);
+    if (to <= from || !RANGE_REFUSAL.test(message) || RATE_LIMITED.test(message)) throw error;
+    const mid = from + Math.floor((to - from) / 2);
+    return [...(await logsInRange(q, topics, from, mid)), ...(await logsInRange(q, topics, mid + 1, to))];
+  }
+}
+
+/** The node's own message in an ethers error (`error.error.message`), else the error's. */
+function rpcErrorMessage(error: unknown): string {
+  const e = error as { error?: { message?: unknown }; message?: unknown };
+  if (typeof e?.error?.message === "string") return e.error.message;
+  return typeof e?.message === "string" ? e.message : "";
 }
 
 /**
@@ -208,12 +238,7 @@ export async function* followVerdicts(
   while (Date.now() < opts.until && !opts.signal?.aborted) {
     const head = Number(await (q.provider as import("ethers").JsonRpcProvider).send("eth_blockNumber", []));
     if (head >= from) {
-      const logs = await q.provider.getLogs({
-        address: q.attestationCenter,
-        topics: [v.topics],
-        fromBlock: from,
-        toBlock: head,
-      });
+      const logs = await logsInRange(q, v.topics, from, head);
       for (const log of logs) {
         const verdict = v.parse(log, q.chainId);
         if (verdict) yield verdict;

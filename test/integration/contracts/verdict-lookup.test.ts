@@ -1,8 +1,13 @@
 /**
  * Finding a task's verdict on a real chain: the events avsctl decodes word by word match
  * ethers' reading of them, and a lookup by hash reads the one receipt the aggregator's journal
- * names, falling back to every verdict when that receipt does not hold the task.
+ * names, falling back to every verdict when that receipt does not hold the task. A proxy in
+ * front of anvil stands in for a hosted RPC that caps eth_getLogs ranges (the public internet
+ * is not reachable here).
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { JsonRpcProvider, Network } from "ethers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { attestationCenterInterfaces } from "../../../src/chain/abi/interfaces.js";
 import type { TaskInfo } from "../../../src/chain/contracts.js";
@@ -95,5 +100,77 @@ describe("verdict lookup", () => {
     expect(await findVerdict(target(), { number: expected!.taskNumber }, undefined)).toEqual(expected);
     expect(scans).toHaveBeenCalledTimes(5);
     scans.mockRestore();
+  });
+});
+
+describe("verdicts through a node that caps eth_getLogs ranges", () => {
+  let net: Network2;
+  let proxy: http.Server;
+  let proxied: JsonRpcProvider;
+  /** What the proxy answers a range wider than 4 blocks with. */
+  let refusal = "block range is too wide: at most 4 blocks";
+  const asked: Array<[number, number]> = [];
+
+  beforeAll(async () => {
+    net = await setupNetwork(chain(), [ETH, ETH]);
+    const definition = await createDefinition(net);
+    for (let i = 0; i < 3; i++) await submitEcdsa(net, newTask(net, definition));
+    proxy = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      const one = async (call: { id: number; method: string; params: Array<Record<string, string>> }) => {
+        if (call.method === "eth_getLogs") {
+          const from = Number(call.params[0]!.fromBlock);
+          const to = Number(call.params[0]!.toBlock);
+          asked.push([from, to]);
+          if (to - from + 1 > 4)
+            return { jsonrpc: "2.0", id: call.id, error: { code: -32005, message: refusal } };
+        }
+        const answer = await fetch(chain().rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(call),
+        });
+        return answer.json();
+      };
+      const out = Array.isArray(body) ? await Promise.all(body.map(one)) : await one(body);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(out));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const network = Network.from(chain().chainId);
+    proxied = new JsonRpcProvider(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, network, {
+      staticNetwork: network,
+      cacheTimeout: -1,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    proxied?.destroy();
+    net?.provider.destroy();
+    proxy?.closeAllConnections();
+    await new Promise((resolve) => proxy?.close(resolve));
+  });
+
+  const query = (provider: JsonRpcProvider) => ({
+    provider,
+    attestationCenter: net.deployment.attestationCenter,
+    chainId: chain().chainId,
+  });
+
+  it("asks again in halves where the node refuses the range, and finds every verdict", async () => {
+    const direct = await readVerdicts(query(net.provider));
+    expect(direct).toHaveLength(3);
+    asked.length = 0;
+    expect(await readVerdicts(query(proxied))).toEqual(direct);
+    expect(asked.length).toBeGreaterThan(1);
+    expect(asked.filter(([from, to]) => to - from + 1 <= 4).length).toBeGreaterThan(0);
+  });
+
+  it("does not split on a rate limit or any other error: the node's error comes back", async () => {
+    refusal = "rate limit exceeded, too many requests";
+    asked.length = 0;
+    await expect(readVerdicts(query(proxied))).rejects.toThrow(/rate limit exceeded/);
+    expect(asked).toHaveLength(1);
   });
 });
