@@ -123,13 +123,7 @@ export class Intake {
       // a new one; the chain can. Taken in, its submission would revert (MessageAlreadySigned)
       // after the votes, and a client waiting for a new verdict would wait out its timeout.
       if (tasks.journal.hasForgotten() && (await chain.view.isSignedTask(hash).catch(() => false))) {
-        throw new RpcError("TASK_KNOWN", `task ${hash} is already on-chain`, {
-          taskHash: hash,
-          chainId,
-          status: "on-chain",
-          taskNumber: null,
-          txHash: null,
-        });
+        throw tasks.knownTask(chainId, hash, true);
       }
       def = await checkDefinition(chain, req);
       await admitConnected(this.ctx, chain, def);

@@ -173,12 +173,16 @@ export class TaskBook {
 
   /**
    * A re-sent task is answered with the task it repeats, so a client can tell "already there"
-   * from "accepted now" and never counts one task twice.
+   * from "accepted now" and never counts one task twice. `onChain`: the journal no longer holds
+   * it, the chain does (see TaskJournal.hasForgotten).
    */
-  knownTask(chainId: number, hash: string): RpcError {
-    const row = this.journal.get(chainId, hash);
-    const status = row?.status ?? "pending";
-    return new RpcError("TASK_KNOWN", `task ${hash} is already known (${status})`, {
+  knownTask(chainId: number, hash: string, onChain = false): RpcError {
+    const row = onChain ? undefined : this.journal.get(chainId, hash);
+    const status = onChain ? "on-chain" : (row?.status ?? "pending");
+    const message = onChain
+      ? `task ${hash} is already on-chain`
+      : `task ${hash} is already known (${status})`;
+    return new RpcError("TASK_KNOWN", message, {
       taskHash: hash,
       chainId,
       status,
