@@ -187,7 +187,7 @@ export async function* devnetLogStream(
   const last = new Map<string, number | undefined>();
   // A task's lines are few among many: the others are read only for their time.
   const aboutTask =
-    opts.task === undefined ? undefined : new RegExp(opts.task.replace(/[^0-9a-zA-Z]/g, ""), "i");
+    opts.task === undefined ? undefined : new RegExp(opts.task.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
   for (const name of names) {
     let inherited: number | undefined;
     try {
