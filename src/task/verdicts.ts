@@ -74,16 +74,11 @@ export async function findVerdict(
   ref: TaskRef,
   journal: JournalRow | undefined,
 ): Promise<TaskVerdict | undefined> {
-  const q = {
-    provider: target.provider,
-    attestationCenter: target.attestationCenter,
-    chainId: target.chainId,
-  };
   if ("hash" in ref && journal?.txHash && (journal.status === "approved" || journal.status === "rejected")) {
-    const verdict = await verdictInTransaction(q, journal.txHash, ref.hash);
+    const verdict = await verdictInTransaction(target, journal.txHash, ref.hash);
     if (verdict) return verdict;
   }
-  const verdicts = await readVerdicts(q);
+  const verdicts = await readVerdicts(target);
   return verdicts.find((x) =>
     "hash" in ref ? x.taskHash.toLowerCase() === ref.hash.toLowerCase() : x.taskNumber === ref.number,
   );
