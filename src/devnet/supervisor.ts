@@ -12,6 +12,7 @@ import path from "node:path";
 import { sleep } from "../util/sleep.js";
 import { keepGoodCopy, repairStateFile, stateFileOf } from "./chain-storage.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./runtime/labels.js";
+import { capLogFile, rotatedLogOf } from "./runtime/log-files.js";
 import { isAlive, killProcessGroups } from "./runtime/process-groups.js";
 import { isHeld } from "./runtime/process-hold.js";
 import { stateDir } from "./state.js";
@@ -23,7 +24,10 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;
 /** A component that has run this long since its restart counts as recovered: backoff resets. */
 const STABLE_MS = 30_000;
-/** How often a chain's whole state file is copied aside: what a kill mid-save can lose at most. */
+/**
+ * How often a chain's whole state file is copied aside (what a kill mid-save can lose at most),
+ * and the components' logs are capped.
+ */
 const GOOD_COPY_MS = 10_000;
 
 /** What the supervisor publishes for `devnet status`. */
@@ -163,6 +167,7 @@ export async function supervise(opts: {
     if (Date.now() >= nextCopy) {
       nextCopy = Date.now() + GOOD_COPY_MS;
       keepGoodCopies(records, copied);
+      capLogs([...records.map((r) => r.logFile), supervisorLogOf(runtime.logDir)], opts.log);
     }
     for (const record of records) {
       const name = record.component;
@@ -182,6 +187,18 @@ export async function supervise(opts: {
   }
 }
 
+/** Each component's log, and the supervisor's own, held to LOG_ROTATE_BYTES (log-files.ts). */
+function capLogs(files: readonly string[], log: (line: Record<string, unknown>) => void): void {
+  for (const file of new Set(files)) {
+    try {
+      if (capLogFile(file))
+        log({ msg: "log rotated", file: path.basename(file), to: path.basename(rotatedLogOf(file)) });
+    } catch (error) {
+      log({ msg: "log rotation failed", file: path.basename(file), error: (error as Error).message });
+    }
+  }
+}
+
 /** Each running chain's state file, copied aside when it changed and is whole (chain-storage.ts). */
 function keepGoodCopies(
   records: ReadonlyArray<{ args: string[]; pid: number }>,
@@ -198,6 +215,10 @@ function keepGoodCopies(
       // no state file yet, or it moved meanwhile: next round
     }
   }
+}
+
+function supervisorLogOf(logDir: string): string {
+  return path.join(logDir, "supervisor.log");
 }
 
 /** The environment labels of the supervisor: this project's, with no component (never listed as one). */
@@ -221,7 +242,7 @@ export async function startSupervisor(project: string, projectDir: string): Prom
     args: [entry, project, runtime.projectDir],
     cwd: runtime.projectDir,
     env: labels(project, runtime.projectDir),
-    logFile: path.join(runtime.logDir, "supervisor.log"),
+    logFile: supervisorLogOf(runtime.logDir),
   });
   return pid;
 }

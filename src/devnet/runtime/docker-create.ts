@@ -5,6 +5,7 @@ import { ensureVolume, hostAliasEntry, type ProjectNetwork, type ProjectScope } 
 import { DEFAULT_STOP_TIMEOUT_SEC, engineMessage, statusCode } from "./docker-util.js";
 import { FORWARDER_SCRIPT, forwarderComponent, type HostAccessMode } from "./host-access.js";
 import { containerName, LABEL_COMPONENT, LABEL_PORTS, LABEL_WAIT, projectLabels } from "./labels.js";
+import { LOG_ROTATE_BYTES } from "./log-files.js";
 import { findFreePort, LOCALHOST, releasePort, reservePort } from "./ports.js";
 import type { DockerComponentSpec } from "./types.js";
 
@@ -73,6 +74,12 @@ export async function createContainer(
       // A component that dies on its own is started again, with Docker's backoff; `docker stop`
       // and `docker kill` are deliberate and leave it stopped.
       RestartPolicy: { Name: "on-failure" },
+      // Held to the process runtime's bound (log-files.ts); json-file whatever the daemon's
+      // default driver, as `devnet logs` and `task trace` read logs back through the Engine API.
+      LogConfig: {
+        Type: "json-file",
+        Config: { "max-size": `${LOG_ROTATE_BYTES / (1024 * 1024)}m`, "max-file": "2" },
+      },
     },
     NetworkingConfig: {
       EndpointsConfig: { [network.name]: { Aliases: [...new Set([spec.name, ...(spec.aliases ?? [])])] } },

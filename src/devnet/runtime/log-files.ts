@@ -1,4 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import path from "node:path";
 import { sleep } from "../../util/sleep.js";
@@ -18,13 +31,76 @@ export function logDirOf(projectDir: string): string {
 export function rotateLogs(projectDir: string): string[] {
   const dir = logDirOf(projectDir);
   if (!existsSync(dir)) return [];
-  const logs = readdirSync(dir).filter((f) => f.endsWith(".log"));
+  const logs = readdirSync(dir).filter((f) => f.endsWith(".log") || f.endsWith(`.log${ROTATED_SUFFIX}`));
   if (logs.length === 0) return [];
   const previous = path.join(dir, "previous");
   rmSync(previous, { recursive: true, force: true });
   mkdirSync(previous, { recursive: true });
   for (const f of logs) renameSync(path.join(dir, f), path.join(previous, f));
   return logs;
+}
+
+/**
+ * A component's log past this size moves to `<name>.log.1`, replacing the one there, so each
+ * component keeps at most twice this on disk (a devnet under load logs about 5 KB a task).
+ */
+export const LOG_ROTATE_BYTES = 32 * 1024 * 1024;
+const ROTATED_SUFFIX = ".1";
+
+/** Where `capLogFile` moves a log's older lines. */
+export function rotatedLogOf(file: string): string {
+  return `${file}${ROTATED_SUFFIX}`;
+}
+
+/**
+ * Moves a log over `maxBytes` to `rotatedLogOf(file)` and empties it: copied, then truncated,
+ * as the component keeps its descriptor (opened for appending, so it writes on at the new
+ * start). What it appends while the copy runs is copied after; a line written between that and
+ * the truncation, microseconds, is lost. Readers (`logHistory`, `followFile`) read across the
+ * cut. Returns whether it rotated.
+ */
+export function capLogFile(file: string, maxBytes = LOG_ROTATE_BYTES): boolean {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return false;
+  }
+  if (size <= maxBytes) return false;
+  const aside = `${rotatedLogOf(file)}.tmp`;
+  copyFileSync(file, aside);
+  const copied = statSync(aside).size;
+  const now = statSync(file).size;
+  if (now > copied) {
+    const tail = Buffer.alloc(now - copied);
+    const from = openSync(file, "r");
+    const to = openSync(aside, "a");
+    try {
+      const read = readSync(from, tail, 0, tail.length, copied);
+      writeSync(to, tail, 0, read);
+    } finally {
+      closeSync(from);
+      closeSync(to);
+    }
+  }
+  truncateSync(file, 0);
+  renameSync(aside, rotatedLogOf(file));
+  return true;
+}
+
+/**
+ * A component's log history, oldest first: its rotated part, then the file up to `toOffset`;
+ * all of it (`lines` 0) or the last `lines` lines across both.
+ */
+export async function* logHistory(file: string, lines: number, toOffset?: number): AsyncGenerator<string> {
+  if (lines === 0) {
+    yield* fileLines(rotatedLogOf(file), 0);
+    yield* fileLines(file, 0, 0, toOffset);
+    return;
+  }
+  const recent = await tailFile(file, lines, 0, toOffset);
+  if (recent.length < lines) yield* fileLines(rotatedLogOf(file), lines - recent.length);
+  yield* recent;
 }
 
 const FOLLOW_POLL_MS = 200;

@@ -16,7 +16,7 @@ import createDebug from "debug";
 import { AvsctlError } from "../../errors.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./labels.js";
 import { splitLines } from "./lines.js";
-import { fileLines, followFile, logDirOf, tailFile } from "./log-files.js";
+import { followFile, logDirOf, logHistory, tailFile } from "./log-files.js";
 import { LOCALHOST } from "./ports.js";
 import {
   DEFAULT_STOP_GRACE_MS,
@@ -401,12 +401,12 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
         details: { component },
       });
     }
-    // fileLines reads 0 as "everything"; LogOptions' 0 means "no history".
+    // logHistory reads 0 as "everything"; LogOptions' 0 means "no history".
     const tail = options.tail ?? (options.follow ? 100 : 0);
     const wantsHistory = options.tail !== 0;
     // Tail and follow split at one offset, so no line is shown twice or skipped.
     const size = (await stat(file)).size;
-    if (wantsHistory) yield* fileLines(file, tail, 0, size);
+    if (wantsHistory) yield* logHistory(file, tail, size);
     if (!options.follow) return;
     const signal = options.signal ?? new AbortController().signal;
     yield* splitLines(followFile(file, size, signal));

@@ -138,6 +138,11 @@ describeDocker("Docker runtime (real engine)", () => {
     expect(container.Config.Labels[LABEL_MANAGED]).toBe("true");
     const binding = container.HostConfig.PortBindings?.["8080/tcp"]?.[0];
     expect(binding?.HostIp).toBe("127.0.0.1");
+    // its output is held to two files of the process runtime's cap, whatever the daemon's default
+    expect(container.HostConfig.LogConfig).toEqual({
+      Type: "json-file",
+      Config: { "max-size": "32m", "max-file": "2" },
+    });
   });
 
   it("waits on JSON-RPC and TCP too", async () => {

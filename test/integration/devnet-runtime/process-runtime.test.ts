@@ -142,6 +142,38 @@ describe("process runtime (real child processes)", () => {
     expect(log.match(/starting web:/g)).toHaveLength(2);
   });
 
+  it("caps a running component's log: it writes on at the new start, and its history reads across the cut", async () => {
+    const { capLogFile, rotatedLogOf } = await import("../../../src/devnet/runtime/log-files.js");
+    const port = await findFreePort();
+    const web = await runtime.start(server("capped", port));
+    spawnedPids.push(web.pid!);
+    for (let i = 0; i < 20; i++) await httpGet(`http://127.0.0.1:${port}/before-${i}`);
+    expect(
+      await waitUntil(async () => (await readFile(web.logFile!, "utf8")).includes("GET /before-19")),
+    ).toBe(true);
+    expect(capLogFile(web.logFile!, 100)).toBe(true);
+    for (let i = 0; i < 5; i++) await httpGet(`http://127.0.0.1:${port}/after-${i}`);
+    expect(await waitUntil(async () => (await readFile(web.logFile!, "utf8")).includes("GET /after-4"))).toBe(
+      true,
+    );
+
+    // the process kept its descriptor and appends from the start of the emptied file: no hole of zeros
+    const current = await readFile(web.logFile!, "utf8");
+    expect(current.startsWith("GET /after-0\n")).toBe(true);
+    expect(await readFile(rotatedLogOf(web.logFile!), "utf8")).toMatch(/GET \/before-19\n$/);
+    const lines: string[] = [];
+    for await (const line of runtime.logs("capped")) lines.push(line);
+    const requests = lines.filter((line) => /^GET \/(before|after)-/.test(line));
+    expect(requests).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `GET /before-${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `GET /after-${i}`),
+    ]);
+    const tail: string[] = [];
+    for await (const line of runtime.logs("capped", { tail: 7 })) tail.push(line);
+    expect(tail).toEqual(["GET /before-18", "GET /before-19", ...requests.slice(-5)]);
+    await web.remove();
+  });
+
   it("remove forgets the record and keeps the component held from the supervisor until a new start", async () => {
     const port = await findFreePort();
     const first = await runtime.start(server("gone", port));

@@ -3,11 +3,26 @@
  * in. A log bigger than one chunk was cut to its last megabyte, so `task trace` missed the steps
  * of any task older than that without saying so.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fileLines, tailFile } from "../../../src/devnet/runtime/log-files.js";
+import {
+  capLogFile,
+  fileLines,
+  logHistory,
+  rotatedLogOf,
+  rotateLogs,
+  tailFile,
+} from "../../../src/devnet/runtime/log-files.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "avsctl-log-files-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,5 +64,39 @@ describe("log files", () => {
     expect(await tailFile(odd, 0)).toEqual(["first", "", "third", "unterminated"]);
     expect(await tailFile(odd, 2)).toEqual(["third", "unterminated"]);
     expect(await tailFile(path.join(dir, "missing.log"), 0)).toEqual([]);
+  });
+
+  it("caps a log: its lines move aside, the file starts empty, and history reads across the cut", async () => {
+    const file = path.join(dir, "capped.log");
+    const first = LINES.slice(0, 100);
+    writeFileSync(file, `${first.join("\n")}\n`);
+    expect(capLogFile(file, 1 << 20)).toBe(false);
+    expect(capLogFile(file, 5_000)).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe("");
+    expect(readFileSync(rotatedLogOf(file), "utf8")).toBe(`${first.join("\n")}\n`);
+
+    const next = LINES.slice(100, 130);
+    appendFileSync(file, `${next.join("\n")}\n`);
+    expect(await collect(logHistory(file, 0))).toEqual([...first, ...next]);
+    expect(await collect(logHistory(file, 10))).toEqual(next.slice(-10));
+    expect(await collect(logHistory(file, 50))).toEqual([...first.slice(-20), ...next]);
+    expect(await collect(logHistory(file, 1000))).toEqual([...first, ...next]);
+
+    // a second cut replaces the first one's part: at most twice the cap on disk
+    writeFileSync(file, `${LINES.slice(200, 300).join("\n")}\n`);
+    expect(capLogFile(file, 5_000)).toBe(true);
+    expect(await collect(logHistory(file, 0))).toEqual(LINES.slice(200, 300));
+    expect(capLogFile(path.join(dir, "missing.log"), 1)).toBe(false);
+  });
+
+  it("moves a devnet's rotated parts to previous/ with its logs", () => {
+    const project = mkdtempSync(path.join(dir, "project-"));
+    const logs = path.join(project, ".avsctl", "logs");
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(path.join(logs, "aggregator.log"), "new\n");
+    writeFileSync(path.join(logs, "aggregator.log.1"), "old\n");
+    expect(rotateLogs(project).sort()).toEqual(["aggregator.log", "aggregator.log.1"]);
+    expect(existsSync(path.join(logs, "aggregator.log.1"))).toBe(false);
+    expect(readFileSync(path.join(logs, "previous", "aggregator.log.1"), "utf8")).toBe("old\n");
   });
 });
