@@ -43,6 +43,8 @@ export interface LogStreamOptions {
   /** Lines per component read from the end of what is there (default: all). */
   tail?: number;
   signal?: AbortSignal;
+  /** Filled with the time of each component's first line read (whatever the filters keep). */
+  firstTimes?: Map<string, number>;
 }
 
 const DOCKER_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
@@ -190,14 +192,20 @@ export async function* devnetLogStream(
     opts.task === undefined ? undefined : new RegExp(opts.task.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
   for (const name of names) {
     let inherited: number | undefined;
+    const noteFirst = () => {
+      if (inherited !== undefined && opts.firstTimes && !opts.firstTimes.has(name))
+        opts.firstTimes.set(name, inherited);
+    };
     try {
       for await (const raw of runtimes.of(name).logs(name, { tail: opts.tail, timestamps: true })) {
         if (aboutTask && !aboutTask.test(raw)) {
           inherited = timeOfLine(name, raw, inherited);
+          noteFirst();
           continue;
         }
         const parsed = parseLogLine(name, raw, inherited);
         inherited = parsed.timeMs;
+        noteFirst();
         if (keep(parsed.entry, parsed.timeMs, opts)) history.push({ ...parsed, order: history.length });
       }
     } catch (error) {

@@ -57,6 +57,11 @@ export interface TaskTrace {
   /** approved | rejected from the chain; otherwise what the aggregator's journal says (pending, failed, timeout, unreachable), or unknown. */
   status: string;
   events: TraceEvent[];
+  /**
+   * The nodes whose logs begin after the task was received (rotated past it, or a devnet
+   * brought up again since): their steps of it are not among the events.
+   */
+  logsAfterTask: Array<{ component: string; logBegins: string }>;
   submission: TraceSubmission | null;
   verdict: TaskVerdict | null;
 }
@@ -150,14 +155,20 @@ export function stepOf(entry: LogEntry): TraceEvent | undefined {
   return undefined;
 }
 
-async function logSteps(root: string, hash: string, signal?: AbortSignal): Promise<TraceEvent[]> {
+/** The task's steps in the devnet's logs, and when each component's log begins. */
+async function logSteps(
+  root: string,
+  hash: string,
+  signal?: AbortSignal,
+): Promise<{ events: TraceEvent[]; firstTimes: Map<string, number> }> {
   const { devnetLogStream } = await import("../devnet/logs.js");
   const events: TraceEvent[] = [];
-  for await (const entry of devnetLogStream(root, { task: hash, signal })) {
+  const firstTimes = new Map<string, number>();
+  for await (const entry of devnetLogStream(root, { task: hash, signal, firstTimes })) {
     const step = stepOf(entry);
     if (step) events.push(step);
   }
-  return events;
+  return { events, firstTimes };
 }
 
 /** The receipt of the submission, with the revert replayed and named when it reverted. */
@@ -222,7 +233,9 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
 
     const devnet = readDevnetState(project.root);
     const journal = "hash" in ref ? byHash : await journalRow(project, hash, target.chainId);
-    const events = devnet ? await logSteps(project.root, hash, opts.signal) : [];
+    const { events, firstTimes } = devnet
+      ? await logSteps(project.root, hash, opts.signal)
+      : { events: [], firstTimes: new Map<string, number>() };
     if (!verdict && !journal && events.length === 0) throw notFound(shown, target.chainId);
 
     if (journal && !events.some((e) => e.step === "received")) {
@@ -285,12 +298,26 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
     }
     const time = (e: TraceEvent): number => (e.time === null ? Number.POSITIVE_INFINITY : Date.parse(e.time));
     events.sort((a, b) => time(a) - time(b) || RANK[a.step] - RANK[b.step]);
+    // Logs rotated past the task, or a devnet brought up again since, show only part of its life:
+    // say whose steps are gone rather than let them look skipped.
+    // Wall-clock times only: the chain's block times move with `devnet advance` and snapshots.
+    const earliest = events.find((e) => e.component !== "chain")?.time;
+    const started = journal?.acceptedAt ?? (earliest ? Date.parse(earliest) : Number.NaN);
+    const logsAfterTask = [...firstTimes]
+      .filter(
+        ([component, from]) =>
+          /^(aggregator|attester)/.test(component) &&
+          from > started &&
+          !events.some((e) => e.component === component && e.time !== null && Date.parse(e.time) >= from),
+      )
+      .map(([component, from]) => ({ component, logBegins: new Date(from).toISOString() }));
     return {
       taskHash: hash,
       chainId: target.chainId,
       taskNumber: verdict?.taskNumber ?? journal?.taskNumber ?? null,
       status: verdict?.status ?? journal?.status ?? "unknown",
       events,
+      logsAfterTask,
       submission,
       verdict,
     };

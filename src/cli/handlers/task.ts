@@ -163,7 +163,11 @@ export async function taskTrace(
       const lines = trace.events.map(
         (e) => `${(e.time ?? "-").padEnd(24)} ${e.component.padEnd(width)} ${e.summary}`,
       );
-      return [head, ...lines].join("\n");
+      const gone = trace.logsAfterTask.map(
+        (l) =>
+          `(${l.component}'s log begins at ${l.logBegins}, after this task: its steps there are not shown)`,
+      );
+      return [head, ...lines, ...gone].join("\n");
     },
   };
 }

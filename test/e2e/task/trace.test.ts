@@ -3,7 +3,7 @@
  * rejected one (a wrong proof, sent straight to the aggregator), traced by hash and by number,
  * and `devnet logs --task` / `--json --since` over every component's log.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,6 +96,7 @@ describe("task trace (process runtime)", () => {
     const r = await cliJson(["task", "trace", rejected.taskHash]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     checkRejectedTrace(r.json());
+    expect(r.json().logsAfterTask).toEqual([]);
   });
 
   it("traces the same task by its number", async () => {
@@ -195,5 +196,36 @@ describe("devnet logs: one stream (process runtime)", () => {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.json().error.code).toBe("INVALID_ARGUMENT");
     }
+  });
+});
+
+// Last: it empties the aggregator's log, as two rotations past a task would.
+describe("task trace of a task older than the logs (process runtime)", () => {
+  it("names the node whose log begins after the task, and still shows the others' steps", async () => {
+    const log = path.join(dir, ".avsctl", "logs", "aggregator.log");
+    // The aggregator appends, so it writes on from the start: what the supervisor's cap does.
+    truncateSync(log, 0);
+    const next = await cliJson(["task", "send", "--wait", "--via", "rpc", "--data", "after the cut"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(readFileSync(log, "utf8")).toMatch(/"taskHash"/);
+
+    const r = await cliJson(["task", "trace", rejected.taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const trace = r.json();
+    expect(trace.logsAfterTask).toHaveLength(1);
+    expect(trace.logsAfterTask[0].component).toBe("aggregator");
+    expect(Date.parse(trace.logsAfterTask[0].logBegins)).toBeGreaterThan(Date.parse(trace.events[0].time));
+    const steps = trace.events.map((e: any) => e.step);
+    // the attesters' logs still hold their steps; the aggregator's counted votes and threshold are gone
+    expect(steps.filter((s: string) => s === "vote")).toHaveLength(state.attesters.length);
+    expect(steps).not.toContain("threshold");
+    expect(trace.status).toBe("rejected");
+
+    const human = await cli(["task", "trace", rejected.taskHash]);
+    expect(human.stdout).toMatch(
+      /aggregator's log begins at \S+, after this task: its steps there are not shown/,
+    );
+    const recent = await cliJson(["task", "trace", next.json().taskHash]);
+    expect(recent.json().logsAfterTask).toEqual([]);
   });
 });
