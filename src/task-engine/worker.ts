@@ -10,7 +10,9 @@ import {
   type ExecutionRecord,
   InputTape,
   type Limits,
+  type RecordedInput,
   runWorkflow,
+  type Workflow,
   type WorkflowChain,
 } from "../workflow/index.js";
 import type { EngineMetrics } from "./metrics.js";
@@ -55,6 +57,44 @@ export function maskSecrets<T>(value: T, secrets: string[]): T {
     return v;
   };
   return list.length === 0 ? value : (walk(value) as T);
+}
+
+/**
+ * What the engine keeps of one run: the record with every secret masked and its digest, and,
+ * when runs are attested, the document attesters replay it from (its inputs masked the same
+ * way; the replay sees "***" for each secret). A workflow that both spells out a secret's value
+ * and reads the secret cannot be replayed: its record keeps the value, the replay sees "***".
+ */
+export function sealRun(
+  execution: Execution,
+  workflow: Workflow,
+  record: ExecutionRecord,
+  run: { configVars: Record<string, string>; inputs: RecordedInput[]; attest: boolean },
+): { result: ExecutionResult; doc: ExecutionDocument | undefined } {
+  // A value the workflow spells out itself is no secret from a document that holds the workflow;
+  // masked, a literal URL holding it would not be the one its replay asks for.
+  const spelled = JSON.stringify(workflow);
+  const secrets = Object.values(run.configVars).filter((value) => !spelled.includes(value));
+  const masked = maskSecrets(record, secrets);
+  const result: ExecutionResult = {
+    status: masked.status,
+    error: masked.error,
+    steps: masked.steps,
+    startAt: masked.startAt,
+    endAt: masked.endAt,
+    digest: executionDigest(execution, masked),
+  };
+  const doc = run.attest
+    ? executionDocument(
+        execution,
+        workflow,
+        masked,
+        maskSecrets(run.inputs, secrets),
+        Object.keys(run.configVars),
+        result.digest,
+      )
+    : undefined;
+  return { result, doc };
 }
 
 export class Worker {
@@ -137,7 +177,6 @@ export class Worker {
     const log = this.opts.log.child({ taskId: task.id, executionId: execution.id });
     log.info("execution started", { index: execution.index, attempt: execution.attempts });
     const configVars = store.configVars(task.owner, task.id);
-    const secrets = Object.values(configVars);
     const signal = this.controller.signal;
     const tape = InputTape.recording();
     // a workflow naming an L2 reads (and writes) that one; an L2 the engine lacks gives it none
@@ -173,27 +212,13 @@ export class Worker {
       log.info("execution interrupted by shutdown; it stays queued");
       return;
     }
-    const masked = maskSecrets(record, secrets);
-    const result: ExecutionResult = {
-      status: masked.status,
-      error: masked.error,
-      steps: masked.steps,
-      startAt: masked.startAt,
-      endAt: masked.endAt,
-      digest: executionDigest(execution, masked),
-    };
     // Built before the record is written, so both land in one write (only the execution's
     // stable fields go into it: id, task, index, trigger reason).
-    const doc = this.opts.attest
-      ? executionDocument(
-          execution,
-          task.workflow,
-          masked,
-          maskSecrets(tape.inputs(), secrets),
-          Object.keys(configVars),
-          result.digest,
-        )
-      : undefined;
+    const { result, doc } = sealRun(execution, task.workflow, record, {
+      configVars,
+      inputs: tape.inputs(),
+      attest: this.opts.attest !== undefined,
+    });
     const recorded = store.record(execution.id, result, now(), doc && JSON.stringify(doc));
     if (!recorded) {
       log.info("execution already recorded; this delivery changes nothing");

@@ -64,6 +64,11 @@ export class NodeContext {
     return this.tape ? this.tape.answer(kind, request, perform) : perform();
   }
 
+  /** Whether a replay holds an answer to `request` (never true outside a replay). */
+  holds(kind: InputKind, request: unknown): boolean {
+    return this.tape?.holds(kind, request) ?? false;
+  }
+
   /** A fresh realm holding this node's variables (plus `extra`, e.g. the loop variables). */
   sandbox(extra: Record<string, unknown> = {}): Sandbox {
     return Sandbox.create({ ...this.variables, ...extra }, { timeoutMs: this.limits.expressionTimeoutMs });

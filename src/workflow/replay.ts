@@ -50,6 +50,17 @@ export class InputTape {
     return this.entries.map((e) => ({ ...e }));
   }
 
+  /** Whether a replay holds an answer to `request` not yet given. */
+  holds(kind: InputKind, request: unknown): boolean {
+    return this.mode === "replay" && this.unused(kind, canonicalJson(request)) >= 0;
+  }
+
+  private unused(kind: InputKind, key: string): number {
+    return this.entries.findIndex(
+      (e, i) => !this.used.has(i) && e.kind === kind && canonicalJson(e.request) === key,
+    );
+  }
+
   /**
    * The answer to `request`: performed (and kept) when recording, looked up when replaying.
    * A failure is kept as its message and thrown again on replay.
@@ -57,9 +68,7 @@ export class InputTape {
   async answer<T>(kind: InputKind, request: unknown, perform: () => Promise<T>): Promise<T> {
     const key = canonicalJson(request);
     if (this.mode === "replay") {
-      const index = this.entries.findIndex(
-        (e, i) => !this.used.has(i) && e.kind === kind && canonicalJson(e.request) === key,
-      );
+      const index = this.unused(kind, key);
       if (index < 0) throw new Error(`no recorded answer for this ${kind} request: ${key.slice(0, 200)}`);
       this.used.add(index);
       const entry = this.entries[index]!;

@@ -162,15 +162,19 @@ function engineSuite(runtime: "process" | "docker"): void {
     it("a triggered 5-node workflow succeeds and is attested: approved on the L2", {
       timeout: 180_000,
     }, async () => {
+      // The feed's URL is a secret, as in the workflow template: attesters replay the run with
+      // "***" for it, which is no URL (such runs were rejected on-chain).
+      const secret = await call(state.engine.url, "POST", "/secrets", token, {
+        name: "FEED_URL",
+        secret: feed ? `${feed.url}/price` : `http://127.0.0.1:${PORTS.engine}/health`,
+      });
+      expect(secret.status, secret.text).toBe(201);
       const created = await call(
         state.engine.url,
         "POST",
         "/workflows",
         token,
-        workflow(
-          feed ? `${feed.url}/price?symbol=ETHUSDT` : `http://127.0.0.1:${PORTS.engine}/health`,
-          state.l2[0].attestationCenter,
-        ),
+        workflow("{{ apContext.configVars.FEED_URL }}?symbol=ETHUSDT", state.l2[0].attestationCenter),
       );
       expect(created.status, created.text).toBe(201);
       const fromBlock = await provider.getBlockNumber();
