@@ -88,6 +88,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   const env = withDotEnv(root, opts.env ?? process.env);
   const sources: Record<string, string> = {};
   if (filepath) sources.file = filepath;
+  // What the file sets of the devnet's shape: `up` lets a saved devnet's shape stand over defaults.
+  const devnet = (raw as { devnet?: unknown } | undefined)?.devnet;
+  if (filepath && devnet && typeof devnet === "object")
+    for (const key of Object.keys(devnet)) sources[`devnet.${key}`] = filepath;
   applyEnvOverrides(config, env, sources);
   return { config, filepath, root, env, sources, warnings };
 }

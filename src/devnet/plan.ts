@@ -38,6 +38,11 @@ export interface DevnetPlan {
   engine: boolean;
   /** The aggregator's `--max-pending-tasks` (devnet.maxPendingTasks); undefined: the node's default. */
   maxPendingTasks?: number;
+  /**
+   * The devnet keys a flag or the config file gave (`attesters`, `l2Chains`, ...); the others
+   * are defaults, which a running or saved devnet's own shape stands over.
+   */
+  given: ReadonlySet<string>;
 }
 
 /**
@@ -148,7 +153,23 @@ function servicePlan(
 }
 
 /** The topology from config and the parsed flags, before anything starts (exit 2 on a bad config). */
-export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFlags): DevnetPlan {
+export function planDevnet(
+  config: AvsctlConfig,
+  projectDir: string,
+  flags: UpFlags,
+  configured: ReadonlySet<string> = new Set(),
+): DevnetPlan {
+  const byFlag: Record<string, unknown> = {
+    runtime: flags.runtime,
+    attesters: flags.attesters,
+    l2Chains: flags.l2Chains,
+    blockTime: flags.blockTime,
+  };
+  const given = new Set(
+    [...Object.keys(byFlag).filter((k) => byFlag[k] !== undefined), ...configured].map((k) =>
+      k.replace(/^devnet\./, ""),
+    ),
+  );
   const runtime = flags.runtime ?? config.devnet.runtime;
   const attesters = flags.attesters ?? config.devnet.attesters;
   const l2Chains = flags.l2Chains ?? config.devnet.l2Chains;
@@ -191,6 +212,7 @@ export function planDevnet(config: AvsctlConfig, projectDir: string, flags: UpFl
     ...(servicesRuntime ? { servicesRuntime } : {}),
     taskDefinitionNames: config.taskDefinitions.map((d) => d.name),
     engine: engineWanted(config, projectDir, flags),
+    given,
     ...(config.devnet.maxPendingTasks === undefined
       ? {}
       : { maxPendingTasks: config.devnet.maxPendingTasks }),
@@ -233,17 +255,20 @@ export function planDifferences(
   flags: UpFlags,
 ): PlanDifference[] {
   const recorded = (running.internal?.plan ?? {}) as RecordedPlan;
-  const from = (flag: string, given: unknown, key: string) =>
-    given !== undefined ? flag : `${key} (config)`;
+  const from = (flag: string, byFlag: unknown, key: string) =>
+    byFlag !== undefined
+      ? flag
+      : `${key} (${plan.given.has(key.replace(/^devnet\./, "")) ? "config" : "default"})`;
   const out: PlanDifference[] = [];
   const add = (flag: string, was: unknown, asked: unknown) =>
     out.push({ flag, running: String(was), asked: String(asked) });
 
   if (plan.runtime !== "auto" && plan.runtime !== running.runtime)
     add(from("--runtime", flags.runtime, "devnet.runtime"), running.runtime, plan.runtime);
-  if (plan.attesters !== running.attesters.length)
+  // Left to their defaults, the running devnet's own attesters and L2s stand.
+  if (plan.attesters !== running.attesters.length && plan.given.has("attesters"))
     add(from("--attesters", flags.attesters, "devnet.attesters"), running.attesters.length, plan.attesters);
-  if (plan.l2ChainIds.length !== running.l2.length)
+  if (plan.l2ChainIds.length !== running.l2.length && plan.given.has("l2Chains"))
     add(from("--l2-chains", flags.l2Chains, "devnet.l2Chains"), running.l2.length, plan.l2ChainIds.length);
   if (recorded.blockTime !== undefined && plan.blockTime !== recorded.blockTime)
     add(from("--block-time", flags.blockTime, "devnet.blockTime"), recorded.blockTime, plan.blockTime);

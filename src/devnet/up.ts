@@ -3,7 +3,7 @@ import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { DockerLauncher, type Launcher, ProcessLauncher } from "./launcher.js";
 import type { OperatorKeys } from "./operator-keys.js";
-import type { AddedOperator } from "./persist.js";
+import { type AddedOperator, readSaved } from "./persist.js";
 import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type UpFlags } from "./plan.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
 import { type StartedEngine, startEngine } from "./up/engine.js";
@@ -30,6 +30,8 @@ export interface UpOptions {
   operators?: OperatorKeys;
   /** The environment the CA bundle default comes from (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE). */
   env?: NodeJS.ProcessEnv;
+  /** The devnet keys the config file sets (`devnet.attesters`, ...): the rest are defaults. */
+  configured?: ReadonlySet<string>;
 }
 
 export interface UpResult {
@@ -98,13 +100,14 @@ function interrupted(cause: unknown): AvsctlError {
 
 async function up(opts: UpOptions): Promise<UpResult> {
   const progress = opts.progress ?? (() => {});
-  const plan = planDevnet(opts.config, opts.projectDir, opts.flags);
+  const plan = planDevnet(opts.config, opts.projectDir, opts.flags, opts.configured);
   await readCa(plan, opts);
   if (opts.operators)
     await (await import("./operator-keys.js")).applyOperatorKeys(plan, opts.operators, opts.flags);
   const clearing: string[] = [];
   const reused = await reuseOrClear(plan, opts, progress, clearing);
   if (reused) return reused;
+  if (!opts.flags.fresh) keepSavedShape(plan, opts.operators !== undefined);
   const { rotateLogs } = await import("./runtime/log-files.js");
   if (rotateLogs(plan.projectDir).length > 0) debug("the last devnet's logs moved to .avsctl/logs/previous");
 
@@ -213,6 +216,20 @@ async function readCa(plan: DevnetPlan, opts: UpOptions): Promise<void> {
     [plan.services.execution, plan.services.validation].some((s) => s?.kind === "project");
   const named = choice.source === "--ca-certs" || choice.source === "devnet.caCerts";
   if (inDocker || named) plan.ca = readServiceCa(choice);
+}
+
+/**
+ * The saved devnet's attesters and L2s where the plan has only defaults for them: `down` keeps
+ * the chain state for the next `up`, which would otherwise start fresh over a devnet brought up
+ * with `--attesters 4` because the default is 3.
+ */
+function keepSavedShape(plan: DevnetPlan, keysGiven: boolean): void {
+  const saved = readSaved(plan.projectDir);
+  if (!saved) return;
+  const attesters = saved.accounts.length - 3;
+  if (!plan.given.has("attesters") && !keysGiven && attesters > 0) plan.attesters = attesters;
+  const l2s = saved.chainIds.slice(1);
+  if (!plan.given.has("l2Chains") && l2s.length > 0 && l2s[0] === plan.l2ChainIds[0]) plan.l2ChainIds = l2s;
 }
 
 /**

@@ -54,6 +54,7 @@ export async function devnetUpCommand(
       progress: step,
       operators,
       env: loaded.env,
+      configured: new Set(Object.keys(loaded.sources).filter((k) => k.startsWith("devnet."))),
       // Ctrl-C stops what this run started instead of leaving it running unrecorded
       signal: ctx.signal,
     }),

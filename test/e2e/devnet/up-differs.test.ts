@@ -90,4 +90,25 @@ describe("devnet up with flags that differ from the running devnet (process runt
     const again = await p.cli(["devnet", "up", ...asked, "--json"]);
     expect(again.json().warnings.some((w: string) => w.startsWith(APPLY))).toBe(false);
   }, 300_000);
+
+  it("left to their defaults, the devnet's own attesters and L2s stand: running, and saved by down", async () => {
+    const before = (await p.cli(["devnet", "status", "--json"])).json() as State;
+    expect(before.attesters).toHaveLength(4);
+    const plain = await p.cli(["devnet", "up", "--runtime", "process", "--json"]);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.json().warnings.filter((w: string) => /attesters|l2-chains|default/.test(w))).toEqual([]);
+
+    const down = await p.cli(["devnet", "down"]);
+    expect(down.stdout).toContain("kept the saved state for the next `devnet up`");
+    // what down promised: the next plain up resumes those chains, not fresh ones of the default shape
+    const up = await p.cli(["devnet", "up", "--runtime", "process", "--json"], undefined, 240_000);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const resumed: State = up.json();
+    expect(resumed.attesters).toHaveLength(4);
+    expect(resumed.l2.map((l) => l.attestationCenter)).toEqual(before.l2.map((l) => l.attestationCenter));
+    expect(up.json().warnings.some((w: string) => w.includes("does not fit"))).toBe(false);
+    // a flag still asks: the difference is named, labelled by where it came from
+    const asked = await p.cli(["devnet", "up", "--runtime", "process", "--attesters", "3", "--json"]);
+    expect(asked.json().warnings).toContain("--attesters: running 4, asked 3; nothing changed");
+  }, 400_000);
 });

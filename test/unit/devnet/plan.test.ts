@@ -79,8 +79,12 @@ describe("planDifferences", () => {
       },
     } as unknown as DevnetState;
   };
-  const diff = (running: DevnetState, flags: UpFlags, config = defaultConfig()) =>
-    planDifferences(planDevnet(config, dir, flags), running, flags);
+  const diff = (
+    running: DevnetState,
+    flags: UpFlags,
+    config = defaultConfig(),
+    configured: ReadonlySet<string> = new Set(),
+  ) => planDifferences(planDevnet(config, dir, flags, configured), running, flags);
 
   it("finds nothing when the same is asked, or when the runtime is left to auto", () => {
     const running = runningWith({ attesters: 4, blockTime: 2 });
@@ -103,9 +107,19 @@ describe("planDifferences", () => {
     const config = defaultConfig();
     config.devnet.attesters = 2;
     config.devnet.l2ChainId = 40000;
-    expect(diff(runningWith({}), {}, config)).toEqual([
+    const configured = new Set(["devnet.attesters", "devnet.l2ChainId"]);
+    expect(diff(runningWith({}), {}, config, configured)).toEqual([
       { flag: "devnet.attesters (config)", running: "3", asked: "2" },
       { flag: "devnet.l2ChainId (config)", running: "31338", asked: "40000" },
+    ]);
+  });
+
+  it("lets the running devnet's attesters and L2s stand over defaults", () => {
+    const running = runningWith({ attesters: 4, l2Chains: 2 });
+    expect(diff(running, {})).toEqual([]);
+    expect(diff(running, { attesters: 3 })).toEqual([{ flag: "--attesters", running: "4", asked: "3" }]);
+    expect(diff(running, {}, defaultConfig(), new Set(["devnet.l2Chains"]))).toEqual([
+      { flag: "devnet.l2Chains (config)", running: "2", asked: "1" },
     ]);
   });
 
@@ -146,7 +160,7 @@ describe("planDifferences", () => {
     ]);
     const config = defaultConfig();
     config.devnet.engine = true;
-    expect(diff(runningWith({}), {}, config)).toEqual([
+    expect(diff(runningWith({}), {}, config, new Set(["devnet.engine"]))).toEqual([
       { flag: "devnet.engine (config)", running: "no task engine", asked: "task engine" },
     ]);
   });
