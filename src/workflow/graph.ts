@@ -15,7 +15,10 @@ export interface ResolvedEdge {
 export interface GraphInfo {
   /** Node ids in a deterministic topological order (ties broken by position in `nodes`). */
   order: string[];
-  /** Groups of node ids that form cycles (strongly connected components, self-loops included). */
+  /**
+   * One cycle of each strongly connected component (self-loops included): node ids from the
+   * component's first node in `nodes`, each with an edge to the next and the last to the first.
+   */
   cycles: string[][];
   /** Node ids reachable from the trigger. */
   reachable: Set<string>;
@@ -81,7 +84,11 @@ export function analyzeGraph(triggerId: string, nodeIds: readonly string[], edge
   return { order, cycles, reachable, incoming, outgoing } satisfies GraphInfo;
 }
 
-/** Tarjan's strongly connected components over the nodes Kahn could not order. */
+/**
+ * Tarjan's strongly connected components over the nodes Kahn could not order, each reduced to
+ * one of its cycles: a component with branches holds more nodes than any one cycle, and a
+ * message listing them all would name edges that do not exist.
+ */
 function findCycles(
   rest: string[],
   outgoing: Map<string, ResolvedEdge[]>,
@@ -126,7 +133,37 @@ function findCycles(
     }
   };
   for (const v of rest) if (!index.has(v)) visit(v);
-  return components.sort((a, b) => position.get(a[0]!)! - position.get(b[0]!)!);
+  return components
+    .sort((a, b) => position.get(a[0]!)! - position.get(b[0]!)!)
+    .map((component) => shortestCycle(component, outgoing));
+}
+
+/**
+ * The shortest cycle through the component's first node (breadth-first, edges in document
+ * order, so the same workflow always names the same cycle). Every node of a component reaches
+ * every other, so the search always gets back to the start.
+ */
+function shortestCycle(component: string[], outgoing: Map<string, ResolvedEdge[]>): string[] {
+  const start = component[0]!;
+  const inComponent = new Set(component);
+  const previous = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const v = queue.shift()!;
+    for (const edge of outgoing.get(v) ?? []) {
+      const w = edge.target;
+      if (w === start) {
+        const cycle = [v];
+        while (cycle[0] !== start) cycle.unshift(previous.get(cycle[0]!)!);
+        return cycle;
+      }
+      if (inComponent.has(w) && !previous.has(w)) {
+        previous.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return component;
 }
 
 /** Every node from which `id` can be reached (its transitive predecessors), trigger included. */

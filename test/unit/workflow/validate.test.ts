@@ -504,7 +504,51 @@ describe("workflow validation: the whole graph is checked up front", () => {
       "WF_CYCLE",
     );
     expect(errors.find((e) => e.code === "WF_CYCLE")!.message).toContain("a -> b -> c -> a");
-    await expectProblem(doc([code("a", "return 1")], edges("trigger->a", "a->a")), "WF_CYCLE", "nodes[0]");
+    const self = await expectProblem(
+      doc([code("a", "return 1")], edges("trigger->a", "a->a")),
+      "WF_CYCLE",
+      "nodes[0]",
+    );
+    expect(self.find((e) => e.code === "WF_CYCLE")!.message).toBe("cycle through a -> a");
+  });
+
+  it("WF_CYCLE names one real cycle, edge by edge, when its component has branches", async () => {
+    // every node is in one strongly connected component, but alertHigh and alertLow are
+    // alternatives: no cycle passes through both
+    const nodes = [
+      code("fetchPrice", "return 1"),
+      code("quote", "return 1"),
+      branch("checkPrice", [
+        { id: "high", expression: "true" },
+        { id: "low", type: "else" },
+      ]),
+      code("alertHigh", "return 1"),
+      code("alertLow", "return 1"),
+      code("report", "return 1"),
+    ];
+    const wiring = edges(
+      "trigger->fetchPrice",
+      "fetchPrice->quote",
+      "quote->checkPrice",
+      "checkPrice.high->alertHigh",
+      "checkPrice.low->alertLow",
+      "alertHigh->report",
+      "alertLow->report",
+      "report->fetchPrice",
+    );
+    const graphEdges = new Set(wiring.map((e) => `${e.source.split(".")[0]}->${e.target}`));
+    const errors = await expectProblem(doc(nodes, wiring), "WF_CYCLE", "nodes[0]");
+    const cycles = errors.filter((e) => e.code === "WF_CYCLE");
+    expect(cycles).toHaveLength(1);
+    const names = cycles[0]!.message.replace(/^cycle through /, "").split(" -> ");
+    expect(names[0]).toBe(names.at(-1));
+    for (let i = 0; i + 1 < names.length; i++) {
+      expect(graphEdges, `${names[i]} -> ${names[i + 1]}`).toContain(`${names[i]}->${names[i + 1]}`);
+    }
+    expect(new Set(names.slice(0, -1)).size).toBe(names.length - 1);
+    expect(cycles[0]!.message).toBe(
+      "cycle through fetchPrice -> quote -> checkPrice -> alertHigh -> report -> fetchPrice",
+    );
   });
 
   it("WF_UNREACHABLE: nodes the trigger never leads to", async () => {
