@@ -174,6 +174,11 @@ export async function validateWorkflow(raw: unknown): Promise<ValidationResult> 
   const rawEdges = top.array("edges", false) ?? [];
   if (rawEdges.length > MAX_EDGES) p.add("WF_INVALID_SHAPE", "edges", `at most ${MAX_EDGES} edges`);
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  // A node whose own problems kept it out of `nodes` (an unknown type, no config) is still in
+  // the document: an edge naming it is not dangling, and reporting it would hide the real error.
+  const unresolved = new Set(
+    rawNodes.flatMap((rn) => (isObject(rn) && typeof rn.id === "string" && !byId.has(rn.id) ? [rn.id] : [])),
+  );
   const edges: WorkflowEdge[] = [];
   const resolved: ResolvedEdge[] = [];
   const edgeIds = new Map<string, string>();
@@ -212,7 +217,9 @@ export async function validateWorkflow(raw: unknown): Promise<ValidationResult> 
     } else {
       const dot = source.lastIndexOf(".");
       const owner = dot > 0 ? byId.get(source.slice(0, dot)) : undefined;
-      if (!owner) {
+      if (unresolved.has(source) || (dot > 0 && unresolved.has(source.slice(0, dot)))) {
+        edgeProblems = true;
+      } else if (!owner) {
         p.add("WF_DANGLING_EDGE", ef.at("source"), `source "${source}" is not the trigger or a node`);
         edgeProblems = true;
       } else if (owner.type !== "branch") {
@@ -242,7 +249,8 @@ export async function validateWorkflow(raw: unknown): Promise<ValidationResult> 
       continue;
     }
     if (!byId.has(target)) {
-      p.add("WF_DANGLING_EDGE", ef.at("target"), `target "${target}" is not a node`);
+      if (!unresolved.has(target))
+        p.add("WF_DANGLING_EDGE", ef.at("target"), `target "${target}" is not a node`);
       edgeProblems = true;
       continue;
     }

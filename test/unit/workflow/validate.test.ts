@@ -137,6 +137,34 @@ describe("workflow validation: the whole graph is checked up front", () => {
     );
   });
 
+  it("WF_UNKNOWN_NODE_TYPE is the only problem of edges to and from that node", async () => {
+    // the node is in the document; only its type is unknown, so no edge of it dangles
+    const nodes = [
+      code("fetchPrice", "return 1"),
+      { id: "quote", name: "quote", type: "pythonCode", config: {} },
+      branch("check", [
+        { id: "high", expression: "true" },
+        { id: "low", type: "else" },
+      ]),
+      code("alert", "return 1"),
+    ];
+    const wiring = edges("trigger->fetchPrice", "fetchPrice->quote", "quote->check", "check.high->alert");
+    expect((await problems(doc(nodes, wiring))).map((e) => [e.code, e.path])).toEqual([
+      ["WF_UNKNOWN_NODE_TYPE", "nodes[1].type"],
+    ]);
+    // the same for a branch left out for its type: edges from its conditions do not dangle
+    const unknownBranch = nodes.map((n) => (n.id === "check" ? { ...n, type: "switch" } : n));
+    expect((await problems(doc(unknownBranch, wiring))).map((e) => [e.code, e.path])).toEqual([
+      ["WF_UNKNOWN_NODE_TYPE", "nodes[1].type"],
+      ["WF_UNKNOWN_NODE_TYPE", "nodes[2].type"],
+    ]);
+    // a node without config is left out too, and its edges are not blamed
+    const noConfig = [code("a", "return 1"), { id: "b", name: "b", type: "customCode" }];
+    expect((await problems(doc(noConfig, edges("trigger->a", "a->b")))).map((e) => [e.code, e.path])).toEqual(
+      [["WF_INVALID_SHAPE", "nodes[1].config"]],
+    );
+  });
+
   it("WF_INVALID_CONFIG: missing or invalid configs per node type", async () => {
     const one = (node: unknown) => doc([node], edges("trigger->n"));
     const cases: Array<[unknown, string]> = [
