@@ -259,16 +259,43 @@ function ownString(value: unknown, key: string): string | undefined {
 
 /**
  * Syntax check without running anything: returns the problem, or undefined when `code`
- * compiles as an expression ("expression") or as an async function body ("code").
+ * compiles as an expression ("expression") or as an async function body ("code"). The
+ * problem reads after what was checked: "is not valid JavaScript: ..." or "uses import, ...".
  */
 export function syntaxError(code: string, kind: "expression" | "code"): string | undefined {
-  if (IMPORT.test(code)) return "import is not available in workflow code (no modules in the sandbox)";
+  if (IMPORT.test(code))
+    return "uses import, which is not available in workflow code (no modules in the sandbox)";
   const wrapped = kind === "expression" ? `(\n${code}\n)` : `(async function () {\n${code}\n})`;
+  const problem = compileProblem(() => new vm.Script(wrapped, { filename: "workflow.js" }));
+  if (!problem) return undefined;
+  const lines = code.split("\n").length;
+  const userLine = problem.line === undefined ? undefined : problem.line - 1;
+  if (userLine !== undefined && userLine >= 1 && userLine <= lines) {
+    return `is not valid JavaScript: ${problem.message}${lines > 1 ? ` (line ${userLine})` : ""}`;
+  }
+  // The parser stopped in our wrapper: the text ended early ("Unexpected token ')'" where the
+  // user wrote none) or closed the wrapper itself. Parsed without a wrapper, it fails on its
+  // own text. A bare function body is not async: each await is blanked out (the operand
+  // stays, so the syntax around it does), keeping lines and columns.
+  const bare = compileProblem(() =>
+    kind === "expression"
+      ? new vm.Script(code, { filename: "workflow.js" })
+      : vm.compileFunction(code.replace(/\bawait\b/g, "     "), [], { filename: "workflow.js" }),
+  );
+  if (!bare) return `is not valid JavaScript: ${problem.message}`;
+  return `is not valid JavaScript: ${bare.message}${lines > 1 && bare.line !== undefined ? ` (line ${bare.line})` : ""}`;
+}
+
+/** The SyntaxError's message and line (in the compiled text) of a compile, or undefined. */
+function compileProblem(compile: () => unknown): { message: string; line?: number } | undefined {
   try {
-    new vm.Script(wrapped, { filename: "workflow.js" });
+    compile();
     return undefined;
   } catch (error) {
     const e = error as Error;
-    return `${e.name === "Error" ? "" : `${e.name}: `}${e.message}`;
+    // V8 puts "<filename>:<line>" first in a SyntaxError's stack
+    const line = /^workflow\.js:(\d+)/.exec(e.stack ?? "")?.[1];
+    const message = e.name === "SyntaxError" || e.name === "Error" ? e.message : `${e.name}: ${e.message}`;
+    return { message, ...(line === undefined ? {} : { line: Number(line) }) };
   }
 }

@@ -155,7 +155,7 @@ export function checkTemplates(p: Problems, value: unknown, path: string): void 
   if (typeof value === "string") {
     for (const expr of templateExpressions(value)) {
       const problem = syntaxError(expr, "expression");
-      if (problem) p.add("WF_INVALID_EXPRESSION", path, `template {{ ${expr} }}: ${problem}`);
+      if (problem) p.add("WF_INVALID_EXPRESSION", path, `template {{ ${expr} }} ${problem}`);
     }
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => {
@@ -169,7 +169,7 @@ export function checkTemplates(p: Problems, value: unknown, path: string): void 
 export function checkExpression(p: Problems, text: string, path: string, what: string): string {
   const expr = unwrapExpression(text);
   const problem = syntaxError(expr, "expression");
-  if (problem) p.add("WF_INVALID_EXPRESSION", path, `${what}: ${problem}`);
+  if (problem) p.add("WF_INVALID_EXPRESSION", path, `${what}: ${JSON.stringify(expr)} ${problem}`);
   return expr;
 }
 

@@ -37,7 +37,7 @@ function customCodeConfig(p: Problems, f: Fields) {
     const templated = hasTemplate(source);
     if (templated) checkTemplates(p, source, f.at("source"));
     const problem = syntaxError(templated ? withPlaceholders(source) : source, "code");
-    if (problem) p.add("WF_INVALID_EXPRESSION", f.at("source"), `custom code: ${problem}`);
+    if (problem) p.add("WF_INVALID_EXPRESSION", f.at("source"), `custom code ${problem}`);
   }
   const timeoutMs = timeoutOf(f, MAX_CODE_TIMEOUT_MS);
   return {

@@ -387,6 +387,42 @@ describe("workflow validation: the whole graph is checked up front", () => {
     );
   });
 
+  it("WF_INVALID_EXPRESSION speaks of the text written, not of the engine's wrapper", async () => {
+    const messageOf = async (raw: unknown) =>
+      (await problems(raw)).find((e) => e.code === "WF_INVALID_EXPRESSION")!.message;
+    // the wrapper's closing parenthesis used to be reported: "Unexpected token ')'"
+    expect(
+      await messageOf(
+        doc(
+          [branch("b", [{ id: "high", type: "if", expression: "Number(quote.data.price >" }])],
+          edges("trigger->b"),
+        ),
+      ),
+    ).toBe('condition high: "Number(quote.data.price >" is not valid JavaScript: Unexpected end of input');
+    expect(
+      await messageOf(
+        doc(
+          [{ id: "r", name: "r", type: "restApi", config: { url: "http://x/{{ a + }}" } }],
+          edges("trigger->r"),
+        ),
+      ),
+    ).toBe("template {{ a + }} is not valid JavaScript: Unexpected end of input");
+    // an unmatched ")" of the user's is still named
+    expect(await messageOf(doc([branch("b", [{ id: "c", expression: "a)" }])], edges("trigger->b")))).toBe(
+      `condition c: "a)" is not valid JavaScript: Unexpected token ')'`,
+    );
+    // custom code: its wrapper's "}" is not reported either; a line is named in longer code
+    expect(await messageOf(doc([code("c", "return (1")], edges("trigger->c")))).toBe(
+      "custom code is not valid JavaScript: Unexpected end of input",
+    );
+    expect(await messageOf(doc([code("c", "await null;\nreturn [1,")], edges("trigger->c")))).toBe(
+      "custom code is not valid JavaScript: Unexpected end of input (line 2)",
+    );
+    expect(await messageOf(doc([code("c", "const a = 1\nreturn a b")], edges("trigger->c")))).toBe(
+      "custom code is not valid JavaScript: Unexpected identifier 'b' (line 2)",
+    );
+  });
+
   it("WF_INVALID_NAME: node names must be JavaScript identifiers, not reserved", async () => {
     for (const name of ["fetch-price", "1st", "class", "apContext", "__proto__", ""]) {
       const errors = await problems(doc([{ ...code("a", "return 1"), name }], edges("trigger->a")));
