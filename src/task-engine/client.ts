@@ -9,7 +9,7 @@
 import { AvsctlError } from "../errors.js";
 import { readWorkflowFile, type WorkflowProblem } from "../workflow/index.js";
 import { type AuthMessageFields, authMessage } from "./auth.js";
-import { checkCreate } from "./lifecycle.js";
+import { checkCreate, storedTaskFix } from "./lifecycle.js";
 
 /** What signs the sign-in message: an ethers Wallet does. */
 export interface EngineSigner {
@@ -40,8 +40,14 @@ function problemsText(errors: WorkflowProblem[]): string {
 }
 
 export function workflowInvalid(errors: WorkflowProblem[]): AvsctlError {
+  // `workflow validate` passes what only a stored task needs: pointing there alone would send
+  // the user to a command that says the file is valid
+  const fixes = errors.flatMap((e) => storedTaskFix(e) ?? []);
+  const rest =
+    errors.length > fixes.length ? "; `avsctl workflow validate <file>` checks the rest offline" : "";
   return new AvsctlError("WORKFLOW_INVALID", `the workflow is refused: ${problemsText(errors)}`, {
     details: { errors },
+    ...(fixes.length === 0 ? {} : { hint: `${fixes.join("; ")}${rest}` }),
   });
 }
 

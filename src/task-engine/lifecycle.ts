@@ -116,6 +116,27 @@ export interface CreateCheck {
   errors: WorkflowProblem[];
 }
 
+/** What only a stored task needs: `avsctl workflow validate` passes a file without them. */
+export const STORED_TASK_PROBLEMS = {
+  noEdge: { code: "WF_INVALID_SHAPE", path: "edges", message: "a task needs at least one edge" },
+  expired: { code: "WF_INVALID_SCHEDULE", path: "expiredAt", message: "expiredAt is already past" },
+} as const satisfies Record<string, WorkflowProblem>;
+
+const STORED_TASK_FIXES: Record<keyof typeof STORED_TASK_PROBLEMS, string> = {
+  noEdge: "add an edge from the trigger to a node",
+  expired: "set expiredAt to a time still to come (Unix ms), or 0 for no end",
+};
+
+/** How to fix `problem` when it is one of checkCreate's own (beyond validateWorkflow's checks). */
+export function storedTaskFix(problem: WorkflowProblem): string | undefined {
+  for (const [key, p] of Object.entries(STORED_TASK_PROBLEMS)) {
+    if (p.code === problem.code && p.path === problem.path && p.message === problem.message) {
+      return STORED_TASK_FIXES[key as keyof typeof STORED_TASK_PROBLEMS];
+    }
+  }
+  return undefined;
+}
+
 /**
  * Validates a create request: the graph engine's checks (shapes, every node's config, names,
  * ids, edges, cycles, reachability, expressions), plus what a stored task needs: at least one
@@ -127,11 +148,11 @@ export async function checkCreate(body: unknown, now: number): Promise<CreateChe
   const doc =
     body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   if (Array.isArray(doc.edges) ? doc.edges.length === 0 : doc.edges === undefined) {
-    errors.push({ code: "WF_INVALID_SHAPE", path: "edges", message: "a task needs at least one edge" });
+    errors.push({ ...STORED_TASK_PROBLEMS.noEdge });
   }
   const w = result.workflow;
   if (w?.expiredAt !== undefined && w.expiredAt > 0 && w.expiredAt <= now) {
-    errors.push({ code: "WF_INVALID_SCHEDULE", path: "expiredAt", message: "expiredAt is already past" });
+    errors.push({ ...STORED_TASK_PROBLEMS.expired });
   }
   return errors.length > 0 ? { errors } : { workflow: w!, errors: [] };
 }

@@ -269,6 +269,32 @@ describe("workflow commands against a task engine", () => {
     expect(badId.json().error.code).toBe("INVALID_ARGUMENT");
   }, 120_000);
 
+  it("a refusal only a stored task has does not send the user to `workflow validate`, which passes it", async () => {
+    const expired = write("expired.json", flow({ expiredAt: 1000 }));
+    const offline = await runCli(["workflow", "validate", expired, "--json"], { cwd: dir });
+    expect(offline.code).toBe(0);
+    const r = await cli(["workflow", "create", expired]);
+    expect(r.code).toBe(2);
+    const error = r.json().error;
+    expect(error.details.errors.map((e: { path: string }) => e.path)).toEqual(["expiredAt"]);
+    expect(error.hint).toBe("set expiredAt to a time still to come (Unix ms), or 0 for no end");
+    // with a problem validate does catch too, validate is named for that one, and finds it
+    const both = write(
+      "both.json",
+      flow({ nodes: [{ id: "c", name: "c", type: "pythonCode", config: {} }], edges: [] }),
+    );
+    const mixed = (await cli(["workflow", "create", both])).json().error;
+    expect(mixed.hint).toBe(
+      "add an edge from the trigger to a node; `avsctl workflow validate <file>` checks the rest offline",
+    );
+    const pasted = await runPasted(mixed.hint.match(/`([^`]+)`/)[1].replace("<file>", "both.json"), {
+      cwd: dir,
+    });
+    expect(pasted.code).toBe(2);
+    expect(pasted.stdout + pasted.stderr).toContain("WF_UNKNOWN_NODE_TYPE");
+    expect((await cli(["workflow", "list"])).json().items).toEqual([]);
+  });
+
   it("exits 4 when the engine is unreachable, or when there is no devnet and no --engine", async () => {
     const r = await runCli(["workflow", "list", "--engine", "http://127.0.0.1:1", "--json"], {
       cwd: dir,
