@@ -124,6 +124,7 @@ export async function startFeed(
   if (l2 && l2Provider) {
     let fromBlock = 0;
     const gasOf = new Map<string, Promise<string | null>>();
+    let block: { number: number; time: number } | undefined;
     loops.push(
       every(1_000, signal, async () => {
         const { followVerdicts } = await import("../client/verdicts.js");
@@ -139,7 +140,13 @@ export async function startFeed(
             );
             gasOf.set(v.txHash, gas);
           }
-          onChange(book.applyVerdict(v, await gas, Date.now()));
+          // Verdicts come in block order: one block's time serves all of its verdicts.
+          if (block?.number !== v.blockNumber) {
+            const header = await l2Provider.getBlock(v.blockNumber);
+            if (!header) throw new Error(`block ${v.blockNumber} not found`);
+            block = { number: v.blockNumber, time: header.timestamp * 1000 };
+          }
+          onChange(book.applyVerdict(v, await gas, block.time));
           fromBlock = v.blockNumber;
         }
       }),

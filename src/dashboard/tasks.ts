@@ -25,6 +25,11 @@ const str = (v: unknown): string | undefined => (typeof v === "string" && v !== 
 export class TaskBook {
   private readonly tasks = new Map<string, Task>();
   private readonly internal = new Map<string, InternalTask>();
+  /**
+   * Tasks whose submission time is the aggregator's log line: the block's time (whole seconds)
+   * only stands in for it until the line is read, however late that is.
+   */
+  private readonly submissionLogged = new WeakSet<Task>();
 
   /** `attesters`: component name -> operator id, to name who validated and voted. */
   constructor(private readonly attesters: ReadonlyMap<string, number>) {}
@@ -141,7 +146,10 @@ export class TaskBook {
       case "submission": {
         const txHash = str(step.txHash);
         if (step.error !== undefined) t.error = `submission failed: ${step.error}`;
-        if (txHash) t.submission = { txHash, gasUsed: t.submission?.gasUsed ?? null, at };
+        if (txHash) {
+          t.submission = { txHash, gasUsed: t.submission?.gasUsed ?? null, at };
+          this.submissionLogged.add(t);
+        }
         if (typeof r.taskNumber === "number") t.taskNumber = r.taskNumber;
         // the verdict comes from the chain (applyVerdict), never from this line: after a
         // snapshot restore the logs still tell of tasks the chain no longer holds
@@ -176,14 +184,15 @@ export class TaskBook {
   }
 
   /**
-   * The chain's word on a task: its verdict event, and the gas of the transaction that carried
-   * it. A task the logs never showed (logs rotated, a devnet older than this view) still appears.
+   * The chain's word on a task: its verdict event, the gas of the transaction that carried it
+   * and the time of its block (epoch ms). A task the logs never showed (logs rotated, a devnet
+   * older than this view) still appears.
    */
-  applyVerdict(v: TaskVerdict, gasUsed: string | null, seenAt: number): TaskChange {
+  applyVerdict(v: TaskVerdict, gasUsed: string | null, blockTime: number): TaskChange {
     const hash = v.taskHash.toLowerCase();
     const internal =
       this.internal.get(hash) ??
-      (isInternalTaskDefinitionId(v.taskDefinitionId) ? this.internalTask(hash, seenAt) : undefined);
+      (isInternalTaskDefinitionId(v.taskDefinitionId) ? this.internalTask(hash, blockTime) : undefined);
     if (internal) {
       internal.taskNumber = v.taskNumber;
       internal.txHash = v.txHash;
@@ -196,7 +205,8 @@ export class TaskBook {
     t.data = v.data;
     t.performer ??= v.performer;
     t.verdict = v.status;
-    t.submission = { txHash: v.txHash, gasUsed, at: t.submission?.at ?? seenAt };
+    const logged = t.submission !== undefined && this.submissionLogged.has(t);
+    t.submission = { txHash: v.txHash, gasUsed, at: logged ? t.submission!.at : blockTime };
     settleLatency(t);
     return { kind: "task", task: t };
   }
@@ -208,10 +218,11 @@ export class TaskBook {
 }
 
 /**
- * Sent to decided, once both ends are known: the chain's verdict and the aggregator's
- * "received" line come from different sources, in either order.
+ * Sent to decided, from the task's own times, again whenever one of them changes: the chain's
+ * verdict and the aggregator's lines come from different sources, in any order, and the
+ * submission line's time replaces the block's when it is read.
  */
 function settleLatency(t: Task): void {
-  if (t.latencyMs !== undefined || t.sentAt === null || !t.verdict || !t.submission) return;
+  if (t.sentAt === null || !t.verdict || !t.submission) return;
   t.latencyMs = Math.max(0, t.submission.at - t.sentAt);
 }

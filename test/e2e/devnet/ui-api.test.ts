@@ -1,6 +1,7 @@
 /**
  * `avsctl devnet ui`'s API without a browser (docs/dashboard.md): a process-runtime devnet with
- * the sample services, the dashboard started as a user would (`devnet ui --json`), its snapshot,
+ * the sample services, the dashboard started as a user would (`devnet ui --json`), its snapshot
+ * (with the latency of a task decided before it started, from the task's own times),
  * and its server-sent events while three tasks go through (two valid, one with a wrong proof:
  * each arrives with its verdict, one vote per attester and its gas) and an attester is killed
  * (its health turns down).
@@ -71,12 +72,19 @@ const api = async (route: string) => {
 };
 
 const sent: Array<{ taskHash: string; verdict: "approved" | "rejected" }> = [];
+/** `task send --json` of a task decided before the view started. */
+let sentBefore: { taskHash: string; latencyMs: number };
 
 beforeAll(async () => {
   p = tempProject("e2e-uiapi");
   const up = await p.cli(["devnet", "up", "--runtime", "process", "--json"]);
   expect(up.code, up.stderr + up.stdout).toBe(0);
   state = up.json();
+  const before = await p.cli(["task", "send", "--wait", "--via", "rpc", "--data", "ui-0", "--json"]);
+  expect(before.code, before.stderr).toBe(0);
+  sentBefore = before.json();
+  // the view reads this task's verdict well after it was decided
+  await new Promise((r) => setTimeout(r, 3_000));
   ui = await startUi(p.dir);
   url = ui.url;
   await subscribe();
@@ -129,6 +137,25 @@ describe("devnet ui: the API over a running devnet", () => {
     expect(snapshot.performer?.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
     expect(snapshot.taskDefinitions.map((d: any) => d.taskDefinitionId)).toContain(1);
     await eventWhere("metrics", (m) => typeof m.tasksPerSecond === "number", "a metrics point");
+  });
+
+  it("measures a task decided before it started from the task's own times", async () => {
+    const hash = sentBefore.taskHash.toLowerCase();
+    const deadline = Date.now() + WAIT_MS;
+    let task: any;
+    // the verdict and the aggregator's lines come from different sources: wait for both, and for
+    // the submission line's time to replace the block's
+    for (;;) {
+      task = (await api(`api/tasks/${hash}`)).body;
+      if (task.latencyMs !== undefined && task.latencyMs <= sentBefore.latencyMs) break;
+      if (Date.now() > deadline)
+        throw new Error(
+          `latency of ${hash}: ${JSON.stringify(task)}, task send said ${sentBefore.latencyMs}`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(task.verdict).toBe("approved");
+    expect(task.latencyMs).toBe(task.submission.at - task.sentAt);
   });
 
   it("shows 2 valid tasks and 1 with a wrong proof arrive with their verdicts, votes and gas", async () => {

@@ -88,7 +88,7 @@ describe("TaskBook", () => {
     expect(b.decided().map((x) => x.taskHash)).toEqual([HASH]);
   });
 
-  it("measures latency when the chain's verdict arrives before the aggregator's first line", () => {
+  it("measures latency to the block's time when the chain's verdict arrives before the aggregator's lines", () => {
     const b = book();
     const verdict = { status: "approved", taskHash: HASH, taskNumber: 7, taskDefinitionId: 1 } as TaskVerdict;
     b.applyVerdict(
@@ -101,6 +101,34 @@ describe("TaskBook", () => {
       line("aggregator", 0, "task accepted", { taskHash: HASH, taskDefinitionId: 1, performer: "0xP" }),
     );
     expect(b.get(HASH)?.latencyMs).toBe(50);
+  });
+
+  it("takes the latency from the submission line read after the verdict, not from the block's time", () => {
+    // a view started after the task: the chain's verdict is read before the aggregator's lines
+    const b = book();
+    const verdict = {
+      status: "approved",
+      taskHash: HASH,
+      taskNumber: 10,
+      taskDefinitionId: 1,
+      proofOfTask: "0xp",
+      data: "0xd",
+      performer: "0xP",
+      txHash: "0xtx",
+    } as TaskVerdict;
+    b.applyVerdict(verdict, "1", T0 + 1_000);
+    b.apply(
+      line("aggregator", 0, "task accepted", { taskHash: HASH, taskDefinitionId: 1, performer: "0xP" }),
+    );
+    // the block's time (whole seconds) stands in until the aggregator's line is read
+    expect(b.get(HASH)?.latencyMs).toBe(1_000);
+    b.apply(
+      line("aggregator", 132, "task approved on-chain", { taskHash: HASH, taskNumber: 10, txHash: "0xtx" }),
+    );
+    expect(b.get(HASH)).toMatchObject({ submission: { at: T0 + 132, gasUsed: "1" }, latencyMs: 132 });
+    // the verdict read again (the chain followed again after a failed round) keeps the line's time
+    b.applyVerdict(verdict, "1", T0 + 1_000);
+    expect(b.get(HASH)).toMatchObject({ submission: { at: T0 + 132 }, latencyMs: 132 });
   });
 
   it("marks a task the aggregator gave up on", () => {
