@@ -161,6 +161,9 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
     }
   };
 
+  /** The validation service a project task goes to: its definition's own route, or the default. */
+  const serviceFor = (task: TaskMessage): string => opts.avsWebapiFor?.get(task.taskDefinitionId) ?? webapi;
+
   async function decide(task: TaskMessage): Promise<ValidationOutcome> {
     if (isInternalTaskDefinitionId(task.taskDefinitionId)) {
       const view = views.get(task.chainId)!;
@@ -169,7 +172,7 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
       }
       return checkInternalTask({ task, view, l1: opts.l1, l1Rpc });
     }
-    const service = opts.avsWebapiFor?.get(task.taskDefinitionId) ?? webapi;
+    const service = serviceFor(task);
     const outcome = await validateTask(
       service,
       {
@@ -206,7 +209,7 @@ export async function startAttester(opts: AttesterOptions): Promise<AttesterHand
           log.info("validation call", {
             taskHash: task.taskHash,
             chainId: task.chainId,
-            service: internal ? "internal" : webapi,
+            service: internal ? "internal" : serviceFor(task),
           });
         return decide(task);
       });
