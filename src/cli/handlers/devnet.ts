@@ -343,7 +343,11 @@ export async function devnetServiceCommand(
       `unknown service "${name}" (sample-validation, sample-execution, price-feed, ipfs, triggers, task-engine)`,
     );
   }
-  ctx.out.stderr(`${name} listening on ${service.url}\n`);
+  // service.url is how to reach it from here (127.0.0.1 for a wildcard host); the line says
+  // where it listens, which a container's published port or another host reaches.
+  const listenPort = new URL(service.url).port || "80";
+  const listenHost = host.includes(":") ? `[${host}]` : host;
+  ctx.out.stderr(`${name} listening on http://${listenHost}:${listenPort}\n`);
   const { signal } = ctx;
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
