@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../../../src/config/schema.js";
+import { startPriceFeed } from "../../../src/devnet/samples/sample-services.js";
 import {
   LANGUAGES,
   type Language,
@@ -201,6 +202,29 @@ describe("scaffoldProject", () => {
       });
     }
   }
+
+  it("tells in each price-oracle README what the devnet's price feed really answers", async () => {
+    const feed = await startPriceFeed();
+    try {
+      for (const language of LANGUAGES) {
+        const dir = freshDir();
+        await scaffoldProject({ dir, name: "demo-avs", template: "price-oracle", language, install: false });
+        const readme = readFileSync(path.join(dir, "README.md"), "utf8").replace(/\s+/g, " ");
+        const said = /the feed `avsctl devnet up` starts answers `([^`]+)`/.exec(readme)?.[1];
+        expect(said, language).toBeDefined();
+        const before = Math.floor(Date.now() / 1000);
+        const answer = (await (await fetch(`${feed.url}/price?symbol=ETHUSDT`)).json()) as {
+          timestamp: number;
+        };
+        expect(answer.timestamp).toBeGreaterThanOrEqual(before);
+        expect(answer.timestamp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+        expect(said, language).toContain('"timestamp":<now>');
+        expect(JSON.parse(said!.replace("<now>", String(answer.timestamp))), language).toEqual(answer);
+      }
+    } finally {
+      await feed.stop();
+    }
+  });
 
   it("names package manifests and modules after the project", async () => {
     const ts = await scaffoldProject({ dir: freshDir(), name: "oracle-x", language: "ts" });
