@@ -4,12 +4,13 @@
  * chain has stopped mining, so the chains agree with each other; the node stores (the
  * aggregator's journal, the task engine's store) are copied in that same pause, so they claim
  * nothing the chains lack (Docker: snapshot-docker.ts copies them out of their volumes). A restore stops the nodes, puts every chain back (anvil_reset, then
- * anvil_loadState), puts the stores back and starts the nodes again, so nothing in memory is
+ * anvil_loadState, then the clock), puts the stores back and starts the nodes again, so nothing in memory is
  * newer than the chains.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError, invalidArgument } from "../errors.js";
+import { offsetSeconds } from "../triggers/chain-time.js";
 import { journalFile } from "./persist.js";
 import { type DevnetState, requireDevnetState, stateDir } from "./state.js";
 
@@ -21,7 +22,11 @@ export interface SnapshotInfo {
 }
 
 interface SnapshotMeta extends SnapshotInfo {
-  chains: Array<{ name: string; chainId: number; file: string }>;
+  /**
+   * `clockOffset`: seconds the chain's clock ran ahead of wall time (`devnet advance --time`);
+   * absent in snapshots saved before it was recorded.
+   */
+  chains: Array<{ name: string; chainId: number; file: string; clockOffset?: number }>;
   /** Node stores copied with it, by file name under `.avsctl`. */
   stores: string[];
 }
@@ -139,7 +144,14 @@ export async function saveSnapshot(projectDir: string, name: string): Promise<Sn
         const dump = await rpc<string>(c.rpcUrl, "anvil_dumpState");
         const file = `${c.name}.state`;
         writeFileSync(path.join(tmp, file), dump);
-        chains.push({ name: c.name, chainId: c.chainId, file });
+        // The pending block carries anvil's own now (wall time plus its offset), unlike the head.
+        const before = Date.now();
+        const pending = await rpc<{ timestamp: string }>(c.rpcUrl, "eth_getBlockByNumber", [
+          "pending",
+          false,
+        ]);
+        const clockOffset = offsetSeconds(Number(BigInt(pending.timestamp)), before, Date.now(), 0);
+        chains.push({ name: c.name, chainId: c.chainId, file, clockOffset });
         blocks[String(c.chainId)] = Number(BigInt(await rpc<string>(c.rpcUrl, "eth_blockNumber")));
       }
       let stores: string[] = [];
@@ -213,13 +225,23 @@ export async function restoreSnapshot(
   for (const c of stopped) await runtimes.of(c).stop(c);
   try {
     progress(`restoring ${chains.length} chain(s)`);
-    for (const [i, c] of chains.entries()) {
-      const dump = readFileSync(path.join(dir, meta.chains[i]!.file), "utf8");
-      await rpc(c.rpcUrl, "anvil_reset");
-      const loaded = await rpc<boolean>(c.rpcUrl, "anvil_loadState", [dump]);
-      if (!loaded)
-        throw new AvsctlError("COMMAND_FAILED", `anvil_loadState on ${c.name} refused snapshot "${name}"`);
-    }
+    // Paused: a block mined between anvil_loadState and evm_setTime would carry the reset clock.
+    await paused(state, async () => {
+      for (const [i, c] of chains.entries()) {
+        const saved = meta.chains[i]!;
+        const dump = readFileSync(path.join(dir, saved.file), "utf8");
+        await rpc(c.rpcUrl, "anvil_reset");
+        const loaded = await rpc<boolean>(c.rpcUrl, "anvil_loadState", [dump]);
+        if (!loaded)
+          throw new AvsctlError("COMMAND_FAILED", `anvil_loadState on ${c.name} refused snapshot "${name}"`);
+        // anvil_reset sets the clock back to the chain's genesis and anvil_loadState leaves it
+        // there, so the next block would predate the snapshot's head. The clock goes on from the
+        // head or wall time, whichever is later, ahead of wall time as far as it was when saved.
+        const head = await rpc<{ timestamp: string }>(c.rpcUrl, "eth_getBlockByNumber", ["latest", false]);
+        const now = Math.floor(Date.now() / 1000) + Math.max(0, saved.clockOffset ?? 0);
+        await rpc(c.rpcUrl, "evm_setTime", [Math.max(Number(BigInt(head.timestamp)) + 1, now)]);
+      }
+    });
     if (state.runtime === "docker") {
       const { restoreDockerStores } = await import("./snapshot-docker.js");
       await restoreDockerStores(state.name, dir, meta.stores);
