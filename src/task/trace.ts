@@ -274,10 +274,18 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
         status: submission.status,
         revert: submission.revert,
       });
+      // No receipt: the transaction waits to be mined, or the chain lacks it (a snapshot restore
+      // or a chain that lost its last second takes it away while logs keep it).
+      const waiting =
+        submission.blockNumber === null && (await target.provider.getTransaction(submission.txHash)) !== null;
       submitted.summary =
         submission.status === "reverted"
           ? `submitTask ${txHash} reverted: ${submission.revert?.name ?? submission.error ?? "no reason"} (gas ${submission.gasUsed})`
-          : `submitTask ${txHash} in block ${submission.blockNumber}, gas ${submission.gasUsed ?? "unknown"}`;
+          : submission.blockNumber !== null
+            ? `submitTask ${txHash} in block ${submission.blockNumber}, gas ${submission.gasUsed ?? "unknown"}`
+            : waiting
+              ? `submitTask ${txHash} sent, not mined yet`
+              : `submitTask ${txHash} is not on chain ${target.chainId} (a restored or restarted chain may have dropped it)`;
       if (submitted.time === null && submission.blockNumber !== null) {
         const block = await target.provider.getBlock(submission.blockNumber);
         if (block) submitted.time = new Date(block.timestamp * 1000).toISOString();

@@ -199,6 +199,32 @@ describe("devnet logs: one stream (process runtime)", () => {
   });
 });
 
+describe("task trace of a task a snapshot restore took off the chain (process runtime)", () => {
+  it("says its submission is not on the chain, in JSON and for humans", async () => {
+    const saved = await cliJson(["devnet", "snapshot", "save", "before-dropped"]);
+    expect(saved.code, saved.stderr + saved.stdout).toBe(0);
+    const sent = await cliJson(["task", "send", "--wait", "--via", "rpc", "--data", "dropped"]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const dropped = sent.json();
+    const restored = await cliJson(["devnet", "snapshot", "restore", "before-dropped"], 180_000);
+    expect(restored.code, restored.stderr + restored.stdout).toBe(0);
+
+    const chainId = state.l2[0].chainId;
+    const notOnChain = `submitTask ${dropped.txHash} is not on chain ${chainId} (a restored or restarted chain may have dropped it)`;
+    const r = await cliJson(["task", "trace", dropped.taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const trace = r.json();
+    expect(trace.submission).toMatchObject({ txHash: dropped.txHash, status: "unknown", blockNumber: null });
+    expect(trace.verdict).toBeNull();
+    const submission = trace.events.find((e: any) => e.step === "submission");
+    expect(submission).toMatchObject({ status: "unknown", blockNumber: null, summary: notOnChain });
+    const human = await cli(["task", "trace", dropped.taskHash]);
+    expect(human.code, human.stderr + human.stdout).toBe(0);
+    expect(human.stdout).toContain(notOnChain);
+    expect(human.stdout).not.toContain("in block null");
+  });
+});
+
 // Last: it empties the aggregator's log, as two rotations past a task would.
 describe("task trace of a task older than the logs (process runtime)", () => {
   it("names the node whose log begins after the task, and still shows the others' steps", async () => {
