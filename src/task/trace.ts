@@ -88,6 +88,18 @@ const RANK: Record<TraceStep, number> = {
   verdict: 9,
 };
 
+/**
+ * Puts a trace's events in the order of the task's life, in place. A block's time is whole
+ * seconds where a log line's has milliseconds: an event timed by its block (`blockTimed`) sorts
+ * at the end of its second, so it never comes before a log step it followed in the same second.
+ * The events keep their times.
+ */
+export function sortEvents(events: TraceEvent[], blockTimed: ReadonlySet<TraceEvent>): TraceEvent[] {
+  const time = (e: TraceEvent): number =>
+    e.time === null ? Number.POSITIVE_INFINITY : Date.parse(e.time) + (blockTimed.has(e) ? 999 : 0);
+  return events.sort((a, b) => time(a) - time(b) || RANK[a.step] - RANK[b.step]);
+}
+
 /** The trace step a node's log line stands for, if any. */
 export function stepOf(entry: LogEntry): TraceEvent | undefined {
   const r = entry.record;
@@ -255,6 +267,7 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
         | string
         | undefined);
     const submission = txHash ? await submissionOf(target.provider, txHash, journal?.error ?? null) : null;
+    const blockTimed = new Set<TraceEvent>();
     let submitted = events.find((e) => e.step === "submission");
     if (submission) {
       if (!submitted) {
@@ -288,11 +301,14 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
               : `submitTask ${txHash} is not on chain ${target.chainId} (a restored or restarted chain may have dropped it)`;
       if (submitted.time === null && submission.blockNumber !== null) {
         const block = await target.provider.getBlock(submission.blockNumber);
-        if (block) submitted.time = new Date(block.timestamp * 1000).toISOString();
+        if (block) {
+          submitted.time = new Date(block.timestamp * 1000).toISOString();
+          blockTimed.add(submitted);
+        }
       }
     }
     if (verdict) {
-      events.push({
+      const step: TraceEvent = {
         step: "verdict",
         // The verdict is known when the receipt is: the time of the submission step.
         time: submitted?.time ?? null,
@@ -302,10 +318,11 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
         taskNumber: verdict.taskNumber,
         attestersIds: verdict.attestersIds,
         blockNumber: verdict.blockNumber,
-      });
+      };
+      events.push(step);
+      if (submitted && blockTimed.has(submitted)) blockTimed.add(step);
     }
-    const time = (e: TraceEvent): number => (e.time === null ? Number.POSITIVE_INFINITY : Date.parse(e.time));
-    events.sort((a, b) => time(a) - time(b) || RANK[a.step] - RANK[b.step]);
+    sortEvents(events, blockTimed);
     // Logs rotated past the task, or a devnet brought up again since, show only part of its life:
     // say whose steps are gone rather than let them look skipped.
     // Wall-clock times only: the chain's block times move with `devnet advance` and snapshots.

@@ -242,6 +242,11 @@ describe("task trace of a task older than the logs (process runtime)", () => {
     expect(trace.logsAfterTask[0].component).toBe("aggregator");
     expect(Date.parse(trace.logsAfterTask[0].logBegins)).toBeGreaterThan(Date.parse(trace.events[0].time));
     const steps = trace.events.map((e: any) => e.step);
+    // The intake comes from the journal (milliseconds), the submission and verdict from the chain
+    // (the block's whole second): never before the intake, however the times fall.
+    expect(steps[0]).toBe("received");
+    expect(steps.indexOf("verdict")).toBeGreaterThan(steps.indexOf("submission"));
+    expect(trace.events.find((e: any) => e.step === "submission").component).toBe("chain");
     // the attesters' logs still hold their steps; the aggregator's counted votes and threshold are gone
     expect(steps.filter((s: string) => s === "vote")).toHaveLength(state.attesters.length);
     expect(steps).not.toContain("threshold");
