@@ -1,5 +1,6 @@
 import { type RpcAnswer, type RpcErrorObject, rpcRequest } from "../chain/json-rpc.js";
 import { redactUrl } from "../chain/rpc.js";
+import type { ChainTarget } from "../chain/target.js";
 import { toDataHex } from "../crypto/bytes.js";
 import { AvsctlError, type ErrorCode, invalidArgument } from "../errors.js";
 
@@ -194,6 +195,51 @@ export function executionInput(
   return { ...inputs, taskDefinitionId, ...(targetChainId === undefined ? {} : { targetChainId }) };
 }
 
+/**
+ * The aggregator's reason inside an execution service's error: the services pass on only the
+ * refusal's message ("sendTask failed: task definition 99 does not exist
+ * (TaskDefinitionNotFound)"), and the aggregator ends a definition check's message with the
+ * revert's name. Only the reasons whose code is not the service's failure are read back.
+ */
+function relayedReason(message: string | undefined): string | undefined {
+  return message !== undefined && /\(TaskDefinitionNotFound\)/.test(message)
+    ? "TASK_DEFINITION_NOT_FOUND"
+    : undefined;
+}
+
+/**
+ * Refuses a task definition the AttestationCenter does not have before anything is sent, with
+ * one eth_call of the check the aggregator makes (`verifyOperatorValidForTaskDefinition`): the
+ * execution service would pass the aggregator's refusal on as a failure of its own. Any other
+ * outcome (another revert, as for a performer that is not registered) is the aggregator's to
+ * answer.
+ */
+export async function checkTaskDefinitionExists(
+  target: Pick<ChainTarget, "provider" | "attestationCenter" | "chainId">,
+  performer: string,
+  taskDefinitionId: number,
+): Promise<void> {
+  const { Interface } = await import("ethers/abi");
+  const { decodeRevert } = await import("../chain/reverts.js");
+  const iface = new Interface(["function verifyOperatorValidForTaskDefinition(address, uint16) view"]);
+  try {
+    await target.provider.call({
+      to: target.attestationCenter,
+      data: iface.encodeFunctionData("verifyOperatorValidForTaskDefinition", [performer, taskDefinitionId]),
+    });
+  } catch (error) {
+    if (decodeRevert(error)?.name !== "TaskDefinitionNotFound") return;
+    throw new AvsctlError(
+      "TASK_DEF_NOT_FOUND",
+      `task definition ${taskDefinitionId} does not exist on ${target.attestationCenter} (chain ${target.chainId}); nothing was sent`,
+      {
+        hint: RPC_REASON_HINTS.TASK_DEFINITION_NOT_FOUND!(String(taskDefinitionId)),
+        details: { taskDefinitionId },
+      },
+    );
+  }
+}
+
 /** POSTs the execution service's /task/execute; the service signs and sends by itself. */
 export async function sendTaskViaExecution(
   executionUrl: string,
@@ -241,6 +287,17 @@ export async function sendTaskViaExecution(
     | undefined;
   const d = body?.data;
   if (!response.ok || body?.error || typeof d?.proofOfTask !== "string") {
+    const reason = relayedReason(body?.message);
+    if (reason) {
+      throw new AvsctlError(
+        RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
+        `the execution service's task was refused by the aggregator: ${body!.message}`,
+        {
+          hint: RPC_REASON_HINTS[reason]?.(String(input.taskDefinitionId)),
+          details: { status: response.status, reason, taskDefinitionId: input.taskDefinitionId },
+        },
+      );
+    }
     throw new AvsctlError(
       "EXECUTION_FAILED",
       `the execution service failed: ${body?.message ?? `HTTP ${response.status}`}`,

@@ -1,5 +1,6 @@
 import type { ChainTarget } from "../chain/target.js";
 import {
+  checkTaskDefinitionExists,
   executionInput,
   type PreparedTask,
   prepareTask,
@@ -118,6 +119,9 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
     }
     const { Wallet } = await import("ethers");
     const performer = new Wallet(sc.performerKey).address;
+    if (via === "execution" && sc.target) {
+      await checkTaskDefinitionExists(sc.target, performer, opts.taskDefinitionId);
+    }
     const target = {
       aggregatorUrl: sc.aggregatorUrl,
       performerKey: sc.performerKey,

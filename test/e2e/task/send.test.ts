@@ -204,12 +204,32 @@ describe("task send on the devnet (process runtime)", () => {
     }
   });
 
-  it("exit codes: unknown definition 2, a failing execution service 1, nothing sent", async () => {
+  it("exit codes: unknown definition 2 on either path, a failing execution service 1, nothing sent", async () => {
     const before = await verdictsByHash();
-    const unknownDef = await cli(["task", "send", "--via", "rpc", "--task-def", "77", "--wait"]);
-    expect(unknownDef.code).toBe(2);
-    expect(unknownDef.json().error).toMatchObject({ code: "TASK_DEF_NOT_FOUND", hint: expect.any(String) });
-    const failedService = await cli(["task", "send", "--via", "execution", "--task-def", "77", "--wait"]);
+    for (const via of ["rpc", "execution"]) {
+      const unknownDef = await cli(["task", "send", "--via", via, "--task-def", "77", "--wait"]);
+      expect(unknownDef.code, via).toBe(2);
+      expect(unknownDef.json().error, via).toMatchObject({
+        code: "TASK_DEF_NOT_FOUND",
+        hint: expect.stringContaining("avsctl task-def list"),
+      });
+    }
+    // the default path is the execution service's
+    const byDefault = await cli(["task", "send", "--task-def", "77", "--wait"]);
+    expect(byDefault.code).toBe(2);
+    expect(byDefault.json().error.code).toBe("TASK_DEF_NOT_FOUND");
+    // a definition the performer's voting power does not reach: the service's sendTask is refused
+    const def = await cli([
+      "task-def",
+      "create",
+      "--name",
+      "out-of-reach",
+      "--min-voting-power",
+      "1000000eth",
+    ]);
+    expect(def.code, def.stderr).toBe(0);
+    const id = String(def.json().taskDefinitionId);
+    const failedService = await cli(["task", "send", "--via", "execution", "--task-def", id, "--wait"]);
     expect(failedService.code).toBe(1);
     expect(failedService.json().error).toMatchObject({ code: "EXECUTION_FAILED", hint: expect.any(String) });
     expect((await verdictsByHash()).size).toBe(before.size);

@@ -1,13 +1,17 @@
 /**
  * `task send --via execution`'s one call, against real HTTP servers on 127.0.0.1: a service that
  * takes the request and never answers is a timeout, not "unreachable"; a port nobody listens on
- * is unreachable.
+ * is unreachable; an unknown task definition is TASK_DEF_NOT_FOUND, refused before the call on a
+ * real anvil with our contracts, and read from the refusal the service passes on.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { sendTaskViaExecution } from "../../../src/client/send.js";
+import { Wallet } from "ethers";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkTaskDefinitionExists, sendTaskViaExecution } from "../../../src/client/send.js";
 import { AvsctlError } from "../../../src/errors.js";
+import { useAnvil } from "../../helpers/anvil.js";
+import { createDefinition, type Network2, setupNetwork } from "../contracts/fixture.js";
 
 const PERFORMER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const servers: http.Server[] = [];
@@ -64,5 +68,75 @@ describe("sending through the execution service", () => {
       performer: PERFORMER,
     });
     expect(sent.taskHash).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+});
+
+describe("an unknown task definition through the execution service", () => {
+  it("the aggregator's refusal the service passes on is TASK_DEF_NOT_FOUND (exit 2), as over --via rpc", async () => {
+    // the message of the templates' services: "sendTask failed: " and the aggregator's message
+    const url = await serve((_req, res) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          error: true,
+          message: "sendTask failed: task definition 99 does not exist (TaskDefinitionNotFound)",
+          data: {},
+        }),
+      );
+    });
+    const error = await sendTaskViaExecution(url, { taskDefinitionId: 99 }, PERFORMER, 5_000).catch((e) => e);
+    expect(error).toMatchObject({ code: "TASK_DEF_NOT_FOUND", exitCode: 2 });
+    expect(error.message).toContain("task definition 99 does not exist");
+    expect(error.hint).toContain("avsctl task-def list");
+    expect(error.details).toMatchObject({ status: 500, reason: "TASK_DEFINITION_NOT_FOUND" });
+  });
+
+  it("any other failure of the service stays EXECUTION_FAILED", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: true, message: "sendTask failed: invalid performer", data: {} }));
+    });
+    const error = await sendTaskViaExecution(url, { taskDefinitionId: 1 }, PERFORMER, 5_000).catch((e) => e);
+    expect(error).toMatchObject({ code: "EXECUTION_FAILED", exitCode: 1 });
+  });
+
+  describe("checked on-chain before the service is called", () => {
+    const chain = useAnvil({ chainId: 31337 });
+    let net: Network2;
+    let id: number;
+    beforeAll(async () => {
+      net = await setupNetwork(chain(), []);
+      id = await createDefinition(net);
+    });
+    afterAll(() => net?.provider.destroy());
+
+    const target = () => ({
+      provider: net.provider,
+      attestationCenter: net.deployment.attestationCenter as `0x${string}`,
+      chainId: 31337,
+    });
+
+    it("a definition that does not exist is TASK_DEF_NOT_FOUND, exit 2", async () => {
+      const error = await checkTaskDefinitionExists(target(), net.performer.address, 99).catch((e) => e);
+      expect(error).toBeInstanceOf(AvsctlError);
+      expect(error).toMatchObject({
+        code: "TASK_DEF_NOT_FOUND",
+        exitCode: 2,
+        details: { taskDefinitionId: 99 },
+      });
+      expect(error.message).toBe(
+        `task definition 99 does not exist on ${net.deployment.attestationCenter} (chain 31337); nothing was sent`,
+      );
+      expect(error.hint).toContain("avsctl task-def list");
+    });
+
+    it("an existing definition passes", async () => {
+      await expect(checkTaskDefinitionExists(target(), net.performer.address, id)).resolves.toBeUndefined();
+    });
+
+    it("another refusal (a performer that is not registered) is left to the aggregator", async () => {
+      const stranger = Wallet.createRandom().address;
+      await expect(checkTaskDefinitionExists(target(), stranger, id)).resolves.toBeUndefined();
+    });
   });
 });
