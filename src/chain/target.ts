@@ -40,12 +40,25 @@ export interface ChainTarget {
   devnetChainIds: number[];
 }
 
+/**
+ * What errors call the RPC URL and the AttestationCenter: the flags of a command that has them,
+ * else the environment variables, so that what an error names is something the command takes.
+ */
+function targetNames(input: Pick<TargetInput, "targetFlags">): { rpc: string; ac: string } {
+  return input.targetFlags
+    ? { rpc: "--rpc-url", ac: "--attestation-center" }
+    : { rpc: "AVSCTL_RPC_URL", ac: "AVSCTL_ATTESTATION_CENTER" };
+}
+
 /** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
-export function checkTargetFlags(input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter">): void {
+export function checkTargetFlags(
+  input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter" | "targetFlags">,
+): void {
+  const names = targetNames(input);
   const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
-  if (rpcUrl !== undefined) parseRpcList(rpcUrl, "--rpc-url");
+  if (rpcUrl !== undefined) parseRpcList(rpcUrl, names.rpc);
   const ac = input.attestationCenter ?? input.config.network.attestationCenter;
-  if (ac !== undefined) parseAttestationCenters(ac, "--attestation-center");
+  if (ac !== undefined) parseAttestationCenters(ac, names.ac);
 }
 
 export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetEndpoints | undefined): number[] {
@@ -82,12 +95,15 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   const wantedChain = input.chainId ?? input.config.network.chainId;
   const { devnet } = input;
   const devnetChainIds = devnetChainIdsOf(input.config, devnet);
+  const names = targetNames(input);
 
   if (rpcValue === undefined && acValue === undefined) {
     if (!devnet) {
       throw new AvsctlError(
         "NO_DEVNET",
-        "no target: no devnet is running and no --rpc-url/--attestation-center given",
+        input.targetFlags
+          ? "no target: no devnet is running and no --rpc-url/--attestation-center given"
+          : "no target: no devnet is running and AVSCTL_RPC_URL/AVSCTL_ATTESTATION_CENTER are not set",
         {
           hint: input.targetFlags
             ? "start one with `avsctl devnet up`, or pass --rpc-url and --attestation-center"
@@ -113,25 +129,44 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
     };
   }
   if (rpcValue === undefined) {
-    throw invalidArgument("--rpc-url", "required with --attestation-center (or set AVSCTL_RPC_URL / L2_RPC)");
+    throw invalidArgument(
+      names.rpc,
+      input.targetFlags
+        ? "required with --attestation-center (or set AVSCTL_RPC_URL / L2_RPC)"
+        : "required with AVSCTL_ATTESTATION_CENTER (or set L2_RPC)",
+    );
   }
   if (acValue === undefined) {
     throw invalidArgument(
-      "--attestation-center",
-      "required with --rpc-url (or set AVSCTL_ATTESTATION_CENTER / ATTESTATION_CENTER_ADDRESS)",
+      names.ac,
+      input.targetFlags
+        ? "required with --rpc-url (or set AVSCTL_ATTESTATION_CENTER / ATTESTATION_CENTER_ADDRESS)"
+        : "required with AVSCTL_RPC_URL (or set ATTESTATION_CENTER_ADDRESS)",
     );
   }
-  const entries = parseAttestationCenters(acValue, "--attestation-center");
+  const entries = parseAttestationCenters(acValue, names.ac);
   const acChains = entries.flatMap((e) => (e.chainId === undefined ? [] : [e.chainId]));
-  const picked = pickRpcUrl(parseRpcList(rpcValue, "--rpc-url"), wantedChain, acChains);
-  if (!picked) throw invalidArgument("--rpc-url", `no entry for chain ${wantedChain} in "${rpcValue}"`);
+  const picked = pickRpcUrl(parseRpcList(rpcValue, names.rpc), wantedChain, acChains);
+  if (!picked) throw invalidArgument(names.rpc, `no entry for chain ${wantedChain} in "${rpcValue}"`);
   const rpcUrl = picked.url;
-  const { provider, chainId } = await connectRpc(rpcUrl);
+  const { provider, chainId } = await connectRpc(rpcUrl).catch((error) => {
+    // connectRpc's hint names --rpc-url, which only a command with the flag takes
+    if (input.targetFlags || !isAvsctlError(error) || error.code !== "RPC_UNREACHABLE") throw error;
+    throw new AvsctlError("RPC_UNREACHABLE", error.message, {
+      hint: "check AVSCTL_RPC_URL (or L2_RPC), or start the devnet with `avsctl devnet up`",
+      details: error.details,
+      cause: error,
+    });
+  });
   const expected = wantedChain ?? picked.chainId;
   if (expected !== undefined && expected !== chainId) {
     provider.destroy();
     throw invalidArgument(
-      wantedChain !== undefined ? "--chain-id" : "--rpc-url",
+      input.chainId !== undefined
+        ? (input.chainFlag ?? "--chain-id")
+        : wantedChain !== undefined
+          ? "network.chainId"
+          : names.rpc,
       `${expected} does not match the RPC endpoint's chain id ${chainId}`,
     );
   }

@@ -204,6 +204,7 @@ const cases: Case[] = [
   { name: "task list, no devnet", args: ["task", "list"], exit: 4, code: "NO_DEVNET" },
   { name: "task status, no devnet", args: ["task", "status", "1"], exit: 4, code: "NO_DEVNET" },
   { name: "task watch, no devnet", args: ["task", "watch", "--timeout", "1"], exit: 4, code: "NO_DEVNET" },
+  { name: "task trace, no devnet", args: ["task", "trace", "1"], exit: 4, code: "NO_DEVNET" },
   { name: "devnet status, no devnet", args: ["devnet", "status"], exit: 4, code: "NO_DEVNET" },
   { name: "devnet logs, no devnet", args: ["devnet", "logs"], exit: 4, code: "NO_DEVNET" },
   {
@@ -276,6 +277,28 @@ function unpastable(text: string, program: Command): string[] {
   return problems;
 }
 
+/** The flags `avsctl <args>` takes: its command's own and those of the commands above it. */
+function flagsOf(args: string[], program: Command): Set<string> {
+  const scope: Command[] = [program];
+  let command = program;
+  for (const word of args) {
+    const sub = command.commands.find((c) => c.name() === word);
+    if (!sub) break;
+    scope.push(sub);
+    command = sub;
+  }
+  return new Set(
+    scope.flatMap((c) => c.options.flatMap((o) => [o.long, o.short])).filter(Boolean) as string[],
+  );
+}
+
+/** The flags `text` names that `avsctl <args>` does not take: pasting one is UNKNOWN_OPTION. */
+function foreignFlags(text: string, args: string[], program: Command): string[] {
+  const flags = flagsOf(args, program);
+  const outside = text.replace(/`avsctl [^`]*`/g, ""); // a quoted command is unpastable()'s to check
+  return [...outside.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]).filter((f) => !flags.has(f));
+}
+
 const program = buildProgram(new Runner({ stdout: () => {}, stderr: () => {} }, {}), {
   stdout: () => {},
   stderr: () => {},
@@ -293,6 +316,10 @@ describe("exit codes and --json errors", () => {
       expect(typeof body.error.hint).toBe("string");
       expect((body.error.hint as string).trim()).not.toBe("");
       expect(unpastable(`${body.error.hint}`, program)).toEqual([]);
+      // but the flag an UNKNOWN_OPTION names, which is the one the user got wrong
+      if (c.code !== "UNKNOWN_OPTION") {
+        expect(foreignFlags(`${body.error.message}\n${body.error.hint}`, c.args, program)).toEqual([]);
+      }
 
       // the same failure for a human: the code and the hint on stderr, nothing on stdout
       const human = await run(["--cwd", cwd, ...c.args]);
@@ -302,6 +329,37 @@ describe("exit codes and --json errors", () => {
       expect(human.stderr).toContain(body.error.hint as string);
     });
   }
+
+  it("no devnet and no target: a command with --rpc-url names the flags, one without names the variables", async () => {
+    const withFlags = JSON.parse((await run(["--cwd", dir(), "--json", "task-def", "list"])).stdout).error;
+    expect(withFlags.message).toContain("no --rpc-url/--attestation-center given");
+    const without = JSON.parse((await run(["--cwd", dir(), "--json", "task", "list"])).stdout).error;
+    expect(without.message).toBe(
+      "no target: no devnet is running and AVSCTL_RPC_URL/AVSCTL_ATTESTATION_CENTER are not set",
+    );
+    expect(without.hint).toContain("set AVSCTL_RPC_URL and AVSCTL_ATTESTATION_CENTER");
+
+    // a target from the environment: what is missing or unreachable is named as it was given
+    const withEnv = async (env: Record<string, string>) => {
+      let stdout = "";
+      const out = { stdout: (t: string) => void (stdout += t), stderr: () => {} };
+      const code = await main(["node", "avsctl", "--cwd", dir(), "--json", "task", "list"], out, {
+        ...cleanEnv(),
+        ...env,
+      });
+      return { code, error: JSON.parse(stdout).error };
+    };
+    const half = await withEnv({ AVSCTL_RPC_URL: DEAD_RPC });
+    expect(half.code).toBe(2);
+    expect(half.error.message).toBe(
+      "AVSCTL_ATTESTATION_CENTER: required with AVSCTL_RPC_URL (or set ATTESTATION_CENTER_ADDRESS)",
+    );
+    const dead = await withEnv({ AVSCTL_RPC_URL: DEAD_RPC, AVSCTL_ATTESTATION_CENTER: AC });
+    expect(dead.code).toBe(4);
+    expect(dead.error.code).toBe("RPC_UNREACHABLE");
+    expect(dead.error.hint).toContain("check AVSCTL_RPC_URL");
+    expect(foreignFlags(`${dead.error.message}\n${dead.error.hint}`, ["task", "list"], program)).toEqual([]);
+  });
 
   it("a config syntax error names the parser's line and column", async () => {
     const r = await run(["--cwd", dir(badJson), "--json", "config", "show"]);
