@@ -12,7 +12,13 @@ export async function loadSigner(
   spec: SignerSpec,
   /** null: a key that only signs messages (the task engine's sign-in). */
   provider: Provider | null,
-  opts: { chainId: number; devnetChainIds: readonly number[]; allowDevKeys: boolean },
+  opts: {
+    chainId: number;
+    devnetChainIds: readonly number[];
+    allowDevKeys: boolean;
+    /** The signer flags the command takes, so that the error for none names only those. */
+    signerFlags: readonly ("--private-key" | "--keystore")[];
+  },
 ): Promise<Wallet> {
   const { Wallet } = await import("ethers");
   let wallet: Wallet;
@@ -23,11 +29,10 @@ export async function loadSigner(
     const key = await readEcdsaKeystoreFile(file, password, { argument: "--keystore" });
     wallet = new Wallet(key.privateKey, provider);
   } else {
-    throw new AvsctlError(
-      "MISSING_ARGUMENT",
-      "no signer: pass --private-key, --keystore, or set AVSCTL_PRIVATE_KEY",
-      { details: { argument: "--private-key" } },
-    );
+    const pass = opts.signerFlags.length > 0 ? `pass ${opts.signerFlags.join(", ")}, or ` : "";
+    throw new AvsctlError("MISSING_ARGUMENT", `no signer: ${pass}set AVSCTL_PRIVATE_KEY`, {
+      details: { argument: opts.signerFlags[0] ?? "AVSCTL_PRIVATE_KEY" },
+    });
   }
   refuseDevKey(wallet.privateKey, opts);
   return wallet;

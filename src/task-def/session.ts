@@ -76,6 +76,7 @@ export async function withTaskDefSession<T>(
           chainId: target.chainId,
           devnetChainIds: target.devnetChainIds,
           allowDevKeys: opts.allowDevKeys,
+          signerFlags: ["--private-key", "--keystore"],
         }),
     });
   } finally {

@@ -46,6 +46,11 @@ export async function engineClientIfAny(
   const onDevnet = devnet !== undefined && url === devnetEngine;
   const spec = signerSpec(ctx, loaded, flags, onDevnet ? devnet.deployer.privateKey : undefined);
   // the key only signs the sign-in message: nothing is sent to a chain
-  const signer = await loadSigner(spec, null, { chainId: 0, devnetChainIds: [0], allowDevKeys: true });
+  const signer = await loadSigner(spec, null, {
+    chainId: 0,
+    devnetChainIds: [0],
+    allowDevKeys: true,
+    signerFlags: ["--keystore"],
+  });
   return new EngineClient({ url, signer, signal: ctx.signal });
 }

@@ -132,6 +132,7 @@ async function openChain(
       chainId,
       devnetChainIds: devnetChainIdsOf(loaded.config, devnet),
       allowDevKeys: flags.allowDevKeys === true,
+      signerFlags: ["--private-key", "--keystore"],
     });
   } else if (!from && use.writes) {
     // simulated writes come from the account `run` would send with, when we know it

@@ -199,6 +199,19 @@ const cases: Case[] = [
     exit: 2,
     code: "INVALID_ARGUMENT",
   },
+  // no signer (2): the engine commands take --keystore, not --private-key
+  {
+    name: "workflow list, no signer",
+    args: ["workflow", "list", "--engine", DEAD_RPC],
+    exit: 2,
+    code: "MISSING_ARGUMENT",
+  },
+  {
+    name: "secret list, no signer",
+    args: ["secret", "list", "--engine", DEAD_RPC],
+    exit: 2,
+    code: "MISSING_ARGUMENT",
+  },
   // no devnet (4)
   { name: "task send, no devnet", args: ["task", "send"], exit: 4, code: "NO_DEVNET" },
   { name: "task list, no devnet", args: ["task", "list"], exit: 4, code: "NO_DEVNET" },
@@ -359,6 +372,11 @@ describe("exit codes and --json errors", () => {
     expect(dead.error.code).toBe("RPC_UNREACHABLE");
     expect(dead.error.hint).toContain("check AVSCTL_RPC_URL");
     expect(foreignFlags(`${dead.error.message}\n${dead.error.hint}`, ["task", "list"], program)).toEqual([]);
+  });
+
+  it("no signer: the message names the signer flags the command takes", async () => {
+    const r = await run(["--cwd", dir(), "--json", "workflow", "list", "--engine", DEAD_RPC]);
+    expect(JSON.parse(r.stdout).error.message).toBe("no signer: pass --keystore, or set AVSCTL_PRIVATE_KEY");
   });
 
   it("a config syntax error names the parser's line and column", async () => {

@@ -51,6 +51,17 @@ describe("a chain that is not the devnet's", () => {
     expect(await center().contract.numOfTaskDefinitions()).toBe(0n);
   });
 
+  it("no signer at all: exit 2 naming the signer flags task-def takes, nothing sent", async () => {
+    const before = await chainMark(chain());
+    const error = expectError(
+      await run(["task-def", "create", "--name", "unsigned", ...target()]),
+      2,
+      "MISSING_ARGUMENT",
+    );
+    expect(error.message).toBe("no signer: pass --private-key, --keystore, or set AVSCTL_PRIVATE_KEY");
+    expect(await chainMark(chain())).toEqual(before);
+  });
+
   it("accepts it with --allow-dev-keys", async () => {
     const devKey = () => [...target(), "--private-key", DEPLOYER_KEY];
     const r = expectOk(
