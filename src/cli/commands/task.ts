@@ -26,6 +26,11 @@ function taskRef(value: string): { number: number } | { hash: string } {
       "<taskNumber|taskHash>",
       `"${value}" is not a task hash: a hash is 0x and 64 hex digits (${value.length - 2} here); a task number is decimal`,
     );
+  if (!/^\d+$/.test(value.trim()))
+    throw invalidArgument(
+      "<taskNumber|taskHash>",
+      `"${value}" is neither a task number (decimal) nor a task hash (0x and 64 hex digits)`,
+    );
   return { number: uintNumber("<taskNumber|taskHash>", 32)(value) };
 }
 

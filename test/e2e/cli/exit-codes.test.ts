@@ -379,6 +379,16 @@ describe("exit codes and --json errors", () => {
     expect(JSON.parse(r.stdout).error.message).toBe("no signer: pass --keystore, or set AVSCTL_PRIVATE_KEY");
   });
 
+  it("a task that is neither a number nor a hash: the error says both are taken", async () => {
+    for (const command of ["status", "trace"]) {
+      const r = await run(["--cwd", dir(), "--json", "task", command, "abc"]);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout).error.message).toBe(
+        '<taskNumber|taskHash>: "abc" is neither a task number (decimal) nor a task hash (0x and 64 hex digits)',
+      );
+    }
+  });
+
   it("a config syntax error names the parser's line and column", async () => {
     const r = await run(["--cwd", dir(badJson), "--json", "config", "show"]);
     const { error } = JSON.parse(r.stdout);
