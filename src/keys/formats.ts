@@ -59,7 +59,12 @@ const isHex = (v: unknown, bytes?: number): v is string =>
 
 const hexBuf = (v: string) => Buffer.from(v.replace(/^0x/, ""), "hex");
 
-function checkV3(c: unknown, file: string): V3Crypto {
+/**
+ * The V3 envelope's fields, checked before any password is tried. `keyBytes`: the plaintext's
+ * fixed length, where the format has one; the cipher keeps lengths, so a ciphertext of another
+ * length is a file cut short or edited, which the MAC would report as a wrong password.
+ */
+function checkV3(c: unknown, file: string, keyBytes?: number): V3Crypto {
   const crypto = c as V3Crypto;
   if (!crypto || typeof crypto !== "object") throw malformed(file, 'no "crypto" section');
   if (typeof crypto.kdf !== "string" && typeof (crypto as { kdf?: unknown }).kdf === "object") {
@@ -72,6 +77,13 @@ function checkV3(c: unknown, file: string): V3Crypto {
     throw malformed(file, `cipher ${String(crypto.cipher)} (only aes-128-ctr)`);
   if (!isHex(crypto.ciphertext) || crypto.ciphertext.replace(/^0x/, "").length === 0) {
     throw malformed(file, "crypto.ciphertext is not hex");
+  }
+  const cipherBytes = crypto.ciphertext.replace(/^0x/, "").length / 2;
+  if (keyBytes !== undefined && cipherBytes !== keyBytes) {
+    throw malformed(
+      file,
+      `crypto.ciphertext is ${cipherBytes} bytes, not the ${keyBytes} of a key (cut short?)`,
+    );
   }
   if (!isHex(crypto.cipherparams?.iv, 16))
     throw malformed(file, "crypto.cipherparams.iv is not 16 bytes of hex");
@@ -181,12 +193,14 @@ function parseJson(text: string, file: string): Record<string, unknown> {
   throw malformed(file, "not a JSON object");
 }
 
-function readText(file: string, argument = file): string {
+/** `argument`: the flag that named the file, named first in the error. */
+function readText(file: string, argument?: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new AvsctlError("INVALID_ARGUMENT", `cannot read ${file}: ${(error as Error).message}`, {
-      details: { argument },
+    const named = argument ? `${argument}: ` : "";
+    throw new AvsctlError("INVALID_ARGUMENT", `${named}cannot read ${file}: ${(error as Error).message}`, {
+      details: { argument: argument ?? file },
       cause: error,
     });
   }
@@ -205,7 +219,7 @@ function parseBlsKeystore(json: Record<string, unknown>, file: string): ParsedBl
         : undefined;
     return {
       format: "avsctl",
-      crypto: checkV3(json.crypto, file),
+      crypto: checkV3(json.crypto, file, 32),
       declared: { g2: (pk as string[]).map((w) => BigInt(w)) as unknown as G2, g1: declaredG1 },
     };
   }
@@ -214,7 +228,7 @@ function parseBlsKeystore(json: Record<string, unknown>, file: string): ParsedBl
     if (!m) throw malformed(file, 'pubKey is not "E([x,y])" in decimal');
     return {
       format: "eigensdk",
-      crypto: checkV3(json.crypto, file),
+      crypto: checkV3(json.crypto, file, 32),
       declared: { g1: [BigInt(m[1]!), BigInt(m[2]!)] },
     };
   }
@@ -255,16 +269,20 @@ export interface ImportedBlsKey {
 }
 
 /** Reads only the structure (no password): for refusing a bad file before asking for one. */
-export function inspectBlsKeystore(file: string): BlsKeystoreFormat {
-  return parseBlsKeystore(parseJson(readText(file), file), file).format;
+export function inspectBlsKeystore(file: string, opts: { argument?: string } = {}): BlsKeystoreFormat {
+  return parseBlsKeystore(parseJson(readText(file, opts.argument), file), file).format;
 }
 
 /**
  * Decrypts a BLS keystore of any known format and checks the public key it declares against
  * the secret. Throws INVALID_KEY (malformed, mismatched) or WRONG_PASSWORD (MAC), both exit 2.
  */
-export async function readBlsKeystoreFile(file: string, password: string): Promise<ImportedBlsKey> {
-  const parsed = parseBlsKeystore(parseJson(readText(file), file), file);
+export async function readBlsKeystoreFile(
+  file: string,
+  password: string,
+  opts: { argument?: string } = {},
+): Promise<ImportedBlsKey> {
+  const parsed = parseBlsKeystore(parseJson(readText(file, opts.argument), file), file);
   const plaintext = openV3(parsed.crypto, password, file, parsed.format === "avsctl");
   const { GROUP_ORDER, initBls, blsPublicKey, blsPublicKeyG1 } = await import("../crypto/bls.js");
   let secret = plaintext.length === 0 ? 0n : BigInt(`0x${plaintext.toString("hex")}`);
@@ -322,6 +340,21 @@ export function writeBlsKeystore(
 }
 
 /**
+ * Reads only the structure of an ECDSA keystore (no password), for refusing a bad file before
+ * asking for one; its text.
+ */
+export function inspectEcdsaKeystore(file: string, opts: { argument?: string } = {}): string {
+  const text = readText(file, opts.argument);
+  const json = parseJson(text, file);
+  if (typeof json.pubKey === "string" || typeof json.publicKey === "string" || json.type === "bn254-bls") {
+    throw malformed(file, "this is a BLS keystore; pass it with --bls-keystore");
+  }
+  // a V3 ECDSA keystore holds the 32-byte private key
+  checkV3(json.crypto ?? json.Crypto, file, 32);
+  return text;
+}
+
+/**
  * The one ECDSA keystore loader: reads a Web3 Secret Storage (V3) keystore, asks for the
  * password only once the file is known to be one, and lets ethers check the MAC and the
  * address. `argument` is the flag that named the file, for the error's details.
@@ -332,12 +365,7 @@ export async function readEcdsaKeystoreFile(
   opts: { argument?: string } = {},
 ): Promise<{ privateKey: string; address: string }> {
   const details = opts.argument ? { argument: opts.argument } : undefined;
-  const text = readText(file, opts.argument);
-  const json = parseJson(text, file);
-  if (typeof json.pubKey === "string" || typeof json.publicKey === "string" || json.type === "bn254-bls") {
-    throw malformed(file, "this is a BLS keystore; pass it with --bls-keystore");
-  }
-  checkV3(json.crypto ?? json.Crypto, file);
+  const text = inspectEcdsaKeystore(file, opts);
   const secret = typeof password === "string" ? password : await password();
   const { Wallet } = await import("ethers");
   try {

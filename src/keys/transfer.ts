@@ -7,6 +7,7 @@ import {
   type BlsKeystoreFormat,
   GETH_STANDARD_SCRYPT,
   inspectBlsKeystore,
+  inspectEcdsaKeystore,
   readBlsKeystoreFile,
   readEcdsaKeystoreFile,
   writeBlsKeystore,
@@ -63,13 +64,14 @@ export async function importOperatorKeys(opts: ImportKeysOptions): Promise<Impor
   const { dir, name, ecdsa, blsKeystore: blsFile } = opts;
   validateKeyName(name);
   // a malformed file or a taken name is refused before a password is asked for
-  if (blsFile) inspectBlsKeystore(blsFile);
+  const ecdsaFile = ecdsa && "keystore" in ecdsa ? ecdsa.keystore : undefined;
+  if (ecdsaFile) inspectEcdsaKeystore(ecdsaFile, { argument: "--ecdsa-keystore" });
+  if (blsFile) inspectBlsKeystore(blsFile, { argument: "--bls-keystore" });
   if (existsSync(path.join(dir, `${name}.ecdsa.json`)) || existsSync(path.join(dir, `${name}.bls.json`))) {
     throw invalidArgument("<name>", `keys named "${name}" already exist in ${dir}`);
   }
   let privateKey: string | undefined;
   let blsSecret: bigint | undefined;
-  const ecdsaFile = ecdsa && "keystore" in ecdsa ? ecdsa.keystore : undefined;
   if (ecdsa && "privateKey" in ecdsa) {
     privateKey = normalizePrivateKey(ecdsa.privateKey, ecdsa.source);
     if (ecdsa.blsSecret !== undefined) {
@@ -91,9 +93,12 @@ export async function importOperatorKeys(opts: ImportKeysOptions): Promise<Impor
   const password = ecdsaFile || blsFile ? await opts.password() : await opts.newPassword();
   checkPasswordStrength(password, opts.insecure);
   let blsSource: ImportedKeys["blsSource"] = blsSecret !== undefined ? "stdin" : "derived";
-  if (ecdsaFile) privateKey = (await readEcdsaKeystoreFile(ecdsaFile, password)).privateKey;
+  if (ecdsaFile) {
+    privateKey = (await readEcdsaKeystoreFile(ecdsaFile, password, { argument: "--ecdsa-keystore" }))
+      .privateKey;
+  }
   if (blsFile) {
-    const key = await readBlsKeystoreFile(blsFile, password);
+    const key = await readBlsKeystoreFile(blsFile, password, { argument: "--bls-keystore" });
     blsSecret = key.secret;
     blsSource = key.format;
   }

@@ -258,6 +258,51 @@ describe("bad input exits 2 and writes nothing", () => {
     expect((await refused([...args], "INVALID_KEY", opts)).message).toContain(file);
   });
 
+  it("a ciphertext cut short: INVALID_KEY where the key has a fixed length, else it fails the MAC", async () => {
+    const cut = (j: any) => {
+      const crypto = j.crypto ?? j.Crypto; // ethers writes "Crypto"
+      crypto.ciphertext = crypto.ciphertext.slice(0, -4);
+    };
+    const eigensdk = variant("cut.eigensdk.json", cut);
+    const [args, opts] = importing(eigensdk);
+    const error = await refused([...args], "INVALID_KEY", opts);
+    expect(error.message).toBe(
+      `${eigensdk} is not a readable keystore: crypto.ciphertext is 30 bytes, not the 32 of a key (cut short?)`,
+    );
+
+    const ecdsaJson = JSON.parse(readFileSync(path.join(keysDir(), "raw.ecdsa.json"), "utf8"));
+    cut(ecdsaJson);
+    const ecdsa = path.join(work, "cut.ecdsa.json");
+    writeFileSync(ecdsa, JSON.stringify(ecdsaJson));
+    await refused(
+      ["import", "bad", "--ecdsa-keystore", ecdsa, "--password-stdin", "--insecure"],
+      "INVALID_KEY",
+      {
+        input: PASSWORD,
+      },
+    );
+
+    // devkit reads a secret of any length, so nothing but the MAC tells a cut one
+    const devkitJson = JSON.parse(readFileSync(DEVKIT_FIXTURE, "utf8"));
+    cut(devkitJson);
+    const devkit = path.join(work, "cut.devkit.json");
+    writeFileSync(devkit, JSON.stringify(devkitJson));
+    const [a2, o2] = importing(devkit, DEVKIT_PASSWORD);
+    await refused([...a2], "WRONG_PASSWORD", o2);
+  });
+
+  it("a keystore file that is not there: INVALID_ARGUMENT naming the flag, before any password", async () => {
+    const missing = path.join(work, "nosuch.json");
+    for (const flag of ["--bls-keystore", "--ecdsa-keystore"]) {
+      const args = ["import", "bad", flag, missing, "--insecure"];
+      if (flag === "--bls-keystore") args.push("--private-key", ANVIL_KEY_4);
+      // no password source at all: the file is refused first
+      const error = (await refused(args, "INVALID_ARGUMENT")) as { message: string; details?: unknown };
+      expect(error.message).toMatch(new RegExp(`^${flag}: cannot read ${missing}: ENOENT`));
+      expect(error.details).toEqual({ argument: flag });
+    }
+  });
+
   it("an ECDSA keystore with a wrong password, or altered", async () => {
     const ecdsa = path.join(keysDir(), "raw.ecdsa.json");
     const base = ["import", "bad", "--ecdsa-keystore", ecdsa, "--password-stdin", "--insecure"];
