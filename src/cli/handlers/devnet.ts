@@ -131,19 +131,15 @@ export async function devnetDownCommand(
     all: flags.all === true,
     volumes,
   });
-  // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too, and
-  // removes its saved state, since a demo's chains are not worth keeping.
+  // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too, its
+  // saved state kept as any devnet's (a second quickstart resumes it), unless --volumes.
   const qs = quickstartProject(loaded.root);
-  let quickstart: { name: string; projectDir: string; removed: RemovedResources } | undefined;
+  let quickstart: { name: string; projectDir: string; removed: RemovedResources; kept: string[] } | undefined;
   if (existsSync(qs.projectDir)) {
     const name = readDevnetState(qs.projectDir)?.name ?? devnetName(qs.config, qs.projectDir);
-    const {
-      kept: _kept,
-      warnings: left,
-      ...r
-    } = await devnetDown(qs.projectDir, qs.config, { volumes: true });
+    const { kept: qsKept, warnings: left, ...r } = await devnetDown(qs.projectDir, qs.config, { volumes });
     warnings.push(...left);
-    if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r };
+    if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r, kept: qsKept };
   }
   const summary = (r: RemovedResources) =>
     `removed ${r.containers.length} container(s), ${r.networks.length} network(s), ${r.volumes.length} volume(s), ${r.processes.length} process(es)`;
@@ -163,7 +159,7 @@ export async function devnetDownCommand(
           ? `kept the saved state for the next \`devnet up\` (\`devnet down --volumes\` deletes it): ${kept.map((k) => (path.isAbsolute(k) ? path.relative(loaded.root, k) : k)).join(", ")}`
           : "",
         quickstart
-          ? `quickstart devnet "${quickstart.name}" (${path.relative(process.cwd(), qs.projectDir) || "."}): ${summary(quickstart.removed)}`
+          ? `quickstart devnet "${quickstart.name}" (${path.relative(process.cwd(), qs.projectDir) || "."}): ${summary(quickstart.removed)}${quickstart.kept.length > 0 ? "; its saved state kept for the next `quickstart`" : ""}`
           : "",
       ]
         .filter((l) => l !== "")

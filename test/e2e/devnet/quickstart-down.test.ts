@@ -3,7 +3,7 @@
  * (`quickstart-<hash>`); a plain `devnet down` where it was run stops it too, and `devnet
  * status` there points at it with a command that works when pasted.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -44,6 +44,10 @@ describe("devnet down at a checkout's root stops its quickstart devnet (process 
     const body = down.json();
     expect(body.quickstart).toMatchObject({ name, projectDir: quickstartDir });
     expect(body.quickstart.removed.processes.length).toBeGreaterThan(0);
+    // as any devnet's, its saved state stays for the next quickstart
+    expect(body.quickstart.removed.volumes).toEqual([]);
+    expect(body.quickstart.kept.length).toBeGreaterThan(0);
+    for (const kept of body.quickstart.kept) expect(existsSync(kept), kept).toBe(true);
     expect(labelledProcesses(name)).toEqual([]);
     const after = await runCli(["devnet", "status", "--json"], { cwd: quickstartDir });
     expect(after.json().error.code).toBe("NO_DEVNET");
@@ -52,5 +56,9 @@ describe("devnet down at a checkout's root stops its quickstart devnet (process 
     const again = await runCli(["devnet", "down"], { cwd: root });
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe("nothing was running");
+    // --volumes deletes it
+    const wiped = await runCli(["devnet", "down", "--volumes", "--json"], { cwd: quickstartDir });
+    expect(wiped.code, wiped.stdout + wiped.stderr).toBe(0);
+    for (const kept of body.quickstart.kept) expect(existsSync(kept), kept).toBe(false);
   }, 400_000);
 });
