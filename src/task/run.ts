@@ -11,6 +11,9 @@ import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
 import { type Ended, followJournal, JOURNAL_BATCH, journalEnds } from "./journal-follow.js";
 
+/** Receipts read at once for the results' gas: ethers sends them as one JSON-RPC batch. */
+const RECEIPT_BATCH = 100;
+
 /** One task's outcome, as `task send --json` prints it (docs/cli.md#task-send). */
 export interface TaskResult {
   status: "approved" | "rejected" | "timeout" | "unreachable" | "sent" | "failed";
@@ -260,14 +263,19 @@ async function sendAndFollow(
     }
   }
 
+  // Every result carries its gas, as a single task's does: the receipts a hundred at a time (one
+  // JSON-RPC batch each), so a load of thousands does not open thousands of requests at once.
   const gas = new Map<string, string>();
-  if (opts.provider && verdicts.size > 0 && verdicts.size <= 20) {
-    await Promise.all(
-      [...verdicts.values()].map(async (v) => {
-        const receipt = await opts.provider!.getTransactionReceipt(v.txHash);
-        if (receipt) gas.set(v.txHash, receipt.gasUsed.toString());
-      }),
-    );
+  if (opts.provider) {
+    const txs = [...new Set([...verdicts.values()].map((v) => v.txHash))];
+    for (let i = 0; i < txs.length && !opts.signal?.aborted; i += RECEIPT_BATCH) {
+      await Promise.all(
+        txs.slice(i, i + RECEIPT_BATCH).map(async (tx) => {
+          const receipt = await opts.provider!.getTransactionReceipt(tx);
+          if (receipt) gas.set(tx, receipt.gasUsed.toString());
+        }),
+      );
+    }
   }
 
   const results: TaskResult[] = sent.map((s) => {

@@ -106,6 +106,8 @@ describe("task send on the devnet (process runtime)", () => {
     for (const t of s.results) expect(onChain.get(t.taskHash), t.taskHash).toBe(1);
     const numbers = new Set(s.results.map((t: any) => t.taskNumber));
     expect(numbers.size).toBe(200);
+    // shaped like a single task's answer: each with the gas of its submission (null beyond 20 before)
+    for (const t of s.results) expect(BigInt(t.gasUsed), t.taskHash).toBeGreaterThan(100_000n);
   }, 240_000);
 
   it("each task's latency ends at its own verdict, not when the run's last task was sent", async () => {
