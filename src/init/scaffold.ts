@@ -16,6 +16,7 @@ import {
   normalizeLanguage,
   readTemplateManifest,
   suggestProjectName,
+  type TemplateInfo,
   templatesRoot,
   validateProjectName,
 } from "./templates.js";
@@ -213,22 +214,7 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
   const templateName = options.template ?? DEFAULT_TEMPLATE;
   const language = options.language === undefined ? DEFAULT_LANGUAGE : normalizeLanguage(options.language);
 
-  const templates = listTemplates(root);
-  const template = templates.find((t) => t.name === templateName);
-  if (!template) {
-    throw invalidArgument(
-      "--template",
-      `unknown template "${templateName}"`,
-      `choose one of: ${templates.map((t) => t.name).join(", ")}`,
-    );
-  }
-  if (!template.languages.includes(language)) {
-    throw invalidArgument(
-      "--language",
-      `the ${template.name} template has no ${language} version`,
-      `choose one of: ${template.languages.join(", ")}`,
-    );
-  }
+  const template = checkTemplate(listTemplates(root), templateName, language);
 
   let name: string;
   if (options.name !== undefined) {
@@ -290,4 +276,28 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
     result.installed = true;
   }
   return result;
+}
+
+/** The template of that name in that language: INVALID_ARGUMENT naming the flag otherwise. */
+export function checkTemplate(
+  templates: TemplateInfo[],
+  templateName: string,
+  language: Language,
+): TemplateInfo {
+  const template = templates.find((t) => t.name === templateName);
+  if (!template) {
+    throw invalidArgument(
+      "--template",
+      `unknown template "${templateName}"`,
+      `choose one of: ${templates.map((t) => t.name).join(", ")}`,
+    );
+  }
+  if (!template.languages.includes(language)) {
+    throw invalidArgument(
+      "--language",
+      `the ${template.name} template has no ${language} version`,
+      `choose one of: ${template.languages.join(", ")}`,
+    );
+  }
+  return template;
 }

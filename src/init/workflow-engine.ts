@@ -60,10 +60,28 @@ function relativeImports(text: string, fileRel: string): string[] {
 
 type StripTypes = (code: string, options?: { mode?: "strip" | "transform" }) => string;
 
-/** Node's own type stripper, when this Node has it (22.13+), to prove the copy will run. */
+/**
+ * Node's own type stripper, when this Node has it (22.13+), to prove the copy will run. Its
+ * first call prints Node's ExperimentalWarning, a detail of the check `init` should not show.
+ */
 function nodeStripper(): StripTypes | undefined {
   const mod = createRequire(import.meta.url)("node:module") as { stripTypeScriptTypes?: StripTypes };
-  return mod.stripTypeScriptTypes;
+  const strip = mod.stripTypeScriptTypes;
+  return strip && ((code, options) => withoutExperimentalWarnings(() => strip(code, options)));
+}
+
+function withoutExperimentalWarnings<T>(fn: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    if (type === "ExperimentalWarning") return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return fn();
+  } finally {
+    process.emitWarning = emit;
+  }
 }
 
 /**

@@ -78,6 +78,8 @@ export async function initCommand(
       default: offered.includes(init.DEFAULT_LANGUAGE) ? init.DEFAULT_LANGUAGE : offered[0],
     });
   }
+  // refused before the first progress line, as nothing will be written
+  if (template !== undefined && language !== undefined) init.checkTemplate(templates, template, language);
   dir ??= name ?? "my-avs";
   const target = path.resolve(ctx.cwd, dir);
   const install = flags.install !== false;

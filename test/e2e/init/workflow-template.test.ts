@@ -99,6 +99,8 @@ describe("a workflow project made by avsctl init", () => {
   }, async () => {
     const r = await cli(["init", root, "--template", "workflow", "--yes", "--json"], INSTALL_TIMEOUT, tmp);
     expect(r.code, why(r)).toBe(0);
+    // the check that the engine's copy runs under Node's type stripping shows none of Node's warnings
+    expect(r.stderr).not.toMatch(/ExperimentalWarning/);
     const body = r.json();
     expect(body).toMatchObject({ path: root, template: "workflow", language: "typescript", installed: true });
     for (const file of [
@@ -122,6 +124,15 @@ describe("a workflow project made by avsctl init", () => {
     expect(r.code).toBe(2);
     expect(r.json().error).toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(existsSync(path.join(tmp, "wf-go"))).toBe(false);
+    // refused before it says it is writing anything
+    const human = await cli(
+      ["init", path.join(tmp, "wf-py"), "--template", "workflow", "--language", "python"],
+      60_000,
+      tmp,
+    );
+    expect(human.code).toBe(2);
+    expect(human.stderr).toContain("--language: the workflow template has no python version");
+    expect(human.stdout + human.stderr).not.toMatch(/writing/);
   });
 
   it("devnet up --runtime process starts its services", { timeout: UP_TIMEOUT }, async () => {
