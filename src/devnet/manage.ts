@@ -272,7 +272,11 @@ async function boundedDockerClient(): Promise<Docker> {
   return dockerClient({ timeout: Number(process.env.DOCKER_CLIENT_TIMEOUT) || DOCKER_REQUEST_TIMEOUT_MS });
 }
 
-export async function devnetRestart(projectDir: string, component: string): Promise<ComponentStatus> {
+export async function devnetRestart(
+  projectDir: string,
+  component: string,
+  progress: (step: string) => void = () => {},
+): Promise<ComponentStatus> {
   const state = requireDevnetState(projectDir);
   const runtimes = await openRuntimes(state, projectDir);
   const known = await runtimes.names();
@@ -282,6 +286,7 @@ export async function devnetRestart(projectDir: string, component: string): Prom
       details: { argument: "<node>" },
     });
   }
+  progress(`restarting ${component}`);
   const runtime = runtimes.of(component);
   if (runtime.kind === "process") {
     // a chain killed while saving its state starts from its last whole copy, not not at all

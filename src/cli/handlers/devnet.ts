@@ -219,10 +219,9 @@ export async function devnetLogsCommand(
 export async function devnetRestartCommand(ctx: CommandContext, component: string): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { devnetRestart } = await import("../../devnet/manage.js");
-  const status = await withProgress(ctx, `restart ${component}`, async (step) => {
-    step(`restarting ${component}`);
-    return devnetRestart(loaded.root, component);
-  });
+  const status = await withProgress(ctx, `restart ${component}`, (step) =>
+    devnetRestart(loaded.root, component, step),
+  );
   return {
     data: status,
     human: () =>

@@ -327,6 +327,11 @@ export function devnetSuite(runtime: Runtime): void {
     expect(body.components.filter((c: { healthy: boolean }) => !c.healthy)).toHaveLength(1);
     expect(body.problems.join("\n")).toContain("attester-1");
 
+    // an unknown component is refused before anything says it is restarting
+    const unknown = await a.cli(["devnet", "restart", "nosuch"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no component "nosuch"');
+    expect(unknown.stdout + unknown.stderr).not.toMatch(/restarting/);
     const restart = await a.cli(["devnet", "restart", "attester-1", "--json"]);
     expect(restart.code).toBe(0);
     expect(JSON.parse(restart.stdout)).toMatchObject({ name: "attester-1", healthy: true });
