@@ -111,3 +111,32 @@ export function decodeRevert(error: unknown): DecodedRevert | undefined {
     return undefined;
   }
 }
+
+const OPERATOR_CHECK = new Interface(["function verifyOperatorValidForTaskDefinition(address, uint16) view"]);
+
+/**
+ * Why the AttestationCenter's own check (`verifyOperatorValidForTaskDefinition`, the one the
+ * aggregator makes of a task's performer) refuses `operator` for the definition, decoded; undefined
+ * when it lets it through. An error that is no revert (the node is down) is thrown.
+ */
+export async function operatorRefusal(
+  provider: { call(tx: { to: string; data: string }): Promise<string> },
+  attestationCenter: string,
+  operator: string,
+  taskDefinitionId: number,
+): Promise<DecodedRevert | undefined> {
+  try {
+    await provider.call({
+      to: attestationCenter,
+      data: OPERATOR_CHECK.encodeFunctionData("verifyOperatorValidForTaskDefinition", [
+        operator,
+        taskDefinitionId,
+      ]),
+    });
+    return undefined;
+  } catch (error) {
+    const revert = decodeRevert(error);
+    if (!revert) throw error;
+    return revert;
+  }
+}

@@ -219,25 +219,22 @@ export async function checkTaskDefinitionExists(
   performer: string,
   taskDefinitionId: number,
 ): Promise<void> {
-  const { Interface } = await import("ethers/abi");
-  const { decodeRevert } = await import("../chain/reverts.js");
-  const iface = new Interface(["function verifyOperatorValidForTaskDefinition(address, uint16) view"]);
-  try {
-    await target.provider.call({
-      to: target.attestationCenter,
-      data: iface.encodeFunctionData("verifyOperatorValidForTaskDefinition", [performer, taskDefinitionId]),
-    });
-  } catch (error) {
-    if (decodeRevert(error)?.name !== "TaskDefinitionNotFound") return;
-    throw new AvsctlError(
-      "TASK_DEF_NOT_FOUND",
-      `task definition ${taskDefinitionId} does not exist on ${target.attestationCenter} (chain ${target.chainId}); nothing was sent`,
-      {
-        hint: RPC_REASON_HINTS.TASK_DEFINITION_NOT_FOUND!(String(taskDefinitionId)),
-        details: { taskDefinitionId },
-      },
-    );
-  }
+  const { operatorRefusal } = await import("../chain/reverts.js");
+  const refusal = await operatorRefusal(
+    target.provider,
+    target.attestationCenter,
+    performer,
+    taskDefinitionId,
+  ).catch(() => undefined);
+  if (refusal?.name !== "TaskDefinitionNotFound") return;
+  throw new AvsctlError(
+    "TASK_DEF_NOT_FOUND",
+    `task definition ${taskDefinitionId} does not exist on ${target.attestationCenter} (chain ${target.chainId}); nothing was sent`,
+    {
+      hint: RPC_REASON_HINTS.TASK_DEFINITION_NOT_FOUND!(String(taskDefinitionId)),
+      details: { taskDefinitionId },
+    },
+  );
 }
 
 /** POSTs the execution service's /task/execute; the service signs and sends by itself. */

@@ -58,7 +58,12 @@ export async function createDefinition(
         `${generationNote(s.info)}; creating "${parsed.params.name}" on chain ${s.target.chainId}`,
       );
       for (const w of parsed.warnings) opts.onProgress?.(`note: ${w}`);
-      return { info: s.info, result: await createTaskDefinition(s.client, wallet, parsed) };
+      const created = await createTaskDefinition(s.client, wallet, parsed);
+      if (parsed.params.minimumVotingPower > 0n)
+        created.warnings.push(
+          ...(await devnetPerformerRefused(s, opts.project.root, created.taskDefinitionId)),
+        );
+      return { info: s.info, result: created };
     },
     () => {
       parsed = parseTaskDefinitionInput(opts.input);
@@ -153,6 +158,28 @@ function setterCall(
  * The contract takes any id into a restricted set, and a definition restricted to operators that
  * are not registered can never be served: said before anything is signed.
  */
+/**
+ * On the devnet, whether its performer now falls short of the definition's minimum voting power
+ * (it is registered without stake): the aggregator would refuse every task it sends for it.
+ */
+async function devnetPerformerRefused(s: TaskDefSession, projectDir: string, id: number): Promise<string[]> {
+  const { readDevnetState } = await import("../devnet/state.js");
+  const state = readDevnetState(projectDir);
+  const center = s.target.attestationCenter.toLowerCase();
+  if (!state?.l2.some((l) => l.attestationCenter.toLowerCase() === center)) return [];
+  const { operatorRefusal } = await import("../chain/reverts.js");
+  const refusal = await operatorRefusal(
+    s.target.provider,
+    s.target.attestationCenter,
+    state.performer.address,
+    id,
+  );
+  if (refusal?.name !== "InsufficientVotingPowerForTaskDefinition") return [];
+  return [
+    `the devnet's performer ${state.performer.address} has less voting power than this minimum: the aggregator refuses its tasks for definition ${id} (InsufficientVotingPowerForTaskDefinition); \`avsctl task-def set-min-voting-power ${id} 0\` lets them through`,
+  ];
+}
+
 async function inactiveOperators(client: TaskDefClient, ids: readonly bigint[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const active = await client.activeOperatorIds();
@@ -178,6 +205,8 @@ export async function setDefinition(
     for (const w of warnings) opts.onProgress?.(`note: ${w}`);
     const sent = await sendCall(wallet, call, s.target.rpcUrl);
     const after = await s.client.show(id);
+    if (opts.change.kind === "min-voting-power" && opts.change.wei > 0n)
+      warnings.push(...(await devnetPerformerRefused(s, opts.project.root, id)));
     return {
       info: s.info,
       result: {

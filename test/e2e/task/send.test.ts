@@ -231,10 +231,24 @@ describe("task send on the devnet (process runtime)", () => {
     ]);
     expect(def.code, def.stderr).toBe(0);
     const id = String(def.json().taskDefinitionId);
+    // create said so, with a command that lets the performer's tasks through
+    expect(def.json().warnings).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `performer .* has less voting power than this minimum.*\`avsctl task-def set-min-voting-power ${id} 0\``,
+        ),
+      ),
+    );
     const failedService = await cli(["task", "send", "--via", "execution", "--task-def", id, "--wait"]);
     expect(failedService.code).toBe(1);
     expect(failedService.json().error).toMatchObject({ code: "EXECUTION_FAILED", hint: expect.any(String) });
     expect((await verdictsByHash()).size).toBe(before.size);
+    // the command it named works when pasted, and its answer warns no more
+    const lowered = await cli(["task-def", "set-min-voting-power", id, "0"]);
+    expect(lowered.code, lowered.stderr).toBe(0);
+    expect(lowered.json().warnings).toEqual([]);
+    const raised = await cli(["task-def", "set-min-voting-power", id, "1eth"]);
+    expect(raised.json().warnings).toHaveLength(1);
   });
 
   it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
