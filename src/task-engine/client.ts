@@ -7,6 +7,7 @@
  */
 
 import { AvsctlError } from "../errors.js";
+import { shellQuote } from "../shell-quote.js";
 import { readWorkflowFile, type WorkflowProblem } from "../workflow/index.js";
 import { type AuthMessageFields, authMessage } from "./auth.js";
 import { checkCreate, storedTaskFix } from "./lifecycle.js";
@@ -39,15 +40,22 @@ function problemsText(errors: WorkflowProblem[]): string {
   return errors.map((e) => `${e.code} at ${e.path || "(root)"}: ${e.message}`).join("; ");
 }
 
-export function workflowInvalid(errors: WorkflowProblem[]): AvsctlError {
+/** `file`: the workflow file as the user named it, so the hint's command can be pasted. */
+export function workflowInvalid(errors: WorkflowProblem[], file?: string): AvsctlError {
   // `workflow validate` passes what only a stored task needs: pointing there alone would send
   // the user to a command that says the file is valid
   const fixes = errors.flatMap((e) => storedTaskFix(e) ?? []);
-  const rest =
-    errors.length > fixes.length ? "; `avsctl workflow validate <file>` checks the rest offline" : "";
+  const validate = `\`avsctl workflow validate ${file === undefined ? "<file>" : shellQuote(file)}\``;
+  const rest = errors.length > fixes.length ? `; ${validate} checks the rest offline` : "";
+  const hint =
+    fixes.length > 0
+      ? `${fixes.join("; ")}${rest}`
+      : file === undefined
+        ? undefined
+        : `fix each problem at the path named; ${validate} checks the file offline`;
   return new AvsctlError("WORKFLOW_INVALID", `the workflow is refused: ${problemsText(errors)}`, {
     details: { errors },
-    ...(fixes.length === 0 ? {} : { hint: `${fixes.join("; ")}${rest}` }),
+    ...(hint === undefined ? {} : { hint }),
   });
 }
 
@@ -60,10 +68,24 @@ export function engineError(status: number, body: unknown, what: string): Avsctl
   if (code === "WF_INVALID" && Array.isArray(error?.details?.errors)) {
     return workflowInvalid(error.details.errors as WorkflowProblem[]);
   }
-  if (status === 401 || status === 403) return new AvsctlError("ACCESS_DENIED", message, { details });
-  if (status === 404) return new AvsctlError("NOT_FOUND", message, { details });
-  if (status === 400 || status === 413) return new AvsctlError("INVALID_ARGUMENT", message, { details });
-  return new AvsctlError("COMMAND_FAILED", message, { details });
+  const hint = engineHint(code, status, what);
+  const extra = { details, ...(hint ? { hint } : {}) };
+  if (status === 401 || status === 403) return new AvsctlError("ACCESS_DENIED", message, extra);
+  if (status === 404) return new AvsctlError("NOT_FOUND", message, extra);
+  if (status === 400 || status === 413) return new AvsctlError("INVALID_ARGUMENT", message, extra);
+  return new AvsctlError("COMMAND_FAILED", message, extra);
+}
+
+/** Where to look next, by what the engine refused (`what` names the request: "GET /workflows/.."). */
+function engineHint(code: string, status: number, what: string): string | undefined {
+  if (code === "TASK_NOT_ACTIVE")
+    return "a canceled, finished or expired workflow takes no more triggers: `avsctl workflow get <id>` shows its status; `avsctl workflow create <file>` stores it anew";
+  if (status !== 404) return undefined;
+  if (/ \/secrets\b/.test(what))
+    return "`avsctl secret list` lists the secrets by name (`--workflow <id>` for one workflow's)";
+  if (/\/executions\//.test(what)) return "`avsctl workflow executions <id>` lists the workflow's executions";
+  if (/ \/workflows\b/.test(what)) return "`avsctl workflow list` lists your workflows with their ids";
+  return undefined;
 }
 
 /**
@@ -178,9 +200,9 @@ export class EngineClient {
    */
   async createWorkflow(file: string, cwd: string): Promise<Json> {
     const parsed = await readWorkflowFile(file, cwd);
-    if (!parsed.ok) throw workflowInvalid([parsed.problem]);
+    if (!parsed.ok) throw workflowInvalid([parsed.problem], file);
     const checked = await checkCreate(parsed.value, Date.now());
-    if (!checked.workflow) throw workflowInvalid(checked.errors);
+    if (!checked.workflow) throw workflowInvalid(checked.errors, file);
     return this.call("POST", "/workflows", parsed.value);
   }
 

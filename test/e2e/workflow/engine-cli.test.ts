@@ -173,10 +173,20 @@ describe("workflow commands against a task engine", () => {
     const late = await cli(["workflow", "trigger", id]);
     expect(late.code).toBe(1);
     expect(late.json().error.details.engineCode).toBe("TASK_NOT_ACTIVE");
+    // hints that lead somewhere: the workflow's status, the lists of what exists
+    expect(late.json().error.hint).toContain("`avsctl workflow get <id>` shows its status");
+    expect((await cli(["workflow", "get", id])).json().status).toBe("canceled");
     expect((await cli(["workflow", "delete", id])).json()).toEqual({ id, deleted: true });
     const gone = await cli(["workflow", "get", id]);
     expect(gone.code).toBe(1);
     expect(gone.json().error.code).toBe("NOT_FOUND");
+    expect(gone.json().error.hint).toBe("`avsctl workflow list` lists your workflows with their ids");
+    expect((await cli(["workflow", "list"])).code).toBe(0);
+    const noSecret = await cli(["secret", "delete", "neverSet"]);
+    expect(noSecret.json().error).toMatchObject({
+      code: "NOT_FOUND",
+      hint: expect.stringContaining("`avsctl secret list`"),
+    });
   }, 60_000);
 
   it("records a `workflow run` in the engine as a one-off task, its secrets masked", async () => {
@@ -262,6 +272,11 @@ describe("workflow commands against a task engine", () => {
       });
       expect(human.code).toBe(2);
       for (const p of paths) expect(human.stderr).toContain(p);
+      // the hint's command names the file given, and finds the same problems when pasted
+      const hinted = /`(avsctl workflow validate [^`]+)`/.exec(error.hint)?.[1];
+      expect(hinted, error.hint).toBeDefined();
+      const pasted = await runPasted(`${hinted} --json`, { cwd: dir });
+      expect(pasted.code, `${name}: ${hinted}`).toBe(2);
     }
     expect((await cli(["workflow", "list"])).json().items).toEqual([]);
     const badId = await cli(["workflow", "get", "not-an-id"]);
@@ -285,11 +300,9 @@ describe("workflow commands against a task engine", () => {
     );
     const mixed = (await cli(["workflow", "create", both])).json().error;
     expect(mixed.hint).toBe(
-      "add an edge from the trigger to a node; `avsctl workflow validate <file>` checks the rest offline",
+      `add an edge from the trigger to a node; \`avsctl workflow validate ${both}\` checks the rest offline`,
     );
-    const pasted = await runPasted(mixed.hint.match(/`([^`]+)`/)[1].replace("<file>", "both.json"), {
-      cwd: dir,
-    });
+    const pasted = await runPasted(mixed.hint.match(/`([^`]+)`/)[1], { cwd: dir });
     expect(pasted.code).toBe(2);
     expect(pasted.stdout + pasted.stderr).toContain("WF_UNKNOWN_NODE_TYPE");
     expect((await cli(["workflow", "list"])).json().items).toEqual([]);
