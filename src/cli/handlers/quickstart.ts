@@ -29,16 +29,22 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
   const { projectDir, tornDown } = outcome;
   // `devnet down` in ctx.cwd stops this devnet too
   const cwdFlag = `--cwd ${shellQuote(path.relative(process.cwd(), projectDir) || ".")}`;
-  const next = tornDown
-    ? ["avsctl quickstart            # run it again", "avsctl init my-avs           # start your own AVS"]
+  // commands alone in --json (a script runs them), with what each does for humans
+  const steps: Array<[command: string, what: string]> = tornDown
+    ? [
+        ["avsctl quickstart", "run it again"],
+        ["avsctl init my-avs", "start your own AVS"],
+      ]
     : [
-        `avsctl ${cwdFlag} task send --wait             # fire another task`,
-        `avsctl ${cwdFlag} task send --count 100 --concurrency 10 --wait   # a small load test`,
-        `avsctl ${cwdFlag} task list                    # every verdict on-chain`,
-        `avsctl ${cwdFlag} devnet status                # health of each component`,
-        `avsctl ${cwdFlag} devnet down                  # stop everything`,
-        "avsctl init my-avs                                 # then: cd my-avs && avsctl devnet up",
+        [`avsctl ${cwdFlag} task send --wait`, "fire another task"],
+        [`avsctl ${cwdFlag} task send --count 100 --concurrency 10 --wait`, "a small load test"],
+        [`avsctl ${cwdFlag} task list`, "every verdict on-chain"],
+        [`avsctl ${cwdFlag} devnet status`, "health of each component"],
+        [`avsctl ${cwdFlag} devnet down`, "stop everything"],
+        ["avsctl init my-avs", "then: cd my-avs && avsctl devnet up"],
       ];
+  const next = steps.map(([command]) => command);
+  const width = Math.max(...next.map((c) => c.length));
   // Only --runtime can differ: the running quickstart devnet was kept as it is.
   const warnings = outcome.up.differences.map(
     (d) =>
@@ -74,7 +80,7 @@ export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFl
         ]),
         "",
         tornDown ? "devnet torn down (--down)" : "the devnet keeps running. Next:",
-        ...next.map((n) => `  ${n}`),
+        ...steps.map(([command, what]) => `  ${command.padEnd(width)}   # ${what}`),
       ].join("\n"),
   };
 }

@@ -31,6 +31,8 @@ function expectLifeCycle(body: any) {
     expect(t.attesters.length).toBeGreaterThan(0);
   }
   expect(body.next.length).toBeGreaterThan(0);
+  // commands a script can run as they are: no padding, no comments
+  for (const command of body.next) expect(command, command).toMatch(/^avsctl [^#]*[^\s#]$/);
 }
 
 /** No process of the quickstart devnet may survive `--down`. */
