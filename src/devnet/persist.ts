@@ -48,6 +48,8 @@ export interface SavedDevnet {
   registration: Registration;
   /** Attesters `operator add` registered on these chains since: `up` starts them again. */
   addedOperators?: AddedOperator[];
+  /** The `--operator-keys` directory the attesters' keys came from, when they did. */
+  operatorKeys?: string;
   savedAt: string;
 }
 
@@ -95,6 +97,7 @@ export function writeSaved(
     chainIds: [plan.topology.l1ChainId, ...plan.topology.l2ChainIds],
     accounts: accountsOf(plan),
     registration,
+    ...(plan.operators ? { operatorKeys: plan.operators.dir } : {}),
     savedAt: new Date().toISOString(),
   });
 }

@@ -1,6 +1,7 @@
 import createDebug from "debug";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
+import { shellQuote } from "../shell-quote.js";
 import { DockerLauncher, type Launcher, ProcessLauncher } from "./launcher.js";
 import type { OperatorKeys } from "./operator-keys.js";
 import { type AddedOperator, readSaved } from "./persist.js";
@@ -219,13 +220,25 @@ async function readCa(plan: DevnetPlan, opts: UpOptions): Promise<void> {
 }
 
 /**
- * The saved devnet's attesters and L2s where the plan has only defaults for them: `down` keeps
- * the chain state for the next `up`, which would otherwise start fresh over a devnet brought up
- * with `--attesters 4` because the default is 3.
+ * The saved devnet's runtime, attesters and L2s where the plan has only defaults for them: `down`
+ * keeps the chain state for the next `up`, which would otherwise start fresh over a devnet brought
+ * up with `--attesters 4` because the default is 3, or with `--runtime process` because auto
+ * picks Docker.
  */
 function keepSavedShape(plan: DevnetPlan, keysGiven: boolean): void {
   const saved = readSaved(plan.projectDir);
   if (!saved) return;
+  // Its chains know only those operators: started with the mnemonic's, they would be deleted.
+  if (saved.operatorKeys && !keysGiven) {
+    throw invalidArgument(
+      "--operator-keys",
+      `the saved devnet's attesters run with the operator keys of ${saved.operatorKeys}; nothing was started`,
+      `pass \`--operator-keys ${shellQuote(saved.operatorKeys)}\` to resume it, or \`--fresh\` to start over with the devnet's own keys`,
+    );
+  }
+  // a process devnet's state is the process runtime's: auto would pick Docker where it answers
+  if (!plan.given.has("runtime") && plan.runtime === "auto" && saved.runtime === "process")
+    plan.runtime = "process";
   const attesters = saved.accounts.length - 3;
   if (!plan.given.has("attesters") && !keysGiven && attesters > 0) plan.attesters = attesters;
   const l2s = saved.chainIds.slice(1);

@@ -4,7 +4,7 @@ import { loadConfig } from "../../config/load.js";
 import type { OperatorKeys } from "../../devnet/operator-keys.js";
 import { devnetName, quickstartProject, type UpFlags } from "../../devnet/plan.js";
 import type { RemovedResources } from "../../devnet/runtime/types.js";
-import { publicState, readDevnetState } from "../../devnet/state.js";
+import { type DevnetState, publicState, readDevnetState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
@@ -46,6 +46,7 @@ export async function devnetUpCommand(
   if (upFlags.caCerts !== undefined) upFlags.caCerts = path.resolve(ctx.cwd, upFlags.caCerts);
   const operators = keysDir === undefined ? undefined : await operatorKeys(ctx, keysDir);
   const { devnetUp } = await import("../../devnet/up.js");
+  const configured = new Set(Object.keys(loaded.sources).filter((k) => k.startsWith("devnet.")));
   const result = await withProgress(ctx, "devnet up", (step) =>
     devnetUp({
       config: loaded.config,
@@ -54,13 +55,16 @@ export async function devnetUpCommand(
       progress: step,
       operators,
       env: loaded.env,
-      configured: new Set(Object.keys(loaded.sources).filter((k) => k.startsWith("devnet."))),
+      configured,
       // Ctrl-C stops what this run started instead of leaving it running unrecorded
       signal: ctx.signal,
     }),
   );
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
-  const apply = differences.length > 0 ? freshCommand(ctx, flags) : undefined;
+  const apply =
+    differences.length > 0
+      ? freshCommand(ctx, flags, result.state, configured, loaded.config.devnet)
+      : undefined;
   const applyLine = `to apply, removing the running devnet and its chain state: ${apply}`;
   // Added keys (docs/cli.md#devnet-up lists them): why this runtime, and what a script should know.
   const data = {
@@ -100,14 +104,36 @@ export async function devnetUpCommand(
   return { data: undefined, human: () => "" };
 }
 
-/** `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. */
-function freshCommand(ctx: CommandContext, flags: UpFlags & { operatorKeys?: string }): string {
+/**
+ * `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. What neither
+ * a flag nor the config file asks keeps the running devnet's value (its runtime, attesters, L2s,
+ * block time): left out, `--fresh` would start the defaults instead (Docker where it answers,
+ * one L2, ...), changing more than the differences it names.
+ */
+function freshCommand(
+  ctx: CommandContext,
+  flags: UpFlags & { operatorKeys?: string },
+  running: DevnetState,
+  configured: ReadonlySet<string>,
+  /** The config's devnet settings: the defaults where `configured` has no key. */
+  defaults: { attesters: number; l2Chains: number; blockTime: number },
+): string {
   const words = [avsctlPrefix(ctx), "devnet up --fresh"];
+  const recorded = (running.internal?.plan ?? {}) as {
+    attesters?: number;
+    l2Chains?: number;
+    blockTime?: number;
+  };
+  const kept = <T>(given: T | undefined, key: string, value: T | undefined, byDefault?: T): T | undefined =>
+    given ?? (configured.has(`devnet.${key}`) || value === byDefault ? undefined : value);
   const valued: Array<[string, string | number | undefined]> = [
-    ["--runtime", flags.runtime],
-    ["--attesters", flags.attesters],
-    ["--l2-chains", flags.l2Chains],
-    ["--block-time", flags.blockTime],
+    ["--runtime", kept<string>(flags.runtime, "runtime", running.runtime)],
+    ["--attesters", kept(flags.attesters, "attesters", recorded.attesters, defaults.attesters)],
+    [
+      "--l2-chains",
+      kept(flags.l2Chains, "l2Chains", recorded.l2Chains ?? running.l2.length, defaults.l2Chains),
+    ],
+    ["--block-time", kept(flags.blockTime, "blockTime", recorded.blockTime, defaults.blockTime)],
     ["--validation-url", flags.validationUrl],
     ["--execution-url", flags.executionUrl],
     ["--services-runtime", flags.servicesRuntime],

@@ -9,7 +9,7 @@
 import path from "node:path";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../helpers/cli.js";
+import { repoRoot, runPasted } from "../../helpers/cli.js";
 import type { LooseContract } from "../../helpers/contract.js";
 import {
   provider,
@@ -126,6 +126,31 @@ describe("devnet up --operator-keys (process runtime)", () => {
     const warnings = again.json().warnings as string[];
     expect(warnings.some((w) => w.startsWith("--operator-keys:"))).toBe(true);
   });
+
+  it("stopped, `up` without the flag refuses to start over its chains; the flag it names resumes them", async () => {
+    const down = await p.cli(["devnet", "down", "--json"], env, 60_000);
+    expect(down.code, down.stderr).toBe(0);
+    const flags = `--runtime process --validation-url ${validation.url}`;
+    const plain = await runPasted(`avsctl devnet up ${flags} --json`, { cwd: p.dir, env });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(2);
+    const error = plain.json().error;
+    expect(error.code).toBe("INVALID_ARGUMENT");
+    expect(error.message).toMatch(
+      /^--operator-keys: the saved devnet's attesters run with the operator keys of /,
+    );
+    const named = /`(--operator-keys [^`]+)`/.exec(error.hint)?.[1];
+    expect(named, error.hint).toBeDefined();
+    const resumed = await runPasted(`avsctl devnet up ${flags} ${named} --json`, {
+      cwd: p.dir,
+      env,
+      timeoutMs: 300_000,
+    });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const again: State = resumed.json();
+    expect(again.l2[0]!.attestationCenter).toBe(state.l2[0]!.attestationCenter);
+    expect(again.attesters.map((a) => a.address)).toEqual(state.attesters.map((a) => a.address));
+    state = again;
+  }, 400_000);
 });
 
 /** `avsctl` in the project with stdin: a fresh ECDSA key, then a BLS secret in decimal. */

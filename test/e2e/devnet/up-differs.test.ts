@@ -100,15 +100,21 @@ describe("devnet up with flags that differ from the running devnet (process runt
 
     const down = await p.cli(["devnet", "down"]);
     expect(down.stdout).toContain("kept the saved state for the next `devnet up`");
-    // what down promised: the next plain up resumes those chains, not fresh ones of the default shape
-    const up = await p.cli(["devnet", "up", "--runtime", "process", "--json"], undefined, 240_000);
+    // what down promised: the next plain up resumes those chains, not fresh ones of the default
+    // shape, nor in Docker (auto's choice where it answers) over a process devnet's state
+    const up = await p.cli(["devnet", "up", "--json"], undefined, 240_000);
     expect(up.code, up.stdout + up.stderr).toBe(0);
     const resumed: State = up.json();
     expect(resumed.attesters).toHaveLength(4);
     expect(resumed.l2.map((l) => l.attestationCenter)).toEqual(before.l2.map((l) => l.attestationCenter));
     expect(up.json().warnings.some((w: string) => w.includes("does not fit"))).toBe(false);
+    expect(resumed.runtime).toBe("process");
     // a flag still asks: the difference is named, labelled by where it came from
-    const asked = await p.cli(["devnet", "up", "--runtime", "process", "--attesters", "3", "--json"]);
+    const asked = await p.cli(["devnet", "up", "--attesters", "3", "--json"]);
     expect(asked.json().warnings).toContain("--attesters: running 4, asked 3; nothing changed");
+    // the command that applies it changes only that: the runtime and the L2s stay the running ones
+    expect(asked.json().warnings).toContain(
+      `${APPLY}avsctl devnet up --fresh --runtime process --attesters 3 --l2-chains 2`,
+    );
   }, 400_000);
 });

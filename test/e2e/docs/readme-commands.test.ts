@@ -294,7 +294,7 @@ const WITH_DEVNET: Scenario[] = [
   {
     name: "send through the service to an unknown task definition",
     command: "avsctl task send --task-def 99 --wait",
-    hints: { "avsctl devnet logs execution": "run" },
+    hints: { "avsctl task-def list": "run" },
   },
   {
     name: "status of an unknown task",
