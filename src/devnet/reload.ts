@@ -23,12 +23,16 @@ export interface ReloadTarget {
 
 /** Why a reload failed, and whether the service still runs its previous version. */
 export class ReloadFailure extends Error {
+  /** The last lines the new version printed before it died: its container is gone with them. */
+  readonly logTail: string[];
   constructor(
     message: string,
     readonly previousKept: boolean,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    const tail = (options?.cause as { details?: { logTail?: unknown } } | undefined)?.details?.logTail;
+    this.logTail = Array.isArray(tail) ? tail.map(String) : [];
   }
 }
 
@@ -67,13 +71,23 @@ async function reloadProcess(kind: ServiceKind, plan: DevnetPlan, project: strin
   }
 }
 
+// The last container each service ran as: a new one that does not start is removed, and the
+// next change must still know how to start it (env, binds, port, waits).
+const lastContainers = new Map<string, RunningContainer>();
+
 async function reloadContainer(target: ReloadTarget, plan: DevnetPlan, project: string): Promise<void> {
   const { requireDocker } = await import("./docker-engine.js");
   const { DockerRuntime } = await import("./runtime/docker.js");
   const docker = await requireDocker(3000);
   const runtime = new DockerRuntime({ project, projectDir: plan.projectDir, docker });
   const { kind, service } = target;
-  const old = await currentContainer(runtime, docker, kind);
+  const key = `${plan.projectDir}\0${kind}`;
+  const old = await currentContainer(runtime, docker, kind).catch((error: unknown) => {
+    const last = lastContainers.get(key);
+    if (!last) throw error;
+    return last;
+  });
+  lastContainers.set(key, old);
   const tag = imageTag(plan, kind);
   try {
     await buildServiceImage(new DockerLauncher(runtime, ""), kind, service, plan, tag);

@@ -85,6 +85,8 @@ export type WatchEvent =
       error: string;
       /** True when the previous version still runs (a Docker build failed). */
       previousKept: boolean;
+      /** What the new version printed last before it stopped (its container is gone). */
+      logTail?: string[];
     }
   | { action: "stopped"; devnetRunning: true };
 
@@ -198,6 +200,9 @@ function reloadLoop(
         ms: Date.now() - started,
         error: error instanceof Error ? error.message : String(error),
         previousKept: (error as { previousKept?: boolean }).previousKept === true,
+        ...((error as { logTail?: string[] }).logTail?.length
+          ? { logTail: (error as { logTail: string[] }).logTail }
+          : {}),
       });
     }
   };

@@ -20,6 +20,7 @@ export function renderWatchEvent(event: WatchEvent, json: boolean): string {
     case "failed":
       return (
         `${event.service}: reload failed after ${seconds(event.ms)} (${event.trigger}): ${event.error}\n` +
+        (event.logTail?.length ? `${event.logTail.map((l) => `  ${l}`).join("\n")}\n` : "") +
         `${event.service}: ${event.previousKept ? "the previous version still runs" : "down until the next change"}; still watching\n`
       );
     case "stopped":

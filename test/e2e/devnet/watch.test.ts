@@ -340,7 +340,26 @@ describeDocker("devnet up --watch, Docker runtime", () => {
     expect(failed).toMatchObject({ service: "validation", previousKept: true });
     expect((await containers()).validation).toBe(after.validation);
     expect((await fetch(`${state.services.validation}/health`)).status).toBe(200);
+    from = watcher.events.length;
     writeFileSync(dockerfile, good);
+    await watcher.next((e) => e.action === "restarted" || e.action === "failed", RELOAD_TIMEOUT, from);
+
+    // A container that does not start is gone with its output: the failure carries its last
+    // lines, and the next change starts it again (it was "down until the next change").
+    from = watcher.events.length;
+    writeFileSync(rule, `${original}\nexport const broken = ;\n`);
+    const crashed = await watcher.next((e) => e.action === "failed", RELOAD_TIMEOUT, from);
+    expect(crashed).toMatchObject({ service: "validation", previousKept: false });
+    expect(crashed.logTail?.join("\n"), JSON.stringify(crashed)).toMatch(/broken|SyntaxError|error/i);
+    from = watcher.events.length;
+    writeFileSync(rule, original);
+    const back = await watcher.next(
+      (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+      RELOAD_TIMEOUT,
+      from,
+    );
+    expect(back, JSON.stringify(back)).toMatchObject({ action: "restarted" });
+    expect((await fetch(`${state.services.validation}/health`)).status).toBe(200);
 
     expect(await watcher.interrupt()).toBe(0);
     expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
