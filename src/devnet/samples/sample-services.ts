@@ -33,6 +33,25 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/**
+ * A request that failed: answered 500, and one line on stderr (the service's devnet log), which
+ * the hint of a failed `task send` sends the user to.
+ */
+function fail(res: ServerResponse, service: string, req: IncomingMessage, message: string): void {
+  const line = {
+    time: new Date().toISOString(),
+    level: "error",
+    msg: "request failed",
+    service,
+    method: req.method,
+    path: req.url,
+    status: 500,
+    error: message,
+  };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+  send(res, 500, { error: true, message, data: {} });
+}
+
 function listen(server: Server, host: string, port: number): Promise<SampleService> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -56,12 +75,12 @@ export function startSampleValidation(opts: { host?: string; port?: number } = {
         return send(res, 404, { error: true, message: "not found", data: {} });
       const body = await readJson(req);
       if (typeof body.proofOfTask !== "string") {
-        return send(res, 500, { error: true, message: "proofOfTask is required", data: {} });
+        return fail(res, "validation", req, "proofOfTask is required");
       }
       const data = typeof body.data === "string" ? body.data : "0x";
       return send(res, 200, { data: sampleIsValid(body.proofOfTask, data), error: false, message: null });
     } catch (error) {
-      return send(res, 500, { error: true, message: (error as Error).message, data: {} });
+      return fail(res, "validation", req, (error as Error).message);
     }
   });
   return listen(server, opts.host ?? "127.0.0.1", opts.port ?? 0);
@@ -110,7 +129,7 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
         message: null,
       });
     } catch (error) {
-      return send(res, 500, { error: true, message: (error as Error).message, data: {} });
+      return fail(res, "execution", req, (error as Error).message);
     }
   });
   return listen(server, opts.host ?? "127.0.0.1", opts.port ?? 0);

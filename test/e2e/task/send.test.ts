@@ -242,6 +242,12 @@ describe("task send on the devnet (process runtime)", () => {
     const failedService = await cli(["task", "send", "--via", "execution", "--task-def", id, "--wait"]);
     expect(failedService.code).toBe(1);
     expect(failedService.json().error).toMatchObject({ code: "EXECUTION_FAILED", hint: expect.any(String) });
+    // the hint's log holds the failure, with the aggregator's reason
+    expect(failedService.json().error.hint).toContain("avsctl devnet logs execution");
+    const log = await cli(["devnet", "logs", "execution", "--tail", "20"]);
+    expect(log.stdout).toMatch(
+      /request failed.*InsufficientVotingPower|InsufficientVotingPower.*request failed/,
+    );
     expect((await verdictsByHash()).size).toBe(before.size);
     // the command it named works when pasted, and its answer warns no more
     const lowered = await cli(["task-def", "set-min-voting-power", id, "0"]);

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Env looks a variable up; os.Getenv in production, a map in tests.
@@ -122,11 +123,31 @@ func newHandler(service string, routes map[string]route) http.Handler {
 			if errors.As(err, &he) {
 				status = he.status
 			}
+			if status >= http.StatusInternalServerError {
+				logFailure(service, r.Method, r.URL.Path, status, err.Error())
+			}
 			writeJSON(w, status, errorBody(err.Error()))
 			return
 		}
 		writeJSON(w, http.StatusOK, answer)
 	})
+}
+
+// failureLog is where failed requests are written: stderr, the service's log.
+var failureLog io.Writer = os.Stderr
+
+// logFailure writes a request that failed on our side to the service's log: a caller's error
+// says only "500".
+func logFailure(service, method, path string, status int, message string) {
+	if os.Getenv("LOG_FORMAT") == "json" {
+		line, _ := json.Marshal(map[string]any{
+			"time": time.Now().UTC().Format(time.RFC3339Nano), "level": "error", "msg": "request failed",
+			"service": service, "method": method, "path": path, "status": status, "error": message,
+		})
+		fmt.Fprintln(failureLog, string(line))
+		return
+	}
+	fmt.Fprintf(failureLog, "%s: %s %s failed (%d): %s\n", service, method, path, status, message)
 }
 
 func errorBody(message string) map[string]any {

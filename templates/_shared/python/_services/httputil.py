@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping, MutableMapping
 
@@ -58,6 +60,16 @@ def load_env_files(files: list[str], env: MutableMapping[str, str] = os.environ)
 Route = Callable[[dict[str, Any]], tuple[int, Any]]
 
 
+def log_failure(service: str, method: str, path: str, status: int, message: str) -> None:
+    """A request that failed on our side, on stderr (the service's log): a caller's error says only "500"."""
+    if os.environ.get("LOG_FORMAT") == "json":
+        line = json.dumps({"time": datetime.now(timezone.utc).isoformat(), "level": "error", "msg": "request failed",
+                           "service": service, "method": method, "path": path, "status": status, "error": message})
+    else:
+        line = f"{service}: {method} {path} failed ({status}): {message}"
+    print(line, file=sys.stderr, flush=True)
+
+
 def make_server(host: str, port: int, service: str, routes: dict[tuple[str, str], Route]) -> ThreadingHTTPServer:
     """A threaded JSON server. Routes take the parsed body and return (status, JSON body)."""
 
@@ -86,6 +98,8 @@ def make_server(host: str, port: int, service: str, routes: dict[tuple[str, str]
                 self._send(status, body)
             except Exception as error:  # noqa: BLE001 - every failure becomes the error envelope
                 status = error.status if isinstance(error, HttpError) else 500
+                if status >= 500:
+                    log_failure(service, method, path, status, str(error))
                 self._send(status, {"data": {}, "error": True, "message": str(error)})
 
         def _read_json(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 )
@@ -178,10 +179,17 @@ func TestBadInputIs400AndNothingIsSent(t *testing.T) {
 }
 
 func TestAggregatorErrorIs500NamingSendTask(t *testing.T) {
+	var logged strings.Builder
+	failureLog = &logged
+	defer func() { failureLog = os.Stderr }()
 	b := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator("invalid performer"))
 	status, answer := post(t, b.service.URL+"/task/execute", map[string]any{})
 	if status != 500 || !strings.Contains(answer["message"].(string), "sendTask failed: invalid performer") {
 		t.Fatalf("%d %v", status, answer)
+	}
+	// the service's log says so too, where a caller's error points
+	if !strings.Contains(logged.String(), "execution: POST /task/execute failed (500): sendTask failed: invalid performer") {
+		t.Fatalf("logged: %q", logged.String())
 	}
 }
 

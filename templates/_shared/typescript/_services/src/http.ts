@@ -50,7 +50,18 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function sendError(res: ServerResponse, error: unknown): void {
   const status = error instanceof HttpError ? error.status : 500;
   const message = error instanceof Error ? error.message : String(error);
+  if (status >= 500) logFailure(res, status, message);
   sendJson(res, status, { data: {}, error: true, message });
+}
+
+/** A request that failed on our side, on stderr (the service's log): a caller's error says only "500". */
+function logFailure(res: ServerResponse, status: number, message: string): void {
+  const { method, url } = res.req ?? {};
+  const line =
+    process.env.LOG_FORMAT === "json"
+      ? JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "request failed", method, path: url, status, error: message })
+      : `${method} ${url} failed (${status}): ${message}`;
+  process.stderr.write(`${line}\n`);
 }
 
 /** Reads an environment value, treating an empty string (as in a copied .env.example) as unset. */

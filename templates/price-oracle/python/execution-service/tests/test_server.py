@@ -110,7 +110,7 @@ def test_bad_input_is_400_and_nothing_is_sent(setup):
     assert len(aggregator.send_tasks) == before
 
 
-def test_aggregator_error_is_500_naming_send_task(setup):
+def test_aggregator_error_is_500_naming_send_task(setup, capsys):
     _, _, feed, pinata = setup
     failing = FakeAggregator(send_task_error="invalid performer")
     other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": failing.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url, **pinata.env})
@@ -118,6 +118,8 @@ def test_aggregator_error_is_500_naming_send_task(setup):
         status, answer = other.post("/task/execute", {})
         assert status == 500
         assert "sendTask failed: invalid performer" in answer["message"]
+        # the service's log says so too, where a caller's error points
+        assert "execution: POST /task/execute failed (500): sendTask failed: invalid performer" in capsys.readouterr().err
     finally:
         other.close()
         failing.close()

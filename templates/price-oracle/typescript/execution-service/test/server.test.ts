@@ -156,14 +156,25 @@ test("a task the aggregator already has (TASK_KNOWN) is a success marked known",
   });
 });
 
-test("an aggregator error is a 500 that names sendTask", async () => {
-  await withServiceAgainst({ sendTaskError: "invalid performer" }, serviceEnv, async (url, _failing) => {
-    const response = await fetch(`${url}/task/execute`, { method: "POST", body: "{}" });
-    assert.equal(response.status, 500);
-    const answer = (await response.json()) as any;
-    assert.equal(answer.error, true);
-    assert.match(answer.message, /sendTask failed: invalid performer/);
-  });
+test("an aggregator error is a 500 that names sendTask, in the answer and in the log", async () => {
+  const logged: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => logged.push(String(chunk)) > 0) as typeof write;
+  try {
+    await withServiceAgainst({ sendTaskError: "invalid performer" }, serviceEnv, async (url, _failing) => {
+      const response = await fetch(`${url}/task/execute`, { method: "POST", body: "{}" });
+      assert.equal(response.status, 500);
+      const answer = (await response.json()) as any;
+      assert.equal(answer.error, true);
+      assert.match(answer.message, /sendTask failed: invalid performer/);
+    });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.ok(
+    logged.some((line) => line.includes("POST /task/execute failed (500): sendTask failed: invalid performer")),
+    logged.join(""),
+  );
 });
 
 test("settings name the missing variable", () => {
