@@ -30,12 +30,19 @@ export const uintNumber =
   (value) =>
     Number(parseUint(value, flag, bits));
 
-/** An integer from `min` to `max` (counts, seconds). */
+/**
+ * An integer from `min` to `max` (counts, seconds). Every refusal states that range: parseUint's
+ * own words ("not a non-negative integer", "does not fit in uint32") describe a wider one.
+ */
 export const intRange =
   (flag: string, min: number, max: number): Parser<number> =>
   (value) => {
-    const n = Number(parseUint(value, flag, 32));
-    if (n < min || n > max) throw invalidArgument(flag, `expected ${min} to ${max}, got ${value}`);
+    let n: number | undefined;
+    try {
+      n = Number(parseUint(value, flag, 32));
+    } catch {}
+    if (n === undefined || n < min || n > max)
+      throw invalidArgument(flag, `expected an integer from ${min} to ${max}, got "${value}"`);
     return n;
   };
 

@@ -389,6 +389,16 @@ describe("exit codes and --json errors", () => {
     }
   });
 
+  it("a count out of its range states the range it takes, whatever the value", async () => {
+    for (const value of ["99999999999", "-3", "0", "1000001", "many"]) {
+      const r = await run(["--cwd", dir(), "--json", "devnet", "advance", "--blocks", value]);
+      expect(r.code, value).toBe(2);
+      expect(JSON.parse(r.stdout).error.message, value).toBe(
+        `--blocks: expected an integer from 1 to 1000000, got "${value}"`,
+      );
+    }
+  });
+
   it("a config syntax error names the parser's line and column", async () => {
     const r = await run(["--cwd", dir(badJson), "--json", "config", "show"]);
     const { error } = JSON.parse(r.stdout);
