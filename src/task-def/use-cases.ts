@@ -5,7 +5,7 @@ import { type AvsctlError, invalidArgument } from "../errors.js";
 import type { TaskDefClient } from "./client.js";
 import { type CreateResult, createTaskDefinition } from "./create.js";
 import type { ParsedInput, TaskDefinitionInfo, TaskDefinitionInput } from "./params.js";
-import { configToInput, paramsJson, parseTaskDefinitionInput } from "./params.js";
+import { configToInput, parseTaskDefinitionInput } from "./params.js";
 import { type ApplyStep, executePlan, planApply } from "./plan.js";
 import {
   type TargetInfo,
@@ -155,10 +155,6 @@ function setterCall(
 }
 
 /**
- * The contract takes any id into a restricted set, and a definition restricted to operators that
- * are not registered can never be served: said before anything is signed.
- */
-/**
  * On the devnet, whether its performer now falls short of the definition's minimum voting power
  * (it is registered without stake): the aggregator would refuse every task it sends for it.
  */
@@ -180,6 +176,10 @@ async function devnetPerformerRefused(s: TaskDefSession, projectDir: string, id:
   ];
 }
 
+/**
+ * The contract takes any id into a restricted set, and a definition restricted to operators that
+ * are not registered can never be served: said before anything is signed.
+ */
 async function inactiveOperators(client: TaskDefClient, ids: readonly bigint[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const active = await client.activeOperatorIds();
@@ -228,8 +228,6 @@ export interface ApplyResult {
   applied: Array<ApplyStep & { txHash?: string; gasUsed?: string }>;
   /** Restricted operators that are not active on the AttestationCenter, per definition. */
   warnings: string[];
-  dryRun?: boolean;
-  desired?: Record<string, unknown>[];
 }
 
 /** `task-def apply`: makes the chain match the config's taskDefinitions (never duplicates). */
@@ -266,18 +264,9 @@ export async function applyDefinitions(
       for (const w of await inactiveOperators(s.client, d.params.restrictedOperatorIndexes))
         warnings.push(`taskDefinitions[${i}] (${d.params.name}): ${w}`);
     }
-    if (opts.dryRun || actionable.length === 0) {
-      return {
-        info: s.info,
-        result: {
-          plan,
-          applied: [],
-          dryRun: opts.dryRun,
-          desired: desired.map((d) => paramsJson(d.params)),
-          warnings,
-        },
-      };
-    }
+    // one shape whether anything was sent or not (docs/cli.md): a dry run is told by its flag
+    if (opts.dryRun || actionable.length === 0)
+      return { info: s.info, result: { plan, applied: [], warnings } };
     const applied = await executePlan(s.client, await s.signer(), plan, desired);
     return { info: s.info, result: { plan, applied, warnings } };
   });

@@ -203,7 +203,7 @@ export async function taskDefApply(ctx: CommandContext, flags: TargetFlags): Pro
     dryRun: dry,
   });
   for (const w of result.warnings) ctx.progress(`note: ${w}`);
-  if (result.dryRun !== undefined) return { data: result, human: () => renderPlan(result.plan, dry) };
+  if (dry || result.applied.length === 0) return { data: result, human: () => renderPlan(result.plan, dry) };
   return {
     data: result,
     human: () => `${renderPlan(result.plan, false)}\napplied ${result.applied.length} change(s)`,

@@ -646,6 +646,9 @@ describe("generation 2: our AttestationCenter", () => {
         },
       ]);
       expect(first.applied).toHaveLength(3);
+      // the documented keys, the same on every run (a run sending nothing added dryRun and desired)
+      const keys = ["applied", "plan", "warnings"];
+      expect(Object.keys(first).sort()).toEqual(keys);
       // apply-a's restricted operators are no operators of this AttestationCenter
       expect(first.warnings).toEqual([
         expect.stringMatching(/^taskDefinitions\[0\] \(apply-a\): operator id\(s\) 1, 3 are not active/),
@@ -667,6 +670,7 @@ describe("generation 2: our AttestationCenter", () => {
       expect(second.plan).toEqual([]);
       expect(second.applied).toEqual([]);
       expect(second.warnings).toEqual([]); // nothing restricted is being set
+      expect(Object.keys(second).sort()).toEqual(keys);
       expect(await chainMark(chain())).toEqual(before);
 
       // a changed minVotingPower in the config is fixed by the setter, and only that
@@ -700,6 +704,7 @@ describe("generation 2: our AttestationCenter", () => {
       );
       expect(r.plan.map((p: { action: string }) => p.action)).toEqual(["setMinVotingPower"]);
       expect(r.applied).toEqual([]);
+      expect(Object.keys(r).sort()).toEqual(["applied", "plan", "warnings"]);
       expect(await chainMark(chain())).toEqual(before);
     });
 
