@@ -158,7 +158,12 @@ function setterCall(
  * On the devnet, whether its performer now falls short of the definition's minimum voting power
  * (it is registered without stake): the aggregator would refuse every task it sends for it.
  */
-async function devnetPerformerRefused(s: TaskDefSession, projectDir: string, id: number): Promise<string[]> {
+async function devnetPerformerRefused(
+  s: TaskDefSession,
+  projectDir: string,
+  id: number,
+  after = "",
+): Promise<string[]> {
   const { readDevnetState } = await import("../devnet/state.js");
   const state = readDevnetState(projectDir);
   const center = s.target.attestationCenter.toLowerCase();
@@ -172,7 +177,7 @@ async function devnetPerformerRefused(s: TaskDefSession, projectDir: string, id:
   );
   if (refusal?.name !== "InsufficientVotingPowerForTaskDefinition") return [];
   return [
-    `the devnet's performer ${state.performer.address} has less voting power than this minimum: the aggregator refuses its tasks for definition ${id} (InsufficientVotingPowerForTaskDefinition); \`avsctl task-def set-min-voting-power ${id} 0\` lets them through`,
+    `the devnet's performer ${state.performer.address} has less voting power than this minimum: the aggregator refuses its tasks for definition ${id} (InsufficientVotingPowerForTaskDefinition); \`avsctl task-def set-min-voting-power ${id} 0\` lets them through${after}`,
   ];
 }
 
@@ -226,7 +231,10 @@ export async function setDefinition(
 export interface ApplyResult {
   plan: ApplyStep[];
   applied: Array<ApplyStep & { txHash?: string; gasUsed?: string }>;
-  /** Restricted operators that are not active on the AttestationCenter, per definition. */
+  /**
+   * Per definition: restricted operators that are not active on the AttestationCenter, and on
+   * the devnet a minimum voting power its performer falls short of.
+   */
   warnings: string[];
 }
 
@@ -268,6 +276,19 @@ export async function applyDefinitions(
     if (opts.dryRun || actionable.length === 0)
       return { info: s.info, result: { plan, applied: [], warnings } };
     const applied = await executePlan(s.client, await s.signer(), plan, desired);
+    for (const step of applied) {
+      if (step.action !== "create" && step.action !== "setMinVotingPower") continue;
+      const i = desired.findIndex((d) => d.params.name === step.name);
+      if (desired[i]!.params.minimumVotingPower === 0n) continue;
+      // the setter it names is undone by the next apply unless the config says so too
+      const refused = await devnetPerformerRefused(
+        s,
+        opts.project.root,
+        step.taskDefinitionId!,
+        ` (with minVotingPower "0" in taskDefinitions[${i}] too, or the next apply raises it again)`,
+      );
+      for (const w of refused) warnings.push(`taskDefinitions[${i}] (${step.name}): ${w}`);
+    }
     return { info: s.info, result: { plan, applied, warnings } };
   });
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.js";
@@ -255,6 +255,51 @@ describe("task send on the devnet (process runtime)", () => {
     expect(lowered.json().warnings).toEqual([]);
     const raised = await cli(["task-def", "set-min-voting-power", id, "1eth"]);
     expect(raised.json().warnings).toHaveLength(1);
+  });
+
+  it("apply warns as create does of a minimum voting power the performer falls short of", async () => {
+    const file = path.join(dir, "avsctl.config.json");
+    const original = readFileSync(file, "utf8");
+    const withMinimum = (minVotingPower: string) =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...JSON.parse(original),
+          taskDefinitions: [{ name: "apply-in-reach" }, { name: "apply-out-of-reach", minVotingPower }],
+        }),
+      );
+    const warning = (id: number) =>
+      new RegExp(
+        `^taskDefinitions\\[1\\] \\(apply-out-of-reach\\): the devnet's performer .* has less voting power than this minimum.*\`avsctl task-def set-min-voting-power ${id} 0\``,
+      );
+    try {
+      withMinimum("1eth");
+      const created = await cli(["task-def", "apply"]);
+      expect(created.code, created.stderr).toBe(0);
+      const id = created.json().applied[1].taskDefinitionId;
+      expect(created.json().applied[1]).toMatchObject({ action: "create", name: "apply-out-of-reach" });
+      expect(created.json().warnings).toEqual([expect.stringMatching(warning(id))]);
+      // the command it names lets the tasks through; the next apply raises the minimum again, and says so
+      expect((await cli(["task-def", "set-min-voting-power", String(id), "0"])).code).toBe(0);
+      const raised = await cli(["task-def", "apply"]);
+      expect(raised.json().plan).toEqual([
+        {
+          action: "setMinVotingPower",
+          name: "apply-out-of-reach",
+          taskDefinitionId: id,
+          from: "0",
+          to: "1000000000000000000",
+        },
+      ]);
+      expect(raised.json().warnings).toEqual([expect.stringMatching(warning(id))]);
+      // a minimum the performer reaches (0 here) is applied without a word
+      withMinimum("0");
+      const lowered = await cli(["task-def", "apply"]);
+      expect(lowered.json().applied).toHaveLength(1);
+      expect(lowered.json().warnings).toEqual([]);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 
   it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
