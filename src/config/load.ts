@@ -11,8 +11,13 @@ export interface LoadedConfig {
   root: string;
   /** process.env over the project's .env (real environment wins, as dotenv does). */
   env: NodeJS.ProcessEnv;
-  /** Where each overridden value came from, e.g. {"network.rpcUrl": "env AVSCTL_RPC_URL"}. */
+  /**
+   * Where each overridden value came from, e.g. {"network.rpcUrl": "env AVSCTL_RPC_URL"}, or
+   * ".env L2_RPC" for a variable from the project's .env.
+   */
   sources: Record<string, string>;
+  /** The variables of `env` that came from the project's .env, the real environment lacking them. */
+  dotEnvNames: ReadonlySet<string>;
   warnings: ConfigProblem[];
 }
 
@@ -85,15 +90,17 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   }
 
   const root = filepath ? path.dirname(filepath) : opts.cwd;
-  const env = withDotEnv(root, opts.env ?? process.env);
+  const real = opts.env ?? process.env;
+  const env = withDotEnv(root, real);
+  const dotEnvNames = new Set(Object.keys(env).filter((name) => real[name] === undefined));
   const sources: Record<string, string> = {};
   if (filepath) sources.file = filepath;
   // What the file sets of the devnet's shape: `up` lets a saved devnet's shape stand over defaults.
   const devnet = (raw as { devnet?: unknown } | undefined)?.devnet;
   if (filepath && devnet && typeof devnet === "object")
     for (const key of Object.keys(devnet)) sources[`devnet.${key}`] = filepath;
-  applyEnvOverrides(config, env, sources);
-  return { config, filepath, root, env, sources, warnings };
+  applyEnvOverrides(config, env, sources, dotEnvNames);
+  return { config, filepath, root, env, sources, dotEnvNames, warnings };
 }
 
 /** ESM config files export default; cosmiconfig hands us the module namespace for some loaders. */
@@ -168,12 +175,13 @@ export function applyEnvOverrides(
   config: AvsctlConfig,
   env: NodeJS.ProcessEnv,
   sources: Record<string, string>,
+  dotEnvNames: ReadonlySet<string> = new Set(),
 ): void {
   for (const { key, names } of OVERRIDES) {
     const name = names.find((n) => env[n] !== undefined && env[n] !== "");
     if (name) {
       config.network[key] = env[name];
-      sources[`network.${key}`] = `env ${name}`;
+      sources[`network.${key}`] = `${dotEnvNames.has(name) ? ".env" : "env"} ${name}`;
     }
   }
 }

@@ -21,7 +21,7 @@ export async function configShowCommand(ctx: CommandContext): Promise<CommandRes
     root: loaded.root,
     config: loaded.config,
     sources: loaded.sources,
-    signer: key ? { source: key.source } : null,
+    signer: key ? { source: loaded.dotEnvNames.has(key.source) ? `.env ${key.source}` : key.source } : null,
     warnings: loaded.warnings,
   };
   return {

@@ -67,8 +67,9 @@ export function signerSpec(
   if (fromEnv) return { privateKey: fromEnv };
   const configured = loaded.config.network.keystore;
   if (configured) {
-    // a path from the config file is relative to that file, one from AVSCTL_KEYSTORE to where we run
-    const base = loaded.sources["network.keystore"]?.startsWith("env ") ? ctx.cwd : loaded.root;
+    // a path from the config file is relative to that file, one from AVSCTL_KEYSTORE (in the
+    // environment or the .env) to where we run
+    const base = /^\.?env /.test(loaded.sources["network.keystore"] ?? "") ? ctx.cwd : loaded.root;
     return { keystore: { file: path.resolve(base, configured), password } };
   }
   if (devnetDeployerKey) return { privateKey: { value: devnetDeployerKey, source: "devnet deployer" } };

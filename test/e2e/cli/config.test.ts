@@ -154,8 +154,20 @@ describe("environment overrides", () => {
     let r = await show(dir);
     expect(r.json().config.network.rpcUrl).toBe("http://127.0.0.1:4444");
     expect(r.json().config.network.keystore).toBe("/keys/op.json");
-    r = await show(dir, { L2_RPC: "http://127.0.0.1:5555" });
+    // each said to come from the .env, not from the environment as a shell variable would be
+    expect(r.json().sources).toMatchObject({
+      "network.rpcUrl": ".env L2_RPC",
+      "network.keystore": ".env AVSCTL_KEYSTORE",
+    });
+    expect(r.json().signer).toEqual({ source: ".env PRIVATE_KEY" });
+    const human = await runCli(["config", "show"], { cwd: dir });
+    expect(human.stdout).toContain("network.rpcUrl <- .env L2_RPC\n");
+    expect(human.stdout).toContain("signer key: from .env PRIVATE_KEY (hidden)");
+    r = await show(dir, { L2_RPC: "http://127.0.0.1:5555", PRIVATE_KEY: "0xbeef" });
     expect(r.json().config.network.rpcUrl).toBe("http://127.0.0.1:5555");
+    expect(r.json().sources["network.rpcUrl"]).toBe("env L2_RPC");
+    expect(r.json().sources["network.keystore"]).toBe(".env AVSCTL_KEYSTORE");
+    expect(r.json().signer).toEqual({ source: "PRIVATE_KEY" });
   });
 
   it("never prints a private key, only where it came from", async () => {
