@@ -59,7 +59,15 @@ function logFailure(res: ServerResponse, status: number, message: string): void 
   const { method, url } = res.req ?? {};
   const line =
     process.env.LOG_FORMAT === "json"
-      ? JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "request failed", method, path: url, status, error: message })
+      ? JSON.stringify({
+          time: new Date().toISOString(),
+          level: "error",
+          msg: "request failed",
+          method,
+          path: url,
+          status,
+          error: message,
+        })
       : `${method} ${url} failed (${status}): ${message}`;
   process.stderr.write(`${line}\n`);
 }

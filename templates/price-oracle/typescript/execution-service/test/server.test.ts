@@ -172,7 +172,9 @@ test("an aggregator error is a 500 that names sendTask, in the answer and in the
     process.stderr.write = write;
   }
   assert.ok(
-    logged.some((line) => line.includes("POST /task/execute failed (500): sendTask failed: invalid performer")),
+    logged.some((line) =>
+      line.includes("POST /task/execute failed (500): sendTask failed: invalid performer"),
+    ),
     logged.join(""),
   );
 });
