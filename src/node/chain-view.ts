@@ -47,6 +47,18 @@ export const NODE_VIEW_ABI = [
 
 const iface = new Interface(NODE_VIEW_ABI as unknown as string[]);
 
+/**
+ * Both generations' TaskDefinitionCreated: blockExpiry (argument 2) is in no view, and no
+ * setter changes it after creation.
+ */
+const DEFINITION_CREATED = [
+  "event TaskDefinitionCreated(uint16 taskDefinitionId, string name, uint256 blockExpiry, uint256 baseRewardFeeForAttesters, uint256 baseRewardFeeForPerformer, uint256 baseRewardFeeForAggregator, uint256 disputePeriodBlocks, uint256 minimumVotingPower, uint256[] restrictedAttesterIds, uint256 maximumNumberOfAttesters)",
+  "event TaskDefinitionCreated(uint16 taskDefinitionId, string name, uint256 blockExpiry, uint256 baseRewardFeeForAttesters, uint256 baseRewardFeeForPerformer, uint256 baseRewardFeeForAggregator, uint256 disputePeriodBlocks, uint256 minimumVotingPower, uint256[] restrictedOperatorIndexes)",
+].map((e) => new Interface([e]));
+
+/** The contract stores blockExpiry saturated to uint64; a chain never reaches that block. */
+export const NEVER_EXPIRES = 2n ** 64n - 1n;
+
 const MIN_ON_DEMAND_REFRESH_MS = 500;
 const DEFINITION_TTL_MS = 5_000;
 const OPERATOR_CHECK_TTL_MS = 2_000;
@@ -90,6 +102,9 @@ export class ChainView {
   private readonly definitions = new Map<number, TaskDefinitionInfo>();
   private readonly operatorChecks = new Map<string, number>();
   private readonly definitionReads = new Map<number, Promise<TaskDefinitionInfo>>();
+  private readonly expiries = new Map<number, bigint>();
+  private readonly expiryReads = new Map<number, Promise<bigint>>();
+  private headRead: Promise<bigint> | undefined;
   private readonly operatorCheckReads = new Map<
     string,
     Promise<{ name: string; args: Record<string, string> } | undefined>
@@ -319,6 +334,59 @@ export class ChainView {
     };
     this.definitions.set(id, info);
     return info;
+  }
+
+  /**
+   * A definition's blockExpiry, from its TaskDefinitionCreated event and kept for good (it
+   * never changes). A definition with no event was made by the constructor (0, 10001, 10002)
+   * and never expires. Only for a definition known to exist: one created later would read as
+   * never expiring.
+   */
+  async blockExpiry(id: number): Promise<bigint> {
+    const known = this.expiries.get(id);
+    if (known !== undefined) return known;
+    let p = this.expiryReads.get(id);
+    if (!p) {
+      p = this.readBlockExpiry(id).finally(() => this.expiryReads.delete(id));
+      this.expiryReads.set(id, p);
+    }
+    return p;
+  }
+
+  private async readBlockExpiry(id: number): Promise<bigint> {
+    const logs = await this.rpc.call<Array<{ topics: string[]; data: string }>>("eth_getLogs", [
+      {
+        address: this.target.attestationCenter,
+        topics: [DEFINITION_CREATED.map((i) => i.getEvent("TaskDefinitionCreated")!.topicHash)],
+        fromBlock: "0x0",
+        toBlock: "latest",
+      },
+    ]);
+    let expiry = NEVER_EXPIRES;
+    for (const log of logs) {
+      const parsed = DEFINITION_CREATED.map((i) => i.parseLog(log)).find((p) => p);
+      if (parsed && Number(parsed.args[0]) === id) expiry = parsed.args[2] as bigint;
+    }
+    this.expiries.set(id, expiry);
+    return expiry;
+  }
+
+  /**
+   * The chain's head now (eth_blockNumber; concurrent callers share one read), for what the
+   * periodic refresh would learn too late: `devnet advance` mines blocks between two refreshes.
+   */
+  head(): Promise<bigint> {
+    this.headRead ??= this.rpc
+      .call<string>("eth_blockNumber")
+      .then((h) => {
+        const head = BigInt(h);
+        if (head > this.blockNumber) this.blockNumber = head;
+        return head;
+      })
+      .finally(() => {
+        this.headRead = undefined;
+      });
+    return this.headRead;
   }
 
   /** Who may sign for a definition and how much power each verdict needs (see consensusRules). */

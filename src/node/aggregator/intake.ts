@@ -10,7 +10,7 @@ import { fastTaskHash } from "../../chain/abi-fast.js";
 import { type G1, verifyTaskBls } from "../../crypto/bls.js";
 import { signTaskEcdsa } from "../../crypto/ecdsa.js";
 import { definitionCheckError } from "../chain-errors.js";
-import type { ChainView, OperatorInfo, TaskDefinitionInfo } from "../chain-view.js";
+import { type ChainView, NEVER_EXPIRES, type OperatorInfo, type TaskDefinitionInfo } from "../chain-view.js";
 import { TaskConsensus } from "../consensus.js";
 import { isTaskSignedBy } from "../ecdsa-fast.js";
 import { RpcError } from "../json-rpc.js";
@@ -286,6 +286,7 @@ async function checkDefinition(chain: ChainCtx, req: TaskRequest): Promise<TaskD
     );
   }
   if (problem) throw definitionCheckError(problem, id, req.performer);
+  await checkExpiry(chain.view, id, req.performer);
   let def: TaskDefinitionInfo;
   try {
     def = await chain.view.definition(id);
@@ -303,6 +304,27 @@ async function checkDefinition(chain: ChainCtx, req: TaskRequest): Promise<TaskD
     );
   }
   return def;
+}
+
+/**
+ * The contract's expiry check (blockExpiry <= block.number reverts InvalidTaskDefinition) at
+ * the chain's head now. The performer's check above may be a cached success from before
+ * `devnet advance` mined past the expiry, and the submission would then revert.
+ */
+async function checkExpiry(view: ChainView, id: number, performer: string): Promise<void> {
+  let expired: boolean;
+  try {
+    const expiry = await view.blockExpiry(id);
+    if (expiry >= NEVER_EXPIRES) return;
+    // the head already known settles an expired definition without a read
+    expired = expiry <= view.blockNumber || expiry <= (await view.head());
+  } catch (error) {
+    throw new RpcError(
+      "CHAIN_UNAVAILABLE",
+      `cannot check task definition ${id}: ${(error as Error).message}`,
+    );
+  }
+  if (expired) throw definitionCheckError({ name: "InvalidTaskDefinition", args: {} }, id, performer);
 }
 
 /** Why a definition's eligible voting power is nothing, in its own figures. */

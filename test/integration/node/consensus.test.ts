@@ -364,6 +364,40 @@ describe("consensus between separate node processes", () => {
     });
   });
 
+  it("a definition used before its blockExpiry is refused as expired as soon as the chain passes it", async () => {
+    const { attestationCenter } = await import("../../../src/chain/contracts.js");
+    const governance = new Wallet(net.deployer.privateKey, net.l2Provider);
+    const ac = attestationCenter(net.attestationCenter, governance);
+    const create = ac.getFunction(
+      "createNewTaskDefinition(string,(uint256,uint256,uint256,uint256,uint256,uint256,uint256[],uint256))",
+    );
+    const head = async () => BigInt(await net.l2Provider.send("eth_blockNumber", []));
+    const expiry = (await head()) + 6n;
+    // the chain's own count: an earlier test's NonceManager may have left ethers' one behind
+    const nonce = Number(
+      await net.l2Provider.send("eth_getTransactionCount", [net.deployer.address, "pending"]),
+    );
+    const receipt = await (await create("soon", [expiry, 0n, 0n, 0n, 0n, 0n, [], 0n], { nonce })).wait();
+    const id = Number(ac.interface.parseLog(receipt!.logs.at(-1)!)!.args.taskDefinitionId);
+    const send = () =>
+      sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, { ...task("soon"), taskDefinitionId: id });
+
+    // the aggregator has checked (and cached) the definition and the performer for it
+    expect((await waitTaskFinal(rpcUrl, await send())).status).toBe("approved");
+    // as `devnet advance` does: the chain reaches blockExpiry at once, between two refreshes
+    await net.l2Provider.send("anvil_mine", [`0x${(expiry - (await head())).toString(16)}`]);
+    expect(await head()).toBe(expiry);
+    const before = await net.l2Provider.getTransactionCount(net.aggregator.address);
+    await expect(send()).rejects.toMatchObject({
+      error: {
+        code: -32013,
+        message: `task definition ${id} has expired (InvalidTaskDefinition)`,
+        data: { revert: "InvalidTaskDefinition" },
+      },
+    });
+    expect(await net.l2Provider.getTransactionCount(net.aggregator.address)).toBe(before);
+  });
+
   it("malformed requests each get a stable error, none reaches the chain, and the node keeps serving", async () => {
     const { ecdsaSendTaskParams } = await import("../../helpers/node.js");
     const { blsSecretFromSeed, signTaskBls } = await import("../../../src/crypto/bls.js");
