@@ -7,6 +7,7 @@
  * its next tick, until the signal aborts.
  */
 
+import type { JsonRpcProvider } from "ethers";
 import type { DevnetState } from "../devnet/state.js";
 import { sleep } from "../util/sleep.js";
 import { METRICS_INTERVAL_MS, MetricsHistory, metricsPoint } from "./metrics.js";
@@ -52,6 +53,31 @@ async function every(ms: number, signal: AbortSignal, round: () => Promise<void>
     // A tick every `ms` from the start of the last round, so a slow round does not slow the beat.
     await sleep(Math.max(100, ms - (Date.now() - started)), signal);
   }
+}
+
+/**
+ * A failed submission's gas: its transaction has a receipt (a revert) but no verdict event to
+ * bring it. The returned function is called with a task's hash after each change of the task;
+ * it asks each L2 in turn (the aggregator's line does not name the chain), once per
+ * transaction, and hands the task's change to `onChange`.
+ */
+export function failedGasReader(
+  book: TaskBook,
+  providers: readonly JsonRpcProvider[],
+  onChange: (change: TaskChange | undefined) => void,
+): (hash: string) => Promise<void> {
+  const asked = new Set<string>();
+  return async (hash) => {
+    const txHash = book.gasWanted(hash);
+    if (!txHash || asked.has(txHash)) return;
+    asked.add(txHash);
+    for (const provider of providers) {
+      const receipt = await provider.getTransactionReceipt(txHash).catch(() => null);
+      if (receipt) return onChange(book.applyGas(hash, txHash, receipt.gasUsed.toString()));
+    }
+    // not mined: a later line of the task asks again
+    asked.delete(txHash);
+  };
 }
 
 export async function startFeed(
@@ -109,12 +135,17 @@ export async function startFeed(
 
   const loops: Array<Promise<void>> = [];
 
+  const fetchFailedGas = failedGasReader(book, chains.l2, onChange);
+
   // Tasks from the logs: what is there first (replayed in time order), then each new line.
   loops.push(
     every(HEALTH_INTERVAL_MS, signal, async () => {
       const { devnetLogStream } = await import("../devnet/logs.js");
-      for await (const entry of devnetLogStream(projectDir, { follow: true, signal }))
-        onChange(book.apply(entry));
+      for await (const entry of devnetLogStream(projectDir, { follow: true, signal })) {
+        const change = book.apply(entry);
+        onChange(change);
+        if (change?.kind === "task") void fetchFailedGas(change.task.taskHash);
+      }
     }),
   );
 

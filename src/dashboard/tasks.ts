@@ -49,7 +49,25 @@ export class TaskBook {
 
   /** Tasks decided on-chain, for the metrics. */
   decided(): Task[] {
-    return [...this.tasks.values()].filter((t) => t.verdict !== undefined);
+    return [...this.tasks.values()].filter((t) => t.verdict === "approved" || t.verdict === "rejected");
+  }
+
+  /**
+   * Failed tasks whose submission's gas is still unknown, by the transaction that carried it:
+   * a reverted transaction has a receipt (and gas) but no verdict event.
+   */
+  gasWanted(hash: string): string | undefined {
+    const t = this.get(hash);
+    if (t?.verdict !== "failed" || !t.submission || t.submission.gasUsed !== null) return undefined;
+    return t.submission.txHash;
+  }
+
+  /** The gas of a failed task's submission, from its receipt. */
+  applyGas(hash: string, txHash: string, gasUsed: string): TaskChange | undefined {
+    const t = this.get(hash);
+    if (!t?.submission || t.submission.txHash !== txHash) return undefined;
+    t.submission.gasUsed = gasUsed;
+    return { kind: "task", task: t };
   }
 
   private task(hash: string): Task {
@@ -145,14 +163,20 @@ export class TaskBook {
         break;
       case "submission": {
         const txHash = str(step.txHash);
-        if (step.error !== undefined) t.error = `submission failed: ${step.error}`;
+        if (step.error !== undefined) {
+          t.error = `submission failed: ${step.error}`;
+          // the aggregator has given up on it (the journal says failed); a verdict the chain
+          // holds after all still replaces this
+          if (!t.verdict) t.verdict = "failed";
+        }
         if (txHash) {
-          t.submission = { txHash, gasUsed: t.submission?.gasUsed ?? null, at };
+          const gasUsed = t.submission?.txHash === txHash ? t.submission.gasUsed : null;
+          t.submission = { txHash, gasUsed, at };
           this.submissionLogged.add(t);
         }
         if (typeof r.taskNumber === "number") t.taskNumber = r.taskNumber;
-        // the verdict comes from the chain (applyVerdict), never from this line: after a
-        // snapshot restore the logs still tell of tasks the chain no longer holds
+        // approved or rejected comes from the chain (applyVerdict), never from this line:
+        // after a snapshot restore the logs still tell of tasks the chain no longer holds
         break;
       }
       default:
@@ -204,6 +228,7 @@ export class TaskBook {
     t.proofOfTask = v.proofOfTask;
     t.data = v.data;
     t.performer ??= v.performer;
+    if (t.verdict === "failed") delete t.error;
     t.verdict = v.status;
     const logged = t.submission !== undefined && this.submissionLogged.has(t);
     t.submission = { txHash: v.txHash, gasUsed, at: logged ? t.submission!.at : blockTime };
@@ -223,6 +248,6 @@ export class TaskBook {
  * submission line's time replaces the block's when it is read.
  */
 function settleLatency(t: Task): void {
-  if (t.sentAt === null || !t.verdict || !t.submission) return;
+  if (t.sentAt === null || !t.submission || (t.verdict !== "approved" && t.verdict !== "rejected")) return;
   t.latencyMs = Math.max(0, t.submission.at - t.sentAt);
 }

@@ -36,7 +36,8 @@ export interface Task {
   votes: Vote[];
   threshold?: { verdict: string; at: number };
   submission?: { txHash: string; gasUsed: string | null; at: number };
-  verdict?: "approved" | "rejected";
+  /** approved | rejected: the chain's verdict; failed: the aggregator's submission failed (no verdict on-chain). */
+  verdict?: "approved" | "rejected" | "failed";
   latencyMs?: number;
   /** Set when the aggregator gave up on it (no threshold in time, or the submission failed). */
   error?: string;

@@ -141,6 +141,49 @@ describe("TaskBook", () => {
     expect(b.get(HASH)?.verdict).toBeUndefined();
   });
 
+  it("shows a task whose submission failed as failed, with its transaction and then its gas", () => {
+    const b = book();
+    b.apply(
+      line("aggregator", 0, "task accepted", { taskHash: HASH, taskDefinitionId: 1, performer: "0xP" }),
+    );
+    b.apply(line("aggregator", 13, "threshold reached; submitting", { taskHash: HASH, verdict: "approve" }));
+    const change = b.apply(
+      line("aggregator", 40, "task submission failed", {
+        taskHash: HASH,
+        error: "submitTask 0xtx reverted: InvalidTaskDefinition",
+        txHash: "0xtx",
+      }),
+    );
+    expect(change).toMatchObject({ kind: "task", task: { verdict: "failed" } });
+    expect(b.get(HASH)).toMatchObject({
+      verdict: "failed",
+      error: "submission failed: submitTask 0xtx reverted: InvalidTaskDefinition",
+      submission: { txHash: "0xtx", gasUsed: null, at: T0 + 40 },
+    });
+    // the receipt is what tells its gas; a failed task is no decided one for the charts
+    expect(b.gasWanted(HASH)).toBe("0xtx");
+    expect(b.applyGas(HASH, "0xtx", "57800")).toMatchObject({ kind: "task" });
+    expect(b.get(HASH)?.submission?.gasUsed).toBe("57800");
+    expect(b.gasWanted(HASH)).toBeUndefined();
+    expect(b.get(HASH)?.latencyMs).toBeUndefined();
+    expect(b.decided()).toEqual([]);
+
+    // a verdict the chain holds after all is the task's word
+    b.applyVerdict(
+      {
+        status: "approved",
+        taskHash: HASH,
+        taskNumber: 3,
+        taskDefinitionId: 1,
+        txHash: "0xtx2",
+      } as TaskVerdict,
+      "250000",
+      T0 + 1_000,
+    );
+    expect(b.get(HASH)).toMatchObject({ verdict: "approved", submission: { txHash: "0xtx2" } });
+    expect(b.get(HASH)?.error).toBeUndefined();
+  });
+
   it("keeps a voting-power sync apart, as an internal task with its transaction and number", () => {
     const b = book();
     expect(
