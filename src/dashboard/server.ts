@@ -106,12 +106,22 @@ export async function startDashboardServer(opts: {
     if (route === "/api/health") return json(res, 200, { ok: true });
     if (route === "/api/snapshot") return json(res, 200, feed.snapshot());
     if (route === "/api/events") return events(req, res, feed);
-    const task = /^\/api\/tasks\/(0x[0-9a-fA-F]{64})$/.exec(route);
+    const task = /^\/api\/tasks\/([^/]*)$/.exec(route);
     if (task) {
-      const found = feed.task(task[1]!);
+      const id = task[1]!;
+      // no task has a malformed hash: NOT_FOUND as for any unseen one, saying what a hash is
+      if (!/^0x[0-9a-fA-F]{64}$/.test(id)) {
+        return json(res, 404, {
+          error: {
+            code: "NOT_FOUND",
+            message: `no task ${id || "(none given)"}: a task is named by its task hash, 0x and 64 hex digits (as \`task send\` prints it)`,
+          },
+        });
+      }
+      const found = feed.task(id);
       return found
         ? json(res, 200, found)
-        : json(res, 404, { error: { code: "NOT_FOUND", message: `no task ${task[1]} seen on this devnet` } });
+        : json(res, 404, { error: { code: "NOT_FOUND", message: `no task ${id} seen on this devnet` } });
     }
     if (route.startsWith("/api/"))
       return json(res, 404, { error: { code: "NOT_FOUND", message: `no API route ${route}` } });
