@@ -318,11 +318,11 @@ async function checkExpiry(view: ChainView, id: number, performer: string): Prom
     if (expiry >= NEVER_EXPIRES) return;
     // the head already known settles an expired definition without a read
     expired = expiry <= view.blockNumber || expiry <= (await view.head());
-  } catch (error) {
-    throw new RpcError(
-      "CHAIN_UNAVAILABLE",
-      `cannot check task definition ${id}: ${(error as Error).message}`,
-    );
+  } catch {
+    // A node that will not read the definition's event (a hosted RPC caps eth_getLogs ranges) or
+    // its head leaves the check to the performer's check above, as before: refusing every task of
+    // the definition over it would be worse than a late one reverting.
+    return;
   }
   if (expired) throw definitionCheckError({ name: "InvalidTaskDefinition", args: {} }, id, performer);
 }
