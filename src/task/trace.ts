@@ -14,7 +14,7 @@ import type { LogEntry } from "../devnet/logs.js";
 import { readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
 import { AvsctlError } from "../errors.js";
-import { findVerdict, journalRow, type TaskRef } from "./verdicts.js";
+import { chainsSearched, journalRow, locateTask, type TaskRef } from "./verdicts.js";
 
 export type TraceStep =
   | "received"
@@ -167,20 +167,26 @@ export function stepOf(entry: LogEntry): TraceEvent | undefined {
   return undefined;
 }
 
-/** The task's steps in the devnet's logs, and when each component's log begins. */
+/**
+ * The task's steps in the devnet's logs, when each component's log begins, and the chains its
+ * steps name (the nodes log a task's chain with it).
+ */
 async function logSteps(
   root: string,
   hash: string,
   signal?: AbortSignal,
-): Promise<{ events: TraceEvent[]; firstTimes: Map<string, number> }> {
+): Promise<{ events: TraceEvent[]; firstTimes: Map<string, number>; chains: Set<number> }> {
   const { devnetLogStream } = await import("../devnet/logs.js");
   const events: TraceEvent[] = [];
   const firstTimes = new Map<string, number>();
+  const chains = new Set<number>();
   for await (const entry of devnetLogStream(root, { task: hash, signal, firstTimes })) {
     const step = stepOf(entry);
-    if (step) events.push(step);
+    if (!step) continue;
+    events.push(step);
+    if (typeof entry.record.chainId === "number") chains.add(entry.record.chainId);
   }
-  return { events, firstTimes };
+  return { events, firstTimes, chains };
 }
 
 /** The receipt of the submission, with the revert replayed and named when it reverted. */
@@ -227,28 +233,58 @@ async function submissionOf(
   return out;
 }
 
-/** The trace of one task on the target L2 (NOT_FOUND when nothing knows the task). */
+/**
+ * The trace of one task on its L2 (NOT_FOUND when nothing knows the task). Without
+ * --target-chain on a devnet with several L2s, the task's L2 is the one its journal row or its
+ * verdict is on, else the one the aggregator's log accepted it for.
+ */
 export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
   const { project, ref } = opts;
-  const target = await resolveProjectTarget({
-    projectDir: project.root,
-    config: project.config,
-    chainId: opts.targetChain,
-    chainFlag: "--target-chain",
-  });
+  const shown = "hash" in ref ? ref.hash : `number ${ref.number}`;
+  const located = await locateTask({ project, ref, targetChain: opts.targetChain, command: "trace" });
+  let logs: Awaited<ReturnType<typeof logSteps>> | undefined;
+  let found = located.found;
+  // Neither a journal row nor a verdict on any L2 (the journal lost it, say): the logs may know.
+  if (!found && "hash" in ref && readDevnetState(project.root)) {
+    logs = await logSteps(project.root, ref.hash.toLowerCase(), opts.signal);
+    const chains = [...logs.chains].filter((id) => located.searched.includes(id));
+    if (chains.length === 1) {
+      const target = await resolveProjectTarget({
+        projectDir: project.root,
+        config: project.config,
+        chainId: chains[0],
+        chainFlag: "--target-chain",
+      });
+      found = { target, verdict: undefined, journal: undefined };
+    } else if (logs.events.length > 0) {
+      throw new AvsctlError(
+        "MISSING_ARGUMENT",
+        `the devnet's logs have task ${ref.hash} but not which of chains ${located.searched.join(", ")} it is on: --target-chain says which`,
+        {
+          hint: located.searched
+            .map((id) => `\`avsctl task trace ${ref.hash} --target-chain ${id}\``)
+            .join(" or "),
+          details: { argument: "--target-chain", chains: located.searched },
+        },
+      );
+    }
+  }
+  if (!found) throw notFound(shown, located.searched);
+  const { target } = found;
   try {
-    const byHash = "hash" in ref ? await journalRow(project, ref.hash, target.chainId) : undefined;
-    const verdict = (await findVerdict(target, ref, byHash)) ?? null;
-    const shown = "hash" in ref ? ref.hash : `number ${ref.number}`;
+    const byHash = found.journal;
+    const verdict = found.verdict ?? null;
     const hash = ("hash" in ref ? ref.hash : verdict?.taskHash)?.toLowerCase();
-    if (!hash) throw notFound(shown, target.chainId);
+    if (!hash) throw notFound(shown, [target.chainId]);
 
     const devnet = readDevnetState(project.root);
     const journal = "hash" in ref ? byHash : await journalRow(project, hash, target.chainId);
-    const { events, firstTimes } = devnet
-      ? await logSteps(project.root, hash, opts.signal)
-      : { events: [], firstTimes: new Map<string, number>() };
-    if (!verdict && !journal && events.length === 0) throw notFound(shown, target.chainId);
+    const { events, firstTimes } =
+      logs ??
+      (devnet
+        ? await logSteps(project.root, hash, opts.signal)
+        : { events: [] as TraceEvent[], firstTimes: new Map<string, number>() });
+    if (!verdict && !journal && events.length === 0) throw notFound(shown, [target.chainId]);
 
     if (journal && !events.some((e) => e.step === "received")) {
       events.push({
@@ -351,9 +387,11 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
   }
 }
 
-function notFound(shown: string, chainId: number): AvsctlError {
-  return new AvsctlError("NOT_FOUND", `no task ${shown} on chain ${chainId}`, {
-    hint: "a task number exists once its verdict is on-chain; a task hash once the aggregator has taken it (`avsctl task list` shows the known ones)",
-    details: { task: shown, chainId },
+function notFound(shown: string, chains: number[]): AvsctlError {
+  const hint =
+    "a task number exists once its verdict is on-chain; a task hash once the aggregator has taken it (`avsctl task list` shows the known ones";
+  return new AvsctlError("NOT_FOUND", `no task ${shown} on ${chainsSearched(chains)}`, {
+    hint: chains.length === 1 ? `${hint})` : `${hint} of every L2; \`--target-chain <id>\` looks on one)`,
+    details: chains.length === 1 ? { task: shown, chainId: chains[0] } : { task: shown, chains },
   });
 }

@@ -84,45 +84,143 @@ export async function findVerdict(
   );
 }
 
+/** Where a lookup found a task: its L2 (the caller destroys the provider), verdict and journal row. */
+export interface LocatedTask {
+  target: ChainTarget;
+  verdict: TaskVerdict | undefined;
+  journal: JournalRow | undefined;
+}
+
 /**
- * `task status`: one task's verdict on the target L2; for a task hash the chain has no verdict
- * for, what the devnet aggregator's journal says (in progress, or why no verdict came);
- * NOT_FOUND when neither knows it.
+ * Finds the L2 a task is on. With --target-chain, a configured network or a devnet with one L2,
+ * that one target (`found` whatever it knows). On a devnet with several L2s: a hash where the
+ * aggregator's journal has it, else (as a number always) the L2 whose verdicts have it; on
+ * several, MISSING_ARGUMENT naming them (task hashes and numbers are per chain). `searched`: the
+ * chains looked at.
+ */
+export async function locateTask(opts: {
+  project: Project;
+  ref: TaskRef;
+  targetChain?: number;
+  /** The command whose rerun a refusal suggests ("status", "trace"). */
+  command: string;
+}): Promise<{ found: LocatedTask | undefined; searched: number[] }> {
+  const { project, ref } = opts;
+  const chains = lookupChains(project, opts.targetChain);
+  if (chains.length === 1) {
+    const target = await targetOf(project, chains[0]);
+    try {
+      const journal = "hash" in ref ? await journalRow(project, ref.hash, target.chainId) : undefined;
+      const verdict = await findVerdict(target, ref, journal);
+      return { found: { target, verdict, journal }, searched: [target.chainId] };
+    } catch (error) {
+      target.provider.destroy();
+      throw error;
+    }
+  }
+  const ids = chains as number[];
+  if ("hash" in ref) {
+    const rows = (await Promise.all(ids.map((id) => journalRow(project, ref.hash, id)))).filter(
+      (r): r is JournalRow => r !== undefined,
+    );
+    if (rows.length > 1)
+      throw onSeveralChains(
+        ref,
+        rows.map((r) => Number(r.chainId)),
+        opts.command,
+      );
+    if (rows.length === 1) {
+      const journal = rows[0]!;
+      const target = await targetOf(project, Number(journal.chainId));
+      try {
+        const verdict = await findVerdict(target, ref, journal);
+        return { found: { target, verdict, journal }, searched: [target.chainId] };
+      } catch (error) {
+        target.provider.destroy();
+        throw error;
+      }
+    }
+  }
+  const targets = await connectAll(project, ids);
+  let kept: ChainTarget | undefined;
+  try {
+    const verdicts = await Promise.all(targets.map((t) => findVerdict(t, ref, undefined)));
+    const hits = targets.flatMap((target, i) => (verdicts[i] ? [{ target, verdict: verdicts[i] }] : []));
+    if (hits.length > 1)
+      throw onSeveralChains(
+        ref,
+        hits.map((h) => h.target.chainId),
+        opts.command,
+      );
+    const searched = targets.map((t) => t.chainId);
+    if (hits.length === 0) return { found: undefined, searched };
+    kept = hits[0]!.target;
+    return { found: { ...hits[0]!, journal: undefined }, searched };
+  } finally {
+    for (const t of targets) if (t !== kept) t.provider.destroy();
+  }
+}
+
+/** A task on several L2s: which one is for --target-chain to say. */
+function onSeveralChains(ref: TaskRef, chains: number[], command: string): AvsctlError {
+  const shown = "hash" in ref ? ref.hash : String(ref.number);
+  const per = "hash" in ref ? "the aggregator keeps tasks per chain" : "task numbers are per chain";
+  return new AvsctlError(
+    "MISSING_ARGUMENT",
+    `task ${shown} is on chains ${chains.join(" and ")} (${per}): --target-chain says which`,
+    {
+      hint: chains.map((id) => `\`avsctl task ${command} ${shown} --target-chain ${id}\``).join(" or "),
+      details: { argument: "--target-chain", chains },
+    },
+  );
+}
+
+/** "chain 31338", or "chains 31338, 31339" when a lookup searched several. */
+export function chainsSearched(chains: number[]): string {
+  return `${chains.length === 1 ? "chain" : "chains"} ${chains.join(", ")}`;
+}
+
+/**
+ * `task status`: one task's verdict on its L2; for a task hash the chain has no verdict for,
+ * what the devnet aggregator's journal says (in progress, or why no verdict came); NOT_FOUND
+ * when neither knows it.
  */
 export async function findTaskVerdict(opts: {
   project: Project;
   ref: TaskRef;
   targetChain?: number;
 }): Promise<TaskVerdict | JournalTaskStatus> {
-  const target = await targetOf(opts.project, opts.targetChain);
+  const { ref } = opts;
+  const { found, searched } = await locateTask({ ...opts, command: "status" });
   try {
-    const { ref } = opts;
-    const journal = "hash" in ref ? await journalRow(opts.project, ref.hash, target.chainId) : undefined;
-    const v = await findVerdict(target, ref, journal);
-    if (!v) {
-      const journaled = withoutVerdict(journal);
-      if (journaled) return journaled;
-      const shown = "hash" in ref ? ref.hash : String(ref.number);
-      throw new AvsctlError("NOT_FOUND", `no verdict on chain ${target.chainId} for task ${shown}`, {
-        hint: "a task appears once the aggregator submits it; `avsctl task list` shows the known ones",
-      });
-    }
-    return v;
+    if (found?.verdict) return found.verdict;
+    const journaled = withoutVerdict(found?.journal);
+    if (journaled) return journaled;
+    const shown = "hash" in ref ? ref.hash : String(ref.number);
+    throw new AvsctlError("NOT_FOUND", `no verdict on ${chainsSearched(searched)} for task ${shown}`, {
+      hint:
+        searched.length === 1
+          ? "a task appears once the aggregator submits it; `avsctl task list` shows the known ones"
+          : "a task appears once the aggregator submits it; `avsctl task list` shows the known ones of every L2, and `--target-chain <id>` looks on one",
+    });
   } finally {
-    target.provider.destroy();
+    found?.target.provider.destroy();
   }
 }
 
 /**
- * The L2s `task list` reads: the --target-chain one, else the configured network, else every
- * L2 of the devnet (a task can land on any of them).
+ * The L2s a lookup reads: the --target-chain one, else the configured network, else every L2 of
+ * the devnet (a task can land on any of them). `undefined` stands for the one target.
  */
-async function listTargets(project: Project, chainId: number | undefined): Promise<ChainTarget[]> {
+function lookupChains(project: Project, chainId: number | undefined): Array<number | undefined> {
   const devnet = readDevnetState(project.root);
   const network = project.config.network;
   const configured =
     network.rpcUrl !== undefined || network.attestationCenter !== undefined || network.chainId !== undefined;
-  const chains = !devnet || configured || chainId !== undefined ? [chainId] : devnet.l2.map((l) => l.chainId);
+  return !devnet || configured || chainId !== undefined ? [chainId] : devnet.l2.map((l) => l.chainId);
+}
+
+async function connectAll(project: Project, chains: Array<number | undefined>): Promise<ChainTarget[]> {
   const targets: ChainTarget[] = [];
   try {
     for (const id of chains) targets.push(await targetOf(project, id));
@@ -144,7 +242,7 @@ export interface ListTasksOptions {
 
 /** `task list`: the verdicts of the chosen L2s, filtered. */
 export async function listTasks(opts: ListTasksOptions): Promise<{ chains: number[]; tasks: TaskVerdict[] }> {
-  const targets = await listTargets(opts.project, opts.targetChain);
+  const targets = await connectAll(opts.project, lookupChains(opts.project, opts.targetChain));
   try {
     const perChain = await Promise.all(
       targets.map((target) =>
