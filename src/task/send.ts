@@ -10,9 +10,9 @@ import {
 } from "../client/send.js";
 import type { LoadedConfig } from "../config/load.js";
 import { buildTask } from "../devnet/samples/sample-rule.js";
-import { readDevnetState } from "../devnet/state.js";
+import { type DevnetState, readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
-import { AvsctlError, invalidArgument } from "../errors.js";
+import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { type LoadSummary, runTasks } from "./run.js";
 
 /** `task send`, typed: every value already checked where its flag is declared. */
@@ -173,7 +173,29 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       );
     }
     return summary;
+  } catch (error) {
+    throw sc.devnet && !opts.aggregator && sc.target
+      ? definitionsPerChain(error, sc.devnet, sc.target.chainId)
+      : error;
   } finally {
     sc.target?.provider.destroy();
   }
+}
+
+/**
+ * Task definitions are per L2, and `task-def list` shows the first L2's: on a devnet with
+ * several, a definition unknown here may be another L2's. The hint says how to see and reach those.
+ */
+function definitionsPerChain(error: unknown, devnet: DevnetState, chainId: number): unknown {
+  if (!isAvsctlError(error) || error.code !== "TASK_DEF_NOT_FOUND" || devnet.l2.length < 2) return error;
+  const others = devnet.l2.map((l) => l.chainId).filter((id) => id !== chainId);
+  const elsewhere =
+    others.length === 1
+      ? `\`avsctl task-def list --chain-id ${others[0]}\` shows chain ${others[0]}'s, and --target-chain ${others[0]} sends there`
+      : `\`avsctl task-def list --chain-id <id>\` shows those of chain ${others.join(", ")}, and --target-chain <id> sends there`;
+  return new AvsctlError(error.code, error.message, {
+    hint: `task definitions are per L2 and this one was looked up on chain ${chainId}: ${elsewhere}`,
+    details: error.details,
+    cause: error,
+  });
 }

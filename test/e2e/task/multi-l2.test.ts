@@ -2,7 +2,8 @@
  * `task status` and `task trace` on a devnet with two L2s (process runtime, built CLI), without
  * --target-chain: a task hash is found on the L2 the aggregator's journal has it on (or, when the
  * aggregator does not answer, the L2 whose verdicts or logs have it); a task number both L2s
- * have is refused naming them and --target-chain; NOT_FOUND names every chain searched.
+ * have is refused naming them and --target-chain; NOT_FOUND names every chain searched. And
+ * `task send` of a definition only the second L2 has says how to reach it.
  */
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -142,6 +143,28 @@ describe("task lookups on a devnet with two L2s", () => {
       expect(r.stderr).toContain("--target-chain <id>");
     }
   }, 120_000);
+
+  it("task send of a definition only the second L2 has: the hint names task-def list --chain-id and --target-chain", async () => {
+    const created = await cli(["task-def", "create", "--name", "only-second", "--chain-id", String(second)]);
+    expect(created.code, created.stderr + created.stdout).toBe(0);
+    const id = String(created.json().taskDefinitionId);
+    for (const via of ["rpc", "execution"]) {
+      const r = await cli(["task", "send", "--task-def", id, "--via", via]);
+      expect(r.code, r.stdout).toBe(2);
+      const { error } = r.json();
+      expect(error.code).toBe("TASK_DEF_NOT_FOUND");
+      expect(error.hint).toContain(`--target-chain ${second}`);
+      const list = error.hint.match(/`(avsctl task-def list [^`]+)`/)?.[1];
+      expect(list).toBe(`avsctl task-def list --chain-id ${second}`);
+      const listed = await runPasted(`${list} --json`, { cwd: dir, timeoutMs: 120_000 });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(JSON.parse(listed.stdout).taskDefinitions.map((d: any) => String(d.taskDefinitionId))).toContain(
+        id,
+      );
+    }
+    const there = await send(["--task-def", id, "--target-chain", String(second)], 0);
+    expect(there).toMatchObject({ status: "approved", chainId: second });
+  }, 180_000);
 
   it("with the aggregator not answering: a hash is found by the L2s' verdicts, a verdictless task's trace by the logs", async () => {
     const run = JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", "aggregator.json"), "utf8"));
