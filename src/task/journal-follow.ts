@@ -1,7 +1,7 @@
 /**
  * What the aggregator's journal says about sent tasks that have no verdict on-chain yet: a task
- * it ended as unreachable (or timed out on its side) is known at once, with its reason, instead
- * of after the client's whole --timeout.
+ * it ended as unreachable, timed out on its side, or whose submission failed (reverted, or could
+ * not be sent) is known at once, with its reason, instead of after the client's whole --timeout.
  */
 
 import type { TaskEndReason } from "../client/retry.js";
@@ -11,11 +11,19 @@ import { sleep } from "../util/sleep.js";
 const JOURNAL_POLL_MS = 250;
 export const JOURNAL_BATCH = 100;
 
-export type Ended = { status: "unreachable" | "timeout"; reason: TaskEndReason | null };
+/**
+ * A failed task had its votes; what went wrong was its submission, so its reason is the error
+ * alone: no abstentions, and no voting power figures.
+ */
+export type FailedReason = { message: string; abstained: [] };
+
+export type Ended =
+  | { status: "unreachable" | "timeout"; reason: TaskEndReason | null }
+  | { status: "failed"; reason: FailedReason; txHash: string | null };
 
 /**
- * The tasks among `hashes` that the aggregator ended without a verdict (unreachable, or timed
- * out on its side), from its journal; nothing when it does not answer.
+ * The tasks among `hashes` that the aggregator ended without a verdict (unreachable, timed out
+ * on its side, or failed), from its journal; nothing when it does not answer.
  */
 export async function journalEnds(
   aggregatorUrl: string,
@@ -31,9 +39,18 @@ export async function journalEnds(
     { timeoutMs: 2_000, signal },
   ).catch(() => undefined);
   answers?.forEach((a, i) => {
-    const row = a.result as { status?: string; reason?: TaskEndReason | null } | undefined;
+    const row = a.result as
+      | { status?: string; reason?: TaskEndReason | null; error?: string | null; txHash?: string | null }
+      | undefined;
     if (row?.status === "unreachable" || row?.status === "timeout") {
       out.set(hashes[i]!, { status: row.status, reason: row.reason ?? null });
+    } else if (row?.status === "failed") {
+      // A failed task is not retried by the aggregator: only a send of it again gets a new attempt.
+      out.set(hashes[i]!, {
+        status: "failed",
+        reason: { message: row.error ?? "the aggregator's submission failed", abstained: [] },
+        txHash: row.txHash ?? null,
+      });
     }
   });
   return out;

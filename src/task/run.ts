@@ -9,7 +9,13 @@ import type { SentTask } from "../client/send.js";
 import { lookupVerdicts, type TaskVerdict, VerdictWatch } from "../client/verdicts.js";
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
-import { type Ended, followJournal, JOURNAL_BATCH, journalEnds } from "./journal-follow.js";
+import {
+  type Ended,
+  type FailedReason,
+  followJournal,
+  JOURNAL_BATCH,
+  journalEnds,
+} from "./journal-follow.js";
 
 /** Receipts read at once for the results' gas: ethers sends them as one JSON-RPC batch. */
 const RECEIPT_BATCH = 100;
@@ -31,9 +37,10 @@ export interface TaskResult {
   duplicate?: boolean;
   /**
    * Why a task got no verdict (`unreachable`, and `timeout` when the aggregator said), from its
-   * journal: who abstained and why, connected against required voting power; else null.
+   * journal: who abstained and why, connected against required voting power; for `failed`, the
+   * error its submission met; else null.
    */
-  reason?: TaskEndReason | null;
+  reason?: TaskEndReason | FailedReason | null;
   error?: string;
 }
 
@@ -55,6 +62,7 @@ export interface LoadSummary {
   timedOut: number;
   /** Distinct tasks that could reach no verdict (or were refused for too little connected power). */
   unreachable: number;
+  /** Sends that did not get through, and distinct tasks whose submission the aggregator journaled as failed. */
   failed: number;
   /** Sends a busy aggregator refused (OVERLOADED); each was sent again after the wait it asked for. */
   refusedBusy: number;
@@ -221,7 +229,7 @@ async function sendAndFollow(
       }
     }
     // The chain gives verdicts; the aggregator's journal says at once when a task will get none
-    // (unreachable), so the wait ends for it then instead of at the deadline.
+    // (unreachable, or its submission failed), so the wait ends for it then instead of at the deadline.
     const outstanding = new Set([...firstSend.keys()].filter((h) => !verdicts.has(h)));
     const stop = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
@@ -320,11 +328,13 @@ async function sendAndFollow(
         ...base,
         status: end?.status ?? (opts.wait ? "timeout" : "sent"),
         taskNumber: null,
-        txHash: null,
+        // a failed task's submission, when one was sent: the transaction that reverted
+        txHash: end?.status === "failed" ? end.txHash : null,
         attestersIds: [],
         gasUsed: null,
         latencyMs: null,
         ...(opts.wait ? { reason: end?.reason ?? null } : {}),
+        ...(end?.status === "failed" ? { error: end.reason.message } : {}),
       };
     }
     return {
@@ -372,7 +382,8 @@ async function sendAndFollow(
     // a send that never got through before the deadline timed out as well
     timedOut: [...tasks, ...unsent].filter((r) => r.status === "timeout").length,
     unreachable: [...tasks, ...unsent].filter((r) => r.status === "unreachable").length,
-    failed: results.filter((r) => r.status === "failed").length,
+    // one task sent twice fails once, as it is unreachable once
+    failed: [...tasks, ...unsent].filter((r) => r.status === "failed").length,
     refusedBusy,
     retried,
     latencyMs: percentiles(latencies),

@@ -166,7 +166,8 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
-    if (opts.count === 1 && summary.results[0]!.status === "failed") {
+    // A task that was sent and failed on the aggregator's side is a result; one never sent, an error.
+    if (opts.count === 1 && summary.sent === 0 && summary.results[0]!.status === "failed") {
       throw (
         summary.errors[0] ??
         new AvsctlError("COMMAND_FAILED", summary.results[0]!.error ?? "sending the task failed")

@@ -55,7 +55,7 @@ function resultLine(r: TaskResult): string {
 }
 
 /** Who abstained and why, one line each, for a task that got no verdict. */
-function abstentions(reason: TaskEndReason): string {
+function abstentions(reason: Pick<TaskEndReason, "abstained">): string {
   return reason.abstained
     .map((a) => `\n  attester ${a.operatorId} (${a.attester}) abstained: ${a.reason}`)
     .join("");
@@ -63,7 +63,7 @@ function abstentions(reason: TaskEndReason): string {
 
 function summaryLines(summary: LoadSummary): string {
   return [
-    `sent ${summary.sent}: ${summary.distinct} distinct task(s), ${summary.duplicates} duplicate(s)${summary.alreadyKnown ? `, ${summary.alreadyKnown} already known` : ""}, failed ${summary.failed}`,
+    `sent ${summary.sent}: ${summary.distinct} distinct task(s), ${summary.duplicates} duplicate(s)${summary.alreadyKnown ? `, ${summary.alreadyKnown} already known` : ""}, failed ${summary.failed} (not sent, or its submission failed)`,
     `on-chain: approved ${summary.approved}, rejected ${summary.rejected}, timed out ${summary.timedOut}, unreachable ${summary.unreachable}`,
     ...(summary.refusedBusy > 0 || summary.retried > 0
       ? [`refused busy ${summary.refusedBusy}, sent again ${summary.retried} (the same tasks)`]

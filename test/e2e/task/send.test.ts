@@ -302,6 +302,87 @@ describe("task send on the devnet (process runtime)", () => {
     }
   });
 
+  /**
+   * A definition that expires with the block its first submission lands in: created (one block)
+   * to expire at the next, it is still live when the aggregator takes a task in, and the
+   * submitTask, mined in that next block (the devnet mines one per transaction), reverts with
+   * InvalidTaskDefinition, which the aggregator journals as failed.
+   */
+  async function expiringAtSubmission(name: string): Promise<number> {
+    const { jsonRpc, quantity } = await import("../../../src/chain/json-rpc.js");
+    const head = quantity(await jsonRpc<string>(state.l2[0].rpcUrl, "eth_blockNumber", []));
+    const def = await cli(["task-def", "create", "--name", name, "--block-expiry", String(head + 2)]);
+    expect(def.code, def.stderr).toBe(0);
+    return Number(def.json().taskDefinitionId);
+  }
+
+  it("a task whose submission reverts ends the wait at once: failed, with the revert as its reason, exit 1", async () => {
+    for (const via of ["rpc", "execution"]) {
+      const id = await expiringAtSubmission(`expiring-${via}`);
+      const started = Date.now();
+      const r = await cli([
+        "task",
+        "send",
+        "--task-def",
+        String(id),
+        "--via",
+        via,
+        "--wait",
+        "--timeout",
+        "20",
+      ]);
+      expect(r.code, `${via}: ${r.stdout}${r.stderr}`).toBe(1);
+      const t = r.json();
+      expect(t, via).toMatchObject({
+        status: "failed",
+        taskNumber: null,
+        taskDefinitionId: id,
+        performer: state.performer.address,
+        reason: {
+          message: expect.stringContaining("submitTask reverted: InvalidTaskDefinition"),
+          abstained: [],
+        },
+      });
+      expect(t.taskHash).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(t.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+      // it waited out the whole --timeout before (20.6 s), and said "timeout"
+      expect(Date.now() - started, via).toBeLessThan(15_000);
+      const status = await cli(["task", "status", t.taskHash]);
+      expect(status.json()).toMatchObject({ status: "failed", error: t.reason.message, txHash: t.txHash });
+    }
+  }, 120_000);
+
+  it("load mode: tasks whose submission reverts count as failed at once, exit 1", async () => {
+    const id = await expiringAtSubmission("expiring-load");
+    const started = Date.now();
+    const r = await cli([
+      "task",
+      "send",
+      "--task-def",
+      String(id),
+      "--via",
+      "rpc",
+      "--count",
+      "3",
+      "--concurrency",
+      "3",
+      "--wait",
+      "--timeout",
+      "20",
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const s = r.json();
+    expect(s).toMatchObject({ sent: 3, distinct: 3, failed: 3, timedOut: 0, approved: 0, rejected: 0 });
+    for (const t of s.results) {
+      expect(t).toMatchObject({
+        status: "failed",
+        taskDefinitionId: id,
+        reason: { message: expect.stringContaining("InvalidTaskDefinition") },
+      });
+    }
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 60_000);
+
   it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
     const run = JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", "aggregator.json"), "utf8"));
     process.kill(-run.pid, "SIGSTOP"); // frozen: connections hang instead of failing fast
