@@ -96,6 +96,13 @@ export interface RunOptions {
   sendOne: (index: number, timeLeftMs: number) => Promise<SentTask>;
   /** Every attempt for one index carries the same signed task (same hash). */
   idempotent?: boolean;
+  /**
+   * What is known of task `index` when no send of it got through (the task signed for it, or the
+   * definition it was meant for), so its result names that task.
+   */
+  taskOf?: (
+    index: number,
+  ) => Partial<Pick<SentTask, "taskHash" | "taskDefinitionId" | "proofOfTask" | "performer">>;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -286,24 +293,25 @@ async function sendAndFollow(
     }
   }
 
-  const results: TaskResult[] = sent.map((s) => {
+  const results: TaskResult[] = sent.map((s, index) => {
     if (!s || !("taskHash" in s)) {
       const e = s?.error;
       // Refused because the connected attesters could not approve it: no verdict can come.
       const refused = insufficientPowerReason(e);
       const hash = (e as AvsctlError | undefined)?.details?.taskHash;
+      const task = opts.taskOf?.(index) ?? {};
       return {
         status: refused ? "unreachable" : opts.wait && isTransient(e) ? "timeout" : "failed",
         taskNumber: null,
-        taskDefinitionId: 0,
-        proofOfTask: "",
-        performer: "",
+        taskDefinitionId: task.taskDefinitionId ?? 0,
+        proofOfTask: task.proofOfTask ?? "",
+        performer: task.performer ?? "",
         chainId: opts.chainId,
         txHash: null,
         attestersIds: [],
         gasUsed: null,
         latencyMs: null,
-        taskHash: typeof hash === "string" ? hash : "",
+        taskHash: typeof hash === "string" ? hash : (task.taskHash ?? ""),
         ...(refused ? { reason: refused } : {}),
         error: e instanceof Error ? e.message : String(e),
       };

@@ -131,13 +131,17 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
     // Built and signed once per index: every retry of a send repeats that very task (one hash),
     // so no retry can make a second one.
     const prepared = new Map<number, Promise<PreparedTask>>();
+    const signed = new Map<number, PreparedTask>();
     const preparedFor = (i: number): Promise<PreparedTask> => {
       let p = prepared.get(i);
       if (!p) {
         p = prepareTask(
           buildTask({ proof: opts.proof, data: opts.data, taskDefinitionId: opts.taskDefinitionId }),
           target,
-        );
+        ).then((task) => {
+          signed.set(i, task);
+          return task;
+        });
         prepared.set(i, p);
       }
       return p;
@@ -163,6 +167,18 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
               Math.min(30_000, left),
             )
           : sendPrepared(await preparedFor(i), sc.aggregatorUrl, Math.min(15_000, left)),
+      // The execution service builds the proof itself: a send it failed names the definition and performer.
+      taskOf: (i) => {
+        const task = signed.get(i);
+        return task
+          ? {
+              taskHash: task.taskHash,
+              taskDefinitionId: task.taskDefinitionId,
+              proofOfTask: task.proofOfTask,
+              performer: task.performer,
+            }
+          : { taskDefinitionId: opts.taskDefinitionId, ...(via === "execution" ? { performer } : {}) };
+      },
       onProgress: opts.onProgress,
       signal: opts.signal,
     });

@@ -383,6 +383,53 @@ describe("task send on the devnet (process runtime)", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 60_000);
 
+  it("too little connected power for a definition: unreachable, naming the task that was sent", async () => {
+    // one signer at most, while approval needs two thirds of the attesters' power
+    const def = await cli(["task-def", "create", "--name", "single-signer", "--max-attesters", "1"]);
+    expect(def.code, def.stderr).toBe(0);
+    const id = Number(def.json().taskDefinitionId);
+    const before = await verdictsByHash();
+    const reasons: unknown[] = [];
+    for (const via of ["rpc"]) {
+      const r = await cli([
+        "task",
+        "send",
+        "--task-def",
+        String(id),
+        "--via",
+        via,
+        "--wait",
+        "--timeout",
+        "20",
+      ]);
+      expect(r.code, `${via}: ${r.stdout}${r.stderr}`).toBe(1);
+      const t = r.json();
+      expect(t, via).toMatchObject({
+        status: "unreachable",
+        taskNumber: null,
+        txHash: null,
+        taskDefinitionId: id,
+        performer: state.performer.address,
+        reason: {
+          message: expect.stringMatching(
+            new RegExp(`^at most 1 attester\\(s\\) may sign for definition ${id} .* below the \\d+ needed`),
+          ),
+          abstained: [],
+          connectedPower: expect.stringMatching(/^[1-9]\d*$/),
+          requiredPower: expect.stringMatching(/^[1-9]\d*$/),
+        },
+      });
+      expect(BigInt(t.reason.connectedPower)).toBeLessThan(BigInt(t.reason.requiredPower));
+      reasons.push(t.reason);
+      if (via === "rpc") {
+        // the task avsctl signed: its proof and hash, not blanks
+        expect(t.proofOfTask).not.toBe("");
+        expect(t.taskHash).toMatch(/^0x[0-9a-f]{64}$/);
+      }
+    }
+    expect((await verdictsByHash()).size).toBe(before.size);
+  }, 60_000);
+
   it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
     const run = JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", "aggregator.json"), "utf8"));
     process.kill(-run.pid, "SIGSTOP"); // frozen: connections hang instead of failing fast
