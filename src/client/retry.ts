@@ -39,15 +39,28 @@ export function busyRetryAfterMs(error: unknown): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** The reason a task was refused because too little voting power is connected, if it was. */
+/**
+ * The reason a task was refused because too little voting power is connected, if it was: from
+ * the JSON-RPC refusal, or from what an execution service relayed of it (client/send.ts reads
+ * the refusal and its figures back from the message into the error's details).
+ */
 export function insufficientPowerReason(error: unknown): TaskEndReason | undefined {
   const rpc = rpcErrorOf(error);
-  if (rpc.data?.reason !== "INSUFFICIENT_CONNECTED_POWER") return undefined;
+  if (rpc.data?.reason === "INSUFFICIENT_CONNECTED_POWER") {
+    return {
+      message: rpc.message ?? "too little voting power is connected",
+      abstained: [],
+      connectedPower: String(rpc.data.connectedPower ?? "0"),
+      requiredPower: String(rpc.data.requiredPower ?? "0"),
+    };
+  }
+  const relayed = (error as AvsctlError | undefined)?.details;
+  if (relayed?.reason !== "INSUFFICIENT_CONNECTED_POWER") return undefined;
   return {
-    message: rpc.message ?? "too little voting power is connected",
+    message: String(relayed.refusal),
     abstained: [],
-    connectedPower: String(rpc.data.connectedPower ?? "0"),
-    requiredPower: String(rpc.data.requiredPower ?? "0"),
+    connectedPower: String(relayed.connectedPower),
+    requiredPower: String(relayed.requiredPower),
   };
 }
 

@@ -196,15 +196,33 @@ export function executionInput(
 }
 
 /**
+ * The aggregator's INSUFFICIENT_CONNECTED_POWER message (src/node/aggregator/reachability.ts),
+ * with or without a maximum of signers: the refusal itself, connected power, required power.
+ */
+const CONNECTED_POWER_REFUSAL =
+  /((?:the connected attesters|at most \d+ attester\(s\) may sign for definition \d+ \(maximumNumberOfAttesters\), and the strongest connected ones) hold (\d+) voting power, below the (\d+) needed to approve a task of definition \d+)/;
+
+/**
  * The aggregator's reason inside an execution service's error: the services pass on only the
  * refusal's message ("sendTask failed: task definition 99 does not exist
  * (TaskDefinitionNotFound)"), and the aggregator ends a definition check's message with the
- * revert's name. Only the reasons whose code is not the service's failure are read back.
+ * revert's name, or words a refusal for too little connected power as CONNECTED_POWER_REFUSAL.
+ * Only the reasons whose outcome is not the service's failure are read back, with the figures
+ * the message carries.
  */
-function relayedReason(message: string | undefined): string | undefined {
-  return message !== undefined && /\(TaskDefinitionNotFound\)/.test(message)
-    ? "TASK_DEFINITION_NOT_FOUND"
-    : undefined;
+function relayedReason(
+  message: string | undefined,
+): { reason: string; facts: Record<string, string> } | undefined {
+  if (message === undefined) return undefined;
+  if (/\(TaskDefinitionNotFound\)/.test(message)) return { reason: "TASK_DEFINITION_NOT_FOUND", facts: {} };
+  const power = CONNECTED_POWER_REFUSAL.exec(message);
+  if (power) {
+    return {
+      reason: "INSUFFICIENT_CONNECTED_POWER",
+      facts: { refusal: power[1]!, connectedPower: power[2]!, requiredPower: power[3]! },
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -284,14 +302,15 @@ export async function sendTaskViaExecution(
     | undefined;
   const d = body?.data;
   if (!response.ok || body?.error || typeof d?.proofOfTask !== "string") {
-    const reason = relayedReason(body?.message);
-    if (reason) {
+    const relayed = relayedReason(body?.message);
+    if (relayed) {
+      const { reason, facts } = relayed;
       throw new AvsctlError(
         RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
         `the execution service's task was refused by the aggregator: ${body!.message}`,
         {
           hint: RPC_REASON_HINTS[reason]?.(String(input.taskDefinitionId)),
-          details: { status: response.status, reason, taskDefinitionId: input.taskDefinitionId },
+          details: { status: response.status, reason, taskDefinitionId: input.taskDefinitionId, ...facts },
         },
       );
     }

@@ -2,7 +2,8 @@
  * `task send --via execution`'s one call, against real HTTP servers on 127.0.0.1: a service that
  * takes the request and never answers is a timeout, not "unreachable"; a port nobody listens on
  * is unreachable; an unknown task definition is TASK_DEF_NOT_FOUND, refused before the call on a
- * real anvil with our contracts, and read from the refusal the service passes on.
+ * real anvil with our contracts, and read from the refusal the service passes on; a refusal for
+ * too little connected voting power is the task's `unreachable` result, as over --via rpc.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +11,7 @@ import { Wallet } from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkTaskDefinitionExists, sendTaskViaExecution } from "../../../src/client/send.js";
 import { AvsctlError } from "../../../src/errors.js";
+import { runTasks } from "../../../src/task/run.js";
 import { useAnvil } from "../../helpers/anvil.js";
 import { createDefinition, type Network2, setupNetwork } from "../contracts/fixture.js";
 
@@ -98,6 +100,53 @@ describe("an unknown task definition through the execution service", () => {
     });
     const error = await sendTaskViaExecution(url, { taskDefinitionId: 1 }, PERFORMER, 5_000).catch((e) => e);
     expect(error).toMatchObject({ code: "EXECUTION_FAILED", exitCode: 1 });
+  });
+
+  describe("a refusal for too little connected voting power", () => {
+    // The aggregator's INSUFFICIENT_CONNECTED_POWER messages (src/node/aggregator/reachability.ts,
+    // admitConnected), as the templates' services relay them: "sendTask failed: " and the message.
+    const refusals = [
+      {
+        refusal:
+          "the connected attesters hold 100000000000000000000 voting power, below the 266666666666666666666 needed to approve a task of definition 1",
+        connectedPower: "100000000000000000000",
+        requiredPower: "266666666666666666666",
+      },
+      {
+        refusal:
+          "at most 1 attester(s) may sign for definition 4 (maximumNumberOfAttesters), and the strongest connected ones hold 1000000000000000000 voting power, below the 2000000000000000000 needed to approve a task of definition 4",
+        connectedPower: "1000000000000000000",
+        requiredPower: "2000000000000000000",
+      },
+    ];
+
+    for (const { refusal, connectedPower, requiredPower } of refusals) {
+      it(`is unreachable with the aggregator's reason and figures: ${refusal.slice(0, 40)}...`, async () => {
+        const url = await serve((_req, res) => {
+          res.writeHead(500, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: true, message: `sendTask failed: ${refusal}`, data: {} }));
+        });
+        const s = await runTasks({
+          count: 1,
+          concurrency: 1,
+          wait: true,
+          timeoutMs: 5_000,
+          chainId: 31338,
+          sendOne: (_i, left) => sendTaskViaExecution(url, { taskDefinitionId: 4 }, PERFORMER, left),
+          taskOf: () => ({ taskDefinitionId: 4, performer: PERFORMER }),
+        });
+        expect(s).toMatchObject({ unreachable: 1, failed: 0, timedOut: 0 });
+        expect(s.results[0]).toMatchObject({
+          status: "unreachable",
+          taskDefinitionId: 4,
+          performer: PERFORMER,
+          reason: { message: refusal, abstained: [], connectedPower, requiredPower },
+        });
+        const error = s.errors[0] as AvsctlError;
+        expect(error.code).not.toBe("EXECUTION_FAILED");
+        expect(error.hint).toContain("avsctl devnet status");
+      });
+    }
   });
 
   describe("checked on-chain before the service is called", () => {
