@@ -50,6 +50,8 @@ export interface SavedDevnet {
   addedOperators?: AddedOperator[];
   /** The `--operator-keys` directory the attesters' keys came from, when they did. */
   operatorKeys?: string;
+  /** Attesters `up` registered that `operator remove` unregistered since: `up` leaves them out. */
+  removedOperators?: RemovedOperator[];
   savedAt: string;
 }
 
@@ -63,6 +65,12 @@ export interface AddedOperator {
   bls: "from-private-key";
   operatorId: number;
   votingPower: string;
+}
+
+/** An attester of the plan's own (`attester-<n>`) that `operator remove` unregistered. */
+export interface RemovedOperator {
+  name: string;
+  address: string;
 }
 
 function savedFile(projectDir: string): string {
@@ -111,6 +119,25 @@ export function saveAddedOperator(projectDir: string, name: string, added: Added
   if (!saved) return;
   const others = (saved.addedOperators ?? []).filter((o) => o.name !== name);
   writeRecord(projectDir, { ...saved, addedOperators: added ? [...others, added] : others });
+}
+
+/**
+ * Records that `operator remove` unregistered this attester. One `operator add` added is
+ * forgotten; one `up` registered stays in `accounts` (the keys must still match the plan) and is
+ * listed as removed, so the next `up` does not start a node the chains no longer count.
+ */
+export function saveRemovedOperator(projectDir: string, name: string, address: string): void {
+  const saved = readSaved(projectDir);
+  if (!saved) return;
+  const other = (o: { address: string }) => o.address.toLowerCase() !== address.toLowerCase();
+  const added = saved.addedOperators ?? [];
+  const wasAdded = !added.every(other);
+  const removed = (saved.removedOperators ?? []).filter(other);
+  writeRecord(projectDir, {
+    ...saved,
+    addedOperators: added.filter(other),
+    removedOperators: wasAdded ? removed : [...removed, { name, address }],
+  });
 }
 
 function writeRecord(projectDir: string, saved: SavedDevnet): void {

@@ -316,7 +316,7 @@ async function bringUp(
   const { buildProjectImages } = await import("./project-services.js");
   await buildProjectImages(plan.topology, launcher, run.progress, run.signal);
   // The IPFS node needs nothing of the chains: it starts while they start and are registered.
-  const [{ chains, registration, added }, ipfs] = await settled([
+  const [{ chains, registration, added, removed }, ipfs] = await settled([
     chainsAndRegistration(plan, launcher, ctx),
     startIpfs(plan, launcher, ctx),
   ] as const);
@@ -336,12 +336,13 @@ async function bringUp(
         }
       : undefined,
     addedKeys,
+    removed,
   );
   const triggersUrl = await startTriggers(plan, launcher, chains, registration, nodes, ctx);
   return recordState(
     plan,
     launcher,
-    { chains, registration, nodes, triggersUrl, ipfs, engine, added },
+    { chains, registration, nodes, triggersUrl, ipfs, engine, added, removed },
     warnings,
   );
 }

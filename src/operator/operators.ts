@@ -277,8 +277,8 @@ export async function removeOperator(
   now.attesters = now.attesters.filter((a) => a.name !== name);
   if (now.internal) now.internal.components = now.internal.components.filter((c) => c.name !== name);
   writeDevnetState(target.projectDir, now);
-  const { saveAddedOperator } = await import("../devnet/persist.js");
-  saveAddedOperator(target.projectDir, name, undefined);
+  const { saveRemovedOperator } = await import("../devnet/persist.js");
+  saveRemovedOperator(target.projectDir, name, attester.address);
   return {
     action: "remove",
     name,

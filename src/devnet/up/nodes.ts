@@ -72,6 +72,8 @@ export async function startNodes(
   engine?: (aggregator: Launched) => Promise<Launched | undefined>,
   /** Attesters `operator add` added to the resumed chains, after the planned ones. */
   added: Array<DevnetAccount & { name: string }> = [],
+  /** Lowercase addresses of planned attesters `operator remove` unregistered on the resumed chains. */
+  removed: ReadonlySet<string> = new Set(),
 ): Promise<Nodes> {
   const { topology, keys } = plan;
   const l2Env = chainEnv(plan, chains, registration, "internal");
@@ -147,7 +149,7 @@ export async function startNodes(
       ? ["--avs-webapi-for", `${registration.workflowDefinition!.taskDefinitionId}=${engineUrl}`]
       : [];
     return settled(
-      [...keys.attesters.map((a, i) => ({ ...a, name: `attester-${i + 1}` })), ...added].map(async (a) => {
+      [...plannedAttesters(keys.attesters, removed), ...added].map(async (a) => {
         const ports = await launcher.allocate({ metrics: plan.ports.metrics });
         return launcher.launch(
           {
@@ -224,6 +226,19 @@ export async function startNodes(
       `--no-services: attesters call a validation service at http://127.0.0.1:${plan.ports.validation} on this machine`,
     );
   return { aggregator, attesters, validation, execution };
+}
+
+/**
+ * The plan's attesters, named by their place in it, less those `operator remove` unregistered:
+ * the aggregator refuses their hello, so their node would never be ready.
+ */
+export function plannedAttesters<K extends { address: string }>(
+  attesters: K[],
+  removed: ReadonlySet<string>,
+): Array<K & { name: string; index: number }> {
+  return attesters
+    .map((a, index) => ({ ...a, name: `attester-${index + 1}`, index }))
+    .filter((a) => !removed.has(a.address.toLowerCase()));
 }
 
 async function launchService(

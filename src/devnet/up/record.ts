@@ -5,7 +5,7 @@ import type { DevnetState, ServiceRuntime } from "../state.js";
 import type { Chains } from "./chains.js";
 import type { StartedEngine } from "./engine.js";
 import { ipfsUrls } from "./ipfs.js";
-import type { Nodes } from "./nodes.js";
+import { type Nodes, plannedAttesters } from "./nodes.js";
 import type { Registration } from "./register.js";
 import type { StartPlan } from "./start-plan.js";
 
@@ -22,6 +22,8 @@ export async function recordState(
     engine?: StartedEngine | undefined;
     /** Attesters `operator add` added to the resumed chains (after the planned ones in nodes). */
     added?: AddedOperator[];
+    /** Lowercase addresses of planned attesters `operator remove` unregistered (no node, not listed). */
+    removed?: ReadonlySet<string>;
   },
   warnings: string[],
 ): Promise<DevnetState> {
@@ -52,11 +54,11 @@ export async function recordState(
       metricsUrl: nodes.aggregator.hostUrl("metrics", "/metrics"),
     },
     attesters: [
-      ...keys.attesters.map((k, i) => ({
-        name: nodes.attesters[i]!.name,
+      ...plannedAttesters(keys.attesters, started.removed ?? new Set()).map((k) => ({
+        name: k.name,
         address: k.address,
-        operatorId: operatorId(attesterRegs[i]!),
-        votingPower: attesterRegs[i]!.votingPower.toString(),
+        operatorId: operatorId(attesterRegs[k.index]!),
+        votingPower: attesterRegs[k.index]!.votingPower.toString(),
       })),
       ...(started.added ?? []).map((a) => ({
         name: a.name,

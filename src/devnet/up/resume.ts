@@ -22,6 +22,8 @@ export interface ChainsAndRegistration {
   resumed: boolean;
   /** Attesters `operator add` registered on the resumed chains: their nodes start too. */
   added: AddedOperator[];
+  /** Lowercase addresses of the plan's attesters `operator remove` unregistered: no node for them. */
+  removed: Set<string>;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function chainsAndRegistration(
         registration: saved.registration,
         resumed: true,
         added: saved.addedOperators ?? [],
+        removed: new Set((saved.removedOperators ?? []).map((o) => o.address.toLowerCase())),
       };
     }
     ctx.warn(`the saved chain state does not hold the recorded deployment (${missing}): starting fresh`);
@@ -63,7 +66,7 @@ export async function chainsAndRegistration(
   }
   const registration = await registerAvs(plan, chains, ctx);
   writeSaved(projectDir, launcher.kind, plan, registration);
-  return { chains, registration, resumed: false, added: [] };
+  return { chains, registration, resumed: false, added: [], removed: new Set() };
 }
 
 /** The chains' state and the aggregator's journal (which only makes sense with those chains). */

@@ -113,7 +113,6 @@ describe("avsctl operator on a process devnet", () => {
     expect(r.json().error.message).toContain("attester-9");
     const bad = await cli(["operator", "set-stake", "attester-1", "lots"]);
     expect(bad.code).toBe(2);
-
     const empty = mkdtempSync(path.join(tmpdir(), "avsctl-operators-none-"));
     try {
       writeFileSync(path.join(empty, "avsctl.config.json"), JSON.stringify({ name: "no-devnet" }));
@@ -198,6 +197,25 @@ describe("avsctl operator on a process devnet", () => {
     pid4 = node.pid;
     expect(isAlive(pid4!)).toBe(true);
     // Still the only voting power on the resumed chains: the restarted node signs with its key.
+    expect(await approvedTask()).toEqual([added.l2[0].operatorId]);
+  });
+
+  it("remove attester-2, one up started: down + up leave it out, healthy, and tasks are approved", async () => {
+    const removed = await cli(["operator", "remove", "attester-2"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const down = await cli(["devnet", "down"]);
+    expect(down.code, down.stderr).toBe(0);
+    // the chains no longer count attester-2: a node started for it is refused and never ready
+    await net.up();
+    expect(net.state.healthy).toBe(true);
+    expect(net.state.attesters.map((a: any) => a.name)).toEqual(["attester-1", "attester-3", "attester-4"]);
+    const runtime = new ProcessRuntime({ project: net.state.name, projectDir: dir });
+    expect((await runtime.list()).map((c) => c.component)).not.toContain("attester-2");
+    pid4 = (await runtime.inspect("attester-4")).pid;
+    const status = await cli(["devnet", "status"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.stringify(status.json())).not.toContain("attester-2");
+    // attester-4 still holds every voting power left
     expect(await approvedTask()).toEqual([added.l2[0].operatorId]);
   });
 

@@ -9,8 +9,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   readSaved,
   removeSavedFiles,
+  saveAddedOperator,
   savedMismatch,
   savedPaths,
+  saveRemovedOperator,
   writeSaved,
 } from "../../../src/devnet/persist.js";
 import type { Registration } from "../../../src/devnet/up/register.js";
@@ -54,6 +56,25 @@ describe("the saved devnet record", () => {
     expect(savedMismatch(saved, plan(), "docker")).toMatch(/process runtime/);
     expect(savedMismatch(saved, plan(4), "process")).toMatch(/3 attester\(s\), asked 4/);
     expect(savedMismatch(saved, plan(3, [31338, 31339]), "process")).toMatch(/chains/);
+  });
+
+  it("operator remove: an attester up registered is kept as removed, one operator add added is forgotten", () => {
+    const added = {
+      name: "attester-4",
+      index: 7,
+      address: account(20).address,
+      bls: "from-private-key" as const,
+      operatorId: 6,
+      votingPower: "1",
+    };
+    saveAddedOperator(dir, "attester-4", added);
+    saveRemovedOperator(dir, "attester-4", added.address);
+    saveRemovedOperator(dir, "attester-2", account(11).address);
+    const saved = readSaved(dir)!;
+    expect(saved.addedOperators).toEqual([]);
+    expect(saved.removedOperators).toEqual([{ name: "attester-2", address: account(11).address }]);
+    // the keys `up` registered stay the plan's: the record still fits the same run
+    expect(savedMismatch(saved, plan(), "process")).toBeUndefined();
   });
 
   it("an unreadable record counts as none", () => {
