@@ -63,9 +63,38 @@ function findAttester(state: DevnetState, name: string) {
   return found;
 }
 
-function checkName(name: string): void {
+/**
+ * The devnet's roles and the components any devnet can run (src/devnet/up/*, the project's
+ * price feed, the process runtime's supervisor): `devnet status` and `logs` list operators
+ * beside them, so a new one must not take their names, whether this devnet runs them or not.
+ */
+const RESERVED = [
+  "l1",
+  "aggregator",
+  "performer",
+  "deployer",
+  "validation",
+  "execution",
+  "ipfs",
+  "price-feed",
+  "task-engine",
+  "triggers",
+  "relayer",
+  "supervisor",
+];
+
+/** Refuses a name that is no component name, or one the devnet keeps for itself. */
+export function checkOperatorName(name: string): void {
   if (!NAME.test(name)) {
     throw invalidArgument("<name>", `"${name}" is not a component name (lowercase letters, digits and -)`);
+  }
+  // `l2-` names the L2 chains (l2-1, l2-2...); the state takes any such component for a chain.
+  if (RESERVED.includes(name) || name.startsWith("l2-")) {
+    throw invalidArgument(
+      "<name>",
+      `"${name}" is a name the devnet keeps for its own roles and components`,
+      `names kept: ${RESERVED.join(", ")}, l2-<n>`,
+    );
   }
 }
 
@@ -169,7 +198,7 @@ export async function addOperator(
   name: string,
   stake: bigint,
 ): Promise<OperatorResult> {
-  checkName(name);
+  checkOperatorName(name);
   const state = requireDevnetState(target.projectDir);
   const taken = new Set([
     ...state.attesters.map((a) => a.name),

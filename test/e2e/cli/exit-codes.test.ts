@@ -70,6 +70,12 @@ const cases: Case[] = [
   { name: "missing option value", args: ["task", "list", "--status"], exit: 2, code: "MISSING_ARGUMENT" },
   // invalid values (2): checked before anything is sent or started
   {
+    name: "operator add, a name the devnet keeps",
+    args: ["operator", "add", "performer"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
     name: "task list --status",
     args: ["task", "list", "--status", "maybe"],
     exit: 2,

@@ -113,6 +113,16 @@ describe("avsctl operator on a process devnet", () => {
     expect(r.json().error.message).toContain("attester-9");
     const bad = await cli(["operator", "set-stake", "attester-1", "lots"]);
     expect(bad.code).toBe(2);
+    // the name of an L2 chain component (a 2-L2 devnet's second chain), refused with nothing added
+    const reserved = await cli(["operator", "add", "l2-2"]);
+    expect(reserved.code).toBe(2);
+    expect(reserved.json().error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      details: { argument: "<name>" },
+    });
+    const status = (await cli(["devnet", "status"])).json();
+    expect(status.attesters.map((a: any) => a.name)).toEqual(["attester-1", "attester-2", "attester-3"]);
+
     const empty = mkdtempSync(path.join(tmpdir(), "avsctl-operators-none-"));
     try {
       writeFileSync(path.join(empty, "avsctl.config.json"), JSON.stringify({ name: "no-devnet" }));
