@@ -15,6 +15,11 @@ const UNITS: Record<string, number> = { wei: 0, gwei: 9, eth: 18, ether: 18 };
  */
 export function parseAmount(value: string, name: string): bigint {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (!m && /^\s*-\s*\d/.test(value))
+    throw invalidArgument(
+      name,
+      `"${value}" is negative: an amount is 0 or more (wei, or e.g. 0.1eth, 5gwei)`,
+    );
   if (!m) throw invalidArgument(name, `"${value}" is not an amount (use wei, or e.g. 0.1eth, 5gwei)`);
   const unit = (m[2] || "wei").toLowerCase();
   const decimals = UNITS[unit];

@@ -26,7 +26,7 @@ function packageVersion(): string {
  * its implementation on demand, so `--help` and `--version` load nothing heavy.
  */
 export function buildProgram(runner: Runner, out: Output): Command {
-  const program = new Command("avsctl")
+  const program = new AvsctlCommand("avsctl")
     .description(
       "Build, run and test an Othentic/EigenLayer AVS locally: scaffold, devnet, task definitions, tasks.",
     )
@@ -58,6 +58,35 @@ export function buildProgram(runner: Runner, out: Output): Command {
     command.exitOverride().configureOutput(outputConfig(out));
   }
   return program;
+}
+
+/** A word such as `-1eth` or `-0.5gwei`: no avsctl flag starts with a digit. */
+const NEGATIVE_LOOKING = /^-\d/;
+
+/**
+ * Commander takes `-1eth` for an unknown option (it lets only bare numbers like `-1` through),
+ * so `operator set-stake attester-2 -1eth` said UNKNOWN_OPTION. In a leaf command such words
+ * are its arguments, and their parser says what is wrong with the value.
+ */
+class AvsctlCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new AvsctlCommand(name);
+  }
+
+  override parseOptions(argv: string[]): { operands: string[]; unknown: string[] } {
+    const parsed = super.parseOptions(argv);
+    if (this.commands.length > 0) return parsed;
+    // After the first unknown option commander puts every remaining word in `unknown`, in order.
+    const end = parsed.unknown.findIndex(
+      (w) => w === "--" || (w.startsWith("-") && !NEGATIVE_LOOKING.test(w)),
+    );
+    const leading = end === -1 ? parsed.unknown.length : end;
+    if (leading === 0) return parsed;
+    return {
+      operands: [...parsed.operands, ...parsed.unknown.slice(0, leading)],
+      unknown: parsed.unknown.slice(leading),
+    };
+  }
 }
 
 /**

@@ -27,6 +27,7 @@ describe("flag parsing shared by task-def, task and devnet", () => {
     expect(codeOf(() => parseAmount("0.5wei", "--x"))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => parseAmount("1btc", "--x"))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => parseAmount("-1", "--x"))).toBe("INVALID_ARGUMENT");
+    expect(() => parseAmount("-1eth", "<amount>")).toThrow(/<amount>: "-1eth" is negative/);
   });
 
   it("operator ids: unique, positive, sorted ascending (and says when it sorted)", () => {

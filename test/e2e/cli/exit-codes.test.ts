@@ -70,6 +70,13 @@ const cases: Case[] = [
   { name: "missing option value", args: ["task", "list", "--status"], exit: 2, code: "MISSING_ARGUMENT" },
   // invalid values (2): checked before anything is sent or started
   {
+    // commander took `-1eth` for an unknown option
+    name: "operator set-stake, a negative amount",
+    args: ["operator", "set-stake", "attester-2", "-1eth"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
     name: "operator add, a name the devnet keeps",
     args: ["operator", "add", "performer"],
     exit: 2,

@@ -113,6 +113,13 @@ describe("avsctl operator on a process devnet", () => {
     expect(r.json().error.message).toContain("attester-9");
     const bad = await cli(["operator", "set-stake", "attester-1", "lots"]);
     expect(bad.code).toBe(2);
+    // commander took -1eth for an unknown option
+    const negative = await cli(["operator", "set-stake", "attester-2", "-1eth"]);
+    expect(negative.code).toBe(2);
+    expect(negative.json().error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      details: { argument: "<amount>" },
+    });
     // the name of an L2 chain component (a 2-L2 devnet's second chain), refused with nothing added
     const reserved = await cli(["operator", "add", "l2-2"]);
     expect(reserved.code).toBe(2);
