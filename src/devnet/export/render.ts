@@ -39,7 +39,9 @@ function header(t: Topology, format: ExportFormat): string[] {
       ? `image ${t.image}: built by \`avsctl devnet up --runtime docker\`; push it (and any service image) where the cluster can pull it`
       : t.imageStatus?.status === "missing"
         ? `image ${t.image}: NOT on this machine (${t.imageStatus.reason}); rerun this export (or \`avsctl devnet up --runtime docker\`) where Docker runs, it builds the image`
-        : `image ${t.image}: built on this machine by this export (and by \`avsctl devnet up --runtime docker\`)`,
+        : t.imageStatus?.status === "cached"
+          ? `image ${t.image}: on this machine already (built by \`avsctl devnet up --runtime docker\` or an earlier export)`
+          : `image ${t.image}: built on this machine by this export (and by \`avsctl devnet up --runtime docker\`)`,
     "bootstrap deploys the contracts, registers the operators and creates the task definitions, once",
     ...t.notes,
   ];

@@ -39,6 +39,15 @@ describe("devnet export without a running devnet (from the config)", () => {
     expect(out).toMatchObject({ format: "compose", path: null });
     // Built (or found) on this machine's engine; without one the file says the image is missing.
     expect(["built", "cached", "missing"]).toContain(out.image.status);
+    // and the file's header says which
+    const imageLine = out.content.split("\n").find((l: string) => l.startsWith(`# image ${out.image.tag}:`));
+    expect(imageLine).toMatch(
+      {
+        built: /built on this machine by this export/,
+        cached: /on this machine already/,
+        missing: /NOT on this machine/,
+      }[out.image.status as "built" | "cached" | "missing"],
+    );
     const doc = YAML.parse(out.content);
     expect(Object.keys(doc.services).sort()).toEqual(
       [
