@@ -19,7 +19,7 @@ import {
   voterSet,
   withSubmitHints,
 } from "../../crypto/bls.js";
-import { revertReason } from "../chain-errors.js";
+import { revertDataOf, revertReason } from "../chain-errors.js";
 import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
 import type { Verdict, Vote } from "../votes.js";
 import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
@@ -268,15 +268,28 @@ export class Submissions {
     return false;
   }
 
-  /** Why a mined submission reverted: the call replayed at the block before, its revert named. */
+  /**
+   * Why a mined submission reverted: the call replayed on the block before, its revert named. The
+   * replay runs as in the block it was mined in (block override of the number, which anvil and
+   * geth take): on the block before, a definition that expired with that very block still passes.
+   * A node that refuses the override gets the plain replay.
+   */
   private async revertReason(chain: ChainCtx, signed: SignedTx, receipt: RawReceipt): Promise<string> {
+    const tx = Transaction.from(signed.rawTx);
+    const call = {
+      from: this.ctx.wallet.address,
+      to: tx.to,
+      data: tx.data,
+      gas: `0x${tx.gasLimit.toString(16)}`,
+    };
+    const parent = `0x${(BigInt(receipt.blockNumber) - 1n).toString(16)}`;
     try {
-      const tx = Transaction.from(signed.rawTx);
-      const block = `0x${(BigInt(receipt.blockNumber) - 1n).toString(16)}`;
-      await chain.rpc.call("eth_call", [
-        { from: this.ctx.wallet.address, to: tx.to, data: tx.data, gas: `0x${tx.gasLimit.toString(16)}` },
-        block,
-      ]);
+      await chain.rpc.call("eth_call", [call, parent, {}, { number: receipt.blockNumber }]);
+    } catch (error) {
+      if (revertDataOf(error) !== undefined) return revertReason(error);
+    }
+    try {
+      await chain.rpc.call("eth_call", [call, parent]);
       return "unknown (the call succeeds when replayed)";
     } catch (error) {
       return revertReason(error);

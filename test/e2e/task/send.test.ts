@@ -339,8 +339,8 @@ describe("task send on the devnet (process runtime)", () => {
         taskDefinitionId: id,
         performer: state.performer.address,
         reason: {
-          // replayed on the block before, the call passes: the aggregator names no reason then
-          message: expect.stringContaining("submitTask reverted"),
+          // replayed as in the block it was mined in: on the block before, the definition was live
+          message: expect.stringContaining("submitTask reverted: InvalidTaskDefinition"),
           abstained: [],
         },
       });
@@ -378,7 +378,7 @@ describe("task send on the devnet (process runtime)", () => {
       expect(t).toMatchObject({
         status: "failed",
         taskDefinitionId: id,
-        reason: { message: expect.stringContaining("submitTask reverted") },
+        reason: { message: expect.stringContaining("submitTask reverted: InvalidTaskDefinition") },
       });
     }
     expect(Date.now() - started).toBeLessThan(15_000);
