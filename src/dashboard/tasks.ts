@@ -157,9 +157,12 @@ export class TaskBook {
         break;
       case "timeout":
         t.error = "timed out: no threshold reached";
+        // ended by the aggregator: no verdict will come, so it is not pending
+        if (!t.verdict) t.verdict = "timeout";
         break;
       case "unreachable":
         t.error = `unreachable: ${str(r.reason) ?? "no verdict can be reached"}`;
+        if (!t.verdict) t.verdict = "unreachable";
         break;
       case "submission": {
         const txHash = str(step.txHash);
@@ -228,7 +231,7 @@ export class TaskBook {
     t.proofOfTask = v.proofOfTask;
     t.data = v.data;
     t.performer ??= v.performer;
-    if (t.verdict === "failed") delete t.error;
+    if (t.verdict !== undefined && t.verdict !== "approved" && t.verdict !== "rejected") delete t.error;
     t.verdict = v.status;
     const logged = t.submission !== undefined && this.submissionLogged.has(t);
     t.submission = { txHash: v.txHash, gasUsed, at: logged ? t.submission!.at : blockTime };

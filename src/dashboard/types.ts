@@ -36,8 +36,12 @@ export interface Task {
   votes: Vote[];
   threshold?: { verdict: string; at: number };
   submission?: { txHash: string; gasUsed: string | null; at: number };
-  /** approved | rejected: the chain's verdict; failed: the aggregator's submission failed (no verdict on-chain). */
-  verdict?: "approved" | "rejected" | "failed";
+  /**
+   * approved | rejected: the chain's verdict. What the aggregator ended it with when no verdict
+   * came: failed (its submission failed), timeout (no threshold in time), unreachable (no
+   * verdict could be reached). None of these is on-chain; a chain verdict still replaces them.
+   */
+  verdict?: "approved" | "rejected" | "failed" | "timeout" | "unreachable";
   latencyMs?: number;
   /** Set when the aggregator gave up on it (no threshold in time, or the submission failed). */
   error?: string;

@@ -137,8 +137,37 @@ describe("TaskBook", () => {
       line("aggregator", 0, "task accepted", { taskHash: HASH, taskDefinitionId: 1, performer: "0xP" }),
     );
     b.apply(line("aggregator", 30_000, "task timed out: no threshold reached", { taskHash: HASH }));
-    expect(b.get(HASH)).toMatchObject({ error: "timed out: no threshold reached" });
-    expect(b.get(HASH)?.verdict).toBeUndefined();
+    // ended, not pending: no verdict will come
+    expect(b.get(HASH)).toMatchObject({ error: "timed out: no threshold reached", verdict: "timeout" });
+    expect(b.decided()).toEqual([]);
+    const other = `0x${"cd".repeat(32)}`;
+    b.apply(
+      line("aggregator", 0, "task accepted", { taskHash: other, taskDefinitionId: 1, performer: "0xP" }),
+    );
+    b.apply(
+      line("aggregator", 20, "task unreachable: no verdict can be reached", {
+        taskHash: other,
+        reason: "2 of 3 attesters abstained",
+      }),
+    );
+    expect(b.get(other)).toMatchObject({
+      verdict: "unreachable",
+      error: "unreachable: 2 of 3 attesters abstained",
+    });
+    // a verdict the chain holds after all replaces it
+    b.applyVerdict(
+      {
+        status: "rejected",
+        taskHash: HASH,
+        taskNumber: 9,
+        taskDefinitionId: 1,
+        txHash: "0xtx",
+      } as TaskVerdict,
+      "1",
+      T0 + 31_000,
+    );
+    expect(b.get(HASH)).toMatchObject({ verdict: "rejected" });
+    expect(b.get(HASH)?.error).toBeUndefined();
   });
 
   it("shows a task whose submission failed as failed, with its transaction and then its gas", () => {
