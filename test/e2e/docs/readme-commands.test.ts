@@ -235,8 +235,8 @@ const PRINTED: Array<{ pattern: RegExp; cd?: true; timeoutMs?: number; after?: C
     after: (r, ctx) => void ctx.printed.set("devnet up", r.stdout),
   },
   {
-    // The warning of `devnet up` with flags that differ from the running devnet.
-    pattern: /^avsctl devnet up --fresh --attesters 4$/,
+    // The warning of `devnet up` with flags that differ from the running devnet (keeping its runtime).
+    pattern: /^avsctl devnet up --fresh --runtime (docker|process) --attesters 4$/,
     timeoutMs: 300_000,
     after: async (_r, ctx) => {
       const status = await runCli(["devnet", "status", "--json"], { cwd: ctx.project(), env: ENV });
