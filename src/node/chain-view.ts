@@ -362,11 +362,12 @@ export class ChainView {
         toBlock: "latest",
       },
     ]);
-    let expiry = NEVER_EXPIRES;
+    // One read holds every definition created so far: each is kept, not only the one asked for.
     for (const log of logs) {
       const parsed = DEFINITION_CREATED.map((i) => i.parseLog(log)).find((p) => p);
-      if (parsed && Number(parsed.args[0]) === id) expiry = parsed.args[2] as bigint;
+      if (parsed) this.expiries.set(Number(parsed.args[0]), parsed.args[2] as bigint);
     }
+    const expiry = this.expiries.get(id) ?? NEVER_EXPIRES;
     this.expiries.set(id, expiry);
     return expiry;
   }

@@ -14,7 +14,7 @@ import type { LogEntry } from "../devnet/logs.js";
 import { readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
 import { AvsctlError } from "../errors.js";
-import { chainsSearched, journalRow, locateTask, type TaskRef } from "./verdicts.js";
+import { chainNeeded, chainsSearched, journalRow, locateTask, type TaskRef } from "./verdicts.js";
 
 export type TraceStep =
   | "received"
@@ -242,10 +242,11 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
   const { project, ref } = opts;
   const shown = "hash" in ref ? ref.hash : `number ${ref.number}`;
   const located = await locateTask({ project, ref, targetChain: opts.targetChain, command: "trace" });
+  const devnet = readDevnetState(project.root);
   let logs: Awaited<ReturnType<typeof logSteps>> | undefined;
   let found = located.found;
   // Neither a journal row nor a verdict on any L2 (the journal lost it, say): the logs may know.
-  if (!found && "hash" in ref && readDevnetState(project.root)) {
+  if (!found && "hash" in ref && devnet) {
     logs = await logSteps(project.root, ref.hash.toLowerCase(), opts.signal);
     const chains = [...logs.chains].filter((id) => located.searched.includes(id));
     if (chains.length === 1) {
@@ -257,15 +258,11 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
       });
       found = { target, verdict: undefined, journal: undefined };
     } else if (logs.events.length > 0) {
-      throw new AvsctlError(
-        "MISSING_ARGUMENT",
-        `the devnet's logs have task ${ref.hash} but not which of chains ${located.searched.join(", ")} it is on: --target-chain says which`,
-        {
-          hint: located.searched
-            .map((id) => `\`avsctl task trace ${ref.hash} --target-chain ${id}\``)
-            .join(" or "),
-          details: { argument: "--target-chain", chains: located.searched },
-        },
+      throw chainNeeded(
+        `the devnet's logs have task ${ref.hash} but not which of chains ${located.searched.join(", ")} it is on`,
+        ref.hash,
+        located.searched,
+        "trace",
       );
     }
   }
@@ -277,7 +274,6 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
     const hash = ("hash" in ref ? ref.hash : verdict?.taskHash)?.toLowerCase();
     if (!hash) throw notFound(shown, [target.chainId]);
 
-    const devnet = readDevnetState(project.root);
     const journal = "hash" in ref ? byHash : await journalRow(project, hash, target.chainId);
     const { events, firstTimes } =
       logs ??

@@ -108,15 +108,8 @@ export async function locateTask(opts: {
   const { project, ref } = opts;
   const chains = lookupChains(project, opts.targetChain);
   if (chains.length === 1) {
-    const target = await targetOf(project, chains[0]);
-    try {
-      const journal = "hash" in ref ? await journalRow(project, ref.hash, target.chainId) : undefined;
-      const verdict = await findVerdict(target, ref, journal);
-      return { found: { target, verdict, journal }, searched: [target.chainId] };
-    } catch (error) {
-      target.provider.destroy();
-      throw error;
-    }
+    const found = await lookOn(project, chains[0], ref);
+    return { found, searched: [found.target.chainId] };
   }
   const ids = chains as number[];
   if ("hash" in ref) {
@@ -130,15 +123,8 @@ export async function locateTask(opts: {
         opts.command,
       );
     if (rows.length === 1) {
-      const journal = rows[0]!;
-      const target = await targetOf(project, Number(journal.chainId));
-      try {
-        const verdict = await findVerdict(target, ref, journal);
-        return { found: { target, verdict, journal }, searched: [target.chainId] };
-      } catch (error) {
-        target.provider.destroy();
-        throw error;
-      }
+      const found = await lookOn(project, Number(rows[0]!.chainId), ref, rows[0]);
+      return { found, searched: [found.target.chainId] };
     }
   }
   const targets = await connectAll(project, ids);
@@ -161,18 +147,36 @@ export async function locateTask(opts: {
   }
 }
 
+/** The task on one L2 (its journal row read there for a hash, unless given); the caller destroys the provider. */
+async function lookOn(
+  project: Project,
+  chainId: number | undefined,
+  ref: TaskRef,
+  journal?: JournalRow,
+): Promise<LocatedTask> {
+  const target = await targetOf(project, chainId);
+  try {
+    const row = journal ?? ("hash" in ref ? await journalRow(project, ref.hash, target.chainId) : undefined);
+    return { target, verdict: await findVerdict(target, ref, row), journal: row };
+  } catch (error) {
+    target.provider.destroy();
+    throw error;
+  }
+}
+
 /** A task on several L2s: which one is for --target-chain to say. */
 function onSeveralChains(ref: TaskRef, chains: number[], command: string): AvsctlError {
   const shown = "hash" in ref ? ref.hash : String(ref.number);
   const per = "hash" in ref ? "the aggregator keeps tasks per chain" : "task numbers are per chain";
-  return new AvsctlError(
-    "MISSING_ARGUMENT",
-    `task ${shown} is on chains ${chains.join(" and ")} (${per}): --target-chain says which`,
-    {
-      hint: chains.map((id) => `\`avsctl task ${command} ${shown} --target-chain ${id}\``).join(" or "),
-      details: { argument: "--target-chain", chains },
-    },
-  );
+  return chainNeeded(`task ${shown} is on chains ${chains.join(" and ")} (${per})`, shown, chains, command);
+}
+
+/** MISSING_ARGUMENT for --target-chain: `why` it is needed, and the command on each chain. */
+export function chainNeeded(why: string, shown: string, chains: number[], command: string): AvsctlError {
+  return new AvsctlError("MISSING_ARGUMENT", `${why}: --target-chain says which`, {
+    hint: chains.map((id) => `\`avsctl task ${command} ${shown} --target-chain ${id}\``).join(" or "),
+    details: { argument: "--target-chain", chains },
+  });
 }
 
 /** "chain 31338", or "chains 31338, 31339" when a lookup searched several. */
