@@ -11,7 +11,7 @@ import type { TaskDefinitionInfo, TaskDefinitionParams } from "./params.js";
 /** An AttestationCenter of a known generation, with the calls task-def needs. */
 export class TaskDefClient {
   readonly iface: Interface;
-  private activeOperators?: Promise<Set<bigint> | undefined>;
+  private activeOperatorPowers?: Promise<Map<bigint, bigint> | undefined>;
 
   private constructor(
     readonly target: ChainTarget,
@@ -193,14 +193,17 @@ export class TaskDefClient {
    * The ids of the operators active on this AttestationCenter; undefined when it does not say.
    * Read once per client: `apply` asks for each definition it restricts.
    */
-  activeOperatorIds(): Promise<Set<bigint> | undefined> {
-    this.activeOperators ??= (async () => {
+  /** Voting power of each active operator by id (undefined: the contract has no such view). */
+  activeOperators(): Promise<Map<bigint, bigint> | undefined> {
+    this.activeOperatorPowers ??= (async () => {
       const details = (await this.view("getActiveOperatorsDetails", [])) as
-        | Array<{ operatorId: bigint }>
+        | Array<{ operatorId: bigint; votingPower: bigint }>
         | undefined;
-      return details ? new Set(details.map((d) => BigInt(d.operatorId))) : undefined;
+      return details
+        ? new Map(details.map((d) => [BigInt(d.operatorId), BigInt(d.votingPower)] as const))
+        : undefined;
     })();
-    return this.activeOperators;
+    return this.activeOperatorPowers;
   }
 
   private async view(signature: string, args: unknown[]): Promise<unknown | undefined> {

@@ -51,7 +51,13 @@ export async function createDefinition(
     opts,
     async (s) => {
       await s.client.checkAgainstChain(parsed.params);
-      parsed.warnings.push(...(await inactiveOperators(s.client, parsed.params.restrictedOperatorIndexes)));
+      parsed.warnings.push(
+        ...(await restrictedSetWarnings(
+          s.client,
+          parsed.params.restrictedOperatorIndexes,
+          parsed.params.minimumVotingPower,
+        )),
+      );
       if (opts.dryRun) return dryRun(s, [s.client.prepareCreate(parsed.params)], parsed.warnings);
       const wallet = await s.signer();
       opts.onProgress?.(
@@ -185,14 +191,38 @@ async function devnetPerformerRefused(
  * The contract takes any id into a restricted set, and a definition restricted to operators that
  * are not registered can never be served: said before anything is signed.
  */
-async function inactiveOperators(client: TaskDefClient, ids: readonly bigint[]): Promise<string[]> {
+/**
+ * What a restricted set will do to the definition's tasks: ids that are not active operators,
+ * ids that hold too little voting power to attest (the aggregator's rule: above 0 and at least
+ * the minimum), and whether anyone in the set can attest at all (the aggregator then refuses
+ * every task of the definition, NO_ELIGIBLE_ATTESTERS).
+ */
+async function restrictedSetWarnings(
+  client: TaskDefClient,
+  ids: readonly bigint[],
+  minimumVotingPower: bigint,
+): Promise<string[]> {
   if (ids.length === 0) return [];
-  const active = await client.activeOperatorIds();
-  const missing = active ? ids.filter((id) => !active.has(id)) : [];
-  if (missing.length === 0) return [];
-  return [
-    `operator id(s) ${missing.join(", ")} are not active on this AttestationCenter: they can neither perform nor attest this definition's tasks until they are registered`,
-  ];
+  const active = await client.activeOperators();
+  if (!active) return [];
+  const warnings: string[] = [];
+  const missing = ids.filter((id) => !active.has(id));
+  if (missing.length > 0)
+    warnings.push(
+      `operator id(s) ${missing.join(", ")} are not active on this AttestationCenter: they can neither perform nor attest this definition's tasks until they are registered`,
+    );
+  const isEligible = (power: bigint) => power > 0n && power >= minimumVotingPower;
+  const weak = ids.filter((id) => active.has(id) && !isEligible(active.get(id)!));
+  const floor = minimumVotingPower > 0n ? ` of at least ${minimumVotingPower} (the minimum)` : "";
+  if (weak.length > 0)
+    warnings.push(
+      `operator id(s) ${weak.join(", ")} hold no voting power${floor}: they may perform the definition's tasks but cannot attest them`,
+    );
+  if (!ids.some((id) => isEligible(active.get(id) ?? 0n)))
+    warnings.push(
+      `no restricted operator can attest, so the aggregator refuses every task of this definition (NO_ELIGIBLE_ATTESTERS); \`avsctl devnet status\` lists the attesters and their operator ids`,
+    );
+  return warnings;
 }
 
 export async function setDefinition(
@@ -202,9 +232,12 @@ export async function setDefinition(
   const { prepare, check, warnings } = setterCall(id, opts.change);
   return withTaskDefSession(opts, async (s) => {
     const call = prepare(s.client);
-    check(await s.client.show(id)); // a missing definition fails here, before signing
+    const before = await s.client.show(id); // a missing definition fails here, before signing
+    check(before);
     if (opts.change.kind === "restricted")
-      warnings.push(...(await inactiveOperators(s.client, opts.change.ids.ids)));
+      warnings.push(
+        ...(await restrictedSetWarnings(s.client, opts.change.ids.ids, BigInt(before.minimumVotingPower))),
+      );
     if (opts.dryRun) return dryRun(s, [call], warnings);
     const wallet = await s.signer();
     for (const w of warnings) opts.onProgress?.(`note: ${w}`);
@@ -269,7 +302,11 @@ export async function applyDefinitions(
         (p) => p.name === d.params.name && (p.action === "create" || p.action === "setRestrictedOperators"),
       );
       if (!restricting) continue;
-      for (const w of await inactiveOperators(s.client, d.params.restrictedOperatorIndexes))
+      for (const w of await restrictedSetWarnings(
+        s.client,
+        d.params.restrictedOperatorIndexes,
+        d.params.minimumVotingPower,
+      ))
         warnings.push(`taskDefinitions[${i}] (${d.params.name}): ${w}`);
     }
     // one shape whether anything was sent or not (docs/cli.md): a dry run is told by its flag

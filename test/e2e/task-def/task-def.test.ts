@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress, type JsonRpcProvider, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { G2_GENERATOR } from "../../../src/crypto/mcl.js";
 import { rpc, useAnvil } from "../../helpers/anvil.js";
 import type { LooseContract } from "../../helpers/contract.js";
 import {
@@ -649,9 +650,10 @@ describe("generation 2: our AttestationCenter", () => {
       // the documented keys, the same on every run (a run sending nothing added dryRun and desired)
       const keys = ["applied", "plan", "warnings"];
       expect(Object.keys(first).sort()).toEqual(keys);
-      // apply-a's restricted operators are no operators of this AttestationCenter
+      // apply-a's restricted operators are no operators of this AttestationCenter, so none can attest
       expect(first.warnings).toEqual([
         expect.stringMatching(/^taskDefinitions\[0\] \(apply-a\): operator id\(s\) 1, 3 are not active/),
+        expect.stringMatching(/^taskDefinitions\[0\] \(apply-a\): no restricted operator can attest/),
       ]);
       for (const step of first.applied) expect(step.txHash).toMatch(/^0x[0-9a-f]{64}$/);
       const idA = first.applied[0].taskDefinitionId;
@@ -796,6 +798,63 @@ describe("generation 2: our AttestationCenter", () => {
       expect(await contract.getTaskDefinitionMaximumNumberOfAttesters(grow)).toBe(4n);
       expect(expectOk(await avsctl(["task-def", "apply"], { cwd: other, env })).plan).toEqual([]);
     });
+  });
+});
+
+describe("restricted sets that cannot attest", () => {
+  let ac: string;
+  const signed = () => [
+    "--rpc-url",
+    chain().rpcUrl,
+    "--attestation-center",
+    ac,
+    "--private-key",
+    DEPLOYER_KEY,
+  ];
+
+  beforeAll(async () => {
+    ac = await deployAttestationCenter(chain());
+    // the deployer mirrors L1 registrations here: operator 1 with voting power, operator 2 with
+    // none (as the devnet registers its aggregator and performer)
+    const provider = providerFor(chain());
+    try {
+      const contract = artifactContract("AttestationCenter", ac, provider).connect(
+        new Wallet(DEPLOYER_KEY, provider),
+      ) as LooseContract;
+      const key = G2_GENERATOR.map((v) => BigInt(v));
+      await (await contract.registerToNetwork(OUTSIDER, ETH, key, OUTSIDER)).wait();
+      await (await contract.registerToNetwork(DEPLOYER, 0n, key, DEPLOYER)).wait();
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("warns when the restricted operators hold no voting power, or too little for the minimum", async () => {
+    const powerless = expectOk(
+      await run(["task-def", "create", "--name", "powerless", "--restricted-operators", "2", ...signed()]),
+    );
+    expect(powerless.warnings.join(" ")).toMatch(
+      /operator id\(s\) 2 hold no voting power: they may perform the definition's tasks but cannot attest them/,
+    );
+    expect(powerless.warnings.join(" ")).toMatch(/no restricted operator can attest.*NO_ELIGIBLE_ATTESTERS/);
+
+    // one of the set can attest: the powerless one is named, the definition is not called dead
+    const mixed = expectOk(
+      await run(["task-def", "create", "--name", "mixed", "--restricted-operators", "1,2", ...signed()]),
+    );
+    expect(mixed.warnings).toEqual([expect.stringMatching(/operator id\(s\) 2 hold no voting power/)]);
+
+    // the setter weighs the set against the definition's minimum as the chain holds it
+    expectOk(
+      await run(["task-def", "set-min-voting-power", String(mixed.taskDefinitionId), "2eth", ...signed()]),
+    );
+    const raised = expectOk(
+      await run(["task-def", "set-restricted-operators", String(mixed.taskDefinitionId), "1", ...signed()]),
+    );
+    expect(raised.warnings.join(" ")).toMatch(
+      new RegExp(`operator id\\(s\\) 1 hold no voting power of at least ${2n * ETH} \\(the minimum\\)`),
+    );
+    expect(raised.warnings.join(" ")).toMatch(/no restricted operator can attest/);
   });
 });
 
