@@ -89,7 +89,7 @@ export async function recordState(
     internal: {
       projectDir: topology.projectDir,
       startedAt: new Date().toISOString(),
-      components: await componentList(topology, launcher),
+      components: await componentList(topology, launcher, new Set((started.added ?? []).map((a) => a.name))),
       warnings,
       triggersUrl: started.triggersUrl,
       engineOperatorSecret: started.engine?.operatorSecret,
@@ -119,18 +119,22 @@ function serviceRuntime(
   return launcher.kind;
 }
 
-/** Every component, project services a Docker devnet runs on this machine included. */
-async function componentList(plan: DevnetPlan, launcher: Launcher) {
+/**
+ * Every component, project services a Docker devnet runs on this machine included. `attesters`:
+ * the names `operator add` gave its attesters, which need not start with attester-.
+ */
+async function componentList(plan: DevnetPlan, launcher: Launcher, attesters: ReadonlySet<string>) {
+  const kind = (name: string) => (attesters.has(name) ? "attester" : kindOf(name));
   const components = (await launcher.runtime.list()).map((c) => ({
     name: c.component,
-    kind: kindOf(c.component),
+    kind: kind(c.component),
     runtime: undefined as "process" | undefined,
   }));
   if (launcher.kind === "docker") {
     const { ProcessRuntime } = await import("../runtime/process.js");
     const onHost = await new ProcessRuntime({ project: plan.project, projectDir: plan.projectDir }).list();
     for (const c of onHost)
-      components.push({ name: c.component, kind: kindOf(c.component), runtime: "process" });
+      components.push({ name: c.component, kind: kind(c.component), runtime: "process" });
   }
   return components;
 }

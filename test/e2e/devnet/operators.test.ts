@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Interface, JsonRpcProvider } from "ethers";
@@ -88,11 +88,12 @@ function devnet(runtime: "process" | "docker") {
   return ctx;
 }
 
-/** `operator remove attester-4`: unregistered on L1 and L2, its node stopped. */
-async function removeAttester4(
+/** `operator remove <name>`: unregistered on L1 and L2, its node stopped. */
+async function removeAttester(
   cli: (args: string[]) => Promise<{ code: number; stderr: string; json(): any }>,
+  name: string,
 ) {
-  const r = await cli(["operator", "remove", "attester-4"]);
+  const r = await cli(["operator", "remove", name]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.json()).toMatchObject({
     action: "remove",
@@ -161,26 +162,26 @@ describe("avsctl operator on a process devnet", () => {
   });
 
   let added: any;
-  it("add attester-4 --stake 1eth: registered on L2 with 1 ETH, its node runs and its vote is in the next task", async () => {
+  it("add night-owl --stake 1eth: registered on L2 with 1 ETH, its node runs and its vote is in the next task", async () => {
     // task-def commands sign on L2 with the governance key the relayer mirrors registrations
     // with: the relayer must follow them, not fail a conflict at a time (16 s each: five of them
     // outlast operator add's 60 s wait)
     for (let i = 0; i < 5; i++)
       expect((await cli(["task-def", "set-min-voting-power", "1", "0"])).code).toBe(0);
-    const r = await cli(["operator", "add", "attester-4", "--stake", "1eth"]);
+    const r = await cli(["operator", "add", "night-owl", "--stake", "1eth"]);
     expect(r.code, r.stderr).toBe(0);
     added = r.json();
     expect(added.l1).toMatchObject({ stake: (10n ** 18n).toString(), registered: true });
     expect(added.l2[0]).toMatchObject({ active: true, votingPower: (10n ** 18n).toString() });
-    expect(added.node).toMatchObject({ name: "attester-4", state: "running" });
+    expect(added.node).toMatchObject({ name: "night-owl", state: "running" });
     // the relayer mirrors the G2 key; `operator add` registers its G1 twin beside it
     const g1 = await net.l2KeyG1(added.l2[0].operatorId);
     expect(g1.key.some((w) => w !== 0n)).toBe(true);
     expect(g1.votersWithout).toBe(0n);
     const status = (await cli(["devnet", "status"])).json();
-    expect(JSON.stringify(status)).toContain("attester-4");
+    expect(JSON.stringify(status)).toContain("night-owl");
 
-    // With attester-2 and -3 at 0, attester-4 holds all the voting power: its vote must be in.
+    // With attester-2 and -3 at 0, night-owl holds all the voting power: its vote must be in.
     const two = await cli(["operator", "set-stake", "attester-2", "0", "--no-wait"]);
     expect(two.code, two.stderr).toBe(0);
     expect(two.json().synced).toBe(false);
@@ -193,7 +194,7 @@ describe("avsctl operator on a process devnet", () => {
   });
 
   let pid4: number | undefined;
-  it("down + up: the saved chains resume and attester-4's node starts again, listed in the state", async () => {
+  it("down + up: the saved chains resume and night-owl's node starts again, listed in the state", async () => {
     pid4 = added.node.pid;
     const down = await cli(["devnet", "down"]);
     expect(down.code, down.stderr).toBe(0);
@@ -203,13 +204,18 @@ describe("avsctl operator on a process devnet", () => {
       "attester-1",
       "attester-2",
       "attester-3",
-      "attester-4",
+      "night-owl",
     ]);
     expect(net.state.attesters[3]).toMatchObject({
       address: added.address,
       operatorId: added.l2[0].operatorId,
     });
-    const node = await new ProcessRuntime({ project: net.state.name, projectDir: dir }).inspect("attester-4");
+    // an attester by any name, not only attester-<n>: the state records its node as one
+    const saved = JSON.parse(readFileSync(path.join(dir, ".avsctl", "devnet.json"), "utf8"));
+    expect(saved.internal.components).toContainEqual(
+      expect.objectContaining({ name: "night-owl", kind: "attester" }),
+    );
+    const node = await new ProcessRuntime({ project: net.state.name, projectDir: dir }).inspect("night-owl");
     expect(node.running).toBe(true);
     pid4 = node.pid;
     expect(isAlive(pid4!)).toBe(true);
@@ -225,22 +231,22 @@ describe("avsctl operator on a process devnet", () => {
     // the chains no longer count attester-2: a node started for it is refused and never ready
     await net.up();
     expect(net.state.healthy).toBe(true);
-    expect(net.state.attesters.map((a: any) => a.name)).toEqual(["attester-1", "attester-3", "attester-4"]);
+    expect(net.state.attesters.map((a: any) => a.name)).toEqual(["attester-1", "attester-3", "night-owl"]);
     const runtime = new ProcessRuntime({ project: net.state.name, projectDir: dir });
     expect((await runtime.list()).map((c) => c.component)).not.toContain("attester-2");
-    pid4 = (await runtime.inspect("attester-4")).pid;
+    pid4 = (await runtime.inspect("night-owl")).pid;
     const status = await cli(["devnet", "status"]);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.stringify(status.json())).not.toContain("attester-2");
-    // attester-4 still holds every voting power left
+    // night-owl still holds every voting power left
     expect(await approvedTask()).toEqual([added.l2[0].operatorId]);
   });
 
-  it("remove attester-4: unregistered on L2 and its node stopped", async () => {
-    await removeAttester4(cli);
+  it("remove night-owl: unregistered on L2 and its node stopped", async () => {
+    await removeAttester(cli, "night-owl");
     expect(isAlive(pid4 ?? added.node.pid)).toBe(false);
     const status = (await cli(["devnet", "status"])).json();
-    expect(JSON.stringify(status)).not.toContain("attester-4");
+    expect(JSON.stringify(status)).not.toContain("night-owl");
   });
 });
 
@@ -280,7 +286,7 @@ describeDocker("avsctl operator on a Docker devnet", () => {
   });
 
   it("remove attester-4: unregistered on L2 and its container gone", async () => {
-    await removeAttester4(cli);
+    await removeAttester(cli, "attester-4");
     expect(running("attester-4")).toEqual([]);
     expect(
       execFileSync(
