@@ -7,9 +7,13 @@ export interface SignerSpec {
   keystore?: { file: string; password: () => Promise<string> };
 }
 
+/** secp256k1's group order: a private key is in [1, n). */
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** The key as 0x + 64 lowercase hex; INVALID_KEY naming `source` (never the value) otherwise. */
 export function normalizePrivateKey(value: string, source: string): `0x${string}` {
   const hex = value.trim().startsWith("0x") ? value.trim() : `0x${value.trim()}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex) || BigInt(hex) === 0n) {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex) || BigInt(hex) === 0n || BigInt(hex) >= SECP256K1_ORDER) {
     throw new AvsctlError("INVALID_KEY", `${source}: not a private key (expected 32 bytes of hex)`, {
       details: { argument: source },
     });

@@ -13,10 +13,18 @@ export interface RenderOptions {
   command?: string;
 }
 
+/**
+ * The values a library quotes in its own errors (ethers: `value="0x.."`), taken out of an
+ * unexpected error before it is shown: one may be a private key that reached it unchecked.
+ */
+function withoutQuotedValues(text: string): string {
+  return text.replace(/\bvalue=("(?:[^"\\]|\\.)*"|[^,\s)]+)/g, "value=[hidden]");
+}
+
 /** Anything thrown becomes an AvsctlError; an unexpected one is a bug and keeps its stack. */
 export function toAvsctlError(error: unknown): AvsctlError {
   if (isAvsctlError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutQuotedValues(error instanceof Error ? error.message : String(error));
   return new AvsctlError("INTERNAL", `unexpected error: ${message}`, {
     hint: "this is a bug in avsctl; rerun with --verbose and report the stack trace",
     cause: error,
@@ -47,7 +55,7 @@ export function renderError(thrown: unknown, opts: RenderOptions): ExitCode {
     text += `  ${hintOf(error, { command: opts.command })}\n`;
     if (opts.verbose || error.code === "INTERNAL") {
       const stack = (error.cause instanceof Error ? error.cause.stack : undefined) ?? error.stack;
-      if (stack) text += `${stack}\n`;
+      if (stack) text += `${error.code === "INTERNAL" ? withoutQuotedValues(stack) : stack}\n`;
     }
     opts.out.stderr(text);
   }

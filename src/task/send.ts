@@ -1,3 +1,4 @@
+import { normalizePrivateKey } from "../chain/signer.js";
 import type { ChainTarget } from "../chain/target.js";
 import {
   checkTaskDefinitionExists,
@@ -54,14 +55,16 @@ export function choosePath(
  * "not set".
  */
 export function performerKeyOf(env: NodeJS.ProcessEnv, devnetPerformerKey: string | undefined): string {
-  const key = env.PRIVATE_KEY_PERFORMER || env.AVSCTL_PRIVATE_KEY || devnetPerformerKey || undefined;
-  if (!key) {
-    throw new AvsctlError("MISSING_ARGUMENT", "no performer key", {
-      hint: "set PRIVATE_KEY_PERFORMER (or AVSCTL_PRIVATE_KEY)",
-      details: { argument: "PRIVATE_KEY_PERFORMER" },
-    });
-  }
-  return key;
+  // checked here, where its source is known: a malformed key reaching ethers came back as an
+  // internal error quoting the key
+  if (env.PRIVATE_KEY_PERFORMER)
+    return normalizePrivateKey(env.PRIVATE_KEY_PERFORMER, "PRIVATE_KEY_PERFORMER");
+  if (env.AVSCTL_PRIVATE_KEY) return normalizePrivateKey(env.AVSCTL_PRIVATE_KEY, "AVSCTL_PRIVATE_KEY");
+  if (devnetPerformerKey) return devnetPerformerKey;
+  throw new AvsctlError("MISSING_ARGUMENT", "no performer key", {
+    hint: "set PRIVATE_KEY_PERFORMER (or AVSCTL_PRIVATE_KEY)",
+    details: { argument: "PRIVATE_KEY_PERFORMER" },
+  });
 }
 
 /** Where tasks go and where verdicts are read: the devnet, or --aggregator plus a configured L2. */

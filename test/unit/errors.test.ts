@@ -92,6 +92,21 @@ describe("error catalog", () => {
     });
   });
 
+  it("hides the values a library quotes in an unexpected error, in the message and the stack", () => {
+    const key = `0x${"5de4".repeat(15)}365a `;
+    const thrown = new TypeError(
+      `invalid BytesLike value (argument="value", value="${key}", code=INVALID_ARGUMENT)`,
+    );
+    for (const json of [true, false]) {
+      let text = "";
+      const out = { stdout: (t: string) => void (text += t), stderr: (t: string) => void (text += t) };
+      expect(renderError(thrown, { json, verbose: true, out })).toBe(1);
+      expect(text).toContain("INTERNAL");
+      expect(text).toContain("value=[hidden], code=INVALID_ARGUMENT");
+      expect(text).not.toContain("5de4");
+    }
+  });
+
   it("gives every error a hint: the thrower's, else the catalog's default for its code", () => {
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
       expect(typeof DEFAULT_HINTS[code], code).toMatch(/string|function/);

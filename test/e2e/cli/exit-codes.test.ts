@@ -387,6 +387,34 @@ describe("exit codes and --json errors", () => {
     expect(foreignFlags(`${dead.error.message}\n${dead.error.hint}`, ["task", "list"], program)).toEqual([]);
   });
 
+  it("a malformed performer key is INVALID_KEY naming its variable, and is never printed", async () => {
+    const key = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+    const send = async (env: Record<string, string>) => {
+      let text = "";
+      const out = { stdout: (t: string) => void (text += t), stderr: (t: string) => void (text += t) };
+      const args = ["node", "avsctl", "--cwd", dir(), "--json", "task", "send", "--aggregator", DEAD_RPC];
+      const code = await main(args, out, { ...cleanEnv(), ...env });
+      return { code, text, error: JSON.parse(text).error };
+    };
+    for (const [name, value] of [
+      ["PRIVATE_KEY_PERFORMER", `0x${key.slice(0, -1)}g`],
+      ["PRIVATE_KEY_PERFORMER", "0x12"],
+      ["PRIVATE_KEY_PERFORMER", `0x${"0".repeat(64)}`],
+      ["AVSCTL_PRIVATE_KEY", "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"],
+    ] as const) {
+      const r = await send({ [name]: value });
+      expect(r.code, r.text).toBe(2);
+      expect(r.error.code).toBe("INVALID_KEY");
+      expect(r.error.message).toBe(`${name}: not a private key (expected 32 bytes of hex)`);
+      expect(r.text).not.toContain(value.slice(2, 20));
+    }
+    // surrounding blanks (a copied line) are no part of the key: it is taken, and goes no further
+    // than the aggregator nobody listens for
+    const padded = await send({ PRIVATE_KEY_PERFORMER: `${key} ` });
+    expect(padded.error.code).toBe("RPC_UNREACHABLE");
+    expect(padded.text).not.toContain(key.slice(0, 20));
+  });
+
   it("no signer: the message names the signer flags the command takes", async () => {
     const r = await run(["--cwd", dir(), "--json", "workflow", "list", "--engine", DEAD_RPC]);
     expect(JSON.parse(r.stdout).error.message).toBe("no signer: pass --keystore, or set AVSCTL_PRIVATE_KEY");
