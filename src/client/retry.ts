@@ -24,19 +24,21 @@ function rpcErrorOf(error: unknown): { code?: number; message?: string; data?: R
 }
 
 /**
- * The wait a busy aggregator asked for, or undefined when `error` is no OVERLOADED refusal.
- * Through an execution service only the message travels, so its documented wording
- * (`...; retry after <ms> ms`) is read when the JSON-RPC error itself is not there.
+ * The wait a busy aggregator asked for, or undefined when `error` is no OVERLOADED refusal: from
+ * the JSON-RPC refusal, or from what an execution service relayed of it (client/send.ts reads
+ * the reason and its retryAfterMs back from the message into the error's details).
  */
 export function busyRetryAfterMs(error: unknown): number | undefined {
   const rpc = rpcErrorOf(error);
-  if (rpc.data?.reason === "OVERLOADED") {
-    const ms = Number(rpc.data.retryAfterMs);
-    return Number.isFinite(ms) && ms >= 0 ? ms : 1_000;
-  }
-  const message = error instanceof Error ? error.message : "";
-  const match = /aggregator busy: .*retry after (\d+) ms/.exec(message);
-  return match ? Number(match[1]) : undefined;
+  const relayed = (error as AvsctlError | undefined)?.details;
+  const ms =
+    rpc.data?.reason === "OVERLOADED"
+      ? Number(rpc.data.retryAfterMs)
+      : relayed?.reason === "OVERLOADED"
+        ? Number(relayed.retryAfterMs)
+        : undefined;
+  if (ms === undefined) return undefined;
+  return Number.isFinite(ms) && ms >= 0 ? ms : 1_000;
 }
 
 /**

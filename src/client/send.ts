@@ -54,6 +54,14 @@ const RPC_REASON_HINTS: Record<string, (def: string) => string> = {
     "too few attesters are connected to the aggregator: `avsctl devnet status` shows which are down",
 };
 
+/** What a refusal with this reason is for the user, by whichever path it came back. */
+function refusalOutcome(reason: string, def: string): { code: ErrorCode; hint: string } {
+  return {
+    code: RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
+    hint: RPC_REASON_HINTS[reason]?.(def) ?? "`avsctl devnet logs aggregator` shows why",
+  };
+}
+
 /** A JSON-RPC refusal as an avsctl error; the aggregator's reason decides the code. */
 function rpcRefusal(
   method: string,
@@ -63,15 +71,11 @@ function rpcRefusal(
 ) {
   const reason = (error.data as { reason?: string } | undefined)?.reason ?? "";
   // sendTask's third parameter is the task definition id
-  const def = method === "sendTask" ? String(params[2]) : "<id>";
-  return new AvsctlError(
-    RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
-    `${method} refused by the aggregator: ${error.message}`,
-    {
-      hint: RPC_REASON_HINTS[reason]?.(def) ?? "`avsctl devnet logs aggregator` shows why",
-      details: { rpcError: error, ...extra },
-    },
-  );
+  const { code, hint } = refusalOutcome(reason, method === "sendTask" ? String(params[2]) : "<id>");
+  return new AvsctlError(code, `${method} refused by the aggregator: ${error.message}`, {
+    hint,
+    details: { rpcError: error, ...extra },
+  });
 }
 
 /** JSON-RPC -32022 (docs/protocol.md): the aggregator answers a re-sent task with the task it has. */
@@ -196,31 +200,61 @@ export function executionInput(
 }
 
 /**
- * The aggregator's INSUFFICIENT_CONNECTED_POWER message (src/node/aggregator/reachability.ts),
+ * The aggregator's INSUFFICIENT_CONNECTED_POWER message (src/node/aggregator/refusals.ts),
  * with or without a maximum of signers: the refusal itself, connected power, required power.
  */
 const CONNECTED_POWER_REFUSAL =
   /((?:the connected attesters|at most \d+ attester\(s\) may sign for definition \d+ \(maximumNumberOfAttesters\), and the strongest connected ones) hold (\d+) voting power, below the (\d+) needed to approve a task of definition \d+)/;
 
 /**
- * The aggregator's reason inside an execution service's error: the services pass on only the
- * refusal's message ("sendTask failed: task definition 99 does not exist
- * (TaskDefinitionNotFound)"), and the aggregator ends a definition check's message with the
- * revert's name, or words a refusal for too little connected power as CONNECTED_POWER_REFUSAL.
- * Only the reasons whose outcome is not the service's failure are read back, with the figures
- * the message carries.
+ * The aggregator's sendTask refusals as an execution service passes them on: only the message
+ * travels ("sendTask failed: <message>"), not its `data.reason`, so the reason is read from the
+ * words the aggregator ends the message with (a definition check's revert name, from
+ * src/node/chain-errors.ts) or words it in (src/node/aggregator/refusals.ts), with the figures
+ * it carries. Refusals of what the service built itself (a malformed parameter, a signature that
+ * does not verify, a bad request) are left out: those are the service's own failure.
  */
+const RELAYED_REFUSALS: Array<{
+  reason: string;
+  words: RegExp;
+  facts?: (m: RegExpExecArray) => Record<string, unknown>;
+}> = [
+  { reason: "TASK_DEFINITION_NOT_FOUND", words: /\(TaskDefinitionNotFound\)/ },
+  { reason: "TASK_DEFINITION_EXPIRED", words: /\(InvalidTaskDefinition\)/ },
+  { reason: "RESTRICTED_OPERATOR", words: /\(InvalidRestricted(?:Attester|Operator)\)/ },
+  { reason: "INSUFFICIENT_VOTING_POWER", words: /\(InsufficientVotingPowerForTaskDefinition\)/ },
+  // by the aggregator's own operator list, or by the definition check (OperatorNotRegistered)
+  { reason: "PERFORMER_NOT_ACTIVE", words: /0x[0-9a-fA-F]{40} is not an active operator\b/ },
+  {
+    reason: "OVERLOADED",
+    words: /aggregator busy: (\d+) tasks in progress \(limit (\d+)\); retry after (\d+) ms/,
+    facts: (m) => ({ pending: Number(m[1]), limit: Number(m[2]), retryAfterMs: Number(m[3]) }),
+  },
+  {
+    reason: "INSUFFICIENT_CONNECTED_POWER",
+    words: CONNECTED_POWER_REFUSAL,
+    facts: (m) => ({ refusal: m[1], connectedPower: m[2], requiredPower: m[3] }),
+  },
+  { reason: "NO_ELIGIBLE_ATTESTERS", words: /no voting power can attest task definition \d+: / },
+  { reason: "UNKNOWN_CHAIN", words: /this aggregator does not serve chain \d+/ },
+  { reason: "CHAIN_UNAVAILABLE", words: /cannot (?:check|read) task definition \d+: / },
+  // a revert of the definition check the aggregator has no name for
+  { reason: "INVALID_PARAMS", words: /the task definition check failed: / },
+  // the data the service built from the task's inputs
+  { reason: "INVALID_PARAMS", words: /\bdata is larger than \d+ bytes/ },
+  { reason: "PAYLOAD_TOO_LARGE", words: /the request body exceeds \d+ bytes/ },
+  // the aggregator's journal failed (a full disk), not the service
+  { reason: "INTERNAL_ERROR", words: /the aggregator could not record the task: / },
+];
+
+/** The aggregator's reason inside an execution service's error, if it carries one. */
 function relayedReason(
   message: string | undefined,
-): { reason: string; facts: Record<string, string> } | undefined {
+): { reason: string; facts: Record<string, unknown> } | undefined {
   if (message === undefined) return undefined;
-  if (/\(TaskDefinitionNotFound\)/.test(message)) return { reason: "TASK_DEFINITION_NOT_FOUND", facts: {} };
-  const power = CONNECTED_POWER_REFUSAL.exec(message);
-  if (power) {
-    return {
-      reason: "INSUFFICIENT_CONNECTED_POWER",
-      facts: { refusal: power[1]!, connectedPower: power[2]!, requiredPower: power[3]! },
-    };
+  for (const { reason, words, facts } of RELAYED_REFUSALS) {
+    const m = words.exec(message);
+    if (m) return { reason, facts: facts?.(m) ?? {} };
   }
   return undefined;
 }
@@ -305,11 +339,12 @@ export async function sendTaskViaExecution(
     const relayed = relayedReason(body?.message);
     if (relayed) {
       const { reason, facts } = relayed;
+      const { code, hint } = refusalOutcome(reason, String(input.taskDefinitionId));
       throw new AvsctlError(
-        RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
+        code,
         `the execution service's task was refused by the aggregator: ${body!.message}`,
         {
-          hint: RPC_REASON_HINTS[reason]?.(String(input.taskDefinitionId)),
+          hint,
           details: { status: response.status, reason, taskDefinitionId: input.taskDefinitionId, ...facts },
         },
       );

@@ -18,6 +18,14 @@ import type { TaskRequest } from "../send-task.js";
 import { type TaskMessage, voteWitnessHex } from "../transport.js";
 import { word } from "../util.js";
 import { admitConnected } from "./reachability.js";
+import {
+  chainUnavailable,
+  noEligibleAttesters,
+  notRecorded,
+  overloaded,
+  performerNotActive,
+  unknownChain,
+} from "./refusals.js";
 import { type AggregatorContext, type ChainCtx, type LiveTask, taskKey } from "./tasks.js";
 import { votePointOf } from "./verification.js";
 
@@ -69,9 +77,10 @@ export class Intake {
     if (targetChainId === undefined) return this.ctx.chains[0]!;
     const chain = this.chainById.get(targetChainId);
     if (!chain) {
-      throw new RpcError("UNKNOWN_CHAIN", `this aggregator does not serve chain ${targetChainId}`, {
-        chains: this.ctx.chains.map((c) => c.target.chainId),
-      });
+      throw unknownChain(
+        targetChainId,
+        this.ctx.chains.map((c) => c.target.chainId),
+      );
     }
     return chain;
   }
@@ -100,24 +109,14 @@ export class Intake {
     const pending = tasks.size + this.admitting;
     const { endsPerSecond, limit } = this.currentPace(limits.maxPendingTasks);
     if (pending >= limit) {
-      const after = retryAfterMs(endsPerSecond, limit);
-      throw new RpcError(
-        "OVERLOADED",
-        `aggregator busy: ${pending} tasks in progress (limit ${limit}); retry after ${after} ms`,
-        { retryAfterMs: after, pending, limit },
-      );
+      throw overloaded(pending, limit, retryAfterMs(endsPerSecond, limit));
     }
 
     let def: TaskDefinitionInfo;
     this.admitting++;
     try {
       const performer = await operatorOf(chain, req.performer);
-      if (!performer) {
-        throw new RpcError(
-          "PERFORMER_NOT_ACTIVE",
-          `${req.performer} is not an active operator on chain ${chainId}`,
-        );
-      }
+      if (!performer) throw performerNotActive(req.performer, chainId);
       checkPerformerSignature(req, hash, performer);
       // A journal that has forgotten its oldest tasks cannot tell an old task sent again from
       // a new one; the chain can. Taken in, its submission would revert (MessageAlreadySigned)
@@ -175,10 +174,7 @@ export class Intake {
         taskHash: hash,
         error: (error as Error).message,
       });
-      throw new RpcError(
-        "INTERNAL_ERROR",
-        `the aggregator could not record the task: ${(error as Error).message}`,
-      );
+      throw notRecorded(error);
     }
     return hash;
   }
@@ -280,10 +276,7 @@ async function checkDefinition(chain: ChainCtx, req: TaskRequest): Promise<TaskD
   try {
     problem = await chain.view.checkOperatorForDefinition(req.performer, id);
   } catch (error) {
-    throw new RpcError(
-      "CHAIN_UNAVAILABLE",
-      `cannot check task definition ${id}: ${(error as Error).message}`,
-    );
+    throw chainUnavailable("check", id, error);
   }
   if (problem) throw definitionCheckError(problem, id, req.performer);
   await checkExpiry(chain.view, id, req.performer);
@@ -291,18 +284,9 @@ async function checkDefinition(chain: ChainCtx, req: TaskRequest): Promise<TaskD
   try {
     def = await chain.view.definition(id);
   } catch (error) {
-    throw new RpcError("CHAIN_UNAVAILABLE", `cannot read task definition ${id}: ${(error as Error).message}`);
+    throw chainUnavailable("read", id, error);
   }
-  if (chain.view.consensusFor(def).required.approve === 0n) {
-    throw new RpcError(
-      "NO_ELIGIBLE_ATTESTERS",
-      `no voting power can attest task definition ${id}: ${noPowerReason(def)}`,
-      {
-        restrictedAttesterIds: def.restrictedAttesterIds.map(String),
-        minimumVotingPower: def.minimumVotingPower.toString(),
-      },
-    );
-  }
+  if (chain.view.consensusFor(def).required.approve === 0n) throw noEligibleAttesters(def);
   return def;
 }
 
@@ -325,13 +309,4 @@ async function checkExpiry(view: ChainView, id: number, performer: string): Prom
     return;
   }
   if (expired) throw definitionCheckError({ name: "InvalidTaskDefinition", args: {} }, id, performer);
-}
-
-/** Why a definition's eligible voting power is nothing, in its own figures. */
-function noPowerReason(def: TaskDefinitionInfo): string {
-  const min = def.minimumVotingPower > 0n ? ` of at least ${def.minimumVotingPower}` : "";
-  if (def.restrictedAttesterIds.length > 0)
-    return `it is restricted to operators ${def.restrictedAttesterIds.join(", ")}, and none of them holds voting power${min}`;
-  if (min) return `no operator holds voting power${min}, its minimum`;
-  return "no registered operator holds voting power";
 }

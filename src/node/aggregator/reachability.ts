@@ -10,7 +10,7 @@
 import type { TaskDefinitionInfo } from "../chain-view.js";
 import { connectedShortfall, type Shortfall, type Voter } from "../consensus.js";
 import type { TaskEndReason } from "../journal.js";
-import { RpcError } from "../json-rpc.js";
+import { insufficientConnectedPower } from "./refusals.js";
 import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
 
 /**
@@ -49,16 +49,7 @@ export async function admitConnected(
   await chain.view.refreshIfStale().catch(() => undefined);
   const short = shortfall();
   if (!short) return;
-  // with a maximum of signers only the strongest count: say so, or the figure reads as all of them
-  const max = def.maximumNumberOfAttesters;
-  const held = max
-    ? `at most ${max} attester(s) may sign for definition ${def.id} (maximumNumberOfAttesters), and the strongest connected ones hold ${short.connectedPower} voting power`
-    : `the connected attesters hold ${short.connectedPower} voting power`;
-  throw new RpcError(
-    "INSUFFICIENT_CONNECTED_POWER",
-    `${held}, below the ${short.requiredPower} needed to approve a task of definition ${def.id}`,
-    { connectedPower: short.connectedPower.toString(), requiredPower: short.requiredPower.toString() },
-  );
+  throw insufficientConnectedPower(def, short.connectedPower, short.requiredPower);
 }
 
 /** The journaled reason of a task that got no verdict. */

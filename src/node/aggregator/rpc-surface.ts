@@ -11,6 +11,7 @@ import { parseCustomMessageParams, parseSendTaskParams } from "../send-task.js";
 import type { PeerHub } from "../transport.js";
 import { postCustomMessage } from "../validation-client.js";
 import type { Intake } from "./intake.js";
+import { payloadTooLarge } from "./refusals.js";
 import type { SyncHook } from "./sync-now.js";
 import type { AggregatorContext, TaskStatusReport } from "./tasks.js";
 
@@ -194,14 +195,7 @@ export function rpcServers(
       (error) => {
         if (error instanceof BodyTooLargeError) {
           metrics.jsonRpcRequests.inc({ method: "(body)", outcome: "PAYLOAD_TOO_LARGE" });
-          sendJson(
-            res,
-            413,
-            rpcErrorBody(
-              new RpcError("PAYLOAD_TOO_LARGE", `the request body exceeds ${limits.maxBodyBytes} bytes`),
-            ),
-            { connection: "close" },
-          );
+          sendJson(res, 413, rpcErrorBody(payloadTooLarge(limits.maxBodyBytes)), { connection: "close" });
         } else if (!res.headersSent) {
           sendJson(res, 400, rpcErrorBody(new RpcError("PARSE_ERROR", "could not read the request body")));
         }

@@ -206,7 +206,7 @@ describe("task send on the devnet (process runtime)", () => {
     }
   });
 
-  it("exit codes: unknown definition 2 on either path, a failing execution service 1, nothing sent", async () => {
+  it("exit codes: unknown definition 2 on either path, a refusal the execution service passes on as over --via rpc, nothing sent", async () => {
     const before = await verdictsByHash();
     for (const via of ["rpc", "execution"]) {
       const unknownDef = await cli(["task", "send", "--via", via, "--task-def", "77", "--wait"]);
@@ -239,15 +239,26 @@ describe("task send on the devnet (process runtime)", () => {
         ),
       ),
     );
-    const failedService = await cli(["task", "send", "--via", "execution", "--task-def", id, "--wait"]);
-    expect(failedService.code).toBe(1);
-    expect(failedService.json().error).toMatchObject({ code: "EXECUTION_FAILED", hint: expect.any(String) });
-    // the hint's log holds the failure, with the aggregator's reason
-    expect(failedService.json().error.hint).toContain("avsctl devnet logs execution");
-    const log = await cli(["devnet", "logs", "execution", "--tail", "20"]);
-    expect(log.stdout).toMatch(
-      /request failed.*InsufficientVotingPower|InsufficientVotingPower.*request failed/,
+    // the service passes on only the aggregator's message: its reason is read back from it, and
+    // both paths say the same
+    const refused = await Promise.all(
+      ["rpc", "execution"].map((via) => cli(["task", "send", "--via", via, "--task-def", id, "--wait"])),
     );
+    for (const r of refused) {
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.json().error).toMatchObject({
+        code: "COMMAND_FAILED",
+        message: expect.stringContaining(`less than task definition ${id}'s minimum voting power`),
+        hint: `the performer's voting power is below the definition's minimum: \`avsctl task-def show ${id}\``,
+      });
+    }
+    expect(refused[1]!.json().error.message).toMatch(
+      /^the execution service's task was refused by the aggregator: /,
+    );
+    expect(refused[1]!.json().error.details).toMatchObject({ reason: "INSUFFICIENT_VOTING_POWER" });
+    // the hint works when pasted
+    const shown = await cli(["task-def", "show", id]);
+    expect(shown.code, shown.stderr).toBe(0);
     expect((await verdictsByHash()).size).toBe(before.size);
     // the command it named works when pasted, and its answer warns no more
     const lowered = await cli(["task-def", "set-min-voting-power", id, "0"]);

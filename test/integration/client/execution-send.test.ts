@@ -2,20 +2,40 @@
  * `task send --via execution`'s one call, against real HTTP servers on 127.0.0.1: a service that
  * takes the request and never answers is a timeout, not "unreachable"; a port nobody listens on
  * is unreachable; an unknown task definition is TASK_DEF_NOT_FOUND, refused before the call on a
- * real anvil with our contracts, and read from the refusal the service passes on; a refusal for
- * too little connected voting power is the task's `unreachable` result, as over --via rpc.
+ * real anvil with our contracts, and read from the refusal the service passes on; every other
+ * refusal of the aggregator's sendTask the service passes on (built by the aggregator's own code)
+ * is the error --via rpc gives for it, and a busy one is sent again after the wait it asks for;
+ * a refusal for too little connected voting power is the task's `unreachable` result, as over
+ * --via rpc.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Wallet } from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { checkTaskDefinitionExists, sendTaskViaExecution } from "../../../src/client/send.js";
+import { checkTaskDefinitionExists, sendTaskRpc, sendTaskViaExecution } from "../../../src/client/send.js";
+import { startSampleExecution } from "../../../src/devnet/samples/sample-services.js";
 import { AvsctlError } from "../../../src/errors.js";
+import {
+  chainUnavailable,
+  insufficientConnectedPower,
+  noEligibleAttesters,
+  notRecorded,
+  overloaded,
+  payloadTooLarge,
+  performerNotActive,
+  unknownChain,
+} from "../../../src/node/aggregator/refusals.js";
+import { definitionCheckError } from "../../../src/node/chain-errors.js";
+import { RpcError } from "../../../src/node/json-rpc.js";
+import { DEFAULT_LIMITS } from "../../../src/node/options.js";
+import { parseSendTaskParams } from "../../../src/node/send-task.js";
 import { runTasks } from "../../../src/task/run.js";
 import { useAnvil } from "../../helpers/anvil.js";
 import { createDefinition, type Network2, setupNetwork } from "../contracts/fixture.js";
 
 const PERFORMER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+/** anvil's third account, PERFORMER */
+const PERFORMER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const servers: http.Server[] = [];
 
 async function serve(handler: http.RequestListener): Promise<string> {
@@ -187,5 +207,259 @@ describe("an unknown task definition through the execution service", () => {
       const stranger = Wallet.createRandom().address;
       await expect(checkTaskDefinitionExists(target(), stranger, id)).resolves.toBeUndefined();
     });
+  });
+});
+
+/** The RpcError a check of sendTask's parameters throws for them. */
+function paramsRefusal(params: unknown[]): RpcError {
+  try {
+    parseSendTaskParams(params, DEFAULT_LIMITS);
+  } catch (error) {
+    return error as RpcError;
+  }
+  throw new Error("the parameters passed");
+}
+
+const SIGNATURE = `0x${"11".repeat(64)}1b`;
+const definition = {
+  id: 6,
+  minimumVotingPower: 5n,
+  restrictedAttesterIds: [7n, 9n],
+  maximumNumberOfAttesters: 0,
+  totalVotingPower: 0n,
+  fetchedAt: 0,
+};
+
+/**
+ * Each refusal of the aggregator's sendTask a user can act on, built by the aggregator's own code
+ * (src/node/aggregator/refusals.ts, chain-errors.ts, send-task.ts), so a change of its words
+ * fails here, and the facts its message carries.
+ */
+const actionable: Array<{ name: string; error: RpcError; facts?: Record<string, unknown> }> = [
+  {
+    name: "definition expired",
+    error: definitionCheckError({ name: "InvalidTaskDefinition", args: {} }, 6, PERFORMER),
+  },
+  {
+    name: "restricted operator",
+    error: definitionCheckError({ name: "InvalidRestrictedOperator", args: {} }, 6, PERFORMER),
+  },
+  {
+    name: "restricted attester (older ABI)",
+    error: definitionCheckError({ name: "InvalidRestrictedAttester", args: {} }, 6, PERFORMER),
+  },
+  {
+    name: "performer's voting power below the minimum",
+    error: definitionCheckError(
+      {
+        name: "InsufficientVotingPowerForTaskDefinition",
+        args: { operator: PERFORMER, minVotingPower: "5" },
+      },
+      6,
+      PERFORMER,
+    ),
+  },
+  {
+    name: "performer not registered (definition check)",
+    error: definitionCheckError({ name: "OperatorNotRegistered", args: {} }, 6, PERFORMER),
+  },
+  { name: "performer not active", error: performerNotActive(PERFORMER, 31338) },
+  {
+    name: "aggregator busy",
+    error: overloaded(70, 64, 250),
+    facts: { retryAfterMs: 250, pending: 70, limit: 64 },
+  },
+  {
+    name: "too little connected voting power",
+    error: insufficientConnectedPower({ id: 6, maximumNumberOfAttesters: 0 }, 1n, 2n),
+    facts: { connectedPower: "1", requiredPower: "2" },
+  },
+  { name: "no eligible attesters", error: noEligibleAttesters(definition) },
+  { name: "unknown chain", error: unknownChain(999, [31338]) },
+  {
+    name: "chain unavailable (check)",
+    error: chainUnavailable("check", 6, new Error("connect ECONNREFUSED")),
+  },
+  { name: "chain unavailable (read)", error: chainUnavailable("read", 6, new Error("timeout")) },
+  {
+    name: "a definition check's unnamed revert",
+    error: definitionCheckError({ name: "SomethingNew", args: {} }, 6, PERFORMER),
+  },
+  {
+    name: "data too large",
+    error: paramsRefusal([
+      "proof",
+      `0x${"00".repeat(DEFAULT_LIMITS.maxDataBytes + 1)}`,
+      6,
+      PERFORMER,
+      SIGNATURE,
+    ]),
+  },
+  { name: "request body too large", error: payloadTooLarge(DEFAULT_LIMITS.maxBodyBytes) },
+  { name: "journal failed", error: notRecorded(new Error("database or disk is full")) },
+];
+
+/** Refusals of what the execution service built itself: its own failure. */
+const servicesOwn: Array<{ name: string; error: RpcError }> = [
+  { name: "a malformed signature", error: paramsRefusal(["proof", "0x", 6, PERFORMER, "0x12"]) },
+  {
+    name: "a signature with a bad v",
+    error: paramsRefusal(["proof", "0x", 6, PERFORMER, `0x${"11".repeat(64)}05`]),
+  },
+  { name: "an empty proof", error: paramsRefusal(["", "0x", 6, PERFORMER, SIGNATURE]) },
+  {
+    name: "a signature by another key",
+    error: new RpcError(
+      "INVALID_SIGNATURE",
+      "the signature was not made by performerAddress over the task hash",
+    ),
+  },
+  { name: "an unknown method", error: new RpcError("METHOD_NOT_FOUND", 'method "sendTask" does not exist') },
+];
+
+/** A real HTTP server playing the aggregator: every JSON-RPC call is answered with `error`. */
+function refusingAggregator(error: RpcError): Promise<string> {
+  return serve((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: 1, error: error.toJSON() }));
+    });
+  });
+}
+
+/** A real HTTP server playing a template's execution service relaying `message` (templates/_shared). */
+function relayingService(message: string, received?: { n: number }): Promise<string> {
+  return serve((req, res) => {
+    req.resume();
+    if (received) received.n++;
+    res.writeHead(500, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: true, message: `sendTask failed: ${message}`, data: {} }));
+  });
+}
+
+/** A send that was meant to be refused and was not. */
+const unexpected = (sent: unknown): never => {
+  throw new Error(`sent: ${JSON.stringify(sent)}`);
+};
+
+const rpcSend = (aggregatorUrl: string) =>
+  sendTaskRpc(
+    { proofOfTask: "proof", data: "0x", taskDefinitionId: 6 },
+    { aggregatorUrl, performerKey: PERFORMER_KEY, sigType: "ecdsa" },
+  ).then(unexpected, (e: AvsctlError) => e);
+
+describe("every refusal of the aggregator's sendTask, passed on by the execution service", () => {
+  for (const { name, error, facts } of actionable) {
+    it(`${name}: the code, exit code and hint of --via rpc, by a template's service and avsctl's own`, async () => {
+      const overRpc = await rpcSend(await refusingAggregator(error));
+      expect(overRpc).toBeInstanceOf(AvsctlError);
+      expect(overRpc.code).not.toBe("EXECUTION_FAILED");
+
+      // a template's service: "sendTask failed: " and the aggregator's message
+      const viaTemplate = await sendTaskViaExecution(
+        await relayingService(error.message),
+        { taskDefinitionId: 6 },
+        PERFORMER,
+        5_000,
+      ).then(unexpected, (e: AvsctlError) => e);
+      // avsctl's sample service, calling a real aggregator's JSON-RPC
+      const sample = await startSampleExecution({
+        aggregatorUrl: await refusingAggregator(error),
+        performerKey: PERFORMER_KEY,
+      });
+      const viaSample = await sendTaskViaExecution(sample.url, { taskDefinitionId: 6 }, PERFORMER, 5_000)
+        .then(unexpected, (e: AvsctlError) => e)
+        .finally(() => sample.stop());
+
+      for (const relayed of [viaTemplate, viaSample]) {
+        expect(relayed).toBeInstanceOf(AvsctlError);
+        expect({ code: relayed.code, exitCode: relayed.exitCode, hint: relayed.hint }).toEqual({
+          code: overRpc.code,
+          exitCode: overRpc.exitCode,
+          hint: overRpc.hint,
+        });
+        expect(relayed.message).toBe(
+          `the execution service's task was refused by the aggregator: ${
+            relayed === viaTemplate ? "sendTask failed" : "sendTask refused by the aggregator"
+          }: ${error.message}`,
+        );
+        expect(relayed.details).toMatchObject({
+          status: 500,
+          reason: error.reason,
+          taskDefinitionId: 6,
+          ...facts,
+        });
+      }
+    });
+  }
+
+  for (const { name, error } of servicesOwn) {
+    it(`${name} is the service's own failure: EXECUTION_FAILED, its log`, async () => {
+      const relayed = await sendTaskViaExecution(
+        await relayingService(error.message),
+        { taskDefinitionId: 6 },
+        PERFORMER,
+        5_000,
+      ).then(unexpected, (e: AvsctlError) => e);
+      expect(relayed).toMatchObject({ code: "EXECUTION_FAILED", exitCode: 1 });
+      expect(relayed.hint).toContain("avsctl devnet logs execution");
+    });
+  }
+
+  it("load mode sends a busy refusal again after the wait the aggregator asked for, and the task goes through", async () => {
+    const busy = overloaded(3, 2, 300);
+    const arrivals: number[] = [];
+    const url = await serve((req, res) => {
+      req.resume();
+      arrivals.push(Date.now());
+      if (arrivals.length === 1) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: true, message: `sendTask failed: ${busy.message}`, data: {} }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ data: { proofOfTask: "QmProof", data: "0x01", taskDefinitionId: 6 }, error: false }),
+      );
+    });
+    const s = await runTasks({
+      count: 1,
+      concurrency: 1,
+      wait: false,
+      timeoutMs: 10_000,
+      chainId: 31338,
+      sendOne: (_i, left) => sendTaskViaExecution(url, { taskDefinitionId: 6 }, PERFORMER, left),
+      taskOf: () => ({ taskDefinitionId: 6, performer: PERFORMER }),
+    });
+    expect(s).toMatchObject({ sent: 1, failed: 0, refusedBusy: 1, retried: 1 });
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(300);
+  });
+
+  it("load mode does not send again a refusal that is no busy one, nor a call of unknown fate", async () => {
+    const received = { n: 0 };
+    const refused = await relayingService(performerNotActive(PERFORMER, 31338).message, received);
+    let hung = 0;
+    const silent = await serve(() => {
+      hung++;
+    });
+    for (const [url, timeoutMs] of [
+      [refused, 5_000],
+      [silent, 600],
+    ] as const) {
+      const s = await runTasks({
+        count: 1,
+        concurrency: 1,
+        wait: false,
+        timeoutMs,
+        chainId: 31338,
+        sendOne: (_i, left) => sendTaskViaExecution(url, { taskDefinitionId: 6 }, PERFORMER, left),
+        taskOf: () => ({ taskDefinitionId: 6, performer: PERFORMER }),
+      });
+      expect(s).toMatchObject({ sent: 0, failed: 1, refusedBusy: 0, retried: 0 });
+    }
+    expect(received.n).toBe(1);
+    expect(hung).toBe(1);
   });
 });

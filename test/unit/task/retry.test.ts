@@ -75,9 +75,11 @@ describe("a busy aggregator (OVERLOADED)", () => {
   });
 
   it("is retried by a non-idempotent path too: a refused task was never taken", async () => {
+    // as sendTaskViaExecution reads it back from the message the service relays
     const viaService = new AvsctlError(
-      "EXECUTION_FAILED",
-      "the execution service failed: sendTask refused by the aggregator: aggregator busy: 3 tasks in progress (limit 2); retry after 150 ms",
+      "COMMAND_FAILED",
+      "the execution service's task was refused by the aggregator: sendTask failed: aggregator busy: 3 tasks in progress (limit 2); retry after 150 ms",
+      { details: { status: 500, reason: "OVERLOADED", retryAfterMs: 150, pending: 3, limit: 2 } },
     );
     expect(busyRetryAfterMs(viaService)).toBe(150);
     const { result, waits } = await replay([viaService, sent()], { idempotent: false });
