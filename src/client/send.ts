@@ -262,7 +262,7 @@ function relayedReason(
 /**
  * Refuses a task definition the AttestationCenter does not have before anything is sent, with
  * one eth_call of the check the aggregator makes (`verifyOperatorValidForTaskDefinition`): the
- * execution service would pass the aggregator's refusal on as a failure of its own. Any other
+ * execution service would do its work for a task the aggregator then refuses. Any other
  * outcome (another revert, as for a performer that is not registered) is the aggregator's to
  * answer.
  */
