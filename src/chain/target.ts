@@ -2,6 +2,7 @@ import type { JsonRpcProvider } from "ethers";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import { parseAttestationCenters, parseRpcList, pickRpcUrl } from "./endpoint-lists.js";
+import { checkAttestationCenter } from "./generation.js";
 import { connectRpc } from "./rpc.js";
 import { parseAddress } from "./units.js";
 
@@ -27,6 +28,8 @@ export interface TargetInput {
   chainFlag?: string;
   /** Whether the command takes --rpc-url and --attestation-center, so a hint may suggest them. */
   targetFlags?: boolean;
+  /** Where each config value came from (LoadedConfig.sources), so an error names what gave it. */
+  sources?: Readonly<Record<string, string>>;
 }
 
 export interface ChainTarget {
@@ -59,6 +62,46 @@ export function checkTargetFlags(
   if (rpcUrl !== undefined) parseRpcList(rpcUrl, names.rpc);
   const ac = input.attestationCenter ?? input.config.network.attestationCenter;
   if (ac !== undefined) parseAttestationCenters(ac, names.ac);
+}
+
+/**
+ * What gave the AttestationCenter address, as a refusal names it: the flag, the variable (and
+ * whether from `.env`), or the config file's key.
+ */
+function acOrigin(input: TargetInput): string {
+  if (input.attestationCenter !== undefined) return targetNames(input).ac;
+  const source = input.sources?.["network.attestationCenter"];
+  const env = source && /^(\.env|env) (\S+)$/.exec(source);
+  if (env) return env[1] === ".env" ? `${env[2]} (in .env)` : env[2]!;
+  const file = input.sources?.file;
+  return file ? `network.attestationCenter (in ${file})` : targetNames(input).ac;
+}
+
+/**
+ * The AttestationCenter checks of one command, by RPC URL and address: a command that connects
+ * to the same target twice (a lookup, then its trace) asks once. Keyed by the command's config,
+ * which each command loads once.
+ */
+const checked = new WeakMap<AvsctlConfig, Map<string, Promise<void>>>();
+
+function checkOnce(
+  input: TargetInput,
+  provider: JsonRpcProvider,
+  rpcUrl: string,
+  address: string,
+): Promise<void> {
+  let byTarget = checked.get(input.config);
+  if (!byTarget) {
+    byTarget = new Map();
+    checked.set(input.config, byTarget);
+  }
+  const key = `${rpcUrl} ${address.toLowerCase()}`;
+  let check = byTarget.get(key);
+  if (!check) {
+    check = checkAttestationCenter(provider, address, acOrigin(input), rpcUrl);
+    byTarget.set(key, check);
+  }
+  return check;
 }
 
 export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetEndpoints | undefined): number[] {
@@ -176,7 +219,22 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
       : entries.find((e) => e.chainId === chainId);
   if (!entry) {
     provider.destroy();
-    throw invalidArgument("--attestation-center", `no entry for chain ${chainId} in "${acValue}"`);
+    throw invalidArgument(acOrigin(input), `no entry for chain ${chainId} in "${acValue}"`);
+  }
+  // The devnet's own AttestationCenter is one by its state; any other address may be anything.
+  const ours = devnet?.l2.some(
+    (l) =>
+      l.rpcUrl === rpcUrl &&
+      l.chainId === chainId &&
+      l.attestationCenter.toLowerCase() === entry.address.toLowerCase(),
+  );
+  if (!ours) {
+    try {
+      await checkOnce(input, provider, rpcUrl, entry.address);
+    } catch (error) {
+      provider.destroy();
+      throw error;
+    }
   }
   return { rpcUrl, chainId, attestationCenter: entry.address, provider, devnet, devnetChainIds };
 }

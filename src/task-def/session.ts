@@ -9,7 +9,7 @@ import { TaskDefClient } from "./client.js";
 
 /** Which AttestationCenter a task-def command talks to, and how it signs. */
 export interface TaskDefTargetOptions {
-  project: Pick<LoadedConfig, "root" | "config">;
+  project: Pick<LoadedConfig, "root" | "config"> & Partial<Pick<LoadedConfig, "sources">>;
   rpcUrl?: string;
   attestationCenter?: string;
   chainId?: number;
@@ -42,6 +42,7 @@ function targetInput(opts: TaskDefTargetOptions): Omit<TargetInput, "devnet"> & 
     attestationCenter: opts.attestationCenter,
     chainId: opts.chainId,
     targetFlags: true,
+    sources: opts.project.sources,
   };
 }
 

@@ -18,7 +18,7 @@ import { type LoadSummary, runTasks } from "./run.js";
 
 /** `task send`, typed: every value already checked where its flag is declared. */
 export interface SendTasksOptions {
-  project: Pick<LoadedConfig, "root" | "config" | "env">;
+  project: Pick<LoadedConfig, "root" | "config" | "env"> & Partial<Pick<LoadedConfig, "sources">>;
   taskDefinitionId: number;
   via?: "rpc" | "execution";
   proof?: string;
@@ -90,6 +90,7 @@ async function sendContext(opts: SendTasksOptions) {
     target = await resolveProjectTarget({
       projectDir: project.root,
       config: project.config,
+      sources: project.sources,
       chainId: targetChain,
       chainFlag: "--target-chain",
     });

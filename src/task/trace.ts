@@ -67,7 +67,7 @@ export interface TaskTrace {
 }
 
 export interface TraceOptions {
-  project: Pick<LoadedConfig, "root" | "config">;
+  project: Pick<LoadedConfig, "root" | "config"> & Partial<Pick<LoadedConfig, "sources">>;
   ref: TaskRef;
   targetChain?: number;
   signal?: AbortSignal;
@@ -253,6 +253,7 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
       const target = await resolveProjectTarget({
         projectDir: project.root,
         config: project.config,
+        sources: project.sources,
         chainId: chains[0],
         chainFlag: "--target-chain",
       });

@@ -6,12 +6,13 @@ import { resolveProjectTarget } from "../devnet/target.js";
 import { AvsctlError } from "../errors.js";
 import type { TaskStatusReport } from "../node/aggregator/tasks.js";
 
-type Project = Pick<LoadedConfig, "root" | "config">;
+type Project = Pick<LoadedConfig, "root" | "config"> & Partial<Pick<LoadedConfig, "sources">>;
 
 function targetOf(project: Project, chainId: number | undefined): Promise<ChainTarget> {
   return resolveProjectTarget({
     projectDir: project.root,
     config: project.config,
+    sources: project.sources,
     chainId,
     chainFlag: "--target-chain",
   });

@@ -88,4 +88,6 @@ export const SELECTORS = {
   setRestrictedOperatorsGen1: "c8c9e7ab",
   setRestrictedAttestersGen2: "58e75c82",
   setMaxAttesters: "5fdd0ac7",
+  /** A view both generations have, and no other contract of an AVS. */
+  numOfTaskDefinitions: "34a7c391",
 } as const;
