@@ -30,6 +30,7 @@ import {
 const chain = useAnvil({ chainId: 31338 });
 const project = useProjectDir("not-ac");
 const configured = useProjectDir("not-ac-config");
+const dotEnv = useProjectDir("not-ac-dotenv");
 
 const PERFORMER_KEY = ANVIL_DEV_PRIVATE_KEYS[4];
 const PERFORMER = new Wallet(PERFORMER_KEY).address;
@@ -241,6 +242,20 @@ describe("task commands with an AttestationCenter setting that is not one", () =
     expect(error.message).toContain(
       `network.attestationCenter (in ${file}): ${l2.internalTaskHandler} is not an AttestationCenter: it looks like an InternalTaskHandler`,
     );
+  });
+
+  it("a project's .env is named as such", async () => {
+    const dir = dotEnv();
+    writeFileSync(
+      path.join(dir, ".env"),
+      `L2_RPC=${chain().rpcUrl}\nATTESTATION_CENTER_ADDRESS=${l2.obls}\n`,
+    );
+    writeFileSync(path.join(dir, "avsctl.config.json"), JSON.stringify({ name: "dotenv" }));
+    const error = expectError(await run(["task", "list"], {}, dir), 2, "INVALID_ADDRESS");
+    expect(error.message).toContain(
+      `ATTESTATION_CENTER_ADDRESS (in .env): ${l2.obls} is not an AttestationCenter`,
+    );
+    expect(error.hint).toMatch(/^set ATTESTATION_CENTER_ADDRESS \(in \.env\) to the address/);
   });
 
   it("the real AttestationCenters pass: ours and the gen-1 one list their (no) tasks, one probe call each", async () => {
