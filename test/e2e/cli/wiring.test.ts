@@ -360,8 +360,9 @@ describe("JSON keys and exit codes of a success, in-process", () => {
     expect(JSON.stringify(body.calls[0].args)).toContain("100000000000000000");
     expect(body.warnings).toEqual([
       expect.stringContaining("1,3"),
-      // a plain anvil's AttestationCenter has no operators
+      // a plain anvil's AttestationCenter has no operators, so none of the set can attest
       expect.stringMatching(/operator id\(s\) 1, 3 are not active/),
+      expect.stringMatching(/no restricted operator can attest/),
     ]);
   });
 });
