@@ -1,6 +1,6 @@
 import type { TaskEndReason } from "../../client/retry.js";
 import type { TaskVerdict } from "../../client/verdicts.js";
-import { EXIT, type ExitCode } from "../../errors.js";
+import { AvsctlError, EXIT, type ExitCode } from "../../errors.js";
 import type { LoadSummary, TaskResult } from "../../task/run.js";
 import type { SendTasksOptions } from "../../task/send.js";
 import type { TaskRef } from "../../task/verdicts.js";
@@ -74,6 +74,68 @@ function summaryLines(summary: LoadSummary): string {
   ].join("\n");
 }
 
+/** How long an interrupted send may take to say what it sent before the command gives up on it. */
+const INTERRUPT_GRACE_MS = 2_000;
+
+/**
+ * The run's summary, or, once `signal` aborts, whatever of it comes within the grace: a request
+ * in flight is not waited out (the process ends after the answer is out).
+ */
+async function untilInterrupted(
+  run: Promise<LoadSummary>,
+  signal: AbortSignal,
+): Promise<LoadSummary | undefined> {
+  const aborted = new Promise<undefined>((resolve) => {
+    const grace = () => setTimeout(() => resolve(undefined), INTERRUPT_GRACE_MS).unref();
+    if (signal.aborted) grace();
+    else signal.addEventListener("abort", grace, { once: true });
+  });
+  return Promise.race([run, aborted]);
+}
+
+/** Tasks the aggregator took that were still waiting for their verdict when the run ended. */
+function undecided(summary: LoadSummary): TaskResult[] {
+  return summary.results.filter((r) => (r.status === "timeout" || r.status === "sent") && r.taskHash);
+}
+
+/** INTERRUPTED, saying what was sent: a task that reached the aggregator may still be decided. */
+function interrupted(summary: LoadSummary | undefined, flags: SendFlags): AvsctlError {
+  const reached = (summary?.results ?? []).filter((r) => r.status !== "failed" && r.taskHash);
+  const decided = reached.filter((r) => r.status === "approved" || r.status === "rejected");
+  const one = flags.count === 1 && summary ? undecided(summary)[0] : undefined;
+  const offDevnet = flags.aggregator !== undefined;
+  const details = {
+    sent: reached.length,
+    decided: decided.length,
+    taskHashes: reached.slice(0, 100).map((r) => r.taskHash),
+  };
+  if (!summary) {
+    return new AvsctlError(
+      "INTERRUPTED",
+      "task send was interrupted while sending: a task in flight may still reach the aggregator and be decided",
+      { hint: "`avsctl task list` shows the verdicts that landed", details },
+    );
+  }
+  if (one) {
+    return new AvsctlError(
+      "INTERRUPTED",
+      `task send was interrupted before task ${one.taskHash} had its verdict; the aggregator has it and may still decide it`,
+      {
+        hint: `\`avsctl task status ${one.taskHash}\` shows its verdict once it lands${offDevnet ? " (with L2_RPC and ATTESTATION_CENTER_ADDRESS set)" : ""}`,
+        details,
+      },
+    );
+  }
+  return new AvsctlError(
+    "INTERRUPTED",
+    `task send was interrupted after sending ${reached.length} of ${flags.count} task(s), ${decided.length} decided; the others may still be decided on-chain`,
+    {
+      hint: `\`avsctl task list\` shows the verdicts that landed${offDevnet ? " (with L2_RPC and ATTESTATION_CENTER_ADDRESS set)" : ""}`,
+      details,
+    },
+  );
+}
+
 export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<CommandResult> {
   const { sendTasks } = await import("../../task/send.js");
   const options: SendTasksOptions = {
@@ -91,8 +153,13 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
     concurrency: flags.concurrency,
     rate: flags.rate,
     onProgress: flags.count > 1 ? progressBar(ctx) : undefined,
+    signal: ctx.signal,
   };
-  const summary = await sendTasks(options);
+  const ended = await untilInterrupted(sendTasks(options), ctx.signal);
+  // interrupted with every task already decided, or ended for good: the answer is the same as without
+  if (!ended || (ctx.signal.aborted && (undecided(ended).length > 0 || ended.results.length < flags.count)))
+    throw interrupted(ended, flags);
+  const summary = ended;
   if (flags.count > 1 && useFancyProgress(ctx.json, ctx.env)) ctx.out.stderr("\n");
   if (flags.count === 1) {
     const r = summary.results[0]!;

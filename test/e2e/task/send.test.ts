@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../helpers/cli.js";
+import { binPath, runCli } from "../../helpers/cli.js";
 import { taskProject } from "./project.js";
 
 // One process-runtime devnet shared by the file: the CLI as a user's CI script runs it.
@@ -443,6 +444,59 @@ describe("task send on the devnet (process runtime)", () => {
     expect(reasons[1]).toEqual(reasons[0]);
     expect((await verdictsByHash()).size).toBe(before.size);
   }, 60_000);
+
+  it("SIGTERM or SIGINT while waiting: exit 130 at once, INTERRUPTED naming what was sent", async () => {
+    // attesters frozen: the aggregator takes the tasks and no verdict can come while we wait
+    const groups = state.attesters.map(
+      (a: { name: string }) =>
+        JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", `${a.name}.json`), "utf8")).pid as number,
+    );
+    const interrupt = async (args: string[], signal: NodeJS.Signals, afterMs: number) => {
+      const child = spawn(process.execPath, [binPath, ...args, "--json"], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (d) => void (stdout += d));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      await new Promise((r) => setTimeout(r, afterMs));
+      const sentAt = Date.now();
+      child.kill(signal);
+      const code = await exited;
+      return { code, error: JSON.parse(stdout).error, tookMs: Date.now() - sentAt };
+    };
+    for (const pid of groups) process.kill(-pid, "SIGSTOP");
+    try {
+      const one = await interrupt(["task", "send", "--wait", "--timeout", "60"], "SIGTERM", 4_000);
+      expect(one.code).toBe(130);
+      expect(one.error.code).toBe("INTERRUPTED");
+      expect(one.error.details.sent).toBe(1);
+      const [hash] = one.error.details.taskHashes;
+      expect(one.error.message).toBe(
+        `task send was interrupted before task ${hash} had its verdict; the aggregator has it and may still decide it`,
+      );
+      expect(one.error.hint).toBe(`\`avsctl task status ${hash}\` shows its verdict once it lands`);
+      expect(one.tookMs).toBeLessThan(10_000);
+
+      const load = await interrupt(
+        ["task", "send", "--count", "50", "--rate", "5", "--wait", "--timeout", "60"],
+        "SIGINT",
+        3_000,
+      );
+      expect(load.code).toBe(130);
+      expect(load.error.code).toBe("INTERRUPTED");
+      expect(load.error.details.sent).toBeGreaterThan(0);
+      expect(load.error.details.sent).toBeLessThan(50);
+      expect(load.error.message).toMatch(
+        new RegExp(
+          `^task send was interrupted after sending ${load.error.details.sent} of 50 task\\(s\\), 0 decided`,
+        ),
+      );
+      expect(load.error.details.taskHashes).toHaveLength(load.error.details.sent);
+    } finally {
+      for (const pid of groups) process.kill(-pid, "SIGCONT");
+    }
+  }, 90_000);
 
   it("an aggregator that is stopped gives exit 3 after the timeout, not a hang", async () => {
     const run = JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", "aggregator.json"), "utf8"));
