@@ -300,8 +300,9 @@ async function sendAndFollow(
       const refused = insufficientPowerReason(e);
       const hash = (e as AvsctlError | undefined)?.details?.taskHash;
       const task = opts.taskOf?.(index) ?? {};
+      const status = refused ? "unreachable" : opts.wait && isTransient(e) ? "timeout" : "failed";
       return {
-        status: refused ? "unreachable" : opts.wait && isTransient(e) ? "timeout" : "failed",
+        status,
         taskNumber: null,
         taskDefinitionId: task.taskDefinitionId ?? 0,
         proofOfTask: task.proofOfTask ?? "",
@@ -312,7 +313,8 @@ async function sendAndFollow(
         gasUsed: null,
         latencyMs: null,
         taskHash: typeof hash === "string" ? hash : (task.taskHash ?? ""),
-        ...(refused ? { reason: refused } : {}),
+        // as for a task that was sent: with --wait, no verdict comes with its reason, null when none
+        ...(refused ? { reason: refused } : status === "timeout" ? { reason: null } : {}),
         error: e instanceof Error ? e.message : String(e),
       };
     }
@@ -409,16 +411,17 @@ async function sendAndFollow(
   };
 }
 
+/** Each null when no task of the run got its verdict: there is no latency to speak of. */
 export interface LatencySummary {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
 }
 
 export function percentiles(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) =>
-    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : 0 };
+    sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
 }

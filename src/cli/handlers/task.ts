@@ -68,7 +68,9 @@ function summaryLines(summary: LoadSummary): string {
     ...(summary.refusedBusy > 0 || summary.retried > 0
       ? [`refused busy ${summary.refusedBusy}, sent again ${summary.retried} (the same tasks)`]
       : []),
-    `latency ms: p50 ${summary.latencyMs.p50}  p95 ${summary.latencyMs.p95}  p99 ${summary.latencyMs.p99}  max ${summary.latencyMs.max}`,
+    summary.latencyMs.max === null
+      ? "latency ms: - (no task got its verdict)"
+      : `latency ms: p50 ${summary.latencyMs.p50}  p95 ${summary.latencyMs.p95}  p99 ${summary.latencyMs.p99}  max ${summary.latencyMs.max}`,
     `throughput ${summary.throughputPerSec}/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
     ...summary.warnings.map((w) => `warning: ${w}`),
   ].join("\n");

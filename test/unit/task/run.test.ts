@@ -107,4 +107,22 @@ describe("load mode with retries", () => {
       reason: { connectedPower: "1", requiredPower: "2", abstained: [] },
     });
   });
+
+  it("with --wait, a task the aggregator never took times out with reason null, as a sent one does", async () => {
+    const s = await runTasks({
+      count: 1,
+      concurrency: 1,
+      wait: true,
+      timeoutMs: 300,
+      chainId: 31338,
+      sendOne: async () => {
+        throw new AvsctlError("RPC_UNREACHABLE", "the aggregator at http://127.0.0.1:1 is unreachable");
+      },
+    });
+    expect(s).toMatchObject({ timedOut: 1, failed: 0 });
+    // no task got a verdict: no latency, rather than 0 ms
+    expect(s.latencyMs).toEqual({ p50: null, p95: null, p99: null, max: null });
+    expect(s.results[0]).toHaveProperty("reason", null);
+    expect(s.results[0]).toMatchObject({ status: "timeout", error: expect.stringContaining("unreachable") });
+  });
 });
