@@ -209,8 +209,10 @@ export async function* devnetLogStream(
         if (keep(parsed.entry, parsed.timeMs, opts)) history.push({ ...parsed, order: history.length });
       }
     } catch (error) {
-      // A component that has written nothing yet (or is not running) has no log to merge.
+      // A component that has written nothing yet (or is not running) has no log to merge; one
+      // asked for by name whose container was removed is said to be gone, not shown as quiet.
       if (!(error instanceof AvsctlError && error.code === "NOT_FOUND")) throw error;
+      if (opts.components && (error.details as { removed?: boolean } | undefined)?.removed) throw error;
     }
     last.set(name, inherited);
   }

@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
 import { devnetName } from "./plan.js";
+import { removeContainerRecords } from "./runtime/docker-records.js";
 import { statusCode } from "./runtime/docker-util.js";
 import { sanitizeName } from "./runtime/labels.js";
 import type { ComponentHealth, DevnetRuntime, RemovedResources, RuntimeKind } from "./runtime/types.js";
@@ -98,10 +99,6 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     return url && !names.includes(kind) ? [{ kind, url }] : [];
   });
   const l2 = state.l2[0];
-  const expectedDefinitions = [
-    ...state.taskDefinitions,
-    ...(state.engine ? [{ taskDefinitionId: state.engine.taskDefinitionId, name: "workflows" }] : []),
-  ];
   const [runtimeHealth, userHealth, taskDefinitions, contracts] = await Promise.all([
     // The supervisor's counts are read after each component's health: one it restarted while
     // the probes ran is seen with its count (the supervisor counts before it starts anything).
@@ -127,7 +124,7 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     l2
       ? chainTaskDefinitions(l2.rpcUrl, l2.attestationCenter).catch(() => state.taskDefinitions)
       : Promise.resolve(state.taskDefinitions),
-    contractProblems({ l1: state.l1, l2: state.l2, taskDefinitions: expectedDefinitions }),
+    contractProblems(expectedContracts(state)),
   ]);
   const health = [...runtimeHealth, ...userHealth];
   // A chain that answers but lost the deployment is as broken as one that does not answer.
@@ -239,6 +236,7 @@ export async function devnetDown(
       if (keepVolumes) removed.kept.push(...(await listProjectResources(docker)).volumes.map((v) => v.name));
     });
     await files();
+    removeContainerRecords(projectDir);
     removeDevnetState(projectDir);
     return removed;
   }
@@ -262,6 +260,7 @@ export async function devnetDown(
       );
   });
   await files();
+  removeContainerRecords(projectDir);
   removeDevnetState(projectDir);
   return removed;
 }
@@ -286,8 +285,14 @@ export async function devnetRestart(
       details: { argument: "<node>" },
     });
   }
-  progress(`restarting ${component}`);
   const runtime = runtimes.of(component);
+  if (runtime.kind === "docker" && (await runtime.inspect(component)).state === "missing") {
+    const docker = runtime as import("./runtime/docker.js").DockerRuntime;
+    const { containerRemoved } = await import("./runtime/docker-records.js");
+    if (!docker.recorded(component))
+      throw containerRemoved(component, false, ", and this devnet recorded nothing to create it again from");
+    progress(`the ${component} container was removed: creating it again as \`devnet up\` started it`);
+  } else progress(`restarting ${component}`);
   if (runtime.kind === "process") {
     // a chain killed while saving its state starts from its last whole copy, not not at all
     const record = await (runtime as import("./runtime/process.js").ProcessRuntime).record(component);
@@ -296,15 +301,31 @@ export async function devnetRestart(
     if (stateFile) repairStateFile(stateFile);
   }
   await runtime.restart(component);
+  // A chain whose state is gone (its Docker volume removed with its container, say) answers like
+  // a healthy one: only its contracts tell, and an aggregator started against it would not start.
+  const lost = /^(l1|l2-\d+)$/.test(component) ? await chainLost(state, component) : [];
   // An L2 back from its state file may have lost its last second, which the aggregator's journal
   // and nonces still count: its start-up recovery resyncs them (the supervisor does the same).
-  if (/^l2-\d+$/.test(component) && known.includes("aggregator"))
+  if (lost.length === 0 && /^l2-\d+$/.test(component) && known.includes("aggregator"))
     await runtimes.of("aggregator").restart("aggregator");
   const h = await runtime.health(component);
   writeDevnetState(projectDir, { ...state });
   const { readSupervisor } = await import("./supervisor.js");
   const restarts = h.restarts ?? readSupervisor(projectDir)?.restarts[component] ?? 0;
-  return { name: component, state: h.state, healthy: h.healthy, problems: h.problems, restarts };
+  const problems = [...h.problems, ...lost];
+  return { name: component, state: h.state, healthy: h.healthy && lost.length === 0, problems, restarts };
+}
+
+/** What a restarted chain lost of the deployment `up` made (empty when it is all there). */
+async function chainLost(state: DevnetState, component: string): Promise<string[]> {
+  const { contractProblems } = await import("./status-checks.js");
+  return (await contractProblems(expectedContracts(state))).get(component) ?? [];
+}
+
+/** The deployment `up` made, as the state records it (the task engine's definition included). */
+function expectedContracts(state: DevnetState): import("./status-checks.js").ExpectedContracts {
+  const engine = state.engine ? [{ taskDefinitionId: state.engine.taskDefinitionId, name: "workflows" }] : [];
+  return { l1: state.l1, l2: state.l2, taskDefinitions: [...state.taskDefinitions, ...engine] };
 }
 
 export async function* devnetLogs(

@@ -5,11 +5,12 @@
  * and host port. Nothing else of the devnet is touched.
  */
 import type Docker from "dockerode";
-import { AvsctlError } from "../errors.js";
 import { DockerLauncher } from "./launcher.js";
 import type { DevnetPlan } from "./plan.js";
 import { buildServiceImage, imageTag, type ProjectService } from "./project-services.js";
 import type { DockerRuntime } from "./runtime/docker.js";
+import { containerRemoved } from "./runtime/docker-records.js";
+import { statusCode } from "./runtime/docker-util.js";
 import { LABEL_PORTS, LABEL_WAIT } from "./runtime/labels.js";
 import type { ProcessComponentSpec, WaitStrategy } from "./runtime/types.js";
 import type { ServiceKind } from "./service-env.js";
@@ -115,15 +116,16 @@ async function reloadContainer(target: ReloadTarget, plan: DevnetPlan, project: 
   }
   // The build could not remove the image it superseded while the old container used it; now it
   // can, or each reload would leave an untagged image behind (still used elsewhere: it stays).
-  await docker
-    .getImage(old.image)
-    .remove()
-    .catch(() => undefined);
+  if (old.image)
+    await docker
+      .getImage(old.image)
+      .remove()
+      .catch(() => undefined);
 }
 
 interface RunningContainer {
-  /** The id of the image it runs. */
-  image: string;
+  /** The id of the image it runs (unknown for a container removed since: its record names the tag). */
+  image?: string;
   env: Record<string, string>;
   binds: string[];
   ports: Record<string, number>;
@@ -143,10 +145,15 @@ async function currentContainer(
   try {
     info = await docker.getContainer(runtime.containerName(kind)).inspect();
   } catch (error) {
-    throw new AvsctlError("NOT_FOUND", `the ${kind} service has no container in this devnet`, {
-      hint: "run `avsctl devnet up` to start it",
-      cause: error,
-    });
+    if (statusCode(error) !== 404) throw error;
+    // removed since `up` (docker rm -f, a prune): started again as `up` recorded it
+    const spec = runtime.recorded(kind);
+    if (!spec)
+      throw containerRemoved(kind, false, ", and this devnet recorded nothing to create it again from");
+    const ports: Record<string, number> = {};
+    for (const p of spec.ports ?? [])
+      if (typeof p !== "number" && p.host) ports[String(p.container)] = p.host;
+    return { env: spec.env ?? {}, binds: spec.binds ?? [], ports, wait: spec.wait ?? [] };
   }
   const imageEnv = new Set(
     await docker

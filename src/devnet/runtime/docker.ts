@@ -12,6 +12,14 @@ import { dockerClient } from "../docker-engine.js";
 import { choosePorts, createContainer, forwarderOptions } from "./docker-create.js";
 import { containerWaitTarget, followLines, readLogLines } from "./docker-logs.js";
 import { createOrFindNetwork, detectHostAccess, type ProjectNetwork } from "./docker-network.js";
+import {
+  type ContainerRecord,
+  containerRemoved,
+  readContainerRecord,
+  removeContainerRecord,
+  removeContainerRecords,
+  writeContainerRecord,
+} from "./docker-records.js";
 import { removeProject } from "./docker-resources.js";
 import {
   assertOurs,
@@ -167,7 +175,8 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
   async start(spec: DockerComponentSpec, options: StartOptions = {}): Promise<StartedComponent> {
     checkStrategies(spec.name, spec.wait ?? []);
     const network = await this.ensureNetwork();
-    await this.remove(spec.name);
+    // its record stays until the new one is up: a start that fails leaves the last way it ran
+    await this.removeContainer(spec.name);
     // A port chosen free can be grabbed before Docker binds it: retry with fresh ports then.
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
@@ -192,6 +201,7 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
           signal: options.signal,
           defaultTimeoutMs: this.defaultWaitTimeoutMs,
         });
+        if (this.projectDir) writeContainerRecord(this.projectDir, spec, ports);
         return this.started(componentInfo(spec.name, await container.inspect()));
       } catch (error) {
         if (container) await removeQuietly(container);
@@ -215,8 +225,16 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     }
   }
 
-  /** Remove a component's container (and its anonymous volumes); missing is success. */
+  /**
+   * Remove a component's container (and its anonymous volumes) and its record, so `restart`
+   * does not bring back what was removed on purpose; missing is success.
+   */
   async remove(component: string): Promise<void> {
+    await this.removeContainer(component);
+    if (this.projectDir) removeContainerRecord(this.projectDir, component);
+  }
+
+  private async removeContainer(component: string): Promise<void> {
     const info = await this.containerInspect(component);
     if (!info) return;
     assertOurs(this.project, component, info);
@@ -235,13 +253,25 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     }
   }
 
+  /** How `start` last started a component (see docker-records.ts); undefined without one. */
+  recorded(component: string): ContainerRecord | undefined {
+    return this.projectDir ? readContainerRecord(this.projectDir, component) : undefined;
+  }
+
   /**
    * Restart a component in place (same container, same host ports) and wait for its stored
-   * strategies again. NOT_FOUND when the component does not exist.
+   * strategies again. A container removed since is created again from its record, at the same
+   * host ports; NOT_FOUND when the component has neither.
    */
   async restart(component: string, options: StartOptions = {}): Promise<StartedComponent> {
     const info = await this.containerInspect(component);
     if (!info) {
+      const spec = this.recorded(component);
+      if (spec?.forward) {
+        const container = await this.startForwarder(spec.image, spec.forward, options);
+        return this.started(componentInfo(component, await container.inspect()));
+      }
+      if (spec) return this.start(spec, options);
       throw notPartOf(component, this.project);
     }
     const container = this.docker.getContainer(info.Id);
@@ -292,9 +322,9 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
   async *logs(component: string, options: LogOptions = {}): AsyncGenerator<string> {
     const info = await this.containerInspect(component);
     if (!info) {
-      throw new AvsctlError("NOT_FOUND", `${component} is not part of the ${this.project} devnet`, {
-        details: { component },
-      });
+      // Callers ask only for a component the devnet started (its state names it): its container
+      // was removed, and Docker keeps a container's log with the container.
+      throw containerRemoved(component, this.recorded(component) !== undefined, ": its logs went with it");
     }
     const container = this.docker.getContainer(info.Id);
     if (!options.follow) {
@@ -311,6 +341,7 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
   /** Remove every container, network and volume of this project (only this project). */
   async removeProject(opts: { keepVolumes?: boolean } = {}): Promise<RemovedResources> {
     this.network = undefined;
+    if (this.projectDir) removeContainerRecords(this.projectDir);
     return removeProject(this.docker, this.project, opts);
   }
 
@@ -337,8 +368,21 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
     }
     await this.remove(component);
     const listenPort = await findFreePort(network.gateway);
+    await this.startForwarder(this.helperImage, { port, listenPort }, options);
+    return { host: HOST_ALIAS, port: listenPort };
+  }
+
+  /** The forwarder of `exposeHostPort`, recorded so `restart` can create it again at the same port. */
+  private async startForwarder(
+    image: string,
+    forward: { port: number; listenPort: number },
+    options: StartOptions,
+  ): Promise<Docker.Container> {
+    const { port, listenPort } = forward;
+    const component = forwarderComponent(port);
+    const network = await this.ensureNetwork();
     const container = await this.docker.createContainer(
-      forwarderOptions(this, this.helperImage, { gateway: network.gateway, listenPort, port }),
+      forwarderOptions(this, image, { gateway: network.gateway, listenPort, port }),
     );
     try {
       await container.start();
@@ -353,7 +397,8 @@ export class DockerRuntime implements DevnetRuntime<DockerComponentSpec> {
       throw error;
     }
     debug("forwarding %s:%d -> 127.0.0.1:%d", network.gateway, listenPort, port);
-    return { host: HOST_ALIAS, port: listenPort };
+    if (this.projectDir) writeContainerRecord(this.projectDir, { name: component, image, forward }, {});
+    return container;
   }
 
   /**
