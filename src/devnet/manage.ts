@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
+import path from "node:path";
 import type Docker from "dockerode";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
@@ -228,7 +229,27 @@ export async function devnetDown(
   };
 
   if (opts.all) {
-    const { removeAllProcesses } = await import("./runtime/process.js");
+    // The other projects whose devnets go too: each is left as its own `down` leaves it (no state
+    // file, so its `status` says no devnet; its saved state kept, and listed, for its next `up`).
+    const { findLabelledProcesses, removeAllProcesses } = await import("./runtime/process.js");
+    const others = new Set((await findLabelledProcesses()).map((p) => p.projectDir));
+    await inDocker(true, async (docker) => {
+      const { listProjectResources } = await import("./runtime/docker.js");
+      for (const c of (await listProjectResources(docker)).containers) others.add(c.projectDir);
+    });
+    const real = (dir: string) => {
+      try {
+        return realpathSync(dir);
+      } catch {
+        return path.resolve(dir);
+      }
+    };
+    const here = real(projectDir);
+    for (const dir of others) if (dir === "" || real(dir) === here) others.delete(dir);
+    for (const dir of others) {
+      const pid = await stopSupervisor(dir);
+      if (pid !== undefined) removed.processes.push(pid);
+    }
     merge({ containers: [], networks: [], volumes: [], processes: await removeAllProcesses() }, "process");
     await inDocker(true, async (docker) => {
       const { removeAllProjects, listProjectResources } = await import("./runtime/docker.js");
@@ -238,6 +259,12 @@ export async function devnetDown(
     await files();
     removeContainerRecords(projectDir);
     removeDevnetState(projectDir);
+    for (const dir of [...others].sort()) {
+      // --volumes takes every Docker volume, but of the files only this project's
+      removed.kept.push(...savedPaths(dir).filter((p) => existsSync(p)));
+      removeContainerRecords(dir);
+      removeDevnetState(dir);
+    }
     return removed;
   }
 

@@ -2,13 +2,28 @@
 import createDebug from "debug";
 import type Docker from "dockerode";
 import { statusCode, toState } from "./docker-util.js";
-import { LABEL_COMPONENT, LABEL_PROJECT, labelFilter, sanitizeName, volumeName } from "./labels.js";
+import {
+  LABEL_COMPONENT,
+  LABEL_PROJECT,
+  LABEL_PROJECT_DIR,
+  labelFilter,
+  sanitizeName,
+  volumeName,
+} from "./labels.js";
 import type { ComponentState, RemovedResources } from "./types.js";
 
 const debug = createDebug("avsctl:devnet:runtime:docker");
 
 export interface ProjectResources {
-  containers: Array<{ id: string; name: string; project: string; component: string; state: ComponentState }>;
+  containers: Array<{
+    id: string;
+    name: string;
+    project: string;
+    /** The project directory that started it ("" for a container from before the label). */
+    projectDir: string;
+    component: string;
+    state: ComponentState;
+  }>;
   networks: Array<{ id: string; name: string; project: string }>;
   volumes: Array<{ name: string; project: string }>;
 }
@@ -26,6 +41,7 @@ export async function listProjectResources(docker: Docker, project?: string): Pr
       id: container.Id,
       name: container.Names[0]?.replace(/^\//, "") ?? container.Id,
       project: container.Labels[LABEL_PROJECT] ?? "",
+      projectDir: container.Labels[LABEL_PROJECT_DIR] ?? "",
       component: container.Labels[LABEL_COMPONENT] ?? "",
       state: toState(container.State),
     })),
