@@ -5,6 +5,7 @@
  */
 
 import { AvsctlError } from "../errors.js";
+import { shellQuote } from "../shell-quote.js";
 import { httpPost, PostTimeoutError } from "../util/http-post.js";
 
 /** URLs in messages lose their credentials and API-key-looking path parts. */
@@ -23,6 +24,16 @@ export function redactUrl(url: string): string {
   } catch {
     return "<invalid url>";
   }
+}
+
+/**
+ * A URL as a command printed for pasting may show it: as given (shell-quoted) when it carries no
+ * secret and is one URL, not a list, else `placeholder`, since a redacted URL would not work pasted.
+ */
+export function pastableUrl(url: string, placeholder: string): string {
+  return /^https?:\/\/\S+$/.test(url) && redactUrl(url) === url.replace(/\/$/, "")
+    ? shellQuote(url)
+    : placeholder;
 }
 
 let nextId = 1;

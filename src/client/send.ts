@@ -37,30 +37,83 @@ const RPC_REASON_CODES: Record<string, ErrorCode> = {
   CHAIN_UNAVAILABLE: "RPC_UNREACHABLE",
 };
 
+/**
+ * Where a send goes, for its hints: the project's devnet (whose commands can look into it), or an
+ * aggregator the user named with --aggregator, where no devnet command reaches and only the
+ * flags and variables the user gave name the chain.
+ */
+export interface SendSite {
+  /** The user's --aggregator URL; absent on the devnet. */
+  aggregator?: string;
+  /**
+   * Off the devnet, the target flags a task-def command needs to read that network's
+   * definitions, spelled with the values the user gave (placeholders where none was given).
+   */
+  taskDefTarget?: string;
+}
+
+/** `avsctl task-def <args>` against the send's network: the devnet's by default, else the user's. */
+function taskDefCommand(args: string, site: SendSite): string {
+  return `\`avsctl task-def ${args}${site.aggregator === undefined ? "" : ` ${site.taskDefTarget ?? TASK_DEF_TARGET_PLACEHOLDER}`}\``;
+}
+
+export const TASK_DEF_TARGET_PLACEHOLDER = "--rpc-url <l2-url> --attestation-center <address>";
+
 /** What to do about each refusal; `def` is the task definition the send named. */
-const RPC_REASON_HINTS: Record<string, (def: string) => string> = {
-  TASK_DEFINITION_NOT_FOUND: () =>
-    "`avsctl task-def list` shows the definitions; pass one with --task-def <id>",
-  PERFORMER_NOT_ACTIVE: () =>
-    "the performer must be a registered operator: `avsctl devnet status` lists them",
-  RESTRICTED_OPERATOR: (def) =>
-    `the definition restricts its operators and the performer is not among them: \`avsctl task-def show ${def}\``,
-  INSUFFICIENT_VOTING_POWER: (def) =>
-    `the performer's voting power is below the definition's minimum: \`avsctl task-def show ${def}\``,
-  TASK_DEFINITION_EXPIRED: () =>
-    "the definition's blockExpiry has passed; create a new one with `avsctl task-def create`",
+const RPC_REASON_HINTS: Record<
+  string,
+  (def: string, site: SendSite, data: Record<string, unknown> | undefined) => string
+> = {
+  TASK_DEFINITION_NOT_FOUND: (_def, site) =>
+    `${taskDefCommand("list", site)} shows the definitions; pass one with --task-def <id>`,
+  PERFORMER_NOT_ACTIVE: (_def, site) =>
+    site.aggregator === undefined
+      ? "the performer must be a registered operator: `avsctl devnet status` lists them"
+      : "the performer (the address of PRIVATE_KEY_PERFORMER or AVSCTL_PRIVATE_KEY) must be a registered operator of the AVS the aggregator serves",
+  RESTRICTED_OPERATOR: (def, site) =>
+    `the definition restricts its operators and the performer is not among them: ${taskDefCommand(`show ${def}`, site)}`,
+  INSUFFICIENT_VOTING_POWER: (def, site) =>
+    `the performer's voting power is below the definition's minimum: ${taskDefCommand(`show ${def}`, site)}`,
+  TASK_DEFINITION_EXPIRED: (_def, site) =>
+    `the definition's blockExpiry has passed; create a new one with ${taskDefCommand("create --name <name>", site)}`,
   OVERLOADED: () => "the aggregator is busy; send fewer tasks at once (--concurrency, --rate)",
-  INSUFFICIENT_CONNECTED_POWER: () =>
-    "too few attesters are connected to the aggregator: `avsctl devnet status` shows which are down",
+  INSUFFICIENT_CONNECTED_POWER: (_def, site) =>
+    site.aggregator === undefined
+      ? "too few attesters are connected to the aggregator: `avsctl devnet status` shows which are down"
+      : "too few attesters are connected to the aggregator: its own log names those that are",
+  UNKNOWN_CHAIN: (_def, site, data) => {
+    // the execution service relays no data: on the devnet the hint is the same by either path
+    if (site.aggregator === undefined)
+      return "pass a --target-chain of one of the devnet's L2s (`avsctl devnet status` lists them), or none for the first";
+    const served = Array.isArray(data?.chains) ? (data.chains as unknown[]).join(", ") : undefined;
+    return served
+      ? `this aggregator serves chain ${served}: pass one of them with --target-chain, or none for the first`
+      : "pass a --target-chain this aggregator serves, or none for its first";
+  },
 };
 
+/** The hint for a refusal no entry above knows: where the aggregator says why. */
+function aggregatorLogHint(site: SendSite): string {
+  return site.aggregator === undefined
+    ? "`avsctl devnet logs aggregator` shows why"
+    : `the aggregator's own log (the process serving --aggregator ${redactUrl(site.aggregator)}) shows why`;
+}
+
 /** What a refusal with this reason is for the user, by whichever path it came back. */
-function refusalOutcome(reason: string, def: string): { code: ErrorCode; hint: string } {
+function refusalOutcome(
+  reason: string,
+  def: string,
+  site: SendSite,
+  data?: Record<string, unknown>,
+): { code: ErrorCode; hint: string } {
   return {
     code: RPC_REASON_CODES[reason] ?? "COMMAND_FAILED",
-    hint: RPC_REASON_HINTS[reason]?.(def) ?? "`avsctl devnet logs aggregator` shows why",
+    hint: RPC_REASON_HINTS[reason]?.(def, site, data) ?? aggregatorLogHint(site),
   };
 }
+
+/** JSON-RPC's "method not found": what any JSON-RPC server other than an aggregator answers sendTask. */
+const METHOD_NOT_FOUND = -32601;
 
 /** A JSON-RPC refusal as an avsctl error; the aggregator's reason decides the code. */
 function rpcRefusal(
@@ -68,11 +121,17 @@ function rpcRefusal(
   params: unknown[],
   error: RpcErrorObject,
   extra: Record<string, unknown>,
+  site: SendSite,
 ) {
-  const reason = (error.data as { reason?: string } | undefined)?.reason ?? "";
+  const data = error.data as ({ reason?: string } & Record<string, unknown>) | undefined;
+  const reason = data?.reason ?? "";
   // sendTask's third parameter is the task definition id
-  const { code, hint } = refusalOutcome(reason, method === "sendTask" ? String(params[2]) : "<id>");
-  return new AvsctlError(code, `${method} refused by the aggregator: ${error.message}`, {
+  const outcome = refusalOutcome(reason, method === "sendTask" ? String(params[2]) : "<id>", site, data);
+  const notAnAggregator = reason === "" && error.code === METHOD_NOT_FOUND;
+  const hint = notAnAggregator
+    ? `${site.aggregator === undefined ? "the devnet's aggregator URL" : `--aggregator ${redactUrl(site.aggregator)}`} answers JSON-RPC but has no ${method}: is it an L2 node's URL rather than the aggregator's?`
+    : outcome.hint;
+  return new AvsctlError(outcome.code, `${method} refused by the aggregator: ${error.message}`, {
     hint,
     details: { rpcError: error, ...extra },
   });
@@ -89,6 +148,7 @@ export async function aggregatorCall(
   timeoutMs = 15_000,
   /** Facts added to the details of any error (the task hash of a send). */
   extra: Record<string, unknown> = {},
+  site: SendSite = {},
 ): Promise<unknown> {
   let answer: RpcAnswer;
   try {
@@ -99,13 +159,16 @@ export async function aggregatorCall(
       code,
       `the aggregator at ${redactUrl(url)} ${code === "TIMEOUT" ? "did not answer in time" : "is unreachable"}`,
       {
-        hint: "is the devnet up? `avsctl devnet status` checks every component",
+        hint:
+          site.aggregator === undefined
+            ? "is the devnet up? `avsctl devnet status` checks every component"
+            : "check the --aggregator URL, and that the aggregator runs there and serves JSON-RPC",
         cause: error,
         details: extra,
       },
     );
   }
-  if (answer.error) throw rpcRefusal(method, params, answer.error, extra);
+  if (answer.error) throw rpcRefusal(method, params, answer.error, extra, site);
   return answer.result;
 }
 
@@ -158,11 +221,12 @@ export async function sendPrepared(
   prepared: PreparedTask,
   aggregatorUrl: string,
   timeoutMs = 15_000,
+  site: SendSite = {},
 ): Promise<SentTask> {
   const { params, ...task } = prepared;
   const sentAt = Date.now();
   try {
-    await aggregatorCall(aggregatorUrl, "sendTask", params, timeoutMs, { taskHash: task.taskHash });
+    await aggregatorCall(aggregatorUrl, "sendTask", params, timeoutMs, { taskHash: task.taskHash }, site);
   } catch (error) {
     if (rpcErrorCode(error) !== TASK_KNOWN_CODE) throw error;
     return { ...task, sentAt, known: true };
@@ -283,7 +347,7 @@ export async function checkTaskDefinitionExists(
     "TASK_DEF_NOT_FOUND",
     `task definition ${taskDefinitionId} does not exist on ${target.attestationCenter} (chain ${target.chainId}); nothing was sent`,
     {
-      hint: RPC_REASON_HINTS.TASK_DEFINITION_NOT_FOUND!(String(taskDefinitionId)),
+      hint: RPC_REASON_HINTS.TASK_DEFINITION_NOT_FOUND!(String(taskDefinitionId), {}, undefined),
       details: { taskDefinitionId },
     },
   );
@@ -339,7 +403,7 @@ export async function sendTaskViaExecution(
     const relayed = relayedReason(body?.message);
     if (relayed) {
       const { reason, facts } = relayed;
-      const { code, hint } = refusalOutcome(reason, String(input.taskDefinitionId));
+      const { code, hint } = refusalOutcome(reason, String(input.taskDefinitionId), {});
       throw new AvsctlError(
         code,
         `the execution service's task was refused by the aggregator: ${body!.message}`,

@@ -1,6 +1,7 @@
 import type { Interface, Log } from "ethers";
 import { type AttestationCenterInterfaces, attestationCenterInterfaces } from "../chain/abi/interfaces.js";
 import type { Generation, GenerationReport } from "../chain/generation.js";
+import { pastableUrl } from "../chain/json-rpc.js";
 import { translateChainError } from "../chain/rpc.js";
 import type { ChainTarget } from "../chain/target.js";
 import { type PreparedCall, prepareCall } from "../chain/tx.js";
@@ -181,7 +182,7 @@ export class TaskDefClient {
         {
           hint: onDevnet
             ? "`avsctl task-def list` shows the existing ones"
-            : "`avsctl task-def list` with the same --rpc-url and --attestation-center shows the existing ones",
+            : `\`avsctl task-def list --rpc-url ${pastableUrl(this.target.rpcUrl, "<l2-url>")} --attestation-center ${this.target.attestationCenter}\` shows the existing ones`,
           details: { taskDefinitionId: id },
         },
       );

@@ -220,9 +220,15 @@ async function restrictedSetWarnings(
     );
   if (!ids.some((id) => isEligible(active.get(id) ?? 0n)))
     warnings.push(
-      `no restricted operator can attest, so the aggregator refuses every task of this definition (NO_ELIGIBLE_ATTESTERS); \`avsctl devnet status\` lists the attesters and their operator ids`,
+      `no restricted operator can attest, so the aggregator refuses every task of this definition (NO_ELIGIBLE_ATTESTERS); ${onDevnet(client.target) ? "`avsctl devnet status` lists the attesters and their operator ids" : "include the operator ids of attesters registered with voting power on this AttestationCenter"}`,
     );
   return warnings;
+}
+
+/** Whether the target is the running devnet's AttestationCenter, which devnet commands can show. */
+function onDevnet(target: TaskDefClient["target"]): boolean {
+  const center = target.attestationCenter.toLowerCase();
+  return target.devnet?.l2.some((l) => l.attestationCenter.toLowerCase() === center) === true;
 }
 
 export async function setDefinition(

@@ -1,3 +1,4 @@
+import { pastableUrl } from "../chain/json-rpc.js";
 import { normalizePrivateKey } from "../chain/signer.js";
 import type { ChainTarget } from "../chain/target.js";
 import {
@@ -5,15 +6,18 @@ import {
   executionInput,
   type PreparedTask,
   prepareTask,
+  type SendSite,
   type SignatureType,
   sendPrepared,
   sendTaskViaExecution,
+  TASK_DEF_TARGET_PLACEHOLDER,
 } from "../client/send.js";
 import type { LoadedConfig } from "../config/load.js";
 import { buildTask } from "../devnet/samples/sample-rule.js";
 import { type DevnetState, readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
 import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
+import { shellQuote } from "../shell-quote.js";
 import { type LoadSummary, runTasks } from "./run.js";
 
 /** `task send`, typed: every value already checked where its flag is declared. */
@@ -86,6 +90,18 @@ async function sendContext(opts: SendTasksOptions) {
       `the devnet has no L2 with chain id ${targetChain} (it has ${devnet.l2.map((l) => l.chainId).join(", ")})`,
     );
   }
+  const network = project.config.network;
+  if (!devnet && opts.wait && network.rpcUrl === undefined && network.attestationCenter === undefined) {
+    // verdicts are read on the L2: without one --wait could only send and never see the verdict
+    throw new AvsctlError(
+      "NO_DEVNET",
+      "--wait reads the verdict on the L2, and no devnet is running and no L2 is set (L2_RPC or AVSCTL_RPC_URL, with ATTESTATION_CENTER_ADDRESS or AVSCTL_ATTESTATION_CENTER); nothing was sent",
+      {
+        hint: "set L2_RPC and ATTESTATION_CENTER_ADDRESS to the aggregator's L2 and its AttestationCenter, or send without --wait",
+        details: { argument: "L2_RPC" },
+      },
+    );
+  }
   if (onDevnet || opts.wait) {
     target = await resolveProjectTarget({
       projectDir: project.root,
@@ -95,7 +111,23 @@ async function sendContext(opts: SendTasksOptions) {
       chainFlag: "--target-chain",
     });
   }
-  return { devnet, aggregatorUrl, performerKey, target };
+  return { devnet, aggregatorUrl, performerKey, target, site: sendSite(opts, target) };
+}
+
+/**
+ * Off the devnet, hints name what reaches the user's network: the target flags of task-def with
+ * the L2 and AttestationCenter the user set (the ones --wait resolved, else the configured ones).
+ */
+function sendSite(opts: SendTasksOptions, target: ChainTarget | undefined): SendSite {
+  if (opts.aggregator === undefined) return {};
+  const network = opts.project.config.network;
+  const rpcUrl = target?.rpcUrl ?? network.rpcUrl;
+  const ac = target?.attestationCenter ?? network.attestationCenter;
+  const taskDefTarget =
+    rpcUrl === undefined || ac === undefined
+      ? TASK_DEF_TARGET_PLACEHOLDER
+      : `--rpc-url ${pastableUrl(rpcUrl, "<l2-url>")} --attestation-center ${shellQuote(ac)}${opts.targetChain === undefined || target ? "" : ` --chain-id ${opts.targetChain}`}`;
+  return { aggregator: opts.aggregator, taskDefTarget };
 }
 
 /**
@@ -108,6 +140,14 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
     throw invalidArgument(
       "--via",
       "with --via execution the execution service builds and signs the proof (drop --proof/--sig-type)",
+    );
+  }
+  if (opts.via === "execution" && opts.aggregator !== undefined) {
+    // the devnet's execution service sends to the devnet's aggregator, never to --aggregator
+    throw invalidArgument(
+      "--via",
+      "--via execution goes through the devnet's execution service, which sends to the devnet's aggregator, not to --aggregator",
+      "drop --via execution: with --aggregator avsctl signs as the performer and sends itself (--via rpc); an execution service of your own takes POST /task/execute",
     );
   }
   const sc = await sendContext(opts);
@@ -170,7 +210,7 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
               performer,
               Math.min(30_000, left),
             )
-          : sendPrepared(await preparedFor(i), sc.aggregatorUrl, Math.min(15_000, left)),
+          : sendPrepared(await preparedFor(i), sc.aggregatorUrl, Math.min(15_000, left), sc.site),
       // The execution service builds the proof itself: a send it failed names the definition and performer.
       taskOf: (i) => {
         const task = signed.get(i);
