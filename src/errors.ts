@@ -219,6 +219,11 @@ export function invalidArgument(name: string, problem: string, hint?: string): A
   return new AvsctlError("INVALID_ARGUMENT", `${name}: ${problem}`, { hint, details: { argument: name } });
 }
 
+/** A required flag, argument or variable that was not given (`name: problem`). */
+export function missingArgument(name: string, problem: string, hint?: string): AvsctlError {
+  return new AvsctlError("MISSING_ARGUMENT", `${name}: ${problem}`, { hint, details: { argument: name } });
+}
+
 export function exitCodeOf(error: unknown): ExitCode {
   return isAvsctlError(error) ? error.exitCode : EXIT.FAILED;
 }

@@ -1,6 +1,6 @@
 import type { JsonRpcProvider } from "ethers";
 import type { AvsctlConfig } from "../config/schema.js";
-import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
+import { AvsctlError, invalidArgument, isAvsctlError, missingArgument } from "../errors.js";
 import { parseAttestationCenters, parseRpcList, pickRpcUrl } from "./endpoint-lists.js";
 import { checkAttestationCenter } from "./generation.js";
 import { connectRpc } from "./rpc.js";
@@ -171,8 +171,9 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
       devnetChainIds,
     };
   }
+  // a value that is missing, not wrong: MISSING_ARGUMENT (docs/cli.md), naming what to give
   if (rpcValue === undefined) {
-    throw invalidArgument(
+    throw missingArgument(
       names.rpc,
       input.targetFlags
         ? "required with --attestation-center (or set AVSCTL_RPC_URL / L2_RPC)"
@@ -180,7 +181,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
     );
   }
   if (acValue === undefined) {
-    throw invalidArgument(
+    throw missingArgument(
       names.ac,
       input.targetFlags
         ? "required with --rpc-url (or set AVSCTL_ATTESTATION_CENTER / ATTESTATION_CENTER_ADDRESS)"

@@ -6,7 +6,7 @@
 
 import { parseAttestationCenters, parseChainId, parseRpcList } from "../chain/endpoint-lists.js";
 import { parseAddress } from "../crypto/address.js";
-import { AvsctlError, invalidArgument } from "../errors.js";
+import { AvsctlError, invalidArgument, missingArgument } from "../errors.js";
 import type { LogSink } from "./log.js";
 
 /** One L2 the node serves: where its AttestationCenter lives. */
@@ -290,7 +290,7 @@ export function nodeOptionsFromEnv(
       rpcs.find((r) => r.chainId !== undefined && r.chainId === chainId) ??
       rpcs.filter((r) => r.chainId === undefined)[i] ??
       rpcs[0];
-    if (!rpc) throw invalidArgument("L2_RPC", "missing", "set L2_RPC to the L2 RPC URL");
+    if (!rpc) throw missingArgument("L2_RPC", "missing", "set L2_RPC to the L2 RPC URL");
     return { chainId: chainId ?? 0, rpcUrl: rpc.url, attestationCenter: center.address };
   });
 

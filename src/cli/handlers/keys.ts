@@ -49,7 +49,7 @@ export async function newKeysPassword(ctx: CommandContext, flags: KeysFlags): Pr
     if (first !== again) throw invalidArgument("password", "the two passwords differ");
     return first;
   }
-  return passwordSource(ctx, ctx.env, flags)();
+  return passwordSource(ctx, ctx.env, flags, { allowEmpty: true })();
 }
 
 export async function keysCreate(

@@ -34,9 +34,21 @@ export function passwordSource(
   ctx: CommandContext,
   env: NodeJS.ProcessEnv,
   flags: SignerFlags,
+  /** A new keystore's password, which may be empty (`keys create --insecure`). */
+  opts: { allowEmpty?: boolean } = {},
 ): () => Promise<string> {
   return async () => {
-    if (flags.passwordStdin) return (await readStdinText()).replace(/\r?\n$/, "");
+    if (flags.passwordStdin) {
+      const text = (await readStdinText()).replace(/\r?\n$/, "");
+      // an empty stdin (</dev/null, an unset variable piped in) would fail the MAC as a wrong password
+      if (text === "" && !opts.allowEmpty) {
+        throw new AvsctlError("MISSING_ARGUMENT", "--password-stdin: stdin gave an empty password", {
+          hint: "pipe the keystore's password into the command; for a keystore whose password is empty, set AVSCTL_KEYSTORE_PASSWORD= instead",
+          details: { argument: "--password-stdin" },
+        });
+      }
+      return text;
+    }
     const fromEnv = env.AVSCTL_KEYSTORE_PASSWORD;
     if (fromEnv !== undefined) return fromEnv;
     if (!ctx.interactive) {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { IdList } from "../../chain/units.js";
 import type { LoadedConfig } from "../../config/load.js";
+import { AvsctlError } from "../../errors.js";
 import type { TaskDefinitionInfo } from "../../task-def/params.js";
 import type { ApplyStep } from "../../task-def/plan.js";
 import type { TaskDefTargetOptions } from "../../task-def/session.js";
@@ -198,8 +199,19 @@ export async function taskDefSet(
 export async function taskDefApply(ctx: CommandContext, flags: TargetFlags): Promise<CommandResult> {
   const { applyDefinitions } = await useCases();
   const dry = flags.dryRun === true;
+  const loaded = await ctx.loadConfig();
+  // with no config, "nothing to change" would be said of a config that is not there
+  if (loaded.filepath === undefined) {
+    throw new AvsctlError(
+      "CONFIG_NOT_FOUND",
+      `no avsctl config in ${loaded.root} or above: apply has no taskDefinitions to apply`,
+      {
+        hint: "run it in the project's directory (--cwd <dir>), or pass --config <file>; `avsctl init` creates a project",
+      },
+    );
+  }
   const { result } = await applyDefinitions({
-    ...targetOptions(ctx, await ctx.loadConfig(), flags),
+    ...targetOptions(ctx, loaded, flags),
     dryRun: dry,
   });
   for (const w of result.warnings) ctx.progress(`note: ${w}`);
