@@ -1,6 +1,6 @@
 import path from "node:path";
 import { withDotEnv } from "../../config/load.js";
-import { invalidArgument } from "../../errors.js";
+import { missingArgument } from "../../errors.js";
 import type { AggregatorOptions, AttesterOptions, NodeRole } from "../../node/options.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
@@ -33,7 +33,7 @@ export async function nodeCommand(
   const l2 = fromEnv.l2.map((t, i) => ({ ...t, chainId: t.chainId || l2Chains?.[i] || 0 }));
   const l1 = fromEnv.l1 && l1Chain ? { ...fromEnv.l1, chainId: l1Chain } : fromEnv.l1;
   if (l2.length === 0) {
-    throw invalidArgument(
+    throw missingArgument(
       "ATTESTATION_CENTER_ADDRESS",
       "no L2 to serve",
       "set L2_RPC and ATTESTATION_CENTER_ADDRESS (single or chainId@0x.. list)",
@@ -97,7 +97,7 @@ export async function nodeCommand(
   } else {
     const aggregatorUrl = (opts.aggregator as string | undefined) ?? fromEnv.aggregatorUrl;
     if (!aggregatorUrl) {
-      throw invalidArgument(
+      throw missingArgument(
         "OTHENTIC_CLIENT_RPC_ADDRESS",
         "the attester needs the aggregator's URL",
         "set OTHENTIC_CLIENT_RPC_ADDRESS or pass --aggregator",
