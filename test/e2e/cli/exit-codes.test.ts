@@ -6,12 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import { buildProgram } from "../../../src/cli/program.js";
 import { Runner } from "../../../src/cli/runner.js";
 import { AvsctlError, DEFAULT_HINTS, ERROR_CODES, type ErrorCode, hintOf } from "../../../src/errors.js";
+import { foreignFlags, unpastable } from "../../helpers/pastable.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "avsctl-exit-codes-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -124,10 +124,51 @@ const cases: Case[] = [
     code: "INVALID_ARGUMENT",
   },
   {
+    // a required value not given is MISSING_ARGUMENT (docs/cli.md), not a wrong one
     name: "task-def --rpc-url without --attestation-center",
     args: ["task-def", "list", "--rpc-url", DEAD_RPC],
     exit: 2,
+    code: "MISSING_ARGUMENT",
+  },
+  {
+    name: "task-def --attestation-center without --rpc-url",
+    args: ["task-def", "list", "--attestation-center", AC],
+    exit: 2,
+    code: "MISSING_ARGUMENT",
+  },
+  { name: "node attester, no L2", args: ["node", "attester"], exit: 2, code: "MISSING_ARGUMENT" },
+  // a flag of the other role is refused by name, not ignored
+  {
+    name: "node attester --journal",
+    args: ["node", "attester", "--journal", "x.db"],
+    exit: 2,
     code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "node attester --json-rpc",
+    args: ["node", "attester", "--json-rpc"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    name: "node aggregator --aggregator",
+    args: ["node", "aggregator", "--aggregator", DEAD_RPC],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    // the devnet's execution service sends to the devnet's aggregator, never to --aggregator
+    name: "task send --via execution --aggregator",
+    args: ["task", "send", "--via", "execution", "--aggregator", DEAD_RPC],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
+  {
+    // "nothing to change" would be said of a config that is not there
+    name: "task-def apply, no config",
+    args: ["task-def", "apply", ...foreign],
+    exit: 2,
+    code: "CONFIG_NOT_FOUND",
   },
   {
     name: "task-def create without --name",
@@ -253,7 +294,13 @@ const cases: Case[] = [
     exit: 4,
     code: "NO_DEVNET",
   },
-  { name: "task-def apply, no devnet", args: ["task-def", "apply"], exit: 4, code: "NO_DEVNET" },
+  {
+    name: "task-def apply, no devnet",
+    args: ["task-def", "apply"],
+    files: { "avsctl.config.json": JSON.stringify({ taskDefinitions: [{ name: "x" }] }) },
+    exit: 4,
+    code: "NO_DEVNET",
+  },
   // unreachable RPC (4)
   {
     name: "task-def list, dead RPC",
@@ -272,58 +319,6 @@ const cases: Case[] = [
   // service that answers an error (1, EXECUTION_FAILED), `send --wait` timing out (3), and
   // `task-def show 99` (2, TASK_DEF_NOT_FOUND, in test/e2e/task-def).
 ];
-
-/**
- * Whether every `avsctl ...` command quoted in backticks in `text` exists with the flags it
- * names, so pasting it at least parses. Returns the problems found.
- */
-function unpastable(text: string, program: Command): string[] {
-  const problems: string[] = [];
-  for (const [, line] of text.matchAll(/`avsctl ([^`]*)`/g)) {
-    const words = line!.trim().split(/\s+/);
-    let command = program;
-    const scope: Command[] = [program];
-    let i = 0;
-    for (; i < words.length && !words[i]!.startsWith("-"); i++) {
-      const sub = command.commands.find((c) => c.name() === words[i] || c.aliases().includes(words[i]!));
-      if (!sub) break;
-      command = sub;
-      scope.push(sub);
-    }
-    if (command.commands.length > 0 && i < words.length && !words[i]!.startsWith("-")) {
-      problems.push(`\`avsctl ${line}\`: "${words[i]}" is not a subcommand of ${command.name()}`);
-    }
-    for (const word of words.slice(i)) {
-      if (!word.startsWith("-") || word === "--help" || word === "-h") continue;
-      const flag = word.split("=")[0]!;
-      const known = scope.some((c) => c.options.some((o) => o.long === flag || o.short === flag));
-      if (!known) problems.push(`\`avsctl ${line}\`: ${flag} is not a flag of ${command.name()}`);
-    }
-  }
-  return problems;
-}
-
-/** The flags `avsctl <args>` takes: its command's own and those of the commands above it. */
-function flagsOf(args: string[], program: Command): Set<string> {
-  const scope: Command[] = [program];
-  let command = program;
-  for (const word of args) {
-    const sub = command.commands.find((c) => c.name() === word);
-    if (!sub) break;
-    scope.push(sub);
-    command = sub;
-  }
-  return new Set(
-    scope.flatMap((c) => c.options.flatMap((o) => [o.long, o.short])).filter(Boolean) as string[],
-  );
-}
-
-/** The flags `text` names that `avsctl <args>` does not take: pasting one is UNKNOWN_OPTION. */
-function foreignFlags(text: string, args: string[], program: Command): string[] {
-  const flags = flagsOf(args, program);
-  const outside = text.replace(/`avsctl [^`]*`/g, ""); // a quoted command is unpastable()'s to check
-  return [...outside.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]).filter((f) => !flags.has(f));
-}
 
 const program = buildProgram(new Runner({ stdout: () => {}, stderr: () => {} }, {}), {
   stdout: () => {},
@@ -377,6 +372,7 @@ describe("exit codes and --json errors", () => {
     };
     const half = await withEnv({ AVSCTL_RPC_URL: DEAD_RPC });
     expect(half.code).toBe(2);
+    expect(half.error.code).toBe("MISSING_ARGUMENT");
     expect(half.error.message).toBe(
       "AVSCTL_ATTESTATION_CENTER: required with AVSCTL_RPC_URL (or set ATTESTATION_CENTER_ADDRESS)",
     );
