@@ -19,8 +19,11 @@
  *      timeout is 60 s). `POST /p2p/votes` (one batch, 204) is the fallback. A vote is also
  *      self-authenticating through the attester's on-chain BLS key.
  * When the stream ends (aggregator restart, attester restart, network), the attester says
- * hello again with backoff: rejoining needs no manual step. A new hello from the same
- * address replaces the old session.
+ * hello again with backoff: rejoining needs no manual step. A hello from an address whose
+ * stream is open makes the aggregator probe that stream (`{"type":"probe"}`, answered by an
+ * authenticated `POST /p2p/pong`): one that answers keeps its place and the hello is refused
+ * (409 `OPERATOR_CONNECTED`: two nodes share an operator key; the refused one backs off up to
+ * 30 s), one that does not is closed and the hello takes its place.
  */
 
 export { AggregatorLink, type AggregatorLinkOptions } from "./transport/aggregator-link.js";

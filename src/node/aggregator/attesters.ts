@@ -90,6 +90,13 @@ export function startAttesters(
     wallet: ctx.wallet,
     log,
     isOperator,
+    operatorId: (address) => {
+      for (const c of chains) {
+        const op = c.view.operatorByAddress(address);
+        if (op) return op.operatorId;
+      }
+      return undefined;
+    },
     onJoin: (session: PeerSession) => {
       metrics.peers.set(hub.connected().length);
       const open = tasks.collecting();

@@ -19,6 +19,16 @@ const STREAM_IDLE_TIMEOUT_MS = 20_000;
  * ends any request still sending its body after its request timeout (60 s).
  */
 const VOTE_STREAM_LIFETIME_MS = 30_000;
+/**
+ * While the aggregator refuses us because another node is connected with our operator key, we
+ * ask again after this long, doubling up to CONFLICT_BACKOFF_MAX_MS: we take over soon after the
+ * other node leaves without costing it more than a probe now and then.
+ */
+const CONFLICT_BACKOFF_MS = 2_000;
+const CONFLICT_BACKOFF_MAX_MS = 30_000;
+
+/** The aggregator's refusal of a hello while another node holds our operator's connection. */
+class OperatorConnectedError extends Error {}
 
 export interface AggregatorLinkOptions {
   url: string;
@@ -82,11 +92,15 @@ export class AggregatorLink {
     // Said once when the aggregator goes away, not at every attempt while it stays away
     // ("connected to the aggregator" says it is back).
     let away = false;
+    // Likewise said once while another node holds our operator's connection.
+    let conflictBackoff = 0;
     while (!signal.aborted) {
       const started = Date.now();
+      let refused = false;
       try {
         this.session = await this.hello();
         backoff = 100;
+        conflictBackoff = 0;
         this.lastError = undefined;
         away = false;
         await this.stream(this.session);
@@ -94,7 +108,13 @@ export class AggregatorLink {
         away = true;
       } catch (error) {
         this.lastError = (error as Error).message;
-        if (!signal.aborted && !away)
+        refused = error instanceof OperatorConnectedError;
+        if (refused && conflictBackoff === 0)
+          log.error(
+            "another node is connected to the aggregator with this operator key; this one stays out until that one leaves",
+            { operator: this.opts.wallet.address, error: this.lastError },
+          );
+        else if (!refused && !signal.aborted && !away)
           log.warn("cannot reach the aggregator; retrying", { error: this.lastError });
         away = true;
       }
@@ -102,6 +122,11 @@ export class AggregatorLink {
       this.streamReq = undefined;
       this.endVoteStream();
       if (signal.aborted) break;
+      if (refused) {
+        conflictBackoff = Math.min(conflictBackoff * 2 || CONFLICT_BACKOFF_MS, CONFLICT_BACKOFF_MAX_MS);
+        await sleep(conflictBackoff, signal);
+        continue;
+      }
       // A stream that lived a while restarts from the shortest backoff.
       if (Date.now() - started > 10_000) backoff = 100;
       await sleep(backoff, signal);
@@ -124,6 +149,14 @@ export class AggregatorLink {
       timeoutMs: 10_000,
       signal: this.opts.signal,
     });
+    if (res.status === 409) {
+      let why: { error?: unknown; reason?: unknown } = {};
+      try {
+        why = JSON.parse(res.text);
+      } catch {}
+      if (why.reason === "OPERATOR_CONNECTED" && typeof why.error === "string")
+        throw new OperatorConnectedError(`hello refused: ${why.error}`);
+    }
     if (!res.ok) throw new Error(`hello refused: HTTP ${res.status} ${res.text.slice(0, 200)}`);
     const env = wire.openEnvelope(JSON.parse(res.text));
     const welcome = env?.value as Partial<Welcome> | undefined;
@@ -231,7 +264,26 @@ export class AggregatorLink {
     } catch {
       return;
     }
-    this.opts.onMessage(message);
+    if (message?.type === "probe") this.pong(session);
+    else this.opts.onMessage(message);
+  }
+
+  /** Answers a probe: the aggregator asks whether we still hold our operator's connection. */
+  private pong(session: ClientSession): void {
+    const text = "pong";
+    const req = http.request(
+      `${this.opts.url}/p2p/pong`,
+      {
+        method: "POST",
+        agent: this.agent,
+        headers: { "content-length": Buffer.byteLength(text), ...this.authHeaders(session, text) },
+        timeout: 10_000,
+      },
+      (res) => res.resume(),
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => undefined);
+    req.end(text);
   }
 
   /**

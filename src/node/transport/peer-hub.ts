@@ -30,6 +30,13 @@ import {
 const MAX_CLOCK_SKEW_MS = 120_000;
 const PING_INTERVAL_MS = 5_000;
 const MAX_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
+/**
+ * How long the connected attester of an operator has to answer a probe when a hello for the
+ * same operator arrives. One that answers keeps its place and the newcomer is refused; one that
+ * does not (a restarted node whose old connection the aggregator cannot yet know is gone) is
+ * replaced, so a restart costs at most this long.
+ */
+const PROBE_TIMEOUT_MS = 2_000;
 
 export interface PeerSession {
   sessionId: string;
@@ -40,6 +47,11 @@ export interface PeerSession {
   downSeq: number;
   replay: ReplayWindow;
   stream?: http.ServerResponse;
+  /** The probe in flight (see PROBE_TIMEOUT_MS): resolves true when the attester answered. */
+  probe?: Promise<boolean>;
+  onPong?: () => void;
+  /** Whether the refusal of another node with this session's operator key was logged. */
+  conflictLogged?: boolean;
 }
 
 export interface PeerHubOptions {
@@ -47,6 +59,8 @@ export interface PeerHubOptions {
   log: Logger;
   /** Whether `address` may join (an active operator on a served L2). */
   isOperator(address: string): Promise<boolean>;
+  /** The operator id of `address`, for log lines and refusals. */
+  operatorId?(address: string): bigint | undefined;
   /** Called when an attester's stream opens (e.g. to replay pending tasks to it). */
   onJoin(session: PeerSession): void;
   onLeave?(session: PeerSession): void;
@@ -77,6 +91,7 @@ export class PeerHub {
     else if (path === "/p2p/stream" && req.method === "GET") this.openStream(req, res);
     else if (path === "/p2p/votes" && req.method === "POST") void this.votes(req, res);
     else if (path === "/p2p/votes/stream" && req.method === "POST") this.voteStream(req, res);
+    else if (path === "/p2p/pong" && req.method === "POST") void this.pong(req, res);
     else return false;
     return true;
   }
@@ -119,6 +134,19 @@ export class PeerHub {
         this.opts.log.warn("hello refused: not an active operator", { peer: env.signer });
         return sendJson(res, 403, { error: "not an active operator on any served chain" });
       }
+      const address = env.signer.toLowerCase();
+      for (let held = this.byAddress.get(address); held?.stream; held = this.byAddress.get(address)) {
+        if (await this.answers(held)) return this.refuseSecond(res, held);
+        if (this.byAddress.get(address) !== held) continue;
+        if (held.stream)
+          this.opts.log.info("attester reconnected; its previous connection did not answer and was closed", {
+            peer: held.address,
+            operatorId: this.operatorId(held.address),
+          });
+        // Its peer is gone: the socket goes too rather than idling out the keep-alive timeout.
+        held.stream?.destroy();
+        this.drop(held, "did not answer a probe");
+      }
       const eph = newEphemeral();
       const welcome: Welcome = {
         v: PROTOCOL_VERSION,
@@ -135,7 +163,7 @@ export class PeerHub {
         welcome.sessionId,
         `${env.text}|${signed.payload}`,
       );
-      const address = env.signer.toLowerCase();
+      // A session of this operator without a stream is one whose hello was not followed up.
       const previous = this.byAddress.get(address);
       if (previous) this.drop(previous, "replaced by a new hello");
       const session: PeerSession = {
@@ -153,6 +181,72 @@ export class PeerHub {
     } catch (error) {
       if (!res.headersSent) sendJson(res, 400, { error: (error as Error).message });
     }
+  }
+
+  /**
+   * Whether the attester holding `session`'s stream is alive: it is sent a probe and must answer
+   * on POST /p2p/pong within PROBE_TIMEOUT_MS. Hellos arriving meanwhile share the probe.
+   */
+  private answers(session: PeerSession): Promise<boolean> {
+    const stream = session.stream;
+    if (!stream) return Promise.resolve(false);
+    if (session.probe) return session.probe;
+    const probe = new Promise<boolean>((resolve) => {
+      const finish = (alive: boolean): void => {
+        clearTimeout(timer);
+        stream.off("close", onClose);
+        session.onPong = undefined;
+        resolve(alive);
+      };
+      const onClose = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), PROBE_TIMEOUT_MS);
+      stream.on("close", onClose);
+      session.onPong = () => finish(true);
+      if (!this.send(session, { type: "probe" })) finish(false);
+    });
+    session.probe = probe;
+    void probe.then(() => {
+      if (session.probe === probe) session.probe = undefined;
+    });
+    return probe;
+  }
+
+  /**
+   * Refuses a hello for an operator whose connected attester answered a probe: two nodes run
+   * with the same operator key. The first keeps its place (it is the one votes come from); the
+   * aggregator says so once per conflict, not at each of the newcomer's retries.
+   */
+  private refuseSecond(res: http.ServerResponse, held: PeerSession): void {
+    const operatorId = this.operatorId(held.address);
+    const who = operatorId ? `operator ${operatorId} (${held.address})` : `operator ${held.address}`;
+    if (!held.conflictLogged) {
+      held.conflictLogged = true;
+      this.opts.log.warn(
+        "refused a second attester with the operator key of a connected one (two nodes run with the same key)",
+        { peer: held.address, operatorId, connectedSince: new Date(held.connectedAt).toISOString() },
+      );
+    }
+    sendJson(res, 409, {
+      error: `${who} is already connected to this aggregator from another node with the same operator key`,
+      reason: "OPERATOR_CONNECTED",
+    });
+  }
+
+  private operatorId(address: string): string | undefined {
+    return this.opts.operatorId?.(address)?.toString();
+  }
+
+  private async pong(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let body: string;
+    try {
+      body = await readBody(req, HELLO_BODY_LIMIT);
+    } catch {
+      return sendJson(res, 413, { error: "too large" });
+    }
+    const session = this.authenticate(req, body);
+    if (!session) return sendJson(res, 401, { error: "unauthenticated" });
+    res.writeHead(204).end();
+    session.onPong?.();
   }
 
   /** The session of an authenticated request (headers session/seq/mac over `text`). */

@@ -42,7 +42,9 @@ export interface Signed {
 export type DownMessage =
   | { type: "tasks"; tasks: TaskMessage[] }
   | { type: "custom"; data: string }
-  | { type: "ping"; time: number };
+  | { type: "ping"; time: number }
+  /** Answered by POST /p2p/pong: the aggregator checks the connection of an operator is alive. */
+  | { type: "probe" };
 
 /** A task as attesters receive it. */
 export interface TaskMessage {
