@@ -105,6 +105,8 @@ export interface RunOptions {
   ) => Partial<Pick<SentTask, "taskHash" | "taskDefinitionId" | "proofOfTask" | "performer">>;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** What made the run's tasks alike, for the warning about repeated tasks. */
+  sameTaskCause?: string;
 }
 
 /** A send that hangs (a frozen aggregator) must not outlive --timeout. */
@@ -374,7 +376,7 @@ async function sendAndFollow(
   const warnings: string[] = [];
   if (duplicates > 0) {
     warnings.push(
-      `${duplicates} of ${ok.length} sends repeated a task of this run (same proof, data, performer and definition): the project produced identical tasks, and each counts once`,
+      `${duplicates} of ${ok.length} sends repeated a task of this run (same proof, data, performer and definition): ${opts.sameTaskCause ?? "the tasks were identical"}, and each counts once`,
     );
   }
   if (known.size > 0) {

@@ -202,6 +202,12 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       aggregatorUrl: sc.aggregatorUrl,
       // The execution service builds a new task on each call: only a refusal may be sent again.
       idempotent: via === "rpc",
+      sameTaskCause:
+        via === "execution"
+          ? "the execution service built the same task for the same input"
+          : opts.proof !== undefined || opts.data !== undefined
+            ? `the ${[opts.proof !== undefined ? "--proof" : "", opts.data !== undefined ? "--data" : ""].filter(Boolean).join(" and ")} given made every task the same`
+            : "avsctl's sample tasks came out the same",
       sendOne: async (i, left) =>
         via === "execution"
           ? sendTaskViaExecution(
