@@ -14,7 +14,7 @@ export async function fetchChainId(rpcUrl: string, timeoutMs = 5000): Promise<nu
     result = (await rpcRequest<string>(rpcUrl, "eth_chainId", [], { timeoutMs })).result;
   } catch (error) {
     throw new AvsctlError("RPC_UNREACHABLE", `cannot reach the RPC endpoint ${redactUrl(rpcUrl)}`, {
-      hint: "check --rpc-url (or AVSCTL_RPC_URL / L2_RPC), or start the devnet with `avsctl devnet up`",
+      hint: "check --rpc-url (or AVSCTL_RPC_URL / L2_RPC): nothing answers JSON-RPC at that URL (a typo, or the node is down)",
       details: { rpcUrl: redactUrl(rpcUrl) },
       cause: error,
     });

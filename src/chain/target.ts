@@ -197,7 +197,8 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
     // connectRpc's hint names --rpc-url, which only a command with the flag takes
     if (input.targetFlags || !isAvsctlError(error) || error.code !== "RPC_UNREACHABLE") throw error;
     throw new AvsctlError("RPC_UNREACHABLE", error.message, {
-      hint: "check AVSCTL_RPC_URL (or L2_RPC), or start the devnet with `avsctl devnet up`",
+      // a URL the user gave: a devnet started now would not be at it
+      hint: "check AVSCTL_RPC_URL (or L2_RPC): nothing answers JSON-RPC at that URL (a typo, or the node is down)",
       details: error.details,
       cause: error,
     });

@@ -67,9 +67,9 @@ export async function readL1(
   state: DevnetState,
   operator: string,
 ): Promise<{ stake: bigint; votingPower: bigint; registered: boolean; everRegistered: string[] }> {
-  const { connectRpc } = await import("../chain/rpc.js");
+  const { connectDevnetRpc } = await import("../chain/target.js");
   const { avsGovernance } = await import("../chain/contracts.js");
-  const { provider } = await connectRpc(state.l1.rpcUrl);
+  const { provider } = await connectDevnetRpc(state.l1.rpcUrl);
   try {
     const gov = avsGovernance(state.l1.avsGovernance, provider);
     const [stake, votingPower, registered, everRegistered] = await Promise.all([
@@ -86,11 +86,11 @@ export async function readL1(
 
 /** The operator on every L2: id, whether active, and its OBLS voting power. */
 export async function readL2(state: DevnetState, operator: string): Promise<L2Operator[]> {
-  const { connectRpc } = await import("../chain/rpc.js");
+  const { connectDevnetRpc } = await import("../chain/target.js");
   const { attestationCenter, obls } = await import("../chain/contracts.js");
   const out: L2Operator[] = [];
   for (const l2 of state.l2) {
-    const { provider } = await connectRpc(l2.rpcUrl);
+    const { provider } = await connectDevnetRpc(l2.rpcUrl);
     try {
       const id = await attestationCenter(l2.attestationCenter, provider).operatorsIdsByAddress(operator);
       const o = obls(l2.obls, provider);
@@ -152,9 +152,9 @@ export async function syncVotingPower(state: DevnetState, signal?: AbortSignal):
 
 /** Anvil funds only the first accounts of the mnemonic: an added operator pays for its own L1 registration. */
 export async function fundIfEmpty(rpcUrls: string[], address: string): Promise<void> {
-  const { connectRpc } = await import("../chain/rpc.js");
+  const { connectDevnetRpc } = await import("../chain/target.js");
   for (const url of rpcUrls) {
-    const { provider } = await connectRpc(url);
+    const { provider } = await connectDevnetRpc(url);
     try {
       if ((await provider.getBalance(address)) < 10n ** 18n) {
         await provider.send("anvil_setBalance", [address, `0x${(1000n * 10n ** 18n).toString(16)}`]);

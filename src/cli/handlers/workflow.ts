@@ -1,7 +1,7 @@
 import { parseRpcList, pickRpcUrl } from "../../chain/endpoint-lists.js";
 import { connectRpc } from "../../chain/rpc.js";
 import { normalizePrivateKey } from "../../chain/signer.js";
-import { devnetChainIdsOf } from "../../chain/target.js";
+import { connectDevnetRpc, devnetChainIdsOf } from "../../chain/target.js";
 import { type LoadedConfig, privateKeyFromEnv } from "../../config/load.js";
 import { type DevnetState, readDevnetState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
@@ -123,7 +123,7 @@ async function openChain(
   if (!rpcUrl) return { chain: undefined };
   const onDevnet = isDevnetUrl(devnet, rpcUrl);
   const { from } = flags;
-  const { provider, chainId } = await connectRpc(rpcUrl);
+  const { provider, chainId } = await (onDevnet ? connectDevnetRpc(rpcUrl) : connectRpc(rpcUrl));
   ctx.own(provider);
   const chain: WorkflowChain = { provider, ...(from ? { from } : {}) };
   if (mode === "run" && use.writes) {

@@ -380,6 +380,28 @@ describe("exit codes and --json errors", () => {
     expect(dead.code).toBe(4);
     expect(dead.error.code).toBe("RPC_UNREACHABLE");
     expect(dead.error.hint).toContain("check AVSCTL_RPC_URL");
+    // the URL is the user's: a devnet started now would not answer there
+    expect(dead.error.hint).not.toMatch(/devnet/);
+    const flagged = JSON.parse(
+      (
+        await run([
+          "--cwd",
+          dir(),
+          "--json",
+          "task-def",
+          "list",
+          "--rpc-url",
+          DEAD_RPC,
+          "--attestation-center",
+          AC,
+        ])
+      ).stdout,
+    ).error;
+    expect(flagged).toMatchObject({
+      code: "RPC_UNREACHABLE",
+      hint: expect.stringContaining("check --rpc-url"),
+    });
+    expect(flagged.hint).not.toMatch(/devnet/);
     expect(foreignFlags(`${dead.error.message}\n${dead.error.hint}`, ["task", "list"], program)).toEqual([]);
   });
 
