@@ -234,7 +234,7 @@ export interface PlanDifference {
 }
 
 /** What the running devnet recorded of the plan it was started with (state `internal.plan`). */
-interface RecordedPlan {
+export interface RecordedPlan {
   blockTime?: number;
   services?: { validation?: string; execution?: string };
 }

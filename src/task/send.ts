@@ -13,6 +13,7 @@ import {
   TASK_DEF_TARGET_PLACEHOLDER,
 } from "../client/send.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { RecordedPlan } from "../devnet/plan.js";
 import { buildTask } from "../devnet/samples/sample-rule.js";
 import { type DevnetState, readDevnetState } from "../devnet/state.js";
 import { resolveProjectTarget } from "../devnet/target.js";
@@ -232,6 +233,14 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
+    const validation = (sc.devnet?.internal?.plan as RecordedPlan | undefined)?.services?.validation;
+    if (via === "rpc" && opts.proof === undefined && summary.rejected > 0 && !opts.aggregator) {
+      // the verdict is the chain's; what it owes to the proof avsctl made up is ours to say
+      if (validation !== undefined && validation !== "sample" && validation !== "none")
+        summary.warnings.push(
+          "with --via rpc and no --proof, a task's proof is avsctl's sample proof (the SHA-256 of its data), which only the devnet's sample validation service accepts; this devnet validates with the project's own service, which rejected it. Pass --proof, or send with --via execution so that the project's execution service builds the proof",
+        );
+    }
     // A task that was sent and failed on the aggregator's side is a result; one never sent, an error.
     if (opts.count === 1 && summary.sent === 0 && summary.results[0]!.status === "failed") {
       throw (

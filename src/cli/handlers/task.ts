@@ -166,7 +166,9 @@ export async function taskSend(ctx: CommandContext, flags: SendFlags): Promise<C
   if (flags.count === 1) {
     const r = summary.results[0]!;
     const { error: _e, ...publicResult } = r;
-    return { data: publicResult, human: () => resultLine(r), exitCode: exitFor(summary) };
+    // one task's JSON is its result alone (docs/cli.md); a human sees the run's warnings under it
+    const human = () => [resultLine(r), ...summary.warnings.map((w) => `warning: ${w}`)].join("\n");
+    return { data: publicResult, human, exitCode: exitFor(summary) };
   }
   const { errors: _errors, ...data } = summary;
   return { data, human: () => summaryLines(summary), exitCode: exitFor(summary) };

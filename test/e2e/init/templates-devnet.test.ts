@@ -253,6 +253,23 @@ describe.each(LANGUAGES)("a %s project made by avsctl init", (language) => {
     expect(tampered.code, why(tampered)).toBe(1);
     expect(tampered.json().status).toBe("rejected");
 
+    // avsctl's own sample proof, which only the sample validation knows: the rejection is true,
+    // and the output says whose proof it was and how to send the project's
+    const sample = await cli(roots[language], [
+      "task",
+      "send",
+      "--via",
+      "rpc",
+      "--data",
+      REPORT_DATA,
+      "--wait",
+    ]);
+    expect(sample.code, why(sample)).toBe(1);
+    expect(sample.stdout).toMatch(/^REJECTED /);
+    expect(sample.stdout).toContain(
+      "warning: with --via rpc and no --proof, a task's proof is avsctl's sample proof",
+    );
+
     // The same data with its true proof passes: the rejection above was the proof's doing.
     const honest = await cli(roots[language], rpcSendArgs(await pinReport(state, REPORT), REPORT_DATA));
     expect(honest.code, why(honest)).toBe(0);
