@@ -13,8 +13,15 @@ const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e
 /** The key as 0x + 64 lowercase hex; INVALID_KEY naming `source` (never the value) otherwise. */
 export function normalizePrivateKey(value: string, source: string): `0x${string}` {
   const hex = value.trim().startsWith("0x") ? value.trim() : `0x${value.trim()}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex) || BigInt(hex) === 0n || BigInt(hex) >= SECP256K1_ORDER) {
-    throw new AvsctlError("INVALID_KEY", `${source}: not a private key (expected 32 bytes of hex)`, {
+  const problem = !/^0x[0-9a-fA-F]{64}$/.test(hex)
+    ? "expected 32 bytes of hex"
+    : BigInt(hex) === 0n
+      ? "it is zero"
+      : BigInt(hex) >= SECP256K1_ORDER
+        ? "it is not below the secp256k1 group order"
+        : undefined;
+  if (problem) {
+    throw new AvsctlError("INVALID_KEY", `${source}: not a private key (${problem})`, {
       details: { argument: source },
     });
   }

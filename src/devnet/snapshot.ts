@@ -41,7 +41,7 @@ function snapshotDir(projectDir: string, name: string): string {
   if (!NAME.test(name))
     throw invalidArgument(
       "<name>",
-      `"${name}" is not a snapshot name (letters, digits, ".", "_", "-"; at most 64)`,
+      `"${name}" is not a snapshot name (letters, digits, ".", "_", "-", starting with a letter or digit; at most 64)`,
     );
   return path.join(snapshotsDir(projectDir), name);
 }

@@ -9,7 +9,7 @@ import {
 import { readFileSync } from "node:fs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { G1, G2 } from "../crypto/bls.js";
-import { AvsctlError } from "../errors.js";
+import { AvsctlError, isAvsctlError } from "../errors.js";
 
 /**
  * BN254 BLS keystores of other EigenLayer tools, read and written bit for bit as they do:
@@ -255,7 +255,8 @@ function parseBlsKeystore(json: Record<string, unknown>, file: string): ParsedBl
       "EIP-2335 keystores are not supported; export it as a V3 (devkit legacy or eigensdk) keystore",
     );
   }
-  if (typeof json.address === "string" && json.crypto) {
+  // ethers and geth write "Crypto"
+  if (typeof json.address === "string" && (json.crypto || json.Crypto)) {
     throw malformed(file, "this is an ECDSA keystore; pass it with --ecdsa-keystore");
   }
   throw malformed(file, "no pubKey (eigensdk), publicKey (devkit) or bn254-bls type (avsctl)");
@@ -268,9 +269,24 @@ export interface ImportedBlsKey {
   g2: G2;
 }
 
+/** parseBlsKeystore's refusal naming the flag that gave the file, as the ECDSA side does. */
+function parseBlsKeystoreFrom(file: string, argument: string | undefined): ParsedBls {
+  const json = parseJson(readText(file, argument), file);
+  try {
+    return parseBlsKeystore(json, file);
+  } catch (error) {
+    if (argument === undefined || !isAvsctlError(error) || error.code !== "INVALID_KEY") throw error;
+    throw new AvsctlError("INVALID_KEY", `${argument}: ${error.message}`, {
+      hint: error.hint,
+      details: { ...error.details, argument },
+      cause: error,
+    });
+  }
+}
+
 /** Reads only the structure (no password): for refusing a bad file before asking for one. */
 export function inspectBlsKeystore(file: string, opts: { argument?: string } = {}): BlsKeystoreFormat {
-  return parseBlsKeystore(parseJson(readText(file, opts.argument), file), file).format;
+  return parseBlsKeystoreFrom(file, opts.argument).format;
 }
 
 /**
@@ -282,7 +298,7 @@ export async function readBlsKeystoreFile(
   password: string,
   opts: { argument?: string } = {},
 ): Promise<ImportedBlsKey> {
-  const parsed = parseBlsKeystore(parseJson(readText(file, opts.argument), file), file);
+  const parsed = parseBlsKeystoreFrom(file, opts.argument);
   const plaintext = openV3(parsed.crypto, password, file, parsed.format === "avsctl");
   const { GROUP_ORDER, initBls, blsPublicKey, blsPublicKeyG1 } = await import("../crypto/bls.js");
   let secret = plaintext.length === 0 ? 0n : BigInt(`0x${plaintext.toString("hex")}`);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { normalizePrivateKey } from "../chain/signer.js";
 import { privateKeyFromEnv } from "../config/load.js";
-import { AvsctlError, invalidArgument } from "../errors.js";
+import { AvsctlError, invalidArgument, isAvsctlError } from "../errors.js";
 import {
   type BlsKeystoreFormat,
   GETH_STANDARD_SCRYPT,
@@ -26,14 +26,23 @@ import {
 /** A BLS secret as eigenlayer-cli prints it (decimal) or as hex (0x...). */
 async function parseBlsSecretText(text: string): Promise<bigint> {
   const { GROUP_ORDER, parseBlsSecret } = await import("../crypto/bls.js");
+  const hint = "the second line of stdin is the BLS secret, decimal or 0x-hex";
   if (/^\d+$/.test(text)) {
     const v = BigInt(text);
     if (v > 0n && v < GROUP_ORDER) return v;
-    throw new AvsctlError("INVALID_KEY", "BLS secret key on stdin: must be an integer in [1, r)", {
-      hint: "the second line of stdin is the BLS secret, decimal or 0x-hex",
+    throw new AvsctlError("INVALID_KEY", "BLS secret key on stdin: must be an integer in [1, r)", { hint });
+  }
+  try {
+    return parseBlsSecret(text);
+  } catch (error) {
+    // the catalog's hint for INVALID_KEY is about an ECDSA key, not this line
+    if (!isAvsctlError(error) || error.code !== "INVALID_KEY") throw error;
+    throw new AvsctlError("INVALID_KEY", `${error.message} (the second line of stdin)`, {
+      hint,
+      details: { argument: "--key-stdin" },
+      cause: error,
     });
   }
-  return parseBlsSecret(text);
 }
 
 export interface ImportKeysOptions {

@@ -5,7 +5,7 @@ import type { OperatorKeys } from "../../devnet/operator-keys.js";
 import { devnetName, quickstartProject, type UpFlags } from "../../devnet/plan.js";
 import type { RemovedResources } from "../../devnet/runtime/types.js";
 import { type DevnetState, publicState, readDevnetState } from "../../devnet/state.js";
-import { EXIT, invalidArgument } from "../../errors.js";
+import { AvsctlError, EXIT, invalidArgument, isAvsctlError } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
 import { avsctlPrefix } from "../format.js";
@@ -25,8 +25,16 @@ async function operatorKeys(ctx: CommandContext, given: string): Promise<Operato
   if (!existsSync(dir)) throw invalidArgument("--operator-keys", `${dir} does not exist`);
   const { unlockOperatorKeys } = await import("../../keys/keystore.js");
   const { passwordSource } = await import("./signer-flags.js");
-  const password = await passwordSource(ctx, ctx.env, {})();
-  const unlocked = await unlockOperatorKeys(dir, password);
+  const password = await passwordSource(ctx, ctx.env, {}, { noStdinFlag: true })();
+  const unlocked = await unlockOperatorKeys(dir, password).catch((error: unknown) => {
+    // the one password there is comes from the environment: name it, as keys import names its flag
+    if (!isAvsctlError(error) || error.code !== "WRONG_PASSWORD") throw error;
+    throw new AvsctlError("WRONG_PASSWORD", error.message, {
+      hint: error.hint,
+      details: { ...error.details, argument: "AVSCTL_KEYSTORE_PASSWORD" },
+      cause: error,
+    });
+  });
   return {
     dir,
     accounts: unlocked.map((o) => ({

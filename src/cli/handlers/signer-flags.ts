@@ -34,8 +34,11 @@ export function passwordSource(
   ctx: CommandContext,
   env: NodeJS.ProcessEnv,
   flags: SignerFlags,
-  /** A new keystore's password, which may be empty (`keys create --insecure`). */
-  opts: { allowEmpty?: boolean } = {},
+  /**
+   * allowEmpty: a new keystore's password, which may be empty (`keys create --insecure`).
+   * noStdinFlag: the command takes no --password-stdin (`devnet up --operator-keys`).
+   */
+  opts: { allowEmpty?: boolean; noStdinFlag?: boolean } = {},
 ): () => Promise<string> {
   return async () => {
     if (flags.passwordStdin) {
@@ -53,8 +56,10 @@ export function passwordSource(
     if (fromEnv !== undefined) return fromEnv;
     if (!ctx.interactive) {
       throw new AvsctlError("MISSING_ARGUMENT", "the keystore needs a password", {
-        hint: "set AVSCTL_KEYSTORE_PASSWORD or pass --password-stdin",
-        details: { argument: "--password-stdin" },
+        hint: opts.noStdinFlag
+          ? "set AVSCTL_KEYSTORE_PASSWORD to the keystores' password"
+          : "set AVSCTL_KEYSTORE_PASSWORD or pass --password-stdin",
+        details: { argument: opts.noStdinFlag ? "AVSCTL_KEYSTORE_PASSWORD" : "--password-stdin" },
       });
     }
     const { password } = await import("@inquirer/prompts");

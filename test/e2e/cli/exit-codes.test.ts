@@ -414,16 +414,20 @@ describe("exit codes and --json errors", () => {
       const code = await main(args, out, { ...cleanEnv(), ...env });
       return { code, text, error: JSON.parse(text).error };
     };
-    for (const [name, value] of [
-      ["PRIVATE_KEY_PERFORMER", `0x${key.slice(0, -1)}g`],
-      ["PRIVATE_KEY_PERFORMER", "0x12"],
-      ["PRIVATE_KEY_PERFORMER", `0x${"0".repeat(64)}`],
-      ["AVSCTL_PRIVATE_KEY", "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"],
+    for (const [name, value, problem] of [
+      ["PRIVATE_KEY_PERFORMER", `0x${key.slice(0, -1)}g`, "expected 32 bytes of hex"],
+      ["PRIVATE_KEY_PERFORMER", "0x12", "expected 32 bytes of hex"],
+      ["PRIVATE_KEY_PERFORMER", `0x${"0".repeat(64)}`, "it is zero"],
+      [
+        "AVSCTL_PRIVATE_KEY",
+        "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+        "it is not below the secp256k1 group order",
+      ],
     ] as const) {
       const r = await send({ [name]: value });
       expect(r.code, r.text).toBe(2);
       expect(r.error.code).toBe("INVALID_KEY");
-      expect(r.error.message).toBe(`${name}: not a private key (expected 32 bytes of hex)`);
+      expect(r.error.message).toBe(`${name}: not a private key (${problem})`);
       expect(r.text).not.toContain(value.slice(2, 20));
     }
     // surrounding blanks (a copied line) are no part of the key: it is taken, and goes no further

@@ -95,6 +95,23 @@ describe("devnet up --operator-keys (process runtime)", () => {
     await validation?.stop();
   });
 
+  it("a missing or wrong password names AVSCTL_KEYSTORE_PASSWORD, the one way up takes it", async () => {
+    const up = ["devnet", "up", "--runtime", "process", "--operator-keys", "operators", "--json"];
+    const none = await p.cli(up, { AVSCTL_KEYSTORE_PASSWORD: undefined });
+    expect(none.code).toBe(2);
+    expect(none.json().error).toMatchObject({
+      code: "MISSING_ARGUMENT",
+      hint: "set AVSCTL_KEYSTORE_PASSWORD to the keystores' password",
+      details: { argument: "AVSCTL_KEYSTORE_PASSWORD" },
+    });
+    const wrong = await p.cli(up, { AVSCTL_KEYSTORE_PASSWORD: `${PASSWORD}-not` });
+    expect(wrong.code).toBe(2);
+    expect(wrong.json().error).toMatchObject({
+      code: "WRONG_PASSWORD",
+      details: { argument: "AVSCTL_KEYSTORE_PASSWORD" },
+    });
+  });
+
   it("runs one attester per operator, registered with the operator's own BLS key", async () => {
     expect(state.attesters.map((a) => a.address).sort()).toEqual(imported.map((k) => k.address).sort());
     const l2 = provider(state.l2[0]!.rpcUrl);

@@ -126,6 +126,15 @@ describe("devkit keystores", () => {
 });
 
 describe("round trips and raw keys", () => {
+  it("a second stdin line that is no BLS secret: INVALID_KEY saying which line, with a hint about it", async () => {
+    const error = (await refused(["import", "bad", "--key-stdin", "--insecure"], "INVALID_KEY", {
+      input: `${ANVIL_KEY_4}\nhello123secret\n`,
+      env: { AVSCTL_KEYSTORE_PASSWORD: PASSWORD },
+    })) as unknown as { message: string; hint: string };
+    expect(error.message).toMatch(/^BLS secret key: .*\(the second line of stdin\)$/);
+    expect(error.hint).toBe("the second line of stdin is the BLS secret, decimal or 0x-hex");
+  });
+
   it("raw keys on stdin: the BLS secret (decimal, as eigenlayer-cli prints it) is used as is", async () => {
     const secret = 98765432123456789012345n;
     const run = await keys(["import", "raw", "--key-stdin", "--insecure"], {
@@ -267,7 +276,7 @@ describe("bad input exits 2 and writes nothing", () => {
     const [args, opts] = importing(eigensdk);
     const error = await refused([...args], "INVALID_KEY", opts);
     expect(error.message).toBe(
-      `${eigensdk} is not a readable keystore: crypto.ciphertext is 30 bytes, not the 32 of a key (cut short?)`,
+      `--bls-keystore: ${eigensdk} is not a readable keystore: crypto.ciphertext is 30 bytes, not the 32 of a key (cut short?)`,
     );
 
     const ecdsaJson = JSON.parse(readFileSync(path.join(keysDir(), "raw.ecdsa.json"), "utf8"));
@@ -300,6 +309,30 @@ describe("bad input exits 2 and writes nothing", () => {
       const error = (await refused(args, "INVALID_ARGUMENT")) as { message: string; details?: unknown };
       expect(error.message).toMatch(new RegExp(`^${flag}: cannot read ${missing}: ENOENT`));
       expect(error.details).toEqual({ argument: flag });
+    }
+  });
+
+  it("an ECDSA keystore given as --bls-keystore: refused naming the flag, and the one it belongs to", async () => {
+    // as avsctl writes it, and as ethers and geth write it ("Crypto", no 0x on the address)
+    const ecdsa = JSON.parse(readFileSync(path.join(keysDir(), "raw.ecdsa.json"), "utf8"));
+    const { crypto, Crypto, ...rest } = ecdsa;
+    for (const [name, json] of [
+      ["mixed.lower.json", { ...rest, crypto: crypto ?? Crypto }],
+      [
+        "mixed.upper.json",
+        { ...rest, address: String(rest.address).replace(/^0x/, ""), Crypto: crypto ?? Crypto },
+      ],
+    ] as const) {
+      const file = path.join(work, name);
+      writeFileSync(file, JSON.stringify(json));
+      const error = (await refused(
+        ["import", "bad", "--bls-keystore", file, "--private-key", ANVIL_KEY_4, "--insecure"],
+        "INVALID_KEY",
+      )) as { message: string; details?: unknown };
+      expect(error.message).toBe(
+        `--bls-keystore: ${file} is not a readable keystore: this is an ECDSA keystore; pass it with --ecdsa-keystore`,
+      );
+      expect(error.details).toEqual({ argument: "--bls-keystore" });
     }
   });
 
