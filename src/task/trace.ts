@@ -2,8 +2,8 @@
  * `task trace`: the life of one task in order, with times. The steps come from the nodes' JSON
  * log lines about the task (every one carries `taskHash`): the aggregator's intake, each
  * attester's validation call and answer and its vote, the votes the aggregator counted, the
- * threshold, the submission. The chain adds what logs cannot: the submission's receipt (gas,
- * and the revert decoded by name when it reverted) and the verdict event. The aggregator's
+ * threshold, each submission. The chain adds what logs cannot: each submission's receipt (gas,
+ * and the revert decoded by name when it reverted), or that it has none, and the verdict event. The aggregator's
  * journal (`avsctl_taskStatus`) places a task whose logs are gone or whose verdict never came.
  */
 
@@ -156,14 +156,23 @@ export function stepOf(entry: LogEntry): TraceEvent | undefined {
     return { step: "timeout", ...at, summary: "timed out: no threshold reached" };
   if (msg.startsWith("task unreachable"))
     return { step: "unreachable", ...at, summary: `unreachable: ${r.reason}`, reason: r.reason ?? null };
-  if (/^task (already )?(approved|rejected) on-chain$/.test(msg) || msg === "task submission failed")
+  if (/^task (already )?(approved|rejected) on-chain$/.test(msg) || msg === "task submission failed") {
+    // What became of a transaction is the chain's to say (traceTask asks it): a restored chain
+    // drops what the log still tells of. A line without one (the call could not be signed) sent nothing.
+    const txHash = typeof r.txHash === "string" ? r.txHash : null;
+    const failed = msg === "task submission failed";
     return {
       step: "submission",
       ...at,
-      summary: msg === "task submission failed" ? `submission failed: ${r.error}` : "submitTask mined",
-      txHash: r.txHash ?? null,
+      summary: txHash
+        ? `submitTask ${txHash} (the aggregator logged "${failed ? `submission failed: ${r.error}` : msg}")`
+        : failed
+          ? `submission failed: ${r.error} (no transaction sent)`
+          : `the aggregator logged "${msg}" naming no transaction`,
+      txHash,
       ...(r.error !== undefined ? { error: r.error } : {}),
     };
+  }
   return undefined;
 }
 
@@ -293,28 +302,38 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
         performer: journal.performer,
       });
     }
-    const txHash =
-      verdict?.txHash ??
-      journal?.txHash ??
-      (events.find((e) => e.step === "submission" && typeof e.txHash === "string")?.txHash as
-        | string
-        | undefined);
-    const submission = txHash ? await submissionOf(target.provider, txHash, journal?.error ?? null) : null;
     const blockTimed = new Set<TraceEvent>();
-    let submitted = events.find((e) => e.step === "submission");
-    if (submission) {
-      if (!submitted) {
-        submitted = {
-          step: "submission",
-          time: null,
-          component: "chain",
-          summary: "submitTask mined",
-          txHash,
-        };
-        events.push(submitted);
+    // One step per transaction the logs, the journal or the verdict name: a task may have been
+    // sent several times (a chain restored between sends, a nonce lost), and each is asked of the
+    // chain on its own.
+    const sent = new Map<string, TraceEvent>();
+    for (const e of [...events]) {
+      if (e.step !== "submission" || typeof e.txHash !== "string") continue;
+      const first = sent.get(e.txHash.toLowerCase());
+      if (!first) sent.set(e.txHash.toLowerCase(), e);
+      else {
+        if (first.error === undefined && e.error !== undefined) first.error = e.error;
+        events.splice(events.indexOf(e), 1);
       }
-      Object.assign(submitted, {
-        txHash,
+    }
+    for (const txHash of [verdict?.txHash, journal?.txHash]) {
+      if (!txHash || sent.has(txHash.toLowerCase())) continue;
+      const e: TraceEvent = { step: "submission", time: null, component: "chain", summary: "", txHash };
+      sent.set(txHash.toLowerCase(), e);
+      events.push(e);
+    }
+    const submissions = new Map<TraceEvent, TraceSubmission>();
+    for (const [key, step] of sent) {
+      const txHash = step.txHash as string;
+      const error =
+        typeof step.error === "string"
+          ? step.error
+          : journal?.txHash?.toLowerCase() === key
+            ? (journal.error ?? null)
+            : null;
+      const submission = await submissionOf(target.provider, txHash, error);
+      submissions.set(step, submission);
+      Object.assign(step, {
         gasUsed: submission.gasUsed,
         blockNumber: submission.blockNumber,
         status: submission.status,
@@ -323,8 +342,8 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
       // No receipt: the transaction waits to be mined, or the chain lacks it (a snapshot restore
       // or a chain that lost its last second takes it away while logs keep it).
       const waiting =
-        submission.blockNumber === null && (await target.provider.getTransaction(submission.txHash)) !== null;
-      submitted.summary =
+        submission.blockNumber === null && (await target.provider.getTransaction(txHash)) !== null;
+      step.summary =
         submission.status === "reverted"
           ? `submitTask ${txHash} reverted: ${submission.revert?.name ?? submission.error ?? "no reason"} (gas ${submission.gasUsed})`
           : submission.blockNumber !== null
@@ -332,19 +351,24 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
             : waiting
               ? `submitTask ${txHash} sent, not mined yet`
               : `submitTask ${txHash} is not on chain ${target.chainId} (a restored or restarted chain may have dropped it)`;
-      if (submitted.time === null && submission.blockNumber !== null) {
+      if (step.time === null && submission.blockNumber !== null) {
         const block = await target.provider.getBlock(submission.blockNumber);
         if (block) {
-          submitted.time = new Date(block.timestamp * 1000).toISOString();
-          blockTimed.add(submitted);
+          step.time = new Date(block.timestamp * 1000).toISOString();
+          blockTimed.add(step);
         }
       }
     }
+    // A line naming no transaction has none to ask the chain about.
+    for (const e of events)
+      if (e.step === "submission" && e.txHash === null)
+        Object.assign(e, { gasUsed: null, blockNumber: null, status: null, revert: null });
     if (verdict) {
+      const carried = sent.get(verdict.txHash.toLowerCase());
       const step: TraceEvent = {
         step: "verdict",
-        // The verdict is known when the receipt is: the time of the submission step.
-        time: submitted?.time ?? null,
+        // The verdict is known when the receipt is: the time of its transaction's step.
+        time: carried?.time ?? null,
         component: "chain",
         summary: `${verdict.status} as task ${verdict.taskNumber} (attesters ${verdict.attestersIds.join(",")})`,
         status: verdict.status,
@@ -353,9 +377,21 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
         blockNumber: verdict.blockNumber,
       };
       events.push(step);
-      if (submitted && blockTimed.has(submitted)) blockTimed.add(step);
+      if (carried && blockTimed.has(carried)) blockTimed.add(step);
     }
     sortEvents(events, blockTimed);
+    // The submission that matters: the one the chain holds (the verdict's, else a mined one,
+    // else a reverted one), else the latest sent.
+    const ordered = events.flatMap((e) => {
+      const sub = submissions.get(e);
+      return sub ? [sub] : [];
+    });
+    const submission =
+      (verdict && ordered.find((s) => s.txHash.toLowerCase() === verdict.txHash.toLowerCase())) ||
+      ordered.findLast((s) => s.status === "success") ||
+      ordered.findLast((s) => s.blockNumber !== null) ||
+      ordered.at(-1) ||
+      null;
     // Logs rotated past the task, or a devnet brought up again since, show only part of its life:
     // say whose steps are gone rather than let them look skipped.
     // Wall-clock times only: the chain's block times move with `devnet advance` and snapshots.

@@ -225,6 +225,100 @@ describe("task trace of a task a snapshot restore took off the chain (process ru
   });
 });
 
+describe("task trace of a task sent twice, a snapshot restored between the sends (process runtime)", () => {
+  /** The devnet's L2 asked directly: what the trace says must be what the chain has. */
+  const rpc = async (method: string, params: unknown[]): Promise<any> => {
+    const res = await fetch(state.l2[0].rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    return ((await res.json()) as any).result;
+  };
+  const send = async (data = "sent twice") => {
+    const r = await cliJson(["task", "send", "--wait", "--via", "rpc", "--data", data]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    return r.json();
+  };
+  const restore = async () => {
+    const r = await cliJson(["devnet", "snapshot", "restore", "before-twice"], 180_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+  };
+  const notOnChain = (txHash: string) =>
+    `submitTask ${txHash} is not on chain ${state.l2[0].chainId} (a restored or restarted chain may have dropped it)`;
+  /** The trace in JSON and for humans, with its submission steps and their lines. */
+  const traced = async (taskHash: string) => {
+    const r = await cliJson(["task", "trace", taskHash]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const trace = r.json();
+    const human = await cli(["task", "trace", taskHash]);
+    expect(human.code, human.stderr + human.stdout).toBe(0);
+    expect(human.stdout).not.toMatch(/submitTask mined/);
+    const lines = human.stdout.split("\n").filter((l) => l.includes("submitTask"));
+    return { trace, steps: trace.events.filter((e: any) => e.step === "submission"), lines };
+  };
+
+  it("gives each submission its own step, read from the chain: one mined, then none", async () => {
+    const saved = await cliJson(["devnet", "snapshot", "save", "before-twice"]);
+    expect(saved.code, saved.stderr + saved.stdout).toBe(0);
+    const first = await send();
+    await restore();
+    // Another task takes the aggregator's next nonce: the same signers would otherwise sign the
+    // very same transaction again, hash and all.
+    await send("between the sends");
+    const second = await send();
+    expect(second.taskHash).toBe(first.taskHash);
+    expect(second.txHash).not.toBe(first.txHash);
+
+    // The chain holds the second submission only.
+    expect(await rpc("eth_getTransactionByHash", [first.txHash])).toBeNull();
+    const receipt = await rpc("eth_getTransactionReceipt", [second.txHash]);
+    expect(receipt.status).toBe("0x1");
+    const block = Number(receipt.blockNumber);
+    const gas = BigInt(receipt.gasUsed).toString();
+    const mined = `submitTask ${second.txHash} in block ${block}, gas ${gas}`;
+    let { trace, steps, lines } = await traced(second.taskHash);
+    expect(trace).toMatchObject({ status: "approved", taskNumber: second.taskNumber });
+    expect(steps).toHaveLength(2);
+    expect(steps[0]).toMatchObject({
+      txHash: first.txHash,
+      status: "unknown",
+      blockNumber: null,
+      gasUsed: null,
+      summary: notOnChain(first.txHash),
+    });
+    expect(steps[1]).toMatchObject({
+      txHash: second.txHash,
+      status: "success",
+      blockNumber: block,
+      gasUsed: gas,
+      summary: mined,
+    });
+    expect(trace.submission).toMatchObject({ txHash: second.txHash, status: "success", blockNumber: block });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(notOnChain(first.txHash));
+    expect(lines[1]).toContain(mined);
+
+    // Restored again: the chain holds neither.
+    await restore();
+    for (const sent of [first, second]) {
+      expect(await rpc("eth_getTransactionByHash", [sent.txHash])).toBeNull();
+      expect(await rpc("eth_getTransactionReceipt", [sent.txHash])).toBeNull();
+    }
+    ({ trace, steps, lines } = await traced(second.taskHash));
+    expect(trace.verdict).toBeNull();
+    expect(steps.map((s: any) => [s.txHash, s.status, s.blockNumber, s.summary])).toEqual([
+      [first.txHash, "unknown", null, notOnChain(first.txHash)],
+      [second.txHash, "unknown", null, notOnChain(second.txHash)],
+    ]);
+    // none on the chain: the latest sent
+    expect(trace.submission).toMatchObject({ txHash: second.txHash, status: "unknown", blockNumber: null });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(notOnChain(first.txHash));
+    expect(lines[1]).toContain(notOnChain(second.txHash));
+  });
+});
+
 // Last: it empties the aggregator's log, as two rotations past a task would.
 describe("task trace of a task older than the logs (process runtime)", () => {
   it("names the node whose log begins after the task, and still shows the others' steps", async () => {

@@ -123,4 +123,16 @@ describe("trace steps from node log lines", () => {
     expect(step({ msg: "task timed out: no threshold reached" })?.step).toBe("timeout");
     expect(step({ msg: "aggregator ready" })).toBeUndefined();
   });
+
+  it("claims nothing mined from a submission line: the chain is asked, and a line without a transaction has none", () => {
+    expect(step({ msg: "task approved on-chain", txHash: "0x1" })?.summary).not.toMatch(/mined|in block/);
+    expect(step({ msg: "task approved on-chain" })).toMatchObject({
+      txHash: null,
+      summary: 'the aggregator logged "task approved on-chain" naming no transaction',
+    });
+    expect(step({ msg: "task submission failed", error: "could not sign the submission: x" })).toMatchObject({
+      txHash: null,
+      summary: "submission failed: could not sign the submission: x (no transaction sent)",
+    });
+  });
 });
