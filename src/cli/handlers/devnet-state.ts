@@ -1,6 +1,7 @@
 import { loadConfig } from "../../config/load.js";
 import type { SnapshotInfo } from "../../devnet/snapshot.js";
 import type { CommandContext } from "../context.js";
+import { lockedDevnet } from "../devnet-lock.js";
 import { table } from "../format.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
@@ -40,8 +41,8 @@ export async function snapshotListCommand(ctx: CommandContext): Promise<CommandR
 export async function snapshotRestoreCommand(ctx: CommandContext, name: string): Promise<CommandResult> {
   const projectDir = await root(ctx);
   const { restoreSnapshot } = await import("../../devnet/snapshot.js");
-  const restored = await withProgress(ctx, `snapshot restore ${name}`, (step) =>
-    restoreSnapshot(projectDir, name, step),
+  const restored = await lockedDevnet(ctx, projectDir, "devnet snapshot restore", () =>
+    withProgress(ctx, `snapshot restore ${name}`, (step) => restoreSnapshot(projectDir, name, step)),
   );
   return {
     data: restored,

@@ -8,6 +8,7 @@ import { type DevnetState, publicState, readDevnetState } from "../../devnet/sta
 import { AvsctlError, EXIT, invalidArgument, isAvsctlError } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
+import { lockedDevnet } from "../devnet-lock.js";
 import { avsctlPrefix } from "../format.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
@@ -55,18 +56,21 @@ export async function devnetUpCommand(
   const operators = keysDir === undefined ? undefined : await operatorKeys(ctx, keysDir);
   const { devnetUp } = await import("../../devnet/up.js");
   const configured = new Set(Object.keys(loaded.sources).filter((k) => k.startsWith("devnet.")));
-  const result = await withProgress(ctx, "devnet up", (step) =>
-    devnetUp({
-      config: loaded.config,
-      projectDir: loaded.root,
-      flags: upFlags,
-      progress: step,
-      operators,
-      env: loaded.env,
-      configured,
-      // Ctrl-C stops what this run started instead of leaving it running unrecorded
-      signal: ctx.signal,
-    }),
+  // The lock covers the start only: `--watch` then runs without holding it.
+  const result = await lockedDevnet(ctx, loaded.root, "devnet up", () =>
+    withProgress(ctx, "devnet up", (step) =>
+      devnetUp({
+        config: loaded.config,
+        projectDir: loaded.root,
+        flags: upFlags,
+        progress: step,
+        operators,
+        env: loaded.env,
+        configured,
+        // Ctrl-C stops what this run started instead of leaving it running unrecorded
+        signal: ctx.signal,
+      }),
+    ),
   );
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
   const apply =
@@ -161,17 +165,22 @@ export async function devnetDownCommand(
   const loaded = await project(ctx);
   const { devnetDown } = await import("../../devnet/manage.js");
   const volumes = flags.volumes === true;
-  const { kept, warnings, ...removed } = await devnetDown(loaded.root, loaded.config, {
-    all: flags.all === true,
-    volumes,
-  });
+  const { kept, warnings, ...removed } = await lockedDevnet(ctx, loaded.root, "devnet down", () =>
+    devnetDown(loaded.root, loaded.config, { all: flags.all === true, volumes }),
+  );
   // `quickstart` run here keeps its devnet in .avsctl/quickstart: `down` here stops it too, its
   // saved state kept as any devnet's (a second quickstart resumes it), unless --volumes.
   const qs = quickstartProject(loaded.root);
   let quickstart: { name: string; projectDir: string; removed: RemovedResources; kept: string[] } | undefined;
   if (existsSync(qs.projectDir)) {
     const name = readDevnetState(qs.projectDir)?.name ?? devnetName(qs.config, qs.projectDir);
-    const { kept: qsKept, warnings: left, ...r } = await devnetDown(qs.projectDir, qs.config, { volumes });
+    const {
+      kept: qsKept,
+      warnings: left,
+      ...r
+    } = await lockedDevnet(ctx, qs.projectDir, "devnet down", () =>
+      devnetDown(qs.projectDir, qs.config, { volumes }),
+    );
     warnings.push(...left);
     if (count(r) > 0) quickstart = { name, projectDir: qs.projectDir, removed: r, kept: qsKept };
   }
@@ -253,8 +262,8 @@ export async function devnetLogsCommand(
 export async function devnetRestartCommand(ctx: CommandContext, component: string): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { devnetRestart } = await import("../../devnet/manage.js");
-  const status = await withProgress(ctx, `restart ${component}`, (step) =>
-    devnetRestart(loaded.root, component, step),
+  const status = await lockedDevnet(ctx, loaded.root, "devnet restart", () =>
+    withProgress(ctx, `restart ${component}`, (step) => devnetRestart(loaded.root, component, step)),
   );
   return {
     data: status,

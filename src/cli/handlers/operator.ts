@@ -7,17 +7,31 @@ import { formatEther } from "ethers";
 import { loadConfig } from "../../config/load.js";
 import type { OperatorResult, OperatorTarget } from "../../operator/operators.js";
 import type { CommandContext } from "../context.js";
+import { lockedDevnet } from "../devnet-lock.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
 
-async function target(ctx: CommandContext, step: (m: string) => void): Promise<OperatorTarget> {
+/**
+ * Runs one of them on the project's devnet, holding its lock: each changes the devnet (a node,
+ * the state file), so it waits for a `devnet up` or `down` under way, and they for it.
+ */
+async function onDevnet<T>(
+  ctx: CommandContext,
+  command: string,
+  name: string,
+  fn: (target: OperatorTarget) => Promise<T>,
+): Promise<T> {
   const loaded = await loadConfig({ cwd: ctx.cwd, configFile: ctx.config, env: ctx.env });
-  return {
-    projectDir: loaded.root,
-    mnemonic: loaded.config.devnet.mnemonic,
-    progress: step,
-    signal: ctx.signal,
-  };
+  return lockedDevnet(ctx, loaded.root, command, () =>
+    withProgress(ctx, `${command} ${name}`, (step) =>
+      fn({
+        projectDir: loaded.root,
+        mnemonic: loaded.config.devnet.mnemonic,
+        progress: step,
+        signal: ctx.signal,
+      }),
+    ),
+  );
 }
 
 const eth = (wei: string): string => `${formatEther(BigInt(wei))} ETH`;
@@ -56,9 +70,7 @@ export async function operatorAdd(
 ): Promise<CommandResult> {
   const { addOperator } = await import("../../operator/operators.js");
   return result(
-    await withProgress(ctx, `operator add ${name}`, async (step) =>
-      addOperator(await target(ctx, step), name, flags.stake),
-    ),
+    await onDevnet(ctx, "operator add", name, (target) => addOperator(target, name, flags.stake)),
   );
 }
 
@@ -69,8 +81,8 @@ export async function operatorRemove(
 ): Promise<CommandResult> {
   const { removeOperator } = await import("../../operator/operators.js");
   return result(
-    await withProgress(ctx, `operator remove ${name}`, async (step) =>
-      removeOperator(await target(ctx, step), name, flags.wait !== false),
+    await onDevnet(ctx, "operator remove", name, (target) =>
+      removeOperator(target, name, flags.wait !== false),
     ),
   );
 }
@@ -83,8 +95,8 @@ export async function operatorSetStake(
 ): Promise<CommandResult> {
   const { setOperatorStake } = await import("../../operator/operators.js");
   return result(
-    await withProgress(ctx, `operator set-stake ${name}`, async (step) =>
-      setOperatorStake(await target(ctx, step), name, stake, flags.wait !== false),
+    await onDevnet(ctx, "operator set-stake", name, (target) =>
+      setOperatorStake(target, name, stake, flags.wait !== false),
     ),
   );
 }

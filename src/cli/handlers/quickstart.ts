@@ -1,9 +1,11 @@
 import path from "node:path";
+import { quickstartProject } from "../../devnet/plan.js";
 import type { RuntimeRequest } from "../../devnet/runtime/select.js";
 import { publicState } from "../../devnet/state.js";
 import { EXIT, invalidArgument } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
+import { lockedDevnet } from "../devnet-lock.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
 import { renderState } from "./devnet.js";
@@ -18,13 +20,16 @@ interface QuickstartFlags {
 export async function quickstartCommand(ctx: CommandContext, flags: QuickstartFlags): Promise<CommandResult> {
   if (flags.keep && flags.down) throw invalidArgument("--down", "cannot be combined with --keep");
   const { runQuickstart } = await import("../../quickstart/run.js");
-  const outcome = await withProgress(ctx, "quickstart", (step) =>
-    runQuickstart({
-      root: ctx.cwd,
-      runtime: flags.runtime ?? "auto",
-      down: flags.down === true,
-      progress: step,
-    }),
+  // Held to the end: a second quickstart waits, then finds the devnet up (or `--down` done).
+  const outcome = await lockedDevnet(ctx, quickstartProject(ctx.cwd).projectDir, "quickstart", () =>
+    withProgress(ctx, "quickstart", (step) =>
+      runQuickstart({
+        root: ctx.cwd,
+        runtime: flags.runtime ?? "auto",
+        down: flags.down === true,
+        progress: step,
+      }),
+    ),
   );
   const { projectDir, tornDown } = outcome;
   // `devnet down` in ctx.cwd stops this devnet too

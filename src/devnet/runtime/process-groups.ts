@@ -2,6 +2,7 @@
  * Process groups of the process runtime: finding the processes a devnet labelled (its own
  * children included) and killing whole groups, SIGTERM first, then SIGKILL.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import createDebug from "debug";
@@ -35,7 +36,26 @@ export function isAlive(pid: number): boolean {
   return true;
 }
 
-function readProcStat(pid: number): { state: string; pgrp: number } | null {
+/**
+ * When `pid` started, as the system tells (Linux: clock ticks since boot from /proc; elsewhere
+ * `ps`'s start time), or undefined when it is gone or cannot be read. With the pid it names one
+ * process for good: a pid the system handed to another process later has another start time.
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (process.platform === "linux") return readProcStat(pid)?.startTime;
+  try {
+    const out = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    return out === "" ? undefined : out;
+  } catch {
+    return undefined;
+  }
+}
+
+function readProcStat(pid: number): { state: string; pgrp: number; startTime: string } | null {
   let text: string;
   try {
     // Synchronous on purpose: tiny procfs reads inside bounded kill loops.
@@ -45,7 +65,8 @@ function readProcStat(pid: number): { state: string; pgrp: number } | null {
   }
   // `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: rest[0] ?? "", pgrp: Number(rest[2]) };
+  // starttime is field 22 of the line, the 20th after comm
+  return { state: rest[0] ?? "", pgrp: Number(rest[2]), startTime: rest[19] ?? "" };
 }
 
 /** Whether a process group still has a member that is not a zombie. */
