@@ -54,6 +54,19 @@ export function withoutShellSettings(env: NodeJS.ProcessEnv, extra: string[] = [
   return env;
 }
 
+/**
+ * The environment of an in-process CLI run no variable of the developer's shell decides: no
+ * target, no keys, never a prompt (CI).
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", NO_COLOR: "1" };
+  for (const name of Object.keys(env)) {
+    if (/^(AVSCTL_|L2_RPC$|L1_RPC$|PRIVATE_KEY|ATTESTATION_CENTER|DEBUG$|OTHENTIC_)/.test(name))
+      delete env[name];
+  }
+  return env;
+}
+
 function run(command: string, args: string[], opts: RunCliOptions): Promise<CliResult> {
   const env = withoutShellSettings({ ...process.env, NO_COLOR: "1" });
   for (const [k, v] of Object.entries(opts.env ?? {})) {

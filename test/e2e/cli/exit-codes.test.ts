@@ -11,6 +11,7 @@ import { main } from "../../../src/cli/main.js";
 import { buildProgram } from "../../../src/cli/program.js";
 import { Runner } from "../../../src/cli/runner.js";
 import { AvsctlError, DEFAULT_HINTS, ERROR_CODES, type ErrorCode, hintOf } from "../../../src/errors.js";
+import { cleanEnv } from "../../helpers/cli.js";
 import { foreignFlags, unpastable } from "../../helpers/pastable.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "avsctl-exit-codes-"));
@@ -23,16 +24,6 @@ function dir(files: Record<string, string> = {}): string {
   mkdirSync(d, { recursive: true });
   for (const [name, content] of Object.entries(files)) writeFileSync(path.join(d, name), content);
   return d;
-}
-
-/** The developer's shell must not decide the outcome: no target, no keys, never a prompt. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", NO_COLOR: "1" };
-  for (const name of Object.keys(env)) {
-    if (/^(AVSCTL_|L2_RPC$|L1_RPC$|PRIVATE_KEY|ATTESTATION_CENTER|DEBUG$|OTHENTIC_)/.test(name))
-      delete env[name];
-  }
-  return env;
 }
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -18,7 +18,7 @@ import { Runner } from "../../../src/cli/runner.js";
 import { noEligibleAttesters, unknownChain } from "../../../src/node/aggregator/refusals.js";
 import { dispatchJsonRpc, RpcError } from "../../../src/node/json-rpc.js";
 import { useAnvil } from "../../helpers/anvil.js";
-import { runCli, runPasted } from "../../helpers/cli.js";
+import { cleanEnv, runCli, runPasted } from "../../helpers/cli.js";
 import { foreignFlags, unpastable } from "../../helpers/pastable.js";
 import { DEPLOYER_KEY, deployAttestationCenter } from "../task-def/fixture.js";
 
@@ -38,16 +38,6 @@ const dir = (files: Record<string, string> = {}) => {
 
 const silent = { stdout: () => {}, stderr: () => {} };
 const program = buildProgram(new Runner(silent, {}), silent);
-
-/** No variable of the developer's shell decides the outcome. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", NO_COLOR: "1" };
-  for (const name of Object.keys(env)) {
-    if (/^(AVSCTL_|L2_RPC$|L1_RPC$|PRIVATE_KEY|ATTESTATION_CENTER|DEBUG$|OTHENTIC_)/.test(name))
-      delete env[name];
-  }
-  return env;
-}
 
 interface Failure {
   code: number;
