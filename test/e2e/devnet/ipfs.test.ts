@@ -5,7 +5,13 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type State, startValidationServer, tempProject, type ValidationServer } from "./support.js";
+import {
+  downWithOwnValidation,
+  type State,
+  tempProject,
+  upWithOwnValidation,
+  type ValidationServer,
+} from "./support.js";
 
 describe("devnet IPFS node, process runtime (built CLI)", () => {
   const p = tempProject("e2e-ipfs");
@@ -13,26 +19,10 @@ describe("devnet IPFS node, process runtime (built CLI)", () => {
   let state: State;
 
   beforeAll(async () => {
-    validation = await startValidationServer();
-    const up = await p.cli([
-      "devnet",
-      "up",
-      "--runtime",
-      "process",
-      "--validation-url",
-      validation.url,
-      "--json",
-    ]);
-    if (up.code !== 0) throw new Error(`devnet up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
-    state = JSON.parse(up.stdout);
+    ({ validation, state } = await upWithOwnValidation(p, "process"));
   });
 
-  afterAll(async () => {
-    const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 60_000);
-    if (r.code !== 0) console.error(`devnet down of ${p.name} failed:\n${r.stdout}\n${r.stderr}`);
-    p.remove();
-    await validation?.stop();
-  });
+  afterAll(() => downWithOwnValidation(p, validation));
 
   it("keeps pinned content across `devnet restart ipfs`", async () => {
     const ipfs = state.ipfs!;

@@ -13,10 +13,11 @@ import { runPasted } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
 import {
   docker,
+  downWithOwnValidation,
   type State,
-  startValidationServer,
   type TempProject,
   tempProject,
+  upWithOwnValidation,
   type ValidationServer,
 } from "./support.js";
 
@@ -47,27 +48,11 @@ describeDocker("devnet, Docker runtime: a container removed outside avsctl", () 
   });
 
   beforeAll(async () => {
-    validation = await startValidationServer();
+    ({ validation, state } = await upWithOwnValidation(p, "docker"));
     forwarder = `host-port-${validation.port}`;
-    const up = await p.cli([
-      "devnet",
-      "up",
-      "--runtime",
-      "docker",
-      "--validation-url",
-      validation.url,
-      "--json",
-    ]);
-    if (up.code !== 0) throw new Error(`devnet up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
-    state = JSON.parse(up.stdout);
   });
 
-  afterAll(async () => {
-    const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 60_000);
-    if (r.code !== 0) console.error(`devnet down failed:\n${r.stdout}\n${r.stderr}`);
-    p.remove();
-    await validation?.stop();
-  });
+  afterAll(() => downWithOwnValidation(p, validation));
 
   let before: Record<string, ReturnType<typeof shape>>;
 

@@ -371,3 +371,32 @@ export async function eventually(fn: () => Promise<boolean>, tries = 20, delayMs
   }
   return false;
 }
+
+/**
+ * `devnet up --runtime <runtime>` of `p` with a validation service of the test's own, and its
+ * teardown (devnet down --volumes, the project's directory, the service), for beforeAll/afterAll.
+ */
+export async function upWithOwnValidation(
+  p: TempProject,
+  runtime: "process" | "docker",
+): Promise<{ validation: ValidationServer; state: State }> {
+  const validation = await startValidationServer();
+  const up = await p.cli([
+    "devnet",
+    "up",
+    "--runtime",
+    runtime,
+    "--validation-url",
+    validation.url,
+    "--json",
+  ]);
+  if (up.code !== 0) throw new Error(`devnet up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
+  return { validation, state: JSON.parse(up.stdout) };
+}
+
+export async function downWithOwnValidation(p: TempProject, validation: ValidationServer | undefined) {
+  const r = await p.cli(["devnet", "down", "--volumes", "--json"], undefined, 60_000);
+  if (r.code !== 0) console.error(`devnet down of ${p.name} failed:\n${r.stdout}\n${r.stderr}`);
+  p.remove();
+  await validation?.stop();
+}
