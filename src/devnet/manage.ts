@@ -333,14 +333,50 @@ export async function devnetRestart(
   const lost = /^(l1|l2-\d+)$/.test(component) ? await chainLost(state, component) : [];
   // An L2 back from its state file may have lost its last second, which the aggregator's journal
   // and nonces still count: its start-up recovery resyncs them (the supervisor does the same).
-  if (lost.length === 0 && /^l2-\d+$/.test(component) && known.includes("aggregator"))
-    await runtimes.of("aggregator").restart("aggregator");
+  const aggregatorRestarted = lost.length === 0 && /^l2-\d+$/.test(component) && known.includes("aggregator");
+  if (aggregatorRestarted) await runtimes.of("aggregator").restart("aggregator");
+  // The attesters reconnect to a restarted aggregator by themselves; until they have, the devnet
+  // is not what `restart` reports: a `status` right after would fail. Waited for, bounded.
+  const waited =
+    aggregatorRestarted || component === "aggregator"
+      ? await attestersBack(
+          runtimes,
+          state.attesters.map((a) => a.name).filter((n) => known.includes(n)),
+        )
+      : [];
   const h = await runtime.health(component);
   writeDevnetState(projectDir, { ...state });
   const { readSupervisor } = await import("./supervisor.js");
   const restarts = h.restarts ?? readSupervisor(projectDir)?.restarts[component] ?? 0;
-  const problems = [...h.problems, ...lost];
-  return { name: component, state: h.state, healthy: h.healthy && lost.length === 0, problems, restarts };
+  const problems = [...h.problems, ...lost, ...waited];
+  return {
+    name: component,
+    state: h.state,
+    healthy: h.healthy && lost.length === 0 && waited.length === 0,
+    problems,
+    restarts,
+  };
+}
+
+/** How long `restart` waits for the attesters to be back with a restarted aggregator. */
+const ATTESTERS_BACK_MS = 30_000;
+
+/** Waits until each attester is healthy again; what is still wrong with those that are not. */
+async function attestersBack(runtimes: Awaited<ReturnType<typeof openRuntimes>>, names: string[]) {
+  const deadline = Date.now() + ATTESTERS_BACK_MS;
+  let left = names;
+  let last = new Map<string, string[]>();
+  for (;;) {
+    const checked = await Promise.all(left.map(async (n) => [n, await runtimes.of(n).health(n)] as const));
+    last = new Map(checked.filter(([, h]) => !h.healthy).map(([n, h]) => [n, h.problems]));
+    left = [...last.keys()];
+    if (left.length === 0 || Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return left.map(
+    (n) =>
+      `${n} not healthy again ${ATTESTERS_BACK_MS / 1000} s after the restart: ${last.get(n)!.join("; ")}`,
+  );
 }
 
 /** What a restarted chain lost of the deployment `up` made (empty when it is all there). */

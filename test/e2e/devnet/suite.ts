@@ -337,6 +337,13 @@ export function devnetSuite(runtime: Runtime): void {
     expect(JSON.parse(restart.stdout)).toMatchObject({ name: "attester-1", healthy: true });
     const again = await a.cli(["devnet", "status", "--json"]);
     expect(again.code).toBe(0);
+    // the attesters are back with a restarted aggregator before restart returns: a status right
+    // after it is healthy
+    const aggregator = await a.cli(["devnet", "restart", "aggregator", "--json"]);
+    expect(aggregator.code, aggregator.stdout).toBe(0);
+    expect(JSON.parse(aggregator.stdout)).toMatchObject({ name: "aggregator", healthy: true, problems: [] });
+    const afterAggregator = await a.cli(["devnet", "status", "--json"]);
+    expect(afterAggregator.code, afterAggregator.stdout).toBe(0);
 
     // The restarted attester takes part again: all three validate a task. Its /health answers
     // before it has reconnected to the aggregator, so a first task may still miss it.
