@@ -83,6 +83,9 @@ function firstOf(obj: Record<string, unknown>, keys: string[]): [string, unknown
   return undefined;
 }
 
+/** Lines read before the last --tail ones, for the time a line without its own inherits. */
+const TAIL_LOOKBACK = 50;
+
 /** Parses one raw line of a component; `inherited` is the time of the line before it (epoch ms). */
 export function parseLogLine(
   component: string,
@@ -196,17 +199,23 @@ export async function* devnetLogStream(
       if (inherited !== undefined && opts.firstTimes && !opts.firstTimes.has(name))
         opts.firstTimes.set(name, inherited);
     };
+    // With --tail, a few lines more are read than are shown: a line without a time of its own
+    // takes the one before it, which may be just outside the last N.
+    const lookback = opts.tail === undefined ? 0 : TAIL_LOOKBACK;
+    const read: Array<{ entry: LogEntry; timeMs: number | undefined } | undefined> = [];
     try {
-      for await (const raw of runtimes.of(name).logs(name, { tail: opts.tail, timestamps: true })) {
+      const tail = opts.tail === undefined ? undefined : opts.tail + lookback;
+      for await (const raw of runtimes.of(name).logs(name, { tail, timestamps: true })) {
         if (aboutTask && !aboutTask.test(raw)) {
           inherited = timeOfLine(name, raw, inherited);
           noteFirst();
+          read.push(undefined);
           continue;
         }
         const parsed = parseLogLine(name, raw, inherited);
         inherited = parsed.timeMs;
         noteFirst();
-        if (keep(parsed.entry, parsed.timeMs, opts)) history.push({ ...parsed, order: history.length });
+        read.push(keep(parsed.entry, parsed.timeMs, opts) ? parsed : undefined);
       }
     } catch (error) {
       // A component that has written nothing yet (or is not running) has no log to merge; one
@@ -214,6 +223,8 @@ export async function* devnetLogStream(
       if (!(error instanceof AvsctlError && error.code === "NOT_FOUND")) throw error;
       if (opts.components && (error.details as { removed?: boolean } | undefined)?.removed) throw error;
     }
+    const shown = opts.tail === undefined ? read : read.slice(Math.max(0, read.length - opts.tail));
+    for (const parsed of shown) if (parsed) history.push({ ...parsed, order: history.length });
     last.set(name, inherited);
   }
   history.sort((a, b) => (a.timeMs ?? -Infinity) - (b.timeMs ?? -Infinity) || a.order - b.order);

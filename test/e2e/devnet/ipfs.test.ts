@@ -4,6 +4,8 @@
  * `devnet restart ipfs` (same data directory, new process).
  */
 
+import { appendFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   downWithOwnValidation,
@@ -47,5 +49,20 @@ describe("devnet IPFS node, process runtime (built CLI)", () => {
     const back = await fetch(`${after.ipfs!.gatewayUrl}${IpfsHash}`);
     expect(back.status).toBe(200);
     expect(await back.json()).toEqual(document);
+  });
+
+  it("logs --tail: a last line without a time of its own takes the one of the line before it", async () => {
+    const file = path.join(p.dir, ".avsctl", "logs", "ipfs.log");
+    appendFileSync(file, "a line without a time\n");
+    // every component's last line, merged in time order (one component alone is shown raw)
+    const r = await p.cli(["devnet", "logs", "--tail", "1", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const records = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const record = records.find((x: { component: string }) => x.component === "ipfs");
+    expect(record).toMatchObject({ component: "ipfs", msg: "a line without a time" });
+    expect(record.time).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });
