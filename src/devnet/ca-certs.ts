@@ -5,6 +5,8 @@
  * the certificates Node does not already ship are passed on.
  */
 
+import { createHash } from "node:crypto";
+
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** The certificates of a PEM text, each from its BEGIN to its END line (anything else dropped). */
@@ -36,4 +38,35 @@ export function extraCertificates(bundle: string, roots: readonly string[]): str
 /** One PEM text of `roots` and then `extra`: a complete bundle for SSL_CERT_FILE and the like. */
 export function completeBundle(roots: readonly string[], extra: readonly string[]): string {
   return `${[...roots, ...extra].join("\n")}\n`;
+}
+
+/**
+ * What the tools a service image installs with print when a TLS-intercepting proxy shows them
+ * a certificate they do not trust: pip and Python's ssl, Go, npm and Node, curl, OpenSSL.
+ */
+const UNTRUSTED_CERTIFICATE = [
+  /CERTIFICATE_VERIFY_FAILED/,
+  /certificate verify failed/i,
+  /self[- ]signed certificate in certificate chain/i,
+  /x509: certificate signed by unknown authority/,
+  /x509: certificate is not trusted/,
+  /SELF_SIGNED_CERT_IN_CHAIN/,
+  /UNABLE_TO_GET_ISSUER_CERT_LOCALLY/,
+  /UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+  /DEPTH_ZERO_SELF_SIGNED_CERT/,
+  /unable to get local issuer certificate/i,
+  /SSL certificate problem/,
+];
+
+/** The first line of a build's output that says a TLS certificate was not trusted. */
+export function untrustedCertificateLine(lines: readonly string[]): string | undefined {
+  return lines.find((line) => UNTRUSTED_CERTIFICATE.some((pattern) => pattern.test(line)));
+}
+
+/**
+ * The same extra certificates however they are wrapped or ordered the same: a short SHA-256 of
+ * their bodies, for telling a running devnet's bundle from the one asked for.
+ */
+export function certificatesHash(certificates: readonly string[]): string {
+  return createHash("sha256").update(certificates.map(body).join("\n")).digest("hex").slice(0, 12);
 }

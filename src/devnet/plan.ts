@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { rootCertificates } from "node:tls";
 import { type AvsctlConfig, defaultConfig, type ServiceConfig } from "../config/schema.js";
 import { invalidArgument } from "../errors.js";
+import { certificatesHash, extraCertificates } from "./ca-certs.js";
 import type { RuntimeRequest } from "./runtime/select.js";
 import type { ServiceCa } from "./service-ca.js";
-import type { DevnetState } from "./state.js";
+import { type DevnetState, stateDir } from "./state.js";
 
 /** How the devnet gets a service: the user's own URL, avsctl's sample, or the project's code. */
 export type ServicePlan =
@@ -233,9 +235,43 @@ export interface PlanDifference {
   asked: string;
 }
 
+/**
+ * A CA bundle asked for (flag, config or environment) whose certificates are not those the
+ * running devnet's service images were built with, when one of them is built from the project's
+ * Dockerfile and still would be. The running devnet's are what its state records, else (an older
+ * avsctl) the bundle its containers mount.
+ */
+function caDifference(
+  plan: DevnetPlan,
+  recorded: RecordedPlan,
+  builtInDocker: (kind: "execution" | "validation") => boolean,
+): PlanDifference | undefined {
+  if (!plan.ca || plan.servicesRuntime === "process" || !SERVICE_KINDS.some(builtInDocker)) return undefined;
+  const asked = certificatesHash(plan.ca.extra);
+  let running = recorded.caCerts;
+  if (!running) {
+    const mounted = path.join(stateDir(plan.projectDir), "ca-certificates.pem");
+    if (existsSync(mounted)) {
+      const extra = extraCertificates(readFileSync(mounted, "utf8"), rootCertificates);
+      running = { file: mounted, source: "mounted", sha256: certificatesHash(extra) };
+    }
+  }
+  if (running?.sha256 === asked) return undefined;
+  return {
+    flag:
+      plan.ca.source === "--ca-certs"
+        ? "--ca-certs"
+        : `${plan.ca.source} (${plan.ca.source === "devnet.caCerts" ? "config" : "environment"})`,
+    running: running ? `${running.file} (certificates sha256 ${running.sha256})` : "no CA bundle",
+    asked: `${plan.ca.file} (certificates sha256 ${asked})`,
+  };
+}
+
 /** What the running devnet recorded of the plan it was started with (state `internal.plan`). */
 export interface RecordedPlan {
   blockTime?: number;
+  /** The CA bundle the project's service images were built with (extra certificates' hash). */
+  caCerts?: { file: string; source: string; sha256: string };
   services?: { validation?: string; execution?: string };
 }
 
@@ -327,6 +363,12 @@ export function planDifferences(
       moved.map((kind) => `${kind} ${where(kind)}`).join(", "),
       moved.map((kind) => `${kind} ${plan.servicesRuntime}`).join(", "),
     );
+  const ca = caDifference(
+    plan,
+    recorded,
+    (kind) => was(kind) === "project" && asked(kind) === "project" && where(kind) === "docker",
+  );
+  if (ca) out.push(ca);
   if (onOff.length > 0) {
     const services = (pick: (kind: "execution" | "validation") => string, urls: boolean) =>
       onOff.every((k) => pick(k) === "none")

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError, isAvsctlError } from "../errors.js";
+import { untrustedCertificateLine } from "./ca-certs.js";
 import { type DockerLauncher, type Launched, type Launcher, PORTS } from "./launcher.js";
 import type { DevnetPlan, ServicePlan } from "./plan.js";
 import type { WaitStrategy } from "./runtime/types.js";
-import { CONTAINER_CA_BUNDLE, writeServiceBundle } from "./service-ca.js";
+import { CONTAINER_CA_BUNDLE, type ServiceCa, writeServiceBundle } from "./service-ca.js";
 import { type ServiceKind, serviceEnv } from "./service-env.js";
 
 export interface ServiceEnv {
@@ -148,6 +149,25 @@ export function dockerfileBaseImages(dockerfile: string): string[] {
   return images;
 }
 
+/** A service image that did not build: its last lines, and what to do about it. */
+export class ServiceBuildFailed extends AvsctlError {
+  constructor(
+    message: string,
+    /** The build's output, to its last line. */
+    readonly buildLog: string[],
+    /** What to do, without the build's lines (`devnet watch` shows those on their own). */
+    readonly advice: string,
+    details: Record<string, unknown>,
+    cause: unknown,
+  ) {
+    super("DEVNET_START_FAILED", message, {
+      hint: `${buildLog.length > 0 ? `last lines of its build:\n  ${buildLog.slice(-15).join("\n  ")}\n` : ""}${advice}`,
+      details,
+      cause,
+    });
+  }
+}
+
 /**
  * Builds a service's image from its Dockerfile as it is. The extra CA certificates go in as the
  * EXTRA_CA_CERTS build argument (the generated Dockerfiles trust them while installing). A
@@ -188,19 +208,46 @@ export async function buildServiceImage(
     const step = (details?.step as string | null | undefined) ?? undefined;
     const log = (details?.buildLog as string[] | undefined) ?? [];
     const reason = (error as Error).message.replace(/^building image \S+ failed: /, "");
-    throw new AvsctlError(
-      "DEVNET_START_FAILED",
+    const untrusted = untrustedCertificateLine([...log, reason]);
+    const advice = untrusted
+      ? untrustedHint(plan.ca, dockerfile, text)
+      : "fix the Dockerfile, or run the project's services on this machine with --services-runtime process";
+    throw new ServiceBuildFailed(
       `the ${kind} service's image could not be built from ${dockerfile}` +
         `${step ? `: step \`${step}\` failed` : ""}: ${reason}`,
+      log,
+      advice,
       {
-        hint:
-          `${log.length > 0 ? `last lines of its build:\n  ${log.slice(-15).join("\n  ")}\n` : ""}` +
-          "fix the Dockerfile, or run the project's services on this machine with --services-runtime process",
-        details: { service: kind, dockerfile, step: step ?? null, image: tag, buildLog: log },
-        cause: error,
+        service: kind,
+        dockerfile,
+        step: step ?? null,
+        image: tag,
+        buildLog: log,
+        ...(untrusted ? { untrustedCertificate: untrusted.trim(), caCerts: plan.ca?.file ?? null } : {}),
       },
+      error,
     );
   }
+}
+
+/**
+ * What to do when a build did not trust a TLS certificate: a proxy between the build and the
+ * registry shows its own, signed by a CA the build must be given (or one the bundle given lacks).
+ */
+function untrustedHint(ca: ServiceCa | undefined, dockerfile: string, text: string): string {
+  const what =
+    "the build did not trust a TLS certificate (a TLS-intercepting proxy between it and the registry?)";
+  if (!ca)
+    return (
+      `${what}: give the image builds the proxy's CA certificate with --ca-certs <file> ` +
+      "(a PEM file; or devnet.caCerts, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE)"
+    );
+  if (ca.extra.length === 0)
+    return `${what}: ${ca.file} (${ca.source}) holds only CA certificates Node ships, so none went into the build; add the proxy's CA certificate to it`;
+  const given = `the ${ca.extra.length} certificate(s) of ${ca.file} (${ca.source}) that Node does not ship`;
+  if (!/\bARG\s+EXTRA_CA_CERTS\b/.test(text))
+    return `${what}: ${given} went in as the EXTRA_CA_CERTS build argument, but ${dockerfile} does not take it; trust it there before installing, as the Dockerfiles \`avsctl init\` writes do`;
+  return `${what}: ${given} went in as the EXTRA_CA_CERTS build argument, and none of them signed it; add the proxy's CA certificate to that file`;
 }
 
 const WORKFLOW_FILE = "workflow.json";

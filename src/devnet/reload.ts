@@ -7,7 +7,7 @@
 import type Docker from "dockerode";
 import { DockerLauncher } from "./launcher.js";
 import type { DevnetPlan } from "./plan.js";
-import { buildServiceImage, imageTag, type ProjectService } from "./project-services.js";
+import { buildServiceImage, imageTag, type ProjectService, ServiceBuildFailed } from "./project-services.js";
 import type { DockerRuntime } from "./runtime/docker.js";
 import { containerRemoved } from "./runtime/docker-records.js";
 import { statusCode } from "./runtime/docker-util.js";
@@ -24,16 +24,28 @@ export interface ReloadTarget {
 
 /** Why a reload failed, and whether the service still runs its previous version. */
 export class ReloadFailure extends Error {
-  /** The last lines the new version printed before it died: its container is gone with them. */
+  /**
+   * The last lines the new version printed before it died (its container is gone with them), or
+   * of the build that failed, as `devnet up` shows them.
+   */
   readonly logTail: string[];
+  /** What to do, when there is more to say than "fix it" (a build that did not trust a TLS certificate). */
+  readonly hint: string | undefined;
   constructor(
     message: string,
     readonly previousKept: boolean,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    const tail = (options?.cause as { details?: { logTail?: unknown } } | undefined)?.details?.logTail;
+    const cause = options?.cause;
+    if (cause instanceof ServiceBuildFailed) {
+      this.logTail = cause.buildLog.slice(-15);
+      this.hint = cause.details?.untrustedCertificate ? cause.advice : undefined;
+      return;
+    }
+    const tail = (cause as { details?: { logTail?: unknown } } | undefined)?.details?.logTail;
     this.logTail = Array.isArray(tail) ? tail.map(String) : [];
+    this.hint = undefined;
   }
 }
 

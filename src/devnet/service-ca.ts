@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { rootCertificates } from "node:tls";
@@ -27,8 +28,10 @@ export function caCertsChoice(
   projectDir: string,
   env: NodeJS.ProcessEnv,
 ): { file: string; source: string } | undefined {
-  if (flag) return { file: flag, source: "--ca-certs" };
-  if (configured) return { file: path.resolve(projectDir, configured), source: "devnet.caCerts" };
+  if (flag !== undefined) return { file: flag, source: "--ca-certs" };
+  // an empty value is refused by readServiceCa, not resolved to the project directory
+  if (configured !== undefined)
+    return { file: configured && path.resolve(projectDir, configured), source: "devnet.caCerts" };
   for (const name of ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"]) {
     const value = env[name];
     if (value) return { file: path.resolve(projectDir, value), source: name };
@@ -37,26 +40,42 @@ export function caCertsChoice(
 }
 
 /**
- * Reads the bundle before anything starts: a file that cannot be read, or holds no PEM
- * certificate, is the input's fault (exit 2), named by where it came from.
+ * Reads the bundle before anything starts: a file that cannot be read, holds no PEM
+ * certificate, or one that does not parse, is the input's fault (exit 2), named by where it came
+ * from; found only by the image build it would fail half a minute later.
  */
 export function readServiceCa(choice: { file: string; source: string }): ServiceCa {
-  const fail = (problem: string) =>
+  const fail = (problem: string, extra: Record<string, unknown> = {}) =>
     new AvsctlError(
       choice.source === "devnet.caCerts" ? "CONFIG_INVALID" : "INVALID_ARGUMENT",
-      `${choice.source}: ${choice.file} ${problem}`,
+      `${choice.source}: ${problem}`,
       {
         hint: "name a readable PEM file of CA certificates (--ca-certs or devnet.caCerts)",
-        details: { argument: choice.source, file: choice.file },
+        details: { argument: choice.source, file: choice.file, ...extra },
       },
     );
+  if (choice.file === "") throw fail("the value is empty; name a PEM file of CA certificates");
   let text: string;
   try {
     text = readFileSync(choice.file, "utf8");
   } catch (error) {
-    throw fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw fail(
+      `${choice.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
-  if (pemCertificates(text).length === 0) throw fail("holds no PEM certificate");
+  const certificates = pemCertificates(text);
+  if (certificates.length === 0) throw fail(`${choice.file} holds no PEM certificate`);
+  for (const [i, certificate] of certificates.entries()) {
+    try {
+      new X509Certificate(certificate);
+    } catch (error) {
+      const line = text.slice(0, text.indexOf(certificate)).split("\n").length;
+      throw fail(
+        `${choice.file}: certificate ${i + 1} of ${certificates.length} (line ${line}) is not a valid certificate (${(error as Error).message})`,
+        { certificate: i + 1 },
+      );
+    }
+  }
   return { ...choice, extra: extraCertificates(text, rootCertificates) };
 }
 

@@ -85,8 +85,10 @@ export type WatchEvent =
       error: string;
       /** True when the previous version still runs (a Docker build failed). */
       previousKept: boolean;
-      /** What the new version printed last before it stopped (its container is gone). */
+      /** What the new version printed last before it stopped (its container is gone), or its build. */
       logTail?: string[];
+      /** What to do, when the failure says more than "fix it" (a build that did not trust a TLS certificate). */
+      hint?: string;
     }
   | { action: "stopped"; devnetRunning: true };
 
@@ -203,6 +205,7 @@ function reloadLoop(
         ...((error as { logTail?: string[] }).logTail?.length
           ? { logTail: (error as { logTail: string[] }).logTail }
           : {}),
+        ...((error as { hint?: string }).hint ? { hint: (error as { hint: string }).hint } : {}),
       });
     }
   };

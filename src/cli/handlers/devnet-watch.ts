@@ -21,6 +21,7 @@ export function renderWatchEvent(event: WatchEvent, json: boolean): string {
       return (
         `${event.service}: reload failed after ${seconds(event.ms)} (${event.trigger}): ${event.error}\n` +
         (event.logTail?.length ? `${event.logTail.map((l) => `  ${l}`).join("\n")}\n` : "") +
+        (event.hint ? `${event.service}: ${event.hint}\n` : "") +
         `${event.service}: ${event.previousKept ? "the previous version still runs" : "down until the next change"}; still watching\n`
       );
     case "stopped":
@@ -41,7 +42,7 @@ export async function watchUntilInterrupted(
   await watchServices({
     config: loaded.config,
     projectDir: loaded.root,
-    caCerts: caCerts === undefined ? undefined : path.resolve(ctx.cwd, caCerts),
+    caCerts: caCerts ? path.resolve(ctx.cwd, caCerts) : caCerts,
     env: loaded.env,
     signal: ctx.signal,
     onEvent: (event) => ctx.out.stdout(renderWatchEvent(event, ctx.json)),

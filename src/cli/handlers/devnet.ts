@@ -52,7 +52,8 @@ export async function devnetUpCommand(
 ): Promise<CommandResult> {
   const loaded = await project(ctx);
   const { operatorKeys: keysDir, watch, ...upFlags } = flags;
-  if (upFlags.caCerts !== undefined) upFlags.caCerts = path.resolve(ctx.cwd, upFlags.caCerts);
+  // "" stays "": resolved, it would name the directory ("cannot be read (EISDIR)")
+  if (upFlags.caCerts) upFlags.caCerts = path.resolve(ctx.cwd, upFlags.caCerts);
   const operators = keysDir === undefined ? undefined : await operatorKeys(ctx, keysDir);
   const { devnetUp } = await import("../../devnet/up.js");
   const configured = new Set(Object.keys(loaded.sources).filter((k) => k.startsWith("devnet.")));
@@ -71,7 +72,9 @@ export async function devnetUpCommand(
         signal: ctx.signal,
       }),
     ),
-  );
+  ).catch((error: unknown) => {
+    throw withCaCertsRerun(ctx, flags, error);
+  });
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
   const apply =
     differences.length > 0
@@ -114,6 +117,64 @@ export async function devnetUpCommand(
   const { watchUntilInterrupted } = await import("./devnet-watch.js");
   await watchUntilInterrupted(ctx, loaded, upFlags.caCerts);
   return { data: undefined, human: () => "" };
+}
+
+/** Variables other tools read a CA bundle from: behind a proxy, one of them often names its CA. */
+const OTHER_CA_VARIABLES = [
+  "PIP_CERT",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  "GIT_SSL_CAINFO",
+  "npm_config_cafile",
+];
+
+/**
+ * A service image build that did not trust a TLS certificate, with no CA bundle given: the hint
+ * ends with this `up` again plus `--ca-certs`, naming the bundle another tool is set to trust
+ * when there is one.
+ */
+export function withCaCertsRerun(
+  ctx: CommandContext,
+  flags: UpFlags & { operatorKeys?: string; watch?: boolean },
+  error: unknown,
+): unknown {
+  if (!isAvsctlError(error) || !error.details?.untrustedCertificate || error.details.caCerts !== null)
+    return error;
+  const variable = OTHER_CA_VARIABLES.find((name) => {
+    const file = ctx.env[name];
+    return file !== undefined && path.isAbsolute(file) && existsSync(file);
+  });
+  const words = [avsctlPrefix(ctx), "devnet up", ...flagWords(flags)];
+  if (flags.watch) words.push("--watch");
+  words.push("--ca-certs", variable ? shellQuote(ctx.env[variable]!) : "proxy-ca.pem");
+  const lead = variable
+    ? `with the bundle ${variable} names (if it holds the proxy's CA)`
+    : "with the proxy's CA certificate saved as proxy-ca.pem (PEM)";
+  return new AvsctlError(error.code, error.message, {
+    hint: `${error.hint}\n${lead}: ${words.join(" ")}`,
+    details: error.details,
+    cause: error.cause,
+  });
+}
+
+/** The flags of an `up` as they were given, less --ca-certs and --watch. */
+function flagWords(flags: UpFlags & { operatorKeys?: string }): string[] {
+  const words: string[] = [];
+  const valued: Array<[string, string | number | undefined]> = [
+    ["--runtime", flags.runtime],
+    ["--attesters", flags.attesters],
+    ["--l2-chains", flags.l2Chains],
+    ["--block-time", flags.blockTime],
+    ["--validation-url", flags.validationUrl],
+    ["--execution-url", flags.executionUrl],
+    ["--services-runtime", flags.servicesRuntime],
+    ["--operator-keys", flags.operatorKeys],
+  ];
+  if (flags.fresh) words.push("--fresh");
+  for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(String(value)));
+  if (flags.services === false) words.push("--no-services");
+  if (flags.engine !== undefined) words.push(flags.engine ? "--engine" : "--no-engine");
+  return words;
 }
 
 /**

@@ -48,7 +48,15 @@ function header(t: Topology, format: ExportFormat): string[] {
   if (format === "compose") {
     if (t.components.some((c) => c.build))
       lines.push(
-        `behind a TLS-intercepting proxy, give the service builds its CA: ${EXTRA_CA_CERTS}="$(cat proxy-ca.pem)" before the run line`,
+        `behind a TLS-intercepting proxy, give the service builds its CA: ${EXTRA_CA_CERTS}="$(cat proxy-ca.pem)" before the run line,`,
+        // a whole system bundle is too long for one variable: only the proxy's own certificates
+        `  proxy-ca.pem standing for a PEM file of the proxy's CA certificate(s) alone${
+          t.caCerts ? ` (this project's come from ${t.caCerts.file}, ${t.caCerts.source})` : ""
+        }`,
+      );
+    if (t.source === "state")
+      lines.push(
+        'the host ports are the running devnet\'s: `avsctl devnet down` first, or the run fails with "port is already allocated"',
       );
     lines.push(`run: docker compose -p avsctl-${t.project} -f <this file> up -d (or docker-compose, v1.29+)`);
   } else

@@ -1,10 +1,11 @@
+import path from "node:path";
 import { ANVIL_ENV } from "../../chain/anvil-command.js";
 import type { AvsctlConfig } from "../../config/schema.js";
 import { AvsctlError } from "../../errors.js";
 import { devnetImageTag } from "../image.js";
 import { accountsNeeded, type DevnetKeys, deriveDevnetKeys } from "../keys.js";
 import { anvilArgs, PORTS } from "../launcher.js";
-import { type DevnetPlan, planDevnet, projectName, type ServicePlan } from "../plan.js";
+import { type DevnetPlan, planDevnet, projectName, type RecordedPlan, type ServicePlan } from "../plan.js";
 import { serviceEnv } from "../service-env.js";
 import { type DevnetState, readDevnetState } from "../state.js";
 import { workflowDefinitionId } from "../up/register.js";
@@ -346,6 +347,12 @@ export async function buildTopology(
 
   if (keys.insecure)
     notes.push("devnet keys come from anvil's public test mnemonic: never use them on a real network");
+  const recordedCa = (state?.internal?.plan as RecordedPlan | undefined)?.caCerts;
+  const caCerts = recordedCa
+    ? { file: recordedCa.file, source: recordedCa.source }
+    : config.devnet.caCerts
+      ? { file: path.resolve(projectDir, config.devnet.caCerts), source: "devnet.caCerts" }
+      : undefined;
   return {
     project: plan.project,
     image,
@@ -353,5 +360,6 @@ export async function buildTopology(
     readyCheck: { rpcUrl: chainUrl(l2Names[0]!), address: addresses.l2[0]!.attestationCenter },
     components,
     notes,
+    ...(caCerts ? { caCerts } : {}),
   };
 }

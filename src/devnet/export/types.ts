@@ -56,6 +56,8 @@ export interface Topology {
   readyCheck: { rpcUrl: string; address: string };
   components: TopologyComponent[];
   notes: string[];
+  /** Where the project's CA bundle comes from: the running devnet's, else devnet.caCerts. */
+  caCerts?: { file: string; source: string };
 }
 
 export interface ExportOptions {

@@ -1,3 +1,4 @@
+import { certificatesHash } from "../ca-certs.js";
 import type { Launched, Launcher } from "../launcher.js";
 import type { AddedOperator } from "../persist.js";
 import { type DevnetPlan, type ServicePlan, serviceSummary } from "../plan.js";
@@ -98,6 +99,16 @@ export async function recordState(
         l2Chains: topology.l2ChainIds.length,
         blockTime: topology.blockTime,
         operatorKeys: plan.operators?.dir,
+        // what `up` compares a later --ca-certs with: the certificates the images were built to trust
+        ...(topology.ca
+          ? {
+              caCerts: {
+                file: topology.ca.file,
+                source: topology.ca.source,
+                sha256: certificatesHash(topology.ca.extra),
+              },
+            }
+          : {}),
         services: {
           validation: serviceSummary(topology.services.validation),
           execution: serviceSummary(topology.services.execution),
