@@ -145,19 +145,25 @@ export function withDotEnv(root: string, env: NodeJS.ProcessEnv): NodeJS.Process
   return { ...parsed, ...env };
 }
 
-/** A small .env parser (KEY=value, quotes, comments, `export` prefix): enough, and no startup cost. */
+/**
+ * A small .env parser (KEY=value, quotes, comments, `export` prefix): enough, and no startup
+ * cost. It reads a line as Node's util.parseEnv does: a quoted value ends at its closing quote,
+ * and what follows (a `# comment`) is dropped; an unquoted value ends at `#`.
+ */
 export function parseDotEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)?\s*$/.exec(line);
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
     if (!m) continue;
-    let value = (m[2] ?? "").trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
-      value = value.slice(1, -1);
+    const raw = m[2]!.trim();
+    const quote = raw[0];
+    const end = quote === '"' || quote === "'" || quote === "`" ? raw.indexOf(quote, 1) : -1;
+    let value: string;
+    if (end > 0) {
+      value = raw.slice(1, end);
       if (quote === '"') value = value.replace(/\\n/g, "\n");
     } else {
-      value = value.replace(/\s+#.*$/, "");
+      value = raw.replace(/#.*$/, "").trim();
     }
     out[m[1]!] = value;
   }
