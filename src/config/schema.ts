@@ -4,6 +4,9 @@
  * report them (CLI: CONFIG_INVALID naming file and key).
  */
 
+import { parseAttestationCenters } from "../chain/endpoint-lists.js";
+import { parseTaskDefinitionInput, type TaskDefinitionNames } from "../chain/task-def-input.js";
+import { isAvsctlError } from "../errors.js";
 import type { ConfigProblem } from "./problem.js";
 import { parseTrigger, type TriggerConfig } from "./triggers.js";
 
@@ -168,6 +171,24 @@ class Checker {
     return this.fail(join(path, key), `expected one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
   }
 
+  /**
+   * Runs a parser of the flags on config values; its error, which names `path` (the parser was
+   * given it as the name), becomes a problem at that path.
+   */
+  parsed(fallbackPath: string, parse: () => void): void {
+    try {
+      parse();
+    } catch (error) {
+      if (!isAvsctlError(error)) throw error;
+      const argument = error.details?.argument;
+      const path = typeof argument === "string" ? argument : fallbackPath;
+      this.fail(
+        path,
+        error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message,
+      );
+    }
+  }
+
   section(obj: Obj, key: string, path: string): Obj | undefined {
     const v = obj[key];
     if (v === undefined) return undefined;
@@ -245,6 +266,10 @@ export function validateConfig(raw: unknown): ValidationResult {
       c.fail("network.rpcUrl", "expected an http(s):// or ws(s):// URL");
     }
     config.network.attestationCenter = c.string(network, "attestationCenter", "network");
+    const ac = config.network.attestationCenter;
+    // checked as the variables are, so a wrong address is the file's error, not a variable's later
+    if (ac !== undefined)
+      c.parsed("network.attestationCenter", () => parseAttestationCenters(ac, "network.attestationCenter"));
     config.network.chainId = c.int(network, "chainId", "network", 1);
     config.network.keystore = c.string(network, "keystore", "network");
     config.network.abi = c.oneOf(network, "abi", "network", ["auto", "gen1", "gen2"] as const) ?? "auto";
@@ -327,6 +352,7 @@ export function validateConfig(raw: unknown): ValidationResult {
             }
           }
         }
+        const before = c.errors.length;
         const def: TaskDefinitionConfig = {
           name: defName,
           blockExpiry: c.amount(d, "blockExpiry", path),
@@ -339,6 +365,13 @@ export function validateConfig(raw: unknown): ValidationResult {
           maxAttesters: c.int(d, "maxAttesters", path, 0),
           triggers,
         };
+        // the values `task-def apply` and `devnet up` will send, by the parser of the flags
+        if (c.errors.length === before) {
+          const names = Object.fromEntries(
+            TASK_DEF_KEYS.map((key) => [key, join(path, key)]),
+          ) as unknown as TaskDefinitionNames;
+          c.parsed(path, () => parseTaskDefinitionInput(def, names));
+        }
         config.taskDefinitions.push(stripUndefined(def));
       }
     }

@@ -130,7 +130,12 @@ describe("invalid configuration", () => {
 });
 
 describe("environment overrides", () => {
-  const file = JSON.stringify({ network: { rpcUrl: "http://127.0.0.1:1111", attestationCenter: "0xfile" } });
+  const file = JSON.stringify({
+    network: {
+      rpcUrl: "http://127.0.0.1:1111",
+      attestationCenter: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    },
+  });
 
   it("AVSCTL_* wins over the Othentic names, which win over the file", async () => {
     const dir = project({ "avsctl.config.json": file });
