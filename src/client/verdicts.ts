@@ -149,12 +149,18 @@ export interface VerdictQuery {
   toBlock?: number | "latest";
 }
 
-/** Every verdict in a block range, oldest first. */
+/**
+ * Every verdict in a block range, oldest first. The part of the range past the chain's head
+ * holds none (a node refuses a range that ends there: anvil's BlockOutOfRangeError), so a
+ * range wholly past it is empty.
+ */
 export async function readVerdicts(q: VerdictQuery): Promise<TaskVerdict[]> {
   const v = await verdictTopics();
-  const to =
-    q.toBlock === undefined || q.toBlock === "latest" ? await q.provider.getBlockNumber() : q.toBlock;
-  const logs = await logsInRange(q, v.topics, q.fromBlock ?? 0, to);
+  const head = await q.provider.getBlockNumber();
+  const to = q.toBlock === undefined || q.toBlock === "latest" ? head : Math.min(q.toBlock, head);
+  const from = q.fromBlock ?? 0;
+  if (from > to) return [];
+  const logs = await logsInRange(q, v.topics, from, to);
   return logs.map((l) => v.parse(l, q.chainId)).filter((x): x is TaskVerdict => x !== undefined);
 }
 

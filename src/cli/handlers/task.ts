@@ -1,6 +1,6 @@
 import type { TaskEndReason } from "../../client/retry.js";
 import type { TaskVerdict } from "../../client/verdicts.js";
-import { AvsctlError, EXIT, type ExitCode } from "../../errors.js";
+import { AvsctlError, EXIT, type ExitCode, invalidArgument } from "../../errors.js";
 import type { LoadSummary, TaskResult } from "../../task/run.js";
 import type { SendTasksOptions } from "../../task/send.js";
 import type { TaskRef } from "../../task/verdicts.js";
@@ -253,6 +253,9 @@ export async function taskList(
     targetChain?: number;
   },
 ): Promise<CommandResult> {
+  if (flags.fromBlock !== undefined && flags.toBlock !== undefined && flags.toBlock < flags.fromBlock) {
+    throw invalidArgument("--to-block", `${flags.toBlock} is before --from-block ${flags.fromBlock}`);
+  }
   const { listTasks } = await import("../../task/verdicts.js");
   const { taskDef, ...rest } = flags;
   const data = await listTasks({ ...rest, taskDefinitionId: taskDef, project: await ctx.loadConfig() });
