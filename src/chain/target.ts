@@ -53,28 +53,58 @@ function targetNames(input: Pick<TargetInput, "targetFlags">): { rpc: string; ac
     : { rpc: "AVSCTL_RPC_URL", ac: "AVSCTL_ATTESTATION_CENTER" };
 }
 
-/** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
-export function checkTargetFlags(
-  input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter" | "targetFlags">,
-): void {
-  const names = targetNames(input);
-  const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
-  if (rpcUrl !== undefined) parseRpcList(rpcUrl, names.rpc);
-  const ac = input.attestationCenter ?? input.config.network.attestationCenter;
-  if (ac !== undefined) parseAttestationCenters(ac, names.ac);
-}
+type TargetKey = "rpcUrl" | "attestationCenter";
 
 /**
- * What gave the AttestationCenter address, as a refusal names it: the flag, the variable (and
- * whether from `.env`), or the config file's key.
+ * What gave the RPC URL or the AttestationCenter, as an error names it: the flag, the variable
+ * (`L2_RPC (in .env)` when the project's `.env` set it), or the config file's key. `fix` says
+ * what to change when it is not a flag (a flag's error points at the command's help).
  */
-function acOrigin(input: TargetInput): string {
-  if (input.attestationCenter !== undefined) return targetNames(input).ac;
-  const source = input.sources?.["network.attestationCenter"];
+function originOf(input: TargetInput, key: TargetKey): { name: string; fix?: string } {
+  const names = targetNames(input);
+  if ((key === "rpcUrl" ? input.rpcUrl : input.attestationCenter) !== undefined)
+    return { name: key === "rpcUrl" ? names.rpc : names.ac };
+  const source = input.sources?.[`network.${key}`];
   const env = source && /^(\.env|env) (\S+)$/.exec(source);
-  if (env) return env[1] === ".env" ? `${env[2]} (in .env)` : env[2]!;
+  if (env) {
+    return env[1] === ".env"
+      ? { name: `${env[2]} (in .env)`, fix: `fix ${env[2]} in the project's .env` }
+      : { name: env[2]!, fix: `fix the environment variable ${env[2]}` };
+  }
   const file = input.sources?.file;
-  return file ? `network.attestationCenter (in ${file})` : targetNames(input).ac;
+  if (file) return { name: `network.${key} (in ${file})`, fix: `fix network.${key} in ${file}` };
+  return { name: key === "rpcUrl" ? names.rpc : names.ac };
+}
+
+/** Parses a target value as `parse` does, its errors naming what gave it and what to fix. */
+function parseOrigin<T>(
+  input: TargetInput,
+  key: TargetKey,
+  value: string,
+  parse: (v: string, name: string) => T,
+): T {
+  const origin = originOf(input, key);
+  try {
+    return parse(value, origin.name);
+  } catch (error) {
+    if (!isAvsctlError(error) || error.hint || !origin.fix) throw error;
+    throw new AvsctlError(error.code, error.message, {
+      hint: origin.fix,
+      details: error.details,
+      cause: error,
+    });
+  }
+}
+
+/** Validates the flags that name a chain before anything connects (exit 2 on bad input). */
+export function checkTargetFlags(
+  input: Pick<TargetInput, "config" | "rpcUrl" | "attestationCenter" | "targetFlags" | "sources">,
+): void {
+  const rpcUrl = input.rpcUrl ?? input.config.network.rpcUrl;
+  if (rpcUrl !== undefined) parseOrigin(input as TargetInput, "rpcUrl", rpcUrl, parseRpcList);
+  const ac = input.attestationCenter ?? input.config.network.attestationCenter;
+  if (ac !== undefined)
+    parseOrigin(input as TargetInput, "attestationCenter", ac, (v, name) => parseAttestationCenters(v, name));
 }
 
 /**
@@ -98,7 +128,7 @@ function checkOnce(
   const key = `${rpcUrl} ${address.toLowerCase()}`;
   let check = byTarget.get(key);
   if (!check) {
-    check = checkAttestationCenter(provider, address, acOrigin(input), rpcUrl);
+    check = checkAttestationCenter(provider, address, originOf(input, "attestationCenter").name, rpcUrl);
     byTarget.set(key, check);
   }
   return check;
@@ -175,23 +205,24 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   if (rpcValue === undefined) {
     throw missingArgument(
       names.rpc,
-      input.targetFlags
-        ? "required with --attestation-center (or set AVSCTL_RPC_URL / L2_RPC)"
-        : "required with AVSCTL_ATTESTATION_CENTER (or set L2_RPC)",
+      `required with ${originOf(input, "attestationCenter").name} (or set ${input.targetFlags ? "AVSCTL_RPC_URL / " : ""}L2_RPC)`,
     );
   }
   if (acValue === undefined) {
     throw missingArgument(
       names.ac,
-      input.targetFlags
-        ? "required with --rpc-url (or set AVSCTL_ATTESTATION_CENTER / ATTESTATION_CENTER_ADDRESS)"
-        : "required with AVSCTL_RPC_URL (or set ATTESTATION_CENTER_ADDRESS)",
+      `required with ${originOf(input, "rpcUrl").name} (or set ${input.targetFlags ? "AVSCTL_ATTESTATION_CENTER / " : ""}ATTESTATION_CENTER_ADDRESS)`,
     );
   }
-  const entries = parseAttestationCenters(acValue, names.ac);
+  const entries = parseOrigin(input, "attestationCenter", acValue, (v, name) =>
+    parseAttestationCenters(v, name),
+  );
   const acChains = entries.flatMap((e) => (e.chainId === undefined ? [] : [e.chainId]));
-  const picked = pickRpcUrl(parseRpcList(rpcValue, names.rpc), wantedChain, acChains);
-  if (!picked) throw invalidArgument(names.rpc, `no entry for chain ${wantedChain} in "${rpcValue}"`);
+  const picked = pickRpcUrl(parseOrigin(input, "rpcUrl", rpcValue, parseRpcList), wantedChain, acChains);
+  if (!picked) {
+    const origin = originOf(input, "rpcUrl");
+    throw invalidArgument(origin.name, `no entry for chain ${wantedChain} in "${rpcValue}"`, origin.fix);
+  }
   const rpcUrl = picked.url;
   const { provider, chainId } = await connectRpc(rpcUrl).catch((error) => {
     // connectRpc's hint names --rpc-url, which only a command with the flag takes
@@ -211,7 +242,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
         ? (input.chainFlag ?? "--chain-id")
         : wantedChain !== undefined
           ? "network.chainId"
-          : names.rpc,
+          : originOf(input, "rpcUrl").name,
       `${expected} does not match the RPC endpoint's chain id ${chainId}`,
     );
   }
@@ -221,7 +252,8 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
       : entries.find((e) => e.chainId === chainId);
   if (!entry) {
     provider.destroy();
-    throw invalidArgument(acOrigin(input), `no entry for chain ${chainId} in "${acValue}"`);
+    const origin = originOf(input, "attestationCenter");
+    throw invalidArgument(origin.name, `no entry for chain ${chainId} in "${acValue}"`, origin.fix);
   }
   // The devnet's own AttestationCenter is one by its state; any other address may be anything.
   const ours = devnet?.l2.some(

@@ -85,6 +85,12 @@ const cases: Case[] = [
     exit: 2,
     code: "INVALID_ARGUMENT",
   },
+  {
+    name: "task list --to-block before --from-block",
+    args: ["task", "list", "--from-block", "19", "--to-block", "17"],
+    exit: 2,
+    code: "INVALID_ARGUMENT",
+  },
   { name: "task status <n>", args: ["task", "status", "seven"], exit: 2, code: "INVALID_ARGUMENT" },
   // a hash cut short is refused, not read as a task number in hex
   { name: "task status <0x..>", args: ["task", "status", "0xdeadbeef"], exit: 2, code: "INVALID_ARGUMENT" },
@@ -205,6 +211,32 @@ const cases: Case[] = [
     name: "config value",
     args: ["config", "show"],
     files: { "avsctl.config.json": JSON.stringify({ devnet: { attesters: 0 } }) },
+    exit: 2,
+    code: "CONFIG_INVALID",
+  },
+  {
+    // checked at load by task-def's own parser, before devnet up deploys or apply sends
+    name: "config taskDefinitions amount",
+    args: ["config", "show"],
+    files: {
+      "avsctl.config.json": JSON.stringify({ taskDefinitions: [{ name: "a", rewardAttesters: "abc" }] }),
+    },
+    exit: 2,
+    code: "CONFIG_INVALID",
+  },
+  {
+    name: "config taskDefinitions amount (task-def apply --dry-run)",
+    args: ["task-def", "apply", "--dry-run", ...foreign],
+    files: {
+      "avsctl.config.json": JSON.stringify({ taskDefinitions: [{ name: "a", minVotingPower: "lots" }] }),
+    },
+    exit: 2,
+    code: "CONFIG_INVALID",
+  },
+  {
+    name: "config network.attestationCenter (task list)",
+    args: ["task", "list"],
+    files: { "avsctl.config.json": JSON.stringify({ network: { attestationCenter: "0x12" } }) },
     exit: 2,
     code: "CONFIG_INVALID",
   },
@@ -394,6 +426,58 @@ describe("exit codes and --json errors", () => {
     });
     expect(flagged.hint).not.toMatch(/devnet/);
     expect(foreignFlags(`${dead.error.message}\n${dead.error.hint}`, ["task", "list"], program)).toEqual([]);
+  });
+
+  it("a malformed target variable is named as it was given (and its .env), the hint saying what to fix", async () => {
+    const named = async (args: string[], env: Record<string, string>, files: Record<string, string> = {}) => {
+      let stdout = "";
+      const out = { stdout: (t: string) => void (stdout += t), stderr: () => {} };
+      const code = await main(["node", "avsctl", "--cwd", dir(files), "--json", ...args], out, {
+        ...cleanEnv(),
+        ...env,
+      });
+      return { code, error: JSON.parse(stdout).error };
+    };
+    for (const args of [
+      ["task", "list"],
+      ["task-def", "list"],
+    ]) {
+      const cases: Array<[Record<string, string>, Record<string, string>, string, string, string]> = [
+        [{ L2_RPC: "notaurl" }, {}, "INVALID_ARGUMENT", "L2_RPC", "fix the environment variable L2_RPC"],
+        [
+          {},
+          { ".env": "L2_RPC=notaurl\n" },
+          "INVALID_ARGUMENT",
+          "L2_RPC (in .env)",
+          "fix L2_RPC in the project's .env",
+        ],
+        [
+          { L2_RPC: DEAD_RPC, ATTESTATION_CENTER_ADDRESS: "0x12" },
+          {},
+          "INVALID_ADDRESS",
+          "ATTESTATION_CENTER_ADDRESS",
+          "fix the environment variable ATTESTATION_CENTER_ADDRESS",
+        ],
+        [
+          { L2_RPC: DEAD_RPC },
+          { ".env": "ATTESTATION_CENTER_ADDRESS=0x12\n" },
+          "INVALID_ADDRESS",
+          "ATTESTATION_CENTER_ADDRESS (in .env)",
+          "fix ATTESTATION_CENTER_ADDRESS in the project's .env",
+        ],
+      ];
+      for (const [env, files, code, name, hint] of cases) {
+        const r = await named(args, env, files);
+        expect(r.code, `${args.join(" ")} ${name}`).toBe(2);
+        expect(r.error).toMatchObject({ code, hint, details: { argument: name } });
+        expect(r.error.message).toMatch(new RegExp(`^${name.replace(/[().]/g, "\\$&")}: "`));
+      }
+    }
+    // a flag given is still named as the flag
+    const flagged = await named(["task-def", "list", "--rpc-url", "notaurl", "--attestation-center", AC], {
+      L2_RPC: DEAD_RPC,
+    });
+    expect(flagged.error.details.argument).toBe("--rpc-url");
   });
 
   it("a malformed performer key is INVALID_KEY naming its variable, and is never printed", async () => {
