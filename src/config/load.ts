@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
 import { type AvsctlConfig, type ConfigProblem, defaultConfig, validateConfig } from "./schema.js";
@@ -54,25 +54,35 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
           details: { file: explicit },
         });
       }
+      if (statSync(explicit).isDirectory()) {
+        // pasted into the shell the user typed in, so relative to its directory, not --cwd
+        const dir = path.relative(process.cwd(), explicit) || ".";
+        throw new AvsctlError("CONFIG_NOT_FOUND", `${explicit} is a directory, not a config file`, {
+          hint: `pass --config the file itself, or --cwd ${dir} to use the configuration found there`,
+          details: { file: explicit },
+        });
+      }
       result = await explorer.load(explicit);
     } else {
       result = await explorer.search(opts.cwd);
     }
   } catch (error) {
     if (error instanceof AvsctlError) throw error;
-    const file = explicit ?? fileFromParseError(error) ?? "configuration file";
-    const { reason, line, column } = parseProblem(error);
-    throw new AvsctlError("CONFIG_INVALID", `${file}: cannot be parsed: ${reason}`, {
-      hint: "fix the syntax of the file at the place named",
-      details: { file, ...(line === undefined ? {} : { line, column }) },
-      cause: error,
-    });
+    throw loadError(error, explicit);
   }
 
   const filepath = result?.filepath;
   const raw = result && !result.isEmpty ? unwrapDefault(result.config) : undefined;
   const { config, errors, warnings } =
     raw === undefined ? { config: defaultConfig(), errors: [], warnings: [] } : validateConfig(raw);
+  const ignored = filepath && !explicit ? ignoredBeside(filepath, searchPlaces) : [];
+  if (ignored.length > 0) {
+    const named = (p: string) => (p === "package.json" ? `package.json's "${MODULE}" key` : p);
+    warnings.unshift({
+      path: path.relative(opts.cwd, filepath!) || filepath!,
+      message: `${path.basename(filepath!) === "package.json" ? `its "${MODULE}" key is ` : ""}the configuration used; ignored beside it: ${ignored.map(named).join(", ")} (avsctl reads one config file, the first in the search order of docs/cli.md: merge them into it)`,
+    });
+  }
   if (errors.length > 0) {
     const first = errors[0]!;
     const where = filepath ? path.relative(opts.cwd, filepath) || filepath : "configuration";
@@ -101,6 +111,55 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
     for (const key of Object.keys(devnet)) sources[`devnet.${key}`] = filepath;
   applyEnvOverrides(config, env, sources, dotEnvNames);
   return { config, filepath, root, env, sources, dotEnvNames, warnings };
+}
+
+/** Why a config file could not be read, with a hint that fits: a syntax error, no loader, or code that threw. */
+function loadError(error: unknown, explicit: string | undefined): AvsctlError {
+  const file = explicit ?? fileFromParseError(error) ?? "configuration file";
+  const name = (error as { name?: unknown } | undefined)?.name;
+  const noLoader = /No loader specified for extension "([^"]*)"/.exec(String((error as Error)?.message));
+  if (noLoader) {
+    return new AvsctlError("CONFIG_INVALID", `${file}: avsctl reads no "${noLoader[1]}" file`, {
+      hint: "name the config file .json, .yaml, .yml, .js, .mjs, .cjs or .ts (a name without an extension is read as YAML or JSON)",
+      details: { file },
+      cause: error,
+    });
+  }
+  const { reason, line, column } = parseProblem(error);
+  if (name !== "SyntaxError" && name !== "YAMLException") {
+    // a .js or .ts config is a program: it ran and threw (a missing import, its own throw)
+    return new AvsctlError("CONFIG_INVALID", `${file}: loading it failed: ${reason}`, {
+      hint: "the file's code threw this when avsctl ran it: fix the code (node runs it the same way)",
+      details: { file },
+      cause: error,
+    });
+  }
+  return new AvsctlError("CONFIG_INVALID", `${file}: cannot be parsed: ${reason}`, {
+    hint: "fix the syntax of the file at the place named",
+    details: { file, ...(line === undefined ? {} : { line, column }) },
+    cause: error,
+  });
+}
+
+/**
+ * The other config files in the directory of the one found: cosmiconfig takes the first of its
+ * search places and says nothing of the rest, whose edits then have no effect.
+ */
+function ignoredBeside(filepath: string, searchPlaces: readonly string[]): string[] {
+  const place = searchPlaces.find((p) => filepath.endsWith(`${path.sep}${p}`));
+  if (!place) return [];
+  const dir = filepath.slice(0, -(place.length + 1));
+  return searchPlaces.filter((p) => {
+    const file = path.join(dir, p);
+    if (file === filepath || !existsSync(file) || statSync(file).isDirectory()) return false;
+    const text = readFileSync(file, "utf8");
+    if (p !== "package.json") return text.trim() !== "";
+    try {
+      return (JSON.parse(text) as Record<string, unknown> | null)?.[MODULE] !== undefined;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** ESM config files export default; cosmiconfig hands us the module namespace for some loaders. */

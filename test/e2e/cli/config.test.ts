@@ -129,6 +129,91 @@ describe("invalid configuration", () => {
   });
 });
 
+describe("several config files in one directory", () => {
+  it("warns naming the file used and the ones ignored, in the documented order", async () => {
+    const dir = project({
+      "package.json": JSON.stringify({ name: "x", avsctl: { name: "from-pkg" } }),
+      "avsctl.config.json": JSON.stringify({ name: "from-json" }),
+      ".avsctlrc": JSON.stringify({ name: "from-rc" }),
+      "avsctl.config.yaml": "name: from-yaml\n",
+    });
+    let r = await show(dir);
+    expect(r.code).toBe(0);
+    expect(r.json().config.name).toBe("from-pkg");
+    expect(r.json().warnings).toEqual([
+      {
+        path: "package.json",
+        message: expect.stringMatching(
+          /^its "avsctl" key is the configuration used; ignored beside it: \.avsctlrc, avsctl\.config\.json, avsctl\.config\.yaml /,
+        ),
+      },
+    ]);
+    const human = await runCli(["config", "show"], { cwd: dir });
+    expect(human.stdout).toContain('warning: package.json: its "avsctl" key is the configuration used;');
+    // a package.json without the key is no configuration: .avsctlrc wins, and nothing names package.json
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x" }));
+    r = await show(dir);
+    expect(r.json().config.name).toBe("from-rc");
+    expect(r.json().warnings).toEqual([
+      {
+        path: ".avsctlrc",
+        message: expect.stringContaining("ignored beside it: avsctl.config.json, avsctl.config.yaml ("),
+      },
+    ]);
+  });
+
+  it("one file: no warning; --config: no warning", async () => {
+    const dir = project({ "avsctl.config.json": JSON.stringify({ name: "one" }), "b.yaml": "name: b\n" });
+    expect((await show(dir)).json().warnings).toEqual([]);
+    writeFileSync(path.join(dir, ".avsctlrc"), "name: rc\n");
+    expect((await show(dir, undefined, ["--config", "b.yaml"])).json().warnings).toEqual([]);
+  });
+});
+
+describe("a config file that cannot be loaded: a hint that fits", () => {
+  it("a .ts config whose code throws", async () => {
+    const dir = project({ "avsctl.config.ts": 'throw new Error("no API key"); export default {};\n' });
+    const err = (await show(dir)).json().error;
+    expect(err).toMatchObject({ code: "CONFIG_INVALID" });
+    expect(err.message).toMatch(/avsctl\.config\.ts: loading it failed: no API key$/);
+    expect(err.hint).toMatch(/code threw/);
+    expect(err.hint).not.toMatch(/syntax/);
+  });
+
+  it("a .ts config with a syntax error keeps the syntax hint", async () => {
+    const dir = project({ "avsctl.config.ts": "const x: number = ;\nexport default {};\n" });
+    const err = (await show(dir)).json().error;
+    expect(err.message).toMatch(/cannot be parsed/);
+    expect(err.hint).toMatch(/syntax/);
+  });
+
+  it("--config naming a directory", async () => {
+    const dir = project({ "conf/avsctl.config.json": JSON.stringify({ name: "in-conf" }) });
+    const r = await show(dir, undefined, ["--config", "conf"]);
+    expect(r.code).toBe(2);
+    const err = r.json().error;
+    expect(err.code).toBe("CONFIG_NOT_FOUND");
+    expect(err.message).toBe(`${path.join(dir, "conf")} is a directory, not a config file`);
+    expect(err.hint).toMatch(
+      /^pass --config the file itself, or --cwd \S+ to use the configuration found there$/,
+    );
+    // the hint's --cwd, pasted where the command ran, finds the file
+    const cwdArg = /--cwd (\S+)/.exec(err.hint)![1]!;
+    const again = await runCli(["--cwd", cwdArg, "config", "show", "--json"], { cwd: dir });
+    expect(again.json().config.name).toBe("in-conf");
+  });
+
+  it("--config naming a file of no format avsctl reads", async () => {
+    const dir = project({ "custom.txt": "{}" });
+    const r = await show(dir, undefined, ["-c", "custom.txt"]);
+    expect(r.code).toBe(2);
+    const err = r.json().error;
+    expect(err.code).toBe("CONFIG_INVALID");
+    expect(err.message).toMatch(/custom\.txt: avsctl reads no "\.txt" file$/);
+    expect(err.hint).toMatch(/^name the config file \.json, \.yaml/);
+  });
+});
+
 describe("environment overrides", () => {
   const file = JSON.stringify({
     network: {
