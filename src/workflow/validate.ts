@@ -176,9 +176,11 @@ export async function validateWorkflow(raw: unknown): Promise<ValidationResult> 
   const byId = new Map(nodes.map((n) => [n.id, n]));
   // A node whose own problems kept it out of `nodes` (an unknown type, no config) is still in
   // the document: an edge naming it is not dangling, and reporting it would hide the real error.
+  // So is a trigger refused for its own type or shape.
   const unresolved = new Set(
     rawNodes.flatMap((rn) => (isObject(rn) && typeof rn.id === "string" && !byId.has(rn.id) ? [rn.id] : [])),
   );
+  if (!trigger && rawTrigger && typeof rawTrigger.id === "string") unresolved.add(rawTrigger.id);
   const edges: WorkflowEdge[] = [];
   const resolved: ResolvedEdge[] = [];
   const edgeIds = new Map<string, string>();

@@ -85,6 +85,16 @@ describe("workflow validation: the whole graph is checked up front", () => {
     );
   });
 
+  it("a trigger refused for its type is reported there only: its edges are not called dangling", async () => {
+    const hourly = {
+      ...doc([code("a", "return 1")], edges("trigger->a")),
+      trigger: { id: "trigger", name: "t", type: "hourly", config: {} },
+    };
+    expect((await problems(hourly)).map((e) => `${e.code} ${e.path}`)).toEqual([
+      "WF_UNKNOWN_TRIGGER_TYPE trigger.type",
+    ]);
+  });
+
   it("WF_UNKNOWN_TRIGGER_TYPE and WF_INVALID_TRIGGER_CONFIG", async () => {
     const base = doc([code("a", "return 1")], edges("trigger->a"));
     const withTrigger = (type: string, config: unknown) => ({
