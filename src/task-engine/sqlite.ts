@@ -1,6 +1,6 @@
 /** A `node:sqlite` file in WAL mode with cached statements and transactions: the store's base. */
 
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
 
@@ -11,9 +11,18 @@ export class SqliteFile {
   private readonly statements = new Map<string, StatementSync>();
 
   constructor(file: string, schema: string) {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const onDisk = file !== ":memory:";
+    if (onDisk) {
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      // it holds secret values in plain text: the owner's alone, as devnet.json is. SQLite gives
+      // the -wal and -shm files it creates the main file's mode; a store made before keeps its
+      // old files, hence the chmod of each
+      closeSync(openSync(file, "a", 0o600));
+      chmodSync(file, 0o600);
+    }
     this.db = new DatabaseSync(file);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    if (onDisk) for (const side of [`${file}-wal`, `${file}-shm`]) if (existsSync(side)) chmodSync(side, 0o600);
     this.db.exec(schema);
   }
 

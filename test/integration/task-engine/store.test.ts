@@ -2,7 +2,7 @@
  * The store on a real sqlite file: the queue's at-least-once delivery with an idempotent
  * record, cancel and delete, recovery after a crash, and secrets that leave only as configVars.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -151,5 +151,25 @@ describe("task store", () => {
     const b = new TaskStore(file);
     expect(b.meta("token-key", () => "k3")).toBe("k1");
     b.close();
+  });
+
+  it("the file and its -wal and -shm, which hold secret values, are the owner's alone (0600)", () => {
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
+    const file = path.join(dir, `modes-${n++}.sqlite`);
+    const store = new TaskStore(file);
+    store.putSecret(OWNER, "apiKey", "v", null, NOW, "create");
+    const files = [file, `${file}-wal`, `${file}-shm`];
+    expect(files.map(mode)).toEqual(["600", "600", "600"]);
+    store.close();
+    // a store made before, readable by all: opened again, it is the owner's alone
+    const old = path.join(dir, `old-${n++}.sqlite`);
+    new TaskStore(old).close();
+    for (const f of [old, `${old}-wal`, `${old}-shm`]) {
+      writeFileSync(f, "", { flag: "a" });
+      chmodSync(f, 0o644);
+    }
+    const reopened = new TaskStore(old);
+    expect([old, `${old}-wal`, `${old}-shm`].map(mode)).toEqual(["600", "600", "600"]);
+    reopened.close();
   });
 });
