@@ -60,14 +60,15 @@ export async function readWorkflowFile(file: string, cwd: string): Promise<Parse
     if (!stat.isFile()) throw new Error("not a regular file");
     size = stat.size;
   } catch (error) {
-    throw new AvsctlError("INVALID_ARGUMENT", `<file>: cannot read ${file}`, {
-      hint: "pass the path of a workflow JSON or YAML file",
+    // the path read, not the one given: a relative one starts at --cwd, not the shell's directory
+    throw new AvsctlError("INVALID_ARGUMENT", `<file>: cannot read ${full}`, {
+      hint: "pass the path of a workflow JSON or YAML file (a relative path starts at --cwd, default the current directory)",
       details: { argument: "<file>", file: full },
       cause: error,
     });
   }
   if (size > MAX_FILE_BYTES) {
-    throw new AvsctlError("INVALID_ARGUMENT", `<file>: ${file} is larger than ${MAX_FILE_BYTES} bytes`, {
+    throw new AvsctlError("INVALID_ARGUMENT", `<file>: ${full} is larger than ${MAX_FILE_BYTES} bytes`, {
       details: { argument: "<file>", file: full },
     });
   }

@@ -133,7 +133,9 @@ export function registerWorkflow(program: Command, runner: Runner): void {
   executeOptions(
     workflow
       .command("simulate")
-      .description("run a workflow offline and print each step, saving nothing (writes are only estimated)"),
+      .description(
+        "run a workflow here and print each step: its HTTP requests and chain reads are real, chain writes only estimated, nothing stored",
+      ),
   )
     .addOption(
       typedOption("--from <address>", "the sender simulated writes are estimated from", address("--from")),

@@ -79,7 +79,8 @@ export function signerSpec(
 ): SignerSpec {
   if (flags.privateKey) return { privateKey: { value: flags.privateKey, source: "--private-key" } };
   const password = passwordSource(ctx, loaded.env, flags);
-  if (flags.keystore) return { keystore: { file: flags.keystore, password } };
+  // a relative path starts at --cwd, as every file argument does (docs/cli.md)
+  if (flags.keystore) return { keystore: { file: path.resolve(ctx.cwd, flags.keystore), password } };
   const fromEnv = privateKeyFromEnv(loaded.env);
   if (fromEnv) return { privateKey: fromEnv };
   const configured = loaded.config.network.keystore;

@@ -6,10 +6,10 @@
  * the field path, with nothing stored.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Wallet } from "ethers";
+import { encryptKeystoreJsonSync, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli, runPasted } from "../../helpers/cli.js";
 import { type EngineProcess, startEngineProcess } from "../../helpers/engine.js";
@@ -306,6 +306,23 @@ describe("workflow commands against a task engine", () => {
     expect(pasted.code).toBe(2);
     expect(pasted.stdout + pasted.stderr).toContain("WF_UNKNOWN_NODE_TYPE");
     expect((await cli(["workflow", "list"])).json().items).toEqual([]);
+  });
+
+  it("a relative --keystore starts at --cwd, as every file argument does", async () => {
+    const project = path.join(dir, "wfp");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(
+      path.join(project, "owner.json"),
+      encryptKeystoreJsonSync({ address: owner.address, privateKey: owner.privateKey }, "pw", {
+        scrypt: { N: 1 << 10 },
+      }),
+    );
+    const r = await runCli(
+      ["--cwd", "wfp", "secret", "list", "--engine", engine.url, "--keystore", "owner.json", "--json"],
+      { cwd: dir, env: { AVSCTL_PRIVATE_KEY: undefined, AVSCTL_KEYSTORE_PASSWORD: "pw" } },
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.json().items).toEqual([]);
   });
 
   it("exits 4 when the engine is unreachable, or when there is no devnet and no --engine", async () => {

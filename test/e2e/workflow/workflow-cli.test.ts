@@ -4,7 +4,9 @@
  * price example talks to the devnet's real price feed service, started here on a free port.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,6 +114,22 @@ describe("avsctl workflow validate", () => {
     expect(missing.json().error.code).toBe("INVALID_ARGUMENT");
   });
 
+  it("a relative <file> starts at --cwd, and a missing one is named by the path read", async () => {
+    const project = path.join(dir, "wfp");
+    mkdirSync(project, { recursive: true });
+    write(
+      "wfp/here.json",
+      oneNode({ id: "a", name: "a", type: "customCode", config: { source: "return 1" } }),
+    );
+    const found = await runCli(["--cwd", "wfp", "workflow", "validate", "here.json", "--json"], { cwd: dir });
+    expect(found.code, found.stderr).toBe(0);
+    const missing = await runCli(["--cwd", "wfp", "workflow", "validate", "nowhere.json", "--json"], {
+      cwd: dir,
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.json().error.message).toBe(`<file>: cannot read ${path.join(project, "nowhere.json")}`);
+  });
+
   it("without --json, problems are listed for humans on stdout", async () => {
     const r = await runCli(["workflow", "validate", write("h.json", { nodes: [] })], { cwd: dir });
     expect(r.code).toBe(2);
@@ -120,7 +138,7 @@ describe("avsctl workflow validate", () => {
 });
 
 describe("avsctl workflow simulate", () => {
-  it("the loop example runs offline: {status, error, steps}, exit 0", async () => {
+  it("the loop example runs: {status, error, steps}, exit 0", async () => {
     const r = await cli(["workflow", "simulate", portfolio]);
     expect(r.code, r.stderr).toBe(0);
     const body = r.json();
@@ -212,6 +230,36 @@ describe("avsctl workflow simulate", () => {
     const body = r.json();
     expect(body).toMatchObject({ status: "error", steps: [] });
     expect(body.errors[0].code).toBe("WF_UNKNOWN_NODE_TYPE");
+  });
+
+  it("is not offline: a restApi POST is sent, as its help and docs/cli.md say", async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.setHeader("content-type", "application/json");
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const file = write(
+        "posts.json",
+        oneNode({ id: "p", name: "p", type: "restApi", config: { url, method: "POST", body: "{}" } }),
+      );
+      const r = await cli(["workflow", "simulate", file]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(seen).toEqual(["POST /hook"]);
+    } finally {
+      server.close();
+    }
+    const help = await runCli(["workflow", "simulate", "--help"], { cwd: dir });
+    const text = help.stdout.replace(/\s+/g, " ");
+    expect(text).not.toContain("offline");
+    expect(text).toContain("its HTTP requests and chain reads are real, chain writes only estimated");
+    const docs = readFileSync(path.join(repoRoot, "docs", "cli.md"), "utf8");
+    expect(docs).toMatch(
+      /`simulate <file>`.*its HTTP requests \(`restApi`, any method\) and chain reads are real/,
+    );
   });
 
   it("bad flags exit 2", async () => {
