@@ -78,12 +78,22 @@ export function engineError(status: number, body: unknown, what: string): Avsctl
 
 /** Where to look next, by what the engine refused (`what` names the request: "GET /workflows/.."). */
 function engineHint(code: string, status: number, what: string): string | undefined {
+  // the ids the request named, so the commands below can be pasted as they are
+  const [, id, executionId] = /\/workflows\/([^/:?\s]+)(?:\/executions\/([^/?\s]+))?/.exec(what) ?? [];
+  const task = id === undefined ? "<id>" : decodeURIComponent(id);
   if (code === "TASK_NOT_ACTIVE")
-    return "a canceled, finished or expired workflow takes no more triggers: `avsctl workflow get <id>` shows its status; `avsctl workflow create <file>` stores it anew";
+    return `a canceled, finished or expired workflow takes no more triggers: \`avsctl workflow get ${task}\` shows its status; \`avsctl workflow create <file>\` stores it anew`;
+  if (code === "MAX_EXECUTION_REACHED")
+    return `the workflow has had the executions its maxExecution allows: \`avsctl workflow executions ${task}\` lists them; to run it more, raise maxExecution in its file (0: no bound) and store it anew with \`avsctl workflow create <file>\``;
+  if (code === "TASK_NOT_STARTED")
+    return `the workflow takes triggers from its startAt on (\`avsctl workflow get ${task}\` shows its schedule): trigger it again then, or store it anew with an earlier startAt (\`avsctl workflow create <file>\`)`;
+  if (code === "TASK_EXPIRED")
+    return `the workflow's expiredAt has passed and it takes no more triggers: store it anew with a later expiredAt (or 0 for no end) with \`avsctl workflow create <file>\``;
   if (status !== 404) return undefined;
   if (/ \/secrets\b/.test(what))
     return "`avsctl secret list` lists the secrets by name (`--workflow <id>` for one workflow's)";
-  if (/\/executions\//.test(what)) return "`avsctl workflow executions <id>` lists the workflow's executions";
+  if (executionId !== undefined)
+    return `\`avsctl workflow executions ${task}\` lists the workflow's executions`;
   if (/ \/workflows\b/.test(what)) return "`avsctl workflow list` lists your workflows with their ids";
   return undefined;
 }

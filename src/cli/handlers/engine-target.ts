@@ -8,14 +8,27 @@
 import { readDevnetState } from "../../devnet/state.js";
 import { AvsctlError } from "../../errors.js";
 import { loadSigner } from "../../keys/signer.js";
+import { shellQuote } from "../../shell-quote.js";
 import { EngineClient } from "../../task-engine/client.js";
 import type { CommandContext } from "../context.js";
+import { avsctlPrefix } from "../format.js";
 import { signerSpec } from "./signer-flags.js";
 
 export interface EngineFlags {
   engine?: string;
   keystore?: string;
   passwordStdin?: boolean;
+}
+
+/**
+ * `avsctl <command>` with the flags that chose this command's project, engine and owner, for a
+ * suggested command that must reach the same engine as the same owner.
+ */
+export function engineCommand(ctx: CommandContext, flags: EngineFlags, command: string): string {
+  const words = [avsctlPrefix(ctx), command];
+  if (flags.engine) words.push("--engine", shellQuote(flags.engine));
+  if (flags.keystore) words.push("--keystore", shellQuote(flags.keystore));
+  return words.join(" ");
 }
 
 export async function engineClient(ctx: CommandContext, flags: EngineFlags): Promise<EngineClient> {

@@ -8,7 +8,7 @@ import type { EngineClient, Json } from "../../task-engine/client.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
 import { configVarNames } from "./config-vars.js";
-import { type EngineFlags, engineClient } from "./engine-target.js";
+import { type EngineFlags, engineClient, engineCommand } from "./engine-target.js";
 
 const when = (ms: unknown) => (typeof ms === "number" && ms > 0 ? new Date(ms).toISOString() : "-");
 
@@ -25,6 +25,7 @@ function taskHuman(t: Json): string {
     `  trigger    ${t.trigger?.type} ${JSON.stringify(t.trigger?.config ?? {})}`,
     `  nodes      ${(t.nodes ?? []).map((n: Json) => `${n.name}(${n.type})`).join(", ")}`,
     `  executions ${t.totalExecution}${t.maxExecution ? ` of ${t.maxExecution}` : ""}, last ${when(t.lastRanAt)}`,
+    `  schedule   from ${when(t.startAt)} until ${when(t.expiredAt)}`,
     `  created    ${when(t.createdAt)}`,
   ].join("\n");
 }
@@ -58,7 +59,7 @@ export async function workflowCreate(
 ): Promise<CommandResult> {
   const client = await engineClient(ctx, flags);
   const task = await client.createWorkflow(file, ctx.cwd);
-  const warnings = await unsetSecrets(client, task, flags);
+  const warnings = await unsetSecrets(ctx, client, task, flags);
   return {
     data: warnings.length > 0 ? { ...task, warnings } : task,
     human: () =>
@@ -70,25 +71,31 @@ export async function workflowCreate(
  * The secrets the stored workflow reads that the engine has neither for its owner nor for it:
  * its runs would see them empty. Nothing when the engine will not list them.
  */
-async function unsetSecrets(client: EngineClient, task: Json, flags: EngineFlags): Promise<string[]> {
+async function unsetSecrets(
+  ctx: CommandContext,
+  client: EngineClient,
+  task: Json,
+  flags: EngineFlags,
+): Promise<string[]> {
   const names = configVarNames(task);
   if (names.length === 0) return [];
   const listed = await client.listSecrets().catch(() => undefined);
   if (!Array.isArray(listed?.items)) return [];
-  const visible = new Set(
-    listed.items.filter((s: Json) => !s.workflowId || s.workflowId === task.id).map((s: Json) => s.name),
-  );
-  // the same engine and owner as this command's; the value goes on stdin (or --value)
-  const target = [
-    ...(flags.engine ? [` --engine ${flags.engine}`] : []),
-    ...(flags.keystore ? [` --keystore ${flags.keystore}`] : []),
-  ].join("");
-  return names
-    .filter((name) => !visible.has(name))
-    .map(
-      (name) =>
-        `the workflow reads apContext.configVars.${name} and the task engine has no secret ${name}: its runs see it empty until \`avsctl secret set ${name}${target}\` (the value on stdin)`,
-    );
+  const byName = new Map<string, Json>(listed.items.map((s: Json) => [s.name, s]));
+  const command = (words: string) => `\`${engineCommand(ctx, flags, words)}\``;
+  return names.flatMap((name) => {
+    const secret = byName.get(name);
+    if (!secret)
+      return [
+        `the workflow reads apContext.configVars.${name} and the task engine has no secret ${name}: its runs see it empty until ${command(`secret set ${name}`)} (the value on stdin)`,
+      ];
+    if (!secret.workflowId || secret.workflowId === task.id) return [];
+    // a name is unique per owner (docs/task-engine.md#secrets): this workflow cannot have a
+    // value of its own under it while the other keeps its own
+    return [
+      `the workflow reads apContext.configVars.${name}, but the task engine's secret ${name} is scoped to workflow ${secret.workflowId}, so this workflow's runs see it empty. A secret name holds one scope, so ${task.id} cannot have its own ${name} while ${secret.workflowId} keeps its: read another name here and set it with ${command(`secret set <name> --workflow ${task.id}`)}, or give every workflow one value (replacing ${secret.workflowId}'s) with ${command(`secret delete ${name}`)} then ${command(`secret set ${name}`)} (the value on stdin)`,
+    ];
+  });
 }
 
 export async function workflowList(

@@ -146,6 +146,44 @@ describe("workflow commands against a task engine", () => {
     await cli(["secret", "delete", "feedUrl"]);
   }, 60_000);
 
+  it("a secret scoped to another workflow: create says so truly, and set never moves or overwrites it unasked", async () => {
+    const reads = flow({}, "return 'key=' + apContext.configVars.SCOPED");
+    const a = (await cli(["workflow", "create", write("scoped-a.json", reads)])).json().id;
+    expect((await cli(["secret", "set", "SCOPED", "--workflow", a], { input: "a-value\n" })).code).toBe(0);
+    const before = (await cli(["secret", "list"])).json().items;
+    const b = (await cli(["workflow", "create", write("scoped-b.json", reads)])).json();
+    const warning: string = b.warnings[0];
+    expect(warning).toContain(
+      `the task engine's secret SCOPED is scoped to workflow ${a}, so this workflow's runs see it empty`,
+    );
+    expect(warning).toContain("A secret name holds one scope");
+    expect(warning).not.toContain("has no secret");
+    // a set without a scope, or with B's, would change what A's runs see: refused, exit 2
+    for (const scope of [[], ["--workflow", b.id]]) {
+      const refused = await cli(["secret", "set", "SCOPED", ...scope], { input: "b-value\n" });
+      expect(refused.code, refused.stdout).toBe(2);
+      expect(refused.json().error).toMatchObject({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringContaining(`secret SCOPED exists scoped to workflow ${a}`),
+        details: { argument: "--workflow", workflowId: a },
+      });
+      expect(refused.json().error.hint).toContain(
+        `\`avsctl secret set SCOPED --workflow ${a} --engine ${engine.url}\` replaces its value where it is`,
+      );
+    }
+    expect((await cli(["secret", "list"])).json().items).toEqual(before);
+    // the warning's commands, pasted in turn, give B (and every workflow) the secret
+    const [, remove, set] = [...warning.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    expect(remove).toBe(`avsctl secret delete SCOPED --engine ${engine.url}`);
+    const env = { AVSCTL_PRIVATE_KEY: owner.privateKey };
+    expect((await runPasted(remove!, { cwd: dir, env })).code).toBe(0);
+    expect((await runPasted(set!, { cwd: dir, env, input: "shared\n" })).code).toBe(0);
+    const run = await cli(["workflow", "trigger", b.id, "--wait"]);
+    expect(run.json().steps[1].output).toBe("key=***");
+    for (const id of [a, b.id]) await cli(["workflow", "delete", id]);
+    await cli(["secret", "delete", "SCOPED"]);
+  }, 60_000);
+
   it("refuses another owner's key on every command (403, exit 1)", async () => {
     const key = other.privateKey;
     const denied = [
@@ -174,7 +212,12 @@ describe("workflow commands against a task engine", () => {
     expect(late.code).toBe(1);
     expect(late.json().error.details.engineCode).toBe("TASK_NOT_ACTIVE");
     // hints that lead somewhere: the workflow's status, the lists of what exists
-    expect(late.json().error.hint).toContain("`avsctl workflow get <id>` shows its status");
+    expect(late.json().error.hint).toContain(`\`avsctl workflow get ${id}\` shows its status`);
+    const noExecution = await cli(["workflow", "execution", id, "01ARZ3NDEKTSV4RRFFQ69G5FAV"]);
+    expect(noExecution.json().error).toMatchObject({
+      code: "NOT_FOUND",
+      hint: `\`avsctl workflow executions ${id}\` lists the workflow's executions`,
+    });
     expect((await cli(["workflow", "get", id])).json().status).toBe("canceled");
     expect((await cli(["workflow", "delete", id])).json()).toEqual({ id, deleted: true });
     const gone = await cli(["workflow", "get", id]);
@@ -187,6 +230,30 @@ describe("workflow commands against a task engine", () => {
       code: "NOT_FOUND",
       hint: expect.stringContaining("`avsctl secret list`"),
     });
+  }, 60_000);
+
+  it("a trigger refused for maxExecution or startAt says which bound and what to do", async () => {
+    const once = (await cli(["workflow", "create", write("once.json", flow({ maxExecution: 1 }))])).json().id;
+    expect((await cli(["workflow", "trigger", once, "--wait"])).code).toBe(0);
+    const twice = (await cli(["workflow", "trigger", once])).json().error;
+    expect(twice).toMatchObject({
+      code: "COMMAND_FAILED",
+      details: { engineCode: "MAX_EXECUTION_REACHED" },
+      message: expect.stringContaining("its 1 execution(s)"),
+      hint: `the workflow has had the executions its maxExecution allows: \`avsctl workflow executions ${once}\` lists them; to run it more, raise maxExecution in its file (0: no bound) and store it anew with \`avsctl workflow create <file>\``,
+    });
+    const startAt = Date.now() + 3_600_000;
+    const later = (await cli(["workflow", "create", write("later.json", flow({ startAt }))])).json().id;
+    const early = (await cli(["workflow", "trigger", later])).json().error;
+    expect(early).toMatchObject({
+      details: { engineCode: "TASK_NOT_STARTED" },
+      message: expect.stringContaining(new Date(startAt).toISOString()),
+      hint: expect.stringContaining(`\`avsctl workflow get ${later}\` shows its schedule`),
+    });
+    // the command it names does show the schedule
+    const shown = await cli(["workflow", "get", later], { json: false });
+    expect(shown.stdout).toContain(`schedule   from ${new Date(startAt).toISOString()} until -`);
+    for (const t of [once, later]) await cli(["workflow", "delete", t]);
   }, 60_000);
 
   it("records a `workflow run` in the engine as a one-off task, its secrets masked", async () => {
