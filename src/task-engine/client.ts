@@ -59,6 +59,23 @@ export function workflowInvalid(errors: WorkflowProblem[], file?: string): Avsct
   });
 }
 
+/**
+ * The engine refused a workflow this client had checked as the engine checks every file
+ * (createWorkflow): what is left is the engine's own, such as an L2 it does not attest on, and
+ * `workflow validate`, which passes the file, is no help there.
+ */
+function engineRefusal(errors: WorkflowProblem[]): AvsctlError {
+  const fixes = errors.map((e) =>
+    e.path === "trigger.config.chainId"
+      ? "set trigger.config.chainId to one of this engine's L2s (named above), or leave it out for its first"
+      : `fix ${e.path || "the workflow"} as the engine says (\`avsctl workflow validate\` does not check it)`,
+  );
+  return new AvsctlError("WORKFLOW_INVALID", `the workflow is refused: ${problemsText(errors)}`, {
+    details: { errors },
+    hint: [...new Set(fixes)].join("; "),
+  });
+}
+
 /** The AvsctlError for an engine's error answer. */
 export function engineError(status: number, body: unknown, what: string): AvsctlError {
   const error = (body as { error?: { code?: string; message?: string; details?: Json } })?.error;
@@ -66,7 +83,7 @@ export function engineError(status: number, body: unknown, what: string): Avsctl
   const message = `${what}: ${error?.message ?? `the engine answered ${status}`}`;
   const details = { status, engineCode: code, ...(error?.details ?? {}) };
   if (code === "WF_INVALID" && Array.isArray(error?.details?.errors)) {
-    return workflowInvalid(error.details.errors as WorkflowProblem[]);
+    return engineRefusal(error.details.errors as WorkflowProblem[]);
   }
   const hint = engineHint(code, status, what);
   const extra = { details, ...(hint ? { hint } : {}) };

@@ -183,7 +183,7 @@ function flagWords(flags: UpFlags & { operatorKeys?: string }): string[] {
  * block time): left out, `--fresh` would start the defaults instead (Docker where it answers,
  * one L2, ...), changing more than the differences it names.
  */
-function freshCommand(
+export function freshCommand(
   ctx: CommandContext,
   flags: UpFlags & { operatorKeys?: string },
   running: DevnetState,

@@ -34,16 +34,22 @@ export function engineCommand(ctx: CommandContext, flags: EngineFlags, command: 
 export async function engineClient(ctx: CommandContext, flags: EngineFlags): Promise<EngineClient> {
   const client = await engineClientIfAny(ctx, flags);
   if (client) return client;
-  const devnet = readDevnetState((await ctx.loadConfig()).root);
-  throw new AvsctlError(
-    "NO_DEVNET",
-    devnet ? "the devnet runs no task engine" : "no devnet is running for this project",
-    {
-      hint: devnet
-        ? "start it with `avsctl devnet up --engine --fresh` (or set devnet.engine: true), or pass --engine <url> of a running task engine"
-        : "start one with `avsctl devnet up --engine`, or pass --engine <url> of a running task engine",
-    },
-  );
+  const loaded = await ctx.loadConfig();
+  const devnet = readDevnetState(loaded.root);
+  if (!devnet)
+    throw new AvsctlError("NO_DEVNET", "no devnet is running for this project", {
+      hint: `start one with \`${avsctlPrefix(ctx)} devnet up --engine\`, or pass --engine <url> of a running task engine`,
+    });
+  // the running devnet's settings (its runtime, attesters, L2s, no services) kept: a bare
+  // `up --fresh` would start the defaults instead (Docker where it answers)
+  const { freshCommand } = await import("./devnet.js");
+  const configured = new Set(Object.keys(loaded.sources).filter((k) => k.startsWith("devnet.")));
+  const servicesOff = devnet.services.execution === null && devnet.services.validation === null;
+  const up = { engine: true, ...(servicesOff ? { services: false } : {}) };
+  const fresh = freshCommand(ctx, up, devnet, configured, loaded.config.devnet);
+  throw new AvsctlError("NO_DEVNET", "the devnet runs no task engine", {
+    hint: `start it with \`${fresh}\` (it removes the running devnet and its chain state), or pass --engine <url> of a running task engine`,
+  });
 }
 
 /** The engine given or the devnet's, when there is one (`workflow run` records there). */
