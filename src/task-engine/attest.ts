@@ -17,6 +17,7 @@ import type { Logger } from "../node/log.js";
 import type { L2Target } from "../node/options.js";
 import { Semaphore } from "../node/util.js";
 import { sleep } from "../util/sleep.js";
+import type { CodePool } from "../workflow/code-pool.js";
 import { electFor, type PerformerKeys, targetL2 } from "./election.js";
 import { HttpError, type Route } from "./http.js";
 import { type ExecutionDocument, replayExecution } from "./record.js";
@@ -205,7 +206,11 @@ export function cidOf(data: string): string | undefined {
  * `chains`. `{data: true|false, error: false, message}`; 500 `{error: true, message}` (an
  * abstention) when the record cannot be fetched.
  */
-export function validationRoute(gatewayUrl: string | undefined, chains?: ChainLookup): Route {
+export function validationRoute(
+  gatewayUrl: string | undefined,
+  chains?: ChainLookup,
+  codePool?: CodePool,
+): Route {
   return {
     method: "POST",
     path: "/task/validate",
@@ -241,7 +246,10 @@ export function validationRoute(gatewayUrl: string | undefined, chains?: ChainLo
         return answer(false, `the record ${cid} is not JSON`);
       }
       // without chains nothing can vouch for a sent transaction: such a record is refused
-      const outcome = await replayExecution(doc, proofOfTask, { chains: chains ?? (() => undefined) });
+      const outcome = await replayExecution(doc, proofOfTask, {
+        chains: chains ?? (() => undefined),
+        ...(codePool ? { codePool } : {}),
+      });
       ctx.logFields.valid = outcome.valid;
       return outcome.valid ? answer(true, "the replay gives the same digest") : answer(false, outcome.reason);
     },

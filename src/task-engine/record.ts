@@ -7,6 +7,7 @@
 
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import type { CodePool } from "../workflow/code-pool.js";
 import {
   canonicalJson,
   comparableRecord,
@@ -100,7 +101,7 @@ export type ReplayOutcome =
 export async function replayExecution(
   doc: unknown,
   proofOfTask: string,
-  opts: { chains?: ChainLookup; signal?: AbortSignal } = {},
+  opts: { chains?: ChainLookup; signal?: AbortSignal; codePool?: CodePool } = {},
 ): Promise<ReplayOutcome> {
   const d = doc as Partial<ExecutionDocument> | null;
   if (!d || typeof d !== "object" || d.version !== RECORD_VERSION)
@@ -127,6 +128,7 @@ export async function replayExecution(
       index: d.index,
       id: d.executionId,
       configVars: Object.fromEntries(d.configVars.map((name) => [String(name), "***"])),
+      ...(opts.codePool ? { codePool: opts.codePool } : {}),
     });
   } catch (error) {
     return { valid: false, reason: `the replay could not run: ${(error as Error).message}` };

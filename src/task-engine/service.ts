@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { type ListeningServer, listen } from "../node/http.js";
 import { createLogger, type LogSink } from "../node/log.js";
+import { CodePool } from "../workflow/code-pool.js";
 import type { Limits, WorkflowChain } from "../workflow/index.js";
 import { Attestations, type AttestOptions, validationRoute } from "./attest.js";
 import { requestHandler } from "./http.js";
@@ -78,6 +79,8 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
   const metrics = new EngineMetrics(() => store.queueDepth());
   const waiters = new Map<string, { taskId: string; done: (e: Execution | undefined) => void }>();
   const attestations = opts.attest ? new Attestations(opts.attest, store, log) : undefined;
+  // replays share the pool with executions: together they never hold more threads than this
+  const codePool = new CodePool(opts.concurrency ?? 4);
   const worker = new Worker({
     store,
     log,
@@ -90,6 +93,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
     ...(opts.chain ? { chain: opts.chain } : {}),
     ...(opts.chainsById ? { chainsById: opts.chainsById } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
+    codePool,
     onRecorded: (execution) => waiters.get(execution.id)?.done(execution),
     ...(attestations
       ? { attest: (e: Execution, doc: ExecutionDocument) => attestations.submit(e, doc) }
@@ -136,7 +140,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
     ...engineRoutes(deps),
     ...operatorRoutes(deps),
     recordRunRoute(deps),
-    validationRoute(opts.ipfsGatewayUrl, opts.validationChains),
+    validationRoute(opts.ipfsGatewayUrl, opts.validationChains, codePool),
   ];
   let server: ListeningServer;
   try {
@@ -148,6 +152,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
       opts.port ?? 0,
     );
   } catch (error) {
+    await codePool.close();
     store.close();
     throw error;
   }
@@ -162,6 +167,7 @@ export async function startTaskEngine(opts: TaskEngineOptions): Promise<TaskEngi
       await server.close();
       await worker.stop();
       await attestations?.stop();
+      await codePool.close();
       store.close();
       log.info("task engine stopped");
     })();

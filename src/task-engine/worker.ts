@@ -6,6 +6,7 @@
  */
 
 import type { Logger } from "../node/log.js";
+import type { CodePool } from "../workflow/code-pool.js";
 import {
   type ExecutionRecord,
   InputTape,
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   /** The chain of each L2 a workflow may name (trigger.config.chainId). */
   chainsById?: ReadonlyMap<number, WorkflowChain>;
   limits?: Partial<Limits>;
+  /** Where customCode runs, off the thread that answers HTTP. */
+  codePool?: CodePool;
   now: () => number;
   /** Called with each execution as recorded (blocking triggers wait on it). */
   onRecorded: (execution: Execution) => void;
@@ -195,6 +198,7 @@ export class Worker {
         now,
         ...(chain ? { chain } : {}),
         ...(this.opts.limits ? { limits: this.opts.limits } : {}),
+        ...(this.opts.codePool ? { codePool: this.opts.codePool } : {}),
       });
     } catch (error) {
       const at = now();

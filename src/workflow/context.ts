@@ -4,6 +4,7 @@
  */
 
 import type { Provider, Signer } from "ethers";
+import type { CodePool } from "./code-pool.ts";
 import type { InputKind, InputTape } from "./replay.ts";
 import { Sandbox } from "./sandbox.ts";
 
@@ -37,6 +38,8 @@ export class NodeContext {
   readonly chain: WorkflowChain | undefined;
   /** Records what the network answers, or answers from a record (replay). */
   readonly tape: InputTape | undefined;
+  /** Where customCode runs when not on this thread (see code-pool.ts). */
+  readonly codePool: CodePool | undefined;
 
   constructor(
     mode: "simulate" | "run",
@@ -45,6 +48,7 @@ export class NodeContext {
     signal: AbortSignal,
     chain: WorkflowChain | undefined,
     tape?: InputTape,
+    codePool?: CodePool,
   ) {
     this.mode = mode;
     this.variables = variables;
@@ -52,6 +56,7 @@ export class NodeContext {
     this.signal = signal;
     this.chain = chain;
     this.tape = tape;
+    this.codePool = codePool;
   }
 
   /** Whether requests are answered from recorded inputs instead of the network. */
@@ -83,6 +88,7 @@ export class NodeContext {
       this.signal,
       this.chain,
       this.tape,
+      this.codePool,
     );
   }
 

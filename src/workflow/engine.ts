@@ -23,6 +23,7 @@
 
 import { createHash, randomUUID } from "node:crypto";
 import { canonicalJson } from "./canonical.ts";
+import type { CodePool } from "./code-pool.ts";
 import { type Limits, NodeContext, type WorkflowChain } from "./context.ts";
 import { analyzeGraph, ancestorsOf, type ResolvedEdge } from "./graph.ts";
 import { messageOf, runNodeOnce, withRetry } from "./processors/index.ts";
@@ -57,6 +58,8 @@ export interface RunWorkflowOptions {
    * (InputTape.replaying(inputs)): a replay never touches the network or a chain.
    */
   tape?: InputTape;
+  /** Runs customCode off this thread (a long-lived process shares one; see code-pool.ts). */
+  codePool?: CodePool;
 }
 
 type NodeState = "pending" | "running" | "success" | "failed" | "skipped" | "blocked";
@@ -173,6 +176,7 @@ export async function runWorkflow(workflow: Workflow, options: RunWorkflowOption
       signal,
       options.chain,
       options.tape,
+      options.codePool,
     );
     const started = now();
     let success = true;

@@ -3,23 +3,24 @@
  * a hard time limit.
  */
 
+import { type CodeJob, codeOutcome, runCodeJob } from "../code-job.ts";
 import type { NodeContext } from "../context.ts";
-import { substituteText } from "../template.ts";
 import type { BranchConfig, CustomCodeConfig, FilterConfig } from "../types.ts";
 
 /**
  * Runs a customCode node: its source's `return` value is the output. `{{ }}` templates in the
  * source are first replaced by their values as text (Ava's semantics).
  */
-export function runCustomCode(config: CustomCodeConfig, ctx: NodeContext): unknown {
-  const sandbox = ctx.sandbox();
-  const timeoutMs = Math.min(config.timeoutMs ?? ctx.limits.codeTimeoutMs, ctx.limits.codeTimeoutMs);
-  try {
-    const source = substituteText(config.source, sandbox, "source");
-    return sandbox.runCode(source, timeoutMs) ?? null;
-  } finally {
-    for (const line of sandbox.logs()) ctx.log(line);
-  }
+export async function runCustomCode(config: CustomCodeConfig, ctx: NodeContext): Promise<unknown> {
+  const job: CodeJob = {
+    variables: ctx.variables,
+    source: config.source,
+    timeoutMs: Math.min(config.timeoutMs ?? ctx.limits.codeTimeoutMs, ctx.limits.codeTimeoutMs),
+    expressionTimeoutMs: ctx.limits.expressionTimeoutMs,
+  };
+  const answer = ctx.codePool ? await ctx.codePool.run(job) : runCodeJob(job);
+  for (const line of answer.logs) ctx.log(line);
+  return codeOutcome(answer);
 }
 
 /**
