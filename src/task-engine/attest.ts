@@ -10,9 +10,11 @@
  * their chain (tx-check.ts).
  */
 
+import { rpcRequest } from "../chain/json-rpc.js";
 import { sendTaskRpc } from "../client/send.js";
 import { lookupVerdicts } from "../client/verdicts.js";
 import { toDataHex } from "../crypto/bytes.js";
+import type { TaskStatusReport } from "../node/aggregator/tasks.js";
 import type { Logger } from "../node/log.js";
 import type { L2Target } from "../node/options.js";
 import { Semaphore } from "../node/util.js";
@@ -23,7 +25,7 @@ import { HttpError, type Route } from "./http.js";
 import { type ExecutionDocument, replayExecution } from "./record.js";
 import type { TaskStore } from "./store.js";
 import type { ChainLookup } from "./tx-check.js";
-import type { Execution } from "./types.js";
+import type { Execution, NoVerdict } from "./types.js";
 
 export interface AttestOptions extends PerformerKeys {
   aggregatorUrl: string;
@@ -170,9 +172,18 @@ export class Attestations {
       chainId: l2.chainId,
       aggregatorUrl: opts.aggregatorUrl,
     };
-    const deadline = Date.now() + (opts.verdictTimeoutMs ?? 120_000);
+    const followMs = opts.verdictTimeoutMs ?? 120_000;
+    const deadline = Date.now() + followMs;
     while (Date.now() < deadline && !signal.aborted) {
       const verdict = (await lookupVerdicts(query, [sent.taskHash])).get(sent.taskHash.toLowerCase());
+      if (!verdict) {
+        const ended = await journalEnd(opts.aggregatorUrl, sent.taskHash, l2.chainId);
+        if (ended) {
+          this.store.noVerdict(execution.id, ended, true);
+          log.warn("the task ended without a verdict; the execution stays unattested", { ...ended });
+          return;
+        }
+      }
       if (verdict) {
         this.store.attested(execution.id, {
           taskNumber: verdict.taskNumber,
@@ -189,9 +200,43 @@ export class Attestations {
       }
       await sleep(300, signal).catch(() => {});
     }
-    if (!signal.aborted)
-      log.warn("no verdict yet; the execution stays unattested", { taskHash: sent.taskHash });
+    if (!signal.aborted) {
+      const reason = `no verdict within ${Math.round(followMs / 1000)} s of sending the task`;
+      this.store.noVerdict(
+        execution.id,
+        { status: "timeout", reason, abstained: [], taskHash: sent.taskHash },
+        false,
+      );
+      log.warn("no verdict in time; the execution stays unattested", { taskHash: sent.taskHash, reason });
+    }
   }
+}
+
+/**
+ * How the aggregator's journal ended a task without a verdict (`unreachable`, `timeout`,
+ * `failed`, as `avsctl task status` shows it); undefined while it is in progress, once it has a
+ * verdict, or when the journal cannot be read.
+ */
+async function journalEnd(
+  aggregatorUrl: string,
+  taskHash: string,
+  chainId: number,
+): Promise<NoVerdict | undefined> {
+  const answer = await rpcRequest<TaskStatusReport | null>(
+    aggregatorUrl,
+    "avsctl_taskStatus",
+    [taskHash, chainId],
+    {
+      timeoutMs: 5_000,
+    },
+  ).catch(() => undefined);
+  const row = answer?.result;
+  if (!row || (row.status !== "unreachable" && row.status !== "timeout" && row.status !== "failed"))
+    return undefined;
+  const abstained = (row.reason?.abstained ?? []).map(
+    (a) => `attester ${a.operatorId} (${a.attester}) abstained: ${a.reason}`,
+  );
+  return { status: row.status, reason: row.reason?.message ?? row.error ?? row.status, abstained, taskHash };
 }
 
 /** The task's data as the CID it carries (0x-hex of its text, or the text itself). */

@@ -64,6 +64,7 @@ export function executionJson(e: Execution): Record<string, unknown> {
     performer: e.performer,
     chainId: e.chainId,
     electedAt: e.electedAt,
+    noVerdict: e.noVerdict,
   };
 }
 

@@ -2,7 +2,15 @@
 
 import type { SQLOutputValue } from "node:sqlite";
 import type { Workflow } from "../workflow/index.js";
-import type { Execution, ExecutionStatus, Page, Task, TaskStatus, TriggerReason } from "./types.js";
+import type {
+  Execution,
+  ExecutionStatus,
+  NoVerdict,
+  Page,
+  Task,
+  TaskStatus,
+  TriggerReason,
+} from "./types.js";
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,7 +52,8 @@ CREATE TABLE IF NOT EXISTS executions (
   record TEXT,
   performer TEXT,
   chain_id INTEGER,
-  elected_at INTEGER
+  elected_at INTEGER,
+  no_verdict TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_task ON executions (task_id, id);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (task_id, status);
@@ -116,6 +125,7 @@ export function toExecution(r: Row): Execution {
     performer: r.performer === null || r.performer === undefined ? null : String(r.performer),
     chainId: num(r.chain_id),
     electedAt: num(r.elected_at),
+    noVerdict: typeof r.no_verdict === "string" ? (JSON.parse(r.no_verdict) as NoVerdict) : null,
   };
 }
 

@@ -15,7 +15,7 @@ import type { ExecutionStep, Workflow } from "../workflow/index.js";
 import { isFinal, statusAfterRecord, statusOnStart, type TriggerDecision } from "./lifecycle.js";
 import { page, SCHEMA, toExecution, toTask } from "./rows.js";
 import { SecretStore } from "./secret-store.js";
-import type { Execution, ExecutionStatus, Page, Task, TriggerReason } from "./types.js";
+import type { Execution, ExecutionStatus, NoVerdict, Page, Task, TriggerReason } from "./types.js";
 import { ulid } from "./ulid.js";
 
 export interface ExecutionResult {
@@ -44,6 +44,8 @@ export class TaskStore extends SecretStore {
       ["performer", "TEXT"],
       ["chain_id", "INTEGER"],
       ["elected_at", "INTEGER"],
+      // a store made before a task that ended without a verdict was told apart
+      ["no_verdict", "TEXT"],
     ]) {
       if (!columns.includes(column!)) this.db.exec(`ALTER TABLE executions ADD COLUMN ${column} ${type}`);
     }
@@ -65,8 +67,18 @@ export class TaskStore extends SecretStore {
 
   /** The on-chain outcome of an execution's attestation. */
   attested(id: string, a: { taskNumber: number; txHash: string; verdict: "approved" | "rejected" }): void {
-    const sql = "UPDATE executions SET task_number = ?, tx_hash = ?, verdict = ?, record = NULL WHERE id = ?";
+    const sql =
+      "UPDATE executions SET task_number = ?, tx_hash = ?, verdict = ?, no_verdict = NULL, record = NULL WHERE id = ?";
     this.run(sql, a.taskNumber, a.txHash, a.verdict, id);
+  }
+
+  /**
+   * No verdict is coming for the execution's task (as far as the engine knows). `final` when the
+   * aggregator ended the task: nothing is sent again then; otherwise a restart follows it again.
+   */
+  noVerdict(id: string, why: NoVerdict, final: boolean): void {
+    const sql = `UPDATE executions SET no_verdict = ?${final ? ", record = NULL" : ""} WHERE id = ?`;
+    this.run(sql, JSON.stringify(why), id);
   }
 
   /** Executions sent for attestation that have no verdict yet, with their records. */

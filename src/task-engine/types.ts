@@ -76,6 +76,20 @@ export interface Execution {
   performer: string | null;
   chainId: number | null;
   electedAt: number | null;
+  /**
+   * Why there is no verdict, once the engine knows none is coming: the aggregator's journal
+   * ended the task without one (`unreachable`, `timeout`, `failed`, with its reason), or the
+   * engine stopped following it (`timeout`). Null while a verdict may still come, and once one has.
+   */
+  noVerdict: NoVerdict | null;
+}
+
+export interface NoVerdict {
+  status: "unreachable" | "timeout" | "failed";
+  reason: string;
+  /** The attesters that abstained, one line each ("attester 2 (0x..) abstained: ..."). */
+  abstained: string[];
+  taskHash: string;
 }
 
 export interface SecretInfo {

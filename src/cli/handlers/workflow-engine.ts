@@ -42,11 +42,22 @@ function executionHuman(e: Json): string {
   return [executionLine(e), ...attestationLines(e), ...steps].join("\n");
 }
 
-/** Who performed the execution's AVS task, where, and the chain's verdict once there is one. */
+/**
+ * Who performed the execution's AVS task, where, and the chain's verdict once there is one, or
+ * why none is coming (the engine read the aggregator's journal, or stopped following the task).
+ */
 function attestationLines(e: Json): string[] {
   if (!e.performer) return [];
-  const verdict = e.verdict ? `${e.verdict} as task ${e.taskNumber} (tx ${e.txHash})` : "no verdict yet";
-  return [`  attested on chain ${e.chainId} by ${e.performer} (elected at ${e.electedAt}): ${verdict}`];
+  const where = `on chain ${e.chainId} by ${e.performer} (elected at ${e.electedAt})`;
+  if (e.verdict) return [`  attested ${where}: ${e.verdict} as task ${e.taskNumber} (tx ${e.txHash})`];
+  if (e.noVerdict) {
+    const { status, taskHash, reason, abstained } = e.noVerdict;
+    return [
+      `  not attested ${where}: ${status}, task ${taskHash}: ${reason}`,
+      ...(Array.isArray(abstained) ? abstained.map((a: string) => `    ${a}`) : []),
+    ];
+  }
+  return [`  sent for attestation ${where}: no verdict yet`];
 }
 
 const executionExit = (e: Json) =>
