@@ -37,9 +37,28 @@ function executionLine(e: Json): string {
 
 function executionHuman(e: Json): string {
   const steps = (e.steps ?? []).map(
-    (s: Json) => `  ${s.success ? "ok  " : "FAIL"} ${s.name} (${s.type})${s.success ? "" : `: ${s.error}`}`,
+    (s: Json) =>
+      `  ${s.success ? "ok  " : "FAIL"} ${s.name} (${s.type})${s.success ? (simulatedWrite(s) ? ": simulated (nothing sent)" : "") : `: ${s.error}`}`,
   );
   return [executionLine(e), ...attestationLines(e), ...steps].join("\n");
+}
+
+const WRITES = new Set(["contractWrite", "ethTransfer", "loop"]);
+
+/**
+ * Whether a write step (or a loop of writes) only simulated its transaction: the engine's runs
+ * never send one, and "ok" alone read as if the transfer had been made. A simulated write's
+ * output (one per call of a contractWrite) has `simulated: true` and its gas estimate.
+ */
+function simulatedWrite(step: Json): boolean {
+  const simulated = (v: unknown): boolean =>
+    Array.isArray(v)
+      ? v.some(simulated)
+      : !!v &&
+        typeof v === "object" &&
+        (v as Json).simulated === true &&
+        typeof (v as Json).gasEstimate === "string";
+  return WRITES.has(step.type) && simulated(step.output);
 }
 
 /**
