@@ -14,6 +14,7 @@ import type { ValidationResult } from "./types.ts";
 import { validateWorkflow } from "./validate.ts";
 
 export { canonicalJson } from "./canonical.ts";
+export { secretsInCode } from "./code-secrets.ts";
 export type { Limits, WorkflowChain } from "./context.ts";
 export {
   comparableRecord,

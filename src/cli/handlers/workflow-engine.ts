@@ -5,6 +5,8 @@
 
 import { EXIT } from "../../errors.js";
 import type { EngineClient, Json } from "../../task-engine/client.js";
+import { secretsInCode } from "../../workflow/code-secrets.js";
+import type { Workflow } from "../../workflow/types.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
 import { configVarNames } from "./config-vars.js";
@@ -89,7 +91,9 @@ export async function workflowCreate(
 ): Promise<CommandResult> {
   const client = await engineClient(ctx, flags);
   const task = await client.createWorkflow(file, ctx.cwd);
-  const warnings = await unsetSecrets(ctx, client, task, flags);
+  // the engine answers the stored task: its nodes as the engine normalised them
+  const inCode = Array.isArray(task.nodes) ? secretsInCode(task as Pick<Workflow, "nodes">) : [];
+  const warnings = [...(await unsetSecrets(ctx, client, task, flags)), ...inCode];
   return {
     data: warnings.length > 0 ? { ...task, warnings } : task,
     human: () =>

@@ -13,6 +13,7 @@ import {
   loadWorkflow,
   readInputsFile,
   runWorkflow,
+  secretsInCode,
   type ValidationResult,
   type Workflow,
   type WorkflowChain,
@@ -47,13 +48,14 @@ function problemLines(errors: WorkflowProblem[]): string {
 /** `workflow validate <file>`: `{valid, errors}`, exit 2 when invalid. */
 export async function workflowValidate(ctx: CommandContext, file: string): Promise<CommandResult> {
   const result = await loadWorkflow(file, ctx.cwd);
-  const data = { valid: result.valid, errors: result.errors };
+  const warnings = result.workflow ? secretsInCode(result.workflow) : [];
+  const data = { valid: result.valid, errors: result.errors, ...(warnings.length > 0 ? { warnings } : {}) };
   return {
     data,
     exitCode: result.valid ? EXIT.OK : EXIT.USAGE,
     human: () =>
       result.valid
-        ? `${file}: valid (${result.workflow!.nodes.length} node(s), ${result.workflow!.edges.length} edge(s))`
+        ? `${warnings.map((w) => `warning: ${w}\n`).join("")}${file}: valid (${result.workflow!.nodes.length} node(s), ${result.workflow!.edges.length} edge(s))`
         : `${file}: ${result.errors.length} problem(s)\n${problemLines(result.errors)}`,
   };
 }
