@@ -15,7 +15,8 @@
  * so the word `import` is refused in user code and code generation from strings (eval,
  * Function) is off, which leaves no way to spell it at run time.
  *
- * The limit is on time, not memory: a sandbox runs in this process.
+ * The limit is on time, not memory: a sandbox runs in this process (the task engine's
+ * customCode on one of its worker threads: code-pool.ts).
  */
 
 import { types } from "node:util";
