@@ -31,12 +31,27 @@ export function startDeadlines(ctx: AggregatorContext, hub: PeerHub): () => void
       if (!v) voters.set(chain, (v = connectedVoters(ctx, chain)));
       return v;
     };
+    // The grace waits for attesters still dialing in: on a chain whose every operator with voting
+    // power is connected already, none can come, so its tasks are judged at once.
+    const complete = new Map<ChainCtx, boolean>();
+    const allConnected = (chain: ChainCtx): boolean => {
+      let c = complete.get(chain);
+      if (c === undefined) {
+        const connected = new Set(votersOf(chain).map((v) => v.operatorId));
+        c = chain.view.operators().every((op) => op.votingPower === 0n || connected.has(op.operatorId));
+        complete.set(chain, c);
+      }
+      return c;
+    };
     for (const task of [...ctx.tasks.values()]) {
       if (task.consensus.expired(task.msg.deadline, now)) {
         timeOut(ctx, task, hub, votersOf(task.chain));
         continue;
       }
-      if (settled && (everyTask || task.consensus.changed)) endIfUnreachable(ctx, task, votersOf(task.chain));
+      const judged = settled
+        ? everyTask || task.consensus.changed
+        : task.consensus.changed && allConnected(task.chain);
+      if (judged) endIfUnreachable(ctx, task, votersOf(task.chain));
     }
     ctx.metrics.pendingTasks.set(ctx.tasks.size);
   }, DEADLINE_TICK_MS);
