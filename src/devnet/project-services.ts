@@ -4,6 +4,7 @@ import { AvsctlError, isAvsctlError } from "../errors.js";
 import { untrustedCertificateLine } from "./ca-certs.js";
 import { type DockerLauncher, type Launched, type Launcher, PORTS } from "./launcher.js";
 import type { DevnetPlan, ServicePlan } from "./plan.js";
+import { LABEL_PROJECT, sanitizeName } from "./runtime/labels.js";
 import type { WaitStrategy } from "./runtime/types.js";
 import { CONTAINER_CA_BUNDLE, type ServiceCa, writeServiceBundle } from "./service-ca.js";
 import { type ServiceKind, serviceEnv } from "./service-env.js";
@@ -199,6 +200,8 @@ export async function buildServiceImage(
       // a base image rebuilt or pulled anew rebuilds the service
       dependsOn: dockerfileBaseImages(text),
       kind: "service",
+      // whose it is, once a newer build leaves it untagged (docker images --filter label=...)
+      labels: { [LABEL_PROJECT]: sanitizeName(plan.project) },
       signal,
     });
   } catch (error) {

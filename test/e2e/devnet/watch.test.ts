@@ -351,6 +351,14 @@ describeDocker("devnet up --watch, Docker runtime", () => {
     const crashed = await watcher.next((e) => e.action === "failed", RELOAD_TIMEOUT, from);
     expect(crashed).toMatchObject({ service: "validation", previousKept: false });
     expect(crashed.logTail?.join("\n"), JSON.stringify(crashed)).toMatch(/broken|SyntaxError|error/i);
+    // the image of the version that did not start: tagged until the next build supersedes it
+    const tagOf = () =>
+      docker
+        .getImage(`avsctl/${state.name}-validation:dev`)
+        .inspect()
+        .then((i) => i.Id);
+    const crashedImage = await tagOf();
+    expect(crashedImage).toBeDefined();
     from = watcher.events.length;
     writeFileSync(rule, original);
     const back = await watcher.next(
@@ -360,6 +368,9 @@ describeDocker("devnet up --watch, Docker runtime", () => {
     );
     expect(back, JSON.stringify(back)).toMatchObject({ action: "restarted" });
     expect((await fetch(`${state.services.validation}/health`)).status).toBe(200);
+    // ... and not left behind, untagged, once it was
+    expect(await tagOf()).not.toBe(crashedImage);
+    await expect(docker.getImage(crashedImage!).inspect()).rejects.toThrow();
 
     expect(await watcher.interrupt()).toBe(0);
     expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });

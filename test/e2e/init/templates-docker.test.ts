@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerClient } from "../../../src/devnet/docker-engine.js";
 import { rootHash } from "../../../src/devnet/plan.js";
 import { listProjectResources } from "../../../src/devnet/runtime/docker.js";
-import { LABEL_IMAGE } from "../../../src/devnet/runtime/labels.js";
+import { LABEL_IMAGE, LABEL_PROJECT, sanitizeName } from "../../../src/devnet/runtime/labels.js";
 import { findLabelledProcesses } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
@@ -64,7 +64,8 @@ const why = (r: CliResult) =>
  * Untagged top-level images that no container uses. Two kinds are not a service build's doing
  * and are not counted: a devnet image that another devnet of this engine still runs is left
  * untagged when a newer avsctl build replaces it (`docker image prune` takes it later), and a
- * build running meanwhile (another project's) holds its latest step's image in a container.
+ * build running meanwhile (another project's) holds its latest step's image in a container. Nor is
+ * a service image labelled with another project (another test file's reload superseded it).
  */
 async function danglingImages(docker: Docker): Promise<Set<string>> {
   const [images, containers] = await Promise.all([
@@ -73,7 +74,14 @@ async function danglingImages(docker: Docker): Promise<Set<string>> {
   ]);
   const used = new Set(containers.map((c) => c.ImageID));
   return new Set(
-    images.filter((i) => i.Labels?.[LABEL_IMAGE] !== "devnet" && !used.has(i.Id)).map((i) => i.Id),
+    images
+      .filter((i) => i.Labels?.[LABEL_IMAGE] !== "devnet" && !used.has(i.Id))
+      // a service image of another test file's project (a reload there supersedes its own)
+      .filter((i) => {
+        const project = i.Labels?.[LABEL_PROJECT];
+        return project === undefined || [...names].some((n) => sanitizeName(n) === project);
+      })
+      .map((i) => i.Id),
   );
 }
 
