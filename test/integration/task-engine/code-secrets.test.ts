@@ -10,11 +10,10 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayExecution } from "../../../src/task-engine/record.js";
-import type { Execution } from "../../../src/task-engine/types.js";
 import { sealRun } from "../../../src/task-engine/worker.js";
 import { InputTape, runWorkflow, validateWorkflow } from "../../../src/workflow/index.js";
 import { runCli } from "../../helpers/cli.js";
-import { code, type Harness, startHarness } from "./helpers.js";
+import { code, type Harness, sampleExecution, startHarness } from "./helpers.js";
 
 const derived = {
   name: "derives",
@@ -45,13 +44,7 @@ const derived = {
 describe("what the warning says", () => {
   it("is so: the record keeps the derived value, and the replay rejects the honest run", async () => {
     const workflow = (await validateWorkflow(derived)).workflow!;
-    const execution = {
-      id: "01JEXEC0000000000000000000",
-      taskId: "01JTASK0000000000000000000",
-      index: 0,
-      triggerReason: { type: "manual" },
-      triggerData: null,
-    } as unknown as Execution;
+    const execution = sampleExecution();
     const configVars = { KEY: "s3cr3t-key" };
     const tape = InputTape.recording();
     const record = await runWorkflow(workflow, {

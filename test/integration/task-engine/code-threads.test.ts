@@ -7,11 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayExecution } from "../../../src/task-engine/record.js";
-import type { Execution } from "../../../src/task-engine/types.js";
 import { sealRun } from "../../../src/task-engine/worker.js";
 import { CodePool } from "../../../src/workflow/code-pool.js";
 import { comparableRecord, InputTape, runWorkflow, validateWorkflow } from "../../../src/workflow/index.js";
-import { call, code, type Harness, signIn, startHarness, until, Wallet } from "./helpers.js";
+import { call, code, type Harness, sampleExecution, signIn, startHarness, until, Wallet } from "./helpers.js";
 
 const busy = (ms: number, value: string) =>
   `const end = Date.now() + ${ms}; let n = 0; while (Date.now() < end) n++; return ${value};`;
@@ -112,13 +111,7 @@ describe("customCode on a pool thread", () => {
 
   it("a replay on a pool thread approves a run made on the main thread", async () => {
     const workflow = (await validateWorkflow(busyFlow)).workflow!;
-    const execution = {
-      id: "01JEXEC0000000000000000000",
-      taskId: "01JTASK0000000000000000000",
-      index: 0,
-      triggerReason: { type: "manual" },
-      triggerData: null,
-    } as unknown as Execution;
+    const execution = sampleExecution();
     const tape = InputTape.recording();
     const record = await runWorkflow(workflow, { mode: "simulate", tape, id: execution.id, index: 0 });
     const { result, doc } = sealRun(execution, workflow, record, {

@@ -11,6 +11,7 @@ import {
   type TaskEngine,
   type TaskEngineOptions,
 } from "../../../src/task-engine/service.js";
+import type { Execution } from "../../../src/task-engine/types.js";
 import { code } from "../../unit/workflow/build.js";
 
 export interface Harness {
@@ -131,6 +132,17 @@ export function flow(
     edges: [{ id: "e1", source: "trigger", target: "c" }],
     ...extra,
   };
+}
+
+/** An execution as the engine's worker hands it to a run that is sealed for attesters. */
+export function sampleExecution(): Execution {
+  return {
+    id: "01JEXEC0000000000000000000",
+    taskId: "01JTASK0000000000000000000",
+    index: 0,
+    triggerReason: { type: "manual" },
+    triggerData: null,
+  } as unknown as Execution;
 }
 
 export { until } from "../../helpers/until.js";

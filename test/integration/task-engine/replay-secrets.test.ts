@@ -11,9 +11,9 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayExecution } from "../../../src/task-engine/record.js";
-import type { Execution } from "../../../src/task-engine/types.js";
 import { sealRun } from "../../../src/task-engine/worker.js";
 import { InputTape, runWorkflow, validateWorkflow } from "../../../src/workflow/index.js";
+import { sampleExecution } from "./helpers.js";
 
 const template = JSON.parse(
   readFileSync(
@@ -40,13 +40,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 /** One run of the template's workflow as the engine's worker seals it for attesters. */
 async function attestedRun(priceSourceUrl: string, raw: unknown = template) {
   const workflow = (await validateWorkflow(raw)).workflow!;
-  const execution = {
-    id: "01JEXEC0000000000000000000",
-    taskId: "01JTASK0000000000000000000",
-    index: 0,
-    triggerReason: { type: "manual" },
-    triggerData: null,
-  } as unknown as Execution;
+  const execution = sampleExecution();
   const configVars = { PRICE_SOURCE_URL: priceSourceUrl };
   const tape = InputTape.recording();
   const record = await runWorkflow(workflow, {
