@@ -35,7 +35,7 @@ describeDocker("a service image build that does not trust a TLS certificate", ()
       new DockerLauncher(runtime, ""),
       "validation",
       service,
-      { projectDir: dir } as DevnetPlan,
+      { projectDir: dir, project: "avsctl-test-build-ca" } as DevnetPlan,
       `avsctl-test/build-ca-${process.pid}:dev`,
     ).then(
       () => {
