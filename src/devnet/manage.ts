@@ -1,5 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import type Docker from "dockerode";
 import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, isAvsctlError } from "../errors.js";
@@ -231,21 +230,14 @@ export async function devnetDown(
   if (opts.all) {
     // The other projects whose devnets go too: each is left as its own `down` leaves it (no state
     // file, so its `status` says no devnet; its saved state kept, and listed, for its next `up`).
-    const { findLabelledProcesses, removeAllProcesses } = await import("./runtime/process.js");
+    const { canonicalDir, findLabelledProcesses, removeAllProcesses } = await import("./runtime/process.js");
     const others = new Set((await findLabelledProcesses()).map((p) => p.projectDir));
     await inDocker(true, async (docker) => {
       const { listProjectResources } = await import("./runtime/docker.js");
       for (const c of (await listProjectResources(docker)).containers) others.add(c.projectDir);
     });
-    const real = (dir: string) => {
-      try {
-        return realpathSync(dir);
-      } catch {
-        return path.resolve(dir);
-      }
-    };
-    const here = real(projectDir);
-    for (const dir of others) if (dir === "" || real(dir) === here) others.delete(dir);
+    const here = canonicalDir(projectDir);
+    for (const dir of others) if (dir === "" || canonicalDir(dir) === here) others.delete(dir);
     for (const dir of others) {
       const pid = await stopSupervisor(dir);
       if (pid !== undefined) removed.processes.push(pid);

@@ -7,13 +7,13 @@
  * stop), and `devnet down` stops it before anything else. A Docker devnet needs none: its
  * containers carry a restart policy.
  */
-import { existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { sleep } from "../util/sleep.js";
 import { keepGoodCopy, repairStateFile, stateFileOf } from "./chain-storage.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./runtime/labels.js";
 import { capLogFile, rotatedLogOf } from "./runtime/log-files.js";
-import { isAlive, killProcessGroups } from "./runtime/process-groups.js";
+import { canonicalDir, isAlive, killProcessGroups } from "./runtime/process-groups.js";
 import { isHeld } from "./runtime/process-hold.js";
 import { stateDir } from "./state.js";
 
@@ -253,14 +253,6 @@ export async function supervisorPid(projectDir: string): Promise<number | undefi
   const dir = canonicalDir(projectDir);
   const found = await findLabelledProcesses({ projectDir: dir, component: "" });
   return found[0]?.pid;
-}
-
-function canonicalDir(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return path.resolve(dir);
-  }
 }
 
 /**

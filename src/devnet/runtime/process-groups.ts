@@ -3,8 +3,9 @@
  * children included) and killing whole groups, SIGTERM first, then SIGKILL.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import createDebug from "debug";
 import { AvsctlError } from "../../errors.js";
 import { sleep } from "../../util/sleep.js";
@@ -34,6 +35,18 @@ export function isAlive(pid: number): boolean {
     }
   }
   return true;
+}
+
+/**
+ * A project directory as the runtime labels its processes with it (symlinks resolved), so the
+ * labels of one project compare equal however its path was given.
+ */
+export function canonicalDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
 }
 
 /**

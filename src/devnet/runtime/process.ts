@@ -9,7 +9,7 @@
  * Run records live in `<projectDir>/.avsctl/run/<component>.json` (mode 0600: they hold the
  * component's env, devnet keys included) so that `restart` and `status` work from a later CLI run.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import createDebug from "debug";
@@ -19,6 +19,7 @@ import { splitLines } from "./lines.js";
 import { followFile, logDirOf, logHistory, tailFile } from "./log-files.js";
 import { LOCALHOST } from "./ports.js";
 import {
+  canonicalDir,
   DEFAULT_STOP_GRACE_MS,
   findLabelledProcesses,
   isAlive,
@@ -42,7 +43,13 @@ import { checkStrategies, probe, type WaitTarget, waitForReady } from "./wait.js
 
 const debug = createDebug("avsctl:devnet:runtime:process");
 
-export { findLabelledProcesses, isAlive, killProcessGroups, removeAllProcesses } from "./process-groups.js";
+export {
+  canonicalDir,
+  findLabelledProcesses,
+  isAlive,
+  killProcessGroups,
+  removeAllProcesses,
+} from "./process-groups.js";
 
 /** What `start` records about a process (serialisable; the state file can hold it too). */
 export interface ProcessRecord {
@@ -82,14 +89,6 @@ export interface ProcessRuntimeOptions {
   projectDir: string;
   /** Default timeout for strategies that set none (60 s). */
   defaultWaitTimeoutMs?: number;
-}
-
-function canonicalDir(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return path.resolve(dir);
-  }
 }
 
 /**
