@@ -11,7 +11,8 @@ import { buildServiceImage, imageTag, type ProjectService, ServiceBuildFailed } 
 import type { DockerRuntime } from "./runtime/docker.js";
 import { containerRemoved } from "./runtime/docker-records.js";
 import { statusCode } from "./runtime/docker-util.js";
-import { LABEL_PORTS, LABEL_WAIT } from "./runtime/labels.js";
+import { removeImageQuietly } from "./runtime/image-engine.js";
+import { LABEL_PORTS, LABEL_PROJECT, LABEL_WAIT, sanitizeName } from "./runtime/labels.js";
 import type { ProcessComponentSpec, WaitStrategy } from "./runtime/types.js";
 import type { ServiceKind } from "./service-env.js";
 
@@ -125,14 +126,28 @@ async function reloadContainer(target: ReloadTarget, plan: DevnetPlan, project: 
     throw new ReloadFailure(`the new ${kind} container did not start: ${message(error)}`, false, {
       cause: error,
     });
+  } finally {
+    // The build could not remove the image it superseded while the old container used it. That
+    // container is gone now whether its successor started or not (start() removes it first),
+    // and nothing else would ever remove its image: each reload would leave one behind.
+    if (old.image) await removeSuperseded(docker, old.image, plan.project);
   }
-  // The build could not remove the image it superseded while the old container used it; now it
-  // can, or each reload would leave an untagged image behind (still used elsewhere: it stays).
-  if (old.image)
-    await docker
-      .getImage(old.image)
-      .remove()
-      .catch(() => undefined);
+}
+
+/**
+ * Removes the image an old container ran once no tag names it, if it is this project's (labelled
+ * as buildServiceImage labels it). Without force, the engine refuses while any container (of any
+ * project) still uses it; an image a tag still names (the build changed nothing, or someone
+ * tagged it) is not ours to delete, and deleting it by id would take that tag with it.
+ */
+async function removeSuperseded(docker: Docker, id: string, project: string): Promise<void> {
+  const info = await docker
+    .getImage(id)
+    .inspect()
+    .catch(() => undefined);
+  if (!info || (info.RepoTags ?? []).some((t) => t !== "<none>:<none>")) return;
+  if (info.Config?.Labels?.[LABEL_PROJECT] !== sanitizeName(project)) return;
+  await removeImageQuietly(docker, info.Id);
 }
 
 interface RunningContainer {

@@ -18,6 +18,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerClient } from "../../../src/devnet/docker-engine.js";
 import { DockerRuntime } from "../../../src/devnet/runtime/docker.js";
+import { LABEL_PROJECT, sanitizeName } from "../../../src/devnet/runtime/labels.js";
 import { ProcessRuntime } from "../../../src/devnet/runtime/process.js";
 import { type CliResult, runCli } from "../../helpers/cli.js";
 import { describeDocker, dockerAvailable } from "../../helpers/docker.js";
@@ -85,11 +86,19 @@ afterAll(async () => {
   for (const watcher of watchers) await watcher.interrupt();
   if (root && existsSync(path.join(root, "avsctl.config.json")))
     await cli(["devnet", "down", "--volumes", "--json"], 240_000).catch(() => undefined);
-  // `down` keeps the services' images for the next `up`; this project will not come back.
+  // `down` keeps the services' images for the next `up`; this project will not come back. Its
+  // untagged ones (a failed run may leave some) have no name to find them by, only its label.
   if (root && (await dockerAvailable())) {
     const docker = dockerClient();
     const reference = [`avsctl/${path.basename(root)}-*`];
-    for (const image of await docker.listImages({ filters: JSON.stringify({ reference }) }))
+    const ours = sanitizeName(path.basename(root));
+    const labelled = (
+      await docker.listImages({ filters: JSON.stringify({ label: [LABEL_PROJECT] }) })
+    ).filter((i) => i.Labels?.[LABEL_PROJECT]?.startsWith(ours));
+    for (const image of [
+      ...(await docker.listImages({ filters: JSON.stringify({ reference }) })),
+      ...labelled,
+    ])
       await docker
         .getImage(image.Id)
         .remove({ force: true })
@@ -282,6 +291,17 @@ describeDocker("devnet up --watch, Docker runtime", () => {
         (c) => [c.component, c.id],
       ),
     );
+  /** The images carrying this project's label: each by its tag, or `<none> <id>` when it has none. */
+  const projectImages = async () =>
+    (
+      await dockerClient().listImages({
+        filters: JSON.stringify({ label: [`${LABEL_PROJECT}=${sanitizeName(state.name)}`] }),
+      })
+    )
+      .map((i) => (i.RepoTags ?? []).find((t) => t !== "<none>:<none>") ?? `<none> ${i.Id}`)
+      .sort();
+  // one image per service, tagged; a superseded one left behind would be an untagged extra
+  const serviceImages = () => [`avsctl/${state.name}-execution:dev`, `avsctl/${state.name}-validation:dev`];
 
   it("rebuilds the validation image and replaces only its container", {
     timeout: UP_TIMEOUT + RELOAD_TIMEOUT,
@@ -302,6 +322,7 @@ describeDocker("devnet up --watch, Docker runtime", () => {
     expect(approved.json().status).toBe("approved");
 
     const before = await containers();
+    expect(await projectImages()).toEqual(serviceImages());
     const docker = dockerClient();
     const runtime = new DockerRuntime({ project: state.name, projectDir: root, docker });
     const oldImage = (await docker.getContainer(runtime.containerName("validation")).inspect()).Image;
@@ -371,8 +392,36 @@ describeDocker("devnet up --watch, Docker runtime", () => {
     // ... and not left behind, untagged, once it was
     expect(await tagOf()).not.toBe(crashedImage);
     await expect(docker.getImage(crashedImage!).inspect()).rejects.toThrow();
+    // nor the one the container that crashed replaced (the image of its previous version)
+    expect(await projectImages()).toEqual(serviceImages());
+
+    // An image superseded while a tag of someone else's names it is theirs: it stays.
+    const theirs = { repo: `avsctl-e2e-kept/${sanitizeName(state.name)}`, tag: "mine" };
+    const tagged = await tagOf();
+    await docker.getImage(tagged).tag(theirs);
+    from = watcher.events.length;
+    rejectEverything();
+    const superseded = await watcher.next(
+      (e) => e.service === "validation" && (e.action === "restarted" || e.action === "failed"),
+      RELOAD_TIMEOUT,
+      from,
+    );
+    expect(superseded, JSON.stringify(superseded)).toMatchObject({ action: "restarted" });
+    expect(await tagOf()).not.toBe(tagged);
+    expect((await docker.getImage(`${theirs.repo}:${theirs.tag}`).inspect()).Id).toBe(tagged);
+    await docker.getImage(`${theirs.repo}:${theirs.tag}`).remove();
+    expect(await projectImages()).toEqual(serviceImages());
 
     expect(await watcher.interrupt()).toBe(0);
     expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+  });
+
+  it("devnet down keeps the service images for the next up, and nothing superseded", {
+    timeout: 240_000,
+  }, async () => {
+    expect(state, "the devnet did not start").toBeDefined();
+    const down = await cli(["devnet", "down", "--volumes", "--json"], 240_000);
+    expect(down.code, why(down)).toBe(0);
+    expect(await projectImages()).toEqual(serviceImages());
   });
 });
