@@ -225,11 +225,12 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   }
   const rpcUrl = picked.url;
   const { provider, chainId } = await connectRpc(rpcUrl).catch((error) => {
-    // connectRpc's hint names --rpc-url, which only a command with the flag takes
-    if (input.targetFlags || !isAvsctlError(error) || error.code !== "RPC_UNREACHABLE") throw error;
+    // connectRpc's "nothing answers" hint (the only one it gives) lists every place a URL may
+    // come from, --rpc-url among them, which only a command with the flag takes: name the one
+    // that gave this URL. A URL the user gave: a devnet started now would not be at it.
+    if (!isAvsctlError(error) || error.code !== "RPC_UNREACHABLE" || !error.hint) throw error;
     throw new AvsctlError("RPC_UNREACHABLE", error.message, {
-      // a URL the user gave: a devnet started now would not be at it
-      hint: "check AVSCTL_RPC_URL (or L2_RPC): nothing answers JSON-RPC at that URL (a typo, or the node is down)",
+      hint: `check ${originOf(input, "rpcUrl").name}: nothing answers JSON-RPC at that URL (a typo, or the node is down)`,
       details: error.details,
       cause: error,
     });

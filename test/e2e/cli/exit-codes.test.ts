@@ -4,6 +4,8 @@
  * the stable `--json` error code, and a hint that names only commands and flags that exist.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,6 +13,7 @@ import { main } from "../../../src/cli/main.js";
 import { buildProgram } from "../../../src/cli/program.js";
 import { Runner } from "../../../src/cli/runner.js";
 import { AvsctlError, DEFAULT_HINTS, ERROR_CODES, type ErrorCode, hintOf } from "../../../src/errors.js";
+import { withAnvil } from "../../helpers/anvil.js";
 import { cleanEnv } from "../../helpers/cli.js";
 import { foreignFlags, unpastable } from "../../helpers/pastable.js";
 
@@ -478,6 +481,85 @@ describe("exit codes and --json errors", () => {
       L2_RPC: DEAD_RPC,
     });
     expect(flagged.error.details.argument).toBe("--rpc-url");
+  });
+
+  it("an RPC URL nothing answers at: the hint names what gave it, and fixing that is what gets past it", async () => {
+    const unreachable = (name: string) =>
+      `check ${name}: nothing answers JSON-RPC at that URL (a typo, or the node is down)`;
+    const attempt = async (args: string[], env: Record<string, string>, files: Record<string, string>) => {
+      const cwd = dir(files);
+      let stdout = "";
+      const out = { stdout: (t: string) => void (stdout += t), stderr: () => {} };
+      const code = await main(["node", "avsctl", "--cwd", cwd, "--json", ...args], out, {
+        ...cleanEnv(),
+        ...env,
+      });
+      return { code, cwd, error: JSON.parse(stdout).error };
+    };
+    const config = (rpcUrl: string) => ({
+      "avsctl.config.json": JSON.stringify({ name: "x", network: { rpcUrl, attestationCenter: AC } }),
+    });
+    // each origin, with the URL nothing answers at and with one that answers: [env, files, name]
+    const origins = (url: string): Array<[Record<string, string>, Record<string, string>, string]> => [
+      [{ AVSCTL_RPC_URL: url, AVSCTL_ATTESTATION_CENTER: AC }, {}, "AVSCTL_RPC_URL"],
+      [{ L2_RPC: url, ATTESTATION_CENTER_ADDRESS: AC }, {}, "L2_RPC"],
+      [{}, { ".env": `L2_RPC=${url}\nATTESTATION_CENTER_ADDRESS=${AC}\n` }, "L2_RPC (in .env)"],
+      [{}, config(url), "network.rpcUrl (in <file>)"],
+    ];
+    await withAnvil({}, async (chain) => {
+      for (const args of [
+        ["task", "list"],
+        ["task-def", "list"],
+      ]) {
+        const fixed = origins(chain.rpcUrl);
+        for (const [i, [env, files, name]] of origins(DEAD_RPC).entries()) {
+          const r = await attempt(args, env, files);
+          const origin = name.replace("<file>", path.join(r.cwd, "avsctl.config.json"));
+          expect(r.code, `${args.join(" ")} ${name}`).toBe(4);
+          expect(r.error).toMatchObject({ code: "RPC_UNREACHABLE", hint: unreachable(origin) });
+          expect(foreignFlags(`${r.error.message}\n${r.error.hint}`, args, program)).toEqual([]);
+          // the same origin set to a URL a node answers at: what fails now is the next thing, the
+          // AttestationCenter (no contract at it on a fresh chain)
+          const [fixedEnv, fixedFiles] = fixed[i]!;
+          const ok = await attempt(args, fixedEnv, fixedFiles);
+          expect(ok.error, `${args.join(" ")} ${name}`).toMatchObject({ code: "INVALID_ADDRESS" });
+        }
+      }
+      // a flag names the flag, which the command takes, over the variable it wins over
+      const flagged = await attempt(
+        ["task-def", "list", "--rpc-url", DEAD_RPC, "--attestation-center", AC],
+        { L2_RPC: chain.rpcUrl },
+        {},
+      );
+      expect(flagged.error).toMatchObject({ code: "RPC_UNREACHABLE", hint: unreachable("--rpc-url") });
+      expect(foreignFlags(flagged.error.hint, ["task-def", "list"], program)).toEqual([]);
+      const pasted = await attempt(
+        ["task-def", "list", "--rpc-url", chain.rpcUrl, "--attestation-center", AC],
+        { L2_RPC: DEAD_RPC },
+        {},
+      );
+      expect(pasted.error).toMatchObject({ code: "INVALID_ADDRESS" });
+    });
+    // something that answers JSON-RPC, but no chain id: not said to answer nothing
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: 1, result: 42 }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const notANode = await attempt(["task", "list"], { L2_RPC: url, ATTESTATION_CENTER_ADDRESS: AC }, {});
+      expect(notANode.error).toMatchObject({
+        code: "RPC_UNREACHABLE",
+        message: `${url} is not an Ethereum JSON-RPC endpoint`,
+      });
+      expect(notANode.error.hint).not.toMatch(/nothing answers/);
+    } finally {
+      server.close();
+    }
   });
 
   it("a malformed performer key is INVALID_KEY naming its variable, and is never printed", async () => {
