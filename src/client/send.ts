@@ -81,6 +81,12 @@ const RPC_REASON_HINTS: Record<
     site.aggregator === undefined
       ? "too few attesters are connected to the aggregator: `avsctl devnet status` shows which are down"
       : "too few attesters are connected to the aggregator: its own log names those that are",
+  NO_ELIGIBLE_ATTESTERS: (def, site) =>
+    `the definition's restricted operators and minimum voting power leave no attester to approve its tasks: ${taskDefCommand(`show ${def}`, site)} shows them${site.aggregator === undefined ? ", `avsctl devnet status` the attesters' operator ids" : ""}`,
+  CHAIN_UNAVAILABLE: (_def, site) =>
+    site.aggregator === undefined
+      ? "the aggregator could not read its L2, and took nothing: `avsctl devnet status` shows whether the L2 is down; send the task again once it answers"
+      : "the aggregator could not read its L2, and took nothing: send the task again once its L2 RPC answers",
   UNKNOWN_CHAIN: (_def, site, data) => {
     // the execution service relays no data: on the devnet the hint is the same by either path
     if (site.aggregator === undefined)

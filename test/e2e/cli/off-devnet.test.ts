@@ -15,7 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import { buildProgram } from "../../../src/cli/program.js";
 import { Runner } from "../../../src/cli/runner.js";
-import { noEligibleAttesters, unknownChain } from "../../../src/node/aggregator/refusals.js";
+import {
+  chainUnavailable,
+  noEligibleAttesters,
+  notRecorded,
+  unknownChain,
+} from "../../../src/node/aggregator/refusals.js";
 import { dispatchJsonRpc, RpcError } from "../../../src/node/json-rpc.js";
 import { useAnvil } from "../../helpers/anvil.js";
 import { cleanEnv, runCli, runPasted } from "../../helpers/cli.js";
@@ -128,12 +133,64 @@ describe("task send --aggregator: hints name what works off the devnet", () => {
   });
 
   it("a refusal without a hint of its own points at the aggregator's own log", async () => {
-    refusal = () => noEligibleAttesters({ taskDefinitionId: 1, restrictedOperatorIndexes: ["5"] } as never);
+    refusal = () => notRecorded(new Error("database or disk is full"));
     const args = send();
     const r = await avsctl(args, performer);
     expect(r.code).toBe(1);
     expect(r.error.hint).toBe(
       `the aggregator's own log (the process serving --aggregator ${aggregator}) shows why`,
+    );
+    expectOffDevnet(r, args);
+  });
+
+  it("no voting power can attest the definition: task-def show with the L2 the user gave, and it works pasted", async () => {
+    const created = await avsctl([
+      "task-def",
+      "create",
+      "--name",
+      "powerless",
+      "--restricted-operators",
+      "99",
+      "--rpc-url",
+      chain().rpcUrl,
+      "--attestation-center",
+      ac,
+      "--private-key",
+      DEPLOYER_KEY,
+    ]);
+    expect(created.code, JSON.stringify(created.body)).toBe(0);
+    const id = created.body.taskDefinitionId as number;
+    refusal = () =>
+      noEligibleAttesters({
+        id,
+        minimumVotingPower: 0n,
+        restrictedAttesterIds: [99n],
+        maximumNumberOfAttesters: 0,
+        totalVotingPower: 0n,
+        fetchedAt: 0,
+      });
+    const args = send("--task-def", String(id));
+    const r = await avsctl(args, { ...performer, L2_RPC: chain().rpcUrl, ATTESTATION_CENTER_ADDRESS: ac });
+    expect(r.code).toBe(1);
+    expect(r.error.code).toBe("COMMAND_FAILED");
+    const quoted = `avsctl task-def show ${id} --rpc-url ${chain().rpcUrl} --attestation-center ${ac}`;
+    expect(r.error.hint).toBe(
+      `the definition's restricted operators and minimum voting power leave no attester to approve its tasks: \`${quoted}\` shows them`,
+    );
+    expectOffDevnet(r, args);
+    const pasted = await runPasted(`${quoted} --json`, { cwd: dir(), env: cleanEnv() });
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect(pasted.json()).toMatchObject({ taskDefinitionId: id, restrictedOperatorIndexes: ["99"] });
+  });
+
+  it("the aggregator cannot read its L2: exit 4, send again once it answers, no devnet command", async () => {
+    refusal = () => chainUnavailable("check", 1, new Error("connect ECONNREFUSED 127.0.0.1:8545"));
+    const args = send();
+    const r = await avsctl(args, performer);
+    expect(r.code).toBe(4);
+    expect(r.error.code).toBe("RPC_UNREACHABLE");
+    expect(r.error.hint).toBe(
+      "the aggregator could not read its L2, and took nothing: send the task again once its L2 RPC answers",
     );
     expectOffDevnet(r, args);
   });

@@ -272,6 +272,35 @@ describe("task send on the devnet (process runtime)", () => {
     expect(raised.json().warnings).toHaveLength(1);
   });
 
+  it("a definition no attester can approve: the same refusal by either path, with a hint that works pasted, nothing sent", async () => {
+    const before = await verdictsByHash();
+    // restricted to the performer (operator 2, after the aggregator), which holds no voting power
+    const def = await cli(["task-def", "create", "--name", "no-eligible", "--restricted-operators", "2"]);
+    expect(def.code, def.stderr).toBe(0);
+    const id = String(def.json().taskDefinitionId);
+    const refused = await Promise.all(
+      ["rpc", "execution"].map((via) => cli(["task", "send", "--via", via, "--task-def", id])),
+    );
+    const hint = `the definition's restricted operators and minimum voting power leave no attester to approve its tasks: \`avsctl task-def show ${id}\` shows them, \`avsctl devnet status\` the attesters' operator ids`;
+    for (const r of refused) {
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.json().error).toMatchObject({
+        code: "COMMAND_FAILED",
+        message: expect.stringContaining(`no voting power can attest task definition ${id}`),
+        hint,
+      });
+    }
+    expect(refused[1]!.json().error.details).toMatchObject({ reason: "NO_ELIGIBLE_ATTESTERS" });
+    // the commands it names work pasted, and show what it speaks of
+    const shown = await cli(["task-def", "show", id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.json()).toMatchObject({ restrictedOperatorIndexes: ["2"], minimumVotingPower: "0" });
+    const status = await cli(["devnet", "status"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json().attesters.map((a: any) => a.operatorId)).not.toContain(2);
+    expect((await verdictsByHash()).size).toBe(before.size);
+  });
+
   it("apply warns as create does of a minimum voting power the performer falls short of", async () => {
     const file = path.join(dir, "avsctl.config.json");
     const original = readFileSync(file, "utf8");

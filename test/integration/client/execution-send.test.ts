@@ -394,6 +394,33 @@ describe("every refusal of the aggregator's sendTask, passed on by the execution
     });
   }
 
+  it("no eligible attesters, an unknown chain and an unreadable L2 each get a hint of their own, by either path", async () => {
+    const own: Array<[RpcError, string]> = [
+      [
+        noEligibleAttesters(definition),
+        "the definition's restricted operators and minimum voting power leave no attester to approve its tasks: `avsctl task-def show 6` shows them, `avsctl devnet status` the attesters' operator ids",
+      ],
+      [
+        unknownChain(999, [31338]),
+        "pass a --target-chain of one of the devnet's L2s (`avsctl devnet status` lists them), or none for the first",
+      ],
+      [
+        chainUnavailable("read", 6, new Error("timeout")),
+        "the aggregator could not read its L2, and took nothing: `avsctl devnet status` shows whether the L2 is down; send the task again once it answers",
+      ],
+    ];
+    for (const [error, hint] of own) {
+      const overRpc = await rpcSend(await refusingAggregator(error));
+      const relayed = await sendTaskViaExecution(
+        await relayingService(error.message),
+        { taskDefinitionId: 6 },
+        PERFORMER,
+        5_000,
+      ).then(unexpected, (e: AvsctlError) => e);
+      for (const e of [overRpc, relayed]) expect(e.hint, error.reason).toBe(hint);
+    }
+  });
+
   for (const { name, error } of servicesOwn) {
     it(`${name} is the service's own failure: EXECUTION_FAILED, its log`, async () => {
       const relayed = await sendTaskViaExecution(
