@@ -66,9 +66,16 @@ export function insufficientPowerReason(error: unknown): TaskEndReason | undefin
   };
 }
 
-/** Whether nothing answered in time or at all (the aggregator down, frozen or restarting). */
+/**
+ * Whether nothing answered in time or at all (the aggregator down, frozen or restarting). A
+ * refusal is an answer, though the one for an L2 the aggregator cannot read (CHAIN_UNAVAILABLE)
+ * has the code RPC_UNREACHABLE: the task was not taken, and sending it again until the deadline
+ * (or calling it a timeout) would hide why.
+ */
 export function isTransient(error: unknown): boolean {
-  return isAvsctlError(error) && (error.code === "RPC_UNREACHABLE" || error.code === "TIMEOUT");
+  if (!isAvsctlError(error) || (error.code !== "RPC_UNREACHABLE" && error.code !== "TIMEOUT")) return false;
+  // the aggregator's JSON-RPC refusal, or its reason read back from an execution service's answer
+  return rpcErrorOf(error).data?.reason === undefined && error.details?.reason === undefined;
 }
 
 /** Whether a failed send may still have reached the aggregator: all but a refused connection. */

@@ -185,14 +185,21 @@ describe("task send --aggregator: hints name what works off the devnet", () => {
 
   it("the aggregator cannot read its L2: exit 4, send again once it answers, no devnet command", async () => {
     refusal = () => chainUnavailable("check", 1, new Error("connect ECONNREFUSED 127.0.0.1:8545"));
-    const args = send();
-    const r = await avsctl(args, performer);
-    expect(r.code).toBe(4);
-    expect(r.error.code).toBe("RPC_UNREACHABLE");
-    expect(r.error.hint).toBe(
-      "the aggregator could not read its L2, and took nothing: send the task again once its L2 RPC answers",
-    );
-    expectOffDevnet(r, args);
+    const l2 = { L2_RPC: chain().rpcUrl, ATTESTATION_CENTER_ADDRESS: ac };
+    for (const args of [send(), send("--wait")]) {
+      const before = sent;
+      const started = Date.now();
+      const r = await avsctl(args, { ...performer, ...l2 });
+      // a refusal, not silence: not sent again until --timeout, nor called a timeout
+      expect(sent - before, args.join(" ")).toBe(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.code, args.join(" ")).toBe(4);
+      expect(r.error.code).toBe("RPC_UNREACHABLE");
+      expect(r.error.hint).toBe(
+        "the aggregator could not read its L2, and took nothing: send the task again once its L2 RPC answers",
+      );
+      expectOffDevnet(r, args);
+    }
   });
 
   it("an L2 node's URL given as --aggregator: said so", async () => {

@@ -12,7 +12,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Wallet } from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { checkTaskDefinitionExists, sendTaskRpc, sendTaskViaExecution } from "../../../src/client/send.js";
+import {
+  checkTaskDefinitionExists,
+  prepareTask,
+  sendPrepared,
+  sendTaskRpc,
+  sendTaskViaExecution,
+} from "../../../src/client/send.js";
 import { startSampleExecution } from "../../../src/devnet/samples/sample-services.js";
 import { AvsctlError } from "../../../src/errors.js";
 import {
@@ -462,6 +468,51 @@ describe("every refusal of the aggregator's sendTask, passed on by the execution
     expect(s).toMatchObject({ sent: 1, failed: 0, refusedBusy: 1, retried: 1 });
     expect(arrivals).toHaveLength(2);
     expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(300);
+  });
+
+  it("an L2 the aggregator cannot read is its answer, not silence: sent once and failed at once by either path, with or without --wait", async () => {
+    const error = chainUnavailable("check", 6, new Error("connect ECONNREFUSED 127.0.0.1:8545"));
+    const received = { n: 0 };
+    const aggregator = await serve((req, res) => {
+      req.resume();
+      received.n++;
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: 1, error: error.toJSON() }));
+      });
+    });
+    const service = await relayingService(error.message, received);
+    // as task send does: signed once, every retry the same task
+    const prepared = await prepareTask(
+      { proofOfTask: "proof", data: "0x", taskDefinitionId: 6 },
+      { aggregatorUrl: aggregator, performerKey: PERFORMER_KEY, sigType: "ecdsa" },
+    );
+    const paths = {
+      rpc: (_i: number, left: number) => sendPrepared(prepared, aggregator, Math.min(15_000, left)),
+      execution: (_i: number, left: number) =>
+        sendTaskViaExecution(service, { taskDefinitionId: 6 }, PERFORMER, left),
+    };
+    for (const [via, sendOne] of Object.entries(paths)) {
+      for (const wait of [false, true]) {
+        received.n = 0;
+        const started = Date.now();
+        const s = await runTasks({
+          count: 1,
+          concurrency: 1,
+          wait,
+          timeoutMs: 10_000,
+          chainId: 31338,
+          idempotent: via === "rpc",
+          sendOne,
+          taskOf: () => ({ taskDefinitionId: 6, performer: PERFORMER }),
+        });
+        const what = `--via ${via}${wait ? " --wait" : ""}`;
+        expect(s.results[0], what).toMatchObject({ status: "failed" });
+        expect(s.errors[0], what).toMatchObject({ code: "RPC_UNREACHABLE", hint: expect.any(String) });
+        expect(received.n, what).toBe(1);
+        expect(Date.now() - started, what).toBeLessThan(5_000);
+      }
+    }
   });
 
   it("load mode does not send again a refusal that is no busy one, nor a call of unknown fate", async () => {
