@@ -269,13 +269,17 @@ function caDifference(
 
 /** What the running devnet recorded of the plan it was started with (state `internal.plan`). */
 export interface RecordedPlan {
+  attesters?: number;
+  l2Chains?: number;
   blockTime?: number;
+  /** The `--operator-keys` directory the attesters' keys came from, absolute. */
+  operatorKeys?: string;
   /** The CA bundle the project's service images were built with (extra certificates' hash). */
   caCerts?: { file: string; source: string; sha256: string };
   services?: { validation?: string; execution?: string };
 }
 
-const SERVICE_KINDS = ["execution", "validation"] as const;
+export const SERVICE_KINDS = ["execution", "validation"] as const;
 
 /**
  * Where a request to `up` differs from the healthy devnet already running, which `up` leaves as

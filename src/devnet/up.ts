@@ -12,6 +12,7 @@ import { startIpfs } from "./up/ipfs.js";
 import { type PhaseContext, settled } from "./up/launch.js";
 import { startNodes } from "./up/nodes.js";
 import { recordState } from "./up/record.js";
+import type { Repair } from "./up/repair.js";
 import { chainsAndRegistration } from "./up/resume.js";
 import { planStart, type StartPlan } from "./up/start-plan.js";
 import { startTriggers } from "./up/triggers.js";
@@ -33,6 +34,11 @@ export interface UpOptions {
   env?: NodeJS.ProcessEnv;
   /** The devnet keys the config file sets (`devnet.attesters`, ...): the rest are defaults. */
   configured?: ReadonlySet<string>;
+  /**
+   * Opens the `--operator-keys` directory an unhealthy devnet was started with when `up` was not
+   * given it, to start the devnet again with those keys; absent, such a devnet is refused (exit 2).
+   */
+  unlockOperatorKeys?: (dir: string) => Promise<OperatorKeys>;
 }
 
 export interface UpResult {
@@ -41,8 +47,13 @@ export interface UpResult {
   created: boolean;
   runtimeReason: string;
   warnings: string[];
-  /** When a healthy devnet was left as it is: where it differs from what was asked (`--fresh` applies it). */
+  /**
+   * When a healthy devnet was left as it is, or an unhealthy one started again as it was started:
+   * where it differs from what was asked (`--fresh` applies it).
+   */
   differences: PlanDifference[];
+  /** Set when an unhealthy devnet was started again as it was started: what was wrong with it. */
+  repaired?: { problems: string[] };
 }
 
 /** Opens the runtime a plan asks for (building the devnet image for Docker). */
@@ -101,19 +112,21 @@ function interrupted(cause: unknown): AvsctlError {
 
 async function up(opts: UpOptions): Promise<UpResult> {
   const progress = opts.progress ?? (() => {});
-  const plan = planDevnet(opts.config, opts.projectDir, opts.flags, opts.configured);
-  await readCa(plan, opts);
-  if (opts.operators)
-    await (await import("./operator-keys.js")).applyOperatorKeys(plan, opts.operators, opts.flags);
+  let plan = planDevnet(opts.config, opts.projectDir, opts.flags, opts.configured);
+  await readCa(plan, opts.flags.caCerts, opts);
+  let operators = opts.operators;
+  if (operators) await (await import("./operator-keys.js")).applyOperatorKeys(plan, operators, opts.flags);
   const clearing: string[] = [];
-  const reused = await reuseOrClear(plan, opts, progress, clearing);
-  if (reused) return reused;
-  if (!opts.flags.fresh) keepSavedShape(plan, opts.operators !== undefined);
+  const cleared = await reuseOrClear(plan, opts, progress, clearing);
+  if ("reused" in cleared) return cleared.reused;
+  const { repair } = cleared;
+  if (repair) ({ plan, operators } = repair);
+  if (!opts.flags.fresh) keepSavedShape(plan, operators !== undefined);
   const { rotateLogs } = await import("./runtime/log-files.js");
   if (rotateLogs(plan.projectDir).length > 0) debug("the last devnet's logs moved to .avsctl/logs/previous");
 
   const started = Date.now();
-  const start = await planStart(plan, opts.config, opts.operators);
+  const start = await planStart(plan, opts.config, operators);
   start.warnings.push(...clearing);
   const { launcher, reason } = await openLauncher(plan, progress, opts.signal);
   progress(`runtime: ${reason}`);
@@ -131,7 +144,14 @@ async function up(opts: UpOptions): Promise<UpResult> {
     await supervise(state, opts.projectDir);
     writeDevnetState(opts.projectDir, state);
     const warnings = state.internal?.warnings as string[];
-    return { state, created: true, runtimeReason: reason, warnings: warnings ?? [], differences: [] };
+    return {
+      state,
+      created: true,
+      runtimeReason: reason,
+      warnings: warnings ?? [],
+      differences: repair?.differences ?? [],
+      ...(repair ? { repaired: { problems: repair.problems } } : {}),
+    };
   } catch (error) {
     debug("start failed: %O", error);
     const wasInterrupted = opts.signal?.aborted === true;
@@ -202,14 +222,9 @@ async function supervise(state: DevnetState, projectDir: string): Promise<void> 
  * fails at once (exit 2). A file named on purpose (flag, config) is always checked; the
  * environment's default only when a service may be built in Docker.
  */
-async function readCa(plan: DevnetPlan, opts: UpOptions): Promise<void> {
+async function readCa(plan: DevnetPlan, caCerts: string | undefined, opts: UpOptions): Promise<void> {
   const { caCertsChoice, readServiceCa } = await import("./service-ca.js");
-  const choice = caCertsChoice(
-    opts.flags.caCerts,
-    opts.config.devnet.caCerts,
-    opts.projectDir,
-    opts.env ?? process.env,
-  );
+  const choice = caCertsChoice(caCerts, opts.config.devnet.caCerts, opts.projectDir, opts.env ?? process.env);
   if (!choice) return;
   const inDocker =
     plan.runtime !== "process" &&
@@ -247,14 +262,16 @@ function keepSavedShape(plan: DevnetPlan, keysGiven: boolean): void {
 
 /**
  * A healthy devnet is left as it is (the result says where it differs from the plan); an
- * unhealthy one, one `--fresh` replaces, or the leftovers of an interrupted start are removed.
+ * unhealthy one (to be started again as it was started, the plan for that decided first, so a
+ * refusal changes nothing), one `--fresh` replaces, or the leftovers of an interrupted start are
+ * removed.
  */
 async function reuseOrClear(
   plan: DevnetPlan,
   opts: UpOptions,
   progress: (s: string) => void,
   warnings: string[],
-): Promise<UpResult | undefined> {
+): Promise<{ reused: UpResult } | { repair?: Repair & { problems: string[] } }> {
   const { devnetStatus, devnetDown } = await import("./manage.js");
   const down = async (config: AvsctlConfig | undefined) => {
     const left = await devnetDown(opts.projectDir, config, { volumes: opts.flags.fresh === true });
@@ -270,7 +287,7 @@ async function reuseOrClear(
     const count = left.containers.length + left.networks.length + left.processes.length;
     if (count > 0) progress(`removed ${count} leftover(s) of an interrupted start`);
     if (opts.flags.fresh && left.volumes.length > 0) progress("--fresh: deleted the saved state");
-    return undefined;
+    return {};
   }
   if (!opts.flags.fresh) {
     const status = await devnetStatus(opts.projectDir);
@@ -278,7 +295,7 @@ async function reuseOrClear(
       // a supervisor that died (or a devnet from before supervision) is started again
       await supervise(existing, opts.projectDir);
       writeDevnetState(opts.projectDir, existing);
-      return {
+      const reused: UpResult = {
         state: status.state,
         created: false,
         // the same answer as the run that started it: `up` twice prints the same state
@@ -289,13 +306,20 @@ async function reuseOrClear(
           ...(await import("./operator-keys.js")).operatorKeyDifferences(existing, opts.operators),
         ],
       };
+      return { reused };
     }
-    progress(`the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again`);
-  } else {
-    progress("--fresh: removing the existing devnet and its saved state");
+    const { repairPlan } = await import("./up/repair.js");
+    const repair = await repairPlan(plan, existing, opts.flags, opts.operators, opts.unlockOperatorKeys);
+    await readCa(repair.plan, repair.caCerts, opts);
+    progress(
+      `the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again as it was started`,
+    );
+    await down(undefined);
+    return { repair: { ...repair, problems: status.problems } };
   }
+  progress("--fresh: removing the existing devnet and its saved state");
   await down(undefined);
-  return undefined;
+  return {};
 }
 
 /** The phases in order, each given the plan and what the phases before it started. */

@@ -2,7 +2,15 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../config/load.js";
 import type { OperatorKeys } from "../../devnet/operator-keys.js";
-import { devnetName, quickstartProject, type UpFlags } from "../../devnet/plan.js";
+import {
+  devnetName,
+  isWorkflowProject,
+  type PlanDifference,
+  quickstartProject,
+  type RecordedPlan,
+  SERVICE_KINDS,
+  type UpFlags,
+} from "../../devnet/plan.js";
 import type { RemovedResources } from "../../devnet/runtime/types.js";
 import { type DevnetState, publicState, readDevnetState } from "../../devnet/state.js";
 import { AvsctlError, EXIT, invalidArgument, isAvsctlError } from "../../errors.js";
@@ -68,6 +76,7 @@ export async function devnetUpCommand(
         operators,
         env: loaded.env,
         configured,
+        unlockOperatorKeys: (dir) => recordedOperatorKeys(ctx, dir),
         // Ctrl-C stops what this run started instead of leaving it running unrecorded
         signal: ctx.signal,
       }),
@@ -78,33 +87,41 @@ export async function devnetUpCommand(
   const differences = result.differences.map((d) => `${d.flag}: running ${d.running}, asked ${d.asked}`);
   const apply =
     differences.length > 0
-      ? freshCommand(ctx, flags, result.state, configured, loaded.config.devnet)
+      ? freshCommand(ctx, flags, result.state, configured, loaded.config.devnet, result.differences)
       : undefined;
   const applyLine = `to apply, removing the running devnet and its chain state: ${apply}`;
+  const { repaired } = result;
   // Added keys (docs/cli.md#devnet-up lists them): why this runtime, and what a script should know.
   const data = {
     ...publicState(result.state),
     runtimeReason: result.runtimeReason,
     warnings: [
-      ...differences.map((d) => `${d}; nothing changed`),
+      ...differences.map((d) => `${d}; ${repaired ? "not applied" : "nothing changed"}`),
       ...(apply ? [applyLine] : []),
       ...result.warnings,
     ],
+    ...(repaired ? { repaired } : {}),
   };
+  const differing = differences.length === 0 ? [] : [...differences.map((d) => `  ${d}`), applyLine, ""];
   const shown: CommandResult = {
     data,
     human: () =>
       [
-        ...(result.created
-          ? []
-          : differences.length === 0
-            ? ["devnet already running and healthy; nothing changed"]
-            : [
-                "devnet already running and healthy; nothing changed, but it differs from what was asked:",
-                ...differences.map((d) => `  ${d}`),
-                applyLine,
-                "",
-              ]),
+        ...(repaired
+          ? [
+              `the devnet was unhealthy (${repaired.problems.join("; ")}); started it again as it was started: ${startedAs(result.state)}`,
+              ...(differing.length > 0
+                ? ["it differs from what was asked, which was not applied:", ...differing]
+                : []),
+            ]
+          : result.created
+            ? []
+            : differing.length === 0
+              ? ["devnet already running and healthy; nothing changed"]
+              : [
+                  "devnet already running and healthy; nothing changed, but it differs from what was asked:",
+                  ...differing,
+                ]),
         renderState(data),
         ...result.warnings.map((w) => `warning: ${w}`),
         "",
@@ -117,6 +134,51 @@ export async function devnetUpCommand(
   const { watchUntilInterrupted } = await import("./devnet-watch.js");
   await watchUntilInterrupted(ctx, loaded, upFlags.caCerts);
   return { data: undefined, human: () => "" };
+}
+
+/**
+ * The `--operator-keys` directory an unhealthy devnet was started with, for `up` to start it
+ * again without the flag. Only with AVSCTL_KEYSTORE_PASSWORD: a prompt would cut through the
+ * progress display, and the flag asks for the password before anything starts.
+ */
+async function recordedOperatorKeys(ctx: CommandContext, dir: string): Promise<OperatorKeys> {
+  if (ctx.env.AVSCTL_KEYSTORE_PASSWORD === undefined) {
+    throw new AvsctlError(
+      "MISSING_ARGUMENT",
+      `the devnet's attesters run with the operator keys of ${dir}, and AVSCTL_KEYSTORE_PASSWORD is not set; nothing was changed`,
+      {
+        hint: `set AVSCTL_KEYSTORE_PASSWORD to the keystores' password, or pass \`--operator-keys ${shellQuote(dir)}\` to be asked for it`,
+        details: { argument: "AVSCTL_KEYSTORE_PASSWORD" },
+      },
+    );
+  }
+  return operatorKeys(ctx, dir);
+}
+
+/** How a devnet `up` started again was started, in words (what its state does not show). */
+function startedAs(state: DevnetState): string {
+  const plan = (state.internal?.plan ?? {}) as RecordedPlan;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const service = (kind: "execution" | "validation") => {
+    const summary = plan.services?.[kind];
+    if (summary === "sample") return `avsctl's sample ${kind} service`;
+    if (summary === "project") return `the project's ${kind} service`;
+    return `${kind} service at ${summary}`;
+  };
+  const services = SERVICE_KINDS.filter(
+    (k) => plan.services?.[k] !== undefined && plan.services[k] !== "none",
+  );
+  const words = [
+    `${state.runtime} runtime`,
+    count(state.attesters.length, "attester"),
+    count(state.l2.length, "L2 chain"),
+    plan.blockTime ? `block time ${plan.blockTime} s` : "a block per transaction",
+    services.length === 0 ? "no services" : services.map(service).join(", "),
+    state.engine ? "task engine" : "no task engine",
+    ...(plan.caCerts ? [`CA bundle ${plan.caCerts.file}`] : []),
+    ...(plan.operatorKeys ? [`operator keys of ${plan.operatorKeys}`] : []),
+  ];
+  return words.join(", ");
 }
 
 /** Variables other tools read a CA bundle from: behind a proxy, one of them often names its CA. */
@@ -180,7 +242,8 @@ function flagWords(flags: UpFlags & { operatorKeys?: string }): string[] {
 /**
  * `avsctl devnet up --fresh` with the flags this `up` was given: what applies them. What neither
  * a flag nor the config file asks keeps the running devnet's value (its runtime, attesters, L2s,
- * block time): left out, `--fresh` would start the defaults instead (Docker where it answers,
+ * block time), and so does what no difference names (its services, task engine, CA bundle and
+ * operator keys): left out, `--fresh` would start the defaults instead (Docker where it answers,
  * one L2, ...), changing more than the differences it names.
  */
 export function freshCommand(
@@ -189,16 +252,31 @@ export function freshCommand(
   running: DevnetState,
   configured: ReadonlySet<string>,
   /** The config's devnet settings: the defaults where `configured` has no key. */
-  defaults: { attesters: number; l2Chains: number; blockTime: number },
+  defaults: { attesters: number; l2Chains: number; blockTime: number; engine?: boolean },
+  /** The differences the command is to apply. */
+  named: readonly PlanDifference[] = [],
 ): string {
   const words = [avsctlPrefix(ctx), "devnet up --fresh"];
-  const recorded = (running.internal?.plan ?? {}) as {
-    attesters?: number;
-    l2Chains?: number;
-    blockTime?: number;
-  };
+  const recorded = (running.internal?.plan ?? {}) as RecordedPlan;
   const kept = <T>(given: T | undefined, key: string, value: T | undefined, byDefault?: T): T | undefined =>
     given ?? (configured.has(`devnet.${key}`) || value === byDefault ? undefined : value);
+  const unnamed = (...labels: string[]) =>
+    !named.some((d) => labels.some((l) => d.flag === l || d.flag.startsWith(`${l} (`)));
+  // the services as they run, unless a flag or a named difference asks for others
+  const servicesKept =
+    flags.services !== false &&
+    flags.validationUrl === undefined &&
+    flags.executionUrl === undefined &&
+    unnamed("--no-services", "--validation-url", "--execution-url", "devnet.services") &&
+    !named.some((d) => d.flag.startsWith("services."));
+  const external = (kind: "execution" | "validation") =>
+    servicesKept && running.serviceRuntimes?.[kind] === "external"
+      ? (running.services[kind] ?? undefined)
+      : undefined;
+  const onHost = SERVICE_KINDS.some(
+    (kind) => recorded.services?.[kind] === "project" && running.serviceRuntimes?.[kind] === "process",
+  );
+  const caSources = ["--ca-certs", "devnet.caCerts", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"];
   const valued: Array<[string, string | number | undefined]> = [
     ["--runtime", kept<string>(flags.runtime, "runtime", running.runtime)],
     ["--attesters", kept(flags.attesters, "attesters", recorded.attesters, defaults.attesters)],
@@ -207,15 +285,40 @@ export function freshCommand(
       kept(flags.l2Chains, "l2Chains", recorded.l2Chains ?? running.l2.length, defaults.l2Chains),
     ],
     ["--block-time", kept(flags.blockTime, "blockTime", recorded.blockTime, defaults.blockTime)],
-    ["--validation-url", flags.validationUrl],
-    ["--execution-url", flags.executionUrl],
-    ["--services-runtime", flags.servicesRuntime],
-    ["--ca-certs", flags.caCerts],
-    ["--operator-keys", flags.operatorKeys],
+    ["--validation-url", flags.validationUrl ?? external("validation")],
+    ["--execution-url", flags.executionUrl ?? external("execution")],
+    [
+      "--services-runtime",
+      flags.servicesRuntime ??
+        (running.runtime === "docker" &&
+        onHost &&
+        !configured.has("devnet.servicesRuntime") &&
+        unnamed("--services-runtime", "devnet.servicesRuntime")
+          ? "process"
+          : undefined),
+    ],
+    [
+      "--ca-certs",
+      flags.caCerts ??
+        (recorded.caCerts?.source === "--ca-certs" && unnamed(...caSources)
+          ? recorded.caCerts.file
+          : undefined),
+    ],
+    [
+      "--operator-keys",
+      flags.operatorKeys ?? (unnamed("--operator-keys") ? recorded.operatorKeys : undefined),
+    ],
   ];
   for (const [flag, value] of valued) if (value !== undefined) words.push(flag, shellQuote(String(value)));
-  if (flags.services === false) words.push("--no-services");
-  if (flags.engine !== undefined) words.push(flags.engine ? "--engine" : "--no-engine");
+  const noServices = running.services.execution === null && running.services.validation === null;
+  if (flags.services === false || (servicesKept && noServices)) words.push("--no-services");
+  const byDefault = defaults.engine ?? isWorkflowProject(running.internal?.projectDir ?? ctx.cwd);
+  const engine =
+    flags.engine ??
+    (unnamed("--engine", "--no-engine", "devnet.engine") && (running.engine !== undefined) !== byDefault
+      ? running.engine !== undefined
+      : undefined);
+  if (engine !== undefined) words.push(engine ? "--engine" : "--no-engine");
   return words.join(" ");
 }
 

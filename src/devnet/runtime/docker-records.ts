@@ -68,7 +68,7 @@ export function containerRemoved(component: string, recorded: boolean, consequen
   return new AvsctlError("NOT_FOUND", `the ${component} container was removed${consequence}`, {
     hint: recorded
       ? `\`avsctl devnet restart ${component}\` creates it again as \`devnet up\` started it`
-      : "`avsctl devnet up` starts the devnet again, its chains from their saved state (give it the flags the devnet was started with)",
+      : "`avsctl devnet up` starts the devnet again as it was started, its chains from their saved state",
     details: { component, removed: true },
   });
 }

@@ -6,16 +6,19 @@
  * The devkit keystore fixture's origin is in test/integration/keys/import-export.test.ts.
  */
 
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, runPasted } from "../../helpers/cli.js";
 import type { LooseContract } from "../../helpers/contract.js";
+import { until } from "../../helpers/until.js";
 import {
   provider,
   type State,
   sendOthenticTask,
   startValidationServer,
+  stopSupervision,
   type TempProject,
   tempProject,
   type ValidationServer,
@@ -167,6 +170,39 @@ describe("devnet up --operator-keys (process runtime)", () => {
     expect(again.l2[0]!.attestationCenter).toBe(state.l2[0]!.attestationCenter);
     expect(again.attesters.map((a) => a.address)).toEqual(state.attesters.map((a) => a.address));
     state = again;
+  }, 400_000);
+
+  it("unhealthy, a plain `up` starts it again with its operator keys and validation URL", async () => {
+    const pid = (component: string): number =>
+      JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${component}.json`), "utf8")).pid;
+    await stopSupervision(p);
+    process.kill(pid("attester-1"), "SIGKILL");
+    const aggregator = pid("aggregator");
+    const unhealthy = async () => (await p.cli(["devnet", "status", "--json"])).code === 1;
+    await until(unhealthy, "attester-1 down");
+
+    // the keys need their password: without it nothing is touched, and the variable is named
+    const none = await p.cli(["devnet", "up", "--json"], { AVSCTL_KEYSTORE_PASSWORD: undefined });
+    expect(none.code, none.stdout + none.stderr).toBe(2);
+    expect(none.json().error).toMatchObject({
+      code: "MISSING_ARGUMENT",
+      details: { argument: "AVSCTL_KEYSTORE_PASSWORD" },
+    });
+    expect(none.json().error.hint).toContain("set AVSCTL_KEYSTORE_PASSWORD");
+    expect(pid("aggregator")).toBe(aggregator);
+    expect(await unhealthy()).toBe(true);
+
+    const up = await p.cli(["devnet", "up", "--json"], env, 300_000);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const repaired = up.json();
+    expect(repaired.repaired.problems.join("\n")).toContain("attester-1");
+    expect(repaired.warnings.some((w: string) => w.includes("not applied"))).toBe(false);
+    const status = await p.cli(["devnet", "status", "--json"]);
+    expect(status.code, status.stdout).toBe(0);
+    const s: State = status.json();
+    expect(s.attesters.map((a) => a.address)).toEqual(state.attesters.map((a) => a.address));
+    expect(s.l2[0]!.attestationCenter).toBe(state.l2[0]!.attestationCenter);
+    expect(s.services.validation).toBe(validation.url);
   }, 400_000);
 });
 
