@@ -287,8 +287,8 @@ export interface WatchTasksOptions {
   /** The first block to report (default: the block after the head when the watch starts). */
   fromBlock?: number;
   signal?: AbortSignal;
-  /** Called once the watch starts, with what it watches. */
-  onStart?: (target: { chainId: number; attestationCenter: string }) => void;
+  /** Called once the watch starts, with what it watches and the first block it reports. */
+  onStart?: (target: { chainId: number; attestationCenter: string; fromBlock: number }) => void;
 }
 
 /** `task watch`: the verdicts that land from the next block on, as they land. */
@@ -297,7 +297,7 @@ export async function* watchTasks(opts: WatchTasksOptions): AsyncGenerator<TaskV
   const until = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
   try {
     const fromBlock = opts.fromBlock ?? Number(await target.provider.send("eth_blockNumber", [])) + 1;
-    opts.onStart?.({ chainId: target.chainId, attestationCenter: target.attestationCenter });
+    opts.onStart?.({ chainId: target.chainId, attestationCenter: target.attestationCenter, fromBlock });
     const q = {
       provider: target.provider,
       attestationCenter: target.attestationCenter,

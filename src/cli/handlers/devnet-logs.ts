@@ -44,6 +44,7 @@ export async function mergedLogsCommand(
   root: string,
   component: string | undefined,
   flags: { follow?: boolean; tail?: number; since?: number; task?: string },
+  printed: () => void = () => {},
 ): Promise<CommandResult> {
   const { devnetLogStream } = await import("../../devnet/logs.js");
   const render = logLineRenderer(ctx.json, useColor(ctx, process.stdout.isTTY === true));
@@ -56,6 +57,7 @@ export async function mergedLogsCommand(
     signal: ctx.signal,
   })) {
     ctx.out.stdout(render(entry));
+    printed();
   }
   // Streamed above, under --json too: nothing more to print.
   return { data: undefined, human: () => "" };

@@ -1,7 +1,10 @@
 import path from "node:path";
 import type { LoadedConfig } from "../../config/load.js";
 import type { WatchEvent } from "../../devnet/watch.js";
+import { AvsctlError } from "../../errors.js";
+import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
+import { follow } from "../follow.js";
 import type { CommandResult } from "../runner.js";
 
 /** One line per event: a JSON object under --json, else a sentence. */
@@ -30,23 +33,38 @@ export function renderWatchEvent(event: WatchEvent, json: boolean): string {
 }
 
 /**
- * Watches the project's services of the running devnet until Ctrl-C, printing each event as it
- * comes (stdout), then leaves the devnet running.
+ * Watches the project's services of the running devnet until Ctrl-C or SIGTERM, printing each
+ * event as it comes (stdout), then leaves the devnet running and throws INTERRUPTED: watching
+ * has no other end, and a script must tell it from a watch that could not start.
  */
 export async function watchUntilInterrupted(
   ctx: CommandContext,
   loaded: Pick<LoadedConfig, "config" | "root" | "env">,
   caCerts: string | undefined,
+  command = "devnet watch",
 ): Promise<void> {
-  const { watchServices } = await import("../../devnet/watch.js");
-  await watchServices({
-    config: loaded.config,
-    projectDir: loaded.root,
-    caCerts: caCerts ? path.resolve(ctx.cwd, caCerts) : caCerts,
-    env: loaded.env,
-    signal: ctx.signal,
-    onEvent: (event) => ctx.out.stdout(renderWatchEvent(event, ctx.json)),
-  });
+  const certs = caCerts ? path.resolve(ctx.cwd, caCerts) : caCerts;
+  const again = `avsctl devnet watch${certs ? ` --ca-certs ${shellQuote(certs)}` : ""}`;
+  // no grace: a reload under way finishes first, so no service is left half replaced
+  await follow(
+    ctx,
+    async () => {
+      const { watchServices } = await import("../../devnet/watch.js");
+      await watchServices({
+        config: loaded.config,
+        projectDir: loaded.root,
+        caCerts: certs,
+        env: loaded.env,
+        signal: ctx.signal,
+        onEvent: (event) => ctx.out.stdout(renderWatchEvent(event, ctx.json)),
+      });
+    },
+    (cause) =>
+      new AvsctlError("INTERRUPTED", `${command} was interrupted; the devnet keeps running`, {
+        hint: `\`${again}\` watches again; \`avsctl devnet down\` stops the devnet`,
+        cause,
+      }),
+  );
 }
 
 export async function devnetWatchCommand(

@@ -17,6 +17,7 @@ import { AvsctlError, EXIT, invalidArgument, isAvsctlError } from "../../errors.
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandContext } from "../context.js";
 import { lockedDevnet } from "../devnet-lock.js";
+import { follow, INTERRUPT_GRACE_MS } from "../follow.js";
 import { avsctlPrefix } from "../format.js";
 import { withProgress } from "../progress.js";
 import type { CommandResult } from "../runner.js";
@@ -132,7 +133,7 @@ export async function devnetUpCommand(
   // The state first (one JSON line under --json), then the watch's events as they come.
   ctx.out.stdout(ctx.json ? `${JSON.stringify(data)}\n` : `${shown.human!(data)}\n\n`);
   const { watchUntilInterrupted } = await import("./devnet-watch.js");
-  await watchUntilInterrupted(ctx, loaded, upFlags.caCerts);
+  await watchUntilInterrupted(ctx, loaded, upFlags.caCerts, "devnet up --watch");
   return { data: undefined, human: () => "" };
 }
 
@@ -404,10 +405,38 @@ export async function devnetLogsCommand(
   component: string | undefined,
   flags: { follow?: boolean; tail?: number; since?: number; task?: string },
 ): Promise<CommandResult> {
+  if (!flags.follow) return printLogs(ctx, component, flags);
+  let lines = 0;
+  const again = [
+    "avsctl devnet logs",
+    ...(component === undefined ? [] : [component]),
+    "-f",
+    ...(flags.task === undefined ? [] : ["--task", flags.task]),
+  ].join(" ");
+  await follow(
+    ctx,
+    async () => void (await printLogs(ctx, component, flags, () => lines++)),
+    (cause) =>
+      new AvsctlError(
+        "INTERRUPTED",
+        `devnet logs -f was interrupted after ${lines} line(s); the devnet keeps running`,
+        { hint: `\`${again}\` follows again`, details: { lines }, cause },
+      ),
+    INTERRUPT_GRACE_MS,
+  );
+  return { data: undefined, human: () => "" };
+}
+
+async function printLogs(
+  ctx: CommandContext,
+  component: string | undefined,
+  flags: { follow?: boolean; tail?: number; since?: number; task?: string },
+  printed: () => void = () => {},
+): Promise<CommandResult> {
   const { tail } = flags;
   const loaded = await project(ctx);
   if (component === undefined || flags.since !== undefined || flags.task !== undefined) {
-    return (await import("./devnet-logs.js")).mergedLogsCommand(ctx, loaded.root, component, flags);
+    return (await import("./devnet-logs.js")).mergedLogsCommand(ctx, loaded.root, component, flags, printed);
   }
   const { devnetLogs } = await import("../../devnet/manage.js");
   const lines: string[] = [];
@@ -417,8 +446,10 @@ export async function devnetLogsCommand(
     signal: ctx.signal,
   })) {
     // Logs stream straight through; with --json each line is a JSON string.
-    if (flags.follow || !ctx.json) ctx.out.stdout(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
-    else lines.push(line);
+    if (flags.follow || !ctx.json) {
+      ctx.out.stdout(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
+      printed();
+    } else lines.push(line);
   }
   return { data: ctx.json && !flags.follow ? { lines } : undefined, human: () => "" };
 }

@@ -5,6 +5,7 @@ import type { LoadSummary, TaskResult } from "../../task/run.js";
 import type { SendTasksOptions } from "../../task/send.js";
 import type { TaskRef } from "../../task/verdicts.js";
 import type { CommandContext } from "../context.js";
+import { follow, INTERRUPT_GRACE_MS, untilInterrupted } from "../follow.js";
 import { table } from "../format.js";
 import { useFancyProgress } from "../interactive.js";
 import type { CommandResult } from "../runner.js";
@@ -74,25 +75,6 @@ function summaryLines(summary: LoadSummary): string {
     `throughput ${summary.throughputPerSec}/s over ${(summary.durationMs / 1000).toFixed(1)} s`,
     ...summary.warnings.map((w) => `warning: ${w}`),
   ].join("\n");
-}
-
-/** How long an interrupted send may take to say what it sent before the command gives up on it. */
-const INTERRUPT_GRACE_MS = 2_000;
-
-/**
- * The run's summary, or, once `signal` aborts, whatever of it comes within the grace: a request
- * in flight is not waited out (the process ends after the answer is out).
- */
-async function untilInterrupted(
-  run: Promise<LoadSummary>,
-  signal: AbortSignal,
-): Promise<LoadSummary | undefined> {
-  const aborted = new Promise<undefined>((resolve) => {
-    const grace = () => setTimeout(() => resolve(undefined), INTERRUPT_GRACE_MS).unref();
-    if (signal.aborted) grace();
-    else signal.addEventListener("abort", grace, { once: true });
-  });
-  return Promise.race([run, aborted]);
 }
 
 /** Tasks the aggregator took that were still waiting for their verdict when the run ended. */
@@ -271,27 +253,59 @@ export async function taskList(
   };
 }
 
-/** Streams verdicts as they land; one JSON line per verdict with --json. Ends on Ctrl-C. */
+/**
+ * Streams verdicts as they land; one JSON line per verdict with --json. Ends at --timeout (exit
+ * 0), or on Ctrl-C/SIGTERM with INTERRUPTED naming the --from-block that goes on from there.
+ */
 export async function taskWatch(
   ctx: CommandContext,
   flags: { targetChain?: number; timeout?: number; fromBlock?: number },
 ): Promise<CommandResult> {
-  const { watchTasks } = await import("../../task/verdicts.js");
   let seen = 0;
-  const verdicts = watchTasks({
-    project: await ctx.loadConfig(),
-    targetChain: flags.targetChain,
-    timeoutMs: flags.timeout,
-    fromBlock: flags.fromBlock,
-    signal: ctx.signal,
-    onStart: (t) => {
-      if (!ctx.json) ctx.out.stderr(`watching chain ${t.chainId} (${t.attestationCenter}); Ctrl-C to stop\n`);
+  let resumeAt = flags.fromBlock;
+  const interrupted = (cause?: unknown) => {
+    const resume = [
+      "avsctl task watch",
+      ...(flags.targetChain === undefined ? [] : ["--target-chain", String(flags.targetChain)]),
+      ...(resumeAt === undefined ? [] : ["--from-block", String(resumeAt)]),
+    ].join(" ");
+    return new AvsctlError("INTERRUPTED", `task watch was interrupted after ${seen} verdict(s)`, {
+      // before the watch read its first block there is nothing to go on from
+      hint:
+        resumeAt === undefined
+          ? `\`${resume}\` watches again`
+          : `\`${resume}\` watches on without missing a verdict that lands meanwhile`,
+      details: { verdicts: seen, ...(resumeAt === undefined ? {} : { fromBlock: resumeAt }) },
+      cause,
+    });
+  };
+  await follow(
+    ctx,
+    async () => {
+      const { watchTasks } = await import("../../task/verdicts.js");
+      const verdicts = watchTasks({
+        project: await ctx.loadConfig(),
+        targetChain: flags.targetChain,
+        timeoutMs: flags.timeout,
+        fromBlock: flags.fromBlock,
+        signal: ctx.signal,
+        onStart: (t) => {
+          resumeAt = t.fromBlock;
+          if (!ctx.json)
+            ctx.out.stderr(`watching chain ${t.chainId} (${t.attestationCenter}); Ctrl-C to stop\n`);
+        },
+      });
+      for await (const verdict of verdicts) {
+        seen++;
+        // every verdict of a block is shown before the watch reads on: the next block loses none
+        resumeAt = Math.max(resumeAt ?? 0, verdict.blockNumber + 1);
+        ctx.out.stdout(ctx.json ? `${JSON.stringify(verdict)}\n` : `${verdictRow(verdict).join("  ")}\n`);
+      }
     },
-  });
-  for await (const verdict of verdicts) {
-    seen++;
-    ctx.out.stdout(ctx.json ? `${JSON.stringify(verdict)}\n` : `${verdictRow(verdict).join("  ")}\n`);
-  }
+    interrupted,
+    // a frozen node does not hold a cancelled watch
+    INTERRUPT_GRACE_MS,
+  );
   return { data: undefined, human: () => (ctx.json ? "" : `${seen} verdict(s) seen`) };
 }
 

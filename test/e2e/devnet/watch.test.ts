@@ -186,8 +186,9 @@ describe("devnet watch, process runtime", () => {
 
   it("Ctrl-C stops the watch and leaves the devnet running", { timeout: 120_000 }, async () => {
     expect(watcher, "the watch did not start").toBeDefined();
-    expect(await watcher.interrupt()).toBe(0);
-    expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+    expect(await watcher.interrupt()).toBe(130);
+    expect(watcher.events.at(-2)).toEqual({ action: "stopped", devnetRunning: true });
+    expect(watcher.events.at(-1).error.code).toBe("INTERRUPTED");
     const status = await cli(["devnet", "status", "--json"]);
     expect(status.code, why(status)).toBe(0);
     expect(status.json().healthy).toBe(true);
@@ -272,7 +273,7 @@ function otherLanguageJourney(language: Exclude<Language, "typescript">): void {
 
       expectOnlyValidationReloaded(before, await pids(), watcher, reloaded);
 
-      expect(await watcher.interrupt()).toBe(0);
+      expect(await watcher.interrupt()).toBe(130);
       const down = await run(["devnet", "down", "--volumes", "--json"], 240_000);
       expect(down.code, why(down)).toBe(0);
     });
@@ -412,8 +413,9 @@ describeDocker("devnet up --watch, Docker runtime", () => {
     await docker.getImage(`${theirs.repo}:${theirs.tag}`).remove();
     expect(await projectImages()).toEqual(serviceImages());
 
-    expect(await watcher.interrupt()).toBe(0);
-    expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+    expect(await watcher.interrupt()).toBe(130);
+    expect(watcher.events.at(-2)).toEqual({ action: "stopped", devnetRunning: true });
+    expect(watcher.events.at(-1).error.code).toBe("INTERRUPTED");
   });
 
   it("devnet down keeps the service images for the next up, and nothing superseded", {

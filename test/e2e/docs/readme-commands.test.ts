@@ -509,7 +509,9 @@ async function runDocumented(command: ShellCommand, entry: Entry, ctx: Context):
       });
       expect(child.exitCode, `${where} keeps following`).toBeNull();
       const code = await session.interrupt(child);
-      expect(code, `${where} stops on Ctrl-C\n${output().stderr}`).toBe(0);
+      // interrupted, not finished: a script can tell the two apart
+      expect(code, `${where} stops on Ctrl-C\n${output().stderr}`).toBe(130);
+      expect(output().stderr).toContain("Error [INTERRUPTED]");
       return;
     }
     case "sh": {

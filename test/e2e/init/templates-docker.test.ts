@@ -165,8 +165,9 @@ async function reloadRejects(docker: Docker, root: string, language: Language, s
   expect(newImage).not.toBe(oldImage);
   expect((await docker.getImage(`avsctl/${state.name}-validation:dev`).inspect()).Id).toBe(newImage);
   await expect(docker.getImage(oldImage).inspect()).rejects.toThrow();
-  expect(await watcher.interrupt()).toBe(0);
-  expect(watcher.events.at(-1)).toEqual({ action: "stopped", devnetRunning: true });
+  expect(await watcher.interrupt()).toBe(130);
+  expect(watcher.events.at(-2)).toEqual({ action: "stopped", devnetRunning: true });
+  expect(watcher.events.at(-1).error.code).toBe("INTERRUPTED");
 }
 
 describeDocker("projects made by avsctl init, their services in Docker containers", () => {
