@@ -200,31 +200,67 @@ function fileFromParseError(error: unknown): string | undefined {
 export function withDotEnv(root: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const file = path.join(root, ".env");
   if (!existsSync(file)) return { ...env };
-  const parsed = parseDotEnv(readFileSync(file, "utf8"));
+  const parsed = parseDotEnv(readFileSync(file, "utf8"), file);
   return { ...parsed, ...env };
 }
 
 /**
  * A small .env parser (KEY=value, quotes, comments, `export` prefix): enough, and no startup
- * cost. It reads a line as Node's util.parseEnv does: a quoted value ends at its closing quote,
- * and what follows (a `# comment`) is dropped; an unquoted value ends at `#`.
+ * cost. It reads a file as Node's util.parseEnv (and dotenv) do: a quoted value ends at its
+ * closing quote, on the same line or a later one (a PEM key, a JSON document), and what follows
+ * it (a `# comment`) is dropped; an unquoted value ends at `#` or the end of its line. Where
+ * they would guess, it throws CONFIG_INVALID naming `file` and the line: a quote never closed,
+ * or one closed lines later by a quote followed by more text (the opening quote of a later
+ * value, or the `"` of a `\"`, which util.parseEnv takes for the closing quote).
  */
-export function parseDotEnv(text: string): Record<string, string> {
+export function parseDotEnv(text: string, file = ".env"): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(lines[i]!);
     if (!m) continue;
-    const raw = m[2]!.trim();
+    const key = m[1]!;
+    const raw = m[2]!.trimStart();
     const quote = raw[0];
-    const end = quote === '"' || quote === "'" || quote === "`" ? raw.indexOf(quote, 1) : -1;
-    let value: string;
-    if (end > 0) {
-      value = raw.slice(1, end);
-      if (quote === '"') value = value.replace(/\\n/g, "\n");
-    } else {
-      value = raw.replace(/#.*$/, "").trim();
+    if (quote !== '"' && quote !== "'" && quote !== "`") {
+      out[key] = raw.replace(/#.*$/, "").trim();
+      continue;
     }
-    out[m[1]!] = value;
+    let value = raw.slice(1);
+    let end = value.indexOf(quote);
+    let last = i;
+    while (end < 0 && last + 1 < lines.length) {
+      const from = value.length + 1;
+      value += `\n${lines[++last]}`;
+      end = value.indexOf(quote, from);
+    }
+    const where = `${file}:${i + 1}: ${key}`;
+    if (end < 0) {
+      throw new AvsctlError(
+        "CONFIG_INVALID",
+        `${where}: the value opens a ${quote} quote that is never closed`,
+        {
+          hint: `end the value with ${quote}; a quoted value may span lines, up to its closing quote`,
+          details: { file, line: i + 1, key },
+        },
+      );
+    }
+    const rest = value.slice(end + 1);
+    if (last > i && !/^\s*(?:#.*)?$/.test(rest)) {
+      const other = quote === "'" ? '"' : "'";
+      throw new AvsctlError(
+        "CONFIG_INVALID",
+        `${where}: the value's ${quote} quote closes on line ${last + 1} with text after it (${rest.trim()}): a closing quote is missing, or the value holds a ${quote}`,
+        {
+          hint: `close the value with ${quote} where it ends; a value that holds ${quote} goes in ${other}..${other} quotes`,
+          details: { file, line: i + 1, key },
+        },
+      );
+    }
+    value = value.slice(0, end);
+    if (quote === '"') value = value.replace(/\\n/g, "\n");
+    out[key] = value;
+    i = last;
   }
   return out;
 }

@@ -260,6 +260,36 @@ describe("environment overrides", () => {
     expect(r.json().signer).toEqual({ source: "PRIVATE_KEY" });
   });
 
+  it("reads a quoted .env value spanning lines; a quote left open exits 2 naming the file and line", async () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----";
+    let dir = project({
+      "avsctl.config.json": file,
+      ".env": `CA_PEM="${pem}"\nL2_RPC="http://127.0.0.1:4444" # local\n`,
+    });
+    let r = await show(dir);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.json().sources["network.rpcUrl"]).toBe(".env L2_RPC");
+    // before, the value ended at its first line, and the rest was taken for more lines
+    dir = project({
+      "avsctl.config.json": file,
+      ".env":
+        'PRIVATE_KEY=0xdeadbeef\nCA_PEM="-----BEGIN CERTIFICATE-----\nMIIB\nL2_RPC="http://127.0.0.1:4444"\n',
+    });
+    r = await show(dir);
+    expect(r.code, r.stdout).toBe(2);
+    const { error } = r.json();
+    const env = path.join(dir, ".env");
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toMatch(
+      new RegExp(`^${env.replace(/[.]/g, "\\.")}:2: CA_PEM: the value's " quote closes on line 4`),
+    );
+    expect(error.details).toMatchObject({ file: env, line: 2, key: "CA_PEM" });
+    const human = await runCli(["config", "show"], { cwd: dir });
+    expect(human.code).toBe(2);
+    expect(human.stdout).toBe("");
+    expect(human.stderr).toContain(`${env}:2: CA_PEM:`);
+  });
+
   it("never prints a private key, only where it came from", async () => {
     const dir = project({ "avsctl.config.json": file });
     const key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
