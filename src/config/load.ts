@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
-import { type AvsctlConfig, type ConfigProblem, defaultConfig, validateConfig } from "./schema.js";
+import {
+  type AvsctlConfig,
+  type ConfigProblem,
+  DEVNET_KEYS,
+  defaultConfig,
+  validateConfig,
+} from "./schema.js";
 
 export interface LoadedConfig {
   config: AvsctlConfig;
@@ -106,9 +112,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   const sources: Record<string, string> = {};
   if (filepath) sources.file = filepath;
   // What the file sets of the devnet's shape: `up` lets a saved devnet's shape stand over defaults.
-  const devnet = (raw as { devnet?: unknown } | undefined)?.devnet;
+  // An unknown key sets nothing (it is a warning), nor does a .js/.ts config's key left undefined.
+  const devnet = (raw as { devnet?: Record<string, unknown> } | undefined)?.devnet;
   if (filepath && devnet && typeof devnet === "object")
-    for (const key of Object.keys(devnet)) sources[`devnet.${key}`] = filepath;
+    for (const key of DEVNET_KEYS) if (devnet[key] !== undefined) sources[`devnet.${key}`] = filepath;
   applyEnvOverrides(config, env, sources, dotEnvNames);
   return { config, filepath, root, env, sources, dotEnvNames, warnings };
 }

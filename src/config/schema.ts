@@ -203,7 +203,7 @@ function join(path: string, key: string | number): string {
 
 const TOP_KEYS = ["$schema", "name", "network", "devnet", "services", "taskDefinitions"] as const;
 const NETWORK_KEYS = ["rpcUrl", "attestationCenter", "chainId", "keystore", "abi"] as const;
-const DEVNET_KEYS = [
+export const DEVNET_KEYS = [
   "runtime",
   "attesters",
   "l2Chains",

@@ -129,6 +129,31 @@ describe("invalid configuration", () => {
   });
 });
 
+describe("unknown keys", () => {
+  it("are warnings, never sources of a value", async () => {
+    const dir = project({
+      "avsctl.config.json": JSON.stringify({ notAKey: 1, devnet: { attesters: 5, bogus: 1 } }),
+    });
+    const r = await show(dir);
+    expect(r.code, r.stdout).toBe(0);
+    const file = path.join(dir, "avsctl.config.json");
+    expect(r.json().sources).toEqual({ file, "devnet.attesters": file });
+    const human = await runCli(["config", "show"], { cwd: dir });
+    expect(human.stdout).toContain(`devnet.attesters <- ${file}\n`);
+    expect(human.stdout).not.toContain("bogus <-");
+    expect(human.stdout).toContain("warning: devnet.bogus: unknown key, ignored\n");
+  });
+
+  it("a .js config's key left undefined sets nothing", async () => {
+    const dir = project({
+      "avsctl.config.mjs": "export default { devnet: { attesters: undefined, l2Chains: 2 } };\n",
+    });
+    const r = await show(dir);
+    expect(r.code, r.stdout).toBe(0);
+    expect(Object.keys(r.json().sources)).toEqual(["file", "devnet.l2Chains"]);
+  });
+});
+
 describe("several config files in one directory", () => {
   it("warns naming the file used and the ones ignored, in the documented order", async () => {
     const dir = project({
