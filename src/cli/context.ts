@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { LoadedConfig } from "../config/load.js";
+import { problemText } from "../config/problem.js";
 import { isInteractive } from "./interactive.js";
 
 /** The global options of docs/cli.md, as every command sees them. */
@@ -99,7 +100,7 @@ export function createContext(
       loading ??= import("../config/load.js").then(async ({ loadConfig }) => {
         const loaded = await loadConfig({ cwd: globals.cwd, configFile: globals.config, env });
         for (const w of loaded.warnings) {
-          const text = `${w.path}: ${w.message}`;
+          const text = problemText(w);
           if (ctx.warningsReported) continue;
           // for humans at once, before a long command's output; under --json with the result
           if (globals.json) ctx.pendingWarnings.push(text);

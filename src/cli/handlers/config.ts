@@ -1,4 +1,5 @@
 import { privateKeyFromEnv } from "../../config/load.js";
+import { problemText } from "../../config/problem.js";
 import type { CommandContext } from "../context.js";
 import type { CommandResult } from "../runner.js";
 
@@ -8,7 +9,8 @@ export interface ConfigShow {
   config: unknown;
   sources: Record<string, string>;
   signer: { source: string } | null;
-  warnings: { path: string; message: string }[];
+  /** `<key>: <problem>`, as config warnings join any other command's --json `warnings`. */
+  warnings: string[];
 }
 
 /** `avsctl config show`: the resolved configuration; a signer key is reported by source only. */
@@ -22,7 +24,7 @@ export async function configShowCommand(ctx: CommandContext): Promise<CommandRes
     config: loaded.config,
     sources: loaded.sources,
     signer: key ? { source: loaded.dotEnvNames.has(key.source) ? `.env ${key.source}` : key.source } : null,
-    warnings: loaded.warnings,
+    warnings: loaded.warnings.map(problemText),
   };
   return {
     data,
@@ -30,7 +32,7 @@ export async function configShowCommand(ctx: CommandContext): Promise<CommandRes
       const lines = [`config file: ${d.file ?? "(none: defaults)"}`, `project root: ${d.root}`];
       for (const [k, v] of Object.entries(d.sources)) if (k !== "file") lines.push(`${k} <- ${v}`);
       if (d.signer) lines.push(`signer key: from ${d.signer.source} (hidden)`);
-      for (const w of d.warnings) lines.push(`warning: ${w.path}: ${w.message}`);
+      for (const w of d.warnings) lines.push(`warning: ${w}`);
       lines.push(JSON.stringify(d.config, null, 2));
       return lines.join("\n");
     },

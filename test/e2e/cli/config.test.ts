@@ -138,6 +138,10 @@ describe("unknown keys", () => {
     expect(r.code, r.stdout).toBe(0);
     const file = path.join(dir, "avsctl.config.json");
     expect(r.json().sources).toEqual({ file, "devnet.attesters": file });
+    expect(r.json().warnings).toEqual([
+      "notAKey: unknown key, ignored",
+      "devnet.bogus: unknown key, ignored",
+    ]);
     const human = await runCli(["config", "show"], { cwd: dir });
     expect(human.stdout).toContain(`devnet.attesters <- ${file}\n`);
     expect(human.stdout).not.toContain("bogus <-");
@@ -166,12 +170,9 @@ describe("several config files in one directory", () => {
     expect(r.code).toBe(0);
     expect(r.json().config.name).toBe("from-pkg");
     expect(r.json().warnings).toEqual([
-      {
-        path: "package.json",
-        message: expect.stringMatching(
-          /^its "avsctl" key is the configuration used; ignored beside it: \.avsctlrc, avsctl\.config\.json, avsctl\.config\.yaml /,
-        ),
-      },
+      expect.stringMatching(
+        /^package\.json: its "avsctl" key is the configuration used; ignored beside it: \.avsctlrc, avsctl\.config\.json, avsctl\.config\.yaml /,
+      ),
     ]);
     const human = await runCli(["config", "show"], { cwd: dir });
     expect(human.stdout).toContain('warning: package.json: its "avsctl" key is the configuration used;');
@@ -180,10 +181,9 @@ describe("several config files in one directory", () => {
     r = await show(dir);
     expect(r.json().config.name).toBe("from-rc");
     expect(r.json().warnings).toEqual([
-      {
-        path: ".avsctlrc",
-        message: expect.stringContaining("ignored beside it: avsctl.config.json, avsctl.config.yaml ("),
-      },
+      expect.stringMatching(
+        /^\.avsctlrc: .*ignored beside it: avsctl\.config\.json, avsctl\.config\.yaml \(/,
+      ),
     ]);
   });
 

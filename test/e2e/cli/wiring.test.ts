@@ -390,10 +390,12 @@ describe("the handler context", () => {
     expect(r.stdout).not.toContain("notAKey");
   });
 
-  it("config show reports its warnings once, in its own result", async () => {
+  it("config show reports its warnings once, in its own result, as strings like every command's", async () => {
     const r = await run(["--cwd", dir(warned), "--json", "config", "show"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).warnings).toEqual([{ path: "notAKey", message: expect.any(String) }]);
+    expect(JSON.parse(r.stdout).warnings).toEqual(["notAKey: unknown key, ignored"]);
+    const other = await run(["--cwd", dir(warned), "--json", "task", "triggers"]);
+    expect(JSON.parse(r.stdout).warnings).toEqual(JSON.parse(other.stdout).warnings);
   });
 
   it("a flag value is parsed where it is declared: a bad one exits 2 naming the flag", async () => {
