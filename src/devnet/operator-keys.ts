@@ -1,7 +1,6 @@
 import { invalidArgument } from "../errors.js";
 import { type DevnetAccount, type DevnetKeys, deriveDevnetKeys } from "./keys.js";
-import type { DevnetPlan, PlanDifference, UpFlags } from "./plan.js";
-import type { DevnetState } from "./state.js";
+import type { DevnetPlan, PlanDifference, StartedAs, UpFlags } from "./plan.js";
 
 /**
  * `devnet up --operator-keys <dir>`: the attesters run with operators' own keys (ECDSA and
@@ -77,7 +76,7 @@ export async function fundOperators(rpcUrls: string[], accounts: DevnetAccount[]
 
 /** Where a running devnet's attester keys differ from what `up` asked (nothing is compared without the flag or a record). */
 export function operatorKeyDifferences(
-  running: Pick<DevnetState, "attesters" | "internal">,
+  running: Pick<StartedAs, "attesters" | "internal">,
   operators: OperatorKeys | undefined,
 ): PlanDifference[] {
   const recorded = (running.internal?.plan as { operatorKeys?: string } | undefined)?.operatorKeys;

@@ -24,12 +24,22 @@ export function journalFile(projectDir: string): string {
   return path.join(stateDir(projectDir), "aggregator.db");
 }
 
-/** What `down --volumes` deletes for a process devnet (Docker keeps the same in volumes). */
+/** How an `up` that did not finish was to start the devnet (up/repair.ts): the next `up` starts it so. */
+export function unfinishedStartFile(projectDir: string): string {
+  return path.join(stateDir(projectDir), "unfinished-start.json");
+}
+
+/**
+ * What `down --volumes` deletes on this machine: a process devnet's saved state (Docker keeps the
+ * same in volumes), and how an `up` that did not finish was to start the devnet, which goes with
+ * the chains it was to start.
+ */
 export function savedPaths(projectDir: string): string[] {
   const journal = journalFile(projectDir);
   const engine = path.join(stateDir(projectDir), "engine.sqlite");
   return [
     chainStateDir(projectDir),
+    unfinishedStartFile(projectDir),
     journal,
     `${journal}-wal`,
     `${journal}-shm`,

@@ -282,18 +282,27 @@ export interface RecordedPlan {
 export const SERVICE_KINDS = ["execution", "validation"] as const;
 
 /**
+ * How a devnet was started, as `up` compares a request with it: its state, or what a start that
+ * did not finish kept of how it was asked to start (up/repair.ts), which has no URLs or
+ * contracts yet. `internal.plan` is a RecordedPlan.
+ */
+export interface StartedAs {
+  runtime: DevnetState["runtime"];
+  l1: { chainId: number };
+  l2: ReadonlyArray<{ chainId: number }>;
+  attesters: ReadonlyArray<{ address: string }>;
+  services: DevnetState["services"];
+  serviceRuntimes?: DevnetState["serviceRuntimes"];
+  engine?: unknown;
+  internal?: Record<string, unknown>;
+}
+
+/**
  * Where a request to `up` differs from the healthy devnet already running, which `up` leaves as
  * it is: the runtime (when one was asked for), the attesters, L2 chains, block time, chain ids
  * and services. A setting the running state does not record is not compared.
  */
-export function planDifferences(
-  plan: DevnetPlan,
-  running: Pick<
-    DevnetState,
-    "runtime" | "l1" | "l2" | "attesters" | "services" | "serviceRuntimes" | "internal" | "engine"
-  >,
-  flags: UpFlags,
-): PlanDifference[] {
+export function planDifferences(plan: DevnetPlan, running: StartedAs, flags: UpFlags): PlanDifference[] {
   const recorded = (running.internal?.plan ?? {}) as RecordedPlan;
   const from = (flag: string, byFlag: unknown, key: string) =>
     byFlag !== undefined

@@ -52,8 +52,11 @@ export interface UpResult {
    * where it differs from what was asked (`--fresh` applies it).
    */
   differences: PlanDifference[];
-  /** Set when an unhealthy devnet was started again as it was started: what was wrong with it. */
-  repaired?: { problems: string[] };
+  /**
+   * Set when an unhealthy devnet was started again as it was started, or a devnet as a start that
+   * did not finish was asked to start it (`unfinished`): what was wrong.
+   */
+  repaired?: { problems: string[]; unfinished?: true };
 }
 
 /** Opens the runtime a plan asks for (building the devnet image for Docker). */
@@ -93,31 +96,45 @@ export async function openLauncher(
  * a broken or half-started one is removed and started again.
  */
 export async function devnetUp(opts: UpOptions): Promise<UpResult> {
+  const run: Run = { kept: false };
   try {
-    return await up(opts);
+    return await up(opts, run);
   } catch (error) {
+    const wasInterrupted = opts.signal?.aborted === true;
+    if (run.kept) {
+      const why = String((error as Error)?.message ?? error).split("\n")[0];
+      const { endUnfinishedStart } = await import("./up/repair.js");
+      endUnfinishedStart(opts.projectDir, wasInterrupted ? "was interrupted" : `failed (${why})`);
+    }
     // Ctrl-C before anything started (the image build, say) stops it just the same
-    if (opts.signal?.aborted && !(isAvsctlError(error) && error.code === "INTERRUPTED"))
-      throw interrupted(error);
+    if (wasInterrupted && !(isAvsctlError(error) && error.code === "INTERRUPTED"))
+      throw interrupted(error, run);
     throw error;
   }
 }
 
-function interrupted(cause: unknown): AvsctlError {
+/** One `up`: whether how it was to start the devnet is kept (up/repair.ts UnfinishedStart). */
+interface Run {
+  kept: boolean;
+}
+
+function interrupted(cause: unknown, run: Run): AvsctlError {
   return new AvsctlError("INTERRUPTED", "devnet up was interrupted: everything it started is stopped", {
-    hint: "run `avsctl devnet up` again; the saved chain state stays",
+    hint: run.kept
+      ? "run `avsctl devnet up` again: it starts the devnet as this one was to, its saved chain state resumed"
+      : "run the same `avsctl devnet up` again; the saved chain state stays",
     cause,
   });
 }
 
-async function up(opts: UpOptions): Promise<UpResult> {
+async function up(opts: UpOptions, run: Run): Promise<UpResult> {
   const progress = opts.progress ?? (() => {});
   let plan = planDevnet(opts.config, opts.projectDir, opts.flags, opts.configured);
   await readCa(plan, opts.flags.caCerts, opts);
   let operators = opts.operators;
   if (operators) await (await import("./operator-keys.js")).applyOperatorKeys(plan, operators, opts.flags);
   const clearing: string[] = [];
-  const cleared = await reuseOrClear(plan, opts, progress, clearing);
+  const cleared = await reuseOrClear(plan, opts, progress, clearing, run);
   if ("reused" in cleared) return cleared.reused;
   const { repair } = cleared;
   if (repair) ({ plan, operators } = repair);
@@ -137,12 +154,16 @@ async function up(opts: UpOptions): Promise<UpResult> {
       "pass --runtime docker, or leave --services-runtime out",
     );
   }
+  const unfinished = await import("./up/repair.js");
+  unfinished.keepUnfinishedStart(opts.projectDir, unfinished.startedAsPlanned(start, launcher.kind, reason));
+  run.kept = true;
   try {
     const state = await untilInterrupted(bringUp(start, launcher, { progress, signal: opts.signal }), opts);
     state.startupMs = Date.now() - started;
     if (state.internal) state.internal.runtimeReason = reason;
     await supervise(state, opts.projectDir);
     writeDevnetState(opts.projectDir, state);
+    unfinished.forgetUnfinishedStart(opts.projectDir);
     const warnings = state.internal?.warnings as string[];
     return {
       state,
@@ -150,7 +171,14 @@ async function up(opts: UpOptions): Promise<UpResult> {
       runtimeReason: reason,
       warnings: warnings ?? [],
       differences: repair?.differences ?? [],
-      ...(repair ? { repaired: { problems: repair.problems } } : {}),
+      ...(repair
+        ? {
+            repaired: {
+              problems: repair.problems,
+              ...(repair.unfinished ? { unfinished: true as const } : {}),
+            },
+          }
+        : {}),
     };
   } catch (error) {
     debug("start failed: %O", error);
@@ -168,7 +196,7 @@ async function up(opts: UpOptions): Promise<UpResult> {
         .catch(() => {});
     }
     removeDevnetState(opts.projectDir);
-    if (wasInterrupted) throw interrupted(error);
+    if (wasInterrupted) throw interrupted(error, run);
     if (isAvsctlError(error) && error.code !== "INTERNAL") throw error;
     throw new AvsctlError("DEVNET_START_FAILED", `devnet start failed: ${(error as Error).message}`, {
       hint: "rerun with --verbose; `avsctl devnet logs` is empty because everything was removed",
@@ -271,7 +299,8 @@ async function reuseOrClear(
   opts: UpOptions,
   progress: (s: string) => void,
   warnings: string[],
-): Promise<{ reused: UpResult } | { repair?: Repair & { problems: string[] } }> {
+  run: Run,
+): Promise<{ reused: UpResult } | { repair?: Repair & { problems: string[]; unfinished?: boolean } }> {
   const { devnetStatus, devnetDown } = await import("./manage.js");
   const down = async (config: AvsctlConfig | undefined) => {
     const left = await devnetDown(opts.projectDir, config, { volumes: opts.flags.fresh === true });
@@ -280,14 +309,30 @@ async function reuseOrClear(
     return left;
   };
   const existing = readDevnetState(opts.projectDir);
+  const { repairPlan, readUnfinishedStart, keepUnfinishedStart, startedAsState } = await import(
+    "./up/repair.js"
+  );
   if (!existing) {
+    // A start that did not finish is started again as it was asked, as an unhealthy devnet is
+    // (decided first, so a refusal changes nothing).
+    const last = opts.flags.fresh ? undefined : readUnfinishedStart(opts.projectDir);
+    let repair: (Repair & { problems: string[]; unfinished: boolean }) | undefined;
+    if (last) {
+      const r = await repairPlan(plan, last.asked, opts.flags, opts.operators, opts.unlockOperatorKeys);
+      await readCa(r.plan, r.caCerts, opts);
+      const problem = `the last \`devnet up\` ${last.ended ?? "did not finish"}`;
+      progress(`${problem}; starting the devnet as it was asked`);
+      notApplied(r.differences, progress);
+      repair = { ...r, problems: [problem], unfinished: true };
+      run.kept = true;
+    }
     // No state file, yet an interrupted start (Ctrl-C, a crash) may have left labelled
     // components behind: an attester the new plan lacks would otherwise run on unnoticed.
     const left = await down(opts.config);
     const count = left.containers.length + left.networks.length + left.processes.length;
     if (count > 0) progress(`removed ${count} leftover(s) of an interrupted start`);
     if (opts.flags.fresh && left.volumes.length > 0) progress("--fresh: deleted the saved state");
-    return {};
+    return repair ? { repair } : {};
   }
   if (!opts.flags.fresh) {
     const status = await devnetStatus(opts.projectDir);
@@ -308,18 +353,34 @@ async function reuseOrClear(
       };
       return { reused };
     }
-    const { repairPlan } = await import("./up/repair.js");
     const repair = await repairPlan(plan, existing, opts.flags, opts.operators, opts.unlockOperatorKeys);
     await readCa(repair.plan, repair.caCerts, opts);
     progress(
       `the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again as it was started`,
     );
+    notApplied(repair.differences, progress);
+    // its state file goes with it: should this start fail before it keeps its own, the next `up`
+    // still starts the devnet as it was started
+    keepUnfinishedStart(opts.projectDir, startedAsState(existing));
+    run.kept = true;
     await down(undefined);
     return { repair: { ...repair, problems: status.problems } };
   }
   progress("--fresh: removing the existing devnet and its saved state");
   await down(undefined);
   return {};
+}
+
+/**
+ * Named before the start, not only once it is up: a start that fails again (what was asked may be
+ * what makes it fail) would otherwise not say that the flags given were left out.
+ */
+function notApplied(differences: PlanDifference[], progress: (s: string) => void): void {
+  if (differences.length === 0) return;
+  const named = differences.map((d) => `${d.flag} (asked ${d.asked})`).join(", ");
+  progress(
+    `not applied, as it was started: ${named}; \`avsctl devnet up --fresh\` with those flags applies them`,
+  );
 }
 
 /** The phases in order, each given the plan and what the phases before it started. */

@@ -101,7 +101,7 @@ export async function devnetUpCommand(
       ...(apply ? [applyLine] : []),
       ...result.warnings,
     ],
-    ...(repaired ? { repaired } : {}),
+    ...(repaired ? { repaired: { problems: repaired.problems } } : {}),
   };
   const differing = differences.length === 0 ? [] : [...differences.map((d) => `  ${d}`), applyLine, ""];
   const shown: CommandResult = {
@@ -110,7 +110,9 @@ export async function devnetUpCommand(
       [
         ...(repaired
           ? [
-              `the devnet was unhealthy (${repaired.problems.join("; ")}); started it again as it was started: ${startedAs(result.state)}`,
+              repaired.unfinished
+                ? `${repaired.problems.join("; ")}; started the devnet as that \`up\` was to start it: ${startedAs(result.state)}`
+                : `the devnet was unhealthy (${repaired.problems.join("; ")}); started it again as it was started: ${startedAs(result.state)}`,
               ...(differing.length > 0
                 ? ["it differs from what was asked, which was not applied:", ...differing]
                 : []),

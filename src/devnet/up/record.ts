@@ -1,7 +1,7 @@
 import { certificatesHash } from "../ca-certs.js";
 import type { Launched, Launcher } from "../launcher.js";
 import type { AddedOperator } from "../persist.js";
-import { type DevnetPlan, type ServicePlan, serviceSummary } from "../plan.js";
+import { type DevnetPlan, type RecordedPlan, type ServicePlan, serviceSummary } from "../plan.js";
 import type { DevnetState, ServiceRuntime } from "../state.js";
 import type { Chains } from "./chains.js";
 import type { StartedEngine } from "./engine.js";
@@ -94,35 +94,41 @@ export async function recordState(
       warnings,
       triggersUrl: started.triggersUrl,
       engineOperatorSecret: started.engine?.operatorSecret,
-      plan: {
-        attesters: topology.attesters,
-        l2Chains: topology.l2ChainIds.length,
-        blockTime: topology.blockTime,
-        operatorKeys: plan.operators?.dir,
-        // what `up` compares a later --ca-certs with: the certificates the images were built to trust
-        ...(topology.ca
-          ? {
-              caCerts: {
-                file: topology.ca.file,
-                source: topology.ca.source,
-                sha256: certificatesHash(topology.ca.extra),
-              },
-            }
-          : {}),
-        services: {
-          validation: serviceSummary(topology.services.validation),
-          execution: serviceSummary(topology.services.execution),
-        },
-      },
+      plan: recordedPlan(plan),
+    },
+  };
+}
+
+/** How the devnet was asked to start, as its state records it (`internal.plan`, RecordedPlan). */
+export function recordedPlan(plan: StartPlan): RecordedPlan {
+  const { topology } = plan;
+  return {
+    attesters: topology.attesters,
+    l2Chains: topology.l2ChainIds.length,
+    blockTime: topology.blockTime,
+    operatorKeys: plan.operators?.dir,
+    // what `up` compares a later --ca-certs with: the certificates the images were built to trust
+    ...(topology.ca
+      ? {
+          caCerts: {
+            file: topology.ca.file,
+            source: topology.ca.source,
+            sha256: certificatesHash(topology.ca.extra),
+          },
+        }
+      : {}),
+    services: {
+      validation: serviceSummary(topology.services.validation),
+      execution: serviceSummary(topology.services.execution),
     },
   };
 }
 
 /** Where a service runs: the user's own, else the project's where asked, else the devnet's runtime. */
-function serviceRuntime(
+export function serviceRuntime(
   service: ServicePlan | null,
   plan: DevnetPlan,
-  launcher: Launcher,
+  launcher: Pick<Launcher, "kind">,
 ): ServiceRuntime | null {
   if (!service) return null;
   if (service.kind === "external") return "external";

@@ -1,15 +1,21 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { invalidArgument } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { OperatorKeys } from "../operator-keys.js";
+import { unfinishedStartFile } from "../persist.js";
 import {
   type DevnetPlan,
   type PlanDifference,
   planDifferences,
   type RecordedPlan,
   SERVICE_KINDS,
+  type ServicePlan,
+  type StartedAs,
   type UpFlags,
 } from "../plan.js";
-import type { DevnetState } from "../state.js";
+import { type DevnetState, stateDir } from "../state.js";
+import { recordedPlan, serviceRuntime } from "./record.js";
+import type { StartPlan } from "./start-plan.js";
 
 /** How `up` starts an unhealthy devnet again: as it was started, and what it leaves unapplied. */
 export interface Repair {
@@ -30,7 +36,7 @@ export interface Repair {
  */
 export async function repairPlan(
   asked: DevnetPlan,
-  existing: DevnetState,
+  existing: StartedAs,
   flags: UpFlags,
   givenOperators: OperatorKeys | undefined,
   unlockOperatorKeys: ((dir: string) => Promise<OperatorKeys>) | undefined,
@@ -117,4 +123,92 @@ function wasAsked(d: PlanDifference, flags: UpFlags): boolean {
   if (d.flag === "--validation-url") return flags.validationUrl !== undefined || flags.services === false;
   if (d.flag === "--execution-url") return flags.executionUrl !== undefined || flags.services === false;
   return true;
+}
+
+/**
+ * How a start was asked to start the devnet, kept from before it stops or starts anything until
+ * the devnet is up: a start that failed, was interrupted or was killed leaves it, and the next
+ * `up` starts the devnet as that start was asked (its block time, services, engine, ...), as it
+ * would have started the devnet again had it been up and unhealthy, not with the defaults, which
+ * give another devnet than the one the start was to give. It stays with the saved chain state:
+ * `down --volumes` and `up --fresh` delete it (persist.ts savedPaths).
+ */
+export interface UnfinishedStart {
+  version: 1;
+  asked: StartedAs;
+  /** How it ended, in words (`was interrupted`, `failed (...)`); absent: it was killed. */
+  ended?: string;
+}
+
+/** Kept by a start that will start the devnet so, before it stops or starts anything. */
+export function keepUnfinishedStart(projectDir: string, asked: StartedAs): void {
+  writeRecord(projectDir, { version: 1, asked });
+}
+
+/** How an unhealthy devnet was started, to be started so again. */
+export function startedAsState(state: DevnetState): StartedAs {
+  return {
+    runtime: state.runtime,
+    l1: { chainId: state.l1.chainId },
+    l2: state.l2.map((l) => ({ chainId: l.chainId })),
+    attesters: state.attesters.map((a) => ({ address: a.address })),
+    services: state.services,
+    ...(state.serviceRuntimes ? { serviceRuntimes: state.serviceRuntimes } : {}),
+    ...(state.engine ? { engine: true } : {}),
+    internal: { plan: state.internal?.plan, runtimeReason: state.internal?.runtimeReason },
+  };
+}
+
+/** How a start that has its runtime is to start the devnet (no service URL is known yet). */
+export function startedAsPlanned(
+  start: StartPlan,
+  runtime: DevnetState["runtime"],
+  runtimeReason: string,
+): StartedAs {
+  const { topology } = start;
+  const url = (service: ServicePlan | null) => (service?.kind === "external" ? service.url : null);
+  return {
+    runtime,
+    l1: { chainId: topology.l1ChainId },
+    l2: topology.l2ChainIds.map((chainId) => ({ chainId })),
+    attesters: start.keys.attesters.map((k) => ({ address: k.address })),
+    services: { execution: url(topology.services.execution), validation: url(topology.services.validation) },
+    serviceRuntimes: {
+      execution: serviceRuntime(topology.services.execution, topology, { kind: runtime }),
+      validation: serviceRuntime(topology.services.validation, topology, { kind: runtime }),
+    },
+    ...(topology.engine ? { engine: true } : {}),
+    internal: { plan: recordedPlan(start), runtimeReason },
+  };
+}
+
+/** Says how the start ended, for the next `up` to name. */
+export function endUnfinishedStart(projectDir: string, ended: string): void {
+  const record = readUnfinishedStart(projectDir);
+  if (record) writeRecord(projectDir, { ...record, ended });
+}
+
+/** The devnet is up: its state file says how it was started from now on. */
+export function forgetUnfinishedStart(projectDir: string): void {
+  rmSync(unfinishedStartFile(projectDir), { force: true });
+}
+
+export function readUnfinishedStart(projectDir: string): UnfinishedStart | undefined {
+  const file = unfinishedStartFile(projectDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const record = JSON.parse(readFileSync(file, "utf8")) as UnfinishedStart;
+    return record.version === 1 ? record : undefined;
+  } catch {
+    // unreadable (a disk that filled up): as if none, the saved chains' shape stands
+    return undefined;
+  }
+}
+
+function writeRecord(projectDir: string, record: UnfinishedStart): void {
+  mkdirSync(stateDir(projectDir), { recursive: true });
+  const file = unfinishedStartFile(projectDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }
