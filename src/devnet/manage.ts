@@ -320,6 +320,13 @@ export async function devnetRestart(
     if (stateFile) repairStateFile(stateFile);
   }
   await runtime.restart(component);
+  // anvil started from its state file forgets its clock: it goes on from the saved head
+  const chainUrls = new Map([
+    ["l1", state.l1.rpcUrl],
+    ...state.l2.map((l, i) => [`l2-${i + 1}`, l.rpcUrl] as const),
+  ]);
+  const chainUrl = chainUrls.get(component);
+  if (chainUrl) await (await import("./chain-clock.js")).resumeClock(projectDir, component, chainUrl);
   // A chain whose state is gone (its Docker volume removed with its container, say) answers like
   // a healthy one: only its contracts tell, and an aggregator started against it would not start.
   const lost = /^(l1|l2-\d+)$/.test(component) ? await chainLost(state, component) : [];

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError, invalidArgument } from "../errors.js";
-import { offsetSeconds } from "../triggers/chain-time.js";
+import { clockOffset, recordClockOffsets, setClock } from "./chain-clock.js";
 import { journalFile } from "./persist.js";
 import { type DevnetState, requireDevnetState, stateDir } from "./state.js";
 
@@ -144,14 +144,7 @@ export async function saveSnapshot(projectDir: string, name: string): Promise<Sn
         const dump = await rpc<string>(c.rpcUrl, "anvil_dumpState");
         const file = `${c.name}.state`;
         writeFileSync(path.join(tmp, file), dump);
-        // The pending block carries anvil's own now (wall time plus its offset), unlike the head.
-        const before = Date.now();
-        const pending = await rpc<{ timestamp: string }>(c.rpcUrl, "eth_getBlockByNumber", [
-          "pending",
-          false,
-        ]);
-        const clockOffset = offsetSeconds(Number(BigInt(pending.timestamp)), before, Date.now(), 0);
-        chains.push({ name: c.name, chainId: c.chainId, file, clockOffset });
+        chains.push({ name: c.name, chainId: c.chainId, file, clockOffset: await clockOffset(c.rpcUrl) });
         blocks[String(c.chainId)] = Number(BigInt(await rpc<string>(c.rpcUrl, "eth_blockNumber")));
       }
       let stores: string[] = [];
@@ -237,11 +230,14 @@ export async function restoreSnapshot(
         // anvil_reset sets the clock back to the chain's genesis and anvil_loadState leaves it
         // there, so the next block would predate the snapshot's head. The clock goes on from the
         // head or wall time, whichever is later, ahead of wall time as far as it was when saved.
-        const head = await rpc<{ timestamp: string }>(c.rpcUrl, "eth_getBlockByNumber", ["latest", false]);
-        const now = Math.floor(Date.now() / 1000) + Math.max(0, saved.clockOffset ?? 0);
-        await rpc(c.rpcUrl, "evm_setTime", [Math.max(Number(BigInt(head.timestamp)) + 1, now)]);
+        await setClock(c.rpcUrl, saved.clockOffset ?? 0);
       }
     });
+    // what a chain started again from its state file goes on with (chain-clock.ts)
+    recordClockOffsets(
+      projectDir,
+      Object.fromEntries(meta.chains.map((c) => [c.name, Math.max(0, c.clockOffset ?? 0)])),
+    );
     if (state.runtime === "docker") {
       const { restoreDockerStores } = await import("./snapshot-docker.js");
       await restoreDockerStores(state.name, dir, meta.stores);

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { sleep } from "../util/sleep.js";
+import { resumeClock } from "./chain-clock.js";
 import { keepGoodCopy, repairStateFile, stateFileOf } from "./chain-storage.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./runtime/labels.js";
 import { capLogFile, rotatedLogOf } from "./runtime/log-files.js";
@@ -137,6 +138,11 @@ export async function supervise(opts: {
     if (repaired) opts.log({ msg: "chain state", component: name, detail: repaired });
     try {
       const up = await startAgain(record, reason);
+      if (up && stateFile) {
+        await resumeClock(opts.projectDir, name, `http://127.0.0.1:${record.ports[0]}`).catch((error) =>
+          opts.log({ msg: "chain clock not set", component: name, error: (error as Error).message }),
+        );
+      }
       // A chain back from its state file may have lost its last second: the aggregator's journal
       // and nonces are ahead of it. Its start-up recovery trims the one and resyncs the other.
       if (up && stateFile && /^l2-\d+$/.test(name)) await resyncAggregator(name);

@@ -1,3 +1,4 @@
+import { resumeClock } from "../chain-clock.js";
 import { chainStorage, repairStateFile } from "../chain-storage.js";
 import { accountsNeeded } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
@@ -11,7 +12,8 @@ export interface Chains {
 
 /**
  * Phase 1: L1 and every L2 side by side, with the accounts funded (operators' keys too). Each
- * chain loads its saved state file when there is one (persist.ts) and keeps saving it.
+ * chain loads its saved state file when there is one (persist.ts) and keeps saving it; its clock,
+ * which the file does not hold, goes on from there (chain-clock.ts).
  */
 export async function startChains(plan: StartPlan, launcher: Launcher, ctx: PhaseContext): Promise<Chains> {
   const { topology, keys } = plan;
@@ -25,7 +27,7 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
       const storage = chainStorage(launcher.kind, topology.projectDir, c.name);
       const repaired = launcher.kind === "process" ? repairStateFile(storage.stateFile!) : undefined;
       if (repaired) ctx.warn(repaired);
-      return launcher.launch(
+      const chain = await launcher.launch(
         {
           name: c.name,
           what: {
@@ -43,6 +45,8 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
         },
         ctx.signal,
       );
+      await resumeClock(topology.projectDir, c.name, chain.hostUrl("rpc"));
+      return chain;
     }),
   );
   const [l1, ...l2s] = chains as [Launched, ...Launched[]];
