@@ -91,14 +91,13 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     return { state: { ...state, healthy: false }, components: [], problems: [problem] };
   }
   const names = await runtimes.names();
-  const { probeUserService, chainTaskDefinitions, contractProblems } = await import("./status-checks.js");
+  const { probeUserService, devnetTaskDefinitions, contractProblems } = await import("./status-checks.js");
   const { readSupervisor } = await import("./supervisor.js");
   // A service URL with no component of that name is one the user runs (`--validation-url`).
   const userRun = (["validation", "execution"] as const).flatMap((kind) => {
     const url = state.services[kind];
     return url && !names.includes(kind) ? [{ kind, url }] : [];
   });
-  const l2 = state.l2[0];
   const [runtimeHealth, userHealth, taskDefinitions, contracts] = await Promise.all([
     // The supervisor's counts are read after each component's health: one it restarted while
     // the probes ran is seen with its count (the supervisor counts before it starts anything).
@@ -120,10 +119,17 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
       }),
     ),
     // The chain's own list, so definitions made after `up` (task-def create) show; an L2 that
-    // does not answer is reported as its component, and the state's list stays.
-    l2
-      ? chainTaskDefinitions(l2.rpcUrl, l2.attestationCenter).catch(() => state.taskDefinitions)
-      : Promise.resolve(state.taskDefinitions),
+    // does not answer is reported as its component, and the list `up` read is given as such.
+    devnetTaskDefinitions(state).then(
+      (list) => ({ list }),
+      () => {
+        const read = state.internal?.taskDefinitionsRead;
+        return {
+          list: read?.list ?? state.taskDefinitions,
+          taskDefinitionsSavedAt: read?.at ?? state.internal?.startedAt ?? null,
+        };
+      },
+    ),
     contractProblems(expectedContracts(state)),
   ]);
   const health = [...runtimeHealth, ...userHealth];
@@ -137,9 +143,8 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     .filter((h) => !h.healthy)
     .map((h) => `${h.name}: ${h.problems.join(", ") || h.state}`);
   const healthy = problems.length === 0 && health.length > 0;
-  // the task engine's definition is the engine's (state.engine), not one of the project's
-  const own = taskDefinitions.filter((d) => d.taskDefinitionId !== state.engine?.taskDefinitionId);
-  return { state: { ...state, healthy, taskDefinitions: own }, components: health, problems };
+  const { list, ...saved } = taskDefinitions;
+  return { state: { ...state, healthy, taskDefinitions: list, ...saved }, components: health, problems };
 }
 
 async function componentStatus(

@@ -35,6 +35,11 @@ export interface DevnetState {
    */
   engine?: { url: string; chainId: number; taskDefinitionId: number };
   taskDefinitions: Array<{ taskDefinitionId: number; name: string }>;
+  /**
+   * `status` only, when the first L2 did not answer: `taskDefinitions` is then the list the last
+   * `up` read from it, at this time (null when the state does not say), not the chain's now.
+   */
+  taskDefinitionsSavedAt?: string | null;
   startupMs: number;
   /** Not part of the public JSON: what `down`/`status` need to find every component. */
   internal?: DevnetInternal;
@@ -43,6 +48,8 @@ export interface DevnetState {
 export interface DevnetInternal {
   projectDir: string;
   startedAt: string;
+  /** The project's task definitions `up` read from the first L2, and when (what `status` gives while it is down). */
+  taskDefinitionsRead?: { at: string; list: DevnetState["taskDefinitions"] };
   components: Array<{
     name: string;
     kind: "chain" | "aggregator" | "attester" | "service" | "feed" | "relayer";

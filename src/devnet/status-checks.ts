@@ -2,6 +2,7 @@ import net from "node:net";
 import { attestationCenterInterfaces } from "../chain/abi/interfaces.js";
 import { jsonRpc } from "../chain/json-rpc.js";
 import { isInternalTaskDefinitionId } from "../chain/well-known.js";
+import type { DevnetState } from "./state.js";
 
 export interface ProbeResult {
   healthy: boolean;
@@ -84,6 +85,19 @@ export async function chainTaskDefinitions(
   return [...byId.entries()]
     .sort(([a], [b]) => a - b)
     .map(([taskDefinitionId, name]) => ({ taskDefinitionId, name }));
+}
+
+/**
+ * The project's task definitions the devnet's first L2 holds now (`status`, `up`): those made
+ * since `up` deployed the AVS (`task-def create`) included, the task engine's own left out.
+ */
+export async function devnetTaskDefinitions(
+  state: Pick<DevnetState, "l2" | "engine">,
+): Promise<DevnetState["taskDefinitions"]> {
+  const l2 = state.l2[0];
+  if (!l2) throw new Error("the devnet has no L2");
+  const list = await chainTaskDefinitions(l2.rpcUrl, l2.attestationCenter);
+  return list.filter((d) => d.taskDefinitionId !== state.engine?.taskDefinitionId);
 }
 
 /** What `status` expects on the chains: the deployment the state records. */

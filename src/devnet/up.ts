@@ -162,11 +162,18 @@ async function up(opts: UpOptions, run: Run): Promise<UpResult> {
     state.startupMs = Date.now() - started;
     if (state.internal) state.internal.runtimeReason = reason;
     await supervise(state, opts.projectDir);
+    // As `status` lists them: a resumed chain holds the definitions `task-def create` made since
+    // the AVS was deployed too. Kept for `status` to give while the chains are down.
+    const listed = await (await import("./status-checks.js"))
+      .devnetTaskDefinitions(state)
+      .catch(() => undefined);
+    if (listed && state.internal)
+      state.internal.taskDefinitionsRead = { at: new Date().toISOString(), list: listed };
     writeDevnetState(opts.projectDir, state);
     unfinished.forgetUnfinishedStart(opts.projectDir);
     const warnings = state.internal?.warnings as string[];
     return {
-      state,
+      state: listed ? { ...state, taskDefinitions: listed } : state,
       created: true,
       runtimeReason: reason,
       warnings: warnings ?? [],

@@ -28,7 +28,11 @@ export function renderState(s: Omit<DevnetState, "internal">): string {
     ...s.attesters.map((a) => `  ${a.name.padEnd(12)} operator ${a.operatorId}  ${a.address}`),
     `  performer    ${s.performer.address}`,
     `  services     execution ${service(s, "execution")}  validation ${service(s, "validation")}`,
-    `  task definitions: ${s.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}`,
+    `  task definitions: ${s.taskDefinitions.map((t) => `${t.taskDefinitionId} ${t.name}`).join(", ")}${
+      s.taskDefinitionsSavedAt !== undefined
+        ? ` (not read now, the first L2 does not answer: as devnet up read them${s.taskDefinitionsSavedAt ? ` at ${s.taskDefinitionsSavedAt}` : ""})`
+        : ""
+    }`,
     ...(s.engine
       ? [`  task engine  ${s.engine.url}  executions sent as task definition ${s.engine.taskDefinitionId}`]
       : []),

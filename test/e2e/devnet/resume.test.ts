@@ -3,7 +3,8 @@
  * of every devnet process and `up`, after `down` and `up`, after the supervisor or `devnet
  * restart` started a chain again, the chain's clock goes on from its saved head, as far ahead
  * of wall time as `advance --time` put it (anvil started from its state file forgets that
- * offset, and its next block would be older than its parent).
+ * offset, and its next block would be older than its parent); and `up` lists the task
+ * definitions the resumed chain holds, which `status` gives as saved while the chains are down.
  */
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
@@ -93,6 +94,14 @@ describe("devnet resumed from its state keeps its chains' clocks, process runtim
     return next;
   };
 
+  /** SIGKILL of every process of the devnet, its supervisor included. */
+  const killAll = async () => {
+    const projectDir = realpathSync(p.dir);
+    for (const { pid } of await findLabelledProcesses({ project: p.devnet, projectDir }))
+      process.kill(pid, "SIGKILL");
+    expect(await eventually(async () => labelledProcesses(p.devnet).length === 0)).toBe(true);
+  };
+
   beforeAll(async () => {
     state = await up();
   }, 360_000);
@@ -111,10 +120,7 @@ describe("devnet resumed from its state keeps its chains' clocks, process runtim
     expect(before.timestamp).toBeGreaterThanOrEqual(nowSeconds() + 2 * HOUR - 5);
     await saved();
 
-    const projectDir = realpathSync(p.dir);
-    for (const { pid } of await findLabelledProcesses({ project: p.devnet, projectDir }))
-      process.kill(pid, "SIGKILL");
-    expect(await eventually(async () => labelledProcesses(p.devnet).length === 0)).toBe(true);
+    await killAll();
     state = await up();
     await clockKept(2 * HOUR, before);
   });
@@ -149,5 +155,35 @@ describe("devnet resumed from its state keeps its chains' clocks, process runtim
     await ok(["devnet", "restart", "l1"]);
     await ok(["devnet", "restart", "l2-1"]);
     await clockKept(3 * HOUR, before);
+  });
+
+  it("up after a kill lists the definitions the chain holds; status with the chains down says its list is what up read, and when", {
+    timeout: 360_000,
+  }, async () => {
+    const names = (s: State) => s.taskDefinitions.map((d) => d.name);
+    const first = names(state);
+    await ok(["task-def", "create", "--name", "soon"]);
+    await ok(["task-def", "create", "--name", "keeper"]);
+    await saved();
+    await killAll();
+    const upAt = new Date().toISOString();
+    state = await up();
+    expect(names(state)).toEqual([...first, "soon", "keeper"]);
+    const running = await ok(["devnet", "status"]);
+    expect(names(running)).toEqual(names(state));
+    expect(running).not.toHaveProperty("taskDefinitionsSavedAt");
+
+    await killAll();
+    const down = await p.cli(["devnet", "status", "--json"]);
+    expect(down.code).toBe(1);
+    const json = down.json();
+    expect(names(json)).toEqual([...first, "soon", "keeper"]);
+    expect(
+      json.taskDefinitionsSavedAt >= upAt && json.taskDefinitionsSavedAt <= new Date().toISOString(),
+    ).toBe(true);
+    const human = await p.cli(["devnet", "status"]);
+    expect(human.stdout).toContain(
+      `task definitions: ${json.taskDefinitions.map((d: { taskDefinitionId: number; name: string }) => `${d.taskDefinitionId} ${d.name}`).join(", ")} (not read now, the first L2 does not answer: as devnet up read them at ${json.taskDefinitionsSavedAt})`,
+    );
   });
 });
