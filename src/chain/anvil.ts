@@ -32,6 +32,11 @@ export interface StartAnvilOptions {
   signal?: AbortSignal;
   /** How long to wait for the chain to answer (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * anvil's state file (`--state`): loaded at start when it exists, saved every second (as a
+   * devnet's chains are) and on exit.
+   */
+  stateFile?: string;
 }
 
 /** How an anvil process ended. */
@@ -304,6 +309,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilIns
   if (opts.mnemonic !== undefined) args.push("--mnemonic", opts.mnemonic);
   if (opts.accounts !== undefined) args.push("--accounts", String(opts.accounts));
   if (opts.balance !== undefined) args.push("--balance", opts.balance);
+  if (opts.stateFile !== undefined) args.push("--state", opts.stateFile, "--state-interval", "1");
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
 
   let launched: Launched | undefined;

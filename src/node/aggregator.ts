@@ -140,7 +140,7 @@ export async function startAggregator(opts: AggregatorOptions): Promise<Aggregat
 
   await recover(ctx, intake, submissions);
   // after recovery: the pipelines have started from the chain and the journal
-  cleanup.push(startChainWatch(ctx));
+  cleanup.push(startChainWatch(ctx, intake, submissions));
 
   const metricsPortSame =
     opts.metrics === true &&

@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
 CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_signed ON tasks (chain_id, finished_at) WHERE finished_at IS NOT NULL AND raw_tx IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -130,6 +131,14 @@ function fromRow(r: Row): JournalTask {
  */
 export const DEFAULT_KEEP_ENDED_TASKS = 50_000;
 
+/**
+ * Settled submissions per chain whose signed transaction the journal keeps, newest first: a
+ * chain started again from an older state lost at most its last seconds (its state file is
+ * saved every second, a whole copy of it every 10 s), and those transactions are sent again as
+ * they were. At 200 tasks/s, 25 s; each is one to three kB.
+ */
+export const DEFAULT_KEEP_SIGNED_TXS = 5_000;
+
 /** The meta key set once the bound has deleted a task. */
 const FORGOTTEN_KEY = "forgotten";
 
@@ -139,6 +148,8 @@ const PAGE = 64;
 export interface TaskJournalOptions {
   /** Ended tasks to keep; older ones are deleted, oldest end first (default 50,000). */
   keepEnded?: number;
+  /** Settled submissions per chain that keep their signed transaction (default 5,000). */
+  keepSignedTxs?: number;
 }
 
 /** The journal; `path` ":memory:" keeps nothing across restarts. */
@@ -154,7 +165,12 @@ export class TaskJournal {
   private readonly endedCountStmt: StatementSync;
   private readonly pruneStmt: StatementSync;
   private readonly settledPageStmt: StatementSync;
+  private readonly signedCountStmt: StatementSync;
+  private readonly unsignStmt: StatementSync;
+  private readonly signedFromNonceStmt: StatementSync;
+  private readonly resubmitStmt: StatementSync;
   private readonly keepEnded: number;
+  private readonly keepSigned: number;
   /** Ends recorded between two checks of the bound: about a tenth of it, at most 1,000. */
   private readonly pruneEvery: number;
   private endsSincePrune = 0;
@@ -171,6 +187,10 @@ export class TaskJournal {
     if (!Number.isSafeInteger(keep) || keep < 1)
       throw new RangeError(`keepEnded: expected a positive integer, got ${keep}`);
     this.keepEnded = keep;
+    const keepSigned = opts.keepSignedTxs ?? DEFAULT_KEEP_SIGNED_TXS;
+    if (!Number.isSafeInteger(keepSigned) || keepSigned < 0)
+      throw new RangeError(`keepSignedTxs: expected an integer >= 0, got ${keepSigned}`);
+    this.keepSigned = keepSigned;
     this.pruneEvery = Math.min(1_000, Math.ceil(keep / 10));
     this.db = new DatabaseSync(path);
     // WAL without fsync per commit: a killed process loses nothing (the OS has the pages);
@@ -190,10 +210,12 @@ export class TaskJournal {
       `UPDATE tasks SET status = 'submitting', is_approved = ?, attester_ids = ?, tx_hash = ?, tx_nonce = ?, raw_tx = ?
        WHERE chain_id = ? AND task_hash = ?`,
     );
+    // A verdict keeps its signed transaction, to be sent again if its chain loses it.
     this.finalStmt = this.db.prepare(
-      `UPDATE tasks SET status = ?, task_number = coalesce(?, task_number), error = ?, finished_at = ?,
-        tx_hash = coalesce(?, tx_hash), raw_tx = NULL, reason = ?
-       WHERE chain_id = ? AND task_hash = ?`,
+      `UPDATE tasks SET status = ?1, task_number = coalesce(?2, task_number), error = ?3, finished_at = ?4,
+        tx_hash = coalesce(?5, tx_hash), reason = ?6,
+        raw_tx = CASE WHEN ?1 IN ('approved', 'rejected') AND (?5 IS NULL OR ?5 = tx_hash) THEN raw_tx END
+       WHERE chain_id = ?7 AND task_hash = ?8`,
     );
     this.resetStmt = this.db.prepare(
       `UPDATE tasks SET status = 'pending', tx_hash = NULL, tx_nonce = NULL, raw_tx = NULL, finished_at = NULL, deadline = ?
@@ -215,14 +237,38 @@ export class TaskJournal {
          AND chain_id = ? AND status IN ('approved', 'rejected') AND tx_hash IS NOT NULL
        ORDER BY finished_at DESC, rowid DESC LIMIT ${PAGE}`,
     );
+    this.signedCountStmt = this.db.prepare(
+      `SELECT chain_id, count(*) AS n FROM tasks INDEXED BY tasks_signed
+       WHERE finished_at IS NOT NULL AND raw_tx IS NOT NULL GROUP BY chain_id`,
+    );
+    this.unsignStmt = this.db.prepare(
+      `UPDATE tasks SET raw_tx = NULL WHERE rowid IN (
+         SELECT rowid FROM tasks INDEXED BY tasks_signed
+         WHERE chain_id = ? AND finished_at IS NOT NULL AND raw_tx IS NOT NULL
+         ORDER BY finished_at, rowid LIMIT ?)`,
+    );
+    this.signedFromNonceStmt = this.db.prepare(
+      `SELECT * FROM tasks INDEXED BY tasks_signed
+       WHERE chain_id = ? AND finished_at IS NOT NULL AND raw_tx IS NOT NULL
+         AND status IN ('approved', 'rejected') AND tx_nonce >= ?
+       ORDER BY finished_at DESC, rowid DESC`,
+    );
+    this.resubmitStmt = this.db.prepare(
+      `UPDATE tasks SET status = 'submitting', task_number = NULL, error = NULL, finished_at = NULL
+       WHERE chain_id = ? AND task_hash = ? AND status IN ('approved', 'rejected') AND raw_tx IS NOT NULL`,
+    );
     this.forgotten = this.getMeta(FORGOTTEN_KEY) === "1";
     // a journal written before the bound (or under a larger one) comes down to it at once
     this.batch(() => this.prune());
   }
 
-  /** Deletes the oldest ended tasks beyond the bound. */
+  /** Deletes the oldest ended tasks beyond the bound, and the oldest signed transactions beyond theirs. */
   private prune(): void {
     this.endsSincePrune = 0;
+    for (const row of this.signedCountStmt.all()) {
+      const excess = Number(row.n) - this.keepSigned;
+      if (excess > 0) this.unsignStmt.run(Number(row.chain_id), excess);
+    }
     const ended = Number((this.endedCountStmt.get() as { n: number }).n);
     if (ended <= this.keepEnded) return;
     this.pruneStmt.run(ended - this.keepEnded);
@@ -399,6 +445,22 @@ export class TaskJournal {
       const last = rows[rows.length - 1]!;
       before = [Number(last.finished_at), Number(last.seq)];
     }
+  }
+
+  /**
+   * Settled submissions of a chain at nonce `fromNonce` or above that still hold their signed
+   * transaction, newest end first: what a chain whose nonce went back to `fromNonce` lost.
+   */
+  signedFromNonce(chainId: number, fromNonce: number): JournalTask[] {
+    return this.signedFromNonceStmt.all(chainId, fromNonce).map(fromRow);
+  }
+
+  /**
+   * Puts a verdict whose transaction its chain lost back to submitting, with the same signed
+   * transaction; false when the task holds none (or is no verdict).
+   */
+  resubmit(chainId: number, taskHash: string): boolean {
+    return this.batch(() => Number(this.resubmitStmt.run(chainId, taskHash).changes) > 0);
   }
 
   /** Forgets a task, so the journal never claims what its chain does not hold. */

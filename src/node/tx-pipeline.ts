@@ -30,6 +30,20 @@ export interface RawReceipt {
   logs: RawLog[];
 }
 
+/** What TxPipeline.reconcile repaired. */
+export interface Reconciled<T extends SignedTx = SignedTx> {
+  /** The account's pending nonce on the chain. */
+  chainNonce: number;
+  /** Nonces of ours the chain no longer holds. */
+  lost: number[];
+  /** Transactions still waiting that the chain's pool had lost, broadcast again. */
+  resent: number;
+  /** Nonces another sender of this key used: ours go after them. */
+  skipped?: number;
+  /** Journaled transactions the chain had mined and lost, sent again as they were. */
+  sentAgain: Array<{ tx: T; receipt: Promise<RawReceipt> }>;
+}
+
 /** The nonce went to another transaction of this key: sign the call again. */
 export class NonceConflictError extends Error {}
 
@@ -299,16 +313,19 @@ export class TxPipeline {
   /**
    * Checks this key's nonces against the chain's and repairs what a chain restarted from an
    * older state broke (the L2 anvil killed and started again from its state file, by a
-   * supervisor or Docker's restart policy): nonces of transactions it no longer holds are taken
-   * again, by no-op transfers to ourselves below a transaction still waiting (a gap would hold
-   * that one back for ever) and by the next transactions above; what waits for a receipt but is
-   * not in the chain's pool any more is sent again now. When the chain counts more than this
-   * pipeline sent (another sender of the same key), the next nonce moves up to the chain's
-   * (`skipped`). Undefined when nothing was amiss.
+   * supervisor or Docker's restart policy). `journaled` names the signed transactions of ours
+   * at or above a nonce that were mined before (the journal's verdicts): those the chain lost
+   * are sent again as they were, in nonce order (same nonce, same hash: `sentAgain`, each with
+   * its receipt). The other nonces it no longer holds are taken again, by no-op transfers to
+   * ourselves below a transaction still waiting (a gap would hold that one back for ever) and by
+   * the next transactions above; what waits for a receipt but is not in the chain's pool any
+   * more is sent again now (`resent`). When the chain counts more than this pipeline sent
+   * (another sender of the same key), the next nonce moves up to the chain's (`skipped`).
+   * Undefined when nothing was amiss.
    */
-  async reconcile(): Promise<
-    { chainNonce: number; lost: number[]; resent: number; skipped?: number } | undefined
-  > {
+  async reconcile<T extends SignedTx = SignedTx>(
+    journaled?: (fromNonce: number) => T[],
+  ): Promise<Reconciled<T> | undefined> {
     if (this.stopped) return undefined;
     const before = [...this.waiting.keys()];
     const chain = await this.chainNonce();
@@ -320,7 +337,7 @@ export class TxPipeline {
       const skipped = chain - this.nextNonce;
       this.nextNonce = chain;
       this.freeNonces.length = 0;
-      return { chainNonce: chain, lost: [], resent: 0, skipped };
+      return { chainNonce: chain, lost: [], resent: 0, skipped, sentAgain: [] };
     }
     const now = Date.now();
     const byNonce = new Map<number, Waiter>();
@@ -335,8 +352,14 @@ export class TxPipeline {
       } else if (!queued.has(n) && !this.freeNonces.includes(n)) lost.push(n);
     }
     if (lost.length === 0 && stale.length === 0) return undefined;
+    // The first transaction the journal names for a lost nonce is the one the chain had mined.
+    const again = new Map<number, T>();
+    const lostSet = new Set(lost);
+    if (lost.length > 0 && journaled)
+      for (const tx of journaled(chain))
+        if (lostSet.has(tx.nonce) && !again.has(tx.nonce)) again.set(tx.nonce, tx);
     let top = chain;
-    for (const n of byNonce.keys()) if (n >= chain) top = Math.max(top, n + 1);
+    for (const n of [...byNonce.keys(), ...again.keys()]) if (n >= chain) top = Math.max(top, n + 1);
     for (const w of stale) {
       w.lastBroadcast = now;
       w.nonceTooLowSince = undefined;
@@ -345,14 +368,22 @@ export class TxPipeline {
         w.reject(error);
       });
     }
-    // Every nonce below `top` that nothing holds is a gap: filled now, by sign() taking the free ones.
-    const gaps = [...this.freeNonces, ...lost].filter((n) => n >= chain && n < top);
+    const sentAgain = [...again.values()]
+      .sort((a, b) => a.nonce - b.nonce)
+      .map((tx) => {
+        const receipt = this.send(tx);
+        // the caller takes the outcome after awaiting this call: not an unhandled rejection meanwhile
+        receipt.catch(() => undefined);
+        return { tx, receipt };
+      });
+    // Every other nonce below `top` that nothing holds is a gap: filled now, by sign() taking the free ones.
+    const gaps = [...this.freeNonces, ...lost].filter((n) => n >= chain && n < top && !again.has(n));
     this.freeNonces.length = 0;
     this.freeNonces.push(...gaps);
     this.nextNonce = top;
     for (let i = 0; i < gaps.length; i++)
       this.send(this.sign(this.wallet.address, "0x", 21_000n)).catch(() => undefined);
-    return { chainNonce: chain, lost, resent: stale.length };
+    return { chainNonce: chain, lost, resent: stale.length, sentAgain };
   }
 
   /** How many transactions wait for a receipt. */

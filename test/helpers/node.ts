@@ -228,9 +228,12 @@ function provider(rpcUrl: string, chainId: number): JsonRpcProvider {
  * Anvils for L1 (31337) and each L2 (default one: 31338), our contracts, a task definition on
  * each L2, and five operators registered on L1 and mirrored to every L2 by the relayer: the
  * aggregator and the performer with no stake, three attesters with ATTESTER_STAKE each (so two
- * attesters approve, one rejects).
+ * attesters approve, one rejects). With `l2StateDir`, each L2 keeps a state file there
+ * (`l2-<chainId>.json`), saved every second as a devnet's chains are.
  */
-export async function startTestNetwork(opts: { l2ChainIds?: number[] } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(
+  opts: { l2ChainIds?: number[]; l2StateDir?: string } = {},
+): Promise<TestNetwork> {
   await initBls();
   const chainIds = opts.l2ChainIds ?? [31338];
   const started: AnvilInstance[] = [];
@@ -240,7 +243,8 @@ export async function startTestNetwork(opts: { l2ChainIds?: number[] } = {}): Pr
     started.push(l1);
     const l2Anvils: AnvilInstance[] = [];
     for (const chainId of chainIds) {
-      const chain = await startAnvil({ chainId });
+      const stateFile = opts.l2StateDir ? path.join(opts.l2StateDir, `l2-${chainId}.json`) : undefined;
+      const chain = await startAnvil({ chainId, stateFile });
       started.push(chain);
       l2Anvils.push(chain);
     }
@@ -448,11 +452,11 @@ export interface NodeTestBed {
  * already started is stopped before the error is thrown.
  */
 export async function startNodeTestBed(
-  opts: { l2ChainIds?: number[]; services?: number } = {},
+  opts: { l2ChainIds?: number[]; services?: number; l2StateDir?: string } = {},
 ): Promise<NodeTestBed> {
   const [built, network] = await Promise.allSettled([
     buildNodeEntry(),
-    startTestNetwork({ l2ChainIds: opts.l2ChainIds }),
+    startTestNetwork({ l2ChainIds: opts.l2ChainIds, l2StateDir: opts.l2StateDir }),
   ]);
   const services: ValidationService[] = [];
   const stop = async (): Promise<void> => {

@@ -3,18 +3,25 @@
  * restart policy, anyone) may come back without its last second: our newest transactions and
  * its pool are gone, and the nonces we hand out next would sit behind a gap for ever. Every
  * second each chain's pipeline checks its nonces against the chain (TxPipeline.reconcile) and
- * repairs them; the journal forgets the verdicts the chain lost, as the aggregator's start-up
- * recovery does. The aggregator thus resyncs itself, without being restarted, in either runtime.
+ * repairs them: the verdicts the chain lost have their journaled transactions sent again as
+ * they were, so what a client was told comes back with the same hash (recovery.ts repairLost).
+ * The aggregator thus resyncs itself, without being restarted, in either runtime.
  */
 
 import { isUnreachable } from "../reachable.js";
-import { trimToChain } from "./recovery.js";
+import type { Intake } from "./intake.js";
+import { lostSubmissions, repairLost } from "./recovery.js";
+import type { Submissions } from "./submission.js";
 import type { AggregatorContext } from "./tasks.js";
 
 const WATCH_MS = 1_000;
 
 /** Starts the watch of every served chain; returns the function that stops it. */
-export function startChainWatch(ctx: AggregatorContext): () => void {
+export function startChainWatch(
+  ctx: AggregatorContext,
+  intake: Intake,
+  submissions: Submissions,
+): () => void {
   let busy = false;
   const timer = setInterval(() => {
     if (busy || ctx.state.stopping) return;
@@ -23,20 +30,27 @@ export function startChainWatch(ctx: AggregatorContext): () => void {
       for (const chain of ctx.chains) {
         const chainId = chain.target.chainId;
         try {
-          const repaired = await chain.pipeline.reconcile();
+          const repaired = await chain.pipeline.reconcile((from) => lostSubmissions(ctx, chain, from));
           if (!repaired || ctx.state.stopping) continue;
           if (repaired.skipped !== undefined) {
             ctx.log.warn("another sender used the aggregator's key; its next nonce follows the chain's", {
               chainId,
-              ...repaired,
+              chainNonce: repaired.chainNonce,
+              skipped: repaired.skipped,
             });
             continue;
           }
+          const counts =
+            repaired.lost.length > 0
+              ? await repairLost(ctx, chain, intake, submissions, repaired.chainNonce, repaired.sentAgain)
+              : undefined;
           ctx.log.warn("L2 lost transactions of ours (started again from an older state?); nonces resynced", {
             chainId,
-            ...repaired,
+            chainNonce: repaired.chainNonce,
+            lost: repaired.lost.length,
+            resent: repaired.resent,
+            ...counts,
           });
-          if (repaired.lost.length > 0) await trimToChain(ctx, chain);
         } catch (error) {
           // A chain that does not answer is reported by its chain view, once.
           if (!isUnreachable(error) && !ctx.state.stopping)

@@ -20,7 +20,7 @@ import {
   withSubmitHints,
 } from "../../crypto/bls.js";
 import { revertDataOf, revertReason } from "../chain-errors.js";
-import { NonceConflictError, type RawReceipt, type SignedTx } from "../tx-pipeline.js";
+import { NonceConflictError, type RawReceipt, type SignedTx, TxRefusedError } from "../tx-pipeline.js";
 import type { Verdict, Vote } from "../votes.js";
 import type { AggregatorContext, ChainCtx, LiveTask } from "./tasks.js";
 import { aggregateKey, votePointOf } from "./verification.js";
@@ -106,6 +106,12 @@ function withHints(task: LiveTask, verdict: Verdict, signers: Vote[], data: stri
   });
 }
 
+/** What a journaled submission called: enough to sign the same call again. */
+export interface JournaledCall {
+  isApproved: boolean;
+  attesterIds: string[];
+}
+
 export class Submissions {
   constructor(private readonly ctx: AggregatorContext) {}
 
@@ -169,11 +175,32 @@ export class Submissions {
   }
 
   /** Sends again a journaled transaction that never left, as it is (same nonce, same hash). */
-  resume(task: LiveTask, signed: SignedTx): void {
-    task.chain.pipeline.resume(signed).then(
-      (receipt) => this.onReceipt(task, signed, receipt),
-      (error: Error) => {
-        if (!this.ctx.state.stopping) this.fail(task, error.message, signed.txHash);
+  resume(task: LiveTask, signed: SignedTx, call: JournaledCall): void {
+    this.follow(task, signed, task.chain.pipeline.resume(signed), call);
+  }
+
+  /**
+   * Settles a journaled transaction sent again as it was from its receipt. One that cannot be
+   * mined as it was (its nonce taken by another transaction of ours, the node refusing it) has
+   * its call signed again, unless the chain holds the task already.
+   */
+  follow(task: LiveTask, signed: SignedTx, receipt: Promise<RawReceipt>, call: JournaledCall): void {
+    receipt.then(
+      (r) => this.onReceipt(task, signed, r),
+      async (error: Error) => {
+        if (this.ctx.state.stopping) return;
+        if (!(error instanceof NonceConflictError || error instanceof TxRefusedError)) {
+          this.fail(task, error.message, signed.txHash);
+          return;
+        }
+        if (await this.settleFromChain(task).catch(() => false)) return;
+        this.ctx.log.warn("journaled submission cannot be sent again as it was; re-signing its call", {
+          taskHash: task.msg.taskHash,
+          txHash: signed.txHash,
+          error: error.message,
+        });
+        if (error instanceof NonceConflictError) await task.chain.pipeline.resync().catch(() => undefined);
+        this.resend(task, call.isApproved, call.attesterIds, signed.rawTx);
       },
     );
   }

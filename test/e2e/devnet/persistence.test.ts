@@ -60,7 +60,7 @@ function devnet(p: TempProject) {
 
 /**
  * anvil saves a chain's state every second: a kill right after a task could lose it (the
- * journal is then trimmed to the chain). The test waits until the saved state holds `block`.
+ * aggregator then sends it again). The test waits until the saved state holds `block`.
  */
 async function savedUpTo(p: TempProject, runtime: Runtime, chain: string, block: number): Promise<boolean> {
   const read = async (): Promise<number> => {

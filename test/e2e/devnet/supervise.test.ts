@@ -1,7 +1,7 @@
 /**
  * A devnet that survives its parts (issue 18), process runtime, built CLI: the supervisor starts
  * a SIGKILLed attester and a SIGKILLed L2 anvil again without a manual step (the chain with its
- * contracts), `status` counts the restarts and exits 1 naming a chain whose contract code is
+ * contracts, and the verdict reported just before the kill), `status` counts the restarts and exits 1 naming a chain whose contract code is
  * gone, and Ctrl-C during `devnet up` stops everything it started. Each test waits on the event
  * with a bound; afterAll removes both devnets with `down --volumes`.
  */
@@ -103,9 +103,11 @@ describe("devnet supervision (process runtime)", () => {
     expect(s.components.find((c) => c.name === "attester-3")?.restarts).toBe(0);
   }, 120_000);
 
-  it("starts a SIGKILLed L2 anvil again with its contracts, and a task is approved afterwards", async () => {
+  it("starts a SIGKILLed L2 anvil again with its contracts, with the verdict task send reported, and a task is approved afterwards", async () => {
     const sent = await p.cli(["task", "send", "--wait", "--json"]);
     expect(sent.code).toBe(0);
+    const told = JSON.parse(sent.stdout);
+    expect(told).toMatchObject({ status: "approved", txHash: expect.any(String) });
     process.kill(record(p, "l2-1").pid, "SIGKILL");
     await backHealthy(p, "l2-1");
     // the aggregator was started again after it, to resync with what the chain kept
@@ -116,6 +118,18 @@ describe("devnet supervision (process runtime)", () => {
     } finally {
       l2.destroy();
     }
+    // The kill may have come before anvil saved the verdict's block: the aggregator sends the
+    // transaction again as it was, so the verdict comes back by the same transaction.
+    const verdict = await until(
+      async () => {
+        const r = await p.cli(["task", "status", told.taskHash, "--json"]);
+        const body = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+        return body?.status === "approved" && body;
+      },
+      `task ${told.taskHash} approved on-chain again`,
+      30_000,
+    );
+    expect(verdict).toMatchObject({ txHash: told.txHash, taskNumber: told.taskNumber });
     const after = await p.cli(["task", "send", "--wait", "--json"]);
     expect(after.code, after.stdout + after.stderr).toBe(0);
     expect(JSON.parse(after.stdout).status).toBe("approved");

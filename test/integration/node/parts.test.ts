@@ -336,12 +336,27 @@ describe("task journal", () => {
         { taskHash: base.taskHash, txNonce: 7, rawTx: "0xee", attesterIds: ["2", "3"] },
       ]);
       j.markFinal(31338, base.taskHash, "approved", { taskNumber: 5 });
+      // a verdict keeps its signed transaction, to be sent again if its chain loses it
       expect(j.get(31338, base.taskHash)).toMatchObject({
         status: "approved",
         taskNumber: 5,
         txHash: "0xdd",
-        rawTx: undefined,
+        txNonce: 7,
+        rawTx: "0xee",
       });
+      expect(j.resubmit(31338, base.taskHash)).toBe(true);
+      expect(j.get(31338, base.taskHash)).toMatchObject({
+        status: "submitting",
+        taskNumber: undefined,
+        finishedAt: undefined,
+        txHash: "0xdd",
+        txNonce: 7,
+        rawTx: "0xee",
+      });
+      // the verdict found on the chain by another transaction keeps none of it
+      j.markFinal(31338, base.taskHash, "approved", { taskNumber: 5, txHash: "0xff" });
+      expect(j.get(31338, base.taskHash)).toMatchObject({ txHash: "0xff", rawTx: undefined });
+      expect(j.resubmit(31338, base.taskHash)).toBe(false);
       j.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -397,6 +412,34 @@ describe("task journal: bound", () => {
       const again = new TaskJournal(file);
       expect(again.hasForgotten()).toBe(true);
       again.close();
+    }));
+
+  it("keeps the signed transactions of the newest verdicts of each chain, and finds those at or above a nonce", () =>
+    withJournal((file) => {
+      const j = new TaskJournal(file, { keepEnded: 1_000, keepSignedTxs: 30 });
+      run(j, 0, "submitting");
+      for (let i = 1; i < 200; i++) run(j, i);
+      // a failed submission keeps none
+      j.insert(journalEntry(hashOf(500)));
+      j.markSubmitting(31338, hashOf(500), {
+        isApproved: true,
+        attesterIds: ["3"],
+        txHash: "0xaa",
+        nonce: 500,
+        rawTx: "0xee",
+      });
+      j.markFinal(31338, hashOf(500), "failed", { error: "reverted" });
+      expect(j.get(31338, hashOf(500))?.rawTx).toBeUndefined();
+      // checked every tenth of the ended bound (100 ends): at most that many over it
+      const signed = j.signedFromNonce(31338, 0);
+      expect(signed.length).toBeGreaterThanOrEqual(30);
+      expect(signed.length).toBeLessThanOrEqual(130);
+      expect(signed[0]?.taskHash).toBe(hashOf(199));
+      expect(j.get(31338, hashOf(1))?.rawTx).toBeUndefined();
+      expect(j.get(31338, hashOf(0))).toMatchObject({ status: "submitting", rawTx: "0xee" });
+      expect(j.signedFromNonce(31338, 197).map((t) => t.txNonce)).toEqual([199, 198, 197]);
+      expect(j.signedFromNonce(1, 0)).toEqual([]);
+      j.close();
     }));
 
   it("comes down to its bound when opened over a journal that holds more", () =>

@@ -181,7 +181,7 @@ it("a restart sends journaled transactions again as they are, and re-signs one w
   await node.stop();
 });
 
-it("a journal newer than its chain (a state file saved before the crash) forgets the verdicts the chain lacks", async () => {
+it("a journal newer than its chain (a state file saved before the crash) forgets the verdicts the chain lacks and it holds no transaction of", async () => {
   // The chain holds the older verdict's transaction; the newer one's was lost with the blocks
   // anvil had not saved yet.
   const { entry, net } = bed!;

@@ -1,8 +1,9 @@
 /**
  * The aggregator's transaction pipeline after its L2 was started again from an older state
  * (issue 18): evm_revert plays the chain that lost its last second. reconcile() sees the nonces
- * the chain no longer counts, fills the gap below a transaction still waiting with a no-op
- * transfer, and hands the rest out again, so what follows is mined instead of waiting for ever.
+ * the chain no longer counts, sends the journaled transactions the chain had mined again as
+ * they were, fills the other gaps below a transaction still waiting with no-op transfers, and
+ * hands the rest out again, so what follows is mined instead of waiting for ever.
  */
 
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
@@ -57,6 +58,42 @@ it("resyncs its nonces with a chain that lost its newest transactions", () =>
     expect(await pipeline.reconcile()).toBeUndefined();
   }));
 
+it("sends the mined transactions a chain lost again as they were, in nonce order, and fills only the other gaps", () =>
+  withPipeline(8, async (pipeline, rpcUrl) => {
+    const to = "0x00000000000000000000000000000000000000dd";
+    const first = await pipeline.chainNonce();
+    const snapshot = await rpc<string>(rpcUrl, "evm_snapshot");
+    const mined = [];
+    for (let i = 0; i < 3; i++) {
+      const tx = pipeline.sign(to, `0x0${i}`, 30_000n);
+      expect((await pipeline.send(tx)).status).toBe("0x1");
+      mined.push(tx);
+    }
+    expect(await rpc(rpcUrl, "evm_revert", [snapshot])).toBe(true);
+    // the journal holds the first and the last (the middle one's was let go)
+    const journaled = [mined[2]!, mined[0]!];
+    const asked: number[] = [];
+    const repaired = await pipeline.reconcile((from) => {
+      asked.push(from);
+      return journaled;
+    });
+    expect(asked).toEqual([first]);
+    expect(repaired).toMatchObject({ chainNonce: first, lost: [first, first + 1, first + 2], resent: 0 });
+    expect(repaired!.sentAgain.map((s) => s.tx.txHash)).toEqual([mined[0]!.txHash, mined[2]!.txHash]);
+    const receipts = await Promise.all(repaired!.sentAgain.map((s) => s.receipt));
+    expect(receipts.map((r) => [r.transactionHash, r.status])).toEqual([
+      [mined[0]!.txHash, "0x1"],
+      [mined[2]!.txHash, "0x1"],
+    ]);
+    // the middle nonce went to a no-op transfer to ourselves (the last one is mined after it)
+    expect(await rpc(rpcUrl, "eth_getTransactionReceipt", [mined[1]!.txHash])).toBeNull();
+    expect(await pipeline.chainNonce()).toBe(first + 3);
+    const next = pipeline.sign(to, "0x", 30_000n);
+    expect(next.nonce).toBe(first + 3);
+    expect((await pipeline.send(next)).status).toBe("0x1");
+    expect(await pipeline.reconcile()).toBeUndefined();
+  }));
+
 it("moves its next nonce past transactions another sender of the same key made", () =>
   withPipeline(7, async (pipeline, rpcUrl) => {
     const to = "0x00000000000000000000000000000000000000cc";
@@ -66,7 +103,13 @@ it("moves its next nonce past transactions another sender of the same key made",
     const other = new NonceManager(new Wallet(ANVIL_DEV_PRIVATE_KEYS[7]!, provider));
     for (let i = 0; i < 3; i++) await (await other.sendTransaction({ to, value: 1n })).wait();
     const chainNonce = await pipeline.chainNonce();
-    expect(await pipeline.reconcile()).toEqual({ chainNonce, lost: [], resent: 0, skipped: 3 });
+    expect(await pipeline.reconcile()).toEqual({
+      chainNonce,
+      lost: [],
+      resent: 0,
+      skipped: 3,
+      sentAgain: [],
+    });
     const next = pipeline.sign(to, "0x", 30_000n);
     expect(next.nonce).toBe(chainNonce);
     expect((await pipeline.send(next)).status).toBe("0x1");
