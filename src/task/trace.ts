@@ -177,6 +177,28 @@ export function stepOf(entry: LogEntry): TraceEvent | undefined {
 }
 
 /**
+ * Merges, in place, the submission steps of log lines naming the same transaction into the
+ * first; returns the steps by transaction hash (lowercase). A transaction logged again (the
+ * aggregator sent it again as it was, after its chain lost it) is placed at its latest line:
+ * what the chain holds of it came after that one.
+ */
+export function oneStepPerTransaction(events: TraceEvent[]): Map<string, TraceEvent> {
+  const sent = new Map<string, TraceEvent>();
+  for (const e of [...events]) {
+    if (e.step !== "submission" || typeof e.txHash !== "string") continue;
+    const first = sent.get(e.txHash.toLowerCase());
+    if (!first) sent.set(e.txHash.toLowerCase(), e);
+    else {
+      if (first.error === undefined && e.error !== undefined) first.error = e.error;
+      if (e.time !== null && (first.time === null || Date.parse(e.time) > Date.parse(first.time)))
+        first.time = e.time;
+      events.splice(events.indexOf(e), 1);
+    }
+  }
+  return sent;
+}
+
+/**
  * The task's steps in the devnet's logs, when each component's log begins, and the chains its
  * steps name (the nodes log a task's chain with it).
  */
@@ -306,16 +328,7 @@ export async function traceTask(opts: TraceOptions): Promise<TaskTrace> {
     // One step per transaction the logs, the journal or the verdict name: a task may have been
     // sent several times (a chain restored between sends, a nonce lost), and each is asked of the
     // chain on its own.
-    const sent = new Map<string, TraceEvent>();
-    for (const e of [...events]) {
-      if (e.step !== "submission" || typeof e.txHash !== "string") continue;
-      const first = sent.get(e.txHash.toLowerCase());
-      if (!first) sent.set(e.txHash.toLowerCase(), e);
-      else {
-        if (first.error === undefined && e.error !== undefined) first.error = e.error;
-        events.splice(events.indexOf(e), 1);
-      }
-    }
+    const sent = oneStepPerTransaction(events);
     for (const txHash of [verdict?.txHash, journal?.txHash]) {
       if (!txHash || sent.has(txHash.toLowerCase())) continue;
       const e: TraceEvent = { step: "submission", time: null, component: "chain", summary: "", txHash };

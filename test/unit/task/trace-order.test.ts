@@ -4,7 +4,7 @@
  * the aggregator's journal and the submission and verdict from the chain.
  */
 import { describe, expect, it } from "vitest";
-import { sortEvents, type TraceEvent } from "../../../src/task/trace.js";
+import { oneStepPerTransaction, sortEvents, type TraceEvent } from "../../../src/task/trace.js";
 
 const event = (step: TraceEvent["step"], time: string | null, component: string): TraceEvent => ({
   step,
@@ -37,5 +37,25 @@ describe("task trace event order", () => {
       new Set(),
     );
     expect(events.map((e) => e.step)).toEqual(["received", "threshold", "submission", "verdict"]);
+  });
+
+  it("a transaction logged again (sent again as it was after its chain lost it) is one step, at its latest line", () => {
+    const tx = (time: string, txHash: string): TraceEvent => ({
+      ...event("submission", time, "aggregator"),
+      txHash,
+    });
+    const first = tx("2026-01-01T15:53:38.100Z", "0xAA");
+    const other = tx("2026-01-01T15:53:39.000Z", "0xbb");
+    const again = tx("2026-01-01T15:53:41.250Z", "0xaa");
+    const events = [event("threshold", "2026-01-01T15:53:38.000Z", "aggregator"), first, other, again];
+    const sent = oneStepPerTransaction(events);
+    expect([...sent.keys()]).toEqual(["0xaa", "0xbb"]);
+    expect(events).toEqual([events[0], first, other]);
+    expect(first.time).toBe("2026-01-01T15:53:41.250Z");
+    expect(sortEvents(events, new Set()).map((e) => e.txHash ?? e.step)).toEqual([
+      "threshold",
+      "0xbb",
+      "0xAA",
+    ]);
   });
 });
