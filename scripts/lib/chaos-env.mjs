@@ -267,7 +267,7 @@ export async function blockNumber(state) {
 
 /**
  * Every verdict event of the devnet's AttestationCenter from `fromBlock` on, user tasks only
- * (internal tasks have definitions from 10001): `{taskHash, status, taskNumber, blockNumber}`.
+ * (internal tasks have definitions from 10001): `{taskHash, status, taskNumber, blockNumber, txHash}`.
  * The task hash is recomputed from the event, as docs/protocol.md defines it.
  */
 export async function verdictEvents(state, fromBlock = 0) {
@@ -303,6 +303,7 @@ async function readVerdictEvents(state, fromBlock) {
         status: ev.name === "TaskSubmitted" ? "approved" : "rejected",
         taskNumber: Number(ev.args.taskNumber),
         blockNumber: log.blockNumber,
+        txHash: log.transactionHash.toLowerCase(),
       });
     }
     return out;

@@ -323,38 +323,114 @@ async function codeAt(ctx) {
   }
 }
 
+/**
+ * Verdicts a client was told of that the chain does not hold by the same transaction: each
+ * `{taskHash, txHash, now}` where `now` is the chain's transaction for the task (null: none).
+ */
+function verdictsNotKept(told, events) {
+  const onChain = new Map(events.map((e) => [e.taskHash, e.txHash]));
+  return told
+    .filter((t) => onChain.get(t.taskHash) !== t.txHash)
+    .map((t) => ({ taskHash: t.taskHash, txHash: t.txHash, now: onChain.get(t.taskHash) ?? null }));
+}
+
+/**
+ * Sends `tasks` one every `everyMs` as a client would, each until the aggregator has it: a send
+ * it did not answer (restarting) or refused for a moment goes again, and `TASK_KNOWN` means it
+ * was taken. Resolves with the hashes taken.
+ */
+async function paced(ctx, tasks, everyMs) {
+  const one = async (task) => {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const r = await sendTask(ctx.state, task.params);
+      if (r.hash || r.error?.data?.reason === "TASK_KNOWN") return task.hash;
+      await sleep(500);
+    }
+    return null;
+  };
+  const sends = [];
+  for (const task of tasks) {
+    sends.push(one(task));
+    await sleep(everyMs);
+  }
+  return (await Promise.all(sends)).filter(Boolean);
+}
+
 export async function rowL2Kill(ctx) {
-  const row = newRow("l2-kill", "L2 anvil killed");
+  const row = newRow("l2-kill", "L2 anvil SIGKILLed mid-burst, right after verdicts were mined");
   await settle();
   const before = await verdictEvents(ctx.state, 0);
   const baseline = await restartBaseline(ctx, ["l2-1"]);
+  const from = await rowStartBlock(ctx);
+  // Verdicts mined less than a second before the kill are not in the chain's state file yet: the
+  // chain comes back without them, while a client watching the chain has seen them.
+  const total = 30;
+  const tasks = tasksFor(ctx, row, total);
+  const run = paced(ctx, tasks, 100);
+  const seen = await waitFor(
+    async () => {
+      const ev = await verdictEvents(ctx.state, from).catch(() => []);
+      return ev.length >= 8 ? ev : false;
+    },
+    30_000,
+    50,
+  );
   const since = Date.now();
   const pid = killComponent(ctx.project.dir, "l2-1");
   if (!pid) row.notes.push("l2-1 was not running before the fault");
+  const told = (seen ?? []).map((e) => ({ taskHash: e.taskHash, txHash: e.txHash }));
+  row.notes.push(`l2-1 SIGKILLed with ${told.length} of ${total} verdicts seen on-chain`);
   const rec = await waitForAutoRestart(ctx, { "l2-1": pid }, since, baseline);
   row.recoverMs = rec.ms;
   noteRecovery(row, "l2-1", rec);
   if (rec.ms === null) await healAfter(ctx, row);
   const code = await codeAt(ctx);
+  const accepted = await run;
+  if (accepted.length < total)
+    row.notes.push(`${total - accepted.length} task(s) never taken by the aggregator`);
+  await waitForVerdicts(ctx.state, accepted, from, 30_000);
+  // Every verdict seen before the kill must be on the chain after the recovery, by the same transaction.
+  let notKept = [];
+  await waitFor(
+    async () => {
+      const ev = await verdictEvents(ctx.state, 0).catch(() => null);
+      if (!ev) return false;
+      notKept = verdictsNotKept(told, ev);
+      return notKept.length === 0;
+    },
+    30_000,
+    250,
+  );
   const after = await verdictEvents(ctx.state, 0).catch(() => []);
   const kept = new Set(after.map((e) => e.taskHash));
   const keptCount = before.filter((e) => kept.has(e.taskHash)).length;
   const stateKept = typeof code === "string" && code.length > 2 && keptCount === before.length;
   row.notes.push(
     `after the restart: AttestationCenter code ${code && code.length > 2 ? "present" : "missing"}, ` +
-      `${keptCount} of ${before.length} earlier verdicts kept`,
+      `${keptCount} of ${before.length} verdicts from before the row kept, ` +
+      `${told.length - notKept.length} of ${told.length} seen before the kill kept by the same transaction`,
   );
-  const from = await rowStartBlock(ctx);
+  for (const t of notKept.slice(0, 5))
+    row.notes.push(`seen ${t.taskHash} by ${t.txHash}; the chain now has ${t.now ?? "no verdict"}`);
+  const during = await chainFacts(ctx, from, { expected: accepted });
+  applyChain(row, during);
+  const from2 = await rowStartBlock(ctx);
   const b = await burst(ctx, 20, { concurrency: 5, timeoutS: 60 });
   if (b.problem) row.notes.push(`nodes after the restart: ${b.problem}`);
-  const facts = await chainFacts(ctx, from, { expected: b.accepted });
-  applyChain(row, facts);
-  row.sent = 20;
+  const facts = await chainFacts(ctx, from2, { expected: b.accepted });
+  row.sent = total + 20;
+  row.onChain += facts.onChain;
+  row.lost += facts.lost;
+  row.duplicated += facts.duplicated;
   row.notes.push(`after the restart: ${facts.approved} of 20 tasks approved on-chain`);
   row.pass =
-    Boolean(pid) &&
+    Boolean(pid && seen) &&
     rec.ms !== null &&
     stateKept &&
+    notKept.length === 0 &&
+    accepted.length === total &&
+    during.lost === 0 &&
+    during.duplicated === 0 &&
     b.accepted.length === 20 &&
     facts.approved === 20 &&
     facts.lost === 0 &&
