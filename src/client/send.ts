@@ -161,9 +161,12 @@ export async function aggregatorCall(
     answer = await rpcRequest(url, method, params, { timeoutMs });
   } catch (error) {
     const code = (error as AvsctlError).code === "TIMEOUT" ? "TIMEOUT" : "RPC_UNREACHABLE";
+    // what the connection met (refused, cut, no JSON): the sample execution service passes this
+    // message on, and task send reads a refused connection back from it
+    const why = ((error as { cause?: unknown }).cause as Error | undefined)?.message;
     throw new AvsctlError(
       code,
-      `the aggregator at ${redactUrl(url)} ${code === "TIMEOUT" ? "did not answer in time" : "is unreachable"}`,
+      `the aggregator at ${redactUrl(url)} ${code === "TIMEOUT" ? "did not answer in time" : `is unreachable${why ? `: ${why}` : ""}`}`,
       {
         hint:
           site.aggregator === undefined
@@ -317,6 +320,19 @@ const RELAYED_REFUSALS: Array<{
   { reason: "INTERNAL_ERROR", words: /the aggregator could not record the task: / },
 ];
 
+/**
+ * How the execution services avsctl ships say that their sendTask could not connect to the
+ * aggregator at all (the aggregator down, or starting again): the templates' TypeScript service
+ * (ethers passes on Node's error), Go and Python services, and avsctl's sample service. A refused
+ * connection reached nothing, so the task may be asked for again without making a second one.
+ */
+const AGGREGATOR_REFUSED_CONNECTION = [
+  /^sendTask failed: connect ECONNREFUSED \S+$/,
+  /^sendTask failed: \S+ unreachable: .*\bconnect: connection refused$/,
+  /^sendTask failed: \S+ unreachable or answered garbage: <urlopen error \[Errno \d+\] Connection refused>$/,
+  /^the aggregator at \S+ is unreachable: connect ECONNREFUSED \S+$/,
+];
+
 /** The aggregator's reason inside an execution service's error, if it carries one. */
 function relayedReason(
   message: string | undefined,
@@ -416,6 +432,20 @@ export async function sendTaskViaExecution(
         {
           hint,
           details: { status: response.status, reason, taskDefinitionId: input.taskDefinitionId, ...facts },
+        },
+      );
+    }
+    const message = body?.message;
+    if (typeof message === "string" && AGGREGATOR_REFUSED_CONNECTION.some((words) => words.test(message))) {
+      // the same error as the aggregator refusing avsctl's own connection, so it is sent again
+      // as over --via rpc (retry.ts reads the refused connection from the cause's code)
+      throw new AvsctlError(
+        "RPC_UNREACHABLE",
+        `the execution service could not reach the aggregator: ${message}`,
+        {
+          hint: "is the devnet up? `avsctl devnet status` checks every component",
+          details: { status: response.status },
+          cause: Object.assign(new Error(message), { code: "ECONNREFUSED" }),
         },
       );
     }

@@ -8,8 +8,10 @@
  * a refusal for too little connected voting power is the task's `unreachable` result, as over
  * --via rpc.
  */
+import { execFileSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -36,7 +38,9 @@ import { RpcError } from "../../../src/node/json-rpc.js";
 import { DEFAULT_LIMITS } from "../../../src/node/options.js";
 import { parseSendTaskParams } from "../../../src/node/send-task.js";
 import { runTasks } from "../../../src/task/run.js";
+import { sendTask as templateSendTask } from "../../../templates/_shared/typescript/execution-service/src/rpc.ts";
 import { useAnvil } from "../../helpers/anvil.js";
+import { repoRoot } from "../../helpers/cli.js";
 import { createDefinition, type Network2, setupNetwork } from "../contracts/fixture.js";
 
 const PERFORMER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -539,5 +543,160 @@ describe("every refusal of the aggregator's sendTask, passed on by the execution
     }
     expect(received.n).toBe(1);
     expect(hung).toBe(1);
+  });
+});
+
+/** A URL on 127.0.0.1 where nothing listens (any more): an aggregator that is down. */
+async function closedPort(): Promise<string> {
+  const url = await serve(() => undefined);
+  const server = servers.pop()!;
+  await new Promise((resolve) => server.close(resolve));
+  return url;
+}
+
+/**
+ * A real HTTP server playing the TypeScript templates' execution service: the template's own
+ * sendTask (templates/_shared/typescript/execution-service/src/rpc.ts) calls the aggregator, and
+ * its error is answered as the template's sendError answers it.
+ */
+function templateService(aggregatorUrl: string): Promise<string> {
+  return serve(async (req, res) => {
+    req.resume();
+    let status = 200;
+    let body: unknown = { data: { proofOfTask: "QmProof", data: "0x01", taskDefinitionId: 6 }, error: false };
+    try {
+      await templateSendTask(aggregatorUrl, ["QmProof", "0x01", 6, PERFORMER, SIGNATURE, "ecdsa"], 2_000);
+    } catch (error) {
+      status = 500;
+      body = { data: {}, error: true, message: (error as Error).message };
+    }
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  });
+}
+
+/** What the Python templates' send_task (templates/_shared/python) raises for `url`, from that very code. */
+function pythonTemplateMessage(url: string): string {
+  const dir = path.join(repoRoot, "templates/_shared/python/execution-service");
+  const script =
+    "import sys\nfrom rpc import send_task\ntry:\n    send_task(sys.argv[1], [], 2)\nexcept Exception as e:\n    print(e)";
+  return execFileSync("python3", ["-c", script, url], { cwd: dir, encoding: "utf8" }).trim();
+}
+
+/**
+ * A real aggregator stand-in on `url`'s port, taking every sendTask (`received` counts them): one
+ * that came back. It answers batches too, and eth_chainId, as ethers (the TypeScript template's
+ * client) asks.
+ */
+function takingAggregator(url: string, received: { n: number }): Promise<void> {
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.on("data", (d) => void (text += d));
+    req.on("end", () => {
+      const body = JSON.parse(text) as { id: number; method: string } | Array<{ id: number; method: string }>;
+      const answer = (call: { id: number; method: string }) => {
+        if (call.method === "sendTask") received.n++;
+        return { jsonrpc: "2.0", id: call.id, result: call.method === "eth_chainId" ? "0x7a6a" : true };
+      };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(Array.isArray(body) ? body.map(answer) : answer(body)));
+    });
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(Number(new URL(url).port), "127.0.0.1", () => resolve()));
+}
+
+describe("an aggregator the execution service could not connect to (down, or starting again)", () => {
+  it("is RPC_UNREACHABLE (exit 4) with the devnet's hint, as over --via rpc, by avsctl's own service and each template's", async () => {
+    const down = await closedPort();
+    const port = new URL(down).port;
+    const sample = await startSampleExecution({ aggregatorUrl: down, performerKey: PERFORMER_KEY });
+    try {
+      const services: Record<string, string> = {
+        sample: sample.url,
+        typescript: await templateService(down),
+        python: await relayingService(pythonTemplateMessage(down).replace(/^sendTask failed: /, "")),
+        // templates/_shared/go/execution-service/rpc.go around net/http's error, as Go prints it
+        go: await relayingService(
+          `${down} unreachable: Post "${down}": dial tcp 127.0.0.1:${port}: connect: connection refused`,
+        ),
+      };
+      const overRpc = await rpcSend(down);
+      expect(overRpc).toMatchObject({ code: "RPC_UNREACHABLE", exitCode: 4 });
+      for (const [name, url] of Object.entries(services)) {
+        const error = await sendTaskViaExecution(url, { taskDefinitionId: 6 }, PERFORMER, 5_000).then(
+          unexpected,
+          (e: AvsctlError) => e,
+        );
+        expect({ code: error.code, exitCode: error.exitCode, hint: error.hint }, name).toEqual({
+          code: "RPC_UNREACHABLE",
+          exitCode: 4,
+          hint: overRpc.hint,
+        });
+        expect(error.message, name).toMatch(/^the execution service could not reach the aggregator: /);
+        expect(error.message, name).toContain(port);
+      }
+    } finally {
+      await sample.stop();
+    }
+  });
+
+  it("with --wait the task is asked for again until the aggregator is back, without it once; a refusal is never asked for again", async () => {
+    for (const kind of ["sample", "typescript"] as const) {
+      const aggregator = await closedPort();
+      const sample =
+        kind === "sample"
+          ? await startSampleExecution({ aggregatorUrl: aggregator, performerKey: PERFORMER_KEY })
+          : undefined;
+      const service = sample?.url ?? (await templateService(aggregator));
+      const sendOne = (_i: number, left: number) =>
+        sendTaskViaExecution(service, { taskDefinitionId: 6 }, PERFORMER, left);
+      const run = (wait: boolean) =>
+        runTasks({
+          count: 1,
+          concurrency: 1,
+          wait,
+          timeoutMs: 10_000,
+          chainId: 31338,
+          idempotent: false,
+          sendOne,
+          taskOf: () => ({ taskDefinitionId: 6, performer: PERFORMER }),
+        });
+      try {
+        const once = await run(false);
+        expect(once, kind).toMatchObject({ sent: 0, failed: 1, retried: 0 });
+        expect(once.errors[0], kind).toMatchObject({ code: "RPC_UNREACHABLE" });
+
+        // the aggregator comes back 800 ms into the run, as a supervisor starts it again
+        const received = { n: 0 };
+        const backAt = Date.now() + 800;
+        const back = new Promise((r) => setTimeout(r, 800)).then(() =>
+          takingAggregator(aggregator, received),
+        );
+        const waited = await run(true);
+        await back;
+        expect(waited, `${kind}: ${waited.results[0]?.error}`).toMatchObject({ sent: 1, failed: 0 });
+        expect(waited.retried, kind).toBeGreaterThanOrEqual(1);
+        expect(waited.results[0]!.taskHash, kind).toMatch(/^0x[0-9a-f]{64}$/);
+        expect(received.n, kind).toBe(1);
+        expect(Date.now(), kind).toBeGreaterThanOrEqual(backAt);
+      } finally {
+        await sample?.stop();
+      }
+    }
+    // an aggregator that answered, refusing: sent once, with --wait too
+    const received = { n: 0 };
+    const refused = await relayingService(performerNotActive(PERFORMER, 31338).message, received);
+    const s = await runTasks({
+      count: 1,
+      concurrency: 1,
+      wait: true,
+      timeoutMs: 5_000,
+      chainId: 31338,
+      sendOne: (_i, left) => sendTaskViaExecution(refused, { taskDefinitionId: 6 }, PERFORMER, left),
+      taskOf: () => ({ taskDefinitionId: 6, performer: PERFORMER }),
+    });
+    expect(s).toMatchObject({ sent: 0, failed: 1, retried: 0 });
+    expect(received.n).toBe(1);
   });
 });

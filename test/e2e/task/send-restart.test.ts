@@ -1,0 +1,122 @@
+/**
+ * task send while a component of the devnet dies (SIGKILL, by the pid of its run record) and the
+ * supervisor starts it again, as a tester kills it: the CLI as a user's CI script runs it, on one
+ * process-runtime devnet shared by the file.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, runPasted } from "../../helpers/cli.js";
+import { taskProject } from "./project.js";
+
+const { dir, cli } = taskProject("restart");
+/** Processes a test stopped (SIGSTOP), woken again however the test ends. */
+const stopped = new Set<number>();
+
+beforeAll(async () => {
+  const up = await cli(["devnet", "up", "--runtime", "process"], 180_000);
+  expect(up.code, up.stderr + up.stdout).toBe(0);
+}, 240_000);
+
+afterAll(async () => {
+  for (const pid of stopped) wake(pid);
+  await runCli(["devnet", "down"], { cwd: dir });
+  rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The pid a component's run record names. */
+function pidOf(component: string): number {
+  return JSON.parse(readFileSync(path.join(dir, ".avsctl", "run", `${component}.json`), "utf8")).pid;
+}
+
+function supervisorPid(): number {
+  return JSON.parse(readFileSync(path.join(dir, ".avsctl", "supervisor.json"), "utf8")).pid;
+}
+
+/** Stops a process (`group`: its whole process group), so that it neither answers nor dies. */
+function freeze(pid: number, group = false): void {
+  process.kill(group ? -pid : pid, "SIGSTOP");
+  stopped.add(group ? -pid : pid);
+}
+
+function wake(pid: number): void {
+  stopped.delete(pid);
+  try {
+    process.kill(pid, "SIGCONT");
+  } catch {
+    // gone already
+  }
+}
+
+/** Until `devnet status` says every component runs again (the supervisor started what died). */
+async function healthy(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await cli(["devnet", "status"]);
+    if (status.code === 0) return;
+    if (Date.now() > deadline) throw new Error(`the devnet did not come back:\n${status.stdout}`);
+    await sleep(500);
+  }
+}
+
+/** The verdict of each task hash on the devnet's L2, as `task list` reads them. */
+async function onChain(): Promise<Map<string, { taskNumber: number; txHash: string; status: string }>> {
+  const r = await cli(["task", "list"]);
+  expect(r.code, r.stderr).toBe(0);
+  return new Map(r.json().tasks.map((t: { taskHash: string }) => [t.taskHash, t]));
+}
+
+describe("the aggregator killed while task send sends through the execution service", () => {
+  it("a load run sends again what the restarting aggregator refused to connect: every task it took lands", async () => {
+    const before = pidOf("aggregator");
+    const run = cli(["task", "send", "--count", "20", "--rate", "5", "--wait", "--timeout", "60"], 120_000);
+    await sleep(1_500);
+    process.kill(before, "SIGKILL");
+    const r = await run;
+    const s = r.json();
+    // A send the kill cut mid-request may have been taken: the execution service builds a new
+    // task on each call, so it is not sent again (docs/cli.md, retries). A refused one is.
+    const failed = s.results.filter((t: { status: string }) => t.status === "failed");
+    for (const t of failed) expect(t.error).toMatch(/socket hang up|ECONNRESET/);
+    expect(failed.length).toBeLessThanOrEqual(1);
+    expect(s).toMatchObject({ sent: 20 - failed.length, approved: 20 - failed.length });
+    expect(s.retried, "no send met the aggregator down: kill it later").toBeGreaterThanOrEqual(1);
+    expect(r.code).toBe(failed.length > 0 ? 1 : 0);
+    expect(pidOf("aggregator")).not.toBe(before);
+    const chain = await onChain();
+    for (const t of s.results.filter((t: { status: string }) => t.status === "approved"))
+      expect(chain.get(t.taskHash)?.txHash, t.taskHash).toBe(t.txHash);
+  }, 150_000);
+
+  it("an aggregator that stays down is RPC_UNREACHABLE (exit 4) by either path, with a hint that shows it", async () => {
+    await healthy();
+    const supervisor = supervisorPid();
+    freeze(supervisor);
+    try {
+      process.kill(pidOf("aggregator"), "SIGKILL");
+      await sleep(500);
+      const errors = [];
+      for (const via of ["execution", "rpc"]) {
+        const r = await cli(["task", "send", "--via", via]);
+        expect(r.code, `--via ${via}: ${r.stdout}`).toBe(4);
+        errors.push(r.json().error);
+      }
+      expect(errors.map((e) => e.code)).toEqual(["RPC_UNREACHABLE", "RPC_UNREACHABLE"]);
+      expect(errors[0].hint).toBe(errors[1].hint);
+      expect(errors[0].message).toMatch(/^the execution service could not reach the aggregator: /);
+      // the hint, pasted, names the aggregator as down
+      const [, command] = /`(avsctl [^`]+)`/.exec(errors[0].hint)!;
+      const status = await runPasted(`${command} --json`, { cwd: dir });
+      expect(status.code).toBe(1);
+      const aggregator = JSON.parse(status.stdout).components.find(
+        (c: { name: string }) => c.name === "aggregator",
+      );
+      expect(aggregator).toMatchObject({ healthy: false });
+    } finally {
+      wake(supervisor);
+    }
+    await healthy();
+  }, 120_000);
+});
