@@ -47,6 +47,36 @@ export async function connectRpc(rpcUrl: string): Promise<{ provider: JsonRpcPro
   return { provider, chainId };
 }
 
+/** Node's codes for a connection that could not be made, broke, or timed out. */
+const UNANSWERED_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
+
+/**
+ * Whether a read failed because the node did not answer at all (down, restarting, cut off or
+ * silent), as ethers passes it on (Node's own error, or its TIMEOUT and NETWORK_ERROR), rather
+ * than answering an error of its own. Such a read may succeed when asked again.
+ */
+export function chainDidNotAnswer(error: unknown): boolean {
+  let e = error as { code?: unknown; message?: unknown; cause?: unknown; error?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === "object" && depth < 6; depth++) {
+    if (isAvsctlError(e)) return e.code === "RPC_UNREACHABLE" || e.code === "TIMEOUT";
+    const code = typeof e.code === "string" ? e.code : "";
+    if (UNANSWERED_CODES.has(code) || code === "TIMEOUT" || code === "NETWORK_ERROR") return true;
+    if (typeof e.message === "string" && /socket hang up|fetch failed/i.test(e.message)) return true;
+    e = (e.cause ?? e.error) as typeof e;
+  }
+  return false;
+}
+
 export interface DecodedRevert {
   name: string;
   signature: string;

@@ -41,6 +41,11 @@ export interface ChainTarget {
   devnet: DevnetEndpoints | undefined;
   /** Chain ids on which the anvil test keys are acceptable. */
   devnetChainIds: number[];
+  /**
+   * What gave `rpcUrl` as an error names it (`--rpc-url`, `L2_RPC (in .env)`, ...); absent when
+   * it is the devnet's L2.
+   */
+  rpcFrom?: string;
 }
 
 /**
@@ -271,5 +276,13 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
       throw error;
     }
   }
-  return { rpcUrl, chainId, attestationCenter: entry.address, provider, devnet, devnetChainIds };
+  return {
+    rpcUrl,
+    chainId,
+    attestationCenter: entry.address,
+    provider,
+    devnet,
+    devnetChainIds,
+    rpcFrom: originOf(input, "rpcUrl").name,
+  };
 }

@@ -1,6 +1,7 @@
 import type { Log, Provider } from "ethers";
 import { attestationCenterInterfaces } from "../chain/abi/interfaces.js";
 import { fastTaskHashOfBytes } from "../chain/abi-fast.js";
+import { chainDidNotAnswer } from "../chain/rpc.js";
 import { checksumAddress } from "../crypto/address.js";
 import { sleep } from "../util/sleep.js";
 
@@ -231,26 +232,55 @@ async function verdictsInReceipts(
   return found;
 }
 
+/** How often a chain that does not answer is asked again while it is down. */
+const UNANSWERED_POLL_MS = 250;
+
+/**
+ * What a follower does with a chain that stops answering (one a supervisor is starting again):
+ * it asks again instead of ending, telling `unanswered` of each read that failed so. A chain
+ * started again from its state file may have lost its last blocks and mined others in their
+ * place, so once it answers again its verdicts from `fromBlock` on are read again whole and
+ * given to `reread`, which replaces everything seen before: a verdict missing there was lost.
+ */
+export interface RideOut {
+  unanswered(error: unknown): void;
+  reread(verdicts: TaskVerdict[]): void;
+}
+
 /**
  * Every new verdict from `fromBlock` on, as blocks arrive, until `until` (ms) or the signal.
  * The head is asked for directly: ethers may answer from a block number cached a moment ago.
+ * Without `rideOut`, a read that fails ends the follow with its error.
  */
 export async function* followVerdicts(
   q: VerdictQuery & { fromBlock: number },
-  opts: { until: number; signal?: AbortSignal; pollMs?: number },
+  opts: { until: number; signal?: AbortSignal; pollMs?: number; rideOut?: RideOut },
 ): AsyncGenerator<TaskVerdict> {
   const v = await verdictTopics();
   let from = q.fromBlock;
+  let down = false;
   while (Date.now() < opts.until && !opts.signal?.aborted) {
-    const head = Number(await (q.provider as import("ethers").JsonRpcProvider).send("eth_blockNumber", []));
-    if (head >= from) {
-      const logs = await logsInRange(q, v.topics, from, head);
-      for (const log of logs) {
-        const verdict = v.parse(log, q.chainId);
-        if (verdict) yield verdict;
-      }
-      from = head + 1;
+    let head: number;
+    let logs: Log[] = [];
+    try {
+      head = Number(await (q.provider as import("ethers").JsonRpcProvider).send("eth_blockNumber", []));
+      if (down) from = q.fromBlock;
+      if (head >= from) logs = await logsInRange(q, v.topics, from, head);
+    } catch (error) {
+      if (!opts.rideOut || !chainDidNotAnswer(error)) throw error;
+      down = true;
+      opts.rideOut.unanswered(error);
+      await sleep(Math.max(opts.pollMs ?? 100, UNANSWERED_POLL_MS), opts.signal);
+      continue;
     }
+    const verdicts = logs.map((log) => v.parse(log, q.chainId)).filter((x): x is TaskVerdict => !!x);
+    if (down) {
+      down = false;
+      opts.rideOut?.reread(verdicts);
+    } else {
+      yield* verdicts;
+    }
+    if (head >= from) from = head + 1;
     await sleep(opts.pollMs ?? 100, opts.signal);
   }
 }
@@ -285,15 +315,21 @@ export async function waitForVerdicts(
 /**
  * Every verdict that lands from `fromBlock` on, with the time this process first saw it, while
  * the watch runs (until the deadline or stop()): started before a run's first send, it times
- * each task from its send to its verdict even while later tasks are still being sent.
+ * each task from its send to its verdict even while later tasks are still being sent. A chain
+ * that stops answering is read on until the deadline (a supervisor may be starting it again):
+ * `unanswered` says whether it still did not answer when the watch ended, and a verdict in
+ * blocks it lost meanwhile is no longer seen.
  */
 export class VerdictWatch {
   readonly seen = new Map<string, { verdict: TaskVerdict; at: number }>();
   /** The keys of `seen` in the order they came, so a waiter looks only at the new ones. */
   private readonly order: string[] = [];
+  /** Keys whose verdict the chain no longer held when it answered again, in that order. */
+  private readonly lost: string[] = [];
   private readonly stopper = new AbortController();
   private readonly done: Promise<void>;
   private failure: unknown;
+  private down: unknown;
   private ended = false;
   private wake: (() => void) | undefined;
 
@@ -308,12 +344,17 @@ export class VerdictWatch {
           until: opts.deadline,
           signal,
           pollMs: opts.pollMs,
+          rideOut: {
+            unanswered: (error) => {
+              this.down = error;
+            },
+            reread: (verdicts) => {
+              this.down = undefined;
+              this.replaceSeen(verdicts);
+            },
+          },
         })) {
-          const key = verdict.taskHash.toLowerCase();
-          if (!this.seen.has(key)) {
-            this.seen.set(key, { verdict, at: Date.now() });
-            this.order.push(key);
-          }
+          this.add(verdict);
           this.wake?.();
         }
       } catch (error) {
@@ -325,26 +366,62 @@ export class VerdictWatch {
     })();
   }
 
+  private add(verdict: TaskVerdict): void {
+    const key = verdict.taskHash.toLowerCase();
+    const held = this.seen.get(key);
+    if (!held) {
+      this.seen.set(key, { verdict, at: Date.now() });
+      this.order.push(key);
+    } else if (held.verdict.txHash !== verdict.txHash) {
+      // the chain lost the block it was in, and the submission landed again in another
+      this.seen.set(key, { verdict, at: held.at });
+    }
+  }
+
+  /** The chain answered again: what it holds now stands, and a verdict it lost is none. */
+  private replaceSeen(verdicts: TaskVerdict[]): void {
+    const held = new Set(verdicts.map((v) => v.taskHash.toLowerCase()));
+    for (const key of [...this.seen.keys()]) {
+      if (held.has(key)) continue;
+      this.seen.delete(key);
+      this.lost.push(key);
+    }
+    for (const verdict of verdicts) this.add(verdict);
+    this.wake?.();
+  }
+
   /**
    * Waits until every hash of `pending` was seen (each is removed from it as it is, and passed
-   * to onVerdict), the watch ends (deadline) or `signal` aborts. Throws what stopped the
-   * following, if anything did.
+   * to onVerdict), the watch ends (deadline) or `signal` aborts. A verdict passed on that the
+   * chain then lost goes back into `pending`, and to onLost. Throws what stopped the following,
+   * if anything did.
    */
   async until(
     pending: Set<string>,
     opts: {
       signal?: AbortSignal;
       onVerdict?: (key: string, seen: { verdict: TaskVerdict; at: number }) => void;
+      onLost?: (key: string) => void;
     },
   ): Promise<void> {
+    const passedOn = new Set<string>();
     const take = (key: string) => {
       const hit = this.seen.get(key);
-      if (hit && pending.delete(key)) opts.onVerdict?.(key, hit);
+      if (!hit || !pending.delete(key)) return;
+      passedOn.add(key);
+      opts.onVerdict?.(key, hit);
     };
     // what was seen before, then on each wake only what came since: a large run stays linear
     let cursor = this.order.length;
+    let lostCursor = this.lost.length;
     for (const key of [...pending]) take(key);
     for (;;) {
+      for (; lostCursor < this.lost.length; lostCursor++) {
+        const key = this.lost[lostCursor]!;
+        if (!passedOn.delete(key)) continue;
+        pending.add(key);
+        opts.onLost?.(key);
+      }
       for (; cursor < this.order.length; cursor++) take(this.order[cursor]!);
       if (this.failure !== undefined) throw this.failure;
       if (pending.size === 0 || this.ended || opts.signal?.aborted) return;
@@ -358,6 +435,11 @@ export class VerdictWatch {
       });
       this.wake = undefined;
     }
+  }
+
+  /** The error of the chain's last read while it does not answer; undefined while it answers. */
+  get unanswered(): unknown {
+    return this.down;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Provider } from "ethers";
+import { chainDidNotAnswer } from "../chain/rpc.js";
 import {
   insufficientPowerReason,
   isTransient,
@@ -75,6 +76,12 @@ export interface LoadSummary {
   warnings: string[];
   /** The errors of failed sends, in order, for a caller that reports the first as its own. */
   errors: unknown[];
+  /**
+   * Set when the L2 still did not answer as the wait ended and tasks the aggregator took had no
+   * verdict yet: their `timeout` may be a verdict that could not be read. For the caller to
+   * report; not part of the printed summary.
+   */
+  l2Unanswered?: { error: unknown; undecided: string[] };
 }
 
 export interface RunOptions {
@@ -107,6 +114,27 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** What made the run's tasks alike, for the warning about repeated tasks. */
   sameTaskCause?: string;
+  /** What to do when the L2 does not answer before anything was sent. */
+  l2DownHint?: string;
+}
+
+/** How often a read of an L2 that does not answer is tried again. */
+const CHAIN_RETRY_MS = 250;
+
+/**
+ * A read of the L2, tried again while the chain does not answer (one a supervisor is starting
+ * again) until `deadline`; then, or on any other failure, its error.
+ */
+async function readOn<T>(read: () => Promise<T>, deadline: number, signal?: AbortSignal): Promise<T> {
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!chainDidNotAnswer(error) || signal?.aborted || Date.now() + CHAIN_RETRY_MS >= deadline)
+        throw error;
+    }
+    await sleep(CHAIN_RETRY_MS, signal);
+  }
 }
 
 /** A send that hangs (a frozen aggregator) must not outlive --timeout. */
@@ -132,7 +160,16 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T>
 export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
-  const fromBlock = opts.wait && opts.provider ? await opts.provider.getBlockNumber() : 0;
+  const fromBlock =
+    opts.wait && opts.provider
+      ? await opts.provider.getBlockNumber().catch((error) => {
+          if (!chainDidNotAnswer(error)) throw error;
+          throw new AvsctlError("RPC_UNREACHABLE", "the L2 did not answer; nothing was sent", {
+            hint: opts.l2DownHint,
+            cause: error,
+          });
+        })
+      : 0;
   // Verdicts are followed from before the first send, so a task's latency ends when its verdict
   // lands, not when the last of the run's tasks has been sent.
   const watch =
@@ -208,6 +245,8 @@ async function sendAndFollow(
   const verdicts = new Map<string, TaskVerdict>();
   const seenAt = new Map<string, number>();
   const ended = new Map<string, Ended>();
+  /** What the L2 last failed with, when it did not answer at the end of the wait. */
+  let unanswered: unknown;
   if (watch && opts.provider && opts.attestationCenter && ok.length > 0) {
     const chain = {
       provider: opts.provider,
@@ -223,11 +262,21 @@ async function sendAndFollow(
       if (hit) take(key, hit);
     }
     // A task decided before this run started has its verdict already: look it up, never wait for it.
-    const looked = await lookupVerdicts(
-      { ...chain, aggregatorUrl: opts.aggregatorUrl },
-      [...firstSend.keys()].filter((h) => !verdicts.has(h)),
-      known,
-    );
+    let lookupFailure: unknown;
+    const looked = await readOn(
+      () =>
+        lookupVerdicts(
+          { ...chain, aggregatorUrl: opts.aggregatorUrl },
+          [...firstSend.keys()].filter((h) => !verdicts.has(h)),
+          known,
+        ),
+      deadline,
+      opts.signal,
+    ).catch((error) => {
+      if (!chainDidNotAnswer(error)) throw error;
+      lookupFailure = error;
+      return new Map<string, TaskVerdict>();
+    });
     for (const [h, v] of looked) {
       // the watch may have seen it meanwhile, earlier than now
       const hit = watch.seen.get(h);
@@ -249,7 +298,8 @@ async function sendAndFollow(
           onEmpty: () => stop.abort(),
         })
       : undefined;
-    const awaited = new Set(outstanding);
+    // the verdicts the watch gave too: one a restarted chain then lost is waited for again
+    const awaited = new Set([...firstSend.keys()].filter((h) => !verdicts.has(h) || watch.seen.has(h)));
     await watch.until(awaited, {
       signal,
       onVerdict: (key, hit) => {
@@ -259,9 +309,20 @@ async function sendAndFollow(
         // the rest may have ended in the journal already: nothing is left to wait for
         if (outstanding.size === 0) stop.abort();
       },
+      onLost: (key) => {
+        verdicts.delete(key);
+        seenAt.delete(key);
+        outstanding.add(key);
+      },
     });
     stop.abort();
     await journal;
+    unanswered = watch.unanswered ?? lookupFailure;
+    // a verdict read again after the chain came back is the one it holds now
+    for (const h of verdicts.keys()) {
+      const hit = watch.seen.get(h);
+      if (hit) verdicts.set(h, hit.verdict);
+    }
     // a verdict outranks what the journal said of the task meanwhile
     for (const h of verdicts.keys()) ended.delete(h);
     // A task still without a verdict at the deadline: whatever its journal knows of why.
@@ -283,12 +344,21 @@ async function sendAndFollow(
   // Every result carries its gas, as a single task's does: the receipts a hundred at a time (one
   // JSON-RPC batch each), so a load of thousands does not open thousands of requests at once.
   const gas = new Map<string, string>();
+  let gasUnread = 0;
   if (opts.provider) {
     const txs = [...new Set([...verdicts.values()].map((v) => v.txHash))];
     for (let i = 0; i < txs.length && !opts.signal?.aborted; i += RECEIPT_BATCH) {
       await Promise.all(
         txs.slice(i, i + RECEIPT_BATCH).map(async (tx) => {
-          const receipt = await opts.provider!.getTransactionReceipt(tx);
+          const receipt = await readOn(
+            () => opts.provider!.getTransactionReceipt(tx),
+            deadline,
+            opts.signal,
+          ).catch((error) => {
+            if (!chainDidNotAnswer(error)) throw error;
+            gasUnread++;
+            return null;
+          });
           if (receipt) gas.set(tx, receipt.gasUsed.toString());
         }),
       );
@@ -384,6 +454,18 @@ async function sendAndFollow(
       `${known.size} task(s) were already known to the network before this run; their verdicts are the earlier ones`,
     );
   }
+  if (gasUnread > 0) {
+    warnings.push(
+      `the L2 did not answer for the receipts of ${gasUnread} verdict transaction(s): their tasks' gasUsed is null`,
+    );
+  }
+  // the tasks the aggregator took whose verdict, if any, could not be read
+  const undecided =
+    unanswered === undefined
+      ? []
+      : [...firstSend.values()]
+          .filter((s) => !verdicts.has(s.taskHash.toLowerCase()) && !ended.has(s.taskHash.toLowerCase()))
+          .map((s) => s.taskHash);
   return {
     sent: ok.length,
     distinct: firstSend.size,
@@ -410,6 +492,7 @@ async function sendAndFollow(
     errors: sent
       .filter((s): s is { error: unknown; index: number } => s !== undefined && "error" in s)
       .map((s) => s.error),
+    ...(undecided.length > 0 ? { l2Unanswered: { error: unanswered, undecided } } : {}),
   };
 }
 

@@ -232,7 +232,9 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       },
       onProgress: opts.onProgress,
       signal: opts.signal,
+      l2DownHint: l2DownHint(sc.target, "send again once it answers"),
     });
+    if (summary.l2Unanswered) throw l2Unanswered(summary, opts, sc.target);
     const validation = (sc.devnet?.internal?.plan as RecordedPlan | undefined)?.services?.validation;
     if (via === "rpc" && opts.proof === undefined && summary.rejected > 0 && !opts.aggregator) {
       // the verdict is the chain's; what it owes to the proof avsctl made up is ours to say
@@ -256,6 +258,60 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
   } finally {
     sc.target?.provider.destroy();
   }
+}
+
+/** Where to look when the L2 that --wait reads does not answer: the devnet's status, or what gave its URL. */
+function l2DownHint(target: ChainTarget | undefined, then: string): string {
+  const check =
+    target?.rpcFrom === undefined
+      ? "`avsctl devnet status` shows whether the L2 runs"
+      : `check that the node ${target.rpcFrom} points at runs`;
+  return `${check}; ${then}`;
+}
+
+/**
+ * RPC_UNREACHABLE for a wait the L2 left without an answer until --timeout: what was sent and
+ * decided, and the tasks still undecided, which the aggregator took and may have decided since.
+ */
+function l2Unanswered(summary: LoadSummary, opts: SendTasksOptions, target: ChainTarget | undefined) {
+  const { error, undecided } = summary.l2Unanswered!;
+  const decided = summary.approved + summary.rejected;
+  const within = `within --timeout (${Math.round(opts.timeoutMs / 100) / 10} s)`;
+  // off the devnet `task status` and `task list` read the L2 the user set
+  const setting = opts.aggregator === undefined ? "" : " (with L2_RPC and ATTESTATION_CENTER_ADDRESS set)";
+  const details = {
+    sent: summary.sent,
+    decided,
+    undecided: undecided.length,
+    taskHashes: undecided.slice(0, 100),
+  };
+  if (opts.count === 1) {
+    const hash = undecided[0]!;
+    return new AvsctlError(
+      "RPC_UNREACHABLE",
+      `the L2 stopped answering while task ${hash} waited for its verdict, and did not answer again ${within}; the aggregator took the task and may have decided it`,
+      {
+        hint: l2DownHint(
+          target,
+          `once it answers, \`avsctl task status ${hash}\` shows the task's verdict${setting}`,
+        ),
+        details,
+        cause: error,
+      },
+    );
+  }
+  return new AvsctlError(
+    "RPC_UNREACHABLE",
+    `the L2 stopped answering while task send waited for verdicts, and did not answer again ${within}: ${decided} of the ${summary.sent} task(s) sent have their verdict, ${undecided.length} are undecided and may still be decided on-chain`,
+    {
+      hint: l2DownHint(
+        target,
+        `once it answers, \`avsctl task list\` shows the verdicts that landed${setting}`,
+      ),
+      details,
+      cause: error,
+    },
+  );
 }
 
 /**

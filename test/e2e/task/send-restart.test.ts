@@ -6,7 +6,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, runPasted } from "../../helpers/cli.js";
+import { type CliResult, runCli, runPasted } from "../../helpers/cli.js";
 import { taskProject } from "./project.js";
 
 const { dir, cli } = taskProject("restart");
@@ -119,4 +119,128 @@ describe("the aggregator killed while task send sends through the execution serv
     }
     await healthy();
   }, 120_000);
+});
+
+describe("the L2 killed while task send --wait reads the verdicts", () => {
+  it("a load run reads on once the L2 is back: every verdict it prints is the chain's", async () => {
+    await healthy();
+    const before = pidOf("l2-1");
+    const run = cli(["task", "send", "--count", "20", "--rate", "5", "--wait", "--timeout", "30"], 120_000);
+    await sleep(1_500);
+    process.kill(before, "SIGKILL");
+    const r = await run;
+    expect(r.stdout).not.toContain("INTERNAL");
+    const s = r.json();
+    expect(s.results).toHaveLength(20);
+    expect(pidOf("l2-1")).not.toBe(before);
+    const chain = await onChain();
+    for (const t of s.results) {
+      if (t.status === "approved") {
+        expect(chain.get(t.taskHash), t.taskHash).toMatchObject({
+          taskNumber: t.taskNumber,
+          txHash: t.txHash,
+        });
+      } else if (t.status === "timeout") {
+        // its verdict was in the blocks the chain lost with its last second, and the aggregator forgot it
+        expect(chain.has(t.taskHash), t.taskHash).toBe(false);
+      } else {
+        // while the L2 was down the aggregator could not check the definition: refused, not taken
+        expect(t, t.taskHash).toMatchObject({
+          status: "failed",
+          error: expect.stringMatching(/task definition/),
+        });
+      }
+    }
+    expect(s.approved).toBeGreaterThanOrEqual(10);
+    expect(r.code).toBe(s.failed > 0 ? 1 : s.timedOut > 0 ? 3 : 0);
+  }, 150_000);
+
+  it("one task waits through the L2's restart and gets its verdict", async () => {
+    await healthy();
+    // attesters stopped: the task waits for its verdict while the L2 dies and comes back
+    const attesters = ["attester-1", "attester-2", "attester-3"].map(pidOf);
+    for (const pid of attesters) freeze(pid, true);
+    const before = pidOf("l2-1");
+    try {
+      const run = cli(["task", "send", "--wait", "--timeout", "60"], 90_000);
+      await sleep(2_000);
+      process.kill(before, "SIGKILL");
+      const deadline = Date.now() + 20_000;
+      while (pidOf("l2-1") === before && Date.now() < deadline) await sleep(200);
+      await sleep(1_000);
+      for (const pid of attesters) wake(-pid);
+      const r = await run;
+      expect(r.code, r.stdout).toBe(0);
+      const t = r.json();
+      expect(t.status).toBe("approved");
+      expect((await onChain()).get(t.taskHash)).toMatchObject({ taskNumber: t.taskNumber, txHash: t.txHash });
+    } finally {
+      for (const pid of attesters) wake(-pid);
+    }
+  }, 120_000);
+
+  /** Runs `send` with the supervisor stopped, so that the L2 it kills `afterMs` in stays down. */
+  async function withoutL2(send: () => Promise<CliResult>, afterMs: number, attestersStopped = false) {
+    await healthy();
+    const supervisor = supervisorPid();
+    const attesters = ["attester-1", "attester-2", "attester-3"].map(pidOf);
+    freeze(supervisor);
+    try {
+      if (attestersStopped) for (const pid of attesters) freeze(pid, true);
+      const run = send();
+      await sleep(afterMs);
+      process.kill(pidOf("l2-1"), "SIGKILL");
+      const r = await run;
+      // the hint, pasted while the L2 is still down, shows it down
+      const status = await runPasted("avsctl devnet status --json", { cwd: dir });
+      expect(status.code).toBe(1);
+      const l2 = JSON.parse(status.stdout).components.find((c: { name: string }) => c.name === "l2-1");
+      expect(l2).toMatchObject({ healthy: false });
+      return r;
+    } finally {
+      for (const pid of attesters) wake(-pid);
+      wake(supervisor);
+      await healthy();
+    }
+  }
+
+  it("an L2 that does not come back before --timeout: one task is RPC_UNREACHABLE (exit 4), naming it", async () => {
+    // no verdict can come before the kill: the attesters are stopped
+    const r = await withoutL2(() => cli(["task", "send", "--wait", "--timeout", "8"], 60_000), 2_000, true);
+    expect(r.code, r.stdout).toBe(4);
+    const e = r.json().error;
+    const [hash] = e.details.taskHashes;
+    expect(e).toMatchObject({
+      code: "RPC_UNREACHABLE",
+      details: { sent: 1, decided: 0, undecided: 1, taskHashes: [expect.stringMatching(/^0x[0-9a-f]{64}$/)] },
+    });
+    expect(e.message).toBe(
+      `the L2 stopped answering while task ${hash} waited for its verdict, and did not answer again within --timeout (8 s); the aggregator took the task and may have decided it`,
+    );
+    expect(e.hint).toBe(
+      `\`avsctl devnet status\` shows whether the L2 runs; once it answers, \`avsctl task status ${hash}\` shows the task's verdict`,
+    );
+  }, 150_000);
+
+  it("an L2 that does not come back before --timeout: a load run is RPC_UNREACHABLE (exit 4) with what was sent and decided", async () => {
+    const r = await withoutL2(
+      () => cli(["task", "send", "--count", "10", "--rate", "5", "--wait", "--timeout", "8"], 60_000),
+      1_500,
+    );
+    expect(r.code, r.stdout).toBe(4);
+    const e = r.json().error;
+    expect(e.code).toBe("RPC_UNREACHABLE");
+    const { sent, decided, undecided, taskHashes } = e.details;
+    expect(sent).toBeGreaterThanOrEqual(5);
+    expect(decided).toBeGreaterThanOrEqual(1);
+    expect(undecided).toBeGreaterThanOrEqual(1);
+    expect(decided + undecided).toBeLessThanOrEqual(sent);
+    expect(taskHashes).toHaveLength(undecided);
+    expect(e.message).toBe(
+      `the L2 stopped answering while task send waited for verdicts, and did not answer again within --timeout (8 s): ${decided} of the ${sent} task(s) sent have their verdict, ${undecided} are undecided and may still be decided on-chain`,
+    );
+    expect(e.hint).toBe(
+      "`avsctl devnet status` shows whether the L2 runs; once it answers, `avsctl task list` shows the verdicts that landed",
+    );
+  }, 150_000);
 });
