@@ -48,15 +48,18 @@ export function errorJson(error: AvsctlError, command?: string): ErrorJson {
  */
 export function renderError(thrown: unknown, opts: RenderOptions): ExitCode {
   const error = toAvsctlError(thrown);
+  const stack = () => {
+    const text = (error.cause instanceof Error ? error.cause.stack : undefined) ?? error.stack;
+    return text ? `${error.code === "INTERNAL" ? withoutQuotedValues(text) : text}\n` : "";
+  };
   if (opts.json) {
     opts.out.stdout(`${JSON.stringify(errorJson(error, opts.command))}\n`);
+    // stdout holds the JSON alone; the stack INTERNAL's hint asks for goes where --verbose logs
+    if (opts.verbose) opts.out.stderr(stack());
   } else {
     let text = `Error [${error.code}]: ${error.message}\n`;
     text += `  ${hintOf(error, { command: opts.command })}\n`;
-    if (opts.verbose || error.code === "INTERNAL") {
-      const stack = (error.cause instanceof Error ? error.cause.stack : undefined) ?? error.stack;
-      if (stack) text += `${error.code === "INTERNAL" ? withoutQuotedValues(stack) : stack}\n`;
-    }
+    if (opts.verbose || error.code === "INTERNAL") text += stack();
     opts.out.stderr(text);
   }
   return error.exitCode ?? EXIT.FAILED;

@@ -92,6 +92,23 @@ describe("error catalog", () => {
     });
   });
 
+  it("--json --verbose: the stack INTERNAL's hint asks for goes to stderr, stdout keeps the JSON alone", () => {
+    for (const verbose of [true, false]) {
+      let stdout = "";
+      let stderr = "";
+      const out = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t) };
+      expect(renderError(new TypeError("boom"), { json: true, verbose, out })).toBe(1);
+      const { error } = JSON.parse(stdout);
+      expect(error).toMatchObject({ code: "INTERNAL", message: "unexpected error: boom" });
+      expect(error.hint).toContain("rerun with --verbose and report the stack trace");
+      if (verbose) {
+        expect(stderr).toMatch(/^TypeError: boom\n\s+at /);
+      } else {
+        expect(stderr).toBe("");
+      }
+    }
+  });
+
   it("hides the values a library quotes in an unexpected error, in the message and the stack", () => {
     const key = `0x${"5de4".repeat(15)}365a `;
     const thrown = new TypeError(
