@@ -324,7 +324,9 @@ export async function devnetRestart(
     const stateFile = record ? stateFileOf(record.args) : undefined;
     if (stateFile) repairStateFile(stateFile);
   }
-  await runtime.restart(component);
+  await runtime.restart(component).catch(async (error: unknown) => {
+    throw await portInUseAgain(error, projectDir, component);
+  });
   // anvil started from its state file forgets its clock: it goes on from the saved head
   const chainUrls = new Map([
     ["l1", state.l1.rpcUrl],
@@ -338,7 +340,13 @@ export async function devnetRestart(
   // An L2 back from its state file may have lost its last second, which the aggregator's journal
   // and nonces still count: its start-up recovery resyncs them (the supervisor does the same).
   const aggregatorRestarted = lost.length === 0 && /^l2-\d+$/.test(component) && known.includes("aggregator");
-  if (aggregatorRestarted) await runtimes.of("aggregator").restart("aggregator");
+  if (aggregatorRestarted)
+    await runtimes
+      .of("aggregator")
+      .restart("aggregator")
+      .catch(async (error: unknown) => {
+        throw await portInUseAgain(error, projectDir, component);
+      });
   // The attesters reconnect to a restarted aggregator by themselves; until they have, the devnet
   // is not what `restart` reports: a `status` right after would fail. Waited for, bounded.
   const waited =
@@ -360,6 +368,21 @@ export async function devnetRestart(
     problems,
     restarts,
   };
+}
+
+/**
+ * A restart that found a port taken: the component stays down with its run record kept, so the
+ * same `restart` works once the port is free (and the supervisor, while it runs, starts it then).
+ */
+async function portInUseAgain(error: unknown, projectDir: string, restarted: string): Promise<unknown> {
+  if (!isAvsctlError(error) || error.code !== "PORT_IN_USE") return error;
+  const { supervisorPid } = await import("./supervisor.js");
+  const supervised = (await supervisorPid(projectDir)) !== undefined;
+  return new AvsctlError(error.code, error.message, {
+    hint: `${error.hint}, then run \`avsctl devnet restart ${restarted}\` again${supervised ? "; the supervisor also starts it by itself once the port is free" : ""}`,
+    details: error.details,
+    cause: error,
+  });
 }
 
 /** How long `restart` waits for the attesters to be back with a restarted aggregator. */

@@ -31,6 +31,19 @@ export async function isPortFree(port: number, host: string = LOCALHOST): Promis
 }
 
 /**
+ * True when a process could listen on `host:port` right now, whatever this run reserved: for a
+ * port a component is about to take again (its own, from its run record).
+ */
+export async function canListen(port: number, host: string = LOCALHOST): Promise<boolean> {
+  return (await listenOnce(port, host)) === port;
+}
+
+/** A command that names the process listening on a TCP port of this machine, for hints. */
+export function whoListensCommand(port: number): string {
+  return process.platform === "linux" ? `ss -ltnp 'sport = :${port}'` : `lsof -nP -iTCP:${port} -sTCP:LISTEN`;
+}
+
+/**
  * A free port on 127.0.0.1, reserved for the rest of this process so parallel allocations
  * never collide.
  *

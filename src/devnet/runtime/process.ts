@@ -17,7 +17,7 @@ import { AvsctlError } from "../../errors.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./labels.js";
 import { splitLines } from "./lines.js";
 import { followFile, logDirOf, logHistory, tailFile } from "./log-files.js";
-import { LOCALHOST } from "./ports.js";
+import { canListen, LOCALHOST, whoListensCommand } from "./ports.js";
 import {
   canonicalDir,
   DEFAULT_STOP_GRACE_MS,
@@ -258,6 +258,13 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
 
   private async startHeld(spec: ProcessComponentSpec, options: StartOptions): Promise<StartedComponent> {
     await this.kill(spec.name);
+    // Checked before the spawn: the process would only die with its own words for it ("Address
+    // already in use"), which no caller can tell from any other crash.
+    for (const port of spec.ports ?? []) {
+      if (await canListen(port)) continue;
+      await rm(this.recordFile(spec.name), { force: true });
+      throw portInUse(spec.name, port);
+    }
     await mkdir(this.logDir, { recursive: true });
     const logFile = this.logFile(spec.name);
     const cwd = spec.cwd ?? this.projectDir;
@@ -292,10 +299,7 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     };
     debug("started %s as pid %d", spec.name, pid);
     try {
-      // written aside and renamed in: a reader (status, down, a supervisor) never sees half a record
-      const file = this.recordFile(spec.name);
-      await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-      await rename(`${file}.tmp`, file);
+      await this.writeRecord(record);
       await waitForReady(record.wait ?? [], this.waitTarget(record), {
         signal: options.signal,
         defaultTimeoutMs: this.defaultWaitTimeoutMs,
@@ -306,6 +310,13 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
       throw error;
     }
     return this.started(await this.infoOf(spec.name, record));
+  }
+
+  /** Written aside and renamed in: a reader (status, down, a supervisor) never sees half a record. */
+  private async writeRecord(record: ProcessRecord): Promise<void> {
+    const file = this.recordFile(record.component);
+    await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
   }
 
   /**
@@ -341,13 +352,22 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     await rm(this.recordFile(component), { force: true });
   }
 
-  /** Stop and start again from the run record (same command, env and ports), then wait. */
+  /**
+   * Stop and start again from the run record (same command, env and ports), then wait. A start
+   * that fails puts the record back: the component stays part of the devnet, down, and the same
+   * restart (or the supervisor) starts it once what failed is fixed (a port freed, say).
+   */
   async restart(component: string, options: StartOptions = {}): Promise<StartedComponent> {
     const record = await this.record(component);
     if (!record) {
       throw notPartOf(component, this.project);
     }
-    return this.start(specOf(record), options);
+    try {
+      return await this.start(specOf(record), options);
+    } catch (error) {
+      if (!(await this.record(component))) await this.writeRecord(record).catch(() => undefined);
+      throw error;
+    }
   }
 
   async inspect(component: string): Promise<ComponentInfo> {
@@ -426,6 +446,18 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     await rm(this.runDir, { recursive: true, force: true });
     return { containers: [], networks: [], volumes: [], processes: pids.sort((a, b) => a - b) };
   }
+}
+
+/** PORT_IN_USE (exit 4) for a component whose port another process listens on. */
+function portInUse(component: string, port: number): AvsctlError {
+  return new AvsctlError(
+    "PORT_IN_USE",
+    `${component} cannot start: port ${LOCALHOST}:${port} is in use by another process`,
+    {
+      hint: `stop what listens on ${LOCALHOST}:${port} (\`${whoListensCommand(port)}\` names it)`,
+      details: { component, port, host: LOCALHOST },
+    },
+  );
 }
 
 /** A recorded pid is only trusted when it is still ours (pids get reused). */
