@@ -73,6 +73,10 @@ export interface StatusResult {
   state: DevnetState | undefined;
   components: ComponentStatus[];
   problems: string[];
+  /** The supervisor of a devnet that has one (its components run as processes). */
+  supervisor?: import("./supervisor.js").SupervisorStatus;
+  /** What is wrong without making the devnet unhealthy (a supervisor that is gone). */
+  warnings: string[];
 }
 
 /**
@@ -82,23 +86,23 @@ export interface StatusResult {
  */
 export async function devnetStatus(projectDir: string): Promise<StatusResult> {
   const state = readDevnetState(projectDir);
-  if (!state) return { state: undefined, components: [], problems: ["no devnet"] };
+  if (!state) return { state: undefined, components: [], problems: ["no devnet"], warnings: [] };
   let runtimes: DevnetRuntimes;
   try {
     runtimes = await openRuntimes(state, projectDir);
   } catch (error) {
     const problem = `${state.runtime} runtime unavailable: ${(error as Error).message}`;
-    return { state: { ...state, healthy: false }, components: [], problems: [problem] };
+    return { state: { ...state, healthy: false }, components: [], problems: [problem], warnings: [] };
   }
   const names = await runtimes.names();
   const { probeUserService, devnetTaskDefinitions, contractProblems } = await import("./status-checks.js");
-  const { readSupervisor } = await import("./supervisor.js");
+  const { readSupervisor, isSupervised, supervisorStatus } = await import("./supervisor.js");
   // A service URL with no component of that name is one the user runs (`--validation-url`).
   const userRun = (["validation", "execution"] as const).flatMap((kind) => {
     const url = state.services[kind];
     return url && !names.includes(kind) ? [{ kind, url }] : [];
   });
-  const [runtimeHealth, userHealth, taskDefinitions, contracts] = await Promise.all([
+  const [runtimeHealth, userHealth, taskDefinitions, contracts, supervisor] = await Promise.all([
     // The supervisor's counts are read after each component's health: one it restarted while
     // the probes ran is seen with its count (the supervisor counts before it starts anything).
     Promise.all(
@@ -131,6 +135,9 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
       },
     ),
     contractProblems(expectedContracts(state)),
+    isSupervised(state)
+      ? supervisorStatus(projectDir, (state.internal?.supervisor as { pid?: number } | undefined)?.pid)
+      : undefined,
   ]);
   const health = [...runtimeHealth, ...userHealth];
   // A chain that answers but lost the deployment is as broken as one that does not answer.
@@ -144,7 +151,25 @@ export async function devnetStatus(projectDir: string): Promise<StatusResult> {
     .map((h) => `${h.name}: ${h.problems.join(", ") || h.state}`);
   const healthy = problems.length === 0 && health.length > 0;
   const { list, ...saved } = taskDefinitions;
-  return { state: { ...state, healthy, taskDefinitions: list, ...saved }, components: health, problems };
+  const warnings = supervisor && !supervisor.running ? [supervisorGone(supervisor, healthy)] : [];
+  return {
+    state: { ...state, healthy, taskDefinitions: list, ...saved },
+    components: health,
+    problems,
+    ...(supervisor ? { supervisor } : {}),
+    warnings,
+  };
+}
+
+/**
+ * A supervisor that is gone does not make a devnet unhealthy (docs/cli.md: an `up` on a healthy
+ * devnet starts it again), but nothing starts a component that dies any more.
+ */
+function supervisorGone(supervisor: { pid: number | null }, healthy: boolean): string {
+  const gone = `the supervisor is not running${supervisor.pid === null ? "" : ` (pid ${supervisor.pid} is gone)`}`;
+  return healthy
+    ? `${gone}: a component that dies stays down; \`avsctl devnet up\` starts the supervisor again and changes nothing else`
+    : `${gone}: nothing starts a component that died again; \`avsctl devnet up\` starts the devnet again as it was started, its supervisor included`;
 }
 
 async function componentStatus(

@@ -253,6 +253,34 @@ export async function startSupervisor(project: string, projectDir: string): Prom
   return pid;
 }
 
+/**
+ * Whether a devnet has a supervisor: one whose components run as processes, all of them or the
+ * project's services of a Docker devnet (`--services-runtime process`). Containers have their
+ * restart policy instead.
+ */
+export function isSupervised(state: {
+  runtime: string;
+  internal?: { components?: Array<{ runtime?: string }> };
+}): boolean {
+  return (
+    state.runtime === "process" || state.internal?.components?.some((c) => c.runtime === "process") === true
+  );
+}
+
+/** What `status` and `up` say about a supervised devnet's supervisor. */
+export interface SupervisorStatus {
+  running: boolean;
+  /** Its pid; when it is not running, the last one known (null: none was ever recorded). */
+  pid: number | null;
+}
+
+/** Whether the supervisor of this project directory runs, and its pid (or the last one known). */
+export async function supervisorStatus(projectDir: string, recordedPid?: number): Promise<SupervisorStatus> {
+  const pid = await supervisorPid(projectDir);
+  if (pid !== undefined) return { running: true, pid };
+  return { running: false, pid: readSupervisor(projectDir)?.pid ?? recordedPid ?? null };
+}
+
 /** The supervisor of this project directory: the labelled process without a component. */
 export async function supervisorPid(projectDir: string): Promise<number | undefined> {
   const { findLabelledProcesses } = await import("./runtime/process-groups.js");

@@ -57,6 +57,8 @@ export interface UpResult {
    * did not finish was asked to start it (`unfinished`): what was wrong.
    */
   repaired?: { problems: string[]; unfinished?: true };
+  /** Set when a healthy devnet's supervisor was gone and this `up` started it again. */
+  supervisorStarted?: { pid: number };
 }
 
 /** Opens the runtime a plan asks for (building the devnet image for Docker). */
@@ -242,14 +244,16 @@ async function untilInterrupted<T>(start: Promise<T>, opts: UpOptions): Promise<
 
 /**
  * A devnet with components running as processes gets its supervisor, which starts a crashed
- * one again (a Docker devnet's containers have their restart policy instead).
+ * one again (a Docker devnet's containers have their restart policy instead). Returns the pid
+ * of one it had to start, undefined when one ran already or none is needed.
  */
-async function supervise(state: DevnetState, projectDir: string): Promise<void> {
-  const hostProcesses = state.internal?.components.some((c) => c.runtime === "process") === true;
-  if (state.runtime !== "process" && !hostProcesses) return;
-  const { startSupervisor, supervisorPid } = await import("./supervisor.js");
-  const pid = (await supervisorPid(projectDir)) ?? (await startSupervisor(state.name, projectDir));
+async function supervise(state: DevnetState, projectDir: string): Promise<number | undefined> {
+  const { isSupervised, startSupervisor, supervisorPid } = await import("./supervisor.js");
+  if (!isSupervised(state)) return undefined;
+  const running = await supervisorPid(projectDir);
+  const pid = running ?? (await startSupervisor(state.name, projectDir));
   if (state.internal) state.internal.supervisor = { pid };
+  return running === undefined ? pid : undefined;
 }
 
 /**
@@ -345,7 +349,7 @@ async function reuseOrClear(
     const status = await devnetStatus(opts.projectDir);
     if (status.state?.healthy) {
       // a supervisor that died (or a devnet from before supervision) is started again
-      await supervise(existing, opts.projectDir);
+      const supervisor = await supervise(existing, opts.projectDir);
       writeDevnetState(opts.projectDir, existing);
       const reused: UpResult = {
         state: status.state,
@@ -357,6 +361,7 @@ async function reuseOrClear(
           ...planDifferences(plan, status.state, opts.flags),
           ...(await import("./operator-keys.js")).operatorKeyDifferences(existing, opts.operators),
         ],
+        ...(supervisor === undefined ? {} : { supervisorStarted: { pid: supervisor } }),
       };
       return { reused };
     }

@@ -53,7 +53,14 @@ export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandR
       hint: `start one with \`avsctl devnet up\`${quickstartHint}`,
     });
   }
-  const data = { ...publicState(status.state), components: status.components, problems: status.problems };
+  const data = {
+    ...publicState(status.state),
+    components: status.components,
+    problems: status.problems,
+    supervisor: status.supervisor ?? null,
+    warnings: status.warnings,
+  };
+  const supervisor = status.supervisor;
   return {
     data,
     human: () =>
@@ -61,6 +68,8 @@ export async function devnetStatusCommand(ctx: CommandContext): Promise<CommandR
         renderState(data),
         "",
         table(["COMPONENT", "STATE", "RESTARTS", "HEALTH"], status.components.map(componentRow)),
+        ...(supervisor?.running ? [`supervisor: running (pid ${supervisor.pid})`] : []),
+        ...status.warnings.map((w) => `warning: ${w}`),
       ].join("\n"),
     exitCode: status.state.healthy ? EXIT.OK : EXIT.FAILED,
   };

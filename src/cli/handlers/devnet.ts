@@ -91,7 +91,7 @@ export async function devnetUpCommand(
       ? freshCommand(ctx, flags, result.state, configured, loaded.config.devnet, result.differences)
       : undefined;
   const applyLine = `to apply, removing the running devnet and its chain state: ${apply}`;
-  const { repaired } = result;
+  const { repaired, supervisorStarted } = result;
   // Added keys (docs/cli.md#devnet-up lists them): why this runtime, and what a script should know.
   const data = {
     ...publicState(result.state),
@@ -102,7 +102,11 @@ export async function devnetUpCommand(
       ...result.warnings,
     ],
     ...(repaired ? { repaired: { problems: repaired.problems } } : {}),
+    ...(supervisorStarted ? { supervisorStarted } : {}),
   };
+  const unchanged = supervisorStarted
+    ? `devnet already running and healthy, but its supervisor was not running: started it again (pid ${supervisorStarted.pid}); nothing else changed`
+    : "devnet already running and healthy; nothing changed";
   const differing = differences.length === 0 ? [] : [...differences.map((d) => `  ${d}`), applyLine, ""];
   const shown: CommandResult = {
     data,
@@ -120,11 +124,8 @@ export async function devnetUpCommand(
           : result.created
             ? []
             : differing.length === 0
-              ? ["devnet already running and healthy; nothing changed"]
-              : [
-                  "devnet already running and healthy; nothing changed, but it differs from what was asked:",
-                  ...differing,
-                ]),
+              ? [unchanged]
+              : [`${unchanged}, but it differs from what was asked:`, ...differing]),
         renderState(data),
         ...result.warnings.map((w) => `warning: ${w}`),
         "",

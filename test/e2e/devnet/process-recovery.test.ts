@@ -1,7 +1,8 @@
 /**
  * A process devnet whose parts died or were crowded out, brought back with the commands
  * docs/cli.md names for it: a `restart` whose port another process holds (PORT_IN_USE, exit 4,
- * the component still restartable). Built CLI, real processes; afterAll removes the devnet with
+ * the component still restartable); a supervisor killed alone (status says so, `up` starts it
+ * again and says so). Built CLI, real processes; afterAll removes the devnet with
  * `down --volumes` and closes every port the test held.
  */
 import { readFileSync } from "node:fs";
@@ -98,5 +99,62 @@ describe("a process devnet brought back after its parts died (built CLI)", () =>
     const back = await p.cli(["devnet", "status", "--json"]);
     expect(back.code, back.stdout).toBe(0);
     expect(runRecord(p, "l2-1").ports).toEqual([port]);
+  }, 180_000);
+
+  it("a supervisor killed alone: status says so (still healthy, exit 0), and the `up` its warning names starts it again, saying so", async () => {
+    const before = (await p.cli(["devnet", "status", "--json"])).json().supervisor;
+    if (before?.running) process.kill(before.pid, "SIGKILL");
+    const gone = await until(
+      async () => {
+        const r = await p.cli(["devnet", "status", "--json"]);
+        return r.json().supervisor?.running === false ? r : undefined;
+      },
+      "the supervisor gone",
+      10_000,
+    );
+    expect(gone.code, gone.stdout).toBe(0);
+    expect(gone.json().healthy).toBe(true);
+    const [warning] = gone.json().warnings as string[];
+    expect(warning).toContain("the supervisor is not running");
+    expect(commandsOf(warning!)).toEqual(["avsctl devnet up"]);
+    const human = await p.cli(["devnet", "status"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`warning: ${warning}`);
+
+    // nothing starts a component that dies now: status says why it stays down
+    process.kill(runRecord(p, "attester-1").pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 2_000));
+    const down = await p.cli(["devnet", "status", "--json"]);
+    expect(down.code).toBe(1);
+    expect(down.json().components.find((c: { name: string }) => c.name === "attester-1")).toMatchObject({
+      healthy: false,
+      restarts: 0,
+    });
+    expect(down.json().warnings.join("\n")).toContain("nothing starts a component that died again");
+    expect((await p.cli(["devnet", "restart", "attester-1"])).code).toBe(0);
+
+    const up = await runPasted("avsctl devnet up", { cwd: p.dir });
+    expect(up.code, up.stderr).toBe(0);
+    const pid = Number(/its supervisor was not running: started it again \(pid (\d+)\)/.exec(up.stdout)?.[1]);
+    expect(pid, up.stdout).toBeGreaterThan(0);
+    expect(up.stdout).not.toContain("nothing changed\n");
+    const after = await p.cli(["devnet", "status", "--json"]);
+    expect(after.code).toBe(0);
+    expect(after.json().supervisor).toEqual({ running: true, pid });
+    expect(after.json().warnings).toEqual([]);
+    const again = await p.cli(["devnet", "up", "--json"]);
+    expect(again.json().supervisorStarted).toBeUndefined();
+
+    // and it supervises: a component killed now comes back by itself
+    process.kill(runRecord(p, "attester-2").pid, "SIGKILL");
+    await until(
+      async () => {
+        const r = await p.cli(["devnet", "status", "--json"]);
+        const c = r.json().components.find((x: { name: string }) => x.name === "attester-2");
+        return r.code === 0 && c.restarts >= 1;
+      },
+      "attester-2 started again by the supervisor",
+      60_000,
+    );
   }, 180_000);
 });
