@@ -2,7 +2,7 @@ import path from "node:path";
 import { ANVIL_ENV, ANVIL_HISTORY_ARGS, anvilBinaryPath } from "../chain/anvil-command.js";
 import { packageRoot } from "../chain/artifacts.js";
 import type { DockerRuntime } from "./runtime/docker.js";
-import { findFreePorts } from "./runtime/ports.js";
+import { findFreePorts, type KeptPorts } from "./runtime/ports.js";
 import type { ProcessRuntime } from "./runtime/process.js";
 import type {
   DevnetRuntime,
@@ -56,8 +56,11 @@ export interface Launched {
 export interface Launcher {
   readonly kind: RuntimeKind;
   readonly runtime: DevnetRuntime<any>;
-  /** Port numbers a component listens on (container ports are fixed; processes get free ones). */
-  allocate(roles: Record<string, number>): Promise<Record<string, number>>;
+  /**
+   * Port numbers a component listens on (container ports are fixed; processes get free ones, or
+   * the ones `component` had when `up` starts a devnet again).
+   */
+  allocate(roles: Record<string, number>, component?: string): Promise<Record<string, number>>;
   /** Bind address for servers: 0.0.0.0 only inside a container. */
   readonly bindHost: string;
   launch(spec: LaunchSpec, signal?: AbortSignal): Promise<Launched>;
@@ -105,11 +108,16 @@ export class ProcessLauncher implements Launcher {
   readonly kind = "process" as const;
   readonly bindHost = "127.0.0.1";
 
-  constructor(readonly runtime: ProcessRuntime) {}
+  constructor(
+    readonly runtime: ProcessRuntime,
+    private readonly kept?: KeptPorts,
+  ) {}
 
-  async allocate(roles: Record<string, number>): Promise<Record<string, number>> {
+  async allocate(roles: Record<string, number>, component?: string): Promise<Record<string, number>> {
     const names = Object.keys(roles);
-    const ports = await findFreePorts(names.length);
+    const ports = this.kept
+      ? await this.kept.take(component, names.length)
+      : await findFreePorts(names.length);
     return Object.fromEntries(names.map((n, i) => [n, ports[i]!]));
   }
 

@@ -5,6 +5,7 @@ import { rootCertificates } from "node:tls";
 import { type AvsctlConfig, defaultConfig, type ServiceConfig } from "../config/schema.js";
 import { invalidArgument } from "../errors.js";
 import { certificatesHash, extraCertificates } from "./ca-certs.js";
+import type { KeptPorts } from "./runtime/ports.js";
 import type { RuntimeRequest } from "./runtime/select.js";
 import type { ServiceCa } from "./service-ca.js";
 import { type DevnetState, stateDir } from "./state.js";
@@ -45,6 +46,8 @@ export interface DevnetPlan {
    * are defaults, which a running or saved devnet's own shape stands over.
    */
   given: ReadonlySet<string>;
+  /** The ports of a process devnet `up` starts again, each component's to take again where free. */
+  keptPorts?: KeptPorts;
 }
 
 /**

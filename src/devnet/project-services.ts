@@ -57,7 +57,7 @@ function priceFeed(plan: DevnetPlan, launcher: Launcher, signal?: AbortSignal): 
   let feed = priceFeeds.get(plan);
   if (!feed) {
     feed = (async () => {
-      const ports = await launcher.allocate({ http: PORTS.feed });
+      const ports = await launcher.allocate({ http: PORTS.feed }, "price-feed");
       return launcher.launch(
         {
           name: "price-feed",
@@ -118,7 +118,7 @@ async function asProcess(
   const { ProcessRuntime } = await import("./runtime/process.js");
   const { findFreePort } = await import("./runtime/ports.js");
   const runtime = new ProcessRuntime({ project: plan.project, projectDir: plan.projectDir });
-  const port = await findFreePort();
+  const port = plan.keptPorts ? (await plan.keptPorts.take(kind, 1))[0]! : await findFreePort();
   await runtime.start(
     {
       name: kind,

@@ -6,6 +6,7 @@ import { DockerLauncher, type Launcher, ProcessLauncher } from "./launcher.js";
 import type { OperatorKeys } from "./operator-keys.js";
 import { type AddedOperator, readSaved } from "./persist.js";
 import { type DevnetPlan, type PlanDifference, planDevnet, planDifferences, type UpFlags } from "./plan.js";
+import { KeptPorts, type MovedPort } from "./runtime/ports.js";
 import { type DevnetState, readDevnetState, removeDevnetState, writeDevnetState } from "./state.js";
 import { type StartedEngine, startEngine } from "./up/engine.js";
 import { startIpfs } from "./up/ipfs.js";
@@ -54,16 +55,17 @@ export interface UpResult {
   differences: PlanDifference[];
   /**
    * Set when an unhealthy devnet was started again as it was started, or a devnet as a start that
-   * did not finish was asked to start it (`unfinished`): what was wrong.
+   * did not finish was asked to start it (`unfinished`): what was wrong, and for a process devnet
+   * the components that could not have their ports again.
    */
-  repaired?: { problems: string[]; unfinished?: true };
+  repaired?: { problems: string[]; unfinished?: true; movedPorts?: MovedPort[] };
   /** Set when a healthy devnet's supervisor was gone and this `up` started it again. */
   supervisorStarted?: { pid: number };
 }
 
 /** Opens the runtime a plan asks for (building the devnet image for Docker). */
 export async function openLauncher(
-  plan: Pick<DevnetPlan, "project" | "projectDir" | "runtime" | "baseImage">,
+  plan: Pick<DevnetPlan, "project" | "projectDir" | "runtime" | "baseImage" | "keptPorts">,
   progress: (s: string) => void,
   signal?: AbortSignal,
 ): Promise<{ launcher: Launcher; reason: string }> {
@@ -74,6 +76,7 @@ export async function openLauncher(
     return {
       launcher: new ProcessLauncher(
         new ProcessRuntime({ project: plan.project, projectDir: plan.projectDir }),
+        plan.keptPorts,
       ),
       reason: choice.reason,
     };
@@ -140,6 +143,7 @@ async function up(opts: UpOptions, run: Run): Promise<UpResult> {
   if ("reused" in cleared) return cleared.reused;
   const { repair } = cleared;
   if (repair) ({ plan, operators } = repair);
+  if (repair?.ports) plan.keptPorts = new KeptPorts(repair.ports);
   if (!opts.flags.fresh) keepSavedShape(plan, operators !== undefined);
   const { rotateLogs } = await import("./runtime/log-files.js");
   if (rotateLogs(plan.projectDir).length > 0) debug("the last devnet's logs moved to .avsctl/logs/previous");
@@ -174,17 +178,19 @@ async function up(opts: UpOptions, run: Run): Promise<UpResult> {
     writeDevnetState(opts.projectDir, state);
     unfinished.forgetUnfinishedStart(opts.projectDir);
     const warnings = state.internal?.warnings as string[];
+    const moved = plan.keptPorts?.moved ?? [];
     return {
       state: listed ? { ...state, taskDefinitions: listed } : state,
       created: true,
       runtimeReason: reason,
-      warnings: warnings ?? [],
+      warnings: [...(warnings ?? []), ...moved.map(movedWarning)],
       differences: repair?.differences ?? [],
       ...(repair
         ? {
             repaired: {
               problems: repair.problems,
               ...(repair.unfinished ? { unfinished: true as const } : {}),
+              ...(plan.keptPorts ? { movedPorts: moved } : {}),
             },
           }
         : {}),
@@ -212,6 +218,11 @@ async function up(opts: UpOptions, run: Run): Promise<UpResult> {
       cause: error,
     });
   }
+}
+
+/** A port a component had that another process took meanwhile: its URL changed. */
+function movedWarning(m: MovedPort): string {
+  return `${m.component}: port ${m.from} was taken by another process, so it listens on ${m.to} now (http://127.0.0.1:${m.to}); update what holds its old URL`;
 }
 
 /**
@@ -311,7 +322,10 @@ async function reuseOrClear(
   progress: (s: string) => void,
   warnings: string[],
   run: Run,
-): Promise<{ reused: UpResult } | { repair?: Repair & { problems: string[]; unfinished?: boolean } }> {
+): Promise<
+  | { reused: UpResult }
+  | { repair?: Repair & { problems: string[]; unfinished?: boolean; ports?: Map<string, readonly number[]> } }
+> {
   const { devnetStatus, devnetDown } = await import("./manage.js");
   const down = async (config: AvsctlConfig | undefined) => {
     const left = await devnetDown(opts.projectDir, config, { volumes: opts.flags.fresh === true });
@@ -370,13 +384,17 @@ async function reuseOrClear(
     progress(
       `the existing devnet is unhealthy (${status.problems.join("; ")}); starting it again as it was started`,
     );
+    // each component takes its port again, so the URLs users hold stay true: read before `down`
+    // drops the run records
+    const ports =
+      repair.plan.runtime === "process" ? await recordedPorts(existing, opts.projectDir) : undefined;
     notApplied(repair.differences, progress);
     // its state file goes with it: should this start fail before it keeps its own, the next `up`
     // still starts the devnet as it was started
     keepUnfinishedStart(opts.projectDir, startedAsState(existing));
     run.kept = true;
     await down(undefined);
-    return { repair: { ...repair, problems: status.problems } };
+    return { repair: { ...repair, problems: status.problems, ...(ports ? { ports } : {}) } };
   }
   progress("--fresh: removing the existing devnet and its saved state");
   await down(undefined);
@@ -393,6 +411,16 @@ function notApplied(differences: PlanDifference[], progress: (s: string) => void
   progress(
     `not applied, as it was started: ${named}; \`avsctl devnet up --fresh\` with those flags applies them`,
   );
+}
+
+/** The ports each process of a devnet listened on, from its run records. */
+async function recordedPorts(
+  state: DevnetState,
+  projectDir: string,
+): Promise<Map<string, readonly number[]>> {
+  const { ProcessRuntime } = await import("./runtime/process.js");
+  const records = await new ProcessRuntime({ project: state.name, projectDir }).records();
+  return new Map(records.map((r) => [r.component, r.ports]));
 }
 
 /** The phases in order, each given the plan and what the phases before it started. */

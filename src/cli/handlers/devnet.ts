@@ -117,6 +117,7 @@ export async function devnetUpCommand(
               repaired.unfinished
                 ? `${repaired.problems.join("; ")}; started the devnet as that \`up\` was to start it: ${startedAs(result.state)}`
                 : `the devnet was unhealthy (${repaired.problems.join("; ")}); started it again as it was started: ${startedAs(result.state)}`,
+              ...portsKept(repaired.movedPorts),
               ...(differing.length > 0
                 ? ["it differs from what was asked, which was not applied:", ...differing]
                 : []),
@@ -157,6 +158,15 @@ async function recordedOperatorKeys(ctx: CommandContext, dir: string): Promise<O
     );
   }
   return operatorKeys(ctx, dir);
+}
+
+/** Whether a process devnet started again kept its ports, so the URLs users hold stay true. */
+function portsKept(moved: ReadonlyArray<{ component: string }> | undefined): string[] {
+  if (moved === undefined) return [];
+  if (moved.length === 0) return ["each component listens on the port it had"];
+  return [
+    `each component listens on the port it had, but ${moved.map((m) => m.component).join(", ")}, whose port was taken (below)`,
+  ];
 }
 
 /** How a devnet `up` started again was started, in words (what its state does not show). */

@@ -85,3 +85,44 @@ export async function reservePort(port: number, host: string = LOCALHOST): Promi
 export function releasePort(port: number): void {
   reserved.delete(port);
 }
+
+/** A component that could not have its port again: another process listens there. */
+export interface MovedPort {
+  component: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * The ports a devnet's components had, for `up` starting it again: each component gets its own
+ * again when nothing else listens there, so the URLs users copied into .env files and scripts
+ * stay true; one taken meanwhile is replaced by a free port and listed in `moved`. Every port is
+ * reserved at once, so no other component of this run draws one of them.
+ */
+export class KeptPorts {
+  readonly moved: MovedPort[] = [];
+  private readonly previous: ReadonlyMap<string, readonly number[]>;
+
+  // no parameter property: this module is also loaded as TypeScript, types stripped
+  constructor(previous: ReadonlyMap<string, readonly number[]>) {
+    this.previous = previous;
+    for (const ports of previous.values()) for (const port of ports) reserved.add(port);
+  }
+
+  /** `count` ports for `component`: the ones it had (same roles, same order) where free. */
+  async take(component: string | undefined, count: number): Promise<number[]> {
+    const before = component === undefined ? undefined : this.previous.get(component);
+    if (component === undefined || before?.length !== count) return findFreePorts(count);
+    const ports: number[] = [];
+    for (const port of before) {
+      if (await canListen(port)) {
+        ports.push(port);
+        continue;
+      }
+      const to = await findFreePort();
+      this.moved.push({ component, from: port, to });
+      ports.push(to);
+    }
+    return ports;
+  }
+}

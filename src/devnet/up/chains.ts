@@ -40,7 +40,7 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
             },
           },
           ...(storage.volumes ? { volumes: storage.volumes } : {}),
-          ports: await launcher.allocate({ rpc: plan.ports.chain }),
+          ports: await launcher.allocate({ rpc: plan.ports.chain }, c.name),
           wait: (p) => rpcWait(p.rpc!),
         },
         ctx.signal,

@@ -52,7 +52,7 @@ export async function startEngine(
   const taskDefinitionId = registration.workflowDefinition.taskDefinitionId;
   const chainId = topology.l2ChainIds[0]!;
   const operatorSecret = randomBytes(24).toString("hex");
-  const ports = await launcher.allocate({ http: plan.ports.engine });
+  const ports = await launcher.allocate({ http: plan.ports.engine }, "task-engine");
   const store =
     launcher.kind === "process"
       ? path.join(topology.projectDir, ".avsctl", "engine.sqlite")

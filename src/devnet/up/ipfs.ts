@@ -14,7 +14,7 @@ const CONTAINER_DATA = "/data/ipfs";
  */
 export async function startIpfs(plan: StartPlan, launcher: Launcher, ctx: PhaseContext): Promise<Launched> {
   ctx.progress("starting the IPFS node");
-  const ports = await launcher.allocate({ http: PORTS.ipfs });
+  const ports = await launcher.allocate({ http: PORTS.ipfs }, "ipfs");
   const dataDir =
     launcher.kind === "process" ? path.join(plan.topology.projectDir, ".avsctl", "ipfs") : CONTAINER_DATA;
   return launcher.launch(

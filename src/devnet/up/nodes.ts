@@ -85,7 +85,10 @@ export async function startNodes(
   // The journal outlives the aggregator (persist.ts): a file of the project, or a volume.
   const journal =
     launcher.kind === "process" ? journalFile(topology.projectDir) : `${CONTAINER_JOURNAL_DIR}/aggregator.db`;
-  const aggPorts = await launcher.allocate({ rpc: plan.ports.aggregator, metrics: plan.ports.metrics });
+  const aggPorts = await launcher.allocate(
+    { rpc: plan.ports.aggregator, metrics: plan.ports.metrics },
+    "aggregator",
+  );
   const validationStart = topology.services.validation
     ? launchService(
         "validation",
@@ -150,7 +153,7 @@ export async function startNodes(
       : [];
     return settled(
       [...plannedAttesters(keys.attesters, removed), ...added].map(async (a) => {
-        const ports = await launcher.allocate({ metrics: plan.ports.metrics });
+        const ports = await launcher.allocate({ metrics: plan.ports.metrics }, a.name);
         return launcher.launch(
           {
             name: a.name,
@@ -254,7 +257,7 @@ async function launchService(
   }
   const defaultPort = kind === "validation" ? plan.ports.validation : plan.ports.execution;
   if (service.kind === "sample") {
-    const ports = await launcher.allocate({ http: defaultPort });
+    const ports = await launcher.allocate({ http: defaultPort }, kind);
     const launched = await launcher.launch(
       {
         name: kind,

@@ -34,7 +34,7 @@ export async function startTriggers(
     mnemonic: topology.mnemonic,
     attesterKeys: plan.operators ? keys.attesters.map((a) => a.privateKey) : undefined,
   };
-  const ports = await launcher.allocate({ http: plan.ports.triggers });
+  const ports = await launcher.allocate({ http: plan.ports.triggers }, "triggers");
   const runner = await launcher.launch(
     {
       name: "triggers",

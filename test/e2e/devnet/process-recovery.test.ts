@@ -2,16 +2,24 @@
  * A process devnet whose parts died or were crowded out, brought back with the commands
  * docs/cli.md names for it: a `restart` whose port another process holds (PORT_IN_USE, exit 4,
  * the component still restartable); a supervisor killed alone (status says so, `up` starts it
- * again and says so). Built CLI, real processes; afterAll removes the devnet with
+ * again and says so); every process killed (`up` starts each component on the port it had, and
+ * names one whose port was taken). Built CLI, real processes; afterAll removes the devnet with
  * `down --volumes` and closes every port the test held.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPasted } from "../../helpers/cli.js";
 import { until } from "../../helpers/until.js";
-import { labelledProcesses, type State, stopSupervision, type TempProject, tempProject } from "./support.js";
+import {
+  labelledProcesses,
+  type State,
+  stateUrls,
+  stopSupervision,
+  type TempProject,
+  tempProject,
+} from "./support.js";
 
 function runRecord(p: TempProject, component: string): { pid: number; ports: number[] } {
   return JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${component}.json`), "utf8"));
@@ -30,6 +38,25 @@ async function holdPort(port: number): Promise<http.Server> {
 function closeServer(server: http.Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** SIGKILLs the supervisor and every component, as a crash of the machine's session would. */
+async function killEverything(p: TempProject): Promise<void> {
+  const runDir = path.join(p.dir, ".avsctl", "run");
+  const supervisor = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "supervisor.json"), "utf8")).pid;
+  try {
+    process.kill(supervisor, "SIGKILL");
+  } catch {
+    // gone already
+  }
+  for (const file of readdirSync(runDir).filter((f) => f.endsWith(".json"))) {
+    try {
+      process.kill(JSON.parse(readFileSync(path.join(runDir, file), "utf8")).pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+  await until(async () => labelledProcesses(p.devnet).length === 0, "every process gone", 10_000);
 }
 
 /** Every backticked command of a hint, in order. */
@@ -156,5 +183,37 @@ describe("a process devnet brought back after its parts died (built CLI)", () =>
       "attester-2 started again by the supervisor",
       60_000,
     );
+  }, 180_000);
+
+  it("after every process was killed, `up` starts each component on the port it had, and names one whose port was taken", async () => {
+    const before: State = (await p.cli(["devnet", "status", "--json"])).json();
+    await killEverything(p);
+    const up = await p.cli(["devnet", "up"]);
+    expect(up.code, up.stderr).toBe(0);
+    const same: State = (await p.cli(["devnet", "status", "--json"])).json();
+    expect(stateUrls(same)).toEqual(stateUrls(before));
+    expect(up.stdout).toContain("started it again as it was started");
+    expect(up.stdout).toContain("each component listens on the port it had\n");
+
+    // another program took the aggregator's port meanwhile: a new one, and up says which
+    await killEverything(p);
+    const port = Number(new URL(before.aggregator.rpcUrl).port);
+    const server = await holdPort(port);
+    held.push(server);
+    const moved = await p.cli(["devnet", "up", "--json"]);
+    expect(moved.code, moved.stderr).toBe(0);
+    const body = moved.json();
+    expect(body.repaired.movedPorts).toEqual([
+      { component: "aggregator", from: port, to: expect.any(Number) },
+    ]);
+    const to = body.repaired.movedPorts[0].to;
+    expect(body.aggregator.rpcUrl).toBe(`http://127.0.0.1:${to}`);
+    expect(body.warnings.join("\n")).toContain(
+      `aggregator: port ${port} was taken by another process, so it listens on ${to} now`,
+    );
+    const others = (s: State) => stateUrls(s).filter((u) => u !== s.aggregator.rpcUrl);
+    expect(others(body)).toEqual(others(before));
+    await closeServer(server);
+    state = body;
   }, 180_000);
 });
