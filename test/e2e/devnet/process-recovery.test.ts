@@ -3,7 +3,8 @@
  * docs/cli.md names for it: a `restart` whose port another process holds (PORT_IN_USE, exit 4,
  * the component still restartable); a supervisor killed alone (status says so, `up` starts it
  * again and says so); every process killed (`up` starts each component on the port it had, and
- * names one whose port was taken). Built CLI, real processes; afterAll removes the devnet with
+ * names one whose port was taken), and `devnet env` meanwhile (DEVNET_UNHEALTHY, not dead URLs).
+ * Built CLI, real processes; afterAll removes the devnet with
  * `down --volumes` and closes every port the test held.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -215,5 +216,45 @@ describe("a process devnet brought back after its parts died (built CLI)", () =>
     expect(others(body)).toEqual(others(before));
     await closeServer(server);
     state = body;
+  }, 180_000);
+
+  it("devnet env on a devnet whose processes died: DEVNET_UNHEALTHY (exit 1) naming them, not their dead URLs; the hint's up brings the same env back", async () => {
+    const before = await p.cli(["devnet", "env"]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toContain(`L2_RPC=31338@${state.l2[0]!.rpcUrl}`);
+
+    // one component down: what env would print for it is refused, the rest is not
+    await stopSupervision(p);
+    process.kill(runRecord(p, "aggregator").pid, "SIGKILL");
+    await until(
+      async () => (await p.cli(["devnet", "status", "--json"])).code === 1,
+      "aggregator down",
+      10_000,
+    );
+    const partly = await p.cli(["devnet", "env", "--json"]);
+    expect(partly.code, partly.stdout).toBe(1);
+    expect(partly.json().error).toMatchObject({
+      code: "DEVNET_UNHEALTHY",
+      details: { components: ["aggregator"] },
+    });
+    const validation = await p.cli(["devnet", "env", "--service", "validation"]);
+    expect(validation.code, validation.stderr).toBe(0);
+
+    await killEverything(p);
+    const down = await p.cli(["devnet", "env"]);
+    expect(down.code).toBe(1);
+    expect(down.stdout).toBe("");
+    expect(down.stderr).toContain("DEVNET_UNHEALTHY");
+    const json = (await p.cli(["devnet", "env", "--json"])).json().error;
+    expect(json.details.components).toEqual(["l1", "l2-1", "aggregator", "ipfs"]);
+    expect(json.message).toContain("devnet is down");
+    const commands = commandsOf(json.hint);
+    expect(commands).toContain("avsctl devnet up");
+    const up = await runPasted("avsctl devnet up", { cwd: p.dir });
+    expect(up.code, up.stderr).toBe(0);
+    const after = await p.cli(["devnet", "env"]);
+    expect(after.code, after.stderr).toBe(0);
+    // the same ports again (the URLs a .env made from the first one holds), so the same env
+    expect(after.stdout).toBe(before.stdout);
   }, 180_000);
 });
