@@ -3,6 +3,7 @@ import { redactUrl } from "../chain/rpc.js";
 import type { ChainTarget } from "../chain/target.js";
 import { toDataHex } from "../crypto/bytes.js";
 import { AvsctlError, type ErrorCode, invalidArgument } from "../errors.js";
+import { shellQuote } from "../shell-quote.js";
 
 export type SignatureType = "ecdsa" | "bls";
 
@@ -74,8 +75,7 @@ const RPC_REASON_HINTS: Record<
     `the definition restricts its operators and the performer is not among them: ${taskDefCommand(`show ${def}`, site)}`,
   INSUFFICIENT_VOTING_POWER: (def, site) =>
     `the performer's voting power is below the definition's minimum: ${taskDefCommand(`show ${def}`, site)}`,
-  TASK_DEFINITION_EXPIRED: (_def, site) =>
-    `the definition's blockExpiry has passed; create a new one with ${taskDefCommand("create --name <name>", site)}`,
+  TASK_DEFINITION_EXPIRED: (def, site) => expiredDefinitionHint(def, undefined, site),
   OVERLOADED: () => "the aggregator is busy; send fewer tasks at once (--concurrency, --rate)",
   INSUFFICIENT_CONNECTED_POWER: (_def, site) =>
     site.aggregator === undefined
@@ -97,6 +97,24 @@ const RPC_REASON_HINTS: Record<
       : "pass a --target-chain this aggregator serves, or none for its first";
   },
 };
+
+/**
+ * What to do about a definition whose blockExpiry has passed: create one of the same name (which
+ * gets a new id). Its name is on the chain, not in the refusal: without it, the hint says where
+ * to read it rather than print a `<name>` that no shell takes.
+ */
+export function expiredDefinitionHint(def: string, name: string | undefined, site: SendSite): string {
+  return name === undefined
+    ? `the definition's blockExpiry has passed: ${taskDefCommand(`show ${def}`, site)} shows its name, to create a new one of that name with task-def create`
+    : `the definition's blockExpiry has passed; create a new one of its name with ${taskDefCommand(`create --name ${shellQuote(name, { always: true })}`, site)} and send with the --task-def it prints`;
+}
+
+/** The aggregator's reason for refusing a send, whichever path the refusal came back by. */
+export function refusalReason(error: AvsctlError): string | undefined {
+  const rpc = (error.details?.rpcError as { data?: { reason?: unknown } } | undefined)?.data?.reason;
+  const reason = rpc ?? error.details?.reason;
+  return typeof reason === "string" ? reason : undefined;
+}
 
 /** The hint for a refusal no entry above knows: where the aggregator says why. */
 function aggregatorLogHint(site: SendSite): string {

@@ -4,8 +4,10 @@ import type { ChainTarget } from "../chain/target.js";
 import {
   checkTaskDefinitionExists,
   executionInput,
+  expiredDefinitionHint,
   type PreparedTask,
   prepareTask,
+  refusalReason,
   type SendSite,
   type SignatureType,
   sendPrepared,
@@ -252,9 +254,10 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
     }
     return summary;
   } catch (error) {
+    const named = await expiredDefinitionNamed(error, sc.target, sc.site, opts.taskDefinitionId);
     throw sc.devnet && !opts.aggregator && sc.target
-      ? definitionsPerChain(error, sc.devnet, sc.target.chainId)
-      : error;
+      ? definitionsPerChain(named, sc.devnet, sc.target.chainId)
+      : named;
   } finally {
     sc.target?.provider.destroy();
   }
@@ -312,6 +315,28 @@ function l2Unanswered(summary: LoadSummary, opts: SendTasksOptions, target: Chai
       cause: error,
     },
   );
+}
+
+/**
+ * An expired definition's refusal, its hint naming the definition's own name (read from the L2's
+ * TaskDefinitionCreated events), so the `task-def create` it prints works when pasted.
+ */
+async function expiredDefinitionNamed(
+  error: unknown,
+  target: ChainTarget | undefined,
+  site: SendSite,
+  taskDefinitionId: number,
+): Promise<unknown> {
+  if (!target || !isAvsctlError(error) || refusalReason(error) !== "TASK_DEFINITION_EXPIRED") return error;
+  const { chainTaskDefinitions } = await import("../devnet/status-checks.js");
+  const definitions = await chainTaskDefinitions(target.rpcUrl, target.attestationCenter).catch(() => []);
+  const name = definitions.find((d) => d.taskDefinitionId === taskDefinitionId)?.name;
+  if (name === undefined) return error;
+  return new AvsctlError(error.code, error.message, {
+    hint: expiredDefinitionHint(String(taskDefinitionId), name, site),
+    details: error.details,
+    cause: error,
+  });
 }
 
 /**

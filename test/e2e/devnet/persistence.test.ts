@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findLabelledProcesses } from "../../../src/devnet/runtime/process.js";
+import { runPasted } from "../../helpers/cli.js";
 import { describeDocker } from "../../helpers/docker.js";
 import {
   docker,
@@ -251,6 +252,13 @@ function persistenceSuite(runtime: Runtime): void {
       reason: "TASK_DEFINITION_EXPIRED",
       revert: "InvalidTaskDefinition",
     });
+    // the hint's task-def create names the expired definition itself, and works when pasted
+    const create = /`(avsctl task-def create [^`]*)`/.exec(error.hint)?.[1];
+    expect(create, error.hint).toBe("avsctl task-def create --name 'expiring'");
+    const pasted = await runPasted(`${create} --json`, { cwd: p.dir });
+    expect(pasted.code, pasted.stdout + pasted.stderr).toBe(0);
+    expect(JSON.parse(pasted.stdout)).toMatchObject({ name: "expiring" });
+    expect(JSON.parse(pasted.stdout).taskDefinitionId).toBeGreaterThan(def.taskDefinitionId);
   });
 
   it("advance --time moves every chain's clock", async () => {
