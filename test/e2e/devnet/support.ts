@@ -309,6 +309,32 @@ export async function stopSupervision(p: TempProject): Promise<void> {
   await stopSupervisor(p.dir, false);
 }
 
+/** What `up` recorded of how the devnet was started (`.avsctl/devnet.json`, not printed). */
+export function recordedPlan(p: TempProject): { attesters: number; blockTime: number } {
+  return JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "devnet.json"), "utf8")).internal.plan;
+}
+
+/** SIGKILLs one component with the supervisor stopped first, so the devnet stays unhealthy. */
+export async function breakDevnet(p: TempProject, component: string): Promise<void> {
+  await stopSupervision(p);
+  const { pid } = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${component}.json`), "utf8"));
+  process.kill(pid, "SIGKILL");
+  const { until } = await import("../../helpers/until.js");
+  await until(async () => (await p.cli(["devnet", "status", "--json"])).code === 1, `${component} down`);
+}
+
+/** Whether the L1 mines on its own (a block time), rather than only on a transaction. */
+export async function minesOnItsOwn(s: State): Promise<boolean> {
+  const l1 = provider(s.l1.rpcUrl);
+  try {
+    const before = await l1.getBlockNumber();
+    await sleep(3_000);
+    return (await l1.getBlockNumber()) > before;
+  } finally {
+    l1.destroy();
+  }
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:<port>. */
 export function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -5,47 +5,19 @@
  * says so. A flag that differs is not applied, as on a healthy devnet: it is named, with the
  * `--fresh` command that applies it, which works when pasted. Process runtime, built CLI.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPasted } from "../../helpers/cli.js";
-import { until } from "../../helpers/until.js";
 import {
+  breakDevnet,
   labelledProcesses,
-  provider,
+  minesOnItsOwn,
+  recordedPlan,
   type State,
-  stopSupervision,
-  type TempProject,
   tempProject,
 } from "./support.js";
 
 const APPLY = "to apply, removing the running devnet and its chain state: ";
 const STARTED = ["--runtime", "process", "--attesters", "2", "--block-time", "1", "--no-services"];
-
-/** What `up` recorded of how the devnet was started (`.avsctl/devnet.json`, not printed). */
-function recordedPlan(p: TempProject): { attesters: number; blockTime: number } {
-  return JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "devnet.json"), "utf8")).internal.plan;
-}
-
-/** SIGKILLs one component with the supervisor stopped first, so the devnet stays unhealthy. */
-async function breakDevnet(p: TempProject, component: string): Promise<void> {
-  await stopSupervision(p);
-  const { pid } = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${component}.json`), "utf8"));
-  process.kill(pid, "SIGKILL");
-  await until(async () => (await p.cli(["devnet", "status", "--json"])).code === 1, `${component} down`);
-}
-
-/** Whether the L1 mines on its own (a block time), rather than only on a transaction. */
-async function minesOnItsOwn(s: State): Promise<boolean> {
-  const l1 = provider(s.l1.rpcUrl);
-  try {
-    const before = await l1.getBlockNumber();
-    await new Promise((r) => setTimeout(r, 3_000));
-    return (await l1.getBlockNumber()) > before;
-  } finally {
-    l1.destroy();
-  }
-}
 
 describe("devnet up on an unhealthy devnet (process runtime)", () => {
   const p = tempProject("e2e-repair");

@@ -13,28 +13,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { binPath } from "../../helpers/cli.js";
 import { until } from "../../helpers/until.js";
 import {
+  breakDevnet,
   labelledProcesses,
-  provider,
+  minesOnItsOwn,
+  recordedPlan,
   type State,
-  stopSupervision,
   type TempProject,
   tempProject,
 } from "./support.js";
 
 const FLAGS = ["--runtime", "process", "--attesters", "2", "--block-time", "1", "--no-services"];
 const ASKED = "process runtime, 2 attesters, 1 L2 chain, block time 1 s, no services, no task engine";
-
-function recordedPlan(p: TempProject): { attesters: number; blockTime: number } {
-  return JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "devnet.json"), "utf8")).internal.plan;
-}
-
-/** SIGKILLs one component with the supervisor stopped first, so the devnet stays unhealthy. */
-async function breakDevnet(p: TempProject, component: string): Promise<void> {
-  await stopSupervision(p);
-  const { pid } = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "run", `${component}.json`), "utf8"));
-  process.kill(pid, "SIGKILL");
-  await until(async () => (await p.cli(["devnet", "status", "--json"])).code === 1, `${component} down`);
-}
 
 /** A repairing `up` that fails once it has removed the unhealthy devnet: no anvil to start its chains. */
 async function failedRepair(p: TempProject): Promise<void> {
@@ -44,17 +33,6 @@ async function failedRepair(p: TempProject): Promise<void> {
   expect(JSON.parse(r.stdout.trim().split("\n").pop()!).error.code).toBe("TOOLCHAIN_MISSING");
   expect(labelledProcesses(p.devnet)).toEqual([]);
   expect((await p.cli(["devnet", "status", "--json"])).code).toBe(4);
-}
-
-async function minesOnItsOwn(s: State): Promise<boolean> {
-  const l1 = provider(s.l1.rpcUrl);
-  try {
-    const before = await l1.getBlockNumber();
-    await new Promise((r) => setTimeout(r, 3_000));
-    return (await l1.getBlockNumber()) > before;
-  } finally {
-    l1.destroy();
-  }
 }
 
 describe("devnet up after a start that did not finish (process runtime)", () => {
