@@ -344,12 +344,18 @@ async function reuseOrClear(
     let repair: (Repair & { problems: string[]; unfinished: boolean }) | undefined;
     if (last) {
       const r = await repairPlan(plan, last.asked, opts.flags, opts.operators, opts.unlockOperatorKeys);
-      await readCa(r.plan, r.caCerts, opts);
       const problem = `the last \`devnet up\` ${last.ended ?? "did not finish"}`;
-      progress(`${problem}; starting the devnet as it was asked`);
-      notApplied(r.differences, progress);
-      repair = { ...r, problems: [problem], unfinished: true };
-      run.kept = true;
+      if (r.differences.length > 0) {
+        // Nothing runs to keep: a retry that asks otherwise (another flag to get past what made
+        // the last start fail) is a new start, as asked.
+        const named = r.differences.map((d) => `${d.flag} (asked ${d.asked})`).join(", ");
+        progress(`${problem}; this \`up\` asks otherwise (${named}), so it starts the devnet as asked`);
+      } else {
+        await readCa(r.plan, r.caCerts, opts);
+        progress(`${problem}; starting the devnet as it was asked`);
+        repair = { ...r, problems: [problem], unfinished: true };
+        run.kept = true;
+      }
     }
     // No state file, yet an interrupted start (Ctrl-C, a crash) may have left labelled
     // components behind: an attester the new plan lacks would otherwise run on unnoticed.
