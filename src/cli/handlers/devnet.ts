@@ -101,7 +101,14 @@ export async function devnetUpCommand(
       ...(apply ? [applyLine] : []),
       ...result.warnings,
     ],
-    ...(repaired ? { repaired: { problems: repaired.problems } } : {}),
+    ...(repaired
+      ? {
+          repaired: {
+            problems: repaired.problems,
+            ...(repaired.movedPorts ? { movedPorts: repaired.movedPorts } : {}),
+          },
+        }
+      : {}),
     ...(supervisorStarted ? { supervisorStarted } : {}),
   };
   const unchanged = supervisorStarted
