@@ -144,10 +144,13 @@ describe("the L2 killed while task send --wait reads the verdicts", () => {
         // its verdict was in the blocks the chain lost with its last second, and the aggregator forgot it
         expect(chain.has(t.taskHash), t.taskHash).toBe(false);
       } else {
-        // while the L2 was down the aggregator could not check the definition: refused, not taken
+        // while the L2 was down the aggregator could not check the definition: refused, not
+        // taken; or the supervisor restarted the aggregator after the L2 (as it does) while the
+        // execution service's call was in it: cut mid-request, a send of unknown fate, not sent
+        // again (docs/cli.md), and no verdict is claimed for it
         expect(t, t.taskHash).toMatchObject({
           status: "failed",
-          error: expect.stringMatching(/task definition/),
+          error: expect.stringMatching(/task definition|unreachable: (read ECONNRESET|socket hang up)/),
         });
       }
     }
