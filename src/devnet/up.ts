@@ -348,8 +348,9 @@ async function reuseOrClear(
       if (r.differences.length > 0) {
         // Nothing runs to keep: a retry that asks otherwise (another flag to get past what made
         // the last start fail) is a new start, as asked.
-        const named = r.differences.map((d) => `${d.flag} (asked ${d.asked})`).join(", ");
-        progress(`${problem}; this \`up\` asks otherwise (${named}), so it starts the devnet as asked`);
+        progress(
+          `${problem}; this \`up\` asks otherwise (${askedOtherwise(r.differences)}), so it starts the devnet as asked`,
+        );
       } else {
         await readCa(r.plan, r.caCerts, opts);
         progress(`${problem}; starting the devnet as it was asked`);
@@ -413,10 +414,14 @@ async function reuseOrClear(
  */
 function notApplied(differences: PlanDifference[], progress: (s: string) => void): void {
   if (differences.length === 0) return;
-  const named = differences.map((d) => `${d.flag} (asked ${d.asked})`).join(", ");
   progress(
-    `not applied, as it was started: ${named}; \`avsctl devnet up --fresh\` with those flags applies them`,
+    `not applied, as it was started: ${askedOtherwise(differences)}; \`avsctl devnet up --fresh\` with those flags applies them`,
   );
+}
+
+/** The differences as the progress names them: each flag with what was asked. */
+function askedOtherwise(differences: PlanDifference[]): string {
+  return differences.map((d) => `${d.flag} (asked ${d.asked})`).join(", ");
 }
 
 /** The ports each process of a devnet listened on, from its run records. */
