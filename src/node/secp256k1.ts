@@ -9,7 +9,15 @@
  */
 
 import { createRequire } from "node:module";
-import * as ecc from "tiny-secp256k1";
+import type * as Tiny from "tiny-secp256k1";
+
+const require = createRequire(import.meta.url);
+// Loaded only where the addon does not load: its WebAssembly costs a process about 15 MB and 25 ms.
+let tiny: typeof Tiny | undefined;
+const ecc = (): typeof Tiny => {
+  tiny ??= require("tiny-secp256k1") as typeof Tiny;
+  return tiny;
+};
 
 export interface RecoverableSignature {
   r: bigint;
@@ -29,9 +37,9 @@ export interface Secp256k1Backend {
 
 export const wasmBackend: Secp256k1Backend = {
   name: "wasm",
-  sign: (digest, privateKey) => ecc.signRecoverable(digest, privateKey),
+  sign: (digest, privateKey) => ecc().signRecoverable(digest, privateKey),
   recover: (digest, rs, recoveryId) => {
-    const q = ecc.recover(digest, rs, recoveryId, false);
+    const q = ecc().recover(digest, rs, recoveryId, false);
     if (!q) throw new Error("no key");
     return q;
   },
@@ -49,7 +57,7 @@ interface NativeAddon {
 export function loadNativeBackend(): Secp256k1Backend | undefined {
   let addon: NativeAddon;
   try {
-    addon = createRequire(import.meta.url)("secp256k1/bindings.js") as NativeAddon;
+    addon = require("secp256k1/bindings.js") as NativeAddon;
   } catch {
     return undefined;
   }
