@@ -1,8 +1,14 @@
 /**
- * Free 127.0.0.1 ports for devnet components. The OS hands out a free port by binding port 0;
- * we close that socket again and hand the number to anvil or Docker, so a reservation set keeps
+ * Free 127.0.0.1 ports for devnet components. A candidate is checked by listening on it; we
+ * close that socket again and hand the number to anvil or Docker, so a reservation set keeps
  * two allocations in the same run from ever receiving the same number.
+ *
+ * Candidates lie below the system's ephemeral range, not where port 0 would put them: the kernel
+ * gives ports of that range to outgoing connections, and a component that died, or is restarted,
+ * would often find its port held by one (even in TIME_WAIT, a minute after it closed), though
+ * nothing listens there.
  */
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { AvsctlError } from "../../errors.js";
 
@@ -10,6 +16,54 @@ export const LOCALHOST = "127.0.0.1";
 
 const reserved = new Set<number>();
 const MAX_ATTEMPTS = 64;
+
+/** A range of TCP ports, both ends included. */
+export interface PortRange {
+  low: number;
+  high: number;
+}
+
+/** Linux's default when its setting cannot be read; macOS and Windows use IANA's 49152-65535. */
+const LINUX_EPHEMERAL: PortRange = { low: 32_768, high: 60_999 };
+const IANA_EPHEMERAL: PortRange = { low: 49_152, high: 65_535 };
+/** Below it lie the usual ports of development servers (3000, 5432, 8080, 8545, ...). */
+const RANGE_FLOOR = 10_000;
+/** Fewer ports than this below the ephemeral range, and random picks would collide: port 0 then. */
+const MIN_RANGE = 1_000;
+
+/** The ports this machine gives outgoing connections (Linux: `net.ipv4.ip_local_port_range`). */
+export function ephemeralPortRange(): PortRange {
+  if (process.platform !== "linux") return IANA_EPHEMERAL;
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! >= 1 && low! <= high!) {
+      return { low: low!, high: high! };
+    }
+  } catch {
+    // no /proc (some sandboxes): the kernel's default
+  }
+  return LINUX_EPHEMERAL;
+}
+
+/**
+ * Where devnet ports are drawn from: from 10000 to just below the ephemeral range, or null when
+ * too few ports are left there (an ephemeral range from 1024, say), so the OS picks (port 0).
+ */
+export function devnetPortRange(ephemeral: PortRange = ephemeralPortRange()): PortRange | null {
+  const high = ephemeral.low - 1;
+  return high - RANGE_FLOOR + 1 >= MIN_RANGE ? { low: RANGE_FLOOR, high } : null;
+}
+
+let machineRange: PortRange | null | undefined;
+
+/** devnetPortRange() of this machine, read once. */
+function machinePortRange(): PortRange | null {
+  if (machineRange === undefined) machineRange = devnetPortRange();
+  return machineRange;
+}
 
 function listenOnce(port: number, host: string): Promise<number | null> {
   return new Promise((resolve) => {
@@ -44,14 +98,19 @@ export function whoListensCommand(port: number): string {
 }
 
 /**
- * A free port on 127.0.0.1, reserved for the rest of this process so parallel allocations
- * never collide.
+ * A free port on 127.0.0.1, from `range` (default: devnetPortRange() of this machine; null: any
+ * the OS picks), reserved for the rest of this process so parallel allocations never collide.
  *
  * @example const rpcPort = await findFreePort();
  */
-export async function findFreePort(host: string = LOCALHOST): Promise<number> {
+export async function findFreePort(
+  host: string = LOCALHOST,
+  range: PortRange | null = machinePortRange(),
+): Promise<number> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const port = await listenOnce(0, host);
+    const candidate = range ? range.low + Math.floor(Math.random() * (range.high - range.low + 1)) : 0;
+    if (reserved.has(candidate)) continue;
+    const port = await listenOnce(candidate, host);
     if (port !== null && !reserved.has(port)) {
       reserved.add(port);
       return port;
@@ -63,8 +122,12 @@ export async function findFreePort(host: string = LOCALHOST): Promise<number> {
 }
 
 /** `count` distinct free ports (allocated concurrently, still collision-free). */
-export async function findFreePorts(count: number, host: string = LOCALHOST): Promise<number[]> {
-  return Promise.all(Array.from({ length: count }, () => findFreePort(host)));
+export async function findFreePorts(
+  count: number,
+  host: string = LOCALHOST,
+  range: PortRange | null = machinePortRange(),
+): Promise<number[]> {
+  return Promise.all(Array.from({ length: count }, () => findFreePort(host, range)));
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * A process devnet whose parts died or were crowded out, brought back with the commands
- * docs/cli.md names for it: a `restart` whose port another process holds (PORT_IN_USE, exit 4,
+ * docs/cli.md names for it: a component killed while the machine makes thousands of outgoing
+ * connections (its port lies below the ephemeral range, so `restart` gets it back); a `restart` whose port another process holds (PORT_IN_USE, exit 4,
  * the component still restartable); a supervisor killed alone (status says so, `up` starts it
  * again and says so); every process killed (`up` starts each component on the port it had, and
  * names one whose port was taken), and `devnet env` meanwhile (DEVNET_UNHEALTHY, not dead URLs).
@@ -9,6 +10,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPasted } from "../../helpers/cli.js";
@@ -34,6 +36,35 @@ async function holdPort(port: number): Promise<http.Server> {
     server.listen(port, "127.0.0.1", resolve);
   });
   return server;
+}
+
+/** The ports the kernel gives outgoing connections (Linux's `net.ipv4.ip_local_port_range`). */
+function ephemeralRange(): { low: number; high: number } {
+  const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+  return { low: Number(low), high: Number(high) };
+}
+
+/**
+ * `count` TCP connections to a server of the test on 127.0.0.1, each closed by the client first,
+ * as parallel tests' HTTP clients make them: each leaves its local port, one the kernel chose from
+ * the ephemeral range, in TIME_WAIT for a minute, where nothing may listen meanwhile.
+ */
+async function outgoingConnections(count: number): Promise<number[]> {
+  const server = net.createServer((socket) => socket.on("error", () => {}));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const locals: number[] = [];
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        locals.push(socket.localPort!);
+        socket.end(resolve);
+      });
+      socket.once("error", reject);
+    });
+  for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: 50 }, one));
+  await new Promise((resolve) => server.close(resolve));
+  return locals;
 }
 
 function closeServer(server: http.Server): Promise<void> {
@@ -82,6 +113,32 @@ describe("a process devnet brought back after its parts died (built CLI)", () =>
     expect(labelledProcesses(p.devnet)).toEqual([]);
     p.remove();
   }, 120_000);
+
+  it("every port a component has lies below the ephemeral range, so one killed while thousands of outgoing connections come and go gets its own back with `restart`", async () => {
+    const { low } = ephemeralRange();
+    const runDir = path.join(p.dir, ".avsctl", "run");
+    const components = readdirSync(runDir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -".json".length));
+    expect(components).toContain("aggregator");
+    for (const component of components) {
+      for (const port of runRecord(p, component).ports) expect(port, component).toBeLessThan(low);
+    }
+
+    await stopSupervision(p);
+    const ports = runRecord(p, "aggregator").ports;
+    process.kill(runRecord(p, "aggregator").pid, "SIGKILL");
+    await until(
+      async () => (await p.cli(["devnet", "status", "--json"])).code === 1,
+      "aggregator down",
+      10_000,
+    );
+    const locals = await outgoingConnections(2_000);
+    expect(locals.every((port) => port >= low)).toBe(true);
+    const restart = await p.cli(["devnet", "restart", "aggregator"]);
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    expect(runRecord(p, "aggregator").ports).toEqual(ports);
+  }, 180_000);
 
   it("restart of an L2 whose port another process holds: PORT_IN_USE (exit 4) naming port and component; it stays restartable and comes back once the port is free", async () => {
     // nothing may start it again behind the test's back while the port is taken
@@ -199,7 +256,11 @@ describe("a process devnet brought back after its parts died (built CLI)", () =>
     // another program took the aggregator's port meanwhile: a new one, and up says which
     await killEverything(p);
     const port = Number(new URL(before.aggregator.rpcUrl).port);
-    const server = await holdPort(port);
+    const server = await until(
+      async () => holdPort(port).catch(() => undefined),
+      `port ${port} free to take`,
+      10_000,
+    );
     held.push(server);
     const moved = await p.cli(["devnet", "up", "--json"]);
     expect(moved.code, moved.stderr).toBe(0);
