@@ -349,7 +349,14 @@ export async function devnetRestart(
     const stateFile = record ? stateFileOf(record.args) : undefined;
     if (stateFile) repairStateFile(stateFile);
   }
-  await runtime.restart(component).catch(async (error: unknown) => {
+  const { readSupervisor } = await import("./supervisor.js");
+  // A component the supervisor is starting again now (it died a moment ago) is waited for, then
+  // restarted: said, as the CLI sits still meanwhile.
+  const onWait = (name: string) => (pid: number) =>
+    progress(
+      `${readSupervisor(projectDir)?.pid === pid ? "the devnet's supervisor" : "another avsctl process"} (pid ${pid}) is starting or stopping ${name}: waiting for it`,
+    );
+  await runtime.restart(component, { onWait: onWait(component) }).catch(async (error: unknown) => {
     throw await portInUseAgain(error, projectDir, component);
   });
   // anvil started from its state file forgets its clock: it goes on from the saved head
@@ -368,7 +375,7 @@ export async function devnetRestart(
   if (aggregatorRestarted)
     await runtimes
       .of("aggregator")
-      .restart("aggregator")
+      .restart("aggregator", { onWait: onWait("aggregator") })
       .catch(async (error: unknown) => {
         throw await portInUseAgain(error, projectDir, component);
       });
@@ -383,7 +390,6 @@ export async function devnetRestart(
       : [];
   const h = await runtime.health(component);
   writeDevnetState(projectDir, { ...state });
-  const { readSupervisor } = await import("./supervisor.js");
   const restarts = h.restarts ?? readSupervisor(projectDir)?.restarts[component] ?? 0;
   const problems = [...h.problems, ...lost, ...waited];
   return {

@@ -3,8 +3,9 @@
  * components (its pid in the devnet state and in `.avsctl/supervisor.json`). It watches every
  * component that has a run record and starts a dead one again from that record, exactly as
  * `devnet restart` does (`specOf(record)`), with exponential backoff while it keeps dying. It
- * leaves alone what someone acts on (a hold marker: `devnet restart`, a reload, a deliberate
- * stop), and `devnet down` stops it before anything else. A Docker devnet needs none: its
+ * holds a component while it starts it (`devnet restart` waits for it), leaves alone what
+ * someone else holds (`devnet restart`, a reload, a deliberate stop: runtime/process-hold.ts),
+ * and `devnet down` stops it before anything else. A Docker devnet needs none: its
  * containers carry a restart policy.
  */
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -15,7 +16,7 @@ import { keepGoodCopy, repairStateFile, stateFileOf } from "./chain-storage.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./runtime/labels.js";
 import { capLogFile, rotatedLogOf } from "./runtime/log-files.js";
 import { canonicalDir, isAlive, killProcessGroups } from "./runtime/process-groups.js";
-import { isHeld } from "./runtime/process-hold.js";
+import { isHeld, tryHold } from "./runtime/process-hold.js";
 import { stateDir } from "./state.js";
 
 /** How often the supervisor looks at the components. */
@@ -95,7 +96,7 @@ export async function supervise(opts: {
   writeSupervisor(opts.projectDir, file);
   const watches = new Map<string, Watch>();
   type RunRecord = Awaited<ReturnType<typeof runtime.records>>[number];
-  /** Starts a component again from its run record; true when it came up. */
+  /** Starts a component again from its run record, holding it (`tryHold`); true when it came up. */
   const startAgain = async (record: RunRecord, reason: string): Promise<boolean> => {
     const name = record.component;
     // Counted and published before the start, so `status` never sees the new process beside the
@@ -105,7 +106,7 @@ export async function supervise(opts: {
     try {
       // Not aborted by the supervisor's own stop: a start cut short would drop the run record,
       // and `down` removes whatever it started anyway.
-      await runtime.start(specOf(record));
+      await runtime.startHeld(specOf(record));
       file.last[name] = { at: new Date().toISOString(), reason, ok: true };
       opts.log({ msg: "restarted", component: name, restarts: file.restarts[name] });
       return true;
@@ -113,8 +114,9 @@ export async function supervise(opts: {
       if (opts.signal.aborted) return false;
       const message = (error as Error).message;
       file.last[name] = { at: new Date().toISOString(), reason, ok: false, error: message };
-      // start() dropped the run record of a start that failed: put it back, so the next
-      // attempt (after the backoff) has the same spec to start from.
+      // start() dropped the run record of a start that failed: put it back (still holding the
+      // component, so over no one's new record), and the next attempt (after the backoff) has
+      // the same spec to start from.
       const recordFile = path.join(runtime.runDir, `${sanitizeName(name)}.json`);
       writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
       opts.log({ msg: "restart failed", component: name, error: message });
@@ -123,20 +125,23 @@ export async function supervise(opts: {
   };
   const restart = async (record: RunRecord, w: Watch) => {
     const name = record.component;
-    // The records were read before this turn's checks: one removed or started anew meanwhile
-    // (`operator remove`, `devnet restart`) is not ours to start.
-    const current = await runtime.record(name);
-    if (!current || current.pid !== record.pid || isHeld(runtime.runDir, name)) {
+    // Held first, and the record read again under the hold: a `devnet restart` of the component
+    // now waits for this one to be done, and one that is under way, or that ended since the
+    // records were read (a new pid), or an `operator remove`, is not ours to start.
+    const held = tryHold(runtime.runDir, name);
+    const current = held && (await runtime.record(name));
+    if (!held || !current || current.pid !== record.pid) {
+      held?.release();
       w.restarting = false;
       w.crashes--;
       return;
     }
-    const reason = `process ${record.pid} is gone`;
-    opts.log({ msg: "restarting", component: name, reason, crashes: w.crashes });
-    const stateFile = stateFileOf(record.args);
-    const repaired = stateFile ? repairStateFile(stateFile) : undefined;
-    if (repaired) opts.log({ msg: "chain state", component: name, detail: repaired });
     try {
+      const reason = `process ${record.pid} is gone`;
+      opts.log({ msg: "restarting", component: name, reason, crashes: w.crashes });
+      const stateFile = stateFileOf(record.args);
+      const repaired = stateFile ? repairStateFile(stateFile) : undefined;
+      if (repaired) opts.log({ msg: "chain state", component: name, detail: repaired });
       const up = await startAgain(record, reason);
       if (up && stateFile) {
         await resumeClock(opts.projectDir, name, `http://127.0.0.1:${record.ports[0]}`).catch((error) =>
@@ -147,6 +152,7 @@ export async function supervise(opts: {
       // and nonces are ahead of it. Its start-up recovery trims the one and resyncs the other.
       if (up && stateFile && /^l2-\d+$/.test(name)) await resyncAggregator(name);
     } finally {
+      held.release();
       w.restartedAt = Date.now();
       w.notBefore = Date.now() + backoffMs(w.crashes + 1);
       w.restarting = false;
@@ -154,14 +160,19 @@ export async function supervise(opts: {
     }
   };
   const resyncAggregator = async (chain: string) => {
-    const aggregator = await runtime.record("aggregator");
     const w = watches.get("aggregator");
-    if (!aggregator || w?.restarting || isHeld(runtime.runDir, "aggregator")) return;
+    if (w?.restarting) return;
+    // One that someone else starts or stops now (a `devnet restart` of the L2 restarts it too) is theirs.
+    const held = tryHold(runtime.runDir, "aggregator");
+    if (!held) return;
     if (w) w.restarting = true;
     try {
+      const aggregator = await runtime.record("aggregator");
+      if (!aggregator) return;
       opts.log({ msg: "restarting", component: "aggregator", reason: `${chain} was started again` });
       await startAgain(aggregator, `${chain} was started again: the aggregator resyncs with it`);
     } finally {
+      held.release();
       if (w) w.restarting = false;
     }
   };

@@ -9,7 +9,7 @@
  * Run records live in `<projectDir>/.avsctl/run/<component>.json` (mode 0600: they hold the
  * component's env, devnet keys included) so that `restart` and `status` work from a later CLI run.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import createDebug from "debug";
@@ -25,7 +25,7 @@ import {
   isAlive,
   killProcessGroups,
 } from "./process-groups.js";
-import { hold, release } from "./process-hold.js";
+import { type Held, waitHold } from "./process-hold.js";
 import { spawnDetached } from "./spawn.js";
 import type {
   ComponentHealth,
@@ -240,28 +240,42 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
 
   /**
    * Start a component as a detached process group, logging to `.avsctl/logs/<name>.log`, then
-   * wait for its strategies. A running component of the same name is stopped first. On
-   * failure the group is killed and the error rethrown (TOOLCHAIN_MISSING when the command
-   * does not exist).
+   * wait for its strategies. A running component of the same name is stopped first; a start or
+   * stop of it another process makes now (the supervisor's) is waited for. On failure the group
+   * is killed and the error rethrown (TOOLCHAIN_MISSING when the command does not exist).
    */
   async start(spec: ProcessComponentSpec, options: StartOptions = {}): Promise<StartedComponent> {
-    checkStrategies(spec.name, spec.wait ?? []);
+    return this.holding(spec.name, options, () => this.startHeld(spec, options));
+  }
+
+  /**
+   * Runs `fn` holding the component (process-hold.ts), so no other process starts or stops it
+   * meanwhile: one that does now is waited for.
+   */
+  private async holding<T>(
+    component: string,
+    options: StartOptions,
+    fn: (held: Held) => Promise<T>,
+  ): Promise<T> {
     options.signal?.throwIfAborted();
     await mkdir(this.runDir, { recursive: true });
-    hold(this.runDir, spec.name, "starting");
+    const held = await waitHold(this.runDir, component, options);
     try {
-      return await this.startHeld(spec, options);
+      return await fn(held);
     } finally {
-      release(this.runDir, spec.name);
+      held.release();
     }
   }
 
-  private async startHeld(spec: ProcessComponentSpec, options: StartOptions): Promise<StartedComponent> {
+  /** `start` for a caller that holds the component already (the supervisor, with `tryHold`). */
+  async startHeld(spec: ProcessComponentSpec, options: StartOptions = {}): Promise<StartedComponent> {
+    checkStrategies(spec.name, spec.wait ?? []);
+    await mkdir(this.runDir, { recursive: true });
     await this.kill(spec.name);
     // Checked before the spawn: the process would only die with its own words for it ("Address
     // already in use"), which no caller can tell from any other crash.
     for (const port of spec.ports ?? []) {
-      if (await canListen(port)) continue;
+      if (await this.portFree(spec.name, port)) continue;
       await rm(this.recordFile(spec.name), { force: true });
       throw portInUse(spec.name, port);
     }
@@ -312,6 +326,19 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
     return this.started(await this.infoOf(spec.name, record));
   }
 
+  /**
+   * Whether the component can listen on its port. A process of this component that started since
+   * the stop before (by an avsctl that did not wait for the hold: a supervisor from an older
+   * version) is ours, not another program's: stopped as the old one was, and the port checked again.
+   */
+  private async portFree(component: string, port: number): Promise<boolean> {
+    if (await canListen(port)) return true;
+    if ((await findLabelledProcesses(this.labelledFilter(component))).length === 0) return false;
+    debug("%s: port %d taken while a process of its own runs: stopping that", component, port);
+    await this.kill(component);
+    return canListen(port);
+  }
+
   /** Written aside and renamed in: a reader (status, down, a supervisor) never sees half a record. */
   private async writeRecord(record: ProcessRecord): Promise<void> {
     const file = this.recordFile(record.component);
@@ -324,8 +351,12 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
    * deliberate stop: the devnet's supervisor leaves it stopped until it is started again.
    */
   async stop(component: string): Promise<void> {
-    if (await this.record(component)) hold(this.runDir, component, "stopped");
-    await this.kill(component);
+    // nothing ever started here: nothing holds it, and no run directory is made for it
+    if (!existsSync(this.runDir)) return this.kill(component);
+    await this.holding(component, {}, async (held) => {
+      await this.kill(component);
+      if (await this.record(component)) held.markStopped();
+    });
   }
 
   private async kill(component: string): Promise<void> {
@@ -358,16 +389,18 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
    * restart (or the supervisor) starts it once what failed is fixed (a port freed, say).
    */
   async restart(component: string, options: StartOptions = {}): Promise<StartedComponent> {
-    const record = await this.record(component);
-    if (!record) {
-      throw notPartOf(component, this.project);
-    }
-    try {
-      return await this.start(specOf(record), options);
-    } catch (error) {
-      if (!(await this.record(component))) await this.writeRecord(record).catch(() => undefined);
-      throw error;
-    }
+    if (!(await this.record(component))) throw notPartOf(component, this.project);
+    return this.holding(component, options, async () => {
+      // Read again under the hold: the supervisor may have started it meanwhile (a new pid).
+      const record = await this.record(component);
+      if (!record) throw notPartOf(component, this.project);
+      try {
+        return await this.startHeld(specOf(record), options);
+      } catch (error) {
+        if (!(await this.record(component))) await this.writeRecord(record).catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   async inspect(component: string): Promise<ComponentInfo> {

@@ -151,6 +151,11 @@ export interface StartedComponent extends ComponentInfo {
 
 export interface StartOptions {
   signal?: AbortSignal;
+  /**
+   * Process runtime: called once, with its pid, when another process (the devnet's supervisor)
+   * is starting or stopping the component now and this start waits for it to be done.
+   */
+  onWait?: (holder: number) => void;
 }
 
 export interface LogOptions {

@@ -189,6 +189,156 @@ describe("process runtime (real child processes)", () => {
     await runtime.stop("gone");
   });
 
+  /**
+   * A TCP server that says `ready` once the file GATE exists (at once without GATE). On SIGTERM,
+   * while the file STUBBORN exists, it closes its port but lives on until another process listens
+   * there (a component slow to stop, while something else starts).
+   */
+  const GATED_JS = `
+const net = require("node:net");
+const fs = require("node:fs");
+const port = Number(process.env.PORT);
+const server = net.createServer((socket) => socket.end()).listen(port, "127.0.0.1", () => {
+  console.log("listening on " + port);
+  const gate = process.env.GATE;
+  if (!gate) return console.log("ready");
+  const timer = setInterval(() => {
+    if (!fs.existsSync(gate)) return;
+    clearInterval(timer);
+    console.log("ready");
+  }, 50);
+});
+process.on("SIGTERM", () => {
+  if (!process.env.STUBBORN || !fs.existsSync(process.env.STUBBORN)) process.exit(0);
+  server.close();
+  console.log("closed on SIGTERM");
+  setInterval(() => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("connect", () => process.exit(0));
+    socket.on("error", () => socket.destroy());
+  }, 50);
+});
+`;
+  const gated = (name: string, port: number, env: Record<string, string>): ProcessComponentSpec => ({
+    name,
+    command: process.execPath,
+    args: [path.join(dir, "gated.cjs")],
+    env: { PORT: String(port), ...env },
+    ports: [port],
+    wait: [{ kind: "log", pattern: "^ready$", timeoutMs: 30_000 }],
+    stopGraceMs: 30_000,
+  });
+  const exists = (file: string) =>
+    stat(file).then(
+      () => true,
+      () => false,
+    );
+
+  it("a restart while another process (the supervisor) starts the component again waits until it is done, then restarts it", async () => {
+    await writeFile(path.join(dir, "gated.cjs"), GATED_JS);
+    const port = await findFreePort();
+    const gate = path.join(dir, "gate-again");
+    await writeFile(gate, "");
+    const first = await runtime.start(gated("again", port, { GATE: gate }));
+    spawnedPids.push(first.pid!);
+    await rm(gate);
+    // It dies; the supervisor starts it again from its record (in a process of its own), and
+    // that start is not done yet: the new process waits for the gate.
+    process.kill(-first.pid!, "SIGKILL");
+    expect(await waitUntil(() => !isAlive(first.pid!))).toBe(true);
+    const register = path.join(dir, "register-ts.mjs");
+    const supervisor = path.join(dir, "fake-supervisor.mjs");
+    await writeFile(register, REGISTER_TS);
+    await writeFile(
+      supervisor,
+      `import { ProcessRuntime, specOf } from ${JSON.stringify(path.join(srcDir, "devnet/runtime/process.ts"))};
+const runtime = new ProcessRuntime({ project: ${JSON.stringify(project)}, projectDir: ${JSON.stringify(dir)} });
+try {
+  const started = await runtime.start(specOf(await runtime.record("again")));
+  console.log(JSON.stringify({ pid: started.pid }));
+} catch (error) {
+  console.log(JSON.stringify({ error: error.code ?? error.message }));
+}
+`,
+    );
+    const fake = execFileAsync(process.execPath, ["--import", register, supervisor], {
+      timeout: 60_000,
+      cwd: dir,
+    });
+    const startedAgain = async () => {
+      const record = await runtime.record("again");
+      return record !== null && record.pid !== first.pid && isAlive(record.pid);
+    };
+    expect(await waitUntil(startedAgain, 30_000)).toBe(true);
+    const again = (await runtime.record("again"))!.pid;
+    spawnedPids.push(again);
+
+    const waitedFor: number[] = [];
+    const restarting = runtime.restart("again", { onWait: (pid) => waitedFor.push(pid) });
+    // Until the restart says it waits, or (what went wrong before) the supervisor's start ends
+    // because the restart stopped its new process under it.
+    const fakeDone = fake.then(
+      () => "done",
+      () => "done",
+    );
+    await Promise.race([fakeDone, waitUntil(() => waitedFor.length > 0, 30_000)]);
+    await writeFile(gate, "");
+    const { stdout } = await fake;
+    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual({ pid: again });
+    expect(waitedFor).toHaveLength(1);
+    const restarted = await restarting;
+    spawnedPids.push(restarted.pid!);
+    // and then restarted as asked: the supervisor's process stopped, a new one runs
+    expect(restarted.pid).not.toBe(again);
+    expect(isAlive(again)).toBe(false);
+    expect(isAlive(restarted.pid!)).toBe(true);
+    expect((await runtime.record("again"))!.pid).toBe(restarted.pid);
+    await runtime.remove("again");
+  });
+
+  it("a process of the component itself on its port, started while the restart stopped the old one, is stopped too: not PORT_IN_USE", async () => {
+    await writeFile(path.join(dir, "gated.cjs"), GATED_JS);
+    const port = await findFreePort();
+    const stubborn = path.join(dir, "stubborn-own");
+    const first = await runtime.start(gated("own", port, { STUBBORN: stubborn }));
+    spawnedPids.push(first.pid!);
+    await writeFile(stubborn, "");
+    const restarting = runtime.restart("own");
+    // The old process has let the port go but still runs; meanwhile a process of this component
+    // the restart did not know about (as a supervisor would start it) takes the port.
+    expect(
+      await waitUntil(
+        async () => (await readFile(first.logFile!, "utf8")).includes("closed on SIGTERM"),
+        15_000,
+      ),
+    ).toBe(true);
+    await rm(stubborn);
+    const { spawn } = await import("node:child_process");
+    const { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR } = await import(
+      "../../../src/devnet/runtime/labels.js"
+    );
+    const own = spawn(process.execPath, [path.join(dir, "gated.cjs")], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        [ENV_PROJECT]: runtime.project,
+        [ENV_PROJECT_DIR]: runtime.projectDir,
+        [ENV_COMPONENT]: "own",
+      },
+      detached: true,
+      stdio: "ignore",
+    });
+    own.unref();
+    spawnedPids.push(own.pid!);
+    const restarted = await restarting;
+    spawnedPids.push(restarted.pid!);
+    expect(await exists(path.join(runtime.runDir, "own.json"))).toBe(true);
+    expect(isAlive(first.pid!)).toBe(false);
+    expect(isAlive(own.pid!)).toBe(false);
+    expect(isAlive(restarted.pid!)).toBe(true);
+    await runtime.remove("own");
+  });
+
   it("cleans up after a failed start and names a missing command", async () => {
     const port = await findFreePort();
     const crash = await errorOf(
