@@ -4,7 +4,9 @@
  * jitter so refused clients do not all come back at once. A send whose fate is unknown (it timed
  * out, or the connection broke mid-request) goes again only when every attempt carries the same
  * signed task: then the aggregator either takes it or answers TASK_KNOWN, which means this very
- * send got through, and no retry can create a second task. Everything stops at the deadline.
+ * send got through, and no retry can create a second task. Until an answer comes, such a send's
+ * fate is unknown, so an aggregator that does not answer at all (restarting) is tried again too.
+ * Everything stops at the deadline.
  */
 
 import { type AvsctlError, isAvsctlError } from "../errors.js";
@@ -91,8 +93,11 @@ export function mayHaveArrived(error: unknown): boolean {
 export interface RetryOptions {
   /** Nothing is sent after this time (ms since the epoch). */
   deadline: number;
-  /** Every attempt carries the same signed task: a send of unknown fate may go again. */
-  idempotent: boolean;
+  /**
+   * Every attempt carries the same signed task: a send of unknown fate may go again. Asked at
+   * each failure, for a path that signs its task only on the way (the execution service).
+   */
+  idempotent: boolean | (() => boolean);
   /** Keep trying an aggregator that does not answer (one restarting), until the deadline. */
   retryUnavailable: boolean;
   signal?: AbortSignal;
@@ -104,7 +109,17 @@ export interface RetryOptions {
 /** What one task's sends came to, however many attempts it took. */
 export type RetriedSend =
   | { ok: true; sent: SentTask; refusedBusy: number; retries: number }
-  | { ok: false; error: unknown; refusedBusy: number; retries: number };
+  | {
+      ok: false;
+      error: unknown;
+      refusedBusy: number;
+      retries: number;
+      /**
+       * An attempt may have reached the aggregator unanswered, and no answer came since (`error`
+       * is no answer either): whether the aggregator took the task is unknown.
+       */
+      fateUnknown: boolean;
+    };
 
 /** Waits after a connection failure start here and double up to this cap. */
 const FIRST_BACKOFF_MS = 250;
@@ -126,6 +141,15 @@ export async function sendWithRetries(
   // Set once a send may have arrived unseen: a TASK_KNOWN after it is that very send, not a
   // task the network had before.
   let maybeTaken = false;
+  const failed = (error: unknown): RetriedSend => ({
+    ok: false,
+    error,
+    refusedBusy,
+    retries,
+    // an answer (a refusal) says the aggregator does not hold the task: it checks for a known
+    // task before anything else
+    fateUnknown: maybeTaken && isTransient(error),
+  });
   for (;;) {
     try {
       const sent = await attempt(Math.max(1, opts.deadline - Date.now()));
@@ -142,20 +166,17 @@ export async function sendWithRetries(
         delay = busy + Math.floor(random() * Math.max(50, busy / 2));
       } else if (isTransient(error)) {
         const arrived = mayHaveArrived(error);
-        if (arrived ? !opts.idempotent : !opts.retryUnavailable) {
-          return { ok: false, error, refusedBusy, retries };
-        }
+        const sameTask = typeof opts.idempotent === "function" ? opts.idempotent() : opts.idempotent;
+        if (arrived ? !sameTask : !(opts.retryUnavailable || maybeTaken)) return failed(error);
         if (arrived) maybeTaken = true;
         delay = backoff + Math.floor(random() * (backoff / 2));
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       } else {
-        return { ok: false, error, refusedBusy, retries };
+        return failed(error);
       }
-      if (opts.signal?.aborted || Date.now() + delay >= opts.deadline) {
-        return { ok: false, error, refusedBusy, retries };
-      }
+      if (opts.signal?.aborted || Date.now() + delay >= opts.deadline) return failed(error);
       await wait(delay, opts.signal);
-      if (opts.signal?.aborted) return { ok: false, error, refusedBusy, retries };
+      if (opts.signal?.aborted) return failed(error);
       retries++;
     }
   }

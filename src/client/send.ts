@@ -2,7 +2,7 @@ import { type RpcAnswer, type RpcErrorObject, rpcRequest } from "../chain/json-r
 import { redactUrl } from "../chain/rpc.js";
 import type { ChainTarget } from "../chain/target.js";
 import { toDataHex } from "../crypto/bytes.js";
-import { AvsctlError, type ErrorCode, invalidArgument } from "../errors.js";
+import { AvsctlError, type ErrorCode, invalidArgument, isAvsctlError } from "../errors.js";
 import { shellQuote } from "../shell-quote.js";
 
 export type SignatureType = "ecdsa" | "bls";
@@ -243,6 +243,15 @@ export async function prepareTask(task: TaskInput, target: SendTarget): Promise<
   return { ...task, taskHash: hash, performer, params };
 }
 
+/**
+ * Whether an aggregatorCall failed without the aggregator's answer (the connection was refused or
+ * cut, or no answer came in time), rather than with its refusal.
+ */
+export function unanswered(error: unknown): boolean {
+  if (!isAvsctlError(error) || (error.code !== "RPC_UNREACHABLE" && error.code !== "TIMEOUT")) return false;
+  return error.details?.rpcError === undefined;
+}
+
 /** One sendTask of a prepared task; TASK_KNOWN comes back as `known`, not as an error. */
 export async function sendPrepared(
   prepared: PreparedTask,
@@ -351,6 +360,39 @@ const AGGREGATOR_REFUSED_CONNECTION = [
   /^the aggregator at \S+ is unreachable: connect ECONNREFUSED \S+$/,
 ];
 
+/**
+ * The tasks execution services handed back in their error (docs/protocol.md#execution-service):
+ * signed and sent, but the aggregator's answer never came, so it may have taken them.
+ */
+const handedBack = new WeakMap<object, PreparedTask>();
+
+/** The task an execution service's error handed back, to send again as that very task. */
+export function signedTaskOf(error: unknown): PreparedTask | undefined {
+  return typeof error === "object" && error !== null ? handedBack.get(error) : undefined;
+}
+
+/**
+ * The task in an execution service's error `data.sendTaskParams`: the sendTask params it signed,
+ * and the hash the aggregator computes from them. Undefined for params no aggregator would read.
+ */
+async function handedBackTask(data: unknown): Promise<PreparedTask | undefined> {
+  const params = (data as { sendTaskParams?: unknown } | undefined)?.sendTaskParams;
+  if (!Array.isArray(params) || params.length < 5 || params.length > 7) return undefined;
+  const [proofOfTask, hex, definition, performer] = params;
+  if (typeof proofOfTask !== "string" || typeof hex !== "string" || typeof performer !== "string")
+    return undefined;
+  if (typeof definition !== "number" && typeof definition !== "string") return undefined;
+  const { getAddress } = await import("ethers");
+  const { taskHash } = await import("../crypto/task-hash.js");
+  try {
+    const task = { proofOfTask, data: hex.toLowerCase(), taskDefinitionId: Number(definition) };
+    const address = getAddress(performer);
+    return { ...task, performer: address, taskHash: taskHash({ ...task, performer: address }), params };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The aggregator's reason inside an execution service's error, if it carries one. */
 function relayedReason(
   message: string | undefined,
@@ -433,7 +475,7 @@ export async function sendTaskViaExecution(
   }
   const body = (await response.json().catch(() => undefined)) as
     | {
-        data?: { proofOfTask?: string; data?: string; taskDefinitionId?: number };
+        data?: { proofOfTask?: string; data?: string; taskDefinitionId?: number; sendTaskParams?: unknown };
         error?: boolean;
         message?: string;
       }
@@ -454,18 +496,38 @@ export async function sendTaskViaExecution(
       );
     }
     const message = body?.message;
-    if (typeof message === "string" && AGGREGATOR_REFUSED_CONNECTION.some((words) => words.test(message))) {
+    const refused =
+      typeof message === "string" && AGGREGATOR_REFUSED_CONNECTION.some((words) => words.test(message));
+    const signed = await handedBackTask(body?.data);
+    if (signed && !refused) {
+      // The service's sendTask got no answer: the aggregator may have taken the task, or not. The
+      // service hands it back so that it is followed and sent again as that very task (the
+      // aggregator takes a task once); a new call would build another.
+      const error = new AvsctlError(
+        "RPC_UNREACHABLE",
+        `the execution service got no answer from the aggregator to its sendTask of task ${signed.taskHash}, which the aggregator may have taken: ${message ?? `HTTP ${response.status}`}`,
+        {
+          hint: "is the devnet up? `avsctl devnet status` checks every component",
+          details: { status: response.status, taskHash: signed.taskHash },
+        },
+      );
+      handedBack.set(error, signed);
+      throw error;
+    }
+    if (refused) {
       // the same error as the aggregator refusing avsctl's own connection, so it is sent again
       // as over --via rpc (retry.ts reads the refused connection from the cause's code)
-      throw new AvsctlError(
+      const error = new AvsctlError(
         "RPC_UNREACHABLE",
         `the execution service could not reach the aggregator: ${message}`,
         {
           hint: "is the devnet up? `avsctl devnet status` checks every component",
-          details: { status: response.status },
+          details: { status: response.status, ...(signed ? { taskHash: signed.taskHash } : {}) },
           cause: Object.assign(new Error(message), { code: "ECONNREFUSED" }),
         },
       );
+      if (signed) handedBack.set(error, signed);
+      throw error;
     }
     throw new AvsctlError(
       "EXECUTION_FAILED",
@@ -489,6 +551,41 @@ export async function sendTaskViaExecution(
     performer,
     sentAt,
     ...(known ? { known } : {}),
+  };
+}
+
+/**
+ * task send's attempts through the execution service, per task index. The service builds a new
+ * task on each call, so it is called again only when nothing reached the aggregator. Once it
+ * hands back a task it signed and got no answer for, every later attempt of that index sends that
+ * very task to the aggregator itself: the aggregator takes a task once (TASK_KNOWN to a repeat),
+ * so no attempt makes a second one.
+ */
+export function executionSends(
+  executionUrl: string,
+  input: { taskDefinitionId: number; [field: string]: unknown },
+  performer: string,
+  aggregatorUrl: string,
+  site: SendSite = {},
+): {
+  sendOne: (index: number, timeLeftMs: number) => Promise<SentTask>;
+  /** The task the service handed back for an index, once it did. */
+  signedTask: (index: number) => PreparedTask | undefined;
+} {
+  const signed = new Map<number, PreparedTask>();
+  return {
+    sendOne: async (index, timeLeftMs) => {
+      const task = signed.get(index);
+      if (task) return sendPrepared(task, aggregatorUrl, Math.min(15_000, timeLeftMs), site);
+      try {
+        return await sendTaskViaExecution(executionUrl, input, performer, Math.min(30_000, timeLeftMs));
+      } catch (error) {
+        const back = signedTaskOf(error);
+        if (back) signed.set(index, back);
+        throw error;
+      }
+    },
+    signedTask: (index) => signed.get(index),
   };
 }
 

@@ -101,8 +101,11 @@ export interface RunOptions {
    * after the wait the aggregator asks for; a send of unknown fate only when `idempotent`.
    */
   sendOne: (index: number, timeLeftMs: number) => Promise<SentTask>;
-  /** Every attempt for one index carries the same signed task (same hash). */
-  idempotent?: boolean;
+  /**
+   * Every attempt for one index carries the same signed task (same hash); asked per index when
+   * a path signs its task only on the way (the execution service hands back the task it signed).
+   */
+  idempotent?: boolean | ((index: number) => boolean);
   /**
    * What is known of task `index` when no send of it got through (the task signed for it, or the
    * definition it was meant for), so its result names that task.
@@ -195,7 +198,12 @@ async function sendAndFollow(
   opts: RunOptions,
   { started, deadline, watch }: { started: number; deadline: number; watch: VerdictWatch | undefined },
 ): Promise<LoadSummary> {
-  const sent: Array<SentTask | { error: unknown; index: number }> = new Array(opts.count);
+  /** Each index's task as sent, or the error that ended its sends (`fateUnknown`: it may have been taken). */
+  const sent: Array<SentTask | { error: unknown; index: number; fateUnknown: boolean }> = new Array(
+    opts.count,
+  );
+  const idempotent = (index: number): boolean =>
+    typeof opts.idempotent === "function" ? opts.idempotent(index) : opts.idempotent === true;
   let next = 0;
   let done = 0;
   let refusedBusy = 0;
@@ -214,7 +222,7 @@ async function sendAndFollow(
         const r = await beforeDeadline(
           sendWithRetries((left) => opts.sendOne(index, left), {
             deadline,
-            idempotent: opts.idempotent === true,
+            idempotent: () => idempotent(index),
             // With --wait a task may ride out an aggregator restart; the deadline still bounds it.
             retryUnavailable: opts.wait,
             signal: opts.signal,
@@ -223,9 +231,10 @@ async function sendAndFollow(
         );
         refusedBusy += r.refusedBusy;
         retried += r.retries;
-        sent[index] = r.ok ? r.sent : { error: r.error, index };
+        sent[index] = r.ok ? r.sent : { error: r.error, index, fateUnknown: r.fateUnknown };
       } catch (error) {
-        sent[index] = { error, index };
+        // the deadline cut a send in flight: of a signed task, one the aggregator may have taken
+        sent[index] = { error, index, fateUnknown: isTransient(error) && idempotent(index) };
       }
       opts.onProgress?.(++done, opts.count);
     }
@@ -372,7 +381,16 @@ async function sendAndFollow(
       const refused = insufficientPowerReason(e);
       const hash = (e as AvsctlError | undefined)?.details?.taskHash;
       const task = opts.taskOf?.(index) ?? {};
-      const status = refused ? "unreachable" : opts.wait && isTransient(e) ? "timeout" : "failed";
+      // A send that may have been taken is no failure: whether it was is unknown, and its hash
+      // (task status) tells later. It timed out waiting for the aggregator's answer.
+      const fateUnknown = s?.fateUnknown === true;
+      const status = refused
+        ? "unreachable"
+        : (opts.wait && isTransient(e)) || fateUnknown
+          ? "timeout"
+          : "failed";
+      const message = e instanceof Error ? e.message : String(e);
+      const unknown = `fate unknown: the aggregator may have taken this task (a send of it got no answer), and it did not answer again within --timeout (${message})`;
       return {
         status,
         taskNumber: null,
@@ -385,9 +403,14 @@ async function sendAndFollow(
         gasUsed: null,
         latencyMs: null,
         taskHash: typeof hash === "string" ? hash : (task.taskHash ?? ""),
-        // as for a task that was sent: with --wait, no verdict comes with its reason, null when none
-        ...(refused ? { reason: refused } : status === "timeout" ? { reason: null } : {}),
-        error: e instanceof Error ? e.message : String(e),
+        // as for a task that was sent: with --wait, no verdict comes with its reason, null when
+        // none; a send of unknown fate says so there, as one task's JSON shows no error
+        ...(refused
+          ? { reason: refused }
+          : status === "timeout"
+            ? { reason: fateUnknown ? { message: unknown, abstained: [] as [] } : null }
+            : {}),
+        error: fateUnknown ? unknown : message,
       };
     }
     const key = s.taskHash.toLowerCase();
@@ -490,7 +513,9 @@ async function sendAndFollow(
     results,
     warnings,
     errors: sent
-      .filter((s): s is { error: unknown; index: number } => s !== undefined && "error" in s)
+      .filter(
+        (s): s is { error: unknown; index: number; fateUnknown: boolean } => s !== undefined && "error" in s,
+      )
       .map((s) => s.error),
     ...(undecided.length > 0 ? { l2Unanswered: { error: unanswered, undecided } } : {}),
   };

@@ -4,6 +4,7 @@ import type { ChainTarget } from "../chain/target.js";
 import {
   checkTaskDefinitionExists,
   executionInput,
+  executionSends,
   expiredDefinitionHint,
   type PreparedTask,
   prepareTask,
@@ -11,7 +12,6 @@ import {
   type SendSite,
   type SignatureType,
   sendPrepared,
-  sendTaskViaExecution,
   TASK_DEF_TARGET_PLACEHOLDER,
 } from "../client/send.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -175,6 +175,16 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       sigType: opts.sigType ?? "ecdsa",
       targetChainId: opts.targetChain,
     };
+    const viaService =
+      via === "execution"
+        ? executionSends(
+            sc.devnet!.services.execution!,
+            executionInput(opts.taskDefinitionId, opts.data, opts.targetChain),
+            performer,
+            sc.aggregatorUrl,
+            sc.site,
+          )
+        : undefined;
     // Built and signed once per index: every retry of a send repeats that very task (one hash),
     // so no retry can make a second one.
     const prepared = new Map<number, Promise<PreparedTask>>();
@@ -203,8 +213,9 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
       provider: sc.target?.provider,
       attestationCenter: sc.target?.attestationCenter,
       aggregatorUrl: sc.aggregatorUrl,
-      // The execution service builds a new task on each call: only a refusal may be sent again.
-      idempotent: via === "rpc",
+      // The execution service builds a new task on each call: only a refusal may be sent again,
+      // or the task it handed back (signed, sent, unanswered), as that very task.
+      idempotent: viaService ? (i) => viaService.signedTask(i) !== undefined : true,
       sameTaskCause:
         via === "execution"
           ? "the execution service built the same task for the same input"
@@ -212,17 +223,13 @@ export async function sendTasks(opts: SendTasksOptions): Promise<LoadSummary> {
             ? `the ${[opts.proof !== undefined ? "--proof" : "", opts.data !== undefined ? "--data" : ""].filter(Boolean).join(" and ")} given made every task the same`
             : "avsctl's sample tasks came out the same",
       sendOne: async (i, left) =>
-        via === "execution"
-          ? sendTaskViaExecution(
-              sc.devnet!.services.execution!,
-              executionInput(opts.taskDefinitionId, opts.data, opts.targetChain),
-              performer,
-              Math.min(30_000, left),
-            )
+        viaService
+          ? viaService.sendOne(i, left)
           : sendPrepared(await preparedFor(i), sc.aggregatorUrl, Math.min(15_000, left), sc.site),
-      // The execution service builds the proof itself: a send it failed names the definition and performer.
+      // The execution service builds the proof itself: a send it failed names the definition and
+      // performer, or the task it handed back.
       taskOf: (i) => {
-        const task = signed.get(i);
+        const task = signed.get(i) ?? viaService?.signedTask(i);
         return task
           ? {
               taskHash: task.taskHash,

@@ -37,7 +37,13 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * A request that failed: answered 500, and one line on stderr (the service's devnet log), which
  * the hint of a failed `task send` sends the user to.
  */
-function fail(res: ServerResponse, service: string, req: IncomingMessage, message: string): void {
+function fail(
+  res: ServerResponse,
+  service: string,
+  req: IncomingMessage,
+  message: string,
+  data: Record<string, unknown> = {},
+): void {
   const line = {
     time: new Date().toISOString(),
     level: "error",
@@ -49,7 +55,7 @@ function fail(res: ServerResponse, service: string, req: IncomingMessage, messag
     error: message,
   };
   process.stderr.write(`${JSON.stringify(line)}\n`);
-  send(res, 500, { error: true, message, data: {} });
+  send(res, 500, { error: true, message, data });
 }
 
 function listen(server: Server, host: string, port: number): Promise<SampleService> {
@@ -99,7 +105,7 @@ export interface SampleExecutionOptions {
  * task hash as the performer (raw ECDSA) and calls sendTask on the aggregator.
  */
 export async function startSampleExecution(opts: SampleExecutionOptions): Promise<SampleService> {
-  const { sendTaskRpc } = await import("../../client/send.js");
+  const { prepareTask, sendPrepared, unanswered } = await import("../../client/send.js");
   let id = 0;
   const server = createServer(async (req, res) => {
     try {
@@ -112,7 +118,7 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
       );
       const taskDefinitionId = Number(body.taskDefinitionId ?? 1);
       const proofOfTask = sampleProof(data);
-      const sent = await sendTaskRpc(
+      const task = await prepareTask(
         { proofOfTask, data, taskDefinitionId },
         {
           aggregatorUrl: opts.aggregatorUrl,
@@ -121,6 +127,18 @@ export async function startSampleExecution(opts: SampleExecutionOptions): Promis
           targetChainId: body.targetChainId === undefined ? undefined : Number(body.targetChainId),
         },
       );
+      let sent: Awaited<ReturnType<typeof sendPrepared>>;
+      try {
+        sent = await sendPrepared(task, opts.aggregatorUrl);
+      } catch (error) {
+        if (!unanswered(error)) throw error;
+        // No answer: the aggregator may have taken the task. The caller gets the task signed, to
+        // send again as that very task (docs/protocol.md#execution-service).
+        return fail(res, "execution", req, (error as Error).message, {
+          taskHash: task.taskHash,
+          sendTaskParams: task.params,
+        });
+      }
       // a known task (-32022): the network already has this very task, which is what was asked for
       const known = sent.known === true;
       return send(res, 200, {

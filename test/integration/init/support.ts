@@ -95,6 +95,14 @@ export interface AggregatorTap extends LocalServer {
   sendTasks: unknown[][];
   /** The method names of every batch request, in order. */
   batches: string[][];
+  /**
+   * Cuts the next request that holds a sendTask: forwarded, answered by the aggregator (which
+   * took the task), then its connection reset instead of the answer relayed, as when the
+   * aggregator is cut mid-request.
+   */
+  cutNextSendTask(): void;
+  /** The aggregator's own JSON-RPC URL, not tapped. */
+  rpcUrl: string;
 }
 
 /**
@@ -117,19 +125,30 @@ export async function startAggregator(): Promise<AggregatorTap> {
   }
   const sendTasks: unknown[][] = [];
   const batches: string[][] = [];
+  let cutNext = false;
   const server = createServer(async (req, res) => {
     let text = "";
     for await (const chunk of req) text += chunk;
     const body = JSON.parse(text);
     if (Array.isArray(body)) batches.push(body.map((r) => r.method));
+    let cut = false;
     for (const r of Array.isArray(body) ? body : [body])
-      if (r.method === "sendTask") sendTasks.push(r.params ?? []);
+      if (r.method === "sendTask") {
+        sendTasks.push(r.params ?? []);
+        cut ||= cutNext;
+      }
+    if (cut) cutNext = false;
     // Forwarded byte for byte (not re-framed by a JSON-RPC client), so the aggregator sees what the service sent.
     const answer = await fetch(node.rpcUrl, {
       method: "POST",
       headers: { "content-type": req.headers["content-type"] ?? "application/json" },
       body: text,
     });
+    if (cut) {
+      await answer.text();
+      req.socket.resetAndDestroy();
+      return;
+    }
     res.writeHead(answer.status, {
       "content-type": answer.headers.get("content-type") ?? "application/json",
     });
@@ -140,6 +159,10 @@ export async function startAggregator(): Promise<AggregatorTap> {
     url,
     sendTasks,
     batches,
+    cutNextSendTask: () => {
+      cutNext = true;
+    },
+    rpcUrl: node.rpcUrl,
     async close() {
       await closeServer(server);
       await node.aggregator.stop();

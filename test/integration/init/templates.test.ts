@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { AbiCoder, getAddress, hexlify, keccak256, recoverAddress, toUtf8Bytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executionSends } from "../../../src/client/send.js";
 import {
   installDependencies,
   LANGUAGES,
@@ -21,6 +22,7 @@ import {
   scaffoldProject,
 } from "../../../src/init/scaffold.js";
 import { type IpfsServer, startIpfsServer } from "../../../src/ipfs/server.js";
+import { runTasks } from "../../../src/task/run.js";
 import {
   childEnv,
   PERFORMER,
@@ -256,6 +258,47 @@ describe("services across languages", () => {
 
       const request = { proofOfTask, data, taskDefinitionId: 1, performer: PERFORMER };
       expect(await verdicts(request)).toEqual(allTrue);
+    });
+  }
+
+  for (const producer of LANGUAGES) {
+    it(`the ${producer} execution service, its sendTask cut after the aggregator took the task, hands the task back and task send sends that very task: one task`, async () => {
+      const tap = services.aggregator;
+      const before = tap.sendTasks.length;
+      tap.cutNextSendTask();
+      // as `task send --via execution` sends: the task handed back goes again as itself
+      const sends = executionSends(
+        execution[producer],
+        { taskDefinitionId: 1, symbol: "ETHUSDT" },
+        PERFORMER,
+        tap.url,
+      );
+      const summary = await runTasks({
+        count: 1,
+        concurrency: 1,
+        wait: false,
+        timeoutMs: 20_000,
+        chainId: 31338,
+        idempotent: (i) => sends.signedTask(i) !== undefined,
+        sendOne: sends.sendOne,
+        taskOf: (i) => sends.signedTask(i) ?? {},
+      });
+      const [r] = summary.results;
+      expect(r, r?.error).toMatchObject({ status: "sent" });
+      expect(summary).toMatchObject({ sent: 1, alreadyKnown: 0, failed: 0, retried: 1 });
+      expect(r!.duplicate).toBeUndefined();
+      // the service's send and avsctl's: the same signed task, taken once
+      const [first, again, ...more] = tap.sendTasks.slice(before);
+      expect(more).toEqual([]);
+      expect(again).toEqual(first);
+      expect(r!.taskHash).toBe(taskHash(...(first!.slice(0, 2) as [string, string]), PERFORMER, 1));
+      const journal = await postJson(tap.rpcUrl, {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "avsctl_taskStatus",
+        params: [r!.taskHash],
+      });
+      expect(journal.body.result).toMatchObject({ taskHash: r!.taskHash, status: "pending" });
     });
   }
 

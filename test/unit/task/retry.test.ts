@@ -29,6 +29,11 @@ const refusal = (reason: string, code: number, data: Record<string, unknown> = {
   });
 const busy = (retryAfterMs: number) => refusal("OVERLOADED", -32003, { retryAfterMs, pending: 3, limit: 2 });
 const timedOut = () => new AvsctlError("TIMEOUT", "the aggregator did not answer in time");
+/** The connection reset mid-request: the aggregator may have read the task. */
+const cut = () =>
+  new AvsctlError("RPC_UNREACHABLE", "the aggregator is unreachable: read ECONNRESET", {
+    cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }),
+  });
 const refused = () =>
   new AvsctlError("RPC_UNREACHABLE", "the aggregator is unreachable", {
     cause: Object.assign(new TypeError("fetch failed"), {
@@ -134,6 +139,39 @@ describe("a refused connection (nothing arrived)", () => {
     expect((await replay([refused(), sent()])).result).toMatchObject({ ok: false });
     const again = await replay([refused(), sent()], { retryUnavailable: true, idempotent: false });
     expect(again.result).toMatchObject({ ok: true, retries: 1 });
+  });
+});
+
+describe("a send cut mid-request, then an aggregator that refuses connections (restarting)", () => {
+  it("goes again until the aggregator answers, without --wait too: its fate is unknown until then", async () => {
+    const { result, attempts } = await replay([cut(), refused(), refused(), sent(true)]);
+    expect(result).toMatchObject({ ok: true, retries: 3 });
+    // TASK_KNOWN: the cut send got through
+    expect((result as { sent: SentTask }).sent.known).toBeUndefined();
+    expect(attempts).toBe(4);
+  });
+
+  it("whose fate is still unknown at the deadline says so", async () => {
+    const { result } = await replay([cut(), refused()], {
+      deadline: Date.now() + 300,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
+    expect(result).toMatchObject({ ok: false, fateUnknown: true });
+  });
+
+  it("an answer then is the aggregator's: a refusal means it does not hold the task", async () => {
+    const { result } = await replay([cut(), refusal("INVALID_SIGNATURE", -32010)]);
+    expect(result).toMatchObject({ ok: false, fateUnknown: false });
+  });
+
+  it("is asked per failure whether the next attempt carries the same task", async () => {
+    // the execution service: a new task on each call until it hands one back
+    let signed = false;
+    const { result, attempts } = await replay([cut(), sent()], { idempotent: () => signed });
+    expect(result).toMatchObject({ ok: false, fateUnknown: false, retries: 0 });
+    expect(attempts).toBe(1);
+    signed = true;
+    expect((await replay([cut(), sent()], { idempotent: () => signed })).result).toMatchObject({ ok: true });
   });
 });
 

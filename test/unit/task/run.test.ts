@@ -128,3 +128,38 @@ describe("load mode with retries", () => {
     expect(s.results[0]).toMatchObject({ status: "timeout", error: expect.stringContaining("unreachable") });
   });
 });
+
+describe("a send whose fate is unknown", () => {
+  const cut = () =>
+    new AvsctlError(
+      "RPC_UNREACHABLE",
+      "the aggregator at http://127.0.0.1:1 is unreachable: read ECONNRESET",
+      {
+        details: { taskHash: "0xdd" },
+        cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }),
+      },
+    );
+
+  for (const wait of [false, true]) {
+    it(`is no failure but a timeout naming its task, which the aggregator may have taken${wait ? " (--wait)" : ""}`, async () => {
+      const s = await runTasks({
+        count: 1,
+        concurrency: 1,
+        wait,
+        timeoutMs: 300,
+        chainId: 31338,
+        idempotent: true,
+        sendOne: async () => {
+          throw cut();
+        },
+      });
+      expect(s).toMatchObject({ sent: 0, failed: 0, timedOut: 1 });
+      expect(s.results[0]).toMatchObject({ status: "timeout", taskHash: "0xdd" });
+      // one task's JSON shows its reason, not its error: both say so
+      expect(s.results[0]!.reason).toEqual({ message: s.results[0]!.error, abstained: [] });
+      expect(s.results[0]!.error).toMatch(
+        /^fate unknown: the aggregator may have taken this task \(a send of it got no answer\), and it did not answer again within --timeout \(the aggregator at .* is unreachable: read ECONNRESET\)$/,
+      );
+    });
+  }
+});

@@ -23,10 +23,11 @@ func mapEnv(values map[string]string) Env {
 	return func(name string) string { return values[name] }
 }
 
-// httpError carries the HTTP status the server answers with (400 for bad input).
+// httpError carries the HTTP status the server answers with (400 for bad input), and its "data".
 type httpError struct {
 	status  int
 	message string
+	data    map[string]any
 }
 
 func (e *httpError) Error() string { return e.message }
@@ -119,14 +120,18 @@ func newHandler(service string, routes map[string]route) http.Handler {
 		}
 		if err != nil {
 			status := http.StatusInternalServerError
+			body := errorBody(err.Error())
 			var he *httpError
 			if errors.As(err, &he) {
 				status = he.status
+				if he.data != nil {
+					body["data"] = he.data
+				}
 			}
 			if status >= http.StatusInternalServerError {
 				logFailure(service, r.Method, r.URL.Path, status, err.Error())
 			}
-			writeJSON(w, status, errorBody(err.Error()))
+			writeJSON(w, status, body)
 			return
 		}
 		writeJSON(w, http.StatusOK, answer)

@@ -29,8 +29,16 @@ type sendTaskOutcome struct {
 	Result json.RawMessage
 }
 
+// sendTaskUnanswered is a sendTask that got no JSON-RPC answer: the connection was refused or
+// cut, the call timed out, or what came back was no JSON-RPC. Unless it was refused, the
+// aggregator may have taken the task; the same signed params may be sent again safely, since it
+// takes a task once (TASK_KNOWN after).
+type sendTaskUnanswered struct{ message string }
+
+func (e *sendTaskUnanswered) Error() string { return e.message }
+
 // sendTask posts one JSON-RPC sendTask request to the aggregator; any JSON-RPC error but
-// TASK_KNOWN is an error.
+// TASK_KNOWN is an error, and no answer a *sendTaskUnanswered.
 func sendTask(rpcURL string, params []any, timeout time.Duration) (sendTaskOutcome, error) {
 	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "sendTask", "params": params})
 	if err != nil {
@@ -39,12 +47,12 @@ func sendTask(rpcURL string, params []any, timeout time.Duration) (sendTaskOutco
 	client := &http.Client{Timeout: timeout}
 	response, err := client.Post(rpcURL, "application/json", bytes.NewReader(body))
 	if err != nil {
-		return sendTaskOutcome{}, fmt.Errorf("sendTask failed: %s unreachable: %w", rpcURL, err)
+		return sendTaskOutcome{}, &sendTaskUnanswered{fmt.Sprintf("sendTask failed: %s unreachable: %v", rpcURL, err)}
 	}
 	defer response.Body.Close()
 	var answer rpcResponse
 	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
-		return sendTaskOutcome{}, fmt.Errorf("sendTask failed: %s answered HTTP %d without JSON-RPC", rpcURL, response.StatusCode)
+		return sendTaskOutcome{}, &sendTaskUnanswered{fmt.Sprintf("sendTask failed: %s answered HTTP %d without JSON-RPC", rpcURL, response.StatusCode)}
 	}
 	if answer.Error != nil {
 		if answer.Error.Code == taskKnownCode {

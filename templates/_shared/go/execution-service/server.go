@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,7 +16,8 @@ type taskProof struct {
 
 // executeTask runs the task, signs its hash as the performer and sends it to the aggregator. A
 // failed sendTask is an error (HTTP 500), so a caller never mistakes an unsent task for a sent one.
-// An aggregator that already has the task (TASK_KNOWN) is a success marked "known".
+// An aggregator that already has the task (TASK_KNOWN) is a success marked "known". A sendTask
+// that got no answer hands the signed task back in the error's "data".
 func executeTask(body map[string]any, settings executionSettings, env Env) (map[string]any, error) {
 	taskDefinitionID := settings.taskDefinitionID
 	if raw, ok := body["taskDefinitionId"]; ok && raw != nil {
@@ -55,6 +57,17 @@ func executeTask(body map[string]any, settings executionSettings, env Env) (map[
 		params = append(params, targetChainID)
 	}
 	outcome, err := sendTask(settings.rpcURL, params, settings.sendTaskTimeout)
+	var unanswered *sendTaskUnanswered
+	if errors.As(err, &unanswered) {
+		// No answer: the aggregator may have taken the task. The caller gets the task signed, to
+		// send again as that very task (the aggregator takes it once); another execution would be
+		// a new one.
+		return nil, &httpError{
+			status:  http.StatusInternalServerError,
+			message: err.Error(),
+			data:    map[string]any{"taskHash": hash, "sendTaskParams": params},
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,11 +13,12 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class HttpError(Exception):
-    """An error whose HTTP status the server answers with (400 for bad input)."""
+    """An error whose HTTP status the server answers with (400 for bad input), and its "data"."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, data: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.data = data or {}
 
 
 def env_value(env: Mapping[str, str], name: str) -> str | None:
@@ -100,7 +101,8 @@ def make_server(host: str, port: int, service: str, routes: dict[tuple[str, str]
                 status = error.status if isinstance(error, HttpError) else 500
                 if status >= 500:
                     log_failure(service, method, path, status, str(error))
-                self._send(status, {"data": {}, "error": True, "message": str(error)})
+                data = error.data if isinstance(error, HttpError) else {}
+                self._send(status, {"data": data, "error": True, "message": str(error)})
 
         def _read_json(self) -> dict[str, Any]:
             # No Content-Type check: curl users often forget it, and reading nothing helps nobody.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -22,6 +23,12 @@ class SendTaskOutcome:
     result: Any
 
 
+class SendTaskUnanswered(RuntimeError):
+    """sendTask got no JSON-RPC answer: the connection was refused or cut, the call timed out, or what
+    came back was no JSON-RPC. Unless it was refused, the aggregator may have taken the task; the same
+    signed params may be sent again safely, since it takes a task once (TASK_KNOWN after)."""
+
+
 def send_task(rpc_url: str, params: list[Any], timeout: float = 15.0) -> SendTaskOutcome:
     """Posts one JSON-RPC sendTask request; raises on any JSON-RPC error but TASK_KNOWN."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "sendTask", "params": params}).encode("utf-8")
@@ -29,12 +36,12 @@ def send_task(rpc_url: str, params: list[Any], timeout: float = 15.0) -> SendTas
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = json.loads(response.read().decode("utf-8"))
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise RuntimeError(f"sendTask failed: {rpc_url} unreachable or answered garbage: {error}") from error
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        raise SendTaskUnanswered(f"sendTask failed: {rpc_url} unreachable or answered garbage: {error}") from error
     if isinstance(answer, list):
         answer = answer[0] if answer else {}
     if not isinstance(answer, dict):
-        raise RuntimeError("sendTask failed: the aggregator answered something that is not JSON-RPC")
+        raise SendTaskUnanswered("sendTask failed: the aggregator answered something that is not JSON-RPC")
     error = answer.get("error")
     if error:
         if isinstance(error, dict) and error.get("code") == TASK_KNOWN_CODE:

@@ -10,7 +10,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Mapping
 
 from httputil import HttpError, load_env_files, make_server
-from rpc import send_task
+from rpc import SendTaskUnanswered, send_task
 from settings import ExecutionSettings, load_execution_settings, parse_chain_id, parse_task_definition_id
 from signing import sign_ecdsa, task_hash
 from task import perform_task
@@ -20,7 +20,8 @@ def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping
     """Runs the task, signs its hash as the performer and sends it to the aggregator.
 
     A failed sendTask is an error (HTTP 500), so a caller never mistakes an unsent task for a sent one.
-    An aggregator that already has the task (TASK_KNOWN) is a success marked "known".
+    An aggregator that already has the task (TASK_KNOWN) is a success marked "known". A sendTask that
+    got no answer hands the signed task back in the error's "data".
     """
     try:
         task_definition_id = settings.task_definition_id
@@ -42,7 +43,12 @@ def execute_task(body: dict[str, Any], settings: ExecutionSettings, env: Mapping
     params: list[Any] = [proof["proofOfTask"], proof["data"], task_definition_id, performer, signature, "ecdsa"]
     if target_chain_id is not None:
         params.append(target_chain_id)
-    outcome = send_task(settings.rpc_url, params, settings.send_task_timeout)
+    try:
+        outcome = send_task(settings.rpc_url, params, settings.send_task_timeout)
+    except SendTaskUnanswered as error:
+        # No answer: the aggregator may have taken the task. The caller gets the task signed, to send
+        # again as that very task (the aggregator takes it once); another execution would be a new one.
+        raise HttpError(500, str(error), data={"taskHash": digest, "sendTaskParams": params}) from error
     result: dict[str, Any] = {
         "proofOfTask": proof["proofOfTask"],
         "data": proof["data"],

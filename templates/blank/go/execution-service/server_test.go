@@ -77,6 +77,19 @@ func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
 	}
 }
 
+func TestAnAggregatorThatCutsSendTaskMidRequestIsA500HandingBackTheTaskItSigned(t *testing.T) {
+	aggregator := startCuttingAggregator()
+	defer aggregator.server.Close()
+	env := mapEnv(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.server.URL, "PRIVATE_KEY_PERFORMER": testPrivateKey})
+	settings, err := loadExecutionSettings(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := httptest.NewServer(newExecutionHandler(settings, env))
+	defer service.Close()
+	expectSignedTaskHandedBack(t, service.URL, aggregator, map[string]any{"taskDefinitionId": 1, "input": "abc"})
+}
+
 func TestExecuteSignsAndSendsTheTask(t *testing.T) {
 	aggregator := startFakeAggregator("")
 	defer aggregator.server.Close()

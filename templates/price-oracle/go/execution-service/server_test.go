@@ -162,6 +162,11 @@ func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
 	}
 }
 
+func TestAnAggregatorThatCutsSendTaskMidRequestIsA500HandingBackTheTaskItSigned(t *testing.T) {
+	b := startBehind(t, map[string]string{"ETHUSDT": "3000.5"}, startCuttingAggregator())
+	expectSignedTaskHandedBack(t, b.service.URL, b.aggregator, map[string]any{"taskDefinitionId": 1, "symbol": "ETHUSDT"})
+}
+
 func TestBadInputIs400AndNothingIsSent(t *testing.T) {
 	b := startBehind(t, map[string]string{"ETHUSDT": "1"}, startFakeAggregator(""))
 	for _, body := range []map[string]any{{"taskDefinitionId": 70000}, {"signatureType": "bls"}, {"symbol": ""}} {

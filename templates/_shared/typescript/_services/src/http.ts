@@ -2,13 +2,15 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseEnv } from "node:util";
 
-/** An error whose HTTP status the server should answer with (400 for bad input). */
+/** An error whose HTTP status the server should answer with (400 for bad input), and its `data`. */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly data: Record<string, unknown>;
+  constructor(status: number, message: string, data: Record<string, unknown> = {}) {
     super(message);
     this.name = "HttpError";
     this.status = status;
+    this.data = data;
   }
 }
 
@@ -51,7 +53,7 @@ export function sendError(res: ServerResponse, error: unknown): void {
   const status = error instanceof HttpError ? error.status : 500;
   const message = error instanceof Error ? error.message : String(error);
   if (status >= 500) logFailure(res, status, message);
-  sendJson(res, status, { data: {}, error: true, message });
+  sendJson(res, status, { data: error instanceof HttpError ? error.data : {}, error: true, message });
 }
 
 /** A request that failed on our side, on stderr (the service's log): a caller's error says only "500". */

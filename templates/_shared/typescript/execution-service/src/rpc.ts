@@ -26,6 +26,13 @@ export interface SendTaskOutcome {
   result: unknown;
 }
 
+/**
+ * sendTask got no JSON-RPC answer: the connection was refused or cut, the call timed out, or what
+ * came back was no JSON-RPC. Unless it was refused, the aggregator may have taken the task; the
+ * same signed params may be sent again safely, since it takes a task once (TASK_KNOWN after).
+ */
+export class SendTaskUnanswered extends Error {}
+
 interface RpcErrorObject {
   code?: unknown;
   message?: unknown;
@@ -56,7 +63,10 @@ export async function sendTask(
     // ethers keeps the JSON-RPC error object of the answer as `error.error`.
     const rpcError = (error as { error?: RpcErrorObject }).error;
     if (rpcError?.code === TASK_KNOWN_CODE) return { known: true, result: rpcError.data ?? null };
-    const reason = typeof rpcError?.message === "string" ? rpcError.message : (error as Error).message;
+    if (rpcError === undefined) {
+      throw new SendTaskUnanswered(`sendTask failed: ${(error as Error).message}`, { cause: error });
+    }
+    const reason = typeof rpcError.message === "string" ? rpcError.message : (error as Error).message;
     throw new Error(`sendTask failed: ${reason}`, { cause: error });
   } finally {
     clearTimeout(timer);

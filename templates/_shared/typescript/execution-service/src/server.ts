@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { blsSignatureParam, blsSignTask } from "./bls.ts";
 import { HttpError, readJsonBody, sendError, sendJson } from "./http.ts";
-import { type SendTaskParams, sendTask } from "./rpc.ts";
+import { type SendTaskParams, SendTaskUnanswered, sendTask } from "./rpc.ts";
 import {
   type ExecutionSettings,
   parseChainId,
@@ -35,7 +35,8 @@ function badInput(fn: () => unknown): void {
  * Executes one task: runs it, signs the task hash as the performer and hands it to the
  * aggregator with sendTask. A failed sendTask is an error here (unlike Othentic's example,
  * which answers 200 regardless), so a caller never mistakes an unsent task for a sent one.
- * An aggregator that already has the task (TASK_KNOWN) is a success marked `known`.
+ * An aggregator that already has the task (TASK_KNOWN) is a success marked `known`. A sendTask
+ * that got no answer hands the signed task back in the error's `data`.
  */
 export async function executeTask(
   body: Record<string, unknown>,
@@ -60,7 +61,17 @@ export async function executeTask(
       : signEcdsa(hash, settings.privateKey);
   const params: SendTaskParams = [proofOfTask, data, taskDefinitionId, performer, signature, signatureType];
   if (targetChainId !== undefined) params.push(targetChainId);
-  const { known } = await sendTask(settings.rpcUrl, params, settings.sendTaskTimeoutMs);
+  let known: boolean;
+  try {
+    ({ known } = await sendTask(settings.rpcUrl, params, settings.sendTaskTimeoutMs));
+  } catch (error) {
+    // No answer: the aggregator may have taken the task. The caller gets the task signed, to send
+    // again as that very task (the aggregator takes it once); another execution would be a new one.
+    if (error instanceof SendTaskUnanswered) {
+      throw new HttpError(500, error.message, { taskHash: hash, sendTaskParams: params });
+    }
+    throw error;
+  }
   const result: ExecutionResult = {
     proofOfTask,
     data,

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createExecutionServer } from "../src/server.ts";
@@ -32,6 +33,12 @@ export interface FakeAggregatorOptions {
    * "approved", ...): error -32022, reason TASK_KNOWN, as the aggregator answers a re-sent task.
    */
   taskKnown?: string;
+  /**
+   * Read every request that holds a sendTask, then reset the connection instead of answering it,
+   * as an aggregator cut mid-request (killed, or restarting) does: whether it took the task is
+   * unknown to the service.
+   */
+  cutSendTask?: boolean;
 }
 
 /**
@@ -79,6 +86,14 @@ export async function startFakeAggregator(options: FakeAggregatorOptions = {}): 
     } catch {
       body = null;
     }
+    const requests = (Array.isArray(body) ? body : [body]) as Array<RpcRequest | null>;
+    if (options.cutSendTask && requests.some((r) => r?.method === "sendTask")) {
+      for (const r of requests) {
+        if (r?.method === "sendTask") calls.push({ method: "sendTask", params: r.params as unknown[] });
+      }
+      req.socket.resetAndDestroy();
+      return;
+    }
     const reply = Array.isArray(body)
       ? body.map((r) => answer(r as RpcRequest))
       : body && typeof body === "object"
@@ -121,4 +136,30 @@ export async function withServiceAgainst(
     await new Promise((resolve) => server.close(resolve));
     await aggregator.close();
   }
+}
+
+/**
+ * POSTs `body` to /task/execute of a service whose aggregator cut its sendTask (`cutSendTask`)
+ * and checks the answer: HTTP 500 naming sendTask, handing back in `data` the very task it signed
+ * (its hash, and the sendTask params the aggregator received), so that the caller can send that
+ * task again (the aggregator takes a task once) or follow its hash.
+ */
+export async function expectSignedTaskHandedBack(
+  url: string,
+  cutting: FakeAggregator,
+  body: Record<string, unknown>,
+): Promise<void> {
+  const response = await fetch(`${url}/task/execute`, { method: "POST", body: JSON.stringify(body) });
+  assert.equal(response.status, 500);
+  const answer = (await response.json()) as any;
+  assert.equal(answer.error, true);
+  assert.match(answer.message, /^sendTask failed: /);
+  const [params, ...others] = cutting.sendTasks();
+  assert.ok(params, "sendTask reached the aggregator");
+  assert.equal(others.length, 0, "the service did not send the task again itself");
+  const [proofOfTask, data, taskDefinitionId, performer] = params as [string, string, number, string];
+  assert.deepEqual(answer.data, {
+    taskHash: taskHash(proofOfTask, data, performer, taskDefinitionId),
+    sendTaskParams: params,
+  });
 }

@@ -4,7 +4,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from fake_aggregator import FakeAggregator
+from fake_aggregator import FakeAggregator, expect_signed_task_handed_back
 
 from httputil import HttpError
 from server import create_server
@@ -89,6 +89,19 @@ def test_task_the_aggregator_already_has_is_a_success_marked_known():
         server.shutdown()
         server.server_close()
         knowing.close()
+
+
+def test_an_aggregator_that_cuts_send_task_mid_request_is_a_500_handing_back_the_task_it_signed():
+    cutting = FakeAggregator(cut_send_task=True)
+    env = {"OTHENTIC_CLIENT_RPC_ADDRESS": cutting.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY}
+    server = create_server(load_execution_settings(env), env, host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        expect_signed_task_handed_back(f"http://127.0.0.1:{server.server_address[1]}", cutting, {"taskDefinitionId": 1, "input": "abc"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        cutting.close()
 
 
 def test_health(setup):

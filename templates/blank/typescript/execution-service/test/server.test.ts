@@ -8,7 +8,12 @@ import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
 import { performTask } from "../src/task.ts";
-import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
+import {
+  expectSignedTaskHandedBack,
+  type FakeAggregator,
+  startFakeAggregator,
+  withServiceAgainst,
+} from "./fake-aggregator.ts";
 
 // A well-known development key (anvil's account 1); never use it for anything real.
 const PRIVATE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -113,6 +118,12 @@ test("a task the aggregator already has (TASK_KNOWN) is a success marked known",
       );
       assert.equal(knowing.sendTasks().length, 1);
     },
+  );
+});
+
+test("an aggregator that cuts sendTask mid-request: a 500 handing back the task it signed", async () => {
+  await withServiceAgainst({ cutSendTask: true }, { PRIVATE_KEY_PERFORMER: PRIVATE_KEY }, (url, cutting) =>
+    expectSignedTaskHandedBack(url, cutting, { taskDefinitionId: 1, input: "abc" }),
   );
 });
 

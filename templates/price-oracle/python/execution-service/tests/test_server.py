@@ -4,7 +4,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from fake_aggregator import FakeAggregator
+from fake_aggregator import FakeAggregator, expect_signed_task_handed_back
 from ipfs_stand_in import StandInIpfs
 from price_feed import PriceFeed
 
@@ -98,6 +98,17 @@ def test_task_the_aggregator_already_has_is_a_success_marked_known(setup):
     finally:
         other.close()
         knowing.close()
+
+
+def test_an_aggregator_that_cuts_send_task_mid_request_is_a_500_handing_back_the_task_it_signed(setup):
+    _, _, feed, pinata = setup
+    cutting = FakeAggregator(cut_send_task=True)
+    other = Running({"OTHENTIC_CLIENT_RPC_ADDRESS": cutting.url, "PRIVATE_KEY_PERFORMER": PRIVATE_KEY, "PRICE_SOURCE_URL": feed.url, **pinata.env})
+    try:
+        expect_signed_task_handed_back(other.url, cutting, {"taskDefinitionId": 1, "symbol": "ETHUSDT"})
+    finally:
+        other.close()
+        cutting.close()
 
 
 def test_bad_input_is_400_and_nothing_is_sent(setup):

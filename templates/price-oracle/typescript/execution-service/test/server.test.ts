@@ -7,7 +7,12 @@ import { blsPublicKey, blsVerifyTask } from "../src/bls.ts";
 import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
-import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
+import {
+  expectSignedTaskHandedBack,
+  type FakeAggregator,
+  startFakeAggregator,
+  withServiceAgainst,
+} from "./fake-aggregator.ts";
 import { type IpfsStandIn, startIpfsStandIn } from "./ipfs-stand-in.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
@@ -154,6 +159,12 @@ test("a task the aggregator already has (TASK_KNOWN) is a success marked known",
     assert.ok(params, "sendTask reached the aggregator");
     assert.deepEqual(params.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
   });
+});
+
+test("an aggregator that cuts sendTask mid-request: a 500 handing back the task it signed", async () => {
+  await withServiceAgainst({ cutSendTask: true }, serviceEnv, (url, cutting) =>
+    expectSignedTaskHandedBack(url, cutting, { taskDefinitionId: 1, symbol: "ETHUSDT" }),
+  );
 });
 
 test("an aggregator error is a 500 that names sendTask, in the answer and in the log", async () => {

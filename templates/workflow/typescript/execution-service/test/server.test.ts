@@ -6,7 +6,12 @@ import { recoverAddress } from "ethers";
 import { createExecutionServer } from "../src/server.ts";
 import { loadExecutionSettings } from "../src/settings.ts";
 import { taskHash } from "../src/signing.ts";
-import { type FakeAggregator, startFakeAggregator, withServiceAgainst } from "./fake-aggregator.ts";
+import {
+  expectSignedTaskHandedBack,
+  type FakeAggregator,
+  startFakeAggregator,
+  withServiceAgainst,
+} from "./fake-aggregator.ts";
 import { type PriceFeed, startPriceFeed } from "./price-feed.ts";
 
 // A well-known development key (anvil's account 1); never use it for anything real.
@@ -96,6 +101,14 @@ test("a task the aggregator already has (TASK_KNOWN) is a success marked known",
       );
       assert.deepEqual(knowing.sendTasks()[0]?.slice(0, 3), [answer.data.proofOfTask, answer.data.data, 1]);
     },
+  );
+});
+
+test("an aggregator that cuts sendTask mid-request: a 500 handing back the task it signed", async () => {
+  await withServiceAgainst(
+    { cutSendTask: true },
+    { PRIVATE_KEY_PERFORMER: PRIVATE_KEY, PRICE_SOURCE_URL: feed.url },
+    (url, cutting) => expectSignedTaskHandedBack(url, cutting, { taskDefinitionId: 1, symbol: "ETHUSDT" }),
   );
 });
 
