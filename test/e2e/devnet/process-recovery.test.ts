@@ -72,23 +72,36 @@ function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** SIGKILLs the supervisor and every component, as a crash of the machine's session would. */
+/**
+ * SIGKILLs the supervisor and every component, as a crash of the machine's session would. The
+ * supervisor is found by its labels: it writes supervisor.json only once it has started, which a
+ * loaded machine may not have reached yet.
+ */
 async function killEverything(p: TempProject): Promise<void> {
   const runDir = path.join(p.dir, ".avsctl", "run");
-  const supervisor = JSON.parse(readFileSync(path.join(p.dir, ".avsctl", "supervisor.json"), "utf8")).pid;
-  try {
-    process.kill(supervisor, "SIGKILL");
-  } catch {
-    // gone already
-  }
-  for (const file of readdirSync(runDir).filter((f) => f.endsWith(".json"))) {
-    try {
-      process.kill(JSON.parse(readFileSync(path.join(runDir, file), "utf8")).pid, "SIGKILL");
-    } catch {
-      // gone already
+  const recorded = readdirSync(runDir)
+    .filter((f) => f.endsWith(".json"))
+    .map((file) => JSON.parse(readFileSync(path.join(runDir, file), "utf8")).pid as number);
+  const kill = (pids: number[]) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
     }
-  }
-  await until(async () => labelledProcesses(p.devnet).length === 0, "every process gone", 10_000);
+  };
+  kill([...labelledProcesses(p.devnet), ...recorded]);
+  // a component the supervisor started again in the same instant it was killed: killed too
+  await until(
+    async () => {
+      const left = labelledProcesses(p.devnet);
+      kill(left);
+      return left.length === 0;
+    },
+    "every process gone",
+    10_000,
+  );
 }
 
 /** Every backticked command of a hint, in order. */
