@@ -517,9 +517,18 @@ export async function sendTaskLikeOthentic(
   }
   if (opts.targetChainId !== undefined) params.push(opts.targetChainId);
   const client = new JsonRpcProvider(aggregatorUrl);
+  let timer: NodeJS.Timeout | undefined;
+  // ethers waits up to 300 s for an answer: a node that holds the request fails here, named
+  const held = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`sendTask to ${aggregatorUrl}: no answer within 60 s`)),
+      60_000,
+    );
+  });
   try {
-    return (await client.send("sendTask", params)) as string;
+    return (await Promise.race([client.send("sendTask", params), held])) as string;
   } finally {
+    clearTimeout(timer);
     client.destroy();
   }
 }
@@ -530,10 +539,12 @@ export async function postRaw(
   body: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; json: any }> {
+  // bounded, so a node that holds a request fails the test here, naming it, not at the test's timeout
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body,
+    signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
   let json: any = text;

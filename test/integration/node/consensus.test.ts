@@ -4,7 +4,7 @@
  */
 
 import { hexlify, toUtf8Bytes, Wallet } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ATTESTER_STAKE,
   type NodeProcess,
@@ -58,6 +58,13 @@ beforeAll(async () => {
     metricsPort: 0,
   }));
   aggregatorStartedAt = Date.now();
+});
+
+// what the aggregator logged last, for a failure CI met and a quiet machine does not
+afterEach((ctx) => {
+  if (ctx.task.result?.state !== "fail") return;
+  const tail = aggregator?.logs.slice(-40).map((r) => JSON.stringify(r));
+  console.error(`aggregator's last log records:\n${tail?.join("\n")}`);
 });
 
 afterAll(async () => {
@@ -385,7 +392,10 @@ describe("consensus between separate node processes", () => {
     const nonce = Number(
       await net.l2Provider.send("eth_getTransactionCount", [net.deployer.address, "pending"]),
     );
-    const receipt = await (await create("soon", [expiry, 0n, 0n, 0n, 0n, 0n, [], 0n], { nonce })).wait();
+    const receipt = await (await create("soon", [expiry, 0n, 0n, 0n, 0n, 0n, [], 0n], { nonce })).wait(
+      1,
+      30_000,
+    );
     const id = Number(ac.interface.parseLog(receipt!.logs.at(-1)!)!.args.taskDefinitionId);
     const send = () =>
       sendTaskLikeOthentic(rpcUrl, net.performer.privateKey, { ...task("soon"), taskDefinitionId: id });
