@@ -6,22 +6,13 @@
  * process's start time (a pid handed to a later process is not the owner), host and command.
  * A lock whose owner no longer runs is taken over at once; the others are waited for.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, rmdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AvsctlError } from "../errors.js";
 import { shellQuote } from "../shell-quote.js";
 import { sleep } from "../util/sleep.js";
+import { ABANDONED_MS, ageMs, breakStale, createExclusive, readText } from "./runtime/exclusive-file.js";
 import { isAlive, processStartTime } from "./runtime/process-groups.js";
 import { stateDir } from "./state.js";
 
@@ -56,7 +47,6 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
  * A lock file still empty, or a breaker still there, after this long was left by a process that
  * died between creating and writing it (or inside the breaker's few milliseconds).
  */
-const ABANDONED_MS = 10_000;
 
 export function lockPath(projectDir: string): string {
   return path.join(stateDir(projectDir), "devnet.lock");
@@ -93,7 +83,7 @@ export async function acquireDevnetLock(projectDir: string, opts: LockOptions): 
   let told = false;
   let owner: LockOwner | undefined;
   for (;;) {
-    if (create(file, mine)) return held(file, mine, madeDir ? dir : undefined);
+    if (createExclusive(file, mine)) return held(file, mine, madeDir ? dir : undefined);
     const text = readText(file);
     if (text !== undefined) {
       owner = parseOwner(text);
@@ -108,26 +98,6 @@ export async function acquireDevnetLock(projectDir: string, opts: LockOptions): 
     // gone between the two reads: try again at once, nearly
     await sleep(text === undefined ? 10 : POLL_MS);
   }
-}
-
-/** O_EXCL: exactly one of the processes creating `file` at once gets it. */
-function create(file: string, content: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, "wx", 0o644);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") return false;
-    if (code !== "ENOENT") throw error;
-    mkdirSync(path.dirname(file), { recursive: true });
-    return create(file, content);
-  }
-  try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
 }
 
 function held(file: string, mine: string, madeDir: string | undefined): DevnetLock {
@@ -158,25 +128,6 @@ function held(file: string, mine: string, madeDir: string | undefined): DevnetLo
   return { release };
 }
 
-/**
- * Removes a stale lock, unless another waiter took it over meanwhile: two waiters that both saw
- * it stale must not both delete "it", the second deleting the first's new lock. The breaker file
- * makes the check and the removal one step among waiters.
- */
-function breakStale(file: string, staleText: string, mine: string): boolean {
-  const breaker = `${file}.break`;
-  if (!create(breaker, mine)) {
-    if (ageMs(breaker) > ABANDONED_MS) rmSync(breaker, { force: true });
-    return false;
-  }
-  try {
-    if (readText(file) === staleText) rmSync(file, { force: true });
-  } finally {
-    rmSync(breaker, { force: true });
-  }
-  return true;
-}
-
 /** Whether the lock's owner still runs; one on another host (a shared directory) is assumed to. */
 function running(owner: LockOwner): boolean {
   if (owner.host !== os.hostname()) return true;
@@ -191,22 +142,6 @@ function parseOwner(text: string): LockOwner | undefined {
     return Number.isInteger(o.pid) && typeof o.host === "string" ? o : undefined;
   } catch {
     return undefined; // still being written
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function ageMs(file: string): number {
-  try {
-    return Date.now() - statSync(file).mtimeMs;
-  } catch {
-    return 0;
   }
 }
 

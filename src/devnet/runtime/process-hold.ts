@@ -11,10 +11,11 @@
  * stops the chains while it loads them, `operator remove`): it lasts until the next start, and
  * the supervisor never replaces it.
  */
-import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { linkSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AvsctlError } from "../../errors.js";
 import { sleep } from "../../util/sleep.js";
+import { breakStale, readText } from "./exclusive-file.js";
 import { sanitizeName } from "./labels.js";
 import { isAlive, processStartTime } from "./process-groups.js";
 
@@ -44,8 +45,6 @@ export interface WaitHoldOptions {
 /** Far longer than a holder holds (the supervisor: an L2, then the aggregator, each ready within a minute or failed). */
 export const HOLD_WAIT_MS = 5 * 60_000;
 const POLL_MS = 100;
-/** A breaker still there after this long was left by a process that died inside its few milliseconds. */
-const ABANDONED_MS = 10_000;
 
 function holdFile(runDir: string, component: string): string {
   return path.join(runDir, `${sanitizeName(component)}.hold`);
@@ -130,7 +129,7 @@ function attempt(runDir: string, component: string, replaceStopped: boolean): tr
     if (text === undefined) continue;
     marker = parse(text);
     const stale = marker === undefined || (marker.reason === "stopped" ? replaceStopped : !running(marker));
-    if (!stale || !breakStale(file, text)) return marker;
+    if (!stale || !breakStale(file, text, markerText("starting"))) return marker;
   }
   return marker;
 }
@@ -166,25 +165,6 @@ function create(file: string, content: string): boolean {
   }
 }
 
-/**
- * Removes a stale marker, unless another process took it over meanwhile: two that both saw it
- * stale must not both delete "it", the second deleting the first's new hold. The breaker file
- * makes the check and the removal one step among them (as the devnet lock does, ../lock.ts).
- */
-function breakStale(file: string, staleText: string): boolean {
-  const breaker = `${file}.break`;
-  if (!create(breaker, markerText("starting"))) {
-    if (ageMs(breaker) > ABANDONED_MS) rmSync(breaker, { force: true });
-    return false;
-  }
-  try {
-    if (readText(file) === staleText) rmSync(file, { force: true });
-  } finally {
-    rmSync(breaker, { force: true });
-  }
-  return true;
-}
-
 function stillHeld(runDir: string, component: string, holder: Marker | undefined, timeoutMs: number) {
   const by = holder ? `process ${holder.pid}` : "another process";
   return new AvsctlError(
@@ -203,21 +183,5 @@ function parse(text: string): Marker | undefined {
     return Number.isInteger(marker.pid) ? marker : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function ageMs(file: string): number {
-  try {
-    return Date.now() - statSync(file).mtimeMs;
-  } catch {
-    return 0;
   }
 }
