@@ -105,19 +105,10 @@ func (a *fakeAggregator) cut(w http.ResponseWriter, raw []byte) bool {
 // the caller can send that task again (the aggregator takes a task once) or follow its hash.
 func expectSignedTaskHandedBack(t *testing.T, serviceURL string, cutting *fakeAggregator, body map[string]any) {
 	t.Helper()
-	payload, _ := json.Marshal(body)
-	response, err := http.Post(serviceURL+"/task/execute", "application/json", bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer response.Body.Close()
-	var answer map[string]any
-	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
-		t.Fatal(err)
-	}
+	status, answer := post(t, serviceURL+"/task/execute", body)
 	message, _ := answer["message"].(string)
-	if response.StatusCode != 500 || answer["error"] != true || !strings.HasPrefix(message, "sendTask failed: ") {
-		t.Fatalf("%d %v", response.StatusCode, answer)
+	if status != 500 || answer["error"] != true || !strings.HasPrefix(message, "sendTask failed: ") {
+		t.Fatalf("%d %v", status, answer)
 	}
 	received := cutting.received()
 	if len(received) != 1 {
@@ -178,4 +169,20 @@ func (a *fakeAggregator) received() [][]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([][]any{}, a.sendTasks...)
+}
+
+// post POSTs body as JSON to url and decodes the JSON answer.
+func post(t *testing.T, url string, body any) (int, map[string]any) {
+	t.Helper()
+	payload, _ := json.Marshal(body)
+	response, err := http.Post(url, "application/json", bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	var answer map[string]any
+	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	return response.StatusCode, answer
 }

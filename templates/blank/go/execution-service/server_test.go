@@ -49,28 +49,28 @@ func TestTwoExecutionsOfTheSameInputAreTwoTasksInIncreasingRounds(t *testing.T) 
 	}
 }
 
-func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
-	aggregator := startKnownTaskAggregator("pending")
-	defer aggregator.server.Close()
-	env := mapEnv(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.server.URL, "PRIVATE_KEY_PERFORMER": testPrivateKey})
+// startService runs the execution service in front of the aggregator at aggregatorURL, with the
+// test performer's key; it stops when the test ends.
+func startService(t *testing.T, aggregatorURL string) *httptest.Server {
+	t.Helper()
+	env := mapEnv(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregatorURL, "PRIVATE_KEY_PERFORMER": testPrivateKey})
 	settings, err := loadExecutionSettings(env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	service := httptest.NewServer(newExecutionHandler(settings, env))
-	defer service.Close()
-	response, err := http.Post(service.URL+"/task/execute", "application/json", bytes.NewReader([]byte(`{"taskDefinitionId":1,"input":"abc"}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer response.Body.Close()
-	var answer map[string]any
-	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(service.Close)
+	return service
+}
+
+func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
+	aggregator := startKnownTaskAggregator("pending")
+	defer aggregator.server.Close()
+	service := startService(t, aggregator.server.URL)
+	status, answer := post(t, service.URL+"/task/execute", map[string]any{"taskDefinitionId": 1, "input": "abc"})
 	data, _ := answer["data"].(map[string]any)
-	if response.StatusCode != 200 || answer["error"] != false || answer["message"] != nil || data["known"] != true || data["proofOfTask"] != "abc" {
-		t.Fatalf("%d %v", response.StatusCode, answer)
+	if status != 200 || answer["error"] != false || answer["message"] != nil || data["known"] != true || data["proofOfTask"] != "abc" {
+		t.Fatalf("%d %v", status, answer)
 	}
 	if n := len(aggregator.received()); n != 1 {
 		t.Fatalf("%d sendTask calls", n)
@@ -80,26 +80,14 @@ func TestATaskTheAggregatorAlreadyHasIsASuccessMarkedKnown(t *testing.T) {
 func TestAnAggregatorThatCutsSendTaskMidRequestIsA500HandingBackTheTaskItSigned(t *testing.T) {
 	aggregator := startCuttingAggregator()
 	defer aggregator.server.Close()
-	env := mapEnv(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.server.URL, "PRIVATE_KEY_PERFORMER": testPrivateKey})
-	settings, err := loadExecutionSettings(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	service := httptest.NewServer(newExecutionHandler(settings, env))
-	defer service.Close()
+	service := startService(t, aggregator.server.URL)
 	expectSignedTaskHandedBack(t, service.URL, aggregator, map[string]any{"taskDefinitionId": 1, "input": "abc"})
 }
 
 func TestExecuteSignsAndSendsTheTask(t *testing.T) {
 	aggregator := startFakeAggregator("")
 	defer aggregator.server.Close()
-	env := mapEnv(map[string]string{"OTHENTIC_CLIENT_RPC_ADDRESS": aggregator.server.URL, "PRIVATE_KEY_PERFORMER": testPrivateKey})
-	settings, err := loadExecutionSettings(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	service := httptest.NewServer(newExecutionHandler(settings, env))
-	defer service.Close()
+	service := startService(t, aggregator.server.URL)
 
 	response, err := http.Post(service.URL+"/task/execute", "application/json", bytes.NewReader([]byte(`{"input":"hello world"}`)))
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,21 +8,6 @@ import (
 	"strings"
 	"testing"
 )
-
-func post(t *testing.T, url string, body any) (int, map[string]any) {
-	t.Helper()
-	payload, _ := json.Marshal(body)
-	response, err := http.Post(url, "application/json", bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer response.Body.Close()
-	var answer map[string]any
-	if err := json.NewDecoder(response.Body).Decode(&answer); err != nil {
-		t.Fatal(err)
-	}
-	return response.StatusCode, answer
-}
 
 // behind is an execution service and what it talks to: a price feed, an aggregator and a
 // stand-in for Pinata's pinning API and gateway.
