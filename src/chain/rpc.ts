@@ -1,5 +1,6 @@
-import type { JsonRpcProvider } from "ethers";
+import type { FetchGetUrlFunc, JsonRpcApiProviderOptions, JsonRpcProvider } from "ethers";
 import { AvsctlError, isAvsctlError } from "../errors.js";
+import { httpPost, PostTimeoutError } from "../util/http-post.js";
 import { redactUrl, rpcRequest } from "./json-rpc.js";
 
 export { redactUrl } from "./json-rpc.js";
@@ -28,22 +29,157 @@ export async function fetchChainId(rpcUrl: string, timeoutMs = 5000): Promise<nu
 }
 
 /**
+ * How long one request to a chain may go unanswered before the chain counts as not answering.
+ * A frozen node (a stopped or wedged process) still has its connections accepted by the kernel
+ * and never answers: ethers would wait 300 s for it. A command with a --timeout bounds its
+ * requests by what is left of it instead (boundChainRequests).
+ */
+export const CHAIN_REQUEST_TIMEOUT_MS = 30_000;
+/** What a request made at or past a command's deadline still gets (the last reads of a wait). */
+const PAST_DEADLINE_MS = 2_000;
+
+interface RequestLimits {
+  timeoutMs: number;
+  /** ms since the epoch; no request outlasts it by more than PAST_DEADLINE_MS. */
+  deadline?: number;
+  /** What to do about a chain that did not answer (the catalog's hint otherwise). */
+  hint?: string;
+}
+
+/** How a provider's requests are bounded: see chainProvider. */
+export interface ChainRequestOptions {
+  /** Default CHAIN_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
+  /** The hint of the error a request the chain did not answer ends with. */
+  unansweredHint?: string;
+}
+
+/** The limits of each provider chainProvider made, which boundChainRequests tightens. */
+const limitsOf = new WeakMap<object, RequestLimits>();
+
+/**
+ * Bounds every later request of `provider` (one chainProvider made; any other is left as it is)
+ * by `deadline` too, ms since the epoch: a command's --timeout. A request that would outlast it
+ * is given what is left, at least PAST_DEADLINE_MS, and then ends as a chain that did not answer.
+ */
+export function boundChainRequests(provider: object, deadline: number): void {
+  const limits = limitsOf.get(provider);
+  if (limits) limits.deadline = deadline;
+}
+
+function requestTimeoutMs(limits: RequestLimits): number {
+  if (limits.deadline === undefined) return limits.timeoutMs;
+  return Math.min(limits.timeoutMs, Math.max(PAST_DEADLINE_MS, limits.deadline - Date.now()));
+}
+
+/** RPC_UNREACHABLE, as for a chain that refuses connections: callers retry or report it alike. */
+function unansweredWithin(rpcUrl: string, limits: RequestLimits, timeoutMs: number, cause: unknown) {
+  return new AvsctlError(
+    "RPC_UNREACHABLE",
+    `the chain at ${redactUrl(rpcUrl)} did not answer within ${Math.round(timeoutMs / 100) / 10} s`,
+    { hint: limits.hint, details: { rpcUrl: redactUrl(rpcUrl), timeoutMs }, cause },
+  );
+}
+
+/**
+ * Every request of avsctl's ethers providers goes out here rather than through ethers' own
+ * transport, whose timeout leaves the request open (a frozen node kept its socket, and the
+ * process, alive) and defaults to 300 s: over the project's http client, cut and closed when
+ * its time is up.
+ */
+function chainTransport(rpcUrl: string, limits: RequestLimits): FetchGetUrlFunc {
+  return async (req, signal) => {
+    const timeoutMs = requestTimeoutMs(limits);
+    const abort = new AbortController();
+    signal?.addListener(() => abort.abort());
+    const { "content-length": _length, "accept-encoding": _encoding, ...headers } = req.headers;
+    try {
+      const response = await httpPost(req.url, req.body ?? "", {
+        headers,
+        timeoutMs,
+        signal: abort.signal,
+        // as ethers' transport: the command's own concurrency is the bound
+        maxSockets: Number.POSITIVE_INFINITY,
+      });
+      return {
+        statusCode: response.status,
+        statusMessage: "",
+        headers: {},
+        body: Buffer.from(response.text, "utf8"),
+      };
+    } catch (error) {
+      if (error instanceof PostTimeoutError) throw unansweredWithin(rpcUrl, limits, timeoutMs, error);
+      throw error;
+    }
+  };
+}
+
+/**
+ * The one way avsctl makes an ethers provider for a chain: pinned to its chain id, so ethers
+ * never polls for the network, and each request bounded (CHAIN_REQUEST_TIMEOUT_MS unless
+ * `requestTimeoutMs` says otherwise; boundChainRequests tightens it to a deadline).
+ */
+export async function chainProvider(
+  rpcUrl: string,
+  chainId: number,
+  options: Omit<JsonRpcApiProviderOptions, "staticNetwork"> = {},
+  limits: ChainRequestOptions = {},
+): Promise<JsonRpcProvider> {
+  const { FetchRequest, JsonRpcProvider, Network } = await import("ethers");
+  const network = Network.from(chainId);
+  const held: RequestLimits = {
+    timeoutMs: limits.requestTimeoutMs ?? CHAIN_REQUEST_TIMEOUT_MS,
+    hint: limits.unansweredHint,
+  };
+  const { url, user, password } = splitCredentials(rpcUrl);
+  const request = new FetchRequest(url);
+  if (user !== undefined) request.setCredentials(user, password);
+  request.allowGzip = false;
+  request.getUrlFunc = chainTransport(rpcUrl, held);
+  const provider = new JsonRpcProvider(request, network, { ...options, staticNetwork: network });
+  limitsOf.set(provider, held);
+  return provider;
+}
+
+/** A URL's credentials go as a header: in the URL they would not reach an https node (fetch refuses them). */
+function splitCredentials(rpcUrl: string): { url: string; user?: string; password: string } {
+  let u: URL;
+  try {
+    u = new URL(rpcUrl);
+  } catch {
+    return { url: rpcUrl, password: "" }; // its requests fail as such
+  }
+  if (!u.username && !u.password) return { url: rpcUrl, password: "" };
+  const user = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), user, password };
+}
+
+/**
  * A provider pinned to a known chain id, so ethers never polls for the network. Its response
  * cache is off: with it, a second transaction sent within 250 ms reused the first one's nonce
- * and views read right after a transaction returned the old values.
+ * and views read right after a transaction returned the old values. Each request is bounded as
+ * chainProvider's are.
  */
-export async function connectRpc(rpcUrl: string): Promise<{ provider: JsonRpcProvider; chainId: number }> {
-  const chainId = await fetchChainId(rpcUrl);
-  const { JsonRpcProvider, Network } = await import("ethers");
-  const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(rpcUrl, network, {
-    staticNetwork: network,
-    pollingInterval: 250,
-    cacheTimeout: -1,
-    // Calls made in the same turn still share a batch, but a lone call leaves at once instead
-    // of after ethers' 10 ms batching stall (a devnet start makes ~150 calls one after another).
-    batchStallTime: 0,
-  });
+export async function connectRpc(
+  rpcUrl: string,
+  opts: ChainRequestOptions = {},
+): Promise<{ provider: JsonRpcProvider; chainId: number }> {
+  const chainId = await fetchChainId(rpcUrl, Math.min(5000, opts.requestTimeoutMs ?? 5000));
+  const provider = await chainProvider(
+    rpcUrl,
+    chainId,
+    {
+      pollingInterval: 250,
+      cacheTimeout: -1,
+      // Calls made in the same turn still share a batch, but a lone call leaves at once instead
+      // of after ethers' 10 ms batching stall (a devnet start makes ~150 calls one after another).
+      batchStallTime: 0,
+    },
+    opts,
+  );
   return { provider, chainId };
 }
 

@@ -8,8 +8,7 @@ import {
   type AbstractSigner,
   ContractFactory,
   type InterfaceAbi,
-  JsonRpcProvider,
-  Network,
+  type JsonRpcProvider,
   type Provider,
   type TransactionReceipt,
   type TransactionRequest,
@@ -18,7 +17,7 @@ import {
 import { AvsctlError } from "../errors.js";
 import { sleep } from "../util/sleep.js";
 import { type ContractName, loadArtifact } from "./artifacts.js";
-import { fetchChainId, translateChainError } from "./rpc.js";
+import { chainProvider, fetchChainId, translateChainError } from "./rpc.js";
 import { checksumAddress } from "./units.js";
 
 const debug = createDebug("avsctl:chain:sender");
@@ -58,10 +57,8 @@ export class Sender {
       );
     }
     const chainId = await fetchChainId(input.rpcUrl);
-    const network = Network.from(chainId);
     // no response cache: nonces and receipts must be fresh on every call
-    const provider = new JsonRpcProvider(input.rpcUrl, network, {
-      staticNetwork: network,
+    const provider = await chainProvider(input.rpcUrl, chainId, {
       cacheTimeout: -1,
       pollingInterval: RECEIPT_POLL_MS,
       // no 10 ms batching stall per call (see connectRpc)

@@ -3,7 +3,7 @@ import type { AvsctlConfig } from "../config/schema.js";
 import { AvsctlError, invalidArgument, isAvsctlError, missingArgument } from "../errors.js";
 import { parseAttestationCenters, parseRpcList, pickRpcUrl } from "./endpoint-lists.js";
 import { checkAttestationCenter } from "./generation.js";
-import { connectRpc } from "./rpc.js";
+import { type ChainRequestOptions, connectRpc } from "./rpc.js";
 import { parseAddress } from "./units.js";
 
 /**
@@ -30,6 +30,8 @@ export interface TargetInput {
   targetFlags?: boolean;
   /** Where each config value came from (LoadedConfig.sources), so an error names what gave it. */
   sources?: Readonly<Record<string, string>>;
+  /** How long one request to the chain may take (default CHAIN_REQUEST_TIMEOUT_MS): a command's --timeout. */
+  requestTimeoutMs?: number;
 }
 
 export interface ChainTarget {
@@ -149,9 +151,13 @@ export function devnetChainIdsOf(config: AvsctlConfig, devnet: DevnetEndpoints |
  * Connects to one of the devnet's chains. When it does not answer the devnet is down, not the
  * user's URL wrong, and the commands that read the devnet take no --rpc-url: say what to run.
  */
-export async function connectDevnetRpc(rpcUrl: string): ReturnType<typeof connectRpc> {
+export async function connectDevnetRpc(
+  rpcUrl: string,
+  opts: Pick<ChainRequestOptions, "requestTimeoutMs"> = {},
+): ReturnType<typeof connectRpc> {
   try {
-    return await connectRpc(rpcUrl);
+    // one that stops answering later (frozen, or being started again) is the devnet's too
+    return await connectRpc(rpcUrl, { ...opts, unansweredHint: "`avsctl devnet status` shows what is down" });
   } catch (error) {
     if (!isAvsctlError(error) || error.code !== "RPC_UNREACHABLE") throw error;
     throw new AvsctlError("RPC_UNREACHABLE", `${error.message} (a chain of this project's devnet)`, {
@@ -174,6 +180,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
   const { devnet } = input;
   const devnetChainIds = devnetChainIdsOf(input.config, devnet);
   const names = targetNames(input);
+  const limits = { requestTimeoutMs: input.requestTimeoutMs };
 
   if (rpcValue === undefined && acValue === undefined) {
     if (!devnet) {
@@ -196,7 +203,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
         `the devnet has no L2 with chain id ${wantedChain} (it has ${devnet.l2.map((l) => l.chainId).join(", ")})`,
       );
     }
-    const { provider, chainId } = await connectDevnetRpc(l2.rpcUrl);
+    const { provider, chainId } = await connectDevnetRpc(l2.rpcUrl, limits);
     return {
       rpcUrl: l2.rpcUrl,
       chainId,
@@ -229,7 +236,7 @@ export async function resolveTarget(input: TargetInput): Promise<ChainTarget> {
     throw invalidArgument(origin.name, `no entry for chain ${wantedChain} in "${rpcValue}"`, origin.fix);
   }
   const rpcUrl = picked.url;
-  const { provider, chainId } = await connectRpc(rpcUrl).catch((error) => {
+  const { provider, chainId } = await connectRpc(rpcUrl, limits).catch((error) => {
     // connectRpc's "nothing answers" hint (the only one it gives) lists every place a URL may
     // come from, --rpc-url among them, which only a command with the flag takes: name the one
     // that gave this URL. A URL the user gave: a devnet started now would not be at it.

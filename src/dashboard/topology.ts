@@ -23,13 +23,10 @@ export interface ChainConnections {
 }
 
 export async function connectChains(state: DevnetState): Promise<ChainConnections> {
-  const { JsonRpcProvider, Network } = await import("ethers");
-  const open = (rpcUrl: string, chainId: number) => {
-    const network = Network.from(chainId);
-    return new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, cacheTimeout: -1 });
-  };
-  const l1 = open(state.l1.rpcUrl, state.l1.chainId);
-  const l2 = state.l2.map((c) => open(c.rpcUrl, c.chainId));
+  const { chainProvider } = await import("../chain/rpc.js");
+  const open = (rpcUrl: string, chainId: number) => chainProvider(rpcUrl, chainId, { cacheTimeout: -1 });
+  const l1 = await open(state.l1.rpcUrl, state.l1.chainId);
+  const l2 = await Promise.all(state.l2.map((c) => open(c.rpcUrl, c.chainId)));
   return {
     l1,
     l2,

@@ -2,7 +2,7 @@ import type { Interface, Log } from "ethers";
 import { type AttestationCenterInterfaces, attestationCenterInterfaces } from "../chain/abi/interfaces.js";
 import type { Generation, GenerationReport } from "../chain/generation.js";
 import { pastableUrl } from "../chain/json-rpc.js";
-import { translateChainError } from "../chain/rpc.js";
+import { chainDidNotAnswer, translateChainError } from "../chain/rpc.js";
 import type { ChainTarget } from "../chain/target.js";
 import { type PreparedCall, prepareCall } from "../chain/tx.js";
 import { FIRST_INTERNAL_TASK_DEFINITION_ID, UINT256_MAX } from "../chain/units.js";
@@ -212,7 +212,13 @@ export class TaskDefClient {
       const data = this.iface.encodeFunctionData(signature, args);
       const result = await this.target.provider.call({ to: this.target.attestationCenter, data });
       return this.iface.decodeFunctionResult(signature, result)[0];
-    } catch {
+    } catch (error) {
+      // a chain that does not answer has not said the view is missing: the event's value may be stale
+      if (chainDidNotAnswer(error))
+        throw await translateChainError(error, {
+          action: `reading ${signature}`,
+          rpcUrl: this.target.rpcUrl,
+        });
       return undefined; // a foreign contract without this view: keep the event's value
     }
   }

@@ -160,10 +160,10 @@ export class Attestations {
       chainId: l2.chainId,
       known: sent.known === true,
     });
-    const { JsonRpcProvider, Network } = await import("ethers");
     let provider = this.providers.get(l2.chainId);
     if (!provider) {
-      provider = new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true });
+      const { chainProvider } = await import("../chain/rpc.js");
+      provider = await chainProvider(l2.rpcUrl, l2.chainId);
       this.providers.set(l2.chainId, provider);
     }
     const query = {

@@ -67,11 +67,11 @@ export function chainLookup(l2s: ReadonlyArray<{ chainId: number; rpcUrl: string
 export async function engineServiceOptions(env: NodeJS.ProcessEnv) {
   const settings = await attestSettings(env);
   const l2s = env.L2_RPC && env.ATTESTATION_CENTER_ADDRESS ? nodeOptionsFromEnv(env).l2 : [];
-  const { JsonRpcProvider, Network } = await import("ethers");
+  const { chainProvider } = await import("../chain/rpc.js");
   const chains = new Map<number, WorkflowChain>();
   for (const l2 of l2s) {
     if (l2.chainId > 0 && !chains.has(l2.chainId)) {
-      const provider = new JsonRpcProvider(l2.rpcUrl, Network.from(l2.chainId), { staticNetwork: true });
+      const provider = await chainProvider(l2.rpcUrl, l2.chainId);
       chains.set(l2.chainId, { provider });
     }
   }

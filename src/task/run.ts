@@ -1,5 +1,5 @@
 import type { Provider } from "ethers";
-import { chainDidNotAnswer } from "../chain/rpc.js";
+import { boundChainRequests, chainDidNotAnswer } from "../chain/rpc.js";
 import {
   insufficientPowerReason,
   isTransient,
@@ -163,6 +163,8 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T>
 export async function runTasks(opts: RunOptions): Promise<LoadSummary> {
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
+  // no read of the L2 outlasts the deadline, however long one may take otherwise (a frozen node)
+  if (opts.provider) boundChainRequests(opts.provider, deadline);
   const fromBlock =
     opts.wait && opts.provider
       ? await opts.provider.getBlockNumber().catch((error) => {
@@ -357,6 +359,11 @@ async function sendAndFollow(
   if (opts.provider) {
     const txs = [...new Set([...verdicts.values()].map((v) => v.txHash))];
     for (let i = 0; i < txs.length && !opts.signal?.aborted; i += RECEIPT_BATCH) {
+      if (gasUnread > 0 && Date.now() >= deadline) {
+        // the L2 did not answer and the time is up: the rest would each wait for it in vain
+        gasUnread += txs.length - i;
+        break;
+      }
       await Promise.all(
         txs.slice(i, i + RECEIPT_BATCH).map(async (tx) => {
           const receipt = await readOn(

@@ -1,4 +1,5 @@
 import { pastableUrl } from "../chain/json-rpc.js";
+import { CHAIN_REQUEST_TIMEOUT_MS } from "../chain/rpc.js";
 import { normalizePrivateKey } from "../chain/signer.js";
 import type { ChainTarget } from "../chain/target.js";
 import {
@@ -112,6 +113,8 @@ async function sendContext(opts: SendTasksOptions) {
       sources: project.sources,
       chainId: targetChain,
       chainFlag: "--target-chain",
+      // a chain that stops answering must not hold the command past --timeout
+      requestTimeoutMs: Math.min(CHAIN_REQUEST_TIMEOUT_MS, opts.timeoutMs),
     });
   }
   return { devnet, aggregatorUrl, performerKey, target, site: sendSite(opts, target) };

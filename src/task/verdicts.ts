@@ -1,3 +1,4 @@
+import { boundChainRequests } from "../chain/rpc.js";
 import type { ChainTarget } from "../chain/target.js";
 import { followVerdicts, readVerdicts, type TaskVerdict, verdictInTransaction } from "../client/verdicts.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -295,6 +296,8 @@ export interface WatchTasksOptions {
 export async function* watchTasks(opts: WatchTasksOptions): AsyncGenerator<TaskVerdict> {
   const target = await targetOf(opts.project, opts.targetChain);
   const until = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.timeoutMs;
+  // a chain that stops answering (frozen) ends the watch by --timeout, not a request's bound later
+  if (opts.timeoutMs !== undefined) boundChainRequests(target.provider, until);
   try {
     const fromBlock = opts.fromBlock ?? Number(await target.provider.send("eth_blockNumber", [])) + 1;
     opts.onStart?.({ chainId: target.chainId, attestationCenter: target.attestationCenter, fromBlock });

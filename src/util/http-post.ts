@@ -108,7 +108,7 @@ async function readCapped(res: Response, maxBytes: number): Promise<string> {
  */
 export function httpPost(
   url: string,
-  body: string,
+  body: string | Uint8Array,
   opts: {
     headers?: Record<string, string>;
     timeoutMs: number;
