@@ -17,8 +17,14 @@ import { taskProject } from "./project.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The project directories of both blocks, removed whichever of them ran (-t may skip one). */
+const projects = { devnet: taskProject("frozen"), reads: taskProject("frozen-reads") };
+afterAll(() => {
+  for (const p of Object.values(projects)) rmSync(p.dir, { recursive: true, force: true });
+});
+
 describe("the devnet's L2 freezes while task send --wait reads the verdicts", () => {
-  const { dir, cli } = taskProject("frozen");
+  const { dir, cli } = projects.devnet;
   /** Processes (negative: process groups) a test stopped, woken however it ends. */
   const stopped = new Set<number>();
 
@@ -30,7 +36,6 @@ describe("the devnet's L2 freezes while task send --wait reads the verdicts", ()
   afterAll(async () => {
     for (const pid of stopped) wake(pid);
     await runCli(["devnet", "down", "--volumes"], { cwd: dir });
-    rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
   function pidOf(component: string): number {
@@ -107,14 +112,13 @@ describe("the devnet's L2 freezes while task send --wait reads the verdicts", ()
 
 describe.concurrent("a chain that freezes mid-command: the reading commands end RPC_UNREACHABLE (exit 4)", () => {
   const chains = new Set<{ anvil: AnvilInstance; relay?: FreezingRelay }>();
-  const project = taskProject("frozen-reads");
+  const project = projects.reads;
 
   afterAll(async () => {
     for (const c of chains) {
       await c.relay?.close();
       await c.anvil.stop();
     }
-    rmSync(project.dir, { recursive: true, force: true });
   });
 
   /**
