@@ -5,6 +5,7 @@
  * trigger data (the log, for an event).
  */
 
+import { eventTopics } from "../workflow/topics.js";
 import type { TopicFilter, Trigger } from "./schedule.js";
 import type { FiringContext } from "./types.js";
 
@@ -30,35 +31,13 @@ export interface StoredTriggerReason {
   epoch?: number;
 }
 
-const isHex32 = (v: unknown): v is string => typeof v === "string" && /^0x[0-9a-fA-F]{64}$/.test(v);
-
-/** One position of a topic filter: null, a topic, or any of several ("" and null mean any). */
-function topicOf(raw: unknown): TopicFilter {
-  if (Array.isArray(raw)) {
-    const values = raw.filter(isHex32).map((v) => v.toLowerCase());
-    return values.length === 0 ? null : values.length === 1 ? values[0]! : values;
-  }
-  return isHex32(raw) ? raw.toLowerCase() : null;
-}
-
 /**
- * A query's topics: Ava's `[{values: [topic0, topic1, ...]}]` (positions), or eth_getLogs'
- * `[topic0, [a, b], null]`.
+ * A query's topics (Ava's `[{values: [...]}]` or eth_getLogs' positional form), or undefined
+ * when one cannot be read: such a query matches no log rather than any.
  */
-export function topicsOf(raw: unknown): TopicFilter[] {
-  if (!Array.isArray(raw)) return [];
-  const first = raw[0] as { values?: unknown } | undefined;
-  const positions =
-    raw.length === 1 &&
-    first &&
-    typeof first === "object" &&
-    !Array.isArray(first) &&
-    Array.isArray(first.values)
-      ? first.values
-      : raw;
-  const topics = positions.map(topicOf);
-  while (topics.length > 0 && topics[topics.length - 1] === null) topics.pop();
-  return topics;
+export function topicsOf(raw: unknown): TopicFilter[] | undefined {
+  const { topics, problems } = eventTopics(raw, "topics");
+  return problems.length > 0 ? undefined : topics;
 }
 
 /** The runner's triggers a stored task's trigger fires on; none for manual (or a trigger it cannot watch). */
@@ -88,6 +67,7 @@ export function storedTriggers(task: Pick<LiveTask, "trigger">): Trigger[] {
         const query = (q ?? {}) as { addresses?: unknown; topics?: unknown };
         const addresses = Array.isArray(query.addresses) ? query.addresses : [];
         const topics = topicsOf(query.topics);
+        if (!topics) return [];
         return addresses
           .filter((a): a is string => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a))
           .map((address) => ({

@@ -1,6 +1,7 @@
 /** Trigger configs and node retry policies. */
 
 import { Cron } from "croner";
+import { eventTopics } from "../topics.ts";
 import type { RetryPolicy, WorkflowTriggerType } from "../types.ts";
 import { ADDRESS, Fields, isObject, join, type Obj, type Problems } from "./fields.ts";
 import { MAX_RETRY_ATTEMPTS, MAX_RETRY_BACKOFF_MS } from "./limits.ts";
@@ -59,24 +60,36 @@ function typeConfig(p: Problems, type: WorkflowTriggerType, config: Obj, path: s
       return { interval: interval ?? 1 };
     }
     case "event": {
-      const queries = f.array("queries", false);
-      const expression = f.string("expression", false);
-      if (!queries && expression === undefined) {
+      // Ava's `expression` alone names no logs to read, and beside queries it would be ignored:
+      // either way the trigger would not fire when it says, so it is refused.
+      if (f.has("expression")) {
         p.add(
           "WF_INVALID_TRIGGER_CONFIG",
-          f.at("queries"),
-          "queries (addresses and topics to match) is required",
+          f.at("expression"),
+          "expression is not supported: an event trigger fires on the logs its queries match (addresses and topics)",
         );
+      }
+      const queries = f.array("queries", false);
+      if (!queries || queries.length === 0) {
+        if (!f.has("queries") || queries)
+          p.add(
+            "WF_INVALID_TRIGGER_CONFIG",
+            f.at("queries"),
+            "queries (addresses and topics to match) needs at least one query",
+          );
         return config;
       }
-      (queries ?? []).forEach((q, i) => {
+      queries.forEach((q, i) => {
         const qpath = join(f.at("queries"), i);
         if (!isObject(q)) {
           p.add("WF_INVALID_TRIGGER_CONFIG", qpath, "a query must be an object {addresses, topics}");
           return;
         }
         const qf = new Fields(p, q, qpath, "WF_INVALID_TRIGGER_CONFIG");
-        (qf.array("addresses", false) ?? []).forEach((a, j) => {
+        const addresses = qf.array("addresses", true);
+        if (addresses?.length === 0)
+          p.add("WF_INVALID_TRIGGER_CONFIG", qf.at("addresses"), "addresses needs at least one address");
+        (addresses ?? []).forEach((a, j) => {
           if (typeof a !== "string" || !ADDRESS.test(a)) {
             p.add(
               "WF_INVALID_TRIGGER_CONFIG",
@@ -85,7 +98,8 @@ function typeConfig(p: Problems, type: WorkflowTriggerType, config: Obj, path: s
             );
           }
         });
-        qf.array("topics", false);
+        for (const problem of eventTopics(q.topics, qf.at("topics")).problems)
+          p.add("WF_INVALID_TRIGGER_CONFIG", problem.path, problem.message);
       });
       return config;
     }

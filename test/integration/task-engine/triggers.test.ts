@@ -224,4 +224,54 @@ describe("stored-task triggers", () => {
     expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(4);
     await call(engine.url, "POST", `/workflows/${id}:cancel`, token);
   }, 60_000);
+
+  it("event topics as a signature and a short indexed value match exactly their logs; a signature of another event matches none", async () => {
+    const w = await watcher();
+    const address = String(emitter.target);
+    const queries = (topics: unknown[]) => ({ queries: [{ addresses: [address], topics }] });
+    // created first, so each poll reads its logs before those of the tasks after it
+    const pong = await create(flowWith({ type: "event", config: queries(["Pong(uint256)"]) }), [w]);
+    // short hex is no topic0 (an event's is its 32-byte hash): refused, not read as any
+    const refused = await call(
+      engine.url,
+      "POST",
+      "/workflows",
+      token,
+      flowWith({ type: "event", config: queries([{ values: ["0x2b"] }]) }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details.errors).toMatchObject([
+      { code: "WF_INVALID_TRIGGER_CONFIG", path: "trigger.config.queries[0].topics[0].values[0]" },
+    ]);
+    const kind2 = await create(
+      flowWith({ type: "event", config: queries(["Ping(uint256,uint256)", "0x2"]) }),
+      [w],
+    );
+    const e = emitter as any;
+    const receipts = [
+      await (await e.ping(1n, 10n)).wait(),
+      await (await e.ping(2n, 20n)).wait(),
+      await (await e.pingTwice(3n)).wait(),
+      await (await e.ping(2n, 21n)).wait(),
+    ];
+    const kind2Logs = [receipts[1], receipts[3]].map((r: any) => `${r.hash}:${r.logs[0].index}`);
+    await until(
+      async () =>
+        kind2Logs.every((l) =>
+          w.reports().some((r) => r.taskId === kind2 && `${r.reason.txHash}:${r.reason.logIndex}` === l),
+        ),
+      "the watcher to report the kind 2 logs",
+    );
+    await w.idle();
+    const runs = await executions(kind2);
+    expect(runs.map((r) => `${r.triggerReason.txHash}:${r.triggerReason.logIndex}`).sort()).toEqual(
+      [...kind2Logs].sort(),
+    );
+    for (const run of runs) {
+      expect(run.triggerData.topics).toEqual([topicId("Ping(uint256,uint256)"), `0x${"0".repeat(63)}2`]);
+    }
+    expect(w.reports().filter((r) => r.taskId === pong)).toEqual([]);
+    expect(await executions(pong)).toEqual([]);
+    for (const id of [pong, kind2]) await call(engine.url, "POST", `/workflows/${id}:cancel`, token);
+  }, 60_000);
 });

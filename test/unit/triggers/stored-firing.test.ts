@@ -1,3 +1,4 @@
+import { id } from "ethers";
 import { describe, expect, it } from "vitest";
 import { firingKey } from "../../../src/task-engine/lifecycle.js";
 import {
@@ -48,6 +49,19 @@ describe("stored task triggers as the runner's triggers", () => {
     expect(topicsOf([{ values: [T0, null, T1] }])).toEqual([T0, null, T1.toLowerCase()]);
     expect(topicsOf([T0, [T0, T1], null, ""])).toEqual([T0, [T0, T1.toLowerCase()]]);
     expect(topicsOf(undefined)).toEqual([]);
+  });
+
+  it("reads a signature topic0 as its hash and a short indexed topic as its 32-byte value; an unreadable topic matches nothing, not anything", () => {
+    const pong = id("Pong(uint256)");
+    expect(topicsOf(["Pong(uint256)", "0x2B"])).toEqual([pong, `0x${"0".repeat(62)}2b`]);
+    expect(topicsOf([{ values: ["Pong( uint256 )"] }])).toEqual([pong]);
+    for (const bad of [["0x2b"], [T0, "Pong(uint256)"], [T0, 42], [{ values: [T0] }, { values: [T1] }]]) {
+      expect(topicsOf(bad), JSON.stringify(bad)).toBeUndefined();
+      expect(
+        storedTriggers(live("a", "event", { queries: [{ addresses: [ADDRESS], topics: bad }] })),
+        JSON.stringify(bad),
+      ).toEqual([]);
+    }
   });
 
   it("gives each firing its reason, its trigger data and its election number", () => {

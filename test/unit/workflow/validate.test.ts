@@ -128,6 +128,58 @@ describe("workflow validation: the whole graph is checked up front", () => {
     }
   });
 
+  it("an event trigger's topics are hex, a signature for topic0, or null: nothing else is read as any", async () => {
+    const base = doc([code("a", "return 1")], edges("trigger->a"));
+    const EMITTER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    const event = (config: unknown) => ({
+      ...base,
+      trigger: { id: "trigger", name: "t", type: "event", config },
+    });
+    const withTopics = (topics: unknown) => event({ queries: [{ addresses: [EMITTER], topics }] });
+    const errorsAt = async (raw: unknown) => (await problems(raw)).map((e) => `${e.code} ${e.path}`);
+    const HASH = `0x${"ab".repeat(32)}`;
+    for (const topics of [
+      ["Pong(uint256)"],
+      [{ values: ["Pong(uint256)", "0x2b"] }],
+      [HASH, null, ["0x2b", HASH]],
+      [{ values: [HASH, ""] }],
+    ]) {
+      expect(await problems(withTopics(topics)), JSON.stringify(topics)).toEqual([]);
+    }
+    expect(await errorsAt(withTopics(["0x2b"]))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics[0]",
+    ]);
+    expect(await errorsAt(withTopics([{ values: [HASH, "Pong(uint256)"] }]))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics[0].values[1]",
+    ]);
+    expect(await errorsAt(withTopics([HASH, `0x${"1".repeat(66)}`]))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics[1]",
+    ]);
+    expect(await errorsAt(withTopics([HASH, 42, [HASH, null], []]))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics[1]",
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics[2][1]",
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics[3]",
+    ]);
+    expect(await errorsAt(withTopics([HASH, null, null, null, HASH]))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].topics",
+    ]);
+    // expression alone matches nothing the watcher reads; beside queries it would be ignored
+    expect(await errorsAt(event({ expression: "topics[0] == '0x01'" }))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.expression",
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries",
+    ]);
+    expect(
+      await errorsAt(event({ queries: [{ addresses: [EMITTER], topics: [HASH] }], expression: "true" })),
+    ).toEqual(["WF_INVALID_TRIGGER_CONFIG trigger.config.expression"]);
+    // a query with no address would watch nothing
+    expect(await errorsAt(event({ queries: [{ topics: [HASH] }] }))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries[0].addresses",
+    ]);
+    expect(await errorsAt(event({ queries: [] }))).toEqual([
+      "WF_INVALID_TRIGGER_CONFIG trigger.config.queries",
+    ]);
+  });
+
   it("WF_UNKNOWN_NODE_TYPE, for nodes and loop runners", async () => {
     await expectProblem(
       doc([{ id: "a", name: "a", type: "sendEmail", config: {} }], edges("trigger->a")),
