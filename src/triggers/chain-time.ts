@@ -39,6 +39,12 @@ export class ChainTime implements TimeSource {
   /** Milliseconds the chain is ahead of wall time; never negative (a lagging chain is wall time). */
   private offsetMs = 0;
   private seconds = 0;
+  /** When the last read began (wall ms); -Infinity before the first. */
+  private lastReadAt = Number.NEGATIVE_INFINITY;
+  /** The offset in effect from each wall time on, oldest first, for `at()`. */
+  private history: Array<{ from: number; offsetMs: number }> = [
+    { from: Number.NEGATIVE_INFINITY, offsetMs: 0 },
+  ];
 
   constructor(
     private readonly rpcUrl: string,
@@ -48,6 +54,18 @@ export class ChainTime implements TimeSource {
 
   now(): number {
     return Date.now() + this.offsetMs;
+  }
+
+  /**
+   * The chain's time at a past wall time (as another process stamped it, the engine's
+   * `createdAt`), by the offset in effect then. A jump is seen only at the next read, so
+   * between two reads that disagree the later of the two clocks is taken: a time stamped then
+   * is never placed before a jump that may have preceded it.
+   */
+  at(wallMs: number): number {
+    let offsetMs = 0;
+    for (const h of this.history) if (h.from <= wallMs) offsetMs = h.offsetMs;
+    return wallMs + offsetMs;
   }
 
   /** Reads the chain's clock once; false when the chain did not answer (the offset is kept). */
@@ -69,10 +87,22 @@ export class ChainTime implements TimeSource {
       return false;
     }
     if (!block?.timestamp) return false;
-    this.seconds = offsetSeconds(Number(BigInt(block.timestamp)), before, Date.now(), this.seconds);
+    const after = Date.now();
+    this.seconds = offsetSeconds(Number(BigInt(block.timestamp)), before, after, this.seconds);
     const offsetMs = Math.max(0, this.seconds) * 1000;
+    const previousRead = this.lastReadAt;
+    this.lastReadAt = before;
     if (offsetMs !== this.offsetMs) {
       debug("the chain's clock is %d s ahead of wall time", offsetMs / 1000);
+      this.history.push(
+        { from: previousRead, offsetMs: Math.max(offsetMs, this.offsetMs) },
+        { from: after, offsetMs },
+      );
+      // what is older than the last few jumps is older than any task not yet seen
+      if (this.history.length > 64) {
+        this.history.splice(0, this.history.length - 64);
+        this.history[0]!.from = Number.NEGATIVE_INFINITY;
+      }
       this.offsetMs = offsetMs;
       this.onChange();
     }

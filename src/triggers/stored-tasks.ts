@@ -222,8 +222,13 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
       } else {
         // A slot that passed between the task's creation and this sight of it (the engine and
         // the watcher meet every second; `devnet advance --time` may come in between) still
-        // fires; slots from before the watcher started are not replayed.
-        clock.arm(s, task.createdAt === undefined ? undefined : Math.max(task.createdAt, startedAt));
+        // fires; slots from before the watcher started are not replayed. createdAt is the
+        // engine's wall time: placed on the chain's clock, or a chain ahead of wall time (after
+        // `advance --time`) would fire at once a slot between the two that came before creation.
+        clock.arm(
+          s,
+          task.createdAt === undefined ? undefined : chainTime.at(Math.max(task.createdAt, startedAt)),
+        );
       }
     }
   };
@@ -245,6 +250,8 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
     for (const id of plan.stop) unwatch(id);
     if (plan.start.length === 0) return;
     const seenAt = await readHead(opts.l2.rpcUrl, signal).catch(() => undefined);
+    // a jump of the chain's clock since the last read is known before creation times are placed on it
+    await chainTime.refresh(signal);
     for (const task of plan.start) watch(task, seenAt);
   };
 

@@ -274,4 +274,47 @@ describe("stored-task triggers", () => {
     expect(await executions(pong)).toEqual([]);
     for (const id of [pong, kind2]) await call(engine.url, "POST", `/workflows/${id}:cancel`, token);
   }, 60_000);
+
+  // last: it moves the chain's clock ahead of wall time for good
+  it("after the chain's clock jumps ahead, a new cron or fixedTime task fires no slot from before its creation, then each slot the chain reaches once", async () => {
+    const l2 = chain().rpcUrl;
+    await rpc(l2, "evm_increaseTime", [180]);
+    await rpc(l2, "evm_mine");
+    // started after the jump, it has read the chain's clock before it sees a task
+    const w = await watcher();
+    // slots between wall time and the chain's (3 minutes ahead): before creation on the chain's clock
+    const passed = Math.floor((Date.now() + 90_000) / 60_000) * 60_000;
+    const at = new Date(passed);
+    const daily = await create(
+      flowWith({ type: "cron", config: { schedules: [`${at.getUTCMinutes()} ${at.getUTCHours()} * * *`] } }),
+      [w],
+    );
+    const past = await create(flowWith({ type: "fixedTime", config: { epochs: [passed] } }), [w]);
+    const future = passed + 3_600_000;
+    const ahead = await create(flowWith({ type: "fixedTime", config: { epochs: [future] } }), [w]);
+    // a slot fired at sight is reported by then
+    await w.idle();
+    expect(w.reports().filter((r) => [daily, past, ahead].includes(r.taskId))).toEqual([]);
+
+    // a day later on the chain: tomorrow's slot and the hour-ahead time came, once each
+    await rpc(l2, "evm_increaseTime", [86_400]);
+    await rpc(l2, "evm_mine");
+    const tomorrow = passed + 86_400_000;
+    await until(
+      async () =>
+        [daily, ahead].every((id) => w.reports().some((r) => r.taskId === id && r.outcome === "reported")),
+      "the cron and the fixed time ahead to fire",
+      30_000,
+    );
+    await w.idle();
+    expect((await executions(daily)).map((e) => e.triggerReason)).toEqual([
+      { type: "cron", epoch: tomorrow },
+    ]);
+    expect((await executions(ahead)).map((e) => e.triggerReason)).toEqual([
+      { type: "fixedTime", epoch: future },
+    ]);
+    expect(await executions(past)).toEqual([]);
+    expect(w.reports().filter((r) => r.taskId === past)).toEqual([]);
+    for (const id of [daily, past, ahead]) await call(engine.url, "POST", `/workflows/${id}:cancel`, token);
+  }, 60_000);
 });
