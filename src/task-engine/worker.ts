@@ -16,6 +16,7 @@ import {
   type Workflow,
   type WorkflowChain,
 } from "../workflow/index.js";
+import { maskSecrets } from "../workflow/mask.js";
 import type { EngineMetrics } from "./metrics.js";
 import { type ExecutionDocument, executionDigest, executionDocument } from "./record.js";
 import type { ExecutionResult, TaskStore } from "./store.js";
@@ -43,23 +44,6 @@ export interface WorkerOptions {
   onRecorded: (execution: Execution) => void;
   /** Called with each execution as recorded and its record, when executions are attested. */
   attest?: (execution: Execution, doc: ExecutionDocument) => void;
-}
-
-/**
- * A copy of `value` with every secret value replaced by "***" inside every string (object keys
- * included): what the record keeps of a run that printed or returned a secret.
- */
-export function maskSecrets<T>(value: T, secrets: string[]): T {
-  const list = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  const text = (s: string): string => list.reduce((out, secret) => out.split(secret).join("***"), s);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return text(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
-    return v;
-  };
-  return list.length === 0 ? value : (walk(value) as T);
 }
 
 /**

@@ -26,6 +26,7 @@ import { canonicalJson } from "./canonical.ts";
 import type { CodePool } from "./code-pool.ts";
 import { type Limits, NodeContext, type WorkflowChain } from "./context.ts";
 import { analyzeGraph, ancestorsOf, type ResolvedEdge } from "./graph.ts";
+import { maskText } from "./mask.ts";
 import { messageOf, runNodeOnce, withRetry } from "./processors/index.ts";
 import type { InputTape } from "./replay.ts";
 import type { ExecutionRecord, ExecutionStep, Workflow, WorkflowNode } from "./types.ts";
@@ -104,7 +105,7 @@ export async function runWorkflow(workflow: Workflow, options: RunWorkflowOption
   const triggerData = plain(
     options.triggerData !== undefined ? options.triggerData : defaultTriggerData(workflow, startAt),
   );
-  const secrets = Object.values(options.configVars ?? {}).filter((s) => s.length >= 4);
+  const secrets = Object.values(options.configVars ?? {});
 
   const graph = analyzeGraph(
     trigger.id,
@@ -190,7 +191,7 @@ export async function runWorkflow(workflow: Workflow, options: RunWorkflowOption
       run.conditionId = outcome.conditionId;
     } catch (e) {
       success = false;
-      error = mask(messageOf(e), secrets);
+      error = maskText(messageOf(e), secrets);
       run.output = null;
     }
     run.state = success ? "success" : "failed";
@@ -201,7 +202,7 @@ export async function runWorkflow(workflow: Workflow, options: RunWorkflowOption
       success,
       output: success ? run.output : null,
       error,
-      log: mask(ctx.logs().join("\n"), secrets),
+      log: maskText(ctx.logs().join("\n"), secrets),
       startAt: started,
       endAt: now(),
     };
@@ -272,12 +273,6 @@ function plain(value: unknown): unknown {
 function plainObject(value: Record<string, unknown>): Record<string, unknown> {
   const copy = plain(value);
   return copy && typeof copy === "object" && !Array.isArray(copy) ? (copy as Record<string, unknown>) : {};
-}
-
-function mask(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("***");
-  return out;
 }
 
 /**

@@ -5,8 +5,7 @@
  */
 
 import { isAvsctlError } from "../../errors.js";
-import { maskSecrets } from "../../task-engine/worker.js";
-import type { ExecutionRecord, Workflow } from "../../workflow/index.js";
+import { type ExecutionRecord, maskSecrets, type Workflow } from "../../workflow/index.js";
 import type { CommandContext } from "../context.js";
 import { type EngineFlags, engineClientIfAny } from "./engine-target.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskSecrets } from "../../../src/task-engine/worker.js";
+import { maskSecrets } from "../../../src/workflow/mask.js";
 
 describe("maskSecrets", () => {
   it("replaces every secret inside every string and key, longest first", () => {

@@ -6,6 +6,7 @@ import {
   recordFingerprint,
   runWorkflow,
 } from "../../../src/workflow/engine.js";
+import { maskSecrets } from "../../../src/workflow/mask.js";
 import { withRetry } from "../../../src/workflow/processors/index.js";
 import { branch, code, doc, edges, run, stepsByName, valid } from "./build.js";
 
@@ -258,6 +259,26 @@ describe("workflow engine: failures", () => {
     expect(step.error).toBe("custom code failed: bad ***");
     expect(step.log).toBe("key ***");
     expect(record.error).not.toContain("hunter2");
+  });
+
+  it("a secret of any length is masked, as the stored record masks it: the longest first", async () => {
+    const record = await run(
+      doc(
+        [
+          code(
+            "a",
+            "const { s, t } = apContext.configVars; console.log('s=' + s, 't=' + t); throw new Error('bad ' + t + ' ' + s)",
+          ),
+        ],
+        edges("trigger->a"),
+      ),
+      // t holds s: masked first, it leaves no tail of itself
+      { configVars: { s: "x7q", t: "x7q-long" } },
+    );
+    const step = stepsByName(record).a!;
+    expect(step.log).toBe("s=*** t=***");
+    expect(step.error).toBe("custom code failed: bad *** ***");
+    expect(maskSecrets({ log: "s=x7q t=x7q-long" }, ["x7q", "x7q-long"])).toEqual({ log: step.log });
   });
 });
 
