@@ -83,6 +83,12 @@ describe("workflow commands against a task engine", () => {
     expect(queued.code).toBe(0);
     const watched = await cli(["workflow", "execution", id, queued.json().executionId, "--watch"]);
     expect(watched.json().status).toBe("success");
+    // for humans, each status it saw is a line of its own on stderr
+    const watchedHuman = await cli(["workflow", "execution", id, queued.json().executionId, "--watch"], {
+      json: false,
+    });
+    expect(watchedHuman.code).toBe(0);
+    expect(watchedHuman.stderr).toBe(`${queued.json().executionId} success\n`);
 
     const runs = await cli(["workflow", "executions", id]);
     expect(runs.json().items).toHaveLength(2);
