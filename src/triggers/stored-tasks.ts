@@ -33,6 +33,9 @@ import type { FiringContext } from "./types.js";
 
 const debug = createDebug("avsctl:triggers:stored-tasks");
 
+/** How often the chain's clock is read (a cheap pending-block read of the local L2). */
+const CHAIN_TIME_MS = 200;
+
 export interface StoredTaskWatcherOptions {
   /** The task engine, e.g. http://127.0.0.1:8092. */
   engineUrl: string;
@@ -272,7 +275,9 @@ export async function startStoredTaskWatcher(opts: StoredTaskWatcherOptions): Pr
 
   await chainTime.refresh(signal);
   const polling = poller.run();
-  const timing = chainTime.run(Math.max(opts.pollMs ?? 500, 1_000), signal);
+  // Often: a task created within one read's gap of a jump (before or after it, the watcher
+  // cannot tell) is placed after it, and `workflow create` then `devnet advance` are further apart.
+  const timing = chainTime.run(CHAIN_TIME_MS, signal);
   const syncing = syncLoop();
   let stopping: Promise<void> | undefined;
   const stop = () => {
