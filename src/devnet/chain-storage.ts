@@ -62,7 +62,9 @@ export function keepGoodCopy(stateFile: string): boolean {
 /**
  * Before a chain starts again from its state file: a file cut short by a kill is replaced by
  * the last whole copy (what it says is returned, for the log), so the chain comes back with its
- * contracts rather than not at all. Undefined when the file is fine or there is none.
+ * contracts rather than not at all. Undefined when the file is fine or there is none. Only once
+ * no process of the chain runs (the process runtime's start calls it, after the stop): a file
+ * anvil is rewriting looks cut short too.
  */
 export function repairStateFile(stateFile: string): string | undefined {
   if (!existsSync(stateFile) || parses(stateFile)) return undefined;

@@ -37,6 +37,8 @@ export interface LaunchSpec {
   /** Logical ports this component listens on, by role. */
   ports: Record<string, number>;
   wait: (ports: Record<string, number>) => WaitStrategy[];
+  /** Told what the start had to set right first (a process chain's state file cut short). */
+  warn?: (message: string) => void;
 }
 
 export interface Launched {
@@ -142,7 +144,7 @@ export class ProcessLauncher implements Launcher {
             command: process.execPath,
             args: [path.join(packageRoot(), "bin", "avsctl.js"), ...spec.what.avsctl],
           };
-    const started = await this.runtime.start(processSpec, { signal });
+    const started = await this.runtime.start(processSpec, { signal, warn: spec.warn });
     const url = (role: string, p = "") => `${this.internalUrlOf(spec.name, ports[role]!)}${p}`;
     return { name: spec.name, started, internalUrl: url, hostUrl: url };
   }

@@ -324,7 +324,7 @@ export async function devnetRestart(
   projectDir: string,
   component: string,
   progress: (step: string) => void = () => {},
-): Promise<ComponentStatus> {
+): Promise<ComponentStatus & { warnings?: string[] }> {
   const state = requireDevnetState(projectDir);
   const runtimes = await openRuntimes(state, projectDir);
   const known = await runtimes.names();
@@ -342,13 +342,13 @@ export async function devnetRestart(
       throw containerRemoved(component, false, ", and this devnet recorded nothing to create it again from");
     progress(`the ${component} container was removed: creating it again as \`devnet up\` started it`);
   } else progress(`restarting ${component}`);
-  if (runtime.kind === "process") {
-    // a chain killed while saving its state starts from its last whole copy, not not at all
-    const record = await (runtime as import("./runtime/process.js").ProcessRuntime).record(component);
-    const { repairStateFile, stateFileOf } = await import("./chain-storage.js");
-    const stateFile = record ? stateFileOf(record.args) : undefined;
-    if (stateFile) repairStateFile(stateFile);
-  }
+  // A chain killed while saving its state starts from its last whole copy: the process runtime
+  // sees to that once the old process is stopped, and says so here.
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    progress(`warning: ${message}`);
+  };
   const { readSupervisor } = await import("./supervisor.js");
   // A component the supervisor is starting again now (it died a moment ago) is waited for, then
   // restarted: said, as the CLI sits still meanwhile.
@@ -356,7 +356,7 @@ export async function devnetRestart(
     progress(
       `${readSupervisor(projectDir)?.pid === pid ? "the devnet's supervisor" : "another avsctl process"} (pid ${pid}) is starting or stopping ${name}: waiting for it`,
     );
-  await runtime.restart(component, { onWait: onWait(component) }).catch(async (error: unknown) => {
+  await runtime.restart(component, { onWait: onWait(component), warn }).catch(async (error: unknown) => {
     throw await portInUseAgain(error, projectDir, component);
   });
   // anvil started from its state file forgets its clock: it goes on from the saved head
@@ -398,6 +398,7 @@ export async function devnetRestart(
     healthy: h.healthy && lost.length === 0 && waited.length === 0,
     problems,
     restarts,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

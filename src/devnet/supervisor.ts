@@ -12,7 +12,7 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync }
 import path from "node:path";
 import { sleep } from "../util/sleep.js";
 import { resumeClock } from "./chain-clock.js";
-import { keepGoodCopy, repairStateFile, stateFileOf } from "./chain-storage.js";
+import { keepGoodCopy, stateFileOf } from "./chain-storage.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./runtime/labels.js";
 import { capLogFile, rotatedLogOf } from "./runtime/log-files.js";
 import { canonicalDir, isAlive, killProcessGroups } from "./runtime/process-groups.js";
@@ -105,8 +105,11 @@ export async function supervise(opts: {
     if (!opts.signal.aborted) writeSupervisor(opts.projectDir, file);
     try {
       // Not aborted by the supervisor's own stop: a start cut short would drop the run record,
-      // and `down` removes whatever it started anyway.
-      await runtime.startHeld(specOf(record));
+      // and `down` removes whatever it started anyway. A chain's state file cut short is set
+      // right by the start itself, once no process of the chain runs.
+      await runtime.startHeld(specOf(record), {
+        warn: (detail) => opts.log({ msg: "chain state", component: name, detail }),
+      });
       file.last[name] = { at: new Date().toISOString(), reason, ok: true };
       opts.log({ msg: "restarted", component: name, restarts: file.restarts[name] });
       return true;
@@ -140,8 +143,6 @@ export async function supervise(opts: {
       const reason = `process ${record.pid} is gone`;
       opts.log({ msg: "restarting", component: name, reason, crashes: w.crashes });
       const stateFile = stateFileOf(record.args);
-      const repaired = stateFile ? repairStateFile(stateFile) : undefined;
-      if (repaired) opts.log({ msg: "chain state", component: name, detail: repaired });
       const up = await startAgain(record, reason);
       if (up && stateFile) {
         await resumeClock(opts.projectDir, name, `http://127.0.0.1:${record.ports[0]}`).catch((error) =>

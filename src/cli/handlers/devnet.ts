@@ -483,7 +483,10 @@ export async function devnetRestartCommand(ctx: CommandContext, component: strin
   return {
     data: status,
     human: () =>
-      `${component}: ${status.healthy ? "restarted and healthy" : `restarted but unhealthy: ${status.problems.join(", ")}`}`,
+      [
+        `${component}: ${status.healthy ? "restarted and healthy" : `restarted but unhealthy: ${status.problems.join(", ")}`}`,
+        ...(status.warnings ?? []).map((w) => `warning: ${w}`),
+      ].join("\n"),
     exitCode: status.healthy ? EXIT.OK : EXIT.FAILED,
   };
 }

@@ -8,7 +8,7 @@
  * taken by it and call it another program's). A CLI waits for the hold (`waitHold`); the
  * supervisor takes it only when it is free (`tryHold`) and leaves the component alone
  * otherwise. It lapses when its process dies. `stopped` is a deliberate stop (`snapshot restore`
- * stops the chains while it loads them, `operator remove`): it lasts until the next start, and
+ * stops the nodes while it loads the chains, `operator remove`): it lasts until the next start, and
  * the supervisor never replaces it.
  */
 import { linkSync, renameSync, rmSync, writeFileSync } from "node:fs";

@@ -14,6 +14,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import createDebug from "debug";
 import { AvsctlError } from "../../errors.js";
+import { repairStateFile, stateFileOf } from "../chain-storage.js";
 import { ENV_COMPONENT, ENV_PROJECT, ENV_PROJECT_DIR, sanitizeName } from "./labels.js";
 import { splitLines } from "./lines.js";
 import { followFile, logDirOf, logHistory, tailFile } from "./log-files.js";
@@ -241,7 +242,9 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
   /**
    * Start a component as a detached process group, logging to `.avsctl/logs/<name>.log`, then
    * wait for its strategies. A running component of the same name is stopped first; a start or
-   * stop of it another process makes now (the supervisor's) is waited for. On failure the group
+   * stop of it another process makes now (the supervisor's) is waited for. A chain (anvil's
+   * `--state <file>`) whose state file is cut short starts from its last whole copy
+   * (../chain-storage.ts repairStateFile, said through `options.warn`). On failure the group
    * is killed and the error rethrown (TOOLCHAIN_MISSING when the command does not exist).
    */
   async start(spec: ProcessComponentSpec, options: StartOptions = {}): Promise<StartedComponent> {
@@ -279,10 +282,19 @@ export class ProcessRuntime implements DevnetRuntime<ProcessComponentSpec> {
       await rm(this.recordFile(spec.name), { force: true });
       throw portInUse(spec.name, port);
     }
+    const args = spec.args ?? [];
+    // Judged only now, with every process of the component stopped: anvil rewrites its state
+    // file in place every second, so one read while it runs can look cut short, and swapping in
+    // the older copy then would start the chain without its last blocks.
+    const stateFile = stateFileOf(args);
+    const repaired = stateFile ? repairStateFile(stateFile) : undefined;
+    if (repaired) {
+      debug("%s: %s", spec.name, repaired);
+      options.warn?.(repaired);
+    }
     await mkdir(this.logDir, { recursive: true });
     const logFile = this.logFile(spec.name);
     const cwd = spec.cwd ?? this.projectDir;
-    const args = spec.args ?? [];
     const { pid, logOffset, exited } = await spawnDetached({
       name: spec.name,
       command: spec.command,

@@ -156,6 +156,11 @@ export interface StartOptions {
    * is starting or stopping the component now and this start waits for it to be done.
    */
   onWait?: (holder: number) => void;
+  /**
+   * Process runtime: told what the start had to set right before it could start (a chain's
+   * state file cut short, started from its last whole copy: ../chain-storage.ts).
+   */
+  warn?: (message: string) => void;
 }
 
 export interface LogOptions {

@@ -1,5 +1,5 @@
 import { resumeClock } from "../chain-clock.js";
-import { chainStorage, repairStateFile } from "../chain-storage.js";
+import { chainStorage } from "../chain-storage.js";
 import { accountsNeeded } from "../keys.js";
 import type { Launched, Launcher } from "../launcher.js";
 import { type PhaseContext, rpcWait, settled } from "./launch.js";
@@ -25,8 +25,6 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
   const chains = await settled(
     specs.map(async (c) => {
       const storage = chainStorage(launcher.kind, topology.projectDir, c.name);
-      const repaired = launcher.kind === "process" ? repairStateFile(storage.stateFile!) : undefined;
-      if (repaired) ctx.warn(repaired);
       const chain = await launcher.launch(
         {
           name: c.name,
@@ -42,6 +40,8 @@ export async function startChains(plan: StartPlan, launcher: Launcher, ctx: Phas
           ...(storage.volumes ? { volumes: storage.volumes } : {}),
           ports: await launcher.allocate({ rpc: plan.ports.chain }, c.name),
           wait: (p) => rpcWait(p.rpc!),
+          // a state file cut short: started from its last whole copy (the process runtime's start)
+          warn: ctx.warn,
         },
         ctx.signal,
       );
