@@ -5,7 +5,6 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
-import type { AnvilSpec } from "./launcher.js";
 import type { DockerVolumeSpec, RuntimeKind } from "./runtime/types.js";
 import { stateDir } from "./state.js";
 
@@ -21,7 +20,7 @@ export function chainStorage(
   kind: RuntimeKind,
   projectDir: string,
   chain: string,
-): { stateFile: AnvilSpec["stateFile"]; volumes?: DockerVolumeSpec[] } {
+): { stateFile: string; volumes?: DockerVolumeSpec[] } {
   if (kind === "process") {
     mkdirSync(chainStateDir(projectDir), { recursive: true });
     return { stateFile: path.join(chainStateDir(projectDir), `${chain}.json`) };
