@@ -121,6 +121,15 @@ export type RetriedSend =
       fateUnknown: boolean;
     };
 
+/**
+ * What a send of unknown fate (RetriedSend's `fateUnknown`) says: the aggregator may have taken
+ * the task, and did not answer again `until` (`within --timeout`), with the last error.
+ */
+export function fateUnknownMessage(error: unknown, until: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `fate unknown: the aggregator may have taken this task (a send of it got no answer), and it did not answer again ${until} (${message})`;
+}
+
 /** Waits after a connection failure start here and double up to this cap. */
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 2_000;

@@ -64,7 +64,12 @@ export async function startDevnetTriggers(
     operators,
     // The project's execution service builds the real proof; without one, tasks go straight to the aggregator.
     send: setup.executionUrl
-      ? { via: "execution", executionUrl: setup.executionUrl, performer: setup.performer }
+      ? {
+          via: "execution",
+          executionUrl: setup.executionUrl,
+          performer: setup.performer,
+          aggregatorUrl: setup.aggregatorUrl,
+        }
       : { via: "rpc", aggregatorUrl: setup.aggregatorUrl },
     statusPort: opts.statusPort,
     statusHost: opts.statusHost,

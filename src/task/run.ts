@@ -1,6 +1,7 @@
 import type { Provider } from "ethers";
 import { boundChainRequests, chainDidNotAnswer } from "../chain/rpc.js";
 import {
+  fateUnknownMessage,
   insufficientPowerReason,
   isTransient,
   sendWithRetries,
@@ -397,7 +398,7 @@ async function sendAndFollow(
           ? "timeout"
           : "failed";
       const message = e instanceof Error ? e.message : String(e);
-      const unknown = `fate unknown: the aggregator may have taken this task (a send of it got no answer), and it did not answer again within --timeout (${message})`;
+      const unknown = fateUnknownMessage(e, "within --timeout");
       return {
         status,
         taskNumber: null,

@@ -7,7 +7,14 @@
 
 import createDebug from "debug";
 import { quantity } from "../chain/json-rpc.js";
-import { sendTaskRpc, sendTaskViaExecution } from "../client/send.js";
+import { fateUnknownMessage, type RetriedSend, sendWithRetries } from "../client/retry.js";
+import {
+  executionSends,
+  type PreparedTask,
+  prepareTask,
+  type SentTask,
+  sendPrepared,
+} from "../client/send.js";
 import { buildTask } from "../devnet/samples/sample-rule.js";
 import { isAvsctlError } from "../errors.js";
 import type { Election } from "./election.js";
@@ -22,6 +29,8 @@ const debug = createDebug("avsctl:triggers:firing");
 const MAX_PENDING = 32;
 /** How long stop() waits for sends in flight. */
 const STOP_WAIT_MS = 5_000;
+/** How long one firing's task may take to reach the aggregator, retries included (task send's default --timeout). */
+export const DEFAULT_SEND_TIMEOUT_MS = 60_000;
 
 const errorOf = (error: unknown) => ({
   code: isAvsctlError(error) ? error.code : "INTERNAL",
@@ -35,6 +44,8 @@ export interface FiringOptions {
   /** The chain head, for firings that have no block of their own (time triggers). */
   readHead: () => Promise<number>;
   maxRecords: number;
+  /** Bounds each firing's sends, retries included (default DEFAULT_SEND_TIMEOUT_MS). */
+  sendTimeoutMs?: number;
   /** The time firings are stamped with (the clock's, so `firedAt` never precedes the slot). */
   now?: () => number;
   onFiring?: (record: FiringRecord) => void;
@@ -166,34 +177,83 @@ export class Firing {
         ctx,
       });
       const data = renderTemplate(s.trigger.data ?? DEFAULT_DATA_TEMPLATE, vars);
-      const sent = await this.sendOne(key, leader, data, s.taskDefinitionId);
-      this.record(s, { ...base, outcome: "sent", taskHash: sent.taskHash, data: sent.data });
+      const timeoutMs = this.opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+      const { result, task } = await this.sendOne(key, leader, data, s.taskDefinitionId, timeoutMs);
+      if (result.ok) {
+        this.record(s, { ...base, outcome: "sent", taskHash: result.sent.taskHash, data: result.sent.data });
+      } else if (result.fateUnknown && task) {
+        // A send of this very task may have reached the aggregator, and no answer came since: it
+        // may be taken, so this is no failure, and firing it again would make a second task.
+        const until = this.opts.signal.aborted
+          ? "before the trigger runner stopped"
+          : `within ${timeoutMs / 1000} s`;
+        this.record(s, {
+          ...base,
+          outcome: "unknown",
+          taskHash: task.taskHash,
+          data: task.data,
+          error: { ...errorOf(result.error), message: fateUnknownMessage(result.error, until) },
+        });
+      } else {
+        this.record(s, { ...base, outcome: "failed", error: errorOf(result.error) });
+      }
     } catch (error) {
       if (this.stopped && this.opts.signal.aborted && !isAvsctlError(error)) return;
       this.record(s, { ...base, outcome: "failed", error: errorOf(error) });
     }
   }
 
-  private sendOne(key: string, leader: ActiveOperator, data: string, taskDefinitionId: number) {
+  /**
+   * Sends one firing's task as task send does (client/retry.ts): a busy aggregator is answered
+   * after the wait it asks for, and a send that may have reached it unanswered goes again as that
+   * very task (signed here, or handed back by the execution service) until the aggregator
+   * answers or `timeoutMs` passes, so a firing makes one task at most. `task` is the signed task
+   * once one is known.
+   */
+  private async sendOne(
+    key: string,
+    leader: ActiveOperator,
+    data: string,
+    taskDefinitionId: number,
+    timeoutMs: number,
+  ): Promise<{ result: RetriedSend; task: PreparedTask | undefined }> {
     const send = this.opts.send;
+    const deadline = Date.now() + timeoutMs;
+    let attempt: (timeLeftMs: number) => Promise<SentTask>;
+    let task: () => PreparedTask | undefined;
     if (send.via === "rpc") {
-      const task = buildTask({ data, taskDefinitionId });
-      return sendTaskRpc(task, {
+      const prepared = await prepareTask(buildTask({ data, taskDefinitionId }), {
         aggregatorUrl: send.aggregatorUrl,
         performerKey: key,
         sigType: send.sigType ?? "ecdsa",
         targetChainId: send.targetChainId,
       });
+      attempt = (left) => sendPrepared(prepared, send.aggregatorUrl, Math.min(15_000, left));
+      task = () => prepared;
+    } else {
+      // The service builds a new task on each call: it is called again only when nothing reached
+      // the aggregator; once it hands back the task it signed, that task goes to the aggregator.
+      const sends = executionSends(
+        send.executionUrl,
+        {
+          taskDefinitionId,
+          data,
+          ...(send.targetChainId === undefined ? {} : { targetChainId: send.targetChainId }),
+        },
+        send.performer ?? leader.operator,
+        send.aggregatorUrl,
+      );
+      attempt = (left) => sends.sendOne(0, left);
+      task = () => sends.signedTask(0);
     }
-    return sendTaskViaExecution(
-      send.executionUrl,
-      {
-        taskDefinitionId,
-        data,
-        ...(send.targetChainId === undefined ? {} : { targetChainId: send.targetChainId }),
-      },
-      send.performer ?? leader.operator,
-    );
+    const result = await sendWithRetries(attempt, {
+      deadline,
+      idempotent: () => task() !== undefined,
+      // an aggregator that refused the connection took nothing: the firing failed, as it says
+      retryUnavailable: false,
+      signal: this.opts.signal,
+    });
+    return { result, task: task() };
   }
 }
 

@@ -103,6 +103,7 @@ export async function startTriggerRunner(opts: TriggerRunnerOptions): Promise<Tr
     chainId,
     readHead: () => readHead(rpcUrl, signal),
     maxRecords,
+    sendTimeoutMs: opts.sendTimeoutMs,
     now: () => chainTime.now(),
     onFiring: opts.onFiring,
     signal,

@@ -17,6 +17,7 @@ export interface TriggerState {
   count: number;
   sent: number;
   skipped: number;
+  unknown: number;
   failed: number;
   suppressed: number;
   done: boolean;
@@ -51,6 +52,7 @@ export function newTriggerState(
     count: 0,
     sent: 0,
     skipped: 0,
+    unknown: 0,
     failed: 0,
     suppressed: 0,
     done: false,
@@ -120,6 +122,7 @@ export function finish(s: TriggerState): void {
 export function countOutcome(s: TriggerState, r: FiringRecord): void {
   if (r.outcome === "sent") s.sent++;
   else if (r.outcome === "skipped") s.skipped++;
+  else if (r.outcome === "unknown") s.unknown++;
   else s.failed++;
   s.last = r;
 }
@@ -143,6 +146,7 @@ export function triggerStatus(states: readonly TriggerState[], lastBlock: number
       firings: s.count,
       sent: s.sent,
       skipped: s.skipped,
+      unknown: s.unknown,
       failed: s.failed,
       suppressed: s.suppressed,
       done: s.done,

@@ -33,6 +33,11 @@ export type TriggerSend =
       targetChainId?: number;
       /** The address the execution service signs as, so the recorded task hash matches the chain (default: the elected operator). */
       performer?: string;
+      /**
+       * The aggregator the service sends to, as this runner reaches it: a task the service hands
+       * back (its sendTask got no answer, docs/protocol.md#execution-service) is sent here again.
+       */
+      aggregatorUrl: string;
     };
 
 export interface TriggerRunnerOptions {
@@ -53,6 +58,11 @@ export interface TriggerRunnerOptions {
   activeOperators?: ActiveOperatorsSource;
   /** How often block and event triggers poll the chain, in ms (default 500, clamped to 20..10000). */
   pollMs?: number;
+  /**
+   * How long one firing's task may take to reach the aggregator, retries included, in ms (default
+   * 60000). A send that may have reached it unanswered goes again until then; past it, its fate is unknown.
+   */
+  sendTimeoutMs?: number;
   /** How many firing records are kept (default 1000, oldest dropped first). */
   maxRecords?: number;
   /** Called with every firing record as it is made (errors thrown by it are ignored). */
@@ -81,8 +91,13 @@ export interface FiringRecord {
   /** The elected performer's address, whether or not this runner performed. */
   performer: string | null;
   operatorId: number | null;
-  /** sent: this runner sent the task; skipped: another operator performs; failed: see error. */
-  outcome: "sent" | "skipped" | "failed";
+  /**
+   * sent: this runner sent the task (the aggregator took it); skipped: another operator performs;
+   * unknown: a send of the task (`taskHash`) may have reached the aggregator but got no answer, and
+   * none came when sent again (`error` says so): it may have been taken; failed: see error.
+   */
+  outcome: "sent" | "skipped" | "unknown" | "failed";
+  /** The task sent (sent), or whose fate is unknown (unknown). */
   taskHash?: string;
   /** The task data sent (0x-hex). */
   data?: string;
@@ -105,6 +120,8 @@ export interface TriggerStatus {
   firings: number;
   sent: number;
   skipped: number;
+  /** Firings whose task may or may not have been taken (outcome `unknown`). */
+  unknown: number;
   failed: number;
   /** Matching logs an event trigger's cooldown ignored. */
   suppressed: number;

@@ -7,58 +7,12 @@
  * (executionSends through runTasks). What task send reports is true whichever happened: the task
  * the service signed lands once, or its fate is unknown, never `failed`. 127.0.0.1 only.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executionInput, executionSends } from "../../../src/client/send.js";
 import { type SampleService, startSampleExecution } from "../../../src/devnet/samples/sample-services.js";
 import { runTasks } from "../../../src/task/run.js";
-import { type NodeTestBed, postRaw, startNodes, startNodeTestBed, taskEvents } from "../../helpers/node.js";
-
-/** What the proxy does with the next sendTask calls, in order (then it forwards). */
-type Cut = "after-taken" | "before-taken";
-
-/**
- * The aggregator's JSON-RPC behind a proxy. A planned cut resets the connection instead of
- * answering: `after-taken` once the aggregator answered (it took the task), `before-taken`
- * without forwarding anything (it never saw it). `away()` stops listening, as an aggregator that
- * does not come back.
- */
-async function cuttingProxy(upstream: string) {
-  const plan: Cut[] = [];
-  const sendTasks: string[] = [];
-  const server = http.createServer(async (req, res) => {
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    if (text.includes('"sendTask"')) sendTasks.push(text);
-    const cut = text.includes('"sendTask"') ? plan.shift() : undefined;
-    if (cut === "before-taken") return req.socket.resetAndDestroy();
-    const answer = await fetch(upstream, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: text,
-    });
-    const body = await answer.text();
-    if (cut === "after-taken") return req.socket.resetAndDestroy();
-    res.writeHead(answer.status, { "content-type": "application/json" });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    plan,
-    sendTasks,
-    away: () => {
-      server.close();
-      server.closeAllConnections();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { type Cut, cuttingProxy, journalEntry, verdictCounts } from "../../helpers/cutting-proxy.js";
+import { type NodeTestBed, startNodes, startNodeTestBed, taskEvents } from "../../helpers/node.js";
 
 let bed: NodeTestBed;
 let nodes: Awaited<ReturnType<typeof startNodes>>;
@@ -122,21 +76,8 @@ async function sendThroughCut(
   }
 }
 
-/** How often each task hash has a verdict on the L2. */
-async function onChain(): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const e of await taskEvents(bed.net)) counts.set(e.taskHash, (counts.get(e.taskHash) ?? 0) + 1);
-  return counts;
-}
-
-/** What the aggregator's journal says of a task (null: it never had it). */
-async function journal(hash: string): Promise<{ status: string } | null> {
-  const r = await postRaw(
-    nodes.rpcUrl,
-    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "avsctl_taskStatus", params: [hash] }),
-  );
-  return r.json.error ? null : r.json.result;
-}
+const onChain = () => verdictCounts(bed.net);
+const journal = (hash: string) => journalEntry(nodes.rpcUrl, hash);
 
 describe("the aggregator cut the execution service's sendTask mid-request", () => {
   it("after it took the task: the very task is sent again, found known, and its verdict is the one that lands, once", async () => {

@@ -323,7 +323,7 @@ describe("trigger runner", () => {
       const kind = (k: number) => zeroPadValue(toBeHex(k), 32);
       const runner = await start({
         ...base(),
-        send: { via: "execution", executionUrl: execution.url, performer: A },
+        send: { via: "execution", executionUrl: execution.url, performer: A, aggregatorUrl: aggregator.url },
         definitions: [
           {
             taskDefinitionId: 2,
