@@ -42,8 +42,12 @@ describeNamespaced("devnet down --all, with another project's devnet running", (
       });
       await new Promise((r) => setTimeout(r, 200));
       const removed = await devnetDown(${JSON.stringify(here)}, undefined, { all: true });
-      let alive = true;
-      try { process.kill(node.pid, 0); } catch { alive = false; }
+      // killed, it stays a zombie until this process reaps it: its exit event, not kill(pid, 0)
+      const exited = node.exitCode !== null || node.signalCode !== null || await new Promise((r) => {
+        node.once("exit", () => r(true));
+        setTimeout(() => r(false), 5000).unref();
+      });
+      const alive = !exited;
       console.log(JSON.stringify({ removed, pid: node.pid, alive }));
     `;
     const env: NodeJS.ProcessEnv = {
