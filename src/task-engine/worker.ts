@@ -16,7 +16,7 @@ import {
   type Workflow,
   type WorkflowChain,
 } from "../workflow/index.js";
-import { maskSecrets } from "../workflow/mask.js";
+import { maskSecrets, recordSecrets } from "../workflow/mask.js";
 import type { EngineMetrics } from "./metrics.js";
 import { type ExecutionDocument, executionDigest, executionDocument } from "./record.js";
 import type { ExecutionResult, TaskStore } from "./store.js";
@@ -58,10 +58,7 @@ export function sealRun(
   record: ExecutionRecord,
   run: { configVars: Record<string, string>; inputs: RecordedInput[]; attest: boolean },
 ): { result: ExecutionResult; doc: ExecutionDocument | undefined } {
-  // A value the workflow spells out itself is no secret from a document that holds the workflow;
-  // masked, a literal URL holding it would not be the one its replay asks for.
-  const spelled = JSON.stringify(workflow);
-  const secrets = Object.values(run.configVars).filter((value) => !spelled.includes(value));
+  const secrets = recordSecrets(workflow, run.configVars);
   const masked = maskSecrets(record, secrets);
   const result: ExecutionResult = {
     status: masked.status,

@@ -25,7 +25,7 @@ export {
   runWorkflow,
 } from "./engine.ts";
 export { applyInputAssignments, readInputsFile } from "./inputs.ts";
-export { maskSecrets, maskText } from "./mask.ts";
+export { maskRecord, maskSecrets, maskText, recordSecrets } from "./mask.ts";
 export { formatOf, parseWorkflowText, readWorkflowFile } from "./parse.ts";
 export { type InputKind, InputTape, type RecordedInput } from "./replay.ts";
 export { Sandbox, SandboxError } from "./sandbox.ts";

@@ -7,6 +7,8 @@
  * that garbles the record, where masking less would leak the value.
  */
 
+import type { ExecutionRecord, Workflow } from "./types.ts";
+
 /** `text` with every secret value replaced by "***". */
 export function maskText(text: string, secrets: readonly string[]): string {
   return ordered(secrets).reduce((out, secret) => out.split(secret).join("***"), text);
@@ -27,6 +29,30 @@ export function maskSecrets<T>(value: T, secrets: readonly string[]): T {
     return v;
   };
   return list.length === 0 ? value : (walk(value) as T);
+}
+
+/**
+ * The secret values a run's record masks: every one but a value the workflow spells out itself,
+ * which is no secret from whoever holds the workflow (the engine stores it, an attested record
+ * carries it), and which, masked, would turn a literal URL holding it into one its replay never
+ * asks for. Errors and logs are masked with every value as the run goes (engine.ts).
+ */
+export function recordSecrets(workflow: Workflow, configVars: Readonly<Record<string, string>>): string[] {
+  const spelled = JSON.stringify(workflow);
+  return Object.values(configVars).filter((value) => !spelled.includes(value));
+}
+
+/**
+ * The record as the task engine keeps it and as `workflow simulate|run` print it: every secret
+ * of recordSecrets() masked in its outputs, errors, logs and trigger data alike, so a run shows
+ * the same record wherever it is read.
+ */
+export function maskRecord(
+  record: ExecutionRecord,
+  workflow: Workflow,
+  configVars: Readonly<Record<string, string>>,
+): ExecutionRecord {
+  return maskSecrets(record, recordSecrets(workflow, configVars));
 }
 
 function ordered(secrets: readonly string[]): string[] {

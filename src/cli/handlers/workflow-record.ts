@@ -5,7 +5,7 @@
  */
 
 import { isAvsctlError } from "../../errors.js";
-import { type ExecutionRecord, maskSecrets, type Workflow } from "../../workflow/index.js";
+import type { ExecutionRecord, Workflow } from "../../workflow/index.js";
 import type { CommandContext } from "../context.js";
 import { type EngineFlags, engineClientIfAny } from "./engine-target.js";
 
@@ -17,14 +17,13 @@ export async function recordRun(
   ctx: CommandContext,
   flags: EngineFlags & { privateKey?: string },
   workflow: Workflow,
+  /** Its secrets already masked (maskRecord), as it was printed. */
   record: ExecutionRecord,
-  configVars: Record<string, string>,
 ): Promise<Recorded | undefined> {
   try {
     const client = await engineClientIfAny(ctx, flags);
     if (!client) return undefined;
-    const masked = maskSecrets(record, Object.values(configVars));
-    const answer = await client.recordRun(workflow, masked);
+    const answer = await client.recordRun(workflow, record);
     return { workflowId: String(answer.workflowId), executionId: String(answer.executionId) };
   } catch (error) {
     const code = isAvsctlError(error) ? error.code : "INTERNAL";

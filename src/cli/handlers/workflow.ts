@@ -11,6 +11,7 @@ import {
   type ExecutionRecord,
   type ExecutionStep,
   loadWorkflow,
+  maskRecord,
   readInputsFile,
   runWorkflow,
   secretsInCode,
@@ -175,7 +176,7 @@ async function execute(ctx: CommandContext, file: string, flags: ExecuteFlags, m
   ctx.progress(
     `${mode === "run" ? "running" : "simulating"} ${workflow.name} (${workflow.nodes.length} node(s))`,
   );
-  const record = await runWorkflow(workflow, {
+  const ran = await runWorkflow(workflow, {
     mode,
     configVars,
     ...(triggerData === undefined ? {} : { triggerData }),
@@ -183,11 +184,13 @@ async function execute(ctx: CommandContext, file: string, flags: ExecuteFlags, m
     limits: { concurrency, codeTimeoutMs },
     signal: ctx.signal,
   });
+  // The run masks secrets in its errors and logs only; what is printed (and recorded in the
+  // engine) is the record the engine keeps of a run: outputs and trigger data masked too.
+  const record = maskRecord(ran, workflow, configVars);
   return {
     invalid: undefined,
     record,
     workflow,
-    configVars,
     warnings: missingConfigVars(workflow, configVars),
   };
 }
@@ -257,9 +260,9 @@ export async function workflowRun(
   file: string,
   flags: ExecuteFlags,
 ): Promise<CommandResult> {
-  const { invalid, record, workflow, configVars, warnings } = await execute(ctx, file, flags, "run");
+  const { invalid, record, workflow, warnings } = await execute(ctx, file, flags, "run");
   if (invalid) return invalidResult(invalid);
   const { recordRun } = await import("./workflow-record.js");
-  const recorded = await recordRun(ctx, flags, workflow!, record!, configVars!);
+  const recorded = await recordRun(ctx, flags, workflow!, record!);
   return recordResult(recorded ? { ...record!, recorded } : record!, record!, warnings!);
 }

@@ -7,10 +7,13 @@
  */
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encryptKeystoreJsonSync, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executionDigest } from "../../../src/task-engine/record.js";
 import { type CliResult, runCli, runPasted } from "../../helpers/cli.js";
 import { type EngineProcess, startEngineProcess } from "../../helpers/engine.js";
 
@@ -289,6 +292,88 @@ describe("workflow commands against a task engine", () => {
     });
     expect(offline.code).toBe(0);
     expect(offline.json().recorded).toBeUndefined();
+  }, 60_000);
+
+  it("simulate and run print the record the engine keeps of the same run: a secret echoed by a server masked alike", async () => {
+    const secret = "engine-echo-Secret-7d41";
+    const server = createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ path: req.url, key: req.headers["x-api-key"] ?? null }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const file = write("echo-secret.json", {
+        name: "echo-secret",
+        trigger: { id: "trigger", name: "trig", type: "manual", config: { data: { n: 1 } } },
+        nodes: [
+          {
+            id: "fetch",
+            name: "fetch",
+            type: "restApi",
+            config: {
+              url: `${base}/echo?key={{ apContext.configVars.API_KEY }}`,
+              method: "GET",
+              headers: { "x-api-key": "{{ apContext.configVars.API_KEY }}" },
+            },
+          },
+          {
+            id: "say",
+            name: "say",
+            type: "customCode",
+            config: { source: "return 'token=' + apContext.configVars.API_KEY + ' from ' + fetch.data.key" },
+          },
+        ],
+        edges: [
+          { id: "e1", source: "trigger", target: "fetch" },
+          { id: "e2", source: "fetch", target: "say" },
+        ],
+      });
+      expect((await cli(["secret", "set", "API_KEY"], { input: `${secret}\n` })).code).toBe(0);
+      const created = await cli(["workflow", "create", file]);
+      expect(created.code, created.stdout).toBe(0);
+      const stored = await cli(["workflow", "trigger", created.json().id, "--wait"]);
+      expect(stored.code, stored.stdout).toBe(0);
+      const env = { AVSCTL_PRIVATE_KEY: owner.privateKey, AVSCTL_SECRET_API_KEY: secret };
+      const simulated = await runCli(["workflow", "simulate", file, "--json"], { cwd: dir, env });
+      const run = await runCli(["workflow", "run", file, "--engine", engine.url, "--json"], {
+        cwd: dir,
+        env,
+      });
+      outputs.push(simulated.stdout, simulated.stderr, run.stdout, run.stderr);
+      expect(simulated.code, simulated.stderr).toBe(0);
+      expect(run.code, run.stderr).toBe(0);
+
+      // what an execution's digest covers: status, error, and each step but its times and log
+      const decided = (r: { status: string; error: unknown; steps: Array<Record<string, unknown>> }) => ({
+        status: r.status,
+        error: r.error,
+        steps: r.steps.map(({ startAt: _s, endAt: _e, log: _l, ...rest }) => rest),
+      });
+      expect(decided(stored.json()).steps[1]).toMatchObject({
+        output: { path: "/echo?key=***", key: "***" },
+      });
+      expect(decided(stored.json()).steps[2]).toMatchObject({ output: "token=*** from ***" });
+      expect(decided(simulated.json())).toEqual(decided(stored.json()));
+      expect(decided(run.json())).toEqual(decided(stored.json()));
+
+      // `run` records what it printed: the engine digests the record shown, steps and times alike
+      const { recorded } = run.json();
+      const kept = (await cli(["workflow", "execution", recorded.workflowId, recorded.executionId])).json();
+      expect(kept.steps).toEqual(run.json().steps);
+      expect(kept.digest).toBe(executionDigest({ ...kept, taskId: kept.workflowId }, run.json()));
+      const human = await cli(["workflow", "execution", recorded.workflowId, recorded.executionId], {
+        json: false,
+      });
+      expect(human.code).toBe(0);
+
+      for (const id of [created.json().id, recorded.workflowId]) await cli(["workflow", "delete", id]);
+      await cli(["secret", "delete", "API_KEY"]);
+      expect(outputs.filter((o) => o.includes(secret))).toEqual([]);
+      expect(engine.raw.filter((line) => line.includes(secret))).toEqual([]);
+    } finally {
+      server.close();
+    }
   }, 60_000);
 
   it("refuses bad input with exit 2, naming the field path, and stores nothing", async () => {

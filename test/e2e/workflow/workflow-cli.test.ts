@@ -5,7 +5,7 @@
  */
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -265,6 +265,90 @@ describe("avsctl workflow simulate", () => {
   it("bad flags exit 2", async () => {
     expect((await cli(["workflow", "simulate", portfolio, "--input", "no-equals"])).code).toBe(2);
     expect((await cli(["workflow", "simulate", portfolio, "--concurrency", "0"])).code).toBe(2);
+  });
+});
+
+describe("avsctl workflow simulate|run never print a secret's value", () => {
+  const SECRET = "echo-Secret-51c3e";
+  const seen: string[] = [];
+  let server: Server;
+  let base = "";
+
+  beforeAll(async () => {
+    // answers with what it was asked: the secret comes back in the restApi node's output
+    server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers["x-api-key"]}`);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ path: req.url, key: req.headers["x-api-key"] ?? null }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("masks it in step outputs, the trigger's data, errors and logs: --json and for humans, --secret and the environment", async () => {
+    const file = write("echoes-secret.json", {
+      trigger: { id: "t", name: "start", type: "manual", config: {} },
+      nodes: [
+        {
+          id: "fetch",
+          name: "fetch",
+          type: "restApi",
+          config: {
+            url: `${base}/echo?key={{ apContext.configVars.API_KEY }}`,
+            method: "GET",
+            headers: { "x-api-key": "{{ apContext.configVars.API_KEY }}" },
+          },
+        },
+        {
+          id: "say",
+          name: "say",
+          type: "customCode",
+          config: { source: "return 'token=' + apContext.configVars.API_KEY + ' from ' + fetch.data.key" },
+        },
+        {
+          id: "boom",
+          name: "boom",
+          type: "customCode",
+          config: { source: "throw new Error('refused ' + fetch.data.path)" },
+        },
+      ],
+      edges: [
+        { id: "e1", source: "t", target: "fetch" },
+        { id: "e2", source: "fetch", target: "say" },
+        { id: "e3", source: "fetch", target: "boom" },
+      ],
+    });
+    const triggerData = ["--trigger-data", JSON.stringify({ echo: SECRET })];
+    const flag = ["--secret", `API_KEY=${SECRET}`];
+    const env = { AVSCTL_SECRET_API_KEY: SECRET };
+    const runs = [
+      await runCli(["workflow", "simulate", file, ...flag, ...triggerData, "--json"], { cwd: dir }),
+      await runCli(["workflow", "simulate", file, ...flag, ...triggerData], { cwd: dir }),
+      await runCli(["workflow", "run", file, ...triggerData, "--json"], { cwd: dir, env }),
+      await runCli(["workflow", "run", file, ...triggerData], { cwd: dir, env }),
+    ];
+    // the secret was used: the server saw it in the query and the header, once per run
+    expect(seen).toEqual(Array(4).fill(`/echo?key=${SECRET} ${SECRET}`));
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(SECRET);
+    }
+    for (const r of [runs[0]!, runs[2]!]) {
+      const body = r.json();
+      expect(body.status).toBe("failed");
+      expect(body.error).toBe("boom: custom code failed: refused /echo?key=***");
+      expect(body.steps.map((s: { output: unknown }) => s.output)).toEqual([
+        { echo: "***" },
+        { path: "/echo?key=***", key: "***" },
+        "token=*** from ***",
+        null,
+      ]);
+    }
+    for (const r of [runs[1]!, runs[3]!]) {
+      expect(r.stdout).toContain('-> {"path":"/echo?key=***","key":"***"}');
+      expect(r.stdout).toContain('-> "token=*** from ***"');
+    }
   });
 });
 
