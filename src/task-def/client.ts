@@ -30,6 +30,17 @@ export class TaskDefClient {
     return this.generation.generation;
   }
 
+  /**
+   * The target flags of a command printed for pasting, to reach this AttestationCenter: none on
+   * the devnet's L2 (--chain-id when the devnet has several), else --rpc-url and
+   * --attestation-center, as given or from the environment or config.
+   */
+  targetFlags(): string {
+    const { devnet, rpcFrom, chainId, rpcUrl, attestationCenter } = this.target;
+    if (rpcFrom === undefined && devnet) return devnet.l2.length > 1 ? ` --chain-id ${chainId}` : "";
+    return ` --rpc-url ${pastableUrl(rpcUrl, "<l2-url>")} --attestation-center ${attestationCenter}`;
+  }
+
   private call(signature: string, values: readonly unknown[]): PreparedCall {
     return prepareCall(this.iface, this.target.attestationCenter, signature, values);
   }

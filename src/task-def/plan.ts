@@ -2,7 +2,7 @@ import type { Wallet } from "ethers";
 import type { Generation } from "../chain/generation.js";
 import { sendCall } from "../chain/tx.js";
 import type { TaskDefClient } from "./client.js";
-import { createTaskDefinition } from "./create.js";
+import { createTaskDefinition, unsettledSetterHint } from "./create.js";
 import type { ParsedInput, TaskDefinitionInfo } from "./params.js";
 
 export interface ApplyStep {
@@ -103,7 +103,7 @@ export async function executePlan(
     if (step.action === "drift") continue;
     if (step.action === "create") {
       const input = desired.find((d) => d.params.name === step.name)!;
-      const r = await createTaskDefinition(client, signer, input);
+      const r = await createTaskDefinition(client, signer, input, "apply");
       applied.push({
         ...step,
         taskDefinitionId: r.taskDefinitionId,
@@ -119,7 +119,10 @@ export async function executePlan(
         : step.action === "setRestrictedOperators"
           ? client.prepareSetRestricted(id, (step.to as string[]).map(BigInt))
           : client.prepareSetMaxAttesters(id, BigInt(step.to as string));
-    const s = await sendCall(signer, call, client.target.rpcUrl);
+    const s = await sendCall(signer, call, {
+      rpcUrl: client.target.rpcUrl,
+      unsettledHint: unsettledSetterHint(client, id),
+    });
     applied.push({ ...step, txHash: s.txHash, gasUsed: s.gasUsed });
   }
   return applied;

@@ -3,7 +3,7 @@ import { sendCall } from "../chain/tx.js";
 import type { IdList } from "../chain/units.js";
 import { type AvsctlError, invalidArgument } from "../errors.js";
 import type { TaskDefClient } from "./client.js";
-import { type CreateResult, createTaskDefinition } from "./create.js";
+import { type CreateResult, createTaskDefinition, unsettledSetterHint } from "./create.js";
 import type { ParsedInput, TaskDefinitionInfo, TaskDefinitionInput } from "./params.js";
 import { configToInput, parseTaskDefinitionInput } from "./params.js";
 import { type ApplyStep, executePlan, planApply } from "./plan.js";
@@ -64,7 +64,7 @@ export async function createDefinition(
         `${generationNote(s.info)}; creating "${parsed.params.name}" on chain ${s.target.chainId}`,
       );
       for (const w of parsed.warnings) opts.onProgress?.(`note: ${w}`);
-      const created = await createTaskDefinition(s.client, wallet, parsed);
+      const created = await createTaskDefinition(s.client, wallet, parsed, "create");
       if (parsed.params.minimumVotingPower > 0n)
         created.warnings.push(
           ...(await devnetPerformerRefused(s, opts.project.root, created.taskDefinitionId)),
@@ -247,7 +247,10 @@ export async function setDefinition(
     if (opts.dryRun) return dryRun(s, [call], warnings);
     const wallet = await s.signer();
     for (const w of warnings) opts.onProgress?.(`note: ${w}`);
-    const sent = await sendCall(wallet, call, s.target.rpcUrl);
+    const sent = await sendCall(wallet, call, {
+      rpcUrl: s.target.rpcUrl,
+      unsettledHint: unsettledSetterHint(s.client, id),
+    });
     const after = await s.client.show(id);
     if (opts.change.kind === "min-voting-power" && opts.change.wei > 0n)
       warnings.push(...(await devnetPerformerRefused(s, opts.project.root, id)));
