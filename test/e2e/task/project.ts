@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
-import { runCli } from "../../helpers/cli.js";
+import { type CliResult, runCli } from "../../helpers/cli.js";
 
 export function taskProject(prefix: string, config: Record<string, unknown> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), `avsctl-${prefix}-`));
@@ -22,4 +22,42 @@ export function taskProject(prefix: string, config: Record<string, unknown> = {}
     return counts;
   }
   return { dir, cli, verdictsByHash };
+}
+
+/**
+ * What `task send --wait --timeout 8` of one task prints when the L2 stops answering (killed or
+ * frozen) before its verdict and does not answer again in time: RPC_UNREACHABLE naming the task.
+ */
+export function expectOneTaskL2Unanswered(r: CliResult): void {
+  expect(r.code, r.stdout).toBe(4);
+  const e = r.json().error;
+  const [hash] = e.details.taskHashes;
+  expect(e).toMatchObject({
+    code: "RPC_UNREACHABLE",
+    details: { sent: 1, decided: 0, undecided: 1, taskHashes: [expect.stringMatching(/^0x[0-9a-f]{64}$/)] },
+  });
+  expect(e.message).toBe(
+    `the L2 stopped answering while task ${hash} waited for its verdict, and did not answer again within --timeout (8 s); the aggregator took the task and may have decided it`,
+  );
+  expect(e.hint).toBe(
+    `\`avsctl devnet status\` shows whether the L2 runs; once it answers, \`avsctl task status ${hash}\` shows the task's verdict`,
+  );
+}
+
+/**
+ * The same for a load run (`--count`, `--timeout 8`): RPC_UNREACHABLE with what was sent and
+ * decided, consistent with each other; returns the counts for a caller's own checks.
+ */
+export function expectLoadL2Unanswered(r: CliResult): { sent: number; decided: number; undecided: number } {
+  expect(r.code, r.stdout).toBe(4);
+  const e = r.json().error;
+  expect(e.code).toBe("RPC_UNREACHABLE");
+  const { sent, decided, undecided, taskHashes } = e.details;
+  expect(undecided).toBeGreaterThanOrEqual(1);
+  expect(decided + undecided).toBeLessThanOrEqual(sent);
+  expect(taskHashes).toHaveLength(undecided);
+  expect(e.message).toBe(
+    `the L2 stopped answering while task send waited for verdicts, and did not answer again within --timeout (8 s): ${decided} of the ${sent} task(s) sent have their verdict, ${undecided} are undecided and may still be decided on-chain`,
+  );
+  return { sent, decided, undecided };
 }
